@@ -1,0 +1,259 @@
+/**
+ * Payload schemas for every MQTT message. Server, agent and simulator validate
+ * with these; a payload that fails is rejected and logged, never trusted.
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import { ID_PATTERN, PROTOCOL_VERSION } from './topics';
+
+const Version = Type.Literal(PROTOCOL_VERSION, { description: 'protocol version' });
+/** Milliseconds since the Unix epoch, UTC. */
+const EpochMs = Type.Integer({ minimum: 0 });
+const Id = Type.String({ pattern: ID_PATTERN });
+/** Occurrence and command ids are opaque strings chosen by the server. */
+const RefId = Type.String({ minLength: 1, maxLength: 80, pattern: '^[A-Za-z0-9_.:-]+$' });
+
+export const PRIORITIES = ['normal', 'priority', 'emergency'] as const;
+export const Priority = Type.Union(PRIORITIES.map((p) => Type.Literal(p)));
+export type Priority = Static<typeof Priority>;
+
+export const Sha256 = Type.String({ pattern: '^[0-9a-f]{64}$' });
+
+export const Asset = Type.Object(
+  {
+    sha256: Sha256,
+    /** Absolute URL, or a path such as `/media/<sha>.ogg` resolved against the agent's serverUrl. */
+    url: Type.String({ minLength: 1, maxLength: 2048 }),
+    bytes: Type.Integer({ minimum: 0 }),
+    durationMs: Type.Integer({ minimum: 0 }),
+    format: Type.Union([Type.Literal('ogg'), Type.Literal('mp3')]),
+  },
+  { additionalProperties: false },
+);
+export type Asset = Static<typeof Asset>;
+
+const Volume = Type.Integer({ minimum: 0, maximum: 100 });
+
+export const StatusPayload = Type.Object(
+  {
+    v: Version,
+    state: Type.Union([Type.Literal('online'), Type.Literal('offline')]),
+    agentVersion: Type.Optional(Type.String({ maxLength: 40 })),
+    at: Type.Optional(EpochMs),
+  },
+  { additionalProperties: false },
+);
+export type StatusPayload = Static<typeof StatusPayload>;
+
+export const TelemetryPayload = Type.Object(
+  {
+    v: Version,
+    at: EpochMs,
+    volume: Volume,
+    playing: Type.Union([RefId, Type.Null()]),
+    cacheBytes: Type.Integer({ minimum: 0 }),
+    freeDiskBytes: Type.Optional(Type.Integer({ minimum: 0 })),
+    clockOffsetMs: Type.Optional(Type.Number()),
+    uptimeS: Type.Integer({ minimum: 0 }),
+    signalDbm: Type.Optional(Type.Number()),
+    cpuTempC: Type.Optional(Type.Number()),
+  },
+  { additionalProperties: false },
+);
+export type TelemetryPayload = Static<typeof TelemetryPayload>;
+
+export const PlanItem = Type.Object(
+  {
+    occurrenceId: RefId,
+    /** Planned start, UTC epoch ms, by the device's own clock. */
+    startAt: EpochMs,
+    priority: Priority,
+    volume: Type.Optional(Volume),
+    title: Type.Optional(Type.String({ maxLength: 200 })),
+    /** Played in order, back to back. */
+    assets: Type.Array(Asset, { minItems: 1, maxItems: 200 }),
+  },
+  { additionalProperties: false },
+);
+export type PlanItem = Static<typeof PlanItem>;
+
+export const PlanPayload = Type.Object(
+  {
+    v: Version,
+    /** Increases with every change; an agent ignores a plan older than the one it holds. */
+    planVersion: Type.Integer({ minimum: 0 }),
+    generatedAt: EpochMs,
+    horizonEnd: EpochMs,
+    /** The zones this device belongs to; the agent subscribes to their command topics. */
+    zones: Type.Array(Id, { maxItems: 64 }),
+    items: Type.Array(PlanItem, { maxItems: 2000 }),
+  },
+  { additionalProperties: false },
+);
+export type PlanPayload = Static<typeof PlanPayload>;
+
+const CommandBase = {
+  v: Version,
+  commandId: RefId,
+  issuedAt: EpochMs,
+  /** A command received after this instant is acked "skipped" and not executed. */
+  expiresAt: EpochMs,
+};
+
+export const PlayNowCommand = Type.Object(
+  {
+    ...CommandBase,
+    action: Type.Literal('play-now'),
+    occurrenceId: RefId,
+    priority: Priority,
+    volume: Type.Optional(Volume),
+    title: Type.Optional(Type.String({ maxLength: 200 })),
+    assets: Type.Array(Asset, { minItems: 1, maxItems: 200 }),
+  },
+  { additionalProperties: false },
+);
+export const StopCommand = Type.Object(
+  { ...CommandBase, action: Type.Literal('stop'), occurrenceId: Type.Optional(RefId) },
+  { additionalProperties: false },
+);
+export const VolumeCommand = Type.Object(
+  { ...CommandBase, action: Type.Literal('volume'), level: Volume },
+  { additionalProperties: false },
+);
+export const AmpCommand = Type.Object(
+  { ...CommandBase, action: Type.Literal('amp'), on: Type.Boolean() },
+  { additionalProperties: false },
+);
+export const SyncTimeCommand = Type.Object(
+  { ...CommandBase, action: Type.Literal('sync-time'), serverTime: EpochMs },
+  { additionalProperties: false },
+);
+export const RebootCommand = Type.Object(
+  { ...CommandBase, action: Type.Literal('reboot') },
+  { additionalProperties: false },
+);
+
+export const CommandPayload = Type.Union([
+  PlayNowCommand,
+  StopCommand,
+  VolumeCommand,
+  AmpCommand,
+  SyncTimeCommand,
+  RebootCommand,
+]);
+export type CommandPayload = Static<typeof CommandPayload>;
+export type PlayNowCommand = Static<typeof PlayNowCommand>;
+export type CommandAction = CommandPayload['action'];
+
+/** Stages in the order they normally happen; failed/skipped/preempted end a delivery. */
+export const ACK_STAGES = ['received', 'ready', 'started', 'finished', 'failed', 'skipped', 'preempted'] as const;
+export type AckStage = (typeof ACK_STAGES)[number];
+export const AckStageSchema = Type.Union(ACK_STAGES.map((s) => Type.Literal(s)));
+
+export const AckPayload = Type.Object(
+  {
+    v: Version,
+    occurrenceId: Type.Optional(RefId),
+    commandId: Type.Optional(RefId),
+    stage: AckStageSchema,
+    /** When the stage happened, by the device clock, UTC epoch ms. */
+    at: EpochMs,
+    detail: Type.Optional(Type.String({ maxLength: 500 })),
+  },
+  { additionalProperties: false },
+);
+export type AckPayload = Static<typeof AckPayload>;
+
+/** Upper bounds on inbound payload sizes, checked before parsing. */
+export const MAX_PAYLOAD_BYTES = {
+  status: 1024,
+  telemetry: 4096,
+  ack: 2048,
+  plan: 1024 * 1024,
+  cmd: 256 * 1024,
+} as const;
+
+export type DecodeResult<T> = { ok: true; value: T } | { ok: false; error: string };
+
+export interface Decoder<T> {
+  decode(raw: Buffer | string | Uint8Array, maxBytes?: number): DecodeResult<T>;
+  check(value: unknown): value is T;
+}
+
+function describeError(check: TypeCheck<TSchema>, value: unknown): string {
+  const first = check.Errors(value).First();
+  if (!first) return 'invalid payload';
+  const field = first.path === '' ? '(root)' : first.path.replace(/^\//, '').replace(/\//g, '.');
+  return `${field}: ${first.message}`;
+}
+
+export function decoderFor<S extends TSchema>(schema: S): Decoder<Static<S>> {
+  const check = TypeCompiler.Compile(schema);
+  return {
+    check: (value): value is Static<S> => check.Check(value),
+    decode(raw, maxBytes) {
+      const size = typeof raw === 'string' ? Buffer.byteLength(raw) : raw.byteLength;
+      if (maxBytes !== undefined && size > maxBytes) {
+        return { ok: false, error: `payload of ${size} bytes exceeds the limit of ${maxBytes}` };
+      }
+      let value: unknown;
+      try {
+        value = JSON.parse(typeof raw === 'string' ? raw : Buffer.from(raw).toString('utf8'));
+      } catch {
+        return { ok: false, error: 'payload is not valid JSON' };
+      }
+      if (!check.Check(value)) return { ok: false, error: describeError(check, value) };
+      return { ok: true, value };
+    },
+  };
+}
+
+const ackBase = decoderFor(AckPayload);
+/** Ack decoder: the schema, plus exactly one of occurrenceId / commandId. */
+export const ackDecoder: Decoder<AckPayload> = {
+  check: (value): value is AckPayload =>
+    ackBase.check(value) && (value.occurrenceId === undefined) !== (value.commandId === undefined),
+  decode(raw, maxBytes = MAX_PAYLOAD_BYTES.ack) {
+    const result = ackBase.decode(raw, maxBytes);
+    if (!result.ok) return result;
+    if ((result.value.occurrenceId === undefined) === (result.value.commandId === undefined)) {
+      return { ok: false, error: 'occurrenceId: exactly one of occurrenceId and commandId is required' };
+    }
+    return result;
+  },
+};
+
+export const statusDecoder = decoderFor(StatusPayload);
+export const telemetryDecoder = decoderFor(TelemetryPayload);
+export const planDecoder = decoderFor(PlanPayload);
+
+/** Command decoder: picks the variant by `action`, so errors name the real field (not "expected union"). */
+const commandVariants = new Map(
+  [PlayNowCommand, StopCommand, VolumeCommand, AmpCommand, SyncTimeCommand, RebootCommand].map((schema) => [
+    schema.properties.action.const as string,
+    decoderFor(schema as TSchema),
+  ]),
+);
+const commandUnion = decoderFor(CommandPayload);
+export const commandDecoder: Decoder<CommandPayload> = {
+  check: commandUnion.check,
+  decode(raw, maxBytes = MAX_PAYLOAD_BYTES.cmd) {
+    const result = commandUnion.decode(raw, maxBytes);
+    if (result.ok) return result;
+    let action: unknown;
+    try {
+      action = (JSON.parse(typeof raw === 'string' ? raw : Buffer.from(raw).toString('utf8')) as { action?: unknown })
+        .action;
+    } catch {
+      return result;
+    }
+    const variant = typeof action === 'string' ? commandVariants.get(action) : undefined;
+    if (!variant) return { ok: false, error: `action: must be one of ${[...commandVariants.keys()].join(', ')}` };
+    const detailed = variant.decode(raw, maxBytes);
+    return detailed.ok ? result : (detailed as DecodeResult<CommandPayload>);
+  },
+};
+
+export function encode(payload: StatusPayload | TelemetryPayload | PlanPayload | CommandPayload | AckPayload): string {
+  return JSON.stringify(payload);
+}
