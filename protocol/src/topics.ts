@@ -38,8 +38,7 @@ export const topics = {
 } as const;
 
 export type ParsedTopic =
-  | { scope: 'dev'; deviceId: string; kind: DeviceTopicKind }
-  | { scope: 'zone'; zoneId: string; kind: 'cmd' };
+  { scope: 'dev'; deviceId: string; kind: DeviceTopicKind } | { scope: 'zone'; zoneId: string; kind: 'cmd' };
 
 /** Parses a concrete topic (no wildcards); returns null for anything that is not ours. */
 export function parseTopic(topic: string): ParsedTopic | null {

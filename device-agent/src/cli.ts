@@ -1,0 +1,64 @@
+/**
+ * `loaxa-agent --config /etc/loaxa/agent.json`: the loudspeaker agent as a
+ * systemd service. Logs are pino JSON on stdout (journald keeps them).
+ */
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { createAgent } from './agent';
+import { systemClock } from './clock/clock';
+import { ConfigError, loadConfig } from './config';
+import { createPlayer } from './player/create-player';
+
+const USAGE = 'usage: loaxa-agent --config <path> [--log-level info]';
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      config: { type: 'string', short: 'c' },
+      'log-level': { type: 'string', default: process.env.LOAXA_LOG_LEVEL ?? 'info' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  if (!values.config) {
+    console.error(USAGE);
+    process.exit(2);
+  }
+  let config;
+  try {
+    config = await loadConfig(values.config);
+  } catch (err) {
+    console.error(`loaxa-agent: ${err instanceof ConfigError ? err.message : (err as Error).message}`);
+    process.exit(2);
+  }
+  const logger = pino({ level: values['log-level'] });
+  const agent = createAgent(config, { player: createPlayer(config.player, systemClock), logger });
+  agent.on('online', () => logger.info('online'));
+  await agent.start();
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    // systemd sends SIGKILL after its own timeout; do not hang past ours.
+    setTimeout(() => process.exit(1), 5_000).unref();
+    agent.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'unclean stop');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  console.error('loaxa-agent failed:', err);
+  process.exit(1);
+});

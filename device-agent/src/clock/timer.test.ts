@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { skewedClock, systemClock } from './clock';
+import { sleep, waitUntil } from './timer';
+
+describe('waitUntil', () => {
+  it('fires within a few ms of the target by the given clock', async () => {
+    const clock = skewedClock(-3_600_000);
+    const target = clock.now() + 150;
+    await waitUntil(clock, target);
+    const late = clock.now() - target;
+    expect(late).toBeGreaterThanOrEqual(0);
+    expect(late).toBeLessThan(5);
+  });
+
+  it('resolves at once for a past instant', async () => {
+    const before = Date.now();
+    await waitUntil(systemClock, before - 1000);
+    expect(Date.now() - before).toBeLessThan(5);
+  });
+
+  it('rejects with the abort reason', async () => {
+    const controller = new AbortController();
+    const wait = waitUntil(systemClock, Date.now() + 10_000, controller.signal);
+    setTimeout(() => controller.abort(new Error('cancelled')), 10);
+    await expect(wait).rejects.toThrow('cancelled');
+    await expect(sleep(10_000, AbortSignal.abort(new Error('gone')))).rejects.toThrow('gone');
+  });
+});

@@ -1,0 +1,61 @@
+import type { Clock } from './clock';
+
+/** setTimeout fires 1–2 ms late at best and much later under load, so the last stretch is covered by polling. */
+const SPIN_WINDOW_MS = 20;
+/**
+ * Long waits are cut into chunks so a device clock that is stepped (NTP, sync-time)
+ * is noticed within a chunk instead of after the whole original delay.
+ */
+const MAX_CHUNK_MS = 30_000;
+
+/**
+ * Resolves as soon as `clock.now() >= at`, typically within a millisecond;
+ * rejects with the signal's reason when aborted. Coarse timers bring the wait
+ * to ~20 ms before `at`, then setImmediate polling takes it the rest of the way
+ * without blocking the event loop.
+ */
+export function waitUntil(clock: Clock, at: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    let timer: NodeJS.Timeout | undefined;
+    let immediate: NodeJS.Immediate | undefined;
+    const onAbort = () => {
+      if (timer) clearTimeout(timer);
+      if (immediate) clearImmediate(immediate);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const done = () => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    };
+    const step = () => {
+      timer = undefined;
+      immediate = undefined;
+      const remaining = at - clock.now();
+      if (remaining <= 0) return done();
+      if (remaining > SPIN_WINDOW_MS) {
+        timer = setTimeout(step, Math.min(remaining - SPIN_WINDOW_MS, MAX_CHUNK_MS));
+      } else {
+        immediate = setImmediate(step);
+      }
+    };
+    step();
+  });
+}
+
+/** Abortable sleep by wall time (retry gaps, not schedule instants). */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

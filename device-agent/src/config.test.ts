@@ -1,0 +1,82 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, validateConfig } from './config';
+
+const good = {
+  deviceId: 'loa-thon1-01',
+  serverUrl: 'http://127.0.0.1:8080',
+  mqttUrl: 'mqtt://127.0.0.1:1883',
+  secret: 's3cret',
+  player: { type: 'null', log: '/tmp/plays.jsonl' },
+};
+
+describe('validateConfig', () => {
+  it('accepts a good config and fills defaults', () => {
+    expect(validateConfig(good)).toEqual({
+      ok: true,
+      config: { ...good, dataDir: '/var/lib/loaxa', telemetryIntervalMs: 30_000 },
+    });
+  });
+
+  it.each([
+    { mqttUrl: 'ws://10.0.0.1:8080/mqtt', player: { type: 'sim' } },
+    { mqttUrl: 'mqtts://broker.example:8883', agentVersion: '1.2.3', dataDir: '/data' },
+    { serverUrl: 'https://xa.example.vn/', telemetryIntervalMs: 5_000 },
+  ])('accepts variant %j', (change) => {
+    expect(validateConfig({ ...good, ...change }).ok).toBe(true);
+  });
+
+  it.each([
+    ['deviceId', { deviceId: 'loa/01' }],
+    ['deviceId', { deviceId: undefined }],
+    ['serverUrl', { serverUrl: 'ftp://server' }],
+    ['serverUrl', { serverUrl: 'not a url' }],
+    ['serverUrl', { serverUrl: 8080 }],
+    ['mqttUrl', { mqttUrl: 'http://127.0.0.1:1883' }],
+    ['mqttUrl', { mqttUrl: undefined }],
+    ['secret', { secret: '' }],
+    ['dataDir', { dataDir: '' }],
+    ['player', { player: undefined }],
+    ['player', { player: 'null' }],
+    ['player.type', { player: { type: 'alsa' } }],
+    ['player.log', { player: { type: 'null' } }],
+    ['player.volume', { player: { type: 'sim', volume: 3 } }],
+    ['agentVersion', { agentVersion: 'x'.repeat(41) }],
+    ['telemetryIntervalMs', { telemetryIntervalMs: 10 }],
+    ['telemetryIntervalMs', { telemetryIntervalMs: 1.5e3 + 0.5 }],
+    ['colour', { colour: 'red' }],
+  ])('names %s when it is bad (%j)', (field, change) => {
+    const result = validateConfig({ ...good, ...change });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.errors).toHaveLength(1);
+    expect(result.errors[0]).toMatch(new RegExp(`^${field.replace('.', '\\.')}: `));
+  });
+
+  it('reports every bad field at once', () => {
+    const result = validateConfig({ ...good, deviceId: '', secret: 3, mqttUrl: 'x' });
+    expect(result.ok ? [] : result.errors.map((e) => e.split(':')[0]).sort()).toEqual(['deviceId', 'mqttUrl', 'secret']);
+  });
+
+  it('rejects a non-object', () => {
+    expect(validateConfig([])).toEqual({ ok: false, errors: ['(root): must be a JSON object'] });
+  });
+});
+
+describe('loadConfig', () => {
+  it('reads a file and names the file and field on error', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'loaxa-config-'));
+    const path = join(dir, 'agent.json');
+    await writeFile(path, JSON.stringify(good));
+    expect((await loadConfig(path)).deviceId).toBe('loa-thon1-01');
+    await writeFile(path, JSON.stringify({ ...good, secret: '' }));
+    const error = await loadConfig(path).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).message).toContain(path);
+    expect((error as ConfigError).errors).toEqual(['secret: must be a non-empty string']);
+    await writeFile(path, '{ nope');
+    await expect(loadConfig(path)).rejects.toThrow(/not valid JSON/);
+  });
+});

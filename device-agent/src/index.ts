@@ -1,0 +1,24 @@
+export { Agent, createAgent, type AgentEvents, type AgentIo, type AgentSnapshot } from './agent';
+export {
+  AgentConfigSchema,
+  ConfigError,
+  loadConfig,
+  parseConfig,
+  validateConfig,
+  type AgentConfig,
+  type AgentConfigInput,
+  type PlayerConfig,
+} from './config';
+export { systemClock, skewedClock, type Clock } from './clock/clock';
+export { waitUntil } from './clock/timer';
+export type { AssetCache, CachedAsset } from './cache/cache';
+export { FileCache } from './cache/file-cache';
+export { MemoryCache } from './cache/memory-cache';
+export type { Player, PlayItem, PlayResult } from './player/player';
+export { NullPlayer, type PlayLogLine } from './player/null-player';
+export { SimPlayer } from './player/sim-player';
+export { createPlayer } from './player/create-player';
+export { MemoryAckOutbox, type AckOutbox, type OutboxEntry } from './outbox/outbox';
+export type { BackoffPolicy } from './link/backoff';
+export type { Logger } from './logger';
+export { AGENT_VERSION } from './version';

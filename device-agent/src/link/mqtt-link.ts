@@ -1,0 +1,341 @@
+import { connect, type IClientSubscribeOptions, type MqttClient } from 'mqtt';
+import {
+  commandDecoder,
+  encode,
+  MAX_PAYLOAD_BYTES,
+  parseTopic,
+  planDecoder,
+  PROTOCOL_VERSION,
+  topics,
+  type AckPayload,
+  type CommandPayload,
+  type PlanPayload,
+  type StatusPayload,
+  type TelemetryPayload,
+} from '@loaxa/protocol';
+import type { Clock } from '../clock/clock';
+import type { Logger } from '../logger';
+import type { AckTransport } from '../outbox/ack-dispatcher';
+import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff';
+
+export interface LinkOptions {
+  deviceId: string;
+  mqttUrl: string;
+  secret: string;
+  agentVersion?: string;
+  clock: Clock;
+  logger: Logger;
+  backoff?: BackoffPolicy;
+  /** Announce "online" this long after connecting even if no plan arrives (a device with no plan yet). */
+  planWaitMs?: number;
+  connectTimeoutMs?: number;
+  keepaliveS?: number;
+  /** A connection that stays up this long resets the backoff. */
+  stableAfterMs?: number;
+}
+
+export interface LinkHandlers {
+  /** Returns the zones whose command topics the device must hear after this plan. */
+  plan(plan: PlanPayload): readonly string[];
+  command(command: CommandPayload): void;
+  connected(): void;
+  disconnected(): void;
+  /** "online" was confirmed by the broker: the server may now count on zone commands reaching us. */
+  online(): void;
+}
+
+/** One MQTT connection; a new one (same client id, persistent session) replaces it after a drop. */
+interface Session {
+  client: MqttClient;
+  connected: boolean;
+  online: boolean;
+  grantedZones: Set<string>;
+  /** Settles when this connection closes, so nothing waits forever on a dead client. */
+  closed: Promise<never>;
+  close: () => void;
+  planWait?: NodeJS.Timeout;
+  stable?: NodeJS.Timeout;
+  /** Zone (un)subscriptions run one at a time on a connection. */
+  zoneOps: Promise<void>;
+}
+
+const QOS1: IClientSubscribeOptions = { qos: 1 };
+
+/**
+ * The device's MQTT edge: persistent session, last will, plan/command
+ * subscriptions that follow the plan's zones, and its own jittered reconnect
+ * (mqtt.js's fixed 1 s period would bring a whole fleet back in the same second).
+ */
+export class MqttLink implements AckTransport {
+  private session: Session | undefined;
+  private attempt = 0;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private stopping = false;
+  private desiredZones = new Set<string>();
+  /** Zones subscribed in the broker's persistent session, as far as we know; left zones are unsubscribed on reconnect. */
+  private readonly sessionZones = new Set<string>();
+  private readonly topics: { status: string; plan: string; cmd: string; ack: string; telemetry: string };
+
+  constructor(
+    private readonly options: LinkOptions,
+    private readonly handlers: LinkHandlers,
+  ) {
+    const id = options.deviceId;
+    this.topics = {
+      status: topics.deviceStatus(id),
+      plan: topics.devicePlan(id),
+      cmd: topics.deviceCmd(id),
+      ack: topics.deviceAck(id),
+      telemetry: topics.deviceTelemetry(id),
+    };
+  }
+
+  get isConnected(): boolean {
+    return this.session?.connected ?? false;
+  }
+
+  get isOnline(): boolean {
+    return this.session?.online ?? false;
+  }
+
+  /** Resolves once the first connection attempt has succeeded or failed; retries continue in the background. */
+  start(): Promise<void> {
+    this.stopping = false;
+    return new Promise((resolve) => this.open(resolve));
+  }
+
+  /**
+   * Graceful: publish "offline" and disconnect (the broker drops the will).
+   * Abrupt: drop the socket without DISCONNECT, as a power cut would, so the broker publishes the will.
+   */
+  async stop(options: { abrupt?: boolean } = {}): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.reconnectTimer);
+    const session = this.session;
+    if (!session) return;
+    if (options.abrupt) {
+      this.teardown(session);
+      return;
+    }
+    if (session.connected) {
+      const offline: StatusPayload = { v: PROTOCOL_VERSION, state: 'offline', at: this.options.clock.now(), ...this.version() };
+      await Promise.race([
+        this.publish(session, this.topics.status, encode(offline), true).catch(() => {}),
+        new Promise((resolve) => setTimeout(resolve, 2_000).unref()),
+      ]);
+    }
+    await new Promise<void>((resolve) => session.client.end(false, {}, () => resolve()));
+    this.teardown(session);
+  }
+
+  publishAck(ack: AckPayload): Promise<void> {
+    const session = this.session;
+    if (!session?.connected) return Promise.reject(new Error('not connected'));
+    return this.publish(session, this.topics.ack, encode(ack), false);
+  }
+
+  publishTelemetry(telemetry: TelemetryPayload): void {
+    const session = this.session;
+    if (!session?.connected) return;
+    this.publish(session, this.topics.telemetry, encode(telemetry), false).catch((err: unknown) =>
+      this.options.logger.debug({ err }, 'telemetry not delivered'),
+    );
+  }
+
+  private open(onFirstSettle?: () => void): void {
+    const { deviceId, secret, mqttUrl, logger } = this.options;
+    const willPayload: StatusPayload = { v: PROTOCOL_VERSION, state: 'offline', ...this.version() };
+    const client = connect(mqttUrl, {
+      clientId: deviceId,
+      username: deviceId,
+      password: secret,
+      clean: false,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+      resubscribe: false,
+      connectTimeout: this.options.connectTimeoutMs ?? 15_000,
+      keepalive: this.options.keepaliveS ?? 30,
+      will: { topic: this.topics.status, payload: Buffer.from(encode(willPayload)), qos: 1, retain: true },
+    });
+    let close!: () => void;
+    const closed = new Promise<never>((_, reject) => {
+      close = () => reject(new Error('connection closed'));
+    });
+    closed.catch(() => {});
+    const session: Session = {
+      client,
+      connected: false,
+      online: false,
+      grantedZones: new Set(),
+      closed,
+      close,
+      zoneOps: Promise.resolve(),
+    };
+    this.session = session;
+    let settled = false;
+    const settle = () => {
+      if (settled) return;
+      settled = true;
+      onFirstSettle?.();
+    };
+    client.on('connect', () => {
+      settle();
+      this.onConnect(session);
+    });
+    client.on('message', (topic, payload) => {
+      if (this.session === session) this.onMessage(session, topic, payload);
+    });
+    // mqtt.js emits 'error' for refused connections and bad credentials; 'close' follows and drives the retry.
+    client.on('error', (err) => logger.warn({ err: err.message }, 'mqtt error'));
+    client.on('close', () => {
+      settle();
+      this.onClose(session);
+    });
+  }
+
+  private onConnect(session: Session): void {
+    const { logger } = this.options;
+    session.connected = true;
+    logger.info({ attempt: this.attempt }, 'mqtt connected');
+    session.stable = setTimeout(() => {
+      this.attempt = 0;
+    }, this.options.stableAfterMs ?? 10_000);
+    session.planWait = setTimeout(() => this.announceOnline(session), this.options.planWaitMs ?? 5_000);
+    const stale = [...this.sessionZones].filter((zone) => !this.desiredZones.has(zone));
+    const subscriptions: Record<string, IClientSubscribeOptions> = { [this.topics.plan]: QOS1, [this.topics.cmd]: QOS1 };
+    const zones = [...this.desiredZones];
+    for (const zone of zones) subscriptions[topics.zoneCmd(zone)] = QOS1;
+    this.enqueueZoneOp(session, async () => {
+      if (stale.length > 0) await this.unsubscribeZones(session, stale);
+      const granted = await this.subscribe(session, subscriptions);
+      for (const zone of zones) if (granted.has(topics.zoneCmd(zone))) this.markGranted(session, zone);
+      if (!granted.has(this.topics.plan) || !granted.has(this.topics.cmd)) {
+        logger.error({ granted: [...granted] }, 'broker refused the device plan/cmd subscriptions');
+      }
+    });
+    this.handlers.connected();
+  }
+
+  private onClose(session: Session): void {
+    if (this.session !== session) return;
+    const wasConnected = session.connected;
+    this.teardown(session);
+    if (wasConnected) {
+      if (this.stopping) this.options.logger.info('mqtt disconnected');
+      else this.options.logger.warn('mqtt connection lost');
+      this.handlers.disconnected();
+    }
+    if (this.stopping) return;
+    const delay = backoffDelay(this.attempt++, this.options.backoff ?? DEFAULT_BACKOFF);
+    this.options.logger.debug({ delay, attempt: this.attempt }, 'mqtt reconnect scheduled');
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      if (!this.stopping) this.open();
+    }, delay);
+  }
+
+  private teardown(session: Session): void {
+    session.connected = false;
+    session.online = false;
+    clearTimeout(session.planWait);
+    clearTimeout(session.stable);
+    session.close();
+    if (this.session === session) this.session = undefined;
+    // Force: no DISCONNECT packet. With clean:false mqtt.js keeps unacked callbacks pending; the outbox re-sends instead.
+    session.client.end(true);
+    session.client.removeAllListeners('message');
+  }
+
+  private onMessage(session: Session, topic: string, payload: Buffer): void {
+    const { logger } = this.options;
+    if (topic === this.topics.plan) {
+      if (payload.byteLength === 0) return; // a cleared retained plan
+      const decoded = planDecoder.decode(payload, MAX_PAYLOAD_BYTES.plan);
+      if (!decoded.ok) {
+        logger.warn({ topic, error: decoded.error }, 'ignored an invalid plan');
+        return;
+      }
+      const zones = this.handlers.plan(decoded.value);
+      this.setZones(session, zones);
+      return;
+    }
+    const parsed = parseTopic(topic);
+    const isOurs = topic === this.topics.cmd || (parsed?.scope === 'zone' && this.desiredZones.has(parsed.zoneId));
+    if (!isOurs) {
+      logger.debug({ topic }, 'ignored a message on a topic we do not follow');
+      return;
+    }
+    const decoded = commandDecoder.decode(payload, MAX_PAYLOAD_BYTES.cmd);
+    if (!decoded.ok) {
+      logger.warn({ topic, error: decoded.error }, 'ignored an invalid command');
+      return;
+    }
+    this.handlers.command(decoded.value);
+  }
+
+  /** Follows the plan's zones; once they are granted on this connection, the device is ready and says so. */
+  private setZones(session: Session, zones: readonly string[]): void {
+    const desired = new Set(zones);
+    const left = [...this.desiredZones].filter((zone) => !desired.has(zone));
+    this.desiredZones = desired;
+    this.enqueueZoneOp(session, async () => {
+      const added = [...desired].filter((zone) => !session.grantedZones.has(zone));
+      if (left.length > 0) await this.unsubscribeZones(session, left);
+      if (added.length > 0) {
+        const granted = await this.subscribe(session, Object.fromEntries(added.map((z) => [topics.zoneCmd(z), QOS1])));
+        for (const zone of added) {
+          if (granted.has(topics.zoneCmd(zone))) this.markGranted(session, zone);
+          else this.options.logger.error({ zone }, 'broker refused the zone subscription');
+        }
+      }
+      this.announceOnline(session);
+    });
+  }
+
+  private markGranted(session: Session, zone: string): void {
+    session.grantedZones.add(zone);
+    this.sessionZones.add(zone);
+  }
+
+  private enqueueZoneOp(session: Session, op: () => Promise<void>): void {
+    session.zoneOps = session.zoneOps.then(op).catch((err: unknown) => {
+      if (this.session === session) this.options.logger.warn({ err: (err as Error).message }, 'subscription change failed');
+    });
+  }
+
+  private async subscribe(session: Session, map: Record<string, IClientSubscribeOptions>): Promise<Set<string>> {
+    const grants = await Promise.race([session.client.subscribeAsync(map), session.closed]);
+    // QoS 128 in a SUBACK is a refusal (e.g. the broker's authorizeSubscribe said no).
+    return new Set(grants.filter((g) => g.qos !== 128).map((g) => g.topic));
+  }
+
+  private async unsubscribeZones(session: Session, zones: readonly string[]): Promise<void> {
+    await Promise.race([session.client.unsubscribeAsync(zones.map((z) => topics.zoneCmd(z))), session.closed]);
+    for (const zone of zones) {
+      session.grantedZones.delete(zone);
+      this.sessionZones.delete(zone);
+    }
+  }
+
+  private announceOnline(session: Session): void {
+    if (session.online || !session.connected || this.session !== session) return;
+    session.online = true;
+    clearTimeout(session.planWait);
+    const status: StatusPayload = { v: PROTOCOL_VERSION, state: 'online', at: this.options.clock.now(), ...this.version() };
+    this.publish(session, this.topics.status, encode(status), true).then(
+      () => {
+        if (this.session === session) this.handlers.online();
+      },
+      (err: unknown) => this.options.logger.debug({ err }, 'online status not delivered'),
+    );
+  }
+
+  private publish(session: Session, topic: string, payload: string, retain: boolean): Promise<void> {
+    const sent = session.client.publishAsync(topic, payload, { qos: 1, retain }).then(() => undefined);
+    return Promise.race([sent, session.closed]);
+  }
+
+  private version(): { agentVersion?: string } {
+    return this.options.agentVersion !== undefined ? { agentVersion: this.options.agentVersion } : {};
+  }
+}

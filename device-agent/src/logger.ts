@@ -1,0 +1,7 @@
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' });
+}

@@ -1,0 +1,224 @@
+import type { Asset, Priority } from '@loaxa/protocol';
+import type { AckReporter } from '../ack/ack-reporter';
+import type { CachedAsset } from '../cache/cache';
+import type { Clock } from '../clock/clock';
+import { sleep, waitUntil } from '../clock/timer';
+import type { Downloader } from '../download/downloader';
+import type { Logger } from '../logger';
+import { totalDurationMs } from '../player/player';
+import { reasonText, type Playback, type PlayOutcome } from '../playback/playback';
+
+export interface OccurrenceSpec {
+  occurrenceId: string;
+  priority: Priority;
+  assets: readonly Asset[];
+  volume?: number;
+  /** Planned start by the device clock; null plays as soon as the audio is ready (play-now). */
+  startAt: number | null;
+}
+
+export type OccurrenceOrigin = 'plan' | 'command';
+/** pending: not yet audible; started: the loudspeaker has played some of it; done: nothing more will happen. */
+export type OccurrencePhase = 'pending' | 'started' | 'done';
+
+interface Run {
+  spec: OccurrenceSpec;
+  origin: OccurrenceOrigin;
+  phase: OccurrencePhase;
+  controller: AbortController;
+  finished: Promise<void>;
+}
+
+/** Abort reason for a run replaced by a newer version of itself: it ends without an ack. */
+class Superseded extends Error {}
+
+export interface OccurrenceRunnerDeps {
+  acks: AckReporter;
+  downloader: Downloader;
+  playback: Playback;
+  clock: Clock;
+  logger: Logger;
+  /** First gap between download attempts of a planned item; doubles up to 60 s. */
+  retryBaseMs?: number;
+  /** How long a finished play-now occurrence is remembered, so a late duplicate cannot replay it. */
+  commandRetentionMs?: number;
+}
+
+/** The time after which a planned item can no longer be played in full. */
+export function playWindowEnd(startAt: number, assets: readonly Pick<Asset, 'durationMs'>[]): number {
+  return startAt + totalDurationMs(assets);
+}
+
+/**
+ * Drives each occurrence through received → ready → started → finished (or
+ * failed/skipped/preempted) and remembers its phase, so a plan re-delivered
+ * after a reconnect or a duplicated command never plays anything twice.
+ */
+export class OccurrenceRunner {
+  private readonly runs = new Map<string, Run>();
+
+  constructor(private readonly deps: OccurrenceRunnerDeps) {}
+
+  phase(occurrenceId: string): OccurrencePhase | undefined {
+    return this.runs.get(occurrenceId)?.phase;
+  }
+
+  has(occurrenceId: string): boolean {
+    return this.runs.has(occurrenceId);
+  }
+
+  /** Starts a run; false when this occurrence is already known. */
+  launch(spec: OccurrenceSpec, origin: OccurrenceOrigin): boolean {
+    if (this.runs.has(spec.occurrenceId)) return false;
+    const run: Run = {
+      spec,
+      origin,
+      phase: 'pending',
+      controller: new AbortController(),
+      finished: Promise.resolve(),
+    };
+    this.runs.set(spec.occurrenceId, run);
+    run.finished = this.drive(run)
+      .catch((err: unknown) => {
+        this.deps.logger.error({ err, occurrenceId: spec.occurrenceId }, 'occurrence run crashed');
+        this.deps.acks.occurrence(spec.occurrenceId, 'failed', `agent error: ${reasonText(err)}`);
+        run.phase = 'done';
+      })
+      .then(() => {
+        // Plan items are forgotten when a plan drops them; commands have no such moment.
+        if (origin === 'command') {
+          const forget = () => this.runs.get(spec.occurrenceId) === run && this.forget(spec.occurrenceId);
+          setTimeout(forget, this.deps.commandRetentionMs ?? 3_600_000).unref();
+        }
+      });
+    return true;
+  }
+
+  /** Replaces a run that has not started yet with a new spec, without acking the old one. */
+  replace(spec: OccurrenceSpec, origin: OccurrenceOrigin): boolean {
+    const old = this.runs.get(spec.occurrenceId);
+    if (old && old.phase !== 'pending') return false;
+    if (old) {
+      old.controller.abort(new Superseded('replaced by a newer plan'));
+      this.runs.delete(spec.occurrenceId);
+    }
+    return this.launch(spec, origin);
+  }
+
+  /** Withdraws a run: not yet started → skipped, playing → preempted, with `reason` as detail. */
+  cancel(occurrenceId: string, reason: string): void {
+    this.runs.get(occurrenceId)?.controller.abort(new Error(reason));
+  }
+
+  /** Forgets a finished occurrence, including which acks were sent for it. */
+  forget(occurrenceId: string): void {
+    const run = this.runs.get(occurrenceId);
+    if (run && run.phase !== 'done') return;
+    this.runs.delete(occurrenceId);
+    this.deps.acks.forgetOccurrence(occurrenceId);
+  }
+
+  /** Aborts every run silently and waits for them to end (agent shutdown). */
+  async close(): Promise<void> {
+    const all = [...this.runs.values()];
+    for (const run of all) run.controller.abort(new Superseded('agent stopping'));
+    await Promise.all(all.map((run) => run.finished));
+  }
+
+  private async drive(run: Run): Promise<void> {
+    const { acks, clock } = this.deps;
+    const { spec } = run;
+    const id = spec.occurrenceId;
+    const signal = run.controller.signal;
+    const end = () => {
+      run.phase = 'done';
+    };
+    if (spec.startAt !== null && playWindowEnd(spec.startAt, spec.assets) <= clock.now()) {
+      acks.occurrence(id, 'skipped', `start time passed: planned ${iso(spec.startAt)}, device clock ${iso(clock.now())}`);
+      return end();
+    }
+    acks.occurrence(id, 'received');
+    let files: CachedAsset[];
+    try {
+      files = await this.prepare(spec, signal);
+    } catch (err) {
+      if (signal.aborted) this.reportWithdrawn(id, signal.reason, false);
+      else acks.occurrence(id, 'failed', reasonText(err));
+      return end();
+    }
+    acks.occurrence(id, 'ready');
+    if (spec.startAt !== null) {
+      try {
+        await waitUntil(clock, spec.startAt, signal);
+      } catch {
+        this.reportWithdrawn(id, signal.reason, false);
+        return end();
+      }
+    }
+    const outcome = await this.deps.playback.submit(
+      {
+        occurrenceId: id,
+        priority: spec.priority,
+        startAt: spec.startAt ?? clock.now(),
+        assets: spec.assets,
+        filePaths: files.map((f) => f.path),
+        ...(spec.volume !== undefined ? { volume: spec.volume } : {}),
+        onStart: (at) => {
+          run.phase = 'started';
+          acks.occurrence(id, 'started', undefined, at);
+        },
+      },
+      signal,
+    );
+    this.report(id, outcome, signal);
+    end();
+  }
+
+  /**
+   * Planned items retry failed downloads (4G drops often) until they could no
+   * longer play in full; play-now tries once, since an emergency that arrives
+   * late is worse than a clear "failed".
+   */
+  private async prepare(spec: OccurrenceSpec, signal: AbortSignal): Promise<CachedAsset[]> {
+    const { downloader, clock, logger } = this.deps;
+    const base = this.deps.retryBaseMs ?? 2_000;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await downloader.fetchAll(spec.assets, signal);
+      } catch (err) {
+        if (signal.aborted || spec.startAt === null) throw err;
+        const ceiling = Math.min(60_000, base * 2 ** Math.min(attempt, 10));
+        const delay = ceiling / 2 + Math.random() * (ceiling / 2);
+        if (clock.now() + delay >= playWindowEnd(spec.startAt, spec.assets)) {
+          throw new Error(`assets not ready in time: ${reasonText(err)}`);
+        }
+        logger.warn({ occurrenceId: spec.occurrenceId, err: reasonText(err), retryInMs: Math.round(delay) }, 'download failed; retrying');
+        await sleep(delay, signal);
+      }
+    }
+  }
+
+  private report(id: string, outcome: PlayOutcome, signal: AbortSignal): void {
+    const { acks } = this.deps;
+    switch (outcome.kind) {
+      case 'finished':
+        acks.occurrence(id, 'finished', undefined, outcome.endedAt);
+        return;
+      case 'failed':
+        acks.occurrence(id, 'failed', outcome.error);
+        return;
+      case 'interrupted':
+        if (signal.aborted) this.reportWithdrawn(id, signal.reason, outcome.started, outcome.reason);
+        else acks.occurrence(id, outcome.started ? 'preempted' : 'skipped', outcome.reason);
+    }
+  }
+
+  private reportWithdrawn(id: string, reason: unknown, started: boolean, fallback?: string): void {
+    if (reason instanceof Superseded) return;
+    this.deps.acks.occurrence(id, started ? 'preempted' : 'skipped', fallback ?? reasonText(reason));
+  }
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}

@@ -1,0 +1,75 @@
+import type { AckPayload } from '@loaxa/protocol';
+import type { Logger } from '../logger';
+import type { AckOutbox } from './outbox';
+
+export interface AckTransport {
+  readonly isConnected: boolean;
+  /** Resolves on PUBACK; rejects when the connection drops first. */
+  publishAck(ack: AckPayload): Promise<void>;
+}
+
+/**
+ * Moves acks from the outbox to the broker. An ack leaves the outbox only after
+ * its PUBACK; anything unconfirmed when the link drops is published again on
+ * the next connection (the server treats repeats as no-ops).
+ */
+export class AckDispatcher {
+  private readonly inflight = new Set<number>();
+  /** Appends and flushes run one at a time so publish order equals append order. */
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly outbox: AckOutbox,
+    private readonly transport: AckTransport,
+    private readonly logger: Logger,
+  ) {}
+
+  submit(ack: AckPayload): Promise<void> {
+    return this.enqueue(async () => {
+      await this.outbox.append(ack);
+      await this.publishPending();
+    });
+  }
+
+  /** Call when a connection is up. */
+  flush(): Promise<void> {
+    return this.enqueue(() => this.publishPending());
+  }
+
+  /** Call when the connection drops: nothing in flight will be confirmed any more. */
+  connectionLost(): void {
+    this.inflight.clear();
+  }
+
+  /** Resolves when every queued append/flush has been handed to the transport. */
+  idle(): Promise<void> {
+    return this.enqueue(async () => {});
+  }
+
+  private enqueue(task: () => Promise<void>): Promise<void> {
+    const next = this.chain.then(task).catch((err: unknown) => {
+      this.logger.error({ err }, 'ack outbox failure');
+    });
+    this.chain = next;
+    return next;
+  }
+
+  private async publishPending(): Promise<void> {
+    if (!this.transport.isConnected) return;
+    for (const entry of await this.outbox.pending()) {
+      if (this.inflight.has(entry.seq)) continue;
+      if (!this.transport.isConnected) return;
+      this.inflight.add(entry.seq);
+      this.transport.publishAck(entry.ack).then(
+        () => {
+          this.inflight.delete(entry.seq);
+          return this.outbox.remove(entry.seq);
+        },
+        (err: unknown) => {
+          this.inflight.delete(entry.seq);
+          this.logger.debug({ err, seq: entry.seq }, 'ack not confirmed; kept for the next connection');
+        },
+      );
+    }
+  }
+}

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import type { PlanItem } from '@loaxa/protocol';
+import type { OccurrencePhase } from '../occurrence/occurrence-runner';
+import { acceptsPlan, diffPlan, type HeldItem } from './plan-diff';
+
+const sha = 'b'.repeat(64);
+const item = (occurrenceId: string, startAt = 1000): PlanItem => ({
+  occurrenceId,
+  startAt,
+  priority: 'normal',
+  assets: [{ sha256: sha, url: `/media/${sha}.ogg`, bytes: 1, durationMs: 100, format: 'ogg' }],
+});
+const held = (...entries: [PlanItem, OccurrencePhase][]) =>
+  new Map<string, HeldItem>(entries.map(([i, phase]) => [i.occurrenceId, { item: i, phase }]));
+
+describe('acceptsPlan', () => {
+  it.each([
+    [null, 0, true],
+    [3, 3, true],
+    [3, 4, true],
+    [3, 2, false],
+  ])('held %s, incoming %i → %s', (heldVersion, incoming, expected) => {
+    expect(acceptsPlan(heldVersion, incoming)).toBe(expected);
+  });
+});
+
+describe('diffPlan', () => {
+  it.each([
+    { name: 'new item is scheduled', held: held(), items: [item('a')], changes: [{ kind: 'schedule', item: item('a') }] },
+    { name: 'identical item is left alone', held: held([item('a'), 'pending']), items: [item('a')], changes: [] },
+    {
+      name: 'changed pending item is rescheduled',
+      held: held([item('a'), 'pending']),
+      items: [item('a', 2000)],
+      changes: [{ kind: 'reschedule', item: item('a', 2000) }],
+    },
+    { name: 'changed started item is not touched', held: held([item('a'), 'started']), items: [item('a', 2000)], changes: [] },
+    {
+      name: 'removed pending item is cancelled',
+      held: held([item('a'), 'pending']),
+      items: [],
+      changes: [{ kind: 'cancel', occurrenceId: 'a' }],
+    },
+    { name: 'removed playing item keeps playing', held: held([item('a'), 'started']), items: [], changes: [] },
+    {
+      name: 'removed finished item is forgotten',
+      held: held([item('a'), 'done']),
+      items: [],
+      changes: [{ kind: 'forget', occurrenceId: 'a' }],
+    },
+    { name: 'finished item still planned is remembered', held: held([item('a'), 'done']), items: [item('a')], changes: [] },
+  ])('$name', ({ held: h, items, changes }) => {
+    expect(diffPlan(h, items)).toEqual(changes);
+  });
+});

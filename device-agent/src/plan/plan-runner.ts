@@ -1,0 +1,80 @@
+import type { PlanItem, PlanPayload } from '@loaxa/protocol';
+import type { Logger } from '../logger';
+import type { OccurrenceRunner, OccurrenceSpec } from '../occurrence/occurrence-runner';
+import { acceptsPlan, diffPlan, type HeldItem } from './plan-diff';
+
+export interface PlanOutcome {
+  accepted: boolean;
+  /** The zones the device belongs to after this plan. */
+  zones: readonly string[];
+}
+
+/** Holds the newest plan and turns its changes into occurrence runs. */
+export class PlanRunner {
+  private version: number | null = null;
+  private zoneIds: readonly string[] = [];
+  /** Every plan item still remembered: the current plan's, plus removed ones still playing. */
+  private readonly items = new Map<string, PlanItem>();
+
+  constructor(
+    private readonly runner: OccurrenceRunner,
+    private readonly logger: Logger,
+  ) {}
+
+  get planVersion(): number | null {
+    return this.version;
+  }
+
+  get zones(): readonly string[] {
+    return this.zoneIds;
+  }
+
+  apply(plan: PlanPayload): PlanOutcome {
+    if (!acceptsPlan(this.version, plan.planVersion)) {
+      this.logger.warn({ planVersion: plan.planVersion, held: this.version }, 'ignored a plan older than the one held');
+      return { accepted: false, zones: this.zoneIds };
+    }
+    const held = new Map<string, HeldItem>();
+    for (const [id, item] of this.items) held.set(id, { item, phase: this.runner.phase(id) ?? 'done' });
+    const changes = diffPlan(held, plan.items);
+    for (const change of changes) {
+      switch (change.kind) {
+        case 'schedule':
+          this.items.set(change.item.occurrenceId, change.item);
+          if (!this.runner.launch(specOf(change.item), 'plan')) {
+            // Already known from a play-now command: that run stands.
+            this.logger.info({ occurrenceId: change.item.occurrenceId }, 'plan item already running from a command');
+          }
+          break;
+        case 'reschedule':
+          this.items.set(change.item.occurrenceId, change.item);
+          this.runner.replace(specOf(change.item), 'plan');
+          break;
+        case 'cancel':
+          // Stays held until its run has ended; the next plan then forgets it.
+          this.runner.cancel(change.occurrenceId, `removed from plan v${plan.planVersion}`);
+          break;
+        case 'forget':
+          this.items.delete(change.occurrenceId);
+          this.runner.forget(change.occurrenceId);
+          break;
+      }
+    }
+    if (changes.length > 0 || this.version !== plan.planVersion) {
+      this.logger.info({ planVersion: plan.planVersion, items: plan.items.length, changes: changes.length }, 'plan applied');
+    }
+    this.version = plan.planVersion;
+    this.zoneIds = plan.zones;
+    return { accepted: true, zones: this.zoneIds };
+  }
+}
+
+function specOf(item: PlanItem): OccurrenceSpec {
+  return {
+    occurrenceId: item.occurrenceId,
+    priority: item.priority,
+    assets: item.assets,
+    startAt: item.startAt,
+    ...(item.volume !== undefined ? { volume: item.volume } : {}),
+  };
+}

@@ -1,0 +1,14 @@
+import { systemClock, type Clock } from '../clock/clock';
+import { sleep } from '../clock/timer';
+import { totalDurationMs, type Player, type PlayItem, type PlayResult } from './player';
+
+/** Plays nothing; takes as long as the audio would. For simulated nodes. */
+export class SimPlayer implements Player {
+  constructor(private readonly clock: Clock = systemClock) {}
+
+  async play(item: PlayItem, signal: AbortSignal): Promise<PlayResult> {
+    const startedAt = this.clock.now();
+    await sleep(totalDurationMs(item.assets), signal);
+    return { startedAt, endedAt: this.clock.now() };
+  }
+}

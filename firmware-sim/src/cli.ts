@@ -1,0 +1,70 @@
+/**
+ * `npm run sim -- --server-url http://127.0.0.1:8080 --mqtt-url mqtt://127.0.0.1:1883 --devices-file devices.json`
+ * Devices must already be registered on the server (the file carries their ids and secrets).
+ */
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { parseDevicesFile } from './devices-file';
+import { startSimFleet } from './fleet';
+
+const USAGE = 'usage: loaxa-sim --server-url <http url> --mqtt-url <mqtt|ws url> --devices-file <path> [--batch-size 50]';
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      'server-url': { type: 'string' },
+      'mqtt-url': { type: 'string' },
+      'devices-file': { type: 'string' },
+      'batch-size': { type: 'string' },
+      'online-timeout-ms': { type: 'string' },
+      'log-level': { type: 'string', default: 'info' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const serverUrl = values['server-url'];
+  const mqttUrl = values['mqtt-url'];
+  const devicesFile = values['devices-file'];
+  if (!serverUrl || !mqttUrl || !devicesFile) {
+    console.error(USAGE);
+    process.exit(2);
+  }
+  const logger = pino({ level: values['log-level'] });
+  const devices = parseDevicesFile(await readFile(devicesFile, 'utf8'), devicesFile);
+  const fleet = await startSimFleet({
+    serverUrl,
+    mqttUrl,
+    devices,
+    logger,
+    ...(values['batch-size'] ? { batchSize: Number(values['batch-size']) } : {}),
+  });
+  const timeoutMs = Number(values['online-timeout-ms'] ?? 60_000);
+  fleet.waitOnline(timeoutMs).then(
+    () => logger.info({ devices: devices.length }, 'all simulated devices online'),
+    (err: unknown) => logger.warn({ err: (err as Error).message }, 'some simulated devices are not online yet'),
+  );
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping simulated fleet');
+    fleet.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'fleet did not stop cleanly');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  console.error(`loaxa-sim: ${(err as Error).message}`);
+  process.exit(1);
+});

@@ -1,0 +1,2 @@
+export { startSimFleet, type SimDevice, type SimFleet, type SimFleetOptions } from './fleet';
+export { parseDevicesFile } from './devices-file';

@@ -1,0 +1,81 @@
+import type { Db } from '../db/database';
+import { generatePassword, hashPassword, hashToken, newToken, verifyPassword } from './passwords';
+
+export const ROLES = ['admin', 'approver', 'editor', 'technician', 'viewer'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface User {
+  username: string;
+  role: Role;
+}
+
+const SESSION_TTL_MS = 7 * 24 * 3600 * 1000;
+
+export class UserService {
+  constructor(private readonly db: Db) {}
+
+  count(): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM users').get() as { n: number }).n;
+  }
+
+  async create(username: string, password: string, role: Role): Promise<User> {
+    const hash = await hashPassword(password);
+    this.db
+      .prepare('INSERT INTO users (username, password_hash, role, created_at) VALUES (?, ?, ?, ?)')
+      .run(username, hash, role, Date.now());
+    return { username, role };
+  }
+
+  /**
+   * First-run setup: with no users, creates `admin` with the given password or a
+   * generated one. Returns the generated password (to print once), else null.
+   */
+  async ensureAdmin(password: string | undefined): Promise<{ created: boolean; generated: string | null }> {
+    if (this.count() > 0) return { created: false, generated: null };
+    const generated = password ? null : generatePassword();
+    await this.create('admin', password ?? (generated as string), 'admin');
+    return { created: true, generated };
+  }
+
+  async authenticate(username: string, password: string): Promise<User | null> {
+    const row = this.db
+      .prepare('SELECT username, role, password_hash AS hash, disabled FROM users WHERE username = ?')
+      .get(username) as { username: string; role: Role; hash: string; disabled: number } | undefined;
+    if (!row || row.disabled) {
+      // Spend the same time as a real check so timing does not reveal which usernames exist.
+      await verifyPassword(password, DUMMY_HASH);
+      return null;
+    }
+    return (await verifyPassword(password, row.hash)) ? { username: row.username, role: row.role } : null;
+  }
+
+  startSession(username: string): { token: string; expiresAt: number } {
+    const token = newToken();
+    const now = Date.now();
+    const expiresAt = now + SESSION_TTL_MS;
+    this.db
+      .prepare('INSERT INTO sessions (token_hash, username, created_at, expires_at) VALUES (?, ?, ?, ?)')
+      .run(hashToken(token), username, now, expiresAt);
+    return { token, expiresAt };
+  }
+
+  userForSession(token: string): User | null {
+    const row = this.db
+      .prepare(
+        `SELECT u.username, u.role FROM sessions s JOIN users u ON u.username = s.username
+         WHERE s.token_hash = ? AND s.expires_at > ? AND u.disabled = 0`,
+      )
+      .get(hashToken(token), Date.now()) as User | undefined;
+    return row ?? null;
+  }
+
+  endSession(token: string): void {
+    this.db.prepare('DELETE FROM sessions WHERE token_hash = ?').run(hashToken(token));
+  }
+
+  purgeExpiredSessions(): number {
+    return this.db.prepare('DELETE FROM sessions WHERE expires_at <= ?').run(Date.now()).changes;
+  }
+}
+
+const DUMMY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';

@@ -1,0 +1,20 @@
+/** How the server talks MQTT, whether the broker is embedded or external. */
+export interface PublishOptions {
+  retain?: boolean;
+  qos?: 0 | 1;
+}
+
+export type InboundHandler = (topic: string, payload: Buffer, deviceId: string) => void;
+
+export interface MessageBus {
+  publish(topic: string, payload: string, options?: PublishOptions): Promise<void>;
+  /** Messages published by authenticated devices. */
+  onDeviceMessage(handler: InboundHandler): void;
+  /** Called when a device's connection closes for any reason. */
+  onDeviceDisconnect(handler: (deviceId: string) => void): void;
+  /** Called once the device's session is ready (after CONNACK). */
+  onDeviceConnect(handler: (deviceId: string) => void): void;
+  /** Drops a device's live connection (for revocation). */
+  disconnect(deviceId: string): void;
+  close(): Promise<void>;
+}

@@ -1,0 +1,152 @@
+/**
+ * The embedded Aedes broker: MQTT over TCP on MQTT_PORT and over WebSocket at
+ * /mqtt on the HTTP server. Access rules are enforced in Aedes' hooks.
+ */
+import net from 'node:net';
+import type http from 'node:http';
+import { Aedes, type AuthenticateError, type Client } from 'aedes';
+import { WebSocketServer, createWebSocketStream } from 'ws';
+import type { Logger } from 'pino';
+import type { InboundHandler, MessageBus, PublishOptions } from './bus';
+import { deviceMayPublish, deviceMaySubscribe } from './access';
+
+export interface DeviceAuthority {
+  verifySecret(deviceId: string, secret: string): boolean;
+  zonesOf(deviceId: string): string[];
+}
+
+export interface EmbeddedBroker {
+  bus: MessageBus;
+  /** The TCP port actually bound (useful when configured as 0). */
+  port: number;
+  attachWebSocket(server: http.Server, path?: string): void;
+  connectedClients(): number;
+}
+
+function authError(message: string, returnCode: number): AuthenticateError {
+  return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
+}
+
+export async function startEmbeddedBroker(options: {
+  port: number;
+  host: string;
+  devices: DeviceAuthority;
+  logger: Logger;
+}): Promise<EmbeddedBroker> {
+  const { devices, logger } = options;
+  const log = logger.child({ module: 'broker' });
+  const aedes = await Aedes.createBroker({
+    // One stalled device must not block delivery to everyone (see DESIGN.md).
+    drainTimeout: 15_000,
+    concurrency: 1000,
+    maxClientsIdLength: 64,
+    heartbeatInterval: 60_000,
+    connectTimeout: 15_000,
+  });
+
+  aedes.authenticate = (client, username, password, done) => {
+    if (!username || !password) return done(authError('username and password required', 4), false);
+    if (client.id !== username) return done(authError('client id must equal the device id', 2), false);
+    if (!devices.verifySecret(username, password.toString('utf8'))) {
+      log.warn({ deviceId: username }, 'MQTT login refused');
+      return done(authError('bad device id or secret', 4), false);
+    }
+    done(null, true);
+  };
+  aedes.authorizePublish = (client, packet, callback) => {
+    if (!client) return callback(null);
+    if (deviceMayPublish(client.id, packet.topic)) return callback(null);
+    log.warn({ deviceId: client.id, topic: packet.topic }, 'publish refused');
+    callback(new Error(`publish to ${packet.topic} not allowed`));
+  };
+  aedes.authorizeSubscribe = (client, sub, callback) => {
+    if (deviceMaySubscribe(client.id, sub.topic, () => devices.zonesOf(client.id))) return callback(null, sub);
+    log.warn({ deviceId: client.id, topic: sub.topic }, 'subscribe refused');
+    // A null subscription is refused with SUBACK 128, without dropping the connection.
+    callback(null, null);
+  };
+
+  const messageHandlers: InboundHandler[] = [];
+  const disconnectHandlers: ((id: string) => void)[] = [];
+  const connectHandlers: ((id: string) => void)[] = [];
+  const clients = new Map<string, Client>();
+
+  aedes.on('publish', (packet, client) => {
+    if (!client) return;
+    for (const h of messageHandlers) {
+      try {
+        h(packet.topic, packet.payload as Buffer, client.id);
+      } catch (err) {
+        log.error({ err, deviceId: client.id, topic: packet.topic }, 'inbound handler failed');
+      }
+    }
+  });
+  aedes.on('clientReady', (client) => {
+    clients.set(client.id, client);
+    for (const h of connectHandlers) h(client.id);
+  });
+  aedes.on('clientDisconnect', (client) => {
+    // A reconnecting device takes over its id; the old connection's close must not mark it offline.
+    if (clients.get(client.id) !== client) return;
+    clients.delete(client.id);
+    for (const h of disconnectHandlers) h(client.id);
+  });
+  aedes.on('clientError', (client, err) => log.debug({ deviceId: client.id, err: err.message }, 'client error'));
+  aedes.on('connectionError', (client, err) =>
+    log.debug({ clientId: client?.id, err: err.message }, 'connection error'),
+  );
+
+  const tcp = net.createServer((socket) => aedes.handle(socket));
+  await new Promise<void>((resolve, reject) => {
+    tcp.once('error', reject);
+    tcp.listen(options.port, options.host, () => resolve());
+  });
+  const port = (tcp.address() as net.AddressInfo).port;
+  log.info({ port }, 'MQTT broker listening (TCP)');
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  wss.on('connection', (ws, req) => aedes.handle(createWebSocketStream(ws), req));
+
+  const bus: MessageBus = {
+    publish(topic, payload, opts: PublishOptions = {}) {
+      return new Promise((resolve, reject) =>
+        aedes.publish(
+          {
+            cmd: 'publish',
+            topic,
+            payload: Buffer.from(payload),
+            qos: opts.qos ?? 1,
+            retain: opts.retain ?? false,
+            dup: false,
+          },
+          (err) => (err ? reject(err) : resolve()),
+        ),
+      );
+    },
+    onDeviceMessage: (h) => void messageHandlers.push(h),
+    onDeviceDisconnect: (h) => void disconnectHandlers.push(h),
+    onDeviceConnect: (h) => void connectHandlers.push(h),
+    disconnect(deviceId) {
+      clients.get(deviceId)?.close();
+    },
+    async close() {
+      for (const ws of wss.clients) ws.terminate();
+      wss.close();
+      await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      await new Promise<void>((resolve) => tcp.close(() => resolve()));
+    },
+  };
+
+  return {
+    bus,
+    port,
+    connectedClients: () => aedes.connectedClients,
+    attachWebSocket(server, path = '/mqtt') {
+      server.on('upgrade', (req, socket, head) => {
+        const url = new URL(req.url ?? '/', 'http://localhost');
+        if (url.pathname !== path) return;
+        wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+      });
+    },
+  };
+}

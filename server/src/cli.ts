@@ -1,0 +1,34 @@
+/**
+ * `loaxa`: the operator's command line. `npx loaxa --help` from the repo root.
+ */
+import { Command } from 'commander';
+import { SERVER_VERSION } from './version';
+
+const program = new Command();
+program
+  .name('loaxa')
+  .description('Loa Xã — commune loudspeaker and text-to-speech broadcast server')
+  .version(SERVER_VERSION);
+
+program
+  .command('serve')
+  .description('run the server (same as `npm start`); configured by PORT, HOST, MQTT_PORT, LOAXA_DATA, LOAXA_DEMO, …')
+  .action(async () => {
+    await import('./main');
+  });
+
+program
+  .command('tts')
+  .description('speak a Vietnamese text with the embedded engine and write Opus/Ogg to a file')
+  .argument('<text>', 'the text to speak')
+  .requiredOption('-o, --out <file>', 'output .ogg file')
+  .option('-v, --voice <voice>', 'espeak voice: vi, vi-VN-x-central, vi-VN-x-south', 'vi')
+  .action(async (text: string, opts: { out: string; voice: string }) => {
+    const { EspeakAdapter } = await import('./tts/espeak');
+    const { encodeWavToOpus, wavDurationMs } = await import('./audio/encode');
+    const speech = await new EspeakAdapter().synthesize({ text, voice: opts.voice });
+    await encodeWavToOpus(speech.wav, opts.out);
+    console.log(`${opts.out}: ${(wavDurationMs(speech.wav) / 1000).toFixed(1)} s`);
+  });
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,54 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { migrate, openDatabase, schemaVersion } from './database';
+import { MIGRATIONS } from './migrations';
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'loaxa-db-'));
+  dirs.push(d);
+  return d;
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+describe('database', () => {
+  it('migrates an empty database to the newest version, in WAL mode with foreign keys on', () => {
+    const db = openDatabase(tempDir());
+    expect(schemaVersion(db)).toBe(Math.max(...MIGRATIONS.map((m) => m.version)));
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(() =>
+      db.prepare("INSERT INTO device_zones (device_id, zone_id) VALUES ('nobody', 'nowhere')").run(),
+    ).toThrow(/FOREIGN KEY/);
+    db.close();
+  });
+
+  it('is idempotent on reopen and keeps data', () => {
+    const dir = tempDir();
+    const db = openDatabase(dir);
+    db.prepare("INSERT INTO zones (id, name, created_at) VALUES ('z', 'Z', 1)").run();
+    db.close();
+    const again = openDatabase(dir);
+    expect(migrate(again)).toEqual([]);
+    expect(again.prepare('SELECT name FROM zones').get()).toEqual({ name: 'Z' });
+    again.close();
+  });
+
+  it('rolls back a failing migration and refuses a database newer than the program', () => {
+    const dir = tempDir();
+    const db = openDatabase(dir);
+    const broken = [
+      ...MIGRATIONS,
+      { version: 999, name: 'broken', sql: 'CREATE TABLE t (x); SELECT nonsense FROM nowhere;' },
+    ];
+    expect(() => migrate(db, broken)).toThrow();
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 't'").get()).toBeUndefined();
+    db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (1000, 'future', 0)").run();
+    expect(() => migrate(db)).toThrow(/newer than this program/);
+    db.close();
+  });
+});

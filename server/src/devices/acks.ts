@@ -1,0 +1,44 @@
+/**
+ * Acknowledgements: stored idempotently ((device, ref, stage) is unique), and
+ * each delivery keeps the furthest stage reached, so re-sent or late acks
+ * after a reconnect change nothing.
+ */
+import { stageRank, type AckPayload, type DeliveryStage } from '@loaxa/protocol';
+import type { Db } from '../db/database';
+import type { EventHub } from '../events/hub';
+
+export class AckLedger {
+  constructor(
+    private readonly db: Db,
+    private readonly hub: EventHub,
+  ) {}
+
+  /** Returns true if the ack was new. */
+  record(deviceId: string, ack: AckPayload): boolean {
+    const refId = ack.occurrenceId ?? ack.commandId!;
+    const detail = ack.detail ?? null;
+    const inserted = this.db
+      .prepare(
+        `INSERT INTO acks (device_id, ref_id, stage, at, detail, received_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT DO NOTHING`,
+      )
+      .run(deviceId, refId, ack.stage, ack.at, detail, Date.now()).changes;
+    if (!inserted || !ack.occurrenceId) return inserted > 0;
+
+    const current = this.db
+      .prepare('SELECT stage FROM deliveries WHERE occurrence_id = ? AND device_id = ?')
+      .get(ack.occurrenceId, deviceId) as { stage: DeliveryStage } | undefined;
+    if (!current || stageRank(ack.stage) <= stageRank(current.stage)) return true;
+    this.db
+      .prepare('UPDATE deliveries SET stage = ?, at = ?, detail = ? WHERE occurrence_id = ? AND device_id = ?')
+      .run(ack.stage, ack.at, detail, ack.occurrenceId, deviceId);
+    this.hub.emit('delivery', {
+      occurrenceId: ack.occurrenceId,
+      deviceId,
+      stage: ack.stage,
+      at: new Date(ack.at).toISOString(),
+      detail,
+    });
+    return true;
+  }
+}

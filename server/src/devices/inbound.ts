@@ -1,0 +1,66 @@
+/**
+ * Everything devices publish arrives here, is size-checked and validated with
+ * the protocol schemas, and is then applied. Garbage is logged and ignored.
+ */
+import {
+  MAX_PAYLOAD_BYTES,
+  ackDecoder,
+  parseTopic,
+  statusDecoder,
+  telemetryDecoder,
+  type TelemetryPayload,
+} from '@loaxa/protocol';
+import type { Logger } from 'pino';
+import type { MessageBus } from '../broker/bus';
+import type { AckLedger } from './acks';
+import type { DeviceRegistry } from './registry';
+
+export interface InboundDeps {
+  bus: MessageBus;
+  registry: DeviceRegistry;
+  acks: AckLedger;
+  logger: Logger;
+  /** Called when a device announces it is online (and subscribed to its zones). */
+  onOnline?: (deviceId: string) => void;
+}
+
+export function wireDeviceInbound({ bus, registry, acks, logger, onOnline }: InboundDeps): {
+  telemetry: Map<string, TelemetryPayload>;
+} {
+  const log = logger.child({ module: 'inbound' });
+  const telemetry = new Map<string, TelemetryPayload>();
+
+  bus.onDeviceMessage((topic, payload, deviceId) => {
+    const parsed = parseTopic(topic);
+    if (parsed?.scope !== 'dev' || parsed.deviceId !== deviceId) return;
+    switch (parsed.kind) {
+      case 'status': {
+        // An empty retained payload clears the retained message; nothing to apply.
+        if (payload.length === 0) return;
+        const r = statusDecoder.decode(payload, MAX_PAYLOAD_BYTES.status);
+        if (!r.ok) return log.warn({ deviceId, error: r.error }, 'invalid status ignored');
+        registry.setOnline(deviceId, r.value.state === 'online', r.value.agentVersion);
+        if (r.value.state === 'online') onOnline?.(deviceId);
+        return;
+      }
+      case 'telemetry': {
+        const r = telemetryDecoder.decode(payload, MAX_PAYLOAD_BYTES.telemetry);
+        if (!r.ok) return log.warn({ deviceId, error: r.error }, 'invalid telemetry ignored');
+        telemetry.set(deviceId, r.value);
+        registry.touch(deviceId);
+        return;
+      }
+      case 'ack': {
+        const r = ackDecoder.decode(payload, MAX_PAYLOAD_BYTES.ack);
+        if (!r.ok) return log.warn({ deviceId, error: r.error }, 'invalid ack ignored');
+        acks.record(deviceId, r.value);
+        return;
+      }
+      default:
+        return;
+    }
+  });
+
+  bus.onDeviceDisconnect((deviceId) => registry.setOnline(deviceId, false));
+  return { telemetry };
+}

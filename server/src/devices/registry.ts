@@ -1,0 +1,205 @@
+/**
+ * Zones and devices: who exists, who belongs where, who is online.
+ */
+import { isValidId } from '@loaxa/protocol';
+import type { Db } from '../db/database';
+import type { EventHub } from '../events/hub';
+import { hashToken, newToken, tokenMatches } from '../auth/passwords';
+import { slugify, uniqueId } from './ids';
+
+export interface Zone {
+  id: string;
+  name: string;
+  deviceIds: string[];
+}
+
+export interface DeviceView {
+  id: string;
+  name: string;
+  zones: string[];
+  online: boolean;
+  lastSeen: string | null;
+  agentVersion: string | null;
+  revoked: boolean;
+}
+
+interface DeviceRow {
+  id: string;
+  name: string;
+  online: number;
+  last_seen: number | null;
+  agent_version: string | null;
+  revoked_at: number | null;
+}
+
+export class NotFoundError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'NotFoundError';
+  }
+}
+
+export class ConflictError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ConflictError';
+  }
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export class DeviceRegistry {
+  constructor(
+    private readonly db: Db,
+    private readonly hub: EventHub,
+  ) {}
+
+  // ---- zones -------------------------------------------------------------
+
+  createZone(name: string, id?: string): Zone {
+    const trimmed = name.trim();
+    if (this.db.prepare('SELECT 1 FROM zones WHERE name = ?').get(trimmed)) {
+      throw new ConflictError('name', `a zone named "${trimmed}" already exists`);
+    }
+    const zoneId =
+      id ?? uniqueId(slugify(trimmed), (c) => !!this.db.prepare('SELECT 1 FROM zones WHERE id = ?').get(c));
+    if (!isValidId(zoneId)) throw new ConflictError('id', `invalid zone id ${JSON.stringify(zoneId)}`);
+    this.db.prepare('INSERT INTO zones (id, name, created_at) VALUES (?, ?, ?)').run(zoneId, trimmed, Date.now());
+    return { id: zoneId, name: trimmed, deviceIds: [] };
+  }
+
+  listZones(): Zone[] {
+    const zones = this.db.prepare('SELECT id, name FROM zones ORDER BY name').all() as { id: string; name: string }[];
+    const members = this.db.prepare('SELECT zone_id, device_id FROM device_zones ORDER BY device_id').all() as {
+      zone_id: string;
+      device_id: string;
+    }[];
+    const byZone = new Map<string, string[]>();
+    for (const m of members) byZone.set(m.zone_id, [...(byZone.get(m.zone_id) ?? []), m.device_id]);
+    return zones.map((z) => ({ ...z, deviceIds: byZone.get(z.id) ?? [] }));
+  }
+
+  /** Returns the ids in `zoneIds` that do not exist. */
+  unknownZones(zoneIds: string[]): string[] {
+    const known = new Set((this.db.prepare('SELECT id FROM zones').all() as { id: string }[]).map((z) => z.id));
+    return zoneIds.filter((z) => !known.has(z));
+  }
+
+  // ---- devices -----------------------------------------------------------
+
+  /** Creates a device with a fresh secret; the secret is returned once and stored only hashed. */
+  createDevice(input: { id: string; name?: string; zones?: string[] }): { device: DeviceView; secret: string } {
+    if (!isValidId(input.id)) {
+      throw new ConflictError('id', 'id: use 1–64 letters, digits, ".", "_" or "-", starting with a letter or digit');
+    }
+    if (this.db.prepare('SELECT 1 FROM devices WHERE id = ?').get(input.id)) {
+      throw new ConflictError('id', `a device with id "${input.id}" already exists`);
+    }
+    const zones = input.zones ?? [];
+    const unknown = this.unknownZones(zones);
+    if (unknown.length) throw new NotFoundError('zones', `unknown zone(s): ${unknown.join(', ')}`);
+    const secret = newToken();
+    this.db.transaction(() => {
+      this.db
+        .prepare('INSERT INTO devices (id, name, secret_hash, created_at) VALUES (?, ?, ?, ?)')
+        .run(input.id, input.name?.trim() || input.id, hashToken(secret), Date.now());
+      const add = this.db.prepare('INSERT INTO device_zones (device_id, zone_id) VALUES (?, ?)');
+      for (const z of zones) add.run(input.id, z);
+    })();
+    return { device: this.getDevice(input.id)!, secret };
+  }
+
+  getDevice(id: string): DeviceView | null {
+    const row = this.db
+      .prepare('SELECT id, name, online, last_seen, agent_version, revoked_at FROM devices WHERE id = ?')
+      .get(id) as DeviceRow | undefined;
+    return row ? this.view(row, this.zonesOf(id)) : null;
+  }
+
+  listDevices(): DeviceView[] {
+    const rows = this.db
+      .prepare('SELECT id, name, online, last_seen, agent_version, revoked_at FROM devices ORDER BY id')
+      .all() as DeviceRow[];
+    const members = this.db.prepare('SELECT device_id, zone_id FROM device_zones ORDER BY zone_id').all() as {
+      device_id: string;
+      zone_id: string;
+    }[];
+    const byDevice = new Map<string, string[]>();
+    for (const m of members) byDevice.set(m.device_id, [...(byDevice.get(m.device_id) ?? []), m.zone_id]);
+    return rows.map((r) => this.view(r, byDevice.get(r.id) ?? []));
+  }
+
+  zonesOf(deviceId: string): string[] {
+    return (
+      this.db.prepare('SELECT zone_id FROM device_zones WHERE device_id = ? ORDER BY zone_id').all(deviceId) as {
+        zone_id: string;
+      }[]
+    ).map((r) => r.zone_id);
+  }
+
+  /** Active (not revoked) devices in any of the zones, or all active devices. */
+  devicesIn(zones: string[] | 'all'): string[] {
+    if (zones === 'all') {
+      return (
+        this.db.prepare('SELECT id FROM devices WHERE revoked_at IS NULL ORDER BY id').all() as { id: string }[]
+      ).map((r) => r.id);
+    }
+    if (zones.length === 0) return [];
+    const rows = this.db
+      .prepare(
+        `SELECT DISTINCT d.id FROM devices d JOIN device_zones dz ON dz.device_id = d.id
+         WHERE d.revoked_at IS NULL AND dz.zone_id IN (SELECT value FROM json_each(?)) ORDER BY d.id`,
+      )
+      .all(JSON.stringify(zones)) as { id: string }[];
+    return rows.map((r) => r.id);
+  }
+
+  /** True when the device exists, is not revoked and the secret is its own. */
+  verifySecret(deviceId: string, secret: string): boolean {
+    const row = this.db.prepare('SELECT secret_hash, revoked_at FROM devices WHERE id = ?').get(deviceId) as
+      { secret_hash: string; revoked_at: number | null } | undefined;
+    return !!row && row.revoked_at === null && tokenMatches(secret, row.secret_hash);
+  }
+
+  setOnline(deviceId: string, online: boolean, agentVersion?: string): void {
+    const now = Date.now();
+    const result = this.db
+      .prepare('UPDATE devices SET online = ?, last_seen = ?, agent_version = COALESCE(?, agent_version) WHERE id = ?')
+      .run(online ? 1 : 0, now, agentVersion ?? null, deviceId);
+    if (result.changes > 0) this.hub.emit('device', { id: deviceId, online, lastSeen: iso(now) });
+  }
+
+  touch(deviceId: string): void {
+    this.db.prepare('UPDATE devices SET last_seen = ? WHERE id = ?').run(Date.now(), deviceId);
+  }
+
+  /** On server start nobody is connected yet, whatever the database remembers. */
+  markAllOffline(): void {
+    this.db.prepare('UPDATE devices SET online = 0 WHERE online = 1').run();
+  }
+
+  nextPlanVersion(deviceId: string): number {
+    const row = this.db
+      .prepare('UPDATE devices SET plan_version = plan_version + 1 WHERE id = ? RETURNING plan_version')
+      .get(deviceId) as { plan_version: number } | undefined;
+    return row?.plan_version ?? 0;
+  }
+
+  private view(row: DeviceRow, zones: string[]): DeviceView {
+    return {
+      id: row.id,
+      name: row.name,
+      zones,
+      online: row.online === 1,
+      lastSeen: iso(row.last_seen),
+      agentVersion: row.agent_version,
+      revoked: row.revoked_at !== null,
+    };
+  }
+}

@@ -1,0 +1,30 @@
+/** In-process fan-out of live events to the console (SSE) and other listeners. */
+import { EventEmitter } from 'node:events';
+import type { DeliveryStage } from '@loaxa/protocol';
+
+export interface DeviceEvent {
+  id: string;
+  online: boolean;
+  lastSeen: string | null;
+}
+
+export interface DeliveryEvent {
+  occurrenceId: string;
+  deviceId: string;
+  stage: DeliveryStage;
+  at: string | null;
+  detail: string | null;
+}
+
+export interface HubEvents {
+  device: [DeviceEvent];
+  delivery: [DeliveryEvent];
+}
+
+export class EventHub extends EventEmitter<HubEvents> {
+  constructor() {
+    super();
+    // Every open console tab adds listeners.
+    this.setMaxListeners(0);
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * The Fastify application: API under /api/v1 (session-authenticated, OpenAPI
+ * described), media downloads, live events and the console's static files.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import cookie from '@fastify/cookie';
+import fastifyStatic from '@fastify/static';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { AppServices } from './context';
+import { installErrorHandler } from './errors';
+import { installSessionAuth } from './auth';
+import { sessionRoutes } from './routes/session';
+import { deviceRoutes } from './routes/devices';
+import { broadcastRoutes } from './routes/broadcasts';
+import { eventRoutes } from './routes/events';
+import { mediaRoutes } from './routes/media';
+import { healthRoutes } from './routes/health';
+import { SERVER_VERSION } from '../version';
+
+export async function buildApp(services: AppServices): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: services.logger as FastifyBaseLogger,
+    bodyLimit: 1024 * 1024,
+    trustProxy: false,
+    genReqId: () => `req-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  installErrorHandler(app);
+  await app.register(cookie);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Loa Xã API',
+        version: SERVER_VERSION,
+        description: 'Commune loudspeaker and text-to-speech broadcast system. Times are UTC ISO-8601.',
+      },
+      components: {
+        securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'loaxa_session' } },
+      },
+      security: [{ session: [] }],
+    },
+  });
+
+  await app.register(
+    async (api) => {
+      installSessionAuth(api, services.users);
+      await api.register(healthRoutes, { services });
+      await api.register(sessionRoutes, { services });
+      await api.register(deviceRoutes, { services });
+      await api.register(broadcastRoutes, { services });
+      await api.register(eventRoutes, { services });
+      api.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+    },
+    { prefix: '/api/v1' },
+  );
+
+  const webDir = services.config.webDir;
+  const hasConsole = !!webDir && fs.existsSync(path.join(webDir, 'index.html'));
+  await app.register(fastifyStatic, {
+    root: hasConsole ? webDir! : services.media.root,
+    serve: hasConsole,
+    prefix: '/',
+    index: ['index.html'],
+  });
+  if (!hasConsole) {
+    app.get('/', { schema: { hide: true } }, async (_request, reply) =>
+      reply
+        .type('text/plain; charset=utf-8')
+        .send('Loa Xã: the console has not been built. Run `npm run build:web`, then restart.\n'),
+    );
+  }
+  await app.register(mediaRoutes, { services });
+  return app as unknown as FastifyInstance;
+}

@@ -1,0 +1,27 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config';
+import type { Db } from '../db/database';
+import type { MessageBus } from '../broker/bus';
+import type { DeviceRegistry } from '../devices/registry';
+import type { EventHub } from '../events/hub';
+import type { MediaStore } from '../media/store';
+import type { UserService } from '../auth/users';
+import type { BroadcastService } from '../broadcasts/service';
+import type { Planner } from '../broadcasts/planner';
+import type { TelemetryPayload } from '@loaxa/protocol';
+
+/** The services routes may use, decorated once on the Fastify instance. */
+export interface AppServices {
+  config: Config;
+  db: Db;
+  bus: MessageBus;
+  registry: DeviceRegistry;
+  hub: EventHub;
+  media: MediaStore;
+  users: UserService;
+  broadcasts: BroadcastService;
+  planner: Planner;
+  telemetry: Map<string, TelemetryPayload>;
+  logger: Logger;
+  startedAt: number;
+}

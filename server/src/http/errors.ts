@@ -1,0 +1,79 @@
+/**
+ * Every error leaves as JSON `{statusCode, error, message, field?}`: the
+ * message says what is wrong in a sentence, `field` names the input, and no
+ * stack trace ever reaches a client.
+ */
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+
+export class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+export const ErrorReply = {
+  type: 'object',
+  properties: {
+    statusCode: { type: 'integer' },
+    error: { type: 'string' },
+    message: { type: 'string' },
+    field: { type: 'string' },
+  },
+  required: ['statusCode', 'error', 'message'],
+} as const;
+
+interface ValidationIssue {
+  instancePath?: string;
+  message?: string;
+  keyword?: string;
+  params?: Record<string, unknown>;
+}
+
+function describeValidation(issue: ValidationIssue, context: string | undefined): { field: string; message: string } {
+  let field = (issue.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
+  if (issue.keyword === 'required' && typeof issue.params?.missingProperty === 'string') {
+    field = field ? `${field}.${issue.params.missingProperty}` : issue.params.missingProperty;
+    return { field, message: `${field}: is required` };
+  }
+  if (issue.keyword === 'additionalProperties' && typeof issue.params?.additionalProperty === 'string') {
+    return {
+      field: issue.params.additionalProperty,
+      message: `${issue.params.additionalProperty}: is not a known field`,
+    };
+  }
+  const name = field || context || 'body';
+  return { field: name, message: `${name}: ${issue.message ?? 'is invalid'}` };
+}
+
+export function installErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError & { field?: string }, request, reply) => {
+    if (error.validation && error.validation.length > 0) {
+      const { field, message } = describeValidation(error.validation[0] as ValidationIssue, error.validationContext);
+      return reply.status(400).send({ statusCode: 400, error: 'Bad Request', message, field });
+    }
+    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
+    if (status >= 500) {
+      request.log.error({ err: error }, 'request failed');
+      return reply
+        .status(status)
+        .send({ statusCode: status, error: STATUS_CODES[status], message: 'internal server error' });
+    }
+    const body: Record<string, unknown> = { statusCode: status, error: STATUS_CODES[status], message: error.message };
+    if (error.field) body.field = error.field;
+    return reply.status(status).send(body);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply
+      .status(404)
+      .send({
+        statusCode: 404,
+        error: 'Not Found',
+        message: `no route for ${request.method} ${request.url.split('?')[0]}`,
+      }),
+  );
+}

@@ -1,0 +1,84 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { ID_PATTERN, PRIORITIES, ACK_STAGES } from '@loaxa/protocol';
+import { BroadcastInputError } from '../../broadcasts/service';
+import type { AppServices } from '../context';
+import { ErrorReply, HttpError } from '../errors';
+
+const Occurrence = Type.Object({
+  id: Type.String(),
+  title: Type.String(),
+  priority: Type.Union(PRIORITIES.map((p) => Type.Literal(p))),
+  startAt: Type.String({ format: 'date-time' }),
+  durationMs: Type.Integer(),
+  sha256: Type.String(),
+  engine: Type.Union([Type.String(), Type.Null()]),
+  deliveries: Type.Array(
+    Type.Object({
+      deviceId: Type.String(),
+      stage: Type.Union(['pending', ...ACK_STAGES].map((s) => Type.Literal(s))),
+      at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+      detail: Type.Union([Type.String(), Type.Null()]),
+    }),
+  ),
+});
+
+export const broadcastRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = async (app, { services }) => {
+  app.post(
+    '/broadcasts',
+    {
+      schema: {
+        tags: ['broadcasts'],
+        summary: 'Broadcast a notice now, or at a set time, to zones or to all loudspeakers',
+        body: Type.Object(
+          {
+            text: Type.String({ minLength: 1, maxLength: 5000, pattern: '\\S' }),
+            zones: Type.Union([
+              Type.Array(Type.String({ pattern: ID_PATTERN }), { minItems: 1, maxItems: 500, uniqueItems: true }),
+              Type.Literal('all'),
+            ]),
+            priority: Type.Optional(Type.Union(PRIORITIES.map((p) => Type.Literal(p)))),
+            at: Type.Optional(Type.String({ format: 'date-time' })),
+            voice: Type.Optional(Type.String({ maxLength: 64 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 201: Type.Object({ occurrenceId: Type.String() }), 400: ErrorReply },
+      },
+    },
+    async (request, reply) => {
+      const { text, zones, priority, at, voice } = request.body;
+      try {
+        const { occurrenceId } = await services.broadcasts.create({
+          text,
+          zones,
+          priority,
+          at: at ? new Date(at) : undefined,
+          voice,
+          createdBy: request.user?.username,
+        });
+        return reply.status(201).send({ occurrenceId });
+      } catch (err) {
+        if (err instanceof BroadcastInputError) throw new HttpError(400, err.message, err.field);
+        throw err;
+      }
+    },
+  );
+
+  app.get(
+    '/occurrences/:id',
+    {
+      schema: {
+        tags: ['broadcasts'],
+        summary: 'One occurrence with each device’s furthest delivery stage',
+        params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 80 }) }),
+        response: { 200: Occurrence, 404: ErrorReply },
+      },
+    },
+    async (request) => {
+      const occurrence = services.broadcasts.getOccurrence(request.params.id);
+      if (!occurrence) throw new HttpError(404, `no occurrence with id ${request.params.id}`, 'id');
+      return occurrence;
+    },
+  );
+};

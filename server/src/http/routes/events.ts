@@ -1,0 +1,47 @@
+/**
+ * Live updates for the console as Server-Sent Events: device online state and
+ * delivery stages, as they happen.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { DeliveryEvent, DeviceEvent } from '../../events/hub';
+import type { AppServices } from '../context';
+
+const HEARTBEAT_MS = 15_000;
+
+export const eventRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = async (app, { services }) => {
+  app.get(
+    '/events',
+    {
+      schema: {
+        tags: ['events'],
+        summary:
+          'Server-Sent Events: `device` {id, online, lastSeen} and `delivery` {occurrenceId, deviceId, stage, at, detail}',
+      },
+    },
+    (request, reply) => {
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      res.write('retry: 2000\n\n');
+      const send = (event: string) => (data: DeviceEvent | DeliveryEvent) =>
+        res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      const onDevice = send('device');
+      const onDelivery = send('delivery');
+      services.hub.on('device', onDevice);
+      services.hub.on('delivery', onDelivery);
+      const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
+      const close = () => {
+        clearInterval(heartbeat);
+        services.hub.off('device', onDevice);
+        services.hub.off('delivery', onDelivery);
+      };
+      request.raw.on('close', close);
+      res.on('error', close);
+    },
+  );
+};

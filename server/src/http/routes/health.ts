@@ -1,0 +1,38 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { AppServices } from '../context';
+import { SERVER_VERSION } from '../../version';
+
+export const healthRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = async (app, { services }) => {
+  app.get(
+    '/health',
+    {
+      config: { public: true },
+      schema: {
+        tags: ['health'],
+        summary: 'Liveness and a few numbers',
+        response: {
+          200: Type.Object({
+            status: Type.Literal('ok'),
+            version: Type.String(),
+            uptimeS: Type.Integer(),
+            devices: Type.Integer(),
+            devicesOnline: Type.Integer(),
+          }),
+        },
+      },
+    },
+    async () => {
+      const row = services.db
+        .prepare('SELECT COUNT(*) AS n, COALESCE(SUM(online), 0) AS online FROM devices WHERE revoked_at IS NULL')
+        .get() as { n: number; online: number };
+      return {
+        status: 'ok' as const,
+        version: SERVER_VERSION,
+        uptimeS: Math.floor((Date.now() - services.startedAt) / 1000),
+        devices: row.n,
+        devicesOnline: row.online,
+      };
+    },
+  );
+};

@@ -1,0 +1,46 @@
+/**
+ * Audio downloads: `/media/{sha256}.{ogg|mp3}`, for a signed-in user or a
+ * device (Basic auth with its id and secret). Range requests let devices on
+ * flaky 4G resume.
+ */
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { parseBasicAuthorization } from '@loaxa/protocol';
+import type { AppServices } from '../context';
+import { ErrorReply, HttpError } from '../errors';
+import { sessionUser } from '../auth';
+
+export const mediaRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = async (app, { services }) => {
+  app.get(
+    '/media/:file',
+    {
+      config: { public: true },
+      schema: {
+        tags: ['media'],
+        summary: 'Download an audio asset by its sha256 (session or device Basic auth); supports Range',
+        params: Type.Object({ file: Type.String({ pattern: '^[0-9a-f]{64}\\.(ogg|mp3)$' }) }),
+        response: { 401: ErrorReply, 404: ErrorReply },
+      },
+    },
+    async (request, reply) => {
+      const basic = parseBasicAuthorization(request.headers.authorization);
+      const allowed = basic
+        ? services.registry.verifySecret(basic.user, basic.secret)
+        : sessionUser(request, services.users) !== null;
+      if (!allowed) {
+        reply.header('www-authenticate', 'Basic realm="loaxa-media"');
+        throw new HttpError(401, 'media needs a signed-in user or device credentials');
+      }
+      const [sha256, format] = request.params.file.split('.') as [string, 'ogg' | 'mp3'];
+      const asset = services.media.get(sha256);
+      if (!asset || asset.format !== format) throw new HttpError(404, `no media ${request.params.file}`, 'file');
+      reply.header('cache-control', 'private, max-age=31536000, immutable');
+      reply.header('x-content-sha256', sha256);
+      return reply.sendFile(services.media.relativePath(sha256, format), services.media.root, {
+        contentType: true,
+        acceptRanges: true,
+        cacheControl: false,
+      });
+    },
+  );
+};

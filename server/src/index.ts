@@ -1,0 +1,110 @@
+/**
+ * Wires the capabilities into one running server. Used by `npm start`, the
+ * CLI and the end-to-end tests (which start it on free ports).
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { loadConfig, type Config } from './config';
+import { createLogger } from './logger';
+import { openDatabase, type Db } from './db/database';
+import { MediaStore } from './media/store';
+import { EventHub } from './events/hub';
+import { DeviceRegistry } from './devices/registry';
+import { AckLedger } from './devices/acks';
+import { wireDeviceInbound } from './devices/inbound';
+import { startEmbeddedBroker } from './broker/embedded';
+import { UserService } from './auth/users';
+import { EspeakAdapter } from './tts/espeak';
+import { NoticeRenderer } from './tts/render';
+import { Planner } from './broadcasts/planner';
+import { BroadcastService } from './broadcasts/service';
+import { buildApp } from './http/app';
+import { resolveFfmpeg } from './audio/ffmpeg';
+import type { AppServices } from './http/context';
+
+export { loadConfig, type Config } from './config';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  services: AppServices;
+  /** Base URL of the HTTP server, e.g. http://127.0.0.1:8080 */
+  url: string;
+  /** mqtt://host:port of the embedded broker (TCP). */
+  mqttUrl: string;
+  /** Set when this start created the admin with a generated password. */
+  generatedAdminPassword: string | null;
+  close(): Promise<void>;
+}
+
+function reachableHost(host: string): string {
+  return host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+}
+
+export async function startServer(
+  config: Config = loadConfig(),
+  options: { logger?: Logger } = {},
+): Promise<RunningServer> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const startedAt = Date.now();
+  const ffmpeg = resolveFfmpeg();
+  logger.info({ ffmpeg: ffmpeg.path, source: ffmpeg.source }, 'using ffmpeg');
+
+  const db: Db = openDatabase(config.dataDir);
+  const hub = new EventHub();
+  const media = new MediaStore(config.dataDir, db);
+  media.cleanTemp();
+  const registry = new DeviceRegistry(db, hub);
+  registry.markAllOffline();
+  const users = new UserService(db);
+  const { generated } = await users.ensureAdmin(config.adminPassword);
+
+  const broker = await startEmbeddedBroker({ port: config.mqttPort, host: config.host, devices: registry, logger });
+  const bus = broker.bus;
+  const planner = new Planner(db, registry, bus, logger);
+  const acks = new AckLedger(db, hub);
+  const { telemetry } = wireDeviceInbound({ bus, registry, acks, logger });
+  // A device that (re)connects gets a fresh plan: old items drop out, new ones arrive.
+  bus.onDeviceConnect((deviceId) => {
+    planner.publishPlan(deviceId).catch((err: unknown) => logger.error({ err, deviceId }, 'plan publish failed'));
+  });
+  const renderer = new NoticeRenderer(db, media, new EspeakAdapter());
+  const broadcasts = new BroadcastService({ db, bus, registry, renderer, planner, logger });
+
+  const services: AppServices = {
+    config,
+    db,
+    bus,
+    registry,
+    hub,
+    media,
+    users,
+    broadcasts,
+    planner,
+    telemetry,
+    logger,
+    startedAt,
+  };
+  const app = await buildApp(services);
+  broker.attachWebSocket(app.server, '/mqtt');
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://${reachableHost(config.host)}:${port}`;
+  const mqttUrl = `mqtt://${reachableHost(config.host)}:${broker.port}`;
+
+  let closed = false;
+  return {
+    app,
+    services,
+    url,
+    mqttUrl,
+    generatedAdminPassword: generated,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await app.close();
+      await bus.close();
+      db.close();
+    },
+  };
+}

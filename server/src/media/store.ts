@@ -1,0 +1,82 @@
+/**
+ * Content-addressed media store: files live under their sha256, written to a
+ * temporary name and renamed, so a crash never leaves a half file under a real hash.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Db } from '../db/database';
+
+export type MediaFormat = 'ogg' | 'mp3';
+
+export interface MediaAsset {
+  sha256: string;
+  format: MediaFormat;
+  bytes: number;
+  durationMs: number;
+}
+
+export const SHA256_RE = /^[0-9a-f]{64}$/;
+
+export async function sha256File(file: string): Promise<string> {
+  const hash = crypto.createHash('sha256');
+  for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+export class MediaStore {
+  readonly root: string;
+  private readonly tmpDir: string;
+
+  constructor(
+    dataDir: string,
+    private readonly db: Db,
+  ) {
+    this.root = path.join(dataDir, 'media');
+    this.tmpDir = path.join(this.root, 'tmp');
+    fs.mkdirSync(this.tmpDir, { recursive: true });
+  }
+
+  /** A fresh temporary path inside the store (same file system, so rename is atomic). */
+  tempPath(ext: string): string {
+    return path.join(this.tmpDir, `${Date.now()}-${crypto.randomBytes(6).toString('hex')}.${ext}`);
+  }
+
+  /** Relative path (under root) of a stored file; sharded by the first two hex digits. */
+  relativePath(sha256: string, format: MediaFormat): string {
+    if (!SHA256_RE.test(sha256)) throw new Error(`invalid sha256 ${JSON.stringify(sha256)}`);
+    return path.join(sha256.slice(0, 2), `${sha256}.${format}`);
+  }
+
+  /** Moves a finished temp file into the store under its hash and records it. */
+  async adopt(tempFile: string, format: MediaFormat, durationMs: number): Promise<MediaAsset> {
+    const sha256 = await sha256File(tempFile);
+    const bytes = (await fs.promises.stat(tempFile)).size;
+    const finalPath = path.join(this.root, this.relativePath(sha256, format));
+    await fs.promises.mkdir(path.dirname(finalPath), { recursive: true });
+    const handle = await fs.promises.open(tempFile, 'r');
+    await handle.sync();
+    await handle.close();
+    await fs.promises.rename(tempFile, finalPath);
+    this.db
+      .prepare(
+        `INSERT INTO media (sha256, format, bytes, duration_ms, created_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT(sha256) DO NOTHING`,
+      )
+      .run(sha256, format, bytes, durationMs, Date.now());
+    return { sha256, format, bytes, durationMs };
+  }
+
+  get(sha256: string): MediaAsset | null {
+    const row = this.db
+      .prepare('SELECT sha256, format, bytes, duration_ms AS durationMs FROM media WHERE sha256 = ?')
+      .get(sha256) as MediaAsset | undefined;
+    if (!row) return null;
+    return fs.existsSync(path.join(this.root, this.relativePath(row.sha256, row.format))) ? row : null;
+  }
+
+  /** Removes temp files left by a crash mid-write. */
+  cleanTemp(): void {
+    for (const f of fs.readdirSync(this.tmpDir)) fs.rmSync(path.join(this.tmpDir, f), { force: true });
+  }
+}

@@ -1,0 +1,175 @@
+/**
+ * The walking skeleton, end to end: the real server (Fastify, embedded Aedes,
+ * SQLite, espeak-ng WASM, ffmpeg) and simulated loudspeakers running the
+ * agent's core over real MQTT and HTTP.
+ */
+import crypto from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSimFleet } from '@loaxa/firmware-sim';
+import { deviceAuthorizationHeader } from '@loaxa/protocol';
+import { startTestServer, waitFor, type TestServer } from '../helpers';
+
+interface Occurrence {
+  id: string;
+  startAt: string;
+  sha256: string;
+  deliveries: { deviceId: string; stage: string; at: string | null; detail: string | null }[];
+}
+
+const DEVICES = [
+  { id: 'loa-a1', zones: ['thon-a'] },
+  { id: 'loa-a2', zones: ['thon-a'] },
+  { id: 'loa-b1', zones: ['thon-b'] },
+  { id: 'loa-ab', zones: ['thon-a', 'thon-b'] },
+  { id: 'loa-c1', zones: ['thon-c'] },
+];
+
+let server: TestServer;
+let fleet: Awaited<ReturnType<typeof startSimFleet>>;
+const secrets = new Map<string, string>();
+
+beforeAll(async () => {
+  server = await startTestServer();
+  for (const name of ['Thôn A', 'Thôn B', 'Thôn C']) {
+    expect((await server.api('POST', '/api/v1/zones', { name })).status).toBe(201);
+  }
+  for (const d of DEVICES) {
+    const { secret } = server.services.registry.createDevice({ id: d.id, name: `Loa ${d.id}`, zones: d.zones });
+    secrets.set(d.id, secret);
+  }
+  fleet = await startSimFleet({
+    serverUrl: server.url,
+    mqttUrl: server.mqttUrl,
+    devices: DEVICES.map((d) => ({ deviceId: d.id, secret: secrets.get(d.id)! })),
+  });
+  await waitFor('all devices online in the API', async () => {
+    const { body } = await server.api<{ id: string; online: boolean }[]>('GET', '/api/v1/devices');
+    return body.length === DEVICES.length && body.every((d) => d.online);
+  });
+});
+
+afterAll(async () => {
+  await fleet?.stop();
+  await server?.close();
+});
+
+async function occurrence(id: string): Promise<Occurrence> {
+  const res = await server.api<Occurrence>('GET', `/api/v1/occurrences/${id}`);
+  expect(res.status).toBe(200);
+  return res.body;
+}
+
+function startedAcks(occurrenceId: string): { device_id: string; at: number }[] {
+  return server.services.db
+    .prepare("SELECT device_id, at FROM acks WHERE ref_id = ? AND stage = 'started' ORDER BY device_id")
+    .all(occurrenceId) as { device_id: string; at: number }[];
+}
+
+describe('broadcast now', () => {
+  it('reaches every device in the chosen zones, which all finish, with the announced audio', async () => {
+    const post = await server.api<{ occurrenceId: string }>('POST', '/api/v1/broadcasts', {
+      text: 'Ủy ban nhân dân xã thông báo: chiều nay mất điện từ 14 giờ đến 16 giờ.',
+      zones: ['thon-a', 'thon-b'],
+    });
+    expect(post.status).toBe(201);
+    const id = post.body.occurrenceId;
+
+    const done = await waitFor('every delivery finished', async () => {
+      const o = await occurrence(id);
+      return o.deliveries.every((d) => d.stage === 'finished') ? o : null;
+    });
+    // thon-c is not targeted; loa-ab is in both zones and plays once.
+    expect(done.deliveries.map((d) => d.deviceId).sort()).toEqual(['loa-a1', 'loa-a2', 'loa-ab', 'loa-b1']);
+    for (const d of done.deliveries) expect(d.at).not.toBeNull();
+    expect(startedAcks(id).filter((a) => a.device_id === 'loa-ab')).toHaveLength(1);
+
+    // Every stage was acknowledged, in order, once per device.
+    const stages = server.services.db
+      .prepare('SELECT device_id, stage, at FROM acks WHERE ref_id = ? ORDER BY device_id, at')
+      .all(id) as { device_id: string; stage: string; at: number }[];
+    for (const deviceId of ['loa-a1', 'loa-a2', 'loa-ab', 'loa-b1']) {
+      expect(stages.filter((s) => s.device_id === deviceId).map((s) => s.stage)).toEqual([
+        'received',
+        'ready',
+        'started',
+        'finished',
+      ]);
+    }
+
+    // The bytes a device downloads hash to the announced sha256, and play as long as announced.
+    const res = await fetch(`${server.url}/media/${done.sha256}.ogg`, {
+      headers: { authorization: deviceAuthorizationHeader('loa-a1', secrets.get('loa-a1')!) },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/ogg/);
+    const bytes = Buffer.from(await res.arrayBuffer());
+    expect(bytes.subarray(0, 4).toString('ascii')).toBe('OggS');
+    expect(crypto.createHash('sha256').update(bytes).digest('hex')).toBe(done.sha256);
+
+    // Resume: a Range request returns the tail.
+    const tail = await fetch(`${server.url}/media/${done.sha256}.ogg`, {
+      headers: {
+        authorization: deviceAuthorizationHeader('loa-a1', secrets.get('loa-a1')!),
+        range: `bytes=100-`,
+      },
+    });
+    expect(tail.status).toBe(206);
+    expect(Buffer.from(await tail.arrayBuffer()).equals(bytes.subarray(100))).toBe(true);
+
+    const c = await occurrence(id);
+    expect(c.deliveries.every((d) => d.stage === 'finished')).toBe(true);
+  });
+
+  it('"all" reaches every device, and a wrong device secret cannot download', async () => {
+    const post = await server.api<{ occurrenceId: string }>('POST', '/api/v1/broadcasts', {
+      text: 'Xin chào bà con.',
+      zones: 'all',
+      priority: 'priority',
+    });
+    expect(post.status).toBe(201);
+    const o = await waitFor('every delivery finished', async () => {
+      const x = await occurrence(post.body.occurrenceId);
+      return x.deliveries.every((d) => d.stage === 'finished') ? x : null;
+    });
+    expect(o.deliveries).toHaveLength(DEVICES.length);
+    const denied = await fetch(`${server.url}/media/${o.sha256}.ogg`, {
+      headers: { authorization: deviceAuthorizationHeader('loa-a1', 'not-the-secret') },
+    });
+    expect(denied.status).toBe(401);
+  });
+});
+
+describe('broadcast at a set time', () => {
+  it('starts on every device within 100 ms of `at` by the device clock', async () => {
+    const at = new Date(Date.now() + 3000);
+    const post = await server.api<{ occurrenceId: string }>('POST', '/api/v1/broadcasts', {
+      text: 'Thông báo lịch tiêm phòng.',
+      zones: 'all',
+      at: at.toISOString(),
+    });
+    expect(post.status).toBe(201);
+    const id = post.body.occurrenceId;
+    await waitFor('every device ready before the start', async () => {
+      const o = await occurrence(id);
+      return o.deliveries.every((d) => d.stage === 'ready');
+    });
+    expect(Date.now()).toBeLessThan(at.getTime());
+
+    const o = await waitFor(
+      'every delivery finished',
+      async () => {
+        const x = await occurrence(id);
+        return x.deliveries.every((d) => d.stage === 'finished') ? x : null;
+      },
+      20_000,
+    );
+    expect(o.startAt).toBe(at.toISOString());
+    const started = startedAcks(id);
+    expect(started).toHaveLength(DEVICES.length);
+    for (const s of started) {
+      expect(Math.abs(s.at - at.getTime()), `${s.device_id} started ${s.at - at.getTime()} ms off`).toBeLessThanOrEqual(
+        100,
+      );
+    }
+  });
+});

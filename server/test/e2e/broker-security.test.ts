@@ -1,0 +1,136 @@
+/**
+ * The embedded broker's door: per-device credentials, own-topics-only, and
+ * garbage that is logged and ignored without hurting the server.
+ */
+import mqtt, { type MqttClient } from 'mqtt';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { topics } from '@loaxa/protocol';
+import { startTestServer, waitFor, type TestServer } from '../helpers';
+
+let server: TestServer;
+const secrets = new Map<string, string>();
+const clients: MqttClient[] = [];
+
+beforeAll(async () => {
+  server = await startTestServer();
+  server.services.registry.createZone('Thôn 1', 'thon-1');
+  server.services.registry.createZone('Thôn 2', 'thon-2');
+  for (const [id, zone] of [
+    ['dev-1', 'thon-1'],
+    ['dev-2', 'thon-2'],
+  ] as const) {
+    secrets.set(id, server.services.registry.createDevice({ id, zones: [zone] }).secret);
+  }
+});
+afterEach(() => {
+  for (const c of clients.splice(0)) c.end(true);
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+function connect(username: string, password: string, clientId = username): Promise<MqttClient> {
+  return new Promise((resolve, reject) => {
+    const c = mqtt.connect(server.mqttUrl, { clientId, username, password, reconnectPeriod: 0, connectTimeout: 3000 });
+    clients.push(c);
+    c.once('connect', () => resolve(c));
+    c.once('error', (err) => reject(err));
+  });
+}
+
+describe('device authentication', () => {
+  it('accepts a device with its own secret, over TCP and over WebSocket', async () => {
+    await expect(connect('dev-1', secrets.get('dev-1')!)).resolves.toBeDefined();
+    const ws = await new Promise<MqttClient>((resolve, reject) => {
+      const c = mqtt.connect(`${server.url.replace('http', 'ws')}/mqtt`, {
+        clientId: 'dev-2',
+        username: 'dev-2',
+        password: secrets.get('dev-2')!,
+        reconnectPeriod: 0,
+      });
+      clients.push(c);
+      c.once('connect', () => resolve(c));
+      c.once('error', reject);
+    });
+    expect(ws.connected).toBe(true);
+  });
+
+  it.each([
+    ['wrong secret', 'dev-1', 'nope', 'dev-1'],
+    ["another device's secret", 'dev-1', 'dev-2', 'dev-1'],
+    ['unknown device', 'ghost', 'x', 'ghost'],
+    ['client id not the device id', 'dev-1', 'dev-1', 'someone-else'],
+  ])('refuses %s', async (_case, username, password, clientId) => {
+    const pw = secrets.get(password) ?? password;
+    await expect(connect(username, pw, clientId)).rejects.toThrow(/Bad username or password|Identifier rejected|Not authorized/);
+  });
+});
+
+describe('topic access', () => {
+  it("refuses to subscribe to another device's plan or another zone's commands", async () => {
+    const c = await connect('dev-1', secrets.get('dev-1')!);
+    const outcome = async (topic: string) =>
+      c.subscribeAsync(topic).then(
+        (granted) => granted[0]?.qos,
+        (err: Error) => (/Subscribe error/.test(err.message) ? 'refused' : err.message),
+      );
+    expect(await outcome(topics.devicePlan('dev-1'))).toBe(0);
+    expect(await outcome(topics.deviceCmd('dev-1'))).toBe(0);
+    expect(await outcome(topics.zoneCmd('thon-1'))).toBe(0);
+    expect(await outcome(topics.devicePlan('dev-2'))).toBe('refused');
+    expect(await outcome(topics.zoneCmd('thon-2'))).toBe('refused');
+    expect(await outcome('loaxa/v1/dev/+/plan')).toBe('refused');
+    expect(c.connected).toBe(true);
+
+    // And nothing published there reaches it.
+    let leaked = false;
+    c.on('message', (topic) => {
+      if (topic !== topics.devicePlan('dev-1')) leaked = true;
+    });
+    await server.services.bus.publish(topics.devicePlan('dev-2'), '{}', { qos: 1 });
+    await server.services.bus.publish(topics.zoneCmd('thon-2'), '{}', { qos: 1 });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(leaked).toBe(false);
+  });
+
+  it("a device cannot put an ack in another device's name", async () => {
+    const spy = await connect('dev-2', secrets.get('dev-2')!);
+    const c = await connect('dev-1', secrets.get('dev-1')!);
+    c.publish(topics.deviceAck('dev-2'), JSON.stringify({ v: 1, commandId: 'forged', stage: 'finished', at: 1 }), {
+      qos: 1,
+    });
+    await waitFor('the offending client to be disconnected', () => !c.connected || c.disconnecting, 5000);
+    const row = server.services.db.prepare("SELECT * FROM acks WHERE ref_id = 'forged'").get();
+    expect(row).toBeUndefined();
+    expect(spy.connected).toBe(true);
+  });
+
+  it('ignores garbage and keeps working', async () => {
+    const c = await connect('dev-1', secrets.get('dev-1')!);
+    for (const junk of ['not json', '{"v":2}', JSON.stringify({ v: 1, stage: 'finished', at: 1 }), 'x'.repeat(10_000)]) {
+      await c.publishAsync(topics.deviceAck('dev-1'), junk, { qos: 1 });
+    }
+    await c.publishAsync(topics.deviceStatus('dev-1'), 'garbage', { qos: 1 });
+    await c.publishAsync(
+      topics.deviceAck('dev-1'),
+      JSON.stringify({ v: 1, commandId: 'real-one', stage: 'finished', at: Date.now() }),
+      { qos: 1 },
+    );
+    await waitFor('the valid ack to be stored', () =>
+      server.services.db.prepare("SELECT 1 FROM acks WHERE ref_id = 'real-one'").get(),
+    );
+    expect((server.services.db.prepare('SELECT COUNT(*) AS n FROM acks WHERE device_id = ?').get('dev-1') as { n: number }).n).toBe(1);
+    expect((await fetch(`${server.url}/api/v1/health`)).status).toBe(200);
+  });
+
+  it('marks a device online on its status and offline when its connection drops', async () => {
+    const c = await connect('dev-2', secrets.get('dev-2')!);
+    await c.publishAsync(topics.deviceStatus('dev-2'), JSON.stringify({ v: 1, state: 'online', agentVersion: 't' }), {
+      qos: 1,
+      retain: true,
+    });
+    await waitFor('online', () => server.services.registry.getDevice('dev-2')?.online);
+    c.stream.destroy();
+    await waitFor('offline', () => server.services.registry.getDevice('dev-2')?.online === false);
+  });
+});

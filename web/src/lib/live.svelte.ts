@@ -1,0 +1,314 @@
+/**
+ * The console's live picture of the commune: devices, zones and the recent
+ * broadcasts' deliveries, kept current by the server's event stream
+ * (GET /api/v1/events, Server-Sent Events).
+ *
+ * Nothing may be missed across a dropped connection: whenever the stream
+ * (re)opens, devices and every unfinished broadcast are fetched again, and
+ * while it is down the same data is polled. Deliveries only move forward
+ * (see stages.ts), so a late event or a stale fetch never undoes progress.
+ */
+import {
+  api,
+  ApiError,
+  DELIVERY_STAGES,
+  EVENTS_URL,
+  type Delivery,
+  type DeliveryEvent,
+  type DeliveryStage,
+  type Device,
+  type DeviceEvent,
+  type Occurrence,
+  type Zone,
+} from './api';
+import { mergeDelivery, mergeOccurrence, summarise } from './stages';
+
+export type LiveConnection = 'idle' | 'connecting' | 'open' | 'down';
+export type LoadStatus = 'loading' | 'ready' | 'error';
+
+export interface TrackedOccurrence {
+  id: string;
+  status: LoadStatus;
+  occurrence: Occurrence | null;
+}
+
+/** How many recent broadcasts stay listed. */
+export const MAX_TRACKED = 5;
+const TRACKED_KEY = 'loaxa.recentOccurrences';
+/** Events for broadcasts not loaded yet (the stream can beat the POST answer). */
+const MAX_BUFFERED_EVENTS = 500;
+const POLL_WHILE_DOWN_MS = 10_000;
+const RECONNECT_MIN_MS = 1_000;
+const RECONNECT_MAX_MS = 30_000;
+
+class LiveStore {
+  devices = $state<Device[]>([]);
+  zones = $state<Zone[]>([]);
+  devicesStatus = $state<LoadStatus>('loading');
+  connection = $state<LiveConnection>('idle');
+  tracked = $state<TrackedOccurrence[]>([]);
+
+  #running = false;
+  #source: EventSource | null = null;
+  #reconnectTimer: ReturnType<typeof setTimeout> | null = null;
+  #reconnectDelay = RECONNECT_MIN_MS;
+  #pollTimer: ReturnType<typeof setInterval> | null = null;
+  #buffered: DeliveryEvent[] = [];
+  #refreshing: Promise<void> | null = null;
+  #refreshAgain = false;
+
+  /** Starts loading and listening; call once signed in. */
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.tracked = readTrackedIds().map((id) => ({ id, status: 'loading', occurrence: null }));
+    void this.refresh();
+    this.#connect();
+  }
+
+  /** Stops listening and forgets everything (sign-out, session expired). */
+  stop({ forgetRecent = false } = {}): void {
+    this.#running = false;
+    this.#source?.close();
+    this.#source = null;
+    this.#clearTimers();
+    this.connection = 'idle';
+    this.devices = [];
+    this.zones = [];
+    this.devicesStatus = 'loading';
+    this.tracked = [];
+    this.#buffered = [];
+    if (forgetRecent) writeTrackedIds([]);
+  }
+
+  /** Fetches devices, zones and unfinished broadcasts. Concurrent calls share one round. */
+  refresh(): Promise<void> {
+    if (this.#refreshing) {
+      this.#refreshAgain = true;
+      return this.#refreshing;
+    }
+    this.#refreshing = (async () => {
+      do {
+        this.#refreshAgain = false;
+        await Promise.all([this.#loadDevices(), ...this.#openTracked().map((t) => this.reload(t.id))]);
+      } while (this.#refreshAgain && this.#running);
+    })().finally(() => {
+      this.#refreshing = null;
+    });
+    return this.#refreshing;
+  }
+
+  /** Follows a broadcast just created; it goes to the top of the list. */
+  track(id: string): void {
+    const existing = this.tracked.find((t) => t.id === id);
+    const others = this.tracked.filter((t) => t.id !== id);
+    this.tracked = [existing ?? { id, status: 'loading', occurrence: null }, ...others].slice(0, MAX_TRACKED);
+    writeTrackedIds(this.tracked.map((t) => t.id));
+    void this.reload(id);
+  }
+
+  untrack(id: string): void {
+    this.tracked = this.tracked.filter((t) => t.id !== id);
+    writeTrackedIds(this.tracked.map((t) => t.id));
+  }
+
+  async reload(id: string): Promise<void> {
+    try {
+      const fetched = await api.occurrence(id);
+      const entry = this.tracked.find((t) => t.id === id);
+      if (!entry) return;
+      let occurrence = mergeOccurrence(entry.occurrence ?? undefined, fetched);
+      for (const event of this.#takeBuffered(id)) {
+        occurrence = { ...occurrence, deliveries: mergeDelivery(occurrence.deliveries, toDelivery(event)) };
+      }
+      entry.occurrence = occurrence;
+      entry.status = 'ready';
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) {
+        // Gone from the server (e.g. database reset): stop showing it.
+        this.untrack(id);
+        return;
+      }
+      const entry = this.tracked.find((t) => t.id === id);
+      if (entry && !entry.occurrence) entry.status = 'error';
+    }
+  }
+
+  deviceName(id: string): string {
+    return this.devices.find((device) => device.id === id)?.name ?? id;
+  }
+
+  zoneName(id: string): string {
+    return this.zones.find((zone) => zone.id === id)?.name ?? id;
+  }
+
+  // ------------------------------------------------------------ internals
+
+  async #loadDevices(): Promise<void> {
+    try {
+      const [devices, zones] = await Promise.all([api.devices(), api.zones()]);
+      if (!this.#running) return;
+      this.devices = devices;
+      this.zones = zones;
+      this.devicesStatus = 'ready';
+    } catch {
+      // Keep showing what we had; say so only if we never had anything.
+      if (this.devicesStatus !== 'ready') this.devicesStatus = 'error';
+    }
+  }
+
+  #openTracked(): TrackedOccurrence[] {
+    return this.tracked.filter((t) => !t.occurrence || !summarise(t.occurrence.deliveries).done);
+  }
+
+  #connect(): void {
+    if (!this.#running || this.#source) return;
+    this.connection = 'connecting';
+    const source = new EventSource(EVENTS_URL, { withCredentials: true });
+    this.#source = source;
+
+    source.addEventListener('open', () => {
+      this.connection = 'open';
+      this.#reconnectDelay = RECONNECT_MIN_MS;
+      this.#stopPolling();
+      // Whatever happened while we were away is fetched again.
+      void this.refresh();
+    });
+
+    source.addEventListener('error', () => {
+      if (!this.#running) return;
+      this.connection = 'down';
+      this.#startPolling();
+      if (source.readyState === EventSource.CLOSED) {
+        // The browser gives up on HTTP errors (401, 5xx): retry ourselves, with backoff.
+        source.close();
+        this.#source = null;
+        this.#scheduleReconnect();
+      }
+    });
+
+    source.addEventListener('device', (message) => this.#onDevice(message));
+    source.addEventListener('delivery', (message) => this.#onDelivery(message));
+  }
+
+  #scheduleReconnect(): void {
+    if (this.#reconnectTimer) return;
+    const delay = this.#reconnectDelay * (0.75 + Math.random() * 0.5);
+    this.#reconnectDelay = Math.min(this.#reconnectDelay * 2, RECONNECT_MAX_MS);
+    this.#reconnectTimer = setTimeout(async () => {
+      this.#reconnectTimer = null;
+      // A fetch first: if the session is gone, its 401 signs the console out.
+      await this.refresh();
+      this.#connect();
+    }, delay);
+  }
+
+  #startPolling(): void {
+    if (this.#pollTimer) return;
+    this.#pollTimer = setInterval(() => void this.refresh(), POLL_WHILE_DOWN_MS);
+  }
+
+  #stopPolling(): void {
+    if (this.#pollTimer) clearInterval(this.#pollTimer);
+    this.#pollTimer = null;
+  }
+
+  #clearTimers(): void {
+    this.#stopPolling();
+    if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = null;
+    this.#reconnectDelay = RECONNECT_MIN_MS;
+  }
+
+  #onDevice(message: MessageEvent): void {
+    const event = parseDeviceEvent(message.data);
+    if (!event) return;
+    const device = this.devices.find((d) => d.id === event.id);
+    if (!device) {
+      // A device we have not seen: fetch the list to learn its name and zones.
+      void this.refresh();
+      return;
+    }
+    device.online = event.online;
+    device.lastSeen = event.lastSeen ?? device.lastSeen;
+  }
+
+  #onDelivery(message: MessageEvent): void {
+    const event = parseDeliveryEvent(message.data);
+    if (!event) return;
+    const entry = this.tracked.find((t) => t.id === event.occurrenceId);
+    if (entry?.occurrence) {
+      entry.occurrence.deliveries = mergeDelivery(entry.occurrence.deliveries, toDelivery(event));
+      return;
+    }
+    this.#buffered.push(event);
+    if (this.#buffered.length > MAX_BUFFERED_EVENTS)
+      this.#buffered.splice(0, this.#buffered.length - MAX_BUFFERED_EVENTS);
+  }
+
+  #takeBuffered(occurrenceId: string): DeliveryEvent[] {
+    const taken = this.#buffered.filter((event) => event.occurrenceId === occurrenceId);
+    if (taken.length) this.#buffered = this.#buffered.filter((event) => event.occurrenceId !== occurrenceId);
+    return taken;
+  }
+}
+
+export const live = new LiveStore();
+
+// ---------------------------------------------------------------- parsing
+
+function parseJson(data: unknown): Record<string, unknown> | null {
+  if (typeof data !== 'string') return null;
+  try {
+    const value: unknown = JSON.parse(data);
+    return value && typeof value === 'object' ? (value as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+function optionalString(value: unknown): string | null {
+  return typeof value === 'string' ? value : null;
+}
+
+function parseDeviceEvent(data: unknown): DeviceEvent | null {
+  const value = parseJson(data);
+  if (!value || typeof value.id !== 'string' || typeof value.online !== 'boolean') return null;
+  return { id: value.id, online: value.online, lastSeen: optionalString(value.lastSeen) };
+}
+
+function parseDeliveryEvent(data: unknown): DeliveryEvent | null {
+  const value = parseJson(data);
+  if (!value || typeof value.occurrenceId !== 'string' || typeof value.deviceId !== 'string') return null;
+  if (!(DELIVERY_STAGES as readonly unknown[]).includes(value.stage)) return null;
+  return {
+    occurrenceId: value.occurrenceId,
+    deviceId: value.deviceId,
+    stage: value.stage as DeliveryStage,
+    at: optionalString(value.at),
+    detail: optionalString(value.detail),
+  };
+}
+
+function toDelivery(event: DeliveryEvent): Delivery {
+  return { deviceId: event.deviceId, stage: event.stage, at: event.at, detail: event.detail };
+}
+
+// ---------------------------------------------------------------- persistence
+
+function readTrackedIds(): string[] {
+  try {
+    const value: unknown = JSON.parse(localStorage.getItem(TRACKED_KEY) ?? '[]');
+    return Array.isArray(value) ? value.filter((id): id is string => typeof id === 'string').slice(0, MAX_TRACKED) : [];
+  } catch {
+    return [];
+  }
+}
+
+function writeTrackedIds(ids: string[]): void {
+  try {
+    localStorage.setItem(TRACKED_KEY, JSON.stringify(ids));
+  } catch {
+    // Not remembered across reloads; the list still works for this visit.
+  }
+}
