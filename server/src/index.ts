@@ -21,6 +21,7 @@ import { BroadcastService } from './broadcasts/service';
 import { buildApp } from './http/app';
 import { resolveFfmpeg } from './audio/ffmpeg';
 import type { AppServices } from './http/context';
+import { writeLocalToken } from './auth/local-token';
 
 export { loadConfig, type Config } from './config';
 
@@ -83,6 +84,8 @@ export async function startServer(
     telemetry,
     logger,
     startedAt,
+    mqttPort: broker.port,
+    localToken: writeLocalToken(config.dataDir),
   };
   const app = await buildApp(services);
   broker.attachWebSocket(app.server, '/mqtt');

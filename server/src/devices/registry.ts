@@ -167,6 +167,16 @@ export class DeviceRegistry {
     return !!row && row.revoked_at === null && tokenMatches(secret, row.secret_hash);
   }
 
+  /** Revokes a device's credentials for good; returns false when there is no such device. */
+  revokeDevice(deviceId: string): boolean {
+    const changes = this.db
+      .prepare('UPDATE devices SET revoked_at = COALESCE(revoked_at, ?), online = 0 WHERE id = ?')
+      .run(Date.now(), deviceId).changes;
+    if (changes > 0)
+      this.hub.emit('device', { id: deviceId, online: false, lastSeen: this.getDevice(deviceId)?.lastSeen ?? null });
+    return changes > 0;
+  }
+
   setOnline(deviceId: string, online: boolean, agentVersion?: string): void {
     const now = Date.now();
     const result = this.db

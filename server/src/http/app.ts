@@ -48,7 +48,7 @@ export async function buildApp(services: AppServices): Promise<FastifyInstance> 
 
   await app.register(
     async (api) => {
-      installSessionAuth(api, services.users);
+      installSessionAuth(api, services.users, services.localToken);
       await api.register(healthRoutes, { services });
       await api.register(sessionRoutes, { services });
       await api.register(deviceRoutes, { services });

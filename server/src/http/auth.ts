@@ -22,11 +22,19 @@ export function sessionUser(request: FastifyRequest, users: UserService): User |
   return token ? users.userForSession(token) : null;
 }
 
-export function installSessionAuth(app: FastifyInstance, users: UserService): void {
+/** The local operator CLI (see auth/local-token.ts) acts as this admin. */
+const LOCAL_CLI_USER: User = { username: 'cli', role: 'admin' };
+
+export function installSessionAuth(
+  app: FastifyInstance,
+  users: UserService,
+  localToken?: { matches(token: string): boolean },
+): void {
   app.decorateRequest('user', null);
   app.addHook('onRequest', async (request: FastifyRequest) => {
     if (request.routeOptions.config?.public) return;
-    const user = sessionUser(request, users);
+    const bearer = request.headers.authorization?.match(/^Bearer (\S+)$/)?.[1];
+    const user = bearer ? (localToken?.matches(bearer) ? LOCAL_CLI_USER : null) : sessionUser(request, users);
     if (!user) throw new HttpError(401, 'not signed in: log in first');
     request.user = user;
   });

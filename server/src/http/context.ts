@@ -24,4 +24,8 @@ export interface AppServices {
   telemetry: Map<string, TelemetryPayload>;
   logger: Logger;
   startedAt: number;
+  /** The MQTT TCP port actually bound. */
+  mqttPort: number;
+  /** Bearer token of the local operator CLI. */
+  localToken?: { matches(token: string): boolean };
 }

@@ -68,12 +68,10 @@ export function installErrorHandler(app: FastifyInstance): void {
     return reply.status(status).send(body);
   });
   app.setNotFoundHandler((request, reply) =>
-    reply
-      .status(404)
-      .send({
-        statusCode: 404,
-        error: 'Not Found',
-        message: `no route for ${request.method} ${request.url.split('?')[0]}`,
-      }),
+    reply.status(404).send({
+      statusCode: 404,
+      error: 'Not Found',
+      message: `no route for ${request.method} ${request.url.split('?')[0]}`,
+    }),
   );
 }

@@ -62,7 +62,9 @@ describe('device authentication', () => {
     ['client id not the device id', 'dev-1', 'dev-1', 'someone-else'],
   ])('refuses %s', async (_case, username, password, clientId) => {
     const pw = secrets.get(password) ?? password;
-    await expect(connect(username, pw, clientId)).rejects.toThrow(/Bad username or password|Identifier rejected|Not authorized/);
+    await expect(connect(username, pw, clientId)).rejects.toThrow(
+      /Bad username or password|Identifier rejected|Not authorized/,
+    );
   });
 });
 
@@ -107,7 +109,12 @@ describe('topic access', () => {
 
   it('ignores garbage and keeps working', async () => {
     const c = await connect('dev-1', secrets.get('dev-1')!);
-    for (const junk of ['not json', '{"v":2}', JSON.stringify({ v: 1, stage: 'finished', at: 1 }), 'x'.repeat(10_000)]) {
+    for (const junk of [
+      'not json',
+      '{"v":2}',
+      JSON.stringify({ v: 1, stage: 'finished', at: 1 }),
+      'x'.repeat(10_000),
+    ]) {
       await c.publishAsync(topics.deviceAck('dev-1'), junk, { qos: 1 });
     }
     await c.publishAsync(topics.deviceStatus('dev-1'), 'garbage', { qos: 1 });
@@ -119,7 +126,10 @@ describe('topic access', () => {
     await waitFor('the valid ack to be stored', () =>
       server.services.db.prepare("SELECT 1 FROM acks WHERE ref_id = 'real-one'").get(),
     );
-    expect((server.services.db.prepare('SELECT COUNT(*) AS n FROM acks WHERE device_id = ?').get('dev-1') as { n: number }).n).toBe(1);
+    expect(
+      (server.services.db.prepare('SELECT COUNT(*) AS n FROM acks WHERE device_id = ?').get('dev-1') as { n: number })
+        .n,
+    ).toBe(1);
     expect((await fetch(`${server.url}/api/v1/health`)).status).toBe(200);
   });
 

@@ -74,7 +74,9 @@ describe.skipIf(!hasChromium)('console in chromium', () => {
     await page.getByRole('button', { name: 'Đăng nhập' }).click();
     await expect.poll(() => page.getByText('Trực tuyến', { exact: true }).count(), { timeout: 10_000 }).toBe(3);
 
-    await page.getByLabel('Nội dung bản tin').fill('Ủy ban nhân dân xã thông báo: chiều nay mất điện từ 14 giờ đến 16 giờ.');
+    await page
+      .getByLabel('Nội dung bản tin')
+      .fill('Ủy ban nhân dân xã thông báo: chiều nay mất điện từ 14 giờ đến 16 giờ.');
     await page.getByRole('checkbox', { name: /Thôn Đông/ }).check();
     await page.getByRole('button', { name: 'Phát ngay' }).click();
     await expect

@@ -1,6 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { ConflictError } from '../../devices/registry';
+import { ID_PATTERN } from '@loaxa/protocol';
+import { ConflictError, NotFoundError } from '../../devices/registry';
+import { agentConfigFor } from '../../devices/provisioning';
 import type { AppServices } from '../context';
 import { ErrorReply, HttpError } from '../errors';
 
@@ -27,6 +29,78 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
       },
     },
     async () => services.registry.listDevices(),
+  );
+
+  app.post(
+    '/devices',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'Provision a loudspeaker: creates its credentials and returns a ready agent configuration',
+        body: Type.Object(
+          {
+            id: Type.String({ pattern: ID_PATTERN }),
+            name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+            zones: Type.Optional(Type.Array(Type.String({ pattern: ID_PATTERN }), { maxItems: 64, uniqueItems: true })),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          201: Type.Object({
+            device: Device,
+            agentConfig: Type.Object({
+              deviceId: Type.String(),
+              serverUrl: Type.String(),
+              mqttUrl: Type.String(),
+              secret: Type.String(),
+              dataDir: Type.String(),
+              player: Type.Object({ type: Type.Literal('null'), log: Type.String() }),
+            }),
+          }),
+          400: ErrorReply,
+          404: ErrorReply,
+          409: ErrorReply,
+        },
+      },
+    },
+    async (request, reply) => {
+      try {
+        const { device, secret } = services.registry.createDevice(request.body);
+        await services.planner.publishPlan(device.id);
+        const serverUrl = services.config.publicUrl ?? `${request.protocol}://${request.host}`;
+        const agentConfig = agentConfigFor({
+          deviceId: device.id,
+          secret,
+          serverUrl,
+          mqttPort: services.mqttPort,
+        });
+        request.log.info({ deviceId: device.id, by: request.user?.username }, 'device provisioned');
+        return reply.status(201).send({ device, agentConfig });
+      } catch (err) {
+        if (err instanceof ConflictError) throw new HttpError(409, err.message, err.field);
+        if (err instanceof NotFoundError) throw new HttpError(404, err.message, err.field);
+        throw err;
+      }
+    },
+  );
+
+  app.post(
+    '/devices/:id/revoke',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'Revoke a loudspeaker: disconnects it now and refuses it from then on',
+        params: Type.Object({ id: Type.String({ pattern: ID_PATTERN }) }),
+        response: { 200: Device, 404: ErrorReply },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      if (!services.registry.revokeDevice(id)) throw new HttpError(404, `no device with id ${id}`, 'id');
+      services.bus.disconnect(id);
+      request.log.warn({ deviceId: id, by: request.user?.username }, 'device revoked');
+      return services.registry.getDevice(id)!;
+    },
   );
 
   app.get(

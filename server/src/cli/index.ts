@@ -2,7 +2,10 @@
  * `loaxa`: the operator's command line. `npx loaxa --help` from the repo root.
  */
 import { Command } from 'commander';
-import { SERVER_VERSION } from './version';
+import { SERVER_VERSION } from '../version';
+import { ConfigError } from '../config';
+import { registerDeviceCommands } from './devices';
+import { CliError } from './server-client';
 
 const program = new Command();
 program
@@ -14,7 +17,7 @@ program
   .command('serve')
   .description('run the server (same as `npm start`); configured by PORT, HOST, MQTT_PORT, LOAXA_DATA, LOAXA_DEMO, …')
   .action(async () => {
-    await import('./main');
+    await import('../main');
   });
 
 program
@@ -24,11 +27,21 @@ program
   .requiredOption('-o, --out <file>', 'output .ogg file')
   .option('-v, --voice <voice>', 'espeak voice: vi, vi-VN-x-central, vi-VN-x-south', 'vi')
   .action(async (text: string, opts: { out: string; voice: string }) => {
-    const { EspeakAdapter } = await import('./tts/espeak');
-    const { encodeWavToOpus, wavDurationMs } = await import('./audio/encode');
+    const { EspeakAdapter } = await import('../tts/espeak');
+    const { encodeWavToOpus, wavDurationMs } = await import('../audio/encode');
     const speech = await new EspeakAdapter().synthesize({ text, voice: opts.voice });
     await encodeWavToOpus(speech.wav, opts.out);
     console.log(`${opts.out}: ${(wavDurationMs(speech.wav) / 1000).toFixed(1)} s`);
   });
 
-await program.parseAsync(process.argv);
+registerDeviceCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CliError || err instanceof ConfigError) {
+    console.error(`loaxa: ${err.message}`);
+    process.exit(1);
+  }
+  throw err;
+}

@@ -1,0 +1,91 @@
+import type { Command } from 'commander';
+import { openDatabase } from '../db/database';
+import { EventHub } from '../events/hub';
+import { ConflictError, DeviceRegistry, NotFoundError } from '../devices/registry';
+import { agentConfigFor, type ProvisionedAgentConfig } from '../devices/provisioning';
+import { CliError, callServer, resolveTarget, type ServerTarget } from './server-client';
+
+interface ApiError {
+  message: string;
+  field?: string;
+}
+
+function withRegistry<T>(target: ServerTarget, fn: (registry: DeviceRegistry) => T): T {
+  const db = openDatabase(target.config.dataDir);
+  try {
+    return fn(new DeviceRegistry(db, new EventHub()));
+  } finally {
+    db.close();
+  }
+}
+
+function offline(target: ServerTarget): void {
+  if (target.explicit) throw new CliError(`no server answers at ${target.url}`);
+  console.error(`loaxa: no server at ${target.url}; writing to the database in ${target.config.dataDir}`);
+}
+
+export async function addDevice(
+  id: string,
+  opts: { zone?: string[]; name?: string; serverUrl?: string },
+): Promise<ProvisionedAgentConfig> {
+  const target = resolveTarget(opts.serverUrl);
+  const body = { id, ...(opts.name ? { name: opts.name } : {}), zones: opts.zone ?? [] };
+  const res = await callServer<{ agentConfig: ProvisionedAgentConfig } & ApiError>(
+    target,
+    'POST',
+    '/api/v1/devices',
+    body,
+  );
+  if (res) {
+    if (res.status !== 201) throw new CliError(res.body.message);
+    return res.body.agentConfig;
+  }
+  offline(target);
+  return withRegistry(target, (registry) => {
+    try {
+      const { secret } = registry.createDevice(body);
+      const serverUrl = target.config.publicUrl ?? target.url;
+      return agentConfigFor({ deviceId: id, secret, serverUrl, mqttPort: target.config.mqttPort });
+    } catch (err) {
+      if (err instanceof ConflictError || err instanceof NotFoundError) throw new CliError(err.message);
+      throw err;
+    }
+  });
+}
+
+export async function revokeDevice(id: string, opts: { serverUrl?: string }): Promise<void> {
+  const target = resolveTarget(opts.serverUrl);
+  const res = await callServer<ApiError>(target, 'POST', `/api/v1/devices/${encodeURIComponent(id)}/revoke`);
+  if (res) {
+    if (res.status !== 200) throw new CliError(res.body.message);
+    return;
+  }
+  offline(target);
+  if (!withRegistry(target, (registry) => registry.revokeDevice(id))) throw new CliError(`no device with id ${id}`);
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export function registerDeviceCommands(program: Command): void {
+  const device = program.command('device').description('provision and revoke loudspeakers');
+  device
+    .command('add')
+    .description('create a device with its own credentials and print its agent config (JSON) on stdout')
+    .argument('<id>', 'device id: letters, digits, ".", "_" or "-"')
+    .option('-z, --zone <zoneId>', 'zone to join (repeatable)', collect)
+    .option('-n, --name <name>', 'human name, e.g. "Cụm loa chợ"')
+    .option('--server-url <url>', 'the server to call (default http://127.0.0.1:$PORT)')
+    .action(async (id: string, opts: { zone?: string[]; name?: string; serverUrl?: string }) => {
+      const config = await addDevice(id, opts);
+      process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
+    });
+  device
+    .command('revoke')
+    .description('disconnect a device now and refuse it from then on')
+    .argument('<id>', 'device id')
+    .option('--server-url <url>', 'the server to call (default http://127.0.0.1:$PORT)')
+    .action(async (id: string, opts: { serverUrl?: string }) => {
+      await revokeDevice(id, opts);
+      console.error(`loaxa: device ${id} revoked`);
+    });
+}

@@ -1,0 +1,125 @@
+/**
+ * A technician's journey: `loaxa device add` against the running server
+ * prints an agent config; the real agent process (`loaxa-agent --config`,
+ * null player) connects with it and plays a broadcast; `loaxa device revoke`
+ * disconnects it and it is refused from then on.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, waitFor, type TestServer } from '../helpers';
+
+const run = promisify(execFile);
+const ROOT = path.resolve(import.meta.dirname, '../../..');
+const LOAXA = path.join(ROOT, 'server/bin/loaxa.mjs');
+const AGENT = path.join(ROOT, 'device-agent/bin/loaxa-agent.mjs');
+
+let server: TestServer;
+let agent: ChildProcess | null = null;
+
+function cliEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, LOAXA_DATA: server.dataDir, PORT: new URL(server.url).port, LOG_LEVEL: 'silent' };
+}
+
+beforeAll(async () => {
+  server = await startTestServer();
+  server.services.registry.createZone('Thôn 1', 'thon-1');
+});
+afterAll(async () => {
+  agent?.kill('SIGKILL');
+  await server?.close();
+});
+
+describe('loaxa device add / revoke', () => {
+  it('provisions a device whose agent plays a broadcast, then revokes it', async () => {
+    const { stdout } = await run(
+      process.execPath,
+      [LOAXA, 'device', 'add', 'pole-7', '--zone', 'thon-1', '--name', 'Cụm loa chợ'],
+      {
+        env: cliEnv(),
+      },
+    );
+    const config = JSON.parse(stdout) as Record<string, unknown>;
+    expect(config).toMatchObject({
+      deviceId: 'pole-7',
+      serverUrl: server.url,
+      mqttUrl: server.mqttUrl,
+      secret: expect.stringMatching(/^[A-Za-z0-9_-]{40,}$/),
+    });
+    expect(server.services.registry.getDevice('pole-7')).toMatchObject({ name: 'Cụm loa chợ', zones: ['thon-1'] });
+
+    const agentDir = path.join(server.dataDir, 'agent');
+    fs.mkdirSync(agentDir);
+    const playLog = path.join(agentDir, 'play.log');
+    const configFile = path.join(agentDir, 'agent.json');
+    fs.writeFileSync(
+      configFile,
+      JSON.stringify({ ...config, dataDir: agentDir, player: { type: 'null', log: playLog } }),
+    );
+    agent = spawn(process.execPath, [AGENT, '--config', configFile, '--log-level', 'warn'], { stdio: 'ignore' });
+    await waitFor('the agent online', () => server.services.registry.getDevice('pole-7')?.online, 20_000);
+
+    const post = await server.api<{ occurrenceId: string }>('POST', '/api/v1/broadcasts', {
+      text: 'Thông báo thử.',
+      zones: ['thon-1'],
+    });
+    expect(post.status).toBe(201);
+    const line = await waitFor(
+      'a line in the play log',
+      () => fs.existsSync(playLog) && fs.readFileSync(playLog, 'utf8').trim(),
+      20_000,
+    );
+    const played = JSON.parse(line.split('\n')[0]!) as {
+      occurrenceId: string;
+      sha256: string;
+      startedAt: number;
+      endedAt: number;
+    };
+    expect(played.occurrenceId).toBe(post.body.occurrenceId);
+    const occurrence = await waitFor('finished', async () => {
+      const o = await server.api<{ sha256: string; deliveries: { stage: string }[] }>(
+        'GET',
+        `/api/v1/occurrences/${post.body.occurrenceId}`,
+      );
+      return o.body.deliveries[0]?.stage === 'finished' ? o.body : null;
+    });
+    expect(played.sha256).toBe(occurrence.sha256);
+    expect(played.endedAt).toBeGreaterThan(played.startedAt);
+
+    await run(process.execPath, [LOAXA, 'device', 'revoke', 'pole-7'], { env: cliEnv() });
+    await waitFor('the revoked agent offline', () => server.services.registry.getDevice('pole-7')?.online === false);
+    expect(server.services.registry.getDevice('pole-7')?.revoked).toBe(true);
+    // The agent keeps retrying with backoff; the broker keeps refusing.
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(server.services.registry.getDevice('pole-7')?.online).toBe(false);
+  });
+
+  it('refuses bad input with a message naming the problem', async () => {
+    const dup = run(process.execPath, [LOAXA, 'device', 'add', 'pole-7'], { env: cliEnv() });
+    await expect(dup).rejects.toMatchObject({ stderr: expect.stringMatching(/already exists/) });
+    const zone = run(process.execPath, [LOAXA, 'device', 'add', 'pole-8', '--zone', 'nowhere'], { env: cliEnv() });
+    await expect(zone).rejects.toMatchObject({ stderr: expect.stringMatching(/unknown zone.*nowhere/) });
+    const bad = run(process.execPath, [LOAXA, 'device', 'add', 'bad/id'], { env: cliEnv() });
+    await expect(bad).rejects.toMatchObject({ stderr: expect.stringMatching(/id/) });
+    const none = run(process.execPath, [LOAXA, 'device', 'revoke', 'ghost'], { env: cliEnv() });
+    await expect(none).rejects.toMatchObject({ stderr: expect.stringMatching(/no device with id ghost/) });
+  });
+
+  it('writes to the database when no server runs', async () => {
+    const closedPort = await new Promise<number>((resolve) => {
+      const probe = net.createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as net.AddressInfo;
+        probe.close(() => resolve(port));
+      });
+    });
+    const { stdout, stderr } = await run(process.execPath, [LOAXA, 'device', 'add', 'pole-9', '--zone', 'thon-1'], {
+      env: { ...cliEnv(), PORT: String(closedPort) },
+    });
+    expect(stderr).toMatch(/no server .* writing to the database/);
+    expect(JSON.parse(stdout)).toMatchObject({ deviceId: 'pole-9' });
+    expect(server.services.registry.getDevice('pole-9')).toMatchObject({ zones: ['thon-1'], revoked: false });
+  });
+});
