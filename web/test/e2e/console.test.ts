@@ -4,6 +4,7 @@
  * online, broadcast a notice, watch every device reach "finished" live.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser } from 'playwright-core';
@@ -14,7 +15,10 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const hasChromium = fs.existsSync(CHROMIUM);
 if (!hasChromium) console.warn(`[skip] console browser tests: no chromium at ${CHROMIUM} (apt-get install chromium)`);
 
-const SCREENSHOTS = path.resolve(import.meta.dirname, '../../../docs/screenshots');
+// `LOAXA_SCREENSHOTS=1 npm test` refreshes the README's screenshots; otherwise they go to a temp dir.
+const SCREENSHOTS = process.env.LOAXA_SCREENSHOTS
+  ? path.resolve(import.meta.dirname, '../../../docs/screenshots')
+  : fs.mkdtempSync(path.join(os.tmpdir(), 'loaxa-shots-'));
 const DEVICES = [
   { id: 'loa-01', name: 'Cụm loa Nhà văn hóa', zones: ['thon-dong'] },
   { id: 'loa-02', name: 'Cụm loa Chợ', zones: ['thon-dong'] },
