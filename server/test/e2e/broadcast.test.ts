@@ -166,6 +166,7 @@ describe('broadcast at a set time', () => {
     expect(o.startAt).toBe(at.toISOString());
     const started = startedAcks(id);
     expect(started).toHaveLength(DEVICES.length);
+    console.info(`start offsets vs at (ms): ${started.map((s) => `${s.device_id}=${s.at - at.getTime()}`).join(' ')}`);
     for (const s of started) {
       expect(Math.abs(s.at - at.getTime()), `${s.device_id} started ${s.at - at.getTime()} ms off`).toBeLessThanOrEqual(
         100,
