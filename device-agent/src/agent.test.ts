@@ -20,7 +20,16 @@ import {
 } from '@loaxa/protocol';
 import { createAgent, type Agent } from './agent';
 import { NullPlayer, type PlayLogLine } from './player/null-player';
-import { makeAudio, ServerSide, startMediaServer, startTestBroker, type MediaAsset, type Received, type TestBroker, type TestMediaServer } from '../test/fixtures';
+import {
+  makeAudio,
+  ServerSide,
+  startMediaServer,
+  startTestBroker,
+  type MediaAsset,
+  type Received,
+  type TestBroker,
+  type TestMediaServer,
+} from '../test/fixtures';
 
 const DEVICE = 'loa-thon1-01';
 const SECRET = 'device-secret';
@@ -47,10 +56,20 @@ const localAcks: AckPayload[] = [];
 let seq = 0;
 
 function asset(media: MediaAsset, durationMs: number): Asset {
-  return { sha256: media.sha256, url: `/media/${media.sha256}.ogg`, bytes: media.bytes.byteLength, durationMs, format: 'ogg' };
+  return {
+    sha256: media.sha256,
+    url: `/media/${media.sha256}.ogg`,
+    bytes: media.bytes.byteLength,
+    durationMs,
+    format: 'ogg',
+  };
 }
 
-function playNow(occurrenceId: string, a: Asset, options: { priority?: Priority; expiresAt?: number; commandId?: string } = {}): CommandPayload {
+function playNow(
+  occurrenceId: string,
+  a: Asset,
+  options: { priority?: Priority; expiresAt?: number; commandId?: string } = {},
+): CommandPayload {
   const now = Date.now();
   return {
     v: 1,
@@ -70,21 +89,34 @@ function plan(planVersion: number, items: PlanPayload['items'], zones = [ZONE]):
 
 const isAck = (m: Received): m is Received & { payload: AckPayload } => m.topic === topics.deviceAck(DEVICE);
 const acksFor = (occurrenceId: string) =>
-  server.messages.filter(isAck).map((m) => m.payload).filter((a) => a.occurrenceId === occurrenceId);
+  server.messages
+    .filter(isAck)
+    .map((m) => m.payload)
+    .filter((a) => a.occurrenceId === occurrenceId);
 const stagesFor = (occurrenceId: string) => acksFor(occurrenceId).map((a) => a.stage);
 const waitAck = (occurrenceId: string, stage: AckStage, timeoutMs = 5_000) =>
   server
-    .waitFor((m) => isAck(m) && m.payload.occurrenceId === occurrenceId && m.payload.stage === stage, timeoutMs, `${stage} of ${occurrenceId}`)
+    .waitFor(
+      (m) => isAck(m) && m.payload.occurrenceId === occurrenceId && m.payload.stage === stage,
+      timeoutMs,
+      `${stage} of ${occurrenceId}`,
+    )
     .then((m) => m.payload as AckPayload);
 const waitStatus = (side: ServerSide, state: StatusPayload['state'], after = 0) =>
   side.waitFor(
-    (m) => m.topic === topics.deviceStatus(DEVICE) && (m.payload as StatusPayload).state === state && side.messages.indexOf(m) >= after,
+    (m) =>
+      m.topic === topics.deviceStatus(DEVICE) &&
+      (m.payload as StatusPayload).state === state &&
+      side.messages.indexOf(m) >= after,
     5_000,
     `status ${state}`,
   );
 async function playLogLines(): Promise<PlayLogLine[]> {
   const text = await readFile(playLog, 'utf8').catch(() => '');
-  return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as PlayLogLine);
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as PlayLogLine);
 }
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 async function until(condition: () => boolean, what: string, timeoutMs = 3_000): Promise<void> {
@@ -113,7 +145,10 @@ beforeAll(async () => {
   media.add(audio.sha256, audio.bytes);
   // The server announces one hash and serves other bytes under it.
   corrupt = makeAudio(2_048);
-  media.add(corrupt.sha256, Buffer.concat([corrupt.bytes.subarray(0, 1000), Buffer.from('x'), corrupt.bytes.subarray(1001)]));
+  media.add(
+    corrupt.sha256,
+    Buffer.concat([corrupt.bytes.subarray(0, 1000), Buffer.from('x'), corrupt.bytes.subarray(1001)]),
+  );
 
   server = await ServerSide.connect(broker.url, 'loaxa-server', 'server-secret', [
     topics.allDevices('ack'),
@@ -123,7 +158,14 @@ beforeAll(async () => {
   await server.publish(topics.devicePlan(DEVICE), plan(1, []), true);
 
   agent = createAgent(
-    { deviceId: DEVICE, secret: SECRET, serverUrl: media.url, mqttUrl: broker.url, dataDir, player: { type: 'null', log: playLog } },
+    {
+      deviceId: DEVICE,
+      secret: SECRET,
+      serverUrl: media.url,
+      mqttUrl: broker.url,
+      dataDir,
+      player: { type: 'null', log: playLog },
+    },
     { player: new NullPlayer(playLog), link: { backoff: { baseMs: 100, maxMs: 400 } } },
   );
   agent.on('ack', (ack) => localAcks.push(ack));
@@ -141,7 +183,12 @@ afterAll(async () => {
 describe('agent over MQTT', () => {
   it('announces "online" (retained) only after subscribing to its plan\'s zones', async () => {
     const online = await waitStatus(server, 'online');
-    expect(online.payload).toMatchObject({ v: 1, state: 'online', agentVersion: expect.any(String), at: expect.any(Number) });
+    expect(online.payload).toMatchObject({
+      v: 1,
+      state: 'online',
+      agentVersion: expect.any(String),
+      at: expect.any(Number),
+    });
     const zoneSub = brokerEvents.indexOf(`${DEVICE} subscribe ${topics.zoneCmd(ZONE)}`);
     const onlineEvent = brokerEvents.findIndex((e) => e.startsWith(`${DEVICE} status`) && e.includes('"online"'));
     expect(zoneSub).toBeGreaterThanOrEqual(0);
@@ -172,7 +219,9 @@ describe('agent over MQTT', () => {
       { path: `/media/${audio.sha256}.ogg`, user: DEVICE },
     ]);
     const lines = (await playLogLines()).filter((l) => l.occurrenceId === 'occ-now-1');
-    expect(lines).toEqual([{ occurrenceId: 'occ-now-1', sha256: audio.sha256, startedAt: expect.any(Number), endedAt: expect.any(Number) }]);
+    expect(lines).toEqual([
+      { occurrenceId: 'occ-now-1', sha256: audio.sha256, startedAt: expect.any(Number), endedAt: expect.any(Number) },
+    ]);
     // The player stamps its own start a moment after the agent hands it the item.
     expect(lines[0]!.startedAt - started.at).toBeGreaterThanOrEqual(0);
     expect(lines[0]!.startedAt - started.at).toBeLessThan(20);
@@ -202,7 +251,10 @@ describe('agent over MQTT', () => {
   });
 
   it('acks an expired command "skipped" and does not play it', async () => {
-    await server.publish(topics.deviceCmd(DEVICE), playNow('occ-expired', asset(audio, 100), { expiresAt: Date.now() - 1_000 }));
+    await server.publish(
+      topics.deviceCmd(DEVICE),
+      playNow('occ-expired', asset(audio, 100), { expiresAt: Date.now() - 1_000 }),
+    );
     const skipped = await waitAck('occ-expired', 'skipped');
     expect(skipped.detail).toMatch(/expired/);
     await sleep(200);
@@ -212,7 +264,13 @@ describe('agent over MQTT', () => {
   it('ignores an invalid command and a plan older than the one held', async () => {
     await server.publish(topics.deviceCmd(DEVICE), { v: 1, action: 'play-now', commandId: 'bad' });
     await server.publish(topics.devicePlan(DEVICE), plan(2, []), true);
-    await server.publish(topics.devicePlan(DEVICE), plan(1, [{ occurrenceId: 'occ-stale', startAt: Date.now() + 500, priority: 'normal', assets: [asset(audio, 100)] }]), true);
+    await server.publish(
+      topics.devicePlan(DEVICE),
+      plan(1, [
+        { occurrenceId: 'occ-stale', startAt: Date.now() + 500, priority: 'normal', assets: [asset(audio, 100)] },
+      ]),
+      true,
+    );
     await sleep(300);
     expect(stagesFor('occ-stale')).toEqual([]);
     expect(agent.snapshot().planVersion).toBe(2);
@@ -221,7 +279,12 @@ describe('agent over MQTT', () => {
   it('starts a planned item within 50 ms of its startAt by the device clock', async () => {
     const startAt = Date.now() + 1_500;
     const item = { occurrenceId: 'occ-plan-1', startAt, priority: 'normal' as const, assets: [asset(audio, 100)] };
-    const past = { occurrenceId: 'occ-plan-past', startAt: Date.now() - 60_000, priority: 'normal' as const, assets: [asset(audio, 100)] };
+    const past = {
+      occurrenceId: 'occ-plan-past',
+      startAt: Date.now() - 60_000,
+      priority: 'normal' as const,
+      assets: [asset(audio, 100)],
+    };
     await server.publish(topics.devicePlan(DEVICE), plan(3, [item, past]), true);
     await waitAck('occ-plan-1', 'ready', 1_400);
     const started = await waitAck('occ-plan-1', 'started', 3_000);
@@ -239,7 +302,12 @@ describe('agent over MQTT', () => {
   });
 
   it('cancels an item a newer plan removes', async () => {
-    const item = { occurrenceId: 'occ-removed', startAt: Date.now() + 5_000, priority: 'normal' as const, assets: [asset(audio, 100)] };
+    const item = {
+      occurrenceId: 'occ-removed',
+      startAt: Date.now() + 5_000,
+      priority: 'normal' as const,
+      assets: [asset(audio, 100)],
+    };
     await server.publish(topics.devicePlan(DEVICE), plan(4, [item]), true);
     await waitAck('occ-removed', 'ready');
     await server.publish(topics.devicePlan(DEVICE), plan(5, []), true);
@@ -261,8 +329,14 @@ describe('agent over MQTT', () => {
 
   it('follows zone changes in a newer plan', async () => {
     await server.publish(topics.devicePlan(DEVICE), plan(6, [], ['thon-2']), true);
-    await until(() => brokerEvents.includes(`${DEVICE} subscribe ${topics.zoneCmd('thon-2')}`), 'subscription to thon-2');
-    await until(() => brokerEvents.includes(`${DEVICE} unsubscribe ${topics.zoneCmd(ZONE)}`), 'unsubscribe from thon-1');
+    await until(
+      () => brokerEvents.includes(`${DEVICE} subscribe ${topics.zoneCmd('thon-2')}`),
+      'subscription to thon-2',
+    );
+    await until(
+      () => brokerEvents.includes(`${DEVICE} unsubscribe ${topics.zoneCmd(ZONE)}`),
+      'unsubscribe from thon-1',
+    );
     await server.publish(topics.zoneCmd(ZONE), playNow('occ-old-zone', asset(audio, 50)));
     await server.publish(topics.zoneCmd('thon-2'), playNow('occ-new-zone', asset(audio, 50)));
     await waitAck('occ-new-zone', 'finished');
@@ -307,7 +381,14 @@ describe('agent without a plan', () => {
     credentials.set('loa-noplan', 'np');
     const from = server.messages.length;
     const lonely = createAgent(
-      { deviceId: 'loa-noplan', secret: 'np', serverUrl: media.url, mqttUrl: broker.url, dataDir, player: { type: 'sim' } },
+      {
+        deviceId: 'loa-noplan',
+        secret: 'np',
+        serverUrl: media.url,
+        mqttUrl: broker.url,
+        dataDir,
+        player: { type: 'sim' },
+      },
       { player: new NullPlayer(join(dataDir, 'noplan.jsonl')), link: { planWaitMs: 300 } },
     );
     const started = Date.now();

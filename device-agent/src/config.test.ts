@@ -57,7 +57,11 @@ describe('validateConfig', () => {
 
   it('reports every bad field at once', () => {
     const result = validateConfig({ ...good, deviceId: '', secret: 3, mqttUrl: 'x' });
-    expect(result.ok ? [] : result.errors.map((e) => e.split(':')[0]).sort()).toEqual(['deviceId', 'mqttUrl', 'secret']);
+    expect(result.ok ? [] : result.errors.map((e) => e.split(':')[0]).sort()).toEqual([
+      'deviceId',
+      'mqttUrl',
+      'secret',
+    ]);
   });
 
   it('rejects a non-object', () => {

@@ -74,7 +74,12 @@ function playerErrors(player: unknown): string[] {
   const type = (player as { type?: unknown } | null)?.type;
   const variant = typeof type === 'string' ? PLAYER_VARIANTS[type] : undefined;
   if (typeof player !== 'object' || player === null) return ['player: must be an object such as {"type":"sim"}'];
-  if (!variant) return [`player.type: must be one of ${Object.keys(PLAYER_VARIANTS).map((t) => `"${t}"`).join(', ')}`];
+  if (!variant)
+    return [
+      `player.type: must be one of ${Object.keys(PLAYER_VARIANTS)
+        .map((t) => `"${t}"`)
+        .join(', ')}`,
+    ];
   return schemaErrors(variant, player, 'player.');
 }
 

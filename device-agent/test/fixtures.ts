@@ -136,7 +136,12 @@ export class ServerSide {
     });
   }
 
-  static async connect(brokerUrl: string, username: string, password: string, subscriptions: string[]): Promise<ServerSide> {
+  static async connect(
+    brokerUrl: string,
+    username: string,
+    password: string,
+    subscriptions: string[],
+  ): Promise<ServerSide> {
     const client = await connectAsync(brokerUrl, { clientId: username, username, password, reconnectPeriod: 0 });
     const side = new ServerSide(client);
     if (subscriptions.length > 0) await client.subscribeAsync(subscriptions, { qos: 1 });

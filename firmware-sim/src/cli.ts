@@ -8,7 +8,8 @@ import { pino } from 'pino';
 import { parseDevicesFile } from './devices-file';
 import { startSimFleet } from './fleet';
 
-const USAGE = 'usage: loaxa-sim --server-url <http url> --mqtt-url <mqtt|ws url> --devices-file <path> [--batch-size 50]';
+const USAGE =
+  'usage: loaxa-sim --server-url <http url> --mqtt-url <mqtt|ws url> --devices-file <path> [--batch-size 50]';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

@@ -3,10 +3,12 @@ import { parseDevicesFile } from './devices-file';
 
 describe('parseDevicesFile', () => {
   it('reads an array of devices', () => {
-    expect(parseDevicesFile('[{"deviceId":"a","secret":"s"},{"deviceId":"b","secret":"t","clockSkewMs":-20}]')).toEqual([
-      { deviceId: 'a', secret: 's' },
-      { deviceId: 'b', secret: 't', clockSkewMs: -20 },
-    ]);
+    expect(parseDevicesFile('[{"deviceId":"a","secret":"s"},{"deviceId":"b","secret":"t","clockSkewMs":-20}]')).toEqual(
+      [
+        { deviceId: 'a', secret: 's' },
+        { deviceId: 'b', secret: 't', clockSkewMs: -20 },
+      ],
+    );
   });
 
   it.each([

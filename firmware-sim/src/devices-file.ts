@@ -23,7 +23,8 @@ export function parseDevicesFile(text: string, source = 'devices file'): SimDevi
     if (seen.has(deviceId)) throw new Error(`${where}.deviceId: ${deviceId} appears twice`);
     seen.add(deviceId);
     if (typeof secret !== 'string' || secret === '') throw new Error(`${where}.secret: must be a non-empty string`);
-    if (clockSkewMs !== undefined && !Number.isInteger(clockSkewMs)) throw new Error(`${where}.clockSkewMs: must be an integer`);
+    if (clockSkewMs !== undefined && !Number.isInteger(clockSkewMs))
+      throw new Error(`${where}.clockSkewMs: must be an integer`);
     return clockSkewMs === undefined ? { deviceId, secret } : { deviceId, secret, clockSkewMs: clockSkewMs as number };
   });
 }

@@ -16,16 +16,26 @@ const devices = [
   { deviceId: 'sim-2', secret: 'two', clockSkewMs: 1_000 },
   { deviceId: 'sim-3', secret: 'three', clockSkewMs: -700 },
 ];
-const credentials = new Map([...devices.map((d) => [d.deviceId, d.secret] as const), ['loaxa-server', 'server-secret']]);
+const credentials = new Map([
+  ...devices.map((d) => [d.deviceId, d.secret] as const),
+  ['loaxa-server', 'server-secret'],
+]);
 const audio = makeAudio(3_000);
-const asset = { sha256: audio.sha256, url: `/media/${audio.sha256}.ogg`, bytes: audio.bytes.byteLength, durationMs: 150, format: 'ogg' as const };
+const asset = {
+  sha256: audio.sha256,
+  url: `/media/${audio.sha256}.ogg`,
+  bytes: audio.bytes.byteLength,
+  durationMs: 150,
+  format: 'ogg' as const,
+};
 
 let broker: TestBroker;
 let media: TestMediaServer;
 let server: ServerSide;
 let fleet: SimFleet;
 
-const ackOf = (m: Received) => (m.topic.endsWith('/ack') ? { device: m.topic.split('/')[3]!, ack: m.payload as AckPayload } : null);
+const ackOf = (m: Received) =>
+  m.topic.endsWith('/ack') ? { device: m.topic.split('/')[3]!, ack: m.payload as AckPayload } : null;
 const acks = () => server.messages.map(ackOf).filter((a) => a !== null);
 
 beforeAll(async () => {
@@ -34,7 +44,14 @@ beforeAll(async () => {
   media.add(audio.sha256, audio.bytes);
   server = await ServerSide.connect(broker.url, 'loaxa-server', 'server-secret', [topics.allDevices('ack')]);
   for (const d of devices) {
-    const plan: PlanPayload = { v: 1, planVersion: 1, generatedAt: Date.now(), horizonEnd: Date.now() + 60_000, zones: ['thon-3'], items: [] };
+    const plan: PlanPayload = {
+      v: 1,
+      planVersion: 1,
+      generatedAt: Date.now(),
+      horizonEnd: Date.now() + 60_000,
+      zones: ['thon-3'],
+      items: [],
+    };
     await server.publish(topics.devicePlan(d.deviceId), plan, true);
   }
   fleet = await startSimFleet({ serverUrl: media.url, mqttUrl: broker.url, devices, batchSize: 2 });
@@ -58,27 +75,43 @@ describe('startSimFleet', () => {
   it('plays a zone command on every device, each downloading and verifying the audio itself', async () => {
     const now = Date.now();
     await server.publish(topics.zoneCmd('thon-3'), {
-      v: 1, commandId: 'zone-cmd-1', issuedAt: now, expiresAt: now + 10_000,
-      action: 'play-now', occurrenceId: 'occ-zone', priority: 'emergency', assets: [asset],
+      v: 1,
+      commandId: 'zone-cmd-1',
+      issuedAt: now,
+      expiresAt: now + 10_000,
+      action: 'play-now',
+      occurrenceId: 'occ-zone',
+      priority: 'emergency',
+      assets: [asset],
     });
     await Promise.all(
       devices.map((d) =>
-        server.waitFor((m) => ackOf(m)?.device === d.deviceId && ackOf(m)?.ack.stage === 'finished', 5_000, `${d.deviceId} finished`),
+        server.waitFor(
+          (m) => ackOf(m)?.device === d.deviceId && ackOf(m)?.ack.stage === 'finished',
+          5_000,
+          `${d.deviceId} finished`,
+        ),
       ),
     );
     for (const d of devices) {
-      expect(acks().filter((a) => a.device === d.deviceId && a.ack.occurrenceId === 'occ-zone').map((a) => a.ack.stage)).toEqual([
-        'received', 'ready', 'started', 'finished',
-      ]);
+      expect(
+        acks()
+          .filter((a) => a.device === d.deviceId && a.ack.occurrenceId === 'occ-zone')
+          .map((a) => a.ack.stage),
+      ).toEqual(['received', 'ready', 'started', 'finished']);
     }
     expect(media.requests.map((r) => r.user).sort()).toEqual(devices.map((d) => d.deviceId));
   });
 
-  it('starts planned items by each device\'s own (skewed) clock', async () => {
+  it("starts planned items by each device's own (skewed) clock", async () => {
     const startAt = Date.now() + 1_500;
     for (const d of devices) {
       const plan: PlanPayload = {
-        v: 1, planVersion: 2, generatedAt: Date.now(), horizonEnd: startAt + 60_000, zones: ['thon-3'],
+        v: 1,
+        planVersion: 2,
+        generatedAt: Date.now(),
+        horizonEnd: startAt + 60_000,
+        zones: ['thon-3'],
         items: [{ occurrenceId: `occ-plan-${d.deviceId}`, startAt, priority: 'normal', assets: [asset] }],
       };
       await server.publish(topics.devicePlan(d.deviceId), plan, true);
@@ -86,12 +119,21 @@ describe('startSimFleet', () => {
     const heard = new Map<string, number>();
     await Promise.all(
       devices.map(async (d) => {
-        await server.waitFor((m) => ackOf(m)?.device === d.deviceId && ackOf(m)?.ack.stage === 'started' && ackOf(m)?.ack.occurrenceId === `occ-plan-${d.deviceId}`, 4_000, `${d.deviceId} started`);
+        await server.waitFor(
+          (m) =>
+            ackOf(m)?.device === d.deviceId &&
+            ackOf(m)?.ack.stage === 'started' &&
+            ackOf(m)?.ack.occurrenceId === `occ-plan-${d.deviceId}`,
+          4_000,
+          `${d.deviceId} started`,
+        );
         heard.set(d.deviceId, Date.now());
       }),
     );
     for (const d of devices) {
-      const started = acks().find((a) => a.device === d.deviceId && a.ack.stage === 'started' && a.ack.occurrenceId === `occ-plan-${d.deviceId}`)!;
+      const started = acks().find(
+        (a) => a.device === d.deviceId && a.ack.stage === 'started' && a.ack.occurrenceId === `occ-plan-${d.deviceId}`,
+      )!;
       // By its own clock every device is on time ...
       expect(Math.abs(started.ack.at - startAt)).toBeLessThan(50);
       // ... which, by the host clock, is early or late by its skew.
@@ -101,7 +143,8 @@ describe('startSimFleet', () => {
 
   it('names the devices that do not come online', async () => {
     const bad = await startSimFleet({
-      serverUrl: media.url, mqttUrl: broker.url,
+      serverUrl: media.url,
+      mqttUrl: broker.url,
       devices: [{ deviceId: 'sim-1x', secret: 'wrong' }],
       backoff: { baseMs: 5_000, maxMs: 5_000 },
     });

@@ -1,4 +1,12 @@
-import { createAgent, MemoryCache, SimPlayer, skewedClock, type Agent, type BackoffPolicy, type Logger } from '@loaxa/device-agent';
+import {
+  createAgent,
+  MemoryCache,
+  SimPlayer,
+  skewedClock,
+  type Agent,
+  type BackoffPolicy,
+  type Logger,
+} from '@loaxa/device-agent';
 import { pino } from 'pino';
 
 export interface SimDevice {
@@ -95,7 +103,9 @@ function waitOnline(agents: readonly Agent[], timeoutMs: number): Promise<void> 
       cleanup();
       const missing = [...pending].map((agent) => agent.deviceId);
       const shown = missing.slice(0, 10).join(', ') + (missing.length > 10 ? ', …' : '');
-      reject(new Error(`${missing.length} of ${agents.length} simulated devices not online after ${timeoutMs} ms: ${shown}`));
+      reject(
+        new Error(`${missing.length} of ${agents.length} simulated devices not online after ${timeoutMs} ms: ${shown}`),
+      );
     }, timeoutMs);
   });
 }

@@ -20,7 +20,10 @@ export class MemoryCache implements AssetCache {
   }
 
   async store(asset: Asset, bytes: Uint8Array): Promise<CachedAsset> {
-    this.entries.set(asset.sha256, this.keepBytes ? { bytes: bytes.byteLength, data: bytes } : { bytes: bytes.byteLength });
+    this.entries.set(
+      asset.sha256,
+      this.keepBytes ? { bytes: bytes.byteLength, data: bytes } : { bytes: bytes.byteLength },
+    );
     return { sha256: asset.sha256, bytes: bytes.byteLength };
   }
 

@@ -73,7 +73,11 @@ export function handleCommand(command: CommandPayload, deps: CommandHandlerDeps)
       return;
     case 'amp':
       state.ampOn = command.on;
-      acks.command(command.commandId, 'finished', `amplifier ${command.on ? 'on' : 'off'} (state recorded; no relay driver yet)`);
+      acks.command(
+        command.commandId,
+        'finished',
+        `amplifier ${command.on ? 'on' : 'off'} (state recorded; no relay driver yet)`,
+      );
       return;
     case 'sync-time':
       state.clockOffsetMs = command.serverTime - now;

@@ -118,7 +118,12 @@ export class MqttLink implements AckTransport {
       return;
     }
     if (session.connected) {
-      const offline: StatusPayload = { v: PROTOCOL_VERSION, state: 'offline', at: this.options.clock.now(), ...this.version() };
+      const offline: StatusPayload = {
+        v: PROTOCOL_VERSION,
+        state: 'offline',
+        at: this.options.clock.now(),
+        ...this.version(),
+      };
       await Promise.race([
         this.publish(session, this.topics.status, encode(offline), true).catch(() => {}),
         new Promise((resolve) => setTimeout(resolve, 2_000).unref()),
@@ -202,7 +207,10 @@ export class MqttLink implements AckTransport {
     }, this.options.stableAfterMs ?? 10_000);
     session.planWait = setTimeout(() => this.announceOnline(session), this.options.planWaitMs ?? 5_000);
     const stale = [...this.sessionZones].filter((zone) => !this.desiredZones.has(zone));
-    const subscriptions: Record<string, IClientSubscribeOptions> = { [this.topics.plan]: QOS1, [this.topics.cmd]: QOS1 };
+    const subscriptions: Record<string, IClientSubscribeOptions> = {
+      [this.topics.plan]: QOS1,
+      [this.topics.cmd]: QOS1,
+    };
     const zones = [...this.desiredZones];
     for (const zone of zones) subscriptions[topics.zoneCmd(zone)] = QOS1;
     this.enqueueZoneOp(session, async () => {
@@ -299,7 +307,8 @@ export class MqttLink implements AckTransport {
 
   private enqueueZoneOp(session: Session, op: () => Promise<void>): void {
     session.zoneOps = session.zoneOps.then(op).catch((err: unknown) => {
-      if (this.session === session) this.options.logger.warn({ err: (err as Error).message }, 'subscription change failed');
+      if (this.session === session)
+        this.options.logger.warn({ err: (err as Error).message }, 'subscription change failed');
     });
   }
 
@@ -321,7 +330,12 @@ export class MqttLink implements AckTransport {
     if (session.online || !session.connected || this.session !== session) return;
     session.online = true;
     clearTimeout(session.planWait);
-    const status: StatusPayload = { v: PROTOCOL_VERSION, state: 'online', at: this.options.clock.now(), ...this.version() };
+    const status: StatusPayload = {
+      v: PROTOCOL_VERSION,
+      state: 'online',
+      at: this.options.clock.now(),
+      ...this.version(),
+    };
     this.publish(session, this.topics.status, encode(status), true).then(
       () => {
         if (this.session === session) this.handlers.online();

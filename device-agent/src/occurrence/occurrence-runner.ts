@@ -134,7 +134,11 @@ export class OccurrenceRunner {
       run.phase = 'done';
     };
     if (spec.startAt !== null && playWindowEnd(spec.startAt, spec.assets) <= clock.now()) {
-      acks.occurrence(id, 'skipped', `start time passed: planned ${iso(spec.startAt)}, device clock ${iso(clock.now())}`);
+      acks.occurrence(
+        id,
+        'skipped',
+        `start time passed: planned ${iso(spec.startAt)}, device clock ${iso(clock.now())}`,
+      );
       return end();
     }
     acks.occurrence(id, 'received');
@@ -192,7 +196,10 @@ export class OccurrenceRunner {
         if (clock.now() + delay >= playWindowEnd(spec.startAt, spec.assets)) {
           throw new Error(`assets not ready in time: ${reasonText(err)}`);
         }
-        logger.warn({ occurrenceId: spec.occurrenceId, err: reasonText(err), retryInMs: Math.round(delay) }, 'download failed; retrying');
+        logger.warn(
+          { occurrenceId: spec.occurrenceId, err: reasonText(err), retryInMs: Math.round(delay) },
+          'download failed; retrying',
+        );
         await sleep(delay, signal);
       }
     }

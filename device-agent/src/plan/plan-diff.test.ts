@@ -26,7 +26,12 @@ describe('acceptsPlan', () => {
 
 describe('diffPlan', () => {
   it.each([
-    { name: 'new item is scheduled', held: held(), items: [item('a')], changes: [{ kind: 'schedule', item: item('a') }] },
+    {
+      name: 'new item is scheduled',
+      held: held(),
+      items: [item('a')],
+      changes: [{ kind: 'schedule', item: item('a') }],
+    },
     { name: 'identical item is left alone', held: held([item('a'), 'pending']), items: [item('a')], changes: [] },
     {
       name: 'changed pending item is rescheduled',
@@ -34,7 +39,12 @@ describe('diffPlan', () => {
       items: [item('a', 2000)],
       changes: [{ kind: 'reschedule', item: item('a', 2000) }],
     },
-    { name: 'changed started item is not touched', held: held([item('a'), 'started']), items: [item('a', 2000)], changes: [] },
+    {
+      name: 'changed started item is not touched',
+      held: held([item('a'), 'started']),
+      items: [item('a', 2000)],
+      changes: [],
+    },
     {
       name: 'removed pending item is cancelled',
       held: held([item('a'), 'pending']),
@@ -48,7 +58,12 @@ describe('diffPlan', () => {
       items: [],
       changes: [{ kind: 'forget', occurrenceId: 'a' }],
     },
-    { name: 'finished item still planned is remembered', held: held([item('a'), 'done']), items: [item('a')], changes: [] },
+    {
+      name: 'finished item still planned is remembered',
+      held: held([item('a'), 'done']),
+      items: [item('a')],
+      changes: [],
+    },
   ])('$name', ({ held: h, items, changes }) => {
     expect(diffPlan(h, items)).toEqual(changes);
   });

@@ -61,7 +61,10 @@ export class PlanRunner {
       }
     }
     if (changes.length > 0 || this.version !== plan.planVersion) {
-      this.logger.info({ planVersion: plan.planVersion, items: plan.items.length, changes: changes.length }, 'plan applied');
+      this.logger.info(
+        { planVersion: plan.planVersion, items: plan.items.length, changes: changes.length },
+        'plan applied',
+      );
     }
     this.version = plan.planVersion;
     this.zoneIds = plan.zones;

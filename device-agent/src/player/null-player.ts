@@ -33,10 +33,21 @@ export class NullPlayer implements Player {
       try {
         await sleep(asset.durationMs, signal);
       } catch (err) {
-        await this.log({ occurrenceId: item.occurrenceId, sha256: asset.sha256, startedAt: assetStart, endedAt: this.clock.now(), interrupted: true });
+        await this.log({
+          occurrenceId: item.occurrenceId,
+          sha256: asset.sha256,
+          startedAt: assetStart,
+          endedAt: this.clock.now(),
+          interrupted: true,
+        });
         throw err;
       }
-      await this.log({ occurrenceId: item.occurrenceId, sha256: asset.sha256, startedAt: assetStart, endedAt: this.clock.now() });
+      await this.log({
+        occurrenceId: item.occurrenceId,
+        sha256: asset.sha256,
+        startedAt: assetStart,
+        endedAt: this.clock.now(),
+      });
     }
     return { startedAt, endedAt: this.clock.now() };
   }

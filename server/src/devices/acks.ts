@@ -1,9 +1,9 @@
 /**
  * Acknowledgements: stored idempotently ((device, ref, stage) is unique), and
- * each delivery keeps the furthest stage reached, so re-sent or late acks
- * after a reconnect change nothing.
+ * each delivery keeps the furthest stage reached — and the first final stage —
+ * so re-sent or late acks after a reconnect change nothing.
  */
-import { stageRank, type AckPayload, type DeliveryStage } from '@loaxa/protocol';
+import { isFinalStage, stageRank, type AckPayload, type DeliveryStage } from '@loaxa/protocol';
 import type { Db } from '../db/database';
 import type { EventHub } from '../events/hub';
 
@@ -28,7 +28,9 @@ export class AckLedger {
     const current = this.db
       .prepare('SELECT stage FROM deliveries WHERE occurrence_id = ? AND device_id = ?')
       .get(ack.occurrenceId, deviceId) as { stage: DeliveryStage } | undefined;
-    if (!current || stageRank(ack.stage) <= stageRank(current.stage)) return true;
+    // The first final stage wins: an agent that lost its state and acks "skipped"
+    // for an item it already finished must not rewrite history.
+    if (!current || isFinalStage(current.stage) || stageRank(ack.stage) <= stageRank(current.stage)) return true;
     this.db
       .prepare('UPDATE deliveries SET stage = ?, at = ?, detail = ? WHERE occurrence_id = ? AND device_id = ?')
       .run(ack.stage, ack.at, detail, ack.occurrenceId, deviceId);

@@ -1,0 +1,60 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { AckPayload, AckStage } from '@loaxa/protocol';
+import { openDatabase, type Db } from '../db/database';
+import { EventHub, type DeliveryEvent } from '../events/hub';
+import { AckLedger } from './acks';
+
+let dir: string;
+let db: Db;
+let ledger: AckLedger;
+const events: DeliveryEvent[] = [];
+
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loaxa-acks-'));
+  db = openDatabase(dir);
+  const hub = new EventHub();
+  hub.on('delivery', (e) => events.push(e));
+  ledger = new AckLedger(db, hub);
+  db.prepare("INSERT INTO devices (id, name, secret_hash, created_at) VALUES ('d1', 'D1', 'x', 0)").run();
+  db.prepare("INSERT INTO media (sha256, format, bytes, duration_ms, created_at) VALUES (?, 'ogg', 1, 1, 0)").run(
+    'a'.repeat(64),
+  );
+  db.prepare(
+    "INSERT INTO occurrences (id, title, priority, start_at, duration_ms, sha256, created_at) VALUES ('o1', 't', 'normal', 0, 1, ?, 0)",
+  ).run('a'.repeat(64));
+  db.prepare("INSERT INTO deliveries (occurrence_id, device_id) VALUES ('o1', 'd1')").run();
+});
+afterEach(() => {
+  events.length = 0;
+  db.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const ack = (stage: AckStage, at: number): AckPayload => ({ v: 1, occurrenceId: 'o1', stage, at });
+const stage = () =>
+  (db.prepare("SELECT stage FROM deliveries WHERE occurrence_id = 'o1'").get() as { stage: string }).stage;
+
+describe('AckLedger', () => {
+  it.each<[AckStage[], string]>([
+    [['received', 'ready', 'started', 'finished'], 'finished'],
+    [['finished', 'started', 'ready'], 'finished'],
+    [['received', 'ready', 'started', 'failed'], 'failed'],
+    [['finished', 'skipped'], 'finished'],
+    [['skipped', 'finished'], 'skipped'],
+    [['started', 'preempted'], 'preempted'],
+    [['ready', 'received'], 'ready'],
+  ])('%j ends at %s', (stages, expected) => {
+    stages.forEach((s, i) => ledger.record('d1', ack(s, i + 1)));
+    expect(stage()).toBe(expected);
+  });
+
+  it('is idempotent: a re-sent ack is stored once and emits nothing new', () => {
+    expect(ledger.record('d1', ack('ready', 5))).toBe(true);
+    expect(ledger.record('d1', ack('ready', 5))).toBe(false);
+    expect(events).toHaveLength(1);
+    expect((db.prepare('SELECT COUNT(*) AS n FROM acks').get() as { n: number }).n).toBe(1);
+  });
+});
