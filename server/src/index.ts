@@ -22,6 +22,7 @@ import { buildApp } from './http/app';
 import { resolveFfmpeg } from './audio/ffmpeg';
 import type { AppServices } from './http/context';
 import { writeLocalToken } from './auth/local-token';
+import { createMetrics } from './metrics/metrics';
 
 export { loadConfig, type Config } from './config';
 
@@ -63,13 +64,14 @@ export async function startServer(
   const bus = broker.bus;
   const planner = new Planner(db, registry, bus, logger);
   const acks = new AckLedger(db, hub);
-  const { telemetry } = wireDeviceInbound({ bus, registry, acks, logger });
+  const metrics = createMetrics(db, hub, () => broker.connectedClients());
+  const { telemetry } = wireDeviceInbound({ bus, registry, acks, logger, metrics });
   // A device that (re)connects gets a fresh plan: old items drop out, new ones arrive.
   bus.onDeviceConnect((deviceId) => {
     planner.publishPlan(deviceId).catch((err: unknown) => logger.error({ err, deviceId }, 'plan publish failed'));
   });
   const renderer = new NoticeRenderer(db, media, new EspeakAdapter());
-  const broadcasts = new BroadcastService({ db, bus, registry, renderer, planner, logger });
+  const broadcasts = new BroadcastService({ db, bus, registry, renderer, planner, logger, metrics });
 
   const services: AppServices = {
     config,
@@ -85,6 +87,7 @@ export async function startServer(
     logger,
     startedAt,
     mqttPort: broker.port,
+    metrics,
     localToken: writeLocalToken(config.dataDir),
   };
   const app = await buildApp(services);

@@ -11,6 +11,7 @@ import type { MessageBus } from '../broker/bus';
 import type { DeviceRegistry } from '../devices/registry';
 import type { NoticeRenderer } from '../tts/render';
 import { assetFor, type Planner } from './planner';
+import type { ServerMetrics } from '../metrics/metrics';
 
 export class BroadcastInputError extends Error {
   constructor(
@@ -67,6 +68,7 @@ export class BroadcastService {
       renderer: NoticeRenderer;
       planner: Planner;
       logger: Logger;
+      metrics?: Pick<ServerMetrics, 'renderSeconds'>;
     },
   ) {}
 
@@ -89,7 +91,12 @@ export class BroadcastService {
     }
 
     const priority = request.priority ?? 'normal';
+    const renderStarted = performance.now();
     const audio = await renderer.render({ text, voice: request.voice, speed: request.speed });
+    this.deps.metrics?.renderSeconds.observe(
+      { engine: audio.engine, cached: String(audio.cached) },
+      (performance.now() - renderStarted) / 1000,
+    );
     const occurrenceId = newRefId('occ');
     const playNow = !request.at;
     const commandId = playNow ? newRefId('cmd') : null;

@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import type { MessageBus } from '../broker/bus';
 import type { AckLedger } from './acks';
 import type { DeviceRegistry } from './registry';
+import type { ServerMetrics } from '../metrics/metrics';
 
 export interface InboundDeps {
   bus: MessageBus;
@@ -22,9 +23,10 @@ export interface InboundDeps {
   logger: Logger;
   /** Called when a device announces it is online (and subscribed to its zones). */
   onOnline?: (deviceId: string) => void;
+  metrics?: Pick<ServerMetrics, 'mqttMessages' | 'mqttRejected'>;
 }
 
-export function wireDeviceInbound({ bus, registry, acks, logger, onOnline }: InboundDeps): {
+export function wireDeviceInbound({ bus, registry, acks, logger, onOnline, metrics }: InboundDeps): {
   telemetry: Map<string, TelemetryPayload>;
 } {
   const log = logger.child({ module: 'inbound' });
@@ -33,26 +35,31 @@ export function wireDeviceInbound({ bus, registry, acks, logger, onOnline }: Inb
   bus.onDeviceMessage((topic, payload, deviceId) => {
     const parsed = parseTopic(topic);
     if (parsed?.scope !== 'dev' || parsed.deviceId !== deviceId) return;
+    metrics?.mqttMessages.inc({ kind: parsed.kind });
+    const reject = (error: string) => {
+      metrics?.mqttRejected.inc({ kind: parsed.kind });
+      log.warn({ deviceId, kind: parsed.kind, error }, 'invalid device message ignored');
+    };
     switch (parsed.kind) {
       case 'status': {
         // An empty retained payload clears the retained message; nothing to apply.
         if (payload.length === 0) return;
         const r = statusDecoder.decode(payload, MAX_PAYLOAD_BYTES.status);
-        if (!r.ok) return log.warn({ deviceId, error: r.error }, 'invalid status ignored');
+        if (!r.ok) return reject(r.error);
         registry.setOnline(deviceId, r.value.state === 'online', r.value.agentVersion);
         if (r.value.state === 'online') onOnline?.(deviceId);
         return;
       }
       case 'telemetry': {
         const r = telemetryDecoder.decode(payload, MAX_PAYLOAD_BYTES.telemetry);
-        if (!r.ok) return log.warn({ deviceId, error: r.error }, 'invalid telemetry ignored');
+        if (!r.ok) return reject(r.error);
         telemetry.set(deviceId, r.value);
         registry.touch(deviceId);
         return;
       }
       case 'ack': {
         const r = ackDecoder.decode(payload, MAX_PAYLOAD_BYTES.ack);
-        if (!r.ok) return log.warn({ deviceId, error: r.error }, 'invalid ack ignored');
+        if (!r.ok) return reject(r.error);
         acks.record(deviceId, r.value);
         return;
       }

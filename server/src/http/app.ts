@@ -75,5 +75,8 @@ export async function buildApp(services: AppServices): Promise<FastifyInstance> 
     );
   }
   await app.register(mediaRoutes, { services });
+  app.get('/metrics', { config: { public: true }, schema: { hide: true } }, async (_request, reply) =>
+    reply.type(services.metrics.registry.contentType).send(await services.metrics.registry.metrics()),
+  );
   return app as unknown as FastifyInstance;
 }

@@ -9,6 +9,7 @@ import type { UserService } from '../auth/users';
 import type { BroadcastService } from '../broadcasts/service';
 import type { Planner } from '../broadcasts/planner';
 import type { TelemetryPayload } from '@loaxa/protocol';
+import type { ServerMetrics } from '../metrics/metrics';
 
 /** The services routes may use, decorated once on the Fastify instance. */
 export interface AppServices {
@@ -26,6 +27,7 @@ export interface AppServices {
   startedAt: number;
   /** The MQTT TCP port actually bound. */
   mqttPort: number;
+  metrics: ServerMetrics;
   /** Bearer token of the local operator CLI. */
   localToken?: { matches(token: string): boolean };
 }
