@@ -23,6 +23,7 @@ import { resolveFfmpeg } from './audio/ffmpeg';
 import type { AppServices } from './http/context';
 import { writeLocalToken } from './auth/local-token';
 import { createMetrics } from './metrics/metrics';
+import { AuditLog } from './audit/audit-log';
 
 export { loadConfig, type Config } from './config';
 
@@ -88,6 +89,7 @@ export async function startServer(
     startedAt,
     mqttPort: broker.port,
     metrics,
+    audit: new AuditLog(db),
     localToken: writeLocalToken(config.dataDir),
   };
   const app = await buildApp(services);

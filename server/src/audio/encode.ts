@@ -1,31 +1,51 @@
-import { Readable } from 'node:stream';
-import ffmpeg from 'fluent-ffmpeg';
-import { resolveFfmpeg } from './ffmpeg';
+import type { MediaFormat } from '../media/store';
+import { ffmpegFrom, runFfmpeg } from './run';
 
 export interface EncodeOptions {
   /** Opus bitrate in kbit/s; 24 keeps a minute of speech near 180 KB for 4G. */
   bitrateKbps?: number;
 }
 
+export interface EncodeAudioOptions {
+  format: MediaFormat;
+  /** Defaults: Opus 24 kbit/s, MP3 48 kbit/s (mono speech). */
+  bitrateKbps?: number;
+  /** ffmpeg audio filters applied before encoding (e.g. the loudnorm apply pass). */
+  filters?: string[];
+}
+
+export const DEFAULT_BITRATE_KBPS: Record<MediaFormat, number> = { ogg: 24, mp3: 48 };
+
+/**
+ * Encodes audio (a file path or WAV bytes) to mono 48 kHz Opus-in-Ogg or MP3
+ * at `outPath`, through `filters` first; returns ffmpeg's stderr (loudnorm
+ * prints its report there).
+ */
+export function encodeAudio(input: string | Uint8Array, outPath: string, options: EncodeAudioOptions): Promise<string> {
+  const bitrate = options.bitrateKbps ?? DEFAULT_BITRATE_KBPS[options.format];
+  // loudnorm works (and outputs) at 192 kHz; resample last so every path ends at 48 kHz.
+  const command = ffmpegFrom(input)
+    .audioFilters([...(options.filters ?? []), 'aresample=48000'])
+    .audioChannels(1)
+    .audioFrequency(48_000)
+    .audioBitrate(`${bitrate}k`)
+    .outputOptions(['-map_metadata', '-1']);
+  if (options.format === 'ogg') {
+    command.audioCodec('libopus').format('ogg').outputOptions(['-application', 'voip']);
+  } else {
+    command.audioCodec('libmp3lame').format('mp3').outputOptions(['-write_xing', '0', '-id3v2_version', '0']);
+  }
+  return runFfmpeg(command, outPath, `encode ${options.format === 'ogg' ? 'Opus' : 'MP3'}`);
+}
+
 /** Encodes a WAV buffer to Opus in Ogg, mono 48 kHz, written to `outPath`. */
-export function encodeWavToOpus(wav: Uint8Array, outPath: string, options: EncodeOptions = {}): Promise<void> {
-  const bitrate = options.bitrateKbps ?? 24;
-  return new Promise((resolve, reject) => {
-    ffmpeg(Readable.from([Buffer.from(wav)]))
-      .setFfmpegPath(resolveFfmpeg().path)
-      .inputFormat('wav')
-      .audioChannels(1)
-      .audioFrequency(48_000)
-      .audioCodec('libopus')
-      .audioBitrate(`${bitrate}k`)
-      .format('ogg')
-      .outputOptions(['-application', 'voip', '-map_metadata', '-1'])
-      .on('error', (err: Error, _stdout: string | null, stderr: string | null) =>
-        reject(new Error(`ffmpeg failed to encode Opus: ${err.message}${stderr ? `\n${stderr.slice(-800)}` : ''}`)),
-      )
-      .on('end', () => resolve())
-      .save(outPath);
-  });
+export async function encodeWavToOpus(wav: Uint8Array, outPath: string, options: EncodeOptions = {}): Promise<void> {
+  await encodeAudio(wav, outPath, { format: 'ogg', bitrateKbps: options.bitrateKbps });
+}
+
+/** Encodes a WAV buffer to MP3, mono 48 kHz (default 48 kbit/s), written to `outPath`. */
+export async function encodeWavToMp3(wav: Uint8Array, outPath: string, options: EncodeOptions = {}): Promise<void> {
+  await encodeAudio(wav, outPath, { format: 'mp3', bitrateKbps: options.bitrateKbps });
 }
 
 /** Duration of a PCM WAV buffer, read from its header (no ffprobe needed). */

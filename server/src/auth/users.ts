@@ -37,6 +37,36 @@ export class UserService {
     return { created: true, generated };
   }
 
+  list(): (User & { createdAt: string; disabled: boolean })[] {
+    return (
+      this.db.prepare('SELECT username, role, created_at, disabled FROM users ORDER BY username').all() as {
+        username: string;
+        role: Role;
+        created_at: number;
+        disabled: number;
+      }[]
+    ).map((r) => ({
+      username: r.username,
+      role: r.role,
+      createdAt: new Date(r.created_at).toISOString(),
+      disabled: r.disabled === 1,
+    }));
+  }
+
+  exists(username: string): boolean {
+    return !!this.db.prepare('SELECT 1 FROM users WHERE username = ?').get(username);
+  }
+
+  /** Sets a new password and ends every session of the user (a reset must lock out whoever had it). */
+  async setPassword(username: string, password: string): Promise<boolean> {
+    const hash = await hashPassword(password);
+    const changed = this.db
+      .prepare('UPDATE users SET password_hash = ? WHERE username = ?')
+      .run(hash, username).changes;
+    if (changed) this.db.prepare('DELETE FROM sessions WHERE username = ?').run(username);
+    return changed > 0;
+  }
+
   async authenticate(username: string, password: string): Promise<User | null> {
     const row = this.db
       .prepare('SELECT username, role, password_hash AS hash, disabled FROM users WHERE username = ?')

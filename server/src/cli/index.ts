@@ -29,9 +29,19 @@ program
   .action(async (text: string, opts: { out: string; voice: string }) => {
     const { EspeakAdapter } = await import('../tts/espeak');
     const { encodeWavToOpus, wavDurationMs } = await import('../audio/encode');
-    const speech = await new EspeakAdapter().synthesize({ text, voice: opts.voice });
+    const { normalizeVietnamese } = await import('../tts/normalize');
+    const speech = await new EspeakAdapter().synthesize({ text: normalizeVietnamese(text), voice: opts.voice });
     await encodeWavToOpus(speech.wav, opts.out);
     console.log(`${opts.out}: ${(wavDurationMs(speech.wav) / 1000).toFixed(1)} s`);
+  });
+
+program
+  .command('normalize')
+  .description('print the Vietnamese text as the TTS engine will read it (numbers, dates, units, abbreviations)')
+  .argument('<text...>', 'the text')
+  .action(async (words: string[]) => {
+    const { normalizeVietnamese } = await import('../tts/normalize');
+    console.log(normalizeVietnamese(words.join(' ')));
   });
 
 registerDeviceCommands(program);

@@ -52,3 +52,17 @@ describe('database', () => {
     db.close();
   });
 });
+
+describe('upgrades', () => {
+  it('migrates each previous version to the newest, keeping data', () => {
+    for (let from = 1; from < MIGRATIONS.length; from++) {
+      const dir = tempDir();
+      const db = openDatabase(dir, MIGRATIONS.slice(0, from));
+      expect(schemaVersion(db)).toBe(from);
+      db.prepare("INSERT INTO zones (id, name, created_at) VALUES ('z', 'Thôn Z', 1)").run();
+      expect(migrate(db)).toEqual(MIGRATIONS.slice(from).map((m) => m.version));
+      expect(db.prepare('SELECT name FROM zones').get()).toEqual({ name: 'Thôn Z' });
+      db.close();
+    }
+  });
+});

@@ -97,4 +97,32 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'append-only audit log',
+    sql: `
+      CREATE TABLE audit_log (
+        id     INTEGER PRIMARY KEY AUTOINCREMENT,
+        at     INTEGER NOT NULL,
+        actor  TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT,
+        detail TEXT,
+        ip     TEXT
+      );
+      CREATE INDEX audit_log_at ON audit_log(at);
+      CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+      CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+    `,
+  },
+  {
+    version: 3,
+    name: 'measured loudness of rendered audio',
+    sql: `
+      ALTER TABLE renders ADD COLUMN integrated_lufs REAL;
+      ALTER TABLE renders ADD COLUMN true_peak_dbtp REAL;
+    `,
+  },
 ];

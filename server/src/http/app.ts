@@ -18,6 +18,8 @@ import { broadcastRoutes } from './routes/broadcasts';
 import { eventRoutes } from './routes/events';
 import { mediaRoutes } from './routes/media';
 import { healthRoutes } from './routes/health';
+import { auditRoutes } from './routes/audit';
+import { userRoutes } from './routes/users';
 import { SERVER_VERSION } from '../version';
 
 export async function buildApp(services: AppServices): Promise<FastifyInstance> {
@@ -54,6 +56,8 @@ export async function buildApp(services: AppServices): Promise<FastifyInstance> 
       await api.register(deviceRoutes, { services });
       await api.register(broadcastRoutes, { services });
       await api.register(eventRoutes, { services });
+      await api.register(auditRoutes, { services });
+      await api.register(userRoutes, { services });
       api.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: '/api/v1' },

@@ -5,6 +5,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { User, UserService } from '../auth/users';
 import { HttpError } from './errors';
+import { allows, type Permission } from '../auth/permissions';
 
 export const SESSION_COOKIE = 'loaxa_session';
 
@@ -14,6 +15,8 @@ declare module 'fastify' {
   }
   interface FastifyContextConfig {
     public?: boolean;
+    /** Required of every non-public API route; checked by one hook. */
+    permission?: Permission;
   }
 }
 
@@ -31,12 +34,27 @@ export function installSessionAuth(
   localToken?: { matches(token: string): boolean },
 ): void {
   app.decorateRequest('user', null);
+  app.addHook('onRoute', (route) => {
+    const config = route.config as { public?: boolean; permission?: Permission } | undefined;
+    if (!config?.public && !config?.permission) {
+      throw new Error(`route ${route.method} ${route.url} declares neither a permission nor public`);
+    }
+  });
   app.addHook('onRequest', async (request: FastifyRequest) => {
     if (request.routeOptions.config?.public) return;
+    // Cookies ride along on cross-site requests; a write from another origin is refused (CSRF).
+    const origin = request.headers.origin;
+    if (origin && !['GET', 'HEAD'].includes(request.method) && new URL(origin).host !== request.host) {
+      throw new HttpError(403, `cross-site request from ${origin} refused`);
+    }
     const bearer = request.headers.authorization?.match(/^Bearer (\S+)$/)?.[1];
     const user = bearer ? (localToken?.matches(bearer) ? LOCAL_CLI_USER : null) : sessionUser(request, users);
     if (!user) throw new HttpError(401, 'not signed in: log in first');
     request.user = user;
+    const permission = request.routeOptions.config.permission!;
+    if (!allows(user.role, permission)) {
+      throw new HttpError(403, `your role (${user.role}) may not do this (needs ${permission})`);
+    }
   });
 }
 

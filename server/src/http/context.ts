@@ -10,6 +10,7 @@ import type { BroadcastService } from '../broadcasts/service';
 import type { Planner } from '../broadcasts/planner';
 import type { TelemetryPayload } from '@loaxa/protocol';
 import type { ServerMetrics } from '../metrics/metrics';
+import type { AuditLog } from '../audit/audit-log';
 
 /** The services routes may use, decorated once on the Fastify instance. */
 export interface AppServices {
@@ -28,6 +29,7 @@ export interface AppServices {
   /** The MQTT TCP port actually bound. */
   mqttPort: number;
   metrics: ServerMetrics;
+  audit: AuditLog;
   /** Bearer token of the local operator CLI. */
   localToken?: { matches(token: string): boolean };
 }

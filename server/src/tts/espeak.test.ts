@@ -43,3 +43,13 @@ describe('EspeakAdapter voices', () => {
     expect(wavDurationMs(r.wav)).toBeGreaterThan(200);
   });
 });
+
+describe('EspeakAdapter process hygiene', () => {
+  it('leaves no process-wide listeners behind', async () => {
+    const tts = new EspeakAdapter();
+    await tts.synthesize({ text: 'một' });
+    const before = process.listenerCount('uncaughtException') + process.listenerCount('unhandledRejection');
+    for (let i = 0; i < 5; i++) await tts.synthesize({ text: 'hai' });
+    expect(process.listenerCount('uncaughtException') + process.listenerCount('unhandledRejection')).toBe(before);
+  });
+});

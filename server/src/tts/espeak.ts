@@ -67,12 +67,23 @@ export class EspeakAdapter implements TtsAdapter {
 
     return new Promise((resolve, reject) => {
       const errors: string[] = [];
+      // Each emscripten instance adds process-wide error listeners; remove them when done.
+      const watched = ['uncaughtException', 'unhandledRejection'] as const;
+      const before = new Map(watched.map((e) => [e, new Set(process.listeners(e as 'uncaughtException'))]));
+      const releaseListeners = () => {
+        for (const e of watched) {
+          for (const l of process.listeners(e as 'uncaughtException')) {
+            if (!before.get(e)!.has(l)) process.removeListener(e as 'uncaughtException', l);
+          }
+        }
+      };
       let settled = false;
       const finish = (fn: () => void) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
+        releaseListeners();
         fn();
       };
       const timer = setTimeout(

@@ -1,55 +1,137 @@
 /**
- * Notice text → speech → Opus/Ogg in the media store. Renders are cached by
- * (engine, voice, speed, text) so the same notice is rendered once.
+ * Notice text → broadcast audio in the media store: sentences rendered in
+ * parallel, joined with pauses, framed by the chime, repeated, normalised to
+ * the loudness target and encoded (audio/pipeline.ts). Renders are cached by
+ * every input that changes the audio, so the same notice is rendered once.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Db } from '../db/database';
-import type { MediaAsset, MediaStore } from '../media/store';
-import { encodeWavToOpus, wavDurationMs } from '../audio/encode';
+import type { MediaAsset, MediaFormat, MediaStore } from '../media/store';
+import { DEFAULT_LOUDNESS_TARGET, measureLoudness, type Loudness } from '../audio/loudness';
+import { produceNoticeAudio, synthesizeSentences } from '../audio/pipeline';
+import { DEFAULT_LAYOUT, validateLayout } from '../audio/program';
 import type { TtsAdapter } from './adapter';
+import { normalizeVietnamese } from './normalize';
+
+/** Bump when the pipeline's output changes for the same inputs, so old renders are not reused. */
+const PIPELINE_VERSION = 2;
 
 export interface RenderRequest {
   text: string;
   voice?: string;
   speed?: number;
+  /** Intro and outro chime; default true. */
+  chime?: boolean;
+  /** Times the notice is read; default 1. */
+  repeat?: number;
+  /** Pause between readings, ms; default 3000. */
+  gapMs?: number;
+  /** Loudness target; default I=-16 LUFS, TP=-1.5 dBTP. */
+  loudnessTarget?: { i: number; tp: number };
+  /** 'ogg' (Opus, default) or 'mp3' for devices that ask for it. */
+  format?: MediaFormat;
 }
 
 export interface RenderResult extends MediaAsset {
   engine: string;
   cached: boolean;
+  /** Measured on the encoded file. */
+  loudness: Loudness;
 }
 
 export class NoticeRenderer {
+  private loudnessColumns: boolean | null = null;
+
   constructor(
     private readonly db: Db,
     private readonly media: MediaStore,
     private readonly tts: TtsAdapter,
+    /** The commune's abbreviation dictionary (extends and overrides the defaults). */
+    private readonly abbreviations?: () => Record<string, string>,
   ) {}
 
+  /** The settled options of `request`, defaults filled in: what the cache key is made of. */
+  private settle(request: RenderRequest) {
+    const loudnessTarget = { ...DEFAULT_LOUDNESS_TARGET, ...request.loudnessTarget };
+    if (!Number.isFinite(loudnessTarget.i) || loudnessTarget.i < -40 || loudnessTarget.i > -5) {
+      throw new Error(`loudnessTarget.i must be between -40 and -5 LUFS, got ${loudnessTarget.i}`);
+    }
+    if (!Number.isFinite(loudnessTarget.tp) || loudnessTarget.tp < -9 || loudnessTarget.tp > 0) {
+      throw new Error(`loudnessTarget.tp must be between -9 and 0 dBTP, got ${loudnessTarget.tp}`);
+    }
+    const settled = {
+      voice: request.voice ?? null,
+      speed: request.speed ?? 1,
+      chime: request.chime ?? true,
+      repeat: request.repeat ?? DEFAULT_LAYOUT.repeat,
+      gapMs: request.gapMs ?? DEFAULT_LAYOUT.gapMs,
+      loudnessTarget,
+      format: request.format ?? 'ogg',
+    };
+    validateLayout(settled);
+    return settled;
+  }
+
+  /** Whether the renders table has the loudness columns (a later migration adds them). */
+  private hasLoudnessColumns(): boolean {
+    if (this.loudnessColumns === null) {
+      const columns = this.db.prepare('PRAGMA table_info(renders)').all() as { name: string }[];
+      const names = new Set(columns.map((c) => c.name));
+      this.loudnessColumns = names.has('integrated_lufs') && names.has('true_peak_dbtp');
+    }
+    return this.loudnessColumns;
+  }
+
+  private async cachedLoudness(key: string, asset: MediaAsset): Promise<Loudness> {
+    if (this.hasLoudnessColumns()) {
+      const row = this.db
+        .prepare('SELECT integrated_lufs AS i, true_peak_dbtp AS tp FROM renders WHERE cache_key = ?')
+        .get(key) as { i: number | null; tp: number | null } | undefined;
+      if (row?.i != null && row.tp != null) return { integratedLufs: row.i, truePeakDbtp: row.tp };
+    }
+    // Not stored yet: measure the file (tens of ms for a notice).
+    const m = await measureLoudness(path.join(this.media.root, this.media.relativePath(asset.sha256, asset.format)));
+    return { integratedLufs: m.integratedLufs, truePeakDbtp: m.truePeakDbtp };
+  }
+
   async render(request: RenderRequest): Promise<RenderResult> {
+    const settled = this.settle(request);
+    // Engines read digits and acronyms badly; they get the words a person would say.
+    const spoken = normalizeVietnamese(request.text, { abbreviations: this.abbreviations?.() });
     const key = crypto
       .createHash('sha256')
-      .update(JSON.stringify([this.tts.id, request.voice ?? null, request.speed ?? 1, request.text]))
+      .update(JSON.stringify([PIPELINE_VERSION, this.tts.id, settled, spoken]))
       .digest('hex');
     const hit = this.db.prepare('SELECT sha256, engine FROM renders WHERE cache_key = ?').get(key) as
       { sha256: string; engine: string } | undefined;
     const stored = hit ? this.media.get(hit.sha256) : null;
-    if (hit && stored) return { ...stored, engine: hit.engine, cached: true };
+    if (hit && stored) {
+      return { ...stored, engine: hit.engine, cached: true, loudness: await this.cachedLoudness(key, stored) };
+    }
 
-    const speech = await this.tts.synthesize({ text: request.text, voice: request.voice, speed: request.speed });
-    const durationMs = wavDurationMs(speech.wav);
-    const temp = this.media.tempPath('ogg');
+    const sentences = await synthesizeSentences(this.tts, {
+      text: spoken,
+      voice: request.voice,
+      speed: request.speed,
+    });
+    const temp = this.media.tempPath(settled.format);
     try {
-      await encodeWavToOpus(speech.wav, temp);
-      const asset = await this.media.adopt(temp, 'ogg', durationMs);
+      const audio = await produceNoticeAudio(sentences, temp, settled);
+      const asset = await this.media.adopt(temp, settled.format, audio.durationMs);
       this.db
         .prepare(
           `INSERT INTO renders (cache_key, sha256, engine, created_at) VALUES (?, ?, ?, ?)
            ON CONFLICT(cache_key) DO UPDATE SET sha256 = excluded.sha256, engine = excluded.engine`,
         )
         .run(key, asset.sha256, this.tts.id, Date.now());
-      return { ...asset, engine: this.tts.id, cached: false };
+      if (this.hasLoudnessColumns()) {
+        this.db
+          .prepare('UPDATE renders SET integrated_lufs = ?, true_peak_dbtp = ? WHERE cache_key = ?')
+          .run(audio.loudness.integratedLufs, audio.loudness.truePeakDbtp, key);
+      }
+      return { ...asset, engine: this.tts.id, cached: false, loudness: audio.loudness };
     } finally {
       fs.rmSync(temp, { force: true });
     }

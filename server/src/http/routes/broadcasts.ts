@@ -4,6 +4,7 @@ import { ID_PATTERN, PRIORITIES, ACK_STAGES } from '@loaxa/protocol';
 import { BroadcastInputError } from '../../broadcasts/service';
 import type { AppServices } from '../context';
 import { ErrorReply, HttpError } from '../errors';
+import { allows } from '../../auth/permissions';
 
 const Occurrence = Type.Object({
   id: Type.String(),
@@ -27,6 +28,7 @@ export const broadcastRoutes: FastifyPluginAsyncTypebox<{ services: AppServices 
   app.post(
     '/broadcasts',
     {
+      config: { permission: 'broadcasts:send' },
       schema: {
         tags: ['broadcasts'],
         summary: 'Broadcast a notice now, or at a set time, to zones or to all loudspeakers',
@@ -48,6 +50,9 @@ export const broadcastRoutes: FastifyPluginAsyncTypebox<{ services: AppServices 
     },
     async (request, reply) => {
       const { text, zones, priority, at, voice } = request.body;
+      if (priority === 'emergency' && !allows(request.user!.role, 'broadcasts:emergency')) {
+        throw new HttpError(403, `your role (${request.user!.role}) may not send emergency broadcasts`, 'priority');
+      }
       try {
         const { occurrenceId } = await services.broadcasts.create({
           text,
@@ -56,6 +61,13 @@ export const broadcastRoutes: FastifyPluginAsyncTypebox<{ services: AppServices 
           at: at ? new Date(at) : undefined,
           voice,
           createdBy: request.user?.username,
+        });
+        services.audit.record({
+          actor: request.user!.username,
+          action: priority === 'emergency' ? 'broadcast.emergency' : 'broadcast.create',
+          target: occurrenceId,
+          detail: { zones, priority: priority ?? 'normal', at: at ?? null, text },
+          ip: request.ip,
         });
         return reply.status(201).send({ occurrenceId });
       } catch (err) {
@@ -68,6 +80,7 @@ export const broadcastRoutes: FastifyPluginAsyncTypebox<{ services: AppServices 
   app.get(
     '/occurrences/:id',
     {
+      config: { permission: 'broadcasts:read' },
       schema: {
         tags: ['broadcasts'],
         summary: 'One occurrence with each device’s furthest delivery stage',

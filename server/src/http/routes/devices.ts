@@ -22,6 +22,7 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
   app.get(
     '/devices',
     {
+      config: { permission: 'devices:read' },
       schema: {
         tags: ['devices'],
         summary: 'All loudspeakers with online state',
@@ -34,6 +35,7 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
   app.post(
     '/devices',
     {
+      config: { permission: 'devices:manage' },
       schema: {
         tags: ['devices'],
         summary: 'Provision a loudspeaker: creates its credentials and returns a ready agent configuration',
@@ -74,7 +76,13 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
           serverUrl,
           mqttPort: services.mqttPort,
         });
-        request.log.info({ deviceId: device.id, by: request.user?.username }, 'device provisioned');
+        services.audit.record({
+          actor: request.user!.username,
+          action: 'device.add',
+          target: device.id,
+          detail: { zones: device.zones, name: device.name },
+          ip: request.ip,
+        });
         return reply.status(201).send({ device, agentConfig });
       } catch (err) {
         if (err instanceof ConflictError) throw new HttpError(409, err.message, err.field);
@@ -87,6 +95,7 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
   app.post(
     '/devices/:id/revoke',
     {
+      config: { permission: 'devices:manage' },
       schema: {
         tags: ['devices'],
         summary: 'Revoke a loudspeaker: disconnects it now and refuses it from then on',
@@ -98,20 +107,24 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
       const { id } = request.params;
       if (!services.registry.revokeDevice(id)) throw new HttpError(404, `no device with id ${id}`, 'id');
       services.bus.disconnect(id);
-      request.log.warn({ deviceId: id, by: request.user?.username }, 'device revoked');
+      services.audit.record({ actor: request.user!.username, action: 'device.revoke', target: id, ip: request.ip });
       return services.registry.getDevice(id)!;
     },
   );
 
   app.get(
     '/zones',
-    { schema: { tags: ['zones'], summary: 'All zones with their devices', response: { 200: Type.Array(Zone) } } },
+    {
+      config: { permission: 'devices:read' },
+      schema: { tags: ['zones'], summary: 'All zones with their devices', response: { 200: Type.Array(Zone) } },
+    },
     async () => services.registry.listZones(),
   );
 
   app.post(
     '/zones',
     {
+      config: { permission: 'zones:manage' },
       schema: {
         tags: ['zones'],
         summary: 'Create a zone (village or group of loudspeakers)',
@@ -125,6 +138,13 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
     async (request, reply) => {
       try {
         const zone = services.registry.createZone(request.body.name);
+        services.audit.record({
+          actor: request.user!.username,
+          action: 'zone.create',
+          target: zone.id,
+          detail: { name: zone.name },
+          ip: request.ip,
+        });
         return reply.status(201).send({ id: zone.id, name: zone.name });
       } catch (err) {
         if (err instanceof ConflictError) throw new HttpError(409, err.message, err.field);

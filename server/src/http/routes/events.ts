@@ -12,6 +12,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> =
   app.get(
     '/events',
     {
+      config: { permission: 'devices:read' },
       schema: {
         tags: ['events'],
         summary:

@@ -41,12 +41,14 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }>
       const user = await services.users.authenticate(username, password);
       if (!user) {
         limiter.fail(keys);
+        services.audit.record({ actor: username, action: 'login.failed', ip: request.ip });
         request.log.warn({ username }, 'login failed');
         throw new HttpError(401, 'wrong username or password', 'password');
       }
       limiter.succeed(keys);
       const { token, expiresAt } = services.users.startSession(user.username);
       setSessionCookie(request, reply, token, expiresAt);
+      services.audit.record({ actor: user.username, action: 'login', ip: request.ip });
       request.log.info({ username }, 'login');
       return { user };
     },
@@ -54,7 +56,10 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }>
 
   app.get(
     '/session',
-    { schema: { tags: ['session'], summary: 'The signed-in user', response: { 200: UserReply, 401: ErrorReply } } },
+    {
+      config: { permission: 'session:self' },
+      schema: { tags: ['session'], summary: 'The signed-in user', response: { 200: UserReply, 401: ErrorReply } },
+    },
     async (request) => ({ user: request.user! }),
   );
 
@@ -63,7 +68,11 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }>
     { config: { public: true }, schema: { tags: ['session'], summary: 'Log out', response: { 204: Type.Null() } } },
     async (request, reply) => {
       const token = request.cookies[SESSION_COOKIE];
-      if (token) services.users.endSession(token);
+      if (token) {
+        const user = services.users.userForSession(token);
+        services.users.endSession(token);
+        if (user) services.audit.record({ actor: user.username, action: 'logout', ip: request.ip });
+      }
       clearSessionCookie(reply);
       return reply.status(204).send(null);
     },

@@ -1,0 +1,25 @@
+/**
+ * Who may do what. Every API route names one permission (or is public); one
+ * hook checks it. Roles follow the commune's reality: the leader approves and
+ * may trigger emergencies, the culture officer writes and broadcasts, the
+ * technician looks after loudspeakers, a viewer only looks.
+ */
+import type { Role } from './users';
+
+export const PERMISSIONS = {
+  'session:self': ['admin', 'approver', 'editor', 'technician', 'viewer'],
+  'devices:read': ['admin', 'approver', 'editor', 'technician', 'viewer'],
+  'devices:manage': ['admin', 'technician'],
+  'zones:manage': ['admin', 'technician', 'editor'],
+  'broadcasts:read': ['admin', 'approver', 'editor', 'technician', 'viewer'],
+  'broadcasts:send': ['admin', 'approver', 'editor'],
+  'broadcasts:emergency': ['admin', 'approver'],
+  'audit:read': ['admin', 'approver'],
+  'users:manage': ['admin'],
+} as const satisfies Record<string, readonly Role[]>;
+
+export type Permission = keyof typeof PERMISSIONS;
+
+export function allows(role: Role, permission: Permission): boolean {
+  return (PERMISSIONS[permission] as readonly Role[]).includes(role);
+}

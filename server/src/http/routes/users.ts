@@ -1,0 +1,113 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { ROLES } from '../../auth/users';
+import type { AppServices } from '../context';
+import { ErrorReply, HttpError } from '../errors';
+import { setSessionCookie } from '../auth';
+
+const Role = Type.Union(ROLES.map((r) => Type.Literal(r)));
+const Password = Type.String({ minLength: 8, maxLength: 200 });
+const Username = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.@-]+$' });
+const UserView = Type.Object({
+  username: Type.String(),
+  role: Role,
+  createdAt: Type.String({ format: 'date-time' }),
+  disabled: Type.Boolean(),
+});
+
+export const userRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = async (app, { services }) => {
+  app.get(
+    '/users',
+    {
+      config: { permission: 'users:manage' },
+      schema: { tags: ['users'], summary: 'All users', response: { 200: Type.Array(UserView) } },
+    },
+    async () => services.users.list(),
+  );
+
+  app.post(
+    '/users',
+    {
+      config: { permission: 'users:manage' },
+      schema: {
+        tags: ['users'],
+        summary: 'Create a user with a role',
+        body: Type.Object({ username: Username, password: Password, role: Role }, { additionalProperties: false }),
+        response: { 201: Type.Object({ username: Type.String(), role: Role }), 400: ErrorReply, 409: ErrorReply },
+      },
+    },
+    async (request, reply) => {
+      const { username, password, role } = request.body;
+      if (services.users.exists(username))
+        throw new HttpError(409, `a user named "${username}" already exists`, 'username');
+      const user = await services.users.create(username, password, role);
+      services.audit.record({
+        actor: request.user!.username,
+        action: 'user.create',
+        target: username,
+        detail: { role },
+        ip: request.ip,
+      });
+      return reply.status(201).send(user);
+    },
+  );
+
+  app.put(
+    '/users/:username/password',
+    {
+      config: { permission: 'users:manage' },
+      schema: {
+        tags: ['users'],
+        summary: 'Reset a user’s password (ends their sessions)',
+        params: Type.Object({ username: Username }),
+        body: Type.Object({ password: Password }, { additionalProperties: false }),
+        response: { 204: Type.Null(), 400: ErrorReply, 404: ErrorReply },
+      },
+    },
+    async (request, reply) => {
+      const { username } = request.params;
+      if (!(await services.users.setPassword(username, request.body.password))) {
+        throw new HttpError(404, `no user named "${username}"`, 'username');
+      }
+      services.audit.record({
+        actor: request.user!.username,
+        action: 'user.password-reset',
+        target: username,
+        ip: request.ip,
+      });
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.put(
+    '/session/password',
+    {
+      config: { permission: 'session:self' },
+      schema: {
+        tags: ['session'],
+        summary: 'Change your own password (other sessions end; this one continues)',
+        body: Type.Object(
+          { currentPassword: Type.String({ minLength: 1, maxLength: 200 }), newPassword: Password },
+          { additionalProperties: false },
+        ),
+        response: { 204: Type.Null(), 400: ErrorReply, 403: ErrorReply },
+      },
+    },
+    async (request, reply) => {
+      const me = request.user!;
+      if (!(await services.users.authenticate(me.username, request.body.currentPassword))) {
+        throw new HttpError(403, 'the current password is wrong', 'currentPassword');
+      }
+      await services.users.setPassword(me.username, request.body.newPassword);
+      const { token, expiresAt } = services.users.startSession(me.username);
+      setSessionCookie(request, reply, token, expiresAt);
+      services.audit.record({
+        actor: me.username,
+        action: 'user.password-change',
+        target: me.username,
+        ip: request.ip,
+      });
+      return reply.status(204).send(null);
+    },
+  );
+};
