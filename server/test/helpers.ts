@@ -16,6 +16,7 @@ export interface TestServer extends RunningServer {
 /** The real server on free loopback ports with a fresh data directory. */
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loaxa-test-'));
+  process.once('exit', () => fs.rmSync(dataDir, { recursive: true, force: true }));
   const config = loadConfig({
     HOST: '127.0.0.1',
     PORT: '0',
@@ -50,9 +51,9 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     dataDir,
     cookie,
     api,
+    /** Stops the server; the data directory is removed at process exit. */
     async close() {
       await close();
-      fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

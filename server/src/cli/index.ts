@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import { SERVER_VERSION } from '../version';
 import { ConfigError } from '../config';
 import { registerDeviceCommands } from './devices';
-import { CliError } from './server-client';
+import { CliError, resolveTarget, serverIsRunning } from './server-client';
 
 const program = new Command();
 program
@@ -42,6 +42,34 @@ program
   .action(async (words: string[]) => {
     const { normalizeVietnamese } = await import('../tts/normalize');
     console.log(normalizeVietnamese(words.join(' ')));
+  });
+
+program
+  .command('backup')
+  .description('write a consistent copy of the database to <file> (safe while the server runs)')
+  .argument('<file>', 'backup file to write')
+  .action(async (file: string) => {
+    const { loadConfig } = await import('../config');
+    const { backupDatabase } = await import('../db/backup');
+    const { bytes, version } = await backupDatabase(loadConfig().dataDir, file);
+    console.error(`loaxa: database backed up to ${file} (${bytes} bytes, schema version ${version})`);
+  });
+
+program
+  .command('restore')
+  .description('replace the database with a backup (stop the server first; the current one is kept beside it)')
+  .argument('<file>', 'backup file to restore')
+  .action(async (file: string) => {
+    const { restoreDatabase } = await import('../db/backup');
+    const target = resolveTarget(undefined);
+    if (await serverIsRunning(target)) {
+      throw new CliError(`a server is running at ${target.url}; stop it before restoring`);
+    }
+    const { keptAs, version } = restoreDatabase(target.config.dataDir, file);
+    console.error(
+      `loaxa: restored ${file} (schema version ${version}) into ${target.config.dataDir}` +
+        (keptAs ? `; the previous database is kept as ${keptAs}` : ''),
+    );
   });
 
 registerDeviceCommands(program);

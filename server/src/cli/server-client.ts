@@ -54,3 +54,12 @@ export async function callServer<T>(
   }
   return { status: res.status, body: parsed };
 }
+
+export async function serverIsRunning(target: ServerTarget): Promise<boolean> {
+  try {
+    const res = await fetch(`${target.url}/api/v1/health`, { signal: AbortSignal.timeout(3000) });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
