@@ -1,0 +1,97 @@
+/**
+ * Schedule rules → concrete start instants. Rules are written in the
+ * commune's wall-clock time (e.g. "17:00 daily in Asia/Ho_Chi_Minh") and
+ * expanded to UTC instants over a window. Pure: the same rule and window
+ * always give the same instants, which is what makes occurrence ids stable
+ * across restarts.
+ */
+import { DateTime } from 'luxon';
+
+export interface ScheduleRule {
+  kind: 'once' | 'daily' | 'weekly';
+  /** First local date, YYYY-MM-DD. */
+  startDate: string;
+  /** Last local date (inclusive), YYYY-MM-DD; absent = no end. Ignored for `once`. */
+  endDate?: string;
+  /** Local wall-clock times, HH:MM, one or several a day. */
+  times: string[];
+  /** ISO weekdays 1 (Monday) … 7 (Sunday); required for `weekly`. */
+  weekdays?: number[];
+}
+
+export class RuleError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+    this.name = 'RuleError';
+  }
+}
+
+const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
+const TIME_RE = /^([01]\d|2[0-3]):([0-5]\d)$/;
+
+function localDate(value: string, field: string, zone: string): DateTime {
+  const d = DATE_RE.test(value) ? DateTime.fromISO(value, { zone }) : null;
+  if (!d?.isValid) throw new RuleError(field, `${JSON.stringify(value)} is not a date (YYYY-MM-DD)`);
+  return d.startOf('day');
+}
+
+/** Checks a rule; throws RuleError naming the field. */
+export function validateRule(rule: ScheduleRule, zone: string): void {
+  const start = localDate(rule.startDate, 'startDate', zone);
+  if (rule.endDate !== undefined && rule.kind !== 'once') {
+    const end = localDate(rule.endDate, 'endDate', zone);
+    if (end < start) throw new RuleError('endDate', `is before startDate ${rule.startDate}`);
+  }
+  if (rule.times.length === 0) throw new RuleError('times', 'give at least one time');
+  rule.times.forEach((t, i) => {
+    if (!TIME_RE.test(t)) throw new RuleError(`times.${i}`, `${JSON.stringify(t)} is not a time (HH:MM, 24-hour)`);
+  });
+  if (new Set(rule.times).size !== rule.times.length) throw new RuleError('times', 'a time is listed twice');
+  if (rule.kind === 'weekly') {
+    if (!rule.weekdays?.length) throw new RuleError('weekdays', 'choose at least one weekday');
+    rule.weekdays.forEach((d, i) => {
+      if (!Number.isInteger(d) || d < 1 || d > 7)
+        throw new RuleError(`weekdays.${i}`, 'must be 1 (Monday) … 7 (Sunday)');
+    });
+  }
+  if (rule.kind === 'once' && rule.times.length !== 1)
+    throw new RuleError('times', 'a one-off schedule has exactly one time');
+}
+
+/**
+ * Start instants (UTC epoch ms) of `rule` within [fromMs, toMs), ascending.
+ * A wall-clock time that does not exist in the zone (a DST gap) is moved
+ * forward by luxon; one that occurs twice takes the first.
+ */
+export function expandRule(rule: ScheduleRule, zone: string, fromMs: number, toMs: number): number[] {
+  validateRule(rule, zone);
+  const out: number[] = [];
+  const start = localDate(rule.startDate, 'startDate', zone);
+  const lastDay =
+    rule.kind === 'once'
+      ? start
+      : rule.endDate
+        ? localDate(rule.endDate, 'endDate', zone)
+        : DateTime.fromMillis(toMs, { zone }).startOf('day');
+  const firstDay = DateTime.max(start, DateTime.fromMillis(fromMs, { zone }).startOf('day').minus({ days: 1 }));
+  const times = [...rule.times].sort().map((t) => t.split(':').map(Number) as [number, number]);
+  const weekdays = new Set(rule.weekdays ?? []);
+
+  for (let day = firstDay; day <= lastDay; day = day.plus({ days: 1 })) {
+    if (rule.kind === 'weekly' && !weekdays.has(day.weekday)) continue;
+    for (const [hour, minute] of times) {
+      const instant = day.set({ hour, minute, second: 0, millisecond: 0 }).toMillis();
+      if (instant >= fromMs && instant < toMs) out.push(instant);
+    }
+    if (day.toMillis() >= toMs) break;
+  }
+  return out;
+}
+
+/** Stable id of one occurrence of a schedule: the same after any restart. */
+export function occurrenceIdFor(scheduleId: string, startMs: number): string {
+  return `occ-${scheduleId}-${startMs.toString(36)}`;
+}
