@@ -90,6 +90,7 @@ export async function startServer(
     mqttPort: broker.port,
     metrics,
     audit: new AuditLog(db),
+    renderer,
     localToken: writeLocalToken(config.dataDir),
   };
   const app = await buildApp(services);

@@ -11,6 +11,7 @@ import type { Planner } from '../broadcasts/planner';
 import type { TelemetryPayload } from '@loaxa/protocol';
 import type { ServerMetrics } from '../metrics/metrics';
 import type { AuditLog } from '../audit/audit-log';
+import type { NoticeRenderer } from '../tts/render';
 
 /** The services routes may use, decorated once on the Fastify instance. */
 export interface AppServices {
@@ -30,6 +31,7 @@ export interface AppServices {
   mqttPort: number;
   metrics: ServerMetrics;
   audit: AuditLog;
+  renderer: NoticeRenderer;
   /** Bearer token of the local operator CLI. */
   localToken?: { matches(token: string): boolean };
 }

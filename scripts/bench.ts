@@ -1,0 +1,231 @@
+/**
+ * `npm run bench [-- --devices 500 --zones 20]`: a server with a temporary
+ * database on loopback, a simulated fleet in a separate process (so the
+ * server's own memory and CPU are measured), and three measurements:
+ * connect time, an emergency broadcast to all zones (API call → each
+ * device's "started"), and a scheduled broadcast (start skew across devices).
+ * Writes reports/bench-latest.json and reports/bench-latest.md.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig, startServer } from '../server/src/index';
+import { createLogger } from '../server/src/logger';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const { values } = parseArgs({
+  options: {
+    devices: { type: 'string', default: '500' },
+    zones: { type: 'string', default: '20' },
+    'lead-ms': { type: 'string', default: '8000' },
+  },
+});
+const DEVICES = Number(values.devices);
+const ZONES = Math.min(Number(values.zones), DEVICES);
+const LEAD_MS = Number(values['lead-ms']);
+if (!Number.isInteger(DEVICES) || DEVICES < 1 || DEVICES > 10_000) throw new Error('--devices: 1 … 10000');
+
+const pct = (sorted: number[], p: number) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : NaN;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function main(): Promise<void> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loaxa-bench-'));
+  const config = loadConfig({
+    HOST: '127.0.0.1',
+    PORT: '0',
+    MQTT_PORT: '0',
+    LOAXA_DATA: dataDir,
+    LOAXA_DEMO: '0',
+    LOAXA_ADMIN_PASSWORD: 'bench-password',
+    LOG_LEVEL: 'warn',
+  });
+  const server = await startServer(config, { logger: createLogger('warn') });
+  const { registry, db } = server.services;
+  const cpuStart = process.cpuUsage();
+  const wallStart = performance.now();
+  let peakRss = 0;
+  const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 200);
+
+  const zoneIds = Array.from({ length: ZONES }, (_, i) => registry.createZone(`Thôn ${i + 1}`, `z${i + 1}`).id);
+  const devices = Array.from({ length: DEVICES }, (_, i) => {
+    const id = `b${String(i + 1).padStart(5, '0')}`;
+    return { deviceId: id, secret: registry.createDevice({ id, zones: [zoneIds[i % ZONES]!] }).secret };
+  });
+  const devicesFile = path.join(dataDir, 'devices.json');
+  fs.writeFileSync(devicesFile, JSON.stringify(devices));
+
+  const login = await fetch(`${server.url}/api/v1/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password: 'bench-password' }),
+  });
+  const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
+  const api = async <T>(method: string, url: string, body?: unknown): Promise<T> => {
+    const res = await fetch(`${server.url}${url}`, {
+      method,
+      headers: { cookie, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as T;
+  };
+  const online = () => (db.prepare('SELECT COUNT(*) AS n FROM devices WHERE online = 1').get() as { n: number }).n;
+
+  // --- connect ---------------------------------------------------------------
+  const connectStart = performance.now();
+  const fleet = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      path.join(ROOT, 'firmware-sim/src/cli.ts'),
+      '--server-url',
+      server.url,
+      '--mqtt-url',
+      server.mqttUrl,
+      '--devices-file',
+      devicesFile,
+      '--batch-size',
+      '100',
+      '--log-level',
+      'warn',
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'], cwd: ROOT },
+  );
+  const connectDeadline = Date.now() + 120_000;
+  while (online() < DEVICES && Date.now() < connectDeadline) await sleep(100);
+  const connectMs = Math.round(performance.now() - connectStart);
+  const connected = online();
+  console.log(`connect: ${connected}/${DEVICES} online in ${connectMs} ms`);
+
+  // --- emergency to all zones -------------------------------------------------
+  const text = 'Khẩn cấp: nước lũ đang lên, bà con vùng trũng di chuyển ngay đến nơi an toàn.';
+  await server.services.renderer.render({ text }); // warm the render cache: a prepared alert
+  const emergencyStart = Date.now();
+  const { occurrenceId: emergencyId } = await api<{ occurrenceId: string }>('POST', '/api/v1/broadcasts', {
+    text,
+    zones: zoneIds,
+    priority: 'emergency',
+  });
+  const apiMs = Date.now() - emergencyStart;
+  const startedOf = (id: string) =>
+    db.prepare("SELECT device_id, at FROM acks WHERE ref_id = ? AND stage = 'started'").all(id) as {
+      device_id: string;
+      at: number;
+    }[];
+  const emergencyDeadline = Date.now() + 30_000;
+  while (startedOf(emergencyId).length < connected && Date.now() < emergencyDeadline) await sleep(100);
+  const latencies = startedOf(emergencyId)
+    .map((a) => a.at - emergencyStart)
+    .sort((a, b) => a - b);
+  const emergency = {
+    apiMs,
+    p50Ms: pct(latencies, 50),
+    p95Ms: pct(latencies, 95),
+    p99Ms: pct(latencies, 99),
+    maxMs: latencies.at(-1) ?? NaN,
+    reached: latencies.length,
+    online: connected,
+  };
+  console.log('emergency:', emergency);
+  const finishDeadline = Date.now() + 60_000;
+  const finished = () =>
+    (
+      db
+        .prepare("SELECT COUNT(*) AS n FROM deliveries WHERE occurrence_id = ? AND stage = 'finished'")
+        .get(emergencyId) as {
+        n: number;
+      }
+    ).n;
+  while (finished() < latencies.length && Date.now() < finishDeadline) await sleep(200);
+
+  // --- scheduled --------------------------------------------------------------
+  const at = Date.now() + LEAD_MS;
+  const { occurrenceId: scheduledId } = await api<{ occurrenceId: string }>('POST', '/api/v1/broadcasts', {
+    text: 'Thông báo lịch tiêm phòng cho gia súc vào sáng thứ bảy.',
+    zones: 'all',
+    at: new Date(at).toISOString(),
+  });
+  const readyBeforeStart = () =>
+    (
+      db
+        .prepare("SELECT COUNT(DISTINCT device_id) AS n FROM acks WHERE ref_id = ? AND stage = 'ready' AND at <= ?")
+        .get(scheduledId, at) as { n: number }
+    ).n;
+  while (Date.now() < at + 3000) await sleep(200);
+  const scheduledDeadline = Date.now() + 20_000;
+  while (startedOf(scheduledId).length < connected && Date.now() < scheduledDeadline) await sleep(100);
+  const skews = startedOf(scheduledId)
+    .map((a) => Math.abs(a.at - at))
+    .sort((a, b) => a - b);
+  const scheduled = {
+    leadMs: LEAD_MS,
+    skewP50Ms: pct(skews, 50),
+    skewP99Ms: pct(skews, 99),
+    skewMaxMs: skews.at(-1) ?? NaN,
+    played: skews.length,
+    readyBeforeStart: readyBeforeStart(),
+  };
+  console.log('scheduled:', scheduled);
+
+  clearInterval(rssTimer);
+  const cpu = process.cpuUsage(cpuStart);
+  const wallMs = performance.now() - wallStart;
+  const report = {
+    devices: DEVICES,
+    zones: ZONES,
+    connectMs,
+    connected,
+    emergency,
+    scheduled,
+    serverRssMb: Math.round(peakRss / 1024 / 1024),
+    serverCpuPercent: Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 100),
+    machine: {
+      cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}`,
+      memoryGb: Math.round(os.totalmem() / 1024 ** 3),
+      os: `${os.type()} ${os.release()}`,
+      node: process.version,
+    },
+    note: 'server and broker in this process; fleet in a child process on the same machine; latencies use the device clock (same host clock); render cache warmed for the emergency text',
+    at: new Date().toISOString(),
+  };
+  fleet.kill('SIGTERM');
+  await server.close();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+
+  const reports = path.join(ROOT, 'reports');
+  fs.mkdirSync(reports, { recursive: true });
+  fs.writeFileSync(path.join(reports, 'bench-latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+  fs.writeFileSync(
+    path.join(reports, 'bench-latest.md'),
+    [
+      `# Loa Xã benchmark — ${report.at}`,
+      '',
+      `Machine: ${report.machine.cpus}, ${report.machine.memoryGb} GB, ${report.machine.os}, Node ${report.machine.node}.`,
+      `Parameters: ${DEVICES} devices in ${ZONES} zones, scheduled lead ${LEAD_MS} ms. ${report.note}.`,
+      '',
+      '| measure | value |',
+      '|---|---|',
+      `| connect (all online) | ${connectMs} ms (${connected}/${DEVICES}) |`,
+      `| emergency: API call returned | ${emergency.apiMs} ms |`,
+      `| emergency → started p50 / p95 / p99 / max | ${emergency.p50Ms} / ${emergency.p95Ms} / ${emergency.p99Ms} / ${emergency.maxMs} ms |`,
+      `| emergency reached | ${emergency.reached} of ${connected} online |`,
+      `| scheduled start skew p50 / p99 / max | ${scheduled.skewP50Ms} / ${scheduled.skewP99Ms} / ${scheduled.skewMaxMs} ms |`,
+      `| scheduled played / ready before start | ${scheduled.played} / ${scheduled.readyBeforeStart} |`,
+      `| server peak RSS | ${report.serverRssMb} MB |`,
+      `| server CPU (avg over run) | ${report.serverCpuPercent} % of one core |`,
+      '',
+    ].join('\n'),
+  );
+  console.log(`report: reports/bench-latest.json, reports/bench-latest.md`);
+  const ok = emergency.reached === connected && scheduled.played === connected && connected === DEVICES;
+  process.exit(ok ? 0 : 1);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
