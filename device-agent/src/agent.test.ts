@@ -386,7 +386,8 @@ describe('agent without a plan', () => {
         secret: 'np',
         serverUrl: media.url,
         mqttUrl: broker.url,
-        dataDir,
+        // Its own dataDir: a shared one would hand it the other agent's saved plan.
+        dataDir: join(dataDir, 'noplan'),
         player: { type: 'sim' },
       },
       { player: new NullPlayer(join(dataDir, 'noplan.jsonl')), link: { planWaitMs: 300 } },

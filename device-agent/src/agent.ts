@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
-import type { AckPayload, PlanPayload } from '@loaxa/protocol';
-import { AckReporter } from './ack/ack-reporter';
+import { join } from 'node:path';
+import { planDecoder, type AckPayload, type PlanPayload } from '@loaxa/protocol';
+import { AckReporter, type SentAckRecord } from './ack/ack-reporter';
 import type { AssetCache } from './cache/cache';
 import { FileCache } from './cache/file-cache';
 import { systemClock, type Clock } from './clock/clock';
@@ -13,22 +14,31 @@ import { MqttLink } from './link/mqtt-link';
 import { silentLogger, type Logger } from './logger';
 import { OccurrenceRunner } from './occurrence/occurrence-runner';
 import { AckDispatcher } from './outbox/ack-dispatcher';
+import { FileAckOutbox } from './outbox/file-outbox';
 import { MemoryAckOutbox, type AckOutbox } from './outbox/outbox';
 import { PlanRunner } from './plan/plan-runner';
 import type { Player } from './player/player';
+import { StateStore } from './state/state-store';
 import { Playback } from './playback/playback';
 import { buildTelemetry } from './telemetry/telemetry';
+import { readSystemReadings } from './telemetry/system-readings';
 import { AGENT_VERSION } from './version';
 
 export interface AgentIo {
   player: Player;
   /** Device clock; defaults to the system clock. Simulators pass a skewed one. */
   clock?: Clock;
-  /** Defaults to files under `<dataDir>/cache`. */
+  /** Defaults to files under `<dataDir>/cache`, indexed, within `cacheBudgetBytes`. */
   cache?: AssetCache;
   logger?: Logger;
-  /** Defaults to an in-memory outbox (acks survive reconnects, not restarts). */
+  /** Defaults to a file under `<dataDir>/state` when durable, else an in-memory outbox (survives reconnects, not restarts). */
   outbox?: AckOutbox;
+  /**
+   * Keep the plan, the acks already sent and the outbox under `<dataDir>/state`,
+   * so a restart neither loses acks nor plays anything twice. Defaults to true
+   * unless the caller brings its own cache (simulated nodes keep everything in memory).
+   */
+  durable?: boolean;
   /** Performs a reboot command; without it reboot is acked "skipped". */
   reboot?: () => Promise<void>;
   /** Connection tuning, mainly for tests and large simulated fleets. */
@@ -76,6 +86,12 @@ export class Agent extends EventEmitter<AgentEvents> {
   private readonly acks: AckReporter;
   private readonly dispatcher: AckDispatcher;
   private readonly link: MqttLink;
+  /** Durable state under `<dataDir>/state`; null for simulated nodes. */
+  private readonly stateStore: StateStore | null;
+  private readonly outbox: AckOutbox;
+  /** Assets of the item on the loudspeaker now: the cache must not evict them. */
+  private playingAssets: readonly string[] = [];
+  private sentAcksDirty = false;
   private telemetryTimer: NodeJS.Timeout | undefined;
   private startedAtMono = 0;
   private running = false;
@@ -89,7 +105,17 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.deviceId = this.config.deviceId;
     this.clock = io.clock ?? systemClock;
     this.logger = (io.logger ?? silentLogger()).child({ deviceId: this.deviceId });
-    this.cache = io.cache ?? new FileCache(this.config.dataDir);
+    this.stateStore =
+      (io.durable ?? io.cache === undefined) ? new StateStore(join(this.config.dataDir, 'state'), this.logger) : null;
+    this.cache =
+      io.cache ??
+      new FileCache(this.config.dataDir, {
+        ...(this.config.cacheBudgetBytes !== undefined ? { budgetBytes: this.config.cacheBudgetBytes } : {}),
+        ...(this.stateStore ? { store: this.stateStore } : {}),
+        needed: () => this.neededAssets(),
+        clock: this.clock,
+        logger: this.logger,
+      });
     const agentVersion = this.config.agentVersion ?? AGENT_VERSION;
     this.link = new MqttLink(
       {
@@ -113,6 +139,7 @@ export class Agent extends EventEmitter<AgentEvents> {
             logger: this.logger,
             state: this.state,
             ...(io.reboot ? { reboot: io.reboot } : {}),
+            ...(io.player.controls ? { controls: io.player.controls } : {}),
           }),
         connected: () => void this.dispatcher.flush(),
         disconnected: () => {
@@ -125,13 +152,30 @@ export class Agent extends EventEmitter<AgentEvents> {
         },
       },
     );
-    this.dispatcher = new AckDispatcher(io.outbox ?? new MemoryAckOutbox(), this.link, this.logger);
-    this.acks = new AckReporter(this.clock, (ack) => {
-      this.logger.debug({ ack }, 'ack');
-      this.emit('ack', ack);
-      void this.dispatcher.submit(ack);
-    });
-    this.playback = new Playback(io.player, this.clock, () => this.state.volume);
+    this.outbox =
+      io.outbox ??
+      (this.stateStore ? new FileAckOutbox(this.stateStore, { logger: this.logger }) : new MemoryAckOutbox());
+    this.dispatcher = new AckDispatcher(this.outbox, this.link, this.logger);
+    this.acks = new AckReporter(
+      this.clock,
+      (ack) => {
+        this.logger.debug({ ack }, 'ack');
+        this.emit('ack', ack);
+        void this.dispatcher.submit(ack);
+      },
+      () => this.sentAcksChanged(),
+    );
+    const player: Player = {
+      play: async (item, signal) => {
+        this.playingAssets = item.assets.map((a) => a.sha256);
+        try {
+          return await io.player.play(item, signal);
+        } finally {
+          this.playingAssets = [];
+        }
+      },
+    };
+    this.playback = new Playback(player, this.clock, () => this.state.volume);
     const downloader = new Downloader({
       serverUrl: this.config.serverUrl,
       deviceId: this.deviceId,
@@ -145,7 +189,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       clock: this.clock,
       logger: this.logger,
     });
-    this.plans = new PlanRunner(this.runner, this.logger);
+    this.plans = new PlanRunner(this.runner, this.logger, this.acks);
   }
 
   get online(): boolean {
@@ -173,6 +217,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     const interval = this.config.telemetryIntervalMs;
     this.telemetryTimer = setInterval(() => this.sendTelemetry(), interval);
     this.telemetryTimer.unref();
+    await this.restore();
     await this.link.start();
   }
 
@@ -188,20 +233,72 @@ export class Agent extends EventEmitter<AgentEvents> {
     await this.runner.close();
     if (!options.abrupt) await this.dispatcher.idle();
     await this.link.stop(options);
+    await this.stateStore?.idle();
   }
 
   private onPlan(plan: PlanPayload): readonly string[] {
     const outcome = this.plans.apply(plan);
-    if (outcome.accepted) this.emit('plan', plan);
+    if (outcome.accepted) {
+      this.stateStore?.write(PLAN_FILE, plan).catch((err: unknown) => this.logger.error({ err }, 'plan not saved'));
+      this.emit('plan', plan);
+    }
     return outcome.zones;
+  }
+
+  /**
+   * Takes back what the previous run left: which acks it sent, the acks the
+   * broker never confirmed, and its plan, which is resumed at once so a node
+   * that boots without network still plays on time.
+   */
+  private async restore(): Promise<void> {
+    if (!this.stateStore) return;
+    const sent = await this.stateStore.read<SentAckRecord>(SENT_ACKS_FILE);
+    if (sent) this.acks.restore(sent);
+    await this.outbox.pending(); // a durable outbox loads on first use; fail here rather than mid-flush
+    const plan = await this.stateStore.read<unknown>(PLAN_FILE);
+    if (plan !== undefined) {
+      if (planDecoder.check(plan)) {
+        this.plans.apply(plan);
+        this.logger.info({ planVersion: plan.planVersion }, 'resumed the plan saved before the restart');
+      } else {
+        this.logger.warn('saved plan does not match the schema; waiting for the broker to deliver one');
+      }
+    }
+    if (this.cache instanceof FileCache) {
+      // Re-hashing the cache can take seconds on a Pi; downloads wait for it, the connection need not.
+      this.cache.open().catch((err: unknown) => this.logger.error({ err }, 'audio cache could not be opened'));
+    }
+  }
+
+  /** Batches ack-journal writes: many stages in one tick become one durable write. */
+  private sentAcksChanged(): void {
+    if (!this.stateStore || this.sentAcksDirty) return;
+    this.sentAcksDirty = true;
+    queueMicrotask(() => {
+      this.sentAcksDirty = false;
+      this.stateStore
+        ?.write(SENT_ACKS_FILE, this.acks.export())
+        .catch((err: unknown) => this.logger.error({ err }, 'ack journal not saved'));
+    });
+  }
+
+  private neededAssets(): Set<string> {
+    const needed = this.plans.referencedAssets();
+    for (const sha of this.playingAssets) needed.add(sha);
+    return needed;
   }
 
   private sendTelemetry(): void {
     if (!this.link.isConnected) return;
-    this.cache.sizeBytes().then(
-      (cacheBytes) =>
+    const readings = readSystemReadings({
+      dataDir: this.config.dataDir,
+      ...(this.config.signalCommand ? { signalCommand: this.config.signalCommand } : {}),
+    }).catch(() => ({}));
+    Promise.all([this.cache.sizeBytes(), readings]).then(
+      ([cacheBytes, system]) =>
         this.link.publishTelemetry(
           buildTelemetry({
+            ...system,
             at: this.clock.now(),
             volume: this.state.volume,
             playing: this.playback.playing,
@@ -214,6 +311,9 @@ export class Agent extends EventEmitter<AgentEvents> {
     );
   }
 }
+
+const PLAN_FILE = 'plan';
+const SENT_ACKS_FILE = 'acks-sent';
 
 export function createAgent(config: AgentConfigInput, io: AgentIo): Agent {
   return new Agent(config, io);

@@ -35,7 +35,14 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const logger = pino({ level: values['log-level'] });
-  const agent = createAgent(config, { player: createPlayer(config.player, systemClock), logger });
+  const player = createPlayer(config, systemClock, {
+    onHardwareError: (err, part) => logger.warn({ err, part }, 'output hardware error; playing on'),
+  });
+  logger.info(
+    { player: config.player, amp: config.amp ?? { type: 'none' }, mixer: config.mixer ?? { type: 'none' } },
+    'output',
+  );
+  const agent = createAgent(config, { player, logger });
   agent.on('online', () => logger.info('online'));
   await agent.start();
 
@@ -46,13 +53,16 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'stopping');
     // systemd sends SIGKILL after its own timeout; do not hang past ours.
     setTimeout(() => process.exit(1), 5_000).unref();
-    agent.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'unclean stop');
-        process.exit(1);
-      },
-    );
+    agent
+      .stop()
+      .then(() => player.close())
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          logger.error({ err }, 'unclean stop');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

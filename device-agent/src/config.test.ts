@@ -24,6 +24,11 @@ describe('validateConfig', () => {
     { mqttUrl: 'ws://10.0.0.1:8080/mqtt', player: { type: 'sim' } },
     { mqttUrl: 'mqtts://broker.example:8883', agentVersion: '1.2.3', dataDir: '/data' },
     { serverUrl: 'https://xa.example.vn/', telemetryIntervalMs: 5_000 },
+    { player: { type: 'alsa', device: 'plughw:CARD=Headphones', command: 'aplay', ffmpegPath: '/usr/bin/ffmpeg' } },
+    { amp: { type: 'none' }, mixer: { type: 'none' } },
+    { amp: { type: 'gpioset', chip: 'gpiochip4', line: 17, activeLow: true, preRollMs: 0, holdMs: 60_000 } },
+    { mixer: { type: 'amixer', card: 'Headphones', control: 'PCM' } },
+    { signalCommand: ['/usr/local/bin/signal-dbm', '--modem', '0'] },
   ])('accepts variant %j', (change) => {
     expect(validateConfig({ ...good, ...change }).ok).toBe(true);
   });
@@ -40,7 +45,23 @@ describe('validateConfig', () => {
     ['dataDir', { dataDir: '' }],
     ['player', { player: undefined }],
     ['player', { player: 'null' }],
-    ['player.type', { player: { type: 'alsa' } }],
+    ['player.type', { player: { type: 'pulse' } }],
+    ['player.command', { player: { type: 'alsa', command: 'mpv' } }],
+    ['player.device', { player: { type: 'alsa', device: '' } }],
+    ['player.path', { player: { type: 'alsa', path: '' } }],
+    ['amp', { amp: 'on' }],
+    ['amp.type', { amp: { type: 'relay' } }],
+    ['amp.line', { amp: { type: 'gpioset' } }],
+    ['amp.line', { amp: { type: 'gpioset', line: 'GPIO17' } }],
+    ['amp.preRollMs', { amp: { type: 'gpioset', line: 17, preRollMs: -1 } }],
+    ['amp.holdMs', { amp: { type: 'gpioset', line: 17, holdMs: 1.5 } }],
+    ['amp.activeLow', { amp: { type: 'gpioset', line: 17, activeLow: 'yes' } }],
+    ['amp.pin', { amp: { type: 'gpioset', line: 17, pin: 11 } }],
+    ['mixer.type', { mixer: { type: 'pulseaudio' } }],
+    ['mixer.card', { mixer: { type: 'amixer', card: -1 } }],
+    ['mixer.control', { mixer: { type: 'amixer', control: '' } }],
+    ['signalCommand', { signalCommand: [] }],
+    ['signalCommand', { signalCommand: 'mmcli -m 0' }],
     ['player.log', { player: { type: 'null' } }],
     ['player.volume', { player: { type: 'sim', volume: 3 } }],
     ['agentVersion', { agentVersion: 'x'.repeat(41) }],
@@ -53,6 +74,20 @@ describe('validateConfig', () => {
     if (result.ok) return;
     expect(result.errors).toHaveLength(1);
     expect(result.errors[0]).toMatch(new RegExp(`^${field.replace('.', '\\.')}: `));
+  });
+
+  it('fills the defaults of the alsa player, gpioset relay and amixer mixer', () => {
+    const result = validateConfig({
+      ...good,
+      player: { type: 'alsa' },
+      amp: { type: 'gpioset', line: 17 },
+      mixer: { type: 'amixer' },
+    });
+    expect(result.ok && [result.config.player, result.config.amp, result.config.mixer]).toEqual([
+      { type: 'alsa', device: 'default', command: 'ffmpeg' },
+      { type: 'gpioset', chip: 'gpiochip0', line: 17, preRollMs: 2_000, holdMs: 5_000 },
+      { type: 'amixer', card: 0, control: 'PCM' },
+    ]);
   });
 
   it('reports every bad field at once', () => {

@@ -16,7 +16,53 @@ const NullPlayerConfig = Type.Object(
   { additionalProperties: false },
 );
 const SimPlayerConfig = Type.Object({ type: Type.Literal('sim') }, { additionalProperties: false });
-const PLAYER_VARIANTS: Record<string, TSchema> = { null: NullPlayerConfig, sim: SimPlayerConfig };
+const OptionalPath = Type.Optional(Type.String({ minLength: 1, problem: 'must be the path of a program' }));
+const AlsaPlayerConfig = Type.Object(
+  {
+    type: Type.Literal('alsa'),
+    device: Type.String({ minLength: 1, default: 'default', problem: 'must be an ALSA PCM name such as "default"' }),
+    command: Type.Union([Type.Literal('ffmpeg'), Type.Literal('ffplay'), Type.Literal('aplay')], {
+      default: 'ffmpeg',
+      problem: 'must be "ffmpeg", "ffplay" or "aplay"',
+    }),
+    path: OptionalPath,
+    ffmpegPath: OptionalPath,
+  },
+  { additionalProperties: false },
+);
+const PLAYER_VARIANTS: Record<string, TSchema> = {
+  null: NullPlayerConfig,
+  sim: SimPlayerConfig,
+  alsa: AlsaPlayerConfig,
+};
+
+const NoneConfig = Type.Object({ type: Type.Literal('none') }, { additionalProperties: false });
+const GpiosetAmpConfig = Type.Object(
+  {
+    type: Type.Literal('gpioset'),
+    chip: Type.String({ minLength: 1, default: 'gpiochip0', problem: 'must be a GPIO chip such as "gpiochip0"' }),
+    line: Type.Integer({ minimum: 0, maximum: 1023, problem: 'must be the GPIO line offset, e.g. 17' }),
+    activeLow: Type.Optional(Type.Boolean({ problem: 'must be true or false' })),
+    preRollMs: Type.Integer({ minimum: 0, maximum: 60_000, default: 2_000, problem: 'must be an integer 0–60000' }),
+    holdMs: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 5_000, problem: 'must be an integer 0–3600000' }),
+    path: OptionalPath,
+  },
+  { additionalProperties: false },
+);
+const AMP_VARIANTS: Record<string, TSchema> = { none: NoneConfig, gpioset: GpiosetAmpConfig };
+const AmixerConfig = Type.Object(
+  {
+    type: Type.Literal('amixer'),
+    card: Type.Union([Type.Integer({ minimum: 0 }), Type.String({ minLength: 1 })], {
+      default: 0,
+      problem: 'must be a card index or name, e.g. 0 or "Headphones"',
+    }),
+    control: Type.String({ minLength: 1, default: 'PCM', problem: 'must be a mixer control name such as "PCM"' }),
+    path: OptionalPath,
+  },
+  { additionalProperties: false },
+);
+const MIXER_VARIANTS: Record<string, TSchema> = { none: NoneConfig, amixer: AmixerConfig };
 
 export const AgentConfigSchema = Type.Object(
   {
@@ -25,14 +71,31 @@ export const AgentConfigSchema = Type.Object(
     mqttUrl: Type.String({ problem: 'must be an mqtt://, mqtts://, ws:// or wss:// URL' }),
     secret: Type.String({ minLength: 1, problem: 'must be a non-empty string' }),
     dataDir: Type.String({ minLength: 1, default: '/var/lib/loaxa', problem: 'must be a directory path' }),
-    player: Type.Union([NullPlayerConfig, SimPlayerConfig]),
+    player: Type.Union([NullPlayerConfig, SimPlayerConfig, AlsaPlayerConfig]),
+    /** Amplifier relay; absent means none. */
+    amp: Type.Optional(Type.Union([NoneConfig, GpiosetAmpConfig])),
+    /** Hardware volume; absent means none (the level is only reported). */
+    mixer: Type.Optional(Type.Union([NoneConfig, AmixerConfig])),
+    /** Prints the modem's signal strength in dBm, e.g. ["/usr/local/bin/signal-dbm"]. */
+    signalCommand: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), {
+        minItems: 1,
+        problem: 'must be a non-empty array of strings (argv)',
+      }),
+    ),
     agentVersion: Type.Optional(Type.String({ minLength: 1, maxLength: 40, problem: 'must be 1–40 characters' })),
     telemetryIntervalMs: Type.Integer({ minimum: 1_000, default: 30_000, problem: 'must be an integer ≥ 1000' }),
+    /** Disk the audio cache may use; unset means 512 MiB. Assets the plan needs are kept even beyond it. */
+    cacheBudgetBytes: Type.Optional(
+      Type.Integer({ minimum: 0, problem: 'must be a whole number of bytes, e.g. 536870912 for 512 MiB' }),
+    ),
   },
   { additionalProperties: false },
 );
 export type AgentConfig = Static<typeof AgentConfigSchema>;
 export type PlayerConfig = AgentConfig['player'];
+export type AmpConfig = NonNullable<AgentConfig['amp']>;
+export type MixerConfig = NonNullable<AgentConfig['mixer']>;
 /** What a caller must supply; the rest has defaults. */
 export type AgentConfigInput = Omit<AgentConfig, 'dataDir' | 'telemetryIntervalMs'> &
   Partial<Pick<AgentConfig, 'dataDir' | 'telemetryIntervalMs'>>;
@@ -70,17 +133,26 @@ function schemaErrors(schema: TSchema, value: unknown, prefix = ''): string[] {
   return [...byField].map(([field, problem]) => `${field}: ${problem}`);
 }
 
-function playerErrors(player: unknown): string[] {
-  const type = (player as { type?: unknown } | null)?.type;
-  const variant = typeof type === 'string' ? PLAYER_VARIANTS[type] : undefined;
-  if (typeof player !== 'object' || player === null) return ['player: must be an object such as {"type":"sim"}'];
+/** Checks a `{type: ...}` setting by its type, filling that variant's defaults into `holder[field]`. */
+function variantErrors(
+  holder: Record<string, unknown>,
+  field: string,
+  variants: Record<string, TSchema>,
+  example: string,
+): string[] {
+  const setting = holder[field];
+  const type = (setting as { type?: unknown } | null)?.type;
+  const variant = typeof type === 'string' && Object.hasOwn(variants, type) ? variants[type] : undefined;
+  if (typeof setting !== 'object' || setting === null || Array.isArray(setting))
+    return [`${field}: must be an object such as ${example}`];
   if (!variant)
     return [
-      `player.type: must be one of ${Object.keys(PLAYER_VARIANTS)
+      `${field}.type: must be one of ${Object.keys(variants)
         .map((t) => `"${t}"`)
         .join(', ')}`,
     ];
-  return schemaErrors(variant, player, 'player.');
+  holder[field] = Value.Default(variant, setting);
+  return schemaErrors(variant, holder[field], `${field}.`);
 }
 
 export type ConfigResult = { ok: true; config: AgentConfig } | { ok: false; errors: string[] };
@@ -91,9 +163,11 @@ export function validateConfig(input: unknown): ConfigResult {
   }
   const value = Value.Default(AgentConfigSchema, structuredClone(input)) as Record<string, unknown>;
   // The player union would only say "expected union value"; check it by its type instead.
-  const errors = schemaErrors(AgentConfigSchema, value).filter((e) => !e.startsWith('player'));
-  if ('player' in value) errors.push(...playerErrors(value.player));
+  const errors = schemaErrors(AgentConfigSchema, value).filter((e) => !/^(player|amp|mixer)[.:]/.test(e));
+  if ('player' in value) errors.push(...variantErrors(value, 'player', PLAYER_VARIANTS, '{"type":"sim"}'));
   else errors.push('player: is required, e.g. {"type":"sim"}');
+  if (value.amp !== undefined) errors.push(...variantErrors(value, 'amp', AMP_VARIANTS, '{"type":"none"}'));
+  if (value.mixer !== undefined) errors.push(...variantErrors(value, 'mixer', MIXER_VARIANTS, '{"type":"none"}'));
   for (const field of ['serverUrl', 'mqttUrl'] as const) {
     const raw = value[field];
     if (typeof raw !== 'string' || errors.some((e) => e.startsWith(`${field}:`))) continue;

@@ -22,3 +22,9 @@ export { MemoryAckOutbox, type AckOutbox, type OutboxEntry } from './outbox/outb
 export type { BackoffPolicy } from './link/backoff';
 export type { Logger } from './logger';
 export { AGENT_VERSION } from './version';
+export { FileAckOutbox } from './outbox/file-outbox';
+export { StateStore } from './state/state-store';
+export { AlsaPlayer } from './player/alsa-player';
+export { AmpControlledPlayer } from './player/amp-controlled-player';
+export type { AmpSwitch } from './gpio/amp-switch';
+export type { Mixer } from './mixer/mixer';

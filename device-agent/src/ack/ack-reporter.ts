@@ -2,6 +2,14 @@ import { PROTOCOL_VERSION, type AckPayload, type AckStage } from '@loaxa/protoco
 import type { Clock } from '../clock/clock';
 
 const MAX_DETAIL = 500;
+const FINAL_STAGES: ReadonlySet<AckStage> = new Set(['finished', 'failed', 'skipped', 'preempted']);
+
+export function isFinalStage(stage: AckStage): boolean {
+  return FINAL_STAGES.has(stage);
+}
+
+/** Which stages were sent per occurrence (`o:<id>`) or command (`c:<id>`), and when last; what a restart restores. */
+export type SentAckRecord = Record<string, { stages: AckStage[]; at: number }>;
 
 /**
  * Builds acks and sends each (occurrence|command, stage) at most once, however
@@ -9,11 +17,37 @@ const MAX_DETAIL = 500;
  */
 export class AckReporter {
   private readonly sent = new Map<string, Set<AckStage>>();
+  private readonly touched = new Map<string, number>();
 
   constructor(
     private readonly clock: Clock,
     private readonly sink: (ack: AckPayload) => void,
+    /** Called after every change to what was sent, so the caller can persist `export()`. */
+    private readonly changed?: () => void,
   ) {}
+
+  /** Stages already sent for an occurrence, in this run or (after `restore`) an earlier one. */
+  stagesOf(occurrenceId: string): readonly AckStage[] {
+    return [...(this.sent.get(`o:${occurrenceId}`) ?? [])];
+  }
+
+  export(): SentAckRecord {
+    const record: SentAckRecord = {};
+    for (const [key, stages] of this.sent) record[key] = { stages: [...stages], at: this.touched.get(key) ?? 0 };
+    return record;
+  }
+
+  /** Takes back what an earlier run sent, dropping entries untouched for `maxAgeMs` (their plans are long gone). */
+  restore(record: SentAckRecord, maxAgeMs = 7 * 86_400_000): void {
+    const oldest = this.clock.now() - maxAgeMs;
+    for (const [key, entry] of Object.entries(record)) {
+      if (!Array.isArray(entry?.stages) || !(entry.at >= oldest)) continue;
+      const stages = this.sent.get(key) ?? new Set<AckStage>();
+      for (const stage of entry.stages) stages.add(stage);
+      this.sent.set(key, stages);
+      this.touched.set(key, Math.max(entry.at, this.touched.get(key) ?? 0));
+    }
+  }
 
   occurrence(occurrenceId: string, stage: AckStage, detail?: string, at?: number): boolean {
     return this.emit(`o:${occurrenceId}`, { occurrenceId }, stage, detail, at);
@@ -25,11 +59,16 @@ export class AckReporter {
 
   /** Drops the memory of an occurrence the server no longer plans. */
   forgetOccurrence(occurrenceId: string): void {
-    this.sent.delete(`o:${occurrenceId}`);
+    this.drop(`o:${occurrenceId}`);
   }
 
   forgetCommand(commandId: string): void {
-    this.sent.delete(`c:${commandId}`);
+    this.drop(`c:${commandId}`);
+  }
+
+  private drop(key: string): void {
+    this.touched.delete(key);
+    if (this.sent.delete(key)) this.changed?.();
   }
 
   private emit(
@@ -43,6 +82,8 @@ export class AckReporter {
     if (!stages) this.sent.set(key, (stages = new Set()));
     if (stages.has(stage)) return false;
     stages.add(stage);
+    this.touched.set(key, this.clock.now());
+    this.changed?.();
     const ack: AckPayload = { v: PROTOCOL_VERSION, ...ref, stage, at: Math.max(0, Math.round(at ?? this.clock.now())) };
     if (detail !== undefined) ack.detail = detail.length > MAX_DETAIL ? `${detail.slice(0, MAX_DETAIL - 1)}…` : detail;
     this.sink(ack);

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import type { Asset } from '@loaxa/protocol';
 
 /** A verified asset held by a cache. `path` is set by caches that keep files a child player can open. */
@@ -17,8 +18,22 @@ export interface AssetCache {
   /** Stores bytes the caller has already verified against asset.sha256. */
   store(asset: Asset, bytes: Uint8Array): Promise<CachedAsset>;
   sizeBytes(): Promise<number>;
+  /**
+   * Where a resumable download of this asset keeps its bytes so far. Caches
+   * without files leave it out; the downloader then fetches into memory.
+   */
+  partialPath?(asset: Asset): Promise<string>;
+  /** Files the partial download, already verified against asset.sha256, as the cached asset. */
+  commitPartial?(asset: Asset, path: string): Promise<CachedAsset>;
 }
 
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** sha256 of a file, read as a stream so a long recording does not sit in memory. */
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }

@@ -4,6 +4,7 @@ import type { Clock } from '../clock/clock';
 import type { Logger } from '../logger';
 import type { OccurrenceRunner } from '../occurrence/occurrence-runner';
 import type { Playback } from '../playback/playback';
+import type { OutputControls } from '../player/player';
 import type { CommandGate } from './command-gate';
 
 /** Device settings commands change; telemetry reports them. */
@@ -24,6 +25,8 @@ export interface CommandHandlerDeps {
   state: DeviceState;
   /** Performs a reboot; absent on nodes (and simulators) that cannot reboot themselves. */
   reboot?: () => Promise<void>;
+  /** Mixer and relay the volume/amp commands drive; without them the setting is only recorded. */
+  controls?: OutputControls;
 }
 
 export function handleCommand(command: CommandPayload, deps: CommandHandlerDeps): void {
@@ -43,6 +46,11 @@ export function handleCommand(command: CommandPayload, deps: CommandHandlerDeps)
   logger.info({ commandId: command.commandId, action: command.action }, 'command');
   switch (command.action) {
     case 'play-now': {
+      // A persistent session may redeliver a play-now after a restart: never play it twice.
+      if (acks.stagesOf(command.occurrenceId).some((stage) => stage !== 'received' && stage !== 'ready')) {
+        logger.info({ occurrenceId: command.occurrenceId }, 'play-now already handled before a restart; ignored');
+        return;
+      }
       const launched = deps.runner.launch(
         {
           occurrenceId: command.occurrenceId,
@@ -67,18 +75,48 @@ export function handleCommand(command: CommandPayload, deps: CommandHandlerDeps)
       acks.command(command.commandId, 'finished', stopped ? `stopped ${target ?? playing}` : 'nothing was playing');
       return;
     }
-    case 'volume':
-      state.volume = command.level;
-      acks.command(command.commandId, 'finished', `volume ${command.level}`);
-      return;
-    case 'amp':
-      state.ampOn = command.on;
-      acks.command(
-        command.commandId,
-        'finished',
-        `amplifier ${command.on ? 'on' : 'off'} (state recorded; no relay driver yet)`,
+    case 'volume': {
+      const { level, commandId } = command;
+      const mixer = deps.controls?.mixer;
+      if (!mixer) {
+        state.volume = level;
+        acks.command(commandId, 'finished', `volume ${level} (recorded; no mixer configured)`);
+        return;
+      }
+      // Acked only once the hardware holds the level, so "finished" means the speaker is at it.
+      mixer.set(level).then(
+        () => {
+          state.volume = level;
+          acks.command(commandId, 'finished', `volume ${level}`);
+        },
+        (err: unknown) => {
+          logger.warn({ err, commandId }, 'volume command failed');
+          acks.command(commandId, 'failed', `mixer: ${errorText(err)}`);
+        },
       );
       return;
+    }
+    case 'amp': {
+      const { on, commandId } = command;
+      const amp = deps.controls?.amp;
+      const word = on ? 'on' : 'off';
+      if (!amp) {
+        state.ampOn = on;
+        acks.command(commandId, 'finished', `amplifier ${word} (recorded; no relay configured)`);
+        return;
+      }
+      amp.set(on).then(
+        () => {
+          state.ampOn = on;
+          acks.command(commandId, 'finished', on ? 'amplifier on (held until "amp off")' : 'amplifier off');
+        },
+        (err: unknown) => {
+          logger.warn({ err, commandId }, 'amp command failed');
+          acks.command(commandId, 'failed', `relay: ${errorText(err)}`);
+        },
+      );
+      return;
+    }
     case 'sync-time':
       state.clockOffsetMs = command.serverTime - now;
       acks.command(command.commandId, 'finished', `clock offset ${state.clockOffsetMs} ms`);
@@ -92,6 +130,10 @@ export function handleCommand(command: CommandPayload, deps: CommandHandlerDeps)
       deps.reboot().catch((err: unknown) => logger.error({ err }, 'reboot failed'));
       return;
   }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 function iso(ms: number): string {

@@ -1,5 +1,6 @@
+import { open, rm, stat } from 'node:fs/promises';
 import { deviceAuthorizationHeader, type Asset } from '@loaxa/protocol';
-import { sha256Hex, type AssetCache, type CachedAsset } from '../cache/cache';
+import { sha256File, sha256Hex, type AssetCache, type CachedAsset } from '../cache/cache';
 
 export interface DownloaderOptions {
   serverUrl: string;
@@ -52,11 +53,95 @@ export class Downloader {
     ]);
   }
 
-  private async transfer(asset: Asset): Promise<CachedAsset> {
-    const url = new URL(asset.url, this.base);
-    const headers: Record<string, string> = {};
+  private transfer(asset: Asset): Promise<CachedAsset> {
+    const { partialPath, commitPartial } = this.options.cache;
+    if (partialPath && commitPartial) {
+      const cache = this.options.cache;
+      return this.resumableTransfer(asset, {
+        partialPath: (a) => partialPath.call(cache, a),
+        commitPartial: (a, path) => commitPartial.call(cache, a, path),
+      });
+    }
+    return this.memoryTransfer(asset);
+  }
+
+  private requestHeaders(url: URL): Record<string, string> {
+    // Byte offsets must count the file itself, not a compressed rendering of it.
+    const headers: Record<string, string> = { 'accept-encoding': 'identity' };
     // Credentials go only to our own server, never to a host named in a payload.
     if (url.origin === this.base.origin) headers.authorization = this.authorization;
+    return headers;
+  }
+
+  /**
+   * Grows `<sha>.part` across attempts: a retry asks for `Range: bytes=<have>-`
+   * and appends a 206, or starts over on a 200. The whole file's sha256 is
+   * checked before it enters the cache; a mismatch discards the partial bytes.
+   */
+  private async resumableTransfer(
+    asset: Asset,
+    cache: Required<Pick<AssetCache, 'partialPath' | 'commitPartial'>>,
+  ): Promise<CachedAsset> {
+    const url = new URL(asset.url, this.base);
+    const part = await cache.partialPath(asset);
+    let have = await stat(part).then(
+      (s) => s.size,
+      () => 0,
+    );
+    if (have > asset.bytes) {
+      await rm(part, { force: true });
+      have = 0;
+    }
+    if (have < asset.bytes) {
+      const headers = this.requestHeaders(url);
+      if (have > 0) headers.range = `bytes=${have}-`;
+      let response: Response;
+      try {
+        response = await fetch(url, { headers, signal: AbortSignal.timeout(this.options.timeoutMs ?? 60_000) });
+      } catch (err) {
+        throw new DownloadError(`download of ${url.pathname} failed: ${describe(err)}`);
+      }
+      let append: boolean;
+      if (response.status === 206 && have > 0 && contentRangeStart(response.headers.get('content-range')) === have) {
+        append = true;
+      } else if (response.status === 200) {
+        append = false;
+      } else {
+        await response.body?.cancel();
+        // A range the server cannot serve means our partial bytes are suspect: start over next time.
+        if (response.status === 206 || response.status === 416) await rm(part, { force: true });
+        throw new DownloadError(`download of ${url.pathname} failed: HTTP ${response.status}`);
+      }
+      const handle = await open(part, append ? 'a' : 'w');
+      try {
+        if (response.body) {
+          for await (const chunk of response.body) await handle.write(chunk as Uint8Array);
+        }
+      } catch (err) {
+        // What arrived stays in the .part file for the next attempt to resume from.
+        throw new DownloadError(`download of ${url.pathname} failed: ${describe(err)}`);
+      } finally {
+        await handle.sync().catch(() => {});
+        await handle.close();
+      }
+    }
+    const actual = await sha256File(part);
+    if (actual !== asset.sha256) {
+      const size = await stat(part).then(
+        (s) => s.size,
+        () => 0,
+      );
+      await rm(part, { force: true });
+      throw new DownloadError(
+        `sha256 mismatch for ${url.pathname}: expected ${asset.sha256.slice(0, 12)}…, got ${actual.slice(0, 12)}… (${size} bytes)`,
+      );
+    }
+    return cache.commitPartial(asset, part);
+  }
+
+  private async memoryTransfer(asset: Asset): Promise<CachedAsset> {
+    const url = new URL(asset.url, this.base);
+    const headers = this.requestHeaders(url);
     let response: Response;
     try {
       response = await fetch(url, { headers, signal: AbortSignal.timeout(this.options.timeoutMs ?? 60_000) });
@@ -81,6 +166,12 @@ export class Downloader {
     }
     return this.options.cache.store(asset, bytes);
   }
+}
+
+/** The first byte offset of a `Content-Range: bytes <start>-<end>/<total>` header, or null. */
+export function contentRangeStart(header: string | null): number | null {
+  const match = header ? /^bytes (\d+)-\d+\/(?:\d+|\*)$/.exec(header.trim()) : null;
+  return match ? Number(match[1]) : null;
 }
 
 function describe(err: unknown): string {

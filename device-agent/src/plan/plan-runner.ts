@@ -1,4 +1,5 @@
-import type { PlanItem, PlanPayload } from '@loaxa/protocol';
+import type { AckStage, PlanItem, PlanPayload } from '@loaxa/protocol';
+import { isFinalStage, type AckReporter } from '../ack/ack-reporter';
 import type { Logger } from '../logger';
 import type { OccurrenceRunner, OccurrenceSpec } from '../occurrence/occurrence-runner';
 import { acceptsPlan, diffPlan, type HeldItem } from './plan-diff';
@@ -19,7 +20,16 @@ export class PlanRunner {
   constructor(
     private readonly runner: OccurrenceRunner,
     private readonly logger: Logger,
+    /** What earlier runs of the agent acked; without it every new item is launched. */
+    private readonly acks?: Pick<AckReporter, 'stagesOf' | 'occurrence'>,
   ) {}
+
+  /** sha256 of every asset the held items use: the cache must keep these. */
+  referencedAssets(): Set<string> {
+    const shas = new Set<string>();
+    for (const item of this.items.values()) for (const asset of item.assets) shas.add(asset.sha256);
+    return shas;
+  }
 
   get planVersion(): number | null {
     return this.version;
@@ -27,6 +37,20 @@ export class PlanRunner {
 
   get zones(): readonly string[] {
     return this.zoneIds;
+  }
+
+  private settledBeforeRestart(occurrenceId: string): boolean {
+    if (!this.acks || this.runner.has(occurrenceId)) return false;
+    switch (restartDecision(this.acks.stagesOf(occurrenceId))) {
+      case 'run':
+        return false;
+      case 'over':
+        this.logger.debug({ occurrenceId }, 'plan item already over before the agent restarted');
+        return true;
+      case 'interrupted':
+        this.acks.occurrence(occurrenceId, 'preempted', 'cut off by an agent restart while playing');
+        return true;
+    }
   }
 
   apply(plan: PlanPayload): PlanOutcome {
@@ -41,6 +65,7 @@ export class PlanRunner {
       switch (change.kind) {
         case 'schedule':
           this.items.set(change.item.occurrenceId, change.item);
+          if (this.settledBeforeRestart(change.item.occurrenceId)) break;
           if (!this.runner.launch(specOf(change.item), 'plan')) {
             // Already known from a play-now command: that run stands.
             this.logger.info({ occurrenceId: change.item.occurrenceId }, 'plan item already running from a command');
@@ -70,6 +95,17 @@ export class PlanRunner {
     this.zoneIds = plan.zones;
     return { accepted: true, zones: this.zoneIds };
   }
+}
+
+/**
+ * After a restart the runner knows nothing, but the ack journal does: an item
+ * already over is left alone, and one that was audible when the agent died is
+ * reported cut rather than played again from the top.
+ */
+export function restartDecision(stages: readonly AckStage[]): 'run' | 'over' | 'interrupted' {
+  if (stages.some(isFinalStage)) return 'over';
+  if (stages.includes('started')) return 'interrupted';
+  return 'run';
 }
 
 function specOf(item: PlanItem): OccurrenceSpec {

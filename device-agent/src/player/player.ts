@@ -1,4 +1,5 @@
 import type { Asset } from '@loaxa/protocol';
+import type { Mixer } from '../mixer/mixer';
 
 export interface PlayItem {
   occurrenceId: string;
@@ -22,6 +23,19 @@ export interface PlayResult {
  */
 export interface Player {
   play(item: PlayItem, signal: AbortSignal): Promise<PlayResult>;
+  /**
+   * Relays a live stream (a `{url, durationMs}` asset) for at most `durationMs`.
+   * Optional: backends that cannot stream leave it out, and the caller fails the item.
+   */
+  playStream?(url: string, durationMs: number, signal: AbortSignal): Promise<PlayResult>;
+  /** Hardware the `volume` and `amp` commands drive; absent parts are only recorded. */
+  readonly controls?: OutputControls;
+}
+
+export interface OutputControls {
+  mixer?: Mixer;
+  /** Operator switch: on stays on until off; off switches off now. */
+  amp?: { set(on: boolean): Promise<void> };
 }
 
 export function totalDurationMs(assets: readonly Pick<Asset, 'durationMs'>[]): number {

@@ -1,6 +1,7 @@
 import { PROTOCOL_VERSION, type TelemetryPayload } from '@loaxa/protocol';
+import type { SystemReadings } from './system-readings';
 
-export interface TelemetrySnapshot {
+export interface TelemetrySnapshot extends SystemReadings {
   at: number;
   volume: number;
   playing: string | null;
@@ -19,5 +20,8 @@ export function buildTelemetry(snapshot: TelemetrySnapshot): TelemetryPayload {
     uptimeS: Math.max(0, Math.floor(snapshot.uptimeS)),
   };
   if (snapshot.clockOffsetMs !== undefined) payload.clockOffsetMs = snapshot.clockOffsetMs;
+  if (snapshot.freeDiskBytes !== undefined) payload.freeDiskBytes = Math.max(0, Math.floor(snapshot.freeDiskBytes));
+  if (snapshot.cpuTempC !== undefined) payload.cpuTempC = snapshot.cpuTempC;
+  if (snapshot.signalDbm !== undefined) payload.signalDbm = snapshot.signalDbm;
   return payload;
 }
