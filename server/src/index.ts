@@ -14,7 +14,7 @@ import { AckLedger } from './devices/acks';
 import { wireDeviceInbound } from './devices/inbound';
 import { startEmbeddedBroker } from './broker/embedded';
 import { UserService } from './auth/users';
-import { EspeakAdapter } from './tts/espeak';
+import { createTtsRegistry, loadTtsConfig } from './tts/registry';
 import { NoticeRenderer } from './tts/render';
 import { Planner } from './broadcasts/planner';
 import { BroadcastService } from './broadcasts/service';
@@ -71,7 +71,9 @@ export async function startServer(
   bus.onDeviceConnect((deviceId) => {
     planner.publishPlan(deviceId).catch((err: unknown) => logger.error({ err, deviceId }, 'plan publish failed'));
   });
-  const renderer = new NoticeRenderer(db, media, new EspeakAdapter());
+  // A bad TTS configuration stops the start with one line per bad field.
+  const tts = createTtsRegistry(loadTtsConfig());
+  const renderer = new NoticeRenderer(db, media, tts.asAdapter());
   const broadcasts = new BroadcastService({ db, bus, registry, renderer, planner, logger, metrics });
 
   const services: AppServices = {
@@ -91,6 +93,7 @@ export async function startServer(
     metrics,
     audit: new AuditLog(db),
     renderer,
+    tts,
     localToken: writeLocalToken(config.dataDir),
   };
   const app = await buildApp(services);

@@ -79,6 +79,11 @@ export async function buildApp(services: AppServices): Promise<FastifyInstance> 
     );
   }
   await app.register(mediaRoutes, { services });
+  // Vbee announces a finished job here. Public because Vbee calls it; safe because a
+  // callback only wakes the poller, which fetches the audio link from Vbee itself.
+  app.post('/api/tts/vbee/callback', { schema: { hide: true, body: { type: 'object' } } }, async (request) => ({
+    ok: services.tts.acceptVbeeCallback(request.body),
+  }));
   app.get('/metrics', { config: { public: true }, schema: { hide: true } }, async (_request, reply) =>
     reply.type(services.metrics.registry.contentType).send(await services.metrics.registry.metrics()),
   );

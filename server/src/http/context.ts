@@ -12,6 +12,7 @@ import type { TelemetryPayload } from '@loaxa/protocol';
 import type { ServerMetrics } from '../metrics/metrics';
 import type { AuditLog } from '../audit/audit-log';
 import type { NoticeRenderer } from '../tts/render';
+import type { TtsRegistry } from '../tts/registry';
 
 /** The services routes may use, decorated once on the Fastify instance. */
 export interface AppServices {
@@ -32,6 +33,7 @@ export interface AppServices {
   metrics: ServerMetrics;
   audit: AuditLog;
   renderer: NoticeRenderer;
+  tts: TtsRegistry;
   /** Bearer token of the local operator CLI. */
   localToken?: { matches(token: string): boolean };
 }
