@@ -2,6 +2,7 @@
  * Server configuration: one validated object built from the environment,
  * with defaults and a clear error per bad variable.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
@@ -22,6 +23,9 @@ export const ConfigSchema = Type.Object({
   webDir: Type.Optional(Type.String()),
   /** Public base URL devices use to download media; defaults to http://<host>:<port>. */
   publicUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
+  /** PEM certificate and key files: with both, HTTP becomes HTTPS (and WSS) and MQTT_PORT speaks MQTTS. */
+  tlsCert: Type.Optional(Type.String({ minLength: 1 })),
+  tlsKey: Type.Optional(Type.String({ minLength: 1 })),
 });
 export type Config = Static<typeof ConfigSchema>;
 
@@ -39,6 +43,8 @@ const ENV_NAME: Record<keyof Config, string> = {
   timeZone: 'LOAXA_TIMEZONE',
   webDir: 'LOAXA_WEB_DIR',
   publicUrl: 'LOAXA_PUBLIC_URL',
+  tlsCert: 'LOAXA_TLS_CERT',
+  tlsKey: 'LOAXA_TLS_KEY',
 };
 
 export class ConfigError extends Error {
@@ -76,6 +82,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     timeZone: env.LOAXA_TIMEZONE || 'Asia/Ho_Chi_Minh',
     webDir: env.LOAXA_WEB_DIR || DEFAULT_WEB_DIR,
     publicUrl: env.LOAXA_PUBLIC_URL || undefined,
+    tlsCert: env.LOAXA_TLS_CERT || undefined,
+    tlsKey: env.LOAXA_TLS_KEY || undefined,
     ...overrides,
   };
   for (const key of Object.keys(candidate)) if (candidate[key] === undefined) delete candidate[key];
@@ -87,6 +95,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   });
   if (typeof candidate.timeZone === 'string' && !isValidTimeZone(candidate.timeZone)) {
     problems.push(`LOAXA_TIMEZONE=${JSON.stringify(candidate.timeZone)}: unknown IANA time zone`);
+  }
+  if (!candidate.tlsCert !== !candidate.tlsKey) {
+    problems.push(`${candidate.tlsCert ? 'LOAXA_TLS_KEY' : 'LOAXA_TLS_CERT'}: is required when the other TLS file is given`);
+  }
+  for (const key of ['tlsCert', 'tlsKey'] as const) {
+    const file = candidate[key];
+    if (typeof file === 'string' && !fs.existsSync(file)) problems.push(`${ENV_NAME[key]}=${JSON.stringify(file)}: no such file`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return candidate as Config;

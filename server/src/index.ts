@@ -2,6 +2,7 @@
  * Wires the capabilities into one running server. Used by `npm start`, the
  * CLI and the end-to-end tests (which start it on free ports).
  */
+import fs from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { loadConfig, type Config } from './config';
@@ -61,7 +62,15 @@ export async function startServer(
   const users = new UserService(db);
   const { generated } = await users.ensureAdmin(config.adminPassword);
 
-  const broker = await startEmbeddedBroker({ port: config.mqttPort, host: config.host, devices: registry, logger });
+  const tlsFiles =
+    config.tlsCert && config.tlsKey ? { cert: fs.readFileSync(config.tlsCert), key: fs.readFileSync(config.tlsKey) } : undefined;
+  const broker = await startEmbeddedBroker({
+    port: config.mqttPort,
+    host: config.host,
+    devices: registry,
+    logger,
+    ...(tlsFiles ? { tls: tlsFiles } : {}),
+  });
   const bus = broker.bus;
   const planner = new Planner(db, registry, bus, logger);
   const acks = new AckLedger(db, hub);
@@ -96,13 +105,13 @@ export async function startServer(
     tts,
     localToken: writeLocalToken(config.dataDir),
   };
-  const app = await buildApp(services);
+  const app = await buildApp(services, tlsFiles);
   broker.attachWebSocket(app.server, '/mqtt');
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  const url = `http://${reachableHost(config.host)}:${port}`;
-  const mqttUrl = `mqtt://${reachableHost(config.host)}:${broker.port}`;
+  const url = `${tlsFiles ? 'https' : 'http'}://${reachableHost(config.host)}:${port}`;
+  const mqttUrl = `${tlsFiles ? 'mqtts' : 'mqtt'}://${reachableHost(config.host)}:${broker.port}`;
 
   let closed = false;
   return {

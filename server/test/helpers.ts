@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, startServer, type RunningServer } from '../src/index';
@@ -14,7 +16,30 @@ export interface TestServer extends RunningServer {
 }
 
 /** The real server on free loopback ports with a fresh data directory. */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+/** A small HTTP(S) client that can trust a given CA (fetch cannot, on Node 20, without undici). */
+function request(
+  url: string,
+  init: { method: string; headers: Record<string, string>; body?: string },
+  ca?: Buffer,
+): Promise<{ status: number; text: string; headers: http.IncomingHttpHeaders }> {
+  const lib = url.startsWith('https:') ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = lib.request(url, { method: init.method, headers: init.headers, ...(ca ? { ca } : {}) }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), headers: res.headers }),
+      );
+    });
+    req.on('error', reject);
+    req.end(init.body);
+  });
+}
+
+export async function startTestServer(
+  env: Record<string, string> = {},
+  options: { ca?: Buffer } = {},
+): Promise<TestServer> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loaxa-test-'));
   process.once('exit', () => fs.rmSync(dataDir, { recursive: true, force: true }));
   const config = loadConfig({
@@ -28,22 +53,29 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     ...env,
   });
   const server = await startServer(config, { logger: createLogger(config.logLevel) });
-  const login = await fetch(`${server.url}/api/v1/session`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
-  });
+  const login = await request(
+    `${server.url}/api/v1/session`,
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
+    },
+    options.ca,
+  );
   if (login.status !== 200) throw new Error(`test login failed: ${login.status}`);
-  const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
+  const cookie = (login.headers['set-cookie']?.[0] ?? '').split(';')[0]!;
 
   const api = async <T>(method: string, url: string, body?: unknown) => {
-    const res = await fetch(`${server.url}${url}`, {
-      method,
-      headers: { cookie, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+    const res = await request(
+      `${server.url}${url}`,
+      {
+        method,
+        headers: { cookie, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      },
+      options.ca,
+    );
+    return { status: res.status, body: (res.text ? JSON.parse(res.text) : null) as T };
   };
   const close = server.close.bind(server);
   return {

@@ -3,6 +3,7 @@
  * /mqtt on the HTTP server. Access rules are enforced in Aedes' hooks.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import type http from 'node:http';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import { WebSocketServer, createWebSocketStream } from 'ws';
@@ -32,6 +33,8 @@ export async function startEmbeddedBroker(options: {
   host: string;
   devices: DeviceAuthority;
   logger: Logger;
+  /** PEM certificate and key: the TCP listener then speaks MQTT over TLS. */
+  tls?: { cert: Buffer; key: Buffer };
 }): Promise<EmbeddedBroker> {
   const { devices, logger } = options;
   const log = logger.child({ module: 'broker' });
@@ -96,13 +99,15 @@ export async function startEmbeddedBroker(options: {
     log.debug({ clientId: client?.id, err: err.message }, 'connection error'),
   );
 
-  const tcp = net.createServer((socket) => aedes.handle(socket));
+  const tcp = options.tls
+    ? tls.createServer({ ...options.tls, minVersion: 'TLSv1.2' }, (socket) => aedes.handle(socket))
+    : net.createServer((socket) => aedes.handle(socket));
   await new Promise<void>((resolve, reject) => {
     tcp.once('error', reject);
     tcp.listen(options.port, options.host, () => resolve());
   });
   const port = (tcp.address() as net.AddressInfo).port;
-  log.info({ port }, 'MQTT broker listening (TCP)');
+  log.info({ port, tls: !!options.tls }, options.tls ? 'MQTT broker listening (TLS)' : 'MQTT broker listening (TCP)');
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
   wss.on('connection', (ws, req) => aedes.handle(createWebSocketStream(ws), req));

@@ -22,8 +22,9 @@ import { auditRoutes } from './routes/audit';
 import { userRoutes } from './routes/users';
 import { SERVER_VERSION } from '../version';
 
-export async function buildApp(services: AppServices): Promise<FastifyInstance> {
+export async function buildApp(services: AppServices, tls?: { cert: Buffer; key: Buffer }): Promise<FastifyInstance> {
   const app = Fastify({
+    ...(tls ? { https: { ...tls, minVersion: 'TLSv1.2' as const } } : {}),
     loggerInstance: services.logger as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
     trustProxy: false,
