@@ -1,0 +1,66 @@
+/**
+ * Per-device token buckets for inbound MQTT messages. A device that floods
+ * has its excess dropped, is reported (log + metric), and is disconnected
+ * when it keeps flooding. Pure: time comes in as an argument.
+ */
+export interface FloodGuardOptions {
+  /** Sustained messages per second allowed per device. */
+  ratePerS: number;
+  /** Burst allowance. */
+  burst: number;
+  /** Dropped messages within one window after which the device is disconnected. */
+  disconnectAfterDrops: number;
+  windowMs: number;
+}
+
+export const DEFAULT_FLOOD_GUARD: FloodGuardOptions = {
+  ratePerS: 20,
+  burst: 100,
+  disconnectAfterDrops: 500,
+  windowMs: 60_000,
+};
+
+export type FloodVerdict = 'accept' | 'drop' | 'disconnect';
+
+interface Bucket {
+  tokens: number;
+  at: number;
+  drops: number;
+  windowStart: number;
+}
+
+export class FloodGuard {
+  private readonly buckets = new Map<string, Bucket>();
+
+  constructor(private readonly options: FloodGuardOptions = DEFAULT_FLOOD_GUARD) {}
+
+  check(deviceId: string, now: number): FloodVerdict {
+    const o = this.options;
+    let b = this.buckets.get(deviceId);
+    if (!b) {
+      b = { tokens: o.burst, at: now, drops: 0, windowStart: now };
+      this.buckets.set(deviceId, b);
+    }
+    b.tokens = Math.min(o.burst, b.tokens + ((now - b.at) / 1000) * o.ratePerS);
+    b.at = now;
+    if (now - b.windowStart >= o.windowMs) {
+      b.drops = 0;
+      b.windowStart = now;
+    }
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return 'accept';
+    }
+    b.drops += 1;
+    return b.drops >= o.disconnectAfterDrops ? 'disconnect' : 'drop';
+  }
+
+  /** Dropped messages of the device in the current window. */
+  drops(deviceId: string): number {
+    return this.buckets.get(deviceId)?.drops ?? 0;
+  }
+
+  forget(deviceId: string): void {
+    this.buckets.delete(deviceId);
+  }
+}
