@@ -97,11 +97,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     problems.push(`LOAXA_TIMEZONE=${JSON.stringify(candidate.timeZone)}: unknown IANA time zone`);
   }
   if (!candidate.tlsCert !== !candidate.tlsKey) {
-    problems.push(`${candidate.tlsCert ? 'LOAXA_TLS_KEY' : 'LOAXA_TLS_CERT'}: is required when the other TLS file is given`);
+    problems.push(
+      `${candidate.tlsCert ? 'LOAXA_TLS_KEY' : 'LOAXA_TLS_CERT'}: is required when the other TLS file is given`,
+    );
   }
   for (const key of ['tlsCert', 'tlsKey'] as const) {
     const file = candidate[key];
-    if (typeof file === 'string' && !fs.existsSync(file)) problems.push(`${ENV_NAME[key]}=${JSON.stringify(file)}: no such file`);
+    if (typeof file === 'string' && !fs.existsSync(file))
+      problems.push(`${ENV_NAME[key]}=${JSON.stringify(file)}: no such file`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return candidate as Config;

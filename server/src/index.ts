@@ -23,7 +23,8 @@ import { buildApp } from './http/app';
 import { resolveFfmpeg } from './audio/ffmpeg';
 import type { AppServices } from './http/context';
 import { writeLocalToken } from './auth/local-token';
-import { createMetrics } from './metrics/metrics';
+import { createMetrics, type ServerMetrics } from './metrics/metrics';
+import { FloodGuard } from './devices/flood-guard';
 import { AuditLog } from './audit/audit-log';
 
 export { loadConfig, type Config } from './config';
@@ -62,19 +63,29 @@ export async function startServer(
   const users = new UserService(db);
   const { generated } = await users.ensureAdmin(config.adminPassword);
 
+  const floodGuard = new FloodGuard();
+  let metrics: ServerMetrics | undefined;
   const tlsFiles =
-    config.tlsCert && config.tlsKey ? { cert: fs.readFileSync(config.tlsCert), key: fs.readFileSync(config.tlsKey) } : undefined;
+    config.tlsCert && config.tlsKey
+      ? { cert: fs.readFileSync(config.tlsCert), key: fs.readFileSync(config.tlsKey) }
+      : undefined;
   const broker = await startEmbeddedBroker({
     port: config.mqttPort,
     host: config.host,
     devices: registry,
     logger,
     ...(tlsFiles ? { tls: tlsFiles } : {}),
+    admitPublish: (deviceId) => {
+      if (floodGuard.check(deviceId, Date.now()) === 'accept') return true;
+      floodGuard.forget(deviceId);
+      metrics?.mqttRejected.inc({ kind: 'flood' });
+      return false;
+    },
   });
   const bus = broker.bus;
   const planner = new Planner(db, registry, bus, logger);
   const acks = new AckLedger(db, hub);
-  const metrics = createMetrics(db, hub, () => broker.connectedClients());
+  metrics = createMetrics(db, hub, () => broker.connectedClients());
   const { telemetry } = wireDeviceInbound({ bus, registry, acks, logger, metrics });
   // A device that (re)connects gets a fresh plan: old items drop out, new ones arrive.
   bus.onDeviceConnect((deviceId) => {

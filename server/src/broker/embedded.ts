@@ -35,6 +35,12 @@ export async function startEmbeddedBroker(options: {
   logger: Logger;
   /** PEM certificate and key: the TCP listener then speaks MQTT over TLS. */
   tls?: { cert: Buffer; key: Buffer };
+  /**
+   * Called for every device publish before it is accepted. Refusing happens
+   * before the PUBACK, so the device keeps the message and re-sends it later:
+   * a throttled ack is delayed, never lost.
+   */
+  admitPublish?: (deviceId: string) => boolean;
 }): Promise<EmbeddedBroker> {
   const { devices, logger } = options;
   const log = logger.child({ module: 'broker' });
@@ -58,7 +64,13 @@ export async function startEmbeddedBroker(options: {
   };
   aedes.authorizePublish = (client, packet, callback) => {
     if (!client) return callback(null);
-    if (deviceMayPublish(client.id, packet.topic)) return callback(null);
+    if (deviceMayPublish(client.id, packet.topic)) {
+      if (options.admitPublish && !options.admitPublish(client.id)) {
+        log.warn({ deviceId: client.id }, 'device flooding: disconnected');
+        return callback(new Error('too many messages'));
+      }
+      return callback(null);
+    }
     log.warn({ deviceId: client.id, topic: packet.topic }, 'publish refused');
     callback(new Error(`publish to ${packet.topic} not allowed`));
   };

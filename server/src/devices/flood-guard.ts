@@ -1,7 +1,8 @@
 /**
- * Per-device token buckets for inbound MQTT messages. A device that floods
- * has its excess dropped, is reported (log + metric), and is disconnected
- * when it keeps flooding. Pure: time comes in as an argument.
+ * Per-device token buckets for inbound MQTT messages, checked in the broker
+ * before a publish is acknowledged. A device over its budget is disconnected
+ * (it keeps unacknowledged messages and re-sends them after its backoff), and
+ * reported. Pure: time comes in as an argument.
  */
 export interface FloodGuardOptions {
   /** Sustained messages per second allowed per device. */

@@ -15,7 +15,6 @@ import type { MessageBus } from '../broker/bus';
 import type { AckLedger } from './acks';
 import type { DeviceRegistry } from './registry';
 import type { ServerMetrics } from '../metrics/metrics';
-import { FloodGuard } from './flood-guard';
 
 export interface InboundDeps {
   bus: MessageBus;
@@ -25,18 +24,9 @@ export interface InboundDeps {
   /** Called when a device announces it is online (and subscribed to its zones). */
   onOnline?: (deviceId: string) => void;
   metrics?: Pick<ServerMetrics, 'mqttMessages' | 'mqttRejected'>;
-  floodGuard?: FloodGuard;
 }
 
-export function wireDeviceInbound({
-  bus,
-  registry,
-  acks,
-  logger,
-  onOnline,
-  metrics,
-  floodGuard = new FloodGuard(),
-}: InboundDeps): {
+export function wireDeviceInbound({ bus, registry, acks, logger, onOnline, metrics }: InboundDeps): {
   telemetry: Map<string, TelemetryPayload>;
 } {
   const log = logger.child({ module: 'inbound' });
@@ -46,18 +36,6 @@ export function wireDeviceInbound({
     const parsed = parseTopic(topic);
     if (parsed?.scope !== 'dev' || parsed.deviceId !== deviceId) return;
     metrics?.mqttMessages.inc({ kind: parsed.kind });
-    const verdict = floodGuard.check(deviceId, Date.now());
-    if (verdict !== 'accept') {
-      metrics?.mqttRejected.inc({ kind: 'flood' });
-      if (verdict === 'disconnect') {
-        log.warn({ deviceId, dropped: floodGuard.drops(deviceId) }, 'device flooding: disconnected');
-        floodGuard.forget(deviceId);
-        bus.disconnect(deviceId);
-      } else if (floodGuard.drops(deviceId) === 1) {
-        log.warn({ deviceId }, 'device flooding: excess messages dropped');
-      }
-      return;
-    }
     const reject = (error: string) => {
       metrics?.mqttRejected.inc({ kind: parsed.kind });
       log.warn({ deviceId, kind: parsed.kind, error }, 'invalid device message ignored');

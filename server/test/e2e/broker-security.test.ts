@@ -133,15 +133,15 @@ describe('topic access', () => {
     expect((await fetch(`${server.url}/api/v1/health`)).status).toBe(200);
   });
 
-  it('drops a flooding device’s excess, then disconnects it, and keeps serving others', async () => {
+  it('disconnects a flooding device before acknowledging its excess, and keeps serving others', async () => {
     const other = await connect('dev-2', secrets.get('dev-2')!);
     const flooder = await connect('dev-1', secrets.get('dev-1')!);
     const junkAck = JSON.stringify({ v: 1, commandId: 'flood', stage: 'finished', at: Date.now() });
-    for (let i = 0; i < 1000 && flooder.connected; i++) flooder.publish(topics.deviceAck('dev-1'), junkAck, { qos: 0 });
+    for (let i = 0; i < 3000 && flooder.connected; i++) flooder.publish(topics.deviceAck('dev-1'), junkAck, { qos: 0 });
     await waitFor('the flooder to be disconnected', () => !flooder.connected, 10_000);
     expect(other.connected).toBe(true);
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
-    expect(Number(/loaxa_mqtt_rejected_total\{kind="flood"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThanOrEqual(500);
+    expect(Number(/loaxa_mqtt_rejected_total\{kind="flood"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
   });
 
   it('marks a device online on its status and offline when its connection drops', async () => {
