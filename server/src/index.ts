@@ -23,7 +23,7 @@ import { buildApp } from './http/app';
 import { resolveFfmpeg } from './audio/ffmpeg';
 import type { AppServices } from './http/context';
 import { writeLocalToken } from './auth/local-token';
-import { createMetrics, type ServerMetrics } from './metrics/metrics';
+import { createMetrics } from './metrics/metrics';
 import { FloodGuard } from './devices/flood-guard';
 import { AuditLog } from './audit/audit-log';
 
@@ -64,7 +64,9 @@ export async function startServer(
   const { generated } = await users.ensureAdmin(config.adminPassword);
 
   const floodGuard = new FloodGuard();
-  let metrics: ServerMetrics | undefined;
+  // The broker needs the metrics and the metrics read the broker: bind late.
+  let connectedClients = () => 0;
+  const metrics = createMetrics(db, hub, () => connectedClients());
   const tlsFiles =
     config.tlsCert && config.tlsKey
       ? { cert: fs.readFileSync(config.tlsCert), key: fs.readFileSync(config.tlsKey) }
@@ -78,14 +80,14 @@ export async function startServer(
     admitPublish: (deviceId) => {
       if (floodGuard.check(deviceId, Date.now()) === 'accept') return true;
       floodGuard.forget(deviceId);
-      metrics?.mqttRejected.inc({ kind: 'flood' });
+      metrics.mqttRejected.inc({ kind: 'flood' });
       return false;
     },
   });
   const bus = broker.bus;
   const planner = new Planner(db, registry, bus, logger);
   const acks = new AckLedger(db, hub);
-  metrics = createMetrics(db, hub, () => broker.connectedClients());
+  connectedClients = () => broker.connectedClients();
   const { telemetry } = wireDeviceInbound({ bus, registry, acks, logger, metrics });
   // A device that (re)connects gets a fresh plan: old items drop out, new ones arrive.
   bus.onDeviceConnect((deviceId) => {
