@@ -21,19 +21,24 @@ program
   });
 
 program
-  .command('tts')
-  .description('speak a Vietnamese text with the embedded engine and write Opus/Ogg to a file')
-  .argument('<text>', 'the text to speak')
-  .requiredOption('-o, --out <file>', 'output .ogg file')
-  .option('-v, --voice <voice>', 'espeak voice: vi, vi-VN-x-central, vi-VN-x-south', 'vi')
-  .action(async (text: string, opts: { out: string; voice: string }) => {
-    const { EspeakAdapter } = await import('../tts/espeak');
-    const { encodeWavToOpus, wavDurationMs } = await import('../audio/encode');
-    const { normalizeVietnamese } = await import('../tts/normalize');
-    const speech = await new EspeakAdapter().synthesize({ text: normalizeVietnamese(text), voice: opts.voice });
-    await encodeWavToOpus(speech.wav, opts.out);
-    console.log(`${opts.out}: ${(wavDurationMs(speech.wav) / 1000).toFixed(1)} s`);
-  });
+  .command('say')
+  .description('render a notice offline, as a broadcast would sound (normalised text, chime, loudness), to a file')
+  .argument('<text>', 'the notice text')
+  .requiredOption('-o, --out <file>', 'output file (.ogg for Opus, .mp3 for MP3)')
+  .option('-v, --voice <voice>', 'voice of the engine (espeak: vi, vi-VN-x-central, vi-VN-x-south)')
+  .option('-e, --engine <engine>', 'engine to try first (espeak, fpt, viettel, vbee, zalo, google, azure, piper)')
+  .option('--no-chime', 'without the intro and outro chime')
+  .option('--repeat <n>', 'read the notice n times', (v) => Number(v))
+  .action(
+    async (text: string, opts: { out: string; voice?: string; engine?: string; chime: boolean; repeat?: number }) => {
+      const { renderToFile } = await import('./say');
+      const r = await renderToFile(text, opts);
+      console.log(
+        `${opts.out}: ${(r.durationMs / 1000).toFixed(1)} s, ${r.bytes} bytes, ${r.loudness.integratedLufs.toFixed(1)} LUFS, ` +
+          `true peak ${r.loudness.truePeakDbtp.toFixed(1)} dBTP, engine ${r.engine}, rendered in ${r.renderMs} ms`,
+      );
+    },
+  );
 
 program
   .command('normalize')
