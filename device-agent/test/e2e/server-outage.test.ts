@@ -1,0 +1,180 @@
+/**
+ * The real agent process against the real server process: provisioned by the
+ * CLI, given a plan, then the server is killed (-9) before the start time.
+ * The agent plays from its own clock and cache anyway, and when the server
+ * returns every ack arrives exactly once. Also prints the agent's RSS/CPU.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const ROOT = path.resolve(import.meta.dirname, '../../..');
+const PASSWORD = 'outage-test-password';
+const children: ChildProcess[] = [];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+afterAll(() => {
+  for (const c of children) c.kill('SIGKILL');
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function until<T>(
+  what: string,
+  probe: () => Promise<T | null | false> | T | null | false,
+  timeoutMs: number,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const v = await Promise.resolve(probe()).catch(() => null);
+    if (v) return v;
+    await sleep(100);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+function rssMb(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
+}
+function cpuTicks(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+describe('agent with the server down at start time', () => {
+  it('plays on time from its cache and delivers every ack exactly once after the server returns', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loaxa-outage-'));
+    const env = {
+      ...process.env,
+      HOST: '127.0.0.1',
+      PORT: String(await freePort()),
+      MQTT_PORT: String(await freePort()),
+      LOAXA_DATA: dataDir,
+      LOAXA_DEMO: '0',
+      LOAXA_ADMIN_PASSWORD: PASSWORD,
+      LOG_LEVEL: 'warn',
+    };
+    const url = `http://127.0.0.1:${env.PORT}`;
+    const startServer = () => {
+      const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'server/src/main.ts')], {
+        env,
+        cwd: ROOT,
+        stdio: 'ignore',
+      });
+      children.push(child);
+      return child;
+    };
+    let server = startServer();
+    await until('server health', async () => (await fetch(`${url}/api/v1/health`)).ok, 30_000);
+    const login = await fetch(`${url}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: PASSWORD }),
+    });
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
+    const api = async (method: string, p: string, body?: unknown) => {
+      const res = await fetch(`${url}${p}`, {
+        method,
+        headers: { cookie, ...(body ? { 'content-type': 'application/json' } : {}) },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    expect((await api('POST', '/api/v1/zones', { name: 'Thôn Mất Điện' })).status).toBe(201);
+    const { stdout } = await run(
+      process.execPath,
+      [path.join(ROOT, 'server/bin/loaxa.mjs'), 'device', 'add', 'pole-out', '--zone', 'thon-mat-dien'],
+      { env },
+    );
+    const agentDir = path.join(dataDir, 'agent');
+    fs.mkdirSync(agentDir);
+    const playLog = path.join(agentDir, 'play.log');
+    const configFile = path.join(agentDir, 'agent.json');
+    fs.writeFileSync(
+      configFile,
+      JSON.stringify({ ...JSON.parse(stdout), dataDir: agentDir, player: { type: 'null', log: playLog } }),
+    );
+    const agent = spawn(
+      process.execPath,
+      [path.join(ROOT, 'device-agent/bin/loaxa-agent.mjs'), '--config', configFile, '--log-level', 'warn'],
+      {
+        stdio: 'ignore',
+      },
+    );
+    children.push(agent);
+    await until(
+      'agent online',
+      async () => ((await api('GET', '/api/v1/devices')).body as unknown as { online: boolean }[])[0]?.online,
+      30_000,
+    );
+    await sleep(1000);
+    const idle = { rssMb: rssMb(agent.pid!), ticks: cpuTicks(agent.pid!), at: Date.now() };
+
+    const at = Date.now() + 5000;
+    const post = await api('POST', '/api/v1/broadcasts', {
+      text: 'Thông báo khi mất mạng.',
+      zones: 'all',
+      at: new Date(at).toISOString(),
+    });
+    expect(post.status).toBe(201);
+    const occurrenceId = post.body.occurrenceId as string;
+    await until(
+      'ready',
+      async () =>
+        ((await api('GET', `/api/v1/occurrences/${occurrenceId}`)).body.deliveries as { stage: string }[])[0]?.stage ===
+        'ready',
+      10_000,
+    );
+    const idleCpuPercent = ((cpuTicks(agent.pid!) - idle.ticks) / 100 / ((Date.now() - idle.at) / 1000)) * 100;
+
+    server.kill('SIGKILL');
+    await new Promise((r) => server.once('exit', r));
+    expect(Date.now()).toBeLessThan(at);
+
+    const line = await until(
+      'a play while the server is down',
+      () => fs.existsSync(playLog) && fs.readFileSync(playLog, 'utf8').trim(),
+      15_000,
+    );
+    const playingRss = rssMb(agent.pid!);
+    const played = JSON.parse(line.split('\n')[0]!) as { occurrenceId: string; startedAt: number };
+    expect(played.occurrenceId).toBe(occurrenceId);
+    expect(Math.abs(played.startedAt - at)).toBeLessThanOrEqual(100);
+    await sleep(3000); // finished while still offline
+
+    server = startServer();
+    await until('server back', async () => (await fetch(`${url}/api/v1/health`)).ok, 30_000);
+    await until(
+      'finished after the server returns',
+      async () =>
+        ((await api('GET', `/api/v1/occurrences/${occurrenceId}`)).body.deliveries as { stage: string }[])[0]?.stage ===
+        'finished',
+      60_000,
+    );
+    await sleep(1000);
+    const db = new Database(path.join(dataDir, 'loaxa.sqlite'), { readonly: true });
+    const stages = db.prepare('SELECT stage FROM acks WHERE ref_id = ? ORDER BY at').all(occurrenceId) as {
+      stage: string;
+    }[];
+    db.close();
+    expect(stages.map((s) => s.stage)).toEqual(['received', 'ready', 'started', 'finished']);
+    expect(fs.readFileSync(playLog, 'utf8').trim().split('\n')).toHaveLength(1);
+    console.info(
+      `agent RSS idle ${idle.rssMb} MB, while playing ${playingRss} MB; idle CPU ${idleCpuPercent.toFixed(1)} % of one core; start offset ${played.startedAt - at} ms`,
+    );
+  });
+});
