@@ -14,10 +14,11 @@ export interface FloodGuardOptions {
   windowMs: number;
 }
 
+/** Generous enough for an agent flushing a long offline outbox in one go. */
 export const DEFAULT_FLOOD_GUARD: FloodGuardOptions = {
-  ratePerS: 20,
-  burst: 100,
-  disconnectAfterDrops: 500,
+  ratePerS: 50,
+  burst: 1000,
+  disconnectAfterDrops: 1,
   windowMs: 60_000,
 };
 
