@@ -18,6 +18,11 @@ export interface OccurrenceSpec {
 }
 
 export type OccurrenceOrigin = 'plan' | 'command';
+
+/** How long a play-now keeps retrying its download before it is acked failed. */
+export const PLAY_NOW_RETRY_MS = 60_000;
+/** Downloads whose bytes fail the hash this many times in a row end the item as failed. */
+const MAX_HASH_MISMATCHES = 3;
 /** pending: not yet audible; started: the loudspeaker has played some of it; done: nothing more will happen. */
 export type OccurrencePhase = 'pending' | 'started' | 'done';
 
@@ -180,20 +185,28 @@ export class OccurrenceRunner {
 
   /**
    * Planned items retry failed downloads (4G drops often) until they could no
-   * longer play in full; play-now tries once, since an emergency that arrives
-   * late is worse than a clear "failed".
+   * longer play in full. Play-now retries quickly for a bounded time
+   * (PLAY_NOW_RETRY_MS): a server restart or a 4G drop mid-download must not
+   * lose a warning, but a notice much later than "now" would confuse.
    */
   private async prepare(spec: OccurrenceSpec, signal: AbortSignal): Promise<CachedAsset[]> {
     const { downloader, clock, logger } = this.deps;
-    const base = this.deps.retryBaseMs ?? 2_000;
+    const playNow = spec.startAt === null;
+    const base = playNow ? 500 : (this.deps.retryBaseMs ?? 2_000);
+    const maxDelay = playNow ? 5_000 : 60_000;
+    const deadline = playNow ? clock.now() + PLAY_NOW_RETRY_MS : playWindowEnd(spec.startAt!, spec.assets);
+    let mismatches = 0;
     for (let attempt = 0; ; attempt++) {
       try {
         return await downloader.fetchAll(spec.assets, signal);
       } catch (err) {
-        if (signal.aborted || spec.startAt === null) throw err;
-        const ceiling = Math.min(60_000, base * 2 ** Math.min(attempt, 10));
+        if (signal.aborted) throw err;
+        // Bytes that do not match their hash are re-fetched, but a server that keeps
+        // serving the wrong file must not eat the node's 4G data allowance.
+        if (/sha256/.test(reasonText(err)) && ++mismatches >= MAX_HASH_MISMATCHES) throw err;
+        const ceiling = Math.min(maxDelay, base * 2 ** Math.min(attempt, 10));
         const delay = ceiling / 2 + Math.random() * (ceiling / 2);
-        if (clock.now() + delay >= playWindowEnd(spec.startAt, spec.assets)) {
+        if (clock.now() + delay >= deadline) {
           throw new Error(`assets not ready in time: ${reasonText(err)}`);
         }
         logger.warn(

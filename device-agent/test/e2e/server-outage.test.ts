@@ -176,5 +176,5 @@ describe('agent with the server down at start time', () => {
     console.info(
       `agent RSS idle ${idle.rssMb} MB, while playing ${playingRss} MB; idle CPU ${idleCpuPercent.toFixed(1)} % of one core; start offset ${played.startedAt - at} ms`,
     );
-  });
+  }, 120_000);
 });
