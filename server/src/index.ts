@@ -78,8 +78,7 @@ export async function startServer(
     logger,
     ...(tlsFiles ? { tls: tlsFiles } : {}),
     admitPublish: (deviceId) => {
-      if (floodGuard.check(deviceId, Date.now()) === 'accept') return true;
-      floodGuard.forget(deviceId);
+      if (floodGuard.admit(deviceId, Date.now())) return true;
       metrics.mqttRejected.inc({ kind: 'flood' });
       return false;
     },

@@ -6,12 +6,12 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { freePort, waitFor } from '../../../server/test/helpers';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '../../..');
@@ -22,29 +22,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 afterAll(() => {
   for (const c of children) c.kill('SIGKILL');
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | null | false> | T | null | false,
-  timeoutMs: number,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const v = await Promise.resolve(probe()).catch(() => null);
-    if (v) return v;
-    await sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 function rssMb(pid: number): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -79,7 +56,7 @@ describe('agent with the server down at start time', () => {
       return child;
     };
     let server = startServer();
-    await until('server health', async () => (await fetch(`${url}/api/v1/health`)).ok, 30_000);
+    await waitFor('server health', async () => (await fetch(`${url}/api/v1/health`)).ok, 30_000);
     const login = await fetch(`${url}/api/v1/session`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -116,7 +93,7 @@ describe('agent with the server down at start time', () => {
       },
     );
     children.push(agent);
-    await until(
+    await waitFor(
       'agent online',
       async () => ((await api('GET', '/api/v1/devices')).body as unknown as { online: boolean }[])[0]?.online,
       30_000,
@@ -132,7 +109,7 @@ describe('agent with the server down at start time', () => {
     });
     expect(post.status).toBe(201);
     const occurrenceId = post.body.occurrenceId as string;
-    await until(
+    await waitFor(
       'ready',
       async () =>
         ((await api('GET', `/api/v1/occurrences/${occurrenceId}`)).body.deliveries as { stage: string }[])[0]?.stage ===
@@ -145,7 +122,7 @@ describe('agent with the server down at start time', () => {
     await new Promise((r) => server.once('exit', r));
     expect(Date.now()).toBeLessThan(at);
 
-    const line = await until(
+    const line = await waitFor(
       'a play while the server is down',
       () => fs.existsSync(playLog) && fs.readFileSync(playLog, 'utf8').trim(),
       15_000,
@@ -157,8 +134,8 @@ describe('agent with the server down at start time', () => {
     await sleep(3000); // finished while still offline
 
     server = startServer();
-    await until('server back', async () => (await fetch(`${url}/api/v1/health`)).ok, 30_000);
-    await until(
+    await waitFor('server back', async () => (await fetch(`${url}/api/v1/health`)).ok, 30_000);
+    await waitFor(
       'finished after the server returns',
       async () =>
         ((await api('GET', `/api/v1/occurrences/${occurrenceId}`)).body.deliveries as { stage: string }[])[0]?.stage ===

@@ -9,60 +9,28 @@ export interface FloodGuardOptions {
   ratePerS: number;
   /** Burst allowance. */
   burst: number;
-  /** Dropped messages within one window after which the device is disconnected. */
-  disconnectAfterDrops: number;
-  windowMs: number;
 }
 
 /** Generous enough for an agent flushing a long offline outbox in one go. */
-export const DEFAULT_FLOOD_GUARD: FloodGuardOptions = {
-  ratePerS: 50,
-  burst: 1000,
-  disconnectAfterDrops: 1,
-  windowMs: 60_000,
-};
-
-export type FloodVerdict = 'accept' | 'drop' | 'disconnect';
-
-interface Bucket {
-  tokens: number;
-  at: number;
-  drops: number;
-  windowStart: number;
-}
+export const DEFAULT_FLOOD_GUARD: FloodGuardOptions = { ratePerS: 50, burst: 1000 };
 
 export class FloodGuard {
-  private readonly buckets = new Map<string, Bucket>();
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
 
   constructor(private readonly options: FloodGuardOptions = DEFAULT_FLOOD_GUARD) {}
 
-  check(deviceId: string, now: number): FloodVerdict {
-    const o = this.options;
-    let b = this.buckets.get(deviceId);
-    if (!b) {
-      b = { tokens: o.burst, at: now, drops: 0, windowStart: now };
-      this.buckets.set(deviceId, b);
-    }
-    b.tokens = Math.min(o.burst, b.tokens + ((now - b.at) / 1000) * o.ratePerS);
+  /** True if the device may send this message; false once it is over its budget (its bucket then starts afresh). */
+  admit(deviceId: string, now: number): boolean {
+    const { ratePerS, burst } = this.options;
+    const b = this.buckets.get(deviceId) ?? { tokens: burst, at: now };
+    b.tokens = Math.min(burst, b.tokens + ((now - b.at) / 1000) * ratePerS);
     b.at = now;
-    if (now - b.windowStart >= o.windowMs) {
-      b.drops = 0;
-      b.windowStart = now;
+    if (b.tokens < 1) {
+      this.buckets.delete(deviceId);
+      return false;
     }
-    if (b.tokens >= 1) {
-      b.tokens -= 1;
-      return 'accept';
-    }
-    b.drops += 1;
-    return b.drops >= o.disconnectAfterDrops ? 'disconnect' : 'drop';
-  }
-
-  /** Dropped messages of the device in the current window. */
-  drops(deviceId: string): number {
-    return this.buckets.get(deviceId)?.drops ?? 0;
-  }
-
-  forget(deviceId: string): void {
-    this.buckets.delete(deviceId);
+    b.tokens -= 1;
+    this.buckets.set(deviceId, b);
+    return true;
   }
 }

@@ -41,9 +41,14 @@ export interface RenderResult extends MediaAsset {
   loudness: Loudness;
 }
 
-export class NoticeRenderer {
-  private loudnessColumns: boolean | null = null;
+interface RenderRow {
+  sha256: string;
+  engine: string;
+  i: number | null;
+  tp: number | null;
+}
 
+export class NoticeRenderer {
   constructor(
     private readonly db: Db,
     private readonly media: MediaStore,
@@ -74,24 +79,9 @@ export class NoticeRenderer {
     return settled;
   }
 
-  /** Whether the renders table has the loudness columns (a later migration adds them). */
-  private hasLoudnessColumns(): boolean {
-    if (this.loudnessColumns === null) {
-      const columns = this.db.prepare('PRAGMA table_info(renders)').all() as { name: string }[];
-      const names = new Set(columns.map((c) => c.name));
-      this.loudnessColumns = names.has('integrated_lufs') && names.has('true_peak_dbtp');
-    }
-    return this.loudnessColumns;
-  }
-
-  private async cachedLoudness(key: string, asset: MediaAsset): Promise<Loudness> {
-    if (this.hasLoudnessColumns()) {
-      const row = this.db
-        .prepare('SELECT integrated_lufs AS i, true_peak_dbtp AS tp FROM renders WHERE cache_key = ?')
-        .get(key) as { i: number | null; tp: number | null } | undefined;
-      if (row?.i != null && row.tp != null) return { integratedLufs: row.i, truePeakDbtp: row.tp };
-    }
-    // Not stored yet: measure the file (tens of ms for a notice).
+  /** Loudness stored with the render; renders made before it was stored are measured again. */
+  private async cachedLoudness(hit: RenderRow, asset: MediaAsset): Promise<Loudness> {
+    if (hit.i != null && hit.tp != null) return { integratedLufs: hit.i, truePeakDbtp: hit.tp };
     const m = await measureLoudness(path.join(this.media.root, this.media.relativePath(asset.sha256, asset.format)));
     return { integratedLufs: m.integratedLufs, truePeakDbtp: m.truePeakDbtp };
   }
@@ -104,11 +94,12 @@ export class NoticeRenderer {
       .createHash('sha256')
       .update(JSON.stringify([PIPELINE_VERSION, this.tts.id, settled, spoken]))
       .digest('hex');
-    const hit = this.db.prepare('SELECT sha256, engine FROM renders WHERE cache_key = ?').get(key) as
-      { sha256: string; engine: string } | undefined;
+    const hit = this.db
+      .prepare('SELECT sha256, engine, integrated_lufs AS i, true_peak_dbtp AS tp FROM renders WHERE cache_key = ?')
+      .get(key) as RenderRow | undefined;
     const stored = hit ? this.media.get(hit.sha256) : null;
     if (hit && stored) {
-      return { ...stored, engine: hit.engine, cached: true, loudness: await this.cachedLoudness(key, stored) };
+      return { ...stored, engine: hit.engine, cached: true, loudness: await this.cachedLoudness(hit, stored) };
     }
 
     const sentences = await synthesizeSentences(this.tts, {
@@ -122,15 +113,12 @@ export class NoticeRenderer {
       const asset = await this.media.adopt(temp, settled.format, audio.durationMs);
       this.db
         .prepare(
-          `INSERT INTO renders (cache_key, sha256, engine, created_at) VALUES (?, ?, ?, ?)
-           ON CONFLICT(cache_key) DO UPDATE SET sha256 = excluded.sha256, engine = excluded.engine`,
+          `INSERT INTO renders (cache_key, sha256, engine, created_at, integrated_lufs, true_peak_dbtp)
+           VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT(cache_key) DO UPDATE SET sha256 = excluded.sha256, engine = excluded.engine,
+             integrated_lufs = excluded.integrated_lufs, true_peak_dbtp = excluded.true_peak_dbtp`,
         )
-        .run(key, asset.sha256, this.tts.id, Date.now());
-      if (this.hasLoudnessColumns()) {
-        this.db
-          .prepare('UPDATE renders SET integrated_lufs = ?, true_peak_dbtp = ? WHERE cache_key = ?')
-          .run(audio.loudness.integratedLufs, audio.loudness.truePeakDbtp, key);
-      }
+        .run(key, asset.sha256, this.tts.id, Date.now(), audio.loudness.integratedLufs, audio.loudness.truePeakDbtp);
       return { ...asset, engine: this.tts.id, cached: false, loudness: audio.loudness };
     } finally {
       fs.rmSync(temp, { force: true });

@@ -5,11 +5,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { freePort, waitFor } from '../helpers';
 import { openDatabase } from '../../src/db/database';
 import { EventHub } from '../../src/events/hub';
 import { DeviceRegistry } from '../../src/devices/registry';
@@ -20,28 +20,6 @@ const DEVICES = 6;
 const children: ChildProcess[] = [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 afterAll(() => children.forEach((c) => c.kill('SIGKILL')));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | null | false> | T | null | false,
-  timeoutMs: number,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const v = await Promise.resolve(probe()).catch(() => null);
-    if (v) return v;
-    await sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('server crash mid-broadcast', () => {
   it('loses nothing and repeats nothing', async () => {
@@ -79,7 +57,7 @@ describe('server crash mid-broadcast', () => {
       return c;
     };
     let server = start();
-    await until('health', async () => (await fetch(`${url}/api/v1/health`)).ok, 30_000);
+    await waitFor('health', async () => (await fetch(`${url}/api/v1/health`)).ok, 30_000);
     const fleet = spawn(
       process.execPath,
       [
@@ -99,7 +77,7 @@ describe('server crash mid-broadcast', () => {
     );
     children.push(fleet);
     const health = async () => (await (await fetch(`${url}/api/v1/health`)).json()) as { devicesOnline: number };
-    await until('fleet online', async () => (await health()).devicesOnline === DEVICES, 30_000);
+    await waitFor('fleet online', async () => (await health()).devicesOnline === DEVICES, 30_000);
 
     const login = await fetch(`${url}/api/v1/session`, {
       method: 'POST',
@@ -128,7 +106,7 @@ describe('server crash mid-broadcast', () => {
     await sleep(Math.max(0, scheduledAt - Date.now()) + 4000); // the scheduled one plays while the server is down
 
     server = start();
-    await until('fleet back', async () => (await health()).devicesOnline === DEVICES, 60_000);
+    await waitFor('fleet back', async () => (await health()).devicesOnline === DEVICES, 60_000);
     const finishedCount = (id: string) => {
       const d = new Database(path.join(dataDir, 'loaxa.sqlite'), { readonly: true });
       try {
@@ -141,7 +119,7 @@ describe('server crash mid-broadcast', () => {
         d.close();
       }
     };
-    await until(
+    await waitFor(
       'both finished everywhere',
       () => finishedCount(now) === DEVICES && finishedCount(scheduled) === DEVICES,
       60_000,

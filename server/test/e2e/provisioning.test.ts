@@ -6,11 +6,10 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, waitFor, type TestServer } from '../helpers';
+import { freePort, startTestServer, waitFor, type TestServer } from '../helpers';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '../../..');
@@ -109,12 +108,7 @@ describe('loaxa device add / revoke', () => {
   });
 
   it('writes to the database when no server runs', async () => {
-    const closedPort = await new Promise<number>((resolve) => {
-      const probe = net.createServer().listen(0, '127.0.0.1', () => {
-        const { port } = probe.address() as net.AddressInfo;
-        probe.close(() => resolve(port));
-      });
-    });
+    const closedPort = await freePort();
     const { stdout, stderr } = await run(process.execPath, [LOAXA, 'device', 'add', 'pole-9', '--zone', 'thon-1'], {
       env: { ...cliEnv(), PORT: String(closedPort) },
     });

@@ -13,7 +13,7 @@
 import type { SynthesisRequest, SynthesisResult, TtsAdapter, TtsVoice } from '../adapter';
 import { toWav } from './audio';
 import { TtsError } from './errors';
-import { expectOk, joinUrl, retryPolicyOf, withRetry, type HttpAdapterOptions } from './http';
+import { expectOk, joinUrl, retryPolicyOf, withRetry, type HttpAdapterOptions, boundedText } from './http';
 
 export interface AzureConfig extends HttpAdapterOptions {
   apiKey: string;
@@ -91,8 +91,7 @@ export class AzureAdapter implements TtsAdapter {
   }
 
   async synthesize(request: SynthesisRequest, signal?: AbortSignal): Promise<SynthesisResult> {
-    const text = request.text.trim();
-    if (!text) throw new TtsError(VENDOR, 'text is empty');
+    const text = boundedText(VENDOR, request.text);
     const ssml = buildSsml(
       text,
       request.voice ?? this.config.voice ?? 'vi-VN-HoaiMyNeural',

@@ -26,6 +26,8 @@ import {
   vendorMessage,
   withRetry,
   type HttpAdapterOptions,
+  boundedText,
+  configuredKeyHealth,
 } from './http';
 
 export interface FptConfig extends HttpAdapterOptions {
@@ -65,16 +67,11 @@ export class FptAdapter implements TtsAdapter {
   }
 
   async health(): Promise<{ ok: boolean; detail?: string }> {
-    // Every request is billed, so health only checks what can be checked for free.
-    return this.config.apiKey
-      ? { ok: true, detail: 'api key configured (not probed)' }
-      : { ok: false, detail: 'no api key' };
+    return configuredKeyHealth(this.config.apiKey);
   }
 
   async synthesize(request: SynthesisRequest, signal?: AbortSignal): Promise<SynthesisResult> {
-    const text = request.text.trim();
-    if (text.length < MIN_CHARS) throw new TtsError(VENDOR, `text must be at least ${MIN_CHARS} characters`);
-    if (text.length > MAX_CHARS) throw new TtsError(VENDOR, `text must be at most ${MAX_CHARS} characters`);
+    const text = boundedText(VENDOR, request.text, { min: MIN_CHARS, max: MAX_CHARS });
     const retry = retryPolicyOf(this.config);
     const headers: Record<string, string> = {
       api_key: this.config.apiKey,

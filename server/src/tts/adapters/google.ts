@@ -15,7 +15,7 @@
 import type { SynthesisRequest, SynthesisResult, TtsAdapter, TtsVoice } from '../adapter';
 import { toWav } from './audio';
 import { TtsError } from './errors';
-import { expectOk, joinUrl, retryPolicyOf, withRetry, type HttpAdapterOptions } from './http';
+import { expectOk, joinUrl, retryPolicyOf, withRetry, type HttpAdapterOptions, boundedText } from './http';
 
 export interface GoogleConfig extends HttpAdapterOptions {
   apiKey: string;
@@ -68,8 +68,7 @@ export class GoogleAdapter implements TtsAdapter {
   }
 
   async synthesize(request: SynthesisRequest, signal?: AbortSignal): Promise<SynthesisResult> {
-    const text = request.text.trim();
-    if (!text) throw new TtsError(VENDOR, 'text is empty');
+    const text = boundedText(VENDOR, request.text);
     const voiceName = request.voice ?? this.config.voice;
     const body = JSON.stringify({
       input: { text },

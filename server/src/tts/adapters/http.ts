@@ -236,3 +236,21 @@ export async function fetchAudioIfReady(
   if (bytes.byteLength === 0) return { ready: false };
   return { ready: true, value: bytes };
 }
+
+/** Health of a vendor whose every call is billed: only what can be checked for free. */
+export function configuredKeyHealth(apiKey: string | undefined): { ok: boolean; detail?: string } {
+  return apiKey ? { ok: true, detail: 'api key configured (not probed)' } : { ok: false, detail: 'no api key' };
+}
+
+/** The trimmed text, or a TtsError naming the vendor's length limits. */
+export function boundedText(vendor: string, raw: string, limits: { min?: number; max?: number } = {}): string {
+  const text = raw.trim();
+  const min = limits.min ?? 1;
+  if (text.length < min) {
+    throw new TtsError(vendor, min === 1 ? 'text is empty' : `text must be at least ${min} characters`);
+  }
+  if (limits.max !== undefined && text.length > limits.max) {
+    throw new TtsError(vendor, `text must be at most ${limits.max} characters`);
+  }
+  return text;
+}

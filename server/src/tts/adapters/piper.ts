@@ -16,6 +16,7 @@ import path from 'node:path';
 import type { SynthesisRequest, SynthesisResult, TtsAdapter, TtsVoice } from '../adapter';
 import { toWav } from './audio';
 import { TtsError } from './errors';
+import { boundedText } from './http';
 
 export interface PiperConfig {
   /** Path to the voice's .onnx file. */
@@ -111,8 +112,7 @@ export class PiperAdapter implements TtsAdapter {
   }
 
   async synthesize(request: SynthesisRequest, signal?: AbortSignal): Promise<SynthesisResult> {
-    const text = request.text.trim();
-    if (!text) throw new TtsError(VENDOR, 'text is empty');
+    const text = boundedText(VENDOR, request.text);
     const { bin } = this.check();
     const out = path.join(os.tmpdir(), `loaxa-piper-${crypto.randomUUID()}.wav`);
     const speed = Math.max(0.5, Math.min(2, request.speed ?? 1));

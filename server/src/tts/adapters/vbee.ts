@@ -29,6 +29,7 @@ import {
   withRetry,
   type HttpAdapterOptions,
   type PollOutcome,
+  boundedText,
 } from './http';
 
 export interface VbeeConfig extends HttpAdapterOptions {
@@ -119,8 +120,7 @@ export class VbeeAdapter implements TtsAdapter {
   }
 
   async synthesize(request: SynthesisRequest, signal?: AbortSignal): Promise<SynthesisResult> {
-    const text = request.text.trim();
-    if (!text) throw new TtsError(VENDOR, 'text is empty');
+    const text = boundedText(VENDOR, request.text);
     const retry = retryPolicyOf(this.config);
     const body = JSON.stringify({
       app_id: this.config.appId,

@@ -14,7 +14,16 @@ import crypto from 'node:crypto';
 import type { SynthesisRequest, SynthesisResult, TtsAdapter, TtsVoice } from '../adapter';
 import { toWav } from './audio';
 import { TtsError } from './errors';
-import { expectOk, joinUrl, retryPolicyOf, vendorMessage, withRetry, type HttpAdapterOptions } from './http';
+import {
+  expectOk,
+  joinUrl,
+  retryPolicyOf,
+  vendorMessage,
+  withRetry,
+  type HttpAdapterOptions,
+  boundedText,
+  configuredKeyHealth,
+} from './http';
 
 export interface ViettelConfig extends HttpAdapterOptions {
   apiKey: string;
@@ -49,14 +58,11 @@ export class ViettelAdapter implements TtsAdapter {
   }
 
   async health(): Promise<{ ok: boolean; detail?: string }> {
-    return this.config.apiKey
-      ? { ok: true, detail: 'api key configured (not probed)' }
-      : { ok: false, detail: 'no api key' };
+    return configuredKeyHealth(this.config.apiKey);
   }
 
   async synthesize(request: SynthesisRequest, signal?: AbortSignal): Promise<SynthesisResult> {
-    const text = request.text.trim();
-    if (!text) throw new TtsError(VENDOR, 'text is empty');
+    const text = boundedText(VENDOR, request.text);
     const body = JSON.stringify({
       text,
       voice: request.voice ?? this.config.voice ?? 'hn-quynhanh',

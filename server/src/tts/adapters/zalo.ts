@@ -23,6 +23,8 @@ import {
   vendorMessage,
   withRetry,
   type HttpAdapterOptions,
+  boundedText,
+  configuredKeyHealth,
 } from './http';
 
 export interface ZaloConfig extends HttpAdapterOptions {
@@ -53,15 +55,11 @@ export class ZaloAdapter implements TtsAdapter {
   }
 
   async health(): Promise<{ ok: boolean; detail?: string }> {
-    return this.config.apiKey
-      ? { ok: true, detail: 'api key configured (not probed)' }
-      : { ok: false, detail: 'no api key' };
+    return configuredKeyHealth(this.config.apiKey);
   }
 
   async synthesize(request: SynthesisRequest, signal?: AbortSignal): Promise<SynthesisResult> {
-    const text = request.text.trim();
-    if (!text) throw new TtsError(VENDOR, 'text is empty');
-    if (text.length > MAX_CHARS) throw new TtsError(VENDOR, `text must be at most ${MAX_CHARS} characters`);
+    const text = boundedText(VENDOR, request.text, { max: MAX_CHARS });
     const retry = retryPolicyOf(this.config);
     const form = new URLSearchParams({
       input: text,
