@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Most end-to-end tests wait on wall-clock starts rather than burn CPU: run a few files at once.
+    maxWorkers: 3,
   },
 });

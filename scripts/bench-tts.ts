@@ -11,6 +11,7 @@ import { openDatabase } from '../server/src/db/database';
 import { MediaStore } from '../server/src/media/store';
 import { NoticeRenderer } from '../server/src/tts/render';
 import { EspeakAdapter } from '../server/src/tts/espeak';
+import { loadConfig } from '../server/src/config';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const PARAGRAPH =
@@ -21,7 +22,8 @@ const PARAGRAPH =
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loaxa-bench-tts-'));
   const db = openDatabase(dir);
-  const renderer = new NoticeRenderer(db, new MediaStore(dir, db), new EspeakAdapter());
+  const opusComplexity = loadConfig().opusComplexity;
+  const renderer = new NoticeRenderer(db, new MediaStore(dir, db), new EspeakAdapter(), { opusComplexity });
   await renderer.render({ text: 'Khởi động.' }); // warm up wasm and ffmpeg caches
 
   // Grow the text until the speech is about a minute long.
@@ -32,16 +34,23 @@ async function main(): Promise<void> {
     probe = await renderer.render({ text, chime: false });
   }
   const results: Record<string, unknown>[] = [];
+  const RUNS = 3; // best of three: the machine is shared, the minimum is the pipeline's own cost
   for (const format of ['ogg', 'mp3'] as const) {
-    // A fresh text per format: measure a real render, not a cache hit.
-    const variant = `${text} ${format === 'ogg' ? 'Xin cảm ơn bà con.' : 'Trân trọng thông báo.'}`;
-    const started = performance.now();
-    const r = await renderer.render({ text: variant, format, chime: false });
-    const renderMs = Math.round(performance.now() - started);
+    let best: { renderMs: number; r: Awaited<ReturnType<typeof renderer.render>> } | null = null;
+    for (let run = 0; run < RUNS; run++) {
+      // A fresh text per run and format: measure a real render, not a cache hit.
+      const variant = `${text} ${format === 'ogg' ? 'Xin cảm ơn bà con' : 'Trân trọng thông báo'} lần ${run + 1}.`;
+      const started = performance.now();
+      const r = await renderer.render({ text: variant, format, chime: false });
+      const renderMs = Math.round(performance.now() - started);
+      if (!best || renderMs < best.renderMs) best = { renderMs, r };
+    }
+    const { renderMs, r } = best!;
     results.push({
       format,
       durationS: +(r.durationMs / 1000).toFixed(1),
       renderMs,
+      perMinuteMs: Math.round((renderMs / r.durationMs) * 60_000),
       realTimeFactor: +(renderMs / r.durationMs).toFixed(3),
       bytesPerMinute: Math.round((r.bytes / r.durationMs) * 60_000),
       integratedLufs: +r.loudness.integratedLufs.toFixed(2),
@@ -53,8 +62,10 @@ async function main(): Promise<void> {
   const report = {
     engine: 'espeak (text2wav WASM), Vietnamese',
     pipeline:
-      'normalise → sentences (3 in parallel) → join → two-pass loudnorm -16 LUFS / -1.5 dBTP → encode → measure',
+      'normalise → sentences (3 in parallel) → join → measure (ebur128) → limiter gain search → encode → measure, -16 LUFS / -1.5 dBTP',
+    opusComplexity,
     textChars: text.length,
+    loadAverage: os.loadavg().map((l) => +l.toFixed(2)),
     results,
     machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, Node ${process.version}`,
     at: new Date().toISOString(),
@@ -64,17 +75,17 @@ async function main(): Promise<void> {
   fs.writeFileSync(path.join(out, 'bench-tts-latest.json'), `${JSON.stringify(report, null, 2)}\n`);
   const rows = results.map(
     (r) =>
-      `| ${String(r.format)} | ${String(r.durationS)} s | ${String(r.renderMs)} ms | ${String(r.realTimeFactor)} | ${String(r.bytesPerMinute)} B | ${String(r.integratedLufs)} LUFS | ${String(r.truePeakDbtp)} dBTP |`,
+      `| ${String(r.format)} | ${String(r.durationS)} s | ${String(r.renderMs)} ms | ${String(r.perMinuteMs)} ms | ${String(r.realTimeFactor)} | ${String(r.bytesPerMinute)} B | ${String(r.integratedLufs)} LUFS | ${String(r.truePeakDbtp)} dBTP |`,
   );
   fs.writeFileSync(
     path.join(out, 'bench-tts-latest.md'),
     [
       `# TTS benchmark — ${report.at}`,
       '',
-      `${report.machine}. ${report.engine}; ${report.pipeline}. ${report.textChars} characters.`,
+      `${report.machine}, load average ${report.loadAverage.join(' ')}. ${report.engine}; ${report.pipeline}; Opus complexity ${opusComplexity}. ${report.textChars} characters.`,
       '',
-      '| format | audio | render | RTF | per minute | loudness | true peak |',
-      '|---|---|---|---|---|---|---|',
+      '| format | audio | render (best of 3) | render per minute | RTF | bytes per minute | loudness | true peak |',
+      '|---|---|---|---|---|---|---|---|',
       ...rows,
       '',
     ].join('\n'),

@@ -3,7 +3,9 @@
  * database on loopback, a simulated fleet in a separate process (so the
  * server's own memory and CPU are measured), and three measurements:
  * connect time, an emergency broadcast to all zones (API call → each
- * device's "started"), and a scheduled broadcast (start skew across devices).
+ * device's "started"), a scheduled broadcast (start skew across devices), and
+ * plan re-delivery after a zone change (K devices moved through the API →
+ * each device's new plan, reported by the fleet process over IPC).
  * Writes reports/bench-latest.json and reports/bench-latest.md.
  */
 import { spawn } from 'node:child_process';
@@ -20,11 +22,14 @@ const { values } = parseArgs({
     devices: { type: 'string', default: '500' },
     zones: { type: 'string', default: '20' },
     'lead-ms': { type: 'string', default: '8000' },
+    move: { type: 'string', default: '50' },
   },
 });
 const DEVICES = Number(values.devices);
 const ZONES = Math.min(Number(values.zones), DEVICES);
 const LEAD_MS = Number(values['lead-ms']);
+const MOVE = Math.min(Number(values.move), DEVICES);
+if (!Number.isInteger(MOVE) || MOVE < 0) throw new Error('--move: a whole number of devices (0 … devices)');
 if (!Number.isInteger(DEVICES) || DEVICES < 1 || DEVICES > 10_000) throw new Error('--devices: 1 … 10000');
 
 const pct = (sorted: number[], p: number) =>
@@ -93,8 +98,12 @@ async function main(): Promise<void> {
       '--log-level',
       'warn',
     ],
-    { stdio: ['ignore', 'ignore', 'inherit'], cwd: ROOT },
+    { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], cwd: ROOT },
   );
+  const plansSeen: { deviceId: string; zones: string[]; at: number }[] = [];
+  fleet.on('message', (m: { type?: string; deviceId: string; zones: string[]; at: number }) => {
+    if (m.type === 'plan') plansSeen.push(m);
+  });
   const connectDeadline = Date.now() + 120_000;
   while (online() < DEVICES && Date.now() < connectDeadline) await sleep(100);
   const connectMs = Math.round(performance.now() - connectStart);
@@ -171,6 +180,42 @@ async function main(): Promise<void> {
   };
   console.log('scheduled:', scheduled);
 
+  // --- plan re-delivery after a zone change ----------------------------------
+  // Move every MOVE-th device to the next zone through the API (10 requests in flight, as a script
+  // would), and time each from its request to the fleet reporting a plan with the new zone.
+  const moves = Array.from({ length: MOVE }, (_, i) => {
+    const index = Math.floor((i * DEVICES) / Math.max(1, MOVE));
+    return { deviceId: devices[index]!.deviceId, to: zoneIds[(index + 1) % ZONES]!, sentAt: 0 };
+  });
+  const moveStart = Date.now();
+  for (let i = 0; i < moves.length; i += 10) {
+    await Promise.all(
+      moves.slice(i, i + 10).map(async (m) => {
+        m.sentAt = Date.now();
+        await api('PUT', `/api/v1/devices/${m.deviceId}/zones`, { zones: [m.to] });
+      }),
+    );
+  }
+  const planLatency = (m: (typeof moves)[number]) => {
+    const seen = plansSeen.find((p) => p.deviceId === m.deviceId && p.at >= m.sentAt && p.zones.includes(m.to));
+    return seen ? seen.at - m.sentAt : null;
+  };
+  const moveDeadline = Date.now() + 30_000;
+  while (moves.some((m) => planLatency(m) === null) && Date.now() < moveDeadline) await sleep(100);
+  const planMs = moves
+    .map(planLatency)
+    .filter((ms): ms is number => ms !== null)
+    .sort((a, b) => a - b);
+  const zoneMove = {
+    moved: moves.length,
+    received: planMs.length,
+    p50Ms: pct(planMs, 50),
+    p95Ms: pct(planMs, 95),
+    maxMs: planMs.at(-1) ?? NaN,
+    allMs: planMs.length ? Math.max(...moves.map((m) => m.sentAt + (planLatency(m) ?? 0))) - moveStart : NaN,
+  };
+  console.log('zone move:', zoneMove);
+
   clearInterval(rssTimer);
   const cpu = process.cpuUsage(cpuStart);
   const wallMs = performance.now() - wallStart;
@@ -181,6 +226,7 @@ async function main(): Promise<void> {
     connected,
     emergency,
     scheduled,
+    zoneMove,
     serverRssMb: Math.round(peakRss / 1024 / 1024),
     serverCpuPercent: Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 100),
     machine: {
@@ -205,7 +251,7 @@ async function main(): Promise<void> {
       `# Loa Xã benchmark — ${report.at}`,
       '',
       `Machine: ${report.machine.cpus}, ${report.machine.memoryGb} GB, ${report.machine.os}, Node ${report.machine.node}.`,
-      `Parameters: ${DEVICES} devices in ${ZONES} zones, scheduled lead ${LEAD_MS} ms. ${report.note}.`,
+      `Parameters: ${DEVICES} devices in ${ZONES} zones, scheduled lead ${LEAD_MS} ms, ${MOVE} devices moved. ${report.note}.`,
       '',
       '| measure | value |',
       '|---|---|',
@@ -215,13 +261,19 @@ async function main(): Promise<void> {
       `| emergency reached | ${emergency.reached} of ${connected} online |`,
       `| scheduled start skew p50 / p99 / max | ${scheduled.skewP50Ms} / ${scheduled.skewP99Ms} / ${scheduled.skewMaxMs} ms |`,
       `| scheduled played / ready before start | ${scheduled.played} / ${scheduled.readyBeforeStart} |`,
+      `| zone move → new plan on the device p50 / p95 / max | ${zoneMove.p50Ms} / ${zoneMove.p95Ms} / ${zoneMove.maxMs} ms |`,
+      `| zone move: plans received / devices moved (all done in) | ${zoneMove.received} / ${zoneMove.moved} (${zoneMove.allMs} ms) |`,
       `| server peak RSS | ${report.serverRssMb} MB |`,
       `| server CPU (avg over run) | ${report.serverCpuPercent} % of one core |`,
       '',
     ].join('\n'),
   );
   console.log(`report: reports/bench-latest.json, reports/bench-latest.md`);
-  const ok = emergency.reached === connected && scheduled.played === connected && connected === DEVICES;
+  const ok =
+    emergency.reached === connected &&
+    scheduled.played === connected &&
+    connected === DEVICES &&
+    zoneMove.received === zoneMove.moved;
   process.exit(ok ? 0 : 1);
 }
 

@@ -7,7 +7,9 @@ import { FileCache } from './cache/file-cache';
 import { systemClock, type Clock } from './clock/clock';
 import { CommandGate } from './commands/command-gate';
 import { handleCommand, type DeviceState } from './commands/command-handler';
-import { parseConfig, type AgentConfig, type AgentConfigInput } from './config';
+import { parseConfig, readCaFile, type AgentConfig, type AgentConfigInput } from './config';
+import { ServerOffsetMonitor } from './clock/server-offset';
+import { httpGet } from './link/http-get';
 import { Downloader } from './download/downloader';
 import type { BackoffPolicy } from './link/backoff';
 import { MqttLink } from './link/mqtt-link';
@@ -43,6 +45,12 @@ export interface AgentIo {
   reboot?: () => Promise<void>;
   /** Connection tuning, mainly for tests and large simulated fleets. */
   link?: { backoff?: BackoffPolicy; planWaitMs?: number; connectTimeoutMs?: number; keepaliveS?: number };
+  /**
+   * Compare the clock with the server's every `clockCheckIntervalMs`. Defaults
+   * to `durable`: real nodes do, in-memory simulated fleets do not (thousands
+   * of them would poll the server for nothing).
+   */
+  clockCheck?: boolean;
 }
 
 export interface AgentEvents {
@@ -65,6 +73,8 @@ export interface AgentSnapshot {
   playing: string | null;
   volume: number;
   ampOn: boolean;
+  /** Server clock − device clock (median of recent exchanges), once measured. */
+  clockOffsetMs: number | null;
 }
 
 /**
@@ -89,6 +99,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   /** Durable state under `<dataDir>/state`; null for simulated nodes. */
   private readonly stateStore: StateStore | null;
   private readonly outbox: AckOutbox;
+  private readonly clockMonitor: ServerOffsetMonitor | null;
   /** Assets of the item on the loudspeaker now: the cache must not evict them. */
   private playingAssets: readonly string[] = [];
   private sentAcksDirty = false;
@@ -117,11 +128,13 @@ export class Agent extends EventEmitter<AgentEvents> {
         logger: this.logger,
       });
     const agentVersion = this.config.agentVersion ?? AGENT_VERSION;
+    const ca = this.config.tls ? readCaFile(this.config.tls.caFile) : undefined;
     this.link = new MqttLink(
       {
         deviceId: this.deviceId,
         mqttUrl: this.config.mqttUrl,
         secret: this.config.secret,
+        ...(ca ? { ca } : {}),
         agentVersion,
         clock: this.clock,
         logger: this.logger,
@@ -181,7 +194,22 @@ export class Agent extends EventEmitter<AgentEvents> {
       deviceId: this.deviceId,
       secret: this.config.secret,
       cache: this.cache,
+      ...(ca ? { ca } : {}),
     });
+    const timeUrl = new URL('/api/v1/time', this.config.serverUrl);
+    this.clockMonitor =
+      (io.clockCheck ?? this.stateStore !== null) && this.config.clockCheckIntervalMs > 0
+        ? new ServerOffsetMonitor({
+            clock: this.clock,
+            intervalMs: this.config.clockCheckIntervalMs,
+            warnMs: this.config.clockWarnMs,
+            logger: this.logger,
+            serverTime: () => fetchServerTime(timeUrl, ca),
+            onEstimate: (offsetMs) => {
+              this.state.clockOffsetMs = offsetMs;
+            },
+          })
+        : null;
     this.runner = new OccurrenceRunner({
       acks: this.acks,
       downloader,
@@ -206,7 +234,16 @@ export class Agent extends EventEmitter<AgentEvents> {
       playing: this.playback.playing,
       volume: this.state.volume,
       ampOn: this.state.ampOn,
+      clockOffsetMs: this.state.clockOffsetMs ?? null,
     };
+  }
+
+  /**
+   * For the systemd watchdog: false once the agent has stopped or its durable
+   * state has stopped reaching the disk (a wedged SD card), so systemd restarts it.
+   */
+  healthy(): boolean {
+    return this.running && (this.stateStore?.stalledForMs() ?? 0) < STATE_STALL_LIMIT_MS;
   }
 
   /** Connects; resolves after the first attempt (success or not). Later attempts run in the background. */
@@ -218,6 +255,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.telemetryTimer = setInterval(() => this.sendTelemetry(), interval);
     this.telemetryTimer.unref();
     await this.restore();
+    this.clockMonitor?.start();
     await this.link.start();
   }
 
@@ -229,6 +267,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     if (!this.running) return;
     this.running = false;
     clearInterval(this.telemetryTimer);
+    this.clockMonitor?.stop();
     this.playback.close();
     await this.runner.close();
     if (!options.abrupt) await this.dispatcher.idle();
@@ -314,6 +353,17 @@ export class Agent extends EventEmitter<AgentEvents> {
 
 const PLAN_FILE = 'plan';
 const SENT_ACKS_FILE = 'acks-sent';
+/** A state write pending this long means the disk is wedged: stop feeding the watchdog. */
+const STATE_STALL_LIMIT_MS = 60_000;
+
+async function fetchServerTime(url: URL, ca: Buffer | undefined): Promise<number> {
+  const response = await httpGet(url, { timeoutMs: 10_000, ca, headers: { accept: 'application/json' } });
+  const text = await response.text();
+  if (response.status !== 200) throw new Error(`GET ${url.pathname}: HTTP ${response.status}`);
+  const now = (JSON.parse(text) as { now?: unknown }).now;
+  if (typeof now !== 'number' || !Number.isFinite(now)) throw new Error(`GET ${url.pathname}: no "now" in the reply`);
+  return now;
+}
 
 export function createAgent(config: AgentConfigInput, io: AgentIo): Agent {
   return new Agent(config, io);

@@ -8,6 +8,7 @@ import { createAgent } from './agent';
 import { systemClock } from './clock/clock';
 import { ConfigError, loadConfig } from './config';
 import { createPlayer } from './player/create-player';
+import { startWatchdog, SystemdNotifier, watchdogIntervalMs } from './systemd/notify';
 
 const USAGE = 'usage: loaxa-agent --config <path> [--log-level info]';
 
@@ -43,14 +44,28 @@ async function main(): Promise<void> {
     'output',
   );
   const agent = createAgent(config, { player, logger });
-  agent.on('online', () => logger.info('online'));
+  const systemd = new SystemdNotifier({ logger });
+  agent.on('online', () => {
+    logger.info('online');
+    void systemd.send({ STATUS: 'online: connected to the server' });
+  });
+  agent.on('offline', () => void systemd.send({ STATUS: 'offline: playing from the saved plan and cache' }));
   await agent.start();
+  // Ready once the saved plan is resumed and the first connection attempt is over (either way).
+  void systemd.send({ READY: 1, STATUS: agent.online ? 'online' : 'started; connecting' });
+  const watchdogMs = watchdogIntervalMs(process.env);
+  const stopWatchdog =
+    systemd.enabled && watchdogMs !== null
+      ? startWatchdog({ notifier: systemd, intervalMs: watchdogMs, healthy: () => agent.healthy(), logger })
+      : () => {};
 
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping');
+    stopWatchdog();
+    void systemd.send({ STOPPING: 1 });
     // systemd sends SIGKILL after its own timeout; do not hang past ours.
     setTimeout(() => process.exit(1), 5_000).unref();
     agent

@@ -16,7 +16,13 @@ describe('validateConfig', () => {
   it('accepts a good config and fills defaults', () => {
     expect(validateConfig(good)).toEqual({
       ok: true,
-      config: { ...good, dataDir: '/var/lib/loaxa', telemetryIntervalMs: 30_000 },
+      config: {
+        ...good,
+        dataDir: '/var/lib/loaxa',
+        telemetryIntervalMs: 30_000,
+        clockCheckIntervalMs: 60_000,
+        clockWarnMs: 1_000,
+      },
     });
   });
 

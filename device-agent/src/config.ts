@@ -3,6 +3,7 @@
  * field is reported by name, so a technician editing /etc/loaxa/agent.json on a
  * pole-top node sees exactly what to fix.
  */
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value, ValueErrorType } from '@sinclair/typebox/value';
@@ -85,6 +86,23 @@ export const AgentConfigSchema = Type.Object(
     ),
     agentVersion: Type.Optional(Type.String({ minLength: 1, maxLength: 40, problem: 'must be 1–40 characters' })),
     telemetryIntervalMs: Type.Integer({ minimum: 1_000, default: 30_000, problem: 'must be an integer ≥ 1000' }),
+    /** How often the clock is compared with the server's (GET /api/v1/time); 0 turns the check off. */
+    clockCheckIntervalMs: Type.Integer({
+      minimum: 0,
+      default: 60_000,
+      problem: 'must be an integer ≥ 0 (ms; 0 turns the check off)',
+    }),
+    /** A clock further than this from the server's is logged as a warning. */
+    clockWarnMs: Type.Integer({ minimum: 1, default: 1_000, problem: 'must be an integer ≥ 1 (ms)' }),
+    /** TLS trust for mqtts:// and https://: a commune server with a self-signed certificate. */
+    tls: Type.Optional(
+      Type.Object(
+        {
+          caFile: Type.String({ minLength: 1, problem: 'must be the path of a PEM certificate file' }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     /** Disk the audio cache may use; unset means 512 MiB. Assets the plan needs are kept even beyond it. */
     cacheBudgetBytes: Type.Optional(
       Type.Integer({ minimum: 0, problem: 'must be a whole number of bytes, e.g. 536870912 for 512 MiB' }),
@@ -97,8 +115,11 @@ export type PlayerConfig = AgentConfig['player'];
 export type AmpConfig = NonNullable<AgentConfig['amp']>;
 export type MixerConfig = NonNullable<AgentConfig['mixer']>;
 /** What a caller must supply; the rest has defaults. */
-export type AgentConfigInput = Omit<AgentConfig, 'dataDir' | 'telemetryIntervalMs'> &
-  Partial<Pick<AgentConfig, 'dataDir' | 'telemetryIntervalMs'>>;
+export type AgentConfigInput = Omit<
+  AgentConfig,
+  'dataDir' | 'telemetryIntervalMs' | 'clockCheckIntervalMs' | 'clockWarnMs'
+> &
+  Partial<Pick<AgentConfig, 'dataDir' | 'telemetryIntervalMs' | 'clockCheckIntervalMs' | 'clockWarnMs'>>;
 
 export class ConfigError extends Error {
   constructor(
@@ -195,5 +216,27 @@ export async function loadConfig(path: string): Promise<AgentConfig> {
   } catch (err) {
     throw new ConfigError([`(root): not valid JSON (${(err as Error).message})`], path);
   }
-  return parseConfig(raw, path);
+  const config = parseConfig(raw, path);
+  if (config.tls) {
+    try {
+      readCaFile(config.tls.caFile);
+    } catch (err) {
+      throw new ConfigError([(err as Error).message], path);
+    }
+  }
+  return config;
+}
+
+/** The PEM the agent adds to its trusted roots; the error names the field and the problem. */
+export function readCaFile(path: string): Buffer {
+  let pem: Buffer;
+  try {
+    pem = readFileSync(path);
+  } catch (err) {
+    throw new Error(`tls.caFile: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  if (!pem.toString('latin1').includes('-----BEGIN CERTIFICATE-----')) {
+    throw new Error(`tls.caFile: ${path} is not a PEM certificate (no "BEGIN CERTIFICATE" line)`);
+  }
+  return pem;
 }

@@ -1,15 +1,21 @@
 /**
  * `npm run sim -- --server-url http://127.0.0.1:8080 --mqtt-url mqtt://127.0.0.1:1883 --devices-file devices.json`
  * Devices must already be registered on the server (the file carries their ids and secrets).
+ * Faults (each takes the fraction of devices it hits first, e.g. 0.1 = every tenth device):
+ *   --offline F:AFTER_MS:FOR_MS  --drops F:EVERY_MS  --slow F:BYTES_PER_S  --fail F:N  --corrupt F:N
+ *   --skew F:MAX_MS  --disk-full F:N  --reboot F:AFTER_MS:DOWN_MS
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { parseDevicesFile } from './devices-file';
+import { FAULT_FLAGS, faultsFromFlags } from './fault-flags';
 import { startSimFleet } from './fleet';
 
 const USAGE =
-  'usage: loaxa-sim --server-url <http url> --mqtt-url <mqtt|ws url> --devices-file <path> [--batch-size 50]';
+  'usage: loaxa-sim --server-url <http url> --mqtt-url <mqtt|ws url> --devices-file <path> [--batch-size 50]\n' +
+  '  faults: [--offline F:AFTER_MS:FOR_MS] [--drops F:EVERY_MS] [--slow F:BYTES_PER_S] [--fail F:N] [--corrupt F:N]\n' +
+  '          [--skew F:MAX_MS] [--disk-full F:N] [--reboot F:AFTER_MS:DOWN_MS]   (F = fraction of devices, 0…1)';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -20,6 +26,7 @@ async function main(): Promise<void> {
       'batch-size': { type: 'string' },
       'online-timeout-ms': { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
+      ...Object.fromEntries(FAULT_FLAGS.map((flag) => [flag, { type: 'string' as const }])),
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -36,13 +43,22 @@ async function main(): Promise<void> {
   }
   const logger = pino({ level: values['log-level'] });
   const devices = parseDevicesFile(await readFile(devicesFile, 'utf8'), devicesFile);
+  const faults = faultsFromFlags(values as Partial<Record<(typeof FAULT_FLAGS)[number], string>>);
   const fleet = await startSimFleet({
     serverUrl,
     mqttUrl,
     devices,
     logger,
     ...(values['batch-size'] ? { batchSize: Number(values['batch-size']) } : {}),
+    faults,
   });
+  if (Object.keys(faults).length > 0) logger.info({ faults: Object.keys(faults) }, 'fault injection on');
+  // Spawned with an IPC channel (npm run bench): report each accepted plan, for plan re-delivery timing.
+  if (process.send) {
+    fleet.events.on('plan', (deviceId, plan) =>
+      process.send!({ type: 'plan', deviceId, planVersion: plan.planVersion, zones: plan.zones, at: Date.now() }),
+    );
+  }
   const timeoutMs = Number(values['online-timeout-ms'] ?? 60_000);
   fleet.waitOnline(timeoutMs).then(
     () => logger.info({ devices: devices.length }, 'all simulated devices online'),

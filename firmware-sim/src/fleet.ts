@@ -1,13 +1,28 @@
+import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { AckPayload, PlanPayload } from '@loaxa/protocol';
 import {
   createAgent,
   MemoryCache,
   SimPlayer,
   skewedClock,
   type Agent,
+  type AssetCache,
   type BackoffPolicy,
   type Logger,
 } from '@loaxa/device-agent';
 import { pino } from 'pino';
+import {
+  clockSkews,
+  DiskFullCache,
+  DownloadFaults,
+  NetworkFaults,
+  selectDevices,
+  type FaultName,
+  type FaultOptions,
+} from './faults';
 
 export interface SimDevice {
   deviceId: string;
@@ -27,10 +42,37 @@ export interface SimFleetOptions {
   /** Reconnect backoff per device (tests shorten it). */
   backoff?: BackoffPolicy;
   agentVersion?: string;
+  /** Faults to inject in this run (see faults.ts). */
+  faults?: FaultOptions;
+}
+
+export interface FleetEvents {
+  /** Every ack a device hands to its outbox, across reboots. */
+  ack: [deviceId: string, ack: AckPayload];
+  /** A plan the device accepted. */
+  plan: [deviceId: string, plan: PlanPayload];
+  /** A simulated power cut (`down`) and the boot after it (`up`). */
+  reboot: [deviceId: string, phase: 'down' | 'up'];
+}
+
+export interface FleetFaults {
+  /** Devices each fault applies to. */
+  targets: Partial<Record<FaultName, ReadonlySet<string>>>;
+  /** Present when network faults are on: cut devices off now, or drop their connections. */
+  network?: NetworkFaults;
+  downloads?: DownloadFaults;
+  /** Cuts the `offline` fault's devices off for its `forMs`, now. */
+  goOffline(): void;
+  /** Cache writes refused with ENOSPC, per device. */
+  diskFullFailures(): number;
+  reboots: number;
 }
 
 export interface SimFleet {
+  /** The live agent of each device (a rebooted device gets a new Agent in its slot). */
   agents: Agent[];
+  events: EventEmitter<FleetEvents>;
+  faults: FleetFaults;
   /** Resolves when every device has announced "online"; rejects naming the missing ones after timeoutMs. */
   waitOnline(timeoutMs: number): Promise<void>;
   stop(): Promise<void>;
@@ -43,38 +85,135 @@ export interface SimFleet {
  */
 export async function startSimFleet(options: SimFleetOptions): Promise<SimFleet> {
   const logger = options.logger ?? pino({ level: 'silent' });
-  const agents = options.devices.map((device) => {
-    const clock = skewedClock(device.clockSkewMs ?? 0);
-    return createAgent(
+  const ids = options.devices.map((d) => d.deviceId);
+  const f = options.faults ?? {};
+  const targets: FleetFaults['targets'] = {};
+  for (const name of Object.keys(f) as FaultName[]) {
+    const spec = f[name];
+    if (spec) targets[name] = selectDevices(spec.devices, ids);
+  }
+
+  const network = f.offline || f.connectionDrops ? await NetworkFaults.start(options.mqttUrl) : undefined;
+  const downloads =
+    f.slowDownloads || f.failingDownloads || f.corruptDownloads
+      ? await DownloadFaults.start(options.serverUrl, {
+          ...(f.slowDownloads
+            ? { slow: { devices: targets.slowDownloads!, bytesPerSecond: f.slowDownloads.bytesPerSecond } }
+            : {}),
+          ...(f.failingDownloads
+            ? { failing: { devices: targets.failingDownloads!, failures: f.failingDownloads.failures } }
+            : {}),
+          ...(f.corruptDownloads
+            ? { corrupt: { devices: targets.corruptDownloads!, times: f.corruptDownloads.times } }
+            : {}),
+        })
+      : undefined;
+  const skews = f.clockSkew ? clockSkews([...targets.clockSkew!], f.clockSkew.maxMs) : new Map<string, number>();
+  const diskFull = new Map<string, DiskFullCache>();
+  // Devices that reboot keep their state (plan, acks sent, outbox) on "disk", as a real node does.
+  const stateRoot = targets.rebootWhilePlaying?.size ? fs.mkdtempSync(path.join(os.tmpdir(), 'loaxa-sim-')) : undefined;
+  const events = new EventEmitter<FleetEvents>();
+  let stopped = false;
+  let reboots = 0;
+
+  const build = (device: SimDevice, cache: AssetCache) => {
+    const clock = skewedClock((device.clockSkewMs ?? 0) + (skews.get(device.deviceId) ?? 0));
+    const durable = stateRoot !== undefined && targets.rebootWhilePlaying!.has(device.deviceId);
+    const agent = createAgent(
       {
         deviceId: device.deviceId,
         secret: device.secret,
-        serverUrl: options.serverUrl,
-        mqttUrl: options.mqttUrl,
+        serverUrl: downloads?.url ?? options.serverUrl,
+        mqttUrl: network?.url ?? options.mqttUrl,
         player: { type: 'sim' },
         agentVersion: options.agentVersion ?? 'sim',
+        ...(durable ? { dataDir: path.join(stateRoot, device.deviceId) } : {}),
         ...(options.telemetryIntervalMs !== undefined ? { telemetryIntervalMs: options.telemetryIntervalMs } : {}),
       },
       {
         player: new SimPlayer(clock),
         clock,
-        cache: new MemoryCache({ keepBytes: false }),
+        cache,
+        ...(durable ? { durable: true } : {}),
         logger: logger.child({ sim: true }),
         ...(options.backoff ? { link: { backoff: options.backoff } } : {}),
       },
     );
+    agent.on('ack', (ack) => events.emit('ack', device.deviceId, ack));
+    agent.on('plan', (plan) => events.emit('plan', device.deviceId, plan));
+    return agent;
+  };
+
+  const agents: Agent[] = options.devices.map((device) => {
+    // The cache is the node's disk: it survives a reboot.
+    let cache: AssetCache = new MemoryCache({ keepBytes: false });
+    if (targets.diskFull?.has(device.deviceId)) {
+      const full = new DiskFullCache(cache, f.diskFull!.failures);
+      diskFull.set(device.deviceId, full);
+      cache = full;
+    }
+    const agent = build(device, cache);
+    if (targets.rebootWhilePlaying?.has(device.deviceId)) {
+      const { afterMs, downMs } = f.rebootWhilePlaying!;
+      let rebooted = false;
+      const onAck = (deviceId: string, ack: AckPayload) => {
+        if (deviceId !== device.deviceId || ack.stage !== 'started' || rebooted) return;
+        rebooted = true;
+        events.off('ack', onAck);
+        setTimeout(async () => {
+          const slot = agents.findIndex((a) => a.deviceId === device.deviceId);
+          await agents[slot]!.stop({ abrupt: true });
+          reboots++;
+          events.emit('reboot', device.deviceId, 'down');
+          await new Promise((r) => setTimeout(r, downMs));
+          if (stopped) return;
+          const fresh = build(device, cache);
+          agents[slot] = fresh;
+          await fresh.start();
+          events.emit('reboot', device.deviceId, 'up');
+        }, afterMs);
+      };
+      events.on('ack', onAck);
+    }
+    return agent;
   });
+
   const batchSize = Math.max(1, options.batchSize ?? 50);
   for (let i = 0; i < agents.length; i += batchSize) {
     await Promise.all(agents.slice(i, i + batchSize).map((agent) => agent.start()));
   }
-  logger.info({ devices: agents.length }, 'simulated fleet connecting');
+  logger.info({ devices: agents.length, faults: Object.keys(targets) }, 'simulated fleet connecting');
+
+  const goOffline = () => {
+    if (network && f.offline) network.cutOff(targets.offline!, f.offline.forMs);
+  };
+  if (f.offline?.afterMs !== undefined) network!.after(f.offline.afterMs, goOffline);
+  if (network && f.connectionDrops && targets.connectionDrops!.size) {
+    network.every(f.connectionDrops.everyMs, () => {
+      for (const id of targets.connectionDrops!) network.drop(id);
+    });
+  }
 
   return {
     agents,
+    events,
+    faults: {
+      targets,
+      ...(network ? { network } : {}),
+      ...(downloads ? { downloads } : {}),
+      goOffline,
+      diskFullFailures: () => [...diskFull.values()].reduce((n, c) => n + c.failed, 0),
+      get reboots() {
+        return reboots;
+      },
+    },
     waitOnline: (timeoutMs) => waitOnline(agents, timeoutMs),
     async stop() {
+      stopped = true;
       await Promise.all(agents.map((agent) => agent.stop()));
+      await network?.close();
+      await downloads?.close();
+      if (stateRoot) fs.rmSync(stateRoot, { recursive: true, force: true });
     },
   };
 }

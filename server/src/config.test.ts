@@ -16,9 +16,38 @@ describe('loadConfig', () => {
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL="loud"/],
     [{ LOAXA_ADMIN_PASSWORD: 'short' }, /LOAXA_ADMIN_PASSWORD/],
     [{ LOAXA_TIMEZONE: 'Mars/Olympus' }, /unknown IANA time zone/],
+    [{ MQTT_URL: 'http://broker' }, /MQTT_URL="http:\/\/broker"/],
+    [{ MQTT_USERNAME: 'loaxa' }, /MQTT_USERNAME: only used with an external broker/],
+    [{ MQTT_URL: 'mqtt://b', MQTT_USERNAME: 'loaxa' }, /MQTT_PASSWORD: is required/],
+    [{ MQTT_URL: 'mqtt://b', MOSQUITTO_PASSWORD_FILE: '/tmp/pw' }, /MOSQUITTO_ACL_FILE: is required/],
+    [
+      { MQTT_URL: 'mqtt://b', MOSQUITTO_PASSWORD_FILE: '/tmp/pw', MOSQUITTO_ACL_FILE: '/tmp/acl' },
+      /MQTT_USERNAME: the server needs its own broker identity/,
+    ],
+    [
+      {
+        MQTT_URL: 'mqtt://b',
+        MQTT_USERNAME: 'u',
+        MQTT_PASSWORD: 'p',
+        MOSQUITTO_PASSWORD_FILE: '/no/such/dir/pw',
+        MOSQUITTO_ACL_FILE: '/tmp/acl',
+      },
+      /MOSQUITTO_PASSWORD_FILE="\/no\/such\/dir\/pw": its folder does not exist/,
+    ],
   ])('names the bad variable in %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('reads an external broker with its Mosquitto files', () => {
+    const c = loadConfig({
+      MQTT_URL: 'mqtts://broker.example:8883',
+      MQTT_USERNAME: 'loaxa-server',
+      MQTT_PASSWORD: 'pw',
+      MOSQUITTO_PASSWORD_FILE: '/tmp/passwd',
+      MOSQUITTO_ACL_FILE: '/tmp/acl',
+    });
+    expect(c).toMatchObject({ mqttUrl: 'mqtts://broker.example:8883', mqttClientId: 'loaxa-server' });
   });
 
   it('reads LOAXA_DEMO=0 as off', () => {

@@ -13,10 +13,11 @@ import { EventHub } from './events/hub';
 import { DeviceRegistry } from './devices/registry';
 import { AckLedger } from './devices/acks';
 import { wireDeviceInbound } from './devices/inbound';
-import { startEmbeddedBroker } from './broker/embedded';
+import { startBroker } from './broker/start';
 import { UserService } from './auth/users';
 import { createTtsRegistry, loadTtsConfig } from './tts/registry';
 import { NoticeRenderer } from './tts/render';
+import { AbbreviationDictionary } from './tts/dictionary';
 import { Planner } from './broadcasts/planner';
 import { BroadcastService } from './broadcasts/service';
 import { buildApp } from './http/app';
@@ -26,6 +27,7 @@ import { writeLocalToken } from './auth/local-token';
 import { createMetrics } from './metrics/metrics';
 import { FloodGuard } from './devices/flood-guard';
 import { AuditLog } from './audit/audit-log';
+import { Scheduling } from './schedule/scheduling';
 
 export { loadConfig, type Config } from './config';
 
@@ -34,12 +36,17 @@ export interface RunningServer {
   services: AppServices;
   /** Base URL of the HTTP server, e.g. http://127.0.0.1:8080 */
   url: string;
-  /** mqtt://host:port of the embedded broker (TCP). */
+  /** mqtt://host:port of the embedded broker (TCP), or the external broker's device URL. */
   mqttUrl: string;
+  /** Resolves once broker credential/ACL changes made so far are in force (external Mosquitto; else at once). */
+  brokerSettled(): Promise<boolean>;
   /** Set when this start created the admin with a generated password. */
   generatedAdminPassword: string | null;
   close(): Promise<void>;
 }
+
+/** How long a shutdown waits for running requests (a broadcast being rendered and sent). */
+const HTTP_DRAIN_MS = 10_000;
 
 function reachableHost(host: string): string {
   return host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
@@ -71,10 +78,10 @@ export async function startServer(
     config.tlsCert && config.tlsKey
       ? { cert: fs.readFileSync(config.tlsCert), key: fs.readFileSync(config.tlsKey) }
       : undefined;
-  const broker = await startEmbeddedBroker({
-    port: config.mqttPort,
-    host: config.host,
-    devices: registry,
+  // Embedded Aedes, or an external broker when MQTT_URL is set (see broker/start.ts).
+  const broker = await startBroker({
+    config,
+    registry,
     logger,
     ...(tlsFiles ? { tls: tlsFiles } : {}),
     admitPublish: (deviceId) => {
@@ -94,8 +101,24 @@ export async function startServer(
   });
   // A bad TTS configuration stops the start with one line per bad field.
   const tts = createTtsRegistry(loadTtsConfig());
-  const renderer = new NoticeRenderer(db, media, tts.asAdapter());
+  const dictionary = new AbbreviationDictionary(db);
+  const renderer = new NoticeRenderer(db, media, tts.asAdapter(), {
+    abbreviations: () => dictionary.communeEntries(),
+    opusComplexity: config.opusComplexity,
+  });
   const broadcasts = new BroadcastService({ db, bus, registry, renderer, planner, logger, metrics });
+  const scheduling = new Scheduling({
+    db,
+    registry,
+    media,
+    renderer,
+    planner,
+    logger,
+    timeZone: config.timeZone,
+    horizonDays: config.horizonDays,
+    retentionDays: config.retentionDays,
+  });
+  await scheduling.start();
 
   const services: AppServices = {
     config,
@@ -115,6 +138,7 @@ export async function startServer(
     audit: new AuditLog(db),
     renderer,
     tts,
+    scheduling,
     localToken: writeLocalToken(config.dataDir),
   };
   const app = await buildApp(services, tlsFiles);
@@ -123,7 +147,7 @@ export async function startServer(
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `${tlsFiles ? 'https' : 'http'}://${reachableHost(config.host)}:${port}`;
-  const mqttUrl = `${tlsFiles ? 'mqtts' : 'mqtt'}://${reachableHost(config.host)}:${broker.port}`;
+  const mqttUrl = broker.deviceUrl(reachableHost(config.host), !!tlsFiles);
 
   let closed = false;
   return {
@@ -132,11 +156,19 @@ export async function startServer(
     url,
     mqttUrl,
     generatedAdminPassword: generated,
+    brokerSettled: () => broker.credentialsSettled(),
     async close() {
       if (closed) return;
       closed = true;
-      await app.close();
+      scheduling.stop();
+      // Graceful shutdown, in this order: running requests finish and publish
+      // what they must (new ones get 503); then devices are disconnected (every
+      // ack the broker acknowledged is already in the database); nothing is
+      // published on the way down, so devices keep their retained plans.
+      const unfinished = await app.requestDrain.drain(HTTP_DRAIN_MS);
+      if (unfinished > 0) logger.warn({ unfinished }, 'requests still running at shutdown were cut');
       await bus.close();
+      await app.close();
       db.close();
     },
   };

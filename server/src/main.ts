@@ -8,6 +8,9 @@ import { createLogger } from './logger';
 import { startServer } from './index';
 import { seedDemo } from './demo';
 
+/** Longer than the HTTP drain (10 s) plus closing MQTT and the database. */
+const SHUTDOWN_LIMIT_MS = 20_000;
+
 async function main(): Promise<void> {
   let config;
   try {
@@ -54,9 +57,21 @@ async function main(): Promise<void> {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
+    const began = Date.now();
     logger.info({ signal }, 'shutting down');
-    await fleet?.stop();
-    await server.close();
+    // Never hang: a shutdown that cannot finish is reported and forced (systemd would SIGKILL anyway).
+    setTimeout(() => {
+      logger.error({ afterMs: Date.now() - began }, 'shutdown did not finish in time; exiting');
+      process.exit(1);
+    }, SHUTDOWN_LIMIT_MS).unref();
+    try {
+      await fleet?.stop();
+      await server.close();
+    } catch (err) {
+      logger.error({ err }, 'shutdown failed');
+      process.exit(1);
+    }
+    logger.info({ ms: Date.now() - began }, 'shut down cleanly');
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));

@@ -33,6 +33,7 @@ describe('sessions', () => {
     expect(cookie).toMatch(/loaxa_session=/);
     expect(cookie).toMatch(/HttpOnly/i);
     expect(cookie).toMatch(/SameSite=Strict/i);
+    expect(cookie, 'no Secure flag over plain HTTP (see e2e/tls.test.ts for HTTPS)').not.toMatch(/;\s*Secure/i);
     expect(await server.api('GET', '/api/v1/session')).toEqual({
       status: 200,
       body: { user: { username: 'admin', role: 'admin' } },

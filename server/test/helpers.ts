@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, startServer, type RunningServer } from '../src/index';
 import { createLogger } from '../src/logger';
+import type { Logger } from 'pino';
 
 export const ADMIN_PASSWORD = 'test-admin-password';
 
@@ -39,7 +40,7 @@ function request(
 
 export async function startTestServer(
   env: Record<string, string> = {},
-  options: { ca?: Buffer } = {},
+  options: { ca?: Buffer; logger?: Logger } = {},
 ): Promise<TestServer> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loaxa-test-'));
   process.once('exit', () => fs.rmSync(dataDir, { recursive: true, force: true }));
@@ -53,7 +54,7 @@ export async function startTestServer(
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...env,
   });
-  const server = await startServer(config, { logger: createLogger(config.logLevel) });
+  const server = await startServer(config, { logger: options.logger ?? createLogger(config.logLevel) });
   const login = await request(
     `${server.url}/api/v1/session`,
     {

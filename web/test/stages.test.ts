@@ -34,7 +34,16 @@ describe('mergeDelivery', () => {
 
 describe('mergeOccurrence', () => {
   it('never lets a stale fetch undo live progress', () => {
-    const known = { id: 'o', startAt: '', title: 't', priority: 'normal' as const, deliveries: [d('a', 'finished')] };
+    const known = {
+      id: 'o',
+      startAt: '',
+      title: 't',
+      priority: 'normal' as const,
+      durationMs: 1000,
+      sha256: 'x',
+      engine: null,
+      deliveries: [d('a', 'finished')],
+    };
     const fetched = { ...known, deliveries: [d('a', 'started'), d('b', 'pending')] };
     expect(mergeOccurrence(known, fetched).deliveries.map((x) => x.stage)).toEqual(['finished', 'pending']);
   });

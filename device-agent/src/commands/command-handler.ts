@@ -11,7 +11,7 @@ import type { CommandGate } from './command-gate';
 export interface DeviceState {
   volume: number;
   ampOn: boolean;
-  /** serverTime − device clock at the last sync-time command. */
+  /** Server clock − device clock: the median of recent GET /api/v1/time exchanges, or the last sync-time command. */
   clockOffsetMs?: number;
 }
 

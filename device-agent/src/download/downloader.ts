@@ -1,6 +1,7 @@
 import { open, rm, stat } from 'node:fs/promises';
 import { deviceAuthorizationHeader, type Asset } from '@loaxa/protocol';
 import { sha256File, sha256Hex, type AssetCache, type CachedAsset } from '../cache/cache';
+import { httpGet, type HttpGetResponse } from '../link/http-get';
 
 export interface DownloaderOptions {
   serverUrl: string;
@@ -9,6 +10,8 @@ export interface DownloaderOptions {
   cache: AssetCache;
   /** Per-request limit; a stalled 4G transfer must not hold an item forever. */
   timeoutMs?: number;
+  /** Extra CA (PEM) to trust for https: a commune server with a self-signed certificate. */
+  ca?: Buffer;
 }
 
 export class DownloadError extends Error {
@@ -95,28 +98,26 @@ export class Downloader {
     if (have < asset.bytes) {
       const headers = this.requestHeaders(url);
       if (have > 0) headers.range = `bytes=${have}-`;
-      let response: Response;
+      let response: HttpGetResponse;
       try {
-        response = await fetch(url, { headers, signal: AbortSignal.timeout(this.options.timeoutMs ?? 60_000) });
+        response = await this.get(url, headers);
       } catch (err) {
         throw new DownloadError(`download of ${url.pathname} failed: ${describe(err)}`);
       }
       let append: boolean;
-      if (response.status === 206 && have > 0 && contentRangeStart(response.headers.get('content-range')) === have) {
+      if (response.status === 206 && have > 0 && contentRangeStart(response.header('content-range')) === have) {
         append = true;
       } else if (response.status === 200) {
         append = false;
       } else {
-        await response.body?.cancel();
+        response.cancel();
         // A range the server cannot serve means our partial bytes are suspect: start over next time.
         if (response.status === 206 || response.status === 416) await rm(part, { force: true });
         throw new DownloadError(`download of ${url.pathname} failed: HTTP ${response.status}`);
       }
       const handle = await open(part, append ? 'a' : 'w');
       try {
-        if (response.body) {
-          for await (const chunk of response.body) await handle.write(chunk as Uint8Array);
-        }
+        for await (const chunk of response.body) await handle.write(chunk);
       } catch (err) {
         // What arrived stays in the .part file for the next attempt to resume from.
         throw new DownloadError(`download of ${url.pathname} failed: ${describe(err)}`);
@@ -139,22 +140,26 @@ export class Downloader {
     return cache.commitPartial(asset, part);
   }
 
+  private get(url: URL, headers: Record<string, string>): Promise<HttpGetResponse> {
+    return httpGet(url, { headers, timeoutMs: this.options.timeoutMs ?? 60_000, ca: this.options.ca });
+  }
+
   private async memoryTransfer(asset: Asset): Promise<CachedAsset> {
     const url = new URL(asset.url, this.base);
     const headers = this.requestHeaders(url);
-    let response: Response;
+    let response: HttpGetResponse;
     try {
-      response = await fetch(url, { headers, signal: AbortSignal.timeout(this.options.timeoutMs ?? 60_000) });
+      response = await this.get(url, headers);
     } catch (err) {
       throw new DownloadError(`download of ${url.pathname} failed: ${describe(err)}`);
     }
-    if (!response.ok) {
-      await response.body?.cancel();
+    if (response.status < 200 || response.status > 299) {
+      response.cancel();
       throw new DownloadError(`download of ${url.pathname} failed: HTTP ${response.status}`);
     }
     let bytes: Uint8Array;
     try {
-      bytes = new Uint8Array(await response.arrayBuffer());
+      bytes = await response.bytes();
     } catch (err) {
       throw new DownloadError(`download of ${url.pathname} failed: ${describe(err)}`);
     }

@@ -1,3 +1,4 @@
+import { rootCertificates } from 'node:tls';
 import { connect, type IClientSubscribeOptions, type MqttClient } from 'mqtt';
 import {
   commandDecoder,
@@ -22,6 +23,8 @@ export interface LinkOptions {
   deviceId: string;
   mqttUrl: string;
   secret: string;
+  /** Extra trusted CA (PEM) for mqtts:// and wss://. */
+  ca?: Buffer;
   agentVersion?: string;
   clock: Clock;
   logger: Logger;
@@ -161,6 +164,8 @@ export class MqttLink implements AckTransport {
       connectTimeout: this.options.connectTimeoutMs ?? 15_000,
       keepalive: this.options.keepaliveS ?? 30,
       will: { topic: this.topics.status, payload: Buffer.from(encode(willPayload)), qos: 1, retain: true },
+      // Added to Node's public roots, so a public certificate keeps working too.
+      ...(this.options.ca ? { ca: [...rootCertificates, this.options.ca.toString('utf8')] } : {}),
     });
     let close!: () => void;
     const closed = new Promise<never>((_, reject) => {

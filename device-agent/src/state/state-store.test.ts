@@ -22,6 +22,16 @@ const ack = (occurrenceId: string, stage: AckPayload['stage']): AckPayload => ({
 });
 
 describe('StateStore', () => {
+  it('tells how long a write has been on its way to disk (the watchdog stops on a wedged disk)', async () => {
+    const store = new StateStore(join(dir, 'state'));
+    expect(store.stalledForMs()).toBe(0);
+    const written = store.write('plan', { planVersion: 1 });
+    await new Promise((r) => setImmediate(r));
+    expect(store.stalledForMs()).toBeGreaterThan(0);
+    await written;
+    expect(store.stalledForMs()).toBe(0);
+  });
+
   it('reads back what it wrote, and nothing for a name never written', async () => {
     const store = new StateStore(join(dir, 'state'));
     expect(await store.read('plan')).toBeUndefined();

@@ -7,6 +7,8 @@ const TEMP_SUFFIX = '.tmp';
 interface Slot {
   /** The running drain loop, if any. */
   draining?: Promise<void>;
+  /** When the write now on its way to disk began (performance.now()). */
+  writingSince?: number;
   /** The newest value not yet on disk, with everyone waiting for it. */
   queued?: { value: unknown; waiters: { resolve: () => void; reject: (err: unknown) => void }[] };
 }
@@ -69,6 +71,14 @@ export class StateStore {
     });
   }
 
+  /** How long the oldest write still on its way to disk has taken so far; 0 when none is. */
+  stalledForMs(): number {
+    let oldest = Infinity;
+    for (const slot of this.slots.values())
+      if (slot.writingSince !== undefined) oldest = Math.min(oldest, slot.writingSince);
+    return oldest === Infinity ? 0 : performance.now() - oldest;
+  }
+
   /** Resolves when every write issued so far is durable (or has failed). */
   async idle(): Promise<void> {
     await Promise.all([...this.slots.values()].map((slot) => slot.draining));
@@ -79,11 +89,14 @@ export class StateStore {
     while (slot.queued) {
       const { value, waiters } = slot.queued;
       slot.queued = undefined;
+      slot.writingSince = performance.now();
       try {
         await this.writeNow(name, value);
         for (const w of waiters) w.resolve();
       } catch (err) {
         for (const w of waiters) w.reject(err);
+      } finally {
+        slot.writingSince = undefined;
       }
     }
     slot.draining = undefined;

@@ -1,4 +1,5 @@
 import type { MediaFormat } from '../media/store';
+import { DEFAULT_OPUS_COMPLEXITY } from './defaults';
 import { ffmpegFrom, runFfmpeg } from './run';
 
 export interface EncodeOptions {
@@ -10,28 +11,42 @@ export interface EncodeAudioOptions {
   format: MediaFormat;
   /** Defaults: Opus 24 kbit/s, MP3 48 kbit/s (mono speech). */
   bitrateKbps?: number;
-  /** ffmpeg audio filters applied before encoding (e.g. the loudnorm apply pass). */
+  /** ffmpeg audio filters applied before encoding (e.g. the mastering gain). */
   filters?: string[];
+  /** Opus encoder complexity 0–10 (libopus `-compression_level`); ignored for MP3. */
+  complexity?: number;
+  /** ffmpeg input options (an upload's demuxer whitelist). */
+  inputOptions?: string[];
 }
+
+export { DEFAULT_OPUS_COMPLEXITY };
 
 export const DEFAULT_BITRATE_KBPS: Record<MediaFormat, number> = { ogg: 24, mp3: 48 };
 
 /**
  * Encodes audio (a file path or WAV bytes) to mono 48 kHz Opus-in-Ogg or MP3
- * at `outPath`, through `filters` first; returns ffmpeg's stderr (loudnorm
- * prints its report there).
+ * at `outPath`, through `filters` first; returns ffmpeg's stderr.
  */
 export function encodeAudio(input: string | Uint8Array, outPath: string, options: EncodeAudioOptions): Promise<string> {
   const bitrate = options.bitrateKbps ?? DEFAULT_BITRATE_KBPS[options.format];
-  // loudnorm works (and outputs) at 192 kHz; resample last so every path ends at 48 kHz.
+  // Resample last so every path ends at 48 kHz whatever rate the filters worked at.
   const command = ffmpegFrom(input)
+    .inputOptions(options.inputOptions ?? [])
+    .noVideo()
     .audioFilters([...(options.filters ?? []), 'aresample=48000'])
     .audioChannels(1)
     .audioFrequency(48_000)
     .audioBitrate(`${bitrate}k`)
     .outputOptions(['-map_metadata', '-1']);
   if (options.format === 'ogg') {
-    command.audioCodec('libopus').format('ogg').outputOptions(['-application', 'voip']);
+    const complexity = options.complexity ?? DEFAULT_OPUS_COMPLEXITY;
+    if (!Number.isInteger(complexity) || complexity < 0 || complexity > 10) {
+      throw new Error(`complexity must be an integer from 0 to 10, got ${complexity}`);
+    }
+    command
+      .audioCodec('libopus')
+      .format('ogg')
+      .outputOptions(['-application', 'voip', '-compression_level', String(complexity)]);
   } else {
     command.audioCodec('libmp3lame').format('mp3').outputOptions(['-write_xing', '0', '-id3v2_version', '0']);
   }

@@ -1,22 +1,13 @@
 /**
  * Notice text → finished broadcast audio: sentences synthesised in parallel
  * (bounded), trimmed and joined in PCM, framed by the chime, repeated, brought
- * to the loudness target with two-pass loudnorm, encoded, then measured again.
+ * to the loudness target, encoded and measured again (master.ts).
  */
 import type { MediaFormat } from '../media/store';
-import type { SynthesisRequest, TtsAdapter } from '../tts/adapter';
+import type { SynthesisRequest, SynthesisResult, TtsAdapter } from '../tts/adapter';
 import { chime } from './chime';
-import { encodeAudio } from './encode';
-import {
-  analyse,
-  conditioningFilters,
-  DEFAULT_LOUDNESS_TARGET,
-  loudnormApplyFilter,
-  measureLoudness,
-  parseLoudnormJson,
-  type Loudness,
-  type LoudnessTarget,
-} from './loudness';
+import { type Loudness, type LoudnessTarget } from './loudness';
+import { masterAudio } from './master';
 import { decodeWav, encodeWav, pcmDurationMs, type Pcm } from './pcm';
 import { layOutProgram, validateLayout, type ProgramLayout } from './program';
 import { splitSentences } from './sentences';
@@ -27,10 +18,17 @@ export interface NoticeAudioOptions extends ProgramLayout {
   loudnessTarget?: LoudnessTarget;
   format?: MediaFormat;
   bitrateKbps?: number;
+  /** Opus encoder complexity 0–10; default in encode.ts. */
+  complexity?: number;
   /** Synthesis calls in flight at once; 3 keeps a cloud engine's rate limit and 2 cores happy. */
   concurrency?: number;
   /** Longest piece handed to the engine in one call. */
   maxChars?: number;
+}
+
+export interface SynthesisOptions extends Pick<NoticeAudioOptions, 'concurrency' | 'maxChars'> {
+  /** Told about each sentence's engine result (which engine spoke, whether it was a fallback). */
+  onSynthesized?: (result: SynthesisResult, index: number) => void;
 }
 
 export interface NoticeAudio {
@@ -38,8 +36,8 @@ export interface NoticeAudio {
   durationMs: number;
   /** Measured on the encoded file, as a device decodes it. */
   loudness: Loudness;
-  /** 'linear' when one fixed gain sufficed after conditioning, else loudnorm's dynamic mode. */
-  normalization: string | null;
+  /** 'linear': one fixed gain (after conditioning where peaks needed it); null for silence. */
+  normalization: 'linear' | null;
   sentences: number;
 }
 
@@ -65,7 +63,7 @@ export async function mapWithLimit<T, R>(
 export async function synthesizeSentences(
   tts: TtsAdapter,
   request: SynthesisRequest,
-  options: Pick<NoticeAudioOptions, 'concurrency' | 'maxChars'> = {},
+  options: SynthesisOptions = {},
   signal?: AbortSignal,
 ): Promise<Pcm[]> {
   const texts = splitSentences(request.text, options.maxChars ?? 400);
@@ -74,9 +72,10 @@ export async function synthesizeSentences(
   const onAbort = () => controller.abort();
   signal?.addEventListener('abort', onAbort);
   try {
-    return await mapWithLimit(texts, options.concurrency ?? 3, async (text) => {
+    return await mapWithLimit(texts, options.concurrency ?? 3, async (text, index) => {
       try {
         const result = await tts.synthesize({ ...request, text }, controller.signal);
+        options.onSynthesized?.(result, index);
         return decodeWav(result.wav);
       } catch (err) {
         controller.abort(); // one failed sentence fails the notice; stop the rest early
@@ -95,33 +94,20 @@ export async function produceNoticeAudio(
   options: NoticeAudioOptions = {},
 ): Promise<NoticeAudio> {
   validateLayout(options);
-  const target = { ...DEFAULT_LOUDNESS_TARGET, ...options.loudnessTarget };
   const format = options.format ?? 'ogg';
   const rate = sentences[0]?.sampleRate;
   if (!rate) throw new Error('no speech to lay out');
-
   const program = layOutProgram(sentences, options.chime === false ? null : await chime(rate), options);
-  const wav = encodeWav(program);
-
-  // Pass 1 measures; if peaks would stop linear gain, condition and measure again.
-  const first = await analyse(wav, [], target);
-  const pre = conditioningFilters(first, target);
-  const measured = pre.length ? await analyse(wav, pre, target) : first;
-  const apply = Number.isFinite(measured.inputI) ? [...pre, loudnormApplyFilter(measured, target)] : pre;
-  const stderr = await encodeAudio(wav, outPath, { format, bitrateKbps: options.bitrateKbps, filters: apply });
-  const normalization = Number.isFinite(measured.inputI) ? parseLoudnormJson(stderr).normalizationType : null;
-  let final = await measureLoudness(outPath);
-  // The codec can still push a peak over the ceiling; one re-encode a little quieter fixes it.
-  const excess = final.truePeakDbtp - target.tp;
-  if (excess > 0) {
-    const filters = [...apply, `volume=${(-excess - 0.2).toFixed(2)}dB`];
-    await encodeAudio(wav, outPath, { format, bitrateKbps: options.bitrateKbps, filters });
-    final = await measureLoudness(outPath);
-  }
+  const mastered = await masterAudio(encodeWav(program), outPath, {
+    format,
+    loudnessTarget: options.loudnessTarget,
+    bitrateKbps: options.bitrateKbps,
+    complexity: options.complexity,
+  });
   return {
     durationMs: pcmDurationMs(program),
-    loudness: { integratedLufs: final.integratedLufs, truePeakDbtp: final.truePeakDbtp },
-    normalization,
+    loudness: mastered.loudness,
+    normalization: mastered.normalization,
     sentences: sentences.length,
   };
 }

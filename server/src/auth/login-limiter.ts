@@ -1,6 +1,7 @@
 /**
- * Counts failed logins per username and per client address; after too many in
- * the window, further attempts are refused until the window passes.
+ * Counts failed logins per key (the login route uses the client address; the
+ * per-account lock-out is in lockout.ts, kept in the database); after too many
+ * in the window, further attempts are refused until the window passes.
  */
 export class LoginLimiter {
   private readonly failures = new Map<string, number[]>();

@@ -15,7 +15,14 @@ export const PERMISSIONS = {
   'broadcasts:send': ['admin', 'approver', 'editor'],
   'broadcasts:emergency': ['admin', 'approver'],
   'audit:read': ['admin', 'approver'],
+  /** Content library, programmes and schedule drafts. */
+  'content:write': ['admin', 'approver', 'editor'],
+  /** Approve or reject others' schedules. */
+  'schedules:approve': ['admin', 'approver'],
+  /** Put a schedule on air without someone else's approval. */
+  'schedules:publish': ['admin', 'approver'],
   'users:manage': ['admin'],
+  'settings:manage': ['admin', 'approver', 'editor'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -37,19 +37,27 @@ export class UserService {
     return { created: true, generated };
   }
 
-  list(): (User & { createdAt: string; disabled: boolean })[] {
+  list(now = Date.now()): (User & { createdAt: string; disabled: boolean; lockedUntil: string | null })[] {
     return (
-      this.db.prepare('SELECT username, role, created_at, disabled FROM users ORDER BY username').all() as {
+      this.db
+        .prepare(
+          `SELECT u.username, u.role, u.created_at, u.disabled, f.locked_until FROM users u
+           LEFT JOIN login_failures f ON f.username = lower(u.username) AND f.locked_until > ?
+           ORDER BY u.username`,
+        )
+        .all(now) as {
         username: string;
         role: Role;
         created_at: number;
         disabled: number;
+        locked_until: number | null;
       }[]
     ).map((r) => ({
       username: r.username,
       role: r.role,
       createdAt: new Date(r.created_at).toISOString(),
       disabled: r.disabled === 1,
+      lockedUntil: r.locked_until ? new Date(r.locked_until).toISOString() : null,
     }));
   }
 

@@ -20,6 +20,9 @@ interface PlannedRow {
   sha256: string;
   format: 'ogg' | 'mp3';
   bytes: number;
+  /** JSON Asset[] of a programme; null for a single-notice broadcast. */
+  assets: string | null;
+  volume: number | null;
 }
 
 export function assetFor(row: { sha256: string; format: 'ogg' | 'mp3'; bytes: number; duration_ms: number }): Asset {
@@ -44,7 +47,7 @@ export class Planner {
   planForDevice(deviceId: string, now = Date.now()): PlanPayload {
     const rows = this.db
       .prepare(
-        `SELECT o.id, o.title, o.priority, o.start_at, o.duration_ms, o.sha256, m.format, m.bytes
+        `SELECT o.id, o.title, o.priority, o.start_at, o.duration_ms, o.sha256, m.format, m.bytes, o.assets, o.volume
          FROM deliveries d
          JOIN occurrences o ON o.id = d.occurrence_id
          JOIN media m ON m.sha256 = o.sha256
@@ -57,8 +60,9 @@ export class Planner {
       occurrenceId: r.id,
       startAt: r.start_at,
       priority: r.priority,
+      ...(r.volume !== null ? { volume: r.volume } : {}),
       title: r.title.slice(0, 200),
-      assets: [assetFor(r)],
+      assets: r.assets ? (JSON.parse(r.assets) as Asset[]) : [assetFor(r)],
     }));
     return {
       v: 1,

@@ -69,6 +69,11 @@ export async function startEmbeddedBroker(options: {
         log.warn({ deviceId: client.id }, 'device flooding: disconnected');
         return callback(new Error('too many messages'));
       }
+      // Applied here, not on Aedes' 'publish' event: Aedes writes the PUBACK of a
+      // QoS 1 message before it publishes it, so a message handled on 'publish'
+      // could be acknowledged to the device and then lost in a shutdown or crash.
+      // Handlers are synchronous (SQLite), so the ack is stored before its PUBACK.
+      deliverToServer(packet.topic, packet.payload as Buffer, client.id);
       return callback(null);
     }
     log.warn({ deviceId: client.id, topic: packet.topic }, 'publish refused');
@@ -86,16 +91,15 @@ export async function startEmbeddedBroker(options: {
   const connectHandlers: ((id: string) => void)[] = [];
   const clients = new Map<string, Client>();
 
-  aedes.on('publish', (packet, client) => {
-    if (!client) return;
+  function deliverToServer(topic: string, payload: Buffer, deviceId: string): void {
     for (const h of messageHandlers) {
       try {
-        h(packet.topic, packet.payload as Buffer, client.id);
+        h(topic, payload, deviceId);
       } catch (err) {
-        log.error({ err, deviceId: client.id, topic: packet.topic }, 'inbound handler failed');
+        log.error({ err, deviceId, topic }, 'inbound handler failed');
       }
     }
-  });
+  }
   aedes.on('clientReady', (client) => {
     clients.set(client.id, client);
     for (const h of connectHandlers) h(client.id);
@@ -147,10 +151,12 @@ export async function startEmbeddedBroker(options: {
       clients.get(deviceId)?.close();
     },
     async close() {
+      // Stop taking connections first, so a device reconnecting during shutdown is not half-served.
+      const listenerClosed = new Promise<void>((resolve) => tcp.close(() => resolve()));
       for (const ws of wss.clients) ws.terminate();
       wss.close();
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
-      await new Promise<void>((resolve) => tcp.close(() => resolve()));
+      await listenerClosed;
     },
   };
 

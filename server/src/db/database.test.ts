@@ -55,12 +55,15 @@ describe('database', () => {
 
 describe('upgrades', () => {
   it('migrates each previous version to the newest, keeping data', () => {
-    for (let from = 1; from < MIGRATIONS.length; from++) {
+    // Engineers append migrations in parallel, so the list is not always in version order.
+    const ordered = [...MIGRATIONS].sort((a, b) => a.version - b.version);
+    expect(ordered.map((m) => m.version)).toEqual(ordered.map((_, i) => i + 1)); // no gaps, no repeats
+    for (let from = 1; from < ordered.length; from++) {
       const dir = tempDir();
-      const db = openDatabase(dir, MIGRATIONS.slice(0, from));
+      const db = openDatabase(dir, ordered.slice(0, from));
       expect(schemaVersion(db)).toBe(from);
       db.prepare("INSERT INTO zones (id, name, created_at) VALUES ('z', 'Thôn Z', 1)").run();
-      expect(migrate(db)).toEqual(MIGRATIONS.slice(from).map((m) => m.version));
+      expect(migrate(db)).toEqual(ordered.slice(from).map((m) => m.version));
       expect(db.prepare('SELECT name FROM zones').get()).toEqual({ name: 'Thôn Z' });
       db.close();
     }

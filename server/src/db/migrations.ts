@@ -125,4 +125,111 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE renders ADD COLUMN true_peak_dbtp REAL;
     `,
   },
+  {
+    version: 5,
+    name: "the commune's abbreviation dictionary (extends the built-in one)",
+    sql: `
+      CREATE TABLE abbreviations (
+        abbreviation TEXT PRIMARY KEY,
+        expansion    TEXT NOT NULL,
+        updated_at   INTEGER NOT NULL,
+        updated_by   TEXT NOT NULL
+      );
+    `,
+  },
+  {
+    version: 6,
+    name: 'login lock-out counters survive a restart',
+    sql: `
+      CREATE TABLE login_failures (
+        username         TEXT PRIMARY KEY,
+        failures         INTEGER NOT NULL,
+        first_failure_at INTEGER NOT NULL,
+        locked_until     INTEGER
+      );
+    `,
+  },
+  {
+    version: 4,
+    name: 'scheduling: content library, programmes, schedules with approval, materialised occurrences',
+    sql: `
+      CREATE TABLE content_items (
+        id          TEXT PRIMARY KEY,
+        kind        TEXT NOT NULL CHECK (kind IN ('notice','audio','stream','silence')),
+        title       TEXT NOT NULL,
+        tags        TEXT NOT NULL DEFAULT '[]',
+        text        TEXT,
+        voice       TEXT,
+        speed       REAL,
+        sha256      TEXT REFERENCES media(sha256),
+        engine      TEXT,
+        stream_url  TEXT,
+        duration_ms INTEGER NOT NULL,
+        created_by  TEXT,
+        created_at  INTEGER NOT NULL,
+        updated_at  INTEGER NOT NULL,
+        deleted_at  INTEGER
+      );
+      CREATE INDEX content_items_updated ON content_items(updated_at);
+      CREATE TABLE programmes (
+        id          TEXT PRIMARY KEY,
+        title       TEXT NOT NULL,
+        created_by  TEXT,
+        created_at  INTEGER NOT NULL,
+        updated_at  INTEGER NOT NULL,
+        deleted_at  INTEGER
+      );
+      CREATE TABLE programme_items (
+        programme_id TEXT NOT NULL REFERENCES programmes(id) ON DELETE CASCADE,
+        position     INTEGER NOT NULL,
+        content_id   TEXT NOT NULL REFERENCES content_items(id),
+        repeat       INTEGER NOT NULL DEFAULT 1,
+        gap_ms       INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (programme_id, position)
+      );
+      CREATE INDEX programme_items_content ON programme_items(content_id);
+      CREATE TABLE schedules (
+        id             TEXT PRIMARY KEY,
+        title          TEXT NOT NULL,
+        programme_id   TEXT NOT NULL REFERENCES programmes(id),
+        rule           TEXT NOT NULL,
+        timezone       TEXT NOT NULL,
+        priority       TEXT NOT NULL CHECK (priority IN ('normal','priority','emergency')),
+        volume         INTEGER,
+        repeat         INTEGER NOT NULL DEFAULT 1,
+        repeat_gap_ms  INTEGER NOT NULL DEFAULT 0,
+        status         TEXT NOT NULL CHECK (status IN ('draft','submitted','approved','rejected','cancelled')),
+        -- What goes on air: the programme's assets frozen when the schedule was approved.
+        approved_assets TEXT,
+        -- Set when the programme changed after approval: it airs the frozen version until approved again.
+        programme_changed INTEGER NOT NULL DEFAULT 0,
+        review_reason  TEXT,
+        reviewed_by    TEXT,
+        reviewed_at    INTEGER,
+        revision       INTEGER NOT NULL DEFAULT 1,
+        created_by     TEXT,
+        created_at     INTEGER NOT NULL,
+        updated_at     INTEGER NOT NULL
+      );
+      CREATE INDEX schedules_status ON schedules(status);
+      CREATE TABLE schedule_targets (
+        schedule_id TEXT NOT NULL REFERENCES schedules(id) ON DELETE CASCADE,
+        kind        TEXT NOT NULL CHECK (kind IN ('zone','device')),
+        target_id   TEXT NOT NULL,
+        PRIMARY KEY (schedule_id, kind, target_id)
+      );
+      ALTER TABLE occurrences ADD COLUMN schedule_id TEXT REFERENCES schedules(id);
+      ALTER TABLE occurrences ADD COLUMN assets TEXT;
+      ALTER TABLE occurrences ADD COLUMN volume INTEGER;
+      CREATE INDEX occurrences_schedule ON occurrences(schedule_id, start_at);
+    `,
+  },
+  {
+    version: 7,
+    name: 'device clock offset against the server, from telemetry',
+    sql: `
+      ALTER TABLE devices ADD COLUMN clock_offset_ms INTEGER;
+      ALTER TABLE devices ADD COLUMN clock_offset_at INTEGER;
+    `,
+  },
 ];

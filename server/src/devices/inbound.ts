@@ -13,7 +13,7 @@ import {
 import type { Logger } from 'pino';
 import type { MessageBus } from '../broker/bus';
 import type { AckLedger } from './acks';
-import type { DeviceRegistry } from './registry';
+import { CLOCK_OFFSET_WARN_MS, type DeviceRegistry } from './registry';
 import type { ServerMetrics } from '../metrics/metrics';
 
 export interface InboundDeps {
@@ -31,6 +31,21 @@ export function wireDeviceInbound({ bus, registry, acks, logger, onOnline, metri
 } {
   const log = logger.child({ module: 'inbound' });
   const telemetry = new Map<string, TelemetryPayload>();
+
+  const recordClockOffset = (deviceId: string, offsetMs: number) => {
+    const stored = registry.setClockOffset(deviceId, offsetMs);
+    if (!stored) return;
+    const wasOff = stored.previous !== null && Math.abs(stored.previous) > CLOCK_OFFSET_WARN_MS;
+    const isOff = Math.abs(offsetMs) > CLOCK_OFFSET_WARN_MS;
+    if (isOff && !wasOff) {
+      log.warn(
+        { deviceId, clockOffsetMs: Math.round(offsetMs), thresholdMs: CLOCK_OFFSET_WARN_MS },
+        'device clock is off: its scheduled plays will be early or late by this much (check NTP on the node)',
+      );
+    } else if (!isOff && wasOff) {
+      log.info({ deviceId, clockOffsetMs: Math.round(offsetMs) }, 'device clock back within the threshold');
+    }
+  };
 
   bus.onDeviceMessage((topic, payload, deviceId) => {
     const parsed = parseTopic(topic);
@@ -55,6 +70,7 @@ export function wireDeviceInbound({ bus, registry, acks, logger, onOnline, metri
         if (!r.ok) return reject(r.error);
         telemetry.set(deviceId, r.value);
         registry.touch(deviceId);
+        if (r.value.clockOffsetMs !== undefined) recordClockOffset(deviceId, r.value.clockOffsetMs);
         return;
       }
       case 'ack': {

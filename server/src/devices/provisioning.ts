@@ -16,13 +16,15 @@ export function agentConfigFor(input: {
   secret: string;
   serverUrl: string;
   mqttPort: number;
+  /** An external broker's address for devices; otherwise the embedded broker on the server's host. */
+  mqttUrl?: string;
 }): ProvisionedAgentConfig {
   const server = new URL(input.serverUrl);
   const mqttScheme = server.protocol === 'https:' ? 'mqtts' : 'mqtt';
   return {
     deviceId: input.deviceId,
     serverUrl: server.origin,
-    mqttUrl: `${mqttScheme}://${server.hostname}:${input.mqttPort}`,
+    mqttUrl: input.mqttUrl ?? `${mqttScheme}://${server.hostname}:${input.mqttPort}`,
     secret: input.secret,
     dataDir: '/var/lib/loaxa',
     player: { type: 'null', log: '/var/lib/loaxa/play.log' },

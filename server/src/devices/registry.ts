@@ -21,7 +21,14 @@ export interface DeviceView {
   lastSeen: string | null;
   agentVersion: string | null;
   revoked: boolean;
+  /** Server clock − device clock, ms, as the device last measured it; null before its first report. */
+  clockOffsetMs: number | null;
+  /** True when |clockOffsetMs| exceeds CLOCK_OFFSET_WARN_MS: scheduled plays will be off by that much. */
+  clockWarning: boolean;
 }
+
+/** A device clock this far from the server's plays its schedule noticeably early or late. */
+export const CLOCK_OFFSET_WARN_MS = 1_000;
 
 interface DeviceRow {
   id: string;
@@ -30,7 +37,10 @@ interface DeviceRow {
   last_seen: number | null;
   agent_version: string | null;
   revoked_at: number | null;
+  clock_offset_ms: number | null;
 }
+
+const DEVICE_COLUMNS = 'id, name, online, last_seen, agent_version, revoked_at, clock_offset_ms';
 
 export class NotFoundError extends Error {
   constructor(
@@ -54,7 +64,21 @@ export class ConflictError extends Error {
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
+/** Told of changes an external broker's credentials and ACL must follow (see broker/mosquitto.ts). */
+export interface RegistryObserver {
+  /** The only moment the plain secret is known: afterwards only its hash is stored. */
+  deviceCreated?(deviceId: string, secret: string): void;
+  deviceRevoked?(deviceId: string): void;
+  zonesChanged?(deviceId: string): void;
+}
+
 export class DeviceRegistry {
+  private readonly observers: RegistryObserver[] = [];
+
+  observe(observer: RegistryObserver): void {
+    this.observers.push(observer);
+  }
+
   constructor(
     private readonly db: Db,
     private readonly hub: EventHub,
@@ -91,6 +115,48 @@ export class DeviceRegistry {
     return zoneIds.filter((z) => !known.has(z));
   }
 
+  renameZone(zoneId: string, name: string): Zone {
+    const trimmed = name.trim();
+    if (!this.db.prepare('SELECT 1 FROM zones WHERE id = ?').get(zoneId)) {
+      throw new NotFoundError('id', `no zone with id ${zoneId}`);
+    }
+    if (this.db.prepare('SELECT 1 FROM zones WHERE name = ? AND id != ?').get(trimmed, zoneId)) {
+      throw new ConflictError('name', `a zone named "${trimmed}" already exists`);
+    }
+    this.db.prepare('UPDATE zones SET name = ? WHERE id = ?').run(trimmed, zoneId);
+    return this.listZones().find((z) => z.id === zoneId)!;
+  }
+
+  /** Deletes a zone; its devices stay (in their other zones). Returns the former members. */
+  deleteZone(zoneId: string): string[] {
+    const zone = this.listZones().find((z) => z.id === zoneId);
+    if (!zone) throw new NotFoundError('id', `no zone with id ${zoneId}`);
+    const used = this.db
+      .prepare(
+        `SELECT s.title FROM schedule_targets t JOIN schedules s ON s.id = t.schedule_id
+         WHERE t.kind = 'zone' AND t.target_id = ? AND s.status != 'cancelled' LIMIT 1`,
+      )
+      .get(zoneId) as { title: string } | undefined;
+    if (used) throw new ConflictError('id', `the schedule "${used.title}" still targets this zone`);
+    this.db.prepare('DELETE FROM zones WHERE id = ?').run(zoneId);
+    for (const o of this.observers) for (const d of zone.deviceIds) o.zonesChanged?.(d);
+    return zone.deviceIds;
+  }
+
+  /** Puts a device in exactly these zones. */
+  setDeviceZones(deviceId: string, zones: string[]): DeviceView {
+    if (!this.getDevice(deviceId)) throw new NotFoundError('id', `no device with id ${deviceId}`);
+    const unknown = this.unknownZones(zones);
+    if (unknown.length) throw new NotFoundError('zones', `unknown zone(s): ${unknown.join(', ')}`);
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM device_zones WHERE device_id = ?').run(deviceId);
+      const add = this.db.prepare('INSERT INTO device_zones (device_id, zone_id) VALUES (?, ?)');
+      for (const z of new Set(zones)) add.run(deviceId, z);
+    })();
+    for (const o of this.observers) o.zonesChanged?.(deviceId);
+    return this.getDevice(deviceId)!;
+  }
+
   // ---- devices -----------------------------------------------------------
 
   /** Creates a device with a fresh secret; the secret is returned once and stored only hashed. */
@@ -112,20 +178,17 @@ export class DeviceRegistry {
       const add = this.db.prepare('INSERT INTO device_zones (device_id, zone_id) VALUES (?, ?)');
       for (const z of zones) add.run(input.id, z);
     })();
+    for (const o of this.observers) o.deviceCreated?.(input.id, secret);
     return { device: this.getDevice(input.id)!, secret };
   }
 
   getDevice(id: string): DeviceView | null {
-    const row = this.db
-      .prepare('SELECT id, name, online, last_seen, agent_version, revoked_at FROM devices WHERE id = ?')
-      .get(id) as DeviceRow | undefined;
+    const row = this.db.prepare(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE id = ?`).get(id) as DeviceRow | undefined;
     return row ? this.view(row, this.zonesOf(id)) : null;
   }
 
   listDevices(): DeviceView[] {
-    const rows = this.db
-      .prepare('SELECT id, name, online, last_seen, agent_version, revoked_at FROM devices ORDER BY id')
-      .all() as DeviceRow[];
+    const rows = this.db.prepare(`SELECT ${DEVICE_COLUMNS} FROM devices ORDER BY id`).all() as DeviceRow[];
     const members = this.db.prepare('SELECT device_id, zone_id FROM device_zones ORDER BY zone_id').all() as {
       device_id: string;
       zone_id: string;
@@ -172,8 +235,10 @@ export class DeviceRegistry {
     const changes = this.db
       .prepare('UPDATE devices SET revoked_at = COALESCE(revoked_at, ?), online = 0 WHERE id = ?')
       .run(Date.now(), deviceId).changes;
-    if (changes > 0)
+    if (changes > 0) {
       this.hub.emit('device', { id: deviceId, online: false, lastSeen: this.getDevice(deviceId)?.lastSeen ?? null });
+      for (const o of this.observers) o.deviceRevoked?.(deviceId);
+    }
     return changes > 0;
   }
 
@@ -183,6 +248,20 @@ export class DeviceRegistry {
       .prepare('UPDATE devices SET online = ?, last_seen = ?, agent_version = COALESCE(?, agent_version) WHERE id = ?')
       .run(online ? 1 : 0, now, agentVersion ?? null, deviceId);
     if (result.changes > 0) this.hub.emit('device', { id: deviceId, online, lastSeen: iso(now) });
+  }
+
+  /**
+   * Records the clock offset a device reported. Returns the previous value, so
+   * the caller can warn once when a device crosses the threshold, not every 30 s.
+   */
+  setClockOffset(deviceId: string, offsetMs: number): { previous: number | null } | null {
+    const row = this.db.prepare('SELECT clock_offset_ms FROM devices WHERE id = ?').get(deviceId) as
+      { clock_offset_ms: number | null } | undefined;
+    if (!row) return null;
+    this.db
+      .prepare('UPDATE devices SET clock_offset_ms = ?, clock_offset_at = ? WHERE id = ?')
+      .run(Math.round(offsetMs), Date.now(), deviceId);
+    return { previous: row.clock_offset_ms };
   }
 
   touch(deviceId: string): void {
@@ -210,6 +289,8 @@ export class DeviceRegistry {
       lastSeen: iso(row.last_seen),
       agentVersion: row.agent_version,
       revoked: row.revoked_at !== null,
+      clockOffsetMs: row.clock_offset_ms,
+      clockWarning: row.clock_offset_ms !== null && Math.abs(row.clock_offset_ms) > CLOCK_OFFSET_WARN_MS,
     };
   }
 }

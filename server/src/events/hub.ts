@@ -16,9 +16,17 @@ export interface DeliveryEvent {
   detail: string | null;
 }
 
+/** A schedule moved in the approval workflow. */
+export interface ApprovalEvent {
+  scheduleId: string;
+  status: string;
+  title: string;
+}
+
 export interface HubEvents {
   device: [DeviceEvent];
   delivery: [DeliveryEvent];
+  approval: [ApprovalEvent];
 }
 
 export class EventHub extends EventEmitter<HubEvents> {

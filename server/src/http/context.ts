@@ -13,6 +13,7 @@ import type { ServerMetrics } from '../metrics/metrics';
 import type { AuditLog } from '../audit/audit-log';
 import type { NoticeRenderer } from '../tts/render';
 import type { TtsRegistry } from '../tts/registry';
+import type { Scheduling } from '../schedule/scheduling';
 
 /** The services routes may use, decorated once on the Fastify instance. */
 export interface AppServices {
@@ -34,6 +35,7 @@ export interface AppServices {
   audit: AuditLog;
   renderer: NoticeRenderer;
   tts: TtsRegistry;
+  scheduling: Scheduling;
   /** Bearer token of the local operator CLI. */
   localToken?: { matches(token: string): boolean };
 }

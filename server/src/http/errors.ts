@@ -1,5 +1,5 @@
 /**
- * Every error leaves as JSON `{statusCode, error, message, field?}`: the
+ * Every error leaves as JSON `{statusCode, error, message, field?, requestId}`: the
  * message says what is wrong in a sentence, `field` names the input, and no
  * stack trace ever reaches a client.
  */
@@ -23,6 +23,8 @@ export const ErrorReply = {
     error: { type: 'string' },
     message: { type: 'string' },
     field: { type: 'string' },
+    /** The request's id, as in the X-Request-Id header and the server log: quote it when reporting a problem. */
+    requestId: { type: 'string' },
   },
   required: ['statusCode', 'error', 'message'],
 } as const;
@@ -54,17 +56,21 @@ export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError & { field?: string }, request, reply) => {
     if (error.validation && error.validation.length > 0) {
       const { field, message } = describeValidation(error.validation[0] as ValidationIssue, error.validationContext);
-      return reply.status(400).send({ statusCode: 400, error: 'Bad Request', message, field });
+      return reply.status(400).send({ statusCode: 400, error: 'Bad Request', message, field, requestId: request.id });
     }
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
     if (status >= 500) {
       request.log.error({ err: error }, 'request failed');
-      return reply
-        .status(status)
-        .send({ statusCode: status, error: STATUS_CODES[status], message: 'internal server error' });
+      return reply.status(status).send({
+        statusCode: status,
+        error: STATUS_CODES[status],
+        message: 'internal server error',
+        requestId: request.id,
+      });
     }
     const body: Record<string, unknown> = { statusCode: status, error: STATUS_CODES[status], message: error.message };
     if (error.field) body.field = error.field;
+    body.requestId = request.id;
     return reply.status(status).send(body);
   });
   app.setNotFoundHandler((request, reply) =>
@@ -72,6 +78,7 @@ export function installErrorHandler(app: FastifyInstance): void {
       statusCode: 404,
       error: 'Not Found',
       message: `no route for ${request.method} ${request.url.split('?')[0]}`,
+      requestId: request.id,
     }),
   );
 }

@@ -30,7 +30,8 @@ export class RuleError extends Error {
 }
 
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
-const TIME_RE = /^([01]\d|2[0-3]):([0-5]\d)$/;
+/** HH:MM, or HH:MM:SS where a start must fall on a second (tests, tight programmes). */
+const TIME_RE = /^([01]\d|2[0-3]):([0-5]\d)(:[0-5]\d)?$/;
 
 function localDate(value: string, field: string, zone: string): DateTime {
   const d = DATE_RE.test(value) ? DateTime.fromISO(value, { zone }) : null;
@@ -77,13 +78,13 @@ export function expandRule(rule: ScheduleRule, zone: string, fromMs: number, toM
         ? localDate(rule.endDate, 'endDate', zone)
         : DateTime.fromMillis(toMs, { zone }).startOf('day');
   const firstDay = DateTime.max(start, DateTime.fromMillis(fromMs, { zone }).startOf('day').minus({ days: 1 }));
-  const times = [...rule.times].sort().map((t) => t.split(':').map(Number) as [number, number]);
+  const times = [...rule.times].sort().map((t) => t.split(':').map(Number) as [number, number, number?]);
   const weekdays = new Set(rule.weekdays ?? []);
 
   for (let day = firstDay; day <= lastDay; day = day.plus({ days: 1 })) {
     if (rule.kind === 'weekly' && !weekdays.has(day.weekday)) continue;
-    for (const [hour, minute] of times) {
-      const instant = day.set({ hour, minute, second: 0, millisecond: 0 }).toMillis();
+    for (const [hour, minute, second = 0] of times) {
+      const instant = day.set({ hour, minute, second, millisecond: 0 }).toMillis();
       if (instant >= fromMs && instant < toMs) out.push(instant);
     }
     if (day.toMillis() >= toMs) break;

@@ -45,6 +45,31 @@ describe('expandRule', () => {
     expect(iso(expandRule(rule, VN, week[0], week[1]))).toEqual(expected);
   });
 
+  it.each<[string, ScheduleRule, string[]]>([
+    [
+      'daily across a month boundary (31 January → 1 February)',
+      { kind: 'daily', startDate: '2027-01-30', endDate: '2027-02-01', times: ['18:00'] },
+      ['2027-01-30T11:00:00.000Z', '2027-01-31T11:00:00.000Z', '2027-02-01T11:00:00.000Z'],
+    ],
+    [
+      'weekly across a year boundary (Thursday 31 Dec 2026, Friday 1 Jan 2027)',
+      { kind: 'weekly', startDate: '2026-12-28', endDate: '2027-01-03', times: ['07:00'], weekdays: [4, 5] },
+      ['2026-12-31T00:00:00.000Z', '2027-01-01T00:00:00.000Z'],
+    ],
+    [
+      'daily over a leap day (28 Feb → 29 Feb → 1 Mar 2028)',
+      { kind: 'daily', startDate: '2028-02-28', endDate: '2028-03-01', times: ['12:00'] },
+      ['2028-02-28T05:00:00.000Z', '2028-02-29T05:00:00.000Z', '2028-03-01T05:00:00.000Z'],
+    ],
+    [
+      'a time with seconds',
+      { kind: 'once', startDate: '2026-11-25', times: ['17:00:45'] },
+      ['2026-11-25T10:00:45.000Z'],
+    ],
+  ])('%s (window 2026–2028)', (_name, rule, expected) => {
+    expect(iso(expandRule(rule, VN, utc('2026-11-01T00:00:00Z'), utc('2028-12-31T00:00:00Z')))).toEqual(expected);
+  });
+
   it('keeps the wall-clock time across a DST change in zones that have one', () => {
     const starts = expandRule(
       { kind: 'daily', startDate: '2026-03-28', endDate: '2026-03-30', times: ['09:00'] },

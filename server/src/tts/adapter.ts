@@ -5,12 +5,18 @@ export interface SynthesisRequest {
   /** 1.0 is the engine's normal rate. */
   speed?: number;
   pitch?: number;
+  /** Engine to try first, for adapters that front several engines (TtsRegistry.asAdapter). */
+  engine?: string;
 }
 
 export interface SynthesisResult {
   /** RIFF/WAVE PCM bytes. */
   wav: Uint8Array;
   sampleRate: number;
+  /** The engine that spoke, when the adapter fronts several. */
+  engineId?: string;
+  /** True when the preferred engine failed and a later one in the chain spoke. */
+  fallback?: boolean;
 }
 
 export interface TtsVoice {

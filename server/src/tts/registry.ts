@@ -430,9 +430,12 @@ export function createTtsRegistry(config: unknown, overrides: Partial<Record<str
         // Part of the render cache key: changing the chain re-renders notices.
         id: single ? engines[0]!.id : `fallback:${engines.map((e) => e.id).join('>')}`,
         async synthesize(request, signal) {
-          const { result } = await synthesizeWithFallback(request, { signal });
+          const { engine, ...rest } = request;
+          const { result, engineId, attempts } = await synthesizeWithFallback(rest, { signal, engine });
           // Sentences of one notice may come from different engines; they must share a rate to be joined.
-          return single || result.sampleRate === sampleRate ? result : resampleWav(result.wav, sampleRate, signal);
+          const audio =
+            single || result.sampleRate === sampleRate ? result : await resampleWav(result.wav, sampleRate, signal);
+          return { ...audio, engineId, fallback: attempts.length > 0 };
         },
         voices: () => registry.voices(),
         async health() {

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Db } from '../db/database';
 import type { MediaAsset, MediaFormat, MediaStore } from '../media/store';
+import { DEFAULT_OPUS_COMPLEXITY } from '../audio/defaults';
 import { DEFAULT_LOUDNESS_TARGET, measureLoudness, type Loudness } from '../audio/loudness';
 import { produceNoticeAudio, synthesizeSentences } from '../audio/pipeline';
 import { DEFAULT_LAYOUT, validateLayout } from '../audio/program';
@@ -16,7 +17,7 @@ import type { TtsAdapter } from './adapter';
 import { normalizeVietnamese } from './normalize';
 
 /** Bump when the pipeline's output changes for the same inputs, so old renders are not reused. */
-const PIPELINE_VERSION = 2;
+const PIPELINE_VERSION = 3;
 
 export interface RenderRequest {
   text: string;
@@ -32,10 +33,25 @@ export interface RenderRequest {
   loudnessTarget?: { i: number; tp: number };
   /** 'ogg' (Opus, default) or 'mp3' for devices that ask for it. */
   format?: MediaFormat;
+  /** Engine to try first (the others follow as fallbacks); default: the configured order. */
+  engine?: string;
+}
+
+export interface RendererOptions {
+  /** The commune's abbreviation dictionary (extends and overrides the defaults); read at every render. */
+  abbreviations?: () => Readonly<Record<string, string>>;
+  /** libopus complexity, 0–10 (config LOAXA_OPUS_COMPLEXITY). */
+  opusComplexity?: number;
 }
 
 export interface RenderResult extends MediaAsset {
+  /** The engine that spoke ("fpt", "espeak"; "fpt+espeak" when sentences came from both). */
   engine: string;
+  /**
+   * The preferred engine failed and a fallback spoke. Such a render is stored as
+   * media but not cached: the next render of the same notice tries the preferred engine again.
+   */
+  fallback: boolean;
   cached: boolean;
   /** Measured on the encoded file. */
   loudness: Loudness;
@@ -53,9 +69,25 @@ export class NoticeRenderer {
     private readonly db: Db,
     private readonly media: MediaStore,
     private readonly tts: TtsAdapter,
-    /** The commune's abbreviation dictionary (extends and overrides the defaults). */
-    private readonly abbreviations?: () => Record<string, string>,
+    private readonly options: RendererOptions = {},
   ) {}
+
+  /** The text the engine gets: numbers, dates and abbreviations in words (the commune's dictionary applied). */
+  spokenText(text: string): string {
+    return normalizeVietnamese(text, { abbreviations: this.options.abbreviations?.() });
+  }
+
+  /** The cache key of `request`: every input that changes the audio. */
+  cacheKey(request: RenderRequest): string {
+    return this.keyOf(this.settle(request), this.spokenText(request.text));
+  }
+
+  private keyOf(settled: ReturnType<NoticeRenderer['settle']>, spoken: string): string {
+    return crypto
+      .createHash('sha256')
+      .update(JSON.stringify([PIPELINE_VERSION, this.tts.id, settled, spoken]))
+      .digest('hex');
+  }
 
   /** The settled options of `request`, defaults filled in: what the cache key is made of. */
   private settle(request: RenderRequest) {
@@ -74,6 +106,8 @@ export class NoticeRenderer {
       gapMs: request.gapMs ?? DEFAULT_LAYOUT.gapMs,
       loudnessTarget,
       format: request.format ?? 'ogg',
+      engine: request.engine ?? null,
+      opusComplexity: this.options.opusComplexity ?? DEFAULT_OPUS_COMPLEXITY,
     };
     validateLayout(settled);
     return settled;
@@ -89,28 +123,40 @@ export class NoticeRenderer {
   async render(request: RenderRequest): Promise<RenderResult> {
     const settled = this.settle(request);
     // Engines read digits and acronyms badly; they get the words a person would say.
-    const spoken = normalizeVietnamese(request.text, { abbreviations: this.abbreviations?.() });
-    const key = crypto
-      .createHash('sha256')
-      .update(JSON.stringify([PIPELINE_VERSION, this.tts.id, settled, spoken]))
-      .digest('hex');
+    const spoken = this.spokenText(request.text);
+    const key = this.keyOf(settled, spoken);
     const hit = this.db
       .prepare('SELECT sha256, engine, integrated_lufs AS i, true_peak_dbtp AS tp FROM renders WHERE cache_key = ?')
       .get(key) as RenderRow | undefined;
     const stored = hit ? this.media.get(hit.sha256) : null;
     if (hit && stored) {
-      return { ...stored, engine: hit.engine, cached: true, loudness: await this.cachedLoudness(hit, stored) };
+      return {
+        ...stored,
+        engine: hit.engine,
+        fallback: false,
+        cached: true,
+        loudness: await this.cachedLoudness(hit, stored),
+      };
     }
 
-    const sentences = await synthesizeSentences(this.tts, {
-      text: spoken,
-      voice: request.voice,
-      speed: request.speed,
-    });
+    const spokeBy: string[] = [];
+    let fallback = false;
+    const sentences = await synthesizeSentences(
+      this.tts,
+      { text: spoken, voice: request.voice, speed: request.speed, engine: request.engine },
+      {
+        onSynthesized: (result, index) => {
+          spokeBy[index] = result.engineId ?? this.tts.id;
+          fallback ||= result.fallback === true;
+        },
+      },
+    );
+    const engine = [...new Set(spokeBy)].join('+');
     const temp = this.media.tempPath(settled.format);
     try {
-      const audio = await produceNoticeAudio(sentences, temp, settled);
+      const audio = await produceNoticeAudio(sentences, temp, { ...settled, complexity: settled.opusComplexity });
       const asset = await this.media.adopt(temp, settled.format, audio.durationMs);
+      if (fallback) return { ...asset, engine, fallback, cached: false, loudness: audio.loudness };
       this.db
         .prepare(
           `INSERT INTO renders (cache_key, sha256, engine, created_at, integrated_lufs, true_peak_dbtp)
@@ -118,8 +164,8 @@ export class NoticeRenderer {
            ON CONFLICT(cache_key) DO UPDATE SET sha256 = excluded.sha256, engine = excluded.engine,
              integrated_lufs = excluded.integrated_lufs, true_peak_dbtp = excluded.true_peak_dbtp`,
         )
-        .run(key, asset.sha256, this.tts.id, Date.now(), audio.loudness.integratedLufs, audio.loudness.truePeakDbtp);
-      return { ...asset, engine: this.tts.id, cached: false, loudness: audio.loudness };
+        .run(key, asset.sha256, engine, Date.now(), audio.loudness.integratedLufs, audio.loudness.truePeakDbtp);
+      return { ...asset, engine, fallback, cached: false, loudness: audio.loudness };
     } finally {
       fs.rmSync(temp, { force: true });
     }

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../helpers';
+import { ADMIN_PASSWORD, startTestServer, type TestServer } from '../helpers';
 
 function hasOpenssl(): boolean {
   try {
@@ -69,6 +69,28 @@ describe.skipIf(!opensslPresent)('TLS', () => {
     );
     expect(status).toBe(200);
     await expect(fetch(server.url.replace('https', 'http') + '/api/v1/health')).rejects.toThrow();
+  });
+
+  it('sets the session cookie Secure, HttpOnly and SameSite=Strict over HTTPS', async () => {
+    const setCookie = await new Promise<string[]>((resolve, reject) => {
+      const req = https.request(
+        `${server.url}/api/v1/session`,
+        { method: 'POST', headers: { 'content-type': 'application/json' }, ca },
+        (res) => {
+          res.resume();
+          resolve(res.headers['set-cookie'] ?? []);
+        },
+      );
+      req.on('error', reject);
+      req.end(JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }));
+    });
+    const session = setCookie.find((c) => c.startsWith('loaxa_session='));
+    expect(session).toBeDefined();
+    const attributes = session!.split(';').map((a) => a.trim().toLowerCase());
+    expect(attributes).toContain('secure');
+    expect(attributes).toContain('httponly');
+    expect(attributes).toContain('samesite=strict');
+    expect(attributes).toContain('path=/');
   });
 
   it('accepts a device over MQTTS and over WSS, and refuses an untrusted certificate', async () => {

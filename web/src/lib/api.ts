@@ -1,43 +1,65 @@
 /**
  * The one typed client for the server's REST API (`/api/v1`).
  *
- * Types are written by hand for now; they mirror the contract the server
- * publishes at /api/v1/openapi.json and will be checked against it.
+ * Request and response types come from ./api-types.ts, which is generated from
+ * the server's OpenAPI document (web/scripts/api-types.ts) and checked against
+ * the running server by web/test/api-contract.test.ts: when the server changes
+ * a route, the type check of this file and of the pages says where.
  */
+import type { paths } from './api-types';
 
 export const API_BASE = '/api/v1';
 export const EVENTS_URL = `${API_BASE}/events`;
 
 // ---------------------------------------------------------------- types
 
-export type Role = string;
+type Method = 'get' | 'post' | 'put' | 'delete' | 'patch';
+type Path = keyof paths;
 
-export interface User {
-  username: string;
-  role: Role;
-}
+/** JSON body of the `status` answer of `method path`. */
+export type ResponseOf<P extends Path, M extends Method, S extends number> =
+  paths[P] extends Record<M, { responses: infer R }>
+    ? S extends keyof R
+      ? R[S] extends { content: { 'application/json': infer J } }
+        ? J
+        : never
+      : never
+    : never;
 
-export interface Device {
-  id: string;
-  name: string;
-  /** Zone ids this device belongs to. */
-  zones: string[];
-  online: boolean;
-  /** ISO-8601, or null when never seen. */
-  lastSeen: string | null;
-  agentVersion: string | null;
-}
+/** JSON request body of `method path`. */
+export type BodyOf<P extends Path, M extends Method> =
+  paths[P] extends Record<M, { requestBody: { content: { 'application/json': infer B } } }> ? B : never;
 
-export interface Zone {
-  id: string;
-  name: string;
-  deviceIds: string[];
-}
+/** Query string of `method path`. */
+export type QueryOf<P extends Path, M extends Method> =
+  paths[P] extends Record<M, { parameters: { query?: infer Q } }> ? NonNullable<Q> : never;
+
+export type User = ResponseOf<'/api/v1/session', 'get', 200>['user'];
+export type Role = User['role'];
+export const ROLES = ['admin', 'approver', 'editor', 'technician', 'viewer'] as const satisfies readonly Role[];
+
+export type Device = ResponseOf<'/api/v1/devices', 'get', 200>[number];
+export type Zone = ResponseOf<'/api/v1/zones', 'get', 200>[number];
+export type NewDevice = BodyOf<'/api/v1/devices', 'post'>;
+export type ProvisionedDevice = ResponseOf<'/api/v1/devices', 'post', 201>;
+export type AgentConfig = ProvisionedDevice['agentConfig'];
+
+export type Occurrence = ResponseOf<'/api/v1/occurrences/{id}', 'get', 200>;
+export type Delivery = Occurrence['deliveries'][number];
+export type DeliveryStage = Delivery['stage'];
+export type Priority = Occurrence['priority'];
+export type BroadcastRequest = BodyOf<'/api/v1/broadcasts', 'post'>;
+export type BroadcastCreated = ResponseOf<'/api/v1/broadcasts', 'post', 201>;
+
+export type UserAccount = ResponseOf<'/api/v1/users', 'get', 200>[number];
+export type NewUser = BodyOf<'/api/v1/users', 'post'>;
+export type AuditEntry = ResponseOf<'/api/v1/audit', 'get', 200>[number];
+export type AuditQuery = Omit<QueryOf<'/api/v1/audit', 'get'>, 'format'>;
+
+/** True only when A and B are the same union: keeps the runtime lists below complete. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 
 export const PRIORITIES = ['normal', 'priority', 'emergency'] as const;
-export type Priority = (typeof PRIORITIES)[number];
-
-/** Furthest stage a delivery reached; `pending` until the device acknowledges anything. */
 export const DELIVERY_STAGES = [
   'pending',
   'received',
@@ -48,34 +70,12 @@ export const DELIVERY_STAGES = [
   'skipped',
   'preempted',
 ] as const;
-export type DeliveryStage = (typeof DELIVERY_STAGES)[number];
-
-export interface Delivery {
-  deviceId: string;
-  stage: DeliveryStage;
-  at: string | null;
-  detail: string | null;
-}
-
-export interface Occurrence {
-  id: string;
-  startAt: string;
-  title: string;
-  priority: Priority;
-  deliveries: Delivery[];
-}
-
-export interface BroadcastRequest {
-  text: string;
-  zones: string[] | 'all';
-  priority?: Priority;
-  /** ISO-8601 UTC; omitted = now. */
-  at?: string;
-}
-
-export interface BroadcastCreated {
-  occurrenceId: string;
-}
+const listsMatchServer: [
+  Same<(typeof PRIORITIES)[number], Priority>,
+  Same<(typeof DELIVERY_STAGES)[number], DeliveryStage>,
+  Same<(typeof ROLES)[number], Role>,
+] = [true, true, true];
+void listsMatchServer;
 
 /** Live events on GET /api/v1/events (Server-Sent Events). */
 export interface DeviceEvent {
@@ -93,12 +93,7 @@ export interface DeliveryEvent {
 }
 
 /** Error body of every non-2xx answer. */
-export interface ApiErrorBody {
-  statusCode: number;
-  error: string;
-  message: string;
-  field?: string;
-}
+export type ApiErrorBody = ResponseOf<'/api/v1/devices', 'post', 409>;
 
 // ---------------------------------------------------------------- errors
 
@@ -227,6 +222,36 @@ export const api = {
     return request('GET', '/zones');
   },
 
+  createZone(name: string): Promise<ResponseOf<'/api/v1/zones', 'post', 201>> {
+    const body: BodyOf<'/api/v1/zones', 'post'> = { name };
+    return request('POST', '/zones', { body });
+  },
+
+  renameZone(id: string, name: string): Promise<Zone> {
+    const body: BodyOf<'/api/v1/zones/{id}', 'patch'> = { name };
+    return request('PATCH', `/zones/${encodeURIComponent(id)}`, { body });
+  },
+
+  /** Refused (409) while a schedule targets the zone; its loudspeakers stay. */
+  deleteZone(id: string): Promise<void> {
+    return request('DELETE', `/zones/${encodeURIComponent(id)}`);
+  },
+
+  /** Sets exactly the zones a loudspeaker belongs to. */
+  setDeviceZones(id: string, zones: string[]): Promise<ResponseOf<'/api/v1/devices/{id}/zones', 'put', 200>> {
+    const body: BodyOf<'/api/v1/devices/{id}/zones', 'put'> = { zones };
+    return request('PUT', `/devices/${encodeURIComponent(id)}/zones`, { body });
+  },
+
+  /** The answer holds the agent's secret: it is shown once and never again. */
+  createDevice(body: NewDevice): Promise<ProvisionedDevice> {
+    return request('POST', '/devices', { body });
+  },
+
+  revokeDevice(id: string): Promise<ResponseOf<'/api/v1/devices/{id}/revoke', 'post', 200>> {
+    return request('POST', `/devices/${encodeURIComponent(id)}/revoke`);
+  },
+
   /** Renders the speech on the server, which can take several seconds. */
   createBroadcast(broadcast: BroadcastRequest): Promise<BroadcastCreated> {
     return request('POST', '/broadcasts', { body: broadcast, timeoutMs: 120_000 });
@@ -235,4 +260,35 @@ export const api = {
   occurrence(id: string): Promise<Occurrence> {
     return request('GET', `/occurrences/${encodeURIComponent(id)}`);
   },
+
+  users(): Promise<UserAccount[]> {
+    return request('GET', '/users');
+  },
+
+  createUser(body: NewUser): Promise<ResponseOf<'/api/v1/users', 'post', 201>> {
+    return request('POST', '/users', { body });
+  },
+
+  resetPassword(username: string, password: string): Promise<void> {
+    const body: BodyOf<'/api/v1/users/{username}/password', 'put'> = { password };
+    return request('PUT', `/users/${encodeURIComponent(username)}/password`, { body });
+  },
+
+  audit(query: AuditQuery = {}): Promise<AuditEntry[]> {
+    return request('GET', `/audit${queryString(query)}`);
+  },
 };
+
+/** Link that downloads the audit log as CSV (the session cookie goes with it). */
+export function auditCsvUrl(query: AuditQuery = {}): string {
+  return `${API_BASE}/audit${queryString({ ...query, format: 'csv' })}`;
+}
+
+function queryString(query: Record<string, string | number | undefined>): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined && value !== '') params.set(key, String(value));
+  }
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}

@@ -33,7 +33,7 @@ export interface TrackedOccurrence {
 }
 
 /** How many recent broadcasts stay listed. */
-export const MAX_TRACKED = 5;
+export const MAX_TRACKED = 12;
 const TRACKED_KEY = 'loaxa.recentOccurrences';
 /** Events for broadcasts not loaded yet (the stream can beat the POST answer). */
 const MAX_BUFFERED_EVENTS = 500;

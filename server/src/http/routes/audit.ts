@@ -23,8 +23,9 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> =
         summary: 'The audit log, newest first; `format=csv` downloads it',
         querystring: Type.Object(
           {
-            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
-            before: Type.Optional(Type.Integer({ minimum: 1 })),
+            // Query values arrive as text and the app does not coerce types: digits, read below.
+            limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,3}$|^10000$', description: '1 to 10000' })),
+            before: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,15}$', description: 'an entry id' })),
             action: Type.Optional(Type.String({ maxLength: 64 })),
             format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')])),
           },
@@ -34,8 +35,12 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> =
       },
     },
     async (request, reply) => {
-      const { format, ...filter } = request.query;
-      const entries = services.audit.list(filter);
+      const { format, limit, before, action } = request.query;
+      const entries = services.audit.list({
+        action,
+        ...(limit ? { limit: Number(limit) } : {}),
+        ...(before ? { before: Number(before) } : {}),
+      });
       if (format === 'csv') {
         return reply
           .type('text/csv; charset=utf-8')

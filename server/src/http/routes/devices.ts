@@ -14,6 +14,10 @@ const Device = Type.Object({
   lastSeen: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   agentVersion: Type.Union([Type.String(), Type.Null()]),
   revoked: Type.Boolean(),
+  clockOffsetMs: Type.Union([Type.Integer(), Type.Null()], {
+    description: 'server clock − device clock in ms, as the device last measured it',
+  }),
+  clockWarning: Type.Boolean({ description: 'the device clock is more than 1 s off the server' }),
 });
 
 const Zone = Type.Object({ id: Type.String(), name: Type.String(), deviceIds: Type.Array(Type.String()) });
@@ -68,13 +72,15 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
     async (request, reply) => {
       try {
         const { device, secret } = services.registry.createDevice(request.body);
-        await services.planner.publishPlan(device.id);
+        // Schedules already aimed at its zones reach the new loudspeaker too.
+        await services.scheduling.membershipChanged([device.id]);
         const serverUrl = services.config.publicUrl ?? `${request.protocol}://${request.host}`;
         const agentConfig = agentConfigFor({
           deviceId: device.id,
           secret,
           serverUrl,
           mqttPort: services.mqttPort,
+          ...(services.config.mqttUrl ? { mqttUrl: services.config.mqttDeviceUrl ?? services.config.mqttUrl } : {}),
         });
         services.audit.record({
           actor: request.user!.username,
@@ -149,6 +155,105 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
       } catch (err) {
         if (err instanceof ConflictError) throw new HttpError(409, err.message, err.field);
         throw err;
+      }
+    },
+  );
+  const registryErrors = (err: unknown): never => {
+    if (err instanceof NotFoundError) throw new HttpError(404, err.message, err.field);
+    if (err instanceof ConflictError) throw new HttpError(409, err.message, err.field);
+    throw err;
+  };
+
+  app.put(
+    '/devices/:id/zones',
+    {
+      config: { permission: 'zones:manage' },
+      schema: {
+        tags: ['zones'],
+        summary: 'Move a loudspeaker: set exactly the zones it belongs to (its plan follows at once)',
+        params: Type.Object({ id: Type.String({ pattern: ID_PATTERN }) }),
+        body: Type.Object(
+          { zones: Type.Array(Type.String({ pattern: ID_PATTERN }), { maxItems: 100, uniqueItems: true }) },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ id: Type.String(), zones: Type.Array(Type.String()) }), 404: ErrorReply },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      try {
+        const device = services.registry.setDeviceZones(id, request.body.zones);
+        await services.scheduling.membershipChanged([id]);
+        services.audit.record({
+          actor: request.user!.username,
+          action: 'device.zones',
+          target: id,
+          detail: { zones: device.zones },
+          ip: request.ip,
+        });
+        return { id, zones: device.zones };
+      } catch (err) {
+        return registryErrors(err);
+      }
+    },
+  );
+
+  app.patch(
+    '/zones/:id',
+    {
+      config: { permission: 'zones:manage' },
+      schema: {
+        tags: ['zones'],
+        summary: 'Rename a zone',
+        params: Type.Object({ id: Type.String({ pattern: ID_PATTERN }) }),
+        body: Type.Object(
+          { name: Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' }) },
+          { additionalProperties: false },
+        ),
+        response: { 200: Zone, 404: ErrorReply, 409: ErrorReply },
+      },
+    },
+    async (request) => {
+      try {
+        const zone = services.registry.renameZone(request.params.id, request.body.name);
+        services.audit.record({
+          actor: request.user!.username,
+          action: 'zone.rename',
+          target: zone.id,
+          detail: { name: zone.name },
+          ip: request.ip,
+        });
+        return zone;
+      } catch (err) {
+        return registryErrors(err);
+      }
+    },
+  );
+
+  app.delete(
+    '/zones/:id',
+    {
+      config: { permission: 'zones:manage' },
+      schema: {
+        tags: ['zones'],
+        summary: 'Delete a zone (refused while a schedule targets it); its loudspeakers stay',
+        params: Type.Object({ id: Type.String({ pattern: ID_PATTERN }) }),
+        response: { 204: Type.Null(), 404: ErrorReply, 409: ErrorReply },
+      },
+    },
+    async (request, reply) => {
+      try {
+        const members = services.registry.deleteZone(request.params.id);
+        await services.scheduling.membershipChanged(members);
+        services.audit.record({
+          actor: request.user!.username,
+          action: 'zone.delete',
+          target: request.params.id,
+          ip: request.ip,
+        });
+        return reply.status(204).send(null);
+      } catch (err) {
+        return registryErrors(err);
       }
     },
   );

@@ -3,7 +3,7 @@
  * delivery stages, as they happen.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { DeliveryEvent, DeviceEvent } from '../../events/hub';
+import type { ApprovalEvent, DeliveryEvent, DeviceEvent } from '../../events/hub';
 import type { AppServices } from '../context';
 
 const HEARTBEAT_MS = 15_000;
@@ -16,7 +16,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> =
       schema: {
         tags: ['events'],
         summary:
-          'Server-Sent Events: `device` {id, online, lastSeen} and `delivery` {occurrenceId, deviceId, stage, at, detail}',
+          'Server-Sent Events: `device` {id, online, lastSeen}, `delivery` {occurrenceId, deviceId, stage, at, detail} and `approval` {scheduleId, status, title}',
       },
     },
     (request, reply) => {
@@ -29,17 +29,20 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> =
         'x-accel-buffering': 'no',
       });
       res.write('retry: 2000\n\n');
-      const send = (event: string) => (data: DeviceEvent | DeliveryEvent) =>
+      const send = (event: string) => (data: DeviceEvent | DeliveryEvent | ApprovalEvent) =>
         res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
       const onDevice = send('device');
       const onDelivery = send('delivery');
+      const onApproval = send('approval');
       services.hub.on('device', onDevice);
       services.hub.on('delivery', onDelivery);
+      services.hub.on('approval', onApproval);
       const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
       const close = () => {
         clearInterval(heartbeat);
         services.hub.off('device', onDevice);
         services.hub.off('delivery', onDelivery);
+        services.hub.off('approval', onApproval);
       };
       request.raw.on('close', close);
       res.on('error', close);

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { LoginLimiter } from '../../auth/login-limiter';
+import { LoginLockout, lockedMessage } from '../../auth/lockout';
 import { ROLES } from '../../auth/users';
 import type { AppServices } from '../context';
 import { ErrorReply, HttpError } from '../errors';
@@ -10,8 +11,17 @@ const UserReply = Type.Object({
   user: Type.Object({ username: Type.String(), role: Type.Union(ROLES.map((r) => Type.Literal(r))) }),
 });
 
+/**
+ * Per address, on top of the per-account lock-out: one address guessing many
+ * usernames. Looser than the account limit, since a commune office shares one
+ * address behind its router.
+ */
+const IP_MAX_FAILURES = 20;
+const IP_WINDOW_MS = 15 * 60_000;
+
 export const sessionRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = async (app, { services }) => {
-  const limiter = new LoginLimiter();
+  const ipLimiter = new LoginLimiter(IP_MAX_FAILURES, IP_WINDOW_MS);
+  const lockout = new LoginLockout(services.db);
 
   app.post(
     '/session',
@@ -20,6 +30,9 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }>
       schema: {
         tags: ['session'],
         summary: 'Log in; sets the session cookie',
+        description:
+          'After 5 wrong passwords for one username within 15 minutes the account is locked for 15 minutes ' +
+          '(429, Retry-After); an administrator can unlock it sooner.',
         body: Type.Object(
           {
             username: Type.String({ minLength: 1, maxLength: 64 }),
@@ -32,20 +45,54 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }>
     },
     async (request, reply) => {
       const { username, password } = request.body;
-      const keys = [`user:${username.toLowerCase()}`, `ip:${request.ip}`];
-      const wait = limiter.retryAfterMs(keys);
+      const ipKeys = [`ip:${request.ip}`];
+      const refuse = (until: number, message: string) => {
+        reply.header('retry-after', Math.max(1, Math.ceil((until - Date.now()) / 1000)));
+        return new HttpError(429, message);
+      };
+      const wait = ipLimiter.retryAfterMs(ipKeys);
       if (wait > 0) {
-        reply.header('retry-after', Math.ceil(wait / 1000));
-        throw new HttpError(429, `too many failed logins; try again in ${Math.ceil(wait / 60_000)} minute(s)`);
+        const minutes = Math.ceil(wait / 60_000);
+        throw refuse(
+          Date.now() + wait,
+          `Quá nhiều lần đăng nhập sai từ địa chỉ này; thử lại sau ${minutes} phút. / ` +
+            `Too many failed logins from this address; try again in ${minutes} minute(s).`,
+        );
+      }
+      const lockedUntil = lockout.lockedUntil(username);
+      if (lockedUntil) {
+        // Hammering a locked account still counts against the address.
+        ipLimiter.fail(ipKeys);
+        services.audit.record({
+          actor: username,
+          action: 'login.refused',
+          detail: { reason: 'locked' },
+          ip: request.ip,
+        });
+        request.log.warn({ username }, 'login refused: account locked');
+        throw refuse(lockedUntil, lockedMessage(lockedUntil));
       }
       const user = await services.users.authenticate(username, password);
       if (!user) {
-        limiter.fail(keys);
+        ipLimiter.fail(ipKeys);
+        const { failures, lockedUntil: lockedNow } = lockout.fail(username);
         services.audit.record({ actor: username, action: 'login.failed', ip: request.ip });
-        request.log.warn({ username }, 'login failed');
+        request.log.warn({ username, failures }, 'login failed');
+        if (lockedNow) {
+          services.audit.record({
+            actor: 'system',
+            action: 'user.lockout',
+            target: username,
+            detail: { failures, lockedUntil: new Date(lockedNow).toISOString() },
+            ip: request.ip,
+          });
+          request.log.warn({ username, lockedUntil: new Date(lockedNow).toISOString() }, 'account locked');
+          throw refuse(lockedNow, lockedMessage(lockedNow));
+        }
         throw new HttpError(401, 'wrong username or password', 'password');
       }
-      limiter.succeed(keys);
+      ipLimiter.succeed(ipKeys);
+      lockout.clear(username);
       const { token, expiresAt } = services.users.startSession(user.username);
       setSessionCookie(request, reply, token, expiresAt);
       services.audit.record({ actor: user.username, action: 'login', ip: request.ip });

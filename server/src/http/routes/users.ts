@@ -4,6 +4,7 @@ import { ROLES } from '../../auth/users';
 import type { AppServices } from '../context';
 import { ErrorReply, HttpError } from '../errors';
 import { setSessionCookie } from '../auth';
+import { LoginLockout } from '../../auth/lockout';
 
 const Role = Type.Union(ROLES.map((r) => Type.Literal(r)));
 const Password = Type.String({ minLength: 8, maxLength: 200 });
@@ -13,9 +14,13 @@ const UserView = Type.Object({
   role: Role,
   createdAt: Type.String({ format: 'date-time' }),
   disabled: Type.Boolean(),
+  /** Set while the account is locked after too many wrong passwords. */
+  lockedUntil: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
 });
 
 export const userRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = async (app, { services }) => {
+  const lockout = new LoginLockout(services.db);
+
   app.get(
     '/users',
     {
@@ -69,12 +74,44 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
       if (!(await services.users.setPassword(username, request.body.password))) {
         throw new HttpError(404, `no user named "${username}"`, 'username');
       }
+      // A new password from the administrator also lifts a lock-out.
+      const unlocked = lockout.lockedUntil(username) !== null;
+      lockout.clear(username);
       services.audit.record({
         actor: request.user!.username,
         action: 'user.password-reset',
         target: username,
+        ...(unlocked ? { detail: { unlocked } } : {}),
         ip: request.ip,
       });
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.post(
+    '/users/:username/unlock',
+    {
+      config: { permission: 'users:manage' },
+      schema: {
+        tags: ['users'],
+        summary: 'Lift a lock-out after too many wrong passwords',
+        params: Type.Object({ username: Username }),
+        response: { 204: Type.Null(), 404: ErrorReply },
+      },
+    },
+    async (request, reply) => {
+      const { username } = request.params;
+      if (!services.users.exists(username)) throw new HttpError(404, `no user named "${username}"`, 'username');
+      const wasLocked = lockout.lockedUntil(username) !== null;
+      lockout.clear(username);
+      services.audit.record({
+        actor: request.user!.username,
+        action: 'user.unlock',
+        target: username,
+        detail: { wasLocked },
+        ip: request.ip,
+      });
+      request.log.info({ username, wasLocked }, 'account unlocked');
       return reply.status(204).send(null);
     },
   );

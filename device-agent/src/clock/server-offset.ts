@@ -1,0 +1,126 @@
+/**
+ * The device clock measured against the server's, for nodes where NTP is
+ * missing or has not converged. NTP-style exchange: read the device clock
+ * (t0), ask the server for its time (s), read the clock again (t1); then
+ * offset = s − (t0 + t1) / 2, wrong by at most half the round trip. Like
+ * Snapcast, the estimate is the median of recent samples, so one slow 4G
+ * round trip does not move it.
+ */
+import type { Clock } from './clock';
+import type { Logger } from '../logger';
+
+export interface OffsetSample {
+  /** Server clock − device clock, ms. */
+  offsetMs: number;
+  roundTripMs: number;
+}
+
+export function offsetFromExchange(t0: number, serverTime: number, t1: number): OffsetSample {
+  return { offsetMs: serverTime - (t0 + t1) / 2, roundTripMs: t1 - t0 };
+}
+
+/** Median of the last `capacity` samples. */
+export class OffsetEstimator {
+  private readonly samples: number[] = [];
+
+  constructor(private readonly capacity = 15) {}
+
+  add(sample: OffsetSample): void {
+    // A clock stepped mid-exchange gives a negative round trip: the sample says nothing.
+    if (!(sample.roundTripMs >= 0) || !Number.isFinite(sample.offsetMs)) return;
+    this.samples.push(sample.offsetMs);
+    if (this.samples.length > this.capacity) this.samples.shift();
+  }
+
+  get size(): number {
+    return this.samples.length;
+  }
+
+  /** Whole ms, or undefined before the first sample. */
+  get offsetMs(): number | undefined {
+    if (this.samples.length === 0) return undefined;
+    const sorted = [...this.samples].sort((a, b) => a - b);
+    const mid = sorted.length >> 1;
+    const median = sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+    return Math.round(median);
+  }
+}
+
+export interface ServerOffsetMonitorOptions {
+  clock: Clock;
+  /** Asks the server for its time, epoch ms. */
+  serverTime: () => Promise<number>;
+  intervalMs: number;
+  warnMs: number;
+  logger: Logger;
+  /** Called with each new estimate. */
+  onEstimate: (offsetMs: number) => void;
+  /** Samples taken back to back at start, so the first estimate is a median too. */
+  burst?: number;
+  burstGapMs?: number;
+}
+
+/** Samples the server's clock on a timer and keeps the median estimate. */
+export class ServerOffsetMonitor {
+  private readonly estimator = new OffsetEstimator();
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private warned = false;
+
+  constructor(private readonly options: ServerOffsetMonitorOptions) {}
+
+  get offsetMs(): number | undefined {
+    return this.estimator.offsetMs;
+  }
+
+  start(): void {
+    if (this.running || this.options.intervalMs <= 0) return;
+    this.running = true;
+    const burst = this.options.burst ?? 5;
+    const gap = this.options.burstGapMs ?? 200;
+    let taken = 0;
+    const tick = () => {
+      if (!this.running) return;
+      void this.sample().finally(() => {
+        if (!this.running) return;
+        taken++;
+        this.timer = setTimeout(tick, taken < burst ? gap : this.options.intervalMs);
+        this.timer.unref();
+      });
+    };
+    tick();
+  }
+
+  stop(): void {
+    this.running = false;
+    clearTimeout(this.timer);
+  }
+
+  /** One exchange; a failed one (server unreachable) is skipped, not counted. */
+  async sample(): Promise<void> {
+    const { clock, logger } = this.options;
+    const t0 = clock.now();
+    let serverTime: number;
+    try {
+      serverTime = await this.options.serverTime();
+    } catch (err) {
+      logger.debug({ err: (err as Error).message }, 'server time not available');
+      return;
+    }
+    const t1 = clock.now();
+    this.estimator.add(offsetFromExchange(t0, serverTime, t1));
+    const offset = this.estimator.offsetMs;
+    if (offset === undefined) return;
+    this.options.onEstimate(offset);
+    const off = Math.abs(offset) > this.options.warnMs;
+    if (off && !this.warned) {
+      logger.warn(
+        { clockOffsetMs: offset, thresholdMs: this.options.warnMs },
+        'device clock differs from the server: scheduled plays follow the device clock (check NTP / timesyncd)',
+      );
+    } else if (!off && this.warned) {
+      logger.info({ clockOffsetMs: offset }, 'device clock back within the threshold');
+    }
+    this.warned = off;
+  }
+}

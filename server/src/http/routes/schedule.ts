@@ -1,0 +1,593 @@
+/**
+ * Content library, programmes, schedules with approval, the calendar and
+ * occurrence cancellation: the culture officer's daily work, over HTTP.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import { ID_PATTERN, PRIORITIES } from '@loaxa/protocol';
+import type { AppServices } from '../context';
+import { ErrorReply, HttpError } from '../errors';
+import { allows } from '../../auth/permissions';
+import { ScheduleInputError } from '../../schedule/errors';
+import type { Actor, ScheduleInput } from '../../schedule/schedules';
+
+const KINDS = ['notice', 'audio', 'stream', 'silence'] as const;
+const STATUSES = ['draft', 'submitted', 'approved', 'rejected', 'cancelled'] as const;
+const KindT = Type.Union(KINDS.map((k) => Type.Literal(k)));
+const StatusT = Type.Union(STATUSES.map((s) => Type.Literal(s)));
+const PriorityT = Type.Union(PRIORITIES.map((p) => Type.Literal(p)));
+const Id = Type.String({ minLength: 1, maxLength: 80, pattern: '^[A-Za-z0-9._-]+$' });
+const IdParams = Type.Object({ id: Id });
+const Tags = Type.Array(Type.String({ minLength: 1, maxLength: 40 }), { maxItems: 20, uniqueItems: true });
+
+const ContentBody = Type.Object(
+  {
+    kind: KindT,
+    title: Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' }),
+    tags: Type.Optional(Tags),
+    text: Type.Optional(Type.String({ maxLength: 5000 })),
+    voice: Type.Optional(Type.String({ maxLength: 64 })),
+    speed: Type.Optional(Type.Number({ minimum: 0.5, maximum: 2 })),
+    sha256: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$' })),
+    url: Type.Optional(Type.String({ maxLength: 2000 })),
+    durationMs: Type.Optional(Type.Integer({ minimum: 100 })),
+  },
+  { additionalProperties: false },
+);
+const ContentItem = Type.Object({
+  id: Type.String(),
+  kind: Type.String(),
+  title: Type.String(),
+  tags: Type.Array(Type.String()),
+  text: Type.Union([Type.String(), Type.Null()]),
+  voice: Type.Union([Type.String(), Type.Null()]),
+  speed: Type.Union([Type.Number(), Type.Null()]),
+  sha256: Type.Union([Type.String(), Type.Null()]),
+  engine: Type.Union([Type.String(), Type.Null()]),
+  url: Type.Union([Type.String(), Type.Null()]),
+  durationMs: Type.Integer(),
+  createdBy: Type.Union([Type.String(), Type.Null()]),
+  createdAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
+});
+
+const ProgrammeBody = Type.Object(
+  {
+    title: Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' }),
+    items: Type.Array(
+      Type.Object(
+        {
+          contentId: Id,
+          repeat: Type.Optional(Type.Integer({ minimum: 1, maximum: 10 })),
+          gapMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000 })),
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, maxItems: 50 },
+    ),
+  },
+  { additionalProperties: false },
+);
+const Programme = Type.Object({
+  id: Type.String(),
+  title: Type.String(),
+  items: Type.Array(
+    Type.Object({
+      contentId: Type.String(),
+      title: Type.String(),
+      kind: Type.String(),
+      repeat: Type.Integer(),
+      gapMs: Type.Integer(),
+      durationMs: Type.Integer(),
+    }),
+  ),
+  durationMs: Type.Integer(),
+  createdBy: Type.Union([Type.String(), Type.Null()]),
+  updatedAt: Type.String({ format: 'date-time' }),
+});
+
+const Rule = Type.Object(
+  {
+    kind: Type.Union([Type.Literal('once'), Type.Literal('daily'), Type.Literal('weekly')]),
+    startDate: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' }),
+    endDate: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' })),
+    times: Type.Array(Type.String({ pattern: '^\\d{2}:\\d{2}(:\\d{2})?$' }), { minItems: 1, maxItems: 24 }),
+    weekdays: Type.Optional(Type.Array(Type.Integer({ minimum: 1, maximum: 7 }), { maxItems: 7, uniqueItems: true })),
+  },
+  { additionalProperties: false },
+);
+const ScheduleBody = Type.Object(
+  {
+    title: Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' }),
+    programmeId: Id,
+    rule: Rule,
+    timezone: Type.Optional(Type.String({ maxLength: 64 })),
+    priority: Type.Optional(PriorityT),
+    volume: Type.Optional(Type.Union([Type.Integer({ minimum: 0, maximum: 100 }), Type.Null()])),
+    repeat: Type.Optional(Type.Integer({ minimum: 1, maximum: 10 })),
+    repeatGapMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000 })),
+    zones: Type.Optional(Type.Array(Type.String({ pattern: ID_PATTERN }), { maxItems: 500, uniqueItems: true })),
+    devices: Type.Optional(Type.Array(Type.String({ pattern: ID_PATTERN }), { maxItems: 5000, uniqueItems: true })),
+    onConflict: Type.Optional(Type.Union([Type.Literal('reject'), Type.Literal('priority')])),
+  },
+  { additionalProperties: false },
+);
+const Schedule = Type.Object({
+  id: Type.String(),
+  title: Type.String(),
+  programmeId: Type.String(),
+  programmeTitle: Type.Union([Type.String(), Type.Null()]),
+  rule: Rule,
+  timezone: Type.String(),
+  priority: PriorityT,
+  volume: Type.Union([Type.Integer(), Type.Null()]),
+  repeat: Type.Integer(),
+  repeatGapMs: Type.Integer(),
+  zones: Type.Array(Type.String()),
+  devices: Type.Array(Type.String()),
+  status: StatusT,
+  programmeChanged: Type.Boolean(),
+  reviewReason: Type.Union([Type.String(), Type.Null()]),
+  reviewedBy: Type.Union([Type.String(), Type.Null()]),
+  reviewedAt: Type.Union([Type.String(), Type.Null()]),
+  revision: Type.Integer(),
+  createdBy: Type.Union([Type.String(), Type.Null()]),
+  createdAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
+  durationMs: Type.Integer(),
+});
+const ConflictT = Type.Object({
+  deviceIds: Type.Array(Type.String()),
+  otherScheduleId: Type.String(),
+  otherTitle: Type.String(),
+  otherPriority: PriorityT,
+  start: Type.String(),
+  end: Type.String(),
+  otherStart: Type.String(),
+  otherEnd: Type.String(),
+});
+const ConflictReply = Type.Object({
+  statusCode: Type.Integer(),
+  error: Type.String(),
+  message: Type.String(),
+  field: Type.Optional(Type.String()),
+  conflicts: Type.Array(ConflictT),
+  total: Type.Integer(),
+});
+
+function actorOf(request: FastifyRequest): Actor {
+  const user = request.user!;
+  return {
+    username: user.username,
+    canApprove: allows(user.role, 'schedules:approve'),
+    canPublish: allows(user.role, 'schedules:publish'),
+  };
+}
+
+/** Service errors become HTTP errors; a conflict keeps its list for the console. */
+async function guarded<T>(work: () => T | Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof ScheduleInputError) {
+      const e = new HttpError(err.status, err.message, err.field) as HttpError & { extra?: unknown };
+      if (err.detail) e.extra = err.detail;
+      throw e;
+    }
+    throw err;
+  }
+}
+
+export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = async (app, { services }) => {
+  const { scheduling, audit } = services;
+  const record = (request: FastifyRequest, action: string, target: string, detail?: object) =>
+    audit.record({ actor: request.user!.username, action, target, detail, ip: request.ip });
+
+  // The conflict list travels with the 409; everything else goes to the app's handler.
+  app.setErrorHandler((error: Error & { extra?: unknown; statusCode?: number; field?: string }, request, reply) => {
+    if (error instanceof HttpError && (error as { extra?: unknown }).extra) {
+      const extra = (error as unknown as { extra: Record<string, unknown> }).extra;
+      return reply.status(error.statusCode).send({
+        statusCode: error.statusCode,
+        error: 'Conflict',
+        message: error.message,
+        field: error.field,
+        ...extra,
+      });
+    }
+    throw error;
+  });
+
+  // ---- content library ------------------------------------------------------
+  app.get(
+    '/content',
+    {
+      config: { permission: 'broadcasts:read' },
+      schema: {
+        tags: ['content'],
+        summary: 'Search the content library (words in title, text or tags)',
+        querystring: Type.Object(
+          {
+            q: Type.Optional(Type.String({ maxLength: 200 })),
+            kind: Type.Optional(KindT),
+            tag: Type.Optional(Type.String({ maxLength: 40 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Array(ContentItem) },
+      },
+    },
+    async (request) => scheduling.content.list(request.query),
+  );
+
+  app.post(
+    '/content',
+    {
+      config: { permission: 'content:write' },
+      schema: {
+        tags: ['content'],
+        summary: 'Add a notice (rendered now), uploaded audio, a stream relay or a silence to the library',
+        body: ContentBody,
+        response: { 201: ContentItem, 400: ErrorReply },
+      },
+    },
+    async (request, reply) => {
+      const item = await guarded(() => scheduling.content.create(request.body, request.user!.username));
+      record(request, 'content.create', item.id, { kind: item.kind, title: item.title });
+      return reply.status(201).send(item);
+    },
+  );
+
+  app.get(
+    '/content/:id',
+    {
+      config: { permission: 'broadcasts:read' },
+      schema: { tags: ['content'], params: IdParams, response: { 200: ContentItem, 404: ErrorReply } },
+    },
+    async (request) => {
+      const item = scheduling.content.get(request.params.id);
+      if (!item) throw new HttpError(404, `no content item with id ${request.params.id}`, 'id');
+      return item;
+    },
+  );
+
+  app.put(
+    '/content/:id',
+    {
+      config: { permission: 'content:write' },
+      schema: {
+        tags: ['content'],
+        summary: 'Change an item; approved schedules using it wait for approval again (publishers: at once)',
+        params: IdParams,
+        body: ContentBody,
+        response: { 200: ContentItem, 400: ErrorReply, 404: ErrorReply },
+      },
+    },
+    async (request) => {
+      const item = await guarded(() => scheduling.content.update(request.params.id, request.body));
+      for (const pid of scheduling.programmes.programmesUsing(item.id)) {
+        await guarded(() => scheduling.schedules.programmeChanged(pid, actorOf(request)));
+      }
+      record(request, 'content.update', item.id, { title: item.title });
+      return item;
+    },
+  );
+
+  app.delete(
+    '/content/:id',
+    {
+      config: { permission: 'content:write' },
+      schema: { tags: ['content'], params: IdParams, response: { 204: Type.Null(), 404: ErrorReply, 409: ErrorReply } },
+    },
+    async (request, reply) => {
+      await guarded(() => scheduling.content.remove(request.params.id));
+      record(request, 'content.delete', request.params.id);
+      return reply.status(204).send(null);
+    },
+  );
+
+  // ---- programmes -------------------------------------------------------------
+  app.get(
+    '/programmes',
+    {
+      config: { permission: 'broadcasts:read' },
+      schema: { tags: ['programmes'], response: { 200: Type.Array(Programme) } },
+    },
+    async () => scheduling.programmes.list(),
+  );
+
+  app.post(
+    '/programmes',
+    {
+      config: { permission: 'content:write' },
+      schema: {
+        tags: ['programmes'],
+        summary: 'Create a programme: ordered items with per-item repeat and gap',
+        body: ProgrammeBody,
+        response: { 201: Programme, 400: ErrorReply },
+      },
+    },
+    async (request, reply) => {
+      const p = await guarded(() => scheduling.programmes.create(request.body, request.user!.username));
+      record(request, 'programme.create', p.id, { title: p.title, items: p.items.length });
+      return reply.status(201).send(p);
+    },
+  );
+
+  app.get(
+    '/programmes/:id',
+    {
+      config: { permission: 'broadcasts:read' },
+      schema: { tags: ['programmes'], params: IdParams, response: { 200: Programme, 404: ErrorReply } },
+    },
+    async (request) => {
+      const p = scheduling.programmes.get(request.params.id);
+      if (!p) throw new HttpError(404, `no programme with id ${request.params.id}`, 'id');
+      return p;
+    },
+  );
+
+  app.put(
+    '/programmes/:id',
+    {
+      config: { permission: 'content:write' },
+      schema: {
+        tags: ['programmes'],
+        summary: 'Change (e.g. reorder) a programme',
+        params: IdParams,
+        body: ProgrammeBody,
+        response: { 200: Programme, 400: ErrorReply, 404: ErrorReply },
+      },
+    },
+    async (request) => {
+      const p = await guarded(() => scheduling.programmes.update(request.params.id, request.body));
+      await guarded(() => scheduling.schedules.programmeChanged(p.id, actorOf(request)));
+      record(request, 'programme.update', p.id, { title: p.title, items: p.items.map((i) => i.contentId) });
+      return p;
+    },
+  );
+
+  app.delete(
+    '/programmes/:id',
+    {
+      config: { permission: 'content:write' },
+      schema: {
+        tags: ['programmes'],
+        params: IdParams,
+        response: { 204: Type.Null(), 404: ErrorReply, 409: ErrorReply },
+      },
+    },
+    async (request, reply) => {
+      await guarded(() => scheduling.programmes.remove(request.params.id));
+      record(request, 'programme.delete', request.params.id);
+      return reply.status(204).send(null);
+    },
+  );
+
+  // ---- schedules ----------------------------------------------------------------
+  const emergencyGuard = (request: FastifyRequest, body: Static<typeof ScheduleBody>) => {
+    if (body.priority === 'emergency' && !allows(request.user!.role, 'broadcasts:emergency')) {
+      throw new HttpError(403, `your role (${request.user!.role}) may not schedule emergency broadcasts`, 'priority');
+    }
+  };
+
+  app.get(
+    '/schedules',
+    {
+      config: { permission: 'broadcasts:read' },
+      schema: {
+        tags: ['schedules'],
+        querystring: Type.Object(
+          {
+            status: Type.Optional(StatusT),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Array(Schedule) },
+      },
+    },
+    async (request) => scheduling.schedules.list(request.query.status ? { status: [request.query.status] } : {}),
+  );
+
+  app.post(
+    '/schedules',
+    {
+      config: { permission: 'content:write' },
+      schema: {
+        tags: ['schedules'],
+        summary: 'Create a schedule (a draft); overlaps on any loudspeaker are refused with the list (409)',
+        body: ScheduleBody,
+        response: { 201: Schedule, 400: ErrorReply, 409: ConflictReply },
+      },
+    },
+    async (request, reply) => {
+      emergencyGuard(request, request.body);
+      const s = await guarded(() => scheduling.schedules.create(request.body as ScheduleInput, actorOf(request)));
+      record(request, 'schedule.create', s.id, request.body);
+      return reply.status(201).send(s);
+    },
+  );
+
+  app.post(
+    '/schedules/conflicts',
+    {
+      config: { permission: 'broadcasts:read' },
+      schema: {
+        tags: ['schedules'],
+        summary: 'Check a schedule for overlaps without saving it (for the calendar, before saving)',
+        body: Type.Intersect([ScheduleBody, Type.Object({ id: Type.Optional(Id) })]),
+        response: { 200: Type.Object({ conflicts: Type.Array(ConflictT), total: Type.Integer() }), 400: ErrorReply },
+      },
+    },
+    async (request) => {
+      const { id, ...input } = request.body;
+      return guarded(() => scheduling.schedules.checkConflicts(input as ScheduleInput, id ?? null));
+    },
+  );
+
+  app.get(
+    '/schedules/:id',
+    {
+      config: { permission: 'broadcasts:read' },
+      schema: { tags: ['schedules'], params: IdParams, response: { 200: Schedule, 404: ErrorReply } },
+    },
+    async (request) => guarded(() => scheduling.schedules.get(request.params.id)),
+  );
+
+  app.put(
+    '/schedules/:id',
+    {
+      config: { permission: 'content:write' },
+      schema: {
+        tags: ['schedules'],
+        summary: 'Change a schedule; it needs approval again unless a publisher changed it',
+        params: IdParams,
+        body: ScheduleBody,
+        response: { 200: Schedule, 400: ErrorReply, 404: ErrorReply, 409: ConflictReply },
+      },
+    },
+    async (request) => {
+      emergencyGuard(request, request.body);
+      const s = await guarded(() =>
+        scheduling.schedules.update(request.params.id, request.body as ScheduleInput, actorOf(request)),
+      );
+      record(request, 'schedule.update', s.id, request.body);
+      return s;
+    },
+  );
+
+  const transition = (
+    path: string,
+    summary: string,
+    permission: 'content:write' | 'schedules:approve',
+    act: (id: string, request: FastifyRequest<{ Body: { reason?: string } }>) => Promise<unknown> | unknown,
+    action: string,
+  ) =>
+    app.post(
+      path,
+      {
+        config: { permission },
+        schema: {
+          tags: ['schedules'],
+          summary,
+          params: IdParams,
+          // Only a rejection carries a body (its reason); the other transitions take none.
+          ...(action === 'schedule.reject'
+            ? {
+                body: Type.Object({ reason: Type.String({ maxLength: 500 }) }, { additionalProperties: false }),
+              }
+            : {}),
+          response: { 200: Schedule, 400: ErrorReply, 403: ErrorReply, 404: ErrorReply, 409: ErrorReply },
+        },
+      },
+      async (request) => {
+        const id = (request.params as { id: string }).id;
+        await guarded(() => act(id, request as FastifyRequest<{ Body: { reason?: string } }>));
+        const s = scheduling.schedules.get(id);
+        record(request, action, id, { status: s.status, reason: (request.body as { reason?: string })?.reason });
+        services.hub.emit('approval', { scheduleId: id, status: s.status, title: s.title });
+        return s;
+      },
+    );
+
+  transition(
+    '/schedules/:id/submit',
+    'Submit for approval (a publisher’s submission goes on air at once)',
+    'content:write',
+    (id, r) => scheduling.schedules.submit(id, actorOf(r)),
+    'schedule.submit',
+  );
+  transition(
+    '/schedules/:id/approve',
+    'Approve: the schedule goes on air with the programme as it is now',
+    'schedules:approve',
+    (id, r) => scheduling.schedules.approve(id, actorOf(r)),
+    'schedule.approve',
+  );
+  transition(
+    '/schedules/:id/reject',
+    'Reject with a reason',
+    'schedules:approve',
+    (id, r) => scheduling.schedules.reject(id, r.body?.reason ?? '', actorOf(r)),
+    'schedule.reject',
+  );
+  transition(
+    '/schedules/:id/cancel',
+    'Cancel the whole schedule: its future occurrences leave every plan',
+    'content:write',
+    (id) => scheduling.schedules.cancel(id),
+    'schedule.cancel',
+  );
+
+  app.get(
+    '/approvals',
+    {
+      config: { permission: 'broadcasts:read' },
+      schema: {
+        tags: ['schedules'],
+        summary: 'The approval queue: submitted schedules and approved ones whose programme changed',
+        response: { 200: Type.Array(Schedule) },
+      },
+    },
+    async () => scheduling.schedules.approvalQueue(),
+  );
+
+  // ---- calendar and occurrences -----------------------------------------------------
+  app.get(
+    '/calendar',
+    {
+      config: { permission: 'broadcasts:read' },
+      schema: {
+        tags: ['schedules'],
+        summary: 'What plays when (occurrences overlapping [from, to), at most 62 days)',
+        querystring: Type.Object(
+          { from: Type.String({ format: 'date-time' }), to: Type.String({ format: 'date-time' }) },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Array(
+            Type.Object({
+              occurrenceId: Type.String(),
+              scheduleId: Type.Union([Type.String(), Type.Null()]),
+              title: Type.String(),
+              priority: PriorityT,
+              start: Type.String(),
+              end: Type.String(),
+              cancelled: Type.Boolean(),
+              devices: Type.Integer(),
+              finished: Type.Integer(),
+              failed: Type.Integer(),
+            }),
+          ),
+          400: ErrorReply,
+        },
+      },
+    },
+    async (request) => {
+      const from = Date.parse(request.query.from);
+      const to = Date.parse(request.query.to);
+      if (to <= from) throw new HttpError(400, 'to: must be after from', 'to');
+      if (to - from > 62 * 24 * 3600_000) throw new HttpError(400, 'to: at most 62 days after from', 'to');
+      return scheduling.calendar(from, to);
+    },
+  );
+
+  app.delete(
+    '/occurrences/:id',
+    {
+      config: { permission: 'content:write' },
+      schema: {
+        tags: ['schedules'],
+        summary: 'Cancel one future occurrence (it leaves the plans and is not re-created)',
+        params: IdParams,
+        response: { 204: Type.Null(), 404: ErrorReply, 409: ErrorReply },
+      },
+    },
+    async (request, reply) => {
+      await guarded(() => scheduling.schedules.cancelOccurrence(request.params.id));
+      record(request, 'occurrence.cancel', request.params.id);
+      return reply.status(204).send(null);
+    },
+  );
+};

@@ -1,0 +1,287 @@
+/**
+ * The content library: what a programme is built from. Notices (text + TTS
+ * settings, rendered when saved), uploaded audio (already stored media),
+ * stream relays (a URL played for a set duration) and silences.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import type { Db } from '../db/database';
+import type { MediaAsset, MediaStore } from '../media/store';
+import type { NoticeRenderer } from '../tts/render';
+import { encodeWav, silence } from '../audio/pcm';
+import { encodeWavToOpus } from '../audio/encode';
+import { badInput, notFound, ScheduleInputError } from './errors';
+
+export type ContentKind = 'notice' | 'audio' | 'stream' | 'silence';
+
+export interface ContentInput {
+  kind: ContentKind;
+  title: string;
+  tags?: string[];
+  /** notice */
+  text?: string;
+  voice?: string;
+  speed?: number;
+  /** audio: an uploaded file already in the media store */
+  sha256?: string;
+  /** stream */
+  url?: string;
+  /** stream and silence: how long it plays */
+  durationMs?: number;
+}
+
+export interface ContentItem {
+  id: string;
+  kind: ContentKind;
+  title: string;
+  tags: string[];
+  text: string | null;
+  voice: string | null;
+  speed: number | null;
+  sha256: string | null;
+  engine: string | null;
+  url: string | null;
+  durationMs: number;
+  createdBy: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+interface ContentRow {
+  id: string;
+  kind: ContentKind;
+  title: string;
+  tags: string;
+  text: string | null;
+  voice: string | null;
+  speed: number | null;
+  sha256: string | null;
+  engine: string | null;
+  stream_url: string | null;
+  duration_ms: number;
+  created_by: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export const MAX_SILENCE_MS = 10 * 60_000;
+export const MAX_STREAM_MS = 4 * 3600_000;
+
+export function newId(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${crypto.randomBytes(4).toString('hex')}`;
+}
+
+function toView(r: ContentRow): ContentItem {
+  return {
+    id: r.id,
+    kind: r.kind,
+    title: r.title,
+    tags: JSON.parse(r.tags) as string[],
+    text: r.text,
+    voice: r.voice,
+    speed: r.speed,
+    sha256: r.sha256,
+    engine: r.engine,
+    url: r.stream_url,
+    durationMs: r.duration_ms,
+    createdBy: r.created_by,
+    createdAt: new Date(r.created_at).toISOString(),
+    updatedAt: new Date(r.updated_at).toISOString(),
+  };
+}
+
+function checkStreamUrl(url: string | undefined): string {
+  if (!url) throw badInput('url', 'a stream relay needs the address of the stream');
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw badInput('url', `${JSON.stringify(url)} is not a web address`);
+  }
+  if (!['http:', 'https:'].includes(parsed.protocol)) {
+    throw badInput('url', 'only http:// and https:// streams (e.g. Icecast) can be relayed');
+  }
+  return parsed.toString();
+}
+
+function checkDuration(value: number | undefined, max: number): number {
+  if (value === undefined) throw badInput('durationMs', 'is required for this kind of item');
+  if (!Number.isInteger(value) || value < 100 || value > max) {
+    throw badInput('durationMs', `must be between 100 and ${max} ms`);
+  }
+  return value;
+}
+
+export class ContentLibrary {
+  constructor(
+    private readonly db: Db,
+    private readonly media: MediaStore,
+    private readonly renderer: NoticeRenderer,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Works out the stored columns of an item, rendering notices. */
+  private async resolve(input: ContentInput) {
+    const base = { text: null, voice: null, speed: null, sha256: null, engine: null, url: null } as {
+      text: string | null;
+      voice: string | null;
+      speed: number | null;
+      sha256: string | null;
+      engine: string | null;
+      url: string | null;
+    };
+    switch (input.kind) {
+      case 'notice': {
+        const text = input.text?.trim();
+        if (!text) throw badInput('text', 'the notice is empty');
+        const audio = await this.renderer.render({ text, voice: input.voice, speed: input.speed });
+        return {
+          ...base,
+          text,
+          voice: input.voice ?? null,
+          speed: input.speed ?? null,
+          sha256: audio.sha256,
+          engine: audio.engine,
+          durationMs: audio.durationMs,
+        };
+      }
+      case 'audio': {
+        const asset = input.sha256 ? this.media.get(input.sha256) : null;
+        if (!input.sha256) throw badInput('sha256', 'upload the audio first and give its sha256');
+        if (!asset) throw badInput('sha256', `no uploaded audio with sha256 ${input.sha256}`);
+        return { ...base, sha256: asset.sha256, durationMs: asset.durationMs };
+      }
+      case 'stream':
+        return { ...base, url: checkStreamUrl(input.url), durationMs: checkDuration(input.durationMs, MAX_STREAM_MS) };
+      case 'silence':
+        return { ...base, durationMs: checkDuration(input.durationMs, MAX_SILENCE_MS) };
+    }
+  }
+
+  async create(input: ContentInput, createdBy: string | null): Promise<ContentItem> {
+    const title = input.title.trim();
+    if (!title) throw badInput('title', 'give the item a title');
+    const resolved = await this.resolve(input);
+    const id = newId('ct');
+    const at = this.now();
+    this.db
+      .prepare(
+        `INSERT INTO content_items (id, kind, title, tags, text, voice, speed, sha256, engine, stream_url,
+           duration_ms, created_by, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        id,
+        input.kind,
+        title,
+        JSON.stringify(input.tags ?? []),
+        resolved.text,
+        resolved.voice,
+        resolved.speed,
+        resolved.sha256,
+        resolved.engine,
+        resolved.url,
+        resolved.durationMs,
+        createdBy,
+        at,
+        at,
+      );
+    return this.get(id)!;
+  }
+
+  /** Replaces an item's content; its kind cannot change. */
+  async update(id: string, input: ContentInput): Promise<ContentItem> {
+    const existing = this.get(id);
+    if (!existing) throw notFound('id', `no content item with id ${id}`);
+    if (existing.kind !== input.kind) {
+      throw badInput('kind', `an item cannot change kind (${existing.kind} → ${input.kind}); create a new one`);
+    }
+    const title = input.title.trim();
+    if (!title) throw badInput('title', 'give the item a title');
+    const r = await this.resolve(input);
+    this.db
+      .prepare(
+        `UPDATE content_items SET title = ?, tags = ?, text = ?, voice = ?, speed = ?, sha256 = ?, engine = ?,
+           stream_url = ?, duration_ms = ?, updated_at = ? WHERE id = ?`,
+      )
+      .run(
+        title,
+        JSON.stringify(input.tags ?? []),
+        r.text,
+        r.voice,
+        r.speed,
+        r.sha256,
+        r.engine,
+        r.url,
+        r.durationMs,
+        this.now(),
+        id,
+      );
+    return this.get(id)!;
+  }
+
+  get(id: string): ContentItem | null {
+    const row = this.db.prepare('SELECT * FROM content_items WHERE id = ? AND deleted_at IS NULL').get(id) as
+      ContentRow | undefined;
+    return row ? toView(row) : null;
+  }
+
+  /** Search by words in the title, text or tags; newest first. */
+  list(filter: { q?: string; kind?: ContentKind; tag?: string; limit?: number } = {}): ContentItem[] {
+    const where = ['deleted_at IS NULL'];
+    const args: unknown[] = [];
+    if (filter.kind) {
+      where.push('kind = ?');
+      args.push(filter.kind);
+    }
+    if (filter.tag) {
+      where.push('EXISTS (SELECT 1 FROM json_each(tags) WHERE value = ?)');
+      args.push(filter.tag);
+    }
+    for (const word of (filter.q ?? '').split(/\s+/).filter(Boolean)) {
+      where.push(`(title LIKE ? ESCAPE '\\' OR text LIKE ? ESCAPE '\\' OR tags LIKE ? ESCAPE '\\')`);
+      const like = `%${word.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      args.push(like, like, like);
+    }
+    const rows = this.db
+      .prepare(`SELECT * FROM content_items WHERE ${where.join(' AND ')} ORDER BY updated_at DESC, id LIMIT ?`)
+      .all(...args, filter.limit ?? 200) as ContentRow[];
+    return rows.map(toView);
+  }
+
+  /** Soft delete; refused while a programme still uses the item. */
+  remove(id: string): void {
+    if (!this.get(id)) throw notFound('id', `no content item with id ${id}`);
+    const user = this.db
+      .prepare(
+        `SELECT p.title FROM programme_items pi JOIN programmes p ON p.id = pi.programme_id
+         WHERE pi.content_id = ? AND p.deleted_at IS NULL LIMIT 1`,
+      )
+      .get(id) as { title: string } | undefined;
+    if (user) throw new ScheduleInputError(409, 'id', `the programme "${user.title}" still uses this item`);
+    this.db.prepare('UPDATE content_items SET deleted_at = ? WHERE id = ?').run(this.now(), id);
+  }
+
+  /** A stored Opus file of `ms` of silence, made once per length. */
+  async silenceAsset(ms: number): Promise<MediaAsset> {
+    const key = `silence:v1:${ms}`;
+    const hit = this.db.prepare('SELECT sha256 FROM renders WHERE cache_key = ?').get(key) as
+      { sha256: string } | undefined;
+    const stored = hit ? this.media.get(hit.sha256) : null;
+    if (stored) return stored;
+    const temp = this.media.tempPath('ogg');
+    try {
+      await encodeWavToOpus(encodeWav(silence(48_000, ms)), temp);
+      const asset = await this.media.adopt(temp, 'ogg', ms);
+      this.db
+        .prepare(
+          `INSERT INTO renders (cache_key, sha256, engine, created_at) VALUES (?, ?, 'silence', ?)
+           ON CONFLICT(cache_key) DO UPDATE SET sha256 = excluded.sha256`,
+        )
+        .run(key, asset.sha256, this.now());
+      return asset;
+    } finally {
+      fs.rmSync(temp, { force: true });
+    }
+  }
+}

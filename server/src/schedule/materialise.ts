@@ -1,0 +1,203 @@
+/**
+ * Approved schedules → stored occurrences over a horizon, with one delivery
+ * row per target device. Idempotent: ids are derived from the schedule and
+ * the start instant, so running it again (after a crash, on a timer, after a
+ * change) converges on the same rows. Occurrences that have started are never
+ * touched; a one-off cancellation is never undone.
+ */
+import type { Asset, Priority } from '@loaxa/protocol';
+import type { Db } from '../db/database';
+import type { DeviceRegistry } from '../devices/registry';
+import { expandRule, occurrenceIdFor, type ScheduleRule } from './recurrence';
+import { assetsDurationMs } from './programmes';
+
+export const DEFAULT_HORIZON_MS = 7 * 24 * 3600_000;
+
+export interface ScheduleRow {
+  id: string;
+  title: string;
+  programme_id: string;
+  rule: string;
+  timezone: string;
+  priority: Priority;
+  volume: number | null;
+  repeat: number;
+  repeat_gap_ms: number;
+  status: 'draft' | 'submitted' | 'approved' | 'rejected' | 'cancelled';
+  approved_assets: string | null;
+  programme_changed: number;
+  review_reason: string | null;
+  reviewed_by: string | null;
+  reviewed_at: number | null;
+  revision: number;
+  created_by: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** Zones and devices a schedule targets. */
+export function targetsOf(db: Db, scheduleId: string): { zones: string[]; devices: string[] } {
+  const rows = db
+    .prepare('SELECT kind, target_id FROM schedule_targets WHERE schedule_id = ? ORDER BY target_id')
+    .all(scheduleId) as { kind: 'zone' | 'device'; target_id: string }[];
+  return {
+    zones: rows.filter((r) => r.kind === 'zone').map((r) => r.target_id),
+    devices: rows.filter((r) => r.kind === 'device').map((r) => r.target_id),
+  };
+}
+
+/** Active devices a schedule reaches today (zone membership is read now, not when it was written). */
+export function resolveDevices(db: Db, registry: DeviceRegistry, scheduleId: string): string[] {
+  const { zones, devices } = targetsOf(db, scheduleId);
+  const set = new Set(registry.devicesIn(zones));
+  if (devices.length) {
+    const active = db
+      .prepare(`SELECT id FROM devices WHERE revoked_at IS NULL AND id IN (SELECT value FROM json_each(?))`)
+      .all(JSON.stringify(devices)) as { id: string }[];
+    for (const d of active) set.add(d.id);
+  }
+  return [...set].sort();
+}
+
+interface ExistingOccurrence {
+  id: string;
+  start_at: number;
+  cancelled_at: number | null;
+  assets: string | null;
+  priority: Priority;
+  volume: number | null;
+  title: string;
+}
+
+export class OccurrenceMaterialiser {
+  constructor(
+    private readonly db: Db,
+    private readonly registry: DeviceRegistry,
+    private readonly options: { horizonMs?: number; now?: () => number } = {},
+  ) {}
+
+  get horizonMs(): number {
+    return this.options.horizonMs ?? DEFAULT_HORIZON_MS;
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
+  /**
+   * Brings one schedule's future occurrences in line with its rule, status,
+   * frozen programme and targets. Returns the devices whose plans changed.
+   */
+  materialiseSchedule(scheduleId: string): Set<string> {
+    const db = this.db;
+    const now = this.now();
+    const affected = new Set<string>();
+    const schedule = db.prepare('SELECT * FROM schedules WHERE id = ?').get(scheduleId) as ScheduleRow | undefined;
+    if (!schedule) return affected;
+
+    const onAir = schedule.status === 'approved' && schedule.approved_assets !== null;
+    const assets = onAir ? (JSON.parse(schedule.approved_assets!) as Asset[]) : [];
+    const starts = onAir
+      ? expandRule(JSON.parse(schedule.rule) as ScheduleRule, schedule.timezone, now, now + this.horizonMs)
+      : [];
+    const devices = onAir ? resolveDevices(db, this.registry, scheduleId) : [];
+    const assetsJson = JSON.stringify(assets);
+    const durationMs = assetsDurationMs(assets);
+
+    db.transaction(() => {
+      const existing = db
+        .prepare(
+          `SELECT id, start_at, cancelled_at, assets, priority, volume, title FROM occurrences
+           WHERE schedule_id = ? AND start_at >= ?`,
+        )
+        .all(scheduleId, now) as ExistingOccurrence[];
+      const byId = new Map(existing.map((o) => [o.id, o]));
+      const wanted = new Set(starts.map((s) => occurrenceIdFor(scheduleId, s)));
+      const deliveriesOf = db.prepare('SELECT device_id, stage FROM deliveries WHERE occurrence_id = ?');
+
+      // Withdrawn: the rule no longer has it, or the schedule is off air. Not started, so safe to remove.
+      for (const o of existing) {
+        if (wanted.has(o.id) || o.cancelled_at !== null) continue;
+        for (const d of deliveriesOf.all(o.id) as { device_id: string }[]) affected.add(d.device_id);
+        db.prepare('DELETE FROM occurrences WHERE id = ?').run(o.id);
+      }
+      if (!onAir) return;
+
+      const insert = db.prepare(
+        `INSERT INTO occurrences (id, title, text, priority, start_at, duration_ms, sha256, engine, command_id,
+           created_by, created_at, schedule_id, assets, volume)
+         VALUES (?, ?, NULL, ?, ?, ?, ?, NULL, NULL, ?, ?, ?, ?, ?)`,
+      );
+      const update = db.prepare(
+        `UPDATE occurrences SET title = ?, priority = ?, duration_ms = ?, sha256 = ?, assets = ?, volume = ? WHERE id = ?`,
+      );
+      const addDelivery = db.prepare(
+        'INSERT INTO deliveries (occurrence_id, device_id) VALUES (?, ?) ON CONFLICT DO NOTHING',
+      );
+      const dropDelivery = db.prepare('DELETE FROM deliveries WHERE occurrence_id = ? AND device_id = ?');
+      const wantedDevices = new Set(devices);
+      for (const start of starts) {
+        const id = occurrenceIdFor(scheduleId, start);
+        const old = byId.get(id);
+        if (old?.cancelled_at != null) continue;
+        if (!old) {
+          insert.run(
+            id,
+            schedule.title,
+            schedule.priority,
+            start,
+            durationMs,
+            assets[0]!.sha256,
+            schedule.created_by,
+            now,
+            scheduleId,
+            assetsJson,
+            schedule.volume,
+          );
+          for (const d of devices) {
+            addDelivery.run(id, d);
+            affected.add(d);
+          }
+          continue;
+        }
+        const current = deliveriesOf.all(id) as { device_id: string; stage: string }[];
+        const changed =
+          old.assets !== assetsJson ||
+          old.priority !== schedule.priority ||
+          old.volume !== schedule.volume ||
+          old.title !== schedule.title;
+        if (changed) {
+          update.run(schedule.title, schedule.priority, durationMs, assets[0]!.sha256, assetsJson, schedule.volume, id);
+          for (const d of current) affected.add(d.device_id);
+        }
+        for (const d of current) {
+          if (!wantedDevices.has(d.device_id)) {
+            dropDelivery.run(id, d.device_id);
+            affected.add(d.device_id);
+          }
+        }
+        const have = new Set(current.map((d) => d.device_id));
+        for (const d of devices) {
+          if (!have.has(d)) {
+            addDelivery.run(id, d);
+            affected.add(d);
+          }
+        }
+      }
+    })();
+    return affected;
+  }
+
+  /** Every schedule that may have occurrences ahead: the timer's roll-forward and the start-up pass. */
+  materialiseAll(): Set<string> {
+    const ids = this.db
+      .prepare(
+        `SELECT id FROM schedules WHERE status = 'approved'
+         UNION SELECT DISTINCT schedule_id FROM occurrences WHERE schedule_id IS NOT NULL AND start_at >= ?`,
+      )
+      .all(this.now()) as { id: string }[];
+    const affected = new Set<string>();
+    for (const { id } of ids) for (const d of this.materialiseSchedule(id)) affected.add(d);
+    return affected;
+  }
+}

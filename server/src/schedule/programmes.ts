@@ -1,0 +1,230 @@
+/**
+ * Programmes: ordered content items, each repeated and followed by a gap.
+ * A programme becomes the list of audio files a loudspeaker plays back to
+ * back (gaps and silences are short stored silence files).
+ */
+import type { Asset } from '@loaxa/protocol';
+import type { Db } from '../db/database';
+import { assetFor } from '../broadcasts/planner';
+import type { MediaAsset } from '../media/store';
+import type { ContentLibrary } from './content';
+import { badInput, notFound, ScheduleInputError } from './errors';
+import { newId } from './content';
+
+export interface ProgrammeItemInput {
+  contentId: string;
+  repeat?: number;
+  gapMs?: number;
+}
+
+export interface ProgrammeInput {
+  title: string;
+  items: ProgrammeItemInput[];
+}
+
+export interface ProgrammeView {
+  id: string;
+  title: string;
+  items: {
+    contentId: string;
+    title: string;
+    kind: string;
+    repeat: number;
+    gapMs: number;
+    durationMs: number;
+  }[];
+  /** Everything played once through, gaps included. */
+  durationMs: number;
+  createdBy: string | null;
+  updatedAt: string;
+}
+
+export const MAX_ITEMS = 50;
+export const MAX_ITEM_REPEAT = 10;
+export const MAX_GAP_MS = 10 * 60_000;
+/** The protocol carries at most 200 files per plan item. */
+export const MAX_ASSETS = 200;
+
+/** Total of assets played back to back. */
+export function assetsDurationMs(assets: readonly Pick<Asset, 'durationMs'>[]): number {
+  return assets.reduce((sum, a) => sum + a.durationMs, 0);
+}
+
+const toAsset = (m: MediaAsset): Asset => assetFor({ ...m, duration_ms: m.durationMs });
+
+export class ProgrammeService {
+  constructor(
+    private readonly db: Db,
+    private readonly content: ContentLibrary,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  private checkItems(items: ProgrammeItemInput[]): void {
+    if (items.length === 0) throw badInput('items', 'a programme needs at least one item');
+    if (items.length > MAX_ITEMS) throw badInput('items', `at most ${MAX_ITEMS} items`);
+    items.forEach((item, i) => {
+      const c = this.content.get(item.contentId);
+      if (!c) throw badInput(`items.${i}.contentId`, `no content item with id ${item.contentId}`);
+      if (c.kind === 'stream') {
+        throw badInput(
+          `items.${i}.contentId`,
+          'stream relays cannot be put in a programme yet: loudspeaker agents do not play streams in this version',
+        );
+      }
+      const repeat = item.repeat ?? 1;
+      if (!Number.isInteger(repeat) || repeat < 1 || repeat > MAX_ITEM_REPEAT) {
+        throw badInput(`items.${i}.repeat`, `must be 1 … ${MAX_ITEM_REPEAT}`);
+      }
+      const gap = item.gapMs ?? 0;
+      if (!Number.isInteger(gap) || gap < 0 || gap > MAX_GAP_MS) {
+        throw badInput(`items.${i}.gapMs`, `must be 0 … ${MAX_GAP_MS} ms`);
+      }
+    });
+  }
+
+  private writeItems(id: string, items: ProgrammeItemInput[]): void {
+    this.db.prepare('DELETE FROM programme_items WHERE programme_id = ?').run(id);
+    const add = this.db.prepare(
+      'INSERT INTO programme_items (programme_id, position, content_id, repeat, gap_ms) VALUES (?, ?, ?, ?, ?)',
+    );
+    items.forEach((item, i) => add.run(id, i, item.contentId, item.repeat ?? 1, item.gapMs ?? 0));
+  }
+
+  create(input: ProgrammeInput, createdBy: string | null): ProgrammeView {
+    const title = input.title.trim();
+    if (!title) throw badInput('title', 'give the programme a title');
+    this.checkItems(input.items);
+    const id = newId('pg');
+    const at = this.now();
+    this.db.transaction(() => {
+      this.db
+        .prepare('INSERT INTO programmes (id, title, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?)')
+        .run(id, title, createdBy, at, at);
+      this.writeItems(id, input.items);
+    })();
+    return this.get(id)!;
+  }
+
+  update(id: string, input: ProgrammeInput): ProgrammeView {
+    if (!this.get(id)) throw notFound('id', `no programme with id ${id}`);
+    const title = input.title.trim();
+    if (!title) throw badInput('title', 'give the programme a title');
+    this.checkItems(input.items);
+    this.db.transaction(() => {
+      this.db.prepare('UPDATE programmes SET title = ?, updated_at = ? WHERE id = ?').run(title, this.now(), id);
+      this.writeItems(id, input.items);
+    })();
+    return this.get(id)!;
+  }
+
+  remove(id: string): void {
+    if (!this.get(id)) throw notFound('id', `no programme with id ${id}`);
+    const used = this.db
+      .prepare(`SELECT title FROM schedules WHERE programme_id = ? AND status != 'cancelled' LIMIT 1`)
+      .get(id) as { title: string } | undefined;
+    if (used) throw new ScheduleInputError(409, 'id', `the schedule "${used.title}" still uses this programme`);
+    this.db.prepare('UPDATE programmes SET deleted_at = ? WHERE id = ?').run(this.now(), id);
+  }
+
+  get(id: string): ProgrammeView | null {
+    const p = this.db
+      .prepare('SELECT id, title, created_by, updated_at FROM programmes WHERE id = ? AND deleted_at IS NULL')
+      .get(id) as { id: string; title: string; created_by: string | null; updated_at: number } | undefined;
+    if (!p) return null;
+    const rows = this.db
+      .prepare(
+        `SELECT pi.content_id, pi.repeat, pi.gap_ms, c.title, c.kind, c.duration_ms
+         FROM programme_items pi JOIN content_items c ON c.id = pi.content_id
+         WHERE pi.programme_id = ? ORDER BY pi.position`,
+      )
+      .all(id) as {
+      content_id: string;
+      repeat: number;
+      gap_ms: number;
+      title: string;
+      kind: string;
+      duration_ms: number;
+    }[];
+    const items = rows.map((r) => ({
+      contentId: r.content_id,
+      title: r.title,
+      kind: r.kind,
+      repeat: r.repeat,
+      gapMs: r.gap_ms,
+      durationMs: r.duration_ms,
+    }));
+    return {
+      id: p.id,
+      title: p.title,
+      items,
+      durationMs: items.reduce((sum, i) => sum + i.repeat * (i.durationMs + i.gapMs), 0),
+      createdBy: p.created_by,
+      updatedAt: new Date(p.updated_at).toISOString(),
+    };
+  }
+
+  list(): ProgrammeView[] {
+    const ids = this.db
+      .prepare('SELECT id FROM programmes WHERE deleted_at IS NULL ORDER BY updated_at DESC LIMIT 500')
+      .all() as { id: string }[];
+    return ids.map((r) => this.get(r.id)!);
+  }
+
+  /** Programmes that use a content item (to re-plan their schedules when it changes). */
+  programmesUsing(contentId: string): string[] {
+    return (
+      this.db.prepare('SELECT DISTINCT programme_id FROM programme_items WHERE content_id = ?').all(contentId) as {
+        programme_id: string;
+      }[]
+    ).map((r) => r.programme_id);
+  }
+
+  /**
+   * The files a loudspeaker plays for this programme, `times` times over with
+   * `gapMs` of silence between passes.
+   */
+  async assetsOf(id: string, times = 1, gapMs = 0): Promise<Asset[]> {
+    const programme = this.get(id);
+    if (!programme) throw notFound('programmeId', `no programme with id ${id}`);
+    const pass: Asset[] = [];
+    for (const item of programme.items) {
+      const content = this.content.get(item.contentId)!;
+      const file =
+        content.kind === 'silence'
+          ? await this.content.silenceAsset(content.durationMs)
+          : content.sha256
+            ? this.mediaOf(content.sha256)
+            : null;
+      if (!file) throw badInput('programmeId', `the item "${content.title}" has no playable audio`);
+      const gap = item.gapMs > 0 ? await this.content.silenceAsset(item.gapMs) : null;
+      for (let r = 0; r < item.repeat; r++) {
+        pass.push(toAsset(file));
+        if (gap) pass.push(toAsset(gap));
+      }
+    }
+    const out: Asset[] = [];
+    const between = gapMs > 0 ? toAsset(await this.content.silenceAsset(gapMs)) : null;
+    for (let t = 0; t < times; t++) {
+      if (t > 0 && between) out.push(between);
+      out.push(...pass);
+    }
+    // A trailing gap is dead air on the pole: drop it.
+    while (out.length > 1 && out.at(-1)!.durationMs > 0 && this.isSilence(out.at(-1)!)) out.pop();
+    if (out.length > MAX_ASSETS) {
+      throw badInput('repeat', `the programme would play ${out.length} files in a row; at most ${MAX_ASSETS}`);
+    }
+    return out;
+  }
+
+  private isSilence(asset: Asset): boolean {
+    return !!this.db.prepare(`SELECT 1 FROM renders WHERE sha256 = ? AND engine = 'silence' LIMIT 1`).get(asset.sha256);
+  }
+
+  private mediaOf(sha256: string): MediaAsset | null {
+    return (
+      (this.db
+        .prepare('SELECT sha256, format, bytes, duration_ms AS durationMs FROM media WHERE sha256 = ?')
+        .get(sha256) as MediaAsset | undefined) ?? null
+    );
+  }
+}

@@ -1,0 +1,530 @@
+/**
+ * Schedules: a programme put on the calendar for zones and/or devices, with
+ * an approval workflow (draft → submitted → approved | rejected; cancelled).
+ * Only approved schedules go on air, and they air the programme as it was
+ * when approved. Every change re-materialises the occurrences and re-plans
+ * exactly the devices whose plans changed.
+ */
+import { DateTime, IANAZone } from 'luxon';
+import type { Priority } from '@loaxa/protocol';
+import type { Db } from '../db/database';
+import type { DeviceRegistry } from '../devices/registry';
+import { badInput, notFound, ScheduleInputError } from './errors';
+import { expandRule, RuleError, validateRule, type ScheduleRule } from './recurrence';
+import { findConflicts, type Booking, type Conflict } from './conflicts';
+import { newId } from './content';
+import type { ProgrammeService } from './programmes';
+import { resolveDevices, targetsOf, type OccurrenceMaterialiser, type ScheduleRow } from './materialise';
+
+export type ScheduleStatus = ScheduleRow['status'];
+
+export interface ScheduleInput {
+  title: string;
+  programmeId: string;
+  rule: ScheduleRule;
+  timezone?: string;
+  priority?: Priority;
+  volume?: number | null;
+  /** Play the programme this many times in a row… */
+  repeat?: number;
+  /** …with this gap between passes. */
+  repeatGapMs?: number;
+  zones?: string[];
+  devices?: string[];
+  /** 'reject' (default): overlaps are refused with the list; 'priority': accepted, devices order by priority. */
+  onConflict?: 'reject' | 'priority';
+}
+
+export interface ScheduleView {
+  id: string;
+  title: string;
+  programmeId: string;
+  programmeTitle: string | null;
+  rule: ScheduleRule;
+  timezone: string;
+  priority: Priority;
+  volume: number | null;
+  repeat: number;
+  repeatGapMs: number;
+  zones: string[];
+  devices: string[];
+  status: ScheduleStatus;
+  programmeChanged: boolean;
+  reviewReason: string | null;
+  reviewedBy: string | null;
+  reviewedAt: string | null;
+  revision: number;
+  createdBy: string | null;
+  createdAt: string;
+  updatedAt: string;
+  /** One pass of the programme times repeat, gaps included. */
+  durationMs: number;
+}
+
+export interface ConflictView {
+  deviceIds: string[];
+  otherScheduleId: string;
+  otherTitle: string;
+  otherPriority: Priority;
+  start: string;
+  end: string;
+  otherStart: string;
+  otherEnd: string;
+}
+
+export interface Actor {
+  username: string;
+  /** May approve others' schedules. */
+  canApprove: boolean;
+  /** May put a schedule on air without someone else's approval. */
+  canPublish: boolean;
+}
+
+/** How far ahead conflicts are looked for. */
+export const CONFLICT_WINDOW_MS = 366 * 24 * 3600_000;
+export const MAX_REPEAT = 10;
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export class ScheduleService {
+  constructor(
+    private readonly deps: {
+      db: Db;
+      registry: DeviceRegistry;
+      programmes: ProgrammeService;
+      materialiser: OccurrenceMaterialiser;
+      /** Publishes fresh plans to these devices. */
+      replan: (deviceIds: Set<string>) => Promise<void>;
+      defaultTimezone: string;
+      now?: () => number;
+    },
+  ) {}
+
+  private now(): number {
+    return (this.deps.now ?? Date.now)();
+  }
+
+  private row(id: string): ScheduleRow {
+    const row = this.deps.db.prepare('SELECT * FROM schedules WHERE id = ?').get(id) as ScheduleRow | undefined;
+    if (!row) throw notFound('id', `no schedule with id ${id}`);
+    return row;
+  }
+
+  private view(r: ScheduleRow): ScheduleView {
+    const { zones, devices } = targetsOf(this.deps.db, r.id);
+    const programme = this.deps.programmes.get(r.programme_id);
+    return {
+      id: r.id,
+      title: r.title,
+      programmeId: r.programme_id,
+      programmeTitle: programme?.title ?? null,
+      rule: JSON.parse(r.rule) as ScheduleRule,
+      timezone: r.timezone,
+      priority: r.priority,
+      volume: r.volume,
+      repeat: r.repeat,
+      repeatGapMs: r.repeat_gap_ms,
+      zones,
+      devices,
+      status: r.status,
+      programmeChanged: r.programme_changed === 1,
+      reviewReason: r.review_reason,
+      reviewedBy: r.reviewed_by,
+      reviewedAt: iso(r.reviewed_at),
+      revision: r.revision,
+      createdBy: r.created_by,
+      createdAt: new Date(r.created_at).toISOString(),
+      updatedAt: new Date(r.updated_at).toISOString(),
+      durationMs: programme ? this.passDuration(programme.durationMs, r.repeat, r.repeat_gap_ms) : 0,
+    };
+  }
+
+  private passDuration(programmeMs: number, repeat: number, gapMs: number): number {
+    return programmeMs * repeat + gapMs * (repeat - 1);
+  }
+
+  get(id: string): ScheduleView {
+    return this.view(this.row(id));
+  }
+
+  list(filter: { status?: ScheduleStatus[] } = {}): ScheduleView[] {
+    const rows = this.deps.db
+      .prepare(
+        filter.status?.length
+          ? 'SELECT * FROM schedules WHERE status IN (SELECT value FROM json_each(?)) ORDER BY updated_at DESC'
+          : 'SELECT * FROM schedules WHERE ? IS NULL ORDER BY updated_at DESC',
+      )
+      .all(filter.status?.length ? JSON.stringify(filter.status) : null) as ScheduleRow[];
+    return rows.map((r) => this.view(r));
+  }
+
+  /** Submitted schedules and approved ones whose programme changed since approval. */
+  approvalQueue(): ScheduleView[] {
+    const rows = this.deps.db
+      .prepare(
+        `SELECT * FROM schedules WHERE status = 'submitted' OR (status = 'approved' AND programme_changed = 1)
+         ORDER BY updated_at`,
+      )
+      .all() as ScheduleRow[];
+    return rows.map((r) => this.view(r));
+  }
+
+  private check(input: ScheduleInput): Required<Omit<ScheduleInput, 'onConflict'>> {
+    const { registry, programmes, defaultTimezone } = this.deps;
+    const title = input.title.trim();
+    if (!title) throw badInput('title', 'give the schedule a title');
+    const programme = programmes.get(input.programmeId);
+    if (!programme) throw badInput('programmeId', `no programme with id ${input.programmeId}`);
+    const timezone = input.timezone ?? defaultTimezone;
+    if (!IANAZone.isValidZone(timezone)) throw badInput('timezone', `${JSON.stringify(timezone)} is not a time zone`);
+    try {
+      validateRule(input.rule, timezone);
+    } catch (err) {
+      if (err instanceof RuleError) throw badInput(`rule.${err.field}`, err.message.replace(/^[^:]*: /, ''));
+      throw err;
+    }
+    const zones = [...new Set(input.zones ?? [])];
+    const devices = [...new Set(input.devices ?? [])];
+    if (zones.length === 0 && devices.length === 0) throw badInput('zones', 'choose at least one zone or loudspeaker');
+    const unknownZones = registry.unknownZones(zones);
+    if (unknownZones.length) throw badInput('zones', `unknown zone(s) ${unknownZones.join(', ')}`);
+    const unknownDevices = devices.filter((d) => !registry.getDevice(d));
+    if (unknownDevices.length) throw badInput('devices', `unknown loudspeaker(s) ${unknownDevices.join(', ')}`);
+    const repeat = input.repeat ?? 1;
+    if (!Number.isInteger(repeat) || repeat < 1 || repeat > MAX_REPEAT)
+      throw badInput('repeat', `must be 1 … ${MAX_REPEAT}`);
+    const repeatGapMs = input.repeatGapMs ?? 0;
+    if (!Number.isInteger(repeatGapMs) || repeatGapMs < 0 || repeatGapMs > 600_000) {
+      throw badInput('repeatGapMs', 'must be 0 … 600000 ms');
+    }
+    const volume = input.volume ?? null;
+    if (volume !== null && (!Number.isInteger(volume) || volume < 0 || volume > 100)) {
+      throw badInput('volume', 'must be 0 … 100');
+    }
+    return {
+      title,
+      programmeId: programme.id,
+      rule: input.rule,
+      timezone,
+      priority: input.priority ?? 'normal',
+      volume,
+      repeat,
+      repeatGapMs,
+      zones,
+      devices,
+    };
+  }
+
+  /** The schedule's airtime over the conflict window, per its devices. */
+  private booking(
+    id: string,
+    title: string,
+    priority: Priority,
+    rule: ScheduleRule,
+    timezone: string,
+    durationMs: number,
+    deviceIds: string[],
+    window: [number, number],
+  ): Booking {
+    const starts = expandRule(rule, timezone, window[0], window[1]);
+    return {
+      scheduleId: id,
+      title,
+      priority,
+      deviceIds,
+      intervals: starts.map((s) => [s, s + Math.max(durationMs, 1)] as const),
+    };
+  }
+
+  /**
+   * Overlaps with submitted or approved schedules on any shared device.
+   * Others are only expanded over the candidate's own span, which keeps the
+   * check fast for a calendar full of year-long daily schedules.
+   */
+  conflictsFor(
+    candidate: Required<Omit<ScheduleInput, 'onConflict'>>,
+    selfId: string | null,
+  ): { conflicts: ConflictView[]; total: number } {
+    const { db, registry, programmes } = this.deps;
+    const now = this.now();
+    const programme = programmes.get(candidate.programmeId)!;
+    const duration = this.passDuration(programme.durationMs, candidate.repeat, candidate.repeatGapMs);
+    const deviceIds = [
+      ...new Set([
+        ...registry.devicesIn(candidate.zones),
+        ...candidate.devices.filter((d) => registry.getDevice(d) && !registry.getDevice(d)!.revoked),
+      ]),
+    ];
+    const mine = this.booking(
+      selfId ?? 'new',
+      candidate.title,
+      candidate.priority,
+      candidate.rule,
+      candidate.timezone,
+      duration,
+      deviceIds,
+      [now, now + CONFLICT_WINDOW_MS],
+    );
+    if (mine.intervals.length === 0 || deviceIds.length === 0) return { conflicts: [], total: 0 };
+    const span: [number, number] = [mine.intervals[0]![0] - 24 * 3600_000, mine.intervals.at(-1)![1]];
+    const mineSet = new Set(deviceIds);
+    const others: Booking[] = [];
+    const rows = db
+      .prepare(`SELECT * FROM schedules WHERE status IN ('submitted','approved') AND id != ?`)
+      .all(selfId ?? '') as ScheduleRow[];
+    for (const r of rows) {
+      const theirDevices = resolveDevices(db, registry, r.id).filter((d) => mineSet.has(d));
+      if (theirDevices.length === 0) continue;
+      const p = programmes.get(r.programme_id);
+      if (!p) continue;
+      others.push(
+        this.booking(
+          r.id,
+          r.title,
+          r.priority,
+          JSON.parse(r.rule) as ScheduleRule,
+          r.timezone,
+          this.passDuration(p.durationMs, r.repeat, r.repeat_gap_ms),
+          theirDevices,
+          span,
+        ),
+      );
+    }
+    const report = findConflicts(mine, others);
+    return {
+      total: report.total,
+      conflicts: report.conflicts.map((c: Conflict) => ({
+        deviceIds: c.deviceIds,
+        otherScheduleId: c.otherScheduleId,
+        otherTitle: c.otherTitle,
+        otherPriority: c.otherPriority,
+        start: new Date(c.start).toISOString(),
+        end: new Date(c.end).toISOString(),
+        otherStart: new Date(c.otherStart).toISOString(),
+        otherEnd: new Date(c.otherEnd).toISOString(),
+      })),
+    };
+  }
+
+  /** Overlaps a schedule would have, without saving it. */
+  checkConflicts(input: ScheduleInput, selfId: string | null): { conflicts: ConflictView[]; total: number } {
+    return this.conflictsFor(this.check(input), selfId);
+  }
+
+  private refuseConflicts(input: ScheduleInput, checked: ReturnType<ScheduleService['check']>, selfId: string | null) {
+    if (input.onConflict === 'priority') return;
+    const { conflicts, total } = this.conflictsFor(checked, selfId);
+    if (total === 0) return;
+    const first = conflicts[0]!;
+    const local = DateTime.fromISO(first.start, { zone: checked.timezone }).toFormat('dd/MM/yyyy HH:mm');
+    throw new ScheduleInputError(
+      409,
+      'rule',
+      `overlaps ${total} time(s) with other schedules, first with "${first.otherTitle}" on ${first.deviceIds.length} loudspeaker(s) at ${local}; shift the time or choose onConflict "priority"`,
+      { conflicts, total },
+    );
+  }
+
+  private writeTargets(id: string, zones: string[], devices: string[]): void {
+    const { db } = this.deps;
+    db.prepare('DELETE FROM schedule_targets WHERE schedule_id = ?').run(id);
+    const add = db.prepare('INSERT INTO schedule_targets (schedule_id, kind, target_id) VALUES (?, ?, ?)');
+    for (const z of zones) add.run(id, 'zone', z);
+    for (const d of devices) add.run(id, 'device', d);
+  }
+
+  create(input: ScheduleInput, actor: Actor): ScheduleView {
+    const checked = this.check(input);
+    this.refuseConflicts(input, checked, null);
+    const id = newId('sc');
+    const at = this.now();
+    this.deps.db.transaction(() => {
+      this.deps.db
+        .prepare(
+          `INSERT INTO schedules (id, title, programme_id, rule, timezone, priority, volume, repeat, repeat_gap_ms,
+             status, created_by, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'draft', ?, ?, ?)`,
+        )
+        .run(
+          id,
+          checked.title,
+          checked.programmeId,
+          JSON.stringify(checked.rule),
+          checked.timezone,
+          checked.priority,
+          checked.volume,
+          checked.repeat,
+          checked.repeatGapMs,
+          actor.username,
+          at,
+          at,
+        );
+      this.writeTargets(id, checked.zones, checked.devices);
+    })();
+    return this.get(id);
+  }
+
+  /**
+   * Changes a schedule. A publisher's change stays on air (re-frozen); anyone
+   * else's change goes back to draft and off air until approved again.
+   */
+  async update(id: string, input: ScheduleInput, actor: Actor): Promise<ScheduleView> {
+    const old = this.row(id);
+    if (old.status === 'cancelled') throw new ScheduleInputError(409, 'status', 'a cancelled schedule cannot change');
+    const checked = this.check(input);
+    this.refuseConflicts(input, checked, id);
+    const staysOnAir = old.status === 'approved' && actor.canPublish;
+    const assets = staysOnAir ? await this.freeze(checked.programmeId, checked.repeat, checked.repeatGapMs) : null;
+    this.deps.db.transaction(() => {
+      this.deps.db
+        .prepare(
+          `UPDATE schedules SET title = ?, programme_id = ?, rule = ?, timezone = ?, priority = ?, volume = ?,
+             repeat = ?, repeat_gap_ms = ?, status = ?, approved_assets = ?, programme_changed = 0,
+             revision = revision + 1, updated_at = ?,
+             reviewed_by = CASE WHEN ? THEN ? ELSE NULL END, reviewed_at = CASE WHEN ? THEN ? ELSE NULL END,
+             review_reason = NULL
+           WHERE id = ?`,
+        )
+        .run(
+          checked.title,
+          checked.programmeId,
+          JSON.stringify(checked.rule),
+          checked.timezone,
+          checked.priority,
+          checked.volume,
+          checked.repeat,
+          checked.repeatGapMs,
+          staysOnAir ? 'approved' : 'draft',
+          assets ? JSON.stringify(assets) : null,
+          this.now(),
+          staysOnAir ? 1 : 0,
+          actor.username,
+          staysOnAir ? 1 : 0,
+          this.now(),
+          id,
+        );
+      this.writeTargets(id, checked.zones, checked.devices);
+    })();
+    await this.replanSchedule(id);
+    return this.get(id);
+  }
+
+  /** Freezes what the schedule will air: the programme's files, repeated. */
+  private freeze(programmeId: string, repeat: number, gapMs: number) {
+    return this.deps.programmes.assetsOf(programmeId, repeat, gapMs);
+  }
+
+  private async approveNow(id: string, reviewer: string, reason: string | null): Promise<void> {
+    const r = this.row(id);
+    const assets = await this.freeze(r.programme_id, r.repeat, r.repeat_gap_ms);
+    this.deps.db
+      .prepare(
+        `UPDATE schedules SET status = 'approved', approved_assets = ?, programme_changed = 0, reviewed_by = ?,
+           reviewed_at = ?, review_reason = ?, updated_at = ? WHERE id = ?`,
+      )
+      .run(JSON.stringify(assets), reviewer, this.now(), reason, this.now(), id);
+    await this.replanSchedule(id);
+  }
+
+  /** draft | rejected → submitted; a publisher's submission is approved at once. */
+  async submit(id: string, actor: Actor): Promise<ScheduleView> {
+    const r = this.row(id);
+    if (r.status !== 'draft' && r.status !== 'rejected') {
+      throw new ScheduleInputError(
+        409,
+        'status',
+        `only a draft or rejected schedule can be submitted (it is ${r.status})`,
+      );
+    }
+    if (actor.canPublish) {
+      await this.approveNow(id, actor.username, null);
+    } else {
+      this.deps.db
+        .prepare(`UPDATE schedules SET status = 'submitted', review_reason = NULL, updated_at = ? WHERE id = ?`)
+        .run(this.now(), id);
+    }
+    return this.get(id);
+  }
+
+  /** submitted → approved, or an approved schedule with a changed programme → approved with the new version. */
+  async approve(id: string, actor: Actor): Promise<ScheduleView> {
+    if (!actor.canApprove) throw new ScheduleInputError(403, 'status', 'your role may not approve schedules');
+    const r = this.row(id);
+    const pending = r.status === 'submitted' || (r.status === 'approved' && r.programme_changed === 1);
+    if (!pending)
+      throw new ScheduleInputError(409, 'status', `there is nothing to approve (the schedule is ${r.status})`);
+    await this.approveNow(id, actor.username, null);
+    return this.get(id);
+  }
+
+  /** submitted → rejected with a reason; a changed programme is refused and the frozen version keeps airing. */
+  reject(id: string, reason: string, actor: Actor): ScheduleView {
+    if (!actor.canApprove) throw new ScheduleInputError(403, 'status', 'your role may not reject schedules');
+    if (!reason.trim()) throw badInput('reason', 'say why the schedule is rejected');
+    const r = this.row(id);
+    if (r.status === 'approved' && r.programme_changed === 1) {
+      this.deps.db
+        .prepare(`UPDATE schedules SET programme_changed = 0, review_reason = ?, updated_at = ? WHERE id = ?`)
+        .run(reason.trim(), this.now(), id);
+      return this.get(id);
+    }
+    if (r.status !== 'submitted') {
+      throw new ScheduleInputError(409, 'status', `only a submitted schedule can be rejected (it is ${r.status})`);
+    }
+    this.deps.db
+      .prepare(
+        `UPDATE schedules SET status = 'rejected', review_reason = ?, reviewed_by = ?, reviewed_at = ?, updated_at = ?
+         WHERE id = ?`,
+      )
+      .run(reason.trim(), actor.username, this.now(), this.now(), id);
+    return this.get(id);
+  }
+
+  /** Takes the whole schedule off air: its future occurrences leave every plan. */
+  async cancel(id: string): Promise<ScheduleView> {
+    const r = this.row(id);
+    if (r.status === 'cancelled') return this.get(id);
+    this.deps.db.prepare(`UPDATE schedules SET status = 'cancelled', updated_at = ? WHERE id = ?`).run(this.now(), id);
+    await this.replanSchedule(id);
+    return this.get(id);
+  }
+
+  /** Cancels one future occurrence; it is not re-created by later materialisation. */
+  async cancelOccurrence(occurrenceId: string): Promise<void> {
+    const { db } = this.deps;
+    const o = db.prepare('SELECT start_at, cancelled_at FROM occurrences WHERE id = ?').get(occurrenceId) as
+      { start_at: number; cancelled_at: number | null } | undefined;
+    if (!o) throw notFound('id', `no occurrence with id ${occurrenceId}`);
+    if (o.start_at <= this.now()) {
+      throw new ScheduleInputError(409, 'id', 'this occurrence has already started; send a stop command instead');
+    }
+    if (o.cancelled_at !== null) return;
+    db.prepare('UPDATE occurrences SET cancelled_at = ? WHERE id = ?').run(this.now(), occurrenceId);
+    const devices = db.prepare('SELECT device_id FROM deliveries WHERE occurrence_id = ?').all(occurrenceId) as {
+      device_id: string;
+    }[];
+    await this.deps.replan(new Set(devices.map((d) => d.device_id)));
+  }
+
+  /**
+   * A programme changed: approved schedules using it keep airing the frozen
+   * version and wait in the approval queue, unless the change came from a
+   * publisher, in which case they take the new version at once.
+   */
+  async programmeChanged(programmeId: string, actor: Actor): Promise<void> {
+    const rows = this.deps.db
+      .prepare(`SELECT id FROM schedules WHERE programme_id = ? AND status = 'approved'`)
+      .all(programmeId) as { id: string }[];
+    for (const { id } of rows) {
+      if (actor.canPublish) await this.approveNow(id, actor.username, null);
+      else
+        this.deps.db
+          .prepare('UPDATE schedules SET programme_changed = 1, updated_at = ? WHERE id = ?')
+          .run(this.now(), id);
+    }
+  }
+
+  async replanSchedule(id: string): Promise<void> {
+    await this.deps.replan(this.deps.materialiser.materialiseSchedule(id));
+  }
+}

@@ -1,0 +1,198 @@
+/**
+ * The scheduling capability wired together: content library, programmes,
+ * schedules with approval, occurrence materialisation, the calendar, and the
+ * node-cron housekeeping (horizon roll-forward, retention clean-up).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import cron, { type ScheduledTask } from 'node-cron';
+import type { Logger } from 'pino';
+import type { Priority } from '@loaxa/protocol';
+import type { Db } from '../db/database';
+import type { DeviceRegistry } from '../devices/registry';
+import type { MediaStore } from '../media/store';
+import type { NoticeRenderer } from '../tts/render';
+import type { Planner } from '../broadcasts/planner';
+import { ContentLibrary } from './content';
+import { ProgrammeService } from './programmes';
+import { ScheduleService } from './schedules';
+import { OccurrenceMaterialiser } from './materialise';
+
+export interface CalendarEntry {
+  occurrenceId: string;
+  scheduleId: string | null;
+  title: string;
+  priority: Priority;
+  start: string;
+  end: string;
+  cancelled: boolean;
+  devices: number;
+  finished: number;
+  failed: number;
+}
+
+/** Media never referenced for this long after its last use may go. */
+const MEDIA_GRACE_MS = 30 * 24 * 3600_000;
+
+export class Scheduling {
+  readonly content: ContentLibrary;
+  readonly programmes: ProgrammeService;
+  readonly schedules: ScheduleService;
+  readonly materialiser: OccurrenceMaterialiser;
+  private tasks: ScheduledTask[] = [];
+
+  constructor(
+    private readonly deps: {
+      db: Db;
+      registry: DeviceRegistry;
+      media: MediaStore;
+      renderer: NoticeRenderer;
+      planner: Planner;
+      logger: Logger;
+      timeZone: string;
+      horizonDays: number;
+      retentionDays: number;
+      now?: () => number;
+    },
+  ) {
+    const now = deps.now ?? Date.now;
+    this.content = new ContentLibrary(deps.db, deps.media, deps.renderer, now);
+    this.programmes = new ProgrammeService(deps.db, this.content, now);
+    this.materialiser = new OccurrenceMaterialiser(deps.db, deps.registry, {
+      horizonMs: deps.horizonDays * 24 * 3600_000,
+      now,
+    });
+    this.schedules = new ScheduleService({
+      db: deps.db,
+      registry: deps.registry,
+      programmes: this.programmes,
+      materialiser: this.materialiser,
+      replan: (devices) => this.replan(devices),
+      defaultTimezone: deps.timeZone,
+      now,
+    });
+  }
+
+  async replan(devices: Set<string>): Promise<void> {
+    if (devices.size === 0) return;
+    await this.deps.planner.publishPlans(devices);
+    this.deps.logger.debug({ devices: devices.size }, 're-planned devices');
+  }
+
+  /** Rolls the horizon forward; new or changed occurrences reach their devices' plans. */
+  async rollForward(): Promise<number> {
+    const affected = this.materialiser.materialiseAll();
+    await this.replan(affected);
+    return affected.size;
+  }
+
+  /**
+   * Zone membership or a device changed: every schedule's deliveries follow,
+   * and the given devices always get a fresh plan (their zone list changed).
+   */
+  async membershipChanged(deviceIds: string[]): Promise<void> {
+    const affected = this.materialiser.materialiseAll();
+    for (const d of deviceIds) affected.add(d);
+    await this.replan(affected);
+  }
+
+  /** Deletes history older than the retention period and media nothing uses any more. */
+  cleanup(now = Date.now()): { occurrences: number; acks: number; media: number } {
+    const { db, media } = this.deps;
+    const cutoff = now - this.deps.retentionDays * 24 * 3600_000;
+    const occurrences = db.prepare('DELETE FROM occurrences WHERE start_at + duration_ms < ?').run(cutoff).changes;
+    const acks = db.prepare('DELETE FROM acks WHERE received_at < ?').run(cutoff).changes;
+    const stale = db
+      .prepare(
+        `SELECT m.sha256, m.format FROM media m
+         WHERE m.created_at < ?
+           AND NOT EXISTS (SELECT 1 FROM content_items c WHERE c.sha256 = m.sha256)
+           AND NOT EXISTS (SELECT 1 FROM occurrences o WHERE o.sha256 = m.sha256 OR instr(o.assets, m.sha256) > 0)
+           AND NOT EXISTS (SELECT 1 FROM schedules s WHERE instr(s.approved_assets, m.sha256) > 0)
+           AND NOT EXISTS (SELECT 1 FROM renders r WHERE r.sha256 = m.sha256 AND r.engine = 'silence')`,
+      )
+      .all(now - MEDIA_GRACE_MS) as { sha256: string; format: 'ogg' | 'mp3' }[];
+    for (const m of stale) {
+      db.transaction(() => {
+        db.prepare('DELETE FROM renders WHERE sha256 = ?').run(m.sha256);
+        db.prepare('DELETE FROM media WHERE sha256 = ?').run(m.sha256);
+      })();
+      fs.rmSync(path.join(media.root, media.relativePath(m.sha256, m.format)), { force: true });
+    }
+    return { occurrences, acks, media: stale.length };
+  }
+
+  /** What plays when, for the week view: occurrences overlapping [from, to). */
+  calendar(from: number, to: number): CalendarEntry[] {
+    const rows = this.deps.db
+      .prepare(
+        `SELECT o.id, o.schedule_id, o.title, o.priority, o.start_at, o.duration_ms, o.cancelled_at,
+           COUNT(d.device_id) AS devices,
+           SUM(d.stage = 'finished') AS finished,
+           SUM(d.stage = 'failed') AS failed
+         FROM occurrences o LEFT JOIN deliveries d ON d.occurrence_id = o.id
+         WHERE o.start_at < ? AND o.start_at + o.duration_ms > ?
+         GROUP BY o.id ORDER BY o.start_at LIMIT 5000`,
+      )
+      .all(to, from) as {
+      id: string;
+      schedule_id: string | null;
+      title: string;
+      priority: Priority;
+      start_at: number;
+      duration_ms: number;
+      cancelled_at: number | null;
+      devices: number;
+      finished: number | null;
+      failed: number | null;
+    }[];
+    return rows.map((r) => ({
+      occurrenceId: r.id,
+      scheduleId: r.schedule_id,
+      title: r.title,
+      priority: r.priority,
+      start: new Date(r.start_at).toISOString(),
+      end: new Date(r.start_at + r.duration_ms).toISOString(),
+      cancelled: r.cancelled_at !== null,
+      devices: r.devices,
+      finished: r.finished ?? 0,
+      failed: r.failed ?? 0,
+    }));
+  }
+
+  /** Materialises now, then keeps the horizon rolling and the history trimmed. */
+  async start(): Promise<void> {
+    const planned = await this.rollForward();
+    this.deps.logger.info({ devices: planned }, 'schedules materialised');
+    const { logger, timeZone } = this.deps;
+    this.tasks.push(
+      cron.schedule(
+        '*/10 * * * *',
+        async () => {
+          try {
+            await this.rollForward();
+          } catch (err) {
+            logger.error({ err }, 'horizon roll-forward failed');
+          }
+        },
+        { name: 'loaxa-horizon', noOverlap: true },
+      ),
+      cron.schedule(
+        '30 3 * * *',
+        () => {
+          try {
+            logger.info(this.cleanup(), 'retention clean-up done');
+          } catch (err) {
+            logger.error({ err }, 'retention clean-up failed');
+          }
+        },
+        { name: 'loaxa-cleanup', timezone: timeZone, noOverlap: true },
+      ),
+    );
+  }
+
+  stop(): void {
+    for (const t of this.tasks) void t.stop();
+    this.tasks = [];
+  }
+}

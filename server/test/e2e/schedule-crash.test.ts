@@ -1,0 +1,202 @@
+/**
+ * kill -9 of the server while an approved schedule is on air, then a restart
+ * on the same data: the same occurrence ids come back, what the devices held
+ * plays while the server is down, nothing plays twice and nothing is missed.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { DateTime } from 'luxon';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freePort, waitFor } from '../helpers';
+import { openDatabase } from '../../src/db/database';
+import { EventHub } from '../../src/events/hub';
+import { DeviceRegistry } from '../../src/devices/registry';
+
+const ROOT = path.resolve(import.meta.dirname, '../../..');
+const PASSWORD = 'crash-test-password';
+const DEVICES = 4;
+const VN = 'Asia/Ho_Chi_Minh';
+const children: ChildProcess[] = [];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+afterAll(() => children.forEach((c) => c.kill('SIGKILL')));
+
+function readDb<T>(dataDir: string, read: (db: Database.Database) => T): T {
+  const db = new Database(path.join(dataDir, 'loaxa.sqlite'), { readonly: true });
+  try {
+    return read(db);
+  } finally {
+    db.close();
+  }
+}
+
+describe('server crash while a schedule is on air', () => {
+  it('restarts to the same occurrences and plays each exactly once on every device', async () => {
+    // Both starts must fall on the same local day (the rule is daily with two times).
+    const untilMidnight = DateTime.now().setZone(VN).endOf('day').toMillis() - Date.now();
+    if (untilMidnight < 60_000) await sleep(untilMidnight + 1000);
+
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loaxa-sched-crash-'));
+    const db = openDatabase(dataDir);
+    const registry = new DeviceRegistry(db, new EventHub());
+    registry.createZone('Thôn A', 'thon-a');
+    const devices = Array.from({ length: DEVICES }, (_, i) => ({
+      deviceId: `sc-${i}`,
+      secret: registry.createDevice({ id: `sc-${i}`, zones: ['thon-a'] }).secret,
+    }));
+    db.close();
+    const devicesFile = path.join(dataDir, 'devices.json');
+    fs.writeFileSync(devicesFile, JSON.stringify(devices));
+
+    const env = {
+      ...process.env,
+      HOST: '127.0.0.1',
+      PORT: String(await freePort()),
+      MQTT_PORT: String(await freePort()),
+      LOAXA_DATA: dataDir,
+      LOAXA_DEMO: '0',
+      LOAXA_ADMIN_PASSWORD: PASSWORD,
+      LOG_LEVEL: 'warn',
+    };
+    const url = `http://127.0.0.1:${env.PORT}`;
+    const start = () => {
+      const c = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'server/src/main.ts')], {
+        env,
+        cwd: ROOT,
+        stdio: 'ignore',
+      });
+      children.push(c);
+      return c;
+    };
+    let server = start();
+    await waitFor('health', async () => (await fetch(`${url}/api/v1/health`)).ok, 30_000);
+    const fleet = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        path.join(ROOT, 'firmware-sim/src/cli.ts'),
+        '--server-url',
+        url,
+        '--mqtt-url',
+        `mqtt://127.0.0.1:${env.MQTT_PORT}`,
+        '--devices-file',
+        devicesFile,
+        '--log-level',
+        'warn',
+      ],
+      { cwd: ROOT, stdio: 'ignore' },
+    );
+    children.push(fleet);
+    const online = async () =>
+      ((await (await fetch(`${url}/api/v1/health`)).json()) as { devicesOnline: number }).devicesOnline;
+    await waitFor('fleet online', async () => (await online()) === DEVICES, 30_000);
+
+    const login = await fetch(`${url}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: PASSWORD }),
+    });
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
+    const post = async <T>(p: string, body?: object): Promise<T> => {
+      const res = await fetch(`${url}/api/v1${p}`, {
+        method: 'POST',
+        headers: { cookie, ...(body ? { 'content-type': 'application/json' } : {}) },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
+      expect(res.status, await res.clone().text()).toBeLessThan(300);
+      return (await res.json()) as T;
+    };
+    const notice = await post<{ id: string }>('/content', {
+      kind: 'notice',
+      title: 'Thông báo',
+      text: 'Lịch phát hằng ngày của xã.',
+    });
+    const programme = await post<{ id: string }>('/programmes', {
+      title: 'Hằng ngày',
+      items: [{ contentId: notice.id }],
+    });
+    const first = DateTime.now().setZone(VN).plus({ seconds: 10 }).startOf('second');
+    const second = first.plus({ seconds: 14 });
+    const schedule = await post<{ id: string }>('/schedules', {
+      title: 'Hằng ngày',
+      programmeId: programme.id,
+      rule: {
+        kind: 'daily',
+        startDate: first.toISODate(),
+        times: [first.toFormat('HH:mm:ss'), second.toFormat('HH:mm:ss')],
+      },
+      zones: ['thon-a'],
+    });
+    await post(`/schedules/${schedule.id}/submit`); // the admin publishes without approval
+
+    const occurrencesNow = () =>
+      readDb(dataDir, (d) =>
+        d.prepare('SELECT id, start_at FROM occurrences WHERE schedule_id = ? ORDER BY start_at').all(schedule.id),
+      ) as { id: string; start_at: number }[];
+    const before = occurrencesNow().filter((o) => o.start_at <= second.toMillis());
+    expect(before.map((o) => o.start_at)).toEqual([first.toMillis(), second.toMillis()]);
+    const [o1, o2] = before.map((o) => o.id) as [string, string];
+    await waitFor(
+      'every device holds both plan items',
+      () =>
+        readDb(
+          dataDir,
+          (d) =>
+            (
+              d.prepare(`SELECT COUNT(*) AS n FROM acks WHERE stage = 'ready' AND ref_id IN (?, ?)`).get(o1, o2) as {
+                n: number;
+              }
+            ).n ===
+            2 * DEVICES,
+        ),
+      20_000,
+    );
+
+    // Down before the first start, back after it: the first plays from the devices' own plans.
+    await sleep(Math.max(0, first.toMillis() - Date.now() - 2000));
+    server.kill('SIGKILL');
+    await new Promise((r) => server.once('exit', r));
+    await sleep(Math.max(0, first.toMillis() - Date.now()) + 3000);
+    server = start();
+    await waitFor('fleet back', async () => (await online()) === DEVICES, 30_000);
+
+    const after = occurrencesNow().filter((o) => o.start_at <= second.toMillis());
+    expect(after).toEqual(before);
+
+    const finished = (id: string) =>
+      readDb(
+        dataDir,
+        (d) =>
+          (
+            d
+              .prepare(`SELECT COUNT(*) AS n FROM deliveries WHERE occurrence_id = ? AND stage = 'finished'`)
+              .get(id) as {
+              n: number;
+            }
+          ).n,
+      );
+    await waitFor(
+      'both occurrences finished everywhere',
+      () => finished(o1) === DEVICES && finished(o2) === DEVICES,
+      40_000,
+    );
+    const acks = readDb(dataDir, (d) =>
+      d
+        .prepare(
+          `SELECT ref_id, device_id, stage, COUNT(*) AS n, MIN(at) AS at FROM acks WHERE ref_id IN (?, ?)
+           GROUP BY ref_id, device_id, stage`,
+        )
+        .all(o1, o2),
+    ) as { ref_id: string; device_id: string; stage: string; n: number; at: number }[];
+    expect(acks.every((a) => a.n === 1)).toBe(true);
+    const started = acks.filter((a) => a.stage === 'started');
+    expect(started).toHaveLength(2 * DEVICES);
+    for (const s of started) {
+      const planned = s.ref_id === o1 ? first.toMillis() : second.toMillis();
+      expect(Math.abs(s.at - planned)).toBeLessThan(250);
+    }
+  }, 120_000);
+});

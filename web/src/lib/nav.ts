@@ -1,0 +1,106 @@
+/**
+ * The console's pages, in menu order. A page shows in the menu only when the
+ * signed-in role may use it and the server offers the API it needs, so the
+ * slots for pages still being built (schedules, programmes, content,
+ * approvals, reports, settings) appear by themselves once their API exists.
+ */
+import { API_OPERATIONS } from './api-types';
+import { allows, type Permission } from './permissions';
+import type { Role } from './api';
+
+export interface NavItem {
+  path: string;
+  /** i18n key of the menu label (also the page title). */
+  label: string;
+  icon: string;
+  permission: Permission;
+  /** "METHOD /path" the page cannot work without. */
+  requires: string;
+  /** A page not built yet: a slot that says so. */
+  placeholder?: boolean;
+}
+
+export const NAV: readonly NavItem[] = [
+  { path: '/', label: 'nav.dashboard', icon: '◧', permission: 'devices:read', requires: 'GET /api/v1/devices' },
+  { path: '/devices', label: 'nav.devices', icon: '◉', permission: 'devices:read', requires: 'GET /api/v1/zones' },
+  {
+    path: '/broadcast',
+    label: 'nav.broadcast',
+    icon: '▶',
+    permission: 'broadcasts:send',
+    requires: 'POST /api/v1/broadcasts',
+  },
+  {
+    path: '/deliveries',
+    label: 'nav.deliveries',
+    icon: '▦',
+    permission: 'broadcasts:read',
+    requires: 'GET /api/v1/occurrences/{id}',
+  },
+  // Slots for pages whose APIs are being written; hidden until the server has them.
+  {
+    path: '/content',
+    label: 'nav.content',
+    icon: '✎',
+    permission: 'broadcasts:send',
+    requires: 'GET /api/v1/content',
+    placeholder: true,
+  },
+  {
+    path: '/programmes',
+    label: 'nav.programmes',
+    icon: '≡',
+    permission: 'broadcasts:read',
+    requires: 'GET /api/v1/programmes',
+    placeholder: true,
+  },
+  {
+    path: '/schedules',
+    label: 'nav.schedules',
+    icon: '▤',
+    permission: 'broadcasts:read',
+    requires: 'GET /api/v1/schedules',
+    placeholder: true,
+  },
+  {
+    path: '/approvals',
+    label: 'nav.approvals',
+    icon: '✓',
+    permission: 'broadcasts:emergency',
+    requires: 'GET /api/v1/approvals',
+    placeholder: true,
+  },
+  {
+    path: '/reports',
+    label: 'nav.reports',
+    icon: '∑',
+    permission: 'broadcasts:read',
+    requires: 'GET /api/v1/reports/devices',
+    placeholder: true,
+  },
+  {
+    path: '/settings',
+    label: 'nav.settings',
+    icon: '⚙',
+    permission: 'users:manage',
+    requires: 'GET /api/v1/dictionary',
+    placeholder: true,
+  },
+  { path: '/users', label: 'nav.users', icon: '☺', permission: 'users:manage', requires: 'GET /api/v1/users' },
+  { path: '/audit', label: 'nav.audit', icon: '☰', permission: 'audit:read', requires: 'GET /api/v1/audit' },
+];
+
+/** The menu for a role, given the operations the server offers. */
+export function visibleNav(
+  role: Role | undefined,
+  operations: readonly string[] = API_OPERATIONS,
+  items: readonly NavItem[] = NAV,
+): NavItem[] {
+  const offered = new Set(operations);
+  return items.filter((item) => allows(role, item.permission) && offered.has(item.requires));
+}
+
+/** The menu entry for a path; unknown paths fall back to the dashboard. */
+export function pageFor(path: string, visible: readonly NavItem[]): NavItem | undefined {
+  return visible.find((item) => item.path === path);
+}

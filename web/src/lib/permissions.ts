@@ -1,0 +1,24 @@
+/**
+ * Who may do what, as the server decides it (server/src/auth/permissions.ts).
+ * The console only uses it to hide what a role cannot do; the server still
+ * checks every call. web/test/api-contract.test.ts keeps this copy equal.
+ */
+import type { Role } from './api';
+
+export const PERMISSIONS = {
+  'session:self': ['admin', 'approver', 'editor', 'technician', 'viewer'],
+  'devices:read': ['admin', 'approver', 'editor', 'technician', 'viewer'],
+  'devices:manage': ['admin', 'technician'],
+  'zones:manage': ['admin', 'technician', 'editor'],
+  'broadcasts:read': ['admin', 'approver', 'editor', 'technician', 'viewer'],
+  'broadcasts:send': ['admin', 'approver', 'editor'],
+  'broadcasts:emergency': ['admin', 'approver'],
+  'audit:read': ['admin', 'approver'],
+  'users:manage': ['admin'],
+} as const satisfies Record<string, readonly Role[]>;
+
+export type Permission = keyof typeof PERMISSIONS;
+
+export function allows(role: Role | undefined, permission: Permission): boolean {
+  return !!role && (PERMISSIONS[permission] as readonly Role[]).includes(role);
+}
