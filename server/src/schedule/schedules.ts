@@ -272,11 +272,23 @@ export class ScheduleService {
     const rows = db
       .prepare(`SELECT * FROM schedules WHERE status IN ('submitted','approved') AND id != ?`)
       .all(selfId ?? '') as ScheduleRow[];
+    // Calendars repeat the same targets and programmes: resolve each once.
+    const targetCache = new Map<string, string[]>();
+    const durationCache = new Map<string, number | null>();
     for (const r of rows) {
-      const theirDevices = resolveDevices(db, registry, r.id).filter((d) => mineSet.has(d));
+      const targets = JSON.stringify(targetsOf(db, r.id));
+      let resolved = targetCache.get(targets);
+      if (!resolved) {
+        resolved = resolveDevices(db, registry, r.id).filter((d) => mineSet.has(d));
+        targetCache.set(targets, resolved);
+      }
+      const theirDevices = resolved;
       if (theirDevices.length === 0) continue;
-      const p = programmes.get(r.programme_id);
-      if (!p) continue;
+      if (!durationCache.has(r.programme_id)) {
+        durationCache.set(r.programme_id, programmes.get(r.programme_id)?.durationMs ?? null);
+      }
+      const programmeMs = durationCache.get(r.programme_id);
+      if (programmeMs == null) continue;
       others.push(
         this.booking(
           r.id,
@@ -284,7 +296,7 @@ export class ScheduleService {
           r.priority,
           JSON.parse(r.rule) as ScheduleRule,
           r.timezone,
-          this.passDuration(p.durationMs, r.repeat, r.repeat_gap_ms),
+          this.passDuration(programmeMs, r.repeat, r.repeat_gap_ms),
           theirDevices,
           span,
         ),
