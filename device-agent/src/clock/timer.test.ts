@@ -9,7 +9,9 @@ describe('waitUntil', () => {
     await waitUntil(clock, target);
     const late = clock.now() - target;
     expect(late).toBeGreaterThanOrEqual(0);
-    expect(late).toBeLessThan(5);
+    // Typically 0–2 ms; the bound leaves room for event-loop jitter when other test files
+    // share the 2 CI cores, and still fails a timer that lands on a coarse tick (≥ 50 ms).
+    expect(late).toBeLessThan(25);
   });
 
   it('resolves at once for a past instant', async () => {
