@@ -39,7 +39,18 @@ describe('navigation', () => {
 
   it('shows an admin every built page and hides slots whose API does not exist', () => {
     const paths = visibleNav('admin', built).map((item) => item.path);
-    expect(paths).toEqual(['/', '/devices', '/broadcast', '/deliveries', '/users', '/audit']);
+    expect(paths).toEqual([
+      '/',
+      '/devices',
+      '/broadcast',
+      '/deliveries',
+      '/content',
+      '/programmes',
+      '/schedules',
+      '/approvals',
+      '/users',
+      '/audit',
+    ]);
   });
 
   it('shows a slot once the server offers its API', () => {
@@ -49,7 +60,13 @@ describe('navigation', () => {
   });
 
   it('follows the role', () => {
-    expect(visibleNav('viewer', built).map((item) => item.path)).toEqual(['/', '/devices', '/deliveries']);
+    expect(visibleNav('viewer', built).map((item) => item.path)).toEqual([
+      '/',
+      '/devices',
+      '/deliveries',
+      '/programmes',
+      '/schedules',
+    ]);
     expect(visibleNav('approver', built).map((item) => item.path)).toContain('/audit');
     expect(visibleNav('technician', built).map((item) => item.path)).not.toContain('/broadcast');
     expect(visibleNav(undefined)).toEqual([]);

@@ -56,6 +56,27 @@ export type NewUser = BodyOf<'/api/v1/users', 'post'>;
 export type AuditEntry = ResponseOf<'/api/v1/audit', 'get', 200>[number];
 export type AuditQuery = Omit<QueryOf<'/api/v1/audit', 'get'>, 'format'>;
 
+export type ContentItem = ResponseOf<'/api/v1/content', 'get', 200>[number];
+export type ContentKind = NonNullable<QueryOf<'/api/v1/content', 'get'>['kind']>;
+export type ContentQuery = QueryOf<'/api/v1/content', 'get'>;
+export type NewContent = BodyOf<'/api/v1/content', 'post'>;
+export type TtsPreview = ResponseOf<'/api/v1/tts/preview', 'post', 200>;
+export type Programme = ResponseOf<'/api/v1/programmes', 'get', 200>[number];
+export type ProgrammeInput = BodyOf<'/api/v1/programmes', 'post'>;
+export type Schedule = ResponseOf<'/api/v1/schedules', 'get', 200>[number];
+export type ScheduleInput = BodyOf<'/api/v1/schedules', 'post'>;
+export type ScheduleStatus = Schedule['status'];
+export type ConflictReport = ResponseOf<'/api/v1/schedules/conflicts', 'post', 200>;
+export type Conflict = ConflictReport['conflicts'][number];
+export type CalendarEntry = ResponseOf<'/api/v1/calendar', 'get', 200>[number];
+
+/** Live `approval` event: a schedule entered or left the approval queue. */
+export interface ApprovalEvent {
+  scheduleId: string;
+  status: ScheduleStatus;
+  title: string;
+}
+
 /** True only when A and B are the same union: keeps the runtime lists below complete. */
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 
@@ -276,6 +297,67 @@ export const api = {
 
   audit(query: AuditQuery = {}): Promise<AuditEntry[]> {
     return request('GET', `/audit${queryString(query)}`);
+  },
+
+  // ---- scheduling (content library, programmes, schedules, approvals)
+
+  content(query: ContentQuery = {}): Promise<ContentItem[]> {
+    return request('GET', `/content${queryString(query)}`);
+  },
+
+  /** A notice is rendered to speech before the answer: allow time. */
+  createContent(body: NewContent): Promise<ContentItem> {
+    return request('POST', '/content', { body, timeoutMs: 120_000 });
+  },
+
+  deleteContent(id: string): Promise<void> {
+    return request('DELETE', `/content/${encodeURIComponent(id)}`);
+  },
+
+  ttsPreview(body: BodyOf<'/api/v1/tts/preview', 'post'>): Promise<TtsPreview> {
+    return request('POST', '/tts/preview', { body, timeoutMs: 120_000 });
+  },
+
+  programmes(): Promise<Programme[]> {
+    return request('GET', '/programmes');
+  },
+
+  createProgramme(body: ProgrammeInput): Promise<Programme> {
+    return request('POST', '/programmes', { body });
+  },
+
+  updateProgramme(id: string, body: BodyOf<'/api/v1/programmes/{id}', 'put'>): Promise<Programme> {
+    return request('PUT', `/programmes/${encodeURIComponent(id)}`, { body });
+  },
+
+  schedules(): Promise<Schedule[]> {
+    return request('GET', '/schedules');
+  },
+
+  /** 409 when it overlaps another schedule on some loudspeaker (see `conflictsOf`). */
+  createSchedule(body: ScheduleInput): Promise<Schedule> {
+    return request('POST', '/schedules', { body });
+  },
+
+  checkConflicts(body: BodyOf<'/api/v1/schedules/conflicts', 'post'>): Promise<ConflictReport> {
+    return request('POST', '/schedules/conflicts', { body });
+  },
+
+  scheduleAction(id: string, action: 'submit' | 'approve' | 'cancel'): Promise<Schedule> {
+    return request('POST', `/schedules/${encodeURIComponent(id)}/${action}`);
+  },
+
+  rejectSchedule(id: string, reason: string): Promise<Schedule> {
+    const body: BodyOf<'/api/v1/schedules/{id}/reject', 'post'> = { reason };
+    return request('POST', `/schedules/${encodeURIComponent(id)}/reject`, { body });
+  },
+
+  approvals(): Promise<Schedule[]> {
+    return request('GET', '/approvals');
+  },
+
+  calendar(from: string, to: string): Promise<CalendarEntry[]> {
+    return request('GET', `/calendar${queryString({ from, to })}`);
   },
 };
 

@@ -47,6 +47,8 @@ class LiveStore {
   devicesStatus = $state<LoadStatus>('loading');
   connection = $state<LiveConnection>('idle');
   tracked = $state<TrackedOccurrence[]>([]);
+  /** Counts `approval` events (and stream re-opens): pages showing schedules reload when it moves. */
+  approvalVersion = $state(0);
 
   #running = false;
   #source: EventSource | null = null;
@@ -173,6 +175,7 @@ class LiveStore {
       this.#stopPolling();
       // Whatever happened while we were away is fetched again.
       void this.refresh();
+      this.approvalVersion++;
     });
 
     source.addEventListener('error', () => {
@@ -189,6 +192,7 @@ class LiveStore {
 
     source.addEventListener('device', (message) => this.#onDevice(message));
     source.addEventListener('delivery', (message) => this.#onDelivery(message));
+    source.addEventListener('approval', () => this.approvalVersion++);
   }
 
   #scheduleReconnect(): void {

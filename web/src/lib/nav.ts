@@ -44,7 +44,6 @@ export const NAV: readonly NavItem[] = [
     icon: '✎',
     permission: 'broadcasts:send',
     requires: 'GET /api/v1/content',
-    placeholder: true,
   },
   {
     path: '/programmes',
@@ -52,7 +51,6 @@ export const NAV: readonly NavItem[] = [
     icon: '≡',
     permission: 'broadcasts:read',
     requires: 'GET /api/v1/programmes',
-    placeholder: true,
   },
   {
     path: '/schedules',
@@ -60,7 +58,6 @@ export const NAV: readonly NavItem[] = [
     icon: '▤',
     permission: 'broadcasts:read',
     requires: 'GET /api/v1/schedules',
-    placeholder: true,
   },
   {
     path: '/approvals',
@@ -68,7 +65,6 @@ export const NAV: readonly NavItem[] = [
     icon: '✓',
     permission: 'broadcasts:emergency',
     requires: 'GET /api/v1/approvals',
-    placeholder: true,
   },
   {
     path: '/reports',

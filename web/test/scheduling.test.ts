@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import {
+  addDays,
+  communeDate,
+  describeRule,
+  formatDuration,
+  groupByDay,
+  isoWeekday,
+  mondayOf,
+  moveItem,
+  parseTags,
+  parseTimes,
+  programmeDurationMs,
+  weekRange,
+} from '../src/pages/scheduling';
+
+const day = (n: number): string => ['', 'T2', 'T3', 'T4', 'T5', 'T6', 'T7', 'CN'][n]!;
+
+describe('rule summary', () => {
+  it.each([
+    [
+      { kind: 'once', startDate: '2025-12-01', times: ['17:00', '06:00'] },
+      { key: 'schedules.rule.once', values: { times: '06:00, 17:00', date: '01/12/2025' } },
+    ],
+    [
+      { kind: 'daily', startDate: '2025-12-01', times: ['06:00'] },
+      { key: 'schedules.rule.daily', values: { times: '06:00', from: '01/12/2025', days: '' } },
+    ],
+    [
+      { kind: 'weekly', startDate: '2025-12-01', endDate: '2025-12-31', times: ['06:00'], weekdays: [7, 1, 3] },
+      {
+        key: 'schedules.rule.weeklyUntil',
+        values: { times: '06:00', from: '01/12/2025', to: '31/12/2025', days: 'T2, T4, CN' },
+      },
+    ],
+  ] as const)('%j', (rule, expected) => {
+    expect(
+      describeRule(
+        { ...rule, times: [...rule.times], weekdays: 'weekdays' in rule ? [...rule.weekdays] : undefined },
+        day,
+      ),
+    ).toEqual(expected);
+  });
+});
+
+describe('week grouping', () => {
+  it('knows ISO weekdays and Mondays', () => {
+    expect(isoWeekday('2025-11-24')).toBe(1);
+    expect(isoWeekday('2025-11-30')).toBe(7);
+    expect(mondayOf('2025-11-30')).toBe('2025-11-24');
+    expect(mondayOf('2025-11-24')).toBe('2025-11-24');
+    expect(addDays('2025-12-29', 7)).toBe('2026-01-05');
+  });
+
+  it('reads dates in the commune zone, not UTC', () => {
+    // 18:30 UTC on Sunday is 01:30 on Monday in Ha Noi.
+    expect(communeDate('2025-11-30T18:30:00Z')).toBe('2025-12-01');
+    expect(weekRange('2025-11-24')).toEqual({ from: '2025-11-23T17:00:00.000Z', to: '2025-11-30T17:00:00.000Z' });
+  });
+
+  it('puts entries in seven columns by commune day, sorted by start', () => {
+    const entries = [
+      { id: 'b', start: '2025-11-24T10:00:00Z' },
+      { id: 'a', start: '2025-11-23T23:00:00Z' }, // Monday 06:00 in Ha Noi
+      { id: 'sun', start: '2025-11-30T12:00:00Z' },
+      { id: 'next-week', start: '2025-11-30T17:00:00Z' },
+    ];
+    const days = groupByDay(entries, '2025-11-24');
+    expect(days.map((d) => d.date)).toEqual([
+      '2025-11-24',
+      '2025-11-25',
+      '2025-11-26',
+      '2025-11-27',
+      '2025-11-28',
+      '2025-11-29',
+      '2025-11-30',
+    ]);
+    expect(days[0]!.entries.map((e) => e.id)).toEqual(['a', 'b']);
+    expect(days[6]!.entries.map((e) => e.id)).toEqual(['sun']);
+    expect(days.flatMap((d) => d.entries)).toHaveLength(3);
+  });
+});
+
+describe('programme editing', () => {
+  it('sums repeats and gaps like the server', () => {
+    expect(
+      programmeDurationMs([
+        { contentId: 'a', durationMs: 10_000, repeat: 2, gapMs: 1_000 },
+        { contentId: 'b', durationMs: 5_000, repeat: 1, gapMs: 0 },
+      ]),
+    ).toBe(27_000);
+    expect(programmeDurationMs([])).toBe(0);
+  });
+
+  it('moves items and ignores moves off the ends', () => {
+    expect(moveItem(['a', 'b', 'c'], 0, 2)).toEqual(['b', 'c', 'a']);
+    expect(moveItem(['a', 'b', 'c'], 2, 1)).toEqual(['a', 'c', 'b']);
+    expect(moveItem(['a', 'b', 'c'], 0, -1)).toEqual(['a', 'b', 'c']);
+    expect(moveItem(['a', 'b', 'c'], 2, 3)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('formats durations', () => {
+    expect(formatDuration(0)).toBe('0:00');
+    expect(formatDuration(65_400)).toBe('1:05');
+    expect(formatDuration(3_725_000)).toBe('1:02:05');
+  });
+});
+
+describe('form parsing', () => {
+  it.each([
+    ['06:00, 17:30', ['06:00', '17:30']],
+    ['17:30 6:00 06:00', ['06:00', '17:30']],
+    ['6h30', ['06:30']],
+    ['', null],
+    ['25:00', null],
+    ['sáng', null],
+  ])('times %j', (text, expected) => {
+    expect(parseTimes(text)).toEqual(expected);
+  });
+
+  it('splits tags', () => {
+    expect(parseTags(' tin tức, y tế,, tin tức ')).toEqual(['tin tức', 'y tế']);
+  });
+});
