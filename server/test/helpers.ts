@@ -17,7 +17,6 @@ export interface TestServer extends RunningServer {
   api<T = unknown>(method: string, url: string, body?: unknown): Promise<{ status: number; body: T }>;
 }
 
-/** The real server on free loopback ports with a fresh data directory. */
 /** A small HTTP(S) client that can trust a given CA (fetch cannot, on Node 20, without undici). */
 function request(
   url: string,
@@ -38,6 +37,7 @@ function request(
   });
 }
 
+/** The real server on free loopback ports with a fresh data directory. */
 export async function startTestServer(
   env: Record<string, string> = {},
   options: { ca?: Buffer; logger?: Logger } = {},

@@ -11,6 +11,8 @@ export class HttpError extends Error {
     readonly statusCode: number,
     message: string,
     readonly field?: string,
+    /** Structured detail sent alongside the message (e.g. a conflict list). */
+    readonly extra?: Record<string, unknown>,
   ) {
     super(message);
   }
@@ -68,7 +70,12 @@ export function installErrorHandler(app: FastifyInstance): void {
         requestId: request.id,
       });
     }
-    const body: Record<string, unknown> = { statusCode: status, error: STATUS_CODES[status], message: error.message };
+    const body: Record<string, unknown> = {
+      ...(error instanceof HttpError ? error.extra : undefined),
+      statusCode: status,
+      error: STATUS_CODES[status],
+      message: error.message,
+    };
     if (error.field) body.field = error.field;
     body.requestId = request.id;
     return reply.status(status).send(body);

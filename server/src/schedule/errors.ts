@@ -8,7 +8,7 @@ export class ScheduleInputError extends Error {
     readonly field: string,
     message: string,
     /** Extra structured detail for the client (e.g. the list of conflicts). */
-    readonly detail?: unknown,
+    readonly detail?: Record<string, unknown>,
   ) {
     super(message);
     this.name = 'ScheduleInputError';

@@ -190,14 +190,39 @@ export class OccurrenceMaterialiser {
 
   /** Every schedule that may have occurrences ahead: the timer's roll-forward and the start-up pass. */
   materialiseAll(): Set<string> {
-    const ids = this.db
-      .prepare(
-        `SELECT id FROM schedules WHERE status = 'approved'
-         UNION SELECT DISTINCT schedule_id FROM occurrences WHERE schedule_id IS NOT NULL AND start_at >= ?`,
-      )
-      .all(this.now()) as { id: string }[];
+    return this.materialiseEach(
+      this.db
+        .prepare(
+          `SELECT id FROM schedules WHERE status = 'approved'
+           UNION SELECT DISTINCT schedule_id FROM occurrences WHERE schedule_id IS NOT NULL AND start_at >= ?`,
+        )
+        .all(this.now()) as { id: string }[],
+    );
+  }
+
+  /**
+   * The devices' zones or status changed: only schedules that reach them now
+   * (by zone or by name) or held future occurrences for them need a new look.
+   */
+  materialiseForDevices(deviceIds: string[]): Set<string> {
+    const ids = JSON.stringify(deviceIds);
+    return this.materialiseEach(
+      this.db
+        .prepare(
+          `SELECT t.schedule_id AS id FROM schedule_targets t
+           WHERE (t.kind = 'device' AND t.target_id IN (SELECT value FROM json_each(@ids)))
+              OR (t.kind = 'zone' AND t.target_id IN
+                   (SELECT zone_id FROM device_zones WHERE device_id IN (SELECT value FROM json_each(@ids))))
+           UNION SELECT o.schedule_id FROM deliveries d JOIN occurrences o ON o.id = d.occurrence_id
+           WHERE d.device_id IN (SELECT value FROM json_each(@ids)) AND o.schedule_id IS NOT NULL AND o.start_at >= @now`,
+        )
+        .all({ ids, now: this.now() }) as { id: string }[],
+    );
+  }
+
+  private materialiseEach(schedules: { id: string }[]): Set<string> {
     const affected = new Set<string>();
-    for (const { id } of ids) for (const d of this.materialiseSchedule(id)) affected.add(d);
+    for (const { id } of schedules) for (const d of this.materialiseSchedule(id)) affected.add(d);
     return affected;
   }
 }

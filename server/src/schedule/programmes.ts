@@ -187,37 +187,39 @@ export class ProgrammeService {
     const programme = this.get(id);
     if (!programme) throw notFound('programmeId', `no programme with id ${id}`);
     const pass: Asset[] = [];
+    const silences = new Set<string>(); // sha256 of the silences added, to trim a trailing one
+    const silenceOf = async (ms: number) => {
+      const asset = await this.content.silenceAsset(ms);
+      silences.add(asset.sha256);
+      return asset;
+    };
     for (const item of programme.items) {
       const content = this.content.get(item.contentId)!;
       const file =
         content.kind === 'silence'
-          ? await this.content.silenceAsset(content.durationMs)
+          ? await silenceOf(content.durationMs)
           : content.sha256
             ? this.mediaOf(content.sha256)
             : null;
       if (!file) throw badInput('programmeId', `the item "${content.title}" has no playable audio`);
-      const gap = item.gapMs > 0 ? await this.content.silenceAsset(item.gapMs) : null;
+      const gap = item.gapMs > 0 ? await silenceOf(item.gapMs) : null;
       for (let r = 0; r < item.repeat; r++) {
         pass.push(toAsset(file));
         if (gap) pass.push(toAsset(gap));
       }
     }
     const out: Asset[] = [];
-    const between = gapMs > 0 ? toAsset(await this.content.silenceAsset(gapMs)) : null;
+    const between = gapMs > 0 ? toAsset(await silenceOf(gapMs)) : null;
     for (let t = 0; t < times; t++) {
       if (t > 0 && between) out.push(between);
       out.push(...pass);
     }
     // A trailing gap is dead air on the pole: drop it.
-    while (out.length > 1 && out.at(-1)!.durationMs > 0 && this.isSilence(out.at(-1)!)) out.pop();
+    while (out.length > 1 && silences.has(out.at(-1)!.sha256)) out.pop();
     if (out.length > MAX_ASSETS) {
       throw badInput('repeat', `the programme would play ${out.length} files in a row; at most ${MAX_ASSETS}`);
     }
     return out;
-  }
-
-  private isSilence(asset: Asset): boolean {
-    return !!this.db.prepare(`SELECT 1 FROM renders WHERE sha256 = ? AND engine = 'silence' LIMIT 1`).get(asset.sha256);
   }
 
   private mediaOf(sha256: string): MediaAsset | null {

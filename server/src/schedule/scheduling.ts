@@ -87,11 +87,12 @@ export class Scheduling {
   }
 
   /**
-   * Zone membership or a device changed: every schedule's deliveries follow,
-   * and the given devices always get a fresh plan (their zone list changed).
+   * Zone membership or a device changed: the deliveries of schedules that
+   * reach those devices follow, and the devices always get a fresh plan
+   * (their zone list changed).
    */
   async membershipChanged(deviceIds: string[]): Promise<void> {
-    const affected = this.materialiser.materialiseAll();
+    const affected = this.materialiser.materialiseForDevices(deviceIds);
     for (const d of deviceIds) affected.add(d);
     await this.replan(affected);
   }

@@ -3,34 +3,14 @@
  * on the same data: the same occurrence ids come back, what the devices held
  * plays while the server is down, nothing plays twice and nothing is missed.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import Database from 'better-sqlite3';
 import { DateTime } from 'luxon';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort, waitFor } from '../helpers';
-import { openDatabase } from '../../src/db/database';
-import { EventHub } from '../../src/events/hub';
-import { DeviceRegistry } from '../../src/devices/registry';
+import { waitFor } from '../helpers';
+import { devicesOnline, exited, killAll, provision, readDb, serverProcess, sleep, startFleet } from '../processes';
 
-const ROOT = path.resolve(import.meta.dirname, '../../..');
-const PASSWORD = 'crash-test-password';
 const DEVICES = 4;
 const VN = 'Asia/Ho_Chi_Minh';
-const children: ChildProcess[] = [];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-afterAll(() => children.forEach((c) => c.kill('SIGKILL')));
-
-function readDb<T>(dataDir: string, read: (db: Database.Database) => T): T {
-  const db = new Database(path.join(dataDir, 'loaxa.sqlite'), { readonly: true });
-  try {
-    return read(db);
-  } finally {
-    db.close();
-  }
-}
+afterAll(killAll);
 
 describe('server crash while a schedule is on air', () => {
   it('restarts to the same occurrences and plays each exactly once on every device', async () => {
@@ -38,68 +18,16 @@ describe('server crash while a schedule is on air', () => {
     const untilMidnight = DateTime.now().setZone(VN).endOf('day').toMillis() - Date.now();
     if (untilMidnight < 60_000) await sleep(untilMidnight + 1000);
 
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loaxa-sched-crash-'));
-    const db = openDatabase(dataDir);
-    const registry = new DeviceRegistry(db, new EventHub());
-    registry.createZone('Thôn A', 'thon-a');
-    const devices = Array.from({ length: DEVICES }, (_, i) => ({
-      deviceId: `sc-${i}`,
-      secret: registry.createDevice({ id: `sc-${i}`, zones: ['thon-a'] }).secret,
-    }));
-    db.close();
-    const devicesFile = path.join(dataDir, 'devices.json');
-    fs.writeFileSync(devicesFile, JSON.stringify(devices));
-
-    const env = {
-      ...process.env,
-      HOST: '127.0.0.1',
-      PORT: String(await freePort()),
-      MQTT_PORT: String(await freePort()),
-      LOAXA_DATA: dataDir,
-      LOAXA_DEMO: '0',
-      LOAXA_ADMIN_PASSWORD: PASSWORD,
-      LOG_LEVEL: 'warn',
-    };
-    const url = `http://127.0.0.1:${env.PORT}`;
-    const start = () => {
-      const c = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'server/src/main.ts')], {
-        env,
-        cwd: ROOT,
-        stdio: 'ignore',
-      });
-      children.push(c);
-      return c;
-    };
-    let server = start();
+    const { dataDir, devicesFile } = provision('sc', DEVICES);
+    const proc = await serverProcess(dataDir, { password: 'crash-test-password' });
+    const url = proc.url;
+    let server = proc.start();
     await waitFor('health', async () => (await fetch(`${url}/api/v1/health`)).ok, 30_000);
-    const fleet = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        path.join(ROOT, 'firmware-sim/src/cli.ts'),
-        '--server-url',
-        url,
-        '--mqtt-url',
-        `mqtt://127.0.0.1:${env.MQTT_PORT}`,
-        '--devices-file',
-        devicesFile,
-        '--log-level',
-        'warn',
-      ],
-      { cwd: ROOT, stdio: 'ignore' },
-    );
-    children.push(fleet);
-    const online = async () =>
-      ((await (await fetch(`${url}/api/v1/health`)).json()) as { devicesOnline: number }).devicesOnline;
+    startFleet(proc, devicesFile);
+    const online = () => devicesOnline(proc);
     await waitFor('fleet online', async () => (await online()) === DEVICES, 30_000);
 
-    const login = await fetch(`${url}/api/v1/session`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'admin', password: PASSWORD }),
-    });
-    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
+    const cookie = await proc.login();
     const post = async <T>(p: string, body?: object): Promise<T> => {
       const res = await fetch(`${url}/api/v1${p}`, {
         method: 'POST',
@@ -158,9 +86,9 @@ describe('server crash while a schedule is on air', () => {
     // Down before the first start, back after it: the first plays from the devices' own plans.
     await sleep(Math.max(0, first.toMillis() - Date.now() - 2000));
     server.kill('SIGKILL');
-    await new Promise((r) => server.once('exit', r));
+    await exited(server);
     await sleep(Math.max(0, first.toMillis() - Date.now()) + 3000);
-    server = start();
+    server = proc.start();
     await waitFor('fleet back', async () => (await online()) === DEVICES, 30_000);
 
     const after = occurrencesNow().filter((o) => o.start_at <= second.toMillis());

@@ -145,6 +145,9 @@ describe('content library and programmes', () => {
     });
     expect(programme.status).toBe(201);
     expect(programme.body.durationMs).toBe(2 * (notice.body.durationMs + 1000) + 2000);
+    // What a loudspeaker plays: notice, gap, notice — the trailing gap and silence are dead air, dropped.
+    const played = await server.services.scheduling.programmes.assetsOf(programme.body.id);
+    expect(played.map((a) => a.durationMs)).toEqual([notice.body.durationMs, 1000, notice.body.durationMs]);
 
     const stream = await editor<{ id: string }>('POST', '/api/v1/content', {
       kind: 'stream',
@@ -300,6 +303,11 @@ describe('re-planning', () => {
         .prepare(`SELECT 1 FROM acks WHERE device_id = 'loa-b1' AND ref_id = ? AND stage = 'received'`)
         .get(firstId),
     );
+    // Out of the zone again: the items leave its plan; back in: they return.
+    expect((await server.api('PUT', '/api/v1/devices/loa-b1/zones', { zones: ['thon-b'] })).status).toBe(200);
+    expect(planned('loa-b1')).toBe(0);
+    expect((await server.api('PUT', '/api/v1/devices/loa-b1/zones', { zones: ['thon-a', 'thon-b'] })).status).toBe(200);
+    expect(planned('loa-b1')).toBe(5);
 
     // Cancel one occurrence: it leaves every plan and a roll-forward does not bring it back.
     expect((await editor('DELETE', `/api/v1/occurrences/${firstId}`)).status).toBe(204);

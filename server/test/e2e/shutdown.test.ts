@@ -10,27 +10,19 @@
  *   command, and the device's retained plan is still whole after the restart;
  * - the SQLite file passes `PRAGMA integrity_check`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
 import { topics, type CommandPayload, type PlanPayload } from '@loaxa/protocol';
-import { freePort, waitFor } from '../helpers';
-import { openDatabase } from '../../src/db/database';
-import { EventHub } from '../../src/events/hub';
-import { DeviceRegistry } from '../../src/devices/registry';
+import { waitFor } from '../helpers';
+import { exited, killAll, provision, serverProcess, sleep } from '../processes';
 
-const ROOT = path.resolve(import.meta.dirname, '../../..');
-const PASSWORD = 'shutdown-test-password';
 /** Stays under the flood guard's burst (1000) so the device is never throttled. */
 const MAX_ACKS = 800;
 const EXIT_BOUND_MS = 15_000;
-const children: ChildProcess[] = [];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-afterAll(() => children.forEach((c) => c.exitCode === null && c.kill('SIGKILL')));
+afterAll(killAll);
 
 interface Received {
   at: number;
@@ -40,51 +32,15 @@ interface Received {
 
 describe('graceful shutdown (SIGTERM)', () => {
   it('finishes the running broadcast, keeps every PUBACKed ack, tells devices nothing false', async () => {
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loaxa-shutdown-'));
-    const db = openDatabase(dataDir);
-    const registry = new DeviceRegistry(db, new EventHub());
-    registry.createZone('Thôn A', 'thon-a');
-    const deviceId = 'term-1';
-    const secret = registry.createDevice({ id: deviceId, zones: ['thon-a'] }).secret;
-    db.close();
-
-    const env = {
-      ...process.env,
-      HOST: '127.0.0.1',
-      PORT: String(await freePort()),
-      MQTT_PORT: String(await freePort()),
-      LOAXA_DATA: dataDir,
-      LOAXA_DEMO: '0',
-      LOAXA_ADMIN_PASSWORD: PASSWORD,
-      LOG_LEVEL: 'info',
-    };
-    const url = `http://127.0.0.1:${env.PORT}`;
-    const mqttUrl = `mqtt://127.0.0.1:${env.MQTT_PORT}`;
-    let output = '';
-    const start = () => {
-      const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'server/src/main.ts')], {
-        env,
-        cwd: ROOT,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      child.stdout!.on('data', (c: Buffer) => (output += c.toString('utf8')));
-      child.stderr!.on('data', (c: Buffer) => (output += c.toString('utf8')));
-      children.push(child);
-      return child;
-    };
-    const exited = (child: ChildProcess) =>
-      new Promise<number | null>((resolve) =>
-        child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code)),
-      );
+    const { dataDir, devices } = provision('term', 1);
+    const { deviceId, secret } = devices[0]!;
+    const proc = await serverProcess(dataDir, { password: 'shutdown-test-password', logLevel: 'info', capture: true });
+    const { url, mqttUrl } = proc;
+    const start = () => proc.start();
 
     let server = start();
     await waitFor('health', async () => (await fetch(`${url}/api/v1/health`)).ok, 30_000);
-    const login = await fetch(`${url}/api/v1/session`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'admin', password: PASSWORD }),
-    });
-    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
+    const cookie = await proc.login();
     const broadcast = (body: object) =>
       fetch(`${url}/api/v1/broadcasts`, {
         method: 'POST',
@@ -169,9 +125,9 @@ describe('graceful shutdown (SIGTERM)', () => {
     const reply = await inFlight;
     expect(reply.status, 'the broadcast under way when SIGTERM came').toBe(201);
     const nowId = ((await reply.json()) as { occurrenceId: string }).occurrenceId;
-    expect(code, output.slice(-3000)).toBe(0);
+    expect(code, proc.output().slice(-3000)).toBe(0);
     expect(shutdownMs).toBeLessThan(EXIT_BOUND_MS);
-    expect(output).toMatch(/shut down cleanly/);
+    expect(proc.output()).toMatch(/shut down cleanly/);
     expect(await streamEnded).toBe('ended');
 
     // What the device heard after SIGTERM: the play-now, and nothing false.

@@ -171,9 +171,7 @@ async function guarded<T>(work: () => T | Promise<T>): Promise<T> {
     return await work();
   } catch (err) {
     if (err instanceof ScheduleInputError) {
-      const e = new HttpError(err.status, err.message, err.field) as HttpError & { extra?: unknown };
-      if (err.detail) e.extra = err.detail;
-      throw e;
+      throw new HttpError(err.status, err.message, err.field, err.detail);
     }
     throw err;
   }
@@ -183,21 +181,6 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
   const { scheduling, audit } = services;
   const record = (request: FastifyRequest, action: string, target: string, detail?: object) =>
     audit.record({ actor: request.user!.username, action, target, detail, ip: request.ip });
-
-  // The conflict list travels with the 409; everything else goes to the app's handler.
-  app.setErrorHandler((error: Error & { extra?: unknown; statusCode?: number; field?: string }, request, reply) => {
-    if (error instanceof HttpError && (error as { extra?: unknown }).extra) {
-      const extra = (error as unknown as { extra: Record<string, unknown> }).extra;
-      return reply.status(error.statusCode).send({
-        statusCode: error.statusCode,
-        error: 'Conflict',
-        message: error.message,
-        field: error.field,
-        ...extra,
-      });
-    }
-    throw error;
-  });
 
   // ---- content library ------------------------------------------------------
   app.get(

@@ -1,0 +1,136 @@
+/**
+ * The real server and a simulated fleet as separate OS processes, for tests
+ * that kill -9 or SIGTERM the server and start it again on the same data.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { freePort } from './helpers';
+import { openDatabase } from '../src/db/database';
+import { EventHub } from '../src/events/hub';
+import { DeviceRegistry } from '../src/devices/registry';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const children: ChildProcess[] = [];
+
+/** For afterAll: SIGKILL every process these helpers started that still runs. */
+export function killAll(): void {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Resolves with the exit code once the child has exited (at once if it already has). */
+export function exited(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) =>
+    child.exitCode !== null || child.signalCode !== null
+      ? resolve(child.exitCode)
+      : child.once('exit', (code) => resolve(code)),
+  );
+}
+
+export interface Provisioned {
+  dataDir: string;
+  devices: { deviceId: string; secret: string }[];
+  /** The devices as JSON for `firmware-sim --devices-file`. */
+  devicesFile: string;
+}
+
+/** A fresh data directory with zone `thon-a` and `count` devices in it, written before the first start. */
+export function provision(prefix: string, count: number): Provisioned {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `loaxa-${prefix}-`));
+  const db = openDatabase(dataDir);
+  const registry = new DeviceRegistry(db, new EventHub());
+  registry.createZone('Thôn A', 'thon-a');
+  const devices = Array.from({ length: count }, (_, i) => ({
+    deviceId: `${prefix}-${i}`,
+    secret: registry.createDevice({ id: `${prefix}-${i}`, zones: ['thon-a'] }).secret,
+  }));
+  db.close();
+  const devicesFile = path.join(dataDir, 'devices.json');
+  fs.writeFileSync(devicesFile, JSON.stringify(devices));
+  return { dataDir, devices, devicesFile };
+}
+
+export interface ServerProcess {
+  url: string;
+  mqttUrl: string;
+  /** Spawns `server/src/main.ts` on the same ports and data each time. */
+  start(): ChildProcess;
+  /** Everything the server processes printed, when started with `capture`. */
+  output(): string;
+  /** Signs in as admin and returns the cookie header value. */
+  login(): Promise<string>;
+}
+
+export async function serverProcess(
+  dataDir: string,
+  options: { password: string; logLevel?: string; capture?: boolean },
+): Promise<ServerProcess> {
+  const env = {
+    ...process.env,
+    HOST: '127.0.0.1',
+    PORT: String(await freePort()),
+    MQTT_PORT: String(await freePort()),
+    LOAXA_DATA: dataDir,
+    LOAXA_DEMO: '0',
+    LOAXA_ADMIN_PASSWORD: options.password,
+    LOG_LEVEL: options.logLevel ?? 'warn',
+  };
+  const url = `http://127.0.0.1:${env.PORT}`;
+  let output = '';
+  return {
+    url,
+    mqttUrl: `mqtt://127.0.0.1:${env.MQTT_PORT}`,
+    start() {
+      const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'server/src/main.ts')], {
+        env,
+        cwd: ROOT,
+        stdio: options.capture ? ['ignore', 'pipe', 'pipe'] : 'ignore',
+      });
+      child.stdout?.on('data', (c: Buffer) => (output += c.toString('utf8')));
+      child.stderr?.on('data', (c: Buffer) => (output += c.toString('utf8')));
+      children.push(child);
+      return child;
+    },
+    output: () => output,
+    async login() {
+      const res = await fetch(`${url}/api/v1/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'admin', password: options.password }),
+      });
+      if (res.status !== 200) throw new Error(`login failed: ${res.status} ${await res.text()}`);
+      return (res.headers.get('set-cookie') ?? '').split(';')[0]!;
+    },
+  };
+}
+
+/** The firmware simulator running the devices of `devicesFile` against the server. */
+export function startFleet(server: ServerProcess, devicesFile: string): ChildProcess {
+  const args = ['--server-url', server.url, '--mqtt-url', server.mqttUrl, '--devices-file', devicesFile];
+  const fleet = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(ROOT, 'firmware-sim/src/cli.ts'), ...args, '--log-level', 'warn'],
+    { cwd: ROOT, stdio: 'ignore' },
+  );
+  children.push(fleet);
+  return fleet;
+}
+
+/** Reads the server's database read-only (the server may be running or dead). */
+export function readDb<T>(dataDir: string, read: (db: Database.Database) => T): T {
+  const db = new Database(path.join(dataDir, 'loaxa.sqlite'), { readonly: true });
+  try {
+    return read(db);
+  } finally {
+    db.close();
+  }
+}
+
+/** Devices online according to the server's health route. */
+export async function devicesOnline(server: ServerProcess): Promise<number> {
+  return ((await (await fetch(`${server.url}/api/v1/health`)).json()) as { devicesOnline: number }).devicesOnline;
+}
