@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import { planDecoder, type AckPayload, type PlanPayload } from '@loaxa/protocol';
+import { fileAssets, planDecoder, type AckPayload, type PlanPayload } from '@loaxa/protocol';
 import { AckReporter, type SentAckRecord } from './ack/ack-reporter';
 import type { AssetCache } from './cache/cache';
 import { FileCache } from './cache/file-cache';
@@ -180,7 +180,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     );
     const player: Player = {
       play: async (item, signal) => {
-        this.playingAssets = item.assets.map((a) => a.sha256);
+        this.playingAssets = fileAssets(item.assets).map((a) => a.sha256);
         try {
           return await io.player.play(item, signal);
         } finally {

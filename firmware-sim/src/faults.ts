@@ -8,7 +8,7 @@
  */
 import http from 'node:http';
 import net from 'node:net';
-import type { Asset } from '@loaxa/protocol';
+import type { FileAsset } from '@loaxa/protocol';
 import type { AssetCache, CachedAsset } from '@loaxa/device-agent';
 
 /** A fraction of the fleet (0…1, spread evenly over it) or explicit device ids. */
@@ -279,11 +279,11 @@ export class DiskFullCache implements AssetCache {
     private failuresLeft: number,
   ) {}
 
-  lookup(asset: Asset): Promise<CachedAsset | null> {
+  lookup(asset: FileAsset): Promise<CachedAsset | null> {
     return this.inner.lookup(asset);
   }
 
-  async store(asset: Asset, bytes: Uint8Array): Promise<CachedAsset> {
+  async store(asset: FileAsset, bytes: Uint8Array): Promise<CachedAsset> {
     if (this.failuresLeft > 0) {
       this.failuresLeft--;
       this.failed++;

@@ -19,7 +19,8 @@ export type Priority = Static<typeof Priority>;
 
 export const Sha256 = Type.String({ pattern: '^[0-9a-f]{64}$' });
 
-export const Asset = Type.Object(
+/** A stored audio file: downloaded ahead of time, verified by its hash, played from the cache. */
+export const FileAsset = Type.Object(
   {
     sha256: Sha256,
     /** Absolute URL, or a path such as `/media/<sha>.ogg` resolved against the agent's serverUrl. */
@@ -30,7 +31,37 @@ export const Asset = Type.Object(
   },
   { additionalProperties: false },
 );
+export type FileAsset = Static<typeof FileAsset>;
+
+/** Longest stream relay: a whole morning's national radio programme. */
+export const MAX_STREAM_MS = 6 * 3600_000;
+
+/**
+ * A live stream relayed at play time (e.g. the national radio's Icecast URL):
+ * nothing is downloaded ahead; the loudspeaker plays the URL for `durationMs`.
+ */
+export const StreamAsset = Type.Object(
+  {
+    kind: Type.Literal('stream'),
+    /** http(s) only; Icecast and Shoutcast serve over HTTP. */
+    url: Type.String({ minLength: 8, maxLength: 2048, pattern: '^https?://[^\\s]+$' }),
+    durationMs: Type.Integer({ minimum: 1000, maximum: MAX_STREAM_MS }),
+  },
+  { additionalProperties: false },
+);
+export type StreamAsset = Static<typeof StreamAsset>;
+
+export const Asset = Type.Union([FileAsset, StreamAsset]);
 export type Asset = Static<typeof Asset>;
+
+export function isStream(asset: Asset): asset is StreamAsset {
+  return 'kind' in asset && asset.kind === 'stream';
+}
+
+/** The assets that are files, in order. */
+export function fileAssets(assets: readonly Asset[]): FileAsset[] {
+  return assets.filter((a): a is FileAsset => !isStream(a));
+}
 
 const Volume = Type.Integer({ minimum: 0, maximum: 100 });
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import type { Asset } from '@loaxa/protocol';
+import type { FileAsset } from '@loaxa/protocol';
 
 /** A verified asset held by a cache. `path` is set by caches that keep files a child player can open. */
 export interface CachedAsset {
@@ -14,17 +14,17 @@ export interface CachedAsset {
  * whose sha256 matches, so a half-written or corrupted file never plays.
  */
 export interface AssetCache {
-  lookup(asset: Asset): Promise<CachedAsset | null>;
+  lookup(asset: FileAsset): Promise<CachedAsset | null>;
   /** Stores bytes the caller has already verified against asset.sha256. */
-  store(asset: Asset, bytes: Uint8Array): Promise<CachedAsset>;
+  store(asset: FileAsset, bytes: Uint8Array): Promise<CachedAsset>;
   sizeBytes(): Promise<number>;
   /**
    * Where a resumable download of this asset keeps its bytes so far. Caches
    * without files leave it out; the downloader then fetches into memory.
    */
-  partialPath?(asset: Asset): Promise<string>;
+  partialPath?(asset: FileAsset): Promise<string>;
   /** Files the partial download, already verified against asset.sha256, as the cached asset. */
-  commitPartial?(asset: Asset, path: string): Promise<CachedAsset>;
+  commitPartial?(asset: FileAsset, path: string): Promise<CachedAsset>;
 }
 
 export function sha256Hex(bytes: Uint8Array): string {

@@ -3,7 +3,7 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Asset } from '@loaxa/protocol';
+import type { FileAsset } from '@loaxa/protocol';
 import { FileCache } from './file-cache';
 
 let dataDir: string;
@@ -18,7 +18,7 @@ afterEach(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-function audio(size = 100): { asset: Asset; bytes: Buffer } {
+function audio(size = 100): { asset: FileAsset; bytes: Buffer } {
   const bytes = randomBytes(size);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   return { bytes, asset: { sha256, url: `/media/${sha256}.ogg`, bytes: size, durationMs: 100, format: 'ogg' } };

@@ -1,6 +1,6 @@
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Asset } from '@loaxa/protocol';
+import type { FileAsset } from '@loaxa/protocol';
 import { systemClock, type Clock } from '../clock/clock';
 import { silentLogger, type Logger } from '../logger';
 import { StateStore, syncDir } from '../state/state-store';
@@ -17,7 +17,7 @@ const INDEX = 'cache-index';
 
 export interface CacheIndexEntry {
   bytes: number;
-  format: Asset['format'];
+  format: FileAsset['format'];
   /** Device-clock ms of the last store or lookup, for least-recently-used eviction. */
   lastUsed: number;
 }
@@ -67,7 +67,7 @@ export class FileCache implements AssetCache {
     return this.opening;
   }
 
-  pathFor(asset: Pick<Asset, 'sha256' | 'format'>): string {
+  pathFor(asset: Pick<FileAsset, 'sha256' | 'format'>): string {
     return join(this.dir, `${asset.sha256}.${asset.format}`);
   }
 
@@ -77,7 +77,7 @@ export class FileCache implements AssetCache {
     return Object.fromEntries(this.index);
   }
 
-  async lookup(asset: Asset): Promise<CachedAsset | null> {
+  async lookup(asset: FileAsset): Promise<CachedAsset | null> {
     await this.open();
     const entry = this.index.get(asset.sha256);
     if (!entry) return null;
@@ -98,7 +98,7 @@ export class FileCache implements AssetCache {
     return { sha256: asset.sha256, bytes: entry.bytes, path };
   }
 
-  async store(asset: Asset, bytes: Uint8Array): Promise<CachedAsset> {
+  async store(asset: FileAsset, bytes: Uint8Array): Promise<CachedAsset> {
     const part = await this.partialPath(asset);
     const handle = await open(part, 'w');
     try {
@@ -110,12 +110,12 @@ export class FileCache implements AssetCache {
     return this.commitPartial(asset, part);
   }
 
-  async partialPath(asset: Asset): Promise<string> {
+  async partialPath(asset: FileAsset): Promise<string> {
     await this.open();
     return join(this.dir, `${asset.sha256}${PART_SUFFIX}`);
   }
 
-  async commitPartial(asset: Asset, path: string): Promise<CachedAsset> {
+  async commitPartial(asset: FileAsset, path: string): Promise<CachedAsset> {
     await this.open();
     const final = this.pathFor(asset);
     const bytes = (await stat(path)).size;
@@ -155,7 +155,7 @@ export class FileCache implements AssetCache {
       const match = CACHED_NAME.exec(name);
       if (!match) continue;
       const sha256 = match[1]!;
-      const format = match[2] as Asset['format'];
+      const format = match[2] as FileAsset['format'];
       if ((await sha256File(path)) !== sha256) {
         this.logger.warn({ sha256, path }, 'cached file no longer matches its hash; dropped');
         await rm(path, { force: true });

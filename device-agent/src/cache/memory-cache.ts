@@ -1,4 +1,4 @@
-import type { Asset } from '@loaxa/protocol';
+import type { FileAsset } from '@loaxa/protocol';
 import type { AssetCache, CachedAsset } from './cache';
 
 /**
@@ -14,12 +14,12 @@ export class MemoryCache implements AssetCache {
     this.keepBytes = options.keepBytes ?? true;
   }
 
-  async lookup(asset: Asset): Promise<CachedAsset | null> {
+  async lookup(asset: FileAsset): Promise<CachedAsset | null> {
     const entry = this.entries.get(asset.sha256);
     return entry ? { sha256: asset.sha256, bytes: entry.bytes } : null;
   }
 
-  async store(asset: Asset, bytes: Uint8Array): Promise<CachedAsset> {
+  async store(asset: FileAsset, bytes: Uint8Array): Promise<CachedAsset> {
     this.entries.set(
       asset.sha256,
       this.keepBytes ? { bytes: bytes.byteLength, data: bytes } : { bytes: bytes.byteLength },

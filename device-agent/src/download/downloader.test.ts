@@ -9,7 +9,7 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Asset } from '@loaxa/protocol';
+import type { FileAsset } from '@loaxa/protocol';
 import { FileCache } from '../cache/file-cache';
 import { contentRangeStart, Downloader } from './downloader';
 
@@ -20,7 +20,7 @@ let dataDir: string;
 let server: Server;
 let baseUrl: string;
 let body: Buffer;
-let asset: Asset;
+let asset: FileAsset;
 let requests: { range: string | undefined; authorization: string | undefined }[];
 /** How the server answers the n-th request (0-based). */
 let behaviour: (n: number, req: IncomingMessage, res: ServerResponse) => void;

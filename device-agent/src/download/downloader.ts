@@ -1,5 +1,5 @@
 import { open, rm, stat } from 'node:fs/promises';
-import { deviceAuthorizationHeader, type Asset } from '@loaxa/protocol';
+import { deviceAuthorizationHeader, type FileAsset } from '@loaxa/protocol';
 import { sha256File, sha256Hex, type AssetCache, type CachedAsset } from '../cache/cache';
 import { httpGet, type HttpGetResponse } from '../link/http-get';
 
@@ -33,13 +33,13 @@ export class Downloader {
     this.authorization = deviceAuthorizationHeader(options.deviceId, options.secret);
   }
 
-  async fetchAll(assets: readonly Asset[], signal?: AbortSignal): Promise<CachedAsset[]> {
+  async fetchAll(assets: readonly FileAsset[], signal?: AbortSignal): Promise<CachedAsset[]> {
     const result: CachedAsset[] = [];
     for (const asset of assets) result.push(await this.fetchAsset(asset, signal));
     return result;
   }
 
-  async fetchAsset(asset: Asset, signal?: AbortSignal): Promise<CachedAsset> {
+  async fetchAsset(asset: FileAsset, signal?: AbortSignal): Promise<CachedAsset> {
     signal?.throwIfAborted();
     const cached = await this.options.cache.lookup(asset);
     if (cached) return cached;
@@ -56,7 +56,7 @@ export class Downloader {
     ]);
   }
 
-  private transfer(asset: Asset): Promise<CachedAsset> {
+  private transfer(asset: FileAsset): Promise<CachedAsset> {
     const { partialPath, commitPartial } = this.options.cache;
     if (partialPath && commitPartial) {
       const cache = this.options.cache;
@@ -82,7 +82,7 @@ export class Downloader {
    * checked before it enters the cache; a mismatch discards the partial bytes.
    */
   private async resumableTransfer(
-    asset: Asset,
+    asset: FileAsset,
     cache: Required<Pick<AssetCache, 'partialPath' | 'commitPartial'>>,
   ): Promise<CachedAsset> {
     const url = new URL(asset.url, this.base);
@@ -144,7 +144,7 @@ export class Downloader {
     return httpGet(url, { headers, timeoutMs: this.options.timeoutMs ?? 60_000, ca: this.options.ca });
   }
 
-  private async memoryTransfer(asset: Asset): Promise<CachedAsset> {
+  private async memoryTransfer(asset: FileAsset): Promise<CachedAsset> {
     const url = new URL(asset.url, this.base);
     const headers = this.requestHeaders(url);
     let response: HttpGetResponse;

@@ -1,4 +1,4 @@
-import type { Asset, Priority } from '@loaxa/protocol';
+import { fileAssets, isStream, type Asset, type Priority } from '@loaxa/protocol';
 import type { AckReporter } from '../ack/ack-reporter';
 import type { CachedAsset } from '../cache/cache';
 import type { Clock } from '../clock/clock';
@@ -170,7 +170,7 @@ export class OccurrenceRunner {
         priority: spec.priority,
         startAt: spec.startAt ?? clock.now(),
         assets: spec.assets,
-        filePaths: files.map((f) => f.path),
+        filePaths: alignPaths(spec.assets, files),
         ...(spec.volume !== undefined ? { volume: spec.volume } : {}),
         onStart: (at) => {
           run.phase = 'started';
@@ -198,7 +198,7 @@ export class OccurrenceRunner {
     let mismatches = 0;
     for (let attempt = 0; ; attempt++) {
       try {
-        return await downloader.fetchAll(spec.assets, signal);
+        return await downloader.fetchAll(fileAssets(spec.assets), signal);
       } catch (err) {
         if (signal.aborted) throw err;
         // Bytes that do not match their hash are re-fetched, but a server that keeps
@@ -237,6 +237,12 @@ export class OccurrenceRunner {
     if (reason instanceof Superseded) return;
     this.deps.acks.occurrence(id, started ? 'preempted' : 'skipped', fallback ?? reasonText(reason));
   }
+}
+
+/** Local paths index-aligned with `assets`: a file's cached path, nothing for a stream. */
+function alignPaths(assets: readonly Asset[], files: readonly CachedAsset[]): (string | undefined)[] {
+  let next = 0;
+  return assets.map((a) => (isStream(a) ? undefined : files[next++]?.path));
 }
 
 function iso(ms: number): string {

@@ -1,4 +1,4 @@
-import type { AckStage, PlanItem, PlanPayload } from '@loaxa/protocol';
+import { fileAssets, type AckStage, type PlanItem, type PlanPayload } from '@loaxa/protocol';
 import { isFinalStage, type AckReporter } from '../ack/ack-reporter';
 import type { Logger } from '../logger';
 import type { OccurrenceRunner, OccurrenceSpec } from '../occurrence/occurrence-runner';
@@ -27,7 +27,7 @@ export class PlanRunner {
   /** sha256 of every asset the held items use: the cache must keep these. */
   referencedAssets(): Set<string> {
     const shas = new Set<string>();
-    for (const item of this.items.values()) for (const asset of item.assets) shas.add(asset.sha256);
+    for (const item of this.items.values()) for (const asset of fileAssets(item.assets)) shas.add(asset.sha256);
     return shas;
   }
 

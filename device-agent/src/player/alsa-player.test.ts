@@ -39,6 +39,12 @@ describe('alsaCommandFor', () => {
           '-nostdin',
           '-loglevel',
           'error',
+          '-reconnect',
+          '1',
+          '-reconnect_streamed',
+          '1',
+          '-reconnect_delay_max',
+          '5',
           '-i',
           'http://radio/live',
           '-t',
@@ -137,7 +143,10 @@ describe.skipIf(!ffmpeg)('AlsaPlayer with a real ffmpeg (null output instead of 
 
   it('relays a stream for its duration only (-t)', async () => {
     const started = Date.now();
-    const result = await player({ inputArgs: ['-re'] }).playStream(long, 400, new AbortController().signal);
+    const result = await player({ inputArgs: ['-re'] }).play(
+      { occurrenceId: 'o-stream', assets: [{ kind: 'stream', url: long, durationMs: 400 }] },
+      new AbortController().signal,
+    );
     const took = Date.now() - started;
     expect(took).toBeGreaterThanOrEqual(350);
     expect(took).toBeLessThan(3_000);

@@ -1,3 +1,4 @@
+import { isStream } from '@loaxa/protocol';
 import { systemClock, type Clock } from '../clock/clock';
 import { runProcesses, type ProcessSpec } from './child-process';
 import type { Player, PlayItem, PlayResult } from './player';
@@ -31,8 +32,21 @@ type Source = { kind: 'file'; path: string } | { kind: 'stream'; url: string; du
 export function alsaCommandFor(options: AlsaPlayerOptions, source: Source): ProcessSpec[] {
   const input = source.kind === 'file' ? source.path : source.url;
   const limit = source.kind === 'stream' ? ['-t', seconds(source.durationMs)] : [];
+  // A relayed radio stream that drops (4G) reconnects instead of ending the relay early.
+  const reconnect =
+    source.kind === 'stream' && /^https?:/.test(source.url)
+      ? ['-reconnect', '1', '-reconnect_streamed', '1', '-reconnect_delay_max', '5']
+      : [];
   const ffmpeg = options.command === 'ffmpeg' ? (options.path ?? 'ffmpeg') : (options.ffmpegPath ?? 'ffmpeg');
-  const decoderHead = [ffmpeg, '-hide_banner', '-nostdin', '-loglevel', 'error', ...(options.inputArgs ?? [])];
+  const decoderHead = [
+    ffmpeg,
+    '-hide_banner',
+    '-nostdin',
+    '-loglevel',
+    'error',
+    ...(options.inputArgs ?? []),
+    ...reconnect,
+  ];
   switch (options.command) {
     case 'ffmpeg':
       return [
@@ -60,7 +74,8 @@ function seconds(ms: number): string {
 }
 
 /**
- * Plays cached files through ALSA with one child process per asset. Aborting
+ * Plays cached files, and relays streams for their duration, through ALSA
+ * with one child process per asset. Aborting
  * SIGTERMs the child; the promise settles once it has exited, so the card is
  * free for the next item.
  */
@@ -73,16 +88,15 @@ export class AlsaPlayer implements Player {
   async play(item: PlayItem, signal: AbortSignal): Promise<PlayResult> {
     const startedAt = this.clock.now();
     for (const [index, asset] of item.assets.entries()) {
+      if (isStream(asset)) {
+        const source = { kind: 'stream', url: asset.url, durationMs: asset.durationMs } as const;
+        await runProcesses(alsaCommandFor(this.options, source), signal);
+        continue;
+      }
       const path = item.filePaths?.[index];
       if (!path) throw new Error(`asset ${asset.sha256.slice(0, 12)} has no local file to play`);
       await runProcesses(alsaCommandFor(this.options, { kind: 'file', path }), signal);
     }
-    return { startedAt, endedAt: this.clock.now() };
-  }
-
-  async playStream(url: string, durationMs: number, signal: AbortSignal): Promise<PlayResult> {
-    const startedAt = this.clock.now();
-    await runProcesses(alsaCommandFor(this.options, { kind: 'stream', url, durationMs }), signal);
     return { startedAt, endedAt: this.clock.now() };
   }
 }

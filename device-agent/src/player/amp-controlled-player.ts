@@ -35,12 +35,6 @@ export class AmpControlledPlayer implements Player {
     return this.around(signal, () => this.inner.play(item, signal));
   }
 
-  get playStream(): Player['playStream'] {
-    const inner = this.inner.playStream?.bind(this.inner);
-    if (!inner) return undefined;
-    return (url, durationMs, signal) => this.around(signal, () => inner(url, durationMs, signal));
-  }
-
   /** The `amp` command: on pins the relay on; off releases the pin and switches off now. */
   async setManual(on: boolean): Promise<void> {
     this.pinned = on;

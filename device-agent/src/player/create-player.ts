@@ -87,7 +87,6 @@ export function createPlayer(config: OutputConfig, clock?: Clock, hooks: OutputH
   return {
     controls,
     play: (item, signal) => inner.play(item, signal),
-    ...(inner.playStream ? { playStream: inner.playStream.bind(inner) } : {}),
     close: async () => {
       await ampPlayer?.close();
     },

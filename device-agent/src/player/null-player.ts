@@ -1,4 +1,5 @@
 import { appendFile, mkdir } from 'node:fs/promises';
+import { isStream, type StreamAsset } from '@loaxa/protocol';
 import { dirname } from 'node:path';
 import { systemClock, type Clock } from '../clock/clock';
 import { sleep } from '../clock/timer';
@@ -6,16 +7,26 @@ import type { Player, PlayItem, PlayResult } from './player';
 
 export interface PlayLogLine {
   occurrenceId: string;
-  sha256: string;
+  /** The file played; absent for a stream relay. */
+  sha256?: string;
+  /** The stream relayed, and how many bytes of it arrived. */
+  stream?: string;
+  bytes?: number;
   startedAt: number;
   endedAt: number;
   /** Present only when playback was cut short. */
   interrupted?: true;
 }
 
+/** Pause before re-connecting to a stream that dropped mid-relay. */
+const STREAM_RETRY_MS = 1_000;
+
 /**
  * Silent player that records what would have played: one JSON line per asset
- * played, so tests and headless nodes can prove timing and order.
+ * played, so tests and headless nodes can prove timing and order. A stream
+ * relay really connects to the URL and reads it for the asset's duration
+ * (without the device's credentials), so an unreachable radio fails here as
+ * it would on a pole.
  */
 export class NullPlayer implements Player {
   private logDir: Promise<unknown> | undefined;
@@ -29,30 +40,56 @@ export class NullPlayer implements Player {
     await (this.logDir ??= mkdir(dirname(this.logPath), { recursive: true }));
     const startedAt = this.clock.now();
     for (const asset of item.assets) {
-      const assetStart = this.clock.now();
+      const line: PlayLogLine = isStream(asset)
+        ? { occurrenceId: item.occurrenceId, stream: asset.url, bytes: 0, startedAt: this.clock.now(), endedAt: 0 }
+        : { occurrenceId: item.occurrenceId, sha256: asset.sha256, startedAt: this.clock.now(), endedAt: 0 };
       try {
-        await sleep(asset.durationMs, signal);
+        if (isStream(asset)) await this.relay(asset, line, signal);
+        else await sleep(asset.durationMs, signal);
       } catch (err) {
-        await this.log({
-          occurrenceId: item.occurrenceId,
-          sha256: asset.sha256,
-          startedAt: assetStart,
-          endedAt: this.clock.now(),
-          interrupted: true,
-        });
+        await this.log({ ...line, endedAt: this.clock.now(), interrupted: true });
         throw err;
       }
-      await this.log({
-        occurrenceId: item.occurrenceId,
-        sha256: asset.sha256,
-        startedAt: assetStart,
-        endedAt: this.clock.now(),
-      });
+      await this.log({ ...line, endedAt: this.clock.now() });
     }
     return { startedAt, endedAt: this.clock.now() };
+  }
+
+  /**
+   * Reads the stream for its duration, counting bytes into `line`. The first
+   * connection must succeed; a drop later re-connects while time is left.
+   */
+  private async relay(asset: StreamAsset, line: PlayLogLine, signal: AbortSignal): Promise<void> {
+    const over = new AbortController();
+    const timer = setTimeout(() => over.abort(), asset.durationMs);
+    const stop = AbortSignal.any([signal, over.signal]);
+    try {
+      let connected = false;
+      while (!stop.aborted) {
+        try {
+          const res = await fetch(asset.url, { signal: stop });
+          if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
+          connected = true;
+          const reader = res.body.getReader();
+          for (let r = await reader.read(); !r.done; r = await reader.read()) line.bytes! += r.value.byteLength;
+        } catch (err) {
+          if (stop.aborted) break;
+          if (!connected) throw new Error(`stream ${asset.url} could not be played: ${reasonOf(err)}`);
+        }
+        await sleep(STREAM_RETRY_MS, stop).catch(() => {});
+      }
+      signal.throwIfAborted();
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private log(line: PlayLogLine): Promise<void> {
     return appendFile(this.logPath, `${JSON.stringify(line)}\n`);
   }
+}
+
+function reasonOf(err: unknown): string {
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
 }

@@ -3,9 +3,9 @@ import type { Mixer } from '../mixer/mixer';
 
 export interface PlayItem {
   occurrenceId: string;
-  /** Played in order, back to back. */
+  /** Played in order, back to back; a stream asset is relayed from its URL for its duration. */
   assets: readonly Asset[];
-  /** Local files, index-aligned with assets, when the cache keeps files. */
+  /** Local files, index-aligned with assets (none for a stream), when the cache keeps files. */
   filePaths?: readonly (string | undefined)[];
   /** 0–100. */
   volume?: number;
@@ -23,11 +23,6 @@ export interface PlayResult {
  */
 export interface Player {
   play(item: PlayItem, signal: AbortSignal): Promise<PlayResult>;
-  /**
-   * Relays a live stream (a `{url, durationMs}` asset) for at most `durationMs`.
-   * Optional: backends that cannot stream leave it out, and the caller fails the item.
-   */
-  playStream?(url: string, durationMs: number, signal: AbortSignal): Promise<PlayResult>;
   /** Hardware the `volume` and `amp` commands drive; absent parts are only recorded. */
   readonly controls?: OutputControls;
 }

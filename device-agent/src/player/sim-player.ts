@@ -2,7 +2,7 @@ import { systemClock, type Clock } from '../clock/clock';
 import { sleep } from '../clock/timer';
 import { totalDurationMs, type Player, type PlayItem, type PlayResult } from './player';
 
-/** Plays nothing; takes as long as the audio would. For simulated nodes. */
+/** Plays nothing; takes as long as the audio would (a stream relay too: simulated nodes do not connect to it). For simulated nodes. */
 export class SimPlayer implements Player {
   constructor(private readonly clock: Clock = systemClock) {}
 

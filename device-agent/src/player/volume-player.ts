@@ -17,8 +17,4 @@ export class VolumePlayer implements Player {
     if (item.volume !== undefined) await this.mixer.set(item.volume).catch(this.onMixerError);
     return this.inner.play(item, signal);
   }
-
-  get playStream(): Player['playStream'] {
-    return this.inner.playStream?.bind(this.inner);
-  }
 }

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { createAgent, type Agent } from '../../src/agent';
 import type { Clock } from '../../src/clock/clock';
 import type { AgentConfigInput } from '../../src/config';
-import { NullPlayer } from '../../src/player/null-player';
+import { NullPlayer, type PlayLogLine } from '../../src/player/null-player';
 import type { TestServer } from '../../../server/test/helpers';
 
 export interface TestNode {
@@ -17,7 +17,7 @@ export interface TestNode {
   dataDir: string;
   playLog: string;
   /** Lines of the null player's log so far. */
-  plays(): { occurrenceId: string; sha256: string; startedAt: number; endedAt: number }[];
+  plays(): PlayLogLine[];
 }
 
 /** Creates the device on the server (in `zone`, created if missing) and starts its agent. */
@@ -61,7 +61,7 @@ export async function startNode(
             .trim()
             .split('\n')
             .filter(Boolean)
-            .map((line) => JSON.parse(line) as ReturnType<TestNode['plays']>[number])
+            .map((line) => JSON.parse(line) as PlayLogLine)
         : [],
   };
 }

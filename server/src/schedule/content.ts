@@ -5,6 +5,7 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import { MAX_STREAM_MS } from '@loaxa/protocol';
 import type { Db } from '../db/database';
 import type { MediaAsset, MediaStore } from '../media/store';
 import type { NoticeRenderer } from '../tts/render';
@@ -65,7 +66,6 @@ interface ContentRow {
 }
 
 export const MAX_SILENCE_MS = 10 * 60_000;
-export const MAX_STREAM_MS = 4 * 3600_000;
 
 export function newId(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${crypto.randomBytes(4).toString('hex')}`;
@@ -104,10 +104,10 @@ function checkStreamUrl(url: string | undefined): string {
   return parsed.toString();
 }
 
-function checkDuration(value: number | undefined, max: number): number {
+function checkDuration(value: number | undefined, max: number, min = 100): number {
   if (value === undefined) throw badInput('durationMs', 'is required for this kind of item');
-  if (!Number.isInteger(value) || value < 100 || value > max) {
-    throw badInput('durationMs', `must be between 100 and ${max} ms`);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw badInput('durationMs', `must be between ${min} and ${max} ms`);
   }
   return value;
 }
@@ -152,7 +152,11 @@ export class ContentLibrary {
         return { ...base, sha256: asset.sha256, durationMs: asset.durationMs };
       }
       case 'stream':
-        return { ...base, url: checkStreamUrl(input.url), durationMs: checkDuration(input.durationMs, MAX_STREAM_MS) };
+        return {
+          ...base,
+          url: checkStreamUrl(input.url),
+          durationMs: checkDuration(input.durationMs, MAX_STREAM_MS, 1000),
+        };
       case 'silence':
         return { ...base, durationMs: checkDuration(input.durationMs, MAX_SILENCE_MS) };
     }

@@ -5,7 +5,7 @@
  * change) converges on the same rows. Occurrences that have started are never
  * touched; a one-off cancellation is never undone.
  */
-import type { Asset, Priority } from '@loaxa/protocol';
+import { fileAssets, type Asset, type Priority } from '@loaxa/protocol';
 import type { Db } from '../db/database';
 import type { DeviceRegistry } from '../devices/registry';
 import { expandRule, occurrenceIdFor, type ScheduleRule } from './recurrence';
@@ -102,6 +102,8 @@ export class OccurrenceMaterialiser {
       : [];
     const devices = onAir ? resolveDevices(db, this.registry, scheduleId) : [];
     const assetsJson = JSON.stringify(assets);
+    /** The occurrence's `sha256` column names its first stored file (streams have none). */
+    const firstFile = fileAssets(assets)[0]?.sha256;
     const durationMs = assetsDurationMs(assets);
 
     db.transaction(() => {
@@ -147,7 +149,7 @@ export class OccurrenceMaterialiser {
             schedule.priority,
             start,
             durationMs,
-            assets[0]!.sha256,
+            firstFile!,
             schedule.created_by,
             now,
             scheduleId,
@@ -167,7 +169,7 @@ export class OccurrenceMaterialiser {
           old.volume !== schedule.volume ||
           old.title !== schedule.title;
         if (changed) {
-          update.run(schedule.title, schedule.priority, durationMs, assets[0]!.sha256, assetsJson, schedule.volume, id);
+          update.run(schedule.title, schedule.priority, durationMs, firstFile!, assetsJson, schedule.volume, id);
           for (const d of current) affected.add(d.device_id);
         }
         for (const d of current) {

@@ -3,7 +3,7 @@
  * A programme becomes the list of audio files a loudspeaker plays back to
  * back (gaps and silences are short stored silence files).
  */
-import type { Asset } from '@loaxa/protocol';
+import { fileAssets, isStream, type Asset } from '@loaxa/protocol';
 import type { Db } from '../db/database';
 import { assetFor } from '../broadcasts/planner';
 import type { MediaAsset } from '../media/store';
@@ -44,6 +44,7 @@ export const MAX_ITEM_REPEAT = 10;
 export const MAX_GAP_MS = 10 * 60_000;
 /** The protocol carries at most 200 files per plan item. */
 export const MAX_ASSETS = 200;
+const STREAM_LEAD_IN_MS = 500;
 
 /** Total of assets played back to back. */
 export function assetsDurationMs(assets: readonly Pick<Asset, 'durationMs'>[]): number {
@@ -65,12 +66,6 @@ export class ProgrammeService {
     items.forEach((item, i) => {
       const c = this.content.get(item.contentId);
       if (!c) throw badInput(`items.${i}.contentId`, `no content item with id ${item.contentId}`);
-      if (c.kind === 'stream') {
-        throw badInput(
-          `items.${i}.contentId`,
-          'stream relays cannot be put in a programme yet: loudspeaker agents do not play streams in this version',
-        );
-      }
       const repeat = item.repeat ?? 1;
       if (!Number.isInteger(repeat) || repeat < 1 || repeat > MAX_ITEM_REPEAT) {
         throw badInput(`items.${i}.repeat`, `must be 1 … ${MAX_ITEM_REPEAT}`);
@@ -201,11 +196,15 @@ export class ProgrammeService {
           : content.sha256
             ? this.mediaOf(content.sha256)
             : null;
-      if (!file) throw badInput('programmeId', `the item "${content.title}" has no playable audio`);
-      const gap = item.gapMs > 0 ? await silenceOf(item.gapMs) : null;
+      const asset: Asset | null =
+        content.kind === 'stream'
+          ? { kind: 'stream', url: content.url!, durationMs: content.durationMs }
+          : file && toAsset(file);
+      if (!asset) throw badInput('programmeId', `the item "${content.title}" has no playable audio`);
+      const gap = item.gapMs > 0 ? toAsset(await silenceOf(item.gapMs)) : null;
       for (let r = 0; r < item.repeat; r++) {
-        pass.push(toAsset(file));
-        if (gap) pass.push(toAsset(gap));
+        pass.push(asset);
+        if (gap) pass.push(gap);
       }
     }
     const out: Asset[] = [];
@@ -215,7 +214,11 @@ export class ProgrammeService {
       out.push(...pass);
     }
     // A trailing gap is dead air on the pole: drop it.
-    while (out.length > 1 && silences.has(out.at(-1)!.sha256)) out.pop();
+    const isSilence = (a: Asset) => !isStream(a) && silences.has(a.sha256);
+    while (out.length > 1 && isSilence(out.at(-1)!)) out.pop();
+    // Every occurrence names a stored file (its `sha256` column): a programme of
+    // streams only opens with half a second of silence, under the amplifier's pre-roll.
+    if (fileAssets(out).length === 0) out.unshift(toAsset(await silenceOf(STREAM_LEAD_IN_MS)));
     if (out.length > MAX_ASSETS) {
       throw badInput('repeat', `the programme would play ${out.length} files in a row; at most ${MAX_ASSETS}`);
     }

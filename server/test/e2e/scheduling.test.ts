@@ -156,12 +156,23 @@ describe('content library and programmes', () => {
       durationMs: 60_000,
     });
     expect(stream.status).toBe(201);
-    const refused = await editor<ErrorBody>('POST', '/api/v1/programmes', {
+    // A programme of a stream relay only: it opens with half a second of stored silence.
+    const relay = await editor<{ id: string; durationMs: number }>('POST', '/api/v1/programmes', {
       title: 'Có luồng',
       items: [{ contentId: stream.body.id }],
     });
-    expect(refused.status).toBe(400);
-    expect(refused.body.field).toBe('items.0.contentId');
+    expect(relay.status).toBe(201);
+    expect(relay.body.durationMs).toBe(60_000);
+    const relayed = await server.services.scheduling.programmes.assetsOf(relay.body.id);
+    expect(relayed.map((a) => ('kind' in a ? a.url : a.durationMs))).toEqual([500, 'https://example.invalid/vov1.mp3']);
+    const shortStream = await editor<ErrorBody>('POST', '/api/v1/content', {
+      kind: 'stream',
+      title: 'x',
+      url: 'https://example.invalid/a',
+      durationMs: 500,
+    });
+    expect(shortStream.status).toBe(400);
+    expect(shortStream.body.field).toBe('durationMs');
 
     const badStream = await editor<ErrorBody>('POST', '/api/v1/content', {
       kind: 'stream',
