@@ -109,14 +109,22 @@ describe('role × route', () => {
     expect(failures).toEqual([]);
   });
 
-  it('an editor may broadcast but not in emergency; an approver may', async () => {
-    const editor = await fetch(`${server.url}/api/v1/broadcasts`, {
+  it('only those who may publish broadcast straight to air; an editor goes through approval', async () => {
+    for (const priority of ['normal', 'emergency']) {
+      const editor = await fetch(`${server.url}/api/v1/broadcasts`, {
+        method: 'POST',
+        headers: { cookie: cookies.get('editor')!, 'content-type': 'application/json' },
+        body: JSON.stringify({ text: 'Lũ về', zones: 'all', priority }),
+      });
+      expect(editor.status).toBe(403);
+    }
+    // The editor still writes and previews notices (then schedules them for approval).
+    const preview = await fetch(`${server.url}/api/v1/tts/preview`, {
       method: 'POST',
       headers: { cookie: cookies.get('editor')!, 'content-type': 'application/json' },
-      body: JSON.stringify({ text: 'Lũ về', zones: 'all', priority: 'emergency' }),
+      body: JSON.stringify({ text: 'UBND xã' }),
     });
-    expect(editor.status).toBe(403);
-    expect(await editor.json()).toMatchObject({ field: 'priority' });
+    expect(preview.status).toBe(200);
     const approver = await fetch(`${server.url}/api/v1/broadcasts`, {
       method: 'POST',
       headers: { cookie: cookies.get('approver')!, 'content-type': 'application/json' },

@@ -12,7 +12,12 @@ export const PERMISSIONS = {
   'devices:manage': ['admin', 'technician'],
   'zones:manage': ['admin', 'technician', 'editor'],
   'broadcasts:read': ['admin', 'approver', 'editor', 'technician', 'viewer'],
-  'broadcasts:send': ['admin', 'approver', 'editor'],
+  /**
+   * Play now or at a time, straight to the loudspeakers: only those who may put
+   * something on air without approval. An editor's notice goes through a
+   * schedule and the approval queue.
+   */
+  'broadcasts:send': ['admin', 'approver'],
   'broadcasts:emergency': ['admin', 'approver'],
   'audit:read': ['admin', 'approver'],
   /** Content library, programmes and schedule drafts. */

@@ -42,7 +42,7 @@ export const NAV: readonly NavItem[] = [
     path: '/content',
     label: 'nav.content',
     icon: '✎',
-    permission: 'broadcasts:send',
+    permission: 'content:write',
     requires: 'GET /api/v1/content',
   },
   {

@@ -11,10 +11,14 @@ export const PERMISSIONS = {
   'devices:manage': ['admin', 'technician'],
   'zones:manage': ['admin', 'technician', 'editor'],
   'broadcasts:read': ['admin', 'approver', 'editor', 'technician', 'viewer'],
-  'broadcasts:send': ['admin', 'approver', 'editor'],
+  'broadcasts:send': ['admin', 'approver'],
   'broadcasts:emergency': ['admin', 'approver'],
   'audit:read': ['admin', 'approver'],
+  'content:write': ['admin', 'approver', 'editor'],
+  'schedules:approve': ['admin', 'approver'],
+  'schedules:publish': ['admin', 'approver'],
   'users:manage': ['admin'],
+  'settings:manage': ['admin', 'approver', 'editor'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

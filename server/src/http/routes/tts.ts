@@ -218,7 +218,7 @@ export const ttsRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = a
   app.post(
     '/tts/preview',
     {
-      config: { permission: 'broadcasts:send' },
+      config: { permission: 'content:write' },
       schema: {
         tags: ['tts'],
         summary: 'Render a text as it would air (chime, loudness, Opus), through the render cache',
@@ -272,7 +272,7 @@ export const ttsRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = a
     uploads.post(
       '/audio',
       {
-        config: { permission: 'broadcasts:send' },
+        config: { permission: 'content:write' },
         schema: {
           tags: ['audio'],
           summary: `Upload audio (mp3, wav, m4a, ogg, flac, webm) as multipart field "file"; it is trimmed, loudness-normalised and stored as Opus`,
