@@ -48,6 +48,7 @@ describe('navigation', () => {
       '/programmes',
       '/schedules',
       '/approvals',
+      '/reports',
       '/users',
       '/audit',
     ]);
@@ -66,6 +67,7 @@ describe('navigation', () => {
       '/deliveries',
       '/programmes',
       '/schedules',
+      '/reports',
     ]);
     expect(visibleNav('approver', built).map((item) => item.path)).toContain('/audit');
     expect(visibleNav('technician', built).map((item) => item.path)).not.toContain('/broadcast');

@@ -3,6 +3,7 @@
  * database refuses updates and deletes of audit rows.
  */
 import type { Db } from '../db/database';
+import { toCsv } from '../csv';
 
 export interface AuditEntry {
   id: number;
@@ -60,13 +61,10 @@ export class AuditLog {
   }
 }
 
-/** RFC 4180 CSV, with a BOM so spreadsheet programs read Vietnamese correctly. */
+/** The entries as CSV (see toCsv: RFC 4180, with a BOM for spreadsheet programs). */
 export function auditCsv(entries: AuditEntry[]): string {
-  const cell = (v: unknown) => {
-    const s = v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v);
-    return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
-  const lines = [['id', 'at', 'actor', 'action', 'target', 'detail', 'ip'].join(',')];
-  for (const e of entries) lines.push([e.id, e.at, e.actor, e.action, e.target, e.detail, e.ip].map(cell).join(','));
-  return `\uFEFF${lines.join('\r\n')}\r\n`;
+  return toCsv(
+    ['id', 'at', 'actor', 'action', 'target', 'detail', 'ip'],
+    entries.map((e) => [e.id, e.at, e.actor, e.action, e.target, e.detail, e.ip]),
+  );
 }

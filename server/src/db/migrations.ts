@@ -232,4 +232,18 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE devices ADD COLUMN clock_offset_at INTEGER;
     `,
   },
+  {
+    version: 8,
+    name: 'device online/offline log, for uptime reports',
+    sql: `
+      -- One row per real change of a device's online state (DeviceRegistry.setOnline and
+      -- friends); uptime over a period is read from it. No row yet counts as offline.
+      CREATE TABLE device_status (
+        device_id TEXT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+        online    INTEGER NOT NULL CHECK (online IN (0, 1)),
+        at        INTEGER NOT NULL
+      );
+      CREATE INDEX device_status_device_at ON device_status(device_id, at);
+    `,
+  },
 ];

@@ -79,10 +79,28 @@ export class DeviceRegistry {
     this.observers.push(observer);
   }
 
+  /**
+   * Sets the online flag and logs the change in device_status when it is one
+   * (the uptime reports read that log). Prepared once: after a power cut
+   * thousands of devices connect within seconds and each runs this.
+   */
+  private readonly applyOnline: (deviceId: string, online: 0 | 1, now: number, agentVersion: string | null) => number;
+
   constructor(
     private readonly db: Db,
     private readonly hub: EventHub,
-  ) {}
+  ) {
+    const logChange = db.prepare(
+      'INSERT INTO device_status (device_id, online, at) SELECT id, ?, ? FROM devices WHERE id = ? AND online != ?',
+    );
+    const update = db.prepare(
+      'UPDATE devices SET online = ?, last_seen = ?, agent_version = COALESCE(?, agent_version) WHERE id = ?',
+    );
+    this.applyOnline = db.transaction((deviceId: string, online: 0 | 1, now: number, agentVersion: string | null) => {
+      logChange.run(online, now, deviceId, online);
+      return update.run(online, now, agentVersion, deviceId).changes;
+    });
+  }
 
   // ---- zones -------------------------------------------------------------
 
@@ -232,9 +250,17 @@ export class DeviceRegistry {
 
   /** Revokes a device's credentials for good; returns false when there is no such device. */
   revokeDevice(deviceId: string): boolean {
-    const changes = this.db
-      .prepare('UPDATE devices SET revoked_at = COALESCE(revoked_at, ?), online = 0 WHERE id = ?')
-      .run(Date.now(), deviceId).changes;
+    const now = Date.now();
+    const changes = this.db.transaction(() => {
+      this.db
+        .prepare(
+          'INSERT INTO device_status (device_id, online, at) SELECT id, 0, ? FROM devices WHERE id = ? AND online = 1',
+        )
+        .run(now, deviceId);
+      return this.db
+        .prepare('UPDATE devices SET revoked_at = COALESCE(revoked_at, ?), online = 0 WHERE id = ?')
+        .run(now, deviceId).changes;
+    })();
     if (changes > 0) {
       this.hub.emit('device', { id: deviceId, online: false, lastSeen: this.getDevice(deviceId)?.lastSeen ?? null });
       for (const o of this.observers) o.deviceRevoked?.(deviceId);
@@ -244,10 +270,8 @@ export class DeviceRegistry {
 
   setOnline(deviceId: string, online: boolean, agentVersion?: string): void {
     const now = Date.now();
-    const result = this.db
-      .prepare('UPDATE devices SET online = ?, last_seen = ?, agent_version = COALESCE(?, agent_version) WHERE id = ?')
-      .run(online ? 1 : 0, now, agentVersion ?? null, deviceId);
-    if (result.changes > 0) this.hub.emit('device', { id: deviceId, online, lastSeen: iso(now) });
+    const changes = this.applyOnline(deviceId, online ? 1 : 0, now, agentVersion ?? null);
+    if (changes > 0) this.hub.emit('device', { id: deviceId, online, lastSeen: iso(now) });
   }
 
   /**
@@ -268,9 +292,20 @@ export class DeviceRegistry {
     this.db.prepare('UPDATE devices SET last_seen = ? WHERE id = ?').run(Date.now(), deviceId);
   }
 
-  /** On server start nobody is connected yet, whatever the database remembers. */
+  /**
+   * On server start nobody is connected yet, whatever the database remembers.
+   * A device still marked online went quiet with the server: the status log
+   * records it offline from the last time it was heard.
+   */
   markAllOffline(): void {
-    this.db.prepare('UPDATE devices SET online = 0 WHERE online = 1').run();
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          'INSERT INTO device_status (device_id, online, at) SELECT id, 0, COALESCE(last_seen, ?) FROM devices WHERE online = 1',
+        )
+        .run(Date.now());
+      this.db.prepare('UPDATE devices SET online = 0 WHERE online = 1').run();
+    })();
   }
 
   nextPlanVersion(deviceId: string): number {

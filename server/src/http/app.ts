@@ -26,6 +26,7 @@ import { auditRoutes } from './routes/audit';
 import { scheduleRoutes } from './routes/schedule';
 import { userRoutes } from './routes/users';
 import { ttsRoutes } from './routes/tts';
+import { reportRoutes } from './routes/reports';
 import { SERVER_VERSION } from '../version';
 
 export async function buildApp(services: AppServices, tls?: { cert: Buffer; key: Buffer }): Promise<FastifyInstance> {
@@ -73,6 +74,7 @@ export async function buildApp(services: AppServices, tls?: { cert: Buffer; key:
       await api.register(userRoutes, { services });
       await api.register(ttsRoutes, { services });
       await api.register(scheduleRoutes, { services });
+      await api.register(reportRoutes, { services });
       api.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: '/api/v1' },

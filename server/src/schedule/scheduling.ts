@@ -17,6 +17,7 @@ import { ContentLibrary } from './content';
 import { ProgrammeService } from './programmes';
 import { ScheduleService } from './schedules';
 import { OccurrenceMaterialiser } from './materialise';
+import { pruneDeviceStatus } from '../reports/reports';
 
 export interface CalendarEntry {
   occurrenceId: string;
@@ -98,11 +99,12 @@ export class Scheduling {
   }
 
   /** Deletes history older than the retention period and media nothing uses any more. */
-  cleanup(now = Date.now()): { occurrences: number; acks: number; media: number } {
+  cleanup(now = Date.now()): { occurrences: number; acks: number; deviceStatus: number; media: number } {
     const { db, media } = this.deps;
     const cutoff = now - this.deps.retentionDays * 24 * 3600_000;
     const occurrences = db.prepare('DELETE FROM occurrences WHERE start_at + duration_ms < ?').run(cutoff).changes;
     const acks = db.prepare('DELETE FROM acks WHERE received_at < ?').run(cutoff).changes;
+    const deviceStatus = pruneDeviceStatus(db, cutoff);
     const stale = db
       .prepare(
         `SELECT m.sha256, m.format FROM media m
@@ -120,7 +122,7 @@ export class Scheduling {
       })();
       fs.rmSync(path.join(media.root, media.relativePath(m.sha256, m.format)), { force: true });
     }
-    return { occurrences, acks, media: stale.length };
+    return { occurrences, acks, deviceStatus, media: stale.length };
   }
 
   /** What plays when, for the week view: occurrences overlapping [from, to). */

@@ -3510,6 +3510,164 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/reports/devices': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Per loudspeaker over [from, to) (default the last 30 days); `format=csv` downloads it */
+    get: {
+      parameters: {
+        query?: {
+          /** @description start, inclusive; default 30 days before to */
+          from?: string;
+          /** @description end, exclusive; default now */
+          to?: string;
+          format?: 'json' | 'csv';
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** Format: date-time */
+              from: string;
+              /** Format: date-time */
+              to: string;
+              devices: {
+                deviceId: string;
+                name: string;
+                zones: string[];
+                revoked: boolean;
+                /** @description deliveries of non-cancelled occurrences starting in the period, up to now */
+                broadcasts: number;
+                finished: number;
+                /** @description failed or skipped */
+                failed: number;
+                /** @description finished / broadcasts; null without broadcasts */
+                successRate: number | null;
+                /** @description summed duration of the finished ones */
+                minutesOnAir: number;
+                /** @description share of the observed part of the period (up to now, while the device existed) it was online */
+                uptime: number | null;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              requestId?: string;
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/reports/zones': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Per zone, over its current loudspeakers, over [from, to); `format=csv` downloads it */
+    get: {
+      parameters: {
+        query?: {
+          /** @description start, inclusive; default 30 days before to */
+          from?: string;
+          /** @description end, exclusive; default now */
+          to?: string;
+          format?: 'json' | 'csv';
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** Format: date-time */
+              from: string;
+              /** Format: date-time */
+              to: string;
+              zones: {
+                zoneId: string;
+                name: string;
+                /** @description the zone's current devices counted */
+                devices: number;
+                /** @description deliveries of non-cancelled occurrences starting in the period, up to now */
+                broadcasts: number;
+                finished: number;
+                /** @description failed or skipped */
+                failed: number;
+                /** @description finished / broadcasts; null without broadcasts */
+                successRate: number | null;
+                /** @description summed duration of the finished ones */
+                minutesOnAir: number;
+                /** @description share of the observed part of the period (up to now, while the device existed) it was online */
+                uptime: number | null;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              requestId?: string;
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/media/{file}': {
     parameters: {
       query?: never;
@@ -3602,6 +3760,8 @@ export const API_OPERATIONS = [
   'GET /api/v1/occurrences/{id}',
   'GET /api/v1/programmes',
   'GET /api/v1/programmes/{id}',
+  'GET /api/v1/reports/devices',
+  'GET /api/v1/reports/zones',
   'GET /api/v1/schedules',
   'GET /api/v1/schedules/{id}',
   'GET /api/v1/session',

@@ -69,6 +69,10 @@ export type ScheduleStatus = Schedule['status'];
 export type ConflictReport = ResponseOf<'/api/v1/schedules/conflicts', 'post', 200>;
 export type Conflict = ConflictReport['conflicts'][number];
 export type CalendarEntry = ResponseOf<'/api/v1/calendar', 'get', 200>[number];
+export type DeviceReport = ResponseOf<'/api/v1/reports/devices', 'get', 200>;
+export type ZoneReport = ResponseOf<'/api/v1/reports/zones', 'get', 200>;
+export type ReportQuery = Omit<QueryOf<'/api/v1/reports/devices', 'get'>, 'format'>;
+export type ReportKind = 'devices' | 'zones';
 
 /** Live `approval` event: a schedule entered or left the approval queue. */
 export interface ApprovalEvent {
@@ -359,11 +363,24 @@ export const api = {
   calendar(from: string, to: string): Promise<CalendarEntry[]> {
     return request('GET', `/calendar${queryString({ from, to })}`);
   },
+
+  deviceReport(query: ReportQuery = {}): Promise<DeviceReport> {
+    return request('GET', `/reports/devices${queryString(query)}`);
+  },
+
+  zoneReport(query: ReportQuery = {}): Promise<ZoneReport> {
+    return request('GET', `/reports/zones${queryString(query)}`);
+  },
 };
 
 /** Link that downloads the audit log as CSV (the session cookie goes with it). */
 export function auditCsvUrl(query: AuditQuery = {}): string {
   return `${API_BASE}/audit${queryString({ ...query, format: 'csv' })}`;
+}
+
+/** Link that downloads a report as CSV (the session cookie goes with it). */
+export function reportCsvUrl(kind: ReportKind, query: ReportQuery = {}): string {
+  return `${API_BASE}/reports/${kind}${queryString({ ...query, format: 'csv' })}`;
 }
 
 function queryString(query: Record<string, string | number | undefined>): string {

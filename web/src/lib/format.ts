@@ -72,6 +72,16 @@ export function formatNumber(value: number, locale: string): string {
   return cached(`n|${tag}`, () => new Intl.NumberFormat(tag)).format(value);
 }
 
+/** A share (0–1) as "66,7%" (vi) / "66.7%" (en); "—" when there is none. */
+export function formatPercent(share: number | null, locale: string): string {
+  if (share === null || !Number.isFinite(share)) return '—';
+  const tag = intlLocale(locale);
+  return cached(
+    `p|${tag}`,
+    () => new Intl.NumberFormat(tag, { style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1 }),
+  ).format(share);
+}
+
 const RELATIVE_STEPS: [Intl.RelativeTimeFormatUnit, number][] = [
   ['second', 60],
   ['minute', 60],

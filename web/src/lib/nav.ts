@@ -1,8 +1,8 @@
 /**
  * The console's pages, in menu order. A page shows in the menu only when the
- * signed-in role may use it and the server offers the API it needs, so the
- * slots for pages still being built (schedules, programmes, content,
- * approvals, reports, settings) appear by themselves once their API exists.
+ * signed-in role may use it and the server offers the API it needs, so a
+ * slot for a page still being built (settings) appears by itself once its API
+ * exists.
  */
 import { API_OPERATIONS } from './api-types';
 import { allows, type Permission } from './permissions';
@@ -72,7 +72,6 @@ export const NAV: readonly NavItem[] = [
     icon: '∑',
     permission: 'broadcasts:read',
     requires: 'GET /api/v1/reports/devices',
-    placeholder: true,
   },
   {
     path: '/settings',

@@ -3,9 +3,9 @@
  * The console in a real browser (Debian's chromium through playwright-core)
  * against the real server and simulated loudspeakers, on a desktop and a
  * 360 px phone: log in, add a zone and a loudspeaker (and revoke it), broadcast
- * now, confirm an emergency, watch the delivery matrix fill in, add a user,
- * download the audit log as CSV. Prints load timings; with LOAXA_SCREENSHOTS=1
- * it refreshes docs/screenshots.
+ * now, confirm an emergency, watch the delivery matrix fill in, read the
+ * reports and download one, add a user, download the audit log as CSV.
+ * Prints load timings; with LOAXA_SCREENSHOTS=1 it refreshes docs/screenshots.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -257,6 +257,24 @@ describe.skipIf(!hasChromium)('console in chromium', () => {
       await page.getByLabel('Chỉ hiện lỗi').check();
       await page.getByText('Không có lỗi nào.').waitFor();
       await page.getByLabel('Chỉ hiện lỗi').uncheck();
+
+      // ---- reports: the broadcasts just made, per loudspeaker and per zone, and their CSV
+      await go('Báo cáo');
+      const byDevice = page.getByRole('table', { name: 'Theo loa' });
+      await byDevice.waitFor();
+      const market = byDevice.getByRole('row').filter({ has: page.getByRole('rowheader', { name: /Cụm loa Chợ/ }) });
+      expect(await market.getByRole('cell').nth(3).textContent()).toContain('100,0%'); // success rate
+      await page.getByRole('tab', { name: 'Theo khu vực' }).click();
+      const byZone = page.getByRole('table', { name: 'Theo khu vực' });
+      await byZone.getByRole('rowheader', { name: /Thôn Đông/ }).waitFor();
+      await shot('reports');
+      const [report] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('link', { name: 'Xuất CSV' }).click(),
+      ]);
+      const reportCsv = fs.readFileSync((await report.path())!, 'utf8');
+      expect(reportCsv.split('\r\n')[0]).toMatch(/^\uFEFFzone_id,name,devices,broadcasts/);
+      expect(reportCsv).toContain('thon-dong,Thôn Đông,2,');
 
       // ---- users
       await go('Người dùng');

@@ -1,0 +1,134 @@
+/**
+ * Reports per loudspeaker and per zone over a period, as JSON or (like the
+ * audit log, with `format=csv`) as a CSV download.
+ */
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply } from 'fastify';
+import type { AppServices } from '../context';
+import { ErrorReply, HttpError } from '../errors';
+import { deviceReportCsv, Reports, zoneReportCsv, type ReportPeriod } from '../../reports/reports';
+
+const DAY_MS = 24 * 3600_000;
+export const DEFAULT_REPORT_DAYS = 30;
+export const MAX_REPORT_DAYS = 366;
+
+const Query = Type.Object(
+  {
+    from: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        description: `start, inclusive; default ${DEFAULT_REPORT_DAYS} days before to`,
+      }),
+    ),
+    to: Type.Optional(Type.String({ format: 'date-time', description: 'end, exclusive; default now' })),
+    format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')])),
+  },
+  { additionalProperties: false },
+);
+
+const Numbers = {
+  broadcasts: Type.Integer({
+    description: 'deliveries of non-cancelled occurrences starting in the period, up to now',
+  }),
+  finished: Type.Integer(),
+  failed: Type.Integer({ description: 'failed or skipped' }),
+  successRate: Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()], {
+    description: 'finished / broadcasts; null without broadcasts',
+  }),
+  minutesOnAir: Type.Number({ description: 'summed duration of the finished ones' }),
+  uptime: Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()], {
+    description: 'share of the observed part of the period (up to now, while the device existed) it was online',
+  }),
+};
+const Period = { from: Type.String({ format: 'date-time' }), to: Type.String({ format: 'date-time' }) };
+
+const DeviceReportT = Type.Object({
+  deviceId: Type.String(),
+  name: Type.String(),
+  zones: Type.Array(Type.String()),
+  revoked: Type.Boolean(),
+  ...Numbers,
+});
+const ZoneReportT = Type.Object({
+  zoneId: Type.String(),
+  name: Type.String(),
+  devices: Type.Integer({ description: "the zone's current devices counted" }),
+  ...Numbers,
+});
+
+function periodOf(query: { from?: string; to?: string }, now: number): ReportPeriod {
+  const to = query.to ? Date.parse(query.to) : now;
+  const from = query.from ? Date.parse(query.from) : to - DEFAULT_REPORT_DAYS * DAY_MS;
+  if (from >= to) {
+    // Name the field the caller set: with `to` left to default (now), it is `from` that is wrong.
+    throw query.to
+      ? new HttpError(400, 'to: must be after from', 'to')
+      : new HttpError(400, 'from: must be before to (now, when to is not given)', 'from');
+  }
+  if (to - from > MAX_REPORT_DAYS * DAY_MS) {
+    throw new HttpError(400, `to: at most ${MAX_REPORT_DAYS} days after from`, 'to');
+  }
+  return { from, to };
+}
+
+/** "2025-11-23" in the commune's zone, for file names. */
+function localDate(ms: number, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(ms);
+}
+
+function sendCsv(reply: FastifyReply, filename: string, csv: string): FastifyReply {
+  return reply
+    .type('text/csv; charset=utf-8')
+    .header('content-disposition', `attachment; filename="${filename}"`)
+    .serializer((x: unknown) => String(x))
+    .send(csv as never);
+}
+
+export const reportRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = async (app, { services }) => {
+  const reports = new Reports(services.db);
+  const fileName = (kind: string, period: ReportPeriod) => {
+    const tz = services.config.timeZone;
+    // `to` is exclusive: the last day covered is the one just before it.
+    return `loaxa-report-${kind}-${localDate(period.from, tz)}_${localDate(period.to - 1, tz)}.csv`;
+  };
+
+  app.get(
+    '/reports/devices',
+    {
+      config: { permission: 'broadcasts:read' },
+      schema: {
+        tags: ['reports'],
+        summary: `Per loudspeaker over [from, to) (default the last ${DEFAULT_REPORT_DAYS} days); \`format=csv\` downloads it`,
+        querystring: Query,
+        response: { 200: Type.Object({ ...Period, devices: Type.Array(DeviceReportT) }), 400: ErrorReply },
+      },
+    },
+    async (request, reply) => {
+      const period = periodOf(request.query, Date.now());
+      const devices = reports.devices(period);
+      if (request.query.format === 'csv')
+        return sendCsv(reply, fileName('devices', period), deviceReportCsv(devices, reports.zoneNames()));
+      return { from: new Date(period.from).toISOString(), to: new Date(period.to).toISOString(), devices };
+    },
+  );
+
+  app.get(
+    '/reports/zones',
+    {
+      config: { permission: 'broadcasts:read' },
+      schema: {
+        tags: ['reports'],
+        summary: `Per zone, over its current loudspeakers, over [from, to); \`format=csv\` downloads it`,
+        querystring: Query,
+        response: { 200: Type.Object({ ...Period, zones: Type.Array(ZoneReportT) }), 400: ErrorReply },
+      },
+    },
+    async (request, reply) => {
+      const period = periodOf(request.query, Date.now());
+      const zones = reports.zones(period);
+      if (request.query.format === 'csv') return sendCsv(reply, fileName('zones', period), zoneReportCsv(zones));
+      return { from: new Date(period.from).toISOString(), to: new Date(period.to).toISOString(), zones };
+    },
+  );
+};
