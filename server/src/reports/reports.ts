@@ -1,0 +1,262 @@
+/**
+ * Per-loudspeaker and per-zone reports over a period [from, to): how many
+ * broadcasts each device was sent, how many it played to the end, how many
+ * failed, minutes on air and uptime. A report covers what has happened: the
+ * part of the period after now counts for nothing (a broadcast planned for
+ * tonight is not a failure yet). The counting is done by SQLite (two
+ * aggregate queries); only the per-device results are combined here.
+ */
+import type { Db } from '../db/database';
+import { toCsv } from '../csv';
+
+/** Numbers of one device or zone over the period. */
+export interface ReportNumbers {
+  /** Deliveries of occurrences that start in the period (up to now) and were not cancelled. */
+  broadcasts: number;
+  /** … played to the end. */
+  finished: number;
+  /** … failed or skipped by the device. */
+  failed: number;
+  /** finished / broadcasts (0–1); null without broadcasts. */
+  successRate: number | null;
+  /** Sum of the durations of the finished ones, in minutes. */
+  minutesOnAir: number;
+  /** Share of the observed time (0–1) the device was online; null when nothing of the period is observable. */
+  uptime: number | null;
+}
+
+export interface DeviceReport extends ReportNumbers {
+  deviceId: string;
+  name: string;
+  zones: string[];
+  revoked: boolean;
+}
+
+export interface ZoneReport extends ReportNumbers {
+  zoneId: string;
+  name: string;
+  /** The zone's devices counted (its current members, less those revoked before the period). */
+  devices: number;
+}
+
+export interface ReportPeriod {
+  from: number;
+  to: number;
+}
+
+/** Sums that add up across devices; the shares are computed from them at the end. */
+interface Totals {
+  broadcasts: number;
+  finished: number;
+  failed: number;
+  onAirMs: number;
+  onlineMs: number;
+  observedMs: number;
+}
+
+/** SQLite orders "Đ" after "T" (by bytes); a reader expects the alphabet. */
+const VIETNAMESE = new Intl.Collator('vi');
+
+const ratio = (part: number, whole: number): number | null =>
+  whole > 0 ? Math.round((part / whole) * 10_000) / 10_000 : null;
+
+function numbers(t: Totals): ReportNumbers {
+  return {
+    broadcasts: t.broadcasts,
+    finished: t.finished,
+    failed: t.failed,
+    successRate: ratio(t.finished, t.broadcasts),
+    minutesOnAir: Math.round(t.onAirMs / 6_000) / 10,
+    uptime: ratio(t.onlineMs, t.observedMs),
+  };
+}
+
+export class Reports {
+  constructor(
+    private readonly db: Db,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  zoneNames(): Map<string, string> {
+    const rows = this.db.prepare('SELECT id, name FROM zones').all() as { id: string; name: string }[];
+    return new Map(rows.map((z) => [z.id, z.name]));
+  }
+
+  devices(period: ReportPeriod): DeviceReport[] {
+    return this.deviceTotals(period).map(({ totals, ...device }) => ({ ...device, ...numbers(totals) }));
+  }
+
+  /** Each zone over its current devices: counts add up, shares are weighted by broadcasts and observed time. */
+  zones(period: ReportPeriod): ZoneReport[] {
+    const byDevice = new Map(this.deviceTotals(period).map((d) => [d.deviceId, d.totals]));
+    const zones = (this.db.prepare('SELECT id, name FROM zones').all() as { id: string; name: string }[]).sort(
+      (a, b) => VIETNAMESE.compare(a.name, b.name),
+    );
+    const members = this.db.prepare('SELECT zone_id, device_id FROM device_zones').all() as {
+      zone_id: string;
+      device_id: string;
+    }[];
+    const sums = new Map<string, { devices: number; totals: Totals }>(
+      zones.map((z) => [z.id, { devices: 0, totals: emptyTotals() }]),
+    );
+    for (const m of members) {
+      const device = byDevice.get(m.device_id);
+      const zone = sums.get(m.zone_id);
+      if (!device || !zone) continue;
+      zone.devices += 1;
+      for (const key of Object.keys(device) as (keyof Totals)[]) zone.totals[key] += device[key];
+    }
+    return zones.map((z) => {
+      const sum = sums.get(z.id)!;
+      return { zoneId: z.id, name: z.name, devices: sum.devices, ...numbers(sum.totals) };
+    });
+  }
+
+  private deviceTotals(period: ReportPeriod): (Omit<DeviceReport, keyof ReportNumbers> & { totals: Totals })[] {
+    const { from, to } = period;
+    // What has happened: not after now; uptime also not before the device existed nor after its revocation.
+    const end = Math.min(to, this.clock());
+    const devices = this.db
+      .prepare(
+        `SELECT id, name, revoked_at FROM devices
+         WHERE (revoked_at IS NULL OR revoked_at >= ?) AND created_at < ?
+         ORDER BY id`,
+      )
+      .all(from, to) as { id: string; name: string; revoked_at: number | null }[];
+    const zonesOf = new Map<string, string[]>();
+    for (const m of this.db.prepare('SELECT device_id, zone_id FROM device_zones ORDER BY zone_id').all() as {
+      device_id: string;
+      zone_id: string;
+    }[]) {
+      zonesOf.set(m.device_id, [...(zonesOf.get(m.device_id) ?? []), m.zone_id]);
+    }
+
+    const deliveries = new Map(
+      (
+        this.db
+          .prepare(
+            `SELECT d.device_id AS deviceId,
+               COUNT(*) AS broadcasts,
+               SUM(d.stage = 'finished') AS finished,
+               SUM(d.stage IN ('failed', 'skipped')) AS failed,
+               SUM(CASE WHEN d.stage = 'finished' THEN o.duration_ms ELSE 0 END) AS onAirMs
+             FROM occurrences o CROSS JOIN deliveries d ON d.occurrence_id = o.id
+             WHERE o.start_at >= ? AND o.start_at < ? AND o.cancelled_at IS NULL
+             GROUP BY d.device_id`,
+          )
+          .all(from, end) as { deviceId: string; broadcasts: number; finished: number; failed: number; onAirMs: number }[]
+      ).map((r) => [r.deviceId, r]),
+    );
+
+    // Per device, the observed window [start, stop); the state at `start` is the last change at or
+    // before it; each change inside the window lasts until the next one (or `stop`).
+    const uptime = new Map(
+      (
+        this.db
+          .prepare(
+            `WITH windows AS (
+               SELECT id AS device_id, MAX(created_at, :from) AS start, MIN(COALESCE(revoked_at, :end), :end) AS stop
+               FROM devices
+               WHERE (revoked_at IS NULL OR revoked_at >= :from) AND created_at < :end
+             ),
+             changes AS (
+               SELECT w.device_id, w.start, w.stop, w.start AS at, 0 AS seq,
+                 COALESCE((SELECT s.online FROM device_status s WHERE s.device_id = w.device_id AND s.at <= w.start
+                           ORDER BY s.at DESC, s.rowid DESC LIMIT 1), 0) AS online
+               FROM windows w WHERE w.stop > w.start
+               UNION ALL
+               SELECT w.device_id, w.start, w.stop, s.at, s.rowid AS seq, s.online
+               FROM windows w JOIN device_status s ON s.device_id = w.device_id AND s.at > w.start AND s.at < w.stop
+             ),
+             spans AS (
+               SELECT device_id, start, stop, online, at,
+                 LEAD(at, 1, stop) OVER (PARTITION BY device_id ORDER BY at, seq) AS until
+               FROM changes
+             )
+             SELECT device_id AS deviceId,
+               SUM(CASE WHEN online = 1 THEN until - at ELSE 0 END) AS onlineMs,
+               MAX(stop - start) AS observedMs
+             FROM spans GROUP BY device_id`,
+          )
+          .all({ from, end }) as { deviceId: string; onlineMs: number; observedMs: number }[]
+      ).map((r) => [r.deviceId, r]),
+    );
+
+    return devices.map((d) => {
+      const sent = deliveries.get(d.id);
+      const seen = uptime.get(d.id);
+      return {
+        deviceId: d.id,
+        name: d.name,
+        zones: zonesOf.get(d.id) ?? [],
+        revoked: d.revoked_at !== null,
+        totals: {
+          broadcasts: sent?.broadcasts ?? 0,
+          finished: sent?.finished ?? 0,
+          failed: sent?.failed ?? 0,
+          onAirMs: sent?.onAirMs ?? 0,
+          onlineMs: seen?.onlineMs ?? 0,
+          observedMs: seen?.observedMs ?? 0,
+        },
+      };
+    });
+  }
+}
+
+/**
+ * Retention for the status log: drops changes older than `cutoff` except each
+ * device's last one before it, which still tells the state at the cutoff.
+ */
+export function pruneDeviceStatus(db: Db, cutoff: number): number {
+  return db
+    .prepare(
+      `DELETE FROM device_status WHERE rowid IN (
+         SELECT s.rowid FROM device_status s
+         WHERE s.at < :cutoff AND EXISTS (
+           SELECT 1 FROM device_status t
+           WHERE t.device_id = s.device_id AND t.at < :cutoff AND (t.at > s.at OR (t.at = s.at AND t.rowid > s.rowid))))`,
+    )
+    .run({ cutoff }).changes;
+}
+
+function emptyTotals(): Totals {
+  return { broadcasts: 0, finished: 0, failed: 0, onAirMs: 0, onlineMs: 0, observedMs: 0 };
+}
+
+// ---------------------------------------------------------------- CSV
+
+const percent = (share: number | null): string => (share === null ? '' : (share * 100).toFixed(1));
+
+const SHARED_COLUMNS = [
+  'broadcasts',
+  'finished',
+  'failed',
+  'success_rate_percent',
+  'minutes_on_air',
+  'uptime_percent',
+] as const;
+
+function sharedCells(n: ReportNumbers): (string | number)[] {
+  return [n.broadcasts, n.finished, n.failed, percent(n.successRate), n.minutesOnAir.toFixed(1), percent(n.uptime)];
+}
+
+/** Zones are written by name (a spreadsheet reader knows "Thôn Đông", not "thon-dong"). */
+export function deviceReportCsv(rows: DeviceReport[], zoneNames: ReadonlyMap<string, string>): string {
+  return toCsv(
+    ['device_id', 'name', 'zones', 'revoked', ...SHARED_COLUMNS],
+    rows.map((r) => [
+      r.deviceId,
+      r.name,
+      r.zones.map((z) => zoneNames.get(z) ?? z).join('; '),
+      r.revoked ? 'yes' : '',
+      ...sharedCells(r),
+    ]),
+  );
+}
+
+export function zoneReportCsv(rows: ZoneReport[]): string {
+  return toCsv(
+    ['zone_id', 'name', 'devices', ...SHARED_COLUMNS],
+    rows.map((r) => [r.zoneId, r.name, r.devices, ...sharedCells(r)]),
+  );
+}
