@@ -72,6 +72,17 @@ export function silence(sampleRate: number, ms: number): Pcm {
   return { sampleRate, samples: new Int16Array(Math.round((sampleRate * Math.max(0, ms)) / 1000)) };
 }
 
+/** A sine tone at `amplitude` (0–1 of full scale) with 20 ms fades, so it starts and stops without a click. */
+export function sine(sampleRate: number, hz: number, ms: number, amplitude: number): Pcm {
+  const samples = new Int16Array(Math.round((sampleRate * ms) / 1000));
+  const fade = Math.round(sampleRate * 0.02);
+  for (let i = 0; i < samples.length; i++) {
+    const edge = Math.min(1, i / fade, (samples.length - 1 - i) / fade);
+    samples[i] = Math.round(Math.sin((2 * Math.PI * hz * i) / sampleRate) * amplitude * edge * 32767);
+  }
+  return { sampleRate, samples };
+}
+
 /** Joins pieces end to end; all must share one sample rate. */
 export function concatPcm(pieces: readonly Pcm[]): Pcm {
   if (pieces.length === 0) throw new Error('nothing to join');

@@ -73,7 +73,7 @@ export class BroadcastService {
   ) {}
 
   async create(request: BroadcastRequest): Promise<{ occurrenceId: string; deviceIds: string[] }> {
-    const { db, registry, renderer, planner, logger } = this.deps;
+    const { registry, renderer, logger } = this.deps;
     const text = request.text.trim();
     if (!text) throw new BroadcastInputError('text', 'text: the notice is empty');
     const now = Date.now();
@@ -97,10 +97,60 @@ export class BroadcastService {
       { engine: audio.engine, cached: String(audio.cached) },
       (performance.now() - renderStarted) / 1000,
     );
+    const occurrenceId = await this.launch({
+      title: titleOf(text),
+      text,
+      priority,
+      audio,
+      zones: request.zones,
+      deviceIds,
+      ...(request.at ? { at: request.at } : {}),
+      createdBy: request.createdBy,
+    });
+    logger.info(
+      {
+        occurrenceId,
+        devices: deviceIds.length,
+        priority,
+        playNow: !request.at,
+        sha256: audio.sha256,
+        cached: audio.cached,
+      },
+      'broadcast created',
+    );
+    return { occurrenceId, deviceIds };
+  }
+
+  /** Plays a stored file now on the given devices (the loudspeaker test tone), as an occurrence with deliveries. */
+  async playFile(input: {
+    title: string;
+    audio: { sha256: string; format: 'ogg' | 'mp3'; bytes: number; durationMs: number };
+    deviceIds: string[];
+    createdBy?: string;
+  }): Promise<string> {
+    return this.launch({ ...input, text: null, priority: 'normal', zones: [] });
+  }
+
+  /**
+   * Stores the occurrence with a delivery per device, then sends it: now as a
+   * play-now command, or at `at` through the devices' plans.
+   */
+  private async launch(input: {
+    title: string;
+    text: string | null;
+    priority: Priority;
+    audio: { sha256: string; format: 'ogg' | 'mp3'; bytes: number; durationMs: number; engine?: string | null };
+    zones: string[] | 'all';
+    deviceIds: string[];
+    at?: Date;
+    createdBy?: string | undefined;
+  }): Promise<string> {
+    const { db, planner } = this.deps;
+    const { audio, priority, text, deviceIds } = input;
     const occurrenceId = newRefId('occ');
-    const playNow = !request.at;
+    const playNow = !input.at;
     const commandId = playNow ? newRefId('cmd') : null;
-    const startAt = playNow ? Date.now() : request.at!.getTime();
+    const startAt = playNow ? Date.now() : input.at!.getTime();
 
     db.transaction(() => {
       db.prepare(
@@ -108,15 +158,15 @@ export class BroadcastService {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ).run(
         occurrenceId,
-        titleOf(text),
+        input.title,
         text,
         priority,
         startAt,
         audio.durationMs,
         audio.sha256,
-        audio.engine,
+        audio.engine ?? null,
         commandId,
-        request.createdBy ?? null,
+        input.createdBy ?? null,
         Date.now(),
       );
       const add = db.prepare('INSERT INTO deliveries (occurrence_id, device_id) VALUES (?, ?)');
@@ -133,18 +183,14 @@ export class BroadcastService {
         action: 'play-now',
         occurrenceId,
         priority,
-        title: titleOf(text),
+        title: input.title,
         assets: [assetFor({ ...audio, duration_ms: audio.durationMs })],
       };
-      await this.sendCommand(command, request.zones, deviceIds);
+      await this.sendCommand(command, input.zones, deviceIds);
     } else {
       await planner.publishPlans(deviceIds);
     }
-    logger.info(
-      { occurrenceId, devices: deviceIds.length, priority, playNow, sha256: audio.sha256, cached: audio.cached },
-      'broadcast created',
-    );
-    return { occurrenceId, deviceIds };
+    return occurrenceId;
   }
 
   /**

@@ -246,4 +246,12 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX device_status_device_at ON device_status(device_id, at);
     `,
   },
+  {
+    version: 9,
+    name: 'device location (WGS 84), for the console map',
+    sql: `
+      ALTER TABLE devices ADD COLUMN latitude REAL;
+      ALTER TABLE devices ADD COLUMN longitude REAL;
+    `,
+  },
 ];

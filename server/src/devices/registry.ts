@@ -25,6 +25,8 @@ export interface DeviceView {
   clockOffsetMs: number | null;
   /** True when |clockOffsetMs| exceeds CLOCK_OFFSET_WARN_MS: scheduled plays will be off by that much. */
   clockWarning: boolean;
+  /** Where the pole stands (WGS 84), when someone has entered it. */
+  location: { latitude: number; longitude: number } | null;
 }
 
 /** A device clock this far from the server's plays its schedule noticeably early or late. */
@@ -38,9 +40,11 @@ interface DeviceRow {
   agent_version: string | null;
   revoked_at: number | null;
   clock_offset_ms: number | null;
+  latitude: number | null;
+  longitude: number | null;
 }
 
-const DEVICE_COLUMNS = 'id, name, online, last_seen, agent_version, revoked_at, clock_offset_ms';
+const DEVICE_COLUMNS = 'id, name, online, last_seen, agent_version, revoked_at, clock_offset_ms, latitude, longitude';
 
 export class NotFoundError extends Error {
   constructor(
@@ -176,6 +180,23 @@ export class DeviceRegistry {
   }
 
   // ---- devices -----------------------------------------------------------
+
+  /** Renames a device and/or sets (or clears, with null) where it stands. */
+  updateDevice(
+    deviceId: string,
+    change: { name?: string; location?: { latitude: number; longitude: number } | null },
+  ): DeviceView {
+    if (!this.getDevice(deviceId)) throw new NotFoundError('id', `no device with id ${deviceId}`);
+    if (change.name !== undefined) {
+      this.db.prepare('UPDATE devices SET name = ? WHERE id = ?').run(change.name.trim() || deviceId, deviceId);
+    }
+    if (change.location !== undefined) {
+      this.db
+        .prepare('UPDATE devices SET latitude = ?, longitude = ? WHERE id = ?')
+        .run(change.location?.latitude ?? null, change.location?.longitude ?? null, deviceId);
+    }
+    return this.getDevice(deviceId)!;
+  }
 
   /** Creates a device with a fresh secret; the secret is returned once and stored only hashed. */
   createDevice(input: { id: string; name?: string; zones?: string[] }): { device: DeviceView; secret: string } {
@@ -326,6 +347,8 @@ export class DeviceRegistry {
       revoked: row.revoked_at !== null,
       clockOffsetMs: row.clock_offset_ms,
       clockWarning: row.clock_offset_ms !== null && Math.abs(row.clock_offset_ms) > CLOCK_OFFSET_WARN_MS,
+      location:
+        row.latitude !== null && row.longitude !== null ? { latitude: row.latitude, longitude: row.longitude } : null,
     };
   }
 }

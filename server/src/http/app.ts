@@ -27,6 +27,7 @@ import { scheduleRoutes } from './routes/schedule';
 import { userRoutes } from './routes/users';
 import { ttsRoutes } from './routes/tts';
 import { reportRoutes } from './routes/reports';
+import { deviceControlRoutes } from './routes/device-controls';
 import { SERVER_VERSION } from '../version';
 
 export async function buildApp(services: AppServices, tls?: { cert: Buffer; key: Buffer }): Promise<FastifyInstance> {
@@ -75,6 +76,7 @@ export async function buildApp(services: AppServices, tls?: { cert: Buffer; key:
       await api.register(ttsRoutes, { services });
       await api.register(scheduleRoutes, { services });
       await api.register(reportRoutes, { services });
+      await api.register(deviceControlRoutes, { services });
       api.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: '/api/v1' },

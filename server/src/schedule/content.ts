@@ -9,11 +9,16 @@ import { MAX_STREAM_MS } from '@loaxa/protocol';
 import type { Db } from '../db/database';
 import type { MediaAsset, MediaStore } from '../media/store';
 import type { NoticeRenderer } from '../tts/render';
-import { encodeWav, silence } from '../audio/pcm';
+import { encodeWav, pcmDurationMs, silence, sine, type Pcm } from '../audio/pcm';
 import { encodeWavToOpus } from '../audio/encode';
 import { badInput, notFound, ScheduleInputError } from './errors';
 
 export type ContentKind = 'notice' | 'audio' | 'stream' | 'silence';
+
+/** Engines recorded for audio the server generates; the media clean-up keeps these files. */
+export const GENERATED_ENGINES = ['silence', 'tone'] as const;
+type GeneratedEngine = (typeof GENERATED_ENGINES)[number];
+const TONE_MS = 3000;
 
 export interface ContentInput {
   kind: ContentKind;
@@ -267,22 +272,32 @@ export class ContentLibrary {
   }
 
   /** A stored Opus file of `ms` of silence, made once per length. */
-  async silenceAsset(ms: number): Promise<MediaAsset> {
-    const key = `silence:v1:${ms}`;
+  silenceAsset(ms: number): Promise<MediaAsset> {
+    return this.generated(`silence:v1:${ms}`, 'silence', () => silence(48_000, ms));
+  }
+
+  /** The loudspeaker test tone (1 kHz, 3 s, -18 dBFS with soft edges), made once. */
+  toneAsset(): Promise<MediaAsset> {
+    return this.generated('tone:v1', 'tone', () => sine(48_000, 1000, TONE_MS, 0.125));
+  }
+
+  /** Audio the server makes itself, stored once under `key` and kept by the media clean-up. */
+  private async generated(key: string, engine: GeneratedEngine, make: () => Pcm): Promise<MediaAsset> {
     const hit = this.db.prepare('SELECT sha256 FROM renders WHERE cache_key = ?').get(key) as
       { sha256: string } | undefined;
     const stored = hit ? this.media.get(hit.sha256) : null;
     if (stored) return stored;
     const temp = this.media.tempPath('ogg');
     try {
-      await encodeWavToOpus(encodeWav(silence(48_000, ms)), temp);
-      const asset = await this.media.adopt(temp, 'ogg', ms);
+      const pcm = make();
+      await encodeWavToOpus(encodeWav(pcm), temp);
+      const asset = await this.media.adopt(temp, 'ogg', pcmDurationMs(pcm));
       this.db
         .prepare(
-          `INSERT INTO renders (cache_key, sha256, engine, created_at) VALUES (?, ?, 'silence', ?)
+          `INSERT INTO renders (cache_key, sha256, engine, created_at) VALUES (?, ?, ?, ?)
            ON CONFLICT(cache_key) DO UPDATE SET sha256 = excluded.sha256`,
         )
-        .run(key, asset.sha256, this.now());
+        .run(key, asset.sha256, engine, this.now());
       return asset;
     } finally {
       fs.rmSync(temp, { force: true });

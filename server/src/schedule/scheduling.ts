@@ -13,7 +13,7 @@ import type { DeviceRegistry } from '../devices/registry';
 import type { MediaStore } from '../media/store';
 import type { NoticeRenderer } from '../tts/render';
 import type { Planner } from '../broadcasts/planner';
-import { ContentLibrary } from './content';
+import { ContentLibrary, GENERATED_ENGINES } from './content';
 import { ProgrammeService } from './programmes';
 import { ScheduleService } from './schedules';
 import { OccurrenceMaterialiser } from './materialise';
@@ -112,9 +112,10 @@ export class Scheduling {
            AND NOT EXISTS (SELECT 1 FROM content_items c WHERE c.sha256 = m.sha256)
            AND NOT EXISTS (SELECT 1 FROM occurrences o WHERE o.sha256 = m.sha256 OR instr(o.assets, m.sha256) > 0)
            AND NOT EXISTS (SELECT 1 FROM schedules s WHERE instr(s.approved_assets, m.sha256) > 0)
-           AND NOT EXISTS (SELECT 1 FROM renders r WHERE r.sha256 = m.sha256 AND r.engine = 'silence')`,
+           AND NOT EXISTS (SELECT 1 FROM renders r WHERE r.sha256 = m.sha256
+             AND r.engine IN (SELECT value FROM json_each(?)))`,
       )
-      .all(now - MEDIA_GRACE_MS) as { sha256: string; format: 'ogg' | 'mp3' }[];
+      .all(now - MEDIA_GRACE_MS, JSON.stringify(GENERATED_ENGINES)) as { sha256: string; format: 'ogg' | 'mp3' }[];
     for (const m of stale) {
       db.transaction(() => {
         db.prepare('DELETE FROM renders WHERE sha256 = ?').run(m.sha256);

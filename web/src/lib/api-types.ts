@@ -276,6 +276,22 @@ export interface paths {
               clockOffsetMs: number | null;
               /** @description the device clock is more than 1 s off the server */
               clockWarning: boolean;
+              location: {
+                latitude: number;
+                longitude: number;
+              } | null;
+              /** @description the last telemetry since the server started (every 30 s from an online agent) */
+              telemetry: {
+                /** Format: date-time */
+                at: string;
+                volume: number;
+                playing: string | null;
+                cacheBytes: number;
+                freeDiskBytes?: number;
+                uptimeS: number;
+                signalDbm?: number;
+                cpuTempC?: number;
+              } | null;
             }[];
           };
         };
@@ -320,6 +336,22 @@ export interface paths {
                 clockOffsetMs: number | null;
                 /** @description the device clock is more than 1 s off the server */
                 clockWarning: boolean;
+                location: {
+                  latitude: number;
+                  longitude: number;
+                } | null;
+                /** @description the last telemetry since the server started (every 30 s from an online agent) */
+                telemetry: {
+                  /** Format: date-time */
+                  at: string;
+                  volume: number;
+                  playing: string | null;
+                  cacheBytes: number;
+                  freeDiskBytes?: number;
+                  uptimeS: number;
+                  signalDbm?: number;
+                  cpuTempC?: number;
+                } | null;
               };
               agentConfig: {
                 deviceId: string;
@@ -429,6 +461,22 @@ export interface paths {
               clockOffsetMs: number | null;
               /** @description the device clock is more than 1 s off the server */
               clockWarning: boolean;
+              location: {
+                latitude: number;
+                longitude: number;
+              } | null;
+              /** @description the last telemetry since the server started (every 30 s from an online agent) */
+              telemetry: {
+                /** Format: date-time */
+                at: string;
+                volume: number;
+                playing: string | null;
+                cacheBytes: number;
+                freeDiskBytes?: number;
+                uptimeS: number;
+                signalDbm?: number;
+                cpuTempC?: number;
+              } | null;
             };
           };
         };
@@ -552,6 +600,113 @@ export interface paths {
     options?: never;
     head?: never;
     patch?: never;
+    trace?: never;
+  };
+  '/api/v1/devices/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    /** Rename a loudspeaker and/or set where it stands (location null clears it) */
+    patch: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            name?: string;
+            location?: {
+              latitude: number;
+              longitude: number;
+            } | null;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              id: string;
+              name: string;
+              zones: string[];
+              online: boolean;
+              /** Format: date-time */
+              lastSeen: string | null;
+              agentVersion: string | null;
+              revoked: boolean;
+              /** @description server clock − device clock in ms, as the device last measured it */
+              clockOffsetMs: number | null;
+              /** @description the device clock is more than 1 s off the server */
+              clockWarning: boolean;
+              location: {
+                latitude: number;
+                longitude: number;
+              } | null;
+              /** @description the last telemetry since the server started (every 30 s from an online agent) */
+              telemetry: {
+                /** Format: date-time */
+                at: string;
+                volume: number;
+                playing: string | null;
+                cacheBytes: number;
+                freeDiskBytes?: number;
+                uptimeS: number;
+                signalDbm?: number;
+                cpuTempC?: number;
+              } | null;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              requestId?: string;
+            };
+          };
+        };
+      };
+    };
     trace?: never;
   };
   '/api/v1/devices/{id}/zones': {
@@ -3668,6 +3823,334 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/devices/{id}/volume': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Set the loudspeaker volume (0–100); answers with the device’s ack when it comes within 3 s */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            level: number;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              commandId: string;
+              /** @description "sent": no answer within 3 s (the device gets it when it connects, within 5 minutes) */
+              result: 'finished' | 'skipped' | 'failed' | 'sent';
+              detail: string | null;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              requestId?: string;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/devices/{id}/amp': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Switch the amplifier relay on (stays on) or off (now) */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            on: boolean;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              commandId: string;
+              /** @description "sent": no answer within 3 s (the device gets it when it connects, within 5 minutes) */
+              result: 'finished' | 'skipped' | 'failed' | 'sent';
+              detail: string | null;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              requestId?: string;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/devices/{id}/test-tone': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Play a 3-second 1 kHz test tone on this loudspeaker now (followed like a broadcast) */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              occurrenceId: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              requestId?: string;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/occurrences/{id}/stop': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Stop a broadcast on every loudspeaker where it is still waiting or playing */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              devices: string[];
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              requestId?: string;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/media/{file}': {
     parameters: {
       query?: never;
@@ -3770,12 +4253,17 @@ export const API_OPERATIONS = [
   'GET /api/v1/users',
   'GET /api/v1/zones',
   'GET /media/{file}',
+  'PATCH /api/v1/devices/{id}',
   'PATCH /api/v1/zones/{id}',
   'POST /api/v1/audio',
   'POST /api/v1/broadcasts',
   'POST /api/v1/content',
   'POST /api/v1/devices',
+  'POST /api/v1/devices/{id}/amp',
   'POST /api/v1/devices/{id}/revoke',
+  'POST /api/v1/devices/{id}/test-tone',
+  'POST /api/v1/devices/{id}/volume',
+  'POST /api/v1/occurrences/{id}/stop',
   'POST /api/v1/programmes',
   'POST /api/v1/schedules',
   'POST /api/v1/schedules/conflicts',

@@ -1,10 +1,29 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ID_PATTERN } from '@loaxa/protocol';
-import { ConflictError, NotFoundError } from '../../devices/registry';
+import { ConflictError, NotFoundError, type DeviceView } from '../../devices/registry';
 import { agentConfigFor } from '../../devices/provisioning';
 import type { AppServices } from '../context';
 import { ErrorReply, HttpError } from '../errors';
+
+const Location = Type.Object(
+  {
+    latitude: Type.Number({ minimum: -90, maximum: 90 }),
+    longitude: Type.Number({ minimum: -180, maximum: 180 }),
+  },
+  { additionalProperties: false },
+);
+
+const Telemetry = Type.Object({
+  at: Type.String({ format: 'date-time' }),
+  volume: Type.Integer(),
+  playing: Type.Union([Type.String(), Type.Null()]),
+  cacheBytes: Type.Integer(),
+  freeDiskBytes: Type.Optional(Type.Integer()),
+  uptimeS: Type.Integer(),
+  signalDbm: Type.Optional(Type.Number()),
+  cpuTempC: Type.Optional(Type.Number()),
+});
 
 const Device = Type.Object({
   id: Type.String(),
@@ -18,11 +37,35 @@ const Device = Type.Object({
     description: 'server clock − device clock in ms, as the device last measured it',
   }),
   clockWarning: Type.Boolean({ description: 'the device clock is more than 1 s off the server' }),
+  location: Type.Union([Location, Type.Null()]),
+  telemetry: Type.Union([Telemetry, Type.Null()], {
+    description: 'the last telemetry since the server started (every 30 s from an online agent)',
+  }),
 });
 
 const Zone = Type.Object({ id: Type.String(), name: Type.String(), deviceIds: Type.Array(Type.String()) });
 
 export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = async (app, { services }) => {
+  /** The stored device with what its agent last reported. */
+  const withTelemetry = (device: DeviceView) => {
+    const t = services.telemetry.get(device.id);
+    return {
+      ...device,
+      telemetry: t
+        ? {
+            at: new Date(t.at).toISOString(),
+            volume: t.volume,
+            playing: t.playing,
+            cacheBytes: t.cacheBytes,
+            uptimeS: t.uptimeS,
+            ...(t.freeDiskBytes !== undefined ? { freeDiskBytes: t.freeDiskBytes } : {}),
+            ...(t.signalDbm !== undefined ? { signalDbm: t.signalDbm } : {}),
+            ...(t.cpuTempC !== undefined ? { cpuTempC: t.cpuTempC } : {}),
+          }
+        : null,
+    };
+  };
+
   app.get(
     '/devices',
     {
@@ -33,7 +76,7 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
         response: { 200: Type.Array(Device) },
       },
     },
-    async () => services.registry.listDevices(),
+    async () => services.registry.listDevices().map(withTelemetry),
   );
 
   app.post(
@@ -89,7 +132,7 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
           detail: { zones: device.zones, name: device.name },
           ip: request.ip,
         });
-        return reply.status(201).send({ device, agentConfig });
+        return reply.status(201).send({ device: withTelemetry(device), agentConfig });
       } catch (err) {
         if (err instanceof ConflictError) throw new HttpError(409, err.message, err.field);
         if (err instanceof NotFoundError) throw new HttpError(404, err.message, err.field);
@@ -114,7 +157,7 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
       if (!services.registry.revokeDevice(id)) throw new HttpError(404, `no device with id ${id}`, 'id');
       services.bus.disconnect(id);
       services.audit.record({ actor: request.user!.username, action: 'device.revoke', target: id, ip: request.ip });
-      return services.registry.getDevice(id)!;
+      return withTelemetry(services.registry.getDevice(id)!);
     },
   );
 
@@ -163,6 +206,42 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
     if (err instanceof ConflictError) throw new HttpError(409, err.message, err.field);
     throw err;
   };
+
+  app.patch(
+    '/devices/:id',
+    {
+      config: { permission: 'devices:manage' },
+      schema: {
+        tags: ['devices'],
+        summary: 'Rename a loudspeaker and/or set where it stands (location null clears it)',
+        params: Type.Object({ id: Type.String({ pattern: ID_PATTERN }) }),
+        body: Type.Object(
+          {
+            name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+            location: Type.Optional(Type.Union([Location, Type.Null()])),
+          },
+          { additionalProperties: false, minProperties: 1 },
+        ),
+        response: { 200: Device, 400: ErrorReply, 404: ErrorReply },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      try {
+        const device = services.registry.updateDevice(id, request.body);
+        services.audit.record({
+          actor: request.user!.username,
+          action: 'device.update',
+          target: id,
+          detail: request.body,
+          ip: request.ip,
+        });
+        return withTelemetry(device);
+      } catch (err) {
+        return registryErrors(err);
+      }
+    },
+  );
 
   app.put(
     '/devices/:id/zones',

@@ -1,0 +1,129 @@
+/**
+ * The technician's remote hands on one loudspeaker: volume, amplifier relay,
+ * a test tone; and stopping an occurrence wherever it still plays. Commands
+ * go to the device's own command topic (QoS 1, persistent session, five
+ * minutes to live) and the answer is the device's ack of the command.
+ */
+import { encode, isFinalStage, topics, type CommandPayload, type DeliveryStage } from '@loaxa/protocol';
+import type { Db } from '../db/database';
+import type { MessageBus } from '../broker/bus';
+import type { DeviceRegistry } from './registry';
+import type { BroadcastService } from '../broadcasts/service';
+import { newRefId } from '../broadcasts/service';
+import type { ContentLibrary } from '../schedule/content';
+
+/** A command not carried out in this time is acked "skipped" by the agent. */
+const COMMAND_TTL_MS = 5 * 60_000;
+/** How long a request waits for the device's answer before replying "sent". */
+const ANSWER_WAIT_MS = 3_000;
+
+export type ControlAction = { action: 'volume'; level: number } | { action: 'amp'; on: boolean };
+
+export interface CommandOutcome {
+  commandId: string;
+  /** `sent`: the device has not answered yet (offline, or slow); it gets the command when it connects. */
+  result: 'finished' | 'skipped' | 'failed' | 'sent';
+  detail: string | null;
+}
+
+export class ControlError extends Error {
+  constructor(
+    readonly status: 404 | 409,
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ControlError';
+  }
+}
+
+export class DeviceControls {
+  constructor(
+    private readonly deps: {
+      db: Db;
+      bus: MessageBus;
+      registry: DeviceRegistry;
+      broadcasts: BroadcastService;
+      content: ContentLibrary;
+      answerWaitMs?: number;
+    },
+  ) {}
+
+  async command(deviceId: string, control: ControlAction): Promise<CommandOutcome> {
+    this.activeDevice(deviceId);
+    const issuedAt = Date.now();
+    const command: CommandPayload = {
+      v: 1,
+      commandId: newRefId('cmd'),
+      issuedAt,
+      expiresAt: issuedAt + COMMAND_TTL_MS,
+      ...control,
+    };
+    await this.deps.bus.publish(topics.deviceCmd(deviceId), encode(command), { qos: 1 });
+    return this.answer(deviceId, command.commandId);
+  }
+
+  /** Plays the test tone now on this loudspeaker; it shows in deliveries like any broadcast. */
+  async testTone(deviceId: string, actor: string): Promise<{ occurrenceId: string }> {
+    this.activeDevice(deviceId);
+    const tone = await this.deps.content.toneAsset();
+    const occurrenceId = await this.deps.broadcasts.playFile({
+      title: 'Thử loa / Test tone',
+      audio: tone,
+      deviceIds: [deviceId],
+      createdBy: actor,
+    });
+    return { occurrenceId };
+  }
+
+  /** Stops an occurrence on every device where it has not ended yet. */
+  async stop(occurrenceId: string): Promise<{ devices: string[] }> {
+    const { db, bus } = this.deps;
+    if (!db.prepare('SELECT 1 FROM occurrences WHERE id = ?').get(occurrenceId)) {
+      throw new ControlError(404, 'id', `no occurrence with id ${occurrenceId}`);
+    }
+    const rows = db.prepare('SELECT device_id, stage FROM deliveries WHERE occurrence_id = ?').all(occurrenceId) as {
+      device_id: string;
+      stage: DeliveryStage;
+    }[];
+    const devices = rows.filter((r) => !isFinalStage(r.stage)).map((r) => r.device_id);
+    if (devices.length === 0) {
+      throw new ControlError(409, 'id', 'this broadcast has already ended on every loudspeaker');
+    }
+    const issuedAt = Date.now();
+    await Promise.all(
+      devices.map((d) => {
+        const command: CommandPayload = {
+          v: 1,
+          commandId: newRefId('cmd'),
+          issuedAt,
+          expiresAt: issuedAt + COMMAND_TTL_MS,
+          action: 'stop',
+          occurrenceId,
+        };
+        return bus.publish(topics.deviceCmd(d), encode(command), { qos: 1 });
+      }),
+    );
+    return { devices };
+  }
+
+  private activeDevice(deviceId: string): void {
+    const device = this.deps.registry.getDevice(deviceId);
+    if (!device) throw new ControlError(404, 'id', `no device with id ${deviceId}`);
+    if (device.revoked) throw new ControlError(409, 'id', `the device ${deviceId} is revoked`);
+  }
+
+  /** The device's final ack of the command, if it comes within the wait. */
+  private async answer(deviceId: string, commandId: string): Promise<CommandOutcome> {
+    const read = this.deps.db.prepare(
+      `SELECT stage, detail FROM acks WHERE device_id = ? AND ref_id = ? AND stage IN ('finished', 'skipped', 'failed')`,
+    );
+    const deadline = Date.now() + (this.deps.answerWaitMs ?? ANSWER_WAIT_MS);
+    for (;;) {
+      const ack = read.get(deviceId, commandId) as { stage: 'finished' | 'skipped' | 'failed'; detail: string | null };
+      if (ack) return { commandId, result: ack.stage, detail: ack.detail };
+      if (Date.now() >= deadline) return { commandId, result: 'sent', detail: null };
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
