@@ -32,6 +32,8 @@ const device = (id: string, online: boolean, revoked = false): Device => ({
   revoked,
   clockOffsetMs: null,
   clockWarning: false,
+  location: null,
+  telemetry: null,
 });
 
 describe('navigation', () => {

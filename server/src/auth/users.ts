@@ -9,6 +9,24 @@ export interface User {
   role: Role;
 }
 
+export interface UserAccount extends User {
+  createdAt: string;
+  disabled: boolean;
+  /** Set while the account is locked after too many wrong passwords. */
+  lockedUntil: string | null;
+}
+
+/** A change the rules refuse; `field` names the input at fault. */
+export class UserChangeError extends Error {
+  constructor(
+    readonly field: 'disabled' | 'role',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'UserChangeError';
+  }
+}
+
 const SESSION_TTL_MS = 7 * 24 * 3600 * 1000;
 
 export class UserService {
@@ -37,15 +55,16 @@ export class UserService {
     return { created: true, generated };
   }
 
-  list(now = Date.now()): (User & { createdAt: string; disabled: boolean; lockedUntil: string | null })[] {
+  list(now = Date.now(), only?: string): UserAccount[] {
     return (
       this.db
         .prepare(
           `SELECT u.username, u.role, u.created_at, u.disabled, f.locked_until FROM users u
            LEFT JOIN login_failures f ON f.username = lower(u.username) AND f.locked_until > ?
+           WHERE ? IS NULL OR u.username = ?
            ORDER BY u.username`,
         )
-        .all(now) as {
+        .all(now, only ?? null, only ?? null) as {
         username: string;
         role: Role;
         created_at: number;
@@ -59,6 +78,11 @@ export class UserService {
       disabled: r.disabled === 1,
       lockedUntil: r.locked_until ? new Date(r.locked_until).toISOString() : null,
     }));
+  }
+
+  /** One account as `list` shows it, or null. */
+  get(username: string, now = Date.now()): UserAccount | null {
+    return this.list(now, username)[0] ?? null;
   }
 
   exists(username: string): boolean {
@@ -75,16 +99,72 @@ export class UserService {
     return changed > 0;
   }
 
+  /**
+   * Changes an account's role and/or disabled flag. Refuses (UserChangeError) to
+   * let the acting admin disable themselves or to leave no enabled admin.
+   * Disabling ends every session of the account at once. Returns null for an
+   * unknown user, else the account before and after.
+   */
+  update(
+    actor: string,
+    username: string,
+    change: { disabled?: boolean; role?: Role },
+  ): { before: UserAccount; after: UserAccount } | null {
+    return this.db.transaction(() => {
+      const before = this.get(username);
+      if (!before) return null;
+      if (change.disabled === true && username === actor) {
+        throw new UserChangeError('disabled', 'disabled: you cannot disable your own account');
+      }
+      const disabled = change.disabled ?? before.disabled;
+      const role = change.role ?? before.role;
+      const wasEnabledAdmin = before.role === 'admin' && !before.disabled;
+      if (wasEnabledAdmin && (disabled || role !== 'admin')) {
+        const others = (
+          this.db
+            .prepare("SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND disabled = 0 AND username <> ?")
+            .get(username) as { n: number }
+        ).n;
+        if (others === 0) {
+          const field = disabled ? 'disabled' : 'role';
+          throw new UserChangeError(
+            field,
+            `${field}: ${username} is the last enabled administrator; make another administrator first`,
+          );
+        }
+      }
+      this.db
+        .prepare('UPDATE users SET role = ?, disabled = ? WHERE username = ?')
+        .run(role, disabled ? 1 : 0, username);
+      if (disabled) this.db.prepare('DELETE FROM sessions WHERE username = ?').run(username);
+      return { before, after: this.get(username)! };
+    })();
+  }
+
   async authenticate(username: string, password: string): Promise<User | null> {
+    const result = await this.checkLogin(username, password);
+    return 'user' in result ? result.user : null;
+  }
+
+  /**
+   * A login attempt. A disabled account is told apart from a wrong password
+   * only when the password is right, so the answer reveals nothing to a guesser.
+   */
+  async checkLogin(
+    username: string,
+    password: string,
+  ): Promise<{ user: User } | { refused: 'credentials' | 'disabled' }> {
     const row = this.db
       .prepare('SELECT username, role, password_hash AS hash, disabled FROM users WHERE username = ?')
       .get(username) as { username: string; role: Role; hash: string; disabled: number } | undefined;
-    if (!row || row.disabled) {
+    if (!row) {
       // Spend the same time as a real check so timing does not reveal which usernames exist.
       await verifyPassword(password, DUMMY_HASH);
-      return null;
+      return { refused: 'credentials' };
     }
-    return (await verifyPassword(password, row.hash)) ? { username: row.username, role: row.role } : null;
+    if (!(await verifyPassword(password, row.hash))) return { refused: 'credentials' };
+    if (row.disabled) return { refused: 'disabled' };
+    return { user: { username: row.username, role: row.role } };
   }
 
   startSession(username: string): { token: string; expiresAt: number } {

@@ -137,7 +137,7 @@ export interface paths {
     put?: never;
     /**
      * Log in; sets the session cookie
-     * @description After 5 wrong passwords for one username within 15 minutes the account is locked for 15 minutes (429, Retry-After); an administrator can unlock it sooner.
+     * @description After 5 wrong passwords for one username within 15 minutes the account is locked for 15 minutes (429, Retry-After); an administrator can unlock it sooner. A disabled account gets 403 (field `username`) once the password is right.
      */
     post: {
       parameters: {
@@ -186,6 +186,21 @@ export interface paths {
         };
         /** @description Default Response */
         401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
           headers: {
             [name: string]: unknown;
           };
@@ -963,6 +978,87 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/occurrences': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Recent broadcasts, newest first, with their delivery counts
+     * @description Occurrences starting in [from, to) (default: the last 24 hours to the next 24 hours), at most `limit` (default 50, at most 200).
+     */
+    get: {
+      parameters: {
+        query?: {
+          from?: string;
+          to?: string;
+          /** @description 1 to 200 */
+          limit?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              id: string;
+              title: string;
+              priority: 'normal' | 'priority' | 'emergency';
+              /** Format: date-time */
+              startAt: string;
+              durationMs: number;
+              scheduleId: string | null;
+              cancelled: boolean;
+              /** @description loudspeakers targeted */
+              devices: number;
+              /** @description deliveries at each furthest stage reached */
+              stages: {
+                pending: number;
+                received: number;
+                ready: number;
+                started: number;
+                finished: number;
+                failed: number;
+                skipped: number;
+                preempted: number;
+              };
+            }[];
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              requestId?: string;
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/occurrences/{id}': {
     parameters: {
       query?: never;
@@ -1273,6 +1369,107 @@ export interface paths {
     options?: never;
     head?: never;
     patch?: never;
+    trace?: never;
+  };
+  '/api/v1/users/{username}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    /**
+     * Disable or enable an account, or change its role
+     * @description Give at least one of `disabled` and `role`. Disabling ends every session of the account at once and refuses its logins. You cannot disable yourself, and the last enabled administrator cannot be disabled or demoted (409).
+     */
+    patch: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          username: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            disabled?: boolean;
+            role?: 'admin' | 'approver' | 'editor' | 'technician' | 'viewer';
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              username: string;
+              role: 'admin' | 'approver' | 'editor' | 'technician' | 'viewer';
+              /** Format: date-time */
+              createdAt: string;
+              disabled: boolean;
+              /** Format: date-time */
+              lockedUntil: string | null;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              requestId?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              requestId?: string;
+            };
+          };
+        };
+      };
+    };
     trace?: never;
   };
   '/api/v1/users/{username}/password': {
@@ -4240,6 +4437,7 @@ export const API_OPERATIONS = [
   'GET /api/v1/dictionary',
   'GET /api/v1/events',
   'GET /api/v1/health',
+  'GET /api/v1/occurrences',
   'GET /api/v1/occurrences/{id}',
   'GET /api/v1/programmes',
   'GET /api/v1/programmes/{id}',
@@ -4254,6 +4452,7 @@ export const API_OPERATIONS = [
   'GET /api/v1/zones',
   'GET /media/{file}',
   'PATCH /api/v1/devices/{id}',
+  'PATCH /api/v1/users/{username}',
   'PATCH /api/v1/zones/{id}',
   'POST /api/v1/audio',
   'POST /api/v1/broadcasts',

@@ -43,8 +43,15 @@ export type Zone = ResponseOf<'/api/v1/zones', 'get', 200>[number];
 export type NewDevice = BodyOf<'/api/v1/devices', 'post'>;
 export type ProvisionedDevice = ResponseOf<'/api/v1/devices', 'post', 201>;
 export type AgentConfig = ProvisionedDevice['agentConfig'];
+export type DeviceChange = BodyOf<'/api/v1/devices/{id}', 'patch'>;
+export type DeviceTelemetry = NonNullable<Device['telemetry']>;
+export type DeviceLocation = NonNullable<Device['location']>;
+/** The loudspeaker's answer to a volume or amplifier command. */
+export type CommandOutcome = ResponseOf<'/api/v1/devices/{id}/volume', 'post', 200>;
 
 export type Occurrence = ResponseOf<'/api/v1/occurrences/{id}', 'get', 200>;
+export type OccurrenceSummary = ResponseOf<'/api/v1/occurrences', 'get', 200>[number];
+export type OccurrenceQuery = QueryOf<'/api/v1/occurrences', 'get'>;
 export type Delivery = Occurrence['deliveries'][number];
 export type DeliveryStage = Delivery['stage'];
 export type Priority = Occurrence['priority'];
@@ -53,6 +60,7 @@ export type BroadcastCreated = ResponseOf<'/api/v1/broadcasts', 'post', 201>;
 
 export type UserAccount = ResponseOf<'/api/v1/users', 'get', 200>[number];
 export type NewUser = BodyOf<'/api/v1/users', 'post'>;
+export type UserChange = BodyOf<'/api/v1/users/{username}', 'patch'>;
 export type AuditEntry = ResponseOf<'/api/v1/audit', 'get', 200>[number];
 export type AuditQuery = Omit<QueryOf<'/api/v1/audit', 'get'>, 'format'>;
 
@@ -61,6 +69,7 @@ export type ContentKind = NonNullable<QueryOf<'/api/v1/content', 'get'>['kind']>
 export type ContentQuery = QueryOf<'/api/v1/content', 'get'>;
 export type NewContent = BodyOf<'/api/v1/content', 'post'>;
 export type TtsPreview = ResponseOf<'/api/v1/tts/preview', 'post', 200>;
+export type UploadedAudio = ResponseOf<'/api/v1/audio', 'post', 201>;
 export type Programme = ResponseOf<'/api/v1/programmes', 'get', 200>[number];
 export type ProgrammeInput = BodyOf<'/api/v1/programmes', 'post'>;
 export type Schedule = ResponseOf<'/api/v1/schedules', 'get', 200>[number];
@@ -277,6 +286,28 @@ export const api = {
     return request('POST', `/devices/${encodeURIComponent(id)}/revoke`);
   },
 
+  /** Renames a loudspeaker and/or sets where it stands (`location: null` clears it). */
+  updateDevice(id: string, body: DeviceChange): Promise<Device> {
+    return request('PATCH', `/devices/${encodeURIComponent(id)}`, { body });
+  },
+
+  /** Waits up to 3 s for the loudspeaker's answer; `sent` means it gets the command when it connects. */
+  setDeviceVolume(id: string, level: number): Promise<CommandOutcome> {
+    const body: BodyOf<'/api/v1/devices/{id}/volume', 'post'> = { level };
+    return request('POST', `/devices/${encodeURIComponent(id)}/volume`, { body });
+  },
+
+  /** On pins the amplifier relay on until switched off; off switches it off now. */
+  setDeviceAmp(id: string, on: boolean): Promise<CommandOutcome> {
+    const body: BodyOf<'/api/v1/devices/{id}/amp', 'post'> = { on };
+    return request('POST', `/devices/${encodeURIComponent(id)}/amp`, { body });
+  },
+
+  /** A 3-second tone now, followed like any broadcast. */
+  playTestTone(id: string): Promise<ResponseOf<'/api/v1/devices/{id}/test-tone', 'post', 202>> {
+    return request('POST', `/devices/${encodeURIComponent(id)}/test-tone`);
+  },
+
   /** Renders the speech on the server, which can take several seconds. */
   createBroadcast(broadcast: BroadcastRequest): Promise<BroadcastCreated> {
     return request('POST', '/broadcasts', { body: broadcast, timeoutMs: 120_000 });
@@ -286,12 +317,27 @@ export const api = {
     return request('GET', `/occurrences/${encodeURIComponent(id)}`);
   },
 
+  /** Stops a broadcast wherever it still waits or plays; 409 once it has ended everywhere. */
+  stopOccurrence(id: string): Promise<ResponseOf<'/api/v1/occurrences/{id}/stop', 'post', 202>> {
+    return request('POST', `/occurrences/${encodeURIComponent(id)}/stop`);
+  },
+
+  /** Recent broadcasts, newest first (default: the last and next 24 hours). */
+  occurrences(query: OccurrenceQuery = {}): Promise<OccurrenceSummary[]> {
+    return request('GET', `/occurrences${queryString(query)}`);
+  },
+
   users(): Promise<UserAccount[]> {
     return request('GET', '/users');
   },
 
   createUser(body: NewUser): Promise<ResponseOf<'/api/v1/users', 'post', 201>> {
     return request('POST', '/users', { body });
+  },
+
+  /** Disabling ends the account's sessions at once. */
+  updateUser(username: string, body: UserChange): Promise<UserAccount> {
+    return request('PATCH', `/users/${encodeURIComponent(username)}`, { body });
   },
 
   resetPassword(username: string, password: string): Promise<void> {
@@ -312,6 +358,20 @@ export const api = {
   /** A notice is rendered to speech before the answer: allow time. */
   createContent(body: NewContent): Promise<ContentItem> {
     return request('POST', '/content', { body, timeoutMs: 120_000 });
+  },
+
+  /**
+   * Uploads an audio file as multipart field "file" through XMLHttpRequest,
+   * which (unlike fetch) reports upload progress: `onProgress(sent, total)`
+   * while the bytes go, then `onSent()` once the server has them all and is
+   * trimming and normalising them. `signal` aborts the upload.
+   */
+  uploadAudio(
+    file: Blob,
+    fileName: string,
+    handlers: { onProgress?: (sent: number, total: number) => void; onSent?: () => void; signal?: AbortSignal } = {},
+  ): Promise<UploadedAudio> {
+    return sendMultipart('/audio', file, fileName, handlers);
   },
 
   deleteContent(id: string): Promise<void> {
@@ -343,6 +403,11 @@ export const api = {
     return request('POST', '/schedules', { body });
   },
 
+  /** Same checks as creating; 409 with the overlaps unless `onConflict: 'priority'`. */
+  updateSchedule(id: string, body: ScheduleInput): Promise<Schedule> {
+    return request('PUT', `/schedules/${encodeURIComponent(id)}`, { body });
+  },
+
   checkConflicts(body: BodyOf<'/api/v1/schedules/conflicts', 'post'>): Promise<ConflictReport> {
     return request('POST', '/schedules/conflicts', { body });
   },
@@ -364,6 +429,11 @@ export const api = {
     return request('GET', `/calendar${queryString({ from, to })}`);
   },
 
+  /** Cancels one future occurrence of a schedule; 409 once it has started. */
+  cancelOccurrence(id: string): Promise<void> {
+    return request('DELETE', `/occurrences/${encodeURIComponent(id)}`);
+  },
+
   deviceReport(query: ReportQuery = {}): Promise<DeviceReport> {
     return request('GET', `/reports/devices${queryString(query)}`);
   },
@@ -372,6 +442,52 @@ export const api = {
     return request('GET', `/reports/zones${queryString(query)}`);
   },
 };
+
+/** Processing a long upload (probe, trim, loudness, Opus) can take minutes on a small server. */
+const UPLOAD_TIMEOUT_MS = 15 * 60_000;
+
+function sendMultipart<T>(
+  path: string,
+  file: Blob,
+  fileName: string,
+  handlers: { onProgress?: (sent: number, total: number) => void; onSent?: () => void; signal?: AbortSignal },
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    const form = new FormData();
+    form.append('file', file, fileName);
+    xhr.open('POST', API_BASE + path);
+    xhr.setRequestHeader('Accept', 'application/json');
+    xhr.withCredentials = true;
+    xhr.timeout = UPLOAD_TIMEOUT_MS;
+    xhr.upload.onprogress = (event) =>
+      handlers.onProgress?.(event.loaded, event.lengthComputable ? event.total : file.size);
+    xhr.upload.onload = () => handlers.onSent?.();
+    xhr.onerror = () => reject(new ApiError(0, 'network error during upload', { kind: 'network' }));
+    xhr.ontimeout = () => reject(new ApiError(0, 'upload timed out', { kind: 'timeout' }));
+    xhr.onabort = () => reject(new DOMException('upload cancelled', 'AbortError'));
+    xhr.onload = () => {
+      if (xhr.status === 401) onUnauthorized?.();
+      let data: unknown = null;
+      try {
+        data = xhr.responseText ? JSON.parse(xhr.responseText) : null;
+      } catch {
+        // Handled below: a success must be JSON, an error falls back to the status text.
+      }
+      if (xhr.status >= 200 && xhr.status < 300) {
+        if (data === null) reject(new ApiError(xhr.status, 'Invalid JSON in response'));
+        else resolve(data as T);
+        return;
+      }
+      const body = (data ?? {}) as Partial<ApiErrorBody>;
+      const message = typeof body.message === 'string' && body.message ? body.message : xhr.statusText;
+      reject(new ApiError(xhr.status, message, typeof body.field === 'string' ? { field: body.field } : {}));
+    };
+    if (handlers.signal?.aborted) return reject(new DOMException('upload cancelled', 'AbortError'));
+    handlers.signal?.addEventListener('abort', () => xhr.abort(), { once: true });
+    xhr.send(form);
+  });
+}
 
 /** Link that downloads the audit log as CSV (the session cookie goes with it). */
 export function auditCsvUrl(query: AuditQuery = {}): string {

@@ -257,6 +257,13 @@ describe.skipIf(!hasChromium)('console in chromium', () => {
       await page.getByLabel('Chỉ hiện lỗi').check();
       await page.getByText('Không có lỗi nào.').waitFor();
       await page.getByLabel('Chỉ hiện lỗi').uncheck();
+      // The recent-broadcasts list (from the server, every console's) opens one in the matrix.
+      const recent = page.getByRole('region', { name: 'Bản tin gần đây' });
+      const flood = recent.getByRole('button', { name: /Cảnh báo lũ/ }).first();
+      await flood.waitFor();
+      expect(await flood.textContent()).toContain('1/1 đã phát xong');
+      await flood.click();
+      await expect.poll(() => flood.getAttribute('class')).toContain('chosen');
 
       // ---- reports: the broadcasts just made, per loudspeaker and per zone, and their CSV
       await go('Báo cáo');
@@ -295,6 +302,23 @@ describe.skipIf(!hasChromium)('console in chromium', () => {
       await reset.getByLabel('Mật khẩu mới').fill('mat-khau-moi-123');
       await reset.getByRole('button', { name: 'Đặt lại mật khẩu' }).click();
       await page.getByText(`Đã đặt lại mật khẩu cho ${officer}`).waitFor();
+      // Disable the account (its login is refused), then enable it again.
+      await page.getByRole('button', { name: `Khoá tài khoản ${officer}` }).click();
+      await page
+        .getByRole('dialog', { name: `Khoá tài khoản ${officer}?` })
+        .getByRole('button', { name: 'Khoá' })
+        .click();
+      const officerRow = page.getByRole('row').filter({ has: page.getByRole('rowheader', { name: officer }) });
+      await officerRow.getByText('Đã khoá').waitFor();
+      expect(
+        await server.api('POST', '/api/v1/session', { username: officer, password: 'mat-khau-moi-123' }),
+      ).toMatchObject({ status: 403 });
+      await page.getByRole('button', { name: `Mở lại tài khoản ${officer}` }).click();
+      await page
+        .getByRole('dialog', { name: `Mở lại tài khoản ${officer}?` })
+        .getByRole('button', { name: 'Mở lại' })
+        .click();
+      await officerRow.getByText('Đang hoạt động').waitFor();
       await shot('users');
 
       // ---- audit log and its CSV

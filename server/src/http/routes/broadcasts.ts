@@ -5,6 +5,7 @@ import { BroadcastInputError } from '../../broadcasts/service';
 import type { AppServices } from '../context';
 import { ErrorReply, HttpError } from '../errors';
 import { allows } from '../../auth/permissions';
+import { DELIVERY_STAGES, recentOccurrences } from '../../broadcasts/recent';
 
 const Occurrence = Type.Object({
   id: Type.String(),
@@ -23,6 +24,28 @@ const Occurrence = Type.Object({
     }),
   ),
 });
+
+const OccurrenceSummary = Type.Object({
+  id: Type.String(),
+  title: Type.String(),
+  priority: Type.Union(PRIORITIES.map((p) => Type.Literal(p))),
+  startAt: Type.String({ format: 'date-time' }),
+  durationMs: Type.Integer(),
+  scheduleId: Type.Union([Type.String(), Type.Null()]),
+  cancelled: Type.Boolean(),
+  devices: Type.Integer({ description: 'loudspeakers targeted' }),
+  stages: Type.Object(
+    Object.fromEntries(DELIVERY_STAGES.map((s) => [s, Type.Integer()])) as Record<
+      (typeof DELIVERY_STAGES)[number],
+      ReturnType<typeof Type.Integer>
+    >,
+    { description: 'deliveries at each furthest stage reached' },
+  ),
+});
+
+const DAY_MS = 24 * 3600_000;
+const LIST_LIMIT = 50;
+const LIST_MAX = 200;
 
 export const broadcastRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = async (app, { services }) => {
   app.post(
@@ -74,6 +97,39 @@ export const broadcastRoutes: FastifyPluginAsyncTypebox<{ services: AppServices 
         if (err instanceof BroadcastInputError) throw new HttpError(400, err.message, err.field);
         throw err;
       }
+    },
+  );
+
+  app.get(
+    '/occurrences',
+    {
+      config: { permission: 'broadcasts:read' },
+      schema: {
+        tags: ['broadcasts'],
+        summary: 'Recent broadcasts, newest first, with their delivery counts',
+        description:
+          'Occurrences starting in [from, to) (default: the last 24 hours to the next 24 hours), ' +
+          `at most \`limit\` (default ${LIST_LIMIT}, at most ${LIST_MAX}).`,
+        querystring: Type.Object(
+          {
+            from: Type.Optional(Type.String({ format: 'date-time' })),
+            to: Type.Optional(Type.String({ format: 'date-time' })),
+            // Query values arrive as text and the app does not coerce types: digits, read below.
+            limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,9}$', description: `1 to ${LIST_MAX}` })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Array(OccurrenceSummary), 400: ErrorReply },
+      },
+    },
+    async (request) => {
+      const now = Date.now();
+      const from = request.query.from ? Date.parse(request.query.from) : now - DAY_MS;
+      const to = request.query.to ? Date.parse(request.query.to) : now + DAY_MS;
+      if (to <= from) throw new HttpError(400, 'to: must be after from', 'to');
+      const limit = Number(request.query.limit ?? LIST_LIMIT);
+      if (limit < 1 || limit > LIST_MAX) throw new HttpError(400, `limit: must be from 1 to ${LIST_MAX}`, 'limit');
+      return recentOccurrences(services.db, { from, to, limit });
     },
   );
 

@@ -19,6 +19,9 @@ const UserReply = Type.Object({
 const IP_MAX_FAILURES = 20;
 const IP_WINDOW_MS = 15 * 60_000;
 
+const DISABLED_MESSAGE =
+  'Tài khoản này đã bị khóa; hãy nhờ quản trị viên mở lại. / This account is disabled; ask an administrator to enable it.';
+
 export const sessionRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = async (app, { services }) => {
   const ipLimiter = new LoginLimiter(IP_MAX_FAILURES, IP_WINDOW_MS);
   const lockout = new LoginLockout(services.db);
@@ -32,7 +35,8 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }>
         summary: 'Log in; sets the session cookie',
         description:
           'After 5 wrong passwords for one username within 15 minutes the account is locked for 15 minutes ' +
-          '(429, Retry-After); an administrator can unlock it sooner.',
+          '(429, Retry-After); an administrator can unlock it sooner. A disabled account gets 403 (field `username`) ' +
+          'once the password is right.',
         body: Type.Object(
           {
             username: Type.String({ minLength: 1, maxLength: 64 }),
@@ -40,7 +44,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }>
           },
           { additionalProperties: false },
         ),
-        response: { 200: UserReply, 400: ErrorReply, 401: ErrorReply, 429: ErrorReply },
+        response: { 200: UserReply, 400: ErrorReply, 401: ErrorReply, 403: ErrorReply, 429: ErrorReply },
       },
     },
     async (request, reply) => {
@@ -72,7 +76,19 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }>
         request.log.warn({ username }, 'login refused: account locked');
         throw refuse(lockedUntil, lockedMessage(lockedUntil));
       }
-      const user = await services.users.authenticate(username, password);
+      const result = await services.users.checkLogin(username, password);
+      if ('refused' in result && result.refused === 'disabled') {
+        // The password was right: not a guess, so no failure is counted.
+        services.audit.record({
+          actor: username,
+          action: 'login.refused',
+          detail: { reason: 'disabled' },
+          ip: request.ip,
+        });
+        request.log.warn({ username }, 'login refused: account disabled');
+        throw new HttpError(403, DISABLED_MESSAGE, 'username');
+      }
+      const user = 'user' in result ? result.user : null;
       if (!user) {
         ipLimiter.fail(ipKeys);
         const { failures, lockedUntil: lockedNow } = lockout.fail(username);

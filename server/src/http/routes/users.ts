@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { ROLES } from '../../auth/users';
+import { ROLES, UserChangeError } from '../../auth/users';
 import type { AppServices } from '../context';
 import { ErrorReply, HttpError } from '../errors';
 import { setSessionCookie } from '../auth';
@@ -54,6 +54,65 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
         ip: request.ip,
       });
       return reply.status(201).send(user);
+    },
+  );
+
+  app.patch(
+    '/users/:username',
+    {
+      config: { permission: 'users:manage' },
+      schema: {
+        tags: ['users'],
+        summary: 'Disable or enable an account, or change its role',
+        description:
+          'Give at least one of `disabled` and `role`. ' +
+          'Disabling ends every session of the account at once and refuses its logins. ' +
+          'You cannot disable yourself, and the last enabled administrator cannot be disabled or demoted (409).',
+        params: Type.Object({ username: Username }),
+        body: Type.Object(
+          { disabled: Type.Optional(Type.Boolean()), role: Type.Optional(Role) },
+          { additionalProperties: false },
+        ),
+        response: { 200: UserView, 400: ErrorReply, 404: ErrorReply, 409: ErrorReply },
+      },
+    },
+    async (request) => {
+      const { username } = request.params;
+      const actor = request.user!.username;
+      if (request.body.disabled === undefined && request.body.role === undefined) {
+        throw new HttpError(400, 'body: give disabled and/or role', 'body');
+      }
+      let result;
+      try {
+        result = services.users.update(actor, username, request.body);
+      } catch (err) {
+        if (err instanceof UserChangeError) throw new HttpError(409, err.message, err.field);
+        throw err;
+      }
+      if (!result) throw new HttpError(404, `no user named "${username}"`, 'username');
+      const { before, after } = result;
+      if (before.disabled !== after.disabled) {
+        services.audit.record({
+          actor,
+          action: after.disabled ? 'user.disable' : 'user.enable',
+          target: username,
+          ip: request.ip,
+        });
+        request.log.info(
+          { username, disabled: after.disabled },
+          after.disabled ? 'account disabled' : 'account enabled',
+        );
+      }
+      if (before.role !== after.role) {
+        services.audit.record({
+          actor,
+          action: 'user.role-change',
+          target: username,
+          detail: { from: before.role, to: after.role },
+          ip: request.ip,
+        });
+      }
+      return after;
     },
   );
 
