@@ -15,7 +15,7 @@ import { AckLedger } from './devices/acks';
 import { wireDeviceInbound } from './devices/inbound';
 import { startBroker } from './broker/start';
 import { UserService } from './auth/users';
-import { createTtsRegistry, loadTtsConfig } from './tts/registry';
+import { createLiveTtsRegistry } from './tts/registry';
 import { NoticeRenderer } from './tts/render';
 import { AbbreviationDictionary } from './tts/dictionary';
 import { Planner } from './broadcasts/planner';
@@ -28,6 +28,8 @@ import { createMetrics } from './metrics/metrics';
 import { FloodGuard } from './devices/flood-guard';
 import { AuditLog } from './audit/audit-log';
 import { Scheduling } from './schedule/scheduling';
+import { Settings } from './settings/settings';
+import { SettingsStore } from './settings/store';
 
 export { loadConfig, type Config } from './config';
 
@@ -99,12 +101,23 @@ export async function startServer(
   bus.onDeviceConnect((deviceId) => {
     planner.publishPlan(deviceId).catch((err: unknown) => logger.error({ err, deviceId }, 'plan publish failed'));
   });
-  // A bad TTS configuration stops the start with one line per bad field.
-  const tts = createTtsRegistry(loadTtsConfig());
+  // The environment's TTS configuration with the commune's saved settings over it; a bad
+  // environment stops the start with one line per bad field.
+  const settings = new Settings(new SettingsStore(db), process.env);
+  const startupTts = settings.startupTtsConfig();
+  if (startupTts.ignored.length > 0) {
+    logger.error({ problems: startupTts.ignored }, 'saved TTS settings do not fit the environment; using its engines');
+  }
+  const tts = createLiveTtsRegistry(startupTts.config);
+  // A saved change applies to the next synthesis; the loudness target is read at every render.
+  settings.onChange((keys) => {
+    if (keys.some((key) => key.startsWith('tts.'))) tts.reconfigure(settings.ttsConfig());
+  });
   const dictionary = new AbbreviationDictionary(db);
   const renderer = new NoticeRenderer(db, media, tts.asAdapter(), {
     abbreviations: () => dictionary.communeEntries(),
     opusComplexity: config.opusComplexity,
+    loudnessTarget: () => settings.loudnessTarget(),
   });
   const broadcasts = new BroadcastService({ db, bus, registry, renderer, planner, logger, metrics });
   const scheduling = new Scheduling({
@@ -138,6 +151,7 @@ export async function startServer(
     audit: new AuditLog(db),
     renderer,
     tts,
+    settings,
     scheduling,
     localToken: writeLocalToken(config.dataDir),
   };

@@ -51,6 +51,7 @@ describe('navigation', () => {
       '/schedules',
       '/approvals',
       '/reports',
+      '/settings',
       '/users',
       '/audit',
     ]);

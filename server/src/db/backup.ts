@@ -18,6 +18,8 @@ export async function backupDatabase(dataDir: string, target: string): Promise<{
   try {
     const temp = `${target}.partial`;
     await db.backup(temp);
+    // The copy holds password hashes and the commune's TTS keys: owner only.
+    fs.chmodSync(temp, 0o600);
     fs.renameSync(temp, target);
   } finally {
     db.close();

@@ -254,4 +254,18 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE devices ADD COLUMN longitude REAL;
     `,
   },
+  {
+    version: 10,
+    name: 'commune settings (loudness target, TTS engine order and keys)',
+    sql: `
+      -- One row per saved setting (server/src/settings); a missing row means the
+      -- environment's value (or the built-in default) applies.
+      CREATE TABLE settings (
+        key        TEXT PRIMARY KEY,
+        value      TEXT NOT NULL CHECK (json_valid(value)),
+        updated_by TEXT,
+        updated_at INTEGER NOT NULL
+      );
+    `,
+  },
 ];

@@ -28,6 +28,7 @@ import { userRoutes } from './routes/users';
 import { ttsRoutes } from './routes/tts';
 import { reportRoutes } from './routes/reports';
 import { deviceControlRoutes } from './routes/device-controls';
+import { settingsRoutes } from './routes/settings';
 import { SERVER_VERSION } from '../version';
 
 export async function buildApp(services: AppServices, tls?: { cert: Buffer; key: Buffer }): Promise<FastifyInstance> {
@@ -77,6 +78,7 @@ export async function buildApp(services: AppServices, tls?: { cert: Buffer; key:
       await api.register(scheduleRoutes, { services });
       await api.register(reportRoutes, { services });
       await api.register(deviceControlRoutes, { services });
+      await api.register(settingsRoutes, { services });
       api.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: '/api/v1' },

@@ -14,6 +14,7 @@ import type { AuditLog } from '../audit/audit-log';
 import type { NoticeRenderer } from '../tts/render';
 import type { TtsRegistry } from '../tts/registry';
 import type { Scheduling } from '../schedule/scheduling';
+import type { Settings } from '../settings/settings';
 
 /** The services routes may use, decorated once on the Fastify instance. */
 export interface AppServices {
@@ -35,6 +36,8 @@ export interface AppServices {
   audit: AuditLog;
   renderer: NoticeRenderer;
   tts: TtsRegistry;
+  /** The commune's settings (loudness target, TTS engines and keys); changes apply at once. */
+  settings: Settings;
   scheduling: Scheduling;
   /** Bearer token of the local operator CLI. */
   localToken?: { matches(token: string): boolean };

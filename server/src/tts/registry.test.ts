@@ -1,6 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SynthesisRequest, TtsAdapter } from './adapter';
-import { AllEnginesFailedError, TtsConfigError, createTtsRegistry, loadTtsConfig, validateTtsConfig } from './registry';
+import {
+  AllEnginesFailedError,
+  TtsConfigError,
+  createLiveTtsRegistry,
+  createTtsRegistry,
+  loadTtsConfig,
+  validateTtsConfig,
+} from './registry';
 import { FAST, sendJson, startFakeVendor, testAudio, wavMs, type FakeVendor } from './adapters/test-support';
 
 let fake: FakeVendor | null = null;
@@ -160,5 +167,26 @@ describe('synthesizeWithFallback', () => {
     expect(r.sampleRate).toBe(16000);
     expect(wavMs(r.wav)).toBeGreaterThan(400);
     expect((await tts.health()).detail).toBe('fpt: down; espeak: ok');
+  });
+});
+
+describe('createLiveTtsRegistry', () => {
+  it('swaps the engines behind one object, its adapter id following the chain; a bad configuration changes nothing', async () => {
+    const stubs = { fpt: stubEngine('fpt', 'ok'), zalo: stubEngine('zalo', 'ok') };
+    const live = createLiveTtsRegistry({ engines: [{ id: 'fpt', apiKey: 'k' }] }, stubs);
+    const adapter = live.asAdapter();
+    expect([live.engineIds, adapter.id]).toEqual([['fpt'], 'fpt']);
+
+    live.reconfigure({
+      engines: [
+        { id: 'zalo', apiKey: 'k' },
+        { id: 'fpt', apiKey: 'k' },
+      ],
+    });
+    expect([live.engineIds, adapter.id, live.asAdapter()]).toEqual([['zalo', 'fpt'], 'fallback:zalo>fpt', adapter]);
+    expect((await adapter.synthesize({ text: 'a' })).engineId).toBe('zalo');
+
+    expect(() => live.reconfigure({ engines: [{ id: 'fpt' }] })).toThrow(TtsConfigError);
+    expect(live.engineIds).toEqual(['zalo', 'fpt']);
   });
 });

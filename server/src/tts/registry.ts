@@ -457,3 +457,46 @@ export function createTtsRegistry(config: unknown, overrides: Partial<Record<str
   };
   return registry;
 }
+
+/** A TtsRegistry whose engines can be replaced while the server runs (the commune changed its settings). */
+export interface LiveTtsRegistry extends TtsRegistry {
+  /** Builds the engines of `config` (validated first; a bad one throws and changes nothing) and uses them from now on. */
+  reconfigure(config: unknown): void;
+}
+
+/**
+ * One object for the whole run: the renderer, the routes and the Vbee webhook keep
+ * it, and it forwards every call to the engines of the latest configuration. Its
+ * adapter's id follows the chain, so the render cache key changes with it.
+ */
+export function createLiveTtsRegistry(
+  config: unknown,
+  overrides: Partial<Record<string, TtsAdapter>> = {},
+): LiveTtsRegistry {
+  let current = createTtsRegistry(config, overrides);
+  let chain = current.asAdapter();
+  const adapter: TtsAdapter = {
+    get id() {
+      return chain.id;
+    },
+    synthesize: (request, signal) => chain.synthesize(request, signal),
+    voices: () => chain.voices(),
+    health: () => chain.health(),
+  };
+  return {
+    get engineIds() {
+      return current.engineIds;
+    },
+    get: (id) => current.get(id),
+    synthesizeWithFallback: (request, options) => current.synthesizeWithFallback(request, options),
+    voices: () => current.voices(),
+    health: () => current.health(),
+    asAdapter: () => adapter,
+    acceptVbeeCallback: (body) => current.acceptVbeeCallback(body),
+    reconfigure(next) {
+      const registry = createTtsRegistry(next, overrides);
+      current = registry;
+      chain = registry.asAdapter();
+    },
+  };
+}

@@ -29,7 +29,7 @@ export interface RenderRequest {
   repeat?: number;
   /** Pause between readings, ms; default 3000. */
   gapMs?: number;
-  /** Loudness target; default I=-16 LUFS, TP=-1.5 dBTP. */
+  /** Loudness target; default the renderer's (the commune's setting), else I=-16 LUFS, TP=-1.5 dBTP. */
   loudnessTarget?: { i: number; tp: number };
   /** 'ogg' (Opus, default) or 'mp3' for devices that ask for it. */
   format?: MediaFormat;
@@ -42,6 +42,8 @@ export interface RendererOptions {
   abbreviations?: () => Readonly<Record<string, string>>;
   /** libopus complexity, 0–10 (config LOAXA_OPUS_COMPLEXITY). */
   opusComplexity?: number;
+  /** The commune's loudness target (settings); read at every render, a request's own target wins. */
+  loudnessTarget?: () => { i: number; tp: number };
 }
 
 export interface RenderResult extends MediaAsset {
@@ -91,7 +93,12 @@ export class NoticeRenderer {
 
   /** The settled options of `request`, defaults filled in: what the cache key is made of. */
   private settle(request: RenderRequest) {
-    const loudnessTarget = { ...DEFAULT_LOUDNESS_TARGET, ...request.loudnessTarget };
+    // Part of the cache key: a new target makes new renders rather than reusing the old ones.
+    const loudnessTarget = {
+      ...DEFAULT_LOUDNESS_TARGET,
+      ...this.options.loudnessTarget?.(),
+      ...request.loudnessTarget,
+    };
     if (!Number.isFinite(loudnessTarget.i) || loudnessTarget.i < -40 || loudnessTarget.i > -5) {
       throw new Error(`loudnessTarget.i must be between -40 and -5 LUFS, got ${loudnessTarget.i}`);
     }

@@ -36,6 +36,7 @@ describe('backup and restore', () => {
     const { stderr } = await run(process.execPath, [LOAXA, 'backup', file], { env: env() });
     await writes;
     expect(stderr).toMatch(/backed up .* schema version \d+/);
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600); // password hashes and TTS keys inside
     const backedUp = new (await import('better-sqlite3')).default(file, { readonly: true });
     const zonesInBackup = (backedUp.prepare('SELECT COUNT(*) AS n FROM zones').get() as { n: number }).n;
     backedUp.close();

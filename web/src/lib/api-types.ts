@@ -4348,6 +4348,350 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/settings': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The commune’s settings in force, where each comes from; keys only as set / not set */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              loudness: {
+                integratedLufs: number;
+                truePeakDb: number;
+                source: 'default' | 'environment' | 'saved';
+                /** Format: date-time */
+                updatedAt: string | null;
+                updatedBy: string | null;
+              };
+              engines: {
+                order: string[];
+                source: 'default' | 'environment' | 'saved';
+                /** Format: date-time */
+                updatedAt: string | null;
+                updatedBy: string | null;
+                available: {
+                  id: string;
+                  ready: boolean;
+                  problem: string | null;
+                }[];
+              };
+              credentials: {
+                fpt: {
+                  apiKey: {
+                    set: boolean;
+                    source: 'environment' | 'saved' | (never | null);
+                    /** Format: date-time */
+                    updatedAt: string | null;
+                    updatedBy: string | null;
+                  };
+                };
+                viettel: {
+                  apiKey: {
+                    set: boolean;
+                    source: 'environment' | 'saved' | (never | null);
+                    /** Format: date-time */
+                    updatedAt: string | null;
+                    updatedBy: string | null;
+                  };
+                };
+                vbee: {
+                  apiKey: {
+                    set: boolean;
+                    source: 'environment' | 'saved' | (never | null);
+                    /** Format: date-time */
+                    updatedAt: string | null;
+                    updatedBy: string | null;
+                  };
+                  appId: {
+                    value: string | null;
+                    source: 'environment' | 'saved' | (never | null);
+                    /** Format: date-time */
+                    updatedAt: string | null;
+                    updatedBy: string | null;
+                  };
+                };
+                zalo: {
+                  apiKey: {
+                    set: boolean;
+                    source: 'environment' | 'saved' | (never | null);
+                    /** Format: date-time */
+                    updatedAt: string | null;
+                    updatedBy: string | null;
+                  };
+                };
+                google: {
+                  apiKey: {
+                    set: boolean;
+                    source: 'environment' | 'saved' | (never | null);
+                    /** Format: date-time */
+                    updatedAt: string | null;
+                    updatedBy: string | null;
+                  };
+                };
+                azure: {
+                  apiKey: {
+                    set: boolean;
+                    source: 'environment' | 'saved' | (never | null);
+                    /** Format: date-time */
+                    updatedAt: string | null;
+                    updatedBy: string | null;
+                  };
+                  region: {
+                    value: string | null;
+                    source: 'environment' | 'saved' | (never | null);
+                    /** Format: date-time */
+                    updatedAt: string | null;
+                    updatedBy: string | null;
+                  };
+                };
+              };
+            };
+          };
+        };
+      };
+    };
+    /** Change some settings (only the fields given; null returns one to the server’s environment value). Applies at once. */
+    put: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            loudness?: {
+              integratedLufs?: number;
+              truePeakDb?: number;
+            } | null;
+            /** @description Engine ids in fallback order: fpt, viettel, vbee, zalo, google, azure, piper, espeak */
+            engines?: string[] | null;
+            credentials?: {
+              fpt?: {
+                apiKey?: string | null;
+              };
+              viettel?: {
+                apiKey?: string | null;
+              };
+              vbee?: {
+                apiKey?: string | null;
+                appId?: string | null;
+              };
+              zalo?: {
+                apiKey?: string | null;
+              };
+              google?: {
+                apiKey?: string | null;
+              };
+              azure?: {
+                apiKey?: string | null;
+                region?: string | null;
+              };
+            };
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              loudness: {
+                integratedLufs: number;
+                truePeakDb: number;
+                source: 'default' | 'environment' | 'saved';
+                /** Format: date-time */
+                updatedAt: string | null;
+                updatedBy: string | null;
+              };
+              engines: {
+                order: string[];
+                source: 'default' | 'environment' | 'saved';
+                /** Format: date-time */
+                updatedAt: string | null;
+                updatedBy: string | null;
+                available: {
+                  id: string;
+                  ready: boolean;
+                  problem: string | null;
+                }[];
+              };
+              credentials: {
+                fpt: {
+                  apiKey: {
+                    set: boolean;
+                    source: 'environment' | 'saved' | (never | null);
+                    /** Format: date-time */
+                    updatedAt: string | null;
+                    updatedBy: string | null;
+                  };
+                };
+                viettel: {
+                  apiKey: {
+                    set: boolean;
+                    source: 'environment' | 'saved' | (never | null);
+                    /** Format: date-time */
+                    updatedAt: string | null;
+                    updatedBy: string | null;
+                  };
+                };
+                vbee: {
+                  apiKey: {
+                    set: boolean;
+                    source: 'environment' | 'saved' | (never | null);
+                    /** Format: date-time */
+                    updatedAt: string | null;
+                    updatedBy: string | null;
+                  };
+                  appId: {
+                    value: string | null;
+                    source: 'environment' | 'saved' | (never | null);
+                    /** Format: date-time */
+                    updatedAt: string | null;
+                    updatedBy: string | null;
+                  };
+                };
+                zalo: {
+                  apiKey: {
+                    set: boolean;
+                    source: 'environment' | 'saved' | (never | null);
+                    /** Format: date-time */
+                    updatedAt: string | null;
+                    updatedBy: string | null;
+                  };
+                };
+                google: {
+                  apiKey: {
+                    set: boolean;
+                    source: 'environment' | 'saved' | (never | null);
+                    /** Format: date-time */
+                    updatedAt: string | null;
+                    updatedBy: string | null;
+                  };
+                };
+                azure: {
+                  apiKey: {
+                    set: boolean;
+                    source: 'environment' | 'saved' | (never | null);
+                    /** Format: date-time */
+                    updatedAt: string | null;
+                    updatedBy: string | null;
+                  };
+                  region: {
+                    value: string | null;
+                    source: 'environment' | 'saved' | (never | null);
+                    /** Format: date-time */
+                    updatedAt: string | null;
+                    updatedBy: string | null;
+                  };
+                };
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              requestId?: string;
+            };
+          };
+        };
+      };
+    };
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/tts/engines/{id}/test': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Speak a short phrase with one engine (in the order or not) and say whether it worked */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              engine: string;
+              ok: boolean;
+              durationMs: number | null;
+              error: string | null;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              requestId?: string;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/media/{file}': {
     parameters: {
       query?: never;
@@ -4446,6 +4790,7 @@ export const API_OPERATIONS = [
   'GET /api/v1/schedules',
   'GET /api/v1/schedules/{id}',
   'GET /api/v1/session',
+  'GET /api/v1/settings',
   'GET /api/v1/time',
   'GET /api/v1/tts/engines',
   'GET /api/v1/users',
@@ -4471,6 +4816,7 @@ export const API_OPERATIONS = [
   'POST /api/v1/schedules/{id}/reject',
   'POST /api/v1/schedules/{id}/submit',
   'POST /api/v1/session',
+  'POST /api/v1/tts/engines/{id}/test',
   'POST /api/v1/tts/normalize',
   'POST /api/v1/tts/preview',
   'POST /api/v1/users',
@@ -4482,6 +4828,7 @@ export const API_OPERATIONS = [
   'PUT /api/v1/programmes/{id}',
   'PUT /api/v1/schedules/{id}',
   'PUT /api/v1/session/password',
+  'PUT /api/v1/settings',
   'PUT /api/v1/users/{username}/password',
 ] as const;
 export type ApiOperation = (typeof API_OPERATIONS)[number];

@@ -82,6 +82,10 @@ export type DeviceReport = ResponseOf<'/api/v1/reports/devices', 'get', 200>;
 export type ZoneReport = ResponseOf<'/api/v1/reports/zones', 'get', 200>;
 export type ReportQuery = Omit<QueryOf<'/api/v1/reports/devices', 'get'>, 'format'>;
 export type ReportKind = 'devices' | 'zones';
+export type SettingsView = ResponseOf<'/api/v1/settings', 'get', 200>;
+export type SettingsPatch = BodyOf<'/api/v1/settings', 'put'>;
+export type EngineTest = ResponseOf<'/api/v1/tts/engines/{id}/test', 'post', 200>;
+export type DictionaryEntry = ResponseOf<'/api/v1/dictionary', 'get', 200>['entries'][number];
 
 /** Live `approval` event: a schedule entered or left the approval queue. */
 export interface ApprovalEvent {
@@ -440,6 +444,38 @@ export const api = {
 
   zoneReport(query: ReportQuery = {}): Promise<ZoneReport> {
     return request('GET', `/reports/zones${queryString(query)}`);
+  },
+
+  // ---- settings (loudness target, TTS engines and keys, abbreviation dictionary)
+
+  settings(): Promise<SettingsView> {
+    return request('GET', '/settings');
+  },
+
+  /** Only the fields given change; `null` returns a setting to the server's environment value. */
+  updateSettings(body: SettingsPatch): Promise<SettingsView> {
+    return request('PUT', '/settings', { body });
+  },
+
+  /** Speaks a short phrase with one engine; a cloud engine may take a while. */
+  testEngine(id: string): Promise<EngineTest> {
+    return request('POST', `/tts/engines/${encodeURIComponent(id)}/test`, { timeoutMs: 90_000 });
+  },
+
+  dictionary(): Promise<DictionaryEntry[]> {
+    return request<ResponseOf<'/api/v1/dictionary', 'get', 200>>('GET', '/dictionary').then((r) => r.entries);
+  },
+
+  putAbbreviation(
+    abbreviation: string,
+    expansion: string,
+  ): Promise<ResponseOf<'/api/v1/dictionary/{abbreviation}', 'put', 200>> {
+    const body: BodyOf<'/api/v1/dictionary/{abbreviation}', 'put'> = { expansion };
+    return request('PUT', `/dictionary/${encodeURIComponent(abbreviation)}`, { body });
+  },
+
+  deleteAbbreviation(abbreviation: string): Promise<void> {
+    return request('DELETE', `/dictionary/${encodeURIComponent(abbreviation)}`);
   },
 };
 

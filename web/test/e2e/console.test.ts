@@ -24,6 +24,11 @@ const SCREENSHOTS = process.env.LOAXA_SCREENSHOTS
   ? path.resolve(import.meta.dirname, '../../../docs/screenshots')
   : fs.mkdtempSync(path.join(os.tmpdir(), 'loaxa-shots-'));
 fs.mkdirSync(SCREENSHOTS, { recursive: true });
+/** A 1×1 grey PNG: the map tile the test serves in place of OpenStreetMap (no internet here). */
+const TILE_PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGO4CwAA3wDeKXlwtgAAAABJRU5ErkJggg==',
+  'base64',
+);
 const DEVICES = [
   { id: 'loa-01', name: 'Cụm loa Nhà văn hóa', zones: ['thon-dong'] },
   { id: 'loa-02', name: 'Cụm loa Chợ', zones: ['thon-dong'] },
@@ -320,6 +325,54 @@ describe.skipIf(!hasChromium)('console in chromium', () => {
         .click();
       await officerRow.getByText('Đang hoạt động').waitFor();
       await shot('users');
+
+      // ---- a technician's tools on one loudspeaker: volume, test tone, location and the map
+      await go('Loa & cụm');
+      const hallName = 'Cụm loa Nhà văn hóa';
+      const hall = page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: hallName }) });
+      const level = phone ? '35' : '40';
+      const volume = hall.getByRole('slider', { name: `Âm lượng của ${hallName}` });
+      await volume.fill(level);
+      await hall.getByText(`Đã đặt âm lượng ${level}%.`).waitFor({ timeout: 10_000 });
+      expect(await volume.inputValue()).toBe(level);
+      await hall.getByRole('button', { name: `Phát âm thử trên ${hallName}` }).click();
+      await hall.getByText('Đã phát xong').waitFor({ timeout: 20_000 });
+      // A latitude out of range is refused at its field; a good one is saved and placed.
+      await hall.getByRole('button', { name: `Sửa tên và vị trí của ${hallName}` }).click();
+      await hall.getByLabel('Vĩ độ').fill('91');
+      await hall.getByLabel('Kinh độ').fill('105,8542');
+      await hall.getByRole('button', { name: 'Lưu' }).click();
+      await hall
+        .locator('[id="edit-loa-01-latitude-error"]')
+        .getByText('Vĩ độ phải là một số từ -90 đến 90.')
+        .waitFor();
+      expect(await hall.getByLabel('Vĩ độ').getAttribute('aria-invalid')).toBe('true');
+      await hall.getByLabel('Vĩ độ').fill('21,0285');
+      await hall.getByRole('button', { name: 'Lưu' }).click();
+      await hall.getByText('Đã lưu tên và vị trí.').waitFor();
+      expect(server.services.registry.getDevice('loa-01')?.location).toEqual({
+        latitude: 21.0285,
+        longitude: 105.8542,
+      });
+      // No internet here: the map says so and lists where the loudspeakers stand.
+      const map = page.getByRole('region', { name: 'Bản đồ cụm loa' });
+      await map.getByText(/Không tải được bản đồ/).waitFor({ timeout: 20_000 });
+      const places = map.getByRole('list', { name: 'Vị trí các cụm loa' });
+      expect(await places.textContent()).toContain(hallName);
+      expect(await places.textContent()).toContain('21,0285; 105,8542');
+      await map.getByRole('heading', { name: 'Chưa có vị trí' }).waitFor();
+      if (phone) await fitsPhone('device tools');
+      await shot('device-tools');
+      // Where the tile server answers (here the test answers for it), the map places a marker per loudspeaker.
+      const tiles = 'https://tile.openstreetmap.org/**';
+      await page.route(tiles, (route) => route.fulfill({ contentType: 'image/png', body: TILE_PNG }));
+      await map.getByRole('button', { name: 'Thử lại' }).click();
+      await map.getByRole('button', { name: `${hallName}: Trực tuyến` }).waitFor();
+      expect(await map.getByText(/Không tải được bản đồ/).count()).toBe(0);
+      if (!phone) await page.screenshot({ path: path.join(SCREENSHOTS, 'device-map.png') });
+      await page.unroute(tiles);
+      // The next run starts with no location again.
+      expect((await server.api('PATCH', '/api/v1/devices/loa-01', { location: null })).status).toBe(200);
 
       // ---- audit log and its CSV
       await go('Nhật ký');

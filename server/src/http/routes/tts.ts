@@ -308,7 +308,10 @@ export const ttsRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = a
           if (part.file.truncated) throw tooLarge();
           let imported;
           try {
-            imported = await importAudio(services.media, temp, { complexity: services.config.opusComplexity });
+            imported = await importAudio(services.media, temp, {
+              complexity: services.config.opusComplexity,
+              loudnessTarget: services.settings.loudnessTarget(),
+            });
           } catch (err) {
             if (err instanceof UploadError) throw new HttpError(err.statusCode, err.message, err.field);
             throw err;

@@ -1,0 +1,103 @@
+/**
+ * The commune's settings (loudness target, TTS engine order and keys) and a
+ * button's worth of "does this engine speak?". Keys are write-only: no
+ * answer and no audit entry ever holds one.
+ */
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { AppServices } from '../context';
+import { ErrorReply, HttpError } from '../errors';
+import { SettingsError, SettingsPatchSchema, SettingsViewSchema } from '../../settings/settings';
+import { createEngine, ENGINE_IDS } from '../../tts/registry';
+import { decodeWav, pcmDurationMs } from '../../audio/pcm';
+
+/** What an engine test says; short, so a paid engine spends little. */
+const TEST_PHRASE = 'Xin chào bà con, đây là giọng đọc thử.';
+const TEST_TIMEOUT_MS = 60_000;
+
+export const settingsRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = async (app, { services }) => {
+  app.get(
+    '/settings',
+    {
+      config: { permission: 'settings:manage' },
+      schema: {
+        tags: ['settings'],
+        summary: 'The commune’s settings in force, where each comes from; keys only as set / not set',
+        response: { 200: SettingsViewSchema },
+      },
+    },
+    async () => services.settings.view(),
+  );
+
+  app.put(
+    '/settings',
+    {
+      config: { permission: 'settings:manage' },
+      schema: {
+        tags: ['settings'],
+        summary:
+          'Change some settings (only the fields given; null returns one to the server’s environment value). Applies at once.',
+        body: SettingsPatchSchema,
+        response: { 200: SettingsViewSchema, 400: ErrorReply },
+      },
+    },
+    async (request) => {
+      let change;
+      try {
+        change = services.settings.update(request.body, request.user!.username);
+      } catch (err) {
+        if (err instanceof SettingsError) throw new HttpError(400, err.message, err.field);
+        throw err;
+      }
+      if (change.keys.length > 0) {
+        services.audit.record({
+          actor: request.user!.username,
+          action: 'settings.update',
+          target: null,
+          detail: change.detail,
+          ip: request.ip,
+        });
+      }
+      return services.settings.view();
+    },
+  );
+
+  app.post(
+    '/tts/engines/:id/test',
+    {
+      config: { permission: 'settings:manage' },
+      schema: {
+        tags: ['settings'],
+        summary: 'Speak a short phrase with one engine (in the order or not) and say whether it worked',
+        params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 32 }) }),
+        response: {
+          200: Type.Object({
+            engine: Type.String(),
+            ok: Type.Boolean(),
+            durationMs: Type.Union([Type.Integer(), Type.Null()]),
+            /** Why it did not speak (the vendor's answer, or what is missing). */
+            error: Type.Union([Type.String(), Type.Null()]),
+          }),
+          404: ErrorReply,
+        },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      if (!(ENGINE_IDS as readonly string[]).includes(id)) {
+        throw new HttpError(404, `id: no TTS engine "${id}" (one of ${ENGINE_IDS.join(', ')})`, 'id');
+      }
+      const found = services.settings.engineConfig(id);
+      if ('problem' in found)
+        return { engine: id, ok: false, durationMs: null, error: `not configured: ${found.problem}` };
+      // The engine in use when it is in the order; otherwise one built for the test alone.
+      const engine = services.tts.get(id) ?? createEngine(found.config);
+      try {
+        const result = await engine.synthesize({ text: TEST_PHRASE }, AbortSignal.timeout(TEST_TIMEOUT_MS));
+        return { engine: id, ok: true, durationMs: Math.round(pcmDurationMs(decodeWav(result.wav))), error: null };
+      } catch (err) {
+        return { engine: id, ok: false, durationMs: null, error: (err as Error).message };
+      }
+    },
+  );
+};

@@ -1,0 +1,375 @@
+/**
+ * The commune's settings, changed from the console while the server runs:
+ * the loudness target of rendered audio, the order in which TTS engines are
+ * tried, and the cloud engines' keys. The environment (LOAXA_TTS_*, see
+ * tts/registry.ts) stays the default; a saved setting overrides it and
+ * clearing it brings the environment's value back.
+ *
+ * Secrets (API keys) are write-only: the view says whether one is set and
+ * since when, never what it is.
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { DEFAULT_LOUDNESS_TARGET } from '../audio/loudness';
+import { ENGINE_IDS, loadTtsConfig, TtsConfigError, type EngineConfig, type TtsConfig } from '../tts/registry';
+import type { SettingsStore, SettingWrite, StoredSetting } from './store';
+
+// ---------------------------------------------------------------- what can be set
+
+export const LOUDNESS_LIMITS = {
+  integratedLufs: { minimum: -30, maximum: -10 },
+  truePeakDb: { minimum: -9, maximum: 0 },
+} as const;
+
+/** What each cloud engine takes from the commune (the rest of its configuration stays in the environment). */
+export const ENGINE_CREDENTIALS = {
+  fpt: { apiKey: 'secret' },
+  viettel: { apiKey: 'secret' },
+  vbee: { apiKey: 'secret', appId: 'text' },
+  zalo: { apiKey: 'secret' },
+  google: { apiKey: 'secret' },
+  azure: { apiKey: 'secret', region: 'text' },
+} as const;
+export type CloudEngineId = keyof typeof ENGINE_CREDENTIALS;
+export const CLOUD_ENGINE_IDS = Object.keys(ENGINE_CREDENTIALS) as CloudEngineId[];
+
+/** The environment variable each credential field otherwise comes from: LOAXA_TTS_<ID>_<SUFFIX>. */
+const ENV_SUFFIX: Record<string, string> = { apiKey: 'API_KEY', appId: 'APP_ID', region: 'REGION' };
+const envName = (id: string, field: string) => `LOAXA_TTS_${id.toUpperCase()}_${ENV_SUFFIX[field]}`;
+
+const KEY = { loudness: 'loudness', engines: 'tts.engines' } as const;
+const credentialKey = (id: string, field: string) => `tts.${id}.${field}`;
+
+// ---------------------------------------------------------------- schemas
+
+const nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+const Secret = nullable(Type.String({ minLength: 1, maxLength: 4096 }));
+const only = <T extends Record<string, TSchema>>(properties: T) =>
+  Type.Optional(Type.Object(properties, { additionalProperties: false }));
+
+/** PUT /settings: only what is given changes; `null` clears a setting (the environment's value applies again). */
+export const SettingsPatchSchema = Type.Object(
+  {
+    loudness: Type.Optional(
+      nullable(
+        Type.Object(
+          {
+            integratedLufs: Type.Optional(Type.Number(LOUDNESS_LIMITS.integratedLufs)),
+            truePeakDb: Type.Optional(Type.Number(LOUDNESS_LIMITS.truePeakDb)),
+          },
+          { additionalProperties: false },
+        ),
+      ),
+    ),
+    engines: Type.Optional(
+      nullable(
+        Type.Array(Type.String({ minLength: 1, maxLength: 32 }), {
+          minItems: 1,
+          maxItems: ENGINE_IDS.length,
+          description: `Engine ids in fallback order: ${ENGINE_IDS.join(', ')}`,
+        }),
+      ),
+    ),
+    credentials: Type.Optional(
+      Type.Object(
+        {
+          fpt: only({ apiKey: Type.Optional(Secret) }),
+          viettel: only({ apiKey: Type.Optional(Secret) }),
+          vbee: only({
+            apiKey: Type.Optional(Secret),
+            appId: Type.Optional(nullable(Type.String({ minLength: 1, maxLength: 200 }))),
+          }),
+          zalo: only({ apiKey: Type.Optional(Secret) }),
+          google: only({ apiKey: Type.Optional(Secret) }),
+          azure: only({
+            apiKey: Type.Optional(Secret),
+            region: Type.Optional(nullable(Type.String({ pattern: '^[a-z0-9]+$', maxLength: 50 }))),
+          }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type SettingsPatch = Static<typeof SettingsPatchSchema>;
+
+const Source = Type.Union([Type.Literal('default'), Type.Literal('environment'), Type.Literal('saved')]);
+const Changed = {
+  updatedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  updatedBy: Type.Union([Type.String(), Type.Null()]),
+};
+/** A secret as the console sees it: whether it is set, where from, since when. */
+const SecretView = Type.Object({
+  set: Type.Boolean(),
+  source: Type.Union([Type.Literal('environment'), Type.Literal('saved'), Type.Null()]),
+  ...Changed,
+});
+const TextView = Type.Object({
+  value: Type.Union([Type.String(), Type.Null()]),
+  source: Type.Union([Type.Literal('environment'), Type.Literal('saved'), Type.Null()]),
+  ...Changed,
+});
+
+export const SettingsViewSchema = Type.Object({
+  loudness: Type.Object({
+    integratedLufs: Type.Number(),
+    truePeakDb: Type.Number(),
+    source: Source,
+    ...Changed,
+  }),
+  engines: Type.Object({
+    /** The engines tried, in order. */
+    order: Type.Array(Type.String()),
+    source: Source,
+    ...Changed,
+    /** Every engine the server knows, and whether it has what it needs to be put in the order. */
+    available: Type.Array(
+      Type.Object({
+        id: Type.String(),
+        ready: Type.Boolean(),
+        problem: Type.Union([Type.String(), Type.Null()]),
+      }),
+    ),
+  }),
+  credentials: Type.Object({
+    fpt: Type.Object({ apiKey: SecretView }),
+    viettel: Type.Object({ apiKey: SecretView }),
+    vbee: Type.Object({ apiKey: SecretView, appId: TextView }),
+    zalo: Type.Object({ apiKey: SecretView }),
+    google: Type.Object({ apiKey: SecretView }),
+    azure: Type.Object({ apiKey: SecretView, region: TextView }),
+  }),
+});
+export type SettingsView = Static<typeof SettingsViewSchema>;
+
+// ---------------------------------------------------------------- the service
+
+/** A value the request got wrong; `field` is its path in the PUT body, e.g. "credentials.fpt.apiKey". */
+export class SettingsError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+    this.name = 'SettingsError';
+  }
+}
+
+export interface LoudnessSetting {
+  integratedLufs: number;
+  truePeakDb: number;
+}
+
+export interface SettingsChange {
+  /** Keys written or cleared. */
+  keys: string[];
+  /** What changed, for the audit log: secrets only as "set" or "cleared". */
+  detail: Record<string, unknown>;
+}
+
+const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
+
+export class Settings {
+  private readonly listeners: ((keys: string[]) => void)[] = [];
+
+  constructor(
+    private readonly store: SettingsStore,
+    /** Where the defaults come from (process.env in the server). */
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {}
+
+  /** Called after every saved change, with the keys written; the server re-applies what depends on them. */
+  onChange(listener: (keys: string[]) => void): void {
+    this.listeners.push(listener);
+  }
+
+  loudness(): LoudnessSetting {
+    const saved = this.store.get(KEY.loudness)?.value as Partial<LoudnessSetting> | undefined;
+    return {
+      integratedLufs: saved?.integratedLufs ?? DEFAULT_LOUDNESS_TARGET.i,
+      truePeakDb: saved?.truePeakDb ?? DEFAULT_LOUDNESS_TARGET.tp,
+    };
+  }
+
+  /** The loudness target in the renderer's terms. */
+  loudnessTarget(): { i: number; tp: number } {
+    const { integratedLufs, truePeakDb } = this.loudness();
+    return { i: integratedLufs, tp: truePeakDb };
+  }
+
+  /** The TTS configuration in force: the environment with the saved settings laid over it. Throws TtsConfigError. */
+  ttsConfig(): TtsConfig {
+    return loadTtsConfig(this.ttsEnvironment((key) => this.store.get(key)?.value));
+  }
+
+  /**
+   * For the start: the saved TTS settings, or the environment's alone when the saved ones
+   * no longer fit it (a variable they relied on was removed); `ignored` says why.
+   */
+  startupTtsConfig(): { config: TtsConfig; ignored: string[] } {
+    if (this.store.keys('tts.').length === 0) return { config: loadTtsConfig(this.env), ignored: [] };
+    try {
+      return { config: this.ttsConfig(), ignored: [] };
+    } catch (err) {
+      if (!(err instanceof TtsConfigError)) throw err;
+      return { config: loadTtsConfig(this.env), ignored: err.problems };
+    }
+  }
+
+  /** One engine's configuration as it would be used (to test it), or why it cannot be used. */
+  engineConfig(id: string): { config: EngineConfig } | { problem: string } {
+    try {
+      const env = { ...this.ttsEnvironment((key) => this.store.get(key)?.value), LOAXA_TTS_ENGINES: id };
+      return { config: loadTtsConfig(env).engines[0] as EngineConfig };
+    } catch (err) {
+      if (!(err instanceof TtsConfigError)) throw err;
+      return { problem: err.problems.map((p) => p.replace(/^tts\.engines\[0\]\./, '')).join('; ') };
+    }
+  }
+
+  view(): SettingsView {
+    const loudness = this.store.get(KEY.loudness);
+    const engines = this.store.get(KEY.engines);
+    const order = this.ttsOrder((key) => this.store.get(key)?.value);
+    return {
+      loudness: { ...this.loudness(), source: loudness ? 'saved' : 'default', ...changed(loudness) },
+      engines: {
+        order,
+        source: engines ? 'saved' : this.env.LOAXA_TTS_ENGINES ? 'environment' : 'default',
+        ...changed(engines),
+        available: ENGINE_IDS.map((id) => {
+          const result = this.engineConfig(id);
+          return { id, ready: 'config' in result, problem: 'problem' in result ? result.problem : null };
+        }),
+      },
+      credentials: Object.fromEntries(
+        CLOUD_ENGINE_IDS.map((id) => [
+          id,
+          Object.fromEntries(
+            Object.entries(ENGINE_CREDENTIALS[id]).map(([field, kind]) => {
+              const saved = this.store.get(credentialKey(id, field));
+              const fromEnv = this.env[envName(id, field)] || undefined;
+              const source = saved ? 'saved' : fromEnv !== undefined ? 'environment' : null;
+              if (kind === 'secret') return [field, { set: source !== null, source, ...changed(saved) }];
+              return [
+                field,
+                { value: (saved?.value as string | undefined) ?? fromEnv ?? null, source, ...changed(saved) },
+              ];
+            }),
+          ),
+        ]),
+      ) as SettingsView['credentials'],
+    };
+  }
+
+  /**
+   * Saves `patch` (partial), after checking that the TTS configuration it leads to
+   * works; nothing is saved when a value is wrong (SettingsError names it).
+   */
+  update(patch: SettingsPatch, actor: string): SettingsChange {
+    const writes: SettingWrite[] = [];
+    const detail: Record<string, unknown> = {};
+
+    if (patch.loudness !== undefined) {
+      const value = patch.loudness === null ? null : { ...this.loudness(), ...patch.loudness };
+      writes.push({ key: KEY.loudness, value });
+      detail.loudness = value;
+    }
+    if (patch.engines !== undefined) {
+      if (patch.engines !== null) checkEngineIds(patch.engines);
+      writes.push({ key: KEY.engines, value: patch.engines });
+      detail.engines = patch.engines;
+    }
+    for (const [id, fields] of Object.entries(patch.credentials ?? {})) {
+      for (const [field, raw] of Object.entries(fields ?? {}) as [string, string | null | undefined][]) {
+        if (raw === undefined) continue;
+        const path = `credentials.${id}.${field}`;
+        const value = raw === null ? null : raw.trim();
+        if (value === '') throw new SettingsError(path, 'must not be blank');
+        writes.push({ key: credentialKey(id, field), value });
+        const secret = ENGINE_CREDENTIALS[id as CloudEngineId][field as 'apiKey'] === 'secret';
+        detail[path] = secret ? (value === null ? 'cleared' : 'set') : value;
+      }
+    }
+    if (writes.length === 0) return { keys: [], detail };
+
+    if (writes.some((w) => w.key.startsWith('tts.'))) {
+      const pending = new Map(writes.map((w) => [w.key, w.value]));
+      this.checkTts((key) => (pending.has(key) ? (pending.get(key) ?? undefined) : this.store.get(key)?.value));
+    }
+    this.store.write(writes, actor);
+    const keys = writes.map((w) => w.key);
+    for (const listener of this.listeners) listener(keys);
+    return { keys, detail };
+  }
+
+  // ------------------------------------------------------------ TTS over the environment
+
+  private ttsOrder(saved: (key: string) => unknown): string[] {
+    const order = saved(KEY.engines) as string[] | undefined;
+    return (
+      order ??
+      (this.env.LOAXA_TTS_ENGINES ?? 'espeak')
+        .split(',')
+        .map((s) => s.trim().toLowerCase())
+        .filter(Boolean)
+    );
+  }
+
+  /** The environment with the saved settings written in as the variables they override. */
+  private ttsEnvironment(saved: (key: string) => unknown): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = { ...this.env, LOAXA_TTS_ENGINES: this.ttsOrder(saved).join(',') };
+    for (const id of CLOUD_ENGINE_IDS) {
+      for (const field of Object.keys(ENGINE_CREDENTIALS[id])) {
+        const value = saved(credentialKey(id, field));
+        if (typeof value === 'string') env[envName(id, field)] = value;
+      }
+    }
+    return env;
+  }
+
+  /** Throws SettingsError naming the setting to fix when the engines in the order cannot all be built. */
+  private checkTts(saved: (key: string) => unknown): void {
+    const order = this.ttsOrder(saved);
+    try {
+      loadTtsConfig(this.ttsEnvironment(saved));
+    } catch (err) {
+      if (!(err instanceof TtsConfigError)) throw err;
+      const problem = err.problems[0] ?? 'is not valid';
+      const m = /^tts\.engines\[(\d+)\]\.(\w+): (.*?)(?: \((?:set \w+|LOAXA_TTS_ENGINES)\))?$/.exec(problem);
+      const index = m ? Number(m[1]) : -1;
+      const id = order[index];
+      if (m && id && id in ENGINE_CREDENTIALS && m[2]! in ENGINE_CREDENTIALS[id as CloudEngineId]) {
+        const field = m[2]!;
+        const secret = field === 'apiKey';
+        const says = secret && !m[3]!.startsWith('is required') ? 'is not valid' : m[3]!;
+        throw new SettingsError(
+          `credentials.${id}.${field}`,
+          `${says} while ${id} is in the engine order (or set ${envName(id, field)} on the server)`,
+        );
+      }
+      if (m && id) {
+        throw new SettingsError(
+          `engines.${index}`,
+          `${id} cannot be used: ${problem.replace(/^tts\.engines\[\d+\]\./, '')}`,
+        );
+      }
+      throw new SettingsError('engines', problem);
+    }
+  }
+}
+
+function checkEngineIds(order: readonly string[]): void {
+  const seen = new Set<string>();
+  order.forEach((id, i) => {
+    if (!(ENGINE_IDS as readonly string[]).includes(id)) {
+      throw new SettingsError(`engines.${i}`, `"${id}" is not a TTS engine (one of ${ENGINE_IDS.join(', ')})`);
+    }
+    if (seen.has(id)) throw new SettingsError(`engines.${i}`, `"${id}" is listed twice`);
+    seen.add(id);
+  });
+}
+
+function changed(saved: StoredSetting | undefined): { updatedAt: string | null; updatedBy: string | null } {
+  return { updatedAt: iso(saved?.updatedAt), updatedBy: saved?.updatedBy ?? null };
+}
