@@ -1,16 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import {
   addDays,
+  canCancelOccurrence,
   communeDate,
   describeRule,
+  foldText,
   formatDuration,
   groupByDay,
   isoWeekday,
+  markCancelled,
   mondayOf,
   moveItem,
   parseTags,
   parseTimes,
   programmeDurationMs,
+  scheduleToForm,
+  targetableDevices,
   weekRange,
 } from '../src/pages/scheduling';
 
@@ -120,5 +125,113 @@ describe('form parsing', () => {
 
   it('splits tags', () => {
     expect(parseTags(' tin tức, y tế,, tin tức ')).toEqual(['tin tức', 'y tế']);
+  });
+});
+
+describe('editing a schedule', () => {
+  const base = {
+    title: 'Tin sáng',
+    programmeId: 'pg-1',
+    priority: 'normal' as const,
+    volume: null,
+    repeat: 2,
+    repeatGapMs: 30_000,
+    zones: ['thon-dong'],
+    devices: ['loa-03'],
+  };
+
+  it('loads a weekly schedule into the form', () => {
+    expect(
+      scheduleToForm({
+        ...base,
+        rule: {
+          kind: 'weekly',
+          startDate: '2025-12-01',
+          endDate: '2025-12-31',
+          times: ['17:30:00', '06:00'],
+          weekdays: [5, 1],
+        },
+      }),
+    ).toEqual({
+      title: 'Tin sáng',
+      programmeId: 'pg-1',
+      kind: 'weekly',
+      startDate: '2025-12-01',
+      endDate: '2025-12-31',
+      times: '06:00, 17:30',
+      weekdays: [1, 5],
+      zones: ['thon-dong'],
+      devices: ['loa-03'],
+      priority: 'normal',
+      volume: '',
+      repeat: 2,
+      gapSeconds: 30,
+    });
+  });
+
+  it('keeps what a one-off has and drops what it cannot', () => {
+    const form = scheduleToForm({
+      ...base,
+      volume: 80,
+      rule: { kind: 'once', startDate: '2025-12-01', endDate: '2025-12-02', times: ['06:00:30'], weekdays: [1] },
+    });
+    expect(form).toMatchObject({ kind: 'once', endDate: '', weekdays: [], volume: '80', times: '06:00:30' });
+    expect(parseTimes(form.times)).toEqual(['06:00:30']);
+  });
+
+  it('reads times with seconds, dropping zero seconds', () => {
+    expect(parseTimes('06:00:00, 6:00, 17:30:15')).toEqual(['06:00', '17:30:15']);
+    expect(parseTimes('06:00:60')).toBeNull();
+  });
+});
+
+describe('choosing loudspeakers', () => {
+  const devices = [
+    { id: 'loa-02', name: 'Cụm loa Chợ', revoked: false },
+    { id: 'loa-01', name: 'Cụm loa Nhà văn hóa', revoked: false },
+    { id: 'loa-09', name: 'Cụm loa Đồng', revoked: true },
+    { id: 'loa-10', name: 'Cụm loa Đình', revoked: true },
+  ];
+
+  it('lists usable ones by name, and revoked ones only when already chosen', () => {
+    expect(targetableDevices(devices, '', []).map((d) => d.id)).toEqual(['loa-02', 'loa-01']);
+    expect(targetableDevices(devices, '', ['loa-10']).map((d) => d.id)).toEqual(['loa-02', 'loa-10', 'loa-01']);
+  });
+
+  it('finds by name or id, ignoring marks and case', () => {
+    expect(targetableDevices(devices, 'cho', []).map((d) => d.id)).toEqual(['loa-02']);
+    expect(targetableDevices(devices, 'VAN HOA', []).map((d) => d.id)).toEqual(['loa-01']);
+    expect(targetableDevices(devices, 'dinh', ['loa-10']).map((d) => d.id)).toEqual(['loa-10']);
+    expect(targetableDevices(devices, 'loa-01', []).map((d) => d.id)).toEqual(['loa-01']);
+    expect(targetableDevices(devices, 'xyz', [])).toEqual([]);
+  });
+
+  it('folds Vietnamese text', () => {
+    expect(foldText('Đường Trần Hưng Đạo')).toBe('duong tran hung dao');
+  });
+});
+
+describe('cancelling one occurrence', () => {
+  const now = Date.parse('2025-12-01T00:00:00Z');
+
+  it.each([
+    [{ start: '2025-12-01T00:00:01Z', cancelled: false }, true],
+    [{ start: '2025-12-01T00:00:00Z', cancelled: false }, false],
+    [{ start: '2025-11-30T23:00:00Z', cancelled: false }, false],
+    [{ start: '2025-12-02T00:00:00Z', cancelled: true }, false],
+  ])('%j can be cancelled: %s', (entry, expected) => {
+    expect(canCancelOccurrence(entry, now)).toBe(expected);
+  });
+
+  it('marks only that occurrence, without changing the list it was given', () => {
+    const week = [
+      { occurrenceId: 'a', cancelled: false },
+      { occurrenceId: 'b', cancelled: false },
+    ];
+    expect(markCancelled(week, 'b')).toEqual([
+      { occurrenceId: 'a', cancelled: false },
+      { occurrenceId: 'b', cancelled: true },
+    ]);
+    expect(week[1]!.cancelled).toBe(false);
   });
 });

@@ -265,6 +265,17 @@ describe('approval workflow, on air, conflicts', () => {
     const preview = await editor<{ total: number }>('POST', '/api/v1/schedules/conflicts', overlapping);
     expect(preview.status).toBe(200);
     expect(preview.body.total).toBe(clash.body.total);
+    // Checking an edit of the first schedule leaves the schedule itself out.
+    const asEdited = { title: 'Thời tiết sáng', programmeId: programme.id, rule: dailyAt('06:00'), zones: ['thon-a'] };
+    const self = await editor<{ total: number }>('POST', '/api/v1/schedules/conflicts', {
+      ...asEdited,
+      id: first.body.id,
+    });
+    expect(self.status).toBe(200);
+    expect(self.body.total).toBe(0);
+    expect(
+      (await editor<{ total: number }>('POST', '/api/v1/schedules/conflicts', asEdited)).body.total,
+    ).toBeGreaterThan(300);
 
     const byPriority = await editor<Schedule>('POST', '/api/v1/schedules', { ...overlapping, onConflict: 'priority' });
     expect(byPriority.status).toBe(201);

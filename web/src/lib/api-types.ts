@@ -2945,7 +2945,6 @@ export interface paths {
             zones?: string[];
             devices?: string[];
             onConflict?: 'reject' | 'priority';
-          } & {
             id?: string;
           };
         };

@@ -3,6 +3,7 @@
  * approvals): rule summaries, the week view's grouping, programme durations
  * and list reordering. Tested by table in web/test/scheduling.test.ts.
  */
+import type { Priority } from '../lib/api';
 import type { Message } from '../lib/errors';
 import { COMMUNE_TIME_ZONE, utcToZonedLocalInput, zonedLocalToUtcIso } from '../lib/format';
 
@@ -123,7 +124,11 @@ export function groupByDay<T extends { start: string }>(
   return days;
 }
 
-/** "06:00, 17:30" typed by a person → sorted unique "HH:MM" list, or null when any part is not a time. */
+/**
+ * "06:00, 17:30" typed by a person → sorted unique "HH:MM" list, or null when
+ * any part is not a time. Seconds ("06:00:30", which the API allows) are kept
+ * when not zero, so editing a schedule made through the API keeps its times.
+ */
 export function parseTimes(text: string): string[] | null {
   const parts = text
     .split(/[,\s;]+/)
@@ -131,13 +136,15 @@ export function parseTimes(text: string): string[] | null {
     .filter(Boolean);
   if (!parts.length) return null;
   const out = new Set<string>();
+  const pad = (n: number): string => String(n).padStart(2, '0');
   for (const part of parts) {
-    const match = /^(\d{1,2})[:h](\d{2})$/.exec(part);
+    const match = /^(\d{1,2})[:h](\d{2})(?::(\d{2}))?$/.exec(part);
     if (!match) return null;
     const h = Number(match[1]);
     const m = Number(match[2]);
-    if (h > 23 || m > 59) return null;
-    out.add(`${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}`);
+    const sec = Number(match[3] ?? 0);
+    if (h > 23 || m > 59 || sec > 59) return null;
+    out.add(`${pad(h)}:${pad(m)}${sec ? `:${pad(sec)}` : ''}`);
   }
   return [...out].sort();
 }
@@ -152,4 +159,93 @@ export function parseTags(text: string): string[] {
         .filter(Boolean),
     ),
   ];
+}
+
+/** What the schedule form holds, as the officer types it. */
+export interface ScheduleForm {
+  title: string;
+  programmeId: string;
+  kind: Rule['kind'];
+  startDate: string;
+  endDate: string;
+  /** "06:00, 17:30" */
+  times: string;
+  weekdays: number[];
+  zones: string[];
+  devices: string[];
+  priority: Priority;
+  /** '' for the loudspeaker's own volume. */
+  volume: string;
+  repeat: number;
+  gapSeconds: number;
+}
+
+/** A saved schedule loaded into the form for editing (the inverse of the page's `build`). */
+export function scheduleToForm(schedule: {
+  title: string;
+  programmeId: string;
+  rule: Rule;
+  priority: Priority;
+  volume: number | null;
+  repeat: number;
+  repeatGapMs: number;
+  zones: readonly string[];
+  devices: readonly string[];
+}): ScheduleForm {
+  const { rule } = schedule;
+  return {
+    title: schedule.title,
+    programmeId: schedule.programmeId,
+    kind: rule.kind,
+    startDate: rule.startDate,
+    endDate: rule.kind !== 'once' ? (rule.endDate ?? '') : '',
+    times: [...rule.times]
+      .map((t) => t.replace(/^(\d{2}:\d{2}):00$/, '$1'))
+      .sort()
+      .join(', '),
+    weekdays: rule.kind === 'weekly' ? [...(rule.weekdays ?? [])].sort((a, b) => a - b) : [],
+    zones: [...schedule.zones],
+    devices: [...schedule.devices],
+    priority: schedule.priority,
+    volume: schedule.volume === null ? '' : String(schedule.volume),
+    repeat: schedule.repeat,
+    gapSeconds: schedule.repeatGapMs / 1000,
+  };
+}
+
+/** Lower case without Vietnamese marks, so "cho" finds "Chợ" and "dong" finds "Đông". */
+export function foldText(text: string): string {
+  return text.normalize('NFD').replace(/\p{M}/gu, '').replace(/đ/g, 'd').replace(/Đ/g, 'D').toLowerCase();
+}
+
+/**
+ * Loudspeakers a schedule may target, by name: revoked ones are left out
+ * unless already chosen, and `query` (name or id, marks ignored) narrows the list.
+ */
+export function targetableDevices<T extends { id: string; name: string; revoked: boolean }>(
+  devices: readonly T[],
+  query: string,
+  chosen: readonly string[],
+): T[] {
+  const words = foldText(query).split(/\s+/).filter(Boolean);
+  return devices
+    .filter((d) => !d.revoked || chosen.includes(d.id))
+    .filter((d) => {
+      const text = foldText(`${d.name} ${d.id}`);
+      return words.every((w) => text.includes(w));
+    })
+    .sort((a, b) => a.name.localeCompare(b.name, 'vi') || a.id.localeCompare(b.id));
+}
+
+/** Whether one occurrence in the week view can still be cancelled (it has not started). */
+export function canCancelOccurrence(entry: { start: string; cancelled: boolean }, now: number): boolean {
+  return !entry.cancelled && Date.parse(entry.start) > now;
+}
+
+/** The week's entries with one occurrence marked cancelled (a copy; the server's answer is 204). */
+export function markCancelled<T extends { occurrenceId: string; cancelled: boolean }>(
+  entries: readonly T[],
+  occurrenceId: string,
+): T[] {
+  return entries.map((e) => (e.occurrenceId === occurrenceId ? { ...e, cancelled: true } : e));
 }

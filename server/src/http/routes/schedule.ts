@@ -399,7 +399,8 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
       schema: {
         tags: ['schedules'],
         summary: 'Check a schedule for overlaps without saving it (for the calendar, before saving)',
-        body: Type.Intersect([ScheduleBody, Type.Object({ id: Type.Optional(Id) })]),
+        // `id`: the schedule being edited, left out of its own conflicts.
+        body: Type.Composite([ScheduleBody, Type.Object({ id: Type.Optional(Id) })], { additionalProperties: false }),
         response: { 200: Type.Object({ conflicts: Type.Array(ConflictT), total: Type.Integer() }), 400: ErrorReply },
       },
     },

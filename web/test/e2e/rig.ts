@@ -1,0 +1,124 @@
+/// <reference lib="dom" />
+/**
+ * The pieces a console browser test stands on: the real server with zones and
+ * simulated loudspeakers, a headless chromium, and a signed-in page on a
+ * desktop or a 360 px phone with the menu, a "fits the phone" check and a
+ * list of page errors.
+ */
+import fs from 'node:fs';
+import { expect } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startSimFleet } from '@loaxa/firmware-sim';
+import { ADMIN_PASSWORD, startTestServer, type TestServer } from '../../../server/test/helpers';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const hasChromium = fs.existsSync(CHROMIUM);
+
+export const VIEWPORTS = [
+  ['desktop', { width: 1280, height: 900 }],
+  ['phone', { width: 360, height: 740 }],
+] as const;
+export type ViewportName = (typeof VIEWPORTS)[number][0];
+
+export interface RigDevice {
+  id: string;
+  name: string;
+  zones: string[];
+}
+
+export interface Rig {
+  server: TestServer;
+  browser: Browser;
+  close(): Promise<void>;
+}
+
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+];
+
+/**
+ * Starts the server (with `env`), creates `zones` and `devices`, brings the
+ * simulated loudspeakers online and launches chromium with `browserArgs` added.
+ */
+export async function startRig(options: {
+  zones: { id: string; name: string }[];
+  devices: RigDevice[];
+  env?: Record<string, string>;
+  browserArgs?: string[];
+}): Promise<Rig> {
+  const server = await startTestServer(options.env);
+  for (const zone of options.zones) server.services.registry.createZone(zone.name, zone.id);
+  const credentials = options.devices.map((d) => ({
+    deviceId: d.id,
+    secret: server.services.registry.createDevice(d).secret,
+  }));
+  const fleet = await startSimFleet({ serverUrl: server.url, mqttUrl: server.mqttUrl, devices: credentials });
+  await fleet.waitOnline(10_000);
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [...CHROMIUM_ARGS, ...(options.browserArgs ?? [])],
+  });
+  return {
+    server,
+    browser,
+    async close() {
+      await browser.close();
+      await fleet.stop();
+      await server.close();
+    },
+  };
+}
+
+export interface ConsolePage {
+  page: Page;
+  phone: boolean;
+  /** Uncaught errors in the page; a test ends by expecting none. */
+  errors: string[];
+  /** Opens a page from the menu (through the phone's menu button) and waits for its heading. */
+  go(label: string): Promise<void>;
+  /** Nothing on the page is wider than the phone (wide content scrolls inside a `.scroll` box). */
+  fitsPhone(where: string): Promise<void>;
+}
+
+/** A new page, signed in as admin, in Vietnamese, in the commune's time zone. */
+export async function openConsole(
+  rig: Rig,
+  name: ViewportName,
+  viewport: { width: number; height: number },
+): Promise<ConsolePage> {
+  const phone = name === 'phone';
+  const page = await rig.browser.newPage({ viewport, locale: 'vi-VN', timezoneId: 'Asia/Ho_Chi_Minh' });
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+
+  const fitsPhone = async (where: string): Promise<void> => {
+    const wide = await page.evaluate(() =>
+      Array.from(document.querySelectorAll('body *'))
+        .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1)
+        .filter((el) => !el.closest('.scroll'))
+        .slice(0, 5)
+        .map((el) => `${el.tagName.toLowerCase()}.${Array.from(el.classList).join('.')}`),
+    );
+    const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+    expect({ where, wide, scrollWidth }).toEqual({ where, wide: [], scrollWidth: viewport.width });
+  };
+
+  const go = async (label: string): Promise<void> => {
+    if (phone) await page.getByRole('button', { name: /Menu/ }).click();
+    await page.getByRole('navigation').getByRole('link', { name: label, exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: label }).waitFor();
+    if (phone) await fitsPhone(label);
+  };
+
+  await page.goto(rig.server.url);
+  await page.getByLabel('Tên đăng nhập').fill('admin');
+  await page.getByLabel('Mật khẩu').fill(ADMIN_PASSWORD);
+  await page.getByRole('button', { name: 'Đăng nhập' }).click();
+  await page.getByRole('heading', { level: 1 }).waitFor();
+  return { page, phone, errors, go, fitsPhone };
+}
