@@ -388,9 +388,22 @@ describe.skipIf(!hasChromium)('console in chromium', () => {
         expect(csv).toContain(action);
       }
 
+      // ---- settings: the commune's own abbreviation, read out from then on
+      await go('Cài đặt');
+      const abbreviation = phone ? 'HTXP' : 'HTXD';
+      await page.getByLabel('Chữ viết tắt', { exact: true }).fill(abbreviation);
+      await page.getByLabel('Đọc là', { exact: true }).fill('hợp tác xã');
+      await page.getByRole('button', { name: 'Lưu mục' }).click();
+      await page.getByText(`Đã thêm «${abbreviation}».`).waitFor();
+      const spoken = await server.api<{ text: string }>('POST', '/api/v1/tts/normalize', {
+        text: `${abbreviation} thông báo`,
+      });
+      expect(spoken.body.text.toLowerCase()).toContain('hợp tác xã thông báo');
+      await shot('settings');
+
       // ---- English is one tap away
       await page.getByRole('button', { name: /English/ }).click();
-      await page.getByRole('heading', { level: 1, name: 'Audit log' }).waitFor();
+      await page.getByRole('heading', { level: 1, name: 'Settings' }).waitFor();
 
       expect(errors).toEqual([]);
       await page.close();

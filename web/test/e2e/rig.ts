@@ -85,11 +85,12 @@ export interface ConsolePage {
   fitsPhone(where: string): Promise<void>;
 }
 
-/** A new page, signed in as admin, in Vietnamese, in the commune's time zone. */
+/** A new page, signed in (as admin unless `as` says who), in Vietnamese, in the commune's time zone. */
 export async function openConsole(
   rig: Rig,
   name: ViewportName,
   viewport: { width: number; height: number },
+  as: { username: string; password: string } = { username: 'admin', password: ADMIN_PASSWORD },
 ): Promise<ConsolePage> {
   const phone = name === 'phone';
   const page = await rig.browser.newPage({ viewport, locale: 'vi-VN', timezoneId: 'Asia/Ho_Chi_Minh' });
@@ -116,8 +117,8 @@ export async function openConsole(
   };
 
   await page.goto(rig.server.url);
-  await page.getByLabel('Tên đăng nhập').fill('admin');
-  await page.getByLabel('Mật khẩu').fill(ADMIN_PASSWORD);
+  await page.getByLabel('Tên đăng nhập').fill(as.username);
+  await page.getByLabel('Mật khẩu').fill(as.password);
   await page.getByRole('button', { name: 'Đăng nhập' }).click();
   await page.getByRole('heading', { level: 1 }).waitFor();
   return { page, phone, errors, go, fitsPhone };
