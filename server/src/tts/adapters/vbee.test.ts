@@ -100,7 +100,9 @@ describe('VbeeAdapter (Vbee AIVoice)', () => {
     const tts = new VbeeAdapter(config(fake, { pollIntervalMs: 10_000, pollTimeoutMs: 20_000 }));
     const started = Date.now();
     const pending = tts.synthesize({ text: 'Thông báo' });
-    await new Promise((r) => setTimeout(r, 100));
+    // The callback comes once the job exists and its first poll said "in progress" (not after a fixed pause:
+    // on a loaded machine that raced the job's creation).
+    await expect.poll(() => fake!.hits(`/api/v1/tts/${JOB}`).length, { timeout: 5_000, interval: 10 }).toBe(1);
     expect(tts.acceptCallback({ request_id: 'someone-else', status: 'SUCCESS' })).toBe(false);
     done = true;
     expect(
