@@ -91,6 +91,32 @@ describe('disable and enable an account', () => {
     expect(users.find((u) => u.username === 'canbo')).toMatchObject({ disabled: true });
   });
 
+  it('ends the live event stream of a disabled account before it sends anything more', async () => {
+    await patch('canbo', { disabled: false });
+    const session = await login('canbo');
+    const stream = await fetch(`${server.url}/api/v1/events`, { headers: { cookie: session.cookie } });
+    expect(stream.status).toBe(200);
+    const reader = stream.body!.getReader();
+    const decoder = new TextDecoder();
+    let seen = '';
+    const read = async () => {
+      const r = await reader.read();
+      if (!r.done) seen += decoder.decode(r.value);
+      return r.done;
+    };
+    const event = { id: 'loa-x', online: true, lastSeen: null };
+    server.services.hub.emit('device', event);
+    while (!seen.includes('loa-x')) await read();
+
+    expect((await patch('canbo', { disabled: true })).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 1_100)); // past the stream's session re-check interval
+    seen = '';
+    server.services.hub.emit('device', { ...event, id: 'loa-secret' });
+    let done = false;
+    while (!done) done = await read();
+    expect(seen).not.toContain('loa-secret');
+  });
+
   it('enabling lets the user log in again', async () => {
     const res = await patch('canbo', { disabled: false });
     expect(res).toMatchObject({ status: 200, body: { username: 'canbo', disabled: false } });
