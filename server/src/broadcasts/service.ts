@@ -12,6 +12,7 @@ import type { DeviceRegistry } from '../devices/registry';
 import type { NoticeRenderer } from '../tts/render';
 import { assetFor, type Planner } from './planner';
 import type { ServerMetrics } from '../metrics/metrics';
+import type { MediaAsset } from '../media/store';
 
 export class BroadcastInputError extends Error {
   constructor(
@@ -52,6 +53,12 @@ const AT_TOLERANCE_MS = 5_000;
 
 export function newRefId(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${crypto.randomBytes(5).toString('hex')}`;
+}
+
+/** What every command to a device starts with: its id, when it was issued and until when it may run. */
+export function commandHeader(commandId = newRefId('cmd')) {
+  const issuedAt = Date.now();
+  return { v: 1 as const, commandId, issuedAt, expiresAt: issuedAt + COMMAND_TTL_MS };
 }
 
 function titleOf(text: string): string {
@@ -124,7 +131,7 @@ export class BroadcastService {
   /** Plays a stored file now on the given devices (the loudspeaker test tone), as an occurrence with deliveries. */
   async playFile(input: {
     title: string;
-    audio: { sha256: string; format: 'ogg' | 'mp3'; bytes: number; durationMs: number };
+    audio: MediaAsset;
     deviceIds: string[];
     createdBy?: string;
   }): Promise<string> {
@@ -139,7 +146,7 @@ export class BroadcastService {
     title: string;
     text: string | null;
     priority: Priority;
-    audio: { sha256: string; format: 'ogg' | 'mp3'; bytes: number; durationMs: number; engine?: string | null };
+    audio: MediaAsset & { engine?: string | null };
     zones: string[] | 'all';
     deviceIds: string[];
     at?: Date;
@@ -174,12 +181,8 @@ export class BroadcastService {
     })();
 
     if (playNow) {
-      const issuedAt = Date.now();
       const command: CommandPayload = {
-        v: 1,
-        commandId: commandId!,
-        issuedAt,
-        expiresAt: issuedAt + COMMAND_TTL_MS,
+        ...commandHeader(commandId!),
         action: 'play-now',
         occurrenceId,
         priority,

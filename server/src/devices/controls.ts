@@ -9,11 +9,9 @@ import type { Db } from '../db/database';
 import type { MessageBus } from '../broker/bus';
 import type { DeviceRegistry } from './registry';
 import type { BroadcastService } from '../broadcasts/service';
-import { newRefId } from '../broadcasts/service';
+import { commandHeader } from '../broadcasts/service';
 import type { ContentLibrary } from '../schedule/content';
 
-/** A command not carried out in this time is acked "skipped" by the agent. */
-const COMMAND_TTL_MS = 5 * 60_000;
 /** How long a request waits for the device's answer before replying "sent". */
 const ANSWER_WAIT_MS = 3_000;
 
@@ -51,14 +49,7 @@ export class DeviceControls {
 
   async command(deviceId: string, control: ControlAction): Promise<CommandOutcome> {
     this.activeDevice(deviceId);
-    const issuedAt = Date.now();
-    const command: CommandPayload = {
-      v: 1,
-      commandId: newRefId('cmd'),
-      issuedAt,
-      expiresAt: issuedAt + COMMAND_TTL_MS,
-      ...control,
-    };
+    const command: CommandPayload = { ...commandHeader(), ...control };
     await this.deps.bus.publish(topics.deviceCmd(deviceId), encode(command), { qos: 1 });
     return this.answer(deviceId, command.commandId);
   }
@@ -90,17 +81,9 @@ export class DeviceControls {
     if (devices.length === 0) {
       throw new ControlError(409, 'id', 'this broadcast has already ended on every loudspeaker');
     }
-    const issuedAt = Date.now();
     await Promise.all(
       devices.map((d) => {
-        const command: CommandPayload = {
-          v: 1,
-          commandId: newRefId('cmd'),
-          issuedAt,
-          expiresAt: issuedAt + COMMAND_TTL_MS,
-          action: 'stop',
-          occurrenceId,
-        };
+        const command: CommandPayload = { ...commandHeader(), action: 'stop', occurrenceId };
         return bus.publish(topics.deviceCmd(d), encode(command), { qos: 1 });
       }),
     );

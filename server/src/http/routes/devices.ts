@@ -47,23 +47,10 @@ const Zone = Type.Object({ id: Type.String(), name: Type.String(), deviceIds: Ty
 
 export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = async (app, { services }) => {
   /** The stored device with what its agent last reported. */
+  // The reply schema keeps only the Telemetry fields (the clock offset is already on the device).
   const withTelemetry = (device: DeviceView) => {
     const t = services.telemetry.get(device.id);
-    return {
-      ...device,
-      telemetry: t
-        ? {
-            at: new Date(t.at).toISOString(),
-            volume: t.volume,
-            playing: t.playing,
-            cacheBytes: t.cacheBytes,
-            uptimeS: t.uptimeS,
-            ...(t.freeDiskBytes !== undefined ? { freeDiskBytes: t.freeDiskBytes } : {}),
-            ...(t.signalDbm !== undefined ? { signalDbm: t.signalDbm } : {}),
-            ...(t.cpuTempC !== undefined ? { cpuTempC: t.cpuTempC } : {}),
-          }
-        : null,
-    };
+    return { ...device, telemetry: t ? { ...t, at: new Date(t.at).toISOString() } : null };
   };
 
   app.get(

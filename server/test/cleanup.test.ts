@@ -1,0 +1,72 @@
+/**
+ * The nightly retention clean-up (node-cron, 03:30 commune time) on the real
+ * server's database and media store: history older than the retention period
+ * goes, recent history stays; media nothing uses any more goes (row and file),
+ * while audio a content item uses and the server's own generated silences and
+ * test tone stay.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from './helpers';
+
+const DAY = 24 * 3600_000;
+let server: TestServer;
+
+beforeAll(async () => {
+  server = await startTestServer({ LOAXA_RETENTION_DAYS: '400' });
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+describe('retention clean-up', () => {
+  it('drops old history and unused media, keeps what is used or generated', async () => {
+    const { db, media, scheduling, registry } = server.services;
+    const now = Date.now();
+    registry.createDevice({ id: 'loa-c' });
+
+    const notice = await server.api<{ id: string; sha256: string }>('POST', '/api/v1/content', {
+      kind: 'notice',
+      title: 'Giữ lại',
+      text: 'Thông báo vẫn còn trong thư viện.',
+    });
+    expect(notice.status).toBe(201);
+    const silence = await scheduling.content.silenceAsset(700);
+    const tone = await scheduling.content.toneAsset();
+    const orphan = await scheduling.content.silenceAsset(1234);
+    db.prepare('DELETE FROM renders WHERE sha256 = ?').run(orphan.sha256); // nothing refers to it now
+    db.prepare('UPDATE media SET created_at = ?').run(now - 60 * DAY); // all past the 30-day grace
+
+    const occurrence = (id: string, startAt: number) => {
+      db.prepare(
+        `INSERT INTO occurrences (id, title, priority, start_at, duration_ms, sha256, created_at)
+         VALUES (?, 'x', 'normal', ?, 1000, ?, ?)`,
+      ).run(id, startAt, notice.body.sha256, startAt);
+      db.prepare(`INSERT INTO deliveries (occurrence_id, device_id, stage) VALUES (?, 'loa-c', 'finished')`).run(id);
+      db.prepare(
+        `INSERT INTO acks (device_id, ref_id, stage, at, received_at) VALUES ('loa-c', ?, 'finished', ?, ?)`,
+      ).run(id, startAt, startAt);
+    };
+    occurrence('occ-old', now - 500 * DAY);
+    occurrence('occ-recent', now - 10 * DAY);
+
+    const result = scheduling.cleanup(now);
+    expect(result).toMatchObject({ occurrences: 1, acks: 1, media: 1 });
+    const ids = (db.prepare('SELECT id FROM occurrences').all() as { id: string }[]).map((r) => r.id);
+    expect(ids).toEqual(['occ-recent']);
+    expect(db.prepare(`SELECT COUNT(*) AS n FROM deliveries WHERE occurrence_id = 'occ-old'`).get()).toEqual({ n: 0 });
+    expect((db.prepare('SELECT ref_id FROM acks').all() as { ref_id: string }[]).map((r) => r.ref_id)).toEqual([
+      'occ-recent',
+    ]);
+
+    const stored = (sha256: string) => !!db.prepare('SELECT 1 FROM media WHERE sha256 = ?').get(sha256);
+    const file = (sha256: string) => fs.existsSync(path.join(media.root, media.relativePath(sha256, 'ogg')));
+    expect([stored(orphan.sha256), file(orphan.sha256)]).toEqual([false, false]);
+    for (const kept of [notice.body.sha256, silence.sha256, tone.sha256]) {
+      expect([stored(kept), file(kept)]).toEqual([true, true]);
+    }
+    // Run again: nothing more to do.
+    expect(scheduling.cleanup(now)).toMatchObject({ occurrences: 0, acks: 0, media: 0 });
+  });
+});
