@@ -63,6 +63,13 @@ interface Session {
 }
 
 const QOS1: IClientSubscribeOptions = { qos: 1 };
+/**
+ * A graceful stop waits this long for the "offline" status and for the broker to
+ * take the DISCONNECT; mqtt.js would otherwise wait for every unconfirmed QoS 1
+ * publish for ever (a broker that stopped answering). What is unconfirmed stays
+ * in the outbox and is sent again on the next connection.
+ */
+const STOP_GRACE_MS = 2_000;
 
 /**
  * The device's MQTT edge: persistent session, last will, plan/command
@@ -127,13 +134,10 @@ export class MqttLink implements AckTransport {
         at: this.options.clock.now(),
         ...this.version(),
       };
-      await Promise.race([
-        this.publish(session, this.topics.status, encode(offline), true).catch(() => {}),
-        new Promise((resolve) => setTimeout(resolve, 2_000).unref()),
-      ]);
+      await withinGrace(this.publish(session, this.topics.status, encode(offline), true).catch(() => {}));
     }
-    await new Promise<void>((resolve) => session.client.end(false, {}, () => resolve()));
-    this.teardown(session);
+    await withinGrace(new Promise<void>((resolve) => session.client.end(false, {}, () => resolve())));
+    this.teardown(session); // forces the end if the broker never answered
   }
 
   publishAck(ack: AckPayload): Promise<void> {
@@ -357,4 +361,8 @@ export class MqttLink implements AckTransport {
   private version(): { agentVersion?: string } {
     return this.options.agentVersion !== undefined ? { agentVersion: this.options.agentVersion } : {};
   }
+}
+
+function withinGrace(work: Promise<unknown>): Promise<unknown> {
+  return Promise.race([work, new Promise((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref())]);
 }
