@@ -200,17 +200,21 @@ export async function pollUntilReady<T>(
   poll: PollPolicy,
   signal: AbortSignal | undefined,
   check: (signal: AbortSignal) => Promise<PollOutcome<T>>,
-  /** Called before each wait; aborting the signal it returns cuts that wait short (a callback arrived). */
+  /**
+   * Called before each check; aborting the signal it returns cuts the wait after that check short (a
+   * callback arrived). Taken before the check, so a callback that lands while the check is in flight
+   * is not lost.
+   */
   wake?: () => AbortSignal,
 ): Promise<T> {
   const deadline = Date.now() + poll.timeoutMs;
   for (;;) {
+    const early = wake?.();
     const outcome = await withRetry(vendor, retry, signal, check);
     if (outcome.ready) return outcome.value;
     if (Date.now() + poll.intervalMs > deadline) {
       throw new TtsError(vendor, `${what} not ready after ${poll.timeoutMs} ms`, { retryable: true });
     }
-    const early = wake?.();
     try {
       await sleep(poll.intervalMs, early && signal ? AbortSignal.any([signal, early]) : (early ?? signal));
     } catch {

@@ -82,16 +82,18 @@ describe('VbeeAdapter (Vbee AIVoice)', () => {
 
   it('polls at once when the callback arrives, and never trusts the callback’s audio link', async () => {
     let done = false;
-    fake = await startFakeVendor((req, res) => {
+    let releaseFirstPoll!: () => void;
+    const firstPollHeld = new Promise<void>((resolve) => (releaseFirstPoll = resolve));
+    fake = await startFakeVendor(async (req, res) => {
       if (req.method === 'POST') return created(req, res);
       if (req.url === `/api/v1/tts/${JOB}`) {
+        // The first poll's answer ("in progress") is held until the callback has come: the callback
+        // lands while a poll is in flight, which once left the adapter sitting out the whole interval.
+        const status = done ? 'SUCCESS' : 'IN_PROGRESS';
+        if (!done) await firstPollHeld;
         return sendJson(res, 200, {
           status: 1,
-          result: {
-            request_id: JOB,
-            status: done ? 'SUCCESS' : 'IN_PROGRESS',
-            audio_link: `${fake!.url}/synthesis/${JOB}.wav`,
-          },
+          result: { request_id: JOB, status, audio_link: `${fake!.url}/synthesis/${JOB}.wav` },
         });
       }
       if (req.url === `/synthesis/${JOB}.wav`) return sendBytes(res, 'audio/wav', testAudio().wav);
@@ -100,14 +102,13 @@ describe('VbeeAdapter (Vbee AIVoice)', () => {
     const tts = new VbeeAdapter(config(fake, { pollIntervalMs: 10_000, pollTimeoutMs: 20_000 }));
     const started = Date.now();
     const pending = tts.synthesize({ text: 'Thông báo' });
-    // The callback comes once the job exists and its first poll said "in progress" (not after a fixed pause:
-    // on a loaded machine that raced the job's creation).
     await expect.poll(() => fake!.hits(`/api/v1/tts/${JOB}`).length, { timeout: 5_000, interval: 10 }).toBe(1);
     expect(tts.acceptCallback({ request_id: 'someone-else', status: 'SUCCESS' })).toBe(false);
     done = true;
     expect(
       tts.acceptCallback({ request_id: JOB, status: 'SUCCESS', audio_link: 'http://127.0.0.1:9/forged.wav' }),
     ).toBe(true);
+    releaseFirstPoll();
     const r = await pending;
     expect(Date.now() - started).toBeLessThan(5_000); // did not sit out the 10 s poll interval
     expect(wavMs(r.wav)).toBeGreaterThan(400);

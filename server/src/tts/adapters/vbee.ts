@@ -154,7 +154,6 @@ export class VbeeAdapter implements TtsAdapter {
       this.waiting.set(requestId, controller);
       return controller.signal;
     };
-    this.waiting.set(requestId, new AbortController());
     try {
       const link = await pollUntilReady(
         VENDOR,
