@@ -23,6 +23,8 @@ const { values } = parseArgs({
     zones: { type: 'string', default: '20' },
     'lead-ms': { type: 'string', default: '8000' },
     move: { type: 'string', default: '50' },
+    /** Fleet processes; default: one per core, at most one per 500 devices. */
+    processes: { type: 'string' },
   },
 });
 const DEVICES = Number(values.devices);
@@ -31,6 +33,10 @@ const LEAD_MS = Number(values['lead-ms']);
 const MOVE = Math.min(Number(values.move), DEVICES);
 if (!Number.isInteger(MOVE) || MOVE < 0) throw new Error('--move: a whole number of devices (0 … devices)');
 if (!Number.isInteger(DEVICES) || DEVICES < 1 || DEVICES > 10_000) throw new Error('--devices: 1 … 10000');
+const PROCESSES = Number(values.processes ?? Math.min(os.cpus().length, Math.ceil(DEVICES / 500)));
+if (!Number.isInteger(PROCESSES) || PROCESSES < 1 || PROCESSES > DEVICES) {
+  throw new Error('--processes: a whole number from 1 to the number of devices');
+}
 
 const pct = (sorted: number[], p: number) =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : NaN;
@@ -59,8 +65,13 @@ async function main(): Promise<void> {
     const id = `b${String(i + 1).padStart(5, '0')}`;
     return { deviceId: id, secret: registry.createDevice({ id, zones: [zoneIds[i % ZONES]!] }).secret };
   });
-  const devicesFile = path.join(dataDir, 'devices.json');
-  fs.writeFileSync(devicesFile, JSON.stringify(devices));
+  // The fleet is split over processes, so simulated devices due on one instant are not all
+  // queued behind each other on a single event loop (real devices each have their own CPU).
+  const devicesFiles = Array.from({ length: PROCESSES }, (_, p) => {
+    const file = path.join(dataDir, `devices-${p}.json`);
+    fs.writeFileSync(file, JSON.stringify(devices.filter((_, i) => i % PROCESSES === p)));
+    return file;
+  });
 
   const login = await fetch(`${server.url}/api/v1/session`, {
     method: 'POST',
@@ -81,28 +92,32 @@ async function main(): Promise<void> {
 
   // --- connect ---------------------------------------------------------------
   const connectStart = performance.now();
-  const fleet = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      path.join(ROOT, 'firmware-sim/src/cli.ts'),
-      '--server-url',
-      server.url,
-      '--mqtt-url',
-      server.mqttUrl,
-      '--devices-file',
-      devicesFile,
-      '--batch-size',
-      '100',
-      '--log-level',
-      'warn',
-    ],
-    { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], cwd: ROOT },
-  );
   const plansSeen: { deviceId: string; zones: string[]; at: number }[] = [];
-  fleet.on('message', (m: { type?: string; deviceId: string; zones: string[]; at: number }) => {
-    if (m.type === 'plan') plansSeen.push(m);
+  const fleet = devicesFiles.map((devicesFile) => {
+    const child = spawn(
+      process.execPath,
+      [
+        ...(process.env.FLEET_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof', '--cpu-prof-interval=100'] : []),
+        '--import',
+        'tsx',
+        path.join(ROOT, 'firmware-sim/src/cli.ts'),
+        '--server-url',
+        server.url,
+        '--mqtt-url',
+        server.mqttUrl,
+        '--devices-file',
+        devicesFile,
+        '--batch-size',
+        '100',
+        '--log-level',
+        'warn',
+      ],
+      { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], cwd: ROOT },
+    );
+    child.on('message', (m: { type?: string; deviceId: string; zones: string[]; at: number }) => {
+      if (m.type === 'plan') plansSeen.push(m);
+    });
+    return child;
   });
   const connectDeadline = Date.now() + 120_000;
   while (online() < DEVICES && Date.now() < connectDeadline) await sleep(100);
@@ -222,6 +237,7 @@ async function main(): Promise<void> {
   const report = {
     devices: DEVICES,
     zones: ZONES,
+    fleetProcesses: PROCESSES,
     connectMs,
     connected,
     emergency,
@@ -235,10 +251,10 @@ async function main(): Promise<void> {
       os: `${os.type()} ${os.release()}`,
       node: process.version,
     },
-    note: 'server and broker in this process; fleet in a child process on the same machine; latencies use the device clock (same host clock); render cache warmed for the emergency text',
+    note: 'server and broker in this process; fleet in child processes on the same machine; latencies use the device clock (same host clock); render cache warmed for the emergency text',
     at: new Date().toISOString(),
   };
-  fleet.kill('SIGTERM');
+  for (const child of fleet) child.kill('SIGTERM');
   await server.close();
   fs.rmSync(dataDir, { recursive: true, force: true });
 
@@ -251,7 +267,7 @@ async function main(): Promise<void> {
       `# Loa Xã benchmark — ${report.at}`,
       '',
       `Machine: ${report.machine.cpus}, ${report.machine.memoryGb} GB, ${report.machine.os}, Node ${report.machine.node}.`,
-      `Parameters: ${DEVICES} devices in ${ZONES} zones, scheduled lead ${LEAD_MS} ms, ${MOVE} devices moved. ${report.note}.`,
+      `Parameters: ${DEVICES} devices in ${ZONES} zones (fleet in ${PROCESSES} process${PROCESSES > 1 ? 'es' : ''}), scheduled lead ${LEAD_MS} ms, ${MOVE} devices moved. ${report.note}.`,
       '',
       '| measure | value |',
       '|---|---|',

@@ -19,6 +19,13 @@ export type Priority = Static<typeof Priority>;
 
 export const Sha256 = Type.String({ pattern: '^[0-9a-f]{64}$' });
 
+export const AUDIO_FORMATS = ['ogg', 'mp3'] as const;
+export const AudioFormat = Type.Union(AUDIO_FORMATS.map((f) => Type.Literal(f)));
+export type AudioFormat = Static<typeof AudioFormat>;
+
+/** Largest file carried inside a command (`data`): about 20 s of Opus at 24 kbps. */
+export const MAX_INLINE_BYTES = 64 * 1024;
+
 /** A stored audio file: downloaded ahead of time, verified by its hash, played from the cache. */
 export const FileAsset = Type.Object(
   {
@@ -27,7 +34,24 @@ export const FileAsset = Type.Object(
     url: Type.String({ minLength: 1, maxLength: 2048 }),
     bytes: Type.Integer({ minimum: 0 }),
     durationMs: Type.Integer({ minimum: 0 }),
-    format: Type.Union([Type.Literal('ogg'), Type.Literal('mp3')]),
+    format: AudioFormat,
+    /** The same audio as MP3, for devices that ask for MP3 (their status says `audioFormat: "mp3"`). */
+    mp3: Type.Optional(
+      Type.Object(
+        {
+          sha256: Sha256,
+          url: Type.String({ minLength: 1, maxLength: 2048 }),
+          bytes: Type.Integer({ minimum: 0 }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    /**
+     * The file itself, base64, in play-now commands when it is small (≤ MAX_INLINE_BYTES): an
+     * emergency then needs no HTTP round trip. Checked against `sha256` like a download; a device
+     * that cannot use it downloads `url` as usual.
+     */
+    data: Type.Optional(Type.String({ maxLength: Math.ceil(MAX_INLINE_BYTES / 3) * 4 })),
   },
   { additionalProperties: false },
 );
@@ -70,6 +94,8 @@ export const StatusPayload = Type.Object(
     v: Version,
     state: Type.Union([Type.Literal('online'), Type.Literal('offline')]),
     agentVersion: Type.Optional(Type.String({ maxLength: 40 })),
+    /** The format the device plays best; "mp3" asks the server for MP3 renditions. Default "ogg". */
+    audioFormat: Type.Optional(AudioFormat),
     at: Type.Optional(EpochMs),
   },
   { additionalProperties: false },

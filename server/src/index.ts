@@ -91,6 +91,7 @@ export async function startServer(
       metrics.mqttRejected.inc({ kind: 'flood' });
       return false;
     },
+    batch: (run) => db.transaction(run)(),
   });
   const bus = broker.bus;
   const planner = new Planner(db, registry, bus, logger);
@@ -119,7 +120,7 @@ export async function startServer(
     opusComplexity: config.opusComplexity,
     loudnessTarget: () => settings.loudnessTarget(),
   });
-  const broadcasts = new BroadcastService({ db, bus, registry, renderer, planner, logger, metrics });
+  const broadcasts = new BroadcastService({ db, bus, registry, renderer, media, planner, logger, metrics });
   const scheduling = new Scheduling({
     db,
     registry,

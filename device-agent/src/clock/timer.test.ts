@@ -20,6 +20,22 @@ describe('waitUntil', () => {
     expect(Date.now() - before).toBeLessThan(5);
   });
 
+  it('wakes many waiters due on one instant together, each by its own clock', async () => {
+    const now = Date.now();
+    const waits = Array.from({ length: 200 }, (_, i) => {
+      const clock = skewedClock(i % 2 ? 5_000 : -5_000);
+      const target = clock.now() + 60 + (i % 3);
+      return waitUntil(clock, target).then(() => clock.now() - target);
+    });
+    const aborted = new AbortController();
+    const cancelled = waitUntil(systemClock, now + 60, aborted.signal).catch(() => 'cancelled');
+    aborted.abort();
+    const late = await Promise.all(waits);
+    expect(Math.min(...late)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...late)).toBeLessThan(25);
+    expect(await cancelled).toBe('cancelled');
+  });
+
   it('rejects with the abort reason', async () => {
     const controller = new AbortController();
     const wait = waitUntil(systemClock, Date.now() + 10_000, controller.signal);

@@ -8,6 +8,30 @@ const SPIN_WINDOW_MS = 20;
  */
 const MAX_CHUNK_MS = 30_000;
 
+interface Waiter {
+  clock: Clock;
+  at: number;
+  done(): void;
+}
+
+/**
+ * Waiters in their last SPIN_WINDOW_MS, checked together by one setImmediate
+ * loop. One loop instead of one per waiter: a simulated fleet runs thousands
+ * of agents in a process, all due on the same instant, and a queue of
+ * thousands of immediates made the last of them start tens of ms late.
+ */
+const spinning = new Set<Waiter>();
+let spinner: NodeJS.Immediate | undefined;
+
+function spin(): void {
+  spinner = undefined;
+  const due: Waiter[] = [];
+  for (const waiter of spinning) if (waiter.clock.now() >= waiter.at) due.push(waiter);
+  for (const waiter of due) spinning.delete(waiter);
+  if (spinning.size > 0) spinner = setImmediate(spin);
+  for (const waiter of due) waiter.done();
+}
+
 /**
  * Resolves as soon as `clock.now() >= at`, typically within a millisecond;
  * rejects with the signal's reason when aborted. Coarse timers bring the wait
@@ -18,10 +42,10 @@ export function waitUntil(clock: Clock, at: number, signal?: AbortSignal): Promi
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
     let timer: NodeJS.Timeout | undefined;
-    let immediate: NodeJS.Immediate | undefined;
+    const waiter: Waiter = { clock, at, done: () => done() };
     const onAbort = () => {
       if (timer) clearTimeout(timer);
-      if (immediate) clearImmediate(immediate);
+      spinning.delete(waiter);
       reject(signal?.reason);
     };
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -31,13 +55,13 @@ export function waitUntil(clock: Clock, at: number, signal?: AbortSignal): Promi
     };
     const step = () => {
       timer = undefined;
-      immediate = undefined;
       const remaining = at - clock.now();
       if (remaining <= 0) return done();
       if (remaining > SPIN_WINDOW_MS) {
         timer = setTimeout(step, Math.min(remaining - SPIN_WINDOW_MS, MAX_CHUNK_MS));
       } else {
-        immediate = setImmediate(step);
+        spinning.add(waiter);
+        spinner ??= setImmediate(spin);
       }
     };
     step();

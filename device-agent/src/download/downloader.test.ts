@@ -127,6 +127,31 @@ describe('Downloader with a file cache', () => {
   });
 });
 
+describe('Downloader with bytes carried inline', () => {
+  it('files matching inline bytes without a request', async () => {
+    behaviour = (_n, _req, res) => full(res);
+    const cache = new FileCache(dataDir);
+    const cached = await downloader(cache).fetchAsset({ ...asset, data: body.toString('base64') });
+    expect(requests).toHaveLength(0);
+    expect(await readFile(cached.path!)).toEqual(body);
+  });
+
+  it('downloads from the URL when the inline bytes do not match', async () => {
+    behaviour = (_n, _req, res) => full(res);
+    const cache = new FileCache(dataDir);
+    const tampered = Buffer.from(body);
+    tampered[10] = tampered[10]! ^ 0xff;
+    const truncated = body.subarray(0, 1000);
+    for (const data of [tampered, truncated]) {
+      await rm(cache.pathFor(asset), { force: true });
+      const fresh = new FileCache(dataDir);
+      const cached = await downloader(fresh).fetchAsset({ ...asset, data: data.toString('base64') });
+      expect(await readFile(cached.path!)).toEqual(body);
+    }
+    expect(requests).toHaveLength(2);
+  });
+});
+
 describe('contentRangeStart', () => {
   it.each([
     ['bytes 100-199/200', 100],

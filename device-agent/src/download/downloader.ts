@@ -57,6 +57,8 @@ export class Downloader {
   }
 
   private transfer(asset: FileAsset): Promise<CachedAsset> {
+    const inline = asset.data !== undefined ? this.fromInline(asset, asset.data) : null;
+    if (inline) return inline;
     const { partialPath, commitPartial } = this.options.cache;
     if (partialPath && commitPartial) {
       const cache = this.options.cache;
@@ -138,6 +140,17 @@ export class Downloader {
       );
     }
     return cache.commitPartial(asset, part);
+  }
+
+  /**
+   * Files the bytes a command carried inline, checked like a download. Bytes that
+   * do not match (a truncated or tampered payload) are ignored: the file is then
+   * downloaded from its URL as usual.
+   */
+  private fromInline(asset: FileAsset, data: string): Promise<CachedAsset> | null {
+    const bytes = Buffer.from(data, 'base64');
+    if (bytes.byteLength !== asset.bytes || sha256Hex(bytes) !== asset.sha256) return null;
+    return this.options.cache.store(asset, bytes);
   }
 
   private get(url: URL, headers: Record<string, string>): Promise<HttpGetResponse> {

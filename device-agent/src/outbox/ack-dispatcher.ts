@@ -24,11 +24,22 @@ export class AckDispatcher {
     private readonly logger: Logger,
   ) {}
 
+  /**
+   * Files the ack in the outbox now, and publishes on the next turn of the event
+   * loop: a "started" ack is raised as the audio starts, and the network write
+   * must not run ahead of the player (nor, in a simulated fleet, ahead of the
+   * other devices starting on the same instant).
+   */
   submit(ack: AckPayload): Promise<void> {
     return this.enqueue(async () => {
       await this.outbox.append(ack);
+      await this.nextTurn();
       await this.publishPending();
     });
+  }
+
+  private nextTurn(): Promise<void> {
+    return new Promise((resolve) => setImmediate(resolve));
   }
 
   /** Call when a connection is up. */

@@ -4,7 +4,15 @@
  * "at" goes into each target device's plan, played from the device's own clock.
  */
 import crypto from 'node:crypto';
-import { encode, topics, type CommandPayload, type DeliveryStage, type Priority } from '@loaxa/protocol';
+import {
+  encode,
+  MAX_INLINE_BYTES,
+  topics,
+  type CommandPayload,
+  type DeliveryStage,
+  type FileAsset,
+  type Priority,
+} from '@loaxa/protocol';
 import type { Logger } from 'pino';
 import type { Db } from '../db/database';
 import type { MessageBus } from '../broker/bus';
@@ -12,7 +20,7 @@ import type { DeviceRegistry } from '../devices/registry';
 import type { NoticeRenderer } from '../tts/render';
 import { assetFor, type Planner } from './planner';
 import type { ServerMetrics } from '../metrics/metrics';
-import type { MediaAsset } from '../media/store';
+import type { MediaAsset, MediaStore } from '../media/store';
 
 export class BroadcastInputError extends Error {
   constructor(
@@ -73,6 +81,7 @@ export class BroadcastService {
       bus: MessageBus;
       registry: DeviceRegistry;
       renderer: NoticeRenderer;
+      media: MediaStore;
       planner: Planner;
       logger: Logger;
       metrics?: Pick<ServerMetrics, 'renderSeconds'>;
@@ -181,13 +190,18 @@ export class BroadcastService {
     })();
 
     if (playNow) {
+      const asset = assetFor({ ...audio, duration_ms: audio.durationMs }) as FileAsset;
+      // A short alert travels inside the command: no HTTP round trip (on 4G, a TLS handshake)
+      // between hearing of it and playing it.
+      const inline = await this.deps.media.readSmall(audio, MAX_INLINE_BYTES);
+      if (inline) asset.data = inline.toString('base64');
       const command: CommandPayload = {
         ...commandHeader(commandId!),
         action: 'play-now',
         occurrenceId,
         priority,
         title: input.title,
-        assets: [assetFor({ ...audio, duration_ms: audio.durationMs })],
+        assets: [asset],
       };
       await this.sendCommand(command, input.zones, deviceIds);
     } else {

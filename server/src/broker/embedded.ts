@@ -41,6 +41,12 @@ export async function startEmbeddedBroker(options: {
    * a throttled ack is delayed, never lost.
    */
   admitPublish?: (deviceId: string) => boolean;
+  /**
+   * Runs a group of inbound messages' handlers as one unit (a SQLite
+   * transaction): the messages that arrive in one turn of the event loop are
+   * stored with one commit instead of one each, and PUBACKed after it.
+   */
+  batch?: (run: () => void) => void;
 }): Promise<EmbeddedBroker> {
   const { devices, logger } = options;
   const log = logger.child({ module: 'broker' });
@@ -72,9 +78,10 @@ export async function startEmbeddedBroker(options: {
       // Applied here, not on Aedes' 'publish' event: Aedes writes the PUBACK of a
       // QoS 1 message before it publishes it, so a message handled on 'publish'
       // could be acknowledged to the device and then lost in a shutdown or crash.
-      // Handlers are synchronous (SQLite), so the ack is stored before its PUBACK.
-      deliverToServer(packet.topic, packet.payload as Buffer, client.id);
-      return callback(null);
+      // Handlers are synchronous (SQLite); the callback (then the PUBACK) waits for the batch's commit.
+      inbound.push({ topic: packet.topic, payload: packet.payload as Buffer, deviceId: client.id, callback });
+      if (inbound.length === 1) setImmediate(flushInbound);
+      return;
     }
     log.warn({ deviceId: client.id, topic: packet.topic }, 'publish refused');
     callback(new Error(`publish to ${packet.topic} not allowed`));
@@ -90,6 +97,24 @@ export async function startEmbeddedBroker(options: {
   const disconnectHandlers: ((id: string) => void)[] = [];
   const connectHandlers: ((id: string) => void)[] = [];
   const clients = new Map<string, Client>();
+
+  const inbound: { topic: string; payload: Buffer; deviceId: string; callback: (err: Error | null) => void }[] = [];
+  function flushInbound(): void {
+    const messages = inbound.splice(0);
+    const run = () => {
+      for (const m of messages) deliverToServer(m.topic, m.payload, m.deviceId);
+    };
+    try {
+      if (options.batch) options.batch(run);
+      else run();
+    } catch (err) {
+      // The commit failed (disk full?): nothing is acknowledged, so every device keeps its message and re-sends it.
+      log.error({ err, messages: messages.length }, 'inbound messages not stored');
+      for (const m of messages) m.callback(new Error('not stored'));
+      return;
+    }
+    for (const m of messages) m.callback(null);
+  }
 
   function deliverToServer(topic: string, payload: Buffer, deviceId: string): void {
     for (const h of messageHandlers) {

@@ -31,6 +31,7 @@ export async function startBroker(options: {
   logger: Logger;
   tls?: { cert: Buffer; key: Buffer };
   admitPublish?: (deviceId: string) => boolean;
+  batch?: (run: () => void) => void;
 }): Promise<RunningBroker> {
   const { config, registry, logger } = options;
   if (!config.mqttUrl) {
@@ -41,6 +42,7 @@ export async function startBroker(options: {
       logger,
       ...(options.tls ? { tls: options.tls } : {}),
       ...(options.admitPublish ? { admitPublish: options.admitPublish } : {}),
+      ...(options.batch ? { batch: options.batch } : {}),
     });
     return {
       ...embedded,

@@ -27,6 +27,15 @@ describe('database', () => {
     db.close();
   });
 
+  it('prepares each SQL text once and keeps using that statement', () => {
+    const db = openDatabase(tempDir());
+    const sql = 'SELECT COUNT(*) AS n FROM zones WHERE id = ?';
+    expect(db.prepare(sql)).toBe(db.prepare(sql));
+    expect(db.prepare(sql)).not.toBe(db.prepare(`${sql} `));
+    expect(db.prepare(sql).get('z1')).toEqual({ n: 0 });
+    db.close();
+  });
+
   it('is idempotent on reopen and keeps data', () => {
     const dir = tempDir();
     const db = openDatabase(dir);

@@ -14,7 +14,36 @@ export function openDatabase(dataDir: string, migrations: readonly Migration[] =
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   migrate(db, migrations);
+  cachePreparedStatements(db);
   return db;
+}
+
+/** Distinct SQL texts kept prepared; dynamic SQL (IN lists of varying length) beyond this is re-prepared. */
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * Makes `db.prepare(sql)` return the statement prepared earlier for the same
+ * text. Code reads better with its SQL at the call site, and preparing costs
+ * more than running a simple indexed query: on the ack path (thousands of acks
+ * a second in an emergency) it was a tenth of the server's time. Safe because
+ * no caller changes a statement's mode (pluck/raw/expand) or iterates one while
+ * running it again.
+ */
+function cachePreparedStatements(db: Db): void {
+  const prepare = db.prepare.bind(db);
+  const cache = new Map<string, Database.Statement>();
+  db.prepare = ((sql: string) => {
+    let statement = cache.get(sql);
+    if (statement) {
+      // Most recently used last, so the oldest is dropped first.
+      cache.delete(sql);
+    } else {
+      statement = prepare(sql);
+      if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+    }
+    cache.set(sql, statement);
+    return statement;
+  }) as Db['prepare'];
 }
 
 export function schemaVersion(db: Db): number {

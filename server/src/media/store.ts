@@ -75,6 +75,13 @@ export class MediaStore {
     return fs.existsSync(path.join(this.root, this.relativePath(row.sha256, row.format))) ? row : null;
   }
 
+  /** The stored file's bytes when it is at most `maxBytes` long, else null (too big to carry inline). */
+  async readSmall(asset: MediaAsset, maxBytes: number): Promise<Buffer | null> {
+    if (asset.bytes > maxBytes) return null;
+    const bytes = await fs.promises.readFile(path.join(this.root, this.relativePath(asset.sha256, asset.format)));
+    return bytes.byteLength <= maxBytes ? bytes : null;
+  }
+
   /** Removes temp files left by a crash mid-write. */
   cleanTemp(): void {
     for (const f of fs.readdirSync(this.tmpDir)) fs.rmSync(path.join(this.tmpDir, f), { force: true });

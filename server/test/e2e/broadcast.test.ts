@@ -85,7 +85,7 @@ describe('broadcast now', () => {
 
     // Every stage was acknowledged, in order, once per device.
     const stages = server.services.db
-      .prepare('SELECT device_id, stage, at FROM acks WHERE ref_id = ? ORDER BY device_id, at')
+      .prepare('SELECT device_id, stage, at FROM acks WHERE ref_id = ? ORDER BY device_id, at, rowid')
       .all(id) as { device_id: string; stage: string; at: number }[];
     for (const deviceId of ['loa-a1', 'loa-a2', 'loa-ab', 'loa-b1']) {
       expect(stages.filter((s) => s.device_id === deviceId).map((s) => s.stage)).toEqual([
@@ -118,6 +118,30 @@ describe('broadcast now', () => {
 
     const c = await occurrence(id);
     expect(c.deliveries.every((d) => d.stage === 'finished')).toBe(true);
+  });
+
+  it('carries a short alert inside the command: devices play it without downloading', async () => {
+    const downloads: string[] = [];
+    const count = (req: { url?: string }) => {
+      if (req.url?.startsWith('/media/')) downloads.push(req.url);
+    };
+    server.app.server.on('request', count);
+    try {
+      const post = await server.api<{ occurrenceId: string }>('POST', '/api/v1/broadcasts', {
+        text: 'Khẩn cấp: nước lên nhanh, bà con di chuyển ngay.',
+        zones: ['thon-c'],
+        priority: 'emergency',
+      });
+      expect(post.status).toBe(201);
+      const done = await waitFor('loa-c1 finished', async () => {
+        const o = await occurrence(post.body.occurrenceId);
+        return o.deliveries.every((d) => d.stage === 'finished') ? o : null;
+      });
+      expect(done.deliveries.map((d) => d.deviceId)).toEqual(['loa-c1']);
+      expect(downloads).toEqual([]);
+    } finally {
+      server.app.server.off('request', count);
+    }
   });
 
   it('"all" reaches every device, and a wrong device secret cannot download', async () => {
