@@ -15,6 +15,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig, startServer } from '../server/src/index';
 import { createLogger } from '../server/src/logger';
+import { startProfile, type ProfileSummary } from '../firmware-sim/src/profile';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const { values } = parseArgs({
@@ -25,7 +26,10 @@ const { values } = parseArgs({
     move: { type: 'string', default: '50' },
     /** Fleet processes; default: one per core, at most one per 500 devices. */
     processes: { type: 'string' },
+    /** CPU profiles of the server and the fleet during the emergency broadcast, in the report. */
+    profile: { type: 'boolean', default: true },
   },
+  allowNegative: true,
 });
 const DEVICES = Number(values.devices);
 const ZONES = Math.min(Number(values.zones), DEVICES);
@@ -93,6 +97,11 @@ async function main(): Promise<void> {
   // --- connect ---------------------------------------------------------------
   const connectStart = performance.now();
   const plansSeen: { deviceId: string; zones: string[]; at: number }[] = [];
+  const fleetProfiles: ProfileSummary[] = [];
+  type FleetMessage =
+    | { type: 'plan'; deviceId: string; zones: string[]; at: number }
+    | { type: 'profile'; summary: ProfileSummary }
+    | { type: 'profile-started' };
   const fleet = devicesFiles.map((devicesFile) => {
     const child = spawn(
       process.execPath,
@@ -114,8 +123,9 @@ async function main(): Promise<void> {
       ],
       { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], cwd: ROOT },
     );
-    child.on('message', (m: { type?: string; deviceId: string; zones: string[]; at: number }) => {
+    child.on('message', (m: FleetMessage) => {
       if (m.type === 'plan') plansSeen.push(m);
+      if (m.type === 'profile') fleetProfiles.push(m.summary);
     });
     return child;
   });
@@ -128,6 +138,20 @@ async function main(): Promise<void> {
   // --- emergency to all zones -------------------------------------------------
   const text = 'Khẩn cấp: nước lũ đang lên, bà con vùng trũng di chuyển ngay đến nơi an toàn.';
   await server.services.renderer.render({ text }); // warm the render cache: a prepared alert
+  let stopServerProfile: ((limit?: number) => Promise<ProfileSummary>) | null = null;
+  if (values.profile) {
+    const started = Promise.all(
+      fleet.map(
+        (child) =>
+          new Promise((resolve) =>
+            child.on('message', (m: FleetMessage) => m.type === 'profile-started' && resolve(null)),
+          ),
+      ),
+    );
+    for (const child of fleet) child.send({ type: 'profile-start' });
+    await started;
+    stopServerProfile = await startProfile();
+  }
   const emergencyStart = Date.now();
   const { occurrenceId: emergencyId } = await api<{ occurrenceId: string }>('POST', '/api/v1/broadcasts', {
     text,
@@ -145,6 +169,23 @@ async function main(): Promise<void> {
   const latencies = startedOf(emergencyId)
     .map((a) => a.at - emergencyStart)
     .sort((a, b) => a - b);
+  const profiles = { server: (await stopServerProfile?.()) ?? null, fleet: [] as ProfileSummary[] };
+  if (values.profile) {
+    for (const child of fleet) child.send({ type: 'profile-stop' });
+    const profileDeadline = Date.now() + 10_000;
+    while (fleetProfiles.length < fleet.length && Date.now() < profileDeadline) await sleep(50);
+    profiles.fleet = fleetProfiles.splice(0);
+  }
+  // Where the time goes: each stage's delay from the API call, per device.
+  const stageMs = (stage: string) => {
+    const at = (
+      db.prepare('SELECT at FROM acks WHERE ref_id = ? AND stage = ?').all(emergencyId, stage) as { at: number }[]
+    )
+      .map((a) => a.at - emergencyStart)
+      .sort((a, b) => a - b);
+    return { p50Ms: pct(at, 50), p99Ms: pct(at, 99) };
+  };
+  const stages = { received: stageMs('received'), ready: stageMs('ready'), started: stageMs('started') };
   const emergency = {
     apiMs,
     p50Ms: pct(latencies, 50),
@@ -153,6 +194,7 @@ async function main(): Promise<void> {
     maxMs: latencies.at(-1) ?? NaN,
     reached: latencies.length,
     online: connected,
+    stages,
   };
   console.log('emergency:', emergency);
   const finishDeadline = Date.now() + 60_000;
@@ -243,6 +285,7 @@ async function main(): Promise<void> {
     emergency,
     scheduled,
     zoneMove,
+    profiles,
     serverRssMb: Math.round(peakRss / 1024 / 1024),
     serverCpuPercent: Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 100),
     machine: {
@@ -254,6 +297,20 @@ async function main(): Promise<void> {
     note: 'server and broker in this process; fleet in child processes on the same machine; latencies use the device clock (same host clock); render cache warmed for the emergency text',
     at: new Date().toISOString(),
   };
+  const targets = [
+    {
+      name: 'emergency → started p99 ≤ 1 s',
+      measured: `${emergency.p99Ms} ms`,
+      met: emergency.p99Ms <= 1000,
+    },
+    {
+      name: 'emergency reaches every online device',
+      measured: `${emergency.reached} / ${connected}`,
+      met: emergency.reached === connected,
+    },
+    { name: 'scheduled start skew p99 ≤ 20 ms', measured: `${scheduled.skewP99Ms} ms`, met: scheduled.skewP99Ms <= 20 },
+    { name: 'server RSS ≤ 400 MB', measured: `${report.serverRssMb} MB`, met: report.serverRssMb <= 400 },
+  ];
   for (const child of fleet) child.kill('SIGTERM');
   await server.close();
   fs.rmSync(dataDir, { recursive: true, force: true });
@@ -282,6 +339,24 @@ async function main(): Promise<void> {
       `| server peak RSS | ${report.serverRssMb} MB |`,
       `| server CPU (avg over run) | ${report.serverCpuPercent} % of one core |`,
       '',
+      '## Targets (issue 7, on a 2-core machine)',
+      '',
+      '| target | measured | met |',
+      '|---|---|---|',
+      ...targets.map((t) => `| ${t.name} | ${t.measured} | ${t.met ? 'yes' : '**no**'} |`),
+      '',
+      '## Emergency: where the time goes',
+      '',
+      'Delay from the API call to each stage the devices acknowledge (received: the command arrived; ready: audio verified in the cache; started: playing).',
+      '',
+      '| stage | p50 | p99 |',
+      '|---|---|---|',
+      ...(['received', 'ready', 'started'] as const).map(
+        (stage) => `| ${stage} | ${emergency.stages[stage].p50Ms} ms | ${emergency.stages[stage].p99Ms} ms |`,
+      ),
+      '',
+      ...profileSection('server (HTTP, broker, SQLite)', profiles.server),
+      ...profiles.fleet.flatMap((p, i) => profileSection(`fleet process ${i + 1} of ${profiles.fleet.length}`, p)),
     ].join('\n'),
   );
   console.log(`report: reports/bench-latest.json, reports/bench-latest.md`);
@@ -291,6 +366,20 @@ async function main(): Promise<void> {
     connected === DEVICES &&
     zoneMove.received === zoneMove.moved;
   process.exit(ok ? 0 : 1);
+}
+
+function profileSection(title: string, profile: ProfileSummary | null): string[] {
+  if (!profile) return [];
+  return [
+    `### CPU profile during the emergency: ${title}`,
+    '',
+    `${profile.windowMs} ms window, ${profile.idlePercent} % idle. Heaviest functions (self time):`,
+    '',
+    '| function | self | share |',
+    '|---|---|---|',
+    ...profile.top.map((row) => `| \`${row.fn.replaceAll('|', '\\|')}\` | ${row.selfMs} ms | ${row.percent} % |`),
+    '',
+  ];
 }
 
 main().catch((err: unknown) => {

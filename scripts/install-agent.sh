@@ -151,6 +151,7 @@ install_config() {
   "mqttUrl": "mqtt://CHANGE-ME:1883",
   "secret": "CHANGE-ME",
   "player": { "type": "alsa", "device": "default", "command": "ffmpeg" },
+  "audioFormat": "ogg",
   "amp": { "type": "none" },
   "mixer": { "type": "amixer", "card": 0, "control": "PCM" }
 }

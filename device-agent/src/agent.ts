@@ -19,6 +19,7 @@ import { AckDispatcher } from './outbox/ack-dispatcher';
 import { FileAckOutbox } from './outbox/file-outbox';
 import { MemoryAckOutbox, type AckOutbox } from './outbox/outbox';
 import { PlanRunner } from './plan/plan-runner';
+import { chooseCommandAssets, choosePlanAssets } from './plan/asset-choice';
 import type { Player } from './player/player';
 import { StateStore } from './state/state-store';
 import { Playback } from './playback/playback';
@@ -136,6 +137,7 @@ export class Agent extends EventEmitter<AgentEvents> {
         secret: this.config.secret,
         ...(ca ? { ca } : {}),
         agentVersion,
+        audioFormat: this.config.audioFormat,
         clock: this.clock,
         logger: this.logger,
         ...io.link,
@@ -143,7 +145,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       {
         plan: (plan) => this.onPlan(plan),
         command: (command) =>
-          handleCommand(command, {
+          handleCommand(chooseCommandAssets(command, this.config.audioFormat), {
             gate: this.gate,
             runner: this.runner,
             playback: this.playback,
@@ -276,7 +278,8 @@ export class Agent extends EventEmitter<AgentEvents> {
   }
 
   private onPlan(plan: PlanPayload): readonly string[] {
-    const outcome = this.plans.apply(plan);
+    // Saved as received, so a node whose audioFormat changes chooses again after its restart.
+    const outcome = this.plans.apply(choosePlanAssets(plan, this.config.audioFormat));
     if (outcome.accepted) {
       this.stateStore?.write(PLAN_FILE, plan).catch((err: unknown) => this.logger.error({ err }, 'plan not saved'));
       this.emit('plan', plan);
@@ -297,7 +300,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     const plan = await this.stateStore.read<unknown>(PLAN_FILE);
     if (plan !== undefined) {
       if (planDecoder.check(plan)) {
-        this.plans.apply(plan);
+        this.plans.apply(choosePlanAssets(plan, this.config.audioFormat));
         this.logger.info({ planVersion: plan.planVersion }, 'resumed the plan saved before the restart');
       } else {
         this.logger.warn('saved plan does not match the schema; waiting for the broker to deliver one');

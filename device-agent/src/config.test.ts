@@ -19,6 +19,7 @@ describe('validateConfig', () => {
       config: {
         ...good,
         dataDir: '/var/lib/loaxa',
+        audioFormat: 'ogg',
         telemetryIntervalMs: 30_000,
         clockCheckIntervalMs: 60_000,
         clockWarnMs: 1_000,
@@ -35,6 +36,8 @@ describe('validateConfig', () => {
     { amp: { type: 'gpioset', chip: 'gpiochip4', line: 17, activeLow: true, preRollMs: 0, holdMs: 60_000 } },
     { mixer: { type: 'amixer', card: 'Headphones', control: 'PCM' } },
     { signalCommand: ['/usr/local/bin/signal-dbm', '--modem', '0'] },
+    { audioFormat: 'mp3' },
+    { audioFormat: 'ogg' },
   ])('accepts variant %j', (change) => {
     expect(validateConfig({ ...good, ...change }).ok).toBe(true);
   });
@@ -74,6 +77,9 @@ describe('validateConfig', () => {
     ['telemetryIntervalMs', { telemetryIntervalMs: 10 }],
     ['telemetryIntervalMs', { telemetryIntervalMs: 1.5e3 + 0.5 }],
     ['colour', { colour: 'red' }],
+    ['audioFormat', { audioFormat: 'wav' }],
+    ['audioFormat', { audioFormat: 'MP3' }],
+    ['audioFormat', { audioFormat: null }],
   ])('names %s when it is bad (%j)', (field, change) => {
     const result = validateConfig({ ...good, ...change });
     expect(result.ok).toBe(false);
@@ -103,6 +109,13 @@ describe('validateConfig', () => {
       'mqttUrl',
       'secret',
     ]);
+  });
+
+  it('says what a bad audioFormat should be', () => {
+    expect(validateConfig({ ...good, audioFormat: 'aac' })).toEqual({
+      ok: false,
+      errors: ['audioFormat: must be "ogg" or "mp3" (default "ogg")'],
+    });
   });
 
   it('rejects a non-object', () => {

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value, ValueErrorType } from '@sinclair/typebox/value';
-import { ID_PATTERN } from '@loaxa/protocol';
+import { AUDIO_FORMATS, ID_PATTERN } from '@loaxa/protocol';
 
 const NullPlayerConfig = Type.Object(
   {
@@ -73,6 +73,14 @@ export const AgentConfigSchema = Type.Object(
     secret: Type.String({ minLength: 1, problem: 'must be a non-empty string' }),
     dataDir: Type.String({ minLength: 1, default: '/var/lib/loaxa', problem: 'must be a directory path' }),
     player: Type.Union([NullPlayerConfig, SimPlayerConfig, AlsaPlayerConfig]),
+    /**
+     * The audio format the node asks the server for: "ogg" (Opus, the default) or "mp3" for a
+     * player that cannot decode Opus. Plans and commands carry an MP3 copy where the server made one.
+     */
+    audioFormat: Type.Union(
+      AUDIO_FORMATS.map((f) => Type.Literal(f)),
+      { default: 'ogg', problem: `must be ${AUDIO_FORMATS.map((f) => `"${f}"`).join(' or ')} (default "ogg")` },
+    ),
     /** Amplifier relay; absent means none. */
     amp: Type.Optional(Type.Union([NoneConfig, GpiosetAmpConfig])),
     /** Hardware volume; absent means none (the level is only reported). */
@@ -115,11 +123,8 @@ export type PlayerConfig = AgentConfig['player'];
 export type AmpConfig = NonNullable<AgentConfig['amp']>;
 export type MixerConfig = NonNullable<AgentConfig['mixer']>;
 /** What a caller must supply; the rest has defaults. */
-export type AgentConfigInput = Omit<
-  AgentConfig,
-  'dataDir' | 'telemetryIntervalMs' | 'clockCheckIntervalMs' | 'clockWarnMs'
-> &
-  Partial<Pick<AgentConfig, 'dataDir' | 'telemetryIntervalMs' | 'clockCheckIntervalMs' | 'clockWarnMs'>>;
+type Defaulted = 'dataDir' | 'audioFormat' | 'telemetryIntervalMs' | 'clockCheckIntervalMs' | 'clockWarnMs';
+export type AgentConfigInput = Omit<AgentConfig, Defaulted> & Partial<Pick<AgentConfig, Defaulted>>;
 
 export class ConfigError extends Error {
   constructor(

@@ -11,6 +11,7 @@ import { pino } from 'pino';
 import { parseDevicesFile } from './devices-file';
 import { FAULT_FLAGS, faultsFromFlags } from './fault-flags';
 import { startSimFleet } from './fleet';
+import { startProfile, type ProfileSummary } from './profile';
 
 const USAGE =
   'usage: loaxa-sim --server-url <http url> --mqtt-url <mqtt|ws url> --devices-file <path> [--batch-size 50]\n' +
@@ -54,10 +55,24 @@ async function main(): Promise<void> {
   });
   if (Object.keys(faults).length > 0) logger.info({ faults: Object.keys(faults) }, 'fault injection on');
   // Spawned with an IPC channel (npm run bench): report each accepted plan, for plan re-delivery timing.
+  // It can also profile this process over a window the parent chooses.
   if (process.send) {
     fleet.events.on('plan', (deviceId, plan) =>
       process.send!({ type: 'plan', deviceId, planVersion: plan.planVersion, zones: plan.zones, at: Date.now() }),
     );
+    let stopProfile: ((limit?: number) => Promise<ProfileSummary>) | null = null;
+    process.on('message', (m: { type?: string }) => {
+      if (m.type === 'profile-start' && !stopProfile) {
+        void startProfile().then((stop) => {
+          stopProfile = stop;
+          process.send!({ type: 'profile-started' });
+        });
+      } else if (m.type === 'profile-stop' && stopProfile) {
+        const stop = stopProfile;
+        stopProfile = null;
+        void stop().then((summary) => process.send!({ type: 'profile', summary }));
+      }
+    });
   }
   const timeoutMs = Number(values['online-timeout-ms'] ?? 60_000);
   fleet.waitOnline(timeoutMs).then(

@@ -9,6 +9,7 @@ import { loadConfig, type Config } from './config';
 import { createLogger } from './logger';
 import { openDatabase, type Db } from './db/database';
 import { MediaStore } from './media/store';
+import { Mp3Renditions } from './media/renditions';
 import { EventHub } from './events/hub';
 import { DeviceRegistry } from './devices/registry';
 import { AckLedger } from './devices/acks';
@@ -94,10 +95,18 @@ export async function startServer(
     batch: (run) => db.transaction(run)(),
   });
   const bus = broker.bus;
-  const planner = new Planner(db, registry, bus, logger);
+  const planner = new Planner(db, registry, bus, logger, media);
+  const renditions = new Mp3Renditions({ db, media, registry, planner, logger });
   const acks = new AckLedger(db, hub);
   connectedClients = () => broker.connectedClients();
-  const { telemetry } = wireDeviceInbound({ bus, registry, acks, logger, metrics });
+  const { telemetry } = wireDeviceInbound({
+    bus,
+    registry,
+    acks,
+    logger,
+    metrics,
+    onAudioFormat: (deviceId, format, previous) => renditions.announced(deviceId, format, previous),
+  });
   // A device that (re)connects gets a fresh plan: old items drop out, new ones arrive.
   bus.onDeviceConnect((deviceId) => {
     planner.publishPlan(deviceId).catch((err: unknown) => logger.error({ err, deviceId }, 'plan publish failed'));
@@ -120,13 +129,14 @@ export async function startServer(
     opusComplexity: config.opusComplexity,
     loudnessTarget: () => settings.loudnessTarget(),
   });
-  const broadcasts = new BroadcastService({ db, bus, registry, renderer, media, planner, logger, metrics });
+  const broadcasts = new BroadcastService({ db, bus, registry, renderer, media, renditions, planner, logger, metrics });
   const scheduling = new Scheduling({
     db,
     registry,
     media,
     renderer,
     planner,
+    renditions,
     logger,
     timeZone: config.timeZone,
     horizonDays: config.horizonDays,
@@ -182,6 +192,7 @@ export async function startServer(
       // published on the way down, so devices keep their retained plans.
       const unfinished = await app.requestDrain.drain(HTTP_DRAIN_MS);
       if (unfinished > 0) logger.warn({ unfinished }, 'requests still running at shutdown were cut');
+      await renditions.idle();
       await bus.close();
       await app.close();
       db.close();

@@ -9,6 +9,7 @@ import {
   PROTOCOL_VERSION,
   topics,
   type AckPayload,
+  type AudioFormat,
   type CommandPayload,
   type PlanPayload,
   type StatusPayload,
@@ -26,6 +27,8 @@ export interface LinkOptions {
   /** Extra trusted CA (PEM) for mqtts:// and wss://. */
   ca?: Buffer;
   agentVersion?: string;
+  /** Announced in the "online" status when it is not the default "ogg" (a server then makes MP3 copies). */
+  audioFormat?: AudioFormat;
   clock: Clock;
   logger: Logger;
   backoff?: BackoffPolicy;
@@ -344,6 +347,10 @@ export class MqttLink implements AckTransport {
       state: 'online',
       at: this.options.clock.now(),
       ...this.version(),
+      // Only when asked: an older server would refuse a status with a field it does not know.
+      ...(this.options.audioFormat && this.options.audioFormat !== 'ogg'
+        ? { audioFormat: this.options.audioFormat }
+        : {}),
     };
     this.publish(session, this.topics.status, encode(status), true).then(
       () => {

@@ -3,11 +3,21 @@
  * and publishes it retained, so a device that reconnects always finds its
  * latest plan waiting.
  */
-import { encode, topics, type Asset, type PlanItem, type PlanPayload, type Priority } from '@loaxa/protocol';
+import {
+  encode,
+  isStream,
+  topics,
+  type Asset,
+  type FileAsset,
+  type PlanItem,
+  type PlanPayload,
+  type Priority,
+} from '@loaxa/protocol';
 import type { Logger } from 'pino';
 import type { Db } from '../db/database';
 import type { MessageBus } from '../broker/bus';
 import type { DeviceRegistry } from '../devices/registry';
+import type { MediaAsset, MediaStore } from '../media/store';
 
 export const PLAN_HORIZON_MS = 7 * 24 * 3600 * 1000;
 
@@ -25,14 +35,29 @@ interface PlannedRow {
   volume: number | null;
 }
 
-export function assetFor(row: { sha256: string; format: 'ogg' | 'mp3'; bytes: number; duration_ms: number }): Asset {
-  return {
+/** Finds the MP3 rendition of a stored file, if one was made (MediaStore.mp3RenditionOf). */
+export type Mp3Lookup = (sourceSha256: string) => MediaAsset | null;
+
+/** The file as an asset; with `mp3Of`, an Ogg file whose MP3 rendition exists carries it as `mp3`. */
+export function assetFor(
+  row: { sha256: string; format: 'ogg' | 'mp3'; bytes: number; duration_ms: number },
+  mp3Of?: Mp3Lookup,
+): FileAsset {
+  const asset: FileAsset = {
     sha256: row.sha256,
     url: `/media/${row.sha256}.${row.format}`,
     bytes: row.bytes,
     durationMs: row.duration_ms,
     format: row.format,
   };
+  return mp3Of ? withMp3(asset, mp3Of) : asset;
+}
+
+/** `asset` with its MP3 rendition attached when it is an Ogg file that has one. */
+export function withMp3<A extends Asset>(asset: A, mp3Of: Mp3Lookup): A {
+  if (isStream(asset) || asset.format !== 'ogg') return asset;
+  const mp3 = mp3Of(asset.sha256);
+  return mp3 ? { ...asset, mp3: { sha256: mp3.sha256, url: `/media/${mp3.sha256}.mp3`, bytes: mp3.bytes } } : asset;
 }
 
 export class Planner {
@@ -41,6 +66,8 @@ export class Planner {
     private readonly registry: DeviceRegistry,
     private readonly bus: MessageBus,
     private readonly logger: Logger,
+    /** Where MP3 renditions are looked up, for the plans of devices that ask for MP3. */
+    private readonly media?: Pick<MediaStore, 'mp3RenditionOf'>,
   ) {}
 
   /** Scheduled (not play-now) occurrences for the device that have not ended yet. */
@@ -56,13 +83,20 @@ export class Planner {
          ORDER BY o.start_at LIMIT 2000`,
       )
       .all(deviceId, now, now + PLAN_HORIZON_MS) as PlannedRow[];
+    // Only a device that asked for MP3 gets the copies: an Ogg device's plan stays as it was.
+    const media = this.media;
+    const mp3Of = media && this.registry.audioFormatOf(deviceId) === 'mp3' ? media.mp3RenditionOf.bind(media) : null;
+    const assetsOf = (r: PlannedRow): Asset[] => {
+      const assets = r.assets ? (JSON.parse(r.assets) as Asset[]) : [assetFor(r)];
+      return mp3Of ? assets.map((a) => withMp3(a, mp3Of)) : assets;
+    };
     const items: PlanItem[] = rows.map((r) => ({
       occurrenceId: r.id,
       startAt: r.start_at,
       priority: r.priority,
       ...(r.volume !== null ? { volume: r.volume } : {}),
       title: r.title.slice(0, 200),
-      assets: r.assets ? (JSON.parse(r.assets) as Asset[]) : [assetFor(r)],
+      assets: assetsOf(r),
     }));
     return {
       v: 1,

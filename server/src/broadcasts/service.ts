@@ -21,6 +21,7 @@ import type { NoticeRenderer } from '../tts/render';
 import { assetFor, type Planner } from './planner';
 import type { ServerMetrics } from '../metrics/metrics';
 import type { MediaAsset, MediaStore } from '../media/store';
+import type { Mp3Renditions } from '../media/renditions';
 
 export class BroadcastInputError extends Error {
   constructor(
@@ -82,6 +83,8 @@ export class BroadcastService {
       registry: DeviceRegistry;
       renderer: NoticeRenderer;
       media: MediaStore;
+      /** MP3 copies for the devices that ask for MP3; without it every device gets Ogg. */
+      renditions?: Mp3Renditions;
       planner: Planner;
       logger: Logger;
       metrics?: Pick<ServerMetrics, 'renderSeconds'>;
@@ -190,11 +193,12 @@ export class BroadcastService {
     })();
 
     if (playNow) {
-      const asset = assetFor({ ...audio, duration_ms: audio.durationMs }) as FileAsset;
+      const asset = assetFor({ ...audio, duration_ms: audio.durationMs });
       // A short alert travels inside the command: no HTTP round trip (on 4G, a TLS handshake)
       // between hearing of it and playing it.
       const inline = await this.deps.media.readSmall(audio, MAX_INLINE_BYTES);
       if (inline) asset.data = inline.toString('base64');
+      await this.deps.renditions?.attach(asset, audio, deviceIds);
       const command: CommandPayload = {
         ...commandHeader(commandId!),
         action: 'play-now',
@@ -205,6 +209,7 @@ export class BroadcastService {
       };
       await this.sendCommand(command, input.zones, deviceIds);
     } else {
+      await this.deps.renditions?.prepare([audio], deviceIds);
       await planner.publishPlans(deviceIds);
     }
     return occurrenceId;

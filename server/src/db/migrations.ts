@@ -268,4 +268,22 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 11,
+    name: 'MP3 renditions for devices that ask for MP3',
+    sql: `
+      -- What the device's "online" status asked for: 'ogg' (Opus) or 'mp3'.
+      ALTER TABLE devices ADD COLUMN audio_format TEXT NOT NULL DEFAULT 'ogg' CHECK (audio_format IN ('ogg','mp3'));
+      -- The same audio in another format, made from the stored source (MediaStore.mp3Rendition).
+      -- A rendition lives as long as its source (the retention clean-up drops them together).
+      CREATE TABLE media_renditions (
+        source_sha256 TEXT NOT NULL REFERENCES media(sha256),
+        format        TEXT NOT NULL CHECK (format IN ('mp3')),
+        sha256        TEXT NOT NULL REFERENCES media(sha256),
+        created_at    INTEGER NOT NULL,
+        PRIMARY KEY (source_sha256, format)
+      );
+      CREATE INDEX media_renditions_sha256 ON media_renditions(sha256);
+    `,
+  },
 ];

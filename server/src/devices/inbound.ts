@@ -8,6 +8,7 @@ import {
   parseTopic,
   statusDecoder,
   telemetryDecoder,
+  type AudioFormat,
   type TelemetryPayload,
 } from '@loaxa/protocol';
 import type { Logger } from 'pino';
@@ -23,10 +24,12 @@ export interface InboundDeps {
   logger: Logger;
   /** Called when a device announces it is online (and subscribed to its zones). */
   onOnline?: (deviceId: string) => void;
+  /** Called with the format each "online" status asks for ("ogg" when it names none) and the one stored before. */
+  onAudioFormat?: (deviceId: string, format: AudioFormat, previous: AudioFormat) => void;
   metrics?: Pick<ServerMetrics, 'mqttMessages' | 'mqttRejected'>;
 }
 
-export function wireDeviceInbound({ bus, registry, acks, logger, onOnline, metrics }: InboundDeps): {
+export function wireDeviceInbound({ bus, registry, acks, logger, onOnline, onAudioFormat, metrics }: InboundDeps): {
   telemetry: Map<string, TelemetryPayload>;
 } {
   const log = logger.child({ module: 'inbound' });
@@ -62,7 +65,11 @@ export function wireDeviceInbound({ bus, registry, acks, logger, onOnline, metri
         const r = statusDecoder.decode(payload, MAX_PAYLOAD_BYTES.status);
         if (!r.ok) return reject(r.error);
         registry.setOnline(deviceId, r.value.state === 'online', r.value.agentVersion);
-        if (r.value.state === 'online') onOnline?.(deviceId);
+        if (r.value.state !== 'online') return;
+        const format = r.value.audioFormat ?? 'ogg';
+        const previous = registry.setAudioFormat(deviceId, format);
+        if (previous !== null) onAudioFormat?.(deviceId, format, previous);
+        onOnline?.(deviceId);
         return;
       }
       case 'telemetry': {

@@ -1,7 +1,7 @@
 /**
  * Zones and devices: who exists, who belongs where, who is online.
  */
-import { isValidId } from '@loaxa/protocol';
+import { isValidId, type AudioFormat } from '@loaxa/protocol';
 import type { Db } from '../db/database';
 import type { EventHub } from '../events/hub';
 import { hashToken, newToken, tokenMatches } from '../auth/passwords';
@@ -307,6 +307,34 @@ export class DeviceRegistry {
       .prepare('UPDATE devices SET clock_offset_ms = ?, clock_offset_at = ? WHERE id = ?')
       .run(Math.round(offsetMs), Date.now(), deviceId);
     return { previous: row.clock_offset_ms };
+  }
+
+  /** Records the format a device's "online" status asked for; returns the one it had (null: no such device). */
+  setAudioFormat(deviceId: string, format: AudioFormat): AudioFormat | null {
+    const row = this.db.prepare('SELECT audio_format FROM devices WHERE id = ?').get(deviceId) as
+      { audio_format: AudioFormat } | undefined;
+    if (!row) return null;
+    if (row.audio_format !== format) {
+      this.db.prepare('UPDATE devices SET audio_format = ? WHERE id = ?').run(format, deviceId);
+    }
+    return row.audio_format;
+  }
+
+  audioFormatOf(deviceId: string): AudioFormat {
+    const row = this.db.prepare('SELECT audio_format FROM devices WHERE id = ?').get(deviceId) as
+      { audio_format: AudioFormat } | undefined;
+    return row?.audio_format ?? 'ogg';
+  }
+
+  /** Those of `deviceIds`, not revoked, that asked for `format`. */
+  devicesAsking(format: AudioFormat, deviceIds: Iterable<string>): string[] {
+    const rows = this.db
+      .prepare(
+        `SELECT id FROM devices WHERE audio_format = ? AND revoked_at IS NULL
+           AND id IN (SELECT value FROM json_each(?)) ORDER BY id`,
+      )
+      .all(format, JSON.stringify([...deviceIds])) as { id: string }[];
+    return rows.map((r) => r.id);
   }
 
   touch(deviceId: string): void {

@@ -6,6 +6,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Db } from '../db/database';
+import { DEFAULT_BITRATE_KBPS, encodeAudio } from '../audio/encode';
 
 export type MediaFormat = 'ogg' | 'mp3';
 
@@ -27,6 +28,8 @@ export async function sha256File(file: string): Promise<string> {
 export class MediaStore {
   readonly root: string;
   private readonly tmpDir: string;
+  /** MP3 renditions being made, by source sha256: concurrent callers share one ffmpeg run. */
+  private readonly makingMp3 = new Map<string, Promise<MediaAsset>>();
 
   constructor(
     dataDir: string,
@@ -80,6 +83,55 @@ export class MediaStore {
     if (asset.bytes > maxBytes) return null;
     const bytes = await fs.promises.readFile(path.join(this.root, this.relativePath(asset.sha256, asset.format)));
     return bytes.byteLength <= maxBytes ? bytes : null;
+  }
+
+  /** The MP3 rendition of a stored file if one has been made: a database lookup, no ffmpeg. */
+  mp3RenditionOf(sourceSha256: string): MediaAsset | null {
+    const row = this.db
+      .prepare(
+        `SELECT m.sha256, m.format, m.bytes, m.duration_ms AS durationMs
+         FROM media_renditions r JOIN media m ON m.sha256 = r.sha256
+         WHERE r.source_sha256 = ? AND r.format = 'mp3'`,
+      )
+      .get(sourceSha256) as MediaAsset | undefined;
+    return row ?? null;
+  }
+
+  /**
+   * The same audio as MP3, for devices that ask for it: made once from the
+   * stored file (mono 48 kHz at DEFAULT_BITRATE_KBPS.mp3), stored like any
+   * media and recorded as the source's rendition. An MP3 source is its own.
+   */
+  async mp3Rendition(source: MediaAsset): Promise<MediaAsset> {
+    if (source.format === 'mp3') return source;
+    const made = this.mp3RenditionOf(source.sha256);
+    if (made && this.get(made.sha256)) return made;
+    let making = this.makingMp3.get(source.sha256);
+    if (!making) {
+      making = this.makeMp3(source).finally(() => this.makingMp3.delete(source.sha256));
+      this.makingMp3.set(source.sha256, making);
+    }
+    return making;
+  }
+
+  private async makeMp3(source: MediaAsset): Promise<MediaAsset> {
+    const temp = this.tempPath('mp3');
+    try {
+      await encodeAudio(path.join(this.root, this.relativePath(source.sha256, source.format)), temp, {
+        format: 'mp3',
+        bitrateKbps: DEFAULT_BITRATE_KBPS.mp3,
+      });
+      const mp3 = await this.adopt(temp, 'mp3', source.durationMs);
+      this.db
+        .prepare(
+          `INSERT INTO media_renditions (source_sha256, format, sha256, created_at) VALUES (?, 'mp3', ?, ?)
+           ON CONFLICT(source_sha256, format) DO UPDATE SET sha256 = excluded.sha256, created_at = excluded.created_at`,
+        )
+        .run(source.sha256, mp3.sha256, Date.now());
+      return mp3;
+    } finally {
+      fs.rmSync(temp, { force: true });
+    }
   }
 
   /** Removes temp files left by a crash mid-write. */

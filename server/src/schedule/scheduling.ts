@@ -11,6 +11,7 @@ import type { Priority } from '@loaxa/protocol';
 import type { Db } from '../db/database';
 import type { DeviceRegistry } from '../devices/registry';
 import type { MediaStore } from '../media/store';
+import type { Mp3Renditions } from '../media/renditions';
 import type { NoticeRenderer } from '../tts/render';
 import type { Planner } from '../broadcasts/planner';
 import { ContentLibrary, GENERATED_ENGINES } from './content';
@@ -49,6 +50,8 @@ export class Scheduling {
       media: MediaStore;
       renderer: NoticeRenderer;
       planner: Planner;
+      /** Makes the MP3 copies a re-plan needs for devices that ask for MP3. */
+      renditions?: Mp3Renditions;
       logger: Logger;
       timeZone: string;
       horizonDays: number;
@@ -76,6 +79,7 @@ export class Scheduling {
 
   async replan(devices: Set<string>): Promise<void> {
     if (devices.size === 0) return;
+    await this.deps.renditions?.prepareDevices(devices);
     await this.deps.planner.publishPlans(devices);
     this.deps.logger.debug({ devices: devices.size }, 're-planned devices');
   }
@@ -113,17 +117,42 @@ export class Scheduling {
            AND NOT EXISTS (SELECT 1 FROM occurrences o WHERE o.sha256 = m.sha256 OR instr(o.assets, m.sha256) > 0)
            AND NOT EXISTS (SELECT 1 FROM schedules s WHERE instr(s.approved_assets, m.sha256) > 0)
            AND NOT EXISTS (SELECT 1 FROM renders r WHERE r.sha256 = m.sha256
-             AND r.engine IN (SELECT value FROM json_each(?)))`,
+             AND r.engine IN (SELECT value FROM json_each(?)))
+           -- A rendition stays while its source does, and goes with it (below).
+           AND NOT EXISTS (SELECT 1 FROM media_renditions mr WHERE mr.sha256 = m.sha256)`,
       )
       .all(now - MEDIA_GRACE_MS, JSON.stringify(GENERATED_ENGINES)) as { sha256: string; format: 'ogg' | 'mp3' }[];
+    let removed = 0;
     for (const m of stale) {
-      db.transaction(() => {
+      const files = db.transaction(() => {
+        const renditions = db
+          .prepare(
+            `SELECT m.sha256, m.format FROM media_renditions r JOIN media m ON m.sha256 = r.sha256
+             WHERE r.source_sha256 = ?`,
+          )
+          .all(m.sha256) as { sha256: string; format: 'ogg' | 'mp3' }[];
+        db.prepare('DELETE FROM media_renditions WHERE source_sha256 = ?').run(m.sha256);
         db.prepare('DELETE FROM renders WHERE sha256 = ?').run(m.sha256);
         db.prepare('DELETE FROM media WHERE sha256 = ?').run(m.sha256);
+        // Two sources with the same sound can share one MP3 file: it goes with the last of them.
+        const orphaned = renditions.filter(
+          (r) =>
+            db
+              .prepare(
+                `DELETE FROM media WHERE sha256 = ?
+                   AND NOT EXISTS (SELECT 1 FROM media_renditions WHERE sha256 = ?)
+                   AND NOT EXISTS (SELECT 1 FROM content_items WHERE sha256 = ?)
+                   AND NOT EXISTS (SELECT 1 FROM occurrences WHERE sha256 = ?)
+                   AND NOT EXISTS (SELECT 1 FROM renders WHERE sha256 = ?)`,
+              )
+              .run(r.sha256, r.sha256, r.sha256, r.sha256, r.sha256).changes > 0,
+        );
+        return [m, ...orphaned];
       })();
-      fs.rmSync(path.join(media.root, media.relativePath(m.sha256, m.format)), { force: true });
+      for (const f of files) fs.rmSync(path.join(media.root, media.relativePath(f.sha256, f.format)), { force: true });
+      removed += files.length;
     }
-    return { occurrences, acks, deviceStatus, media: stale.length };
+    return { occurrences, acks, deviceStatus, media: removed };
   }
 
   /** What plays when, for the week view: occurrences overlapping [from, to). */

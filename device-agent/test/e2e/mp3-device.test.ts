@@ -1,0 +1,135 @@
+/**
+ * A loudspeaker whose player wants MP3, end to end: the real agent process
+ * (bin/loaxa-agent.mjs, null player) configured with `audioFormat: "mp3"`
+ * and an Ogg agent in the same zone, against the real server. A broadcast
+ * scheduled before the MP3 node first came online (its rendition made by the
+ * back-fill) and a play-now sent after: the MP3 node plays and caches the MP3
+ * file of each, the Ogg node the Ogg file, both to "finished".
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, waitFor, type TestServer } from '../../../server/test/helpers';
+import type { PlayLogLine } from '../../src/player/null-player';
+import { startNode, type TestNode } from './in-process';
+
+const BIN = path.resolve(import.meta.dirname, '../../bin/loaxa-agent.mjs');
+const ZONE = 'thon-mp3';
+
+let server: TestServer;
+let mp3Agent: ChildProcess | undefined;
+let oggNode: TestNode | undefined;
+
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(async () => {
+  mp3Agent?.kill('SIGKILL');
+  await oggNode?.agent.stop();
+  await server?.close();
+});
+
+function readPlays(log: string): PlayLogLine[] {
+  if (!fs.existsSync(log)) return [];
+  return fs
+    .readFileSync(log, 'utf8')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as PlayLogLine);
+}
+
+describe('a node configured for MP3', () => {
+  it('plays the MP3 rendition where an Ogg node in the same zone plays the Ogg file', async () => {
+    const { registry, db, media } = server.services;
+    registry.createZone('Thôn MP3', ZONE);
+    oggNode = await startNode(server, 'loa-ogg-1', { zone: ZONE });
+    const { secret } = registry.createDevice({ id: 'loa-mp3-1', zones: [ZONE] });
+    await waitFor('the Ogg node online', () => registry.getDevice('loa-ogg-1')?.online, 15_000);
+
+    // Scheduled while only the Ogg node is known to the server: no MP3 is made yet.
+    const at = Date.now() + 20_000;
+    const scheduled = await server.api<{ occurrenceId: string }>('POST', '/api/v1/broadcasts', {
+      text: 'Thông báo theo lịch cho loa MP3.',
+      zones: [ZONE],
+      at: new Date(at).toISOString(),
+    });
+    expect(scheduled.status).toBe(201);
+    const sourceOf = (occurrenceId: string) =>
+      (db.prepare('SELECT sha256 FROM occurrences WHERE id = ?').get(occurrenceId) as { sha256: string }).sha256;
+    const scheduledOgg = sourceOf(scheduled.body.occurrenceId);
+    expect(media.mp3RenditionOf(scheduledOgg)).toBeNull();
+
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loaxa-mp3-node-'));
+    const playLog = path.join(dataDir, 'play.log');
+    const configFile = path.join(dataDir, 'agent.json');
+    fs.writeFileSync(
+      configFile,
+      JSON.stringify({
+        deviceId: 'loa-mp3-1',
+        secret,
+        serverUrl: server.url,
+        mqttUrl: server.mqttUrl,
+        dataDir,
+        audioFormat: 'mp3',
+        player: { type: 'null', log: playLog },
+      }),
+    );
+    const agentLog = fs.openSync(path.join(dataDir, 'agent.log'), 'a');
+    mp3Agent = spawn(process.execPath, [BIN, '--config', configFile, '--log-level', 'warn'], {
+      stdio: ['ignore', agentLog, agentLog],
+    });
+    await waitFor(
+      'the MP3 node online, asking for MP3',
+      () => registry.getDevice('loa-mp3-1')?.online && registry.audioFormatOf('loa-mp3-1') === 'mp3',
+      30_000,
+    );
+    // The back-fill made the scheduled notice's MP3.
+    const scheduledMp3 = await waitFor('the back-filled rendition', () => media.mp3RenditionOf(scheduledOgg), 15_000);
+
+    const now = await server.api<{ occurrenceId: string }>('POST', '/api/v1/broadcasts', {
+      text: 'Thông báo khẩn cho cả thôn.',
+      zones: [ZONE],
+      priority: 'emergency',
+    });
+    expect(now.status).toBe(201);
+    const playNowOgg = sourceOf(now.body.occurrenceId);
+    const playNowMp3 = media.mp3RenditionOf(playNowOgg);
+    expect(playNowMp3).not.toBeNull();
+
+    const stage = (occurrenceId: string, deviceId: string) =>
+      (
+        db
+          .prepare('SELECT stage FROM deliveries WHERE occurrence_id = ? AND device_id = ?')
+          .get(occurrenceId, deviceId) as { stage: string } | undefined
+      )?.stage;
+    const occurrences = [now.body.occurrenceId, scheduled.body.occurrenceId];
+    await waitFor(
+      'both broadcasts finished on both nodes',
+      () => occurrences.every((o) => stage(o, 'loa-mp3-1') === 'finished' && stage(o, 'loa-ogg-1') === 'finished'),
+      at - Date.now() + 30_000,
+      200,
+    );
+
+    const played = (plays: PlayLogLine[], occurrenceId: string) =>
+      plays.filter((p) => p.occurrenceId === occurrenceId && !p.interrupted).map((p) => p.sha256);
+    const mp3Plays = readPlays(playLog);
+    expect(played(mp3Plays, now.body.occurrenceId)).toEqual([playNowMp3!.sha256]);
+    expect(played(mp3Plays, scheduled.body.occurrenceId)).toEqual([scheduledMp3.sha256]);
+    const oggPlays = oggNode.plays();
+    expect(played(oggPlays, now.body.occurrenceId)).toEqual([playNowOgg]);
+    expect(played(oggPlays, scheduled.body.occurrenceId)).toEqual([scheduledOgg]);
+
+    // What each node fetched: the MP3 files on one (its very first plan, sent before the server knew
+    // what it asks for, may have had it fetch the Ogg file too), only Ogg files on the other.
+    const cached = (dir: string) => fs.readdirSync(path.join(dir, 'cache')).filter((f) => /\.(ogg|mp3)$/.test(f));
+    expect(cached(dataDir)).toEqual(
+      expect.arrayContaining([`${playNowMp3!.sha256}.mp3`, `${scheduledMp3.sha256}.mp3`]),
+    );
+    expect(cached(dataDir)).not.toContain(`${playNowOgg}.ogg`);
+    expect(cached(oggNode.dataDir)).toEqual(expect.arrayContaining([`${playNowOgg}.ogg`, `${scheduledOgg}.ogg`]));
+    expect(cached(oggNode.dataDir).filter((f) => f.endsWith('.mp3'))).toEqual([]);
+  }, 90_000);
+});
