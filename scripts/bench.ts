@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig, startServer } from '../server/src/index';
 import { createLogger } from '../server/src/logger';
 import { startProfile, type ProfileSummary } from '../firmware-sim/src/profile';
+import { MOSQUITTO_BIN, startMosquitto, type TestMosquitto } from '../server/test/mosquitto';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const { values } = parseArgs({
@@ -28,6 +29,8 @@ const { values } = parseArgs({
     processes: { type: 'string' },
     /** CPU profiles of the server and the fleet during the emergency broadcast, in the report. */
     profile: { type: 'boolean', default: true },
+    /** embedded (Aedes in the server process) or mosquitto (Debian's, started for the run: MQTT_URL). */
+    broker: { type: 'string', default: 'embedded' },
   },
   allowNegative: true,
 });
@@ -42,13 +45,30 @@ if (!Number.isInteger(PROCESSES) || PROCESSES < 1 || PROCESSES > DEVICES) {
   throw new Error('--processes: a whole number from 1 to the number of devices');
 }
 
+const BROKER = values.broker;
+if (BROKER !== 'embedded' && BROKER !== 'mosquitto') throw new Error('--broker: embedded or mosquitto');
+if (BROKER === 'mosquitto' && !MOSQUITTO_BIN)
+  throw new Error('--broker mosquitto: install it (apt-get install -y mosquitto)');
+
+/** Resident memory of another process, from /proc (Linux). */
+function rssOfPid(pid: number): number {
+  try {
+    const kb = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb ? Number(kb) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
 const pct = (sorted: number[], p: number) =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : NaN;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loaxa-bench-'));
+  const mosquitto: TestMosquitto | null = BROKER === 'mosquitto' ? await startMosquitto() : null;
   const config = loadConfig({
+    ...mosquitto?.serverEnv,
     HOST: '127.0.0.1',
     PORT: '0',
     MQTT_PORT: '0',
@@ -62,13 +82,27 @@ async function main(): Promise<void> {
   const cpuStart = process.cpuUsage();
   const wallStart = performance.now();
   let peakRss = 0;
-  const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 200);
+  let peakBrokerRss = 0;
+  const mosquittoPid = mosquitto
+    ? Number(fs.readFileSync(path.join(mosquitto.dir, 'mosquitto.pid'), 'utf8').trim())
+    : null;
+  const rssTimer = setInterval(() => {
+    // Reading RSS opens /proc/self: it fails for a moment when the process is out of file descriptors.
+    try {
+      peakRss = Math.max(peakRss, process.memoryUsage.rss());
+    } catch {
+      return;
+    }
+    if (mosquittoPid) peakBrokerRss = Math.max(peakBrokerRss, rssOfPid(mosquittoPid));
+  }, 200);
 
   const zoneIds = Array.from({ length: ZONES }, (_, i) => registry.createZone(`Thôn ${i + 1}`, `z${i + 1}`).id);
   const devices = Array.from({ length: DEVICES }, (_, i) => {
     const id = `b${String(i + 1).padStart(5, '0')}`;
     return { deviceId: id, secret: registry.createDevice({ id, zones: [zoneIds[i % ZONES]!] }).secret };
   });
+  // Mosquitto learns the new devices from the password/ACL files the server rewrote.
+  if (mosquitto && !(await server.brokerSettled())) throw new Error('mosquitto did not load the device credentials');
   // The fleet is split over processes, so simulated devices due on one instant are not all
   // queued behind each other on a single event loop (real devices each have their own CPU).
   const devicesFiles = Array.from({ length: PROCESSES }, (_, p) => {
@@ -138,8 +172,9 @@ async function main(): Promise<void> {
   // --- emergency to all zones -------------------------------------------------
   const text = 'Khẩn cấp: nước lũ đang lên, bà con vùng trũng di chuyển ngay đến nơi an toàn.';
   await server.services.renderer.render({ text }); // warm the render cache: a prepared alert
-  let stopServerProfile: ((limit?: number) => Promise<ProfileSummary>) | null = null;
-  if (values.profile) {
+  /** Profiles the server (this process) and every fleet process until the returned stop() is called. */
+  const profileAll = async () => {
+    if (!values.profile) return null;
     const started = Promise.all(
       fleet.map(
         (child) =>
@@ -150,8 +185,16 @@ async function main(): Promise<void> {
     );
     for (const child of fleet) child.send({ type: 'profile-start' });
     await started;
-    stopServerProfile = await startProfile();
-  }
+    const stopServer = await startProfile();
+    return async (): Promise<ProfileSet> => {
+      const server = await stopServer();
+      for (const child of fleet) child.send({ type: 'profile-stop' });
+      const deadline = Date.now() + 10_000;
+      while (fleetProfiles.length < fleet.length && Date.now() < deadline) await sleep(50);
+      return { server, fleet: fleetProfiles.splice(0) };
+    };
+  };
+  const stopEmergencyProfile = await profileAll();
   const emergencyStart = Date.now();
   const { occurrenceId: emergencyId } = await api<{ occurrenceId: string }>('POST', '/api/v1/broadcasts', {
     text,
@@ -169,13 +212,10 @@ async function main(): Promise<void> {
   const latencies = startedOf(emergencyId)
     .map((a) => a.at - emergencyStart)
     .sort((a, b) => a - b);
-  const profiles = { server: (await stopServerProfile?.()) ?? null, fleet: [] as ProfileSummary[] };
-  if (values.profile) {
-    for (const child of fleet) child.send({ type: 'profile-stop' });
-    const profileDeadline = Date.now() + 10_000;
-    while (fleetProfiles.length < fleet.length && Date.now() < profileDeadline) await sleep(50);
-    profiles.fleet = fleetProfiles.splice(0);
-  }
+  const profiles: { emergency: ProfileSet | null; scheduledStart: ProfileSet | null } = {
+    emergency: (await stopEmergencyProfile?.()) ?? null,
+    scheduledStart: null,
+  };
   // Where the time goes: each stage's delay from the API call, per device.
   const stageMs = (stage: string) => {
     const at = (
@@ -221,6 +261,11 @@ async function main(): Promise<void> {
         .prepare("SELECT COUNT(DISTINCT device_id) AS n FROM acks WHERE ref_id = ? AND stage = 'ready' AND at <= ?")
         .get(scheduledId, at) as { n: number }
     ).n;
+  // Profiled from just before the start instant to just after it: where the start skew comes from.
+  while (Date.now() < at - 500) await sleep(50);
+  const stopStartProfile = await profileAll();
+  while (Date.now() < at + 500) await sleep(20);
+  profiles.scheduledStart = (await stopStartProfile?.()) ?? null;
   while (Date.now() < at + 3000) await sleep(200);
   const scheduledDeadline = Date.now() + 20_000;
   while (startedOf(scheduledId).length < connected && Date.now() < scheduledDeadline) await sleep(100);
@@ -286,7 +331,9 @@ async function main(): Promise<void> {
     scheduled,
     zoneMove,
     profiles,
+    broker: BROKER,
     serverRssMb: Math.round(peakRss / 1024 / 1024),
+    ...(mosquitto ? { brokerRssMb: Math.round(peakBrokerRss / 1024 / 1024) } : {}),
     serverCpuPercent: Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 100),
     machine: {
       cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}`,
@@ -294,7 +341,7 @@ async function main(): Promise<void> {
       os: `${os.type()} ${os.release()}`,
       node: process.version,
     },
-    note: 'server and broker in this process; fleet in child processes on the same machine; latencies use the device clock (same host clock); render cache warmed for the emergency text',
+    note: `${BROKER === 'mosquitto' ? 'server in this process, Debian mosquitto as the broker (MQTT_URL)' : 'server and embedded broker in this process'}; fleet in child processes on the same machine; latencies use the device clock (same host clock); render cache warmed for the emergency text`,
     at: new Date().toISOString(),
   };
   const targets = [
@@ -313,6 +360,7 @@ async function main(): Promise<void> {
   ];
   for (const child of fleet) child.kill('SIGTERM');
   await server.close();
+  await mosquitto?.close();
   fs.rmSync(dataDir, { recursive: true, force: true });
 
   const reports = path.join(ROOT, 'reports');
@@ -324,7 +372,7 @@ async function main(): Promise<void> {
       `# Loa Xã benchmark — ${report.at}`,
       '',
       `Machine: ${report.machine.cpus}, ${report.machine.memoryGb} GB, ${report.machine.os}, Node ${report.machine.node}.`,
-      `Parameters: ${DEVICES} devices in ${ZONES} zones (fleet in ${PROCESSES} process${PROCESSES > 1 ? 'es' : ''}), scheduled lead ${LEAD_MS} ms, ${MOVE} devices moved. ${report.note}.`,
+      `Parameters: ${DEVICES} devices in ${ZONES} zones (fleet in ${PROCESSES} process${PROCESSES > 1 ? 'es' : ''}), ${BROKER} broker, scheduled lead ${LEAD_MS} ms, ${MOVE} devices moved. ${report.note}.`,
       '',
       '| measure | value |',
       '|---|---|',
@@ -336,7 +384,7 @@ async function main(): Promise<void> {
       `| scheduled played / ready before start | ${scheduled.played} / ${scheduled.readyBeforeStart} |`,
       `| zone move → new plan on the device p50 / p95 / max | ${zoneMove.p50Ms} / ${zoneMove.p95Ms} / ${zoneMove.maxMs} ms |`,
       `| zone move: plans received / devices moved (all done in) | ${zoneMove.received} / ${zoneMove.moved} (${zoneMove.allMs} ms) |`,
-      `| server peak RSS | ${report.serverRssMb} MB |`,
+      `| server peak RSS | ${report.serverRssMb} MB${mosquitto ? ` (mosquitto: ${report.brokerRssMb} MB)` : ' (broker included)'} |`,
       `| server CPU (avg over run) | ${report.serverCpuPercent} % of one core |`,
       '',
       '## Targets (issue 7, on a 2-core machine)',
@@ -355,8 +403,13 @@ async function main(): Promise<void> {
         (stage) => `| ${stage} | ${emergency.stages[stage].p50Ms} ms | ${emergency.stages[stage].p99Ms} ms |`,
       ),
       '',
-      ...profileSection('server (HTTP, broker, SQLite)', profiles.server),
-      ...profiles.fleet.flatMap((p, i) => profileSection(`fleet process ${i + 1} of ${profiles.fleet.length}`, p)),
+      ...profileSections('the emergency', profiles.emergency),
+      '## Scheduled start: where the time goes',
+      '',
+      'Profiled from 0.5 s before the start instant to 0.5 s after it. Every simulated device due on the instant',
+      'runs its start on its process’s one event loop, one after another; a real loudspeaker has its own CPU.',
+      '',
+      ...profileSections('the scheduled start', profiles.scheduledStart),
     ].join('\n'),
   );
   console.log(`report: reports/bench-latest.json, reports/bench-latest.md`);
@@ -368,10 +421,22 @@ async function main(): Promise<void> {
   process.exit(ok ? 0 : 1);
 }
 
-function profileSection(title: string, profile: ProfileSummary | null): string[] {
-  if (!profile) return [];
+interface ProfileSet {
+  server: ProfileSummary;
+  fleet: ProfileSummary[];
+}
+
+function profileSections(when: string, set: ProfileSet | null): string[] {
+  if (!set) return [];
   return [
-    `### CPU profile during the emergency: ${title}`,
+    ...profileSection(`${when}, server (HTTP, broker, SQLite)`, set.server),
+    ...set.fleet.flatMap((p, i) => profileSection(`${when}, fleet process ${i + 1} of ${set.fleet.length}`, p)),
+  ];
+}
+
+function profileSection(title: string, profile: ProfileSummary): string[] {
+  return [
+    `### CPU profile during ${title}`,
     '',
     `${profile.windowMs} ms window, ${profile.idlePercent} % idle. Heaviest functions (self time):`,
     '',

@@ -10,6 +10,7 @@ import { WebSocketServer, createWebSocketStream } from 'ws';
 import type { Logger } from 'pino';
 import type { InboundHandler, MessageBus, PublishOptions } from './bus';
 import { deviceMayPublish, deviceMaySubscribe } from './access';
+import { indexedMemoryPersistence } from './retained-index';
 
 export interface DeviceAuthority {
   verifySecret(deviceId: string, secret: string): boolean;
@@ -51,6 +52,7 @@ export async function startEmbeddedBroker(options: {
   const { devices, logger } = options;
   const log = logger.child({ module: 'broker' });
   const aedes = await Aedes.createBroker({
+    persistence: indexedMemoryPersistence(),
     // One stalled device must not block delivery to everyone (see DESIGN.md).
     drainTimeout: 15_000,
     concurrency: 1000,
