@@ -178,9 +178,14 @@ async function main(): Promise<void> {
     const started = Promise.all(
       fleet.map(
         (child) =>
-          new Promise((resolve) =>
-            child.on('message', (m: FleetMessage) => m.type === 'profile-started' && resolve(null)),
-          ),
+          new Promise<void>((resolve) => {
+            const onMessage = (m: FleetMessage) => {
+              if (m.type !== 'profile-started') return;
+              child.off('message', onMessage);
+              resolve();
+            };
+            child.on('message', onMessage);
+          }),
       ),
     );
     for (const child of fleet) child.send({ type: 'profile-start' });

@@ -10,7 +10,6 @@ import {
   topics,
   type CommandPayload,
   type DeliveryStage,
-  type FileAsset,
   type Priority,
 } from '@loaxa/protocol';
 import type { Logger } from 'pino';
@@ -193,12 +192,12 @@ export class BroadcastService {
     })();
 
     if (playNow) {
-      const asset = assetFor({ ...audio, duration_ms: audio.durationMs });
+      let asset = assetFor({ ...audio, duration_ms: audio.durationMs });
       // A short alert travels inside the command: no HTTP round trip (on 4G, a TLS handshake)
       // between hearing of it and playing it.
       const inline = await this.deps.media.readSmall(audio, MAX_INLINE_BYTES);
       if (inline) asset.data = inline.toString('base64');
-      await this.deps.renditions?.attach(asset, audio, deviceIds);
+      if (this.deps.renditions) asset = await this.deps.renditions.attach(asset, audio, deviceIds);
       const command: CommandPayload = {
         ...commandHeader(commandId!),
         action: 'play-now',

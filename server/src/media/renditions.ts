@@ -9,7 +9,7 @@ import { fileAssets, type Asset, type FileAsset } from '@loaxa/protocol';
 import type { Logger } from 'pino';
 import type { Db } from '../db/database';
 import type { DeviceRegistry } from '../devices/registry';
-import { PLAN_HORIZON_MS, type Planner } from '../broadcasts/planner';
+import { PLAN_HORIZON_MS, withMp3, type Planner } from '../broadcasts/planner';
 import type { MediaAsset, MediaStore } from './store';
 
 export class Mp3Renditions {
@@ -42,11 +42,9 @@ export class Mp3Renditions {
   }
 
   /** A play-now's asset with the MP3 copy of `source` attached, when one of `deviceIds` asks for MP3. */
-  async attach(asset: FileAsset, source: MediaAsset, deviceIds: Iterable<string>): Promise<void> {
-    const mp3 = (await this.prepare([source], deviceIds)).get(source.sha256);
-    if (mp3 && mp3.sha256 !== asset.sha256) {
-      asset.mp3 = { sha256: mp3.sha256, url: `/media/${mp3.sha256}.mp3`, bytes: mp3.bytes };
-    }
+  async attach(asset: FileAsset, source: MediaAsset, deviceIds: Iterable<string>): Promise<FileAsset> {
+    const made = await this.prepare([source], deviceIds);
+    return withMp3(asset, (sha256) => made.get(sha256) ?? null);
   }
 
   /**
