@@ -65,12 +65,14 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'stopping');
     stopWatchdog();
-    void systemd.send({ STOPPING: 1 });
+    // Sent while the agent stops; awaited so the message leaves before the process does.
+    const stoppingSent = systemd.send({ STOPPING: 1 });
     // systemd sends SIGKILL after its own timeout; do not hang past ours.
     setTimeout(() => process.exit(1), 5_000).unref();
     agent
       .stop()
       .then(() => player.close())
+      .then(() => stoppingSent)
       .then(
         () => process.exit(0),
         (err: unknown) => {
