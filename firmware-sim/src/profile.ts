@@ -3,7 +3,9 @@
  * broadcast, say), summarised as the functions that took the most time: what
  * the bench report shows where a target is missed.
  */
+import fs from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import path from 'node:path';
 
 export interface ProfileRow {
   /** Function name and where it lives, e.g. `record (server/src/devices/acks.ts:17)`. */
@@ -45,6 +47,9 @@ export async function startProfile(): Promise<(limit?: number) => Promise<Profil
   return async (limit = 12) => {
     const { profile } = (await session.post('Profiler.stop')) as { profile: CpuProfile };
     session.disconnect();
+    // LOAXA_PROFILE_DIR keeps the whole profile too, to open in Chrome DevTools (Performance tab).
+    const dir = process.env.LOAXA_PROFILE_DIR;
+    if (dir) fs.writeFileSync(path.join(dir, `${process.pid}-${Date.now()}.cpuprofile`), JSON.stringify(profile));
     return summarise(profile, limit);
   };
 }

@@ -216,10 +216,25 @@ export const AckPayload = Type.Object(
     /** When the stage happened, by the device clock, UTC epoch ms. */
     at: EpochMs,
     detail: Type.Optional(Type.String({ maxLength: 500 })),
+    /**
+     * Stages of the same occurrence or command reached before this one and not
+     * yet sent, oldest first: a play-now with its audio inline is received, ready
+     * and started in one instant, and goes out as one message instead of three.
+     */
+    earlier: Type.Optional(
+      Type.Array(
+        Type.Object(
+          { stage: AckStageSchema, at: EpochMs, detail: Type.Optional(Type.String({ maxLength: 500 })) },
+          { additionalProperties: false },
+        ),
+        { minItems: 1, maxItems: ACK_STAGES.length - 1 },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
 export type AckPayload = Static<typeof AckPayload>;
+export type AckStageReport = NonNullable<AckPayload['earlier']>[number];
 
 /** Upper bounds on inbound payload sizes, checked before parsing. */
 export const MAX_PAYLOAD_BYTES = {
@@ -244,6 +259,12 @@ function describeError(check: TypeCheck<TSchema>, value: unknown): string {
   return `${field}: ${first.message}`;
 }
 
+/** The payload as text, without copying a Buffer first. */
+function utf8Text(raw: Buffer | string | Uint8Array): string {
+  if (typeof raw === 'string') return raw;
+  return (Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength)).toString('utf8');
+}
+
 export function decoderFor<S extends TSchema>(schema: S): Decoder<Static<S>> {
   const check = TypeCompiler.Compile(schema);
   return {
@@ -255,7 +276,7 @@ export function decoderFor<S extends TSchema>(schema: S): Decoder<Static<S>> {
       }
       let value: unknown;
       try {
-        value = JSON.parse(typeof raw === 'string' ? raw : Buffer.from(raw).toString('utf8'));
+        value = JSON.parse(utf8Text(raw));
       } catch {
         return { ok: false, error: 'payload is not valid JSON' };
       }
@@ -299,8 +320,7 @@ export const commandDecoder: Decoder<CommandPayload> = {
     if (result.ok) return result;
     let action: unknown;
     try {
-      action = (JSON.parse(typeof raw === 'string' ? raw : Buffer.from(raw).toString('utf8')) as { action?: unknown })
-        .action;
+      action = (JSON.parse(utf8Text(raw)) as { action?: unknown }).action;
     } catch {
       return result;
     }
@@ -310,6 +330,20 @@ export const commandDecoder: Decoder<CommandPayload> = {
     return detailed.ok ? result : (detailed as DecodeResult<CommandPayload>);
   },
 };
+
+/**
+ * JSON with every non-ASCII character written as a \u escape. A command may
+ * carry tens of KB of inline audio; with one Vietnamese letter in its title the
+ * whole text decodes on the slow UTF-8 path and stays a two-byte string through
+ * JSON.parse and the base64 decode, twice the work on the device. Any JSON
+ * parser reads the escapes back.
+ */
+export function encodeAscii(payload: CommandPayload): string {
+  return JSON.stringify(payload).replace(
+    /[\u007f-\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
 
 export function encode(payload: StatusPayload | TelemetryPayload | PlanPayload | CommandPayload | AckPayload): string {
   return JSON.stringify(payload);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   ackDecoder,
   commandDecoder,
+  encodeAscii,
   parseTopic,
   planDecoder,
   stageRank,
@@ -47,6 +48,30 @@ describe('payload decoders', () => {
       ],
     };
     expect(planDecoder.decode(JSON.stringify(plan))).toEqual({ ok: true, value: plan });
+  });
+
+  it('encodeAscii writes only ASCII and reads back as the same command, from a Buffer or a Uint8Array view', () => {
+    const command = {
+      v: 1 as const,
+      commandId: 'cmd_1',
+      issuedAt: 1,
+      expiresAt: 2,
+      action: 'play-now' as const,
+      occurrenceId: 'occ_1',
+      priority: 'emergency' as const,
+      title: 'Khẩn cấp: nước lũ đang lên — “ngay” 🚨',
+      assets: [
+        { sha256: sha, url: `/media/${sha}.ogg`, bytes: 3, durationMs: 100, format: 'ogg' as const, data: 'AAEC' },
+      ],
+    };
+    const text = encodeAscii(command);
+    expect(/^[\x20-\x7e]*$/.test(text)).toBe(true);
+    const bytes = Buffer.from(`xx${text}`).subarray(2);
+    expect(commandDecoder.decode(bytes)).toEqual({ ok: true, value: command });
+    expect(commandDecoder.decode(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength))).toEqual({
+      ok: true,
+      value: command,
+    });
   });
 
   it('names the field that is wrong', () => {

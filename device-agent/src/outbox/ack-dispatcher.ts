@@ -1,5 +1,6 @@
 import type { AckPayload } from '@loaxa/protocol';
 import type { Logger } from '../logger';
+import { batchAcks } from './ack-batch';
 import type { AckOutbox } from './outbox';
 
 export interface AckTransport {
@@ -9,7 +10,8 @@ export interface AckTransport {
 }
 
 /**
- * Moves acks from the outbox to the broker. An ack leaves the outbox only after
+ * Moves acks from the outbox to the broker, the stages of one occurrence that
+ * wait together in one message (see batchAcks). An ack leaves the outbox only after
  * its PUBACK; anything unconfirmed when the link drops is published again on
  * the next connection (the server treats repeats as no-ops).
  */
@@ -67,18 +69,18 @@ export class AckDispatcher {
 
   private async publishPending(): Promise<void> {
     if (!this.transport.isConnected) return;
-    for (const entry of await this.outbox.pending()) {
-      if (this.inflight.has(entry.seq)) continue;
+    const waiting = (await this.outbox.pending()).filter((entry) => !this.inflight.has(entry.seq));
+    for (const { seqs, ack } of batchAcks(waiting)) {
       if (!this.transport.isConnected) return;
-      this.inflight.add(entry.seq);
-      this.transport.publishAck(entry.ack).then(
+      for (const seq of seqs) this.inflight.add(seq);
+      this.transport.publishAck(ack).then(
         () => {
-          this.inflight.delete(entry.seq);
-          return this.outbox.remove(entry.seq);
+          for (const seq of seqs) this.inflight.delete(seq);
+          return this.outbox.remove(seqs);
         },
         (err: unknown) => {
-          this.inflight.delete(entry.seq);
-          this.logger.debug({ err, seq: entry.seq }, 'ack not confirmed; kept for the next connection');
+          for (const seq of seqs) this.inflight.delete(seq);
+          this.logger.debug({ err, seqs }, 'ack not confirmed; kept for the next connection');
         },
       );
     }

@@ -44,9 +44,11 @@ export class FileAckOutbox implements AckOutbox {
     return entry;
   }
 
-  async remove(seq: number): Promise<void> {
+  async remove(seqs: readonly number[]): Promise<void> {
     await this.load();
-    if (!this.entries.delete(seq)) return;
+    let removed = 0;
+    for (const seq of seqs) if (this.entries.delete(seq)) removed++;
+    if (removed === 0) return;
     await this.save();
   }
 

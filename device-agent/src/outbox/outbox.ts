@@ -12,7 +12,8 @@ export interface OutboxEntry {
  */
 export interface AckOutbox {
   append(ack: AckPayload): Promise<OutboxEntry>;
-  remove(seq: number): Promise<void>;
+  /** Drops confirmed entries (one PUBACK can confirm several stages). */
+  remove(seqs: readonly number[]): Promise<void>;
   /** Entries not yet confirmed, oldest first. */
   pending(): Promise<readonly OutboxEntry[]>;
 }
@@ -36,8 +37,8 @@ export class MemoryAckOutbox implements AckOutbox {
     return entry;
   }
 
-  async remove(seq: number): Promise<void> {
-    this.entries.delete(seq);
+  async remove(seqs: readonly number[]): Promise<void> {
+    for (const seq of seqs) this.entries.delete(seq);
   }
 
   async pending(): Promise<readonly OutboxEntry[]> {

@@ -77,7 +77,7 @@ describe('FileAckOutbox', () => {
     const a = await first.append(ack('o1', 'started'));
     await first.append(ack('o1', 'finished'));
     await first.append(ack('o2', 'skipped'));
-    await first.remove(a.seq);
+    await first.remove([a.seq]);
 
     // A torn write of a later version must not hide the durable one.
     await writeFile(join(dir, 'outbox.json.tmp'), '{"nextSeq":');

@@ -5,7 +5,7 @@
  */
 import crypto from 'node:crypto';
 import {
-  encode,
+  encodeAscii,
   MAX_INLINE_BYTES,
   topics,
   type CommandPayload,
@@ -223,7 +223,7 @@ export class BroadcastService {
     const { bus, registry } = this.deps;
     const zoneIds = zones === 'all' ? registry.listZones().map((z) => z.id) : zones;
     const covered = new Set(registry.devicesIn(zoneIds));
-    const payload = encode(command);
+    const payload = encodeAscii(command);
     await Promise.all([
       ...zoneIds.map((z) => bus.publish(topics.zoneCmd(z), payload, { qos: 1 })),
       ...deviceIds.filter((d) => !covered.has(d)).map((d) => bus.publish(topics.deviceCmd(d), payload, { qos: 1 })),

@@ -57,4 +57,27 @@ describe('AckLedger', () => {
     expect(events).toHaveLength(1);
     expect((db.prepare('SELECT COUNT(*) AS n FROM acks').get() as { n: number }).n).toBe(1);
   });
+
+  it('records the stages carried in `earlier` first, each with its own time and detail', () => {
+    expect(
+      ledger.record('d1', {
+        ...ack('started', 30),
+        earlier: [
+          { stage: 'received', at: 10 },
+          { stage: 'ready', at: 20, detail: 'inline' },
+        ],
+      }),
+    ).toBe(true);
+    const rows = db.prepare('SELECT stage, at, detail FROM acks ORDER BY at').all();
+    expect(rows).toEqual([
+      { stage: 'received', at: 10, detail: null },
+      { stage: 'ready', at: 20, detail: 'inline' },
+      { stage: 'started', at: 30, detail: null },
+    ]);
+    expect(events.map((e) => e.stage)).toEqual(['received', 'ready', 'started']);
+    expect(stage()).toBe('started');
+    // The same combined message again (a re-send after reconnect) changes nothing.
+    expect(ledger.record('d1', { ...ack('started', 30), earlier: [{ stage: 'received', at: 10 }] })).toBe(false);
+    expect(events).toHaveLength(3);
+  });
 });

@@ -13,8 +13,17 @@ export class AckLedger {
     private readonly hub: EventHub,
   ) {}
 
-  /** Returns true if the ack was new. */
+  /** Returns true if the ack (its last stage) was new. Stages carried in `earlier` are recorded first, in order. */
   record(deviceId: string, ack: AckPayload): boolean {
+    const { earlier, ...last } = ack;
+    for (const { stage, at, detail } of earlier ?? []) {
+      const { detail: _lastDetail, ...ref } = last;
+      this.recordOne(deviceId, detail === undefined ? { ...ref, stage, at } : { ...ref, stage, at, detail });
+    }
+    return this.recordOne(deviceId, last);
+  }
+
+  private recordOne(deviceId: string, ack: Omit<AckPayload, 'earlier'>): boolean {
     const refId = ack.occurrenceId ?? ack.commandId!;
     const detail = ack.detail ?? null;
     const inserted = this.db
