@@ -82,6 +82,13 @@ async function main(): Promise<void> {
   const cpuStart = process.cpuUsage();
   const wallStart = performance.now();
   let peakRss = 0;
+  /** Peak RSS of each phase so far (MB): where the memory goes. */
+  const phasePeaks: Record<string, number> = {};
+  let phasePeak = 0;
+  const endPhase = (name: string) => {
+    phasePeaks[name] = Math.round(phasePeak / 1024 / 1024);
+    phasePeak = 0;
+  };
   let peakBrokerRss = 0;
   const mosquittoPid = mosquitto
     ? Number(fs.readFileSync(path.join(mosquitto.dir, 'mosquitto.pid'), 'utf8').trim())
@@ -89,7 +96,9 @@ async function main(): Promise<void> {
   const rssTimer = setInterval(() => {
     // Reading RSS opens /proc/self: it fails for a moment when the process is out of file descriptors.
     try {
-      peakRss = Math.max(peakRss, process.memoryUsage.rss());
+      const rss = process.memoryUsage.rss();
+      peakRss = Math.max(peakRss, rss);
+      phasePeak = Math.max(phasePeak, rss);
     } catch {
       return;
     }
@@ -172,9 +181,12 @@ async function main(): Promise<void> {
   console.log(`connect: ${connected}/${DEVICES} online in ${connectMs} ms`);
   // The issue's memory target is for connected devices: RSS once they are all in and idle.
   await sleep(2_000);
-  const connectedRssMb = Math.round(process.memoryUsage.rss() / 1024 / 1024);
+  const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
+  const connectedMemory = process.memoryUsage();
+  const connectedRssMb = mb(connectedMemory.rss);
   const connectedBrokerRssMb = mosquittoPid ? Math.round(rssOfPid(mosquittoPid) / 1024 / 1024) : undefined;
 
+  endPhase('connect');
   // --- emergency to all zones -------------------------------------------------
   const text = 'Khẩn cấp: nước lũ đang lên, bà con vùng trũng di chuyển ngay đến nơi an toàn.';
   await server.services.renderer.render({ text }); // warm the render cache: a prepared alert
@@ -259,6 +271,7 @@ async function main(): Promise<void> {
     ).n;
   while (finished() < latencies.length && Date.now() < finishDeadline) await sleep(200);
 
+  endPhase('emergency');
   // --- scheduled --------------------------------------------------------------
   const at = Date.now() + LEAD_MS;
   const { occurrenceId: scheduledId } = await api<{ occurrenceId: string }>('POST', '/api/v1/broadcasts', {
@@ -306,6 +319,7 @@ async function main(): Promise<void> {
   };
   console.log('scheduled:', scheduled);
 
+  endPhase('scheduled');
   // --- plan re-delivery after a zone change ----------------------------------
   // Move every MOVE-th device to the next zone through the API (10 requests in flight, as a script
   // would), and time each from its request to the fleet reporting a plan with the new zone.
@@ -357,6 +371,13 @@ async function main(): Promise<void> {
     profiles,
     broker: BROKER,
     serverRssMb: Math.round(peakRss / 1024 / 1024),
+    serverRssPeakMbByPhase: phasePeaks,
+    connectedMemoryMb: {
+      heapUsed: mb(connectedMemory.heapUsed),
+      heapTotal: mb(connectedMemory.heapTotal),
+      external: mb(connectedMemory.external),
+      arrayBuffers: mb(connectedMemory.arrayBuffers),
+    },
     connectedRssMb,
     ...(mosquitto ? { brokerRssMb: Math.round(peakBrokerRss / 1024 / 1024), connectedBrokerRssMb } : {}),
     serverCpuPercent: Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 100),
@@ -389,12 +410,14 @@ async function main(): Promise<void> {
   ];
   for (const child of fleet) child.kill('SIGTERM');
   await server.close();
+  const mosquittoLog = mosquitto?.log();
   await mosquitto?.close();
   fs.rmSync(dataDir, { recursive: true, force: true });
 
   const reports = path.join(ROOT, 'reports');
   fs.mkdirSync(reports, { recursive: true });
   fs.writeFileSync(path.join(reports, 'bench-latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+  if (mosquittoLog !== undefined) fs.writeFileSync(path.join(reports, 'bench-mosquitto.log'), mosquittoLog);
   fs.writeFileSync(
     path.join(reports, 'bench-latest.md'),
     [
@@ -413,8 +436,9 @@ async function main(): Promise<void> {
       `| scheduled played / ready before start | ${scheduled.played} / ${scheduled.readyBeforeStart} |`,
       `| zone move → new plan on the device p50 / p95 / max | ${zoneMove.p50Ms} / ${zoneMove.p95Ms} / ${zoneMove.maxMs} ms |`,
       `| zone move: plans received / devices moved (all done in) | ${zoneMove.received} / ${zoneMove.moved} (${zoneMove.allMs} ms) |`,
-      `| server RSS, all connected and idle | ${connectedRssMb} MB${mosquitto ? ` (mosquitto: ${connectedBrokerRssMb} MB)` : ' (broker included)'} |`,
+      `| server RSS, all connected and idle | ${connectedRssMb} MB${mosquitto ? ` (mosquitto: ${connectedBrokerRssMb} MB)` : ' (broker included)'}; JS heap ${report.connectedMemoryMb.heapUsed} of ${report.connectedMemoryMb.heapTotal} MB, buffers ${report.connectedMemoryMb.arrayBuffers} MB |`,
       `| server peak RSS | ${report.serverRssMb} MB${mosquitto ? ` (mosquitto: ${report.brokerRssMb} MB)` : ' (broker included)'} |`,
+      `| server peak RSS by phase: connect / emergency / scheduled | ${phasePeaks.connect} / ${phasePeaks.emergency} / ${phasePeaks.scheduled} MB |`,
       `| server CPU (avg over run) | ${report.serverCpuPercent} % of one core |`,
       '',
       '## Targets (issue 7, on a 2-core machine)',
