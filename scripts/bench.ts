@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import v8 from 'node:v8';
 import { loadConfig, startServer } from '../server/src/index';
 import { createLogger } from '../server/src/logger';
 import { startProfile, type ProfileSummary } from '../firmware-sim/src/profile';
@@ -45,6 +46,8 @@ if (!Number.isInteger(PROCESSES) || PROCESSES < 1 || PROCESSES > DEVICES) {
   throw new Error('--processes: a whole number from 1 to the number of devices');
 }
 
+/** Quiet time after the last device connected before the connected-RSS reading. */
+const SETTLE_MS = 15_000;
 const BROKER = values.broker;
 if (BROKER !== 'embedded' && BROKER !== 'mosquitto') throw new Error('--broker: embedded or mosquitto');
 if (BROKER === 'mosquitto' && !MOSQUITTO_BIN)
@@ -179,11 +182,16 @@ async function main(): Promise<void> {
   const connectMs = Math.round(performance.now() - connectStart);
   const connected = online();
   console.log(`connect: ${connected}/${DEVICES} online in ${connectMs} ms`);
-  // The issue's memory target is for connected devices: RSS once they are all in and idle.
-  await sleep(2_000);
+  // The issue's memory target is for connected devices: RSS once they are all in and idle. Right
+  // after the connect burst V8 still holds the burst's garbage pages; it gives them back after some
+  // seconds of quiet (its memory reducer), so both moments are reported.
   const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
+  await sleep(2_000);
+  const justConnectedRssMb = mb(process.memoryUsage.rss());
+  await sleep(SETTLE_MS - 2_000);
   const connectedMemory = process.memoryUsage();
   const connectedRssMb = mb(connectedMemory.rss);
+  if (process.env.LOAXA_HEAP_SNAPSHOT) v8.writeHeapSnapshot(process.env.LOAXA_HEAP_SNAPSHOT);
   const connectedBrokerRssMb = mosquittoPid ? Math.round(rssOfPid(mosquittoPid) / 1024 / 1024) : undefined;
 
   endPhase('connect');
@@ -371,6 +379,7 @@ async function main(): Promise<void> {
     profiles,
     broker: BROKER,
     serverRssMb: Math.round(peakRss / 1024 / 1024),
+    justConnectedRssMb,
     serverRssPeakMbByPhase: phasePeaks,
     connectedMemoryMb: {
       heapUsed: mb(connectedMemory.heapUsed),
@@ -404,7 +413,7 @@ async function main(): Promise<void> {
     { name: 'scheduled start skew p99 ≤ 20 ms', measured: `${scheduled.skewP99Ms} ms`, met: scheduled.skewP99Ms <= 20 },
     {
       name: `server RSS ≤ 400 MB with ${connected} devices connected`,
-      measured: `${connectedRssMb} MB (peak during the broadcasts: ${report.serverRssMb} MB)`,
+      measured: `${connectedRssMb} MB, ${SETTLE_MS / 1000} s after the last connect (2 s after: ${justConnectedRssMb} MB; peak during the broadcasts: ${report.serverRssMb} MB)`,
       met: connectedRssMb <= 400,
     },
   ];
@@ -436,7 +445,7 @@ async function main(): Promise<void> {
       `| scheduled played / ready before start | ${scheduled.played} / ${scheduled.readyBeforeStart} |`,
       `| zone move → new plan on the device p50 / p95 / max | ${zoneMove.p50Ms} / ${zoneMove.p95Ms} / ${zoneMove.maxMs} ms |`,
       `| zone move: plans received / devices moved (all done in) | ${zoneMove.received} / ${zoneMove.moved} (${zoneMove.allMs} ms) |`,
-      `| server RSS, all connected and idle | ${connectedRssMb} MB${mosquitto ? ` (mosquitto: ${connectedBrokerRssMb} MB)` : ' (broker included)'}; JS heap ${report.connectedMemoryMb.heapUsed} of ${report.connectedMemoryMb.heapTotal} MB, buffers ${report.connectedMemoryMb.arrayBuffers} MB |`,
+      `| server RSS, all connected: 2 s / ${SETTLE_MS / 1000} s after the last connect | ${justConnectedRssMb} / ${connectedRssMb} MB${mosquitto ? ` (mosquitto: ${connectedBrokerRssMb} MB)` : ' (broker included)'}; JS heap ${report.connectedMemoryMb.heapUsed} of ${report.connectedMemoryMb.heapTotal} MB, buffers ${report.connectedMemoryMb.arrayBuffers} MB |`,
       `| server peak RSS | ${report.serverRssMb} MB${mosquitto ? ` (mosquitto: ${report.brokerRssMb} MB)` : ' (broker included)'} |`,
       `| server peak RSS by phase: connect / emergency / scheduled | ${phasePeaks.connect} / ${phasePeaks.emergency} / ${phasePeaks.scheduled} MB |`,
       `| server CPU (avg over run) | ${report.serverCpuPercent} % of one core |`,
