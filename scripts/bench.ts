@@ -26,7 +26,7 @@ const { values } = parseArgs({
     zones: { type: 'string', default: '20' },
     'lead-ms': { type: 'string', default: '8000' },
     move: { type: 'string', default: '50' },
-    /** Fleet processes; default: one per core, at most one per 500 devices. */
+    /** Fleet processes; default: one per core, at most one per 250 devices. */
     processes: { type: 'string' },
     /** CPU profiles of the server and the fleet during the emergency broadcast, in the report. */
     profile: { type: 'boolean', default: true },
@@ -41,7 +41,7 @@ const LEAD_MS = Number(values['lead-ms']);
 const MOVE = Math.min(Number(values.move), DEVICES);
 if (!Number.isInteger(MOVE) || MOVE < 0) throw new Error('--move: a whole number of devices (0 … devices)');
 if (!Number.isInteger(DEVICES) || DEVICES < 1 || DEVICES > 10_000) throw new Error('--devices: 1 … 10000');
-const PROCESSES = Number(values.processes ?? Math.min(os.cpus().length, Math.ceil(DEVICES / 500)));
+const PROCESSES = Number(values.processes ?? Math.min(os.cpus().length, Math.ceil(DEVICES / 250)));
 if (!Number.isInteger(PROCESSES) || PROCESSES < 1 || PROCESSES > DEVICES) {
   throw new Error('--processes: a whole number from 1 to the number of devices');
 }
