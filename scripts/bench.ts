@@ -117,9 +117,10 @@ async function main(): Promise<void> {
   if (mosquitto && !(await server.brokerSettled())) throw new Error('mosquitto did not load the device credentials');
   // The fleet is split over processes, so simulated devices due on one instant are not all
   // queued behind each other on a single event loop (real devices each have their own CPU).
+  const processOf = new Map(devices.map((d, i) => [d.deviceId, i % PROCESSES]));
   const devicesFiles = Array.from({ length: PROCESSES }, (_, p) => {
     const file = path.join(dataDir, `devices-${p}.json`);
-    fs.writeFileSync(file, JSON.stringify(devices.filter((_, i) => i % PROCESSES === p)));
+    fs.writeFileSync(file, JSON.stringify(devices.filter((d) => processOf.get(d.deviceId) === p)));
     return file;
   });
 
@@ -307,7 +308,7 @@ async function main(): Promise<void> {
   // timer), and how much each further device due on the same instant added (the shared loop).
   const perProcess = Array.from({ length: PROCESSES }, (_, p) =>
     scheduledStarts
-      .filter((a) => (Number(a.device_id.slice(1)) - 1) % PROCESSES === p)
+      .filter((a) => processOf.get(a.device_id) === p)
       .map((a) => a.at - at)
       .sort((a, b) => a - b),
   ).filter((lates) => lates.length > 0);

@@ -1,4 +1,4 @@
-import { encode, MAX_PAYLOAD_BYTES, type AckPayload } from '@loaxa/protocol';
+import { ACK_STAGES, encode, MAX_PAYLOAD_BYTES, type AckPayload } from '@loaxa/protocol';
 import type { OutboxEntry } from './outbox';
 
 export interface AckBatch {
@@ -7,8 +7,8 @@ export interface AckBatch {
   ack: AckPayload;
 }
 
-/** Most stages one message carries: every stage but the last may ride along as `earlier`. */
-const MAX_STAGES = 7;
+/** Most stages one message carries: the protocol lets every stage but the last ride along as `earlier`. */
+const MAX_STAGES = ACK_STAGES.length;
 
 /**
  * Groups pending acks into as few messages as the protocol allows: the stages
@@ -51,12 +51,7 @@ function combine(entries: readonly OutboxEntry[]): AckPayload {
         ? { stage: ack.stage, at: ack.at }
         : { stage: ack.stage, at: ack.at, detail: ack.detail },
     );
-  return { ...withoutEarlier(last), earlier };
-}
-
-function withoutEarlier(ack: AckPayload): AckPayload {
-  const { earlier: _earlier, ...rest } = ack;
-  return rest;
+  return { ...last, earlier };
 }
 
 function size(ack: AckPayload): number {

@@ -16,10 +16,8 @@ export class AckLedger {
   /** Returns true if the ack (its last stage) was new. Stages carried in `earlier` are recorded first, in order. */
   record(deviceId: string, ack: AckPayload): boolean {
     const { earlier, ...last } = ack;
-    for (const { stage, at, detail } of earlier ?? []) {
-      const { detail: _lastDetail, ...ref } = last;
-      this.recordOne(deviceId, detail === undefined ? { ...ref, stage, at } : { ...ref, stage, at, detail });
-    }
+    const { detail: _lastDetail, ...ref } = last;
+    for (const stage of earlier ?? []) this.recordOne(deviceId, { ...ref, ...stage });
     return this.recordOne(deviceId, last);
   }
 

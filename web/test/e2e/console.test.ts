@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser } from 'playwright-core';
 import { startSimFleet } from '@loaxa/firmware-sim';
 import { ADMIN_PASSWORD, startTestServer, type TestServer } from '../../../server/test/helpers';
+import { expectFitsWidth } from './rig';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const hasChromium = fs.existsSync(CHROMIUM);
@@ -82,18 +83,7 @@ describe.skipIf(!hasChromium)('console in chromium', () => {
       const shot = (file: string) =>
         page.screenshot({ path: path.join(SCREENSHOTS, `${file}-${name}.png`), fullPage: true });
 
-      /** Nothing on the page is wider than the phone (wide tables scroll inside their own box). */
-      const fitsPhone = async (where: string) => {
-        const wide = await page.evaluate(() =>
-          Array.from(document.querySelectorAll('body *'))
-            .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1)
-            .filter((el) => !el.closest('.scroll'))
-            .slice(0, 5)
-            .map((el) => `${el.tagName.toLowerCase()}.${Array.from(el.classList).join('.')}`),
-        );
-        const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
-        expect({ where, wide, scrollWidth }).toEqual({ where, wide: [], scrollWidth: 360 });
-      };
+      const fitsPhone = (where: string) => expectFitsWidth(page, where, 360);
 
       // ---- first load, timed (the phone run on a throttled "cheap phone over 4G")
       const cdp = await page.context().newCDPSession(page);

@@ -81,8 +81,21 @@ export interface ConsolePage {
   errors: string[];
   /** Opens a page from the menu (through the phone's menu button) and waits for its heading. */
   go(label: string): Promise<void>;
-  /** Nothing on the page is wider than the phone (wide content scrolls inside a `.scroll` box). */
+  /** Nothing on the page is wider than the phone (wide tables scroll inside a `.scroll` box). */
   fitsPhone(where: string): Promise<void>;
+}
+
+/** Nothing on the page is wider than `width` (wide tables scroll inside their own `.scroll` box). */
+export async function expectFitsWidth(page: Page, where: string, width: number): Promise<void> {
+  const wide = await page.evaluate(() =>
+    Array.from(document.querySelectorAll('body *'))
+      .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1)
+      .filter((el) => !el.closest('.scroll'))
+      .slice(0, 5)
+      .map((el) => `${el.tagName.toLowerCase()}.${Array.from(el.classList).join('.')}`),
+  );
+  const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+  expect({ where, wide, scrollWidth }).toEqual({ where, wide: [], scrollWidth: width });
 }
 
 /** A new page, signed in (as admin unless `as` says who), in Vietnamese, in the commune's time zone. */
@@ -97,17 +110,7 @@ export async function openConsole(
   const errors: string[] = [];
   page.on('pageerror', (err) => errors.push(err.message));
 
-  const fitsPhone = async (where: string): Promise<void> => {
-    const wide = await page.evaluate(() =>
-      Array.from(document.querySelectorAll('body *'))
-        .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1)
-        .filter((el) => !el.closest('.scroll'))
-        .slice(0, 5)
-        .map((el) => `${el.tagName.toLowerCase()}.${Array.from(el.classList).join('.')}`),
-    );
-    const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
-    expect({ where, wide, scrollWidth }).toEqual({ where, wide: [], scrollWidth: viewport.width });
-  };
+  const fitsPhone = (where: string) => expectFitsWidth(page, where, viewport.width);
 
   const go = async (label: string): Promise<void> => {
     if (phone) await page.getByRole('button', { name: /Menu/ }).click();
