@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { ApiError } from '../src/lib/api';
 import {
   addDays,
   canCancelOccurrence,
   communeDate,
+  conflictsOfRefusal,
   describeRule,
   foldText,
   formatDuration,
@@ -233,5 +235,35 @@ describe('cancelling one occurrence', () => {
       { occurrenceId: 'b', cancelled: true },
     ]);
     expect(week[1]!.cancelled).toBe(false);
+  });
+});
+
+describe('a refused save', () => {
+  const conflict = {
+    deviceIds: ['loa-1'],
+    otherScheduleId: 'sc-1',
+    otherTitle: 'Bản tin sáng',
+    otherPriority: 'normal' as const,
+    start: '2026-01-01T23:00:00.000Z',
+    end: '2026-01-01T23:05:00.000Z',
+    otherStart: '2026-01-01T23:02:00.000Z',
+    otherEnd: '2026-01-01T23:10:00.000Z',
+  };
+
+  it('lists the overlaps a 409 carries', () => {
+    const cause = new ApiError(409, 'overlaps 3 time(s)', {
+      field: 'rule',
+      detail: { conflicts: [conflict], total: 3 },
+    });
+    expect(conflictsOfRefusal(cause)).toEqual({ list: [conflict], total: 3 });
+  });
+
+  it.each([
+    ['a 409 without a list (wrong state)', new ApiError(409, 'only a draft…', { field: 'status' })],
+    ['a 400 with a list', new ApiError(400, 'bad', { detail: { conflicts: [conflict], total: 1 } })],
+    ['an empty list', new ApiError(409, 'x', { detail: { conflicts: [], total: 0 } })],
+    ['not an API error', new Error('boom')],
+  ])('is null for %s', (_name, cause) => {
+    expect(conflictsOfRefusal(cause)).toBeNull();
   });
 });

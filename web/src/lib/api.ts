@@ -144,13 +144,20 @@ export class ApiError extends Error {
   readonly status: number;
   readonly kind: 'http' | 'network' | 'timeout';
   readonly field: string | undefined;
+  /** The rest of the error body (e.g. a schedule conflict's `conflicts` and `total`). */
+  readonly detail: Readonly<Record<string, unknown>>;
 
-  constructor(status: number, message: string, options: { kind?: ApiError['kind']; field?: string } = {}) {
+  constructor(
+    status: number,
+    message: string,
+    options: { kind?: ApiError['kind']; field?: string; detail?: Record<string, unknown> } = {},
+  ) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.kind = options.kind ?? 'http';
     this.field = options.field;
+    this.detail = options.detail ?? {};
   }
 
   /** No answer at all (unreachable or timed out). */
@@ -205,7 +212,10 @@ async function request<T>(method: string, path: string, options: RequestOptions 
 
   if (!response.ok) {
     const error = await readErrorBody(response);
-    throw new ApiError(response.status, error.message, error.field ? { field: error.field } : {});
+    throw new ApiError(response.status, error.message, {
+      detail: error.detail,
+      ...(error.field ? { field: error.field } : {}),
+    });
   }
   if (response.status === 204) return undefined as T;
   try {
@@ -220,13 +230,15 @@ function timeoutSignal(ms: number): AbortSignal | undefined {
   return typeof AbortSignal.timeout === 'function' ? AbortSignal.timeout(ms) : undefined;
 }
 
-async function readErrorBody(response: Response): Promise<{ message: string; field?: string }> {
+async function readErrorBody(
+  response: Response,
+): Promise<{ message: string; field?: string; detail: Record<string, unknown> }> {
   try {
-    const data = (await response.json()) as Partial<ApiErrorBody>;
+    const data = (await response.json()) as Partial<ApiErrorBody> & Record<string, unknown>;
     const message = typeof data.message === 'string' && data.message ? data.message : response.statusText;
-    return typeof data.field === 'string' ? { message, field: data.field } : { message };
+    return typeof data.field === 'string' ? { message, field: data.field, detail: data } : { message, detail: data };
   } catch {
-    return { message: response.statusText || `HTTP ${response.status}` };
+    return { message: response.statusText || `HTTP ${response.status}`, detail: {} };
   }
 }
 

@@ -3,7 +3,7 @@
  * approvals): rule summaries, the week view's grouping, programme durations
  * and list reordering. Tested by table in web/test/scheduling.test.ts.
  */
-import type { Priority } from '../lib/api';
+import { ApiError, type Conflict, type Priority } from '../lib/api';
 import type { Message } from '../lib/errors';
 import { COMMUNE_TIME_ZONE, utcToZonedLocalInput, zonedLocalToUtcIso } from '../lib/format';
 
@@ -248,4 +248,16 @@ export function markCancelled<T extends { occurrenceId: string; cancelled: boole
   occurrenceId: string,
 ): T[] {
   return entries.map((e) => (e.occurrenceId === occurrenceId ? { ...e, cancelled: true } : e));
+}
+
+/**
+ * The overlaps a refused save (409) carries, or null when the refusal was for
+ * another reason. A schedule saved after the check can still meet a conflict
+ * someone else created meanwhile; the console then lists it like the check's.
+ */
+export function conflictsOfRefusal(cause: unknown): { list: Conflict[]; total: number } | null {
+  if (!(cause instanceof ApiError) || cause.status !== 409) return null;
+  const { conflicts, total } = cause.detail;
+  if (!Array.isArray(conflicts) || conflicts.length === 0) return null;
+  return { list: conflicts as Conflict[], total: typeof total === 'number' ? total : conflicts.length };
 }

@@ -289,7 +289,7 @@ describe.skipIf(!hasChromium)('console in chromium', () => {
         .getByText(/Mật khẩu quá ngắn/)
         .waitFor();
       await page.getByLabel('Mật khẩu', { exact: true }).fill('mat-khau-du-dai');
-      await page.getByLabel('Vai trò').selectOption('editor');
+      await page.getByLabel('Vai trò', { exact: true }).selectOption('editor');
       await page.getByRole('button', { name: 'Thêm người dùng' }).click();
       await page.getByRole('rowheader', { name: officer }).waitFor();
       await page.getByRole('button', { name: `Đặt lại mật khẩu cho ${officer}` }).click();
@@ -314,6 +314,17 @@ describe.skipIf(!hasChromium)('console in chromium', () => {
         .getByRole('button', { name: 'Mở lại' })
         .click();
       await officerRow.getByText('Đang hoạt động').waitFor();
+      // Promote the officer to leader: asked first, then saved and audited by the server.
+      await page.getByRole('combobox', { name: `Vai trò của ${officer}` }).selectOption('approver');
+      const promote = page.getByRole('dialog', { name: `Đổi vai trò của ${officer} thành «Lãnh đạo (duyệt)»?` });
+      await promote.getByText('Duyệt bản tin, phát khẩn cấp').waitFor();
+      await promote.getByRole('button', { name: 'Đổi vai trò' }).click();
+      await page.getByText(`Đã đổi vai trò của ${officer} thành «Lãnh đạo (duyệt)».`).waitFor();
+      expect(await page.getByRole('combobox', { name: `Vai trò của ${officer}` }).inputValue()).toBe('approver');
+      const accounts = await server.api('GET', '/api/v1/users');
+      expect((accounts.body as { username: string; role: string }[]).find((u) => u.username === officer)?.role).toBe(
+        'approver',
+      );
       await shot('users');
 
       // ---- a technician's tools on one loudspeaker: volume, test tone, location and the map

@@ -224,6 +224,40 @@ describe.skipIf(!hasChromium)('content library and schedules in chromium', () =>
       });
       if (phone) await fitsPhone('schedules after editing');
 
+      // ---- someone else takes the same time on loa-03 between the check and the save:
+      // the save's 409 lists that overlap like the check does, and "by priority" saves anyway
+      const rival = `Tin chen ngang ${name}`;
+      const rivalDone = new Promise<void>((resolve, reject) => {
+        void page.route(`**/api/v1/schedules/${scheduleId}`, async (route) => {
+          if (route.request().method() !== 'PUT') return route.continue();
+          try {
+            const made = await server.api<{ id: string }>('POST', '/api/v1/schedules', {
+              title: rival,
+              programmeId,
+              rule: { kind: 'once', startDate: at.date, times: [at.time] },
+              devices: ['loa-03'],
+              onConflict: 'priority',
+            });
+            expect(made.status).toBe(201);
+            expect((await server.api('POST', `/api/v1/schedules/${made.body.id}/submit`)).status).toBe(200);
+            resolve();
+          } catch (cause) {
+            reject(cause instanceof Error ? cause : new Error(String(cause)));
+          }
+          await route.continue();
+          await page.unroute(`**/api/v1/schedules/${scheduleId}`);
+        });
+      });
+      await page.getByRole('button', { name: `Sửa lịch Tin sáng đã sửa ${name}` }).click();
+      const again = page.getByRole('region', { name: `Sửa lịch «Tin sáng đã sửa ${name}»` });
+      await again.getByRole('button', { name: 'Kiểm tra trùng giờ và lưu thay đổi' }).click();
+      await rivalDone;
+      const refusal = again.getByRole('alert').filter({ hasText: 'Trùng giờ với' });
+      await refusal.getByText(`«${rival}»`).waitFor();
+      expect(await refusal.textContent()).toContain('Cụm loa Trường học');
+      await refusal.getByRole('button', { name: 'Vẫn lưu, ưu tiên theo mức ưu tiên' }).click();
+      await page.getByText(`Đã lưu thay đổi của lịch «Tin sáng đã sửa ${name}».`).waitFor();
+
       // ---- cancel one of its broadcasts in the week view (the next one may fall in next week)
       const cancelButtons = page.getByRole('button', {
         name: new RegExp(`^Huỷ lượt phát Tin sáng đã sửa ${name} lúc`),
