@@ -194,7 +194,7 @@ describe('settings', () => {
     expect((await server.api<View>('GET', '/api/v1/settings')).body).toEqual(before.body);
   });
 
-  it('lets only those with settings:manage read or change settings', async () => {
+  it('lets only leaders read or change settings, and editors keep the dictionary', async () => {
     const password = 'password-123';
     for (const role of ['viewer', 'technician', 'editor'] as const) {
       await server.api('POST', '/api/v1/users', { username: `s-${role}`, password, role });
@@ -210,15 +210,18 @@ describe('settings', () => {
           headers: { cookie, ...(body ? { 'content-type': 'application/json' } : {}) },
           body: body ? JSON.stringify(body) : undefined,
         }).then((r) => r.status);
-      const expected = role === 'editor' ? [200, 200, 200] : [403, 403, 403];
+      // Engines, keys and loudness are the leaders' (admin, approver); an editor keeps the dictionary.
+      const dictionary = role === 'editor' ? [200, 204] : [403, 403];
       expect(
         [
           await call('GET', '/api/v1/settings'),
           await call('PUT', '/api/v1/settings', { loudness: { truePeakDb: -1.5 } }),
           await call('POST', '/api/v1/tts/engines/espeak/test'),
+          await call('PUT', `/api/v1/dictionary/UB${role}`, { expansion: 'ủy ban' }),
+          await call('DELETE', `/api/v1/dictionary/UB${role}`),
         ],
         role,
-      ).toEqual(expected);
+      ).toEqual([403, 403, 403, ...dictionary]);
     }
   });
 

@@ -27,7 +27,10 @@ export const PERMISSIONS = {
   /** Put a schedule on air without someone else's approval. */
   'schedules:publish': ['admin', 'approver'],
   'users:manage': ['admin'],
-  'settings:manage': ['admin', 'approver', 'editor'],
+  /** Loudness target, TTS engine order and the cloud vendors' keys (paid accounts): the leaders. */
+  'settings:manage': ['admin', 'approver'],
+  /** The commune's abbreviations the normaliser reads out: whoever writes notices. */
+  'dictionary:manage': ['admin', 'approver', 'editor'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

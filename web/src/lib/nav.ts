@@ -77,8 +77,9 @@ export const NAV: readonly NavItem[] = [
     path: '/settings',
     label: 'nav.settings',
     icon: '⚙',
-    permission: 'settings:manage',
-    requires: 'GET /api/v1/settings',
+    // An editor sees the page for the abbreviation dictionary; engines and loudness need settings:manage.
+    permission: 'dictionary:manage',
+    requires: 'GET /api/v1/dictionary',
   },
   { path: '/users', label: 'nav.users', icon: '☺', permission: 'users:manage', requires: 'GET /api/v1/users' },
   { path: '/audit', label: 'nav.audit', icon: '☰', permission: 'audit:read', requires: 'GET /api/v1/audit' },

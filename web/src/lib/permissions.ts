@@ -18,7 +18,8 @@ export const PERMISSIONS = {
   'schedules:approve': ['admin', 'approver'],
   'schedules:publish': ['admin', 'approver'],
   'users:manage': ['admin'],
-  'settings:manage': ['admin', 'approver', 'editor'],
+  'settings:manage': ['admin', 'approver'],
+  'dictionary:manage': ['admin', 'approver', 'editor'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -81,6 +81,12 @@ describe.skipIf(!hasChromium)('the officer’s journey in chromium', () => {
       await notice.getByRole('button', { name: 'Lưu' }).click();
       await page.getByText(`Đã lưu «${title}» vào thư viện.`).waitFor({ timeout: 30_000 });
 
+      // ---- the editor keeps the abbreviation dictionary; voices, keys and loudness are the leaders'
+      await editor.go('Cài đặt');
+      await page.getByRole('heading', { name: 'Từ điển viết tắt' }).waitFor();
+      await page.getByText(/do quản trị viên hoặc lãnh đạo xã thay đổi/).waitFor();
+      expect(await page.getByRole('heading', { name: 'Âm lượng chuẩn' }).count()).toBe(0);
+
       // ---- into a programme
       await editor.go('Chương trình');
       await page.getByLabel('Tên chương trình').fill(title);

@@ -93,7 +93,7 @@ export const ttsRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = a
   app.put(
     '/dictionary/:abbreviation',
     {
-      config: { permission: 'settings:manage' },
+      config: { permission: 'dictionary:manage' },
       schema: {
         tags: ['tts'],
         summary: 'Add or change one of the commune’s abbreviations (replaces a built-in one of the same spelling)',
@@ -127,7 +127,7 @@ export const ttsRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = a
   app.delete(
     '/dictionary/:abbreviation',
     {
-      config: { permission: 'settings:manage' },
+      config: { permission: 'dictionary:manage' },
       schema: {
         tags: ['tts'],
         summary: 'Remove one of the commune’s abbreviations (a built-in one it replaced applies again)',
