@@ -2,7 +2,8 @@
  * `npm run bench:schedule`: the scheduling engine at commune-to-district scale,
  * on the real server (embedded Aedes, SQLite in a temp dir) in-process.
  * - conflict detection for a new year-long daily schedule against a calendar of
- *   year-long daily schedules (and against 365 one-off schedules) on 1,000 devices;
+ *   year-long daily schedules, against 365 one-off schedules, and against 365
+ *   year-long daily schedules (a year of daily schedules) on 1,000 devices;
  * - re-plan after zone changes: materialise + publish a fresh plan to 1,000 devices;
  * - one device moved through the HTTP API (its plan follows).
  * Writes reports/bench-schedule-latest.{json,md}.
@@ -103,8 +104,27 @@ async function main(): Promise<void> {
     }
     const once = timed(() => scheduling.schedules.checkConflicts(candidate, null));
 
-    // Re-plan: bring back the daily calendar on air, then a zone change touching every device.
+    // 365 year-long daily schedules (a year of daily schedules, 133,225 airtimes), waiting for approval.
     db.prepare(`UPDATE schedules SET status = 'cancelled' WHERE title LIKE 'Một lần%'`).run();
+    db.transaction(() => {
+      for (let k = 0; k < 365; k++) {
+        const s = scheduling.schedules.create(
+          {
+            title: `Cả năm ${k}`,
+            programmeId: programme.id,
+            rule: { kind: 'daily', startDate: today.toISODate()!, endDate: yearEnd, times: [timesOf(k % 48)] },
+            zones,
+            onConflict: 'priority',
+          },
+          admin,
+        );
+        db.prepare(`UPDATE schedules SET status = 'submitted' WHERE id = ?`).run(s.id);
+      }
+    })();
+    const year = timed(() => scheduling.schedules.checkConflicts(candidate, null));
+
+    // Re-plan: bring back the daily calendar on air, then a zone change touching every device.
+    db.prepare(`UPDATE schedules SET status = 'cancelled' WHERE title LIKE 'Cả năm%'`).run();
     db.prepare(`UPDATE schedules SET status = 'approved' WHERE title LIKE 'Hằng ngày%'`).run();
     const all = registry.devicesIn('all');
     const t0 = performance.now();
@@ -138,6 +158,7 @@ async function main(): Promise<void> {
       conflicts: {
         againstDailyYear: { ms: daily.ms, overlaps: daily.value.total, schedules: DAILY },
         against365OneOff: { ms: once.ms, overlaps: once.value.total, schedules: 365 },
+        against365DailyYear: { ms: year.ms, overlaps: year.value.total, schedules: 365 },
       },
       replan: {
         devices: all.length,
@@ -158,6 +179,7 @@ async function main(): Promise<void> {
       `|---|---|`,
       `| conflicts: new daily year-long schedule vs ${DAILY} daily year-long schedules on ${DEVICES} devices | ${daily.ms} ms (${daily.value.total} overlaps) |`,
       `| conflicts: same vs 365 one-off schedules on ${DEVICES} devices | ${once.ms} ms (${once.value.total} overlaps) |`,
+      `| conflicts: same vs 365 daily year-long schedules on ${DEVICES} devices (133,225 airtimes) | ${year.ms} ms (${year.value.total} overlaps) |`,
       `| re-plan ${all.length} devices: materialise ${DAILY} schedules × ${config.horizonDays} days | ${materialiseMs} ms (${occurrences} occurrences, ${deliveries} deliveries) |`,
       `| re-plan ${all.length} devices: materialise + publish every plan | ${replanMs} ms |`,
       `| move one device between zones via the API (plan re-sent) | ${moveMs} ms |`,

@@ -5,7 +5,7 @@
  * always give the same instants, which is what makes occurrence ids stable
  * across restarts.
  */
-import { DateTime } from 'luxon';
+import { DateTime, Info } from 'luxon';
 
 export interface ScheduleRule {
   kind: 'once' | 'daily' | 'weekly';
@@ -81,16 +81,64 @@ export function expandRule(rule: ScheduleRule, zone: string, fromMs: number, toM
   const times = [...rule.times].sort().map((t) => t.split(':').map(Number) as [number, number, number?]);
   const weekdays = new Set(rule.weekdays ?? []);
 
-  for (let day = firstDay; day <= lastDay; day = day.plus({ days: 1 })) {
-    if (rule.kind === 'weekly' && !weekdays.has(day.weekday)) continue;
+  const last = dayNumber(lastDay);
+  for (let day = dayNumber(firstDay); day <= last; day++) {
+    if (rule.kind === 'weekly' && !weekdays.has(isoWeekday(day))) continue;
+    const offset = steadyOffset(zone, day);
     for (const [hour, minute, second = 0] of times) {
-      const instant = day.set({ hour, minute, second, millisecond: 0 }).toMillis();
+      const instant =
+        offset === null
+          ? localMidnight(day, zone).set({ hour, minute, second, millisecond: 0 }).toMillis()
+          : day * DAY_MS + ((hour * 60 + minute) * 60 + second) * 1000 - offset * 60_000;
       if (instant >= fromMs && instant < toMs) out.push(instant);
     }
-    if (day.toMillis() >= toMs) break;
+    const midnight = offset === null ? localMidnight(day, zone).toMillis() : day * DAY_MS - offset * 60_000;
+    if (midnight >= toMs) break;
   }
   return out;
 }
+
+const DAY_MS = 86_400_000;
+
+/** A local calendar date as days since 1970-01-01. */
+function dayNumber(date: DateTime): number {
+  return Date.UTC(date.year, date.month - 1, date.day) / DAY_MS;
+}
+
+/** ISO weekday (1 Monday … 7 Sunday) of a day number; 1970-01-01 was a Thursday. */
+function isoWeekday(day: number): number {
+  return ((((day + 3) % 7) + 7) % 7) + 1;
+}
+
+function localMidnight(day: number, zone: string): DateTime {
+  const d = new Date(day * DAY_MS);
+  return DateTime.fromObject({ year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() }, { zone });
+}
+
+/**
+ * The zone's UTC offset in minutes throughout one local day, or null when it
+ * changes around that day (a DST transition: such days go through luxon's
+ * wall-clock rules). Wall-clock arithmetic on the other days is what keeps a
+ * conflict check over a year of daily schedules fast; luxon's per-day
+ * arithmetic was most of its time. Cached: a calendar asks about the same
+ * days for every schedule.
+ */
+function steadyOffset(zone: string, day: number): number | null {
+  const key = `${zone}|${day}`;
+  const known = offsets.get(key);
+  if (known !== undefined) return known;
+  const z = Info.normalizeZone(zone);
+  // Local day `day` lies within [day − 14 h, day + 24 h + 12 h] in UTC for any offset −12 … +14.
+  const before = z.offset(day * DAY_MS - 14 * 3_600_000);
+  const after = z.offset((day + 1) * DAY_MS + 12 * 3_600_000);
+  const offset = before === after ? before : null;
+  if (offsets.size >= MAX_CACHED_OFFSETS) offsets.clear();
+  offsets.set(key, offset);
+  return offset;
+}
+
+const offsets = new Map<string, number | null>();
+const MAX_CACHED_OFFSETS = 100_000;
 
 /** Stable id of one occurrence of a schedule: the same after any restart. */
 export function occurrenceIdFor(scheduleId: string, startMs: number): string {
