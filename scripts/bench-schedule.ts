@@ -14,7 +14,7 @@ import path from 'node:path';
 import { DateTime } from 'luxon';
 import { loadConfig, startServer } from '../server/src/index';
 import { createLogger } from '../server/src/logger';
-import type { Actor } from '../server/src/schedule/schedules';
+import type { Actor, ScheduleInput } from '../server/src/schedule/schedules';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const arg = (name: string, fallback: number) => {
@@ -87,40 +87,41 @@ async function main(): Promise<void> {
     scheduling.schedules.checkConflicts(candidate, null); // warm up
     const daily = timed(() => scheduling.schedules.checkConflicts(candidate, null));
 
+    /** Puts schedules on the calendar as waiting for approval (no plans published), in one transaction. */
+    const waiting = (title: string, rules: ScheduleInput['rule'][]) =>
+      db.transaction(() => {
+        rules.forEach((rule, k) => {
+          const s = scheduling.schedules.create(
+            { title: `${title} ${k}`, programmeId: programme.id, rule, zones, onConflict: 'priority' },
+            admin,
+          );
+          db.prepare(`UPDATE schedules SET status = 'submitted' WHERE id = ?`).run(s.id);
+        });
+      })();
+
     // 365 one-off schedules, one a day for a year, on every device.
     db.prepare(`UPDATE schedules SET status = 'cancelled'`).run();
-    for (let d = 0; d < 365; d++) {
-      const s = scheduling.schedules.create(
-        {
-          title: `Một lần ${d}`,
-          programmeId: programme.id,
-          rule: { kind: 'once', startDate: today.plus({ days: d }).toISODate()!, times: [timesOf(0)] },
-          zones,
-          onConflict: 'priority',
-        },
-        admin,
-      );
-      db.prepare(`UPDATE schedules SET status = 'submitted' WHERE id = ?`).run(s.id);
-    }
+    waiting(
+      'Một lần',
+      Array.from({ length: 365 }, (_, d) => ({
+        kind: 'once' as const,
+        startDate: today.plus({ days: d }).toISODate()!,
+        times: [timesOf(0)],
+      })),
+    );
     const once = timed(() => scheduling.schedules.checkConflicts(candidate, null));
 
     // 365 year-long daily schedules (a year of daily schedules, 133,225 airtimes), waiting for approval.
     db.prepare(`UPDATE schedules SET status = 'cancelled' WHERE title LIKE 'Một lần%'`).run();
-    db.transaction(() => {
-      for (let k = 0; k < 365; k++) {
-        const s = scheduling.schedules.create(
-          {
-            title: `Cả năm ${k}`,
-            programmeId: programme.id,
-            rule: { kind: 'daily', startDate: today.toISODate()!, endDate: yearEnd, times: [timesOf(k % 48)] },
-            zones,
-            onConflict: 'priority',
-          },
-          admin,
-        );
-        db.prepare(`UPDATE schedules SET status = 'submitted' WHERE id = ?`).run(s.id);
-      }
-    })();
+    waiting(
+      'Cả năm',
+      Array.from({ length: 365 }, (_, k) => ({
+        kind: 'daily' as const,
+        startDate: today.toISODate()!,
+        endDate: yearEnd,
+        times: [timesOf(k % 48)],
+      })),
+    );
     const year = timed(() => scheduling.schedules.checkConflicts(candidate, null));
 
     // Re-plan: bring back the daily calendar on air, then a zone change touching every device.

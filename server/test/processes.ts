@@ -2,10 +2,11 @@
  * The real server and a simulated fleet as separate OS processes, for tests
  * that kill -9 or SIGTERM the server and start it again on the same data.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { freePort } from './helpers';
 import { openDatabase } from '../src/db/database';
@@ -13,6 +14,7 @@ import { EventHub } from '../src/events/hub';
 import { DeviceRegistry } from '../src/devices/registry';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
+const run = promisify(execFile);
 const children: ChildProcess[] = [];
 
 /** For afterAll: SIGKILL every process these helpers started that still runs. */
@@ -57,12 +59,29 @@ export function provision(prefix: string, count: number): Provisioned {
 export interface ServerProcess {
   url: string;
   mqttUrl: string;
+  /** The server's environment: what the `loaxa` CLI needs to find it and its data. */
+  env: NodeJS.ProcessEnv;
   /** Spawns `server/src/main.ts` on the same ports and data each time. */
   start(): ChildProcess;
   /** Everything the server processes printed, when started with `capture`. */
   output(): string;
   /** Signs in as admin and returns the cookie header value. */
   login(): Promise<string>;
+  /** Signs in as admin and returns a JSON caller for the API. */
+  adminApi(): Promise<
+    <T = Record<string, unknown>>(method: string, path: string, body?: unknown) => Promise<{ status: number; body: T }>
+  >;
+  /** `loaxa device add <id> --zone <zone>` against this server: the agent config it prints. */
+  addDevice(deviceId: string, zone: string): Promise<AgentConfigJson>;
+}
+
+/** What `loaxa device add` prints for the agent. */
+export interface AgentConfigJson {
+  deviceId: string;
+  serverUrl: string;
+  mqttUrl: string;
+  secret: string;
+  [key: string]: unknown;
 }
 
 export async function serverProcess(
@@ -81,9 +100,19 @@ export async function serverProcess(
   };
   const url = `http://127.0.0.1:${env.PORT}`;
   let output = '';
+  const login = async () => {
+    const res = await fetch(`${url}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: options.password }),
+    });
+    if (res.status !== 200) throw new Error(`login failed: ${res.status} ${await res.text()}`);
+    return (res.headers.get('set-cookie') ?? '').split(';')[0]!;
+  };
   return {
     url,
     mqttUrl: `mqtt://127.0.0.1:${env.MQTT_PORT}`,
+    env,
     start() {
       const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'server/src/main.ts')], {
         env,
@@ -96,14 +125,25 @@ export async function serverProcess(
       return child;
     },
     output: () => output,
-    async login() {
-      const res = await fetch(`${url}/api/v1/session`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ username: 'admin', password: options.password }),
-      });
-      if (res.status !== 200) throw new Error(`login failed: ${res.status} ${await res.text()}`);
-      return (res.headers.get('set-cookie') ?? '').split(';')[0]!;
+    login,
+    async adminApi() {
+      const cookie = await login();
+      return async <T = Record<string, unknown>>(method: string, p: string, body?: unknown) => {
+        const res = await fetch(`${url}${p}`, {
+          method,
+          headers: { cookie, ...(body ? { 'content-type': 'application/json' } : {}) },
+          body: body ? JSON.stringify(body) : undefined,
+        });
+        return { status: res.status, body: (await res.json()) as T };
+      };
+    },
+    async addDevice(deviceId, zone) {
+      const { stdout } = await run(
+        process.execPath,
+        [path.join(ROOT, 'server/bin/loaxa.mjs'), 'device', 'add', deviceId, '--zone', zone],
+        { env },
+      );
+      return JSON.parse(stdout) as AgentConfigJson;
     },
   };
 }

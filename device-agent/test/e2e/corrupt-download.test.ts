@@ -5,20 +5,19 @@
  * sha256 mismatch, throw those bytes away, fetch the file again and play the
  * good copy exactly once: the corrupted bytes are never played nor cached.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort, waitFor } from '../../../server/test/helpers';
+import { waitFor } from '../../../server/test/helpers';
+import { serverProcess } from '../../../server/test/processes';
 import type { PlayLogLine } from '../../src/player/null-player';
 
-const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 const PASSWORD = 'corrupt-download-test-password';
 const DEVICE = 'pole-corrupt';
@@ -116,54 +115,21 @@ afterAll(async () => {
 describe('a download corrupted on the way', () => {
   it('is discarded and fetched again, and only the good copy is played, once', async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loaxa-corrupt-'));
-    const env = {
-      ...process.env,
-      HOST: '127.0.0.1',
-      PORT: String(await freePort()),
-      MQTT_PORT: String(await freePort()),
-      LOAXA_DATA: dataDir,
-      LOAXA_DEMO: '0',
-      LOAXA_ADMIN_PASSWORD: PASSWORD,
-      LOG_LEVEL: 'warn',
-    };
-    const url = `http://127.0.0.1:${env.PORT}`;
-    const server = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'server/src/main.ts')], {
-      env,
-      cwd: ROOT,
-      stdio: 'ignore',
-    });
-    children.push(server);
-    await waitFor('server health', async () => (await fetch(`${url}/api/v1/health`)).ok, 30_000);
-    const login = await fetch(`${url}/api/v1/session`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'admin', password: PASSWORD }),
-    });
-    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
-    const api = async <T = Record<string, unknown>>(method: string, p: string, body?: unknown) => {
-      const res = await fetch(`${url}${p}`, {
-        method,
-        headers: { cookie, ...(body ? { 'content-type': 'application/json' } : {}) },
-        body: body ? JSON.stringify(body) : undefined,
-      });
-      return { status: res.status, body: (await res.json()) as T };
-    };
+    const server = await serverProcess(dataDir, { password: PASSWORD });
+    children.push(server.start());
+    await waitFor('server health', async () => (await fetch(`${server.url}/api/v1/health`)).ok, 30_000);
+    const api = await server.adminApi();
     expect((await api('POST', '/api/v1/zones', { name: 'Thôn Hỏng File' })).status).toBe(201);
-    const { stdout } = await run(
-      process.execPath,
-      [path.join(ROOT, 'server/bin/loaxa.mjs'), 'device', 'add', DEVICE, '--zone', ZONE],
-      { env },
-    );
+    const provisioned = await server.addDevice(DEVICE, ZONE);
 
     // HTTP (plan fetches, clock, media) goes through the proxy; MQTT stays direct to the broker.
-    proxy = await startFlippingProxy(url);
+    proxy = await startFlippingProxy(server.url);
     const agentDir = path.join(dataDir, 'agent');
     fs.mkdirSync(agentDir);
     const playLog = path.join(agentDir, 'play.log');
     const agentLog = path.join(agentDir, 'agent.log');
     const configFile = path.join(agentDir, 'agent.json');
-    const provisioned = JSON.parse(stdout) as { serverUrl: string; mqttUrl: string };
-    expect(provisioned.mqttUrl).toBe(`mqtt://127.0.0.1:${env.MQTT_PORT}`);
+    expect(provisioned.mqttUrl).toBe(server.mqttUrl);
     fs.writeFileSync(
       configFile,
       JSON.stringify({

@@ -4,16 +4,15 @@
  * The agent plays from its own clock and cache anyway, and when the server
  * returns every ack arrives exactly once. Also prints the agent's RSS/CPU.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort, waitFor } from '../../../server/test/helpers';
+import { waitFor } from '../../../server/test/helpers';
+import { serverProcess } from '../../../server/test/processes';
 
-const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 const PASSWORD = 'outage-test-password';
 const children: ChildProcess[] = [];
@@ -35,55 +34,25 @@ function cpuTicks(pid: number): number {
 describe('agent with the server down at start time', () => {
   it('plays on time from its cache and delivers every ack exactly once after the server returns', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loaxa-outage-'));
-    const env = {
-      ...process.env,
-      HOST: '127.0.0.1',
-      PORT: String(await freePort()),
-      MQTT_PORT: String(await freePort()),
-      LOAXA_DATA: dataDir,
-      LOAXA_DEMO: '0',
-      LOAXA_ADMIN_PASSWORD: PASSWORD,
-      LOG_LEVEL: 'warn',
-    };
-    const url = `http://127.0.0.1:${env.PORT}`;
+    const proc = await serverProcess(dataDir, { password: PASSWORD });
+    const url = proc.url;
     const startServer = () => {
-      const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'server/src/main.ts')], {
-        env,
-        cwd: ROOT,
-        stdio: 'ignore',
-      });
+      const child = proc.start();
       children.push(child);
       return child;
     };
     let server = startServer();
     await waitFor('server health', async () => (await fetch(`${url}/api/v1/health`)).ok, 30_000);
-    const login = await fetch(`${url}/api/v1/session`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'admin', password: PASSWORD }),
-    });
-    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
-    const api = async (method: string, p: string, body?: unknown) => {
-      const res = await fetch(`${url}${p}`, {
-        method,
-        headers: { cookie, ...(body ? { 'content-type': 'application/json' } : {}) },
-        body: body ? JSON.stringify(body) : undefined,
-      });
-      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-    };
+    const api = await proc.adminApi();
     expect((await api('POST', '/api/v1/zones', { name: 'Thôn Mất Điện' })).status).toBe(201);
-    const { stdout } = await run(
-      process.execPath,
-      [path.join(ROOT, 'server/bin/loaxa.mjs'), 'device', 'add', 'pole-out', '--zone', 'thon-mat-dien'],
-      { env },
-    );
+    const provisioned = await proc.addDevice('pole-out', 'thon-mat-dien');
     const agentDir = path.join(dataDir, 'agent');
     fs.mkdirSync(agentDir);
     const playLog = path.join(agentDir, 'play.log');
     const configFile = path.join(agentDir, 'agent.json');
     fs.writeFileSync(
       configFile,
-      JSON.stringify({ ...JSON.parse(stdout), dataDir: agentDir, player: { type: 'null', log: playLog } }),
+      JSON.stringify({ ...provisioned, dataDir: agentDir, player: { type: 'null', log: playLog } }),
     );
     const agent = spawn(
       process.execPath,
@@ -116,7 +85,7 @@ describe('agent with the server down at start time', () => {
         'ready',
       10_000,
     );
-    const idleCpuPercent = ((cpuTicks(agent.pid!) - idle.ticks) / 100 / ((Date.now() - idle.at) / 1000)) * 100;
+    const planCpuPercent = ((cpuTicks(agent.pid!) - idle.ticks) / 100 / ((Date.now() - idle.at) / 1000)) * 100;
 
     server.kill('SIGKILL');
     await new Promise((r) => server.once('exit', r));
@@ -151,7 +120,7 @@ describe('agent with the server down at start time', () => {
     expect(stages.map((s) => s.stage)).toEqual(['received', 'ready', 'started', 'finished']);
     expect(fs.readFileSync(playLog, 'utf8').trim().split('\n')).toHaveLength(1);
     console.info(
-      `agent RSS idle ${idle.rssMb} MB, while playing ${playingRss} MB; idle CPU ${idleCpuPercent.toFixed(1)} % of one core; start offset ${played.startedAt - at} ms`,
+      `agent RSS idle ${idle.rssMb} MB, while playing ${playingRss} MB; CPU while taking in the plan and its audio ${planCpuPercent.toFixed(1)} % of one core (idle: npm run bench:agent); start offset ${played.startedAt - at} ms`,
     );
   }, 120_000);
 });
