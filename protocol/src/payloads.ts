@@ -234,7 +234,6 @@ export const AckPayload = Type.Object(
   { additionalProperties: false },
 );
 export type AckPayload = Static<typeof AckPayload>;
-export type AckStageReport = NonNullable<AckPayload['earlier']>[number];
 
 /** Upper bounds on inbound payload sizes, checked before parsing. */
 export const MAX_PAYLOAD_BYTES = {

@@ -27,7 +27,7 @@ export function chooseAsset(asset: Asset, format: AudioFormat): Asset {
   return mp3;
 }
 
-export function chooseAssets(assets: readonly Asset[], format: AudioFormat): Asset[] {
+function chooseAssets(assets: readonly Asset[], format: AudioFormat): Asset[] {
   return assets.map((asset) => chooseAsset(asset, format));
 }
 

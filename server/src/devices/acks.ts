@@ -16,8 +16,8 @@ export class AckLedger {
   /** Returns true if the ack (its last stage) was new. Stages carried in `earlier` are recorded first, in order. */
   record(deviceId: string, ack: AckPayload): boolean {
     const { earlier, ...last } = ack;
-    const { detail: _lastDetail, ...ref } = last;
-    for (const stage of earlier ?? []) this.recordOne(deviceId, { ...ref, ...stage });
+    // An earlier stage has its own detail or none, never the last stage's.
+    for (const stage of earlier ?? []) this.recordOne(deviceId, { ...last, detail: stage.detail, ...stage });
     return this.recordOne(deviceId, last);
   }
 

@@ -311,19 +311,21 @@ export class DeviceRegistry {
 
   /** Records the format a device's "online" status asked for; returns the one it had (null: no such device). */
   setAudioFormat(deviceId: string, format: AudioFormat): AudioFormat | null {
-    const row = this.db.prepare('SELECT audio_format FROM devices WHERE id = ?').get(deviceId) as
-      { audio_format: AudioFormat } | undefined;
-    if (!row) return null;
-    if (row.audio_format !== format) {
+    const previous = this.storedAudioFormat(deviceId);
+    if (previous !== null && previous !== format) {
       this.db.prepare('UPDATE devices SET audio_format = ? WHERE id = ?').run(format, deviceId);
     }
-    return row.audio_format;
+    return previous;
   }
 
   audioFormatOf(deviceId: string): AudioFormat {
+    return this.storedAudioFormat(deviceId) ?? 'ogg';
+  }
+
+  private storedAudioFormat(deviceId: string): AudioFormat | null {
     const row = this.db.prepare('SELECT audio_format FROM devices WHERE id = ?').get(deviceId) as
       { audio_format: AudioFormat } | undefined;
-    return row?.audio_format ?? 'ogg';
+    return row?.audio_format ?? null;
   }
 
   /** Those of `deviceIds`, not revoked, that asked for `format`. */

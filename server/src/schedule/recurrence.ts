@@ -85,14 +85,15 @@ export function expandRule(rule: ScheduleRule, zone: string, fromMs: number, toM
   for (let day = dayNumber(firstDay); day <= last; day++) {
     if (rule.kind === 'weekly' && !weekdays.has(isoWeekday(day))) continue;
     const offset = steadyOffset(zone, day);
+    // A DST-transition day goes through luxon's wall-clock rules, from its local midnight.
+    const transition = offset === null ? localMidnight(day, zone) : null;
     for (const [hour, minute, second = 0] of times) {
-      const instant =
-        offset === null
-          ? localMidnight(day, zone).set({ hour, minute, second, millisecond: 0 }).toMillis()
-          : day * DAY_MS + ((hour * 60 + minute) * 60 + second) * 1000 - offset * 60_000;
+      const instant = transition
+        ? transition.set({ hour, minute, second, millisecond: 0 }).toMillis()
+        : day * DAY_MS + ((hour * 60 + minute) * 60 + second) * 1000 - offset! * 60_000;
       if (instant >= fromMs && instant < toMs) out.push(instant);
     }
-    const midnight = offset === null ? localMidnight(day, zone).toMillis() : day * DAY_MS - offset * 60_000;
+    const midnight = transition ? transition.toMillis() : day * DAY_MS - offset! * 60_000;
     if (midnight >= toMs) break;
   }
   return out;
