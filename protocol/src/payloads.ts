@@ -13,6 +13,14 @@ const Id = Type.String({ pattern: ID_PATTERN });
 /** Occurrence and command ids are opaque strings chosen by the server. */
 const RefId = Type.String({ minLength: 1, maxLength: 80, pattern: '^[A-Za-z0-9_.:-]+$' });
 
+/**
+ * How far ahead plans reach by default (LOAXA_HORIZON_DAYS sets it): occurrences are
+ * materialised and sent to devices over the same horizon, rolled forward as time passes.
+ */
+export const DEFAULT_PLAN_HORIZON_DAYS = 7;
+/** The most items one plan carries; the server says so (log, metric) when a device has more. */
+export const MAX_PLAN_ITEMS = 2000;
+
 export const PRIORITIES = ['normal', 'priority', 'emergency'] as const;
 export const Priority = Type.Union(PRIORITIES.map((p) => Type.Literal(p)));
 export type Priority = Static<typeof Priority>;
@@ -137,13 +145,22 @@ export type PlanItem = Static<typeof PlanItem>;
 export const PlanPayload = Type.Object(
   {
     v: Version,
-    /** Increases with every change; an agent ignores a plan older than the one it holds. */
+    /**
+     * Increases with every change within one epoch; an agent ignores a plan
+     * older than the one it holds from the same epoch.
+     */
     planVersion: Type.Integer({ minimum: 0 }),
+    /**
+     * The server database's generation: new when a database is created or
+     * restored from a backup. A plan from another epoch replaces the one held
+     * whatever its version (a restored server's counters start lower).
+     */
+    epoch: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._-]+$' })),
     generatedAt: EpochMs,
     horizonEnd: EpochMs,
     /** The zones this device belongs to; the agent subscribes to their command topics. */
     zones: Type.Array(Id, { maxItems: 64 }),
-    items: Type.Array(PlanItem, { maxItems: 2000 }),
+    items: Type.Array(PlanItem, { maxItems: MAX_PLAN_ITEMS }),
   },
   { additionalProperties: false },
 );

@@ -34,6 +34,14 @@ describe('loadConfig', () => {
       },
       /MOSQUITTO_PASSWORD_FILE="\/no\/such\/dir\/pw": its folder does not exist/,
     ],
+    [{ LOAXA_METRICS_ACCESS: 'everyone' }, /LOAXA_METRICS_ACCESS="everyone": .*one of token, loopback, open/],
+    [{ LOAXA_METRICS_ACCESS: 'token' }, /LOAXA_METRICS_TOKEN: is required when LOAXA_METRICS_ACCESS=token/],
+    [{ LOAXA_METRICS_TOKEN: 'short' }, /LOAXA_METRICS_TOKEN \(value not shown\): .*at least 16 characters/],
+    [{ LOAXA_METRICS_TOKEN: 'has spaces in it, not a token' }, /LOAXA_METRICS_TOKEN \(value not shown\)/],
+    [
+      { LOAXA_METRICS_TOKEN: 'abcdefghijklmnop', LOAXA_METRICS_ACCESS: 'open' },
+      /LOAXA_METRICS_TOKEN: only used with LOAXA_METRICS_ACCESS=token \(it is "open"\)/,
+    ],
   ])('names the bad variable in %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
@@ -48,6 +56,22 @@ describe('loadConfig', () => {
       MOSQUITTO_ACL_FILE: '/tmp/acl',
     });
     expect(c).toMatchObject({ mqttUrl: 'mqtts://broker.example:8883', mqttClientId: 'loaxa-server' });
+  });
+
+  it('keeps secrets out of its error messages', () => {
+    for (const env of [{ LOAXA_METRICS_TOKEN: 'sekrit' }, { LOAXA_ADMIN_PASSWORD: 'sekrit' }]) {
+      expect(() => loadConfig(env)).toThrow(ConfigError);
+      expect(() => loadConfig(env)).not.toThrow(/sekrit/);
+    }
+  });
+
+  it('serves /metrics to this machine only by default, to the token holder once a token is set', () => {
+    expect(loadConfig({}).metricsAccess).toBe('loopback');
+    expect(loadConfig({ LOAXA_METRICS_ACCESS: 'open' }).metricsAccess).toBe('open');
+    expect(loadConfig({ LOAXA_METRICS_TOKEN: 'abcdefghijklmnop' })).toMatchObject({
+      metricsAccess: 'token',
+      metricsToken: 'abcdefghijklmnop',
+    });
   });
 
   it('reads LOAXA_DEMO=0 as off', () => {

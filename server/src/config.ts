@@ -7,6 +7,7 @@ import path from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { DEFAULT_OPUS_COMPLEXITY } from './audio/defaults';
+import { DEFAULT_PLAN_HORIZON_DAYS } from '@loaxa/protocol';
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
 
@@ -28,6 +29,13 @@ export const ConfigSchema = Type.Object({
   webDir: Type.Optional(Type.String()),
   /** Public base URL devices use to download media; defaults to http://<host>:<port>. */
   publicUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
+  /**
+   * The console map's tile server as a {z}/{x}/{y} template (an http(s) URL, or a
+   * path on this server); unset keeps the public OpenStreetMap server.
+   */
+  mapTilesUrl: Type.Optional(
+    Type.String({ pattern: '^(?=.*\\{z\\})(?=.*\\{x\\})(?=.*\\{y\\})(https?://[^/]|/)', maxLength: 500 }),
+  ),
   /** PEM certificate and key files: with both, HTTP becomes HTTPS (and WSS) and MQTT_PORT speaks MQTTS. */
   tlsCert: Type.Optional(Type.String({ minLength: 1 })),
   tlsKey: Type.Optional(Type.String({ minLength: 1 })),
@@ -46,6 +54,14 @@ export const ConfigSchema = Type.Object({
   uploadMaxMb: Type.Integer({ minimum: 1, maximum: 2048 }),
   /** libopus complexity 0–10 for rendered and uploaded audio: lower is faster (see audio/encode.ts). */
   opusComplexity: Type.Integer({ minimum: 0, maximum: 10 }),
+  /**
+   * Who may read /metrics (see metrics/access.ts): `token` (a Bearer token,
+   * the default when one is set), `loopback` (this machine only, the default
+   * otherwise) or `open` (anyone who reaches the port).
+   */
+  metricsAccess: Type.Union([Type.Literal('token'), Type.Literal('loopback'), Type.Literal('open')]),
+  /** The Bearer token a Prometheus scraper sends; an RFC 6750 token, long enough not to be guessed. */
+  metricsToken: Type.Optional(Type.String({ minLength: 16, maxLength: 200, pattern: '^[A-Za-z0-9._~+/=-]+$' })),
 });
 export type Config = Static<typeof ConfigSchema>;
 
@@ -65,6 +81,7 @@ const ENV_NAME: Record<keyof Config, string> = {
   retentionDays: 'LOAXA_RETENTION_DAYS',
   webDir: 'LOAXA_WEB_DIR',
   publicUrl: 'LOAXA_PUBLIC_URL',
+  mapTilesUrl: 'LOAXA_MAP_TILES_URL',
   tlsCert: 'LOAXA_TLS_CERT',
   tlsKey: 'LOAXA_TLS_KEY',
   mqttUrl: 'MQTT_URL',
@@ -77,6 +94,18 @@ const ENV_NAME: Record<keyof Config, string> = {
   mosquittoPidFile: 'MOSQUITTO_PID_FILE',
   uploadMaxMb: 'LOAXA_UPLOAD_MAX_MB',
   opusComplexity: 'LOAXA_OPUS_COMPLEXITY',
+  metricsAccess: 'LOAXA_METRICS_ACCESS',
+  metricsToken: 'LOAXA_METRICS_TOKEN',
+};
+
+/** Never echoed in an error: the message goes to the log and the terminal. */
+const SECRET_FIELDS: ReadonlySet<keyof Config> = new Set(['adminPassword', 'mqttPassword', 'metricsToken']);
+
+/** What a valid value looks like, where the schema's own message (a pattern) would not tell a person. */
+const FIELD_HINT: Partial<Record<keyof Config, string>> = {
+  mapTilesUrl: 'an http(s) URL or a /path holding {z}, {x} and {y}, e.g. https://tiles.example.vn/{z}/{x}/{y}.png',
+  metricsAccess: 'one of token, loopback, open',
+  metricsToken: 'at least 16 characters of A–Z a–z 0–9 . _ ~ + / = -',
 };
 
 export class ConfigError extends Error {
@@ -112,10 +141,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     adminPassword: env.LOAXA_ADMIN_PASSWORD || undefined,
     logLevel: env.LOG_LEVEL || 'info',
     timeZone: env.LOAXA_TIMEZONE || 'Asia/Ho_Chi_Minh',
-    horizonDays: intFrom(env, 'LOAXA_HORIZON_DAYS', 7),
+    horizonDays: intFrom(env, 'LOAXA_HORIZON_DAYS', DEFAULT_PLAN_HORIZON_DAYS),
     retentionDays: intFrom(env, 'LOAXA_RETENTION_DAYS', 400),
     webDir: env.LOAXA_WEB_DIR || DEFAULT_WEB_DIR,
     publicUrl: env.LOAXA_PUBLIC_URL || undefined,
+    mapTilesUrl: env.LOAXA_MAP_TILES_URL?.trim() || undefined,
     tlsCert: env.LOAXA_TLS_CERT || undefined,
     tlsKey: env.LOAXA_TLS_KEY || undefined,
     mqttUrl: env.MQTT_URL || undefined,
@@ -128,6 +158,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     mosquittoPidFile: env.MOSQUITTO_PID_FILE || undefined,
     uploadMaxMb: intFrom(env, 'LOAXA_UPLOAD_MAX_MB', 50),
     opusComplexity: intFrom(env, 'LOAXA_OPUS_COMPLEXITY', DEFAULT_OPUS_COMPLEXITY),
+    metricsToken: env.LOAXA_METRICS_TOKEN || undefined,
+    // A token set means it is wanted: loopback-only is the default without one.
+    metricsAccess: env.LOAXA_METRICS_ACCESS?.trim() || (env.LOAXA_METRICS_TOKEN ? 'token' : 'loopback'),
     ...overrides,
   };
   for (const key of Object.keys(candidate)) if (candidate[key] === undefined) delete candidate[key];
@@ -135,7 +168,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   const problems = [...check.Errors(candidate)].map((e) => {
     const field = e.path.replace(/^\//, '') as keyof Config;
     const value = (candidate as Record<string, unknown>)[field];
-    return `${ENV_NAME[field] ?? field}=${JSON.stringify(value)}: ${e.message}`;
+    const shown = SECRET_FIELDS.has(field) ? ' (value not shown)' : `=${JSON.stringify(value)}`;
+    const hint = FIELD_HINT[field] ? ` (${FIELD_HINT[field]})` : '';
+    return `${ENV_NAME[field] ?? field}${shown}: ${e.message}${hint}`;
   });
   if (typeof candidate.timeZone === 'string' && !isValidTimeZone(candidate.timeZone)) {
     problems.push(`LOAXA_TIMEZONE=${JSON.stringify(candidate.timeZone)}: unknown IANA time zone`);
@@ -151,6 +186,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       problems.push(`${ENV_NAME[key]}=${JSON.stringify(file)}: no such file`);
   }
   problems.push(...externalBrokerProblems(candidate));
+  problems.push(...metricsProblems(candidate));
   if (problems.length > 0) throw new ConfigError(problems);
   return candidate as Config;
 }
@@ -186,6 +222,17 @@ function externalBrokerProblems(c: Record<string, unknown>): string[] {
       problems.push(`${ENV_NAME[key]}=${JSON.stringify(file)}: its folder does not exist`);
   }
   return problems;
+}
+
+/** A token and the access mode must agree, so a token set is never silently ignored. */
+function metricsProblems(c: Record<string, unknown>): string[] {
+  if (c.metricsAccess === 'token' && !c.metricsToken)
+    return ['LOAXA_METRICS_TOKEN: is required when LOAXA_METRICS_ACCESS=token'];
+  if (c.metricsToken && c.metricsAccess !== 'token')
+    return [
+      `LOAXA_METRICS_TOKEN: only used with LOAXA_METRICS_ACCESS=token (it is ${JSON.stringify(c.metricsAccess)}); drop one of them`,
+    ];
+  return [];
 }
 
 function isValidTimeZone(tz: string): boolean {

@@ -16,6 +16,7 @@ import { AckLedger } from './devices/acks';
 import { wireDeviceInbound } from './devices/inbound';
 import { startBroker } from './broker/start';
 import { UserService } from './auth/users';
+import { startSessionHousekeeping } from './auth/session-housekeeping';
 import { createLiveTtsRegistry } from './tts/registry';
 import { NoticeRenderer } from './tts/render';
 import { AbbreviationDictionary } from './tts/dictionary';
@@ -57,7 +58,8 @@ function reachableHost(host: string): string {
 
 export async function startServer(
   config: Config = loadConfig(),
-  options: { logger?: Logger } = {},
+  /** now: the clock that plans and schedules follow (tests move it forward); Date.now by default. */
+  options: { logger?: Logger; now?: () => number } = {},
 ): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const startedAt = Date.now();
@@ -95,7 +97,12 @@ export async function startServer(
     batch: (run) => db.transaction(run)(),
   });
   const bus = broker.bus;
-  const planner = new Planner(db, registry, bus, logger, media);
+  const planner = new Planner(db, registry, bus, logger, {
+    horizonMs: config.horizonDays * 24 * 3600_000,
+    media,
+    onOverflow: (_deviceId, left) => metrics.planItemsLeftOut.inc(left),
+    ...(options.now ? { now: options.now } : {}),
+  });
   const renditions = new Mp3Renditions({ db, media, registry, planner, logger });
   const acks = new AckLedger(db, hub);
   connectedClients = () => broker.connectedClients();
@@ -141,8 +148,10 @@ export async function startServer(
     timeZone: config.timeZone,
     horizonDays: config.horizonDays,
     retentionDays: config.retentionDays,
+    ...(options.now ? { now: options.now } : {}),
   });
   await scheduling.start();
+  const sessionHousekeeping = startSessionHousekeeping(users, logger);
 
   const services: AppServices = {
     config,
@@ -186,6 +195,7 @@ export async function startServer(
       if (closed) return;
       closed = true;
       scheduling.stop();
+      sessionHousekeeping.stop();
       // Graceful shutdown, in this order: running requests finish and publish
       // what they must (new ones get 503); then devices are disconnected (every
       // ack the broker acknowledged is already in the database); nothing is

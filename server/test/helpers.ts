@@ -40,7 +40,7 @@ function request(
 /** The real server on free loopback ports with a fresh data directory. */
 export async function startTestServer(
   env: Record<string, string> = {},
-  options: { ca?: Buffer; logger?: Logger } = {},
+  options: { ca?: Buffer; logger?: Logger; now?: () => number } = {},
 ): Promise<TestServer> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loaxa-test-'));
   process.once('exit', () => fs.rmSync(dataDir, { recursive: true, force: true }));
@@ -54,7 +54,10 @@ export async function startTestServer(
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...env,
   });
-  const server = await startServer(config, { logger: options.logger ?? createLogger(config.logLevel) });
+  const server = await startServer(config, {
+    logger: options.logger ?? createLogger(config.logLevel),
+    ...(options.now ? { now: options.now } : {}),
+  });
   const login = await request(
     `${server.url}/api/v1/session`,
     {

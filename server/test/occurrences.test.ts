@@ -86,6 +86,8 @@ describe('GET /api/v1/occurrences', () => {
       durationMs: 60_000,
       scheduleId: null,
       cancelled: false,
+      stoppedAt: null,
+      stoppedBy: null,
       devices: 3,
       stages: { pending: 0, received: 0, ready: 0, started: 0, finished: 2, failed: 1, skipped: 0, preempted: 0 },
     });

@@ -141,6 +141,226 @@ describe('role × route', () => {
     });
     expect(res.status).toBe(403);
   });
+
+  it('refuses `Origin: null` and an origin that is not a URL with 403, not a server error', async () => {
+    // A sandboxed frame or a file: page sends "null"; it is never the console.
+    for (const origin of ['null', 'not a url']) {
+      const res = await fetch(`${server.url}/api/v1/zones`, {
+        method: 'POST',
+        headers: { cookie: server.cookie, 'content-type': 'application/json', origin },
+        body: JSON.stringify({ name: 'Thôn giả' }),
+      });
+      expect(res.status, origin).toBe(403);
+      expect(await res.json()).toMatchObject({ field: 'origin' });
+    }
+    // The console's own origin still writes.
+    const own = await fetch(`${server.url}/api/v1/zones`, {
+      method: 'POST',
+      headers: { cookie: server.cookie, 'content-type': 'application/json', origin: server.url },
+      body: JSON.stringify({ name: 'Thôn Cùng Nguồn' }),
+    });
+    expect(own.status).toBe(201);
+  });
+});
+
+/** The fields these tests read from a reply (an object created, a schedule's status). */
+interface Reply {
+  id: string;
+  status: string;
+}
+
+/** A request as `role` (signing in again once if an earlier call ended its sessions). */
+async function as(role: Role, method: string, path: string, body?: unknown): Promise<{ status: number; body: Reply }> {
+  const send = () =>
+    fetch(`${server.url}${path}`, {
+      method,
+      headers: { cookie: cookies.get(role)!, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  let res = await send();
+  if (res.status === 401) {
+    await login(role);
+    res = await send();
+  }
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : null) as Reply };
+}
+
+/** "403 exactly where not allowed": an allowed role gets anything but 401/403 (400/404 for made-up input). */
+function judge(row: string, role: Role, allowed: readonly Role[], status: number, failures: string[]): void {
+  const may = allowed.includes(role);
+  if (may && (status === 401 || status === 403)) failures.push(`${role} ${row} → ${status}, should be allowed`);
+  if (!may && status !== 403) failures.push(`${role} ${row} → ${status}, wanted 403`);
+}
+
+/**
+ * Who may use the sensitive routes, written out by hand. The matrix above
+ * reads the permission table, so it only proves the routes obey the table; a
+ * wrong choice in the table (an editor managing zones) passes it. This list
+ * is the decision itself: change it only when the commune's rules change.
+ */
+const SENSITIVE: { method: string; url: string; path?: string; body?: unknown; who: readonly Role[] }[] = [
+  // Zones decide where broadcasts play: technicians and admins.
+  { method: 'POST', url: '/api/v1/zones', body: {}, who: ['admin', 'technician'] },
+  { method: 'PATCH', url: '/api/v1/zones/:id', body: {}, who: ['admin', 'technician'] },
+  { method: 'DELETE', url: '/api/v1/zones/:id', who: ['admin', 'technician'] },
+  { method: 'PUT', url: '/api/v1/devices/:id/zones', body: {}, who: ['admin', 'technician'] },
+  // Loudspeakers.
+  { method: 'POST', url: '/api/v1/devices', body: {}, who: ['admin', 'technician'] },
+  { method: 'PATCH', url: '/api/v1/devices/:id', body: {}, who: ['admin', 'technician'] },
+  { method: 'POST', url: '/api/v1/devices/:id/revoke', body: {}, who: ['admin', 'technician'] },
+  { method: 'POST', url: '/api/v1/devices/:id/volume', body: {}, who: ['admin', 'technician'] },
+  { method: 'POST', url: '/api/v1/devices/:id/amp', body: {}, who: ['admin', 'technician'] },
+  { method: 'POST', url: '/api/v1/devices/:id/test-tone', body: {}, who: ['admin', 'technician'] },
+  // Straight to air, and emergencies: the leaders.
+  {
+    method: 'POST',
+    url: '/api/v1/broadcasts',
+    body: { text: 'Thông báo', zones: ['zz-nobody'] },
+    who: ['admin', 'approver'],
+  },
+  {
+    method: 'POST',
+    url: '/api/v1/broadcasts',
+    body: { text: 'Lũ về', zones: ['zz-nobody'], priority: 'emergency' },
+    who: ['admin', 'approver'],
+  },
+  { method: 'POST', url: '/api/v1/occurrences/:id/stop', body: {}, who: ['admin', 'approver'] },
+  // Approval.
+  { method: 'POST', url: '/api/v1/schedules/:id/approve', body: {}, who: ['admin', 'approver'] },
+  { method: 'POST', url: '/api/v1/schedules/:id/reject', body: { reason: 'x' }, who: ['admin', 'approver'] },
+  // Accounts: the admin alone.
+  { method: 'GET', url: '/api/v1/users', who: ['admin'] },
+  { method: 'POST', url: '/api/v1/users', body: {}, who: ['admin'] },
+  { method: 'PATCH', url: '/api/v1/users/:username', body: {}, who: ['admin'] },
+  { method: 'PUT', url: '/api/v1/users/:username/password', body: {}, who: ['admin'] },
+  { method: 'POST', url: '/api/v1/users/:username/unlock', body: {}, who: ['admin'] },
+  // Settings (paid TTS keys, loudness) and the audit log: the leaders.
+  { method: 'GET', url: '/api/v1/settings', who: ['admin', 'approver'] },
+  { method: 'PUT', url: '/api/v1/settings', body: {}, who: ['admin', 'approver'] },
+  { method: 'POST', url: '/api/v1/tts/engines/:id/test', body: {}, who: ['admin', 'approver'] },
+  { method: 'GET', url: '/api/v1/audit', who: ['admin', 'approver'] },
+];
+
+/** Tomorrow in the commune's zone, for schedules that must be in the future. */
+function tomorrow(): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Ho_Chi_Minh' }).format(Date.now() + 24 * 3600_000);
+}
+
+let scheduleSeq = 0;
+/** A schedule with a one-second silence for a zone without loudspeakers (nothing plays, nothing clashes). */
+async function scheduleAs(role: Role, extra: Record<string, unknown> = {}): Promise<{ status: number; body: Reply }> {
+  const content = await as('admin', 'POST', '/api/v1/content', {
+    kind: 'silence',
+    title: `Lặng ${++scheduleSeq}`,
+    durationMs: 1000,
+  });
+  expect(content.status).toBe(201);
+  const programme = await as('admin', 'POST', '/api/v1/programmes', {
+    title: `Chương trình ${scheduleSeq}`,
+    items: [{ contentId: content.body.id }],
+  });
+  expect(programme.status).toBe(201);
+  return as(role, 'POST', '/api/v1/schedules', {
+    title: `Lịch ${scheduleSeq}`,
+    programmeId: programme.body.id,
+    rule: { kind: 'once', startDate: tomorrow(), times: [`10:${String(scheduleSeq % 60).padStart(2, '0')}`] },
+    zones: ['thon-vai-tro'],
+    ...extra,
+  });
+}
+
+describe('sensitive routes, by a hand-written table', () => {
+  beforeAll(async () => {
+    expect((await server.api('POST', '/api/v1/zones', { name: 'Thôn Vai Trò' })).status).toBe(201);
+  });
+
+  it('lets exactly the listed roles use each sensitive route', async () => {
+    const registered = new Set(apiRoutes().map((r) => `${r.method} ${r.url}`));
+    const failures: string[] = [];
+    for (const row of SENSITIVE) {
+      const name = `${row.method} ${row.url}${row.body && Object.keys(row.body).length ? ` ${JSON.stringify(row.body)}` : ''}`;
+      if (!registered.has(`${row.method} ${row.url}`)) {
+        failures.push(`${row.method} ${row.url} is not a route any more: update this table`);
+        continue;
+      }
+      const path = row.url.replace(/:\w+/g, 'zz-nobody');
+      for (const role of ROLES)
+        judge(name, role, row.who, (await as(role, row.method, path, row.body)).status, failures);
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it('puts on air without approval only for a publisher (admin, approver); an editor’s schedule waits', async () => {
+    const expected: Record<Role, string | 403> = {
+      admin: 'approved',
+      approver: 'approved',
+      editor: 'submitted',
+      technician: 403,
+      viewer: 403,
+    };
+    const got: Record<string, string | number> = {};
+    for (const role of ROLES) {
+      const created = await scheduleAs(role);
+      if (created.status !== 201) {
+        got[role] = created.status;
+        continue;
+      }
+      const submitted = await as(role, 'POST', `/api/v1/schedules/${created.body.id}/submit`);
+      got[role] = submitted.status === 200 ? submitted.body.status : submitted.status;
+    }
+    expect(got).toEqual(expected);
+  });
+
+  /** Taking something off air is the approvers' call; an editor may still cancel a draft of their own. */
+  it('needs an approver (admin, approver) to cancel an approved or an emergency schedule', async () => {
+    const rows: { what: string; make: () => Promise<string>; who: readonly Role[] }[] = [
+      {
+        what: 'an approved schedule',
+        make: async () => {
+          const s = await scheduleAs('admin');
+          expect((await as('admin', 'POST', `/api/v1/schedules/${s.body.id}/submit`)).body.status).toBe('approved');
+          return s.body.id;
+        },
+        who: ['admin', 'approver'],
+      },
+      {
+        what: 'an emergency schedule (a draft)',
+        make: async () => (await scheduleAs('admin', { priority: 'emergency' })).body.id,
+        who: ['admin', 'approver'],
+      },
+      {
+        // The rule's boundary: a draft that never went on air stays the writer's to drop.
+        what: 'a normal draft',
+        make: async () => (await scheduleAs('admin')).body.id,
+        who: ['admin', 'approver', 'editor'],
+      },
+    ];
+    const failures: string[] = [];
+    for (const row of rows) {
+      for (const role of ROLES) {
+        const id = await row.make(); // a fresh one per role: a cancel is final
+        const res = await as(role, 'POST', `/api/v1/schedules/${id}/cancel`);
+        judge(`cancel ${row.what}`, role, row.who, res.status, failures);
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+
+  /** Likewise for one occurrence of an approved schedule: it is on air.  */
+  it('needs an approver (admin, approver) to cancel one occurrence of an approved schedule', async () => {
+    const failures: string[] = [];
+    for (const role of ROLES) {
+      const s = await scheduleAs('admin');
+      expect((await as('admin', 'POST', `/api/v1/schedules/${s.body.id}/submit`)).body.status).toBe('approved');
+      const occurrence = server.services.db
+        .prepare('SELECT id FROM occurrences WHERE schedule_id = ?')
+        .get(s.body.id) as { id: string };
+      const res = await as(role, 'DELETE', `/api/v1/occurrences/${occurrence.id}`);
+      judge('DELETE /api/v1/occurrences/:id (approved schedule)', role, ['admin', 'approver'], res.status, failures);
+    }
+    expect(failures).toEqual([]);
+  });
 });
 
 describe('audit log and passwords', () => {
@@ -156,7 +376,7 @@ describe('audit log and passwords', () => {
 
     const { body } = await server.api<{ actor: string; action: string; target: string | null }[]>(
       'GET',
-      '/api/v1/audit',
+      '/api/v1/audit?limit=10000',
     );
     const actions = body.map((e) => `${e.actor} ${e.action} ${e.target ?? ''}`.trim());
     expect(actions).toContain('admin zone.create thon-kiem-toan');
@@ -174,6 +394,27 @@ describe('audit log and passwords', () => {
     const text = bytes.subarray(3).toString('utf8');
     expect(text.split('\r\n')[0]).toBe('id,at,actor,action,target,detail,ip');
     expect(text).toContain('zone.create,thon-kiem-toan,"{""name"":""Thôn Kiểm Toán""}"');
+  });
+
+  it('neutralises formulas in the CSV export: a failed login’s username cannot run in a spreadsheet', async () => {
+    const username = '=HYPERLINK("http://x","y")';
+    const failed = await fetch(`${server.url}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password: 'whatever-1' }),
+    });
+    expect(failed.status).toBe(401);
+    const csv = await fetch(`${server.url}/api/v1/audit?format=csv&action=login.failed`, {
+      headers: { cookie: server.cookie },
+    });
+    expect(csv.status).toBe(200);
+    const lines = (await csv.text()).split('\r\n');
+    const row = lines.find((l) => l.includes('HYPERLINK'));
+    // id,at,actor,...: the actor cell starts with a quote mark, so the spreadsheet shows it as text.
+    expect(row).toMatch(/^\d+,[^,]+,"'=HYPERLINK\(""http:\/\/x"",""y""\)",login\.failed,/);
+    // The JSON view is data, not a spreadsheet: it keeps the username as typed.
+    const { body } = await server.api<{ actor: string }[]>('GET', '/api/v1/audit?action=login.failed');
+    expect(body.map((e) => e.actor)).toContain(username);
   });
 
   it('changes one’s own password: this session continues, other sessions end, the old password stops working', async () => {

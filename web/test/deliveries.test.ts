@@ -14,6 +14,8 @@ const summary = (stages: Partial<OccurrenceSummary['stages']>): OccurrenceSummar
     durationMs: 1000,
     scheduleId: null,
     cancelled: false,
+    stoppedAt: null,
+    stoppedBy: null,
     devices: Object.values(all).reduce((a, b) => a + b, 0),
     stages: all,
   };
@@ -27,6 +29,8 @@ const live = (...stages: Delivery['stage'][]): Occurrence => ({
   durationMs: 1000,
   sha256: 'x',
   engine: null,
+  stoppedAt: null,
+  stoppedBy: null,
   deliveries: stages.map((stage, i) => ({ deviceId: `d${i}`, stage, at: null, detail: null })),
 });
 

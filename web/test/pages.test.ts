@@ -20,6 +20,8 @@ const occ = (id: string, deliveries: Delivery[]): Occurrence => ({
   durationMs: 1000,
   sha256: 'x',
   engine: null,
+  stoppedAt: null,
+  stoppedBy: null,
   deliveries,
 });
 const device = (id: string, online: boolean, revoked = false): Device => ({

@@ -42,6 +42,8 @@ describe('mergeOccurrence', () => {
       durationMs: 1000,
       sha256: 'x',
       engine: null,
+      stoppedAt: null,
+      stoppedBy: null,
       deliveries: [d('a', 'finished')],
     };
     const fetched = { ...known, deliveries: [d('a', 'started'), d('b', 'pending')] };

@@ -15,12 +15,16 @@ const held = (...entries: [PlanItem, OccurrencePhase][]) =>
 
 describe('acceptsPlan', () => {
   it.each([
-    [null, 0, true],
-    [3, 3, true],
-    [3, 4, true],
-    [3, 2, false],
-  ])('held %s, incoming %i → %s', (heldVersion, incoming, expected) => {
-    expect(acceptsPlan(heldVersion, incoming)).toBe(expected);
+    ['nothing held', null, { version: 0, epoch: 'a' }, true],
+    ['same version, same epoch', { version: 3, epoch: 'a' }, { version: 3, epoch: 'a' }, true],
+    ['newer, same epoch', { version: 3, epoch: 'a' }, { version: 4, epoch: 'a' }, true],
+    ['older, same epoch', { version: 3, epoch: 'a' }, { version: 2, epoch: 'a' }, false],
+    // A restored database restarts the counters: its plans must still land.
+    ['older, another epoch', { version: 900, epoch: 'a' }, { version: 5, epoch: 'b' }, true],
+    ['older, first epoch after an old server', { version: 900 }, { version: 5, epoch: 'b' }, true],
+    ['older, no epoch on either', { version: 3 }, { version: 2 }, false],
+  ])('%s', (_name, held, incoming, expected) => {
+    expect(acceptsPlan(held, incoming)).toBe(expected);
   });
 });
 

@@ -20,8 +20,21 @@ export type PlanChange =
   /** No longer planned and over: drop it from memory. */
   | { kind: 'forget'; occurrenceId: string };
 
-export function acceptsPlan(heldVersion: number | null, planVersion: number): boolean {
-  return heldVersion === null || planVersion >= heldVersion;
+/** Which plan the agent holds: its version within the server database's epoch (PlanPayload.epoch). */
+export interface PlanStamp {
+  version: number;
+  epoch?: string | undefined;
+}
+
+/**
+ * A plan replaces the held one when it is not older within the same epoch. A
+ * plan from another epoch (the server's database was restored or created
+ * anew, so its counters restarted) always replaces it.
+ */
+export function acceptsPlan(held: PlanStamp | null, incoming: PlanStamp): boolean {
+  if (held === null) return true;
+  if ((incoming.epoch ?? null) !== (held.epoch ?? null)) return true;
+  return incoming.version >= held.version;
 }
 
 export function diffPlan(held: ReadonlyMap<string, HeldItem>, items: readonly PlanItem[]): PlanChange[] {

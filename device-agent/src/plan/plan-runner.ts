@@ -2,7 +2,7 @@ import { fileAssets, type AckStage, type PlanItem, type PlanPayload } from '@loa
 import { isFinalStage, type AckReporter } from '../ack/ack-reporter';
 import type { Logger } from '../logger';
 import type { OccurrenceRunner, OccurrenceSpec } from '../occurrence/occurrence-runner';
-import { acceptsPlan, diffPlan, type HeldItem } from './plan-diff';
+import { acceptsPlan, diffPlan, type HeldItem, type PlanStamp } from './plan-diff';
 
 export interface PlanOutcome {
   accepted: boolean;
@@ -12,7 +12,7 @@ export interface PlanOutcome {
 
 /** Holds the newest plan and turns its changes into occurrence runs. */
 export class PlanRunner {
-  private version: number | null = null;
+  private held: PlanStamp | null = null;
   private zoneIds: readonly string[] = [];
   /** Every plan item still remembered: the current plan's, plus removed ones still playing. */
   private readonly items = new Map<string, PlanItem>();
@@ -32,7 +32,7 @@ export class PlanRunner {
   }
 
   get planVersion(): number | null {
-    return this.version;
+    return this.held?.version ?? null;
   }
 
   get zones(): readonly string[] {
@@ -54,8 +54,9 @@ export class PlanRunner {
   }
 
   apply(plan: PlanPayload): PlanOutcome {
-    if (!acceptsPlan(this.version, plan.planVersion)) {
-      this.logger.warn({ planVersion: plan.planVersion, held: this.version }, 'ignored a plan older than the one held');
+    const stamp: PlanStamp = { version: plan.planVersion, epoch: plan.epoch };
+    if (!acceptsPlan(this.held, stamp)) {
+      this.logger.warn({ planVersion: plan.planVersion, held: this.held }, 'ignored a plan older than the one held');
       return { accepted: false, zones: this.zoneIds };
     }
     const held = new Map<string, HeldItem>();
@@ -85,13 +86,13 @@ export class PlanRunner {
           break;
       }
     }
-    if (changes.length > 0 || this.version !== plan.planVersion) {
+    if (changes.length > 0 || this.held?.version !== plan.planVersion || this.held.epoch !== plan.epoch) {
       this.logger.info(
-        { planVersion: plan.planVersion, items: plan.items.length, changes: changes.length },
+        { planVersion: plan.planVersion, epoch: plan.epoch, items: plan.items.length, changes: changes.length },
         'plan applied',
       );
     }
-    this.version = plan.planVersion;
+    this.held = stamp;
     this.zoneIds = plan.zones;
     return { accepted: true, zones: this.zoneIds };
   }

@@ -4,11 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Asset } from '@loaxa/protocol';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { requireTool } from '../../../scripts/test/require-tool';
 import { findFfmpeg } from '../../test/ffmpeg';
 import { AlsaPlayer, alsaCommandFor, type AlsaPlayerOptions } from './alsa-player';
 
 const ffmpeg = findFfmpeg();
-if (!ffmpeg) console.warn('alsa-player tests skipped: no ffmpeg (set FFMPEG_PATH)');
+const hasFfmpeg = requireTool({
+  tool: 'ffmpeg',
+  found: ffmpeg,
+  install: 'npm ci installs @ffmpeg-installer/ffmpeg; or set FFMPEG_PATH, or apt-get install ffmpeg',
+  skips: 'AlsaPlayer with a real ffmpeg',
+});
 
 const asset = (durationMs: number): Asset => ({
   sha256: 'a'.repeat(64),
@@ -80,7 +86,7 @@ describe('alsaCommandFor', () => {
   });
 });
 
-describe.skipIf(!ffmpeg)('AlsaPlayer with a real ffmpeg (null output instead of a sound card)', () => {
+describe.skipIf(!hasFfmpeg)('AlsaPlayer with a real ffmpeg (null output instead of a sound card)', () => {
   let dir: string;
   let short: string;
   let long: string;

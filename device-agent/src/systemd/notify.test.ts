@@ -9,20 +9,26 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
+import { requireTool } from '../../../scripts/test/require-tool';
 import { notifyMessage, startWatchdog, SystemdNotifier, watchdogIntervalMs } from './notify';
 
 const AGENT_BIN = path.resolve(import.meta.dirname, '../../bin/loaxa-agent.mjs');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const works = (cmd: string, args: string[]) => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
-const havePython = works('python3', ['-c', 'import socket; socket.AF_UNIX']);
-const haveSystemdNotify = works('systemd-notify', ['--version']);
+const skips = 'fake NOTIFY_SOCKET tests (only message building and the no-op path run)';
+const havePython = requireTool({
+  tool: 'python3',
+  found: () => works('python3', ['-c', 'import socket; socket.AF_UNIX']),
+  install: 'apt-get install python3',
+  skips,
+});
+const haveSystemdNotify = requireTool({
+  tool: 'systemd-notify',
+  found: () => works('systemd-notify', ['--version']),
+  install: 'apt-get install systemd',
+  skips,
+});
 const canFakeSocket = havePython && haveSystemdNotify;
-if (!canFakeSocket) {
-  console.warn(
-    `[skip] fake NOTIFY_SOCKET tests: ${havePython ? '' : 'python3 '}${haveSystemdNotify ? '' : 'systemd-notify '}not installed; ` +
-      'only message building and the no-op path are tested',
-  );
-}
 
 /** Binds a unix datagram socket and prints each datagram as a JSON string line; fds passed for BARRIER=1 are closed. */
 const RECEIVER = `

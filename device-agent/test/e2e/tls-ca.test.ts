@@ -13,18 +13,15 @@ import { createAgent } from '../../src/agent';
 import { loadConfig } from '../../src/config';
 import { NullPlayer } from '../../src/player/null-player';
 import { startTestServer, waitFor, type TestServer } from '../../../server/test/helpers';
+import { onPath, requireTool } from '../../../scripts/test/require-tool';
 import { startNode, type TestNode } from './in-process';
 
-function hasOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const opensslPresent = hasOpenssl();
-if (!opensslPresent) console.warn('[skip] agent TLS tests: openssl is not installed (apt-get install openssl)');
+const opensslPresent = requireTool({
+  tool: 'openssl',
+  found: () => onPath('openssl'),
+  install: 'apt-get install openssl',
+  skips: 'agent TLS tests',
+});
 
 describe.skipIf(!opensslPresent)('agent trusting a self-signed server through tls.caFile', () => {
   let server: TestServer;

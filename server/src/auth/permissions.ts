@@ -10,7 +10,12 @@ export const PERMISSIONS = {
   'session:self': ['admin', 'approver', 'editor', 'technician', 'viewer'],
   'devices:read': ['admin', 'approver', 'editor', 'technician', 'viewer'],
   'devices:manage': ['admin', 'technician'],
-  'zones:manage': ['admin', 'technician', 'editor'],
+  /**
+   * Zones decide which loudspeakers a broadcast reaches: the technician's map of
+   * the commune, not the notice writer's. An editor who could move a loudspeaker
+   * between zones would change where approved schedules play without approval.
+   */
+  'zones:manage': ['admin', 'technician'],
   'broadcasts:read': ['admin', 'approver', 'editor', 'technician', 'viewer'],
   /**
    * Play now or at a time, straight to the loudspeakers: only those who may put

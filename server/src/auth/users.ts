@@ -191,8 +191,9 @@ export class UserService {
     this.db.prepare('DELETE FROM sessions WHERE token_hash = ?').run(hashToken(token));
   }
 
-  purgeExpiredSessions(): number {
-    return this.db.prepare('DELETE FROM sessions WHERE expires_at <= ?').run(Date.now()).changes;
+  /** Deletes the sessions expired by `now`; returns how many (see session-housekeeping.ts). */
+  purgeExpiredSessions(now = Date.now()): number {
+    return this.db.prepare('DELETE FROM sessions WHERE expires_at <= ?').run(now).changes;
   }
 }
 

@@ -6,6 +6,7 @@
 import {
   encode,
   isStream,
+  MAX_PLAN_ITEMS,
   topics,
   type Asset,
   type FileAsset,
@@ -19,7 +20,6 @@ import type { MessageBus } from '../broker/bus';
 import type { DeviceRegistry } from '../devices/registry';
 import type { MediaAsset, MediaStore } from '../media/store';
 
-export const PLAN_HORIZON_MS = 7 * 24 * 3600 * 1000;
 
 interface PlannedRow {
   id: string;
@@ -60,31 +60,73 @@ export function withMp3<A extends Asset>(asset: A, mp3Of: Mp3Lookup): A {
   return mp3 ? { ...asset, mp3: { sha256: mp3.sha256, url: `/media/${mp3.sha256}.mp3`, bytes: mp3.bytes } } : asset;
 }
 
+/** The database's generation (migration 12's meta row): the plans' epoch. */
+export function databaseGeneration(db: Db): string {
+  const row = db.prepare(`SELECT value FROM meta WHERE key = 'generation'`).get() as { value: string } | undefined;
+  if (!row) throw new Error('the database has no generation (meta table); was it migrated?');
+  return row.value;
+}
+
+export interface PlannerOptions {
+  /** How far ahead a plan reaches: the same horizon occurrences are materialised over (config.horizonDays). */
+  horizonMs: number;
+  /** Where MP3 renditions are looked up, for the plans of devices that ask for MP3. */
+  media?: Pick<MediaStore, 'mp3RenditionOf'>;
+  /** Told when a device has more items ahead than one plan carries (they reach it as earlier ones end). */
+  onOverflow?: (deviceId: string, left: number) => void;
+  /** The server's clock (tests move it). */
+  now?: () => number;
+}
+
 export class Planner {
+  private epoch: string | null = null;
+
   constructor(
     private readonly db: Db,
     private readonly registry: DeviceRegistry,
     private readonly bus: MessageBus,
     private readonly logger: Logger,
-    /** Where MP3 renditions are looked up, for the plans of devices that ask for MP3. */
-    private readonly media?: Pick<MediaStore, 'mp3RenditionOf'>,
+    private readonly options: PlannerOptions,
   ) {}
 
-  /** Scheduled (not play-now) occurrences for the device that have not ended yet. */
-  planForDevice(deviceId: string, now = Date.now()): PlanPayload {
+  get horizonMs(): number {
+    return this.options.horizonMs;
+  }
+
+  /** Scheduled (not play-now) occurrences for the device that have not ended, been cancelled or stopped. */
+  planForDevice(deviceId: string, now = (this.options.now ?? Date.now)()): PlanPayload {
+    const horizonEnd = now + this.options.horizonMs;
     const rows = this.db
       .prepare(
         `SELECT o.id, o.title, o.priority, o.start_at, o.duration_ms, o.sha256, m.format, m.bytes, o.assets, o.volume
          FROM deliveries d
          JOIN occurrences o ON o.id = d.occurrence_id
          JOIN media m ON m.sha256 = o.sha256
-         WHERE d.device_id = ? AND o.command_id IS NULL AND o.cancelled_at IS NULL
+         WHERE d.device_id = ? AND o.command_id IS NULL AND o.cancelled_at IS NULL AND o.stopped_at IS NULL
            AND o.start_at + o.duration_ms > ? AND o.start_at < ?
-         ORDER BY o.start_at LIMIT 2000`,
+         ORDER BY o.start_at LIMIT ?`,
       )
-      .all(deviceId, now, now + PLAN_HORIZON_MS) as PlannedRow[];
+      .all(deviceId, now, horizonEnd, MAX_PLAN_ITEMS + 1) as PlannedRow[];
+    if (rows.length > MAX_PLAN_ITEMS) {
+      // Never silent: the earliest items go out, the rest follow as those end (the roll-forward re-plans).
+      const left = (
+        this.db
+          .prepare(
+            `SELECT COUNT(*) AS n FROM deliveries d JOIN occurrences o ON o.id = d.occurrence_id
+             WHERE d.device_id = ? AND o.command_id IS NULL AND o.cancelled_at IS NULL AND o.stopped_at IS NULL
+               AND o.start_at + o.duration_ms > ? AND o.start_at < ?`,
+          )
+          .get(deviceId, now, horizonEnd) as { n: number }
+      ).n - MAX_PLAN_ITEMS;
+      rows.length = MAX_PLAN_ITEMS;
+      this.logger.error(
+        { deviceId, carried: MAX_PLAN_ITEMS, left, until: new Date(rows.at(-1)!.start_at).toISOString() },
+        'the device has more plan items ahead than one plan carries; the rest follow as these end',
+      );
+      this.options.onOverflow?.(deviceId, left);
+    }
     // Only a device that asked for MP3 gets the copies: an Ogg device's plan stays as it was.
-    const media = this.media;
+    const media = this.options.media;
     const mp3Of = media && this.registry.audioFormatOf(deviceId) === 'mp3' ? media.mp3RenditionOf.bind(media) : null;
     const assetsOf = (r: PlannedRow): Asset[] => {
       const assets = r.assets ? (JSON.parse(r.assets) as Asset[]) : [assetFor(r)];
@@ -98,11 +140,13 @@ export class Planner {
       title: r.title.slice(0, 200),
       assets: assetsOf(r),
     }));
+    this.epoch ??= databaseGeneration(this.db);
     return {
       v: 1,
       planVersion: this.registry.nextPlanVersion(deviceId),
+      epoch: this.epoch,
       generatedAt: now,
-      horizonEnd: now + PLAN_HORIZON_MS,
+      horizonEnd,
       zones: this.registry.zonesOf(deviceId),
       items,
     };

@@ -16,6 +16,9 @@ export interface OccurrenceSummary {
   durationMs: number;
   scheduleId: string | null;
   cancelled: boolean;
+  /** Set when someone stopped it (a stop is its own outcome, not a failure). */
+  stoppedAt: string | null;
+  stoppedBy: string | null;
   /** Loudspeakers the occurrence targets (its deliveries). */
   devices: number;
   /** How many deliveries are at each stage (the furthest reached). */
@@ -37,6 +40,8 @@ type Row = {
   duration_ms: number;
   schedule_id: string | null;
   cancelled_at: number | null;
+  stopped_at: number | null;
+  stopped_by: string | null;
   devices: number;
 } & Record<DeliveryStage, number>;
 
@@ -46,7 +51,7 @@ const STAGE_COUNTS = DELIVERY_STAGES.map((s) => `COUNT(CASE WHEN d.stage = '${s}
 export function recentOccurrences(db: Db, { from, to, limit }: OccurrenceWindow): OccurrenceSummary[] {
   const rows = db
     .prepare(
-      `SELECT o.id, o.title, o.priority, o.start_at, o.duration_ms, o.schedule_id, o.cancelled_at,
+      `SELECT o.id, o.title, o.priority, o.start_at, o.duration_ms, o.schedule_id, o.cancelled_at, o.stopped_at, o.stopped_by,
          COUNT(d.device_id) AS devices,
          ${STAGE_COUNTS}
        FROM occurrences o LEFT JOIN deliveries d ON d.occurrence_id = o.id
@@ -64,6 +69,8 @@ export function recentOccurrences(db: Db, { from, to, limit }: OccurrenceWindow)
     durationMs: r.duration_ms,
     scheduleId: r.schedule_id,
     cancelled: r.cancelled_at !== null,
+    stoppedAt: r.stopped_at === null ? null : new Date(r.stopped_at).toISOString(),
+    stoppedBy: r.stopped_by,
     devices: r.devices,
     stages: Object.fromEntries(DELIVERY_STAGES.map((s) => [s, r[s]])) as Record<DeliveryStage, number>,
   }));

@@ -51,6 +51,9 @@ export interface OccurrenceView {
   durationMs: number;
   sha256: string;
   engine: string | null;
+  /** Set when someone stopped it: it left every plan then, and what had not played never will. */
+  stoppedAt: string | null;
+  stoppedBy: string | null;
   deliveries: { deviceId: string; stage: DeliveryStage; at: string | null; detail: string | null }[];
 }
 
@@ -233,7 +236,10 @@ export class BroadcastService {
   getOccurrence(id: string): OccurrenceView | null {
     const { db } = this.deps;
     const o = db
-      .prepare('SELECT id, title, priority, start_at, duration_ms, sha256, engine FROM occurrences WHERE id = ?')
+      .prepare(
+        `SELECT id, title, priority, start_at, duration_ms, sha256, engine, stopped_at, stopped_by
+         FROM occurrences WHERE id = ?`,
+      )
       .get(id) as
       | {
           id: string;
@@ -243,6 +249,8 @@ export class BroadcastService {
           duration_ms: number;
           sha256: string;
           engine: string | null;
+          stopped_at: number | null;
+          stopped_by: string | null;
         }
       | undefined;
     if (!o) return null;
@@ -257,6 +265,8 @@ export class BroadcastService {
       durationMs: o.duration_ms,
       sha256: o.sha256,
       engine: o.engine,
+      stoppedAt: o.stopped_at === null ? null : new Date(o.stopped_at).toISOString(),
+      stoppedBy: o.stopped_by,
       deliveries: deliveries.map((d) => ({
         deviceId: d.device_id,
         stage: d.stage,

@@ -11,6 +11,28 @@ import { MIGRATIONS } from './migrations';
 
 export const DATABASE_FILE = 'loaxa.sqlite';
 
+/**
+ * A restored database is a new generation: devices hold plans numbered by the
+ * counters of the database they last heard from, which may be ahead of the
+ * backup's, so plans carry the generation as their epoch (Planner). A backup
+ * from before migration 12 gets its generation when it is migrated.
+ */
+function newGeneration(file: string): void {
+  const db = new Database(file);
+  try {
+    const hasMeta = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'`).get();
+    if (hasMeta) {
+      db.prepare(
+        `INSERT INTO meta (key, value) VALUES ('generation', lower(hex(randomblob(8))))
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
+      ).run();
+    }
+    db.pragma('wal_checkpoint(TRUNCATE)');
+  } finally {
+    db.close();
+  }
+}
+
 export async function backupDatabase(dataDir: string, target: string): Promise<{ bytes: number; version: number }> {
   const source = path.join(dataDir, DATABASE_FILE);
   if (!fs.existsSync(source)) throw new Error(`no database at ${source}`);
@@ -80,5 +102,6 @@ export function restoreDatabase(dataDir: string, backup: string): { keptAs: stri
   }
   for (const suffix of ['-wal', '-shm']) fs.rmSync(`${live}${suffix}`, { force: true });
   fs.renameSync(temp, live);
+  newGeneration(live);
   return { keptAs, version };
 }

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { migrate, openDatabase, schemaVersion } from './database';
+import Database from 'better-sqlite3';
+import { appliedVersions, migrate, openDatabase, schemaVersion, type Db } from './database';
 import { MIGRATIONS } from './migrations';
 
 const dirs: string[] = [];
@@ -52,12 +53,79 @@ describe('database', () => {
     const db = openDatabase(dir);
     const broken = [
       ...MIGRATIONS,
-      { version: 999, name: 'broken', sql: 'CREATE TABLE t (x); SELECT nonsense FROM nowhere;' },
+      { version: NEWEST + 1, name: 'broken', sql: 'CREATE TABLE t (x); SELECT nonsense FROM nowhere;' },
     ];
-    expect(() => migrate(db, broken)).toThrow();
+    expect(() => migrate(db, broken)).toThrow(/no such table: nowhere/);
     expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 't'").get()).toBeUndefined();
+    expect(appliedVersions(db)).not.toContain(NEWEST + 1);
     db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (1000, 'future', 0)").run();
-    expect(() => migrate(db)).toThrow(/newer than this program/);
+    expect(() => migrate(db)).toThrow(/1000 was applied by a newer Loa Xã/);
+    db.close();
+  });
+});
+
+const ORDERED = [...MIGRATIONS].sort((a, b) => a.version - b.version);
+const NEWEST = ORDERED.length;
+
+/**
+ * A database on which exactly `versions` were applied, in that order, as the
+ * builds that appended them out of order would have left it.
+ */
+function databaseWith(versions: number[]): Db {
+  const db = new Database(path.join(tempDir(), 'loaxa.sqlite'));
+  db.exec(
+    'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
+  );
+  for (const v of versions) {
+    const m = ORDERED[v - 1]!;
+    db.exec(m.sql);
+    db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, 0)').run(m.version, m.name);
+  }
+  return db;
+}
+
+describe('which migrations run', () => {
+  it('applies a migration appended out of order that a database skipped (4 after 5 and 6)', () => {
+    // A build had 1, 2, 3, 5 and 6 before 4 was merged; MAX(version) = 6 used to hide 4 for ever.
+    const db = databaseWith([1, 2, 3, 5, 6]);
+    expect(migrate(db)).toEqual([4, ...ORDERED.slice(6).map((m) => m.version)]);
+    expect(appliedVersions(db)).toEqual(ORDERED.map((m) => m.version));
+    // Migration 4's tables exist: the schedules work.
+    expect(db.prepare('SELECT COUNT(*) AS n FROM schedules').get()).toEqual({ n: 0 });
+    expect(migrate(db)).toEqual([]);
+    db.close();
+  });
+
+  it('applies every pending version in version order, whatever order the list is in', () => {
+    const db = databaseWith([1, 2, 5]);
+    const shuffled = [...ORDERED].reverse();
+    expect(migrate(db, shuffled)).toEqual(ORDERED.filter((m) => ![1, 2, 5].includes(m.version)).map((m) => m.version));
+    db.close();
+  });
+
+  it('refuses a database holding a version this build does not know: it was written by a newer Loa Xã', () => {
+    const db = databaseWith([1, 2, 3]);
+    db.prepare(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, 'from the future', 0)`).run(
+      NEWEST + 2,
+    );
+    expect(() => migrate(db)).toThrow(
+      new RegExp(`version ${NEWEST + 2} was applied by a newer Loa Xã; this build knows 1–${NEWEST}\\. Upgrade Loa Xã`),
+    );
+    // Nothing was applied on the way to the refusal.
+    expect(appliedVersions(db)).toEqual([1, 2, 3, NEWEST + 2]);
+    db.close();
+  });
+
+  it('refuses a migration list with a gap or a repeat: the mistake is the program’s', () => {
+    const db = databaseWith([]);
+    expect(() =>
+      migrate(
+        db,
+        ORDERED.filter((m) => m.version !== 4),
+      ),
+    ).toThrow(/migrations: versions must run 1\.\.N without gaps or repeats; expected 4 where 5 is/);
+    expect(() => migrate(db, [...ORDERED, ORDERED[2]!])).toThrow(/expected 4 where 3 is/);
+    expect(appliedVersions(db)).toEqual([]);
     db.close();
   });
 });

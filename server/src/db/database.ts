@@ -51,17 +51,45 @@ export function schemaVersion(db: Db): number {
   return row.v ?? 0;
 }
 
+/** The versions recorded in schema_migrations, ascending. */
+export function appliedVersions(db: Db): number[] {
+  return (db.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as { version: number }[]).map(
+    (r) => r.version,
+  );
+}
+
+/**
+ * Applies every migration whose version is not yet recorded, in version order,
+ * each in its own transaction; returns the versions applied.
+ *
+ * The applied *set* decides, not MAX(version): engineers append migrations in
+ * parallel, so a database can have 5 and 6 from one change before 4 from
+ * another is merged. 4 is then pending and is applied now, after them (each
+ * migration stands on the ones before it in the list's version order, which
+ * the tests check from every earlier version).
+ *
+ * Refused: a database holding a version this build does not know, i.e. one
+ * written by a newer Loa Xã. With the build's versions running 1..N without
+ * gaps (checked first), that is also the only way a database can miss a
+ * version below one it has that is not simply pending here.
+ */
 export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS): number[] {
+  const ordered = checkedMigrations(migrations);
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
-  const current = schemaVersion(db);
-  const newest = migrations.reduce((max, m) => Math.max(max, m.version), 0);
-  if (current > newest) {
-    throw new Error(`database schema version ${current} is newer than this program knows (${newest}); upgrade Loa Xã`);
+  const applied = new Set(appliedVersions(db));
+  const known = new Set(ordered.map((m) => m.version));
+  const unknown = [...applied].filter((v) => !known.has(v));
+  if (unknown.length > 0) {
+    throw new Error(
+      `database schema: version${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} ` +
+        `${unknown.length > 1 ? 'were' : 'was'} applied by a newer Loa Xã; this build knows 1–${ordered.length}. ` +
+        'Upgrade Loa Xã, or restore a backup made by this version.',
+    );
   }
-  const applied: number[] = [];
-  for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
-    if (m.version <= current) continue;
+  const done: number[] = [];
+  for (const m of ordered) {
+    if (applied.has(m.version)) continue;
     db.transaction(() => {
       db.exec(m.sql);
       db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
@@ -70,7 +98,26 @@ export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS): 
         Date.now(),
       );
     })();
-    applied.push(m.version);
+    done.push(m.version);
   }
-  return applied;
+  return done;
+}
+
+/**
+ * The build's migrations in version order, which must be 1..N with no gap or
+ * repeat: a gap would let two builds disagree about what a version means, and
+ * a database would be refused on its next start for missing a version nobody
+ * can apply. A mistake here is the program's, so the message names the list.
+ */
+function checkedMigrations(migrations: readonly Migration[]): Migration[] {
+  const ordered = [...migrations].sort((a, b) => a.version - b.version);
+  ordered.forEach((m, i) => {
+    if (m.version !== i + 1) {
+      const seen = ordered.map((x) => x.version).join(', ');
+      throw new Error(
+        `migrations: versions must run 1..N without gaps or repeats; expected ${i + 1} where ${m.version} is (versions: ${seen})`,
+      );
+    }
+  });
+  return ordered;
 }

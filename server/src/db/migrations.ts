@@ -286,4 +286,23 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX media_renditions_sha256 ON media_renditions(sha256);
     `,
   },
+  {
+    version: 12,
+    name: 'trust: stops that stick, review revisions, a database generation for plan versions',
+    sql: `
+      -- Facts about this database itself. 'generation' changes whenever the database is
+      -- created or restored, so a device can tell a restored server's plans from stale ones.
+      CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      );
+      INSERT INTO meta (key, value) VALUES ('generation', lower(hex(randomblob(8))));
+      -- A stopped occurrence leaves every plan and is shown as stopped, whoever was offline.
+      ALTER TABLE occurrences ADD COLUMN stopped_at INTEGER;
+      ALTER TABLE occurrences ADD COLUMN stopped_by TEXT;
+      -- What an approver reviewed is named by these revisions (ScheduleService.reviewRevision).
+      ALTER TABLE content_items ADD COLUMN revision INTEGER NOT NULL DEFAULT 1;
+      ALTER TABLE programmes ADD COLUMN revision INTEGER NOT NULL DEFAULT 1;
+    `,
+  },
 ];

@@ -43,6 +43,8 @@ export class DeviceControls {
       registry: DeviceRegistry;
       broadcasts: BroadcastService;
       content: ContentLibrary;
+      /** Publishes fresh plans to these devices (Scheduling.replan). */
+      replan: (deviceIds: Set<string>) => Promise<void>;
       answerWaitMs?: number;
     },
   ) {}
@@ -67,11 +69,23 @@ export class DeviceControls {
     return { occurrenceId };
   }
 
-  /** Stops an occurrence on every device where it has not ended yet. */
-  async stop(occurrenceId: string): Promise<{ devices: string[] }> {
+  /**
+   * Stops an occurrence on every device where it has not ended yet, and for
+   * good: the stop is stored (compare-and-set, so two stops cannot both
+   * count), the occurrence leaves every plan — the retained plans of offline
+   * devices included — and a device added to its zones later never gets it.
+   */
+  async stop(occurrenceId: string, actor: string): Promise<{ devices: string[] }> {
     const { db, bus } = this.deps;
-    if (!db.prepare('SELECT 1 FROM occurrences WHERE id = ?').get(occurrenceId)) {
-      throw new ControlError(404, 'id', `no occurrence with id ${occurrenceId}`);
+    const occurrence = db.prepare('SELECT stopped_at, stopped_by FROM occurrences WHERE id = ?').get(occurrenceId) as
+      { stopped_at: number | null; stopped_by: string | null } | undefined;
+    if (!occurrence) throw new ControlError(404, 'id', `no occurrence with id ${occurrenceId}`);
+    if (occurrence.stopped_at !== null) {
+      throw new ControlError(
+        409,
+        'id',
+        `this broadcast was already stopped by ${occurrence.stopped_by ?? '?'} at ${new Date(occurrence.stopped_at).toISOString()}`,
+      );
     }
     const rows = db.prepare('SELECT device_id, stage FROM deliveries WHERE occurrence_id = ?').all(occurrenceId) as {
       device_id: string;
@@ -81,6 +95,11 @@ export class DeviceControls {
     if (devices.length === 0) {
       throw new ControlError(409, 'id', 'this broadcast has already ended on every loudspeaker');
     }
+    const { changes } = db
+      .prepare('UPDATE occurrences SET stopped_at = ?, stopped_by = ? WHERE id = ? AND stopped_at IS NULL')
+      .run(Date.now(), actor, occurrenceId);
+    if (changes === 0) throw new ControlError(409, 'id', 'someone else stopped this broadcast just now');
+    await this.deps.replan(new Set(devices));
     await Promise.all(
       devices.map((d) => {
         const command: CommandPayload = { ...commandHeader(), action: 'stop', occurrenceId };

@@ -30,6 +30,7 @@ import { reportRoutes } from './routes/reports';
 import { deviceControlRoutes } from './routes/device-controls';
 import { settingsRoutes } from './routes/settings';
 import { SERVER_VERSION } from '../version';
+import { metricsAccessHook } from '../metrics/access';
 
 export async function buildApp(services: AppServices, tls?: { cert: Buffer; key: Buffer }): Promise<FastifyInstance> {
   const app = Fastify({
@@ -111,8 +112,12 @@ export async function buildApp(services: AppServices, tls?: { cert: Buffer; key:
       ok: services.tts.acceptVbeeCallback(request.body),
     }),
   );
-  app.get('/metrics', { config: { public: true }, schema: { hide: true } }, async (_request, reply) =>
-    reply.type(services.metrics.registry.contentType).send(await services.metrics.registry.metrics()),
+  // Outside the session-authenticated API: a scraper has no session. Access: see metrics/access.ts.
+  app.get(
+    '/metrics',
+    { config: { public: true }, schema: { hide: true }, onRequest: metricsAccessHook(services.config) },
+    async (_request, reply) =>
+      reply.type(services.metrics.registry.contentType).send(await services.metrics.registry.metrics()),
   );
   return app as unknown as FastifyInstance;
 }

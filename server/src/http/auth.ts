@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { User, UserService } from '../auth/users';
 import { HttpError } from './errors';
 import { allows, type Permission } from '../auth/permissions';
+import { isSameOrigin } from './origin';
 
 export const SESSION_COOKIE = 'loaxa_session';
 
@@ -44,8 +45,9 @@ export function installSessionAuth(
     if (request.routeOptions.config?.public) return;
     // Cookies ride along on cross-site requests; a write from another origin is refused (CSRF).
     const origin = request.headers.origin;
-    if (origin && !['GET', 'HEAD'].includes(request.method) && new URL(origin).host !== request.host) {
-      throw new HttpError(403, `cross-site request from ${origin} refused`);
+    if (origin !== undefined && !['GET', 'HEAD'].includes(request.method) && !isSameOrigin(origin, request.host)) {
+      // JSON.stringify: the header is whatever the client sent, quoted so it cannot pass for our words.
+      throw new HttpError(403, `origin: cross-site request from ${JSON.stringify(origin)} refused`, 'origin');
     }
     const bearer = request.headers.authorization?.match(/^Bearer (\S+)$/)?.[1];
     const user = bearer ? (localToken?.matches(bearer) ? LOCAL_CLI_USER : null) : sessionUser(request, users);

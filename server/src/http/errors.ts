@@ -27,6 +27,8 @@ export const ErrorReply = {
     field: { type: 'string' },
     /** The request's id, as in the X-Request-Id header and the server log: quote it when reporting a problem. */
     requestId: { type: 'string' },
+    /** On a 409 from a compare-and-set: the object as it is now, so the client can show what changed. */
+    current: {},
   },
   required: ['statusCode', 'error', 'message'],
 } as const;

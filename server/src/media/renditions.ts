@@ -9,7 +9,7 @@ import { fileAssets, type Asset, type FileAsset } from '@loaxa/protocol';
 import type { Logger } from 'pino';
 import type { Db } from '../db/database';
 import type { DeviceRegistry } from '../devices/registry';
-import { PLAN_HORIZON_MS, withMp3, type Planner } from '../broadcasts/planner';
+import { withMp3, type Planner } from '../broadcasts/planner';
 import type { MediaAsset, MediaStore } from './store';
 
 export class Mp3Renditions {
@@ -21,7 +21,7 @@ export class Mp3Renditions {
       db: Db;
       media: MediaStore;
       registry: Pick<DeviceRegistry, 'devicesAsking'>;
-      planner: Pick<Planner, 'publishPlan'>;
+      planner: Pick<Planner, 'publishPlan' | 'horizonMs'>;
       logger: Logger;
     },
   ) {}
@@ -59,10 +59,10 @@ export class Mp3Renditions {
       const rows = db
         .prepare(
           `SELECT DISTINCT o.sha256, o.assets FROM deliveries d JOIN occurrences o ON o.id = d.occurrence_id
-           WHERE d.device_id = ? AND o.command_id IS NULL AND o.cancelled_at IS NULL
+           WHERE d.device_id = ? AND o.command_id IS NULL AND o.cancelled_at IS NULL AND o.stopped_at IS NULL
              AND o.start_at + o.duration_ms > ? AND o.start_at < ?`,
         )
-        .all(deviceId, now, now + PLAN_HORIZON_MS) as { sha256: string; assets: string | null }[];
+        .all(deviceId, now, now + this.deps.planner.horizonMs) as { sha256: string; assets: string | null }[];
       const shas = new Set<string>();
       for (const row of rows) {
         if (row.assets === null) shas.add(row.sha256);

@@ -12,6 +12,8 @@ export interface ServerMetrics {
   mqttRejected: Counter<'kind'>;
   renderSeconds: Histogram<'engine' | 'cached'>;
   broadcastStartSeconds: Histogram<'priority'>;
+  /** Plan items a device had beyond what one plan carries (Planner's overflow). */
+  planItemsLeftOut: Counter;
 }
 
 export function createMetrics(db: Db, hub: EventHub, connectedClients: () => number): ServerMetrics {
@@ -71,6 +73,11 @@ export function createMetrics(db: Db, hub: EventHub, connectedClients: () => num
   return {
     broadcastStartSeconds,
     registry,
+    planItemsLeftOut: new Counter({
+      name: 'loaxa_plan_items_left_out_total',
+      help: 'Plan items left out of a plan because the device had more ahead than one plan carries',
+      registers: [registry],
+    }),
     mqttMessages: new Counter({
       name: 'loaxa_mqtt_messages_total',
       help: 'MQTT messages received from devices, by topic kind',

@@ -34,6 +34,8 @@ export interface ContentInput {
   url?: string;
   /** stream and silence: how long it plays */
   durationMs?: number;
+  /** The revision the writer saw; a change made meanwhile by someone else answers 409. */
+  revision?: number;
 }
 
 export interface ContentItem {
@@ -51,6 +53,8 @@ export interface ContentItem {
   createdBy: string | null;
   createdAt: string;
   updatedAt: string;
+  /** Increases with every change (compare-and-set, and what an approver reviewed). */
+  revision: number;
 }
 
 interface ContentRow {
@@ -68,6 +72,7 @@ interface ContentRow {
   created_by: string | null;
   created_at: number;
   updated_at: number;
+  revision: number;
 }
 
 export const MAX_SILENCE_MS = 10 * 60_000;
@@ -92,6 +97,7 @@ function toView(r: ContentRow): ContentItem {
     createdBy: r.created_by,
     createdAt: new Date(r.created_at).toISOString(),
     updatedAt: new Date(r.updated_at).toISOString(),
+    revision: r.revision,
   };
 }
 
@@ -198,20 +204,27 @@ export class ContentLibrary {
     return this.get(id)!;
   }
 
-  /** Replaces an item's content; its kind cannot change. */
+  /**
+   * Replaces an item's content; its kind cannot change. Compare-and-set on the
+   * revision read first (or the one the writer saw): a delete or another change
+   * that lands while the audio renders wins, and this one answers 404 or 409.
+   */
   async update(id: string, input: ContentInput): Promise<ContentItem> {
     const existing = this.get(id);
     if (!existing) throw notFound('id', `no content item with id ${id}`);
+    const expected = input.revision ?? existing.revision;
+    if (expected !== existing.revision) throw this.changedMeanwhile(existing);
     if (existing.kind !== input.kind) {
       throw badInput('kind', `an item cannot change kind (${existing.kind} → ${input.kind}); create a new one`);
     }
     const title = input.title.trim();
     if (!title) throw badInput('title', 'give the item a title');
     const r = await this.resolve(input);
-    this.db
+    const { changes } = this.db
       .prepare(
         `UPDATE content_items SET title = ?, tags = ?, text = ?, voice = ?, speed = ?, sha256 = ?, engine = ?,
-           stream_url = ?, duration_ms = ?, updated_at = ? WHERE id = ?`,
+           stream_url = ?, duration_ms = ?, updated_at = ?, revision = revision + 1
+         WHERE id = ? AND deleted_at IS NULL AND revision = ?`,
       )
       .run(
         title,
@@ -225,8 +238,23 @@ export class ContentLibrary {
         r.durationMs,
         this.now(),
         id,
+        expected,
       );
+    if (changes === 0) {
+      const current = this.get(id);
+      if (!current) throw notFound('id', `the content item ${id} was deleted meanwhile`);
+      throw this.changedMeanwhile(current);
+    }
     return this.get(id)!;
+  }
+
+  private changedMeanwhile(current: ContentItem): ScheduleInputError {
+    return new ScheduleInputError(
+      409,
+      'revision',
+      `the item changed meanwhile (now revision ${current.revision}, ${current.updatedAt}); reload it and try again`,
+      { current },
+    );
   }
 
   get(id: string): ContentItem | null {
@@ -268,7 +296,9 @@ export class ContentLibrary {
       )
       .get(id) as { title: string } | undefined;
     if (user) throw new ScheduleInputError(409, 'id', `the programme "${user.title}" still uses this item`);
-    this.db.prepare('UPDATE content_items SET deleted_at = ? WHERE id = ?').run(this.now(), id);
+    this.db
+      .prepare('UPDATE content_items SET deleted_at = ?, revision = revision + 1 WHERE id = ? AND deleted_at IS NULL')
+      .run(this.now(), id);
   }
 
   /** A stored Opus file of `ms` of silence, made once per length. */

@@ -11,7 +11,6 @@ import type { DeviceRegistry } from '../devices/registry';
 import { expandRule, occurrenceIdFor, type ScheduleRule } from './recurrence';
 import { assetsDurationMs } from './programmes';
 
-export const DEFAULT_HORIZON_MS = 7 * 24 * 3600_000;
 
 export interface ScheduleRow {
   id: string;
@@ -63,6 +62,7 @@ interface ExistingOccurrence {
   id: string;
   start_at: number;
   cancelled_at: number | null;
+  stopped_at: number | null;
   assets: string | null;
   priority: Priority;
   volume: number | null;
@@ -73,11 +73,12 @@ export class OccurrenceMaterialiser {
   constructor(
     private readonly db: Db,
     private readonly registry: DeviceRegistry,
-    private readonly options: { horizonMs?: number; now?: () => number } = {},
+    /** horizonMs: the same horizon the planner sends plans over (config.horizonDays). */
+    private readonly options: { horizonMs: number; now?: () => number },
   ) {}
 
   get horizonMs(): number {
-    return this.options.horizonMs ?? DEFAULT_HORIZON_MS;
+    return this.options.horizonMs;
   }
 
   private now(): number {
@@ -109,7 +110,7 @@ export class OccurrenceMaterialiser {
     db.transaction(() => {
       const existing = db
         .prepare(
-          `SELECT id, start_at, cancelled_at, assets, priority, volume, title FROM occurrences
+          `SELECT id, start_at, cancelled_at, stopped_at, assets, priority, volume, title FROM occurrences
            WHERE schedule_id = ? AND start_at >= ?`,
         )
         .all(scheduleId, now) as ExistingOccurrence[];
@@ -119,7 +120,7 @@ export class OccurrenceMaterialiser {
 
       // Withdrawn: the rule no longer has it, or the schedule is off air. Not started, so safe to remove.
       for (const o of existing) {
-        if (wanted.has(o.id) || o.cancelled_at !== null) continue;
+        if (wanted.has(o.id) || o.cancelled_at !== null || o.stopped_at !== null) continue;
         for (const d of deliveriesOf.all(o.id) as { device_id: string }[]) affected.add(d.device_id);
         db.prepare('DELETE FROM occurrences WHERE id = ?').run(o.id);
       }
@@ -141,7 +142,8 @@ export class OccurrenceMaterialiser {
       for (const start of starts) {
         const id = occurrenceIdFor(scheduleId, start);
         const old = byId.get(id);
-        if (old?.cancelled_at != null) continue;
+        // A one-off cancellation or a stop is never undone, and a device added later never gets it.
+        if (old?.cancelled_at != null || old?.stopped_at != null) continue;
         if (!old) {
           insert.run(
             id,

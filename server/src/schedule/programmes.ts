@@ -20,6 +20,8 @@ export interface ProgrammeItemInput {
 export interface ProgrammeInput {
   title: string;
   items: ProgrammeItemInput[];
+  /** The revision the writer saw; a change made meanwhile by someone else answers 409. */
+  revision?: number;
 }
 
 export interface ProgrammeView {
@@ -37,6 +39,10 @@ export interface ProgrammeView {
   durationMs: number;
   createdBy: string | null;
   updatedAt: string;
+  /** Increases with every change (compare-and-set, and what an approver reviewed). */
+  revision: number;
+  /** Each item's content revision, in order: with `revision`, names exactly what would air. */
+  contentRevisions: number[];
 }
 
 export const MAX_ITEMS = 50;
@@ -101,12 +107,28 @@ export class ProgrammeService {
   }
 
   update(id: string, input: ProgrammeInput): ProgrammeView {
-    if (!this.get(id)) throw notFound('id', `no programme with id ${id}`);
+    const existing = this.get(id);
+    if (!existing) throw notFound('id', `no programme with id ${id}`);
     const title = input.title.trim();
     if (!title) throw badInput('title', 'give the programme a title');
     this.checkItems(input.items);
+    const expected = input.revision ?? existing.revision;
     this.db.transaction(() => {
-      this.db.prepare('UPDATE programmes SET title = ?, updated_at = ? WHERE id = ?').run(title, this.now(), id);
+      const { changes } = this.db
+        .prepare(
+          `UPDATE programmes SET title = ?, updated_at = ?, revision = revision + 1
+           WHERE id = ? AND deleted_at IS NULL AND revision = ?`,
+        )
+        .run(title, this.now(), id, expected);
+      if (changes === 0) {
+        const current = this.get(id)!;
+        throw new ScheduleInputError(
+          409,
+          'revision',
+          `the programme changed meanwhile (now revision ${current.revision}, ${current.updatedAt}); reload it and try again`,
+          { current },
+        );
+      }
       this.writeItems(id, input.items);
     })();
     return this.get(id)!;
@@ -118,17 +140,21 @@ export class ProgrammeService {
       .prepare(`SELECT title FROM schedules WHERE programme_id = ? AND status != 'cancelled' LIMIT 1`)
       .get(id) as { title: string } | undefined;
     if (used) throw new ScheduleInputError(409, 'id', `the schedule "${used.title}" still uses this programme`);
-    this.db.prepare('UPDATE programmes SET deleted_at = ? WHERE id = ?').run(this.now(), id);
+    this.db
+      .prepare('UPDATE programmes SET deleted_at = ?, revision = revision + 1 WHERE id = ? AND deleted_at IS NULL')
+      .run(this.now(), id);
   }
 
   get(id: string): ProgrammeView | null {
     const p = this.db
-      .prepare('SELECT id, title, created_by, updated_at FROM programmes WHERE id = ? AND deleted_at IS NULL')
-      .get(id) as { id: string; title: string; created_by: string | null; updated_at: number } | undefined;
+      .prepare('SELECT id, title, created_by, updated_at, revision FROM programmes WHERE id = ? AND deleted_at IS NULL')
+      .get(id) as
+      | { id: string; title: string; created_by: string | null; updated_at: number; revision: number }
+      | undefined;
     if (!p) return null;
     const rows = this.db
       .prepare(
-        `SELECT pi.content_id, pi.repeat, pi.gap_ms, c.title, c.kind, c.duration_ms
+        `SELECT pi.content_id, pi.repeat, pi.gap_ms, c.title, c.kind, c.duration_ms, c.revision
          FROM programme_items pi JOIN content_items c ON c.id = pi.content_id
          WHERE pi.programme_id = ? ORDER BY pi.position`,
       )
@@ -139,6 +165,7 @@ export class ProgrammeService {
       title: string;
       kind: string;
       duration_ms: number;
+      revision: number;
     }[];
     const items = rows.map((r) => ({
       contentId: r.content_id,
@@ -155,6 +182,8 @@ export class ProgrammeService {
       durationMs: items.reduce((sum, i) => sum + i.repeat * (i.durationMs + i.gapMs), 0),
       createdBy: p.created_by,
       updatedAt: new Date(p.updated_at).toISOString(),
+      revision: p.revision,
+      contentRevisions: rows.map((r) => r.revision),
     };
   }
 

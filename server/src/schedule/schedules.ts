@@ -5,6 +5,7 @@
  * when approved. Every change re-materialises the occurrences and re-plans
  * exactly the devices whose plans changed.
  */
+import crypto from 'node:crypto';
 import { DateTime, IANAZone } from 'luxon';
 import type { Priority } from '@loaxa/protocol';
 import type { Db } from '../db/database';
@@ -54,6 +55,11 @@ export interface ScheduleView {
   reviewedBy: string | null;
   reviewedAt: string | null;
   revision: number;
+  /**
+   * Names exactly what an approver reviews: this schedule's revision, its
+   * programme's and that of every content item in it. Approval carries it back.
+   */
+  reviewRevision: string;
   createdBy: string | null;
   createdAt: string;
   updatedAt: string;
@@ -132,11 +138,46 @@ export class ScheduleService {
       reviewedBy: r.reviewed_by,
       reviewedAt: iso(r.reviewed_at),
       revision: r.revision,
+      reviewRevision: this.reviewRevision(r),
       createdBy: r.created_by,
       createdAt: new Date(r.created_at).toISOString(),
       updatedAt: new Date(r.updated_at).toISOString(),
       durationMs: programme ? this.passDuration(programme.durationMs, r.repeat, r.repeat_gap_ms) : 0,
     };
+  }
+
+  /** The programme and its content as they would air now (see ScheduleView.reviewRevision). */
+  private programmeFingerprint(programmeId: string): string {
+    const p = this.deps.programmes.get(programmeId);
+    return p ? `${p.id}@${p.revision}:${p.contentRevisions.join('.')}` : `${programmeId}@gone`;
+  }
+
+  reviewRevision(r: Pick<ScheduleRow, 'id' | 'revision' | 'programme_id'>): string {
+    const basis = `${r.id}/${r.revision}/${this.programmeFingerprint(r.programme_id)}`;
+    return `${r.revision}-${crypto.createHash('sha256').update(basis).digest('hex').slice(0, 12)}`;
+  }
+
+  /** A 409 that carries the schedule as it is now, for the console to show. */
+  private changedMeanwhile(id: string, what: string): ScheduleInputError {
+    const current = this.get(id);
+    return new ScheduleInputError(
+      409,
+      'revision',
+      `${what} (the schedule is now ${current.status}, revision ${current.revision}); reload it and try again`,
+      { current },
+    );
+  }
+
+  /**
+   * Compare-and-set: the write lands only if the schedule is still at the
+   * revision it was read at. Every transition goes through here, so a cancel
+   * that lands while an approval waits for its audio is never overwritten.
+   */
+  private writeIf(r: ScheduleRow, set: string, args: unknown[], what: string): void {
+    const { changes } = this.deps.db
+      .prepare(`UPDATE schedules SET ${set}, revision = revision + 1, updated_at = ? WHERE id = ? AND revision = ?`)
+      .run(...args, this.now(), r.id, r.revision);
+    if (changes === 0) throw this.changedMeanwhile(r.id, what);
   }
 
   private passDuration(programmeMs: number, repeat: number, gapMs: number): number {
@@ -183,6 +224,7 @@ export class ScheduleService {
       if (err instanceof RuleError) throw badInput(`rule.${err.field}`, err.message.replace(/^[^:]*: /, ''));
       throw err;
     }
+    this.refusePast(input.rule, timezone, 'rule');
     const zones = [...new Set(input.zones ?? [])];
     const devices = [...new Set(input.devices ?? [])];
     if (zones.length === 0 && devices.length === 0) throw badInput('zones', 'choose at least one zone or loudspeaker');
@@ -213,6 +255,20 @@ export class ScheduleService {
       zones,
       devices,
     };
+  }
+
+  /**
+   * A schedule none of whose times is still ahead would be saved (or approved)
+   * and never play: say so instead of accepting it silently.
+   */
+  private refusePast(rule: ScheduleRule, timezone: string, field: string): void {
+    const now = this.now();
+    if (expandRule(rule, timezone, now, now + CONFLICT_WINDOW_MS).length > 0) return;
+    const last = rule.kind === 'once' ? `${rule.startDate} ${rule.times.at(-1) ?? ''}`.trim() : rule.endDate;
+    throw badInput(
+      field,
+      `every time of this schedule is already past (${last ?? rule.startDate}, ${timezone}); choose a time from now on`,
+    );
   }
 
   /** The schedule's airtime over the conflict window, per its devices. */
@@ -379,25 +435,29 @@ export class ScheduleService {
   /**
    * Changes a schedule. A publisher's change stays on air (re-frozen); anyone
    * else's change goes back to draft and off air until approved again.
+   * `input.revision`, when given, is the revision the writer saw.
    */
-  async update(id: string, input: ScheduleInput, actor: Actor): Promise<ScheduleView> {
+  async update(id: string, input: ScheduleInput & { revision?: number }, actor: Actor): Promise<ScheduleView> {
     const old = this.row(id);
     if (old.status === 'cancelled') throw new ScheduleInputError(409, 'status', 'a cancelled schedule cannot change');
+    if (input.revision !== undefined && input.revision !== old.revision) {
+      throw this.changedMeanwhile(id, 'someone changed this schedule since you opened it');
+    }
     const checked = this.check(input);
     this.refuseConflicts(input, checked, id);
     const staysOnAir = old.status === 'approved' && actor.canPublish;
+    const airs = this.programmeFingerprint(checked.programmeId);
     const assets = staysOnAir ? await this.freeze(checked.programmeId, checked.repeat, checked.repeatGapMs) : null;
     this.deps.db.transaction(() => {
-      this.deps.db
-        .prepare(
-          `UPDATE schedules SET title = ?, programme_id = ?, rule = ?, timezone = ?, priority = ?, volume = ?,
-             repeat = ?, repeat_gap_ms = ?, status = ?, approved_assets = ?, programme_changed = 0,
-             revision = revision + 1, updated_at = ?,
-             reviewed_by = CASE WHEN ? THEN ? ELSE NULL END, reviewed_at = CASE WHEN ? THEN ? ELSE NULL END,
-             review_reason = NULL
-           WHERE id = ?`,
-        )
-        .run(
+      if (staysOnAir && this.programmeFingerprint(checked.programmeId) !== airs) {
+        throw this.changedMeanwhile(id, 'the programme changed while its audio was prepared');
+      }
+      this.writeIf(
+        old,
+        `title = ?, programme_id = ?, rule = ?, timezone = ?, priority = ?, volume = ?,
+           repeat = ?, repeat_gap_ms = ?, status = ?, approved_assets = ?, programme_changed = 0,
+           reviewed_by = ?, reviewed_at = ?, review_reason = NULL`,
+        [
           checked.title,
           checked.programmeId,
           JSON.stringify(checked.rule),
@@ -408,13 +468,11 @@ export class ScheduleService {
           checked.repeatGapMs,
           staysOnAir ? 'approved' : 'draft',
           assets ? JSON.stringify(assets) : null,
-          this.now(),
-          staysOnAir ? 1 : 0,
-          actor.username,
-          staysOnAir ? 1 : 0,
-          this.now(),
-          id,
-        );
+          staysOnAir ? actor.username : null,
+          staysOnAir ? this.now() : null,
+        ],
+        'someone changed this schedule meanwhile',
+      );
       this.writeTargets(id, checked.zones, checked.devices);
     })();
     await this.replanSchedule(id);
@@ -426,16 +484,38 @@ export class ScheduleService {
     return this.deps.programmes.assetsOf(programmeId, repeat, gapMs);
   }
 
-  private async approveNow(id: string, reviewer: string, reason: string | null): Promise<void> {
-    const r = this.row(id);
+  /**
+   * Puts the schedule on air with exactly what `reviewed` names (see
+   * reviewRevision): checked before the audio is frozen and again, with the
+   * write, after — anything changed in between answers 409.
+   */
+  private async approveNow(r: ScheduleRow, reviewer: string, reviewed: string): Promise<void> {
+    if (this.reviewRevision(r) !== reviewed) {
+      throw this.changedMeanwhile(r.id, 'the schedule, its programme or its content changed since it was reviewed');
+    }
+    try {
+      this.refusePast(JSON.parse(r.rule) as ScheduleRule, r.timezone, 'rule');
+    } catch (err) {
+      if (!(err instanceof ScheduleInputError)) throw err;
+      throw new ScheduleInputError(409, 'rule', `${err.message.replace(/^rule: /, '')}; it would never play`, {
+        current: this.view(r),
+      });
+    }
     const assets = await this.freeze(r.programme_id, r.repeat, r.repeat_gap_ms);
-    this.deps.db
-      .prepare(
-        `UPDATE schedules SET status = 'approved', approved_assets = ?, programme_changed = 0, reviewed_by = ?,
-           reviewed_at = ?, review_reason = ?, updated_at = ? WHERE id = ?`,
-      )
-      .run(JSON.stringify(assets), reviewer, this.now(), reason, this.now(), id);
-    await this.replanSchedule(id);
+    this.deps.db.transaction(() => {
+      const now = this.row(r.id);
+      if (this.reviewRevision(now) !== reviewed) {
+        throw this.changedMeanwhile(r.id, 'the schedule, its programme or its content changed since it was reviewed');
+      }
+      this.writeIf(
+        r,
+        `status = 'approved', approved_assets = ?, programme_changed = 0, reviewed_by = ?, reviewed_at = ?,
+           review_reason = NULL`,
+        [JSON.stringify(assets), reviewer, this.now()],
+        'someone changed this schedule meanwhile',
+      );
+    })();
+    await this.replanSchedule(r.id);
   }
 
   /** draft | rejected → submitted; a publisher's submission is approved at once. */
@@ -446,26 +526,32 @@ export class ScheduleService {
         409,
         'status',
         `only a draft or rejected schedule can be submitted (it is ${r.status})`,
+        { current: this.view(r) },
       );
     }
     if (actor.canPublish) {
-      await this.approveNow(id, actor.username, null);
+      await this.approveNow(r, actor.username, this.reviewRevision(r));
     } else {
-      this.deps.db
-        .prepare(`UPDATE schedules SET status = 'submitted', review_reason = NULL, updated_at = ? WHERE id = ?`)
-        .run(this.now(), id);
+      this.writeIf(r, `status = 'submitted', review_reason = NULL`, [], 'someone changed this schedule meanwhile');
     }
     return this.get(id);
   }
 
-  /** submitted → approved, or an approved schedule with a changed programme → approved with the new version. */
-  async approve(id: string, actor: Actor): Promise<ScheduleView> {
+  /**
+   * submitted → approved, or an approved schedule with a changed programme →
+   * approved with the new version. `reviewed` is the reviewRevision the
+   * approver saw: approval binds to exactly that.
+   */
+  async approve(id: string, actor: Actor, reviewed: string): Promise<ScheduleView> {
     if (!actor.canApprove) throw new ScheduleInputError(403, 'status', 'your role may not approve schedules');
     const r = this.row(id);
     const pending = r.status === 'submitted' || (r.status === 'approved' && r.programme_changed === 1);
-    if (!pending)
-      throw new ScheduleInputError(409, 'status', `there is nothing to approve (the schedule is ${r.status})`);
-    await this.approveNow(id, actor.username, null);
+    if (!pending) {
+      throw new ScheduleInputError(409, 'status', `there is nothing to approve (the schedule is ${r.status})`, {
+        current: this.view(r),
+      });
+    }
+    await this.approveNow(r, actor.username, reviewed);
     return this.get(id);
   }
 
@@ -475,43 +561,65 @@ export class ScheduleService {
     if (!reason.trim()) throw badInput('reason', 'say why the schedule is rejected');
     const r = this.row(id);
     if (r.status === 'approved' && r.programme_changed === 1) {
-      this.deps.db
-        .prepare(`UPDATE schedules SET programme_changed = 0, review_reason = ?, updated_at = ? WHERE id = ?`)
-        .run(reason.trim(), this.now(), id);
+      this.writeIf(r, `programme_changed = 0, review_reason = ?`, [reason.trim()], 'someone changed it meanwhile');
       return this.get(id);
     }
     if (r.status !== 'submitted') {
-      throw new ScheduleInputError(409, 'status', `only a submitted schedule can be rejected (it is ${r.status})`);
+      throw new ScheduleInputError(409, 'status', `only a submitted schedule can be rejected (it is ${r.status})`, {
+        current: this.view(r),
+      });
     }
-    this.deps.db
-      .prepare(
-        `UPDATE schedules SET status = 'rejected', review_reason = ?, reviewed_by = ?, reviewed_at = ?, updated_at = ?
-         WHERE id = ?`,
-      )
-      .run(reason.trim(), actor.username, this.now(), this.now(), id);
+    this.writeIf(
+      r,
+      `status = 'rejected', review_reason = ?, reviewed_by = ?, reviewed_at = ?`,
+      [reason.trim(), actor.username, this.now()],
+      'someone changed this schedule meanwhile',
+    );
     return this.get(id);
   }
 
-  /** Takes the whole schedule off air: its future occurrences leave every plan. */
-  async cancel(id: string): Promise<ScheduleView> {
+  /**
+   * Takes the whole schedule off air: its future occurrences leave every plan.
+   * What is on air (approved, or any emergency) is the approvers' to take off.
+   */
+  async cancel(id: string, actor: Actor): Promise<ScheduleView> {
     const r = this.row(id);
     if (r.status === 'cancelled') return this.get(id);
-    this.deps.db.prepare(`UPDATE schedules SET status = 'cancelled', updated_at = ? WHERE id = ?`).run(this.now(), id);
+    if ((r.status === 'approved' || r.priority === 'emergency') && !actor.canApprove) {
+      throw new ScheduleInputError(
+        403,
+        'status',
+        r.priority === 'emergency'
+          ? 'only an approver may cancel an emergency schedule'
+          : 'this schedule is on air; only an approver may cancel it',
+      );
+    }
+    // Cancel wins over any other change: it only needs the schedule not to be cancelled already.
+    this.deps.db
+      .prepare(
+        `UPDATE schedules SET status = 'cancelled', revision = revision + 1, updated_at = ?
+         WHERE id = ? AND status != 'cancelled'`,
+      )
+      .run(this.now(), id);
     await this.replanSchedule(id);
     return this.get(id);
   }
 
   /** Cancels one future occurrence; it is not re-created by later materialisation. */
-  async cancelOccurrence(occurrenceId: string): Promise<void> {
+  async cancelOccurrence(occurrenceId: string, actor: Actor): Promise<void> {
     const { db } = this.deps;
-    const o = db.prepare('SELECT start_at, cancelled_at FROM occurrences WHERE id = ?').get(occurrenceId) as
-      { start_at: number; cancelled_at: number | null } | undefined;
+    const o = db.prepare('SELECT start_at, cancelled_at, priority FROM occurrences WHERE id = ?').get(occurrenceId) as
+      { start_at: number; cancelled_at: number | null; priority: Priority } | undefined;
     if (!o) throw notFound('id', `no occurrence with id ${occurrenceId}`);
+    // Every stored occurrence is on air (approved or sent by a publisher).
+    if (!actor.canApprove) throw new ScheduleInputError(403, 'id', 'only an approver may cancel a broadcast on air');
     if (o.start_at <= this.now()) {
       throw new ScheduleInputError(409, 'id', 'this occurrence has already started; send a stop command instead');
     }
-    if (o.cancelled_at !== null) return;
-    db.prepare('UPDATE occurrences SET cancelled_at = ? WHERE id = ?').run(this.now(), occurrenceId);
+    const { changes } = db
+      .prepare('UPDATE occurrences SET cancelled_at = ? WHERE id = ? AND cancelled_at IS NULL')
+      .run(this.now(), occurrenceId);
+    if (changes === 0) return;
     const devices = db.prepare('SELECT device_id FROM deliveries WHERE occurrence_id = ?').all(occurrenceId) as {
       device_id: string;
     }[];
@@ -519,21 +627,33 @@ export class ScheduleService {
   }
 
   /**
-   * A programme changed: approved schedules using it keep airing the frozen
-   * version and wait in the approval queue, unless the change came from a
-   * publisher, in which case they take the new version at once.
+   * A programme (or content in it) changed. Nothing airs that was not reviewed:
+   * an approved schedule keeps airing the frozen version and goes back to the
+   * approval queue, unless the change came from a publisher, whose change is
+   * approved at once; a submitted one stays in the queue, and an approval
+   * given for the old version is refused (its reviewRevision changed).
+   * Returns what happened to each schedule, for the audit log.
    */
-  async programmeChanged(programmeId: string, actor: Actor): Promise<void> {
+  async programmeChanged(
+    programmeId: string,
+    actor: Actor,
+  ): Promise<{ scheduleId: string; title: string; outcome: 'reapproved' | 'back-to-approval' | 'changed-in-review' }[]> {
     const rows = this.deps.db
-      .prepare(`SELECT id FROM schedules WHERE programme_id = ? AND status = 'approved'`)
-      .all(programmeId) as { id: string }[];
-    for (const { id } of rows) {
-      if (actor.canPublish) await this.approveNow(id, actor.username, null);
-      else
-        this.deps.db
-          .prepare('UPDATE schedules SET programme_changed = 1, updated_at = ? WHERE id = ?')
-          .run(this.now(), id);
+      .prepare(`SELECT * FROM schedules WHERE programme_id = ? AND status IN ('approved', 'submitted')`)
+      .all(programmeId) as ScheduleRow[];
+    const outcomes = [];
+    for (const r of rows) {
+      if (r.status === 'submitted') {
+        outcomes.push({ scheduleId: r.id, title: r.title, outcome: 'changed-in-review' as const });
+      } else if (actor.canPublish) {
+        await this.approveNow(r, actor.username, this.reviewRevision(r));
+        outcomes.push({ scheduleId: r.id, title: r.title, outcome: 'reapproved' as const });
+      } else {
+        this.writeIf(r, 'programme_changed = 1', [], 'someone changed this schedule meanwhile');
+        outcomes.push({ scheduleId: r.id, title: r.title, outcome: 'back-to-approval' as const });
+      }
     }
+    return outcomes;
   }
 
   async replanSchedule(id: string): Promise<void> {

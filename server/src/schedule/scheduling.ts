@@ -84,11 +84,43 @@ export class Scheduling {
     this.deps.logger.debug({ devices: devices.size }, 're-planned devices');
   }
 
-  /** Rolls the horizon forward; new or changed occurrences reach their devices' plans. */
+  /**
+   * Rolls the horizon forward: new or changed occurrences reach their devices'
+   * plans, and so do occurrences stored earlier beyond the horizon (a broadcast
+   * `at` a time next month) as they come inside it. How far plans were sent is
+   * kept in the database, so a restart or a day of downtime skips nothing.
+   */
   async rollForward(): Promise<number> {
     const affected = this.materialiser.materialiseAll();
+    const through = this.now() + this.materialiser.horizonMs;
+    for (const d of this.devicesEnteringHorizon(through)) affected.add(d);
     await this.replan(affected);
+    this.deps.db
+      .prepare(
+        `INSERT INTO meta (key, value) VALUES ('plans_through', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
+      )
+      .run(String(through));
     return affected.size;
+  }
+
+  private now(): number {
+    return (this.deps.now ?? Date.now)();
+  }
+
+  /** Devices with a planned occurrence starting between the last roll's horizon end and `through`. */
+  private devicesEnteringHorizon(through: number): string[] {
+    const { db } = this.deps;
+    const row = db.prepare(`SELECT value FROM meta WHERE key = 'plans_through'`).get() as { value: string } | undefined;
+    const from = Math.min(row ? Number(row.value) : this.now(), through);
+    return (
+      db
+        .prepare(
+          `SELECT DISTINCT d.device_id FROM occurrences o JOIN deliveries d ON d.occurrence_id = o.id
+           WHERE o.command_id IS NULL AND o.cancelled_at IS NULL AND o.stopped_at IS NULL
+             AND o.start_at >= ? AND o.start_at < ?`,
+        )
+        .all(from, through) as { device_id: string }[]
+    ).map((r) => r.device_id);
   }
 
   /**

@@ -84,15 +84,21 @@ describe('topic access', () => {
     expect(await outcome('loaxa/v1/dev/+/plan')).toBe('refused');
     expect(c.connected).toBe(true);
 
-    // And nothing published there reaches it.
-    let leaked = false;
-    c.on('message', (topic) => {
-      if (topic !== topics.devicePlan('dev-1')) leaked = true;
+    // And nothing published there reaches it. A marker on its own command topic, published
+    // after the forbidden ones, goes down the same connection behind anything they could have
+    // sent: once the marker is in, a leak would have been seen.
+    const received: string[] = [];
+    const marker = new Promise<void>((resolve) => {
+      c.on('message', (topic, payload) => {
+        received.push(topic);
+        if (topic === topics.deviceCmd('dev-1') && payload.toString() === '{"marker":true}') resolve();
+      });
     });
     await server.services.bus.publish(topics.devicePlan('dev-2'), '{}', { qos: 1 });
     await server.services.bus.publish(topics.zoneCmd('thon-2'), '{}', { qos: 1 });
-    await new Promise((r) => setTimeout(r, 200));
-    expect(leaked).toBe(false);
+    await server.services.bus.publish(topics.deviceCmd('dev-1'), '{"marker":true}', { qos: 1 });
+    await marker;
+    expect(received.filter((t) => t !== topics.devicePlan('dev-1') && t !== topics.deviceCmd('dev-1'))).toEqual([]);
   });
 
   it("a device cannot put an ack in another device's name", async () => {

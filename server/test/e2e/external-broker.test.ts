@@ -9,14 +9,16 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encode, topics, type AckPayload, type CommandPayload } from '@loaxa/protocol';
 import { startSimFleet, type SimFleet } from '@loaxa/firmware-sim';
+import { requireTool } from '../../../scripts/test/require-tool';
 import { startTestServer, waitFor, type TestServer } from '../helpers';
 import { MOSQUITTO_BIN, startMosquitto, type TestMosquitto } from '../mosquitto';
 
-if (!MOSQUITTO_BIN) {
-  console.warn(
-    'external-broker.test.ts skipped: mosquitto is not installed (apt-get install -y mosquitto; CI installs it)',
-  );
-}
+const hasMosquitto = requireTool({
+  tool: 'mosquitto',
+  found: MOSQUITTO_BIN,
+  install: 'apt-get install mosquitto',
+  skips: 'the server with an external mosquitto',
+});
 
 let broker: TestMosquitto;
 let server: TestServer;
@@ -63,7 +65,7 @@ async function broadcastTo(zones: string[], text: string): Promise<string> {
   return res.body.occurrenceId;
 }
 
-describe.skipIf(!MOSQUITTO_BIN)('server with an external mosquitto (MQTT_URL)', () => {
+describe.skipIf(!hasMosquitto)('server with an external mosquitto (MQTT_URL)', () => {
   beforeAll(async () => {
     broker = await startMosquitto();
     server = await startTestServer(broker.serverEnv);

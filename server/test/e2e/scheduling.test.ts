@@ -24,6 +24,7 @@ let approver: Api;
 interface Schedule {
   id: string;
   status: string;
+  reviewRevision: string;
   programmeChanged: boolean;
   durationMs: number;
 }
@@ -214,7 +215,8 @@ describe('approval workflow, on air, conflicts', () => {
     const noReason = await approver<ErrorBody>('POST', `/api/v1/schedules/${id}/reject`, { reason: ' ' });
     expect(noReason.status).toBe(400);
     expect(noReason.body.field).toBe('reason');
-    const approved = await approver<Schedule>('POST', `/api/v1/schedules/${id}/approve`);
+    const reviewed = queue.body.find((s) => s.id === id)!.reviewRevision;
+    const approved = await approver<Schedule>('POST', `/api/v1/schedules/${id}/approve`, { revision: reviewed });
     expect(approved.status).toBe(200);
     expect(approved.body.status).toBe('approved');
 
@@ -331,8 +333,9 @@ describe('re-planning', () => {
     expect((await server.api('PUT', '/api/v1/devices/loa-b1/zones', { zones: ['thon-a', 'thon-b'] })).status).toBe(200);
     expect(planned('loa-b1')).toBe(5);
 
-    // Cancel one occurrence: it leaves every plan and a roll-forward does not bring it back.
-    expect((await editor('DELETE', `/api/v1/occurrences/${firstId}`)).status).toBe(204);
+    // Cancel one occurrence (on air: the approver's call): it leaves every plan and a roll-forward does not bring it back.
+    expect((await editor('DELETE', `/api/v1/occurrences/${firstId}`)).status).toBe(403);
+    expect((await approver('DELETE', `/api/v1/occurrences/${firstId}`)).status).toBe(204);
     await server.services.scheduling.rollForward();
     expect(planned('loa-a1')).toBe(4);
     expect(occurrences()[0]!.cancelled_at).not.toBeNull();
@@ -353,12 +356,15 @@ describe('re-planning', () => {
     const waiting = await approver<Schedule>('GET', `/api/v1/schedules/${id}`);
     expect(waiting.body).toMatchObject({ status: 'approved', programmeChanged: true });
     expect(occurrences()[1]!.assets).toBe(before);
-    await approver('POST', `/api/v1/schedules/${id}/approve`);
+    expect(
+      (await approver('POST', `/api/v1/schedules/${id}/approve`, { revision: waiting.body.reviewRevision })).status,
+    ).toBe(200);
     const after = JSON.parse(occurrences()[1]!.assets) as unknown[];
     expect(after.length).toBe((JSON.parse(before) as unknown[]).length + 1);
 
-    // Cancelling the schedule empties every plan of it.
-    expect((await editor<Schedule>('POST', `/api/v1/schedules/${id}/cancel`)).body.status).toBe('cancelled');
+    // Cancelling the schedule empties every plan of it; it is on air, so it is the approver's to cancel.
+    expect((await editor('POST', `/api/v1/schedules/${id}/cancel`)).status).toBe(403);
+    expect((await approver<Schedule>('POST', `/api/v1/schedules/${id}/cancel`)).body.status).toBe('cancelled');
     expect(planned('loa-a1')).toBe(0);
     expect(planned('loa-b1')).toBe(0);
   });

@@ -9,18 +9,15 @@ import os from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { onPath, requireTool } from '../../../scripts/test/require-tool';
 import { ADMIN_PASSWORD, startTestServer, type TestServer } from '../helpers';
 
-function hasOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const opensslPresent = hasOpenssl();
-if (!opensslPresent) console.warn('[skip] TLS tests: openssl is not installed (apt-get install openssl)');
+const opensslPresent = requireTool({
+  tool: 'openssl',
+  found: () => onPath('openssl'),
+  install: 'apt-get install openssl',
+  skips: 'TLS tests',
+});
 
 describe.skipIf(!opensslPresent)('TLS', () => {
   let server: TestServer;

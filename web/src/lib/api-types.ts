@@ -129,6 +129,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -181,6 +182,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -196,6 +198,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -211,6 +214,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -226,6 +230,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -395,6 +400,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -410,6 +416,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -425,11 +432,51 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
       };
     };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/map': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Where the console’s loudspeaker map takes its background tiles from */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @description a {z}/{x}/{y} tile template (LOAXA_MAP_TILES_URL); null: the public OpenStreetMap server */
+              tileUrl: string | null;
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
     delete?: never;
     options?: never;
     head?: never;
@@ -507,6 +554,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -591,6 +639,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -606,6 +655,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -702,6 +752,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -717,6 +768,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -774,6 +826,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -827,6 +880,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -842,6 +896,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -892,6 +947,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -907,6 +963,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -967,6 +1024,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -1018,6 +1076,9 @@ export interface paths {
               durationMs: number;
               scheduleId: string | null;
               cancelled: boolean;
+              /** Format: date-time */
+              stoppedAt: string | null;
+              stoppedBy: string | null;
               /** @description loudspeakers targeted */
               devices: number;
               /** @description deliveries at each furthest stage reached */
@@ -1046,6 +1107,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -1093,6 +1155,9 @@ export interface paths {
               durationMs: number;
               sha256: string;
               engine: string | null;
+              /** Format: date-time */
+              stoppedAt: string | null;
+              stoppedBy: string | null;
               deliveries: {
                 deviceId: string;
                 stage: 'pending' | 'received' | 'ready' | 'started' | 'finished' | 'failed' | 'skipped' | 'preempted';
@@ -1115,6 +1180,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -1122,7 +1188,7 @@ export interface paths {
     };
     put?: never;
     post?: never;
-    /** Cancel one future occurrence (it leaves the plans and is not re-created) */
+    /** Cancel one future occurrence (it leaves the plans and is not re-created); approvers only */
     delete: {
       parameters: {
         query?: never;
@@ -1142,6 +1208,22 @@ export interface paths {
           content?: never;
         };
         /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              requestId?: string;
+              current?: unknown;
+            };
+          };
+        };
+        /** @description Default Response */
         404: {
           headers: {
             [name: string]: unknown;
@@ -1153,6 +1235,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -1168,6 +1251,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -1345,6 +1429,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -1360,6 +1445,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -1435,6 +1521,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -1450,6 +1537,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -1465,6 +1553,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -1517,6 +1606,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -1532,6 +1622,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -1584,6 +1675,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -1639,6 +1731,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -1654,6 +1747,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -1770,6 +1864,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -1807,6 +1902,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -1822,6 +1918,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -1984,6 +2081,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -1999,6 +2097,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -2057,6 +2156,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -2072,6 +2172,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -2087,6 +2188,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -2142,6 +2244,7 @@ export interface paths {
               createdAt: string;
               /** Format: date-time */
               updatedAt: string;
+              revision: number;
             }[];
           };
         };
@@ -2168,6 +2271,7 @@ export interface paths {
             sha256?: string;
             url?: string;
             durationMs?: number;
+            revision?: number;
           };
         };
       };
@@ -2195,6 +2299,7 @@ export interface paths {
               createdAt: string;
               /** Format: date-time */
               updatedAt: string;
+              revision: number;
             };
           };
         };
@@ -2210,6 +2315,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -2262,6 +2368,7 @@ export interface paths {
               createdAt: string;
               /** Format: date-time */
               updatedAt: string;
+              revision: number;
             };
           };
         };
@@ -2277,6 +2384,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -2304,6 +2412,7 @@ export interface paths {
             sha256?: string;
             url?: string;
             durationMs?: number;
+            revision?: number;
           };
         };
       };
@@ -2331,6 +2440,7 @@ export interface paths {
               createdAt: string;
               /** Format: date-time */
               updatedAt: string;
+              revision: number;
             };
           };
         };
@@ -2346,6 +2456,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -2361,6 +2472,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -2397,6 +2509,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -2412,6 +2525,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -2459,6 +2573,7 @@ export interface paths {
               createdBy: string | null;
               /** Format: date-time */
               updatedAt: string;
+              revision: number;
             }[];
           };
         };
@@ -2482,6 +2597,7 @@ export interface paths {
               repeat?: number;
               gapMs?: number;
             }[];
+            revision?: number;
           };
         };
       };
@@ -2507,6 +2623,7 @@ export interface paths {
               createdBy: string | null;
               /** Format: date-time */
               updatedAt: string;
+              revision: number;
             };
           };
         };
@@ -2522,6 +2639,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -2572,6 +2690,7 @@ export interface paths {
               createdBy: string | null;
               /** Format: date-time */
               updatedAt: string;
+              revision: number;
             };
           };
         };
@@ -2587,6 +2706,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -2611,6 +2731,7 @@ export interface paths {
               repeat?: number;
               gapMs?: number;
             }[];
+            revision?: number;
           };
         };
       };
@@ -2636,6 +2757,7 @@ export interface paths {
               createdBy: string | null;
               /** Format: date-time */
               updatedAt: string;
+              revision: number;
             };
           };
         };
@@ -2651,6 +2773,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -2666,6 +2789,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -2702,6 +2826,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -2717,6 +2842,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -2776,6 +2902,7 @@ export interface paths {
               reviewedBy: string | null;
               reviewedAt: string | null;
               revision: number;
+              reviewRevision: string;
               createdBy: string | null;
               /** Format: date-time */
               createdAt: string;
@@ -2816,6 +2943,7 @@ export interface paths {
             zones?: string[];
             devices?: string[];
             onConflict?: 'reject' | 'priority';
+            revision?: number;
           };
         };
       };
@@ -2851,6 +2979,7 @@ export interface paths {
               reviewedBy: string | null;
               reviewedAt: string | null;
               revision: number;
+              reviewRevision: string;
               createdBy: string | null;
               /** Format: date-time */
               createdAt: string;
@@ -2872,6 +3001,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -2886,7 +3016,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
-              conflicts: {
+              conflicts?: {
                 deviceIds: string[];
                 otherScheduleId: string;
                 otherTitle: string;
@@ -2896,7 +3026,8 @@ export interface paths {
                 otherStart: string;
                 otherEnd: string;
               }[];
-              total: number;
+              total?: number;
+              current?: unknown;
             };
           };
         };
@@ -2945,6 +3076,7 @@ export interface paths {
             zones?: string[];
             devices?: string[];
             onConflict?: 'reject' | 'priority';
+            revision?: number;
             id?: string;
           };
         };
@@ -2983,6 +3115,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -3043,6 +3176,7 @@ export interface paths {
               reviewedBy: string | null;
               reviewedAt: string | null;
               revision: number;
+              reviewRevision: string;
               createdBy: string | null;
               /** Format: date-time */
               createdAt: string;
@@ -3064,6 +3198,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -3099,6 +3234,7 @@ export interface paths {
             zones?: string[];
             devices?: string[];
             onConflict?: 'reject' | 'priority';
+            revision?: number;
           };
         };
       };
@@ -3134,6 +3270,7 @@ export interface paths {
               reviewedBy: string | null;
               reviewedAt: string | null;
               revision: number;
+              reviewRevision: string;
               createdBy: string | null;
               /** Format: date-time */
               createdAt: string;
@@ -3155,6 +3292,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -3170,6 +3308,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -3184,7 +3323,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
-              conflicts: {
+              conflicts?: {
                 deviceIds: string[];
                 otherScheduleId: string;
                 otherTitle: string;
@@ -3194,7 +3333,8 @@ export interface paths {
                 otherStart: string;
                 otherEnd: string;
               }[];
-              total: number;
+              total?: number;
+              current?: unknown;
             };
           };
         };
@@ -3259,6 +3399,7 @@ export interface paths {
               reviewedBy: string | null;
               reviewedAt: string | null;
               revision: number;
+              reviewRevision: string;
               createdBy: string | null;
               /** Format: date-time */
               createdAt: string;
@@ -3280,6 +3421,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -3295,6 +3437,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -3310,6 +3453,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -3325,6 +3469,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -3345,7 +3490,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Approve: the schedule goes on air with the programme as it is now */
+    /** Approve exactly what was reviewed (body: its reviewRevision); 409 with the current schedule if anything changed */
     post: {
       parameters: {
         query?: never;
@@ -3355,7 +3500,13 @@ export interface paths {
         };
         cookie?: never;
       };
-      requestBody?: never;
+      requestBody: {
+        content: {
+          'application/json': {
+            revision: string;
+          };
+        };
+      };
       responses: {
         /** @description Default Response */
         200: {
@@ -3388,6 +3539,7 @@ export interface paths {
               reviewedBy: string | null;
               reviewedAt: string | null;
               revision: number;
+              reviewRevision: string;
               createdBy: string | null;
               /** Format: date-time */
               createdAt: string;
@@ -3409,6 +3561,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -3424,6 +3577,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -3439,6 +3593,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -3454,6 +3609,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -3523,6 +3679,7 @@ export interface paths {
               reviewedBy: string | null;
               reviewedAt: string | null;
               revision: number;
+              reviewRevision: string;
               createdBy: string | null;
               /** Format: date-time */
               createdAt: string;
@@ -3544,6 +3701,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -3559,6 +3717,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -3574,6 +3733,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -3589,6 +3749,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -3609,7 +3770,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Cancel the whole schedule: its future occurrences leave every plan */
+    /** Cancel the whole schedule: its future occurrences leave every plan (on air or emergency: approvers only) */
     post: {
       parameters: {
         query?: never;
@@ -3652,6 +3813,7 @@ export interface paths {
               reviewedBy: string | null;
               reviewedAt: string | null;
               revision: number;
+              reviewRevision: string;
               createdBy: string | null;
               /** Format: date-time */
               createdAt: string;
@@ -3673,6 +3835,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -3688,6 +3851,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -3703,6 +3867,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -3718,6 +3883,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -3777,6 +3943,7 @@ export interface paths {
               reviewedBy: string | null;
               reviewedAt: string | null;
               revision: number;
+              reviewRevision: string;
               createdBy: string | null;
               /** Format: date-time */
               createdAt: string;
@@ -3848,6 +4015,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -3927,6 +4095,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -4006,6 +4175,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -4072,6 +4242,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -4087,6 +4258,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -4102,6 +4274,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -4166,6 +4339,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -4181,6 +4355,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -4196,6 +4371,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -4251,6 +4427,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -4266,6 +4443,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -4286,7 +4464,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Stop a broadcast on every loudspeaker where it is still waiting or playing */
+    /** Stop a broadcast for good: on every loudspeaker where it still waits or plays, and in every plan */
     post: {
       parameters: {
         query?: never;
@@ -4321,6 +4499,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -4336,6 +4515,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -4621,6 +4801,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -4680,6 +4861,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -4722,6 +4904,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -4737,6 +4920,7 @@ export interface paths {
               message: string;
               field?: string;
               requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -4780,6 +4964,7 @@ export const API_OPERATIONS = [
   'GET /api/v1/dictionary',
   'GET /api/v1/events',
   'GET /api/v1/health',
+  'GET /api/v1/map',
   'GET /api/v1/occurrences',
   'GET /api/v1/occurrences/{id}',
   'GET /api/v1/programmes',

@@ -428,8 +428,14 @@ export const api = {
     return request('POST', '/schedules/conflicts', { body });
   },
 
-  scheduleAction(id: string, action: 'submit' | 'approve' | 'cancel'): Promise<Schedule> {
+  scheduleAction(id: string, action: 'submit' | 'cancel'): Promise<Schedule> {
     return request('POST', `/schedules/${encodeURIComponent(id)}/${action}`);
+  },
+
+  /** Approves exactly what the approver saw: 409 with the current schedule when anything changed since. */
+  approveSchedule(schedule: Pick<Schedule, 'id' | 'reviewRevision'>): Promise<Schedule> {
+    const body: BodyOf<'/api/v1/schedules/{id}/approve', 'post'> = { revision: schedule.reviewRevision };
+    return request('POST', `/schedules/${encodeURIComponent(schedule.id)}/approve`, { body });
   },
 
   rejectSchedule(id: string, reason: string): Promise<Schedule> {

@@ -9,7 +9,7 @@ export const PERMISSIONS = {
   'session:self': ['admin', 'approver', 'editor', 'technician', 'viewer'],
   'devices:read': ['admin', 'approver', 'editor', 'technician', 'viewer'],
   'devices:manage': ['admin', 'technician'],
-  'zones:manage': ['admin', 'technician', 'editor'],
+  'zones:manage': ['admin', 'technician'],
   'broadcasts:read': ['admin', 'approver', 'editor', 'technician', 'viewer'],
   'broadcasts:send': ['admin', 'approver'],
   'broadcasts:emergency': ['admin', 'approver'],

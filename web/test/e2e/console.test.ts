@@ -14,11 +14,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser } from 'playwright-core';
 import { startSimFleet } from '@loaxa/firmware-sim';
 import { ADMIN_PASSWORD, startTestServer, type TestServer } from '../../../server/test/helpers';
-import { expectFitsWidth } from './rig';
+import { requireTool } from '../../../scripts/test/require-tool';
+import { CHROMIUM, chromiumFound, expectFitsWidth } from './rig';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const hasChromium = fs.existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`[skip] console browser tests: no chromium at ${CHROMIUM} (apt-get install chromium)`);
+const hasChromium = requireTool({
+  tool: 'chromium',
+  found: chromiumFound,
+  install: `apt-get install chromium, or set CHROMIUM_PATH (looked for ${CHROMIUM})`,
+  skips: 'console browser tests',
+});
 
 // `LOAXA_SCREENSHOTS=1` refreshes the README's screenshots; otherwise they go to a temp dir.
 const SCREENSHOTS = process.env.LOAXA_SCREENSHOTS

@@ -10,9 +10,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScheduleInput } from '../../src/lib/api';
-import { hasChromium, openConsole, startRig, VIEWPORTS, type Rig } from './rig';
+import { requireTool } from '../../../scripts/test/require-tool';
+import { CHROMIUM, chromiumFound, openConsole, startRig, VIEWPORTS, type Rig } from './rig';
 
-if (!hasChromium) console.warn('[skip] content browser tests: no chromium (apt-get install chromium)');
+const hasChromium = requireTool({
+  tool: 'chromium',
+  found: chromiumFound,
+  install: `apt-get install chromium, or set CHROMIUM_PATH (looked for ${CHROMIUM})`,
+  skips: 'content browser tests',
+});
 
 /** A mono 16-bit PCM WAV file of a sine tone. */
 function sineWav(seconds: number, hz = 440, rate = 48_000): Buffer {
@@ -201,6 +207,9 @@ describe.skipIf(!hasChromium)('content library and schedules in chromium', () =>
       expect((await server.api('POST', `/api/v1/schedules/${scheduleId}/submit`)).status).toBe(200);
 
       await go('Lịch phát');
+      // go() checks the width as soon as the heading shows; check again once the schedule is listed.
+      await page.getByRole('button', { name: `Sửa lịch Tin sáng ${name}` }).waitFor();
+      if (phone) await fitsPhone('schedules with one listed');
       await page.getByRole('button', { name: `Sửa lịch Tin sáng ${name}` }).click();
       const form = page.getByRole('region', { name: `Sửa lịch «Tin sáng ${name}»` });
       await form.waitFor();
@@ -294,6 +303,8 @@ describe.skipIf(!hasChromium)('content library and schedules in chromium', () =>
         `/api/v1/calendar?from=${from}&to=${to}`,
       );
       expect(calendar.body.filter((e) => e.scheduleId === scheduleId && e.cancelled)).toHaveLength(1);
+      // The week now shows a cancelled broadcast, with its visually hidden "cancelled" mark.
+      if (phone) await fitsPhone('schedules with a cancelled broadcast in the week');
 
       expect(errors).toEqual([]);
       await page.close();

@@ -12,7 +12,8 @@ import { startSimFleet } from '@loaxa/firmware-sim';
 import { ADMIN_PASSWORD, startTestServer, type TestServer } from '../../../server/test/helpers';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const hasChromium = fs.existsSync(CHROMIUM);
+/** Whether chromium is there; a test file asks through requireTool (scripts/test/require-tool.ts). */
+export const chromiumFound = fs.existsSync(CHROMIUM);
 
 export const VIEWPORTS = [
   ['desktop', { width: 1280, height: 900 }],
@@ -44,10 +45,12 @@ export const CHROMIUM_ARGS = [
 /**
  * Starts the server (with `env`), creates `zones` and `devices`, brings the
  * simulated loudspeakers online and launches chromium with `browserArgs` added.
+ * `offlineDevices` are registered but never connect (a loudspeaker not installed yet, or dead).
  */
 export async function startRig(options: {
   zones: { id: string; name: string }[];
   devices: RigDevice[];
+  offlineDevices?: RigDevice[];
   env?: Record<string, string>;
   browserArgs?: string[];
 }): Promise<Rig> {
@@ -57,8 +60,10 @@ export async function startRig(options: {
     deviceId: d.id,
     secret: server.services.registry.createDevice(d).secret,
   }));
+  for (const device of options.offlineDevices ?? []) server.services.registry.createDevice(device);
   const fleet = await startSimFleet({ serverUrl: server.url, mqttUrl: server.mqttUrl, devices: credentials });
-  await fleet.waitOnline(10_000);
+  // A commune's worth of loudspeakers (150) connects in batches: allow for it.
+  await fleet.waitOnline(Math.max(10_000, credentials.length * 150));
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [...CHROMIUM_ARGS, ...(options.browserArgs ?? [])],

@@ -15,6 +15,8 @@ const Occurrence = Type.Object({
   durationMs: Type.Integer(),
   sha256: Type.String(),
   engine: Type.Union([Type.String(), Type.Null()]),
+  stoppedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  stoppedBy: Type.Union([Type.String(), Type.Null()]),
   deliveries: Type.Array(
     Type.Object({
       deviceId: Type.String(),
@@ -33,6 +35,8 @@ const OccurrenceSummary = Type.Object({
   durationMs: Type.Integer(),
   scheduleId: Type.Union([Type.String(), Type.Null()]),
   cancelled: Type.Boolean(),
+  stoppedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  stoppedBy: Type.Union([Type.String(), Type.Null()]),
   devices: Type.Integer({ description: 'loudspeakers targeted' }),
   stages: Type.Object(
     Object.fromEntries(DELIVERY_STAGES.map((s) => [s, Type.Integer()])) as Record<

@@ -23,7 +23,11 @@ const Outcome = Type.Object({
 });
 
 export const deviceControlRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = async (app, { services }) => {
-  const controls = new DeviceControls({ ...services, content: services.scheduling.content });
+  const controls = new DeviceControls({
+    ...services,
+    content: services.scheduling.content,
+    replan: (devices) => services.scheduling.replan(devices),
+  });
   const guarded = async <T>(work: () => Promise<T>): Promise<T> => {
     try {
       return await work();
@@ -108,14 +112,14 @@ export const deviceControlRoutes: FastifyPluginAsyncTypebox<{ services: AppServi
       config: { permission: 'broadcasts:send' },
       schema: {
         tags: ['broadcasts'],
-        summary: 'Stop a broadcast on every loudspeaker where it is still waiting or playing',
+        summary: 'Stop a broadcast for good: on every loudspeaker where it still waits or plays, and in every plan',
         params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 80, pattern: '^[A-Za-z0-9_.:-]+$' }) }),
         response: { 202: Type.Object({ devices: Type.Array(Type.String()) }), 404: ErrorReply, 409: ErrorReply },
       },
     },
     async (request, reply) =>
       guarded(async () => {
-        const result = await controls.stop(request.params.id);
+        const result = await controls.stop(request.params.id, request.user!.username);
         services.audit.record({
           actor: request.user!.username,
           action: 'broadcast.stop',

@@ -66,6 +66,25 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
     async () => services.registry.listDevices().map(withTelemetry),
   );
 
+  app.get(
+    '/map',
+    {
+      config: { permission: 'devices:read' },
+      schema: {
+        tags: ['devices'],
+        summary: 'Where the console’s loudspeaker map takes its background tiles from',
+        response: {
+          200: Type.Object({
+            tileUrl: Type.Union([Type.String(), Type.Null()], {
+              description: 'a {z}/{x}/{y} tile template (LOAXA_MAP_TILES_URL); null: the public OpenStreetMap server',
+            }),
+          }),
+        },
+      },
+    },
+    async () => ({ tileUrl: services.config.mapTilesUrl ?? null }),
+  );
+
   app.post(
     '/devices',
     {

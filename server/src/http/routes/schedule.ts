@@ -32,6 +32,8 @@ const ContentBody = Type.Object(
     sha256: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$' })),
     url: Type.Optional(Type.String({ maxLength: 2000 })),
     durationMs: Type.Optional(Type.Integer({ minimum: 100 })),
+    /** On a change: the revision the writer saw (409 with the current item when it moved on). */
+    revision: Type.Optional(Type.Integer({ minimum: 1 })),
   },
   { additionalProperties: false },
 );
@@ -50,6 +52,7 @@ const ContentItem = Type.Object({
   createdBy: Type.Union([Type.String(), Type.Null()]),
   createdAt: Type.String({ format: 'date-time' }),
   updatedAt: Type.String({ format: 'date-time' }),
+  revision: Type.Integer(),
 });
 
 const ProgrammeBody = Type.Object(
@@ -66,6 +69,8 @@ const ProgrammeBody = Type.Object(
       ),
       { minItems: 1, maxItems: 50 },
     ),
+    /** On a change: the revision the writer saw (409 with the current programme when it moved on). */
+    revision: Type.Optional(Type.Integer({ minimum: 1 })),
   },
   { additionalProperties: false },
 );
@@ -85,6 +90,7 @@ const Programme = Type.Object({
   durationMs: Type.Integer(),
   createdBy: Type.Union([Type.String(), Type.Null()]),
   updatedAt: Type.String({ format: 'date-time' }),
+  revision: Type.Integer(),
 });
 
 const Rule = Type.Object(
@@ -110,6 +116,8 @@ const ScheduleBody = Type.Object(
     zones: Type.Optional(Type.Array(Type.String({ pattern: ID_PATTERN }), { maxItems: 500, uniqueItems: true })),
     devices: Type.Optional(Type.Array(Type.String({ pattern: ID_PATTERN }), { maxItems: 5000, uniqueItems: true })),
     onConflict: Type.Optional(Type.Union([Type.Literal('reject'), Type.Literal('priority')])),
+    /** On a change: the revision the writer saw (409 with the current schedule when it moved on). */
+    revision: Type.Optional(Type.Integer({ minimum: 1 })),
   },
   { additionalProperties: false },
 );
@@ -132,6 +140,7 @@ const Schedule = Type.Object({
   reviewedBy: Type.Union([Type.String(), Type.Null()]),
   reviewedAt: Type.Union([Type.String(), Type.Null()]),
   revision: Type.Integer(),
+  reviewRevision: Type.String(),
   createdBy: Type.Union([Type.String(), Type.Null()]),
   createdAt: Type.String({ format: 'date-time' }),
   updatedAt: Type.String({ format: 'date-time' }),
@@ -152,8 +161,11 @@ const ConflictReply = Type.Object({
   error: Type.String(),
   message: Type.String(),
   field: Type.Optional(Type.String()),
-  conflicts: Type.Array(ConflictT),
-  total: Type.Integer(),
+  /** An overlap: the list and its size. */
+  conflicts: Type.Optional(Type.Array(ConflictT)),
+  total: Type.Optional(Type.Integer()),
+  /** A change made meanwhile (field "revision"): the schedule as it is now. */
+  current: Type.Optional(Type.Unknown()),
 });
 
 function actorOf(request: FastifyRequest): Actor {
@@ -181,6 +193,20 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
   const { scheduling, audit } = services;
   const record = (request: FastifyRequest, action: string, target: string, detail?: object) =>
     audit.record({ actor: request.user!.username, action, target, detail, ip: request.ip });
+
+  /** Schedules using a changed programme go back for approval (or are re-approved by a publisher), audited each. */
+  const schedulesFollow = async (request: FastifyRequest, programmeId: string, cause: string) => {
+    const outcomes = await guarded(() => scheduling.schedules.programmeChanged(programmeId, actorOf(request)));
+    for (const o of outcomes) {
+      const action = {
+        reapproved: 'schedule.reapprove',
+        'back-to-approval': 'schedule.back_to_approval',
+        'changed-in-review': 'schedule.changed_in_review',
+      }[o.outcome];
+      record(request, action, o.scheduleId, { title: o.title, cause });
+      services.hub.emit('approval', { scheduleId: o.scheduleId, status: o.outcome, title: o.title });
+    }
+  };
 
   // ---- content library ------------------------------------------------------
   app.get(
@@ -249,10 +275,10 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
     },
     async (request) => {
       const item = await guarded(() => scheduling.content.update(request.params.id, request.body));
+      record(request, 'content.update', item.id, { title: item.title, revision: item.revision });
       for (const pid of scheduling.programmes.programmesUsing(item.id)) {
-        await guarded(() => scheduling.schedules.programmeChanged(pid, actorOf(request)));
+        await schedulesFollow(request, pid, `content ${item.id}`);
       }
-      record(request, 'content.update', item.id, { title: item.title });
       return item;
     },
   );
@@ -325,8 +351,12 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
     },
     async (request) => {
       const p = await guarded(() => scheduling.programmes.update(request.params.id, request.body));
-      await guarded(() => scheduling.schedules.programmeChanged(p.id, actorOf(request)));
-      record(request, 'programme.update', p.id, { title: p.title, items: p.items.map((i) => i.contentId) });
+      record(request, 'programme.update', p.id, {
+        title: p.title,
+        items: p.items.map((i) => i.contentId),
+        revision: p.revision,
+      });
+      await schedulesFollow(request, p.id, `programme ${p.id}`);
       return p;
     },
   );
@@ -445,7 +475,10 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
     path: string,
     summary: string,
     permission: 'content:write' | 'schedules:approve',
-    act: (id: string, request: FastifyRequest<{ Body: { reason?: string } }>) => Promise<unknown> | unknown,
+    act: (
+      id: string,
+      request: FastifyRequest<{ Body: { reason?: string; revision?: string } }>,
+    ) => Promise<unknown> | unknown,
     action: string,
   ) =>
     app.post(
@@ -456,20 +489,28 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
           tags: ['schedules'],
           summary,
           params: IdParams,
-          // Only a rejection carries a body (its reason); the other transitions take none.
+          // A rejection carries its reason, an approval the reviewRevision it approves; the others take none.
           ...(action === 'schedule.reject'
             ? {
                 body: Type.Object({ reason: Type.String({ maxLength: 500 }) }, { additionalProperties: false }),
               }
-            : {}),
+            : action === 'schedule.approve'
+              ? {
+                  body: Type.Object(
+                    { revision: Type.String({ minLength: 1, maxLength: 64 }) },
+                    { additionalProperties: false },
+                  ),
+                }
+              : {}),
           response: { 200: Schedule, 400: ErrorReply, 403: ErrorReply, 404: ErrorReply, 409: ErrorReply },
         },
       },
       async (request) => {
         const id = (request.params as { id: string }).id;
-        await guarded(() => act(id, request as FastifyRequest<{ Body: { reason?: string } }>));
+        await guarded(() => act(id, request as FastifyRequest<{ Body: { reason?: string; revision?: string } }>));
         const s = scheduling.schedules.get(id);
-        record(request, action, id, { status: s.status, reason: (request.body as { reason?: string })?.reason });
+        const body = request.body as { reason?: string; revision?: string } | undefined;
+        record(request, action, id, { status: s.status, reason: body?.reason, reviewed: body?.revision });
         services.hub.emit('approval', { scheduleId: id, status: s.status, title: s.title });
         return s;
       },
@@ -484,9 +525,9 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
   );
   transition(
     '/schedules/:id/approve',
-    'Approve: the schedule goes on air with the programme as it is now',
+    'Approve exactly what was reviewed (body: its reviewRevision); 409 with the current schedule if anything changed',
     'schedules:approve',
-    (id, r) => scheduling.schedules.approve(id, actorOf(r)),
+    (id, r) => scheduling.schedules.approve(id, actorOf(r), r.body?.revision ?? ''),
     'schedule.approve',
   );
   transition(
@@ -498,9 +539,9 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
   );
   transition(
     '/schedules/:id/cancel',
-    'Cancel the whole schedule: its future occurrences leave every plan',
+    'Cancel the whole schedule: its future occurrences leave every plan (on air or emergency: approvers only)',
     'content:write',
-    (id) => scheduling.schedules.cancel(id),
+    (id, r) => scheduling.schedules.cancel(id, actorOf(r)),
     'schedule.cancel',
   );
 
@@ -563,13 +604,13 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
       config: { permission: 'content:write' },
       schema: {
         tags: ['schedules'],
-        summary: 'Cancel one future occurrence (it leaves the plans and is not re-created)',
+        summary: 'Cancel one future occurrence (it leaves the plans and is not re-created); approvers only',
         params: IdParams,
-        response: { 204: Type.Null(), 404: ErrorReply, 409: ErrorReply },
+        response: { 204: Type.Null(), 403: ErrorReply, 404: ErrorReply, 409: ErrorReply },
       },
     },
     async (request, reply) => {
-      await guarded(() => scheduling.schedules.cancelOccurrence(request.params.id));
+      await guarded(() => scheduling.schedules.cancelOccurrence(request.params.id, actorOf(request)));
       record(request, 'occurrence.cancel', request.params.id);
       return reply.status(204).send(null);
     },

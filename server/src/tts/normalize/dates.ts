@@ -16,6 +16,8 @@ const DAY_SPAN = new RegExp(
   String.raw`${START}(?:(${DAY_CUE})\s+)?(\d{1,2})\s*[-–]\s*(\d{1,2})\/(\d{1,2})(?:\/(\d{4}))?${END}`,
   'giu',
 );
+/** "tháng 10-12/2025", "10 - 11/2025": a span of months in one year. */
+const MONTH_SPAN = new RegExp(String.raw`${START}(?:(tháng)\s+)?(\d{1,2})\s*[-–]\s*(\d{1,2})\/(\d{4})${END}`, 'giu');
 const MONTH_YEAR = new RegExp(String.raw`${START}(?:(tháng)\s+)?(\d{1,2})([/.-])(\d{4})${END}`, 'giu');
 const DAY_MONTH = new RegExp(String.raw`${START}(?:(${DAY_CUE})\s+)?(\d{1,2})([/.-])(\d{1,2})${END}`, 'giu');
 
@@ -24,12 +26,11 @@ const QUARTER = /(?<![\p{L}\p{N}])(quý)\s+([1-4]|IV|I{1,3})\s*[/-]\s*(\d{4})(?!
 
 /**
  * Without a cue only a slash makes a date, and not after a word that makes "12/3" an address, a class, a clause
- * or a fraction ("số nhà 12/3", "lớp 9/2", "khoảng 1/3 diện tích").
+ * or an amount ("số nhà 12/3", "lớp 9/2", "khoảng 12/3"). A fraction of something ("1/2 số hộ", "hơn 2/3 diện
+ * tích") has been read with "phần" before this rule (fractions.ts).
  */
 const NOT_A_DATE_AFTER =
   /(?:^|[^\p{L}])(?:số|nhà|lớp|ngõ|ngách|hẻm|kiệt|tổ|khu|phòng|tầng|căn|lô|thửa|tờ|điều|khoản|mục|chương|phần|tập|xóm|thôn|đội|ấp|tỷ lệ|tỉ lệ|khoảng|gần|hơn|chiếm|được|còn|trực)\s*$/iu;
-/** …nor before a word that makes it a fraction ("1/2 số hộ", "2/3 diện tích"). */
-const NOT_A_DATE_BEFORE = /^\s*(?:số|diện tích|dân số|tổng|trong số)(?!\p{L})/iu;
 
 function isDay(day: string): boolean {
   const n = Number(day);
@@ -41,12 +42,8 @@ function isMonth(month: string): boolean {
   return n >= 1 && n <= 12;
 }
 
-function bareSlashAllowed(separator: string, whole: string, offset: number, length: number): boolean {
-  return (
-    separator === '/' &&
-    !NOT_A_DATE_AFTER.test(whole.slice(Math.max(0, offset - 24), offset)) &&
-    !NOT_A_DATE_BEFORE.test(whole.slice(offset + length, offset + length + 24))
-  );
+function bareSlashAllowed(separator: string, whole: string, offset: number): boolean {
+  return separator === '/' && !NOT_A_DATE_AFTER.test(whole.slice(Math.max(0, offset - 24), offset));
 }
 
 const plain = (digits: string): string => String(Number(digits));
@@ -73,9 +70,17 @@ export function readDates(text: string): string {
         whole: string,
       ) => {
         if (!isDay(from) || !isDay(to) || !isMonth(month) || Number(from) >= Number(to)) return match;
-        if (!cue && !bareSlashAllowed('/', whole, offset, match.length)) return match;
+        if (!cue && !bareSlashAllowed('/', whole, offset)) return match;
         const inYear = year ? ` năm ${year}` : '';
         return `${cue ?? 'ngày'} ${plain(from)} đến ${plain(to)} tháng ${plain(month)}${inYear}`;
+      },
+    )
+    .replace(
+      MONTH_SPAN,
+      (match, cue: string | undefined, from: string, to: string, year: string, offset: number, whole: string) => {
+        if (!isMonth(from) || !isMonth(to) || Number(from) >= Number(to)) return match;
+        if (!cue && !bareSlashAllowed('/', whole, offset)) return match;
+        return `${cue ?? 'tháng'} ${plain(from)} đến tháng ${plain(to)} năm ${year}`;
       },
     )
     .replace(
@@ -89,7 +94,7 @@ export function readDates(text: string): string {
         offset: number,
         whole: string,
       ) => {
-        if (!isMonth(month) || (!cue && !bareSlashAllowed(separator, whole, offset, match.length))) return match;
+        if (!isMonth(month) || (!cue && !bareSlashAllowed(separator, whole, offset))) return match;
         return `${cue ?? 'tháng'} ${plain(month)} năm ${year}`;
       },
     )
@@ -104,8 +109,7 @@ export function readDates(text: string): string {
         offset: number,
         whole: string,
       ) => {
-        if (!isDay(day) || !isMonth(month) || (!cue && !bareSlashAllowed(separator, whole, offset, match.length)))
-          return match;
+        if (!isDay(day) || !isMonth(month) || (!cue && !bareSlashAllowed(separator, whole, offset))) return match;
         return `${cue ?? 'ngày'} ${plain(day)} tháng ${plain(month)}`;
       },
     );

@@ -155,8 +155,9 @@ const CASES: Record<string, ReadonlyArray<readonly [string, string]>> = {
     ['Quý II/2026', `Quý hai năm ${Y2026}`],
     ['số nhà 12/3', 'số nhà mười hai trên ba'],
     ['lớp 9/2', 'lớp chín trên hai'],
-    ['khoảng 1/3 diện tích', 'khoảng một trên ba diện tích'],
-    ['1/2 số hộ', 'một trên hai số hộ'],
+    // A fraction of something is read with "phần" (see the "fractions" table).
+    ['khoảng 1/3 diện tích', 'khoảng một phần ba diện tích'],
+    ['1/2 số hộ', 'một phần hai số hộ'],
   ],
   times: [
     ['7h30', 'bảy giờ ba mươi phút'],
@@ -322,6 +323,152 @@ const CASES: Record<string, ReadonlyArray<readonly [string, string]>> = {
     ['ubnd', 'ubnd'],
     ['Nông nghiệp & PTNT', 'Nông nghiệp và phát triển nông thôn'],
   ],
+  'service and hotline numbers': [
+    ['Gọi tổng đài 1022 để phản ánh.', 'Gọi tổng đài một không hai hai để phản ánh.'],
+    ['đường dây nóng 1080', 'đường dây nóng một không tám không'],
+    ['Hotline: 1022', 'Hotline: một không hai hai'],
+    ['Tổng đài 116 hỗ trợ tra cứu', 'Tổng đài một một sáu hỗ trợ tra cứu'],
+    ['bà con gọi 1022.', 'bà con gọi một không hai hai.'],
+    ['gọi số 1088 của thành phố', 'gọi số một không tám tám của thành phố'],
+    ['Liên hệ: 1022', 'Liên hệ: một không hai hai'],
+    ['SĐT: 1022', 'số điện thoại: một không hai hai'],
+    ['gọi 111 hoặc 1022', 'gọi một một một hoặc một không hai hai'],
+    ['hotline 1800 1091', 'hotline một tám không không, một không chín một'],
+    ['hotline 1800-1091', 'hotline một tám không không, một không chín một'],
+    ['tổng đài 18001091', 'tổng đài một tám không không, một không chín một'],
+    ['1900 96 96 80', 'một chín không không, chín sáu, chín sáu, tám không'],
+    ['hotline 0912 345 678 hoặc 1022', 'hotline không chín một hai, ba bốn năm, sáu bảy tám hoặc một không hai hai'],
+    // Near misses: quantities after the same words, and numbers without a hotline word, stay numbers.
+    ['kêu gọi 500 hộ tham gia', 'kêu gọi năm trăm hộ tham gia'],
+    ['gọi 120 thanh niên nhập ngũ', 'gọi một trăm hai mươi thanh niên nhập ngũ'],
+    ['tổng đài viên 120 người', 'tổng đài viên một trăm hai mươi người'],
+    ['số 1022 đường Lê Lợi', 'số một nghìn không trăm hai mươi hai đường Lê Lợi'],
+    ['giai đoạn 1900-1945', 'giai đoạn một nghìn chín trăm đến một nghìn chín trăm bốn mươi lăm'],
+  ],
+  fractions: [
+    ['2/3 diện tích', 'hai phần ba diện tích'],
+    ['hơn 2/3 số đại biểu tán thành', 'hơn hai phần ba số đại biểu tán thành'],
+    ['hỗ trợ 1/2 học phí', 'hỗ trợ một phần hai học phí'],
+    ['chiếm 3/4 dân số', 'chiếm ba phần bốn dân số'],
+    ['giảm 1/2 giá vé', 'giảm một phần hai giá vé'],
+    ['còn 1/4.', 'còn một phần bốn.'],
+    ['3/10 kinh phí', 'ba phần mười kinh phí'],
+    ['thay 1/3 số bóng đèn', 'thay một phần ba số bóng đèn'],
+    // Near misses: dates, document numbers, addresses, ratios and "24/7" stay as they were read.
+    ['15/3', 'ngày mười lăm tháng ba'],
+    ['15/3/2025', `ngày mười lăm tháng ba năm ${Y2025}`],
+    ['từ 1/6 học sinh nghỉ hè', 'từ ngày một tháng sáu học sinh nghỉ hè'],
+    ['Quốc khánh 2/9 số người về quê đông', 'Quốc khánh ngày hai tháng chín số người về quê đông'],
+    ['dịp 30/4 - 1/5', 'dịp ngày ba mươi tháng tư đến ngày một tháng năm'],
+    [
+      'Thông tư 39/2020/TT-BTTTT',
+      'Thông tư ba mươi chín năm hai nghìn không trăm hai mươi thông tư bộ thông tin và truyền thông',
+    ],
+    ['Quyết định 18/2021/QĐ-TTg', 'Quyết định mười tám năm hai nghìn không trăm hai mươi mốt quyết định thủ tướng'],
+    ['số nhà 1/2', 'số nhà một trên hai'],
+    ['tỷ lệ 1/2', 'tỷ lệ một trên hai'],
+    ['trực 24/7', 'trực hai mươi tư trên bảy'],
+  ],
+  'administrative places': [
+    ['TT. Đông Anh', 'thị trấn Đông Anh'],
+    ['TT.Đông Anh', 'thị trấn Đông Anh'],
+    ['P. Bến Thành', 'phường Bến Thành'],
+    ['P.5, Q.3, TP.HCM', 'phường năm, quận ba, thành phố hồ chí minh'],
+    ['UBND P. Bến Thành, Q. 1', 'ủy ban nhân dân phường Bến Thành, quận một'],
+    ['TP.Huế', 'thành phố Huế'],
+    ['Tp. Huế', 'thành phố Huế'],
+    ['Q. Ba Đình', 'quận Ba Đình'],
+    ['UBND X. Tân Lập, H. Đông Anh', 'ủy ban nhân dân xã Tân Lập, huyện Đông Anh'],
+    ['TX. Sơn Tây', 'thị xã Sơn Tây'],
+    ['TDP số 5', 'tổ dân phố số năm'],
+    ['họp TDP Đông', 'họp tổ dân phố Đông'],
+    ['KP 3', 'khu phố ba'],
+    ['KP Đông Hòa', 'khu phố Đông Hòa'],
+    // Near misses: a Roman numeral or a label before a full stop, and "KP" that is not a place.
+    ['Khóa X. Tham dự', 'Khóa mười. Tham dự'],
+    ['Đại hội X.', 'Đại hội mười.'],
+    ['KP hỗ trợ', 'KP hỗ trợ'],
+    ['phương án X', 'phương án X'],
+  ],
+  'units glued to numbers': [
+    ['220V', 'hai trăm hai mươi vôn'],
+    ['điện áp 220 V', 'điện áp hai trăm hai mươi vôn'],
+    ['15kW', 'mười lăm ki lô oát'],
+    ['đường dây 110kV', 'đường dây một trăm mười ki lô vôn'],
+    ['2,5 MW', 'hai phẩy năm mê ga oát'],
+    ['2m5', 'hai mét rưỡi'],
+    ['cao 1m70', 'cao một mét bảy mươi'],
+    ['1m05', 'một mét linh năm'],
+    ['3kg', 'ba ki lô gam'],
+    ['1,5km', 'một phẩy năm ki lô mét'],
+    ['1,5 km', 'một phẩy năm ki lô mét'],
+    ['5 m3', 'năm mét khối'],
+    ['50m3 nước', 'năm mươi mét khối nước'],
+    ['5m2', 'năm mét vuông'],
+    ['0,5 ha', 'không phẩy năm héc ta'],
+    ['1.5-2 kg', 'một phẩy năm đến hai ki lô gam'],
+    ['200V - 240V', 'hai trăm vôn đến hai trăm bốn mươi vôn'],
+    ['2tr5', 'hai triệu rưỡi'],
+    ['3k5', 'ba nghìn rưỡi'],
+    // Near misses: a Roman "V" and a class letter are not units.
+    ['Khóa V', 'Khóa năm'],
+    ['lớp 10A', 'lớp mười A'],
+  ],
+  'everyday abbreviations': [
+    ['CLB Thơ xã', 'câu lạc bộ Thơ xã'],
+    ['giải quyết TTHC', 'giải quyết thủ tục hành chính'],
+    ['SĐT liên hệ', 'số điện thoại liên hệ'],
+    ['Thường trực ĐU xã', 'Thường trực đảng ủy xã'],
+    ['Ban CHQS xã', 'Ban chỉ huy quân sự xã'],
+    ['Hội CTĐ, Hội NCT', 'Hội chữ thập đỏ, Hội người cao tuổi'],
+    ['thuế TNCN', 'thuế thu nhập cá nhân'],
+    ['BCH PCTT-TKCN xã', 'ban chỉ huy phòng chống thiên tai và tìm kiếm cứu nạn xã'],
+    ['Trường MN Hoa Sen', 'Trường mầm non Hoa Sen'],
+    ['Trường TH Yên Sơn', 'Trường tiểu học Yên Sơn'],
+    ['các cấp học MN, TH và THCS', 'các cấp học mầm non, tiểu học và trung học cơ sở'],
+    ['Trường TH&THCS', 'Trường tiểu học và trung học cơ sở'],
+    ['nộp hồ sơ qua DVC', 'nộp hồ sơ qua dịch vụ công'],
+    ['cổng DVCTT', 'cổng dịch vụ công trực tuyến'],
+    ['đổi GPLX', 'đổi giấy phép lái xe'],
+    ['NSNN hỗ trợ', 'ngân sách nhà nước hỗ trợ'],
+    ['vùng DTTS và vùng ĐBKK', 'vùng dân tộc thiểu số và vùng đặc biệt khó khăn'],
+    ['tư vấn XKLĐ cho NLĐ', 'tư vấn xuất khẩu lao động cho người lao động'],
+    ['ứng dụng CNTT, CĐS', 'ứng dụng công nghệ thông tin, chuyển đổi số'],
+    ['CBCCVC', 'cán bộ công chức viên chức'],
+    ['vay vốn NHCSXH', 'vay vốn ngân hàng chính sách xã hội'],
+    ['TTATGT', 'trật tự an toàn giao thông'],
+    ['ATVSTP', 'an toàn vệ sinh thực phẩm'],
+    ['PCCCR', 'phòng cháy chữa cháy rừng'],
+    ['GĐVH', 'gia đình văn hóa'],
+    ['ứng phó BĐKH', 'ứng phó biến đổi khí hậu'],
+    // Near misses: names read letter by letter stay as written, as do "MN" and "TH" without a school word.
+    ['cài ứng dụng VNeID', 'cài ứng dụng VNeID'],
+    ['rút tiền tại ATM', 'rút tiền tại ATM'],
+    ['quét mã QR', 'quét mã QR'],
+    ['MN', 'MN'],
+    ['TH', 'TH'],
+  ],
+  'ranges and scores': [
+    ['từ 20-25 tuổi', 'từ hai mươi đến hai mươi lăm tuổi'],
+    ['trẻ 6-59 tháng tuổi', 'trẻ sáu đến năm mươi chín tháng tuổi'],
+    ['gió giật cấp 10-11', 'gió giật cấp mười đến mười một'],
+    ['giật cấp 10 - 11', 'giật cấp mười đến mười một'],
+    ['2021-2025', `hai nghìn không trăm hai mươi mốt đến ${Y2025}`],
+    ['giai đoạn 2021–2025', `giai đoạn hai nghìn không trăm hai mươi mốt đến ${Y2025}`],
+    ['nam từ 18–27 tuổi', 'nam từ mười tám đến hai mươi bảy tuổi'],
+    ['từ 2 lần - 3 lần', 'từ hai lần đến ba lần'],
+    ['5 người – 7 người', 'năm người đến bảy người'],
+    ['10-11/2025', `tháng mười đến tháng mười một năm ${Y2025}`],
+    ['từ tháng 1-4/2026', `từ tháng một đến tháng tư năm ${Y2026}`],
+    ['thắng 2-3 trận', 'thắng hai đến ba trận'],
+    // Near misses: scores are read number by number; dates, day spans and phone numbers keep their reading.
+    ['tỷ số 2-1', 'tỷ số hai một'],
+    ['thắng 3 - 0', 'thắng ba không'],
+    ['hòa 1-1', 'hòa một một'],
+    ['Tỷ số chung cuộc 2:1', 'Tỷ số chung cuộc hai một'],
+    ['ngày 20-25/3', 'ngày hai mươi đến hai mươi lăm tháng ba'],
+    ['0912-345-678', 'không chín một hai, ba bốn năm, sáu bảy tám'],
+  ],
   'pass-through and tidying': [
     ['Xin chào bà con, hôm nay trời đẹp!', 'Xin chào bà con, hôm nay trời đẹp!'],
     [
@@ -402,20 +549,6 @@ describe('normalizeVietnamese: abbreviation options', () => {
   });
 });
 
-describe('normalizeVietnamese: cost', () => {
-  it('normalises a 5,000-character notice in well under 10 ms', () => {
-    const paragraph =
-      'UBND xã thông báo: ngày 15/3/2026 từ 7h30-11h, tiêm phòng tại TYT xã; phí 500.000đ, đạt 95,5%. ' +
-      'Liên hệ 0912 345 678. Diện tích 125,5 ha, giá lúa 7.500 đồng/kg, nhiệt độ 18-25°C. ';
-    const notice = paragraph.repeat(Math.ceil(5000 / paragraph.length)).slice(0, 5000);
-    normalizeVietnamese(notice);
-    const times: number[] = [];
-    for (let i = 0; i < 15; i++) {
-      const start = performance.now();
-      normalizeVietnamese(notice);
-      times.push(performance.now() - start);
-    }
-    times.sort((a, b) => a - b);
-    expect(times[Math.floor(times.length / 2)]).toBeLessThan(10);
-  });
-});
+// Its speed (5,000 characters in under 10 ms) is measured by `npm run bench:tts`, beside the
+// renders, not here: a wall-clock bound in a unit test starves on a loaded CI machine.
+

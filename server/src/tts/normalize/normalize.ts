@@ -1,6 +1,7 @@
 import { abbreviationExpander } from './abbreviations';
 import type { AbbreviationExpander } from './abbreviations';
 import { readDates } from './dates';
+import { readFractions } from './fractions';
 import { numberToWords, ordinalToWords, readNumeral } from './numbers';
 import { NUMERAL } from './patterns';
 import { readPhoneNumbers } from './phones';
@@ -50,20 +51,39 @@ function readRomanNumerals(text: string): string {
 }
 
 /**
- * A dash between two quantities is "đến": "10-15 ngày", "7 giờ - 9 giờ", "20 - 25 độ xê", "thứ 2 - thứ 6".
- * The left side may carry the unit words the earlier rules wrote out.
+ * A dash between two quantities is "đến": "10-15 ngày", "7 giờ - 9 giờ", "20 - 25 độ xê", "thứ 2 - thứ 6",
+ * "6-59 tháng tuổi", "cấp 10-11", "2021-2025". The left side may carry the unit words the earlier rules wrote out,
+ * or the same words as the right side ("2 lần - 3 lần", "5 người – 7 người").
  */
 const RANGE_UNIT_WORDS = (
   'giờ phút giây ngày tuần tháng năm tuổi độ xê phần trăm đồng nghìn ngàn triệu tỷ ' +
-  'mét vuông khối ki lô gam lít mi li xen ti héc ta tấn tạ oát'
+  'mét vuông khối ki lô gam lít mi li xen ti héc ta tấn tạ oát vôn mê ga am pe rưỡi'
 ).replaceAll(' ', '|');
 const RANGE = new RegExp(
   String.raw`(\d)((?:\s+(?:\d{1,2}\s+)?(?:${RANGE_UNIT_WORDS})(?!\p{L}))*)\s*[-–—]\s*(?=(?:(?:thứ|ngày|tháng)\s+)?\d)`,
   'giu',
 );
+const SAME_WORDS_RANGE = /(\d)(\s+\p{L}+(?:\s+\p{L}+)?)\s*[-–—]\s*(?=\d[\d.,]*\2(?!\p{L}))/giu;
 
 function readRanges(text: string): string {
-  return text.replace(RANGE, (_match, digit: string, unit: string) => `${digit}${unit} đến `);
+  return text
+    .replace(RANGE, (_match, digit: string, unit: string) => `${digit}${unit} đến `)
+    .replace(SAME_WORDS_RANGE, (_match, digit: string, words: string) => `${digit}${words} đến `);
+}
+
+/**
+ * A score is not a range: "tỷ số 2-1", "thắng 3 - 0", "hòa 1-1" are read number by number ("hai một"), the way
+ * sports news says them. Only after a word of scoring in lower case ("Hòa", "Thắng" are also names), not in
+ * "chiến thắng 30-4" (a date), and not before "trận", "lần"… ("thắng 2-3 trận" is a range).
+ */
+const SCORE =
+  /(?<![\p{L}\p{N}])(?<!chiến\s+)([Tt][ỷỉ]\s+số|[Cc]hung\s+cuộc|thắng|thua|hòa|hoà)(\s*(?:là\s+)?:?\s*)(\d{1,2})\s*[-–—:]\s*(\d{1,2})(?!\p{N}|[.,/:]\p{N}|\s*(?:trận|ván|lần|hiệp|bàn|điểm|ngày|tuần|tháng|năm|tuổi|giờ|phút)(?!\p{L}))/gu;
+
+function readScores(text: string): string {
+  return text.replace(
+    SCORE,
+    (_match, cue: string, gap: string, home: string, away: string) => `${cue}${gap}${home} ${away}`,
+  );
 }
 
 /** "thứ 2" → "thứ hai", "thứ 4" → "thứ tư", "thứ 1" → "thứ nhất"; "tháng 4" → "tháng tư". */
@@ -115,8 +135,8 @@ function tidyWhitespace(text: string): string {
 }
 
 /**
- * Rewrites a Vietnamese notice so a TTS engine says numbers, dates, times, money, units, phone numbers, Roman
- * numerals and abbreviations the way a commune announcer would. Pure and deterministic; only what it expands is
+ * Rewrites a Vietnamese notice so a TTS engine says numbers, dates, times, money, units, phone and hotline numbers,
+ * fractions, ranges, scores, Roman numerals and abbreviations the way a commune announcer would. Pure and deterministic; only what it expands is
  * lower-cased, and sentence punctuation is kept for the engine's pauses.
  */
 export function normalizeVietnamese(text: string, options: NormalizeOptions = {}): string {
@@ -125,8 +145,10 @@ export function normalizeVietnamese(text: string, options: NormalizeOptions = {}
   out = readPhoneNumbers(out);
   out = readDocumentNumbers(out, abbreviations);
   out = abbreviations.expandText(out);
+  out = readFractions(out);
   out = readDates(out);
   out = readRomanNumerals(out);
+  out = readScores(out);
   out = readTimes(out);
   out = readUnits(out);
   out = readRanges(out);

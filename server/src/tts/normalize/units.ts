@@ -41,6 +41,12 @@ const UNIT_WORDS: Readonly<Record<string, string>> = {
   kWh: 'ki lô oát giờ',
   kW: 'ki lô oát',
   W: 'oát',
+  MWh: 'mê ga oát giờ',
+  MW: 'mê ga oát',
+  kVA: 'ki lô vôn am pe',
+  kV: 'ki lô vôn',
+  V: 'vôn',
+  Hz: 'héc',
   đ: 'đồng',
   Đ: 'đồng',
   đồng: 'đồng',
@@ -66,7 +72,28 @@ const UNIT = Object.keys(UNIT_WORDS)
 /** "/kg", "/ người", "/người/tháng": what a price or rate is per. */
 const PER = String.raw`((?:\s?\/\s?(?:${UNIT}|\p{L}+))*)`;
 
-const MEASURE = new RegExp(String.raw`${NUMERAL_START}(${NUMERAL})\s?(${UNIT})${PER}(?![\p{L}\p{N}])`, 'gu');
+/** A measure, with the first number of a range before it: "1.5-2 kg" reads both numbers the way the unit wants. */
+const MEASURE = new RegExp(
+  String.raw`${NUMERAL_START}(?:(${NUMERAL})(\s*[-–—]\s*))?(${NUMERAL})\s?(${UNIT})${PER}(?![\p{L}\p{N}])`,
+  'gu',
+);
+
+/**
+ * A whole unit and what is left of it, as written in everyday notices: "2m5" → "2 mét rưỡi", "1m70" → "1 mét 70",
+ * "2tr5" → "2 triệu rưỡi", "3k5" → "3 nghìn rưỡi". A lone 5 is "rưỡi" (a half). Read after the measures, so
+ * "5m3" and "1m2" stay cubic and square metres.
+ */
+const COMPOUND = new RegExp(
+  String.raw`${NUMERAL_START}(\d+)(?:(m)(\d{1,2})|(tr|k)(\d))(?![\p{L}\p{N}]|[.,]\p{N})`,
+  'gu',
+);
+const COMPOUND_UNITS: Readonly<Record<string, string>> = { m: 'mét', tr: 'triệu', k: 'nghìn' };
+
+function compoundRest(rest: string): string {
+  if (rest === '5') return 'rưỡi';
+  // "1m05" is a metre and five centimetres: "một mét linh năm".
+  return rest.length === 2 && rest.startsWith('0') ? `linh ${rest.slice(1)}` : rest;
+}
 
 /** "2 triệu đ", "3 triệu đồng/tháng", "50 nghìn/người": currency or rate after a spelled-out scale. */
 const SCALED = new RegExp(
@@ -98,8 +125,13 @@ export function readUnits(text: string): string {
   return text
     .replace(
       MEASURE,
-      (_match, numeral: string, unit: string, perUnit: string) =>
-        `${decimalComma(numeral)} ${unitWords(unit)}${per(perUnit)}`,
+      (_match, from: string | undefined, dash: string | undefined, numeral: string, unit: string, perUnit: string) =>
+        `${from === undefined ? '' : `${decimalComma(from)}${dash}`}${decimalComma(numeral)} ${unitWords(unit)}${per(perUnit)}`,
+    )
+    .replace(
+      COMPOUND,
+      (_match, whole: string, metre: string | undefined, metreRest: string | undefined, scale: string, rest: string) =>
+        `${whole} ${COMPOUND_UNITS[metre ?? scale]} ${compoundRest(metreRest ?? rest)}`,
     )
     .replace(SCALED, (match, scale: string, currency: string | undefined, perUnit: string) =>
       currency === undefined && perUnit === '' ? match : `${scale}${currency ? ' đồng' : ''}${per(perUnit)}`,
