@@ -7,10 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from 'aedes';
+import { pino } from 'pino';
 import { topics, type AckPayload, type AckStage, type Asset, type PlanPayload } from '@loaxa/protocol';
 import { createAgent, type Agent } from './agent';
-import { skewedClock, type Clock } from './clock/clock';
-import { NullPlayer, type PlayLogLine } from './player/null-player';
+import { AckJournal } from './ack/ack-journal';
+import { skewedClock, systemClock, type Clock } from './clock/clock';
+import type { OutboxEntry } from './outbox/outbox';
+import { AppendLog } from './state/append-log';
+import { NullPlayer, type PlayLogLine, type PlayStartLine } from './player/null-player';
 import {
   makeAudio,
   ServerSide,
@@ -36,6 +40,28 @@ const dirs: string[] = [];
 let deviceSeq = 0;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+let markerSeq = 0;
+
+async function readLines<T>(path: string): Promise<T[]> {
+  const text = await readFile(path, 'utf8').catch(() => '');
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as T);
+}
+
+/** The acks waiting for the broker in a node's journal, as a restart would find them. */
+async function journalledOutbox(dataDir: string): Promise<readonly OutboxEntry[]> {
+  const log = new AppendLog(join(dataDir, 'state', 'acks.jsonl'));
+  return (await AckJournal.peek(log, systemClock)).pending;
+}
 
 function asset(durationMs: number): Asset {
   return {
@@ -59,12 +85,18 @@ async function device() {
   const dataDir = await mkdtemp(join(tmpdir(), 'loaxa-restart-'));
   dirs.push(dataDir);
   const playLog = join(dataDir, 'plays.jsonl');
+  const startLog = join(dataDir, 'starts.jsonl');
+  /** What the agents logged (debug and up), newest last: the decisions they took. */
+  const logs: { msg: string; occurrenceId?: string }[] = [];
+  const logger = pino({ level: 'debug' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
   const isAck = (m: Received): m is Received & { payload: AckPayload } => m.topic === topics.deviceAck(id);
-  const acksFor = (occurrenceId: string) =>
+  /** Every stage on the wire, one per entry: stages sent together as `earlier` are unpacked. */
+  const acksFor = (occurrenceId: string): AckPayload[] =>
     server.messages
       .filter(isAck)
       .map((m) => m.payload)
-      .filter((a) => a.occurrenceId === occurrenceId);
+      .filter((a) => a.occurrenceId === occurrenceId)
+      .flatMap(({ earlier, ...last }) => [...(earlier ?? []).map((e) => ({ ...last, detail: undefined, ...e })), last]);
   return {
     id,
     dataDir,
@@ -79,8 +111,9 @@ async function device() {
           player: { type: 'null', log: playLog },
         },
         {
-          player: new NullPlayer(playLog, clock),
+          player: new NullPlayer(playLog, clock, { startLog }),
           ...(clock ? { clock } : {}),
+          logger,
           link: { backoff: { baseMs: 100, maxMs: 300 }, planWaitMs: 300 },
         },
       );
@@ -98,12 +131,32 @@ async function device() {
         )
         .then((m) => m.payload as AckPayload),
     async plays(occurrenceId: string): Promise<PlayLogLine[]> {
-      const text = await readFile(playLog, 'utf8').catch(() => '');
-      return text
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => JSON.parse(line) as PlayLogLine)
-        .filter((l) => l.occurrenceId === occurrenceId);
+      return (await readLines<PlayLogLine>(playLog)).filter((l) => l.occurrenceId === occurrenceId);
+    },
+    /** Every time the item began to be heard, including plays a restart cut short. */
+    async starts(occurrenceId: string): Promise<PlayStartLine[]> {
+      return (await readLines<PlayStartLine>(startLog)).filter((l) => l.occurrenceId === occurrenceId);
+    },
+    /** Waits for a log line of the running agent, e.g. the decision it took about an occurrence. */
+    waitLog: (msg: string, occurrenceId: string) =>
+      until(() => logs.some((l) => l.msg === msg && l.occurrenceId === occurrenceId), `log "${msg}"`),
+    /**
+     * A fence: sends a volume command and waits for its ack. The agent publishes
+     * in the order acks were raised and handles commands in the order they
+     * arrive, so once this ack is in, so is every ack raised before it and
+     * every command sent before it has been handled.
+     */
+    async marker(): Promise<void> {
+      const commandId = `cmd-marker-${++markerSeq}`;
+      await server.publish(topics.deviceCmd(id), {
+        v: 1,
+        commandId,
+        issuedAt: Date.now(),
+        expiresAt: Date.now() + 30_000,
+        action: 'volume',
+        level: 80,
+      });
+      await server.waitFor((m) => isAck(m) && m.payload.commandId === commandId, 5_000, `ack of ${commandId}`);
     },
     publishPlan: (p: PlanPayload) => server.publish(topics.devicePlan(id), p, true),
   };
@@ -152,28 +205,21 @@ describe('agent restarts on the same dataDir', () => {
     await pi.waitAck('occ-offline', 'started');
     credentials.delete(pi.id); // the link stays down: acks pile up locally
     brokerClients.get(pi.id)?.close();
-    const deadline = Date.now() + 3_000;
-    while (!localAcks.some((a) => a.occurrenceId === 'occ-offline' && a.stage === 'finished')) {
-      if (Date.now() > deadline) throw new Error('no local finished ack');
-      await sleep(20);
-    }
+    await until(
+      () => localAcks.some((a) => a.occurrenceId === 'occ-offline' && a.stage === 'finished'),
+      'local finished',
+    );
     await first.stop({ abrupt: true });
     expect(pi.stagesFor('occ-offline')).toEqual(['received', 'ready', 'started']);
-    const saved = JSON.parse(await readFile(join(pi.dataDir, 'state', 'outbox.json'), 'utf8')) as {
-      entries: { ack: AckPayload }[];
-    };
-    expect(saved.entries.map((e) => e.ack.stage)).toContain('finished');
+    expect((await journalledOutbox(pi.dataDir)).map((e) => e.ack.stage)).toContain('finished');
 
     credentials.set(pi.id, SECRET);
     await pi.boot();
     await pi.waitAck('occ-offline', 'finished');
-    await sleep(300);
+    await pi.marker();
     expect(pi.stagesFor('occ-offline')).toEqual(['received', 'ready', 'started', 'finished']);
     expect(await pi.plays('occ-offline')).toHaveLength(1);
-    const after = JSON.parse(await readFile(join(pi.dataDir, 'state', 'outbox.json'), 'utf8')) as {
-      entries: unknown[];
-    };
-    expect(after.entries).toEqual([]);
+    await until(async () => (await journalledOutbox(pi.dataDir)).length === 0, 'the outbox emptied by the PUBACK');
   });
 
   it('does not replay a play-now command redelivered after a restart', async () => {
@@ -198,7 +244,9 @@ describe('agent restarts on the same dataDir', () => {
     const second = await pi.boot();
     await new Promise<void>((resolve) => (second.online ? resolve() : second.once('online', resolve)));
     await server.publish(topics.deviceCmd(pi.id), command); // as a persistent session would redeliver it
-    await sleep(600);
+    await pi.waitLog('play-now already handled before a restart; ignored', 'occ-redelivered');
+    await pi.marker();
+    expect(await pi.starts('occ-redelivered')).toHaveLength(1);
     expect(await pi.plays('occ-redelivered')).toHaveLength(1);
     expect(pi.stagesFor('occ-redelivered')).toEqual(['received', 'ready', 'started', 'finished']);
   });
@@ -217,8 +265,11 @@ describe('agent restarts on the same dataDir', () => {
     expect(behind.now()).toBeLessThan(startAt);
     const second = await pi.boot(behind);
     expect(second.snapshot().planVersion).toBe(2); // resumed from disk before any broker delivery
-    await sleep(Math.max(0, startAt - behind.now()) + 400);
+    // The plan runner's decision on the resumed plan, taken by the journal and not the clock.
+    await pi.waitLog('plan item already over before the agent restarted', 'occ-once');
+    await pi.marker();
     expect(pi.stagesFor('occ-once')).toEqual(['received', 'ready', 'started', 'finished']);
+    expect(await pi.starts('occ-once')).toHaveLength(1);
     expect(await pi.plays('occ-once')).toHaveLength(1);
   });
 
@@ -238,9 +289,10 @@ describe('agent restarts on the same dataDir', () => {
     await pi.boot();
     const preempted = await pi.waitAck('occ-cut', 'preempted');
     expect(preempted.detail).toMatch(/stopping|restart/);
-    await sleep(300);
+    await pi.marker();
     expect(pi.stagesFor('occ-cut')).toEqual(['received', 'ready', 'started', 'preempted']);
     expect((await pi.plays('occ-cut')).filter((l) => !l.interrupted)).toEqual([]);
     expect(await pi.plays('occ-cut')).toHaveLength(1);
+    expect(await pi.starts('occ-cut')).toHaveLength(1);
   });
 });

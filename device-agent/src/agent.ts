@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { fileAssets, planDecoder, type AckPayload, type PlanPayload } from '@loaxa/protocol';
-import { AckReporter, type SentAckRecord } from './ack/ack-reporter';
+import { AckJournal } from './ack/ack-journal';
+import { AckReporter } from './ack/ack-reporter';
 import type { AssetCache } from './cache/cache';
 import { FileCache } from './cache/file-cache';
 import { systemClock, type Clock } from './clock/clock';
@@ -15,12 +16,13 @@ import type { BackoffPolicy } from './link/backoff';
 import { MqttLink } from './link/mqtt-link';
 import { silentLogger, type Logger } from './logger';
 import { OccurrenceRunner } from './occurrence/occurrence-runner';
+import { recoverOccurrence } from './occurrence/recovery';
 import { AckDispatcher } from './outbox/ack-dispatcher';
-import { FileAckOutbox } from './outbox/file-outbox';
 import { MemoryAckOutbox, type AckOutbox } from './outbox/outbox';
 import { PlanRunner } from './plan/plan-runner';
 import { chooseCommandAssets, choosePlanAssets } from './plan/asset-choice';
 import type { Player } from './player/player';
+import { AppendLog } from './state/append-log';
 import { StateStore } from './state/state-store';
 import { Playback } from './playback/playback';
 import { buildTelemetry } from './telemetry/telemetry';
@@ -34,12 +36,17 @@ export interface AgentIo {
   /** Defaults to files under `<dataDir>/cache`, indexed, within `cacheBudgetBytes`. */
   cache?: AssetCache;
   logger?: Logger;
-  /** Defaults to a file under `<dataDir>/state` when durable, else an in-memory outbox (survives reconnects, not restarts). */
+  /**
+   * Where acks wait for the broker on a node that is not durable; defaults to
+   * an in-memory outbox (survives reconnects, not restarts). A durable node's
+   * outbox is its ack journal, so this is not used there.
+   */
   outbox?: AckOutbox;
   /**
-   * Keep the plan, the acks already sent and the outbox under `<dataDir>/state`,
-   * so a restart neither loses acks nor plays anything twice. Defaults to true
-   * unless the caller brings its own cache (simulated nodes keep everything in memory).
+   * Keep the plan and the ack journal (stages reached, acks not yet confirmed)
+   * under `<dataDir>/state`, so a restart neither loses acks nor plays anything
+   * twice. Defaults to true unless the caller brings its own cache (simulated
+   * nodes keep everything in memory).
    */
   durable?: boolean;
   /** Performs a reboot command; without it reboot is acked "skipped". */
@@ -99,11 +106,12 @@ export class Agent extends EventEmitter<AgentEvents> {
   private readonly link: MqttLink;
   /** Durable state under `<dataDir>/state`; null for simulated nodes. */
   private readonly stateStore: StateStore | null;
+  /** Stages reached and acks not yet confirmed, one fsynced record each; null for simulated nodes. */
+  private readonly journal: AckJournal | null;
   private readonly outbox: AckOutbox;
   private readonly clockMonitor: ServerOffsetMonitor | null;
   /** Assets of the item on the loudspeaker now: the cache must not evict them. */
   private playingAssets: readonly string[] = [];
-  private sentAcksDirty = false;
   private telemetryTimer: NodeJS.Timeout | undefined;
   private startedAtMono = 0;
   private running = false;
@@ -117,8 +125,15 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.deviceId = this.config.deviceId;
     this.clock = io.clock ?? systemClock;
     this.logger = (io.logger ?? silentLogger()).child({ deviceId: this.deviceId });
-    this.stateStore =
-      (io.durable ?? io.cache === undefined) ? new StateStore(join(this.config.dataDir, 'state'), this.logger) : null;
+    const stateDir = join(this.config.dataDir, 'state');
+    this.stateStore = (io.durable ?? io.cache === undefined) ? new StateStore(stateDir, this.logger) : null;
+    this.journal = this.stateStore
+      ? new AckJournal(new AppendLog(join(stateDir, ACK_JOURNAL_FILE)), {
+          clock: this.clock,
+          logger: this.logger,
+          legacy: this.stateStore,
+        })
+      : null;
     this.cache =
       io.cache ??
       new FileCache(this.config.dataDir, {
@@ -167,9 +182,7 @@ export class Agent extends EventEmitter<AgentEvents> {
         },
       },
     );
-    this.outbox =
-      io.outbox ??
-      (this.stateStore ? new FileAckOutbox(this.stateStore, { logger: this.logger }) : new MemoryAckOutbox());
+    this.outbox = this.journal ?? io.outbox ?? new MemoryAckOutbox();
     this.dispatcher = new AckDispatcher(this.outbox, this.link, this.logger);
     this.acks = new AckReporter(
       this.clock,
@@ -178,7 +191,7 @@ export class Agent extends EventEmitter<AgentEvents> {
         this.emit('ack', ack);
         void this.dispatcher.submit(ack);
       },
-      () => this.sentAcksChanged(),
+      this.journal ?? undefined,
     );
     const player: Player = {
       play: async (item, signal) => {
@@ -245,7 +258,8 @@ export class Agent extends EventEmitter<AgentEvents> {
    * state has stopped reaching the disk (a wedged SD card), so systemd restarts it.
    */
   healthy(): boolean {
-    return this.running && (this.stateStore?.stalledForMs() ?? 0) < STATE_STALL_LIMIT_MS;
+    const stalled = Math.max(this.stateStore?.stalledForMs() ?? 0, this.journal?.stalledForMs() ?? 0);
+    return this.running && stalled < STATE_STALL_LIMIT_MS;
   }
 
   /** Connects; resolves after the first attempt (success or not). Later attempts run in the background. */
@@ -275,6 +289,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     if (!options.abrupt) await this.dispatcher.idle();
     await this.link.stop(options);
     await this.stateStore?.idle();
+    await this.journal?.close();
   }
 
   private onPlan(plan: PlanPayload): readonly string[] {
@@ -288,15 +303,23 @@ export class Agent extends EventEmitter<AgentEvents> {
   }
 
   /**
-   * Takes back what the previous run left: which acks it sent, the acks the
-   * broker never confirmed, and its plan, which is resumed at once so a node
+   * Takes back what the previous run left: its ack journal (which stages it
+   * reached, which acks the broker never confirmed), closing any occurrence it
+   * may have left audible, and its plan, which is resumed at once so a node
    * that boots without network still plays on time.
    */
   private async restore(): Promise<void> {
-    if (!this.stateStore) return;
-    const sent = await this.stateStore.read<SentAckRecord>(SENT_ACKS_FILE);
-    if (sent) this.acks.restore(sent);
-    await this.outbox.pending(); // a durable outbox loads on first use; fail here rather than mid-flush
+    if (!this.stateStore || !this.journal) return;
+    await this.journal.load(); // fail here rather than mid-flush
+    this.acks.restore(this.journal.sentRecord());
+    // Before the plan is applied: the plan runner then finds these over and leaves them alone.
+    const now = this.clock.now();
+    for (const [occurrenceId, entry] of this.journal.occurrences()) {
+      const recovery = recoverOccurrence(entry, now);
+      if (!recovery) continue;
+      this.logger.warn({ occurrenceId, stage: recovery.stage }, 'occurrence left part-way by the last run; reported');
+      this.acks.occurrence(occurrenceId, recovery.stage, recovery.detail);
+    }
     const plan = await this.stateStore.read<unknown>(PLAN_FILE);
     if (plan !== undefined) {
       if (planDecoder.check(plan)) {
@@ -310,18 +333,6 @@ export class Agent extends EventEmitter<AgentEvents> {
       // Re-hashing the cache can take seconds on a Pi; downloads wait for it, the connection need not.
       this.cache.open().catch((err: unknown) => this.logger.error({ err }, 'audio cache could not be opened'));
     }
-  }
-
-  /** Batches ack-journal writes: many stages in one tick become one durable write. */
-  private sentAcksChanged(): void {
-    if (!this.stateStore || this.sentAcksDirty) return;
-    this.sentAcksDirty = true;
-    queueMicrotask(() => {
-      this.sentAcksDirty = false;
-      this.stateStore
-        ?.write(SENT_ACKS_FILE, this.acks.export())
-        .catch((err: unknown) => this.logger.error({ err }, 'ack journal not saved'));
-    });
   }
 
   private neededAssets(): Set<string> {
@@ -355,7 +366,7 @@ export class Agent extends EventEmitter<AgentEvents> {
 }
 
 const PLAN_FILE = 'plan';
-const SENT_ACKS_FILE = 'acks-sent';
+const ACK_JOURNAL_FILE = 'acks.jsonl';
 /** A state write pending this long means the disk is wedged: stop feeding the watchdog. */
 const STATE_STALL_LIMIT_MS = 60_000;
 

@@ -13,6 +13,8 @@ const NullPlayerConfig = Type.Object(
   {
     type: Type.Literal('null'),
     log: Type.String({ minLength: 1, problem: 'must be the path of the play log file' }),
+    /** Also a line the moment each item starts: what is left of a play a power cut interrupted. */
+    startLog: Type.Optional(Type.String({ minLength: 1, problem: 'must be the path of the start log file' })),
   },
   { additionalProperties: false },
 );

@@ -22,7 +22,8 @@ export { MemoryAckOutbox, type AckOutbox, type OutboxEntry } from './outbox/outb
 export type { BackoffPolicy } from './link/backoff';
 export type { Logger } from './logger';
 export { AGENT_VERSION } from './version';
-export { FileAckOutbox } from './outbox/file-outbox';
+export { AckJournal } from './ack/ack-journal';
+export { AppendLog } from './state/append-log';
 export { StateStore } from './state/state-store';
 export { AlsaPlayer } from './player/alsa-player';
 export { AmpControlledPlayer } from './player/amp-controlled-player';

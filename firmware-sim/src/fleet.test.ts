@@ -134,10 +134,11 @@ describe('startSimFleet', () => {
       const started = acks().find(
         (a) => a.device === d.deviceId && a.ack.stage === 'started' && a.ack.occurrenceId === `occ-plan-${d.deviceId}`,
       )!;
-      // By its own clock every device is on time ...
-      expect(Math.abs(started.ack.at - startAt)).toBeLessThan(50);
-      // ... which, by the host clock, is early or late by its skew.
-      expect(Math.abs(heard.get(d.deviceId)! - (startAt - (d.clockSkewMs ?? 0)))).toBeLessThan(150);
+      // By its own clock every device is on time (never early; the margin is for a loaded CI machine) ...
+      expect(started.ack.at).toBeGreaterThanOrEqual(startAt);
+      expect(started.ack.at - startAt).toBeLessThan(250);
+      // ... which, by the host clock, is early or late by its skew (0.7–1 s here: the margin tells them apart).
+      expect(Math.abs(heard.get(d.deviceId)! - (startAt - (d.clockSkewMs ?? 0)))).toBeLessThan(350);
     }
   });
 

@@ -135,6 +135,9 @@ export async function startSimFleet(options: SimFleetOptions): Promise<SimFleet>
         clock,
         cache,
         ...(durable ? { durable: true } : {}),
+        // A node with a skewed clock measures it against the server and reports it, as a real one
+        // does; the other simulated nodes do not (thousands would poll the server for nothing).
+        ...(skews.has(device.deviceId) ? { clockCheck: true } : {}),
         logger: logger.child({ sim: true }),
         ...(options.backoff ? { link: { backoff: options.backoff } } : {}),
       },

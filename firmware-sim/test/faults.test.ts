@@ -3,14 +3,18 @@
  * ffmpeg): one fleet where each fault hits its own three devices, a scheduled
  * broadcast and then an emergency broadcast to every zone. For each fault:
  * the fault really happened, every device played, and every stage is in the
- * server's acks exactly once (and the device sent it once).
+ * server's acks, was raised once by the device and was published once — or,
+ * where the connection dropped, again only on a later connection (the outbox
+ * re-sending what was never confirmed).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AckPayload } from '@loaxa/protocol';
 import { startTestServer, waitFor, type TestServer } from '../../server/test/helpers';
+import { clockSkews } from '../src/faults';
 import { FAULT_NAMES, startSimFleet, type FaultName, type SimFleet } from '../src/index';
 
 const PER_FAULT = 3;
+const CLOCK_SKEW_MAX_MS = 1_500;
 const group = (name: string) => Array.from({ length: PER_FAULT }, (_, i) => `${name}-${i + 1}`);
 const GROUPS: Record<FaultName | 'control', string[]> = Object.fromEntries(
   [...FAULT_NAMES, 'control'].map((name) => [name, group(name === 'control' ? 'ok' : name.toLowerCase())]),
@@ -19,9 +23,16 @@ const ALL = Object.values(GROUPS).flat();
 
 let server: TestServer;
 let fleet: SimFleet;
-const sent: { deviceId: string; ack: AckPayload }[] = [];
+/** Acks as each device raised them, with the true (host) time it did. */
+const sent: { deviceId: string; ack: AckPayload; hostAt: number }[] = [];
+/** Ack messages as the broker received them, with which connection of the device each came on. */
+const published: { deviceId: string; connection: number; ack: AckPayload }[] = [];
+const connections = new Map<string, number>();
 let scheduledId = '';
+let scheduledAt = 0;
 let emergencyId = '';
+/** Devices whose connection the faults drop: they may re-send an unconfirmed ack on their next connection. */
+const RECONNECTING = new Set([...GROUPS.offline, ...GROUPS.connectionDrops, ...GROUPS.rebootWhilePlaying]);
 
 const deliveries = (occurrenceId: string) =>
   new Map(
@@ -39,6 +50,28 @@ const serverStages = (occurrenceId: string, deviceId: string) =>
   ).map((r) => r.stage);
 const sentStages = (occurrenceId: string, deviceId: string) =>
   sent.filter((s) => s.deviceId === deviceId && s.ack.occurrenceId === occurrenceId).map((s) => s.ack.stage);
+/** Every stage published, those carried as `earlier` included, with the connection it came on. */
+const publishedStages = (ref: { occurrenceId?: string; commandId?: string }, deviceId: string) =>
+  published
+    .filter(
+      (p) =>
+        p.deviceId === deviceId &&
+        (ref.occurrenceId === undefined || p.ack.occurrenceId === ref.occurrenceId) &&
+        (ref.commandId === undefined || p.ack.commandId === ref.commandId),
+    )
+    .flatMap((p) => [...(p.ack.earlier ?? []), p.ack].map((a) => ({ stage: a.stage, connection: p.connection })));
+
+/** Stages in the order first published; a repeat only on a later connection, and none at all where no connection dropped. */
+function expectPublishedOnce(occurrenceId: string, deviceId: string, expected: readonly string[]): void {
+  const all = publishedStages({ occurrenceId }, deviceId);
+  expect({ deviceId, stages: [...new Set(all.map((p) => p.stage))] }).toEqual({ deviceId, stages: expected });
+  for (const stage of expected) {
+    const on = all.filter((p) => p.stage === stage).map((p) => p.connection);
+    const what = `${deviceId} ${stage} published on connections ${on.join(',')}`;
+    if (RECONNECTING.has(deviceId)) expect(new Set(on).size, what).toBe(on.length);
+    else expect(on, what).toHaveLength(1);
+  }
+}
 
 const FINAL = new Set(['finished', 'failed', 'skipped', 'preempted']);
 /** A rebooted device reports the item the power cut interrupted as preempted, and never plays it twice. */
@@ -49,7 +82,12 @@ const expectedScheduled = (deviceId: string) =>
 
 beforeAll(async () => {
   server = await startTestServer();
-  const { registry } = server.services;
+  const { registry, bus } = server.services;
+  bus.onDeviceConnect((id) => connections.set(id, (connections.get(id) ?? 0) + 1));
+  bus.onDeviceMessage((topic, payload, deviceId) => {
+    if (!topic.endsWith('/ack')) return;
+    published.push({ deviceId, connection: connections.get(deviceId) ?? 0, ack: JSON.parse(payload.toString()) });
+  });
   registry.createZone('Thôn 1', 'thon-1');
   registry.createZone('Thôn 2', 'thon-2');
   const devices = ALL.map((id, i) => ({
@@ -61,23 +99,26 @@ beforeAll(async () => {
     mqttUrl: server.mqttUrl,
     devices,
     backoff: { baseMs: 200, maxMs: 1_000 },
+    // Often enough that the skewed devices' measured clock offsets reach the server during the run.
+    telemetryIntervalMs: 2_000,
     faults: {
       offline: { devices: GROUPS.offline, forMs: 3_000 },
       connectionDrops: { devices: GROUPS.connectionDrops, everyMs: 1_500 },
       slowDownloads: { devices: GROUPS.slowDownloads, bytesPerSecond: 8_000 },
       failingDownloads: { devices: GROUPS.failingDownloads, failures: 2 },
       corruptDownloads: { devices: GROUPS.corruptDownloads, times: 2 },
-      clockSkew: { devices: GROUPS.clockSkew, maxMs: 1_500 },
+      clockSkew: { devices: GROUPS.clockSkew, maxMs: CLOCK_SKEW_MAX_MS },
       diskFull: { devices: GROUPS.diskFull, failures: 2 },
       rebootWhilePlaying: { devices: GROUPS.rebootWhilePlaying, afterMs: 150, downMs: 500 },
     },
   });
-  fleet.events.on('ack', (deviceId, ack) => sent.push({ deviceId, ack }));
+  fleet.events.on('ack', (deviceId, ack) => sent.push({ deviceId, ack, hostAt: Date.now() }));
   await fleet.waitOnline(15_000);
 
   // A scheduled broadcast, sent while the "offline" devices are cut off.
   fleet.faults.goOffline();
-  const at = new Date(Date.now() + 10_000).toISOString();
+  scheduledAt = Date.now() + 10_000;
+  const at = new Date(scheduledAt).toISOString();
   const scheduled = await server.api<{ occurrenceId: string }>('POST', '/api/v1/broadcasts', {
     text: 'Thông báo lịch tiêm phòng cho gia súc vào sáng thứ bảy.',
     zones: 'all',
@@ -109,8 +150,15 @@ beforeAll(async () => {
     40_000,
     200,
   );
-  // Let late duplicates (re-sent after a dropped connection) arrive, so "once" is tested, not assumed.
-  await new Promise((r) => setTimeout(r, 1_000));
+  // A fence on every device instead of a pause: a device publishes acks in the order it raised
+  // them, so once the ack of a command sent now is in, any duplicate of an older ack is too.
+  await Promise.all(
+    ALL.map(async (id) => {
+      const fence = await server.api<{ commandId: string }>('POST', `/api/v1/devices/${id}/volume`, { level: 90 });
+      expect(fence.status).toBe(200);
+      await waitFor(`${id} acks the fence`, () => publishedStages(fence.body, id).length > 0, 15_000);
+    }),
+  );
 }, 120_000);
 
 afterAll(async () => {
@@ -130,12 +178,27 @@ describe('fault injection: nothing is lost', () => {
     expect(fleet.faults.diskFullFailures()).toBe(PER_FAULT * 2);
     expect(fleet.faults.reboots).toBe(PER_FAULT);
     expect([...targets.clockSkew!]).toEqual(GROUPS.clockSkew);
-    // Skewed devices stamp their acks by their own clock: the scheduled start, not the host's.
+  });
+
+  it('clockSkew: each skewed device reports its offset, and plays on time by its own clock', async () => {
+    const skews = clockSkews(GROUPS.clockSkew, CLOCK_SKEW_MAX_MS);
     for (const id of GROUPS.clockSkew) {
+      const skew = skews.get(id)!;
+      expect(Math.abs(skew)).toBeGreaterThanOrEqual(1_000); // so the margins below tell skewed from not
+      // Server clock − device clock, measured by the device against GET /api/v1/time and stored by the server.
+      const reported = await waitFor(`${id} clock offset stored`, () => {
+        const row = server.services.db.prepare('SELECT clock_offset_ms FROM devices WHERE id = ?').get(id) as
+          { clock_offset_ms: number | null } | undefined;
+        return row?.clock_offset_ms ?? null;
+      });
+      expect(Math.abs(reported - -skew), `${id}: reported ${reported} ms for a skew of ${skew} ms`).toBeLessThan(250);
+      // Devices play by their own clock (the server shows the offset; it does not move the schedule):
+      // on time by it, so early or late by the true clock by just its skew.
       const started = sent.find(
         (s) => s.deviceId === id && s.ack.occurrenceId === scheduledId && s.ack.stage === 'started',
-      );
-      expect(started).toBeDefined();
+      )!;
+      expect(Math.abs(started.ack.at - scheduledAt), `${id}: device-clock start`).toBeLessThan(250);
+      expect(Math.abs(started.hostAt - (scheduledAt - skew)), `${id}: true-clock start`).toBeLessThan(300);
     }
   });
 
@@ -143,6 +206,7 @@ describe('fault injection: nothing is lost', () => {
     for (const id of GROUPS[name]) {
       expect({ id, stages: serverStages(scheduledId, id) }).toEqual({ id, stages: expectedScheduled(id) });
       expect({ id, stages: sentStages(scheduledId, id) }).toEqual({ id, stages: expectedScheduled(id) });
+      expectPublishedOnce(scheduledId, id, expectedScheduled(id));
       expect({ id, stages: serverStages(emergencyId, id) }).toEqual({
         id,
         stages: ['received', 'ready', 'started', 'finished'],
@@ -151,6 +215,7 @@ describe('fault injection: nothing is lost', () => {
         id,
         stages: ['received', 'ready', 'started', 'finished'],
       });
+      expectPublishedOnce(emergencyId, id, ['received', 'ready', 'started', 'finished']);
       expect(deliveries(emergencyId).get(id)).toBe('finished');
     }
   });

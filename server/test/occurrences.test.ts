@@ -90,12 +90,20 @@ describe('GET /api/v1/occurrences', () => {
       stoppedBy: null,
       devices: 3,
       stages: { pending: 0, received: 0, ready: 0, started: 0, finished: 2, failed: 1, skipped: 0, preempted: 0 },
+      outcomes: { waiting: 0, playing: 0, finished: 2, failed: 1, missed: 0, stopped: 0, preempted: 0, skipped: 0 },
     });
-    expect(byId.noon).toMatchObject({ priority: 'emergency', devices: 2, stages: { started: 1, pending: 1 } });
+    // Two hours after its start, a delivery never acknowledged is missed, not waiting.
+    expect(byId.noon).toMatchObject({
+      priority: 'emergency',
+      devices: 2,
+      stages: { started: 1, pending: 1 },
+      outcomes: { playing: 1, missed: 1, waiting: 0 },
+    });
     expect(byId.evening).toMatchObject({
       cancelled: true,
       devices: 3,
       stages: { received: 1, ready: 1, skipped: 1, finished: 0 },
+      outcomes: { stopped: 2, skipped: 1, waiting: 0, missed: 0 },
     });
     expect(byId.empty!.devices).toBe(0);
     expect(Object.values(byId.empty!.stages).every((n) => n === 0)).toBe(true);
@@ -145,5 +153,22 @@ describe('GET /api/v1/occurrences', () => {
     const res = await fetch(`${server.url}/api/v1/occurrences`, { headers: { cookie } });
     expect(res.status).toBe(200);
     expect(((await res.json()) as Summary[]).length).toBe(4);
+  });
+});
+
+describe('GET /api/v1/deliveries/problems', () => {
+  it('lists failed and missed deliveries of every broadcast, newest first, with the loudspeaker’s state', async () => {
+    const { status, body } = await server.api<
+      { occurrenceId: string; deviceId: string; outcome: string; online: boolean; deviceName: string }[]
+    >('GET', '/api/v1/deliveries/problems');
+    expect(status).toBe(200);
+    expect(body.map((p) => `${p.occurrenceId}/${p.deviceId}/${p.outcome}`)).toEqual([
+      'noon/loa-b/missed',
+      'morning/loa-b/failed',
+    ]);
+    expect(body[0]).toMatchObject({ online: false, deviceName: expect.any(String) });
+    const since = await server.api<unknown[]>('GET', `/api/v1/deliveries/problems?since=${iso(NOW - 3 * HOUR)}`);
+    expect(since.body).toHaveLength(1);
+    expect((await server.api('GET', '/api/v1/deliveries/problems?limit=0')).status).toBe(400);
   });
 });

@@ -11,6 +11,8 @@ interface Numbers {
   broadcasts: number;
   finished: number;
   failed: number;
+  missed: number;
+  stopped: number;
   successRate: number | null;
   minutesOnAir: number;
   uptime: number | null;
@@ -51,7 +53,13 @@ function seed(): void {
   };
   add('o1', FROM + HOUR, 10 * MINUTE, { 'loa-a': 'finished', 'loa-b': 'failed', 'loa-c': 'finished' });
   add('o2', FROM + 2 * HOUR, 5 * MINUTE, { 'loa-a': 'finished', 'loa-b': 'skipped', 'loa-c': 'preempted' });
+  // Never started (loa-a was offline then): missed, a failure to show, not "waiting".
   add('o3', FROM + 3 * HOUR, 2 * MINUTE, { 'loa-a': 'pending' });
+  // Stopped by an officer while loa-b played it and before loa-c started: neither success nor failure.
+  add('o4', FROM + 5 * HOUR, 3 * MINUTE, { 'loa-b': 'preempted', 'loa-c': 'pending' });
+  db.prepare(`UPDATE occurrences SET stopped_at = ?, stopped_by = 'admin' WHERE id = 'o4'`).run(
+    FROM + 5 * HOUR + MINUTE,
+  );
   // Not counted: cancelled, started before the period, starts at its (exclusive) end.
   add('cancelled', FROM + 4 * HOUR, 60 * MINUTE, { 'loa-a': 'finished', 'loa-b': 'finished' }, true);
   add('before', FROM - HOUR, 60 * MINUTE, { 'loa-a': 'finished' });
@@ -100,23 +108,29 @@ describe('device report', () => {
       broadcasts: 3,
       finished: 2,
       failed: 0,
+      missed: 1,
+      stopped: 0,
       successRate: 0.6667,
       minutesOnAir: 15,
       uptime: 0.5,
     });
     expect(byId['loa-b']).toMatchObject({
-      broadcasts: 2,
+      broadcasts: 3,
       finished: 0,
       failed: 2,
+      missed: 0,
+      stopped: 1,
       successRate: 0,
       minutesOnAir: 0,
       uptime: 0,
     });
     expect(byId['loa-c']).toMatchObject({
-      broadcasts: 2,
+      broadcasts: 3,
       finished: 1,
       failed: 0,
-      successRate: 0.5,
+      missed: 0,
+      stopped: 1,
+      successRate: 0.5, // 1 of the 2 that were not stopped
       minutesOnAir: 10,
       uptime: 0.25,
     });
@@ -130,9 +144,11 @@ describe('device report', () => {
         zoneId: 'thon-dong',
         name: 'Thôn Đông',
         devices: 2,
-        broadcasts: 5,
+        broadcasts: 6,
         finished: 2,
         failed: 2,
+        missed: 1,
+        stopped: 1,
         successRate: 0.4,
         minutesOnAir: 15,
         uptime: 0.25, // (12 h + 0 h) / 48 h
@@ -141,9 +157,11 @@ describe('device report', () => {
         zoneId: 'thon-tay',
         name: 'Thôn Tây',
         devices: 1,
-        broadcasts: 2,
+        broadcasts: 3,
         finished: 1,
         failed: 0,
+        missed: 0,
+        stopped: 1,
         successRate: 0.5,
         minutesOnAir: 10,
         uptime: 0.25,
@@ -155,6 +173,8 @@ describe('device report', () => {
         broadcasts: 0,
         finished: 0,
         failed: 0,
+        missed: 0,
+        stopped: 0,
         successRate: null,
         minutesOnAir: 0,
         uptime: null,
@@ -273,12 +293,12 @@ describe('CSV export', () => {
     expect([...bytes.slice(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     const lines = new TextDecoder().decode(bytes.slice(3)).split('\r\n');
     expect(lines[0]).toBe(
-      'device_id,name,zones,revoked,broadcasts,finished,failed,success_rate_percent,minutes_on_air,uptime_percent',
+      'device_id,name,zones,revoked,broadcasts,finished,failed,missed,stopped,success_rate_percent,minutes_on_air,uptime_percent',
     );
     expect(lines.slice(1)).toEqual([
-      'loa-a,"Loa Chợ, cổng ""A""",Thôn Đông,,3,2,0,66.7,15.0,50.0',
-      'loa-b,Loa Trường,Thôn Đông,,2,0,2,0.0,0.0,0.0',
-      'loa-c,Loa Đình,Thôn Tây,,2,1,0,50.0,10.0,25.0',
+      'loa-a,"Loa Chợ, cổng ""A""",Thôn Đông,,3,2,0,1,0,66.7,15.0,50.0',
+      'loa-b,Loa Trường,Thôn Đông,,3,0,2,0,1,0.0,0.0,0.0',
+      'loa-c,Loa Đình,Thôn Tây,,3,1,0,0,1,50.0,10.0,25.0',
       '',
     ]);
   });
@@ -288,10 +308,10 @@ describe('CSV export', () => {
     expect(res.status).toBe(200);
     const text = (await res.text()).replace(/^\uFEFF/, '');
     expect(text.split('\r\n')).toEqual([
-      'zone_id,name,devices,broadcasts,finished,failed,success_rate_percent,minutes_on_air,uptime_percent',
-      'thon-dong,Thôn Đông,2,5,2,2,40.0,15.0,25.0',
-      'thon-tay,Thôn Tây,1,2,1,0,50.0,10.0,25.0',
-      'thon-trong,Thôn Trống,0,0,0,0,,0.0,',
+      'zone_id,name,devices,broadcasts,finished,failed,missed,stopped,success_rate_percent,minutes_on_air,uptime_percent',
+      'thon-dong,Thôn Đông,2,6,2,2,1,1,40.0,15.0,25.0',
+      'thon-tay,Thôn Tây,1,3,1,0,0,1,50.0,10.0,25.0',
+      'thon-trong,Thôn Trống,0,0,0,0,0,0,,0.0,',
       '',
     ]);
   });

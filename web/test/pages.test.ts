@@ -4,7 +4,8 @@ import { describeApiError, fieldOf } from '../src/lib/errors';
 import { ApiError } from '../src/lib/api';
 import { NAV, visibleNav } from '../src/lib/nav';
 import { deliveryMatrix } from '../src/pages/deliveries';
-import { deviceCounts, recentFailures } from '../src/pages/dashboard';
+import { ruleIsPast } from '../src/pages/scheduling';
+import { deviceCounts } from '../src/pages/dashboard';
 
 const d = (deviceId: string, stage: Delivery['stage'], at: string | null = null): Delivery => ({
   deviceId,
@@ -85,9 +86,11 @@ describe('delivery matrix', () => {
     occ('o1', [d('b', 'finished'), d('a', 'failed')]),
     occ('o2', [d('b', 'started'), d('c', 'ready')]),
   ];
+  const START = Date.parse('2025-11-23T10:00:00Z');
+  const soon = START + 10_000; // within the minute of grace: nothing is missed yet
 
   it('has a row per device, a column per occurrence, failures first', () => {
-    const matrix = deliveryMatrix(occurrences);
+    const matrix = deliveryMatrix(occurrences, { now: soon });
     expect(matrix.columns.map((o) => o.id)).toEqual(['o1', 'o2']);
     expect(matrix.rows.map((r) => r.deviceId)).toEqual(['a', 'b', 'c']);
     expect(matrix.rows[1]!.cells.map((c) => c?.stage ?? null)).toEqual(['finished', 'started']);
@@ -95,9 +98,31 @@ describe('delivery matrix', () => {
   });
 
   it('keeps only failed rows and the occurrences with failures when asked', () => {
-    const matrix = deliveryMatrix(occurrences, { onlyFailed: true });
+    const matrix = deliveryMatrix(occurrences, { onlyFailed: true, now: soon });
     expect(matrix.columns.map((o) => o.id)).toEqual(['o1']);
     expect(matrix.rows.map((r) => r.deviceId)).toEqual(['a']);
+  });
+
+  it('flags a delivery not started a minute after its time as missed, an error', () => {
+    const later = START + 5 * 60_000;
+    const matrix = deliveryMatrix(occurrences, { now: later });
+    const c = matrix.rows.find((r) => r.deviceId === 'c')!;
+    expect(c.failed).toBe(true);
+    expect(c.cells[1]).toMatchObject({ stage: 'ready', state: 'missed', problem: true });
+    const failedOnly = deliveryMatrix(occurrences, { onlyFailed: true, now: later });
+    expect(failedOnly.columns.map((o) => o.id)).toEqual(['o1', 'o2']);
+    expect(failedOnly.rows.map((r) => r.deviceId)).toEqual(['a', 'c']);
+  });
+
+  it('shows what had not finished when the broadcast was stopped as stopped, not a problem', () => {
+    const stopped = {
+      ...occ('o3', [d('a', 'finished'), d('b', 'preempted'), d('c', 'pending')]),
+      stoppedAt: '2025-11-23T10:00:05Z',
+    };
+    const matrix = deliveryMatrix([stopped], { now: START + 3600_000 });
+    const states = Object.fromEntries(matrix.rows.map((r) => [r.deviceId, r.cells[0]!.state]));
+    expect(states).toEqual({ a: 'finished', b: 'stopped', c: 'stopped' });
+    expect(matrix.rows.every((r) => !r.failed)).toBe(true);
   });
 });
 
@@ -108,16 +133,6 @@ describe('dashboard numbers', () => {
       { id: 'o', status: 'ready' as const, occurrence: occ('o', [d('a', 'started'), d('c', 'failed')]) },
     ];
     expect(deviceCounts(devices, tracked)).toEqual({ total: 3, online: 2, offline: 1, playing: 1 });
-  });
-
-  it('lists the newest failures first', () => {
-    const tracked = [
-      { id: 'o1', status: 'ready' as const, occurrence: occ('o1', [d('a', 'failed', '2025-11-23T10:00:01Z')]) },
-      { id: 'o2', status: 'ready' as const, occurrence: occ('o2', [d('b', 'failed', '2025-11-23T11:00:00Z')]) },
-      { id: 'o3', status: 'loading' as const, occurrence: null },
-    ];
-    expect(recentFailures(tracked, 5).map((f) => f.deviceId)).toEqual(['b', 'a']);
-    expect(recentFailures(tracked, 1)).toHaveLength(1);
   });
 });
 
@@ -143,5 +158,28 @@ describe('API errors as sentences at their field', () => {
     expect(describeApiError(new ApiError(503, 'down'), []).form?.key).toBe('errors.server');
     expect(describeApiError(new ApiError(403, 'no'), []).form?.key).toBe('errors.forbidden');
     expect(describeApiError(new ApiError(401, 'expired'), [])).toEqual({});
+  });
+});
+
+describe('a schedule whose time has passed', () => {
+  const now = Date.parse('2026-12-04T03:00:00Z'); // 10:00 in Ha Noi
+  it.each([
+    ['once, earlier today', { kind: 'once', startDate: '2026-12-04', times: ['09:59'] }, true],
+    ['once, later today', { kind: 'once', startDate: '2026-12-04', times: ['10:01'] }, false],
+    ['once, one of two times still ahead', { kind: 'once', startDate: '2026-12-04', times: ['07:00', '17:00'] }, false],
+    ['once, 2020', { kind: 'once', startDate: '2020-01-01', times: ['07:00'] }, true],
+    [
+      'daily, ended last month',
+      { kind: 'daily', startDate: '2026-10-01', endDate: '2026-11-30', times: ['07:00'] },
+      true,
+    ],
+    [
+      'daily, ends today after now',
+      { kind: 'daily', startDate: '2026-10-01', endDate: '2026-12-04', times: ['17:00'] },
+      false,
+    ],
+    ['daily, open-ended from 2020', { kind: 'daily', startDate: '2020-01-01', times: ['07:00'] }, false],
+  ])('%s', (_name, rule, past) => {
+    expect(ruleIsPast(rule, now, 'Asia/Ho_Chi_Minh')).toBe(past);
   });
 });

@@ -12,6 +12,19 @@ export function isFinalStage(stage: AckStage): boolean {
 export type SentAckRecord = Record<string, { stages: AckStage[]; at: number }>;
 
 /**
+ * The durable side of a node's acks (AckJournal). The stages themselves reach
+ * it through the outbox, in the same record as the ack waiting to be sent.
+ */
+export interface StageJournal {
+  /** Resolves once it is durable that the occurrence may be heard from `at` (device clock) on. */
+  arm(occurrenceId: string, at: number): Promise<void>;
+  /** The run ended before anything could be heard. Never rejects. */
+  disarm(occurrenceId: string): Promise<void>;
+  /** Never rejects. */
+  forget(ref: string): Promise<void>;
+}
+
+/**
  * Builds acks and sends each (occurrence|command, stage) at most once, however
  * often a plan is re-delivered or a command arrives by two topics.
  */
@@ -22,19 +35,13 @@ export class AckReporter {
   constructor(
     private readonly clock: Clock,
     private readonly sink: (ack: AckPayload) => void,
-    /** Called after every change to what was sent, so the caller can persist `export()`. */
-    private readonly changed?: () => void,
+    /** Absent on nodes that keep nothing across restarts (simulated fleets). */
+    private readonly journal?: StageJournal,
   ) {}
 
   /** Stages already sent for an occurrence, in this run or (after `restore`) an earlier one. */
   stagesOf(occurrenceId: string): readonly AckStage[] {
     return [...(this.sent.get(`o:${occurrenceId}`) ?? [])];
-  }
-
-  export(): SentAckRecord {
-    const record: SentAckRecord = {};
-    for (const [key, stages] of this.sent) record[key] = { stages: [...stages], at: this.touched.get(key) ?? 0 };
-    return record;
   }
 
   /** Takes back what an earlier run sent, dropping entries untouched for `maxAgeMs` (their plans are long gone). */
@@ -57,6 +64,20 @@ export class AckReporter {
     return this.emit(`c:${commandId}`, { commandId }, stage, detail, undefined);
   }
 
+  /**
+   * Resolves once it is durable that the occurrence may be heard from `at` on:
+   * the runner waits for this before letting it start, so a restart after a
+   * power cut never plays it again from the top (see occurrence/recovery.ts).
+   */
+  arm(occurrenceId: string, at: number): Promise<void> {
+    return this.journal?.arm(occurrenceId, at) ?? Promise.resolve();
+  }
+
+  /** Takes an arm back: the run ended unheard and without an ack (replaced by a newer plan, agent stopping). */
+  disarm(occurrenceId: string): void {
+    void this.journal?.disarm(occurrenceId);
+  }
+
   /** Drops the memory of an occurrence the server no longer plans. */
   forgetOccurrence(occurrenceId: string): void {
     this.drop(`o:${occurrenceId}`);
@@ -68,7 +89,7 @@ export class AckReporter {
 
   private drop(key: string): void {
     this.touched.delete(key);
-    if (this.sent.delete(key)) this.changed?.();
+    if (this.sent.delete(key)) void this.journal?.forget(key);
   }
 
   private emit(
@@ -83,7 +104,6 @@ export class AckReporter {
     if (stages.has(stage)) return false;
     stages.add(stage);
     this.touched.set(key, this.clock.now());
-    this.changed?.();
     const ack: AckPayload = { v: PROTOCOL_VERSION, ...ref, stage, at: Math.max(0, Math.round(at ?? this.clock.now())) };
     if (detail !== undefined) ack.detail = detail.length > MAX_DETAIL ? `${detail.slice(0, MAX_DETAIL - 1)}…` : detail;
     this.sink(ack);

@@ -47,6 +47,14 @@ while true; do sleep 0.05; done
 
 const calls = async (log: string) => (await readFile(log, 'utf8')).trim().split('\n');
 
+async function waitForLines(log: string, count: number, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await calls(log)).length < count) {
+    if (Date.now() > deadline) throw new Error(`${log}: fewer than ${count} lines after ${timeoutMs} ms`);
+    await sleep(10);
+  }
+}
+
 describe('GpiosetAmpSwitch (fake gpioset)', () => {
   it.each([
     [
@@ -62,7 +70,8 @@ describe('GpiosetAmpSwitch (fake gpioset)', () => {
     await amp.set(false);
     expect(amp.isOn).toBe(false);
     await amp.close();
-    await sleep(20);
+    // The last holder writes its "stop" line as it exits on SIGTERM.
+    await waitForLines(fake.log, 3);
     expect((await calls(fake.log)).slice(0, 3)).toEqual(expected);
   });
 

@@ -23,6 +23,13 @@ export type OccurrenceOrigin = 'plan' | 'command';
 export const PLAY_NOW_RETRY_MS = 60_000;
 /** Downloads whose bytes fail the hash this many times in a row end the item as failed. */
 const MAX_HASH_MISMATCHES = 3;
+/**
+ * How long before its start a planned item is armed (journalled as "may be
+ * heard from its start on"): long enough for the fsync of a slow SD card to
+ * be done by the start instant, short enough that a restart in between is rare
+ * (it reports the item instead of playing it; see recovery.ts).
+ */
+export const ARM_LEAD_MS = 1_000;
 /** pending: not yet audible; started: the loudspeaker has played some of it; done: nothing more will happen. */
 export type OccurrencePhase = 'pending' | 'started' | 'done';
 
@@ -30,6 +37,8 @@ interface Run {
   spec: OccurrenceSpec;
   origin: OccurrenceOrigin;
   phase: OccurrencePhase;
+  /** Journalled as possibly audible from its start (see ARM_LEAD_MS). */
+  armed: boolean;
   controller: AbortController;
   finished: Promise<void>;
 }
@@ -58,6 +67,8 @@ export function playWindowEnd(startAt: number, assets: readonly Pick<Asset, 'dur
  * Drives each occurrence through received → ready → started → finished (or
  * failed/skipped/preempted) and remembers its phase, so a plan re-delivered
  * after a reconnect or a duplicated command never plays anything twice.
+ * Between ready and started the item is armed in the ack journal (no ack is
+ * sent for that), so a restart after a power cut never plays it twice either.
  */
 export class OccurrenceRunner {
   private readonly runs = new Map<string, Run>();
@@ -79,6 +90,7 @@ export class OccurrenceRunner {
       spec,
       origin,
       phase: 'pending',
+      armed: false,
       controller: new AbortController(),
       finished: Promise.resolve(),
     };
@@ -138,6 +150,7 @@ export class OccurrenceRunner {
     const end = () => {
       run.phase = 'done';
     };
+    const withdrawn = () => this.reportWithdrawn(run, signal.reason, false);
     if (spec.startAt !== null && playWindowEnd(spec.startAt, spec.assets) <= clock.now()) {
       acks.occurrence(
         id,
@@ -151,18 +164,23 @@ export class OccurrenceRunner {
     try {
       files = await this.prepare(spec, signal);
     } catch (err) {
-      if (signal.aborted) this.reportWithdrawn(id, signal.reason, false);
+      if (signal.aborted) withdrawn();
       else acks.occurrence(id, 'failed', reasonText(err));
       return end();
     }
     acks.occurrence(id, 'ready');
+    // Nothing may be heard before the journal says it may have been: a restart then reports it rather than replaying it.
     if (spec.startAt !== null) {
       try {
+        await waitUntil(clock, spec.startAt - ARM_LEAD_MS, signal);
+        await this.arm(run, spec.startAt);
         await waitUntil(clock, spec.startAt, signal);
       } catch {
-        this.reportWithdrawn(id, signal.reason, false);
+        withdrawn();
         return end();
       }
+    } else {
+      await this.arm(run, clock.now());
     }
     const outcome = await this.deps.playback.submit(
       {
@@ -179,8 +197,16 @@ export class OccurrenceRunner {
       },
       signal,
     );
-    this.report(id, outcome, signal);
+    this.report(run, outcome, signal);
     end();
+  }
+
+  /** Durable before the item can start. A disk that cannot take it must not silence a broadcast: logged, played. */
+  private async arm(run: Run, at: number): Promise<void> {
+    run.armed = true;
+    await this.deps.acks.arm(run.spec.occurrenceId, at).catch((err: unknown) => {
+      this.deps.logger.error({ err, occurrenceId: run.spec.occurrenceId }, 'arm record not saved; playing anyway');
+    });
   }
 
   /**
@@ -218,8 +244,9 @@ export class OccurrenceRunner {
     }
   }
 
-  private report(id: string, outcome: PlayOutcome, signal: AbortSignal): void {
+  private report(run: Run, outcome: PlayOutcome, signal: AbortSignal): void {
     const { acks } = this.deps;
+    const id = run.spec.occurrenceId;
     switch (outcome.kind) {
       case 'finished':
         acks.occurrence(id, 'finished', undefined, outcome.endedAt);
@@ -228,13 +255,18 @@ export class OccurrenceRunner {
         acks.occurrence(id, 'failed', outcome.error);
         return;
       case 'interrupted':
-        if (signal.aborted) this.reportWithdrawn(id, signal.reason, outcome.started, outcome.reason);
+        if (signal.aborted) this.reportWithdrawn(run, signal.reason, outcome.started, outcome.reason);
         else acks.occurrence(id, outcome.started ? 'preempted' : 'skipped', outcome.reason);
     }
   }
 
-  private reportWithdrawn(id: string, reason: unknown, started: boolean, fallback?: string): void {
-    if (reason instanceof Superseded) return;
+  private reportWithdrawn(run: Run, reason: unknown, started: boolean, fallback?: string): void {
+    const id = run.spec.occurrenceId;
+    if (reason instanceof Superseded) {
+      // Ends without an ack; unheard, so a restart may run it (or its replacement) after all.
+      if (run.armed && !started) this.deps.acks.disarm(id);
+      return;
+    }
     this.deps.acks.occurrence(id, started ? 'preempted' : 'skipped', fallback ?? reasonText(reason));
   }
 }

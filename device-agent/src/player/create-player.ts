@@ -31,7 +31,7 @@ export interface OutputHooks {
 function basePlayer(config: PlayerConfig, clock?: Clock): Player {
   switch (config.type) {
     case 'null':
-      return new NullPlayer(config.log, clock);
+      return new NullPlayer(config.log, clock, config.startLog !== undefined ? { startLog: config.startLog } : {});
     case 'sim':
       return new SimPlayer(clock);
     case 'alsa':

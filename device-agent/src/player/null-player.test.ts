@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Asset } from '@loaxa/protocol';
 import { startTestRadio, type TestRadio } from '../../test/radio';
-import { NullPlayer, type PlayLogLine } from './null-player';
+import { NullPlayer, type PlayLogLine, type PlayStartLine } from './null-player';
 
 let radio: TestRadio;
 beforeAll(async () => {
@@ -84,5 +84,22 @@ describe('NullPlayer stream relay', () => {
     const [line] = lines();
     expect(line).toMatchObject({ stream: stream.url, interrupted: true });
     expect(line!.endedAt - line!.startedAt).toBeLessThan(1500);
+  });
+});
+
+describe('NullPlayer start log', () => {
+  it('writes a line as each item starts, before any of it is heard, so a play cut short still leaves one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'loaxa-null-'));
+    const startLog = join(dir, 'starts.log');
+    const p = new NullPlayer(join(dir, 'play.log'), undefined, { startLog });
+    const controller = new AbortController();
+    const playing = p.play({ occurrenceId: 'o6', assets: [{ ...file, durationMs: 60_000 }] }, controller.signal);
+    await expect.poll(() => readFileSync(startLog, 'utf8')).toMatch(/"occurrenceId":"o6"/);
+    controller.abort(new Error('power cut'));
+    await expect(playing).rejects.toThrow('power cut');
+    const starts = readFileSync(startLog, 'utf8').trim().split('\n');
+    expect(starts.map((l) => JSON.parse(l) as PlayStartLine)).toEqual([
+      { occurrenceId: 'o6', startedAt: expect.any(Number) },
+    ]);
   });
 });

@@ -18,6 +18,12 @@ export interface PlayLogLine {
   interrupted?: true;
 }
 
+/** A line of the start log: written before the item can be heard, so a kill mid-play still leaves it. */
+export interface PlayStartLine {
+  occurrenceId: string;
+  startedAt: number;
+}
+
 /** Pause before re-connecting to a stream that dropped mid-relay. */
 const STREAM_RETRY_MS = 1_000;
 
@@ -34,11 +40,18 @@ export class NullPlayer implements Player {
   constructor(
     private readonly logPath: string,
     private readonly clock: Clock = systemClock,
+    /** `startLog`: one line per item as it starts (the play log only has lines for assets that ended). */
+    private readonly options: { startLog?: string } = {},
   ) {}
 
   async play(item: PlayItem, signal: AbortSignal): Promise<PlayResult> {
-    await (this.logDir ??= mkdir(dirname(this.logPath), { recursive: true }));
+    const logs = [this.logPath, ...(this.options.startLog !== undefined ? [this.options.startLog] : [])];
+    await (this.logDir ??= Promise.all(logs.map((log) => mkdir(dirname(log), { recursive: true }))));
     const startedAt = this.clock.now();
+    if (this.options.startLog !== undefined) {
+      const line: PlayStartLine = { occurrenceId: item.occurrenceId, startedAt };
+      await appendFile(this.options.startLog, `${JSON.stringify(line)}\n`);
+    }
     for (const asset of item.assets) {
       const line: PlayLogLine = isStream(asset)
         ? { occurrenceId: item.occurrenceId, stream: asset.url, bytes: 0, startedAt: this.clock.now(), endedAt: 0 }

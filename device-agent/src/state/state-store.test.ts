@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PROTOCOL_VERSION, type AckPayload } from '@loaxa/protocol';
-import { FileAckOutbox } from '../outbox/file-outbox';
 import { StateStore } from './state-store';
 
 let dir: string;
@@ -68,32 +67,5 @@ describe('StateStore', () => {
     await Promise.all(writes);
     await store.idle();
     expect(await store.read('acks-sent')).toEqual({ n: 49 });
-  });
-});
-
-describe('FileAckOutbox', () => {
-  it('gives the next run the acks the broker never confirmed, in order, with fresh sequence numbers after them', async () => {
-    const first = new FileAckOutbox(new StateStore(dir));
-    const a = await first.append(ack('o1', 'started'));
-    await first.append(ack('o1', 'finished'));
-    await first.append(ack('o2', 'skipped'));
-    await first.remove([a.seq]);
-
-    // A torn write of a later version must not hide the durable one.
-    await writeFile(join(dir, 'outbox.json.tmp'), '{"nextSeq":');
-    const second = new FileAckOutbox(new StateStore(dir));
-    expect((await second.pending()).map((e) => [e.seq, e.ack.occurrenceId, e.ack.stage])).toEqual([
-      [2, 'o1', 'finished'],
-      [3, 'o2', 'skipped'],
-    ]);
-    expect((await second.append(ack('o3', 'received'))).seq).toBe(4);
-  });
-
-  it('drops the oldest acks beyond its limit', async () => {
-    const outbox = new FileAckOutbox(new StateStore(dir), { limit: 2 });
-    for (const id of ['o1', 'o2', 'o3']) await outbox.append(ack(id, 'finished'));
-    const reread = new FileAckOutbox(new StateStore(dir));
-    expect((await reread.pending()).map((e) => e.ack.occurrenceId)).toEqual(['o2', 'o3']);
-    expect(outbox.dropped).toBe(1);
   });
 });

@@ -129,14 +129,39 @@ describe.skipIf(!canFakeSocket)('against a fake NOTIFY_SOCKET', () => {
     expect(await notifier.send({ READY: 1, STATUS: 'online' })).toBe(true);
     expect(socket.messages).toEqual(['READY=1\nSTATUS=online']);
 
+    // The watchdog's pings, counted as it sends them, and how many health checks it has made.
+    const pings: Promise<boolean>[] = [];
+    class CountingNotifier extends SystemdNotifier {
+      override send(fields: Parameters<SystemdNotifier['send']>[0]): Promise<boolean> {
+        const sent = super.send(fields);
+        pings.push(sent);
+        return sent;
+      }
+    }
+    const counting = new CountingNotifier({ env: { ...process.env, NOTIFY_SOCKET: socket.path } });
     let healthy = true;
-    const stop = startWatchdog({ notifier, intervalMs: 100, healthy: () => healthy });
+    let checks = 0;
+    const stop = startWatchdog({
+      notifier: counting,
+      intervalMs: 100,
+      healthy: () => {
+        checks++;
+        return healthy;
+      },
+    });
     await until('three pings', () => socket.messages.filter((m) => m === 'WATCHDOG=1').length >= 3);
     healthy = false;
-    await sleep(150); // a ping already on its way may still land
+    const pingsBefore = pings.length;
+    // Three ticks of the watchdog found it unhealthy (a positive event, not a pause) ...
+    const checksBefore = checks;
+    await until('three unhealthy checks', () => checks >= checksBefore + 3);
+    expect(pings.length).toBe(pingsBefore);
+    // ... and once the pings sent before are delivered, a marker sent now arrives after all of them.
+    await Promise.all(pings);
+    expect(await notifier.send({ STATUS: 'fence' })).toBe(true);
+    await until('the fence', () => socket.messages.includes('STATUS=fence'));
     const frozen = socket.messages.length;
-    await sleep(500);
-    expect(socket.messages.length).toBe(frozen);
+    expect(socket.messages.filter((m) => m === 'WATCHDOG=1')).toHaveLength(pingsBefore);
     healthy = true;
     await until('pings again once healthy', () => socket.messages.length > frozen);
     stop();

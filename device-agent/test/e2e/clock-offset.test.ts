@@ -60,13 +60,14 @@ describe('clock offset against the server', () => {
     expect(Math.abs(byId.get('loa-fast')!.clockOffsetMs! + 200)).toBeLessThan(150);
     expect(byId.get('loa-fast')!.clockWarning).toBe(false);
 
-    // The agent's own view and its telemetry agree with what the server stored.
-    expect(Math.abs(slow.agent.snapshot().clockOffsetMs! - 7_000)).toBeLessThan(50);
-    expect(Math.abs((server.services.telemetry.get('loa-slow')?.clockOffsetMs ?? 0) - 7_000)).toBeLessThan(50);
+    // The agent's own view and its telemetry agree with what the server stored (each a median of
+    // exchanges taken at different moments, so within the same margin, not to the millisecond).
+    expect(Math.abs(slow.agent.snapshot().clockOffsetMs! - 7_000)).toBeLessThan(150);
+    expect(Math.abs((server.services.telemetry.get('loa-slow')?.clockOffsetMs ?? 0) - 7_000)).toBeLessThan(150);
     // Stored in the database, not only in memory.
     const row = server.services.db.prepare('SELECT clock_offset_ms FROM devices WHERE id = ?').get('loa-slow') as {
       clock_offset_ms: number;
     };
-    expect(Math.abs(row.clock_offset_ms - 7_000)).toBeLessThan(50);
+    expect(Math.abs(row.clock_offset_ms - 7_000)).toBeLessThan(150);
   }, 30_000);
 });

@@ -3,10 +3,28 @@
  * in a window, newest first, each with how far its deliveries got, counted in
  * one aggregation over occurrences ⟕ deliveries.
  */
-import { ACK_STAGES, type DeliveryStage, type Priority } from '@loaxa/protocol';
+import {
+  ACK_STAGES,
+  deliveryOutcome,
+  MISSED_AFTER_MS,
+  PROBLEM_OUTCOMES,
+  type DeliveryOutcome,
+  type DeliveryStage,
+  type Priority,
+} from '@loaxa/protocol';
 import type { Db } from '../db/database';
 
 export const DELIVERY_STAGES = ['pending', ...ACK_STAGES] as const satisfies readonly DeliveryStage[];
+export const DELIVERY_OUTCOMES = [
+  'waiting',
+  'playing',
+  'finished',
+  'failed',
+  'missed',
+  'stopped',
+  'preempted',
+  'skipped',
+] as const satisfies readonly DeliveryOutcome[];
 
 export interface OccurrenceSummary {
   id: string;
@@ -23,6 +41,8 @@ export interface OccurrenceSummary {
   devices: number;
   /** How many deliveries are at each stage (the furthest reached). */
   stages: Record<DeliveryStage, number>;
+  /** The same deliveries by outcome (deliveryOutcome): missed and stopped counted as such. */
+  outcomes: Record<DeliveryOutcome, number>;
 }
 
 export interface OccurrenceWindow {
@@ -48,7 +68,11 @@ type Row = {
 // Stage names come from the protocol's fixed list, never from input.
 const STAGE_COUNTS = DELIVERY_STAGES.map((s) => `COUNT(CASE WHEN d.stage = '${s}' THEN 1 END) AS "${s}"`).join(',\n');
 
-export function recentOccurrences(db: Db, { from, to, limit }: OccurrenceWindow): OccurrenceSummary[] {
+export function recentOccurrences(
+  db: Db,
+  { from, to, limit }: OccurrenceWindow,
+  now: number = Date.now(),
+): OccurrenceSummary[] {
   const rows = db
     .prepare(
       `SELECT o.id, o.title, o.priority, o.start_at, o.duration_ms, o.schedule_id, o.cancelled_at, o.stopped_at, o.stopped_by,
@@ -61,17 +85,92 @@ export function recentOccurrences(db: Db, { from, to, limit }: OccurrenceWindow)
        LIMIT ?`,
     )
     .all(from, to, limit) as Row[];
-  return rows.map((r) => ({
-    id: r.id,
-    title: r.title,
-    priority: r.priority,
-    startAt: new Date(r.start_at).toISOString(),
-    durationMs: r.duration_ms,
-    scheduleId: r.schedule_id,
-    cancelled: r.cancelled_at !== null,
-    stoppedAt: r.stopped_at === null ? null : new Date(r.stopped_at).toISOString(),
-    stoppedBy: r.stopped_by,
-    devices: r.devices,
-    stages: Object.fromEntries(DELIVERY_STAGES.map((s) => [s, r[s]])) as Record<DeliveryStage, number>,
-  }));
+  return rows.map((r) => {
+    const stages = Object.fromEntries(DELIVERY_STAGES.map((s) => [s, r[s]])) as Record<DeliveryStage, number>;
+    const occurrence = { startAt: r.start_at, stopped: r.stopped_at !== null, cancelled: r.cancelled_at !== null };
+    const outcomes = Object.fromEntries(DELIVERY_OUTCOMES.map((o) => [o, 0])) as Record<DeliveryOutcome, number>;
+    for (const stage of DELIVERY_STAGES) outcomes[deliveryOutcome(stage, occurrence, now)] += stages[stage];
+    return {
+      id: r.id,
+      title: r.title,
+      priority: r.priority,
+      startAt: new Date(r.start_at).toISOString(),
+      durationMs: r.duration_ms,
+      scheduleId: r.schedule_id,
+      cancelled: r.cancelled_at !== null,
+      stoppedAt: r.stopped_at === null ? null : new Date(r.stopped_at).toISOString(),
+      stoppedBy: r.stopped_by,
+      devices: r.devices,
+      stages,
+      outcomes,
+    };
+  });
+}
+
+/** A delivery someone should look at: failed, or missed (not started after its time). */
+export interface DeliveryProblem {
+  occurrenceId: string;
+  title: string;
+  priority: Priority;
+  startAt: string;
+  deviceId: string;
+  deviceName: string;
+  /** Whether the loudspeaker is connected now (a missed one usually is not). */
+  online: boolean;
+  outcome: 'failed' | 'missed';
+  stage: DeliveryStage;
+  /** When the device last reported on it (null: never). */
+  at: string | null;
+  detail: string | null;
+}
+
+/**
+ * Problems among the deliveries of every broadcast that started in
+ * [since, now], newest first — not only those this console sent.
+ */
+export function deliveryProblems(db: Db, { since, limit }: { since: number; limit: number }, now = Date.now()) {
+  const rows = db
+    .prepare(
+      `SELECT o.id, o.title, o.priority, o.start_at, o.stopped_at, o.cancelled_at,
+         d.device_id, d.stage, d.at, d.detail, v.name AS device_name, v.online
+       FROM occurrences o JOIN deliveries d ON d.occurrence_id = o.id JOIN devices v ON v.id = d.device_id
+       WHERE o.start_at >= ? AND o.start_at <= ? AND o.stopped_at IS NULL AND o.cancelled_at IS NULL
+         AND (d.stage = 'failed' OR (d.stage IN ('pending', 'received', 'ready') AND o.start_at + ? < ?))
+       ORDER BY o.start_at DESC, d.device_id
+       LIMIT ?`,
+    )
+    .all(since, now, MISSED_AFTER_MS, now, limit) as {
+    id: string;
+    title: string;
+    priority: Priority;
+    start_at: number;
+    stopped_at: number | null;
+    cancelled_at: number | null;
+    device_id: string;
+    stage: DeliveryStage;
+    at: number | null;
+    detail: string | null;
+    device_name: string;
+    online: number;
+  }[];
+  const problems: DeliveryProblem[] = [];
+  for (const r of rows) {
+    const occurrence = { startAt: r.start_at, stopped: r.stopped_at !== null, cancelled: r.cancelled_at !== null };
+    const outcome = deliveryOutcome(r.stage, occurrence, now);
+    if (!PROBLEM_OUTCOMES.includes(outcome)) continue;
+    problems.push({
+      occurrenceId: r.id,
+      title: r.title,
+      priority: r.priority,
+      startAt: new Date(r.start_at).toISOString(),
+      deviceId: r.device_id,
+      deviceName: r.device_name,
+      online: r.online === 1,
+      outcome: outcome as 'failed' | 'missed',
+      stage: r.stage,
+      at: r.at === null ? null : new Date(r.at).toISOString(),
+      detail: r.detail,
+    });
+  }
+  return problems;
 }

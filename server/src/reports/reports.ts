@@ -6,6 +6,7 @@
  * tonight is not a failure yet). The counting is done by SQLite (two
  * aggregate queries); only the per-device results are combined here.
  */
+import { deliveryOutcome, MISSED_AFTER_MS, type DeliveryStage } from '@loaxa/protocol';
 import type { Db } from '../db/database';
 import { toCsv } from '../csv';
 
@@ -17,7 +18,11 @@ export interface ReportNumbers {
   finished: number;
   /** … failed or skipped by the device. */
   failed: number;
-  /** finished / broadcasts (0–1); null without broadcasts. */
+  /** … never started a minute after their time (the loudspeaker was offline, or its audio never came). */
+  missed: number;
+  /** … not finished when someone stopped the broadcast: neither a success nor a failure. */
+  stopped: number;
+  /** finished / (broadcasts − stopped) (0–1); null without any. */
   successRate: number | null;
   /** Sum of the durations of the finished ones, in minutes. */
   minutesOnAir: number;
@@ -49,6 +54,8 @@ interface Totals {
   broadcasts: number;
   finished: number;
   failed: number;
+  missed: number;
+  stopped: number;
   onAirMs: number;
   onlineMs: number;
   observedMs: number;
@@ -65,7 +72,9 @@ function numbers(t: Totals): ReportNumbers {
     broadcasts: t.broadcasts,
     finished: t.finished,
     failed: t.failed,
-    successRate: ratio(t.finished, t.broadcasts),
+    missed: t.missed,
+    stopped: t.stopped,
+    successRate: ratio(t.finished, t.broadcasts - t.stopped),
     minutesOnAir: Math.round(t.onAirMs / 6_000) / 10,
     uptime: ratio(t.onlineMs, t.observedMs),
   };
@@ -131,22 +140,38 @@ export class Reports {
       zonesOf.set(m.device_id, [...(zonesOf.get(m.device_id) ?? []), m.zone_id]);
     }
 
-    const deliveries = new Map(
-      (
-        this.db
-          .prepare(
-            `SELECT d.device_id AS deviceId,
-               COUNT(*) AS broadcasts,
-               SUM(d.stage = 'finished') AS finished,
-               SUM(d.stage IN ('failed', 'skipped')) AS failed,
-               SUM(CASE WHEN d.stage = 'finished' THEN o.duration_ms ELSE 0 END) AS onAirMs
-             FROM occurrences o CROSS JOIN deliveries d ON d.occurrence_id = o.id
-             WHERE o.start_at >= ? AND o.start_at < ? AND o.cancelled_at IS NULL
-             GROUP BY d.device_id`,
-          )
-          .all(from, end) as { deviceId: string; broadcasts: number; finished: number; failed: number; onAirMs: number }[]
-      ).map((r) => [r.deviceId, r]),
-    );
+    // Counted by stage, stop and lateness, then read through deliveryOutcome: the console's rule.
+    const now = this.clock();
+    const deliveries = new Map<string, Pick<Totals, 'broadcasts' | 'finished' | 'failed' | 'missed' | 'stopped' | 'onAirMs'>>();
+    for (const r of this.db
+      .prepare(
+        `SELECT d.device_id AS deviceId, d.stage, o.stopped_at IS NOT NULL AS stopped, o.start_at + ? < ? AS late,
+           COUNT(*) AS n, SUM(o.duration_ms) AS ms
+         FROM occurrences o CROSS JOIN deliveries d ON d.occurrence_id = o.id
+         WHERE o.start_at >= ? AND o.start_at < ? AND o.cancelled_at IS NULL
+         GROUP BY d.device_id, d.stage, stopped, late`,
+      )
+      .all(MISSED_AFTER_MS, now, from, end) as {
+      deviceId: string;
+      stage: DeliveryStage;
+      stopped: number;
+      late: number;
+      n: number;
+      ms: number;
+    }[]) {
+      const t = deliveries.get(r.deviceId) ?? { broadcasts: 0, finished: 0, failed: 0, missed: 0, stopped: 0, onAirMs: 0 };
+      const startAt = r.late ? now - MISSED_AFTER_MS - 1 : now;
+      const outcome = deliveryOutcome(r.stage, { startAt, stopped: r.stopped === 1 }, now);
+      t.broadcasts += r.n;
+      if (outcome === 'finished') {
+        t.finished += r.n;
+        t.onAirMs += r.ms;
+      }
+      if (outcome === 'failed' || outcome === 'skipped') t.failed += r.n;
+      if (outcome === 'missed') t.missed += r.n;
+      if (outcome === 'stopped') t.stopped += r.n;
+      deliveries.set(r.deviceId, t);
+    }
 
     // Per device, the observed window [start, stop); the state at `start` is the last change at or
     // before it; each change inside the window lasts until the next one (or `stop`).
@@ -194,6 +219,8 @@ export class Reports {
           broadcasts: sent?.broadcasts ?? 0,
           finished: sent?.finished ?? 0,
           failed: sent?.failed ?? 0,
+          missed: sent?.missed ?? 0,
+          stopped: sent?.stopped ?? 0,
           onAirMs: sent?.onAirMs ?? 0,
           onlineMs: seen?.onlineMs ?? 0,
           observedMs: seen?.observedMs ?? 0,
@@ -220,7 +247,7 @@ export function pruneDeviceStatus(db: Db, cutoff: number): number {
 }
 
 function emptyTotals(): Totals {
-  return { broadcasts: 0, finished: 0, failed: 0, onAirMs: 0, onlineMs: 0, observedMs: 0 };
+  return { broadcasts: 0, finished: 0, failed: 0, missed: 0, stopped: 0, onAirMs: 0, onlineMs: 0, observedMs: 0 };
 }
 
 // ---------------------------------------------------------------- CSV
@@ -231,13 +258,15 @@ const SHARED_COLUMNS = [
   'broadcasts',
   'finished',
   'failed',
+  'missed',
+  'stopped',
   'success_rate_percent',
   'minutes_on_air',
   'uptime_percent',
 ] as const;
 
 function sharedCells(n: ReportNumbers): (string | number)[] {
-  return [n.broadcasts, n.finished, n.failed, percent(n.successRate), n.minutesOnAir.toFixed(1), percent(n.uptime)];
+  return [n.broadcasts, n.finished, n.failed, n.missed, n.stopped, percent(n.successRate), n.minutesOnAir.toFixed(1), percent(n.uptime)];
 }
 
 /** Zones are written by name (a spreadsheet reader knows "Thôn Đông", not "thon-dong"). */

@@ -1092,6 +1092,90 @@ export interface paths {
                 skipped: number;
                 preempted: number;
               };
+              /** @description the same deliveries by outcome: "missed" = not started a minute after the planned start; "stopped" = not finished when someone stopped the broadcast (neither a success nor a failure) */
+              outcomes: {
+                waiting: number;
+                playing: number;
+                finished: number;
+                failed: number;
+                missed: number;
+                stopped: number;
+                preempted: number;
+                skipped: number;
+              };
+            }[];
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              requestId?: string;
+              current?: unknown;
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/deliveries/problems': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Deliveries that failed or were missed, newest first, across every broadcast
+     * @description Broadcasts that started since `since` (default: the last 24 hours); a delivery is missed when its loudspeaker had not started it a minute after the planned start. At most `limit` (default 20, at most 500).
+     */
+    get: {
+      parameters: {
+        query?: {
+          since?: string;
+          /** @description 1 to 500 */
+          limit?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              occurrenceId: string;
+              title: string;
+              priority: 'normal' | 'priority' | 'emergency';
+              /** Format: date-time */
+              startAt: string;
+              deviceId: string;
+              deviceName: string;
+              online: boolean;
+              outcome: 'failed' | 'missed';
+              stage: 'pending' | 'received' | 'ready' | 'started' | 'finished' | 'failed' | 'skipped' | 'preempted';
+              /** Format: date-time */
+              at: string | null;
+              detail: string | null;
             }[];
           };
         };
@@ -4073,7 +4157,11 @@ export interface paths {
                 finished: number;
                 /** @description failed or skipped */
                 failed: number;
-                /** @description finished / broadcasts; null without broadcasts */
+                /** @description not started a minute after their planned start (offline, or no audio) */
+                missed: number;
+                /** @description not finished when someone stopped the broadcast: not a failure */
+                stopped: number;
+                /** @description finished / (broadcasts − stopped); null without any */
                 successRate: number | null;
                 /** @description summed duration of the finished ones */
                 minutesOnAir: number;
@@ -4153,7 +4241,11 @@ export interface paths {
                 finished: number;
                 /** @description failed or skipped */
                 failed: number;
-                /** @description finished / broadcasts; null without broadcasts */
+                /** @description not started a minute after their planned start (offline, or no audio) */
+                missed: number;
+                /** @description not finished when someone stopped the broadcast: not a failure */
+                stopped: number;
+                /** @description finished / (broadcasts − stopped); null without any */
                 successRate: number | null;
                 /** @description summed duration of the finished ones */
                 minutesOnAir: number;
@@ -4960,6 +5052,7 @@ export const API_OPERATIONS = [
   'GET /api/v1/calendar',
   'GET /api/v1/content',
   'GET /api/v1/content/{id}',
+  'GET /api/v1/deliveries/problems',
   'GET /api/v1/devices',
   'GET /api/v1/dictionary',
   'GET /api/v1/events',

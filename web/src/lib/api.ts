@@ -51,6 +51,7 @@ export type CommandOutcome = ResponseOf<'/api/v1/devices/{id}/volume', 'post', 2
 
 export type Occurrence = ResponseOf<'/api/v1/occurrences/{id}', 'get', 200>;
 export type OccurrenceSummary = ResponseOf<'/api/v1/occurrences', 'get', 200>[number];
+export type DeliveryProblem = ResponseOf<'/api/v1/deliveries/problems', 'get', 200>[number];
 export type OccurrenceQuery = QueryOf<'/api/v1/occurrences', 'get'>;
 export type Delivery = Occurrence['deliveries'][number];
 export type DeliveryStage = Delivery['stage'];
@@ -341,6 +342,11 @@ export const api = {
   /** Recent broadcasts, newest first (default: the last and next 24 hours). */
   occurrences(query: OccurrenceQuery = {}): Promise<OccurrenceSummary[]> {
     return request('GET', `/occurrences${queryString(query)}`);
+  },
+
+  /** Failed and missed deliveries of every broadcast of the last 24 hours, newest first. */
+  deliveryProblems(limit = 8): Promise<DeliveryProblem[]> {
+    return request('GET', `/deliveries/problems${queryString({ limit: String(limit) })}`);
   },
 
   users(): Promise<UserAccount[]> {

@@ -49,6 +49,8 @@ class LiveStore {
   tracked = $state<TrackedOccurrence[]>([]);
   /** Counts `approval` events (and stream re-opens): pages showing schedules reload when it moves. */
   approvalVersion = $state(0);
+  /** Counts `delivery` events (any broadcast): views of server-side summaries reload when it moves. */
+  deliveryVersion = $state(0);
 
   #running = false;
   #source: EventSource | null = null;
@@ -107,6 +109,21 @@ class LiveStore {
     this.tracked = [existing ?? { id, status: 'loading', occurrence: null }, ...others].slice(0, MAX_TRACKED);
     writeTrackedIds(this.tracked.map((t) => t.id));
     void this.reload(id);
+  }
+
+  /**
+   * Follows exactly these broadcasts (in this order, up to MAX_TRACKED), e.g.
+   * what the deliveries list shows, whoever sent them; already loaded ones
+   * keep their picture, new ones are fetched.
+   */
+  follow(ids: readonly string[]): void {
+    const wanted = [...new Set(ids)].slice(0, MAX_TRACKED);
+    const same = wanted.length === this.tracked.length && wanted.every((id, i) => this.tracked[i]?.id === id);
+    if (same) return;
+    const known = new Map(this.tracked.map((t) => [t.id, t]));
+    this.tracked = wanted.map((id) => known.get(id) ?? { id, status: 'loading', occurrence: null });
+    writeTrackedIds(wanted);
+    for (const id of wanted) if (!known.has(id)) void this.reload(id);
   }
 
   untrack(id: string): void {
@@ -240,6 +257,7 @@ class LiveStore {
   #onDelivery(message: MessageEvent): void {
     const event = parseDeliveryEvent(message.data);
     if (!event) return;
+    this.deliveryVersion++;
     const entry = this.tracked.find((t) => t.id === event.occurrenceId);
     if (entry?.occurrence) {
       entry.occurrence.deliveries = mergeDelivery(entry.occurrence.deliveries, toDelivery(event));

@@ -1,28 +1,31 @@
 /**
- * Delivery stages as the console shows them. The ordering mirrors
- * `stageRank` in @loaxa/protocol: a delivery shows the furthest stage
- * reached, and a late or repeated event never moves it back.
+ * Delivery stages as the console shows them. The rules are the protocol's
+ * (one home, shared with the server and its reports): a delivery shows the
+ * furthest stage reached, a late or repeated event never moves it back, and
+ * its outcome (missed, stopped, …) is read by the same `deliveryOutcome`.
  */
+import {
+  deliveryOutcome,
+  isFinalStage,
+  MISSED_AFTER_MS,
+  PROBLEM_OUTCOMES,
+  stageRank,
+  type DeliveryOutcome,
+} from '@loaxa/protocol/stages';
 import type { Delivery, DeliveryStage, Occurrence } from './api';
 
-const RANK: Record<DeliveryStage, number> = {
-  pending: 0,
-  received: 1,
-  ready: 2,
-  started: 3,
-  finished: 4,
-  preempted: 5,
-  skipped: 5,
-  failed: 6,
-};
+export { deliveryOutcome, isFinalStage, MISSED_AFTER_MS, PROBLEM_OUTCOMES, stageRank, type DeliveryOutcome };
 
-export function stageRank(stage: DeliveryStage): number {
-  return RANK[stage] ?? 0;
+/** One delivery's outcome in its occurrence, now. */
+export function outcomeOf(occurrence: Pick<Occurrence, 'startAt' | 'stoppedAt'>, delivery: Delivery, now: number) {
+  return deliveryOutcome(
+    delivery.stage,
+    { startAt: Date.parse(occurrence.startAt), stopped: occurrence.stoppedAt !== null },
+    now,
+  );
 }
 
-export function isFinalStage(stage: DeliveryStage): boolean {
-  return stage === 'finished' || stage === 'failed' || stage === 'skipped' || stage === 'preempted';
-}
+export const isProblem = (outcome: DeliveryOutcome): boolean => PROBLEM_OUTCOMES.includes(outcome);
 
 /** True when `next` may replace `current` (same or further stage). */
 export function advances(current: DeliveryStage, next: DeliveryStage): boolean {
@@ -58,23 +61,42 @@ export interface DeliverySummary {
   /** Reached a final stage (finished, failed, skipped, preempted). */
   settled: number;
   playing: number;
+  /** Not started a minute after the planned start (needs `at`): an error, not "waiting". */
+  missed: number;
+  /** Not finished when someone stopped the broadcast (needs `at`): neither success nor failure. */
+  stopped: number;
   done: boolean;
 }
 
-export function summarise(deliveries: readonly Delivery[]): DeliverySummary {
+/**
+ * Counts of a broadcast's deliveries. With `at` (its occurrence and the time
+ * now) missed and stopped deliveries are counted too; without, they stay 0.
+ */
+export function summarise(
+  deliveries: readonly Delivery[],
+  at?: { occurrence: Pick<Occurrence, 'startAt' | 'stoppedAt'>; now: number },
+): DeliverySummary {
   const summary: DeliverySummary = {
     total: deliveries.length,
     finished: 0,
     failed: 0,
     settled: 0,
     playing: 0,
+    missed: 0,
+    stopped: 0,
     done: false,
   };
-  for (const { stage } of deliveries) {
+  for (const delivery of deliveries) {
+    const { stage } = delivery;
     if (stage === 'finished') summary.finished++;
     if (stage === 'failed') summary.failed++;
-    if (stage === 'started') summary.playing++;
+    if (stage === 'started' && !at?.occurrence.stoppedAt) summary.playing++;
     if (isFinalStage(stage)) summary.settled++;
+    if (at) {
+      const outcome = outcomeOf(at.occurrence, delivery, at.now);
+      if (outcome === 'missed') summary.missed++;
+      if (outcome === 'stopped') summary.stopped++;
+    }
   }
   summary.done = summary.total > 0 && summary.settled === summary.total;
   return summary;

@@ -30,31 +30,3 @@ export function deviceCounts(devices: readonly Device[], tracked: readonly Track
     playing: active.filter((device) => playing.has(device.id)).length,
   };
 }
-
-export interface Failure {
-  occurrenceId: string;
-  title: string;
-  deviceId: string;
-  at: string | null;
-  detail: string | null;
-}
-
-/** The newest failed deliveries first. */
-export function recentFailures(tracked: readonly TrackedOccurrence[], limit: number): Failure[] {
-  const failures: Failure[] = [];
-  for (const entry of tracked) {
-    const occurrence = entry.occurrence;
-    if (!occurrence) continue;
-    for (const delivery of occurrence.deliveries) {
-      if (delivery.stage !== 'failed') continue;
-      failures.push({
-        occurrenceId: occurrence.id,
-        title: occurrence.title,
-        deviceId: delivery.deviceId,
-        at: delivery.at ?? occurrence.startAt,
-        detail: delivery.detail,
-      });
-    }
-  }
-  return failures.sort((a, b) => Date.parse(b.at ?? '') - Date.parse(a.at ?? '') || 0).slice(0, limit);
-}

@@ -2,12 +2,22 @@
  * The occurrence × device matrix as data: one row per device, one column per
  * occurrence, each cell the furthest stage that device reached.
  */
-import type { Delivery, Occurrence, OccurrenceSummary } from '../lib/api';
-import { isFinalStage, summarise } from '../lib/stages';
+import type { Delivery, DeliveryStage, Occurrence, OccurrenceSummary } from '../lib/api';
+import { isProblem, outcomeOf, summarise } from '../lib/stages';
+
+/** What a matrix cell shows: the stage reached, or what it amounts to when that says more. */
+export type CellState = DeliveryStage | 'missed' | 'stopped';
+
+export interface MatrixCell extends Delivery {
+  state: CellState;
+  /** Failed or missed: someone should look at it. */
+  problem: boolean;
+}
 
 export interface MatrixRow {
   deviceId: string;
-  cells: (Delivery | null)[];
+  cells: (MatrixCell | null)[];
+  /** Any cell failed or missed. */
   failed: boolean;
 }
 
@@ -16,18 +26,30 @@ export interface Matrix {
   rows: MatrixRow[];
 }
 
+/** A cell: missed (not started a minute after its time) and stopped are shown as such, not as "waiting". */
+export function matrixCell(occurrence: Occurrence, delivery: Delivery, now: number): MatrixCell {
+  const outcome = outcomeOf(occurrence, delivery, now);
+  const state: CellState = outcome === 'missed' || outcome === 'stopped' ? outcome : delivery.stage;
+  return { ...delivery, state, problem: isProblem(outcome) };
+}
+
 export function deliveryMatrix(
   occurrences: readonly Occurrence[],
-  options: { onlyFailed?: boolean; nameOf?: (deviceId: string) => string; locale?: string } = {},
+  options: { onlyFailed?: boolean; nameOf?: (deviceId: string) => string; locale?: string; now?: number } = {},
 ): Matrix {
   const nameOf = options.nameOf ?? ((id: string) => id);
+  const now = options.now ?? Date.now();
+  const cellOf = (o: Occurrence, d: Delivery) => matrixCell(o, d, now);
   let columns = [...occurrences];
-  if (options.onlyFailed) columns = columns.filter((o) => o.deliveries.some((d) => d.stage === 'failed'));
+  if (options.onlyFailed) columns = columns.filter((o) => o.deliveries.some((d) => cellOf(o, d).problem));
   const deviceIds = new Set<string>();
   for (const occurrence of columns) for (const d of occurrence.deliveries) deviceIds.add(d.deviceId);
   let rows: MatrixRow[] = [...deviceIds].map((deviceId) => {
-    const cells = columns.map((o) => o.deliveries.find((d) => d.deviceId === deviceId) ?? null);
-    return { deviceId, cells, failed: cells.some((cell) => cell?.stage === 'failed') };
+    const cells = columns.map((o) => {
+      const delivery = o.deliveries.find((d) => d.deviceId === deviceId);
+      return delivery ? cellOf(o, delivery) : null;
+    });
+    return { deviceId, cells, failed: cells.some((cell) => cell?.problem === true) };
   });
   if (options.onlyFailed) rows = rows.filter((row) => row.failed);
   rows.sort(
@@ -42,6 +64,10 @@ export interface RecentProgress {
   devices: number;
   finished: number;
   failed: number;
+  /** Not started a minute after the planned start. */
+  missed: number;
+  /** Not finished when it was stopped. */
+  stopped: number;
   /** Every targeted loudspeaker reached a final stage. */
   done: boolean;
 }
@@ -51,19 +77,43 @@ export interface RecentProgress {
  * when this console follows the broadcast and has seen it get further
  * (stages only move forward, so the further view is the fresher one).
  */
-export function recentProgress(summary: OccurrenceSummary, live?: Occurrence | null): RecentProgress {
-  const { stages } = summary;
-  const settled = (Object.keys(stages) as Delivery['stage'][])
-    .filter(isFinalStage)
-    .reduce((sum, stage) => sum + stages[stage], 0);
+export function recentProgress(summary: OccurrenceSummary, live?: Occurrence | null, now = Date.now()): RecentProgress {
+  const { stages, outcomes } = summary;
+  const settled = stages.finished + stages.failed + stages.skipped + stages.preempted;
   const listed: RecentProgress = {
     devices: summary.devices,
-    finished: stages.finished,
-    failed: stages.failed,
+    finished: outcomes.finished,
+    failed: outcomes.failed,
+    missed: outcomes.missed,
+    stopped: outcomes.stopped,
     done: summary.devices > 0 && settled === summary.devices,
   };
   if (!live || live.deliveries.length === 0) return listed;
-  const seen = summarise(live.deliveries);
+  const seen = summarise(live.deliveries, { occurrence: live, now });
   if (seen.settled < settled) return listed;
-  return { devices: seen.total, finished: seen.finished, failed: seen.failed, done: seen.done };
+  return {
+    devices: seen.total,
+    finished: seen.finished,
+    failed: seen.failed,
+    missed: seen.missed,
+    stopped: seen.stopped,
+    done: seen.done,
+  };
+}
+
+/**
+ * The recent list as an officer reads it: what is playing or just played
+ * first (newest first), then what is coming (soonest first).
+ */
+export function splitRecent<T extends { startAt: string }>(
+  items: readonly T[],
+  now: number,
+): { aired: T[]; upcoming: T[] } {
+  const aired = items
+    .filter((i) => Date.parse(i.startAt) <= now)
+    .sort((a, b) => Date.parse(b.startAt) - Date.parse(a.startAt));
+  const upcoming = items
+    .filter((i) => Date.parse(i.startAt) > now)
+    .sort((a, b) => Date.parse(a.startAt) - Date.parse(b.startAt));
+  return { aired, upcoming };
 }

@@ -76,6 +76,21 @@ export function communeDate(value: string | number | Date, timeZone = COMMUNE_TI
   return utcToZonedLocalInput(ms, timeZone).slice(0, 10);
 }
 
+/**
+ * Whether every time of a rule is already past in its zone, so it would never
+ * play (the server refuses such a schedule at save and at approval too).
+ */
+export function ruleIsPast(
+  rule: { kind: string; startDate: string; endDate?: string; times: readonly string[] },
+  now: number,
+  timeZone = COMMUNE_TIME_ZONE,
+): boolean {
+  const lastDay = rule.kind === 'once' ? rule.startDate : rule.endDate;
+  if (!lastDay) return false; // open-ended: it plays every day from now on
+  const instants = rule.times.map((t) => zonedLocalToUtcIso(`${lastDay}T${t}`, timeZone));
+  return instants.every((iso) => iso !== null && Date.parse(iso) <= now);
+}
+
 /** Adds whole days to a "YYYY-MM-DD" date. */
 export function addDays(isoDate: string, days: number): string {
   const [y, m, d] = isoDate.split('-').map(Number) as [number, number, number];

@@ -5,7 +5,7 @@ import { BroadcastInputError } from '../../broadcasts/service';
 import type { AppServices } from '../context';
 import { ErrorReply, HttpError } from '../errors';
 import { allows } from '../../auth/permissions';
-import { DELIVERY_STAGES, recentOccurrences } from '../../broadcasts/recent';
+import { DELIVERY_OUTCOMES, DELIVERY_STAGES, deliveryProblems, recentOccurrences } from '../../broadcasts/recent';
 
 const Occurrence = Type.Object({
   id: Type.String(),
@@ -45,6 +45,31 @@ const OccurrenceSummary = Type.Object({
     >,
     { description: 'deliveries at each furthest stage reached' },
   ),
+  outcomes: Type.Object(
+    Object.fromEntries(DELIVERY_OUTCOMES.map((s) => [s, Type.Integer()])) as Record<
+      (typeof DELIVERY_OUTCOMES)[number],
+      ReturnType<typeof Type.Integer>
+    >,
+    {
+      description:
+        'the same deliveries by outcome: "missed" = not started a minute after the planned start; "stopped" = ' +
+        'not finished when someone stopped the broadcast (neither a success nor a failure)',
+    },
+  ),
+});
+
+const DeliveryProblem = Type.Object({
+  occurrenceId: Type.String(),
+  title: Type.String(),
+  priority: Type.Union(PRIORITIES.map((p) => Type.Literal(p))),
+  startAt: Type.String({ format: 'date-time' }),
+  deviceId: Type.String(),
+  deviceName: Type.String(),
+  online: Type.Boolean(),
+  outcome: Type.Union([Type.Literal('failed'), Type.Literal('missed')]),
+  stage: Type.Union(DELIVERY_STAGES.map((s) => Type.Literal(s))),
+  at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  detail: Type.Union([Type.String(), Type.Null()]),
 });
 
 const DAY_MS = 24 * 3600_000;
@@ -133,7 +158,36 @@ export const broadcastRoutes: FastifyPluginAsyncTypebox<{ services: AppServices 
       if (to <= from) throw new HttpError(400, 'to: must be after from', 'to');
       const limit = Number(request.query.limit ?? LIST_LIMIT);
       if (limit < 1 || limit > LIST_MAX) throw new HttpError(400, `limit: must be from 1 to ${LIST_MAX}`, 'limit');
-      return recentOccurrences(services.db, { from, to, limit });
+      return recentOccurrences(services.db, { from, to, limit }, now);
+    },
+  );
+
+  app.get(
+    '/deliveries/problems',
+    {
+      config: { permission: 'broadcasts:read' },
+      schema: {
+        tags: ['broadcasts'],
+        summary: 'Deliveries that failed or were missed, newest first, across every broadcast',
+        description:
+          'Broadcasts that started since `since` (default: the last 24 hours); a delivery is missed when its ' +
+          'loudspeaker had not started it a minute after the planned start. At most `limit` (default 20, at most 500).',
+        querystring: Type.Object(
+          {
+            since: Type.Optional(Type.String({ format: 'date-time' })),
+            limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,9}$', description: '1 to 500' })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Array(DeliveryProblem), 400: ErrorReply },
+      },
+    },
+    async (request) => {
+      const now = Date.now();
+      const since = request.query.since ? Date.parse(request.query.since) : now - DAY_MS;
+      const limit = Number(request.query.limit ?? 20);
+      if (limit < 1 || limit > 500) throw new HttpError(400, 'limit: must be from 1 to 500', 'limit');
+      return deliveryProblems(services.db, { since, limit }, now);
     },
   );
 

@@ -33,8 +33,10 @@ const Numbers = {
   }),
   finished: Type.Integer(),
   failed: Type.Integer({ description: 'failed or skipped' }),
+  missed: Type.Integer({ description: 'not started a minute after their planned start (offline, or no audio)' }),
+  stopped: Type.Integer({ description: 'not finished when someone stopped the broadcast: not a failure' }),
   successRate: Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()], {
-    description: 'finished / broadcasts; null without broadcasts',
+    description: 'finished / (broadcasts − stopped); null without any',
   }),
   minutesOnAir: Type.Number({ description: 'summed duration of the finished ones' }),
   uptime: Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()], {
