@@ -4,6 +4,8 @@ export default defineConfig({
   test: {
     include: ['{protocol,server,device-agent,firmware-sim,scripts}/{src,test}/**/*.test.ts', 'web/test/**/*.test.ts'],
     exclude: ['**/node_modules/**'],
+    // Builds server/dist, scripts/dist and device-agent/dist when missing or stale: tests spawn the bins.
+    globalSetup: ['scripts/test/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

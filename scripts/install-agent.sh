@@ -121,15 +121,17 @@ install_agent() {
   done
   run rm -rf "$INSTALL_DIR/device-agent/node_modules" "$INSTALL_DIR/protocol/node_modules" \
     "$INSTALL_DIR/device-agent/dist"
+  # The checkout's install scripts (building the console, the server) have nothing to build here.
+  run "$NODE_BIN" -e 'const fs=require("fs"),f=process.argv[1],p=JSON.parse(fs.readFileSync(f,"utf8"));delete p.scripts;fs.writeFileSync(f,JSON.stringify(p,null,2)+"\n")' \
+    "$INSTALL_DIR/package.json"
   log "installing the agent's Node dependencies"
   # Only the agent workspace (and the protocol package it links); no dev dependencies.
   run npm ci --prefix "$INSTALL_DIR" --omit=dev --no-audit --no-fund \
     --workspace @loaxa/device-agent --include-workspace-root=false
-  # One plain-JavaScript file: ~74 MB resident instead of ~115 MB through the TypeScript loader.
-  # esbuild comes with tsx, a dependency of the agent. Without a bundle the agent runs its sources.
+  # One plain-JavaScript file: ~74 MB resident, and no TypeScript compiler at run time.
+  # esbuild is a dependency of the agent; the agent does not start without its bundle.
   log "bundling the agent"
-  run "$NODE_BIN" "$INSTALL_DIR/device-agent/scripts/bundle.mjs" ||
-    log "warning: bundling failed; the agent will run its TypeScript sources (more memory)"
+  run "$NODE_BIN" "$INSTALL_DIR/device-agent/scripts/bundle.mjs" || die "bundling the agent failed"
 }
 
 install_config() {

@@ -3,19 +3,52 @@
  * Bundles the agent (sources, @loaxa/protocol, mqtt, pino, typebox) into one
  * ESM file, dist/loaxa-agent.mjs, so the node on the pole runs plain
  * JavaScript: no TypeScript loader thread, no esbuild service, far fewer
- * modules in memory. Run at install time (scripts/install-agent.sh) and by
+ * modules in memory. Run at install time (scripts/install-agent.sh, and
+ * `npm install` in a checkout: scripts/ensure-built.mjs) and by
  * bin/loaxa-agent.mjs when the bundle is missing or older than the sources.
- * esbuild comes with tsx, a runtime dependency, so it is present on the Pi.
+ * esbuild is a dependency of the agent, so it is present on the Pi.
  *
  *   node device-agent/scripts/bundle.mjs [--out <file>]
  */
-import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const agentDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const DEFAULT_BUNDLE = join(agentDir, 'dist', 'loaxa-agent.mjs');
+// The sources the bundle is made of: the agent's and the protocol package's.
+const sourceDirs = [join(agentDir, 'src'), join(agentDir, '..', 'protocol', 'src')];
+
+function newestMtime(dir) {
+  let newest = 0;
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(path));
+    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts'))
+      newest = Math.max(newest, statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/** The bundle exists and is newer than every source file (and package.json: the version is read from it). */
+export function bundleIsFresh(bundle = DEFAULT_BUNDLE) {
+  let built;
+  try {
+    built = statSync(bundle).mtimeMs;
+  } catch {
+    return false;
+  }
+  return (
+    statSync(join(agentDir, 'package.json')).mtimeMs <= built && sourceDirs.every((dir) => newestMtime(dir) <= built)
+  );
+}
 
 export async function bundleAgent(outfile = DEFAULT_BUNDLE) {
   const { build } = await import('esbuild');

@@ -115,6 +115,8 @@ export class Agent extends EventEmitter<AgentEvents> {
   private telemetryTimer: NodeJS.Timeout | undefined;
   private startedAtMono = 0;
   private running = false;
+  /** Said in every started/finished ack and the online status when the player makes no sound. */
+  private readonly simulatedDetail: string | undefined;
 
   constructor(
     config: AgentConfigInput,
@@ -123,6 +125,8 @@ export class Agent extends EventEmitter<AgentEvents> {
     super();
     this.config = parseConfig(config);
     this.deviceId = this.config.deviceId;
+    this.simulatedDetail =
+      this.config.player.type === 'alsa' ? undefined : `simulated: ${this.config.player.type} player, no sound`;
     this.clock = io.clock ?? systemClock;
     this.logger = (io.logger ?? silentLogger()).child({ deviceId: this.deviceId });
     const stateDir = join(this.config.dataDir, 'state');
@@ -153,6 +157,7 @@ export class Agent extends EventEmitter<AgentEvents> {
         ...(ca ? { ca } : {}),
         agentVersion,
         audioFormat: this.config.audioFormat,
+        simulated: this.simulatedDetail !== undefined,
         clock: this.clock,
         logger: this.logger,
         ...io.link,
@@ -226,6 +231,7 @@ export class Agent extends EventEmitter<AgentEvents> {
           })
         : null;
     this.runner = new OccurrenceRunner({
+      ...(this.simulatedDetail ? { simulatedDetail: this.simulatedDetail } : {}),
       acks: this.acks,
       downloader,
       playback: this.playback,

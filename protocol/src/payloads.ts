@@ -104,6 +104,11 @@ export const StatusPayload = Type.Object(
     agentVersion: Type.Optional(Type.String({ maxLength: 40 })),
     /** The format the device plays best; "mp3" asks the server for MP3 renditions. Default "ogg". */
     audioFormat: Type.Optional(AudioFormat),
+    /**
+     * True when the agent runs a null or simulated player: it plays nothing audible and every
+     * ack it sends says so. Sent only when true (older servers refuse unknown fields).
+     */
+    simulated: Type.Optional(Type.Boolean()),
     at: Type.Optional(EpochMs),
   },
   { additionalProperties: false },

@@ -32,14 +32,7 @@ export const MISSED_AFTER_MS = 60_000;
 
 /** What a delivery amounts to, as people read it: one word per row of the console and the reports. */
 export type DeliveryOutcome =
-  | 'waiting'
-  | 'playing'
-  | 'finished'
-  | 'failed'
-  | 'missed'
-  | 'stopped'
-  | 'preempted'
-  | 'skipped';
+  'waiting' | 'playing' | 'finished' | 'failed' | 'missed' | 'stopped' | 'preempted' | 'skipped';
 
 /** Outcomes that are someone's problem to look at. */
 export const PROBLEM_OUTCOMES: readonly DeliveryOutcome[] = ['failed', 'missed'];

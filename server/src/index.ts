@@ -26,6 +26,7 @@ import { buildApp } from './http/app';
 import { resolveFfmpeg } from './audio/ffmpeg';
 import type { AppServices } from './http/context';
 import { writeLocalToken } from './auth/local-token';
+import { readServerAddress, writeServerAddress } from './server-address';
 import { createMetrics } from './metrics/metrics';
 import { FloodGuard } from './devices/flood-guard';
 import { AuditLog } from './audit/audit-log';
@@ -182,6 +183,15 @@ export async function startServer(
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `${tlsFiles ? 'https' : 'http'}://${reachableHost(config.host)}:${port}`;
   const mqttUrl = broker.deviceUrl(reachableHost(config.host), !!tlsFiles);
+  // `loaxa` finds this server from the data directory (server-address.ts), whatever PORT it ran with.
+  const previous = readServerAddress(config.dataDir);
+  if ('found' in previous && previous.found.pid !== process.pid) {
+    logger.warn(
+      { pid: previous.found.pid, url: previous.found.url, dataDir: config.dataDir },
+      'another server seems to run on this data directory; the command line will now talk to this one',
+    );
+  }
+  const addressFile = writeServerAddress(config.dataDir, { url, mqttUrl });
 
   let closed = false;
   return {
@@ -194,6 +204,8 @@ export async function startServer(
     async close() {
       if (closed) return;
       closed = true;
+      // First, so the command line stops choosing a server that is going away.
+      addressFile.remove();
       scheduling.stop();
       sessionHousekeeping.stop();
       // Graceful shutdown, in this order: running requests finish and publish

@@ -14,7 +14,10 @@ export function createLogger(level: string, pretty = false, destination?: Destin
       return { reqId: context.reqId };
     },
     timestamp: pino.stdTimeFunctions.isoTime,
-    redact: { paths: ['req.headers.cookie', 'req.headers.authorization', 'password', 'secret'], censor: '[redacted]' },
+    redact: {
+      paths: ['req.headers.cookie', 'req.headers.authorization', 'password', 'adminPassword', 'secret'],
+      censor: '[redacted]',
+    },
     ...(pretty
       ? {
           transport: {

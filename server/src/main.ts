@@ -1,17 +1,25 @@
 /**
- * `npm start`: the server with its embedded broker and, in demo mode, a few
- * simulated loudspeakers.
+ * `loaxa serve` (and the systemd unit): the server with its embedded broker.
+ * It never seeds or starts simulated loudspeakers; `npm start` runs
+ * scripts/demo.ts, which adds the demo commune through `companion`.
  */
-import { startSimFleet } from '@loaxa/firmware-sim';
-import { ConfigError, loadConfig } from './config';
+import { pathToFileURL } from 'node:url';
+import type { Logger } from 'pino';
+import { ConfigError, loadConfig, type Config } from './config';
 import { createLogger } from './logger';
-import { startServer } from './index';
-import { seedDemo } from './demo';
+import { startServer, type RunningServer } from './index';
+
+/** Something started beside the server once it runs (the demo's loudspeakers), stopped before it. */
+export type Companion = (
+  server: RunningServer,
+  config: Config,
+  logger: Logger,
+) => Promise<{ stop(): Promise<void> } | null>;
 
 /** Longer than the HTTP drain (10 s) plus closing MQTT and the database. */
 const SHUTDOWN_LIMIT_MS = 20_000;
 
-async function main(): Promise<void> {
+async function main(companion?: Companion): Promise<void> {
   let config;
   try {
     config = loadConfig();
@@ -25,14 +33,7 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel, process.stdout.isTTY);
   const server = await startServer(config, { logger });
 
-  let fleet: Awaited<ReturnType<typeof startSimFleet>> | null = null;
-  if (config.demo) {
-    const devices = seedDemo(server.services.registry, config.dataDir, logger);
-    if (devices.length > 0) {
-      fleet = await startSimFleet({ serverUrl: server.url, mqttUrl: server.mqttUrl, devices, logger });
-      logger.info({ devices: devices.length }, 'demo loudspeakers started (LOAXA_DEMO=0 turns them off)');
-    }
-  }
+  const extra = companion ? await companion(server, config, logger) : null;
 
   const lines = [
     '',
@@ -42,13 +43,15 @@ async function main(): Promise<void> {
     `  Dữ liệu / data:             ${config.dataDir}`,
   ];
   if (server.generatedAdminPassword) {
+    // The password itself goes only into the banner below, never into the log (logs are kept and shipped).
     logger.warn(
-      { username: 'admin', adminPassword: server.generatedAdminPassword },
-      'first admin account created with a generated password; it is shown only once',
+      { username: 'admin' },
+      'first admin account created with a generated password: printed once in the start-up banner, ' +
+        'to be changed at the first sign-in',
     );
     lines.push(
       `  Tài khoản quản trị / admin:  admin / ${server.generatedAdminPassword}`,
-      '  (mật khẩu chỉ in một lần — hãy ghi lại / shown only once — write it down)',
+      '  (mật khẩu chỉ in một lần, phải đổi khi đăng nhập lần đầu / shown only once, must be changed at first sign-in)',
     );
   }
   console.log(`${lines.join('\n')}\n`);
@@ -65,7 +68,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }, SHUTDOWN_LIMIT_MS).unref();
     try {
-      await fleet?.stop();
+      await extra?.stop();
       await server.close();
     } catch (err) {
       logger.error({ err }, 'shutdown failed');
@@ -78,7 +81,13 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
 }
 
-main().catch((err: unknown) => {
-  console.error('Loa Xã failed to start:', err);
-  process.exit(1);
-});
+/** Starts the server (and `companion`); exits the process if it cannot. */
+export function runServer(companion?: Companion): Promise<void> {
+  return main(companion).catch((err: unknown) => {
+    console.error('Loa Xã failed to start:', err);
+    process.exit(1);
+  });
+}
+
+// Run as a program of its own (`tsx server/src/main.ts`); `loaxa serve` and the demo call runServer().
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) void runServer();

@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+// Imported, not read at run time: the compiled server (scripts/build.mjs) carries the version in itself.
+import { version } from '../package.json';
 
-const require = createRequire(import.meta.url);
-export const SERVER_VERSION: string = (require('../package.json') as { version: string }).version;
+export const SERVER_VERSION: string = version;

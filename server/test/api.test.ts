@@ -36,7 +36,7 @@ describe('sessions', () => {
     expect(cookie, 'no Secure flag over plain HTTP (see e2e/tls.test.ts for HTTPS)').not.toMatch(/;\s*Secure/i);
     expect(await server.api('GET', '/api/v1/session')).toEqual({
       status: 200,
-      body: { user: { username: 'admin', role: 'admin' } },
+      body: { user: { username: 'admin', role: 'admin', mustChangePassword: false } },
     });
   });
 

@@ -124,3 +124,27 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/** Signs in to `server` as another user; returns an api() bound to that session. */
+export async function signIn(
+  server: Pick<TestServer, 'url'>,
+  username: string,
+  password: string,
+): Promise<TestServer['api']> {
+  const res = await fetch(`${server.url}/api/v1/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  if (res.status !== 200) throw new Error(`sign-in as ${username} failed: ${res.status} ${await res.text()}`);
+  const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0]!;
+  return async <T>(method: string, url: string, body?: unknown) => {
+    const r = await fetch(`${server.url}${url}`, {
+      method,
+      headers: { cookie, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await r.text();
+    return { status: r.status, body: (text ? JSON.parse(text) : null) as T };
+  };
+}

@@ -61,7 +61,7 @@ export interface ServerProcess {
   mqttUrl: string;
   /** The server's environment: what the `loaxa` CLI needs to find it and its data. */
   env: NodeJS.ProcessEnv;
-  /** Spawns `server/src/main.ts` on the same ports and data each time. */
+  /** Spawns `loaxa serve` (the compiled server, as production runs it) on the same ports and data each time. */
   start(): ChildProcess;
   /** Everything the server processes printed, when started with `capture`. */
   output(): string;
@@ -71,7 +71,7 @@ export interface ServerProcess {
   adminApi(): Promise<
     <T = Record<string, unknown>>(method: string, path: string, body?: unknown) => Promise<{ status: number; body: T }>
   >;
-  /** `loaxa device add <id> --zone <zone>` against this server: the agent config it prints. */
+  /** `loaxa device add <id> --zone <zone> --player null` against this server: the agent config it prints. */
   addDevice(deviceId: string, zone: string): Promise<AgentConfigJson>;
 }
 
@@ -86,7 +86,8 @@ export interface AgentConfigJson {
 
 export async function serverProcess(
   dataDir: string,
-  options: { password: string; logLevel?: string; capture?: boolean },
+  /** password null: none given, so the first start generates one (and login() cannot sign in). */
+  options: { password: string | null; logLevel?: string; capture?: boolean },
 ): Promise<ServerProcess> {
   const env = {
     ...process.env,
@@ -95,7 +96,7 @@ export async function serverProcess(
     MQTT_PORT: String(await freePort()),
     LOAXA_DATA: dataDir,
     LOAXA_DEMO: '0',
-    LOAXA_ADMIN_PASSWORD: options.password,
+    LOAXA_ADMIN_PASSWORD: options.password ?? '',
     LOG_LEVEL: options.logLevel ?? 'warn',
   };
   const url = `http://127.0.0.1:${env.PORT}`;
@@ -114,7 +115,7 @@ export async function serverProcess(
     mqttUrl: `mqtt://127.0.0.1:${env.MQTT_PORT}`,
     env,
     start() {
-      const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'server/src/main.ts')], {
+      const child = spawn(process.execPath, [path.join(ROOT, 'server/bin/loaxa.mjs'), 'serve'], {
         env,
         cwd: ROOT,
         stdio: options.capture ? ['ignore', 'pipe', 'pipe'] : 'ignore',
@@ -140,7 +141,8 @@ export async function serverProcess(
     async addDevice(deviceId, zone) {
       const { stdout } = await run(
         process.execPath,
-        [path.join(ROOT, 'server/bin/loaxa.mjs'), 'device', 'add', deviceId, '--zone', zone],
+        // A test bench has no sound card: ask for the silent player explicitly.
+        [path.join(ROOT, 'server/bin/loaxa.mjs'), 'device', 'add', deviceId, '--zone', zone, '--player', 'null'],
         { env },
       );
       return JSON.parse(stdout) as AgentConfigJson;

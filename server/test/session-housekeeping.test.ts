@@ -66,7 +66,7 @@ describe('session housekeeping', () => {
       expect(tokens(db)).toHaveLength(2); // 12:00: expired, but the job has not run yet
       await vi.advanceTimersByTimeAsync(20 * 60_000);
       expect(tokens(db)).toEqual([hashToken(live.token)]);
-      expect(users.userForSession(live.token)).toEqual({ username: 'admin', role: 'admin' });
+      expect(users.userForSession(live.token)).toEqual({ username: 'admin', role: 'admin', mustChangePassword: false });
     } finally {
       housekeeping.stop();
       db.close();

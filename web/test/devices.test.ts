@@ -37,6 +37,7 @@ const device = (id: string, location: Device['location'], revoked = false): Devi
   revoked,
   clockOffsetMs: null,
   clockWarning: false,
+  simulated: false,
   location,
   telemetry: null,
 });

@@ -35,6 +35,7 @@ const device = (id: string, online: boolean, revoked = false): Device => ({
   revoked,
   clockOffsetMs: null,
   clockWarning: false,
+  simulated: false,
   location: null,
   telemetry: null,
 });

@@ -29,6 +29,8 @@ export interface LinkOptions {
   agentVersion?: string;
   /** Announced in the "online" status when it is not the default "ogg" (a server then makes MP3 copies). */
   audioFormat?: AudioFormat;
+  /** Announced in the "online" status: the agent's player makes no sound (null or sim). */
+  simulated?: boolean;
   clock: Clock;
   logger: Logger;
   backoff?: BackoffPolicy;
@@ -351,6 +353,7 @@ export class MqttLink implements AckTransport {
       ...(this.options.audioFormat && this.options.audioFormat !== 'ogg'
         ? { audioFormat: this.options.audioFormat }
         : {}),
+      ...(this.options.simulated ? { simulated: true } : {}),
     };
     this.publish(session, this.topics.status, encode(status), true).then(
       () => {

@@ -56,6 +56,11 @@ export interface OccurrenceRunnerDeps {
   retryBaseMs?: number;
   /** How long a finished play-now occurrence is remembered, so a late duplicate cannot replay it. */
   commandRetentionMs?: number;
+  /**
+   * Set when the player makes no sound (null or simulated): the "started" and "finished" acks
+   * carry it as their detail, so nobody reads a silent pole as one that played.
+   */
+  simulatedDetail?: string;
 }
 
 /** The time after which a planned item can no longer be played in full. */
@@ -192,7 +197,7 @@ export class OccurrenceRunner {
         ...(spec.volume !== undefined ? { volume: spec.volume } : {}),
         onStart: (at) => {
           run.phase = 'started';
-          acks.occurrence(id, 'started', undefined, at);
+          acks.occurrence(id, 'started', this.deps.simulatedDetail, at);
         },
       },
       signal,
@@ -249,7 +254,7 @@ export class OccurrenceRunner {
     const id = run.spec.occurrenceId;
     switch (outcome.kind) {
       case 'finished':
-        acks.occurrence(id, 'finished', undefined, outcome.endedAt);
+        acks.occurrence(id, 'finished', this.deps.simulatedDetail, outcome.endedAt);
         return;
       case 'failed':
         acks.occurrence(id, 'failed', outcome.error);

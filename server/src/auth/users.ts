@@ -7,6 +7,11 @@ export type Role = (typeof ROLES)[number];
 export interface User {
   username: string;
   role: Role;
+  /**
+   * The password is one its owner did not choose (generated at first start, or
+   * reset by an administrator): the session may only change it (http/auth.ts).
+   */
+  mustChangePassword: boolean;
 }
 
 export interface UserAccount extends User {
@@ -36,22 +41,25 @@ export class UserService {
     return (this.db.prepare('SELECT COUNT(*) AS n FROM users').get() as { n: number }).n;
   }
 
-  async create(username: string, password: string, role: Role): Promise<User> {
+  async create(username: string, password: string, role: Role, mustChangePassword = false): Promise<User> {
     const hash = await hashPassword(password);
     this.db
-      .prepare('INSERT INTO users (username, password_hash, role, created_at) VALUES (?, ?, ?, ?)')
-      .run(username, hash, role, Date.now());
-    return { username, role };
+      .prepare(
+        'INSERT INTO users (username, password_hash, role, created_at, must_change_password) VALUES (?, ?, ?, ?, ?)',
+      )
+      .run(username, hash, role, Date.now(), mustChangePassword ? 1 : 0);
+    return { username, role, mustChangePassword };
   }
 
   /**
    * First-run setup: with no users, creates `admin` with the given password or a
-   * generated one. Returns the generated password (to print once), else null.
+   * generated one. Returns the generated password (to print once), else null. A
+   * generated password must be replaced at the first sign-in: it has been on a screen.
    */
   async ensureAdmin(password: string | undefined): Promise<{ created: boolean; generated: string | null }> {
     if (this.count() > 0) return { created: false, generated: null };
     const generated = password ? null : generatePassword();
-    await this.create('admin', password ?? (generated as string), 'admin');
+    await this.create('admin', password ?? (generated as string), 'admin', generated !== null);
     return { created: true, generated };
   }
 
@@ -59,7 +67,7 @@ export class UserService {
     return (
       this.db
         .prepare(
-          `SELECT u.username, u.role, u.created_at, u.disabled, f.locked_until FROM users u
+          `SELECT u.username, u.role, u.created_at, u.disabled, u.must_change_password, f.locked_until FROM users u
            LEFT JOIN login_failures f ON f.username = lower(u.username) AND f.locked_until > ?
            WHERE ? IS NULL OR u.username = ?
            ORDER BY u.username`,
@@ -69,11 +77,13 @@ export class UserService {
         role: Role;
         created_at: number;
         disabled: number;
+        must_change_password: number;
         locked_until: number | null;
       }[]
     ).map((r) => ({
       username: r.username,
       role: r.role,
+      mustChangePassword: r.must_change_password === 1,
       createdAt: new Date(r.created_at).toISOString(),
       disabled: r.disabled === 1,
       lockedUntil: r.locked_until ? new Date(r.locked_until).toISOString() : null,
@@ -89,12 +99,16 @@ export class UserService {
     return !!this.db.prepare('SELECT 1 FROM users WHERE username = ?').get(username);
   }
 
-  /** Sets a new password and ends every session of the user (a reset must lock out whoever had it). */
-  async setPassword(username: string, password: string): Promise<boolean> {
+  /**
+   * Sets a new password and ends every session of the user (a reset must lock out
+   * whoever had it). `mustChange`: someone other than the owner chose it, so the
+   * owner must replace it at the next sign-in.
+   */
+  async setPassword(username: string, password: string, options: { mustChange: boolean }): Promise<boolean> {
     const hash = await hashPassword(password);
     const changed = this.db
-      .prepare('UPDATE users SET password_hash = ? WHERE username = ?')
-      .run(hash, username).changes;
+      .prepare('UPDATE users SET password_hash = ?, must_change_password = ? WHERE username = ?')
+      .run(hash, options.mustChange ? 1 : 0, username).changes;
     if (changed) this.db.prepare('DELETE FROM sessions WHERE username = ?').run(username);
     return changed > 0;
   }
@@ -155,8 +169,11 @@ export class UserService {
     password: string,
   ): Promise<{ user: User } | { refused: 'credentials' | 'disabled' }> {
     const row = this.db
-      .prepare('SELECT username, role, password_hash AS hash, disabled FROM users WHERE username = ?')
-      .get(username) as { username: string; role: Role; hash: string; disabled: number } | undefined;
+      .prepare(
+        'SELECT username, role, password_hash AS hash, disabled, must_change_password FROM users WHERE username = ?',
+      )
+      .get(username) as
+      { username: string; role: Role; hash: string; disabled: number; must_change_password: number } | undefined;
     if (!row) {
       // Spend the same time as a real check so timing does not reveal which usernames exist.
       await verifyPassword(password, DUMMY_HASH);
@@ -164,7 +181,9 @@ export class UserService {
     }
     if (!(await verifyPassword(password, row.hash))) return { refused: 'credentials' };
     if (row.disabled) return { refused: 'disabled' };
-    return { user: { username: row.username, role: row.role } };
+    return {
+      user: { username: row.username, role: row.role, mustChangePassword: row.must_change_password === 1 },
+    };
   }
 
   startSession(username: string): { token: string; expiresAt: number } {
@@ -180,11 +199,11 @@ export class UserService {
   userForSession(token: string): User | null {
     const row = this.db
       .prepare(
-        `SELECT u.username, u.role FROM sessions s JOIN users u ON u.username = s.username
+        `SELECT u.username, u.role, u.must_change_password FROM sessions s JOIN users u ON u.username = s.username
          WHERE s.token_hash = ? AND s.expires_at > ? AND u.disabled = 0`,
       )
-      .get(hashToken(token), Date.now()) as User | undefined;
-    return row ?? null;
+      .get(hashToken(token), Date.now()) as { username: string; role: Role; must_change_password: number } | undefined;
+    return row ? { username: row.username, role: row.role, mustChangePassword: row.must_change_password === 1 } : null;
   }
 
   endSession(token: string): void {

@@ -20,7 +20,6 @@ import type { MessageBus } from '../broker/bus';
 import type { DeviceRegistry } from '../devices/registry';
 import type { MediaAsset, MediaStore } from '../media/store';
 
-
 interface PlannedRow {
   id: string;
   title: string;
@@ -109,15 +108,16 @@ export class Planner {
       .all(deviceId, now, horizonEnd, MAX_PLAN_ITEMS + 1) as PlannedRow[];
     if (rows.length > MAX_PLAN_ITEMS) {
       // Never silent: the earliest items go out, the rest follow as those end (the roll-forward re-plans).
-      const left = (
-        this.db
-          .prepare(
-            `SELECT COUNT(*) AS n FROM deliveries d JOIN occurrences o ON o.id = d.occurrence_id
+      const left =
+        (
+          this.db
+            .prepare(
+              `SELECT COUNT(*) AS n FROM deliveries d JOIN occurrences o ON o.id = d.occurrence_id
              WHERE d.device_id = ? AND o.command_id IS NULL AND o.cancelled_at IS NULL AND o.stopped_at IS NULL
                AND o.start_at + o.duration_ms > ? AND o.start_at < ?`,
-          )
-          .get(deviceId, now, horizonEnd) as { n: number }
-      ).n - MAX_PLAN_ITEMS;
+            )
+            .get(deviceId, now, horizonEnd) as { n: number }
+        ).n - MAX_PLAN_ITEMS;
       rows.length = MAX_PLAN_ITEMS;
       this.logger.error(
         { deviceId, carried: MAX_PLAN_ITEMS, left, until: new Date(rows.at(-1)!.start_at).toISOString() },

@@ -2,7 +2,12 @@ import type { Command } from 'commander';
 import { openDatabase } from '../db/database';
 import { EventHub } from '../events/hub';
 import { ConflictError, DeviceRegistry, NotFoundError } from '../devices/registry';
-import { agentConfigFor, type ProvisionedAgentConfig } from '../devices/provisioning';
+import {
+  agentConfigFor,
+  PROVISIONED_PLAYERS,
+  type ProvisionedAgentConfig,
+  type ProvisionedPlayer,
+} from '../devices/provisioning';
 import { CliError, callServer, resolveTarget, type ServerTarget } from './server-client';
 
 interface ApiError {
@@ -21,21 +26,27 @@ function withRegistry<T>(target: ServerTarget, fn: (registry: DeviceRegistry) =>
 
 function offline(target: ServerTarget): void {
   if (target.explicit) throw new CliError(`no server answers at ${target.url}`);
-  console.error(`loaxa: no server at ${target.url}; writing to the database in ${target.config.dataDir}`);
+  console.error(
+    `loaxa: no server runs (${target.noServer ?? 'none found'}); writing to the database in ${target.config.dataDir}`,
+  );
 }
 
 export async function addDevice(
   id: string,
-  opts: { zone?: string[]; name?: string; serverUrl?: string },
+  opts: { zone?: string[]; name?: string; serverUrl?: string; player?: string },
 ): Promise<ProvisionedAgentConfig> {
+  const player = opts.player as ProvisionedPlayer | undefined;
+  if (player !== undefined && !PROVISIONED_PLAYERS.includes(player)) {
+    throw new CliError(
+      `--player must be one of ${PROVISIONED_PLAYERS.join(', ')} (got ${JSON.stringify(opts.player)})`,
+    );
+  }
   const target = resolveTarget(opts.serverUrl);
   const body = { id, ...(opts.name ? { name: opts.name } : {}), zones: opts.zone ?? [] };
-  const res = await callServer<{ agentConfig: ProvisionedAgentConfig } & ApiError>(
-    target,
-    'POST',
-    '/api/v1/devices',
-    body,
-  );
+  const res = await callServer<{ agentConfig: ProvisionedAgentConfig } & ApiError>(target, 'POST', '/api/v1/devices', {
+    ...body,
+    ...(player ? { player } : {}),
+  });
   if (res) {
     if (res.status !== 201) throw new CliError(res.body.message);
     return res.body.agentConfig;
@@ -45,7 +56,13 @@ export async function addDevice(
     try {
       const { secret } = registry.createDevice(body);
       const serverUrl = target.config.publicUrl ?? target.url;
-      return agentConfigFor({ deviceId: id, secret, serverUrl, mqttPort: target.config.mqttPort });
+      return agentConfigFor({
+        deviceId: id,
+        secret,
+        serverUrl,
+        mqttPort: target.config.mqttPort,
+        ...(player ? { player } : {}),
+      });
     } catch (err) {
       if (err instanceof ConflictError || err instanceof NotFoundError) throw new CliError(err.message);
       throw err;
@@ -74,8 +91,12 @@ export function registerDeviceCommands(program: Command): void {
     .argument('<id>', 'device id: letters, digits, ".", "_" or "-"')
     .option('-z, --zone <zoneId>', 'zone to join (repeatable)', collect)
     .option('-n, --name <name>', 'human name, e.g. "Cụm loa chợ"')
-    .option('--server-url <url>', 'the server to call (default http://127.0.0.1:$PORT)')
-    .action(async (id: string, opts: { zone?: string[]; name?: string; serverUrl?: string }) => {
+    .option('--server-url <url>', 'the server to call (default: the one running on LOAXA_DATA)')
+    .option(
+      '--player <type>',
+      'alsa (default: the node plays through its sound card) or null (a silent test node that says so in every ack)',
+    )
+    .action(async (id: string, opts: { zone?: string[]; name?: string; serverUrl?: string; player?: string }) => {
       const config = await addDevice(id, opts);
       process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
     });
@@ -83,7 +104,7 @@ export function registerDeviceCommands(program: Command): void {
     .command('revoke')
     .description('disconnect a device now and refuse it from then on')
     .argument('<id>', 'device id')
-    .option('--server-url <url>', 'the server to call (default http://127.0.0.1:$PORT)')
+    .option('--server-url <url>', 'the server to call (default: the one running on LOAXA_DATA)')
     .action(async (id: string, opts: { serverUrl?: string }) => {
       await revokeDevice(id, opts);
       console.error(`loaxa: device ${id} revoked`);

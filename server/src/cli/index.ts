@@ -15,9 +15,12 @@ program
 
 program
   .command('serve')
-  .description('run the server (same as `npm start`); configured by PORT, HOST, MQTT_PORT, LOAXA_DATA, LOAXA_DEMO, …')
+  .description(
+    'run the server (production: no demo loudspeakers, unlike `npm start`); configured by PORT, HOST, MQTT_PORT, LOAXA_DATA, …',
+  )
   .action(async () => {
-    await import('../main');
+    const { runServer } = await import('../main');
+    await runServer();
   });
 
 program
@@ -51,12 +54,30 @@ program
 
 program
   .command('backup')
-  .description('write a consistent copy of the database to <file> (safe while the server runs)')
-  .argument('<file>', 'backup file to write')
-  .action(async (file: string) => {
+  .description(
+    'write a consistent copy of the database (safe while the server runs) to <file>, or with --dir into a folder, ' +
+      'keeping the newest --keep copies there (the nightly timer of an installed server)',
+  )
+  .argument('[file]', 'backup file to write')
+  .option('--dir <dir>', 'write loaxa-<UTC time>.sqlite into this folder instead of <file>')
+  .option('--keep <n>', 'with --dir: how many backups to keep (older ones are deleted)', '14')
+  .action(async (file: string | undefined, opts: { dir?: string; keep: string }) => {
+    if (!file === !opts.dir) throw new CliError('give a backup <file> or --dir <folder>, not both');
     const { loadConfig } = await import('../config');
+    const { dataDir } = loadConfig();
+    if (opts.dir) {
+      const keep = /^\d+$/.test(opts.keep.trim()) ? Number(opts.keep) : NaN;
+      if (!(keep >= 1)) throw new CliError(`--keep ${JSON.stringify(opts.keep)}: a whole number of at least 1`);
+      const { backupIntoDirectory } = await import('../db/backup-rotation');
+      const r = await backupIntoDirectory(dataDir, opts.dir, keep);
+      console.error(
+        `loaxa: database backed up to ${r.file} (${r.bytes} bytes, schema version ${r.version}); ` +
+          `${r.removed.length} older backup(s) deleted, the newest ${keep} kept`,
+      );
+      return;
+    }
     const { backupDatabase } = await import('../db/backup');
-    const { bytes, version } = await backupDatabase(loadConfig().dataDir, file);
+    const { bytes, version } = await backupDatabase(dataDir, file!);
     console.error(`loaxa: database backed up to ${file} (${bytes} bytes, schema version ${version})`);
   });
 

@@ -305,4 +305,22 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE programmes ADD COLUMN revision INTEGER NOT NULL DEFAULT 1;
     `,
   },
+  {
+    version: 13,
+    name: 'loudspeakers whose agent plays no sound (null or simulated player)',
+    sql: `
+      -- From the device's "online" status: 1 when its agent runs a null or simulated player.
+      ALTER TABLE devices ADD COLUMN simulated INTEGER NOT NULL DEFAULT 0 CHECK (simulated IN (0, 1));
+    `,
+  },
+  {
+    version: 14,
+    name: 'accounts that must choose their own password',
+    sql: `
+      -- Set while the password is one its owner did not choose: generated at first start,
+      -- or reset by an administrator. Such a session may only change it (http/auth.ts).
+      ALTER TABLE users ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0
+        CHECK (must_change_password IN (0, 1));
+    `,
+  },
 ];

@@ -68,6 +68,7 @@ export function wireDeviceInbound({ bus, registry, acks, logger, onOnline, onAud
         if (r.value.state !== 'online') return;
         const format = r.value.audioFormat ?? 'ogg';
         const previous = registry.setAudioFormat(deviceId, format);
+        registry.setSimulated(deviceId, r.value.simulated === true);
         if (previous !== null) onAudioFormat?.(deviceId, format, previous);
         onOnline?.(deviceId);
         return;

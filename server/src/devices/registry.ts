@@ -27,6 +27,8 @@ export interface DeviceView {
   clockWarning: boolean;
   /** Where the pole stands (WGS 84), when someone has entered it. */
   location: { latitude: number; longitude: number } | null;
+  /** Its agent runs a null or simulated player: it reports plays but makes no sound. */
+  simulated: boolean;
 }
 
 /** A device clock this far from the server's plays its schedule noticeably early or late. */
@@ -42,9 +44,11 @@ interface DeviceRow {
   clock_offset_ms: number | null;
   latitude: number | null;
   longitude: number | null;
+  simulated: number;
 }
 
-const DEVICE_COLUMNS = 'id, name, online, last_seen, agent_version, revoked_at, clock_offset_ms, latitude, longitude';
+const DEVICE_COLUMNS =
+  'id, name, online, last_seen, agent_version, revoked_at, clock_offset_ms, latitude, longitude, simulated';
 
 export class NotFoundError extends Error {
   constructor(
@@ -309,6 +313,13 @@ export class DeviceRegistry {
     return { previous: row.clock_offset_ms };
   }
 
+  /** Records whether the device's agent plays real sound, as its "online" status said. */
+  setSimulated(deviceId: string, simulated: boolean): void {
+    this.db
+      .prepare('UPDATE devices SET simulated = ? WHERE id = ? AND simulated != ?')
+      .run(simulated ? 1 : 0, deviceId, simulated ? 1 : 0);
+  }
+
   /** Records the format a device's "online" status asked for; returns the one it had (null: no such device). */
   setAudioFormat(deviceId: string, format: AudioFormat): AudioFormat | null {
     const previous = this.storedAudioFormat(deviceId);
@@ -379,6 +390,7 @@ export class DeviceRegistry {
       clockWarning: row.clock_offset_ms !== null && Math.abs(row.clock_offset_ms) > CLOCK_OFFSET_WARN_MS,
       location:
         row.latitude !== null && row.longitude !== null ? { latitude: row.latitude, longitude: row.longitude } : null,
+      simulated: row.simulated === 1,
     };
   }
 }

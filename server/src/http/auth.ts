@@ -27,7 +27,10 @@ export function sessionUser(request: FastifyRequest, users: UserService): User |
 }
 
 /** The local operator CLI (see auth/local-token.ts) acts as this admin. */
-const LOCAL_CLI_USER: User = { username: 'cli', role: 'admin' };
+const LOCAL_CLI_USER: User = { username: 'cli', role: 'admin', mustChangePassword: false };
+
+/** The `code` of the 403 a session gets while its password must be changed first. */
+export const PASSWORD_CHANGE_REQUIRED = 'password-change-required';
 
 export function installSessionAuth(
   app: FastifyInstance,
@@ -54,6 +57,16 @@ export function installSessionAuth(
     if (!user) throw new HttpError(401, 'not signed in: log in first');
     request.user = user;
     const permission = request.routeOptions.config.permission!;
+    // A password someone else chose (generated, or reset by an admin) opens only the door to change it.
+    if (user.mustChangePassword && permission !== 'session:self') {
+      throw new HttpError(
+        403,
+        'password change required: this account’s password was generated or set by an administrator; ' +
+          'choose your own (PUT /api/v1/session/password) before doing anything else',
+        undefined,
+        { code: PASSWORD_CHANGE_REQUIRED },
+      );
+    }
     if (!allows(user.role, permission)) {
       throw new HttpError(403, `your role (${user.role}) may not do this (needs ${permission})`);
     }

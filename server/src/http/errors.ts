@@ -25,6 +25,8 @@ export const ErrorReply = {
     error: { type: 'string' },
     message: { type: 'string' },
     field: { type: 'string' },
+    /** A stable name for the reason, where a client acts on it (e.g. `password-change-required`). */
+    code: { type: 'string' },
     /** The request's id, as in the X-Request-Id header and the server log: quote it when reporting a problem. */
     requestId: { type: 'string' },
     /** On a 409 from a compare-and-set: the object as it is now, so the client can show what changed. */

@@ -11,7 +11,6 @@ import type { DeviceRegistry } from '../devices/registry';
 import { expandRule, occurrenceIdFor, type ScheduleRule } from './recurrence';
 import { assetsDurationMs } from './programmes';
 
-
 export interface ScheduleRow {
   id: string;
   title: string;

@@ -149,8 +149,7 @@ export class ProgrammeService {
     const p = this.db
       .prepare('SELECT id, title, created_by, updated_at, revision FROM programmes WHERE id = ? AND deleted_at IS NULL')
       .get(id) as
-      | { id: string; title: string; created_by: string | null; updated_at: number; revision: number }
-      | undefined;
+      { id: string; title: string; created_by: string | null; updated_at: number; revision: number } | undefined;
     if (!p) return null;
     const rows = this.db
       .prepare(

@@ -637,7 +637,9 @@ export class ScheduleService {
   async programmeChanged(
     programmeId: string,
     actor: Actor,
-  ): Promise<{ scheduleId: string; title: string; outcome: 'reapproved' | 'back-to-approval' | 'changed-in-review' }[]> {
+  ): Promise<
+    { scheduleId: string; title: string; outcome: 'reapproved' | 'back-to-approval' | 'changed-in-review' }[]
+  > {
     const rows = this.deps.db
       .prepare(`SELECT * FROM schedules WHERE programme_id = ? AND status IN ('approved', 'submitted')`)
       .all(programmeId) as ScheduleRow[];

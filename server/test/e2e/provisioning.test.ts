@@ -123,12 +123,19 @@ describe('loaxa device add / revoke', () => {
   });
 
   it('writes to the database when no server runs', async () => {
-    const closedPort = await freePort();
-    const { stdout, stderr } = await run(process.execPath, [LOAXA, 'device', 'add', 'pole-9', '--zone', 'thon-1'], {
-      env: { ...cliEnv(), PORT: String(closedPort) },
-    });
-    expect(stderr).toMatch(/no server .* writing to the database/);
-    expect(JSON.parse(stdout)).toMatchObject({ deviceId: 'pole-9' });
-    expect(server.services.registry.getDevice('pole-9')).toMatchObject({ zones: ['thon-1'], revoked: false });
+    // The server's address file names this (live) test process: put it aside, so no server is found.
+    const addressFile = path.join(server.dataDir, 'server.json');
+    fs.renameSync(addressFile, `${addressFile}.aside`);
+    try {
+      const closedPort = await freePort();
+      const { stdout, stderr } = await run(process.execPath, [LOAXA, 'device', 'add', 'pole-9', '--zone', 'thon-1'], {
+        env: { ...cliEnv(), PORT: String(closedPort) },
+      });
+      expect(stderr).toMatch(/no server runs .* writing to the database/);
+      expect(JSON.parse(stdout)).toMatchObject({ deviceId: 'pole-9' });
+      expect(server.services.registry.getDevice('pole-9')).toMatchObject({ zones: ['thon-1'], revoked: false });
+    } finally {
+      fs.renameSync(`${addressFile}.aside`, addressFile);
+    }
   });
 });

@@ -19,7 +19,10 @@ const DEVICES = 2;
 afterAll(killAll);
 
 const generation = (dataDir: string) =>
-  readDb(dataDir, (d) => (d.prepare(`SELECT value FROM meta WHERE key = 'generation'`).get() as { value: string }).value);
+  readDb(
+    dataDir,
+    (d) => (d.prepare(`SELECT value FROM meta WHERE key = 'generation'`).get() as { value: string }).value,
+  );
 const planVersion = (dataDir: string, id: string) =>
   readDb(dataDir, (d) => (d.prepare('SELECT plan_version AS v FROM devices WHERE id = ?').get(id) as { v: number }).v);
 

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DateTime } from 'luxon';
 import { startSimFleet } from '@loaxa/firmware-sim';
-import { startTestServer, waitFor, type TestServer } from '../helpers';
+import { signIn as signInTo, startTestServer, waitFor, type TestServer } from '../helpers';
 
 const VN = 'Asia/Ho_Chi_Minh';
 const DEVICES = [
@@ -36,24 +36,7 @@ interface ErrorBody {
 }
 
 /** Signs in as another user and returns an api() bound to that session. */
-async function signIn(username: string, password: string): Promise<Api> {
-  const res = await fetch(`${server.url}/api/v1/session`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username, password }),
-  });
-  expect(res.status).toBe(200);
-  const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0]!;
-  return async <T>(method: string, url: string, body?: unknown) => {
-    const r = await fetch(`${server.url}${url}`, {
-      method,
-      headers: { cookie, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await r.text();
-    return { status: r.status, body: (text ? JSON.parse(text) : null) as T };
-  };
-}
+const signIn = (username: string, password: string): Promise<Api> => signInTo(server, username, password);
 
 /** A one-off rule `secondsAhead` from now, in the commune's wall-clock time. */
 function onceIn(secondsAhead: number) {

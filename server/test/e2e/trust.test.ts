@@ -13,7 +13,7 @@ import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_PLAN_ITEMS, topics, type PlanPayload } from '@loaxa/protocol';
 import type { Actor } from '../../src/schedule/schedules';
-import { startTestServer, type TestServer } from '../helpers';
+import { signIn as signInTo, startTestServer, type TestServer } from '../helpers';
 
 const VN = 'Asia/Ho_Chi_Minh';
 const DAY = 24 * 3600_000;
@@ -27,7 +27,6 @@ let editor: Api;
 let approver: Api;
 
 const ADMIN: Actor = { username: 'admin', canApprove: true, canPublish: true };
-const EDITOR: Actor = { username: 'bien-tap', canApprove: false, canPublish: false };
 
 interface Schedule {
   id: string;
@@ -42,24 +41,7 @@ interface ErrorBody {
   current?: Schedule;
 }
 
-async function signIn(username: string, password: string): Promise<Api> {
-  const res = await fetch(`${server.url}/api/v1/session`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username, password }),
-  });
-  expect(res.status).toBe(200);
-  const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0]!;
-  return async <T>(method: string, url: string, body?: unknown) => {
-    const r = await fetch(`${server.url}${url}`, {
-      method,
-      headers: { cookie, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await r.text();
-    return { status: r.status, body: (text ? JSON.parse(text) : null) as T };
-  };
-}
+const signIn = (username: string, password: string): Promise<Api> => signInTo(server, username, password);
 
 beforeAll(async () => {
   server = await startTestServer({}, { now: () => Date.now() + shift });
@@ -254,20 +236,24 @@ describe('approval binds to what was reviewed', () => {
     expect(back.body).toMatchObject({ status: 'approved', programmeChanged: true });
     expect(occurrence().assets).toBe(aired);
     expect((await approver<Schedule[]>('GET', '/api/v1/approvals')).body.map((q) => q.id)).toContain(s.id);
-    const audit = server.services.db
-      .prepare(`SELECT action FROM audit_log WHERE target = ? ORDER BY id`)
-      .all(s.id) as { action: string }[];
+    const audit = server.services.db.prepare(`SELECT action FROM audit_log WHERE target = ? ORDER BY id`).all(s.id) as {
+      action: string;
+    }[];
     expect(audit.map((a) => a.action)).toEqual(
       expect.arrayContaining(['schedule.changed_in_review', 'schedule.back_to_approval']),
     );
 
     // A content change from a stale copy is refused with the item as it is now.
-    const stale = await editor<{ field: string; current: { revision: number } }>('PUT', `/api/v1/content/${contentId}`, {
-      kind: 'notice',
-      title: 'Thông báo',
-      text: 'Bản cũ.',
-      revision: again.body.revision,
-    });
+    const stale = await editor<{ field: string; current: { revision: number } }>(
+      'PUT',
+      `/api/v1/content/${contentId}`,
+      {
+        kind: 'notice',
+        title: 'Thông báo',
+        text: 'Bản cũ.',
+        revision: again.body.revision,
+      },
+    );
     expect(stale.status).toBe(409);
     expect(stale.body.current.revision).toBe(again.body.revision + 1);
   });
@@ -347,13 +333,10 @@ describe('one horizon, rolled forward', () => {
     const scheduledId = () =>
       (
         server.services.db.prepare('SELECT id FROM occurrences WHERE schedule_id = ?').get(s.id) as
-          | { id: string }
-          | undefined
+          { id: string } | undefined
       )?.id;
     expect(scheduledId()).toBeUndefined(); // beyond the horizon: not materialised yet
-    expect((await retainedPlan('loa-far')).items.map((i) => i.occurrenceId)).not.toContain(
-      broadcast.body.occurrenceId,
-    );
+    expect((await retainedPlan('loa-far')).items.map((i) => i.occurrenceId)).not.toContain(broadcast.body.occurrenceId);
 
     shift = 2 * DAY + 3600_000; // both are now inside the horizon
     await server.services.scheduling.rollForward();

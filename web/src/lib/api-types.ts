@@ -113,6 +113,7 @@ export interface paths {
               user: {
                 username: string;
                 role: 'admin' | 'approver' | 'editor' | 'technician' | 'viewer';
+                mustChangePassword: boolean;
               };
             };
           };
@@ -128,6 +129,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -166,6 +168,7 @@ export interface paths {
               user: {
                 username: string;
                 role: 'admin' | 'approver' | 'editor' | 'technician' | 'viewer';
+                mustChangePassword: boolean;
               };
             };
           };
@@ -181,6 +184,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -197,6 +201,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -213,6 +218,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -229,6 +235,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -300,6 +307,8 @@ export interface paths {
                 latitude: number;
                 longitude: number;
               } | null;
+              /** @description its agent runs a null or simulated player: plays are reported but nothing is heard */
+              simulated: boolean;
               /** @description the last telemetry since the server started (every 30 s from an online agent) */
               telemetry: {
                 /** Format: date-time */
@@ -332,6 +341,8 @@ export interface paths {
             id: string;
             name?: string;
             zones?: string[];
+            /** @description "alsa" (default): the node plays through its sound card; "null": a silent node that logs what it would play and says so in every ack (test benches only) */
+            player?: 'alsa' | 'null';
           };
         };
       };
@@ -360,6 +371,8 @@ export interface paths {
                   latitude: number;
                   longitude: number;
                 } | null;
+                /** @description its agent runs a null or simulated player: plays are reported but nothing is heard */
+                simulated: boolean;
                 /** @description the last telemetry since the server started (every 30 s from an online agent) */
                 telemetry: {
                   /** Format: date-time */
@@ -379,11 +392,33 @@ export interface paths {
                 mqttUrl: string;
                 secret: string;
                 dataDir: string;
-                player: {
-                  /** @enum {string} */
-                  type: 'null';
-                  log: string;
+                player:
+                  | {
+                      /** @enum {string} */
+                      type: 'alsa';
+                      device: string;
+                      command: string;
+                    }
+                  | {
+                      /** @enum {string} */
+                      type: 'null';
+                      log: string;
+                    };
+                audioFormat: string;
+                amp: {
+                  type: string;
                 };
+                mixer:
+                  | {
+                      /** @enum {string} */
+                      type: 'amixer';
+                      card: number;
+                      control: string;
+                    }
+                  | {
+                      /** @enum {string} */
+                      type: 'none';
+                    };
               };
             };
           };
@@ -399,6 +434,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -415,6 +451,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -431,6 +468,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -527,6 +565,8 @@ export interface paths {
                 latitude: number;
                 longitude: number;
               } | null;
+              /** @description its agent runs a null or simulated player: plays are reported but nothing is heard */
+              simulated: boolean;
               /** @description the last telemetry since the server started (every 30 s from an online agent) */
               telemetry: {
                 /** Format: date-time */
@@ -553,6 +593,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -638,6 +679,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -654,6 +696,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -725,6 +768,8 @@ export interface paths {
                 latitude: number;
                 longitude: number;
               } | null;
+              /** @description its agent runs a null or simulated player: plays are reported but nothing is heard */
+              simulated: boolean;
               /** @description the last telemetry since the server started (every 30 s from an online agent) */
               telemetry: {
                 /** Format: date-time */
@@ -751,6 +796,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -767,6 +813,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -825,6 +872,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -879,6 +927,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -895,6 +944,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -946,6 +996,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -962,6 +1013,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -1023,6 +1075,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -1117,6 +1170,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -1190,6 +1244,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -1263,6 +1318,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -1302,6 +1358,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -1318,6 +1375,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -1334,6 +1392,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -1463,6 +1522,7 @@ export interface paths {
               /** Format: date-time */
               createdAt: string;
               disabled: boolean;
+              mustChangePassword: boolean;
               /** Format: date-time */
               lockedUntil: string | null;
             }[];
@@ -1512,6 +1572,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -1528,6 +1589,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -1588,6 +1650,7 @@ export interface paths {
               /** Format: date-time */
               createdAt: string;
               disabled: boolean;
+              mustChangePassword: boolean;
               /** Format: date-time */
               lockedUntil: string | null;
             };
@@ -1604,6 +1667,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -1620,6 +1684,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -1636,6 +1701,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -1653,7 +1719,10 @@ export interface paths {
       cookie?: never;
     };
     get?: never;
-    /** Reset a user’s password (ends their sessions) */
+    /**
+     * Reset a user’s password (ends their sessions)
+     * @description The user must choose their own password at their next sign-in: until then their session may only change it (PUT /api/v1/session/password). An administrator resetting their own password is not asked again.
+     */
     put: {
       parameters: {
         query?: never;
@@ -1689,6 +1758,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -1705,6 +1775,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -1758,6 +1829,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -1779,7 +1851,10 @@ export interface paths {
       cookie?: never;
     };
     get?: never;
-    /** Change your own password (other sessions end; this one continues) */
+    /**
+     * Change your own password (other sessions end; this one continues)
+     * @description A wrong current password is 403 (field `currentPassword`); a new password the same as the current one is 400 (field `newPassword`). Lifts `mustChangePassword`.
+     */
     put: {
       parameters: {
         query?: never;
@@ -1814,6 +1889,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -1830,6 +1906,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -1947,6 +2024,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -1985,6 +2063,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -2001,6 +2080,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -2164,6 +2244,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -2180,6 +2261,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -2239,6 +2321,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -2255,6 +2338,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -2271,6 +2355,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -2398,6 +2483,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -2467,6 +2553,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -2539,6 +2626,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -2555,6 +2643,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -2592,6 +2681,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -2608,6 +2698,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -2722,6 +2813,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -2789,6 +2881,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -2856,6 +2949,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -2872,6 +2966,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -2909,6 +3004,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -2925,6 +3021,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -3084,6 +3181,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -3198,6 +3296,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -3281,6 +3380,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -3375,6 +3475,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -3391,6 +3492,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -3504,6 +3606,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -3520,6 +3623,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -3536,6 +3640,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -3552,6 +3657,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -3644,6 +3750,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -3660,6 +3767,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -3676,6 +3784,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -3692,6 +3801,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -3784,6 +3894,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -3800,6 +3911,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -3816,6 +3928,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -3832,6 +3945,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -3918,6 +4032,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -3934,6 +4049,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -3950,6 +4066,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -3966,6 +4083,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -4098,6 +4216,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -4182,6 +4301,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -4266,6 +4386,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -4333,6 +4454,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -4349,6 +4471,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -4365,6 +4488,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -4430,6 +4554,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -4446,6 +4571,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -4462,6 +4588,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -4518,6 +4645,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -4534,6 +4662,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -4590,6 +4719,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -4606,6 +4736,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -4892,6 +5023,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -4952,6 +5084,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -4995,6 +5128,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };
@@ -5011,6 +5145,7 @@ export interface paths {
               error: string;
               message: string;
               field?: string;
+              code?: string;
               requestId?: string;
               current?: unknown;
             };

@@ -131,6 +131,9 @@ export interface DeliveryEvent {
   detail: string | null;
 }
 
+/** The 403 `code` of every call but the password change while `User.mustChangePassword` holds. */
+export const PASSWORD_CHANGE_REQUIRED = 'password-change-required';
+
 /** Error body of every non-2xx answer. */
 export type ApiErrorBody = ResponseOf<'/api/v1/devices', 'post', 409>;
 
@@ -176,6 +179,13 @@ export function setUnauthorizedHandler(handler: (() => void) | null): void {
   onUnauthorized = handler;
 }
 
+let onPasswordChangeRequired: (() => void) | null = null;
+
+/** Called when the API refuses a call until this session's password is changed. */
+export function setPasswordChangeRequiredHandler(handler: (() => void) | null): void {
+  onPasswordChangeRequired = handler;
+}
+
 interface RequestOptions {
   body?: unknown;
   /** 401 is an expected answer (login, session probe): do not treat it as "session lost". */
@@ -213,6 +223,7 @@ async function request<T>(method: string, path: string, options: RequestOptions 
 
   if (!response.ok) {
     const error = await readErrorBody(response);
+    if (response.status === 403 && error.detail.code === PASSWORD_CHANGE_REQUIRED) onPasswordChangeRequired?.();
     throw new ApiError(response.status, error.message, {
       detail: error.detail,
       ...(error.field ? { field: error.field } : {}),
@@ -365,6 +376,12 @@ export const api = {
   resetPassword(username: string, password: string): Promise<void> {
     const body: BodyOf<'/api/v1/users/{username}/password', 'put'> = { password };
     return request('PUT', `/users/${encodeURIComponent(username)}/password`, { body });
+  },
+
+  /** One's own password; this session continues, the others end. */
+  changePassword(currentPassword: string, newPassword: string): Promise<void> {
+    const body: BodyOf<'/api/v1/session/password', 'put'> = { currentPassword, newPassword };
+    return request('PUT', '/session/password', { body });
   },
 
   audit(query: AuditQuery = {}): Promise<AuditEntry[]> {

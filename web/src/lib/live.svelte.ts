@@ -32,6 +32,8 @@ export interface TrackedOccurrence {
   occurrence: Occurrence | null;
 }
 
+const ZONE_ORDER = new Intl.Collator('vi', { numeric: true });
+
 /** How many recent broadcasts stay listed. */
 export const MAX_TRACKED = 12;
 const TRACKED_KEY = 'loaxa.recentOccurrences';
@@ -168,7 +170,8 @@ class LiveStore {
       const [devices, zones] = await Promise.all([api.devices(), api.zones()]);
       if (!this.#running) return;
       this.devices = devices;
-      this.zones = zones;
+      // Village names in the alphabet's order ("Thôn Đông" after "Thôn Chợ", "Thôn 2" before "Thôn 10").
+      this.zones = [...zones].sort((a, b) => ZONE_ORDER.compare(a.name, b.name));
       this.devicesStatus = 'ready';
     } catch {
       // Keep showing what we had; say so only if we never had anything.

@@ -2,7 +2,7 @@
  * Who is signed in. Any 401 from the API (see api.ts) brings the console
  * back to the login page with a sentence saying why.
  */
-import { api, setUnauthorizedHandler, type User } from './api';
+import { api, setPasswordChangeRequiredHandler, setUnauthorizedHandler, type User } from './api';
 
 export type SessionStatus = 'checking' | 'anonymous' | 'signed-in';
 /** Why the login page is shown, when it is not the first visit. */
@@ -19,6 +19,11 @@ setUnauthorizedHandler(() => {
   session.user = null;
   session.status = 'anonymous';
   session.notice = 'expired';
+});
+
+// The console shows only the password change while the server asks for it (App.svelte).
+setPasswordChangeRequiredHandler(() => {
+  if (session.user && !session.user.mustChangePassword) session.user = { ...session.user, mustChangePassword: true };
 });
 
 /** At startup: reuse the cookie session when there is one, so the login page is skipped. */
@@ -41,6 +46,11 @@ export async function signIn(username: string, password: string): Promise<void> 
   session.user = user;
   session.status = 'signed-in';
   session.notice = null;
+}
+
+/** After the password change: a session that had to change it may now do everything else. */
+export function passwordChanged(): void {
+  if (session.user) session.user = { ...session.user, mustChangePassword: false };
 }
 
 export async function signOut(): Promise<void> {

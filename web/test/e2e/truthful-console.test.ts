@@ -19,6 +19,7 @@ const hasChromium = requireTool({
 });
 
 const ONLINE = 120;
+const DEVICES_PAGE = 'Loa & cụm';
 const OFFLINE = 30;
 const MINUTE = 60_000;
 const zoneOf = (i: number) => ['thon-dong', 'thon-trung', 'thon-tay'][i % 3]!;
@@ -114,8 +115,11 @@ describe.skipIf(!hasChromium)('deliveries and dashboard tell the truth (150 loud
     }, 120_000);
   }
 
-  it('says a schedule in the past would never play, and never cuts pasted text', async () => {
+  it('marks simulated loudspeakers, says a schedule in the past would never play, never cuts pasted text', async () => {
     const { page, errors, go } = await openConsole(rig, 'desktop', VIEWPORTS[0][1]);
+    // Simulated loudspeakers say so: they report plays but make no sound (the 30 never connected cannot tell).
+    await go(DEVICES_PAGE);
+    await expect.poll(() => page.locator('[data-simulated]').count(), { timeout: 20_000 }).toBe(ONLINE);
     await go('Lịch phát');
     // 300 characters pasted into a 200-character title: kept whole, and the field says why it is refused.
     const longTitle = 'Thông báo về việc tổ chức tiêm phòng cho gia súc gia cầm '.repeat(6).slice(0, 300);

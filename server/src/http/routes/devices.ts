@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ID_PATTERN } from '@loaxa/protocol';
 import { ConflictError, NotFoundError, type DeviceView } from '../../devices/registry';
-import { agentConfigFor } from '../../devices/provisioning';
+import { agentConfigFor, PROVISIONED_PLAYERS } from '../../devices/provisioning';
 import type { AppServices } from '../context';
 import { ErrorReply, HttpError } from '../errors';
 
@@ -38,6 +38,9 @@ const Device = Type.Object({
   }),
   clockWarning: Type.Boolean({ description: 'the device clock is more than 1 s off the server' }),
   location: Type.Union([Location, Type.Null()]),
+  simulated: Type.Boolean({
+    description: 'its agent runs a null or simulated player: plays are reported but nothing is heard',
+  }),
   telemetry: Type.Union([Telemetry, Type.Null()], {
     description: 'the last telemetry since the server started (every 30 s from an online agent)',
   }),
@@ -97,6 +100,16 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
             id: Type.String({ pattern: ID_PATTERN }),
             name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
             zones: Type.Optional(Type.Array(Type.String({ pattern: ID_PATTERN }), { maxItems: 64, uniqueItems: true })),
+            player: Type.Optional(
+              Type.Union(
+                PROVISIONED_PLAYERS.map((p) => Type.Literal(p)),
+                {
+                  description:
+                    '"alsa" (default): the node plays through its sound card; "null": a silent node that logs ' +
+                    'what it would play and says so in every ack (test benches only)',
+                },
+              ),
+            ),
           },
           { additionalProperties: false },
         ),
@@ -109,7 +122,16 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
               mqttUrl: Type.String(),
               secret: Type.String(),
               dataDir: Type.String(),
-              player: Type.Object({ type: Type.Literal('null'), log: Type.String() }),
+              player: Type.Union([
+                Type.Object({ type: Type.Literal('alsa'), device: Type.String(), command: Type.String() }),
+                Type.Object({ type: Type.Literal('null'), log: Type.String() }),
+              ]),
+              audioFormat: Type.String(),
+              amp: Type.Object({ type: Type.String() }),
+              mixer: Type.Union([
+                Type.Object({ type: Type.Literal('amixer'), card: Type.Integer(), control: Type.String() }),
+                Type.Object({ type: Type.Literal('none') }),
+              ]),
             }),
           }),
           400: ErrorReply,
@@ -120,7 +142,8 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
     },
     async (request, reply) => {
       try {
-        const { device, secret } = services.registry.createDevice(request.body);
+        const { player, ...input } = request.body;
+        const { device, secret } = services.registry.createDevice(input);
         // Schedules already aimed at its zones reach the new loudspeaker too.
         await services.scheduling.membershipChanged([device.id]);
         const serverUrl = services.config.publicUrl ?? `${request.protocol}://${request.host}`;
@@ -130,12 +153,13 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
           serverUrl,
           mqttPort: services.mqttPort,
           ...(services.config.mqttUrl ? { mqttUrl: services.config.mqttDeviceUrl ?? services.config.mqttUrl } : {}),
+          ...(player ? { player } : {}),
         });
         services.audit.record({
           actor: request.user!.username,
           action: 'device.add',
           target: device.id,
-          detail: { zones: device.zones, name: device.name },
+          detail: { zones: device.zones, name: device.name, player: player ?? 'alsa' },
           ip: request.ip,
         });
         return reply.status(201).send({ device: withTelemetry(device), agentConfig });

@@ -8,7 +8,15 @@ import { ErrorReply, HttpError } from '../errors';
 import { clearSessionCookie, setSessionCookie, SESSION_COOKIE } from '../auth';
 
 const UserReply = Type.Object({
-  user: Type.Object({ username: Type.String(), role: Type.Union(ROLES.map((r) => Type.Literal(r))) }),
+  user: Type.Object({
+    username: Type.String(),
+    role: Type.Union(ROLES.map((r) => Type.Literal(r))),
+    /**
+     * The password was generated or set by an administrator: until it is changed
+     * (PUT /api/v1/session/password) every other call answers 403 `password-change-required`.
+     */
+    mustChangePassword: Type.Boolean(),
+  }),
 });
 
 /**

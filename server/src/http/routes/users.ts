@@ -14,6 +14,8 @@ const UserView = Type.Object({
   role: Role,
   createdAt: Type.String({ format: 'date-time' }),
   disabled: Type.Boolean(),
+  /** The password was set by an administrator (or generated); the owner must choose their own at next sign-in. */
+  mustChangePassword: Type.Boolean(),
   /** Set while the account is locked after too many wrong passwords. */
   lockedUntil: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
 });
@@ -123,6 +125,9 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
       schema: {
         tags: ['users'],
         summary: 'Reset a user’s password (ends their sessions)',
+        description:
+          'The user must choose their own password at their next sign-in: until then their session may only ' +
+          'change it (PUT /api/v1/session/password). An administrator resetting their own password is not asked again.',
         params: Type.Object({ username: Username }),
         body: Type.Object({ password: Password }, { additionalProperties: false }),
         response: { 204: Type.Null(), 400: ErrorReply, 404: ErrorReply },
@@ -130,7 +135,8 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
     },
     async (request, reply) => {
       const { username } = request.params;
-      if (!(await services.users.setPassword(username, request.body.password))) {
+      const mustChange = username !== request.user!.username;
+      if (!(await services.users.setPassword(username, request.body.password, { mustChange }))) {
         throw new HttpError(404, `no user named "${username}"`, 'username');
       }
       // A new password from the administrator also lifts a lock-out.
@@ -182,6 +188,9 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
       schema: {
         tags: ['session'],
         summary: 'Change your own password (other sessions end; this one continues)',
+        description:
+          'A wrong current password is 403 (field `currentPassword`); a new password the same as the current one ' +
+          'is 400 (field `newPassword`). Lifts `mustChangePassword`.',
         body: Type.Object(
           { currentPassword: Type.String({ minLength: 1, maxLength: 200 }), newPassword: Password },
           { additionalProperties: false },
@@ -191,10 +200,16 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
     },
     async (request, reply) => {
       const me = request.user!;
-      if (!(await services.users.authenticate(me.username, request.body.currentPassword))) {
+      const { currentPassword, newPassword } = request.body;
+      if (!(await services.users.authenticate(me.username, currentPassword))) {
         throw new HttpError(403, 'the current password is wrong', 'currentPassword');
       }
-      await services.users.setPassword(me.username, request.body.newPassword);
+      if (newPassword === currentPassword) {
+        throw new HttpError(400, 'the new password is the same as the current one; choose another', 'newPassword', {
+          code: 'password-unchanged',
+        });
+      }
+      await services.users.setPassword(me.username, newPassword, { mustChange: false });
       const { token, expiresAt } = services.users.startSession(me.username);
       setSessionCookie(request, reply, token, expiresAt);
       services.audit.record({

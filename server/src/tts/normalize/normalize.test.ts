@@ -551,4 +551,3 @@ describe('normalizeVietnamese: abbreviation options', () => {
 
 // Its speed (5,000 characters in under 10 ms) is measured by `npm run bench:tts`, beside the
 // renders, not here: a wall-clock bound in a unit test starves on a loaded CI machine.
-

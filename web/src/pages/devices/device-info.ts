@@ -244,3 +244,32 @@ export function splitByLocation<D extends Pick<Device, 'location' | 'revoked'>>(
     unplaced: active.filter((device) => device.location === null),
   };
 }
+
+/**
+ * Where to write each village's name on a map without tiles: just above its
+ * northernmost located loudspeaker, in the middle from west to east, so the
+ * name does not cover the markers (one in two villages counts for both).
+ * Sorted by name.
+ */
+export function villageCentres<D extends Pick<Device, 'zones'> & { location: DeviceLocation }>(
+  placed: readonly D[],
+  zoneName: (id: string) => string,
+  collator: Intl.Collator,
+): { id: string; name: string; latitude: number; longitude: number }[] {
+  const spans = new Map<string, { north: number; west: number; east: number }>();
+  for (const device of placed) {
+    const { latitude, longitude } = device.location;
+    for (const zone of device.zones) {
+      const span = spans.get(zone);
+      if (!span) spans.set(zone, { north: latitude, west: longitude, east: longitude });
+      else {
+        span.north = Math.max(span.north, latitude);
+        span.west = Math.min(span.west, longitude);
+        span.east = Math.max(span.east, longitude);
+      }
+    }
+  }
+  return [...spans]
+    .map(([id, span]) => ({ id, name: zoneName(id), latitude: span.north, longitude: (span.west + span.east) / 2 }))
+    .sort((a, b) => collator.compare(a.name, b.name));
+}

@@ -1,12 +1,20 @@
 /**
- * Demo commune for a newcomer's first `npm start`: three villages and five
- * simulated loudspeakers that connect over real MQTT and really download and
- * "play" the audio, so acknowledgements arrive in the console at once.
+ * `npm start`: the server as `loaxa serve` runs it, plus — unless LOAXA_DEMO=0 —
+ * a demo commune for a newcomer: three villages and five simulated
+ * loudspeakers (firmware-sim) that connect over real MQTT and really download
+ * and "play" the audio, so acknowledgements arrive in the console at once.
+ *
+ * A development entry only: the production server (`loaxa serve`, the systemd
+ * unit) never seeds or starts simulated loudspeakers, and firmware-sim is no
+ * dependency of the server package. Compiled to scripts/dist/demo.mjs by
+ * scripts/build.mjs (`npm start` builds it when the sources changed).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { DeviceRegistry } from './devices/registry';
+import { startSimFleet } from '@loaxa/firmware-sim';
+import type { DeviceRegistry } from '../server/src/devices/registry';
+import { runServer } from '../server/src/main';
 
 export interface DemoDevice {
   deviceId: string;
@@ -54,3 +62,12 @@ export function seedDemo(registry: DeviceRegistry, dataDir: string, logger: Logg
   logger.info({ zones: ZONES.length, devices: devices.length }, 'demo commune created');
   return devices;
 }
+
+void runServer(async (server, config, logger) => {
+  if (!config.demo) return null;
+  const devices = seedDemo(server.services.registry, config.dataDir, logger);
+  if (devices.length === 0) return null;
+  const fleet = await startSimFleet({ serverUrl: server.url, mqttUrl: server.mqttUrl, devices, logger });
+  logger.info({ devices: devices.length }, 'demo loudspeakers started (LOAXA_DEMO=0 turns them off)');
+  return fleet;
+});

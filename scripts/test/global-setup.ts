@@ -1,0 +1,13 @@
+/**
+ * Vitest global setup: the compiled server, demo and agent bundle (and the console) exist and
+ * match the sources before any test spawns a bin (`server/bin/loaxa.mjs`, `loaxa-agent.mjs`),
+ * so a fresh clone's `npm test` works and test files never race to build them. Instant when
+ * `npm install` already built them and nothing changed since.
+ */
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+
+export default function setup(): void {
+  const root = path.resolve(import.meta.dirname, '../..');
+  execFileSync(process.execPath, [path.join(root, 'scripts/ensure-built.mjs')], { cwd: root, stdio: 'inherit' });
+}
