@@ -14,15 +14,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser } from 'playwright-core';
 import { startSimFleet } from '@loaxa/firmware-sim';
 import { ADMIN_PASSWORD, startTestServer, type TestServer } from '../../../server/test/helpers';
-import { requireTool } from '../../../scripts/test/require-tool';
-import { CHROMIUM, chromiumFound, expectFitsWidth } from './rig';
+import { CHROMIUM, expectFitsWidth, requireChromium } from './rig';
 
-const hasChromium = requireTool({
-  tool: 'chromium',
-  found: chromiumFound,
-  install: `apt-get install chromium, or set CHROMIUM_PATH (looked for ${CHROMIUM})`,
-  skips: 'console browser tests',
-});
+const hasChromium = requireChromium('console browser tests');
 
 // `LOAXA_SCREENSHOTS=1` refreshes the README's screenshots; otherwise they go to a temp dir.
 const SCREENSHOTS = process.env.LOAXA_SCREENSHOTS

@@ -10,15 +10,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScheduleInput } from '../../src/lib/api';
-import { requireTool } from '../../../scripts/test/require-tool';
-import { CHROMIUM, chromiumFound, openConsole, startRig, VIEWPORTS, type Rig } from './rig';
+import { openConsole, startRig, VIEWPORTS, type Rig, requireChromium } from './rig';
 
-const hasChromium = requireTool({
-  tool: 'chromium',
-  found: chromiumFound,
-  install: `apt-get install chromium, or set CHROMIUM_PATH (looked for ${CHROMIUM})`,
-  skips: 'content browser tests',
-});
+const hasChromium = requireChromium('content browser tests');
 
 /** A mono 16-bit PCM WAV file of a sine tone. */
 function sineWav(seconds: number, hz = 440, rate = 48_000): Buffer {

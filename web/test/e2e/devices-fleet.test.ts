@@ -15,15 +15,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { requireTool } from '../../../scripts/test/require-tool';
-import { CHROMIUM, chromiumFound, openConsole, startRig, VIEWPORTS, type Rig, type RigDevice } from './rig';
+import { openConsole, startRig, VIEWPORTS, type Rig, type RigDevice, requireChromium } from './rig';
 
-const hasChromium = requireTool({
-  tool: 'chromium',
-  found: chromiumFound,
-  install: `apt-get install chromium, or set CHROMIUM_PATH (looked for ${CHROMIUM})`,
-  skips: 'devices page browser tests',
-});
+const hasChromium = requireChromium('devices page browser tests');
 
 const SCREENSHOTS = process.env.LOAXA_SCREENSHOTS
   ? path.resolve(import.meta.dirname, '../../../docs/screenshots')

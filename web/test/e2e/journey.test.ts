@@ -12,15 +12,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireTool } from '../../../scripts/test/require-tool';
-import { CHROMIUM, chromiumFound, openConsole, startRig, VIEWPORTS, type Rig } from './rig';
+import { openConsole, startRig, VIEWPORTS, type Rig, requireChromium } from './rig';
 
-const hasChromium = requireTool({
-  tool: 'chromium',
-  found: chromiumFound,
-  install: `apt-get install chromium, or set CHROMIUM_PATH (looked for ${CHROMIUM})`,
-  skips: 'journey browser test',
-});
+const hasChromium = requireChromium('journey browser test');
 
 // `LOAXA_SCREENSHOTS=1` refreshes the README's screenshots; otherwise they go to a temp dir.
 const SCREENSHOTS = process.env.LOAXA_SCREENSHOTS

@@ -13,15 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser } from 'playwright-core';
 import { loadConfig, startServer, type RunningServer } from '../../../server/src/index';
 import { createLogger } from '../../../server/src/logger';
-import { requireTool } from '../../../scripts/test/require-tool';
-import { CHROMIUM, CHROMIUM_ARGS, chromiumFound, expectFitsWidth, VIEWPORTS } from './rig';
+import { CHROMIUM, CHROMIUM_ARGS, expectFitsWidth, VIEWPORTS, requireChromium } from './rig';
 
-const hasChromium = requireTool({
-  tool: 'chromium',
-  found: chromiumFound,
-  install: `apt-get install chromium, or set CHROMIUM_PATH (looked for ${CHROMIUM})`,
-  skips: 'password browser tests',
-});
+const hasChromium = requireChromium('password browser tests');
 
 /** A first start with no LOAXA_ADMIN_PASSWORD: the server generates the admin's and prints it once. */
 async function firstStart(): Promise<RunningServer> {

@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs';
 import { expect } from 'vitest';
+import { requireTool } from '../../../scripts/test/require-tool';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startSimFleet } from '@loaxa/firmware-sim';
 import { ADMIN_PASSWORD, startTestServer, type TestServer } from '../../../server/test/helpers';
@@ -14,6 +15,16 @@ import { ADMIN_PASSWORD, startTestServer, type TestServer } from '../../../serve
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Whether chromium is there; a test file asks through requireTool (scripts/test/require-tool.ts). */
 export const chromiumFound = fs.existsSync(CHROMIUM);
+
+/** Whether a browser test file may run: skips with a printed reason, or fails under LOAXA_REQUIRE_ALL=1. */
+export function requireChromium(skips: string): boolean {
+  return requireTool({
+    tool: 'chromium',
+    found: chromiumFound,
+    install: `apt-get install chromium, or set CHROMIUM_PATH (looked for ${CHROMIUM})`,
+    skips,
+  });
+}
 
 export const VIEWPORTS = [
   ['desktop', { width: 1280, height: 900 }],

@@ -8,15 +8,9 @@
  * 1280 px and 360 px, on a fresh browser (no history of its own).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireTool } from '../../../scripts/test/require-tool';
-import { chromiumFound, CHROMIUM, openConsole, startRig, VIEWPORTS, type Rig, type RigDevice } from './rig';
+import { openConsole, startRig, VIEWPORTS, type Rig, type RigDevice, requireChromium } from './rig';
 
-const hasChromium = requireTool({
-  tool: 'chromium',
-  found: chromiumFound,
-  install: `apt-get install chromium, or set CHROMIUM_PATH (looked for ${CHROMIUM})`,
-  skips: 'deliveries truth browser tests',
-});
+const hasChromium = requireChromium('deliveries truth browser tests');
 
 const ONLINE = 120;
 const DEVICES_PAGE = 'Loa & cụm';
