@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, startServer } from '../server/src/index';
 import { createLogger } from '../server/src/logger';
+import { PROVINCE } from '../server/src/tenancy/scope';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const arg = (name: string, fallback: number) => {
@@ -130,8 +131,8 @@ async function main(): Promise<void> {
   let agent: ChildProcess | null = null;
   let agentErr = '';
   try {
-    const zone = registry.createZone('Thôn Đo Đạc', 'thon-do-dac');
-    const { secret } = registry.createDevice({ id: DEVICE_ID, zones: [zone.id] });
+    const zone = registry.createZone('Thôn Đo Đạc', 'default', 'thon-do-dac');
+    const { secret } = registry.createDevice({ id: DEVICE_ID, zones: [zone.id], communeId: 'default' });
     const playLog = path.join(agentDir, 'play.log');
     const configFile = path.join(agentDir, 'agent.json');
     fs.writeFileSync(
@@ -206,7 +207,7 @@ async function main(): Promise<void> {
         'the "started" ack',
         () => {
           alive();
-          const delivery = broadcasts.getOccurrence(occurrenceId)?.deliveries[0];
+          const delivery = broadcasts.getOccurrence(PROVINCE, occurrenceId)?.deliveries[0];
           if (delivery && !['pending', 'received', 'ready', 'started'].includes(delivery.stage))
             throw new Error(`the delivery ended as ${delivery.stage}: ${delivery.detail ?? ''}`);
           return delivery?.stage === 'started' && delivery;
@@ -214,7 +215,7 @@ async function main(): Promise<void> {
         60_000,
       );
       sentToStartedMs = Date.parse(started.at!) - sentAt;
-      durationMs = broadcasts.getOccurrence(occurrenceId)!.durationMs;
+      durationMs = broadcasts.getOccurrence(PROVINCE, occurrenceId)!.durationMs;
       if (durationMs < 20_000 || durationMs < PLAY_S * 1000 + 5_000)
         throw new Error(`the notice plays ${durationMs} ms: too short for a ${PLAY_S} s window`);
       playing = await measureWindow(pid, PLAY_S);

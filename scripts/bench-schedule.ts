@@ -15,6 +15,7 @@ import { DateTime } from 'luxon';
 import { loadConfig, startServer } from '../server/src/index';
 import { createLogger } from '../server/src/logger';
 import type { Actor, ScheduleInput } from '../server/src/schedule/schedules';
+import { PROVINCE } from '../server/src/tenancy/scope';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const arg = (name: string, fallback: number) => {
@@ -47,15 +48,24 @@ async function main(): Promise<void> {
   const server = await startServer(config, { logger: createLogger('silent') });
   const { registry, scheduling, db } = server.services;
   try {
-    const zones = Array.from({ length: ZONES }, (_, z) => registry.createZone(`Thôn ${z + 1}`, `thon-${z + 1}`).id);
+    const zones = Array.from(
+      { length: ZONES },
+      (_, z) => registry.createZone(`Thôn ${z + 1}`, 'default', `thon-${z + 1}`).id,
+    );
     db.transaction(() => {
-      for (let i = 0; i < DEVICES; i++) registry.createDevice({ id: `loa-${i}`, zones: [zones[i % ZONES]!] });
+      for (let i = 0; i < DEVICES; i++)
+        registry.createDevice({ id: `loa-${i}`, zones: [zones[i % ZONES]!], communeId: 'default' });
     })();
     const silence = await scheduling.content.create(
+      'default',
       { kind: 'silence', title: 'Bản tin 10 phút', durationMs: 600_000 },
       'bench',
     );
-    const programme = scheduling.programmes.create({ title: 'Bản tin', items: [{ contentId: silence.id }] }, 'bench');
+    const programme = scheduling.programmes.create(
+      'default',
+      { title: 'Bản tin', items: [{ contentId: silence.id }] },
+      'bench',
+    );
     const today = DateTime.now().setZone(VN);
     const yearEnd = today.plus({ days: 364 }).toISODate()!;
 
@@ -67,6 +77,7 @@ async function main(): Promise<void> {
         .toFormat('HH:mm');
     for (let k = 0; k < DAILY; k++) {
       const s = scheduling.schedules.create(
+        'default',
         {
           title: `Hằng ngày ${k}`,
           programmeId: programme.id,
@@ -76,7 +87,7 @@ async function main(): Promise<void> {
         },
         admin,
       );
-      await scheduling.schedules.submit(s.id, admin);
+      await scheduling.schedules.submit(PROVINCE, s.id, admin);
     }
     const candidate = {
       title: 'Mới',
@@ -84,14 +95,15 @@ async function main(): Promise<void> {
       rule: { kind: 'daily' as const, startDate: today.toISODate()!, endDate: yearEnd, times: [timesOf(0)] },
       zones,
     };
-    scheduling.schedules.checkConflicts(candidate, null); // warm up
-    const daily = timed(() => scheduling.schedules.checkConflicts(candidate, null));
+    scheduling.schedules.checkConflicts(PROVINCE, candidate, { communeId: 'default' }); // warm up
+    const daily = timed(() => scheduling.schedules.checkConflicts(PROVINCE, candidate, { communeId: 'default' }));
 
     /** Puts schedules on the calendar as waiting for approval (no plans published), in one transaction. */
     const waiting = (title: string, rules: ScheduleInput['rule'][]) =>
       db.transaction(() => {
         rules.forEach((rule, k) => {
           const s = scheduling.schedules.create(
+            'default',
             { title: `${title} ${k}`, programmeId: programme.id, rule, zones, onConflict: 'priority' },
             admin,
           );
@@ -109,7 +121,7 @@ async function main(): Promise<void> {
         times: [timesOf(0)],
       })),
     );
-    const once = timed(() => scheduling.schedules.checkConflicts(candidate, null));
+    const once = timed(() => scheduling.schedules.checkConflicts(PROVINCE, candidate, { communeId: 'default' }));
 
     // 365 year-long daily schedules (a year of daily schedules, 133,225 airtimes), waiting for approval.
     db.prepare(`UPDATE schedules SET status = 'cancelled' WHERE title LIKE 'Một lần%'`).run();
@@ -122,7 +134,7 @@ async function main(): Promise<void> {
         times: [timesOf(k % 48)],
       })),
     );
-    const year = timed(() => scheduling.schedules.checkConflicts(candidate, null));
+    const year = timed(() => scheduling.schedules.checkConflicts(PROVINCE, candidate, { communeId: 'default' }));
 
     // Re-plan: bring back the daily calendar on air, then a zone change touching every device.
     db.prepare(`UPDATE schedules SET status = 'cancelled' WHERE title LIKE 'Cả năm%'`).run();

@@ -5,7 +5,10 @@
  * connect time, an emergency broadcast to all zones (API call → each
  * device's "started"), a scheduled broadcast (start skew across devices), and
  * plan re-delivery after a zone change (K devices moved through the API →
- * each device's new plan, reported by the fleet process over IPC).
+ * each device's new plan, reported by the fleet process over IPC). Right before
+ * the emergency and the scheduled broadcast it measures their floor on the same
+ * fleet (issue 22): a bare broker fan-out of one message the size of the
+ * emergency command, and bare timers firing at one instant.
  * Writes reports/bench-latest.json and reports/bench-latest.md.
  */
 import { spawn } from 'node:child_process';
@@ -14,7 +17,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import v8 from 'node:v8';
+import { encodeAscii, MAX_INLINE_BYTES, topics, type CommandPayload } from '@loaxa/protocol';
 import { loadConfig, startServer } from '../server/src/index';
+import { assetFor } from '../server/src/broadcasts/planner';
+import { commandHeader, newRefId } from '../server/src/broadcasts/service';
+import type { MediaAsset, MediaStore } from '../server/src/media/store';
 import { createLogger } from '../server/src/logger';
 import { startProfile, type ProfileSummary } from '../firmware-sim/src/profile';
 import { MOSQUITTO_BIN, startMosquitto, type TestMosquitto } from '../server/test/mosquitto';
@@ -66,6 +73,33 @@ function rssOfPid(pid: number): number {
 const pct = (sorted: number[], p: number) =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : NaN;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+/**
+ * The floor's stand-in for the emergency command: JSON whose action no command has, so the
+ * agents' decoder refuses it (a warning; nothing is played or acked). The fleet knows it by its start.
+ */
+const FLOOR_MARKER = '{"action":"bench-floor","pad":"';
+const floorMessage = (bytes: number) => `${FLOOR_MARKER}${'x'.repeat(Math.max(0, bytes - FLOOR_MARKER.length - 2))}"}`;
+
+/**
+ * Byte size of the play-now command an emergency broadcast of `text` sends, built as
+ * BroadcastService.launch builds it (the simulated devices take Ogg: no MP3 copy is attached).
+ */
+async function playNowCommandBytes(media: MediaStore, audio: MediaAsset, text: string): Promise<number> {
+  const asset = assetFor({ ...audio, duration_ms: audio.durationMs });
+  const inline = await media.readSmall(audio, MAX_INLINE_BYTES);
+  if (inline) asset.data = inline.toString('base64');
+  const command: CommandPayload = {
+    ...commandHeader(),
+    action: 'play-now',
+    occurrenceId: newRefId('occ'),
+    priority: 'emergency',
+    title: text, // titleOf(text): it is one line under 80 characters
+    assets: [asset],
+  };
+  return Buffer.byteLength(encodeAscii(command));
+}
 
 async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loaxa-bench-'));
@@ -108,10 +142,14 @@ async function main(): Promise<void> {
     if (mosquittoPid) peakBrokerRss = Math.max(peakBrokerRss, rssOfPid(mosquittoPid));
   }, 200);
 
-  const zoneIds = Array.from({ length: ZONES }, (_, i) => registry.createZone(`Thôn ${i + 1}`, `z${i + 1}`).id);
+  const communeId = server.services.communes.defaultId();
+  const zoneIds = Array.from(
+    { length: ZONES },
+    (_, i) => registry.createZone(`Thôn ${i + 1}`, communeId, `z${i + 1}`).id,
+  );
   const devices = Array.from({ length: DEVICES }, (_, i) => {
     const id = `b${String(i + 1).padStart(5, '0')}`;
-    return { deviceId: id, secret: registry.createDevice({ id, zones: [zoneIds[i % ZONES]!] }).secret };
+    return { deviceId: id, secret: registry.createDevice({ id, zones: [zoneIds[i % ZONES]!], communeId }).secret };
   });
   // Mosquitto learns the new devices from the password/ACL files the server rewrote.
   if (mosquitto && !(await server.brokerSettled())) throw new Error('mosquitto did not load the device credentials');
@@ -148,7 +186,10 @@ async function main(): Promise<void> {
   type FleetMessage =
     | { type: 'plan'; deviceId: string; zones: string[]; at: number }
     | { type: 'profile'; summary: ProfileSummary }
-    | { type: 'profile-started' };
+    | { type: 'profile-started' }
+    | { type: 'floor-delivery-armed' }
+    | { type: 'floor-delivery'; arrivals: [deviceId: string, at: number][] }
+    | { type: 'floor-timer'; lateMs: number[] };
   const fleet = devicesFiles.map((devicesFile) => {
     const child = spawn(
       process.execPath,
@@ -178,6 +219,26 @@ async function main(): Promise<void> {
     });
     return child;
   });
+  /** The next message of `type` from every fleet process; rejects after timeoutMs. */
+  const fromEveryFleetProcess = <T extends FleetMessage['type']>(type: T, timeoutMs = 60_000) =>
+    Promise.all(
+      fleet.map(
+        (child) =>
+          new Promise<Extract<FleetMessage, { type: T }>>((resolve, reject) => {
+            const timer = setTimeout(() => {
+              child.off('message', onMessage);
+              reject(new Error(`fleet process ${child.pid}: no ${type} message in ${timeoutMs} ms`));
+            }, timeoutMs);
+            const onMessage = (m: FleetMessage) => {
+              if (m.type !== type) return;
+              clearTimeout(timer);
+              child.off('message', onMessage);
+              resolve(m as Extract<FleetMessage, { type: T }>);
+            };
+            child.on('message', onMessage);
+          }),
+      ),
+    );
   const connectDeadline = Date.now() + 120_000;
   while (online() < DEVICES && Date.now() < connectDeadline) await sleep(100);
   const connectMs = Math.round(performance.now() - connectStart);
@@ -198,23 +259,11 @@ async function main(): Promise<void> {
   endPhase('connect');
   // --- emergency to all zones -------------------------------------------------
   const text = 'Khẩn cấp: nước lũ đang lên, bà con vùng trũng di chuyển ngay đến nơi an toàn.';
-  await server.services.renderer.render({ text }); // warm the render cache: a prepared alert
+  const audio = await server.services.renderer.render({ text }); // warm the render cache: a prepared alert
   /** Profiles the server (this process) and every fleet process until the returned stop() is called. */
   const profileAll = async () => {
     if (!values.profile) return null;
-    const started = Promise.all(
-      fleet.map(
-        (child) =>
-          new Promise<void>((resolve) => {
-            const onMessage = (m: FleetMessage) => {
-              if (m.type !== 'profile-started') return;
-              child.off('message', onMessage);
-              resolve();
-            };
-            child.on('message', onMessage);
-          }),
-      ),
-    );
+    const started = fromEveryFleetProcess('profile-started');
     for (const child of fleet) child.send({ type: 'profile-start' });
     await started;
     const stopServer = await startProfile();
@@ -226,6 +275,33 @@ async function main(): Promise<void> {
       return { server, fleet: fleetProfiles.splice(0) };
     };
   };
+  /** Waits until 0.5 s after `at`, profiling from 0.5 s before it: where a start's lateness comes from. */
+  const profileAround = async (at: number) => {
+    while (Date.now() < at - 500) await sleep(50);
+    const stop = await profileAll();
+    while (Date.now() < at + 500) await sleep(20);
+    return (await stop?.()) ?? null;
+  };
+
+  // The floor of the emergency (issue 22): its fan-out with none of our logic. The server's broker
+  // bus publishes one QoS 1 message the size of the emergency command on each zone's command topic,
+  // as the emergency path does; each fleet process times its arrival at each device's MQTT client.
+  // Under the profiler, as ours runs.
+  const payloadBytes = await playNowCommandBytes(server.services.media, audio, text);
+  const armed = fromEveryFleetProcess('floor-delivery-armed');
+  for (const child of fleet) child.send({ type: 'floor-delivery', marker: FLOOR_MARKER });
+  await armed;
+  const stopFloorProfile = await profileAll();
+  const floorMessageSeen = fromEveryFleetProcess('floor-delivery');
+  const message = floorMessage(payloadBytes);
+  const floorStart = Date.now();
+  await Promise.all(zoneIds.map((zone) => server.services.bus.publish(topics.zoneCmd(zone), message, { qos: 1 })));
+  const floorLatencies = (await floorMessageSeen)
+    .flatMap((m) => m.arrivals.map(([, at]) => at - floorStart))
+    .sort((a, b) => a - b);
+  await stopFloorProfile?.();
+  await sleep(1_000); // the devices log the refused message: let the fleet go quiet again
+
   const stopEmergencyProfile = await profileAll();
   const emergencyStart = Date.now();
   const { occurrenceId: emergencyId } = await api<{ occurrenceId: string }>('POST', '/api/v1/broadcasts', {
@@ -282,6 +358,14 @@ async function main(): Promise<void> {
 
   endPhase('emergency');
   // --- scheduled --------------------------------------------------------------
+  // Its floor first (issue 22): every device arms the agent's start timer for one instant, as far
+  // ahead as the broadcast below, and each fleet process reports how far from it each one fired.
+  const floorAt = Date.now() + LEAD_MS;
+  const floorFired = fromEveryFleetProcess('floor-timer', LEAD_MS + 30_000);
+  for (const child of fleet) child.send({ type: 'floor-timer', at: floorAt });
+  await profileAround(floorAt);
+  const floorSkews = (await floorFired).flatMap((m) => m.lateMs).sort((a, b) => a - b);
+
   const at = Date.now() + LEAD_MS;
   const { occurrenceId: scheduledId } = await api<{ occurrenceId: string }>('POST', '/api/v1/broadcasts', {
     text: 'Thông báo lịch tiêm phòng cho gia súc vào sáng thứ bảy.',
@@ -294,11 +378,7 @@ async function main(): Promise<void> {
         .prepare("SELECT COUNT(DISTINCT device_id) AS n FROM acks WHERE ref_id = ? AND stage = 'ready' AND at <= ?")
         .get(scheduledId, at) as { n: number }
     ).n;
-  // Profiled from just before the start instant to just after it: where the start skew comes from.
-  while (Date.now() < at - 500) await sleep(50);
-  const stopStartProfile = await profileAll();
-  while (Date.now() < at + 500) await sleep(20);
-  profiles.scheduledStart = (await stopStartProfile?.()) ?? null;
+  profiles.scheduledStart = await profileAround(at);
   while (Date.now() < at + 3000) await sleep(200);
   const scheduledDeadline = Date.now() + 20_000;
   while (startedOf(scheduledId).length < connected && Date.now() < scheduledDeadline) await sleep(100);
@@ -327,6 +407,27 @@ async function main(): Promise<void> {
     ),
   };
   console.log('scheduled:', scheduled);
+  const floor = {
+    payloadBytes,
+    emergencyP50Ms: pct(floorLatencies, 50),
+    emergencyP99Ms: pct(floorLatencies, 99),
+    emergencyMaxMs: floorLatencies.at(-1) ?? NaN,
+    reached: floorLatencies.length,
+    skewP50Ms: round2(pct(floorSkews, 50)),
+    skewP99Ms: round2(pct(floorSkews, 99)),
+    skewMaxMs: round2(floorSkews.at(-1) ?? NaN),
+    fired: floorSkews.length,
+  };
+  const ratio = {
+    emergencyP99: round2(emergency.p99Ms / floor.emergencyP99Ms),
+    skewP99: round2(scheduled.skewP99Ms / floor.skewP99Ms),
+  };
+  /** Issue 22's targets: emergency p99 ≤ 1.5 × its floor, start skew p99 ≤ its floor + 5 ms. */
+  const floorTargetsMet = {
+    emergencyP99: emergency.p99Ms <= 1.5 * floor.emergencyP99Ms,
+    skewP99: scheduled.skewP99Ms <= floor.skewP99Ms + 5,
+  };
+  console.log('floor:', floor, 'ratio:', ratio);
 
   endPhase('scheduled');
   // --- plan re-delivery after a zone change ----------------------------------
@@ -376,6 +477,9 @@ async function main(): Promise<void> {
     connected,
     emergency,
     scheduled,
+    floor,
+    ratio,
+    floorTargetsMet,
     zoneMove,
     profiles,
     broker: BROKER,
@@ -457,6 +561,19 @@ async function main(): Promise<void> {
       '|---|---|---|',
       ...targets.map((t) => `| ${t.name} | ${t.measured} | ${t.met ? 'yes' : '**no**'} |`),
       '',
+      '## Against the floor (issue 22)',
+      '',
+      'Each floor is measured on the same fleet processes right before ours. Emergency: one bare QoS 1 message',
+      `the size of the emergency command (${floor.payloadBytes} bytes), published through the server's broker bus on each zone's`,
+      `command topic, to its arrival at each device's MQTT client (reached ${floor.reached} of ${connected}, p50 ${floor.emergencyP50Ms} ms).`,
+      `Skew: the agent's start timer armed on every device for one instant ${LEAD_MS} ms ahead, |fired − instant|`,
+      `(fired ${floor.fired}, p50 ${floor.skewP50Ms} ms; read to the µs, ours to the ms).`,
+      '',
+      '| p99 | ours | floor | ratio | target | met |',
+      '|---|---|---|---|---|---|',
+      `| emergency → started (floor: → delivered) | ${emergency.p99Ms} ms | ${floor.emergencyP99Ms} ms | ${ratio.emergencyP99} | ≤ 1.5 × floor (${round2(1.5 * floor.emergencyP99Ms)} ms) | ${floorTargetsMet.emergencyP99 ? 'yes' : '**no**'} |`,
+      `| scheduled start skew | ${scheduled.skewP99Ms} ms | ${floor.skewP99Ms} ms | ${ratio.skewP99} | ≤ floor + 5 ms (${round2(floor.skewP99Ms + 5)} ms) | ${floorTargetsMet.skewP99 ? 'yes' : '**no**'} |`,
+      '',
       '## Emergency: where the time goes',
       '',
       'Delay from the API call to each stage the devices acknowledge (received: the command arrived; ready: audio verified in the cache; started: playing).',
@@ -488,6 +605,8 @@ async function main(): Promise<void> {
     emergency.reached === connected &&
     scheduled.played === connected &&
     connected === DEVICES &&
+    floor.reached === connected &&
+    floor.fired === connected &&
     zoneMove.received === zoneMove.moved;
   process.exit(ok ? 0 : 1);
 }

@@ -1,8 +1,10 @@
 /**
  * `npm start`: the server as `loaxa serve` runs it, plus — unless LOAXA_DEMO=0 —
- * a demo commune for a newcomer: three villages and five simulated
- * loudspeakers (firmware-sim) that connect over real MQTT and really download
- * and "play" the audio, so acknowledgements arrive in the console at once.
+ * a demo province for a newcomer: three communes with two villages and three
+ * simulated loudspeakers each (firmware-sim) that connect over real MQTT and
+ * really download and "play" the audio, so acknowledgements arrive in the
+ * console at once. `admin` administers the first commune; the province
+ * administrator's account is printed beside it at first start.
  *
  * A development entry only: the production server (`loaxa serve`, the systemd
  * unit) never seeds or starts simulated loudspeakers, and firmware-sim is no
@@ -14,6 +16,8 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { startSimFleet } from '@loaxa/firmware-sim';
 import type { DeviceRegistry } from '../server/src/devices/registry';
+import type { CommuneService } from '../server/src/tenancy/communes';
+import { PROVINCE } from '../server/src/tenancy/scope';
 import { runServer } from '../server/src/main';
 
 export interface DemoDevice {
@@ -21,18 +25,48 @@ export interface DemoDevice {
   secret: string;
 }
 
-const ZONES = [
-  { id: 'thon-dong', name: 'Thôn Đông' },
-  { id: 'thon-trung', name: 'Thôn Trung' },
-  { id: 'thon-tay', name: 'Thôn Tây' },
-];
-
-const DEVICES = [
-  { id: 'loa-01', name: 'Cụm loa Nhà văn hóa thôn Đông', zones: ['thon-dong'] },
-  { id: 'loa-02', name: 'Cụm loa Chợ Đông', zones: ['thon-dong'] },
-  { id: 'loa-03', name: 'Cụm loa Trường tiểu học', zones: ['thon-trung'] },
-  { id: 'loa-04', name: 'Cụm loa Ngã ba thôn Tây', zones: ['thon-tay'] },
-  { id: 'loa-05', name: 'Cụm loa Đình làng', zones: ['thon-trung', 'thon-tay'] },
+/** A small province: three communes, each with its villages and a few loudspeakers (ids unique province-wide). */
+const COMMUNES = [
+  {
+    // The commune `admin` administers: the database's first commune, renamed.
+    id: 'default',
+    name: 'Xã Đông Sơn',
+    zones: [
+      { id: 'dong-son-thon-dong', name: 'Thôn Đông' },
+      { id: 'dong-son-thon-tay', name: 'Thôn Tây' },
+    ],
+    devices: [
+      { id: 'loa-01', name: 'Cụm loa Nhà văn hóa thôn Đông', zones: ['dong-son-thon-dong'] },
+      { id: 'loa-02', name: 'Cụm loa Chợ Đông', zones: ['dong-son-thon-dong'] },
+      { id: 'loa-03', name: 'Cụm loa Đình làng', zones: ['dong-son-thon-tay'] },
+    ],
+  },
+  {
+    id: 'xa-tan-lap',
+    name: 'Xã Tân Lập',
+    zones: [
+      { id: 'tan-lap-thon-1', name: 'Thôn 1' },
+      { id: 'tan-lap-thon-2', name: 'Thôn 2' },
+    ],
+    devices: [
+      { id: 'loa-11', name: 'Cụm loa UBND xã Tân Lập', zones: ['tan-lap-thon-1'] },
+      { id: 'loa-12', name: 'Cụm loa Trường tiểu học', zones: ['tan-lap-thon-1'] },
+      { id: 'loa-13', name: 'Cụm loa Ngã ba thôn 2', zones: ['tan-lap-thon-2'] },
+    ],
+  },
+  {
+    id: 'xa-hoa-an',
+    name: 'Xã Hòa An',
+    zones: [
+      { id: 'hoa-an-ban-na', name: 'Bản Nà' },
+      { id: 'hoa-an-ban-pac', name: 'Bản Pác' },
+    ],
+    devices: [
+      { id: 'loa-21', name: 'Cụm loa Bản Nà', zones: ['hoa-an-ban-na'] },
+      { id: 'loa-22', name: 'Cụm loa Chợ phiên', zones: ['hoa-an-ban-na', 'hoa-an-ban-pac'] },
+      { id: 'loa-23', name: 'Cụm loa Trạm y tế', zones: ['hoa-an-ban-pac'] },
+    ],
+  },
 ];
 
 function secretsFile(dataDir: string): string {
@@ -44,28 +78,40 @@ function secretsFile(dataDir: string): string {
  * hashed in the database, so the simulator's copies are kept in a file
  * readable only by this user, beside the database.
  */
-export function seedDemo(registry: DeviceRegistry, dataDir: string, logger: Logger): DemoDevice[] {
+export function seedDemo(
+  services: { registry: DeviceRegistry; communes: CommuneService },
+  dataDir: string,
+  logger: Logger,
+): DemoDevice[] {
+  const { registry, communes } = services;
   const file = secretsFile(dataDir);
   if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8')) as DemoDevice[];
   if (registry.listZones().length > 0 || registry.listDevices().length > 0) {
     logger.info('database already has zones or devices: no demo loudspeakers started');
     return [];
   }
-  for (const z of ZONES) registry.createZone(z.name, z.id);
-  const devices = DEVICES.map((d) => {
-    const { secret } = registry.createDevice({ id: d.id, name: d.name, zones: d.zones });
-    return { deviceId: d.id, secret };
-  });
+  const devices: DemoDevice[] = [];
+  for (const commune of COMMUNES) {
+    const id =
+      commune.id === communes.defaultId()
+        ? communes.rename(commune.id, commune.name, communes.get(PROVINCE, commune.id)!.revision).id
+        : communes.create(commune.name).id;
+    for (const z of commune.zones) registry.createZone(z.name, id, z.id);
+    for (const d of commune.devices) {
+      const { secret } = registry.createDevice({ id: d.id, name: d.name, zones: d.zones, communeId: id });
+      devices.push({ deviceId: d.id, secret });
+    }
+  }
   const temp = `${file}.tmp`;
   fs.writeFileSync(temp, JSON.stringify(devices, null, 2), { mode: 0o600 });
   fs.renameSync(temp, file);
-  logger.info({ zones: ZONES.length, devices: devices.length }, 'demo commune created');
+  logger.info({ communes: COMMUNES.length, devices: devices.length }, 'demo province created');
   return devices;
 }
 
 void runServer(async (server, config, logger) => {
   if (!config.demo) return null;
-  const devices = seedDemo(server.services.registry, config.dataDir, logger);
+  const devices = seedDemo(server.services, config.dataDir, logger);
   if (devices.length === 0) return null;
   const fleet = await startSimFleet({ serverUrl: server.url, mqttUrl: server.mqttUrl, devices, logger });
   logger.info({ devices: devices.length }, 'demo loudspeakers started (LOAXA_DEMO=0 turns them off)');

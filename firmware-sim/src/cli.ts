@@ -11,7 +11,11 @@ import { pino } from 'pino';
 import { parseDevicesFile } from './devices-file';
 import { FAULT_FLAGS, faultsFromFlags } from './fault-flags';
 import { startSimFleet } from './fleet';
+import { floorArrivals, timerLateness } from './floor';
 import { startProfile, type ProfileSummary } from './profile';
+
+/** How long the fleet waits for the floor message to reach all its devices before reporting those it reached. */
+const FLOOR_DELIVERY_TIMEOUT_MS = 15_000;
 
 const USAGE =
   'usage: loaxa-sim --server-url <http url> --mqtt-url <mqtt|ws url> --devices-file <path> [--batch-size 50]\n' +
@@ -55,13 +59,14 @@ async function main(): Promise<void> {
   });
   if (Object.keys(faults).length > 0) logger.info({ faults: Object.keys(faults) }, 'fault injection on');
   // Spawned with an IPC channel (npm run bench): report each accepted plan, for plan re-delivery timing.
-  // It can also profile this process over a window the parent chooses.
+  // It can also profile this process over a window the parent chooses, and measure the floor (floor.ts).
   if (process.send) {
     fleet.events.on('plan', (deviceId, plan) =>
       process.send!({ type: 'plan', deviceId, planVersion: plan.planVersion, zones: plan.zones, at: Date.now() }),
     );
+    const deviceIds = devices.map((d) => d.deviceId);
     let stopProfile: ((limit?: number) => Promise<ProfileSummary>) | null = null;
-    process.on('message', (m: { type?: string }) => {
+    process.on('message', (m: { type?: string; at?: number; marker?: string }) => {
       if (m.type === 'profile-start' && !stopProfile) {
         void startProfile().then((stop) => {
           stopProfile = stop;
@@ -71,6 +76,14 @@ async function main(): Promise<void> {
         const stop = stopProfile;
         stopProfile = null;
         void stop().then((summary) => process.send!({ type: 'profile', summary }));
+      } else if (m.type === 'floor-delivery' && m.marker) {
+        const arrivals = floorArrivals(deviceIds, m.marker, FLOOR_DELIVERY_TIMEOUT_MS);
+        process.send!({ type: 'floor-delivery-armed' });
+        void arrivals.then((arrivals) => process.send!({ type: 'floor-delivery', arrivals }));
+      } else if (m.type === 'floor-timer' && m.at !== undefined) {
+        void timerLateness(fleet.clocks.values(), m.at).then((lateMs) =>
+          process.send!({ type: 'floor-timer', lateMs }),
+        );
       }
     });
   }

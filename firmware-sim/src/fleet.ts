@@ -11,6 +11,7 @@ import {
   type Agent,
   type AssetCache,
   type BackoffPolicy,
+  type Clock,
   type Logger,
 } from '@loaxa/device-agent';
 import { pino } from 'pino';
@@ -71,6 +72,8 @@ export interface FleetFaults {
 export interface SimFleet {
   /** The live agent of each device (a rebooted device gets a new Agent in its slot). */
   agents: Agent[];
+  /** Each device's clock, its skew included: what its agent schedules by. */
+  clocks: ReadonlyMap<string, Clock>;
   events: EventEmitter<FleetEvents>;
   faults: FleetFaults;
   /** Resolves when every device has announced "online"; rejects naming the missing ones after timeoutMs. */
@@ -113,11 +116,13 @@ export async function startSimFleet(options: SimFleetOptions): Promise<SimFleet>
   // Devices that reboot keep their state (plan, acks sent, outbox) on "disk", as a real node does.
   const stateRoot = targets.rebootWhilePlaying?.size ? fs.mkdtempSync(path.join(os.tmpdir(), 'loaxa-sim-')) : undefined;
   const events = new EventEmitter<FleetEvents>();
+  const clocks = new Map<string, Clock>();
   let stopped = false;
   let reboots = 0;
 
   const build = (device: SimDevice, cache: AssetCache) => {
     const clock = skewedClock((device.clockSkewMs ?? 0) + (skews.get(device.deviceId) ?? 0));
+    clocks.set(device.deviceId, clock);
     const durable = stateRoot !== undefined && targets.rebootWhilePlaying!.has(device.deviceId);
     const agent = createAgent(
       {
@@ -199,6 +204,7 @@ export async function startSimFleet(options: SimFleetOptions): Promise<SimFleet>
 
   return {
     agents,
+    clocks,
     events,
     faults: {
       targets,

@@ -18,6 +18,8 @@ export const ConfigSchema = Type.Object({
   dataDir: Type.String({ minLength: 1 }),
   demo: Type.Boolean(),
   adminPassword: Type.Optional(Type.String({ minLength: 8, maxLength: 200 })),
+  /** Password of the province administrator created at first start (`tinh`); generated when absent. */
+  provincePassword: Type.Optional(Type.String({ minLength: 8, maxLength: 200 })),
   logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))),
   /** Commune time zone for display and schedules; storage is always UTC. */
   timeZone: Type.String({ minLength: 1 }),
@@ -75,6 +77,7 @@ const ENV_NAME: Record<keyof Config, string> = {
   dataDir: 'LOAXA_DATA',
   demo: 'LOAXA_DEMO',
   adminPassword: 'LOAXA_ADMIN_PASSWORD',
+  provincePassword: 'LOAXA_PROVINCE_PASSWORD',
   logLevel: 'LOG_LEVEL',
   timeZone: 'LOAXA_TIMEZONE',
   horizonDays: 'LOAXA_HORIZON_DAYS',
@@ -99,7 +102,12 @@ const ENV_NAME: Record<keyof Config, string> = {
 };
 
 /** Never echoed in an error: the message goes to the log and the terminal. */
-const SECRET_FIELDS: ReadonlySet<keyof Config> = new Set(['adminPassword', 'mqttPassword', 'metricsToken']);
+const SECRET_FIELDS: ReadonlySet<keyof Config> = new Set([
+  'adminPassword',
+  'provincePassword',
+  'mqttPassword',
+  'metricsToken',
+]);
 
 /** What a valid value looks like, where the schema's own message (a pattern) would not tell a person. */
 const FIELD_HINT: Partial<Record<keyof Config, string>> = {
@@ -139,6 +147,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     dataDir: path.resolve(env.LOAXA_DATA || './data'),
     demo: boolFrom(env, 'LOAXA_DEMO', true),
     adminPassword: env.LOAXA_ADMIN_PASSWORD || undefined,
+    provincePassword: env.LOAXA_PROVINCE_PASSWORD || undefined,
     logLevel: env.LOG_LEVEL || 'info',
     timeZone: env.LOAXA_TIMEZONE || 'Asia/Ho_Chi_Minh',
     horizonDays: intFrom(env, 'LOAXA_HORIZON_DAYS', DEFAULT_PLAN_HORIZON_DAYS),

@@ -15,6 +15,9 @@ import { DeviceRegistry } from './devices/registry';
 import { AckLedger } from './devices/acks';
 import { wireDeviceInbound } from './devices/inbound';
 import { startBroker } from './broker/start';
+import { CommuneService } from './tenancy/communes';
+import { BulletinService } from './bulletins/bulletins';
+import { bulletinAiring } from './bulletins/airing';
 import { UserService } from './auth/users';
 import { startSessionHousekeeping } from './auth/session-housekeeping';
 import { createLiveTtsRegistry } from './tts/registry';
@@ -47,6 +50,8 @@ export interface RunningServer {
   brokerSettled(): Promise<boolean>;
   /** Set when this start created the admin with a generated password. */
   generatedAdminPassword: string | null;
+  /** Set when this start created a province administrator (new install, or upgrade from one commune). */
+  createdProvinceAdmin: { username: string; generated: string | null } | null;
   close(): Promise<void>;
 }
 
@@ -74,7 +79,9 @@ export async function startServer(
   const registry = new DeviceRegistry(db, hub);
   registry.markAllOffline();
   const users = new UserService(db);
-  const { generated } = await users.ensureAdmin(config.adminPassword);
+  const communes = new CommuneService(db);
+  const { generated } = await users.ensureAdmin(config.adminPassword, communes.defaultId());
+  const createdProvinceAdmin = await users.ensureProvinceAdmin(config.provincePassword);
 
   const floodGuard = new FloodGuard();
   // The broker needs the metrics and the metrics read the broker: bind late.
@@ -126,18 +133,52 @@ export async function startServer(
   if (startupTts.ignored.length > 0) {
     logger.error({ problems: startupTts.ignored }, 'saved TTS settings do not fit the environment; using its engines');
   }
-  const tts = createLiveTtsRegistry(startupTts.config);
-  // A saved change applies to the next synthesis; the loudness target is read at every render.
-  settings.onChange((keys) => {
-    if (keys.some((key) => key.startsWith('tts.'))) tts.reconfigure(settings.ttsConfig());
+  // Each commune's engines: the environment with its saved settings over it, built at its first use.
+  const tts = createLiveTtsRegistry(
+    startupTts.config,
+    {},
+    {
+      defaultId: communes.defaultId(),
+      configOf: (communeId) => {
+        const { config: ttsConfig, ignored } = settings.startupTtsConfig(communeId);
+        if (ignored.length > 0) {
+          logger.error(
+            { communeId, problems: ignored },
+            'saved TTS settings do not fit the environment; using its engines',
+          );
+        }
+        return ttsConfig;
+      },
+    },
+  );
+  // A saved change applies to the commune's next synthesis; the loudness target is read at every render.
+  settings.onChange((keys, communeId) => {
+    if (keys.some((key) => key.startsWith('tts.'))) tts.reconfigure(settings.ttsConfig(communeId), communeId);
   });
   const dictionary = new AbbreviationDictionary(db);
   const renderer = new NoticeRenderer(db, media, tts.asAdapter(), {
-    abbreviations: () => dictionary.communeEntries(),
+    abbreviations: (communeId) => dictionary.communeEntries(communeId),
     opusComplexity: config.opusComplexity,
-    loudnessTarget: () => settings.loudnessTarget(),
+    loudnessTarget: (communeId) => settings.loudnessTarget(communeId),
+    ttsFor: (communeId) => tts.forCommune(communeId).asAdapter(),
   });
   const broadcasts = new BroadcastService({ db, bus, registry, renderer, media, renditions, planner, logger, metrics });
+  const bulletins = new BulletinService({
+    db,
+    airing: bulletinAiring(broadcasts),
+    render: (input) => renderer.render(input),
+    media,
+    changed: (bulletinId, communeIds) => hub.emit('bulletin', { bulletinId, communeIds }),
+    ...(options.now ? { now: options.now } : {}),
+  });
+  // A loudspeaker back online still gets the emergency bulletins that are current. Its "online"
+  // status comes after it has subscribed, so the command cannot arrive before its subscription.
+  hub.on('device', ({ id, online }) => {
+    if (!online) return;
+    bulletins
+      .deviceOnline(id)
+      .catch((err: unknown) => logger.error({ err, deviceId: id }, 'emergency bulletin catch-up failed'));
+  });
   const scheduling = new Scheduling({
     db,
     registry,
@@ -162,6 +203,8 @@ export async function startServer(
     hub,
     media,
     users,
+    communes,
+    bulletins,
     broadcasts,
     planner,
     telemetry,
@@ -200,6 +243,7 @@ export async function startServer(
     url,
     mqttUrl,
     generatedAdminPassword: generated,
+    createdProvinceAdmin,
     brokerSettled: () => broker.credentialsSettled(),
     async close() {
       if (closed) return;

@@ -54,6 +54,18 @@ async function main(companion?: Companion): Promise<void> {
       '  (mật khẩu chỉ in một lần, phải đổi khi đăng nhập lần đầu / shown only once, must be changed at first sign-in)',
     );
   }
+  const province = server.createdProvinceAdmin;
+  if (province?.generated) {
+    logger.warn(
+      { username: province.username },
+      'province administrator created with a generated password: printed once in the start-up banner, ' +
+        'to be changed at the first sign-in',
+    );
+    lines.push(
+      `  Tài khoản quản trị tỉnh / province admin:  ${province.username} / ${province.generated}`,
+      '  (tạo xã, gửi bản tin nguồn cho các xã / creates communes, sends bulletins to the communes)',
+    );
+  }
   console.log(`${lines.join('\n')}\n`);
 
   let stopping = false;

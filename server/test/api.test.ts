@@ -36,7 +36,7 @@ describe('sessions', () => {
     expect(cookie, 'no Secure flag over plain HTTP (see e2e/tls.test.ts for HTTPS)').not.toMatch(/;\s*Secure/i);
     expect(await server.api('GET', '/api/v1/session')).toEqual({
       status: 200,
-      body: { user: { username: 'admin', role: 'admin', mustChangePassword: false } },
+      body: { user: { username: 'admin', role: 'admin', communeId: 'default', mustChangePassword: false } },
     });
   });
 
@@ -135,18 +135,35 @@ describe('validation errors name the field', () => {
 describe('zones and devices', () => {
   it('creates zones with ids from Vietnamese names and refuses duplicates', async () => {
     const a = await server.api<{ id: string; name: string }>('POST', '/api/v1/zones', { name: 'Thôn Đồng Tâm' });
-    expect(a).toEqual({ status: 201, body: { id: 'thon-dong-tam', name: 'Thôn Đồng Tâm' } });
+    expect(a).toEqual({ status: 201, body: { id: 'thon-dong-tam', name: 'Thôn Đồng Tâm', communeId: 'default' } });
     const dup = await server.api('POST', '/api/v1/zones', { name: 'Thôn Đồng Tâm' });
     expect(dup).toMatchObject({ status: 409, body: { field: 'name' } });
     const zones = await server.api<{ id: string; deviceIds: string[] }[]>('GET', '/api/v1/zones');
-    expect(zones.body).toContainEqual({ id: 'thon-dong-tam', name: 'Thôn Đồng Tâm', deviceIds: [] });
+    expect(zones.body).toContainEqual({
+      id: 'thon-dong-tam',
+      name: 'Thôn Đồng Tâm',
+      communeId: 'default',
+      deviceIds: [],
+    });
   });
 
   it('lists devices with zones and online state', async () => {
-    server.services.registry.createDevice({ id: 'loa-x', name: 'Loa X', zones: ['thon-dong-tam'] });
+    server.services.registry.createDevice({
+      communeId: 'default',
+      id: 'loa-x',
+      name: 'Loa X',
+      zones: ['thon-dong-tam'],
+    });
     const devices = await server.api<unknown[]>('GET', '/api/v1/devices');
     expect(devices.body).toContainEqual(
-      expect.objectContaining({ id: 'loa-x', name: 'Loa X', zones: ['thon-dong-tam'], online: false, lastSeen: null }),
+      expect.objectContaining({
+        id: 'loa-x',
+        name: 'Loa X',
+        communeId: 'default',
+        zones: ['thon-dong-tam'],
+        online: false,
+        lastSeen: null,
+      }),
     );
   });
 

@@ -9,6 +9,8 @@ import { createLogger } from '../src/logger';
 import type { Logger } from 'pino';
 
 export const ADMIN_PASSWORD = 'test-admin-password';
+/** Password of `tinh`, the province administrator every test server has. */
+export const PROVINCE_PASSWORD = 'test-province-password';
 
 export interface TestServer extends RunningServer {
   dataDir: string;
@@ -51,6 +53,7 @@ export async function startTestServer(
     LOAXA_DATA: dataDir,
     LOAXA_DEMO: '0',
     LOAXA_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    LOAXA_PROVINCE_PASSWORD: PROVINCE_PASSWORD,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...env,
   });
@@ -147,4 +150,30 @@ export async function signIn(
     const text = await r.text();
     return { status: r.status, body: (text ? JSON.parse(text) : null) as T };
   };
+}
+
+/** Signs in as `tinh`, the province administrator (acts across communes, creates them). */
+export function signInProvince(server: Pick<TestServer, 'url'>): Promise<TestServer['api']> {
+  return signIn(server, 'tinh', PROVINCE_PASSWORD);
+}
+
+/**
+ * A new commune with a user of `role` in it (username `${role}-${commune id}`),
+ * made by the province administrator; returns the commune's id and the user's api().
+ */
+export async function communeWithUser(
+  server: Pick<TestServer, 'url'>,
+  name: string,
+  role: 'admin' | 'approver' | 'editor' | 'technician' | 'viewer' = 'admin',
+): Promise<{ id: string; api: TestServer['api']; province: TestServer['api'] }> {
+  const province = await signInProvince(server);
+  const created = await province<{ id: string }>('POST', '/api/v1/communes', { name });
+  if (created.status !== 201)
+    throw new Error(`creating commune ${name}: ${created.status} ${JSON.stringify(created.body)}`);
+  const { id } = created.body;
+  const username = `${role}-${id}`;
+  const password = `${username}-password`;
+  const user = await province('POST', '/api/v1/users', { username, password, role, commune: id });
+  if (user.status !== 201) throw new Error(`creating ${username}: ${user.status} ${JSON.stringify(user.body)}`);
+  return { id, api: await signIn(server, username, password), province };
 }

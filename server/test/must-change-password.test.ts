@@ -71,11 +71,16 @@ describe('the generated admin password', () => {
 
     const signedIn = await login(server.url, 'admin', generated);
     expect(signedIn.status).toBe(200);
-    expect(signedIn.body.user).toEqual({ username: 'admin', role: 'admin', mustChangePassword: true });
+    expect(signedIn.body.user).toEqual({
+      username: 'admin',
+      role: 'admin',
+      mustChangePassword: true,
+      communeId: 'default',
+    });
     const cookie = signedIn.cookie!;
 
     expect((await call(server.url, 'GET', '/api/v1/session', { cookie })).body).toEqual({
-      user: { username: 'admin', role: 'admin', mustChangePassword: true },
+      user: { username: 'admin', role: 'admin', mustChangePassword: true, communeId: 'default' },
     });
     for (const [method, url, body] of [
       ['GET', '/api/v1/devices', undefined],

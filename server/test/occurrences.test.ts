@@ -23,14 +23,15 @@ let server: TestServer;
 
 function seed(): void {
   const { registry, db } = server.services;
-  registry.createZone('Thôn Đông', 'thon-dong');
-  for (const id of ['loa-a', 'loa-b', 'loa-c']) registry.createDevice({ id, name: id, zones: ['thon-dong'] });
+  registry.createZone('Thôn Đông', 'default', 'thon-dong');
+  for (const id of ['loa-a', 'loa-b', 'loa-c'])
+    registry.createDevice({ communeId: 'default', id, name: id, zones: ['thon-dong'] });
   db.prepare("INSERT INTO media (sha256, format, bytes, duration_ms, created_at) VALUES (?, 'ogg', 1, 1, 0)").run(
     'e'.repeat(64),
   );
   const occurrence = db.prepare(
-    `INSERT INTO occurrences (id, title, priority, start_at, duration_ms, sha256, created_at, cancelled_at)
-     VALUES (?, ?, ?, ?, 60000, ?, 0, ?)`,
+    `INSERT INTO occurrences (id, commune_id, title, priority, start_at, duration_ms, sha256, created_at, cancelled_at)
+     VALUES (?, 'default', ?, ?, ?, 60000, ?, 0, ?)`,
   );
   const delivery = db.prepare('INSERT INTO deliveries (occurrence_id, device_id, stage) VALUES (?, ?, ?)');
   const add = (
@@ -80,6 +81,7 @@ describe('GET /api/v1/occurrences', () => {
     const byId = Object.fromEntries(body.map((o) => [o.id, o]));
     expect(byId.morning).toEqual({
       id: 'morning',
+      communeId: 'default',
       title: 'Bản tin morning',
       priority: 'normal',
       startAt: iso(NOW - 5 * HOUR),

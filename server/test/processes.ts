@@ -45,10 +45,10 @@ export function provision(prefix: string, count: number): Provisioned {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `loaxa-${prefix}-`));
   const db = openDatabase(dataDir);
   const registry = new DeviceRegistry(db, new EventHub());
-  registry.createZone('Thôn A', 'thon-a');
+  registry.createZone('Thôn A', 'default', 'thon-a');
   const devices = Array.from({ length: count }, (_, i) => ({
     deviceId: `${prefix}-${i}`,
-    secret: registry.createDevice({ id: `${prefix}-${i}`, zones: ['thon-a'] }).secret,
+    secret: registry.createDevice({ communeId: 'default', id: `${prefix}-${i}`, zones: ['thon-a'] }).secret,
   }));
   db.close();
   const devicesFile = path.join(dataDir, 'devices.json');

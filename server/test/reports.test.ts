@@ -17,8 +17,8 @@ interface Numbers {
   minutesOnAir: number;
   uptime: number | null;
 }
-type DeviceRow = Numbers & { deviceId: string; name: string; zones: string[]; revoked: boolean };
-type ZoneRow = Numbers & { zoneId: string; name: string; devices: number };
+type DeviceRow = Numbers & { deviceId: string; communeId: string; name: string; zones: string[]; revoked: boolean };
+type ZoneRow = Numbers & { zoneId: string; communeId: string; name: string; devices: number };
 
 const HOUR = 3600_000;
 const MINUTE = 60_000;
@@ -30,12 +30,12 @@ const range = `from=${new Date(FROM).toISOString()}&to=${new Date(TO).toISOStrin
 
 function seed(): void {
   const { registry, db } = server.services;
-  registry.createZone('Thôn Đông', 'thon-dong');
-  registry.createZone('Thôn Tây', 'thon-tay');
-  registry.createZone('Thôn Trống', 'thon-trong');
-  registry.createDevice({ id: 'loa-a', name: 'Loa Chợ, cổng "A"', zones: ['thon-dong'] });
-  registry.createDevice({ id: 'loa-b', name: 'Loa Trường', zones: ['thon-dong'] });
-  registry.createDevice({ id: 'loa-c', name: 'Loa Đình', zones: ['thon-tay'] });
+  registry.createZone('Thôn Đông', 'default', 'thon-dong');
+  registry.createZone('Thôn Tây', 'default', 'thon-tay');
+  registry.createZone('Thôn Trống', 'default', 'thon-trong');
+  registry.createDevice({ communeId: 'default', id: 'loa-a', name: 'Loa Chợ, cổng "A"', zones: ['thon-dong'] });
+  registry.createDevice({ communeId: 'default', id: 'loa-b', name: 'Loa Trường', zones: ['thon-dong'] });
+  registry.createDevice({ communeId: 'default', id: 'loa-c', name: 'Loa Đình', zones: ['thon-tay'] });
   // They existed long before the period.
   db.prepare("UPDATE devices SET created_at = ? WHERE id IN ('loa-a', 'loa-b', 'loa-c')").run(FROM - 30 * 24 * HOUR);
 
@@ -43,8 +43,8 @@ function seed(): void {
     'f'.repeat(64),
   );
   const occurrence = db.prepare(
-    `INSERT INTO occurrences (id, title, priority, start_at, duration_ms, sha256, created_at, cancelled_at)
-     VALUES (?, ?, 'normal', ?, ?, ?, 0, ?)`,
+    `INSERT INTO occurrences (id, commune_id, title, priority, start_at, duration_ms, sha256, created_at, cancelled_at)
+     VALUES (?, 'default', ?, 'normal', ?, ?, ?, 0, ?)`,
   );
   const delivery = db.prepare('INSERT INTO deliveries (occurrence_id, device_id, stage, at) VALUES (?, ?, ?, ?)');
   const add = (id: string, startAt: number, durationMs: number, stages: Record<string, string>, cancelled = false) => {
@@ -102,6 +102,7 @@ describe('device report', () => {
     const byId = Object.fromEntries(res.body.devices.map((d) => [d.deviceId, d]));
     expect(byId['loa-a']).toEqual({
       deviceId: 'loa-a',
+      communeId: 'default',
       name: 'Loa Chợ, cổng "A"',
       zones: ['thon-dong'],
       revoked: false,
@@ -142,6 +143,7 @@ describe('device report', () => {
     expect(res.body.zones).toEqual([
       {
         zoneId: 'thon-dong',
+        communeId: 'default',
         name: 'Thôn Đông',
         devices: 2,
         broadcasts: 6,
@@ -155,6 +157,7 @@ describe('device report', () => {
       },
       {
         zoneId: 'thon-tay',
+        communeId: 'default',
         name: 'Thôn Tây',
         devices: 1,
         broadcasts: 3,
@@ -168,6 +171,7 @@ describe('device report', () => {
       },
       {
         zoneId: 'thon-trong',
+        communeId: 'default',
         name: 'Thôn Trống',
         devices: 0,
         broadcasts: 0,
@@ -184,7 +188,7 @@ describe('device report', () => {
 
   it('measures uptime only up to now and from when the device was added (default: the last 30 days)', async () => {
     const { registry, db } = server.services;
-    registry.createDevice({ id: 'loa-new', name: 'Loa mới' });
+    registry.createDevice({ communeId: 'default', id: 'loa-new', name: 'Loa mới' });
     const now = Date.now();
     db.prepare("UPDATE devices SET created_at = ? WHERE id = 'loa-new'").run(now - 2 * HOUR);
     db.prepare("INSERT INTO device_status (device_id, online, at) VALUES ('loa-new', 1, ?)").run(now - HOUR);
@@ -194,7 +198,7 @@ describe('device report', () => {
       ['tonight', now + HOUR, 'pending'],
     ] as const) {
       db.prepare(
-        "INSERT INTO occurrences (id, title, priority, start_at, duration_ms, sha256, created_at) VALUES (?, ?, 'normal', ?, 60000, ?, 0)",
+        "INSERT INTO occurrences (id, commune_id, title, priority, start_at, duration_ms, sha256, created_at) VALUES (?, 'default', ?, 'normal', ?, 60000, ?, 0)",
       ).run(id, id, startAt, 'f'.repeat(64));
       db.prepare("INSERT INTO deliveries (occurrence_id, device_id, stage) VALUES (?, 'loa-new', ?)").run(id, stage);
     }
@@ -228,7 +232,7 @@ describe('device report', () => {
 describe('status log', () => {
   it('records real online/offline changes only, and the offline of a revoked device', () => {
     const { registry, db } = server.services;
-    registry.createDevice({ id: 'loa-log' });
+    registry.createDevice({ communeId: 'default', id: 'loa-log' });
     const rows = () =>
       db.prepare("SELECT online FROM device_status WHERE device_id = 'loa-log' ORDER BY at, rowid").all() as {
         online: number;
@@ -246,7 +250,7 @@ describe('status log', () => {
 
   it('marks devices still online offline at a restart, from when they were last heard', () => {
     const { registry, db } = server.services;
-    registry.createDevice({ id: 'loa-crash' });
+    registry.createDevice({ communeId: 'default', id: 'loa-crash' });
     registry.setOnline('loa-crash', true);
     db.prepare("UPDATE devices SET last_seen = 12345 WHERE id = 'loa-crash'").run();
     registry.markAllOffline();

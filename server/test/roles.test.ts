@@ -6,10 +6,10 @@
  * permission is missing and never 401/403 where it is present.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PERMISSIONS } from '../src/auth/permissions';
+import { PERMISSIONS, PROVINCE_ONLY, PROVINCE_ROLES } from '../src/auth/permissions';
 import { ROLES, type Role } from '../src/auth/users';
 import type { RouteEntry } from '../src/http/route-table';
-import { startTestServer, type TestServer } from './helpers';
+import { PROVINCE_PASSWORD, signIn, signInProvince, startTestServer, type TestServer } from './helpers';
 
 let server: TestServer;
 const cookies = new Map<Role, string>();
@@ -90,7 +90,8 @@ describe('role × route', () => {
     const failures: string[] = [];
     let checked = 0;
     for (const route of protectedRoutes) {
-      const permitted = PERMISSIONS[route.permission!] as readonly Role[];
+      // These users belong to a commune: a province-only permission is never theirs, whatever the role.
+      const permitted = PROVINCE_ONLY.has(route.permission!) ? [] : (PERMISSIONS[route.permission!] as readonly Role[]);
       for (const role of ROLES) {
         let status = await call(route, cookies.get(role)!);
         // A route may legitimately end the caller's sessions (a password change): sign in again, once.
@@ -240,7 +241,55 @@ const SENSITIVE: { method: string; url: string; path?: string; body?: unknown; w
   { method: 'PUT', url: '/api/v1/settings', body: {}, who: ['admin', 'approver'] },
   { method: 'POST', url: '/api/v1/tts/engines/:id/test', body: {}, who: ['admin', 'approver'] },
   { method: 'GET', url: '/api/v1/audit', who: ['admin', 'approver'] },
+  // The province's own work: never a commune user's, whatever the role (see the province table below).
+  { method: 'POST', url: '/api/v1/communes', body: {}, who: [] },
+  { method: 'PATCH', url: '/api/v1/communes/:id', body: {}, who: [] },
+  { method: 'POST', url: '/api/v1/bulletins', body: {}, who: [] },
+  { method: 'POST', url: '/api/v1/bulletins/:id/approve', body: {}, who: [] },
+  { method: 'POST', url: '/api/v1/bulletins/:id/reject', body: {}, who: [] },
+  // A commune's inbox: those who write and schedule.
+  { method: 'POST', url: '/api/v1/bulletins/:id/decline', body: {}, who: ['admin', 'approver', 'editor'] },
+  { method: 'POST', url: '/api/v1/bulletins/:id/place', body: {}, who: ['admin', 'approver', 'editor'] },
 ];
+
+/** Province users: who of them may do the province's work, written out by hand. */
+const PROVINCE_SENSITIVE: { method: string; url: string; body?: unknown; who: readonly Role[] }[] = [
+  { method: 'POST', url: '/api/v1/communes', body: {}, who: ['admin'] },
+  { method: 'PATCH', url: '/api/v1/communes/:id', body: {}, who: ['admin'] },
+  { method: 'POST', url: '/api/v1/bulletins', body: {}, who: ['admin', 'approver', 'editor'] },
+  { method: 'POST', url: '/api/v1/bulletins/:id/approve', body: {}, who: ['admin', 'approver'] },
+  { method: 'POST', url: '/api/v1/bulletins/:id/reject', body: {}, who: ['admin', 'approver'] },
+  { method: 'GET', url: '/api/v1/bulletins', who: ['admin', 'approver', 'editor', 'viewer'] },
+  { method: 'GET', url: '/api/v1/users', who: ['admin'] },
+];
+
+describe('province users', () => {
+  it('lets exactly the listed province roles do the province’s work', async () => {
+    const province = await signInProvince(server);
+    const failures: string[] = [];
+    for (const role of PROVINCE_ROLES) {
+      const username = `tinh-${role}`;
+      expect((await province('POST', '/api/v1/users', { username, password: PASSWORD, role })).status).toBe(201);
+      const api = await signIn(server, username, PASSWORD);
+      for (const row of PROVINCE_SENSITIVE) {
+        const status = (await api(row.method, row.url.replace(/:\w+/g, 'zz-nobody'), row.body)).status;
+        judge(`${row.method} ${row.url} (province)`, role, row.who, status, failures);
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it('refuses a province technician: the province has no loudspeakers of its own', async () => {
+    const province = await signInProvince(server);
+    const res = await province<{ field: string }>('POST', '/api/v1/users', {
+      username: 'tinh-ky-thuat',
+      password: PASSWORD,
+      role: 'technician',
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.field).toBe('role');
+  });
+});
 
 /** Tomorrow in the commune's zone, for schedules that must be in the future. */
 function tomorrow(): string {
@@ -392,7 +441,7 @@ describe('audit log and passwords', () => {
     const bytes = Buffer.from(await csv.arrayBuffer());
     expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]); // BOM, for spreadsheet programs
     const text = bytes.subarray(3).toString('utf8');
-    expect(text.split('\r\n')[0]).toBe('id,at,actor,action,target,detail,ip');
+    expect(text.split('\r\n')[0]).toBe('id,at,actor,action,target,detail,ip,commune');
     expect(text).toContain('zone.create,thon-kiem-toan,"{""name"":""Thôn Kiểm Toán""}"');
   });
 
@@ -404,8 +453,15 @@ describe('audit log and passwords', () => {
       body: JSON.stringify({ username, password: 'whatever-1' }),
     });
     expect(failed.status).toBe(401);
+    // A name no account has belongs to no commune: the province's log holds it.
+    const province = await fetch(`${server.url}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'tinh', password: PROVINCE_PASSWORD }),
+    });
+    const provinceCookie = (province.headers.get('set-cookie') ?? '').split(';')[0]!;
     const csv = await fetch(`${server.url}/api/v1/audit?format=csv&action=login.failed`, {
-      headers: { cookie: server.cookie },
+      headers: { cookie: provinceCookie },
     });
     expect(csv.status).toBe(200);
     const lines = (await csv.text()).split('\r\n');
@@ -413,8 +469,8 @@ describe('audit log and passwords', () => {
     // id,at,actor,...: the actor cell starts with a quote mark, so the spreadsheet shows it as text.
     expect(row).toMatch(/^\d+,[^,]+,"'=HYPERLINK\(""http:\/\/x"",""y""\)",login\.failed,/);
     // The JSON view is data, not a spreadsheet: it keeps the username as typed.
-    const { body } = await server.api<{ actor: string }[]>('GET', '/api/v1/audit?action=login.failed');
-    expect(body.map((e) => e.actor)).toContain(username);
+    const json = await fetch(`${server.url}/api/v1/audit?action=login.failed`, { headers: { cookie: provinceCookie } });
+    expect(((await json.json()) as { actor: string }[]).map((e) => e.actor)).toContain(username);
   });
 
   it('changes one’s own password: this session continues, other sessions end, the old password stops working', async () => {

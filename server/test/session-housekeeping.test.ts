@@ -52,7 +52,7 @@ describe('session housekeeping', () => {
     vi.useFakeTimers({ now: t0 });
     const db = openDatabase(tempDir());
     const users = new UserService(db);
-    await users.create('admin', ADMIN_PASSWORD, 'admin');
+    await users.create('admin', ADMIN_PASSWORD, 'admin', { communeId: 'default' });
     insertSession(db, 'expired-yesterday', t0 - DAY);
     insertSession(db, 'expires-in-two-hours', t0 + 2 * HOUR);
     const live = users.startSession('admin'); // expires in 7 days
@@ -66,7 +66,12 @@ describe('session housekeeping', () => {
       expect(tokens(db)).toHaveLength(2); // 12:00: expired, but the job has not run yet
       await vi.advanceTimersByTimeAsync(20 * 60_000);
       expect(tokens(db)).toEqual([hashToken(live.token)]);
-      expect(users.userForSession(live.token)).toEqual({ username: 'admin', role: 'admin', mustChangePassword: false });
+      expect(users.userForSession(live.token)).toEqual({
+        username: 'admin',
+        role: 'admin',
+        mustChangePassword: false,
+        communeId: 'default',
+      });
     } finally {
       housekeeping.stop();
       db.close();
@@ -76,7 +81,7 @@ describe('session housekeeping', () => {
   it('runs when the server starts: sessions that expired while it was down are gone', async () => {
     const dataDir = tempDir();
     const db = openDatabase(dataDir);
-    await new UserService(db).create('admin', ADMIN_PASSWORD, 'admin');
+    await new UserService(db).create('admin', ADMIN_PASSWORD, 'admin', { communeId: 'default' });
     insertSession(db, 'expired-while-down', Date.now() - DAY);
     db.close();
 

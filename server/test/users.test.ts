@@ -104,6 +104,10 @@ describe('disable and enable an account', () => {
       if (!r.done) seen += decoder.decode(r.value);
       return r.done;
     };
+    // A loudspeaker of the user's commune: a commune user's stream carries only its own commune's events.
+    if (!server.services.registry.getDevice('loa-x')) {
+      server.services.registry.createDevice({ id: 'loa-x', communeId: 'default' });
+    }
     const event = { id: 'loa-x', online: true, lastSeen: null };
     server.services.hub.emit('device', event);
     while (!seen.includes('loa-x')) await read();
@@ -119,9 +123,9 @@ describe('disable and enable an account', () => {
     await waitFor(
       'the stream to end on its session re-check',
       () => {
-        const id = `loa-secret-${++tick}`;
-        server.services.hub.emit('device', { ...event, id });
-        if (listeners() < withStream) refused = id;
+        const marker = `after-disable-${++tick}`;
+        server.services.hub.emit('device', { ...event, lastSeen: marker });
+        if (listeners() < withStream) refused = marker;
         return refused !== '';
       },
       5_000,

@@ -6,9 +6,17 @@
  */
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { PERMISSIONS as SERVER_PERMISSIONS } from '../../server/src/auth/permissions';
+import {
+  PERMISSIONS as SERVER_PERMISSIONS,
+  PROVINCE_ONLY as SERVER_PROVINCE_ONLY,
+  PROVINCE_ROLES as SERVER_PROVINCE_ROLES,
+} from '../../server/src/auth/permissions';
 import { API_TYPES_FILE, generateApiTypes, readServerOpenApi } from '../scripts/api-types';
-import { PERMISSIONS as CONSOLE_PERMISSIONS } from '../src/lib/permissions';
+import {
+  PERMISSIONS as CONSOLE_PERMISSIONS,
+  PROVINCE_ONLY as CONSOLE_PROVINCE_ONLY,
+  PROVINCE_ROLES as CONSOLE_PROVINCE_ROLES,
+} from '../src/lib/permissions';
 
 describe('console ↔ server contract', () => {
   it('web/src/lib/api-types.ts matches the running server’s OpenAPI document', async () => {
@@ -43,5 +51,10 @@ describe('console ↔ server contract', () => {
         roles: [...(server[permission] ?? [])].sort(),
       });
     }
+  });
+
+  it('the console knows which permissions only a province user holds, and its roles', () => {
+    expect([...CONSOLE_PROVINCE_ONLY].sort()).toEqual([...SERVER_PROVINCE_ONLY].sort());
+    expect([...CONSOLE_PROVINCE_ROLES].sort()).toEqual([...SERVER_PROVINCE_ROLES].sort());
   });
 });

@@ -20,6 +20,7 @@ const summary = (
   }
   return {
     id: 'o',
+    communeId: 'default',
     title: 'o',
     priority: 'normal',
     startAt: '2025-11-23T10:00:00Z',
@@ -36,6 +37,7 @@ const summary = (
 
 const live = (...stages: Delivery['stage'][]): Occurrence => ({
   id: 'o',
+  communeId: 'default',
   title: 'o',
   priority: 'normal',
   startAt: '2025-11-23T10:00:00Z',

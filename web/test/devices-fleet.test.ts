@@ -26,6 +26,7 @@ function device(id: string, name: string, extra: Partial<Device> = {}): Device {
   return {
     id,
     name,
+    communeId: 'default',
     zones: [],
     online: true,
     lastSeen: null,

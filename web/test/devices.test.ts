@@ -30,6 +30,7 @@ function has(key: string): boolean {
 const device = (id: string, location: Device['location'], revoked = false): Device => ({
   id,
   name: id,
+  communeId: 'default',
   zones: [],
   online: true,
   lastSeen: null,

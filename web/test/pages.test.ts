@@ -3,6 +3,7 @@ import type { Delivery, Device, Occurrence } from '../src/lib/api';
 import { describeApiError, fieldOf } from '../src/lib/errors';
 import { ApiError } from '../src/lib/api';
 import { NAV, visibleNav } from '../src/lib/nav';
+import { allows, type Who } from '../src/lib/permissions';
 import { deliveryMatrix } from '../src/pages/deliveries';
 import { ruleIsPast } from '../src/pages/scheduling';
 import { deviceCounts } from '../src/pages/dashboard';
@@ -15,6 +16,7 @@ const d = (deviceId: string, stage: Delivery['stage'], at: string | null = null)
 });
 const occ = (id: string, deliveries: Delivery[]): Occurrence => ({
   id,
+  communeId: 'default',
   title: id,
   priority: 'normal',
   startAt: '2025-11-23T10:00:00Z',
@@ -28,6 +30,7 @@ const occ = (id: string, deliveries: Delivery[]): Occurrence => ({
 const device = (id: string, online: boolean, revoked = false): Device => ({
   id,
   name: id,
+  communeId: 'default',
   zones: [],
   online,
   lastSeen: null,
@@ -40,16 +43,21 @@ const device = (id: string, online: boolean, revoked = false): Device => ({
   telemetry: null,
 });
 
+/** A user of the commune `xa-a`, or (province) of the whole province. */
+const commune = (role: Who['role']): Who => ({ role, communeId: 'xa-a' });
+const province = (role: Who['role']): Who => ({ role, communeId: null });
+
 describe('navigation', () => {
   const built = NAV.filter((item) => !item.placeholder).map((item) => item.requires);
 
   it('shows an admin every built page and hides slots whose API does not exist', () => {
-    const paths = visibleNav('admin', built).map((item) => item.path);
+    const paths = visibleNav(commune('admin'), built).map((item) => item.path);
     expect(paths).toEqual([
       '/',
       '/devices',
       '/broadcast',
       '/deliveries',
+      '/bulletins',
       '/content',
       '/programmes',
       '/schedules',
@@ -64,21 +72,55 @@ describe('navigation', () => {
   it('shows a slot once the server offers its API', () => {
     const schedules = NAV.find((item) => item.path === '/schedules')!;
     const operations = [...built, schedules.requires];
-    expect(visibleNav('editor', operations).map((item) => item.path)).toContain('/schedules');
+    expect(visibleNav(commune('editor'), operations).map((item) => item.path)).toContain('/schedules');
   });
 
   it('follows the role', () => {
-    expect(visibleNav('viewer', built).map((item) => item.path)).toEqual([
+    expect(visibleNav(commune('viewer'), built).map((item) => item.path)).toEqual([
       '/',
       '/devices',
       '/deliveries',
+      '/bulletins',
       '/programmes',
       '/schedules',
       '/reports',
     ]);
-    expect(visibleNav('approver', built).map((item) => item.path)).toContain('/audit');
-    expect(visibleNav('technician', built).map((item) => item.path)).not.toContain('/broadcast');
+    expect(visibleNav(commune('approver'), built).map((item) => item.path)).toContain('/audit');
+    expect(visibleNav(commune('technician'), built).map((item) => item.path)).not.toContain('/broadcast');
     expect(visibleNav(undefined)).toEqual([]);
+  });
+
+  it('gives the province admin the communes page and the source bulletins, a commune its inbox', () => {
+    const provinceAdmin = visibleNav(province('admin'), built);
+    expect(provinceAdmin.map((item) => item.path)).toContain('/communes');
+    expect(provinceAdmin.find((item) => item.path === '/bulletins')?.label).toBe('nav.bulletins');
+    const communeAdmin = visibleNav(commune('admin'), built);
+    expect(communeAdmin.map((item) => item.path)).not.toContain('/communes');
+    expect(communeAdmin.find((item) => item.path === '/bulletins')?.label).toBe('nav.inbox');
+    // One menu entry per page, whoever looks.
+    for (const who of [province('viewer'), commune('viewer'), province('admin'), commune('technician')]) {
+      const paths = visibleNav(who, built).map((item) => item.path);
+      expect(new Set(paths).size).toBe(paths.length);
+    }
+  });
+});
+
+describe('permissions', () => {
+  it('never gives a commune user a province-only permission, whatever the role', () => {
+    for (const permission of ['communes:manage', 'bulletins:write', 'bulletins:approve'] as const) {
+      expect(allows(commune('admin'), permission)).toBe(false);
+    }
+    expect(allows(province('admin'), 'communes:manage')).toBe(true);
+    expect(allows(province('editor'), 'bulletins:write')).toBe(true);
+    expect(allows(province('editor'), 'bulletins:approve')).toBe(false);
+    expect(allows(province('approver'), 'bulletins:approve')).toBe(true);
+  });
+
+  it('lets commune officers handle their inbox, and no one without a session anything', () => {
+    expect(allows(commune('editor'), 'bulletins:handle')).toBe(true);
+    expect(allows(commune('technician'), 'bulletins:handle')).toBe(false);
+    expect(allows(commune('viewer'), 'bulletins:read')).toBe(true);
+    expect(allows(null, 'bulletins:read')).toBe(false);
   });
 });
 

@@ -37,6 +37,7 @@ describe('mergeOccurrence', () => {
     const known = {
       id: 'o',
       startAt: '',
+      communeId: 'default',
       title: 't',
       priority: 'normal' as const,
       durationMs: 1000,

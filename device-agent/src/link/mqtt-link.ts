@@ -67,6 +67,12 @@ interface Session {
   zoneOps: Promise<void>;
 }
 
+/**
+ * Sees every message a link's MQTT client receives, before the link looks at it. Unset in the
+ * agent; the bench's floor measurement (firmware-sim/src/floor.ts) timestamps arrivals here.
+ */
+export const messageProbe: { onMessage?: (deviceId: string, topic: string, payload: Buffer) => void } = {};
+
 const QOS1: IClientSubscribeOptions = { qos: 1 };
 /**
  * A graceful stop waits this long for the "offline" status and for the broker to
@@ -202,6 +208,7 @@ export class MqttLink implements AckTransport {
       this.onConnect(session);
     });
     client.on('message', (topic, payload) => {
+      messageProbe.onMessage?.(deviceId, topic, payload);
       if (this.session === session) this.onMessage(session, topic, payload);
     });
     // mqtt.js emits 'error' for refused connections and bad credentials; 'close' follows and drives the retry.

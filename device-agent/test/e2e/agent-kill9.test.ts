@@ -64,8 +64,12 @@ describe('kill -9 of the agent while it writes state and plays', () => {
     const seed = Number(process.env.LOAXA_KILL9_SEED || Date.now() % 100_000);
     console.info(`kill -9 seed ${seed}`);
     const random = prng(seed);
-    server.services.registry.createZone('Thôn Mất Điện', 'thon-mat-dien');
-    const { secret } = server.services.registry.createDevice({ id: DEVICE, zones: ['thon-mat-dien'] });
+    server.services.registry.createZone('Thôn Mất Điện', 'default', 'thon-mat-dien');
+    const { secret } = server.services.registry.createDevice({
+      id: DEVICE,
+      zones: ['thon-mat-dien'],
+      communeId: 'default',
+    });
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loaxa-kill9-'));
     const stateDir = path.join(dataDir, 'state');
     const playLog = path.join(dataDir, 'play.log');

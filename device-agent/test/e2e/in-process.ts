@@ -28,9 +28,9 @@ export async function startNode(
 ): Promise<TestNode> {
   const zone = options.zone ?? 'thon-1';
   if (!server.services.registry.listZones().some((z) => z.id === zone)) {
-    server.services.registry.createZone(`Zone ${zone}`, zone);
+    server.services.registry.createZone(`Zone ${zone}`, 'default', zone);
   }
-  const { secret } = server.services.registry.createDevice({ id: deviceId, zones: [zone] });
+  const { secret } = server.services.registry.createDevice({ id: deviceId, zones: [zone], communeId: 'default' });
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `loaxa-node-${deviceId}-`));
   const playLog = path.join(dataDir, 'play.log');
   const agent = createAgent(

@@ -44,9 +44,9 @@ function readPlays(log: string): PlayLogLine[] {
 describe('a node configured for MP3', () => {
   it('plays the MP3 rendition where an Ogg node in the same zone plays the Ogg file', async () => {
     const { registry, db, media } = server.services;
-    registry.createZone('Thôn MP3', ZONE);
+    registry.createZone('Thôn MP3', 'default', ZONE);
     oggNode = await startNode(server, 'loa-ogg-1', { zone: ZONE });
-    const { secret } = registry.createDevice({ id: 'loa-mp3-1', zones: [ZONE] });
+    const { secret } = registry.createDevice({ id: 'loa-mp3-1', zones: [ZONE], communeId: 'default' });
     await waitFor('the Ogg node online', () => registry.getDevice('loa-ogg-1')?.online, 15_000);
 
     // Scheduled while only the Ogg node is known to the server: no MP3 is made yet.

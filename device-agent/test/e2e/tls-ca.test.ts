@@ -87,7 +87,11 @@ describe.skipIf(!opensslPresent)('agent trusting a self-signed server through tl
   }, 40_000);
 
   it('without the CA the agent refuses the server: no connection, no download', async () => {
-    const { secret } = server.services.registry.createDevice({ id: 'loa-untrusting', zones: ['thon-1'] });
+    const { secret } = server.services.registry.createDevice({
+      id: 'loa-untrusting',
+      zones: ['thon-1'],
+      communeId: 'default',
+    });
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loaxa-untrusting-'));
     const errors: string[] = [];
     const { pino } = await import('pino');

@@ -4,6 +4,7 @@
  */
 import type { Db } from '../db/database';
 import { toCsv } from '../csv';
+import { inScope, type Scope } from '../tenancy/scope';
 
 export interface AuditEntry {
   id: number;
@@ -13,14 +14,27 @@ export interface AuditEntry {
   target: string | null;
   detail: Record<string, unknown> | null;
   ip: string | null;
+  /** The commune the action concerned; null for a province-level action. */
+  communeId: string | null;
 }
 
 export class AuditLog {
   constructor(private readonly db: Db) {}
 
-  record(entry: { actor: string; action: string; target?: string | null; detail?: object; ip?: string }): void {
+  /**
+   * `communeId` is required so every caller decides whose log the entry is in:
+   * a commune's (its users see it) or the province's (null: province users only).
+   */
+  record(entry: {
+    actor: string;
+    action: string;
+    target?: string | null;
+    detail?: object;
+    ip?: string;
+    communeId: string | null;
+  }): void {
     this.db
-      .prepare('INSERT INTO audit_log (at, actor, action, target, detail, ip) VALUES (?, ?, ?, ?, ?, ?)')
+      .prepare('INSERT INTO audit_log (at, actor, action, target, detail, ip, commune_id) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(
         Date.now(),
         entry.actor,
@@ -28,14 +42,16 @@ export class AuditLog {
         entry.target ?? null,
         entry.detail ? JSON.stringify(entry.detail) : null,
         entry.ip ?? null,
+        entry.communeId,
       );
   }
 
-  list(options: { limit?: number; before?: number; action?: string } = {}): AuditEntry[] {
+  /** Newest first; a commune's scope sees its own entries only, the province's every entry. */
+  list(scope: Scope, options: { limit?: number; before?: number; action?: string } = {}): AuditEntry[] {
     const rows = this.db
       .prepare(
-        `SELECT id, at, actor, action, target, detail, ip FROM audit_log
-         WHERE (? IS NULL OR id < ?) AND (? IS NULL OR action = ?)
+        `SELECT id, at, actor, action, target, detail, ip, commune_id FROM audit_log
+         WHERE (? IS NULL OR id < ?) AND (? IS NULL OR action = ?) AND (? IS NULL OR commune_id = ?)
          ORDER BY id DESC LIMIT ?`,
       )
       .all(
@@ -43,6 +59,7 @@ export class AuditLog {
         options.before ?? null,
         options.action ?? null,
         options.action ?? null,
+        ...inScope(scope),
         options.limit ?? 100,
       ) as {
       id: number;
@@ -52,9 +69,11 @@ export class AuditLog {
       target: string | null;
       detail: string | null;
       ip: string | null;
+      commune_id: string | null;
     }[];
-    return rows.map((r) => ({
+    return rows.map(({ commune_id, ...r }) => ({
       ...r,
+      communeId: commune_id,
       at: new Date(r.at).toISOString(),
       detail: r.detail ? (JSON.parse(r.detail) as Record<string, unknown>) : null,
     }));
@@ -64,7 +83,7 @@ export class AuditLog {
 /** The entries as CSV (see toCsv: RFC 4180, with a BOM for spreadsheet programs). */
 export function auditCsv(entries: AuditEntry[]): string {
   return toCsv(
-    ['id', 'at', 'actor', 'action', 'target', 'detail', 'ip'],
-    entries.map((e) => [e.id, e.at, e.actor, e.action, e.target, e.detail, e.ip]),
+    ['id', 'at', 'actor', 'action', 'target', 'detail', 'ip', 'commune'],
+    entries.map((e) => [e.id, e.at, e.actor, e.action, e.target, e.detail, e.ip, e.communeId]),
   );
 }

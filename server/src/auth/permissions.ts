@@ -36,10 +36,33 @@ export const PERMISSIONS = {
   'settings:manage': ['admin', 'approver'],
   /** The commune's abbreviations the normaliser reads out: whoever writes notices. */
   'dictionary:manage': ['admin', 'approver', 'editor'],
+  /** The communes one may see: a province user all, a commune user their own. */
+  'communes:read': ['admin', 'approver', 'editor', 'technician', 'viewer'],
+  /** Create and rename communes (province only, see PROVINCE_ONLY). */
+  'communes:manage': ['admin'],
+  /** Bulletins from the province: a province user sees all, a commune user those sent to their commune. */
+  'bulletins:read': ['admin', 'approver', 'editor', 'technician', 'viewer'],
+  /** Write a bulletin for the communes (province only). */
+  'bulletins:write': ['admin', 'approver', 'editor'],
+  /** Approve a bulletin, or send one without someone else's approval (province only). */
+  'bulletins:approve': ['admin', 'approver'],
+  /** Place a normal bulletin into one of the commune's schedules, or decline it with a reason. */
+  'bulletins:handle': ['admin', 'approver', 'editor'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;
 
-export function allows(role: Role, permission: Permission): boolean {
-  return (PERMISSIONS[permission] as readonly Role[]).includes(role);
+/** Permissions only a province user (no commune) holds, whatever the role. */
+export const PROVINCE_ONLY: ReadonlySet<Permission> = new Set<Permission>([
+  'communes:manage',
+  'bulletins:write',
+  'bulletins:approve',
+]);
+
+/** The roles a province user may have (Circular 39's source system: no technicians of its own). */
+export const PROVINCE_ROLES: readonly Role[] = ['admin', 'approver', 'editor', 'viewer'];
+
+export function allows(user: { role: Role; communeId: string | null }, permission: Permission): boolean {
+  if (PROVINCE_ONLY.has(permission) && user.communeId !== null) return false;
+  return (PERMISSIONS[permission] as readonly Role[]).includes(user.role);
 }

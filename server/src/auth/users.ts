@@ -1,4 +1,6 @@
 import type { Db } from '../db/database';
+import { inScope, type Scope } from '../tenancy/scope';
+import { PROVINCE_ROLES } from './permissions';
 import { generatePassword, hashPassword, hashToken, newToken, verifyPassword } from './passwords';
 
 export const ROLES = ['admin', 'approver', 'editor', 'technician', 'viewer'] as const;
@@ -12,6 +14,8 @@ export interface User {
    * reset by an administrator): the session may only change it (http/auth.ts).
    */
   mustChangePassword: boolean;
+  /** The commune the user works in; null: a province user, acting across communes. */
+  communeId: string | null;
 }
 
 export interface UserAccount extends User {
@@ -41,58 +45,110 @@ export class UserService {
     return (this.db.prepare('SELECT COUNT(*) AS n FROM users').get() as { n: number }).n;
   }
 
-  async create(username: string, password: string, role: Role, mustChangePassword = false): Promise<User> {
+  async create(
+    username: string,
+    password: string,
+    role: Role,
+    options: { communeId: string | null; mustChangePassword?: boolean },
+  ): Promise<User> {
     const hash = await hashPassword(password);
+    const mustChangePassword = options.mustChangePassword ?? false;
     this.db
       .prepare(
-        'INSERT INTO users (username, password_hash, role, created_at, must_change_password) VALUES (?, ?, ?, ?, ?)',
+        `INSERT INTO users (username, password_hash, role, created_at, must_change_password, commune_id)
+         VALUES (?, ?, ?, ?, ?, ?)`,
       )
-      .run(username, hash, role, Date.now(), mustChangePassword ? 1 : 0);
-    return { username, role, mustChangePassword };
+      .run(username, hash, role, Date.now(), mustChangePassword ? 1 : 0, options.communeId);
+    return { username, role, mustChangePassword, communeId: options.communeId };
   }
 
   /**
-   * First-run setup: with no users, creates `admin` with the given password or a
-   * generated one. Returns the generated password (to print once), else null. A
-   * generated password must be replaced at the first sign-in: it has been on a screen.
+   * First-run setup: with no users, creates `admin`, the administrator of the
+   * first commune, with the given password or a generated one. Returns the
+   * generated password (to print once), else null. A generated password must be
+   * replaced at the first sign-in: it has been on a screen.
    */
-  async ensureAdmin(password: string | undefined): Promise<{ created: boolean; generated: string | null }> {
+  async ensureAdmin(
+    password: string | undefined,
+    communeId: string,
+  ): Promise<{ created: boolean; generated: string | null }> {
     if (this.count() > 0) return { created: false, generated: null };
     const generated = password ? null : generatePassword();
-    await this.create('admin', password ?? (generated as string), 'admin', generated !== null);
+    await this.create('admin', password ?? (generated as string), 'admin', {
+      communeId,
+      mustChangePassword: generated !== null,
+    });
     return { created: true, generated };
   }
 
-  list(now = Date.now(), only?: string): UserAccount[] {
+  /**
+   * With no enabled province administrator (a new install, or the first start
+   * after an upgrade from a single-commune release), creates one: `tinh`, or
+   * `tinh-2`… if that name is taken. Returns who was created and the generated
+   * password (to print once), or null when there was one already.
+   */
+  async ensureProvinceAdmin(
+    password: string | undefined,
+  ): Promise<{ username: string; generated: string | null } | null> {
+    const existing = this.db
+      .prepare("SELECT 1 FROM users WHERE commune_id IS NULL AND role = 'admin' AND disabled = 0")
+      .get();
+    if (existing) return null;
+    let username = 'tinh';
+    for (let i = 2; this.exists(username); i++) username = `tinh-${i}`;
+    const generated = password ? null : generatePassword();
+    await this.create(username, password ?? (generated as string), 'admin', {
+      communeId: null,
+      mustChangePassword: generated !== null,
+    });
+    return { username, generated };
+  }
+
+  /** The accounts visible in `scope` (a commune's users, or everyone for the province). */
+  list(scope: Scope, now = Date.now(), only?: string): UserAccount[] {
     return (
       this.db
         .prepare(
-          `SELECT u.username, u.role, u.created_at, u.disabled, u.must_change_password, f.locked_until FROM users u
+          `SELECT u.username, u.role, u.created_at, u.disabled, u.must_change_password, u.commune_id, f.locked_until
+           FROM users u
            LEFT JOIN login_failures f ON f.username = lower(u.username) AND f.locked_until > ?
-           WHERE ? IS NULL OR u.username = ?
+           WHERE (? IS NULL OR u.username = ?) AND (? IS NULL OR u.commune_id = ?)
            ORDER BY u.username`,
         )
-        .all(now, only ?? null, only ?? null) as {
+        .all(now, only ?? null, only ?? null, ...inScope(scope)) as {
         username: string;
         role: Role;
         created_at: number;
         disabled: number;
         must_change_password: number;
+        commune_id: string | null;
         locked_until: number | null;
       }[]
     ).map((r) => ({
       username: r.username,
       role: r.role,
       mustChangePassword: r.must_change_password === 1,
+      communeId: r.commune_id,
       createdAt: new Date(r.created_at).toISOString(),
       disabled: r.disabled === 1,
       lockedUntil: r.locked_until ? new Date(r.locked_until).toISOString() : null,
     }));
   }
 
-  /** One account as `list` shows it, or null. */
-  get(username: string, now = Date.now()): UserAccount | null {
-    return this.list(now, username)[0] ?? null;
+  /** One account as `list` shows it, or null (also when it is outside `scope`). */
+  get(scope: Scope, username: string, now = Date.now()): UserAccount | null {
+    return this.list(scope, now, username)[0] ?? null;
+  }
+
+  /**
+   * The commune of an account; null for a province user or an unknown name.
+   * Case-insensitive, like the lock-out counters (a guess typed as "CANBO" is about canbo).
+   */
+  communeOf(username: string): string | null {
+    const row = this.db
+      .prepare('SELECT commune_id FROM users WHERE lower(username) = lower(?) ORDER BY username = ? DESC LIMIT 1')
+      .get(username, username) as { commune_id: string | null } | undefined;
+    return row?.commune_id ?? null;
   }
 
   exists(username: string): boolean {
@@ -120,30 +176,37 @@ export class UserService {
    * unknown user, else the account before and after.
    */
   update(
+    scope: Scope,
     actor: string,
     username: string,
     change: { disabled?: boolean; role?: Role },
   ): { before: UserAccount; after: UserAccount } | null {
     return this.db.transaction(() => {
-      const before = this.get(username);
+      const before = this.get(scope, username);
       if (!before) return null;
       if (change.disabled === true && username === actor) {
         throw new UserChangeError('disabled', 'disabled: you cannot disable your own account');
       }
       const disabled = change.disabled ?? before.disabled;
       const role = change.role ?? before.role;
+      if (before.communeId === null && !PROVINCE_ROLES.includes(role)) {
+        throw new UserChangeError('role', `role: a province user is ${PROVINCE_ROLES.join(', ')}`);
+      }
       const wasEnabledAdmin = before.role === 'admin' && !before.disabled;
       if (wasEnabledAdmin && (disabled || role !== 'admin')) {
         const others = (
           this.db
-            .prepare("SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND disabled = 0 AND username <> ?")
-            .get(username) as { n: number }
+            .prepare(
+              "SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND disabled = 0 AND username <> ? AND commune_id IS ?",
+            )
+            .get(username, before.communeId) as { n: number }
         ).n;
         if (others === 0) {
           const field = disabled ? 'disabled' : 'role';
+          const of = before.communeId === null ? 'the province' : 'the commune';
           throw new UserChangeError(
             field,
-            `${field}: ${username} is the last enabled administrator; make another administrator first`,
+            `${field}: ${username} is the last enabled administrator of ${of}; make another administrator first`,
           );
         }
       }
@@ -151,7 +214,7 @@ export class UserService {
         .prepare('UPDATE users SET role = ?, disabled = ? WHERE username = ?')
         .run(role, disabled ? 1 : 0, username);
       if (disabled) this.db.prepare('DELETE FROM sessions WHERE username = ?').run(username);
-      return { before, after: this.get(username)! };
+      return { before, after: this.get(scope, username)! };
     })();
   }
 
@@ -170,10 +233,19 @@ export class UserService {
   ): Promise<{ user: User } | { refused: 'credentials' | 'disabled' }> {
     const row = this.db
       .prepare(
-        'SELECT username, role, password_hash AS hash, disabled, must_change_password FROM users WHERE username = ?',
+        `SELECT username, role, password_hash AS hash, disabled, must_change_password, commune_id
+         FROM users WHERE username = ?`,
       )
       .get(username) as
-      { username: string; role: Role; hash: string; disabled: number; must_change_password: number } | undefined;
+      | {
+          username: string;
+          role: Role;
+          hash: string;
+          disabled: number;
+          must_change_password: number;
+          commune_id: string | null;
+        }
+      | undefined;
     if (!row) {
       // Spend the same time as a real check so timing does not reveal which usernames exist.
       await verifyPassword(password, DUMMY_HASH);
@@ -182,7 +254,12 @@ export class UserService {
     if (!(await verifyPassword(password, row.hash))) return { refused: 'credentials' };
     if (row.disabled) return { refused: 'disabled' };
     return {
-      user: { username: row.username, role: row.role, mustChangePassword: row.must_change_password === 1 },
+      user: {
+        username: row.username,
+        role: row.role,
+        mustChangePassword: row.must_change_password === 1,
+        communeId: row.commune_id,
+      },
     };
   }
 
@@ -199,11 +276,20 @@ export class UserService {
   userForSession(token: string): User | null {
     const row = this.db
       .prepare(
-        `SELECT u.username, u.role, u.must_change_password FROM sessions s JOIN users u ON u.username = s.username
+        `SELECT u.username, u.role, u.must_change_password, u.commune_id FROM sessions s
+         JOIN users u ON u.username = s.username
          WHERE s.token_hash = ? AND s.expires_at > ? AND u.disabled = 0`,
       )
-      .get(hashToken(token), Date.now()) as { username: string; role: Role; must_change_password: number } | undefined;
-    return row ? { username: row.username, role: row.role, mustChangePassword: row.must_change_password === 1 } : null;
+      .get(hashToken(token), Date.now()) as
+      { username: string; role: Role; must_change_password: number; commune_id: string | null } | undefined;
+    return row
+      ? {
+          username: row.username,
+          role: row.role,
+          mustChangePassword: row.must_change_password === 1,
+          communeId: row.commune_id,
+        }
+      : null;
   }
 
   endSession(token: string): void {

@@ -92,7 +92,11 @@ export class Planner {
     return this.options.horizonMs;
   }
 
-  /** Scheduled (not play-now) occurrences for the device that have not ended, been cancelled or stopped. */
+  /**
+   * Scheduled (not play-now) occurrences for the device that have not ended,
+   * been cancelled or stopped — of its own commune only: a loudspeaker moved to
+   * another commune no longer plays what its former commune planned.
+   */
   planForDevice(deviceId: string, now = (this.options.now ?? Date.now)()): PlanPayload {
     const horizonEnd = now + this.options.horizonMs;
     const rows = this.db
@@ -100,6 +104,7 @@ export class Planner {
         `SELECT o.id, o.title, o.priority, o.start_at, o.duration_ms, o.sha256, m.format, m.bytes, o.assets, o.volume
          FROM deliveries d
          JOIN occurrences o ON o.id = d.occurrence_id
+         JOIN devices v ON v.id = d.device_id AND v.commune_id = o.commune_id
          JOIN media m ON m.sha256 = o.sha256
          WHERE d.device_id = ? AND o.command_id IS NULL AND o.cancelled_at IS NULL AND o.stopped_at IS NULL
            AND o.start_at + o.duration_ms > ? AND o.start_at < ?
@@ -113,6 +118,7 @@ export class Planner {
           this.db
             .prepare(
               `SELECT COUNT(*) AS n FROM deliveries d JOIN occurrences o ON o.id = d.occurrence_id
+               JOIN devices v ON v.id = d.device_id AND v.commune_id = o.commune_id
              WHERE d.device_id = ? AND o.command_id IS NULL AND o.cancelled_at IS NULL AND o.stopped_at IS NULL
                AND o.start_at + o.duration_ms > ? AND o.start_at < ?`,
             )

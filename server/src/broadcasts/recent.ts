@@ -13,6 +13,7 @@ import {
   type Priority,
 } from '@loaxa/protocol';
 import type { Db } from '../db/database';
+import { inScope, type Scope } from '../tenancy/scope';
 
 export const DELIVERY_STAGES = ['pending', ...ACK_STAGES] as const satisfies readonly DeliveryStage[];
 export const DELIVERY_OUTCOMES = [
@@ -28,6 +29,7 @@ export const DELIVERY_OUTCOMES = [
 
 export interface OccurrenceSummary {
   id: string;
+  communeId: string;
   title: string;
   priority: Priority;
   startAt: string;
@@ -54,6 +56,7 @@ export interface OccurrenceWindow {
 
 type Row = {
   id: string;
+  commune_id: string;
   title: string;
   priority: Priority;
   start_at: number;
@@ -68,23 +71,25 @@ type Row = {
 // Stage names come from the protocol's fixed list, never from input.
 const STAGE_COUNTS = DELIVERY_STAGES.map((s) => `COUNT(CASE WHEN d.stage = '${s}' THEN 1 END) AS "${s}"`).join(',\n');
 
+/** The occurrences in `scope` starting in the window. */
 export function recentOccurrences(
   db: Db,
+  scope: Scope,
   { from, to, limit }: OccurrenceWindow,
   now: number = Date.now(),
 ): OccurrenceSummary[] {
   const rows = db
     .prepare(
-      `SELECT o.id, o.title, o.priority, o.start_at, o.duration_ms, o.schedule_id, o.cancelled_at, o.stopped_at, o.stopped_by,
+      `SELECT o.id, o.commune_id, o.title, o.priority, o.start_at, o.duration_ms, o.schedule_id, o.cancelled_at, o.stopped_at, o.stopped_by,
          COUNT(d.device_id) AS devices,
          ${STAGE_COUNTS}
        FROM occurrences o LEFT JOIN deliveries d ON d.occurrence_id = o.id
-       WHERE o.start_at >= ? AND o.start_at < ?
+       WHERE o.start_at >= ? AND o.start_at < ? AND (? IS NULL OR o.commune_id = ?)
        GROUP BY o.id
        ORDER BY o.start_at DESC, o.id DESC
        LIMIT ?`,
     )
-    .all(from, to, limit) as Row[];
+    .all(from, to, ...inScope(scope), limit) as Row[];
   return rows.map((r) => {
     const stages = Object.fromEntries(DELIVERY_STAGES.map((s) => [s, r[s]])) as Record<DeliveryStage, number>;
     const occurrence = { startAt: r.start_at, stopped: r.stopped_at !== null, cancelled: r.cancelled_at !== null };
@@ -92,6 +97,7 @@ export function recentOccurrences(
     for (const stage of DELIVERY_STAGES) outcomes[deliveryOutcome(stage, occurrence, now)] += stages[stage];
     return {
       id: r.id,
+      communeId: r.commune_id,
       title: r.title,
       priority: r.priority,
       startAt: new Date(r.start_at).toISOString(),
@@ -110,6 +116,7 @@ export function recentOccurrences(
 /** A delivery someone should look at: failed, or missed (not started after its time). */
 export interface DeliveryProblem {
   occurrenceId: string;
+  communeId: string;
   title: string;
   priority: Priority;
   startAt: string;
@@ -125,22 +132,29 @@ export interface DeliveryProblem {
 }
 
 /**
- * Problems among the deliveries of every broadcast that started in
+ * Problems among the deliveries of every broadcast in `scope` that started in
  * [since, now], newest first — not only those this console sent.
  */
-export function deliveryProblems(db: Db, { since, limit }: { since: number; limit: number }, now = Date.now()) {
+export function deliveryProblems(
+  db: Db,
+  scope: Scope,
+  { since, limit }: { since: number; limit: number },
+  now = Date.now(),
+) {
   const rows = db
     .prepare(
-      `SELECT o.id, o.title, o.priority, o.start_at, o.stopped_at, o.cancelled_at,
+      `SELECT o.id, o.commune_id, o.title, o.priority, o.start_at, o.stopped_at, o.cancelled_at,
          d.device_id, d.stage, d.at, d.detail, v.name AS device_name, v.online
        FROM occurrences o JOIN deliveries d ON d.occurrence_id = o.id JOIN devices v ON v.id = d.device_id
        WHERE o.start_at >= ? AND o.start_at <= ? AND o.stopped_at IS NULL AND o.cancelled_at IS NULL
+         AND (? IS NULL OR o.commune_id = ?)
          AND (d.stage = 'failed' OR (d.stage IN ('pending', 'received', 'ready') AND o.start_at + ? < ?))
        ORDER BY o.start_at DESC, d.device_id
        LIMIT ?`,
     )
-    .all(since, now, MISSED_AFTER_MS, now, limit) as {
+    .all(since, now, ...inScope(scope), MISSED_AFTER_MS, now, limit) as {
     id: string;
+    commune_id: string;
     title: string;
     priority: Priority;
     start_at: number;
@@ -160,6 +174,7 @@ export function deliveryProblems(db: Db, { since, limit }: { since: number; limi
     if (!PROBLEM_OUTCOMES.includes(outcome)) continue;
     problems.push({
       occurrenceId: r.id,
+      communeId: r.commune_id,
       title: r.title,
       priority: r.priority,
       startAt: new Date(r.start_at).toISOString(),

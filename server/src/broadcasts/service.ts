@@ -21,8 +21,11 @@ import { assetFor, type Planner } from './planner';
 import type { ServerMetrics } from '../metrics/metrics';
 import type { MediaAsset, MediaStore } from '../media/store';
 import type { Mp3Renditions } from '../media/renditions';
+import { communeScope, inScope, type Scope } from '../tenancy/scope';
 
 export class BroadcastInputError extends Error {
+  /** A bad input: the HTTP error handler answers 400 naming `field`, whoever called. */
+  readonly statusCode = 400;
   constructor(
     readonly field: string,
     message: string,
@@ -33,6 +36,8 @@ export class BroadcastInputError extends Error {
 }
 
 export interface BroadcastRequest {
+  /** The commune it is broadcast in: its zones, and 'all' = every loudspeaker of this commune. */
+  communeId: string;
   text: string;
   zones: string[] | 'all';
   priority?: Priority;
@@ -45,6 +50,7 @@ export interface BroadcastRequest {
 
 export interface OccurrenceView {
   id: string;
+  communeId: string;
   title: string;
   priority: Priority;
   startAt: string;
@@ -94,31 +100,35 @@ export class BroadcastService {
   ) {}
 
   async create(request: BroadcastRequest): Promise<{ occurrenceId: string; deviceIds: string[] }> {
-    const { registry, renderer, logger } = this.deps;
+    const { renderer, logger } = this.deps;
     const text = request.text.trim();
     if (!text) throw new BroadcastInputError('text', 'text: the notice is empty');
     const now = Date.now();
     if (request.at && request.at.getTime() < now - AT_TOLERANCE_MS) {
       throw new BroadcastInputError('at', `at: ${request.at.toISOString()} is in the past`);
     }
+    const { communeId } = request;
     if (request.zones !== 'all') {
       if (request.zones.length === 0) throw new BroadcastInputError('zones', 'zones: choose at least one zone');
-      const unknown = registry.unknownZones(request.zones);
+      // Another commune's zone is answered like one that does not exist: ids do not leak.
+      const unknown = this.unknownZones(request.zones, communeId);
       if (unknown.length) throw new BroadcastInputError('zones', `zones: unknown zone(s) ${unknown.join(', ')}`);
     }
-    const deviceIds = registry.devicesIn(request.zones);
+    const deviceIds = this.devicesIn(request.zones, communeId);
     if (deviceIds.length === 0) {
       throw new BroadcastInputError('zones', 'zones: there are no loudspeakers in the chosen zones');
     }
 
     const priority = request.priority ?? 'normal';
     const renderStarted = performance.now();
-    const audio = await renderer.render({ text, voice: request.voice, speed: request.speed });
+    // The commune's settings (dictionary, loudness, engines) shape its notices.
+    const audio = await renderer.render({ text, voice: request.voice, speed: request.speed }, communeId);
     this.deps.metrics?.renderSeconds.observe(
       { engine: audio.engine, cached: String(audio.cached) },
       (performance.now() - renderStarted) / 1000,
     );
     const occurrenceId = await this.launch({
+      communeId,
       title: titleOf(text),
       text,
       priority,
@@ -131,6 +141,7 @@ export class BroadcastService {
     logger.info(
       {
         occurrenceId,
+        communeId,
         devices: deviceIds.length,
         priority,
         playNow: !request.at,
@@ -142,14 +153,109 @@ export class BroadcastService {
     return { occurrenceId, deviceIds };
   }
 
-  /** Plays a stored file now on the given devices (the loudspeaker test tone), as an occurrence with deliveries. */
+  /**
+   * Plays a stored file now on the given devices (the loudspeaker test tone),
+   * as an occurrence with deliveries, in the commune of those devices.
+   */
   async playFile(input: {
     title: string;
     audio: MediaAsset;
     deviceIds: string[];
     createdBy?: string;
   }): Promise<string> {
-    return this.launch({ ...input, text: null, priority: 'normal', zones: [] });
+    return this.launch({
+      ...input,
+      communeId: this.communeOfDevices(input.deviceIds),
+      text: null,
+      priority: 'normal',
+      zones: [],
+    });
+  }
+
+  /** Zone ids in `zoneIds` that are not zones of the commune (another commune's count as unknown). */
+  private unknownZones(zoneIds: string[], communeId: string): string[] {
+    return this.deps.registry.unknownZones(zoneIds, communeScope(communeId));
+  }
+
+  /** The commune's active loudspeakers in any of its zones `zones`, or all of them. */
+  private devicesIn(zones: string[] | 'all', communeId: string): string[] {
+    return this.deps.registry.devicesIn(zones, communeScope(communeId));
+  }
+
+  /** The one commune all of `deviceIds` belong to (an occurrence lives in one commune). */
+  private communeOfDevices(deviceIds: string[]): string {
+    const communes = this.deps.db
+      .prepare('SELECT DISTINCT commune_id FROM devices WHERE id IN (SELECT value FROM json_each(?))')
+      .all(JSON.stringify(deviceIds)) as { commune_id: string }[];
+    if (communes.length !== 1) {
+      throw new Error(`the devices ${deviceIds.join(', ')} are in ${communes.length} communes, not one`);
+    }
+    return communes[0]!.commune_id;
+  }
+
+  /**
+   * One commune's play of a province bulletin (bulletins/bulletins.ts): its
+   * loudspeakers in `zones` ('all': the whole commune), now or at `at`. A
+   * play-now command stays playable until `expiresAt`. Null when the commune
+   * has no active loudspeaker there.
+   */
+  async airBulletin(input: {
+    communeId: string;
+    bulletinId: string;
+    title: string;
+    text: string | null;
+    priority: Priority;
+    audio: MediaAsset & { engine: string | null };
+    zones: string[] | 'all';
+    at?: Date;
+    expiresAt?: number;
+    createdBy: string;
+  }): Promise<{ occurrenceId: string; deviceIds: string[] } | null> {
+    if (input.zones !== 'all') {
+      const unknown = this.unknownZones(input.zones, input.communeId);
+      if (unknown.length) throw new BroadcastInputError('zones', `zones: unknown zone(s) ${unknown.join(', ')}`);
+    }
+    const deviceIds = this.devicesIn(input.zones, input.communeId);
+    if (deviceIds.length === 0) return null;
+    const occurrenceId = await this.launch({ ...input, deviceIds });
+    this.deps.logger.info(
+      { occurrenceId, bulletinId: input.bulletinId, communeId: input.communeId, devices: deviceIds.length },
+      'bulletin aired',
+    );
+    return { occurrenceId, deviceIds };
+  }
+
+  /**
+   * Sends a play-now occurrence again to one device (it was offline when it
+   * went out), under the same command id: a device that did get it drops the
+   * duplicate.
+   */
+  async resendPlayNow(occurrenceId: string, deviceId: string, expiresAt: number): Promise<void> {
+    const o = this.deps.db
+      .prepare('SELECT title, priority, sha256, command_id FROM occurrences WHERE id = ? AND command_id IS NOT NULL')
+      .get(occurrenceId) as { title: string; priority: Priority; sha256: string; command_id: string } | undefined;
+    const audio = o ? this.deps.media.get(o.sha256) : null;
+    if (!o || !audio) return;
+    const command = await this.playNowCommand(o.command_id, occurrenceId, o.priority, o.title, audio, [deviceId]);
+    await this.deps.bus.publish(topics.deviceCmd(deviceId), encodeAscii({ ...command, expiresAt }), { qos: 1 });
+  }
+
+  /** The play-now command of an occurrence; short audio rides inside it. */
+  private async playNowCommand(
+    commandId: string,
+    occurrenceId: string,
+    priority: Priority,
+    title: string,
+    audio: MediaAsset,
+    deviceIds: string[],
+  ): Promise<CommandPayload> {
+    let asset = assetFor({ ...audio, duration_ms: audio.durationMs });
+    // A short alert travels inside the command: no HTTP round trip (on 4G, a TLS handshake)
+    // between hearing of it and playing it.
+    const inline = await this.deps.media.readSmall(audio, MAX_INLINE_BYTES);
+    if (inline) asset.data = inline.toString('base64');
+    if (this.deps.renditions) asset = await this.deps.renditions.attach(asset, audio, deviceIds);
+    return { ...commandHeader(commandId), action: 'play-now', occurrenceId, priority, title, assets: [asset] };
   }
 
   /**
@@ -157,6 +263,7 @@ export class BroadcastService {
    * play-now command, or at `at` through the devices' plans.
    */
   private async launch(input: {
+    communeId: string;
     title: string;
     text: string | null;
     priority: Priority;
@@ -165,6 +272,10 @@ export class BroadcastService {
     deviceIds: string[];
     at?: Date;
     createdBy?: string | undefined;
+    /** The province bulletin this plays (bulletins/bulletins.ts). */
+    bulletinId?: string;
+    /** Until when a play-now command may still start (default: commandHeader's). */
+    expiresAt?: number;
   }): Promise<string> {
     const { db, planner } = this.deps;
     const { audio, priority, text, deviceIds } = input;
@@ -175,10 +286,12 @@ export class BroadcastService {
 
     db.transaction(() => {
       db.prepare(
-        `INSERT INTO occurrences (id, title, text, priority, start_at, duration_ms, sha256, engine, command_id, created_by, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO occurrences (id, commune_id, title, text, priority, start_at, duration_ms, sha256, engine,
+           command_id, created_by, created_at, bulletin_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ).run(
         occurrenceId,
+        input.communeId,
         input.title,
         text,
         priority,
@@ -189,27 +302,16 @@ export class BroadcastService {
         commandId,
         input.createdBy ?? null,
         Date.now(),
+        input.bulletinId ?? null,
       );
       const add = db.prepare('INSERT INTO deliveries (occurrence_id, device_id) VALUES (?, ?)');
       for (const d of deviceIds) add.run(occurrenceId, d);
     })();
 
     if (playNow) {
-      let asset = assetFor({ ...audio, duration_ms: audio.durationMs });
-      // A short alert travels inside the command: no HTTP round trip (on 4G, a TLS handshake)
-      // between hearing of it and playing it.
-      const inline = await this.deps.media.readSmall(audio, MAX_INLINE_BYTES);
-      if (inline) asset.data = inline.toString('base64');
-      if (this.deps.renditions) asset = await this.deps.renditions.attach(asset, audio, deviceIds);
-      const command: CommandPayload = {
-        ...commandHeader(commandId!),
-        action: 'play-now',
-        occurrenceId,
-        priority,
-        title: input.title,
-        assets: [asset],
-      };
-      await this.sendCommand(command, input.zones, deviceIds);
+      const command = await this.playNowCommand(commandId!, occurrenceId, priority, input.title, audio, deviceIds);
+      if (input.expiresAt !== undefined) command.expiresAt = input.expiresAt;
+      await this.sendCommand(command, input.communeId, input.zones, deviceIds);
     } else {
       await this.deps.renditions?.prepare([audio], deviceIds);
       await planner.publishPlans(deviceIds);
@@ -220,12 +322,25 @@ export class BroadcastService {
   /**
    * One publish per zone reaches all its devices; devices in no chosen zone
    * (possible with "all") get the command on their own topic. Devices in two
-   * zones get it twice and drop the duplicate by command id.
+   * zones get it twice and drop the duplicate by command id. "All" is every
+   * zone of the commune only: another commune's loudspeakers listen on theirs.
    */
-  private async sendCommand(command: CommandPayload, zones: string[] | 'all', deviceIds: string[]): Promise<void> {
-    const { bus, registry } = this.deps;
-    const zoneIds = zones === 'all' ? registry.listZones().map((z) => z.id) : zones;
-    const covered = new Set(registry.devicesIn(zoneIds));
+  private async sendCommand(
+    command: CommandPayload,
+    communeId: string,
+    zones: string[] | 'all',
+    deviceIds: string[],
+  ): Promise<void> {
+    const { bus } = this.deps;
+    const zoneIds =
+      zones === 'all'
+        ? (
+            this.deps.db.prepare('SELECT id FROM zones WHERE commune_id = ? ORDER BY id').all(communeId) as {
+              id: string;
+            }[]
+          ).map((z) => z.id)
+        : zones;
+    const covered = new Set(this.devicesIn(zoneIds, communeId));
     const payload = encodeAscii(command);
     await Promise.all([
       ...zoneIds.map((z) => bus.publish(topics.zoneCmd(z), payload, { qos: 1 })),
@@ -233,16 +348,18 @@ export class BroadcastService {
     ]);
   }
 
-  getOccurrence(id: string): OccurrenceView | null {
+  /** One occurrence with its deliveries; null when there is none with that id in `scope`. */
+  getOccurrence(scope: Scope, id: string): OccurrenceView | null {
     const { db } = this.deps;
     const o = db
       .prepare(
-        `SELECT id, title, priority, start_at, duration_ms, sha256, engine, stopped_at, stopped_by
-         FROM occurrences WHERE id = ?`,
+        `SELECT id, commune_id, title, priority, start_at, duration_ms, sha256, engine, stopped_at, stopped_by
+         FROM occurrences WHERE id = ? AND (? IS NULL OR commune_id = ?)`,
       )
-      .get(id) as
+      .get(id, ...inScope(scope)) as
       | {
           id: string;
+          commune_id: string;
           title: string;
           priority: Priority;
           start_at: number;
@@ -259,6 +376,7 @@ export class BroadcastService {
       .all(id) as { device_id: string; stage: DeliveryStage; at: number | null; detail: string | null }[];
     return {
       id: o.id,
+      communeId: o.commune_id,
       title: o.title,
       priority: o.priority,
       startAt: new Date(o.start_at).toISOString(),

@@ -1,5 +1,12 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { topics } from '@loaxa/protocol';
+import { openDatabase } from '../db/database';
+import { DeviceRegistry } from '../devices/registry';
+import { EventHub } from '../events/hub';
+import { CommuneService } from '../tenancy/communes';
 import { deviceMayPublish, deviceMaySubscribe } from './access';
 import { mosquittoHash, mosquittoHashMatches, parsePasswordFile, renderAclFile, renderPasswordFile } from './mosquitto';
 
@@ -79,5 +86,29 @@ describe('mosquitto ACL file', () => {
     expect(aclAllows(acl, 'loaxa-server', 'write', topics.zoneCmd('thon-9'))).toBe(true);
     expect(aclAllows(acl, 'loaxa-server', 'read', 'loaxa-acl-sync/g1')).toBe(true);
     expect(aclAllows(acl, 'loaxa-server', 'read', 'loaxa-acl-sync/g0')).toBe(false);
+  });
+});
+
+describe('mosquitto ACL file of a province', () => {
+  it("grants each device its own commune's zones only, from the registry", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loaxa-acl-'));
+    const db = openDatabase(dir);
+    try {
+      const other = new CommuneService(db).create('Xã Bên Kia').id;
+      const registry = new DeviceRegistry(db, new EventHub());
+      registry.createZone('Thôn 1', 'default', 'thon-1');
+      registry.createZone('Thôn 1', other, 'bk-thon-1');
+      registry.createDevice({ communeId: 'default', id: 'a', zones: ['thon-1'] });
+      registry.createDevice({ communeId: other, id: 'b', zones: ['bk-thon-1'] });
+      const acl = renderAclFile({ serverUser: 'loaxa-server', devices: registry.listDevices(), generation: 'g1' });
+      expect(aclAllows(acl, 'a', 'read', topics.zoneCmd('thon-1'))).toBe(true);
+      expect(aclAllows(acl, 'a', 'read', topics.zoneCmd('bk-thon-1'))).toBe(false);
+      expect(aclAllows(acl, 'b', 'read', topics.zoneCmd('bk-thon-1'))).toBe(true);
+      expect(aclAllows(acl, 'b', 'read', topics.zoneCmd('thon-1'))).toBe(false);
+      expect(aclAllows(acl, 'loaxa-server', 'write', topics.zoneCmd('bk-thon-1'))).toBe(true);
+    } finally {
+      db.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

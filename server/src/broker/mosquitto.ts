@@ -227,6 +227,7 @@ export class MosquittoFiles {
     const { passwordFile, aclFile, serverUser, registry } = this.options;
     const generation = `${Date.now().toString(36)}-${++this.counter}`;
     try {
+      // Every commune's devices: one broker serves the province; each device's zones are of its own commune.
       const devices = registry.listDevices().filter((d) => !d.revoked && this.passwords.has(d.id));
       writeAtomically(passwordFile, renderPasswordFile(this.passwords));
       writeAtomically(aclFile, renderAclFile({ serverUser, devices, generation }));

@@ -8,6 +8,8 @@ import {
   type ProvisionedAgentConfig,
   type ProvisionedPlayer,
 } from '../devices/provisioning';
+import { CommuneError, CommuneService } from '../tenancy/communes';
+import { PROVINCE } from '../tenancy/scope';
 import { CliError, callServer, resolveTarget, type ServerTarget } from './server-client';
 
 interface ApiError {
@@ -15,13 +17,18 @@ interface ApiError {
   field?: string;
 }
 
-function withRegistry<T>(target: ServerTarget, fn: (registry: DeviceRegistry) => T): T {
+function withRegistry<T>(target: ServerTarget, fn: (registry: DeviceRegistry, communes: CommuneService) => T): T {
   const db = openDatabase(target.config.dataDir);
   try {
-    return fn(new DeviceRegistry(db, new EventHub()));
+    return fn(new DeviceRegistry(db, new EventHub()), new CommuneService(db));
   } finally {
     db.close();
   }
+}
+
+/** The server's refusal in words; a missing commune says which option gives it. */
+function refusal(body: ApiError): string {
+  return body.field === 'commune' ? `${body.message}; give it with --commune <id>` : body.message;
 }
 
 function offline(target: ServerTarget): void {
@@ -33,7 +40,7 @@ function offline(target: ServerTarget): void {
 
 export async function addDevice(
   id: string,
-  opts: { zone?: string[]; name?: string; serverUrl?: string; player?: string },
+  opts: { zone?: string[]; name?: string; commune?: string; serverUrl?: string; player?: string },
 ): Promise<ProvisionedAgentConfig> {
   const player = opts.player as ProvisionedPlayer | undefined;
   if (player !== undefined && !PROVISIONED_PLAYERS.includes(player)) {
@@ -43,18 +50,21 @@ export async function addDevice(
   }
   const target = resolveTarget(opts.serverUrl);
   const body = { id, ...(opts.name ? { name: opts.name } : {}), zones: opts.zone ?? [] };
+  // The CLI acts as a province administrator (local token): it names the commune, or the server picks the only one.
   const res = await callServer<{ agentConfig: ProvisionedAgentConfig } & ApiError>(target, 'POST', '/api/v1/devices', {
     ...body,
+    ...(opts.commune !== undefined ? { commune: opts.commune } : {}),
     ...(player ? { player } : {}),
   });
   if (res) {
-    if (res.status !== 201) throw new CliError(res.body.message);
+    if (res.status !== 201) throw new CliError(refusal(res.body));
     return res.body.agentConfig;
   }
   offline(target);
-  return withRegistry(target, (registry) => {
+  return withRegistry(target, (registry, communes) => {
     try {
-      const { secret } = registry.createDevice(body);
+      const communeId = communes.forWrite(PROVINCE, opts.commune);
+      const { secret } = registry.createDevice({ ...body, communeId });
       const serverUrl = target.config.publicUrl ?? target.url;
       return agentConfigFor({
         deviceId: id,
@@ -65,6 +75,7 @@ export async function addDevice(
       });
     } catch (err) {
       if (err instanceof ConflictError || err instanceof NotFoundError) throw new CliError(err.message);
+      if (err instanceof CommuneError) throw new CliError(refusal(err));
       throw err;
     }
   });
@@ -74,32 +85,42 @@ export async function revokeDevice(id: string, opts: { serverUrl?: string }): Pr
   const target = resolveTarget(opts.serverUrl);
   const res = await callServer<ApiError>(target, 'POST', `/api/v1/devices/${encodeURIComponent(id)}/revoke`);
   if (res) {
-    if (res.status !== 200) throw new CliError(res.body.message);
+    if (res.status !== 200) throw new CliError(refusal(res.body));
     return;
   }
   offline(target);
-  if (!withRegistry(target, (registry) => registry.revokeDevice(id))) throw new CliError(`no device with id ${id}`);
+  if (!withRegistry(target, (registry) => registry.revokeDevice(id, PROVINCE)))
+    throw new CliError(`no device with id ${id}`);
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export function registerDeviceCommands(program: Command): void {
-  const device = program.command('device').description('provision and revoke loudspeakers');
+  const device = program.command('device').description('provision and revoke loudspeakers (of any commune)');
   device
     .command('add')
-    .description('create a device with its own credentials and print its agent config (JSON) on stdout')
-    .argument('<id>', 'device id: letters, digits, ".", "_" or "-"')
-    .option('-z, --zone <zoneId>', 'zone to join (repeatable)', collect)
+    .description('create a device in a commune with its own credentials and print its agent config (JSON) on stdout')
+    .argument('<id>', 'device id: letters, digits, ".", "_" or "-" (unique across the province)')
+    .option(
+      '-c, --commune <communeId>',
+      'the commune it serves (see GET /api/v1/communes); may be left out while the province has only one',
+    )
+    .option('-z, --zone <zoneId>', "zone to join, one of the commune's (repeatable)", collect)
     .option('-n, --name <name>', 'human name, e.g. "Cụm loa chợ"')
     .option('--server-url <url>', 'the server to call (default: the one running on LOAXA_DATA)')
     .option(
       '--player <type>',
       'alsa (default: the node plays through its sound card) or null (a silent test node that says so in every ack)',
     )
-    .action(async (id: string, opts: { zone?: string[]; name?: string; serverUrl?: string; player?: string }) => {
-      const config = await addDevice(id, opts);
-      process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
-    });
+    .action(
+      async (
+        id: string,
+        opts: { zone?: string[]; name?: string; commune?: string; serverUrl?: string; player?: string },
+      ) => {
+        const config = await addDevice(id, opts);
+        process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
+      },
+    );
   device
     .command('revoke')
     .description('disconnect a device now and refuse it from then on')

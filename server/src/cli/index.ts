@@ -10,8 +10,20 @@ import { CliError, resolveTarget, serverIsRunning } from './server-client';
 const program = new Command();
 program
   .name('loaxa')
-  .description('Loa Xã — commune loudspeaker and text-to-speech broadcast server')
-  .version(SERVER_VERSION);
+  .description(
+    'Loa Xã — loudspeaker and text-to-speech broadcast server for a province of communes ' +
+      '(each commune has its own zones, loudspeakers, notices and users)',
+  )
+  .version(SERVER_VERSION)
+  .addHelpText(
+    'after',
+    `
+Commands that change data talk to the running server as a province administrator (the local
+token in LOAXA_DATA); with no server running they write to the database. Examples:
+  loaxa device add loa-cho --commune xa-an-binh --zone thon-1 > agent.json
+  loaxa device add loa-cho --zone thon-1     (only while the province has one commune)
+  loaxa device revoke loa-cho`,
+  );
 
 program
   .command('serve')

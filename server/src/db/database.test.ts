@@ -40,7 +40,7 @@ describe('database', () => {
   it('is idempotent on reopen and keeps data', () => {
     const dir = tempDir();
     const db = openDatabase(dir);
-    db.prepare("INSERT INTO zones (id, name, created_at) VALUES ('z', 'Z', 1)").run();
+    db.prepare("INSERT INTO zones (id, commune_id, name, created_at) VALUES ('z', 'default', 'Z', 1)").run();
     db.close();
     const again = openDatabase(dir);
     expect(migrate(again)).toEqual([]);
@@ -139,7 +139,12 @@ describe('upgrades', () => {
       const dir = tempDir();
       const db = openDatabase(dir, ordered.slice(0, from));
       expect(schemaVersion(db)).toBe(from);
-      db.prepare("INSERT INTO zones (id, name, created_at) VALUES ('z', 'Thôn Z', 1)").run();
+      // Zones belong to a commune from version 15 (before it they become the default commune's).
+      if (from >= 15) {
+        db.prepare("INSERT INTO zones (id, commune_id, name, created_at) VALUES ('z', 'default', 'Thôn Z', 1)").run();
+      } else {
+        db.prepare("INSERT INTO zones (id, name, created_at) VALUES ('z', 'Thôn Z', 1)").run();
+      }
       expect(migrate(db)).toEqual(ordered.slice(from).map((m) => m.version));
       expect(db.prepare('SELECT name FROM zones').get()).toEqual({ name: 'Thôn Z' });
       db.close();

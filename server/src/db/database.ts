@@ -90,14 +90,30 @@ export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS): 
   const done: number[] = [];
   for (const m of ordered) {
     if (applied.has(m.version)) continue;
-    db.transaction(() => {
-      db.exec(m.sql);
-      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
-        m.version,
-        m.name,
-        Date.now(),
-      );
-    })();
+    // Foreign keys cannot be switched inside a transaction; a rebuild needs them off (a DROP
+    // of the old table would otherwise cascade), and checked by hand before it commits.
+    const foreignKeys = db.pragma('foreign_keys', { simple: true }) as number;
+    if (m.rebuildsTables) db.pragma('foreign_keys = OFF');
+    try {
+      db.transaction(() => {
+        db.exec(m.sql);
+        if (m.rebuildsTables) {
+          const broken = db.pragma('foreign_key_check') as unknown[];
+          if (broken.length > 0) {
+            throw new Error(
+              `migration ${m.version}: ${broken.length} rows break a foreign key: ${JSON.stringify(broken.slice(0, 3))}`,
+            );
+          }
+        }
+        db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+          m.version,
+          m.name,
+          Date.now(),
+        );
+      })();
+    } finally {
+      if (m.rebuildsTables) db.pragma(`foreign_keys = ${foreignKeys ? 'ON' : 'OFF'}`);
+    }
     done.push(m.version);
   }
   return done;

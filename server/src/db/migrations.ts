@@ -6,6 +6,11 @@ export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /**
+   * The migration rebuilds tables (SQLite's 12-step ALTER): it runs with
+   * foreign keys off, and the foreign key check must come out clean before it commits.
+   */
+  rebuildsTables?: boolean;
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -321,6 +326,128 @@ export const MIGRATIONS: readonly Migration[] = [
       -- or reset by an administrator. Such a session may only change it (http/auth.ts).
       ALTER TABLE users ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0
         CHECK (must_change_password IN (0, 1));
+    `,
+  },
+  {
+    version: 15,
+    name: 'a province of communes: every zone, device, notice, schedule, setting and commune user belongs to one',
+    rebuildsTables: true,
+    sql: `
+      CREATE TABLE communes (
+        id         TEXT PRIMARY KEY,
+        name       TEXT NOT NULL UNIQUE,
+        created_at INTEGER NOT NULL,
+        revision   INTEGER NOT NULL DEFAULT 1
+      );
+      -- The commune this database served before communes existed (and the first of a new install).
+      INSERT INTO communes (id, name, created_at) VALUES ('default', 'Xã', CAST(strftime('%s', 'now') AS INTEGER) * 1000);
+      INSERT INTO meta (key, value) VALUES ('default_commune', 'default');
+
+      -- Zone names are unique within a commune ("Thôn 1" exists in many); ids stay unique per install.
+      CREATE TABLE zones_new (
+        id         TEXT PRIMARY KEY,
+        commune_id TEXT NOT NULL REFERENCES communes(id),
+        name       TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        UNIQUE (commune_id, name)
+      );
+      INSERT INTO zones_new (id, commune_id, name, created_at) SELECT id, 'default', name, created_at FROM zones;
+      DROP TABLE zones;
+      ALTER TABLE zones_new RENAME TO zones;
+
+      ALTER TABLE devices ADD COLUMN commune_id TEXT NOT NULL DEFAULT 'default' REFERENCES communes(id);
+      CREATE INDEX devices_commune ON devices(commune_id);
+      ALTER TABLE content_items ADD COLUMN commune_id TEXT NOT NULL DEFAULT 'default' REFERENCES communes(id);
+      CREATE INDEX content_items_commune ON content_items(commune_id, updated_at);
+      ALTER TABLE programmes ADD COLUMN commune_id TEXT NOT NULL DEFAULT 'default' REFERENCES communes(id);
+      CREATE INDEX programmes_commune ON programmes(commune_id);
+      ALTER TABLE schedules ADD COLUMN commune_id TEXT NOT NULL DEFAULT 'default' REFERENCES communes(id);
+      CREATE INDEX schedules_commune ON schedules(commune_id, status);
+      ALTER TABLE occurrences ADD COLUMN commune_id TEXT NOT NULL DEFAULT 'default' REFERENCES communes(id);
+      CREATE INDEX occurrences_commune_start ON occurrences(commune_id, start_at);
+
+      -- NULL: a province user, acting across communes.
+      ALTER TABLE users ADD COLUMN commune_id TEXT REFERENCES communes(id);
+      UPDATE users SET commune_id = 'default';
+      CREATE INDEX users_commune ON users(commune_id);
+
+      -- NULL: a province-level action. Rows written before communes were the default commune's.
+      DROP TRIGGER audit_log_no_update;
+      ALTER TABLE audit_log ADD COLUMN commune_id TEXT;
+      UPDATE audit_log SET commune_id = 'default';
+      CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+      CREATE INDEX audit_log_commune_at ON audit_log(commune_id, at);
+
+      CREATE TABLE abbreviations_new (
+        commune_id   TEXT NOT NULL REFERENCES communes(id),
+        abbreviation TEXT NOT NULL,
+        expansion    TEXT NOT NULL,
+        updated_at   INTEGER NOT NULL,
+        updated_by   TEXT NOT NULL,
+        PRIMARY KEY (commune_id, abbreviation)
+      );
+      INSERT INTO abbreviations_new SELECT 'default', abbreviation, expansion, updated_at, updated_by FROM abbreviations;
+      DROP TABLE abbreviations;
+      ALTER TABLE abbreviations_new RENAME TO abbreviations;
+
+      CREATE TABLE settings_new (
+        commune_id TEXT NOT NULL REFERENCES communes(id),
+        key        TEXT NOT NULL,
+        value      TEXT NOT NULL CHECK (json_valid(value)),
+        updated_by TEXT,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (commune_id, key)
+      );
+      INSERT INTO settings_new SELECT 'default', key, value, updated_by, updated_at FROM settings;
+      DROP TABLE settings;
+      ALTER TABLE settings_new RENAME TO settings;
+    `,
+  },
+  {
+    version: 16,
+    name: "the province's bulletins (Circular 39 source tier): targets, each commune's handling, their occurrences",
+    sql: `
+      -- A bulletin the province sends down to communes with a TT39 priority.
+      CREATE TABLE bulletins (
+        id            TEXT PRIMARY KEY,
+        title         TEXT NOT NULL,
+        text          TEXT,
+        priority      TEXT NOT NULL CHECK (priority IN ('normal','priority','emergency')),
+        sha256        TEXT NOT NULL REFERENCES media(sha256),
+        duration_ms   INTEGER NOT NULL,
+        engine        TEXT,
+        -- 1 when sent to every commune (the list below is what "all" meant at sending).
+        all_communes  INTEGER NOT NULL CHECK (all_communes IN (0, 1)),
+        status        TEXT NOT NULL CHECK (status IN ('submitted','sent','rejected','cancelled')),
+        -- Until when an emergency still reaches a loudspeaker that comes back online.
+        expires_at    INTEGER,
+        review_reason TEXT,
+        reviewed_by   TEXT,
+        reviewed_at   INTEGER,
+        sent_at       INTEGER,
+        revision      INTEGER NOT NULL DEFAULT 1,
+        created_by    TEXT NOT NULL,
+        created_at    INTEGER NOT NULL,
+        updated_at    INTEGER NOT NULL
+      );
+      CREATE INDEX bulletins_created ON bulletins(created_at);
+      -- One row per target commune: what the commune did with it.
+      CREATE TABLE bulletin_communes (
+        bulletin_id    TEXT NOT NULL REFERENCES bulletins(id) ON DELETE CASCADE,
+        commune_id     TEXT NOT NULL REFERENCES communes(id),
+        status         TEXT NOT NULL CHECK (status IN ('received','scheduled','aired','declined')),
+        decline_reason TEXT,
+        detail         TEXT,
+        handled_by     TEXT,
+        handled_at     INTEGER,
+        revision       INTEGER NOT NULL DEFAULT 1,
+        PRIMARY KEY (bulletin_id, commune_id)
+      );
+      CREATE INDEX bulletin_communes_commune ON bulletin_communes(commune_id, status);
+      -- The plays a bulletin became, in each commune.
+      ALTER TABLE occurrences ADD COLUMN bulletin_id TEXT REFERENCES bulletins(id);
+      CREATE INDEX occurrences_bulletin ON occurrences(bulletin_id);
     `,
   },
 ];

@@ -18,12 +18,14 @@ beforeEach(() => {
   const hub = new EventHub();
   hub.on('delivery', (e) => events.push(e));
   ledger = new AckLedger(db, hub);
-  db.prepare("INSERT INTO devices (id, name, secret_hash, created_at) VALUES ('d1', 'D1', 'x', 0)").run();
+  db.prepare(
+    "INSERT INTO devices (id, commune_id, name, secret_hash, created_at) VALUES ('d1', 'default', 'D1', 'x', 0)",
+  ).run();
   db.prepare("INSERT INTO media (sha256, format, bytes, duration_ms, created_at) VALUES (?, 'ogg', 1, 1, 0)").run(
     'a'.repeat(64),
   );
   db.prepare(
-    "INSERT INTO occurrences (id, title, priority, start_at, duration_ms, sha256, created_at) VALUES ('o1', 't', 'normal', 0, 1, ?, 0)",
+    "INSERT INTO occurrences (id, commune_id, title, priority, start_at, duration_ms, sha256, created_at) VALUES ('o1', 'default', 't', 'normal', 0, 1, ?, 0)",
   ).run('a'.repeat(64));
   db.prepare("INSERT INTO deliveries (occurrence_id, device_id) VALUES ('o1', 'd1')").run();
 });

@@ -7,10 +7,11 @@
 import { encode, isFinalStage, topics, type CommandPayload, type DeliveryStage } from '@loaxa/protocol';
 import type { Db } from '../db/database';
 import type { MessageBus } from '../broker/bus';
-import type { DeviceRegistry } from './registry';
+import type { DeviceRegistry, DeviceView } from './registry';
 import type { BroadcastService } from '../broadcasts/service';
 import { commandHeader } from '../broadcasts/service';
 import type { ContentLibrary } from '../schedule/content';
+import { inScope, type Scope } from '../tenancy/scope';
 
 /** How long a request waits for the device's answer before replying "sent". */
 const ANSWER_WAIT_MS = 3_000;
@@ -49,24 +50,30 @@ export class DeviceControls {
     },
   ) {}
 
-  async command(deviceId: string, control: ControlAction): Promise<CommandOutcome> {
-    this.activeDevice(deviceId);
+  /** Sends a control to a device of `scope`; the outcome names the device's commune (for the audit log). */
+  async command(
+    deviceId: string,
+    control: ControlAction,
+    scope: Scope,
+  ): Promise<CommandOutcome & { communeId: string }> {
+    const { communeId } = this.activeDevice(deviceId, scope);
     const command: CommandPayload = { ...commandHeader(), ...control };
     await this.deps.bus.publish(topics.deviceCmd(deviceId), encode(command), { qos: 1 });
-    return this.answer(deviceId, command.commandId);
+    return { ...(await this.answer(deviceId, command.commandId)), communeId };
   }
 
-  /** Plays the test tone now on this loudspeaker; it shows in deliveries like any broadcast. */
-  async testTone(deviceId: string, actor: string): Promise<{ occurrenceId: string }> {
-    this.activeDevice(deviceId);
+  /** Plays the test tone now on this loudspeaker of `scope`; it shows in deliveries like any broadcast. */
+  async testTone(deviceId: string, actor: string, scope: Scope): Promise<{ occurrenceId: string; communeId: string }> {
+    const { communeId } = this.activeDevice(deviceId, scope);
     const tone = await this.deps.content.toneAsset();
+    // playFile puts the tone's occurrence in the loudspeaker's commune, like any broadcast there.
     const occurrenceId = await this.deps.broadcasts.playFile({
       title: 'Thử loa / Test tone',
       audio: tone,
       deviceIds: [deviceId],
       createdBy: actor,
     });
-    return { occurrenceId };
+    return { occurrenceId, communeId };
   }
 
   /**
@@ -75,10 +82,14 @@ export class DeviceControls {
    * count), the occurrence leaves every plan — the retained plans of offline
    * devices included — and a device added to its zones later never gets it.
    */
-  async stop(occurrenceId: string, actor: string): Promise<{ devices: string[] }> {
+  async stop(occurrenceId: string, actor: string, scope: Scope): Promise<{ devices: string[]; communeId: string }> {
     const { db, bus } = this.deps;
-    const occurrence = db.prepare('SELECT stopped_at, stopped_by FROM occurrences WHERE id = ?').get(occurrenceId) as
-      { stopped_at: number | null; stopped_by: string | null } | undefined;
+    const occurrence = db
+      .prepare(
+        'SELECT stopped_at, stopped_by, commune_id FROM occurrences WHERE id = ? AND (? IS NULL OR commune_id = ?)',
+      )
+      .get(occurrenceId, ...inScope(scope)) as
+      { stopped_at: number | null; stopped_by: string | null; commune_id: string } | undefined;
     if (!occurrence) throw new ControlError(404, 'id', `no occurrence with id ${occurrenceId}`);
     if (occurrence.stopped_at !== null) {
       throw new ControlError(
@@ -106,13 +117,15 @@ export class DeviceControls {
         return bus.publish(topics.deviceCmd(d), encode(command), { qos: 1 });
       }),
     );
-    return { devices };
+    return { devices, communeId: occurrence.commune_id };
   }
 
-  private activeDevice(deviceId: string): void {
-    const device = this.deps.registry.getDevice(deviceId);
+  /** A device of `scope` that is not revoked; another commune's is as unknown as a missing one. */
+  private activeDevice(deviceId: string, scope: Scope): DeviceView {
+    const device = this.deps.registry.getDevice(deviceId, scope);
     if (!device) throw new ControlError(404, 'id', `no device with id ${deviceId}`);
     if (device.revoked) throw new ControlError(409, 'id', `the device ${deviceId} is revoked`);
+    return device;
   }
 
   /** The device's final ack of the command, if it comes within the wait. */

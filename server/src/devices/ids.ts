@@ -1,7 +1,7 @@
 import { isValidId } from '@loaxa/protocol';
 
 /** "Thôn Đông 1" → "thon-dong-1": ids that are safe in MQTT topics and URLs. */
-export function slugify(name: string): string {
+export function slugify(name: string, fallback = 'zone'): string {
   const slug = name
     .normalize('NFD')
     .replace(/[\u0300-\u036f]/g, '')
@@ -10,7 +10,7 @@ export function slugify(name: string): string {
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '')
     .slice(0, 48);
-  return isValidId(slug) ? slug : 'zone';
+  return isValidId(slug) ? slug : fallback;
 }
 
 /** First of base, base-2, base-3… that `taken` does not report as used. */

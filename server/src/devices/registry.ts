@@ -1,21 +1,30 @@
 /**
- * Zones and devices: who exists, who belongs where, who is online.
+ * Zones and devices: who exists, who belongs where, who is online. Both
+ * belong to one commune, and a device's zones are all of its commune. Reads
+ * and changes made for a user take their scope (tenancy/scope.ts): a row of
+ * another commune is as unknown as one that does not exist. The server's own
+ * work (MQTT, the planner) reads with PROVINCE, the default.
  */
 import { isValidId, type AudioFormat } from '@loaxa/protocol';
 import type { Db } from '../db/database';
 import type { EventHub } from '../events/hub';
 import { hashToken, newToken, tokenMatches } from '../auth/passwords';
 import { slugify, uniqueId } from './ids';
+import { communeScope, inScope, PROVINCE, type Scope } from '../tenancy/scope';
 
 export interface Zone {
   id: string;
   name: string;
+  /** Zones belong to one commune; their names are unique within it. */
+  communeId: string;
   deviceIds: string[];
 }
 
 export interface DeviceView {
   id: string;
   name: string;
+  /** The commune it serves; all its zones are in this commune. */
+  communeId: string;
   zones: string[];
   online: boolean;
   lastSeen: string | null;
@@ -37,6 +46,7 @@ export const CLOCK_OFFSET_WARN_MS = 1_000;
 interface DeviceRow {
   id: string;
   name: string;
+  commune_id: string;
   online: number;
   last_seen: number | null;
   agent_version: string | null;
@@ -48,7 +58,7 @@ interface DeviceRow {
 }
 
 const DEVICE_COLUMNS =
-  'id, name, online, last_seen, agent_version, revoked_at, clock_offset_ms, latitude, longitude, simulated';
+  'id, name, commune_id, online, last_seen, agent_version, revoked_at, clock_offset_ms, latitude, longitude, simulated';
 
 export class NotFoundError extends Error {
   constructor(
@@ -112,51 +122,78 @@ export class DeviceRegistry {
 
   // ---- zones -------------------------------------------------------------
 
-  createZone(name: string, id?: string): Zone {
+  /** Creates a zone in a commune; its name must be new there (other communes have their "Thôn 1" too). */
+  createZone(name: string, communeId: string, id?: string): Zone {
     const trimmed = name.trim();
-    if (this.db.prepare('SELECT 1 FROM zones WHERE name = ?').get(trimmed)) {
+    if (this.db.prepare('SELECT 1 FROM zones WHERE commune_id = ? AND name = ?').get(communeId, trimmed)) {
       throw new ConflictError('name', `a zone named "${trimmed}" already exists`);
     }
+    // Ids stay unique across the province: MQTT topics and schedule targets name zones by id alone.
     const zoneId =
       id ?? uniqueId(slugify(trimmed), (c) => !!this.db.prepare('SELECT 1 FROM zones WHERE id = ?').get(c));
     if (!isValidId(zoneId)) throw new ConflictError('id', `invalid zone id ${JSON.stringify(zoneId)}`);
-    this.db.prepare('INSERT INTO zones (id, name, created_at) VALUES (?, ?, ?)').run(zoneId, trimmed, Date.now());
-    return { id: zoneId, name: trimmed, deviceIds: [] };
+    if (this.db.prepare('SELECT 1 FROM zones WHERE id = ?').get(zoneId)) {
+      throw new ConflictError('id', `a zone with id "${zoneId}" already exists`);
+    }
+    this.db
+      .prepare('INSERT INTO zones (id, commune_id, name, created_at) VALUES (?, ?, ?, ?)')
+      .run(zoneId, communeId, trimmed, Date.now());
+    return { id: zoneId, name: trimmed, communeId, deviceIds: [] };
   }
 
-  listZones(): Zone[] {
-    const zones = this.db.prepare('SELECT id, name FROM zones ORDER BY name').all() as { id: string; name: string }[];
-    const members = this.db.prepare('SELECT zone_id, device_id FROM device_zones ORDER BY device_id').all() as {
-      zone_id: string;
-      device_id: string;
-    }[];
+  listZones(scope: Scope = PROVINCE): Zone[] {
+    const zones = this.db
+      .prepare('SELECT id, name, commune_id FROM zones WHERE (? IS NULL OR commune_id = ?) ORDER BY name, id')
+      .all(...inScope(scope)) as { id: string; name: string; commune_id: string }[];
+    const members = this.db
+      .prepare(
+        `SELECT dz.zone_id, dz.device_id FROM device_zones dz JOIN zones z ON z.id = dz.zone_id
+         WHERE (? IS NULL OR z.commune_id = ?) ORDER BY dz.device_id`,
+      )
+      .all(...inScope(scope)) as { zone_id: string; device_id: string }[];
     const byZone = new Map<string, string[]>();
     for (const m of members) byZone.set(m.zone_id, [...(byZone.get(m.zone_id) ?? []), m.device_id]);
-    return zones.map((z) => ({ ...z, deviceIds: byZone.get(z.id) ?? [] }));
+    return zones.map((z) => ({ id: z.id, name: z.name, communeId: z.commune_id, deviceIds: byZone.get(z.id) ?? [] }));
   }
 
-  /** Returns the ids in `zoneIds` that do not exist. */
-  unknownZones(zoneIds: string[]): string[] {
-    const known = new Set((this.db.prepare('SELECT id FROM zones').all() as { id: string }[]).map((z) => z.id));
+  /** Returns the ids in `zoneIds` that do not exist in `scope` (another commune's zone counts as unknown). */
+  unknownZones(zoneIds: string[], scope: Scope = PROVINCE): string[] {
+    const known = new Set(
+      (
+        this.db.prepare('SELECT id FROM zones WHERE (? IS NULL OR commune_id = ?)').all(...inScope(scope)) as {
+          id: string;
+        }[]
+      ).map((z) => z.id),
+    );
     return zoneIds.filter((z) => !known.has(z));
   }
 
-  renameZone(zoneId: string, name: string): Zone {
+  /** The commune of a zone; null when there is no such zone. */
+  communeOfZone(zoneId: string): string | null {
+    const row = this.db.prepare('SELECT commune_id FROM zones WHERE id = ?').get(zoneId) as
+      { commune_id: string } | undefined;
+    return row?.commune_id ?? null;
+  }
+
+  /** Renames a zone of `scope`; its new name must be free in its commune. */
+  renameZone(zoneId: string, name: string, scope: Scope): Zone {
     const trimmed = name.trim();
-    if (!this.db.prepare('SELECT 1 FROM zones WHERE id = ?').get(zoneId)) {
-      throw new NotFoundError('id', `no zone with id ${zoneId}`);
-    }
-    if (this.db.prepare('SELECT 1 FROM zones WHERE name = ? AND id != ?').get(trimmed, zoneId)) {
+    const communeId = this.zoneCommuneIn(zoneId, scope);
+    if (
+      this.db
+        .prepare('SELECT 1 FROM zones WHERE commune_id = ? AND name = ? AND id != ?')
+        .get(communeId, trimmed, zoneId)
+    ) {
       throw new ConflictError('name', `a zone named "${trimmed}" already exists`);
     }
     this.db.prepare('UPDATE zones SET name = ? WHERE id = ?').run(trimmed, zoneId);
-    return this.listZones().find((z) => z.id === zoneId)!;
+    return this.listZones(communeScope(communeId)).find((z) => z.id === zoneId)!;
   }
 
-  /** Deletes a zone; its devices stay (in their other zones). Returns the former members. */
-  deleteZone(zoneId: string): string[] {
-    const zone = this.listZones().find((z) => z.id === zoneId);
-    if (!zone) throw new NotFoundError('id', `no zone with id ${zoneId}`);
+  /** Deletes a zone of `scope`; its devices stay (in their other zones). Returns the zone as it was. */
+  deleteZone(zoneId: string, scope: Scope): Zone {
+    const communeId = this.zoneCommuneIn(zoneId, scope);
+    const zone = this.listZones(communeScope(communeId)).find((z) => z.id === zoneId)!;
     const used = this.db
       .prepare(
         `SELECT s.title FROM schedule_targets t JOIN schedules s ON s.id = t.schedule_id
@@ -166,14 +203,14 @@ export class DeviceRegistry {
     if (used) throw new ConflictError('id', `the schedule "${used.title}" still targets this zone`);
     this.db.prepare('DELETE FROM zones WHERE id = ?').run(zoneId);
     for (const o of this.observers) for (const d of zone.deviceIds) o.zonesChanged?.(d);
-    return zone.deviceIds;
+    return zone;
   }
 
-  /** Puts a device in exactly these zones. */
-  setDeviceZones(deviceId: string, zones: string[]): DeviceView {
-    if (!this.getDevice(deviceId)) throw new NotFoundError('id', `no device with id ${deviceId}`);
-    const unknown = this.unknownZones(zones);
-    if (unknown.length) throw new NotFoundError('zones', `unknown zone(s): ${unknown.join(', ')}`);
+  /** Puts a device of `scope` in exactly these zones, all of its own commune. */
+  setDeviceZones(deviceId: string, zones: string[], scope: Scope): DeviceView {
+    const device = this.getDevice(deviceId, scope);
+    if (!device) throw new NotFoundError('id', `no device with id ${deviceId}`);
+    this.refuseForeignZones(zones, device.communeId);
     this.db.transaction(() => {
       this.db.prepare('DELETE FROM device_zones WHERE device_id = ?').run(deviceId);
       const add = this.db.prepare('INSERT INTO device_zones (device_id, zone_id) VALUES (?, ?)');
@@ -183,14 +220,30 @@ export class DeviceRegistry {
     return this.getDevice(deviceId)!;
   }
 
+  /** The commune of a zone visible in `scope`; a zone outside it is as unknown as one that does not exist. */
+  private zoneCommuneIn(zoneId: string, scope: Scope): string {
+    const row = this.db
+      .prepare('SELECT commune_id FROM zones WHERE id = ? AND (? IS NULL OR commune_id = ?)')
+      .get(zoneId, ...inScope(scope)) as { commune_id: string } | undefined;
+    if (!row) throw new NotFoundError('id', `no zone with id ${zoneId}`);
+    return row.commune_id;
+  }
+
+  /** A device's zones are all in its commune: another commune's zone is refused as unknown. */
+  private refuseForeignZones(zones: string[], communeId: string): void {
+    const unknown = this.unknownZones(zones, communeScope(communeId));
+    if (unknown.length) throw new NotFoundError('zones', `unknown zone(s): ${unknown.join(', ')}`);
+  }
+
   // ---- devices -----------------------------------------------------------
 
-  /** Renames a device and/or sets (or clears, with null) where it stands. */
+  /** Renames a device of `scope` and/or sets (or clears, with null) where it stands. */
   updateDevice(
     deviceId: string,
     change: { name?: string; location?: { latitude: number; longitude: number } | null },
+    scope: Scope,
   ): DeviceView {
-    if (!this.getDevice(deviceId)) throw new NotFoundError('id', `no device with id ${deviceId}`);
+    if (!this.getDevice(deviceId, scope)) throw new NotFoundError('id', `no device with id ${deviceId}`);
     if (change.name !== undefined) {
       this.db.prepare('UPDATE devices SET name = ? WHERE id = ?').run(change.name.trim() || deviceId, deviceId);
     }
@@ -202,67 +255,94 @@ export class DeviceRegistry {
     return this.getDevice(deviceId)!;
   }
 
-  /** Creates a device with a fresh secret; the secret is returned once and stored only hashed. */
-  createDevice(input: { id: string; name?: string; zones?: string[] }): { device: DeviceView; secret: string } {
+  /**
+   * Creates a device in a commune with a fresh secret; the secret is returned
+   * once and stored only hashed. Its zones must be of the same commune.
+   */
+  createDevice(input: { id: string; name?: string; zones?: string[]; communeId: string }): {
+    device: DeviceView;
+    secret: string;
+  } {
     if (!isValidId(input.id)) {
       throw new ConflictError('id', 'id: use 1–64 letters, digits, ".", "_" or "-", starting with a letter or digit');
     }
+    // Device ids are the MQTT usernames: unique across the province, whichever commune holds the id.
     if (this.db.prepare('SELECT 1 FROM devices WHERE id = ?').get(input.id)) {
       throw new ConflictError('id', `a device with id "${input.id}" already exists`);
     }
     const zones = input.zones ?? [];
-    const unknown = this.unknownZones(zones);
-    if (unknown.length) throw new NotFoundError('zones', `unknown zone(s): ${unknown.join(', ')}`);
+    this.refuseForeignZones(zones, input.communeId);
     const secret = newToken();
     this.db.transaction(() => {
       this.db
-        .prepare('INSERT INTO devices (id, name, secret_hash, created_at) VALUES (?, ?, ?, ?)')
-        .run(input.id, input.name?.trim() || input.id, hashToken(secret), Date.now());
+        .prepare('INSERT INTO devices (id, commune_id, name, secret_hash, created_at) VALUES (?, ?, ?, ?, ?)')
+        .run(input.id, input.communeId, input.name?.trim() || input.id, hashToken(secret), Date.now());
       const add = this.db.prepare('INSERT INTO device_zones (device_id, zone_id) VALUES (?, ?)');
-      for (const z of zones) add.run(input.id, z);
+      for (const z of new Set(zones)) add.run(input.id, z);
     })();
     for (const o of this.observers) o.deviceCreated?.(input.id, secret);
     return { device: this.getDevice(input.id)!, secret };
   }
 
-  getDevice(id: string): DeviceView | null {
-    const row = this.db.prepare(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE id = ?`).get(id) as DeviceRow | undefined;
+  /** A device visible in `scope`; null when there is none (or it is another commune's). */
+  getDevice(id: string, scope: Scope = PROVINCE): DeviceView | null {
+    const row = this.db
+      .prepare(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE id = ? AND (? IS NULL OR commune_id = ?)`)
+      .get(id, ...inScope(scope)) as DeviceRow | undefined;
     return row ? this.view(row, this.zonesOf(id)) : null;
   }
 
-  listDevices(): DeviceView[] {
-    const rows = this.db.prepare(`SELECT ${DEVICE_COLUMNS} FROM devices ORDER BY id`).all() as DeviceRow[];
-    const members = this.db.prepare('SELECT device_id, zone_id FROM device_zones ORDER BY zone_id').all() as {
-      device_id: string;
-      zone_id: string;
-    }[];
+  /** The commune of a device; null when there is no such device. */
+  communeOfDevice(deviceId: string): string | null {
+    const row = this.db.prepare('SELECT commune_id FROM devices WHERE id = ?').get(deviceId) as
+      { commune_id: string } | undefined;
+    return row?.commune_id ?? null;
+  }
+
+  listDevices(scope: Scope = PROVINCE): DeviceView[] {
+    const rows = this.db
+      .prepare(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE (? IS NULL OR commune_id = ?) ORDER BY id`)
+      .all(...inScope(scope)) as DeviceRow[];
+    const members = this.db
+      .prepare(
+        `SELECT dz.device_id, dz.zone_id FROM device_zones dz JOIN devices d ON d.id = dz.device_id
+         WHERE (? IS NULL OR d.commune_id = ?) ORDER BY dz.zone_id`,
+      )
+      .all(...inScope(scope)) as { device_id: string; zone_id: string }[];
     const byDevice = new Map<string, string[]>();
     for (const m of members) byDevice.set(m.device_id, [...(byDevice.get(m.device_id) ?? []), m.zone_id]);
     return rows.map((r) => this.view(r, byDevice.get(r.id) ?? []));
   }
 
-  zonesOf(deviceId: string): string[] {
+  /** The zones of a device visible in `scope` (none for another commune's device). */
+  zonesOf(deviceId: string, scope: Scope = PROVINCE): string[] {
     return (
-      this.db.prepare('SELECT zone_id FROM device_zones WHERE device_id = ? ORDER BY zone_id').all(deviceId) as {
-        zone_id: string;
-      }[]
+      this.db
+        .prepare(
+          `SELECT dz.zone_id FROM device_zones dz JOIN devices d ON d.id = dz.device_id
+           WHERE dz.device_id = ? AND (? IS NULL OR d.commune_id = ?) ORDER BY dz.zone_id`,
+        )
+        .all(deviceId, ...inScope(scope)) as { zone_id: string }[]
     ).map((r) => r.zone_id);
   }
 
-  /** Active (not revoked) devices in any of the zones, or all active devices. */
-  devicesIn(zones: string[] | 'all'): string[] {
+  /** Active (not revoked) devices of `scope` in any of the zones, or all active devices of `scope`. */
+  devicesIn(zones: string[] | 'all', scope: Scope = PROVINCE): string[] {
     if (zones === 'all') {
       return (
-        this.db.prepare('SELECT id FROM devices WHERE revoked_at IS NULL ORDER BY id').all() as { id: string }[]
+        this.db
+          .prepare('SELECT id FROM devices WHERE revoked_at IS NULL AND (? IS NULL OR commune_id = ?) ORDER BY id')
+          .all(...inScope(scope)) as { id: string }[]
       ).map((r) => r.id);
     }
     if (zones.length === 0) return [];
     const rows = this.db
       .prepare(
         `SELECT DISTINCT d.id FROM devices d JOIN device_zones dz ON dz.device_id = d.id
-         WHERE d.revoked_at IS NULL AND dz.zone_id IN (SELECT value FROM json_each(?)) ORDER BY d.id`,
+         WHERE d.revoked_at IS NULL AND dz.zone_id IN (SELECT value FROM json_each(?))
+           AND (? IS NULL OR d.commune_id = ?) ORDER BY d.id`,
       )
-      .all(JSON.stringify(zones)) as { id: string }[];
+      .all(JSON.stringify(zones), ...inScope(scope)) as { id: string }[];
     return rows.map((r) => r.id);
   }
 
@@ -273,18 +353,22 @@ export class DeviceRegistry {
     return !!row && row.revoked_at === null && tokenMatches(secret, row.secret_hash);
   }
 
-  /** Revokes a device's credentials for good; returns false when there is no such device. */
-  revokeDevice(deviceId: string): boolean {
+  /** Revokes a device's credentials for good; returns false when there is no such device in `scope`. */
+  revokeDevice(deviceId: string, scope: Scope = PROVINCE): boolean {
     const now = Date.now();
     const changes = this.db.transaction(() => {
       this.db
         .prepare(
-          'INSERT INTO device_status (device_id, online, at) SELECT id, 0, ? FROM devices WHERE id = ? AND online = 1',
+          `INSERT INTO device_status (device_id, online, at) SELECT id, 0, ? FROM devices
+           WHERE id = ? AND online = 1 AND (? IS NULL OR commune_id = ?)`,
         )
-        .run(now, deviceId);
+        .run(now, deviceId, ...inScope(scope));
       return this.db
-        .prepare('UPDATE devices SET revoked_at = COALESCE(revoked_at, ?), online = 0 WHERE id = ?')
-        .run(now, deviceId).changes;
+        .prepare(
+          `UPDATE devices SET revoked_at = COALESCE(revoked_at, ?), online = 0
+           WHERE id = ? AND (? IS NULL OR commune_id = ?)`,
+        )
+        .run(now, deviceId, ...inScope(scope)).changes;
     })();
     if (changes > 0) {
       this.hub.emit('device', { id: deviceId, online: false, lastSeen: this.getDevice(deviceId)?.lastSeen ?? null });
@@ -381,6 +465,7 @@ export class DeviceRegistry {
     return {
       id: row.id,
       name: row.name,
+      communeId: row.commune_id,
       zones,
       online: row.online === 1,
       lastSeen: iso(row.last_seen),

@@ -23,10 +23,21 @@ export interface ApprovalEvent {
   title: string;
 }
 
+/**
+ * A province bulletin, or a commune's handling of it, changed. `communeIds`
+ * says whose inbox it touched (empty: the province only); streams send only
+ * `{bulletinId}`, so a commune never learns which other communes were sent it.
+ */
+export interface BulletinEvent {
+  bulletinId: string;
+  communeIds: string[];
+}
+
 export interface HubEvents {
   device: [DeviceEvent];
   delivery: [DeliveryEvent];
   approval: [ApprovalEvent];
+  bulletin: [BulletinEvent];
 }
 
 export class EventHub extends EventEmitter<HubEvents> {

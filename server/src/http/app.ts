@@ -29,6 +29,8 @@ import { ttsRoutes } from './routes/tts';
 import { reportRoutes } from './routes/reports';
 import { deviceControlRoutes } from './routes/device-controls';
 import { settingsRoutes } from './routes/settings';
+import { communeRoutes } from './routes/communes';
+import { bulletinRoutes } from './routes/bulletins';
 import { SERVER_VERSION } from '../version';
 import { metricsAccessHook } from '../metrics/access';
 
@@ -80,6 +82,8 @@ export async function buildApp(services: AppServices, tls?: { cert: Buffer; key:
       await api.register(reportRoutes, { services });
       await api.register(deviceControlRoutes, { services });
       await api.register(settingsRoutes, { services });
+      await api.register(communeRoutes, { services });
+      await api.register(bulletinRoutes, { services });
       api.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: '/api/v1' },

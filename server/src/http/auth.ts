@@ -5,14 +5,17 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { User, UserService } from '../auth/users';
 import { HttpError } from './errors';
-import { allows, type Permission } from '../auth/permissions';
+import { allows, PROVINCE_ONLY, type Permission } from '../auth/permissions';
 import { isSameOrigin } from './origin';
+import { communeScope, PROVINCE, type Scope } from '../tenancy/scope';
 
 export const SESSION_COOKIE = 'loaxa_session';
 
 declare module 'fastify' {
   interface FastifyRequest {
     user: User | null;
+    /** Whose data this request may touch: the user's commune, or the whole province (tenancy/scope.ts). */
+    scope: Scope;
   }
   interface FastifyContextConfig {
     public?: boolean;
@@ -26,8 +29,8 @@ export function sessionUser(request: FastifyRequest, users: UserService): User |
   return token ? users.userForSession(token) : null;
 }
 
-/** The local operator CLI (see auth/local-token.ts) acts as this admin. */
-const LOCAL_CLI_USER: User = { username: 'cli', role: 'admin', mustChangePassword: false };
+/** The local operator CLI (see auth/local-token.ts) acts as this province admin. */
+const LOCAL_CLI_USER: User = { username: 'cli', role: 'admin', mustChangePassword: false, communeId: null };
 
 /** The `code` of the 403 a session gets while its password must be changed first. */
 export const PASSWORD_CHANGE_REQUIRED = 'password-change-required';
@@ -38,6 +41,8 @@ export function installSessionAuth(
   localToken?: { matches(token: string): boolean },
 ): void {
   app.decorateRequest('user', null);
+  // Set by the hook below for every non-public route (a reference value cannot be a decorator default).
+  app.decorateRequest('scope', null as unknown as Scope);
   app.addHook('onRoute', (route) => {
     const config = route.config as { public?: boolean; permission?: Permission } | undefined;
     if (!config?.public && !config?.permission) {
@@ -56,6 +61,7 @@ export function installSessionAuth(
     const user = bearer ? (localToken?.matches(bearer) ? LOCAL_CLI_USER : null) : sessionUser(request, users);
     if (!user) throw new HttpError(401, 'not signed in: log in first');
     request.user = user;
+    request.scope = user.communeId === null ? PROVINCE : communeScope(user.communeId);
     const permission = request.routeOptions.config.permission!;
     // A password someone else chose (generated, or reset by an admin) opens only the door to change it.
     if (user.mustChangePassword && permission !== 'session:self') {
@@ -67,8 +73,10 @@ export function installSessionAuth(
         { code: PASSWORD_CHANGE_REQUIRED },
       );
     }
-    if (!allows(user.role, permission)) {
-      throw new HttpError(403, `your role (${user.role}) may not do this (needs ${permission})`);
+    if (!allows(user, permission)) {
+      const who = user.communeId === null ? `your role (province ${user.role})` : `your role (${user.role})`;
+      const province = PROVINCE_ONLY.has(permission) && user.communeId !== null ? ', a province user' : '';
+      throw new HttpError(403, `${who} may not do this (needs ${permission}${province})`);
     }
   });
 }

@@ -6,6 +6,8 @@ import type { DeviceRegistry } from '../devices/registry';
 import type { EventHub } from '../events/hub';
 import type { MediaStore } from '../media/store';
 import type { UserService } from '../auth/users';
+import type { CommuneService } from '../tenancy/communes';
+import type { BulletinService } from '../bulletins/bulletins';
 import type { BroadcastService } from '../broadcasts/service';
 import type { Planner } from '../broadcasts/planner';
 import type { TelemetryPayload } from '@loaxa/protocol';
@@ -25,6 +27,10 @@ export interface AppServices {
   hub: EventHub;
   media: MediaStore;
   users: UserService;
+  /** The province's communes (tenants); see tenancy/. */
+  communes: CommuneService;
+  /** The province's bulletins to the communes (TT39 source tier). */
+  bulletins: BulletinService;
   broadcasts: BroadcastService;
   planner: Planner;
   telemetry: Map<string, TelemetryPayload>;

@@ -75,7 +75,7 @@ export function installErrorHandler(app: FastifyInstance): void {
       });
     }
     const body: Record<string, unknown> = {
-      ...(error instanceof HttpError ? error.extra : undefined),
+      ...(error as { extra?: Record<string, unknown> }).extra,
       statusCode: status,
       error: STATUS_CODES[status],
       message: error.message,

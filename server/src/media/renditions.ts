@@ -49,7 +49,8 @@ export class Mp3Renditions {
 
   /**
    * Makes the missing copies of every file in the plans of the MP3 devices
-   * among `deviceIds`; returns the devices whose plans gained a copy.
+   * among `deviceIds` (what the planner plans: their own commune's); returns
+   * the devices whose plans gained a copy.
    */
   async prepareDevices(deviceIds: Iterable<string>, now = Date.now()): Promise<Set<string>> {
     const { db, media, registry } = this.deps;
@@ -59,6 +60,7 @@ export class Mp3Renditions {
       const rows = db
         .prepare(
           `SELECT DISTINCT o.sha256, o.assets FROM deliveries d JOIN occurrences o ON o.id = d.occurrence_id
+             JOIN devices v ON v.id = d.device_id AND v.commune_id = o.commune_id
            WHERE d.device_id = ? AND o.command_id IS NULL AND o.cancelled_at IS NULL AND o.stopped_at IS NULL
              AND o.start_at + o.duration_ms > ? AND o.start_at < ?`,
         )

@@ -19,6 +19,31 @@ export interface MediaAsset {
 
 export const SHA256_RE = /^[0-9a-f]{64}$/;
 
+/** How long a file handed to a commune (its preview, its upload) stays fetchable by it without a reference. */
+const GRANT_MS = 6 * 3600_000;
+/** Grants remembered at most; the oldest go first (a preview is listened to within minutes). */
+const MAX_GRANTS = 10_000;
+
+/**
+ * The files a commune uses: its notices (content items), its broadcasts (an
+ * occurrence's audio, or any file of a programme's assets), the bulletins
+ * sent to it. Media is shared by hash, so one file can be several communes'.
+ */
+const USED_BY_COMMUNE = `
+  EXISTS (SELECT 1 FROM content_items c WHERE c.commune_id = :commune AND c.sha256 = :sha)
+  OR EXISTS (SELECT 1 FROM occurrences o WHERE o.commune_id = :commune AND o.sha256 = :sha)
+  OR EXISTS (SELECT 1 FROM occurrences o
+             WHERE o.commune_id = :commune AND o.assets IS NOT NULL AND instr(o.assets, :sha) > 0)
+  OR EXISTS (SELECT 1 FROM bulletin_communes bc JOIN bulletins b ON b.id = bc.bulletin_id
+             WHERE bc.commune_id = :commune AND b.sha256 = :sha)`;
+
+/** The same, for any commune: does anything refer to the file at all? */
+const USED_BY_ANY = `
+  EXISTS (SELECT 1 FROM content_items c WHERE c.sha256 = :sha)
+  OR EXISTS (SELECT 1 FROM occurrences o WHERE o.sha256 = :sha)
+  OR EXISTS (SELECT 1 FROM occurrences o WHERE o.assets IS NOT NULL AND instr(o.assets, :sha) > 0)
+  OR EXISTS (SELECT 1 FROM bulletins b WHERE b.sha256 = :sha)`;
+
 export async function sha256File(file: string): Promise<string> {
   const hash = crypto.createHash('sha256');
   for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
@@ -30,6 +55,8 @@ export class MediaStore {
   private readonly tmpDir: string;
   /** MP3 renditions being made, by source sha256: concurrent callers share one ffmpeg run. */
   private readonly makingMp3 = new Map<string, Promise<MediaAsset>>();
+  /** `${commune} ${sha256}` → until when: files handed to a commune before anything of it refers to them. */
+  private readonly grants = new Map<string, number>();
 
   constructor(
     dataDir: string,
@@ -132,6 +159,53 @@ export class MediaStore {
     } finally {
       fs.rmSync(temp, { force: true });
     }
+  }
+
+  /**
+   * Whether a commune's users may download a stored file: one the commune uses
+   * (see USED_BY_COMMUNE), or the MP3 rendition of one; one handed to it
+   * (grant: its own preview or upload); or one nothing refers to yet — a fresh
+   * preview or upload, whose hash only its author was told. Any other file is
+   * another commune's, and answered as unknown.
+   */
+  visibleTo(communeId: string, sha256: string, now = Date.now()): boolean {
+    const source = this.renditionSource(sha256);
+    const shas = source ? [sha256, source] : [sha256];
+    if (shas.some((sha) => this.granted(communeId, sha, now))) return true;
+    // One of two constant statements (cached by text), asked of the file and of its source.
+    const used = (sql: string, params: Record<string, string>) =>
+      shas.some(
+        (sha) => (this.db.prepare(`SELECT ${sql} AS yes`).get({ ...params, sha }) as { yes: number }).yes === 1,
+      );
+    return used(USED_BY_COMMUNE, { commune: communeId }) || !used(USED_BY_ANY, {});
+  }
+
+  /**
+   * Lets a commune's users download a file for a while though none of its
+   * notices or broadcasts refers to it yet: a preview or upload they just made
+   * (the same audio may already be another commune's). Null (province): no-op.
+   */
+  grant(communeId: string | null, sha256: string, now = Date.now()): void {
+    if (communeId === null) return;
+    const key = `${communeId} ${sha256}`;
+    this.grants.delete(key); // re-inserted last: the Map's order is the eviction order
+    this.grants.set(key, now + GRANT_MS);
+    for (const oldest of this.grants.keys()) {
+      if (this.grants.size <= MAX_GRANTS) break;
+      this.grants.delete(oldest);
+    }
+  }
+
+  private granted(communeId: string, sha256: string, now: number): boolean {
+    const until = this.grants.get(`${communeId} ${sha256}`);
+    return until !== undefined && until > now;
+  }
+
+  /** The file an MP3 rendition was made from (null: not a rendition). */
+  private renditionSource(sha256: string): string | null {
+    const row = this.db.prepare('SELECT source_sha256 FROM media_renditions WHERE sha256 = ?').get(sha256) as
+      { source_sha256: string } | undefined;
+    return row?.source_sha256 ?? null;
   }
 
   /** Removes temp files left by a crash mid-write. */

@@ -5,10 +5,14 @@
  * part of the period after now counts for nothing (a broadcast planned for
  * tonight is not a failure yet). The counting is done by SQLite (two
  * aggregate queries); only the per-device results are combined here.
+ *
+ * A report covers the devices, zones and broadcasts of one scope: a commune's
+ * own, or the whole province's.
  */
 import { deliveryOutcome, MISSED_AFTER_MS, type DeliveryStage } from '@loaxa/protocol';
 import type { Db } from '../db/database';
 import { toCsv } from '../csv';
+import { inScope, type Scope } from '../tenancy/scope';
 
 /** Numbers of one device or zone over the period. */
 export interface ReportNumbers {
@@ -32,6 +36,7 @@ export interface ReportNumbers {
 
 export interface DeviceReport extends ReportNumbers {
   deviceId: string;
+  communeId: string;
   name: string;
   zones: string[];
   revoked: boolean;
@@ -39,9 +44,24 @@ export interface DeviceReport extends ReportNumbers {
 
 export interface ZoneReport extends ReportNumbers {
   zoneId: string;
+  communeId: string;
   name: string;
   /** The zone's devices counted (its current members, less those revoked before the period). */
   devices: number;
+}
+
+/** One commune rolled up from its loudspeakers (the province dashboard). */
+export interface CommuneReport extends ReportNumbers {
+  communeId: string;
+  name: string;
+  /** Active (not revoked) loudspeakers now, and how many of them are online now. */
+  devices: number;
+  online: number;
+  offline: number;
+  /** When any of its loudspeakers was last heard from; null if none ever was. */
+  lastSeen: string | null;
+  /** Province bulletins that started on at least one of its loudspeakers in the period. */
+  bulletinsPlayed: number;
 }
 
 export interface ReportPeriod {
@@ -86,21 +106,33 @@ export class Reports {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  zoneNames(): Map<string, string> {
-    const rows = this.db.prepare('SELECT id, name FROM zones').all() as { id: string; name: string }[];
+  zoneNames(scope: Scope): Map<string, string> {
+    const rows = this.db
+      .prepare('SELECT id, name FROM zones WHERE (? IS NULL OR commune_id = ?)')
+      .all(...inScope(scope)) as { id: string; name: string }[];
     return new Map(rows.map((z) => [z.id, z.name]));
   }
 
-  devices(period: ReportPeriod): DeviceReport[] {
-    return this.deviceTotals(period).map(({ totals, ...device }) => ({ ...device, ...numbers(totals) }));
+  /** The communes' names by id, for a report across communes. */
+  communeNames(): Map<string, string> {
+    const rows = this.db.prepare('SELECT id, name FROM communes').all() as { id: string; name: string }[];
+    return new Map(rows.map((c) => [c.id, c.name]));
+  }
+
+  devices(scope: Scope, period: ReportPeriod): DeviceReport[] {
+    return this.deviceTotals(scope, period).map(({ totals, ...device }) => ({ ...device, ...numbers(totals) }));
   }
 
   /** Each zone over its current devices: counts add up, shares are weighted by broadcasts and observed time. */
-  zones(period: ReportPeriod): ZoneReport[] {
-    const byDevice = new Map(this.deviceTotals(period).map((d) => [d.deviceId, d.totals]));
-    const zones = (this.db.prepare('SELECT id, name FROM zones').all() as { id: string; name: string }[]).sort(
-      (a, b) => VIETNAMESE.compare(a.name, b.name),
-    );
+  zones(scope: Scope, period: ReportPeriod): ZoneReport[] {
+    const byDevice = new Map(this.deviceTotals(scope, period).map((d) => [d.deviceId, d.totals]));
+    const zones = (
+      this.db.prepare('SELECT id, commune_id, name FROM zones WHERE (? IS NULL OR commune_id = ?)').all(...inScope(scope)) as {
+        id: string;
+        commune_id: string;
+        name: string;
+      }[]
+    ).sort((a, b) => VIETNAMESE.compare(a.name, b.name) || a.commune_id.localeCompare(b.commune_id));
     const members = this.db.prepare('SELECT zone_id, device_id FROM device_zones').all() as {
       zone_id: string;
       device_id: string;
@@ -117,21 +149,74 @@ export class Reports {
     }
     return zones.map((z) => {
       const sum = sums.get(z.id)!;
-      return { zoneId: z.id, name: z.name, devices: sum.devices, ...numbers(sum.totals) };
+      return { zoneId: z.id, communeId: z.commune_id, name: z.name, devices: sum.devices, ...numbers(sum.totals) };
     });
   }
 
-  private deviceTotals(period: ReportPeriod): (Omit<DeviceReport, keyof ReportNumbers> & { totals: Totals })[] {
+  /**
+   * Each commune over its loudspeakers: the devices' numbers summed (shares
+   * weighted as for zones), with the fleet's state now and the bulletins played.
+   */
+  communes(scope: Scope, period: ReportPeriod): CommuneReport[] {
+    const sums = new Map<string, Totals>();
+    for (const d of this.deviceTotals(scope, period)) {
+      const sum = sums.get(d.communeId) ?? emptyTotals();
+      for (const key of Object.keys(sum) as (keyof Totals)[]) sum[key] += d.totals[key];
+      sums.set(d.communeId, sum);
+    }
+    const fleet = new Map(
+      (
+        this.db
+          .prepare(
+            `SELECT c.id, c.name, COUNT(d.id) AS devices, COALESCE(SUM(d.online), 0) AS online,
+               MAX(d.last_seen) AS lastSeen
+             FROM communes c LEFT JOIN devices d ON d.commune_id = c.id AND d.revoked_at IS NULL
+             WHERE (? IS NULL OR c.id = ?) GROUP BY c.id`,
+          )
+          .all(...inScope(scope)) as { id: string; name: string; devices: number; online: number; lastSeen: number | null }[]
+      ).map((c) => [c.id, c]),
+    );
+    const bulletins = new Map(
+      (
+        this.db
+          .prepare(
+            `SELECT o.commune_id AS id, COUNT(DISTINCT o.bulletin_id) AS n
+             FROM occurrences o JOIN deliveries d ON d.occurrence_id = o.id
+             WHERE o.bulletin_id IS NOT NULL AND o.start_at >= ? AND o.start_at < ?
+               AND d.stage IN ('started', 'finished') AND (? IS NULL OR o.commune_id = ?)
+             GROUP BY o.commune_id`,
+          )
+          .all(period.from, Math.min(period.to, this.clock()), ...inScope(scope)) as { id: string; n: number }[]
+      ).map((r) => [r.id, r.n]),
+    );
+    return [...fleet.values()]
+      .sort((a, b) => VIETNAMESE.compare(a.name, b.name) || a.id.localeCompare(b.id))
+      .map((c) => ({
+        communeId: c.id,
+        name: c.name,
+        devices: c.devices,
+        online: c.online,
+        offline: c.devices - c.online,
+        lastSeen: c.lastSeen === null ? null : new Date(c.lastSeen).toISOString(),
+        bulletinsPlayed: bulletins.get(c.id) ?? 0,
+        ...numbers(sums.get(c.id) ?? emptyTotals()),
+      }));
+  }
+
+  private deviceTotals(
+    scope: Scope,
+    period: ReportPeriod,
+  ): (Omit<DeviceReport, keyof ReportNumbers> & { totals: Totals })[] {
     const { from, to } = period;
     // What has happened: not after now; uptime also not before the device existed nor after its revocation.
     const end = Math.min(to, this.clock());
     const devices = this.db
       .prepare(
-        `SELECT id, name, revoked_at FROM devices
-         WHERE (revoked_at IS NULL OR revoked_at >= ?) AND created_at < ?
+        `SELECT id, commune_id, name, revoked_at FROM devices
+         WHERE (revoked_at IS NULL OR revoked_at >= ?) AND created_at < ? AND (? IS NULL OR commune_id = ?)
          ORDER BY id`,
       )
-      .all(from, to) as { id: string; name: string; revoked_at: number | null }[];
+      .all(from, to, ...inScope(scope)) as { id: string; commune_id: string; name: string; revoked_at: number | null }[];
     const zonesOf = new Map<string, string[]>();
     for (const m of this.db.prepare('SELECT device_id, zone_id FROM device_zones ORDER BY zone_id').all() as {
       device_id: string;
@@ -141,6 +226,7 @@ export class Reports {
     }
 
     // Counted by stage, stop and lateness, then read through deliveryOutcome: the console's rule.
+    // Only the scope's broadcasts count (a loudspeaker moved from another commune keeps none of its).
     const now = this.clock();
     const deliveries = new Map<string, Pick<Totals, 'broadcasts' | 'finished' | 'failed' | 'missed' | 'stopped' | 'onAirMs'>>();
     for (const r of this.db
@@ -148,10 +234,10 @@ export class Reports {
         `SELECT d.device_id AS deviceId, d.stage, o.stopped_at IS NOT NULL AS stopped, o.start_at + ? < ? AS late,
            COUNT(*) AS n, SUM(o.duration_ms) AS ms
          FROM occurrences o CROSS JOIN deliveries d ON d.occurrence_id = o.id
-         WHERE o.start_at >= ? AND o.start_at < ? AND o.cancelled_at IS NULL
+         WHERE o.start_at >= ? AND o.start_at < ? AND o.cancelled_at IS NULL AND (? IS NULL OR o.commune_id = ?)
          GROUP BY d.device_id, d.stage, stopped, late`,
       )
-      .all(MISSED_AFTER_MS, now, from, end) as {
+      .all(MISSED_AFTER_MS, now, from, end, ...inScope(scope)) as {
       deviceId: string;
       stage: DeliveryStage;
       stopped: number;
@@ -183,6 +269,7 @@ export class Reports {
                SELECT id AS device_id, MAX(created_at, :from) AS start, MIN(COALESCE(revoked_at, :end), :end) AS stop
                FROM devices
                WHERE (revoked_at IS NULL OR revoked_at >= :from) AND created_at < :end
+                 AND (:commune IS NULL OR commune_id = :commune)
              ),
              changes AS (
                SELECT w.device_id, w.start, w.stop, w.start AS at, 0 AS seq,
@@ -203,7 +290,7 @@ export class Reports {
                MAX(stop - start) AS observedMs
              FROM spans GROUP BY device_id`,
           )
-          .all({ from, end }) as { deviceId: string; onlineMs: number; observedMs: number }[]
+          .all({ from, end, commune: scope.communeId }) as { deviceId: string; onlineMs: number; observedMs: number }[]
       ).map((r) => [r.deviceId, r]),
     );
 
@@ -212,6 +299,7 @@ export class Reports {
       const seen = uptime.get(d.id);
       return {
         deviceId: d.id,
+        communeId: d.commune_id,
         name: d.name,
         zones: zonesOf.get(d.id) ?? [],
         revoked: d.revoked_at !== null,
@@ -269,11 +357,26 @@ function sharedCells(n: ReportNumbers): (string | number)[] {
   return [n.broadcasts, n.finished, n.failed, n.missed, n.stopped, percent(n.successRate), n.minutesOnAir.toFixed(1), percent(n.uptime)];
 }
 
+/**
+ * A report across communes starts with the commune of each row, by name (zone
+ * names repeat between communes); one commune's report is the same file as
+ * before communes existed.
+ */
+type CommuneColumn = ReadonlyMap<string, string> | null;
+
+const communeHeader = (communes: CommuneColumn): string[] => (communes ? ['commune'] : []);
+const communeCell = (communes: CommuneColumn, id: string): string[] => (communes ? [communes.get(id) ?? id] : []);
+
 /** Zones are written by name (a spreadsheet reader knows "Thôn Đông", not "thon-dong"). */
-export function deviceReportCsv(rows: DeviceReport[], zoneNames: ReadonlyMap<string, string>): string {
+export function deviceReportCsv(
+  rows: DeviceReport[],
+  zoneNames: ReadonlyMap<string, string>,
+  communes: CommuneColumn = null,
+): string {
   return toCsv(
-    ['device_id', 'name', 'zones', 'revoked', ...SHARED_COLUMNS],
+    [...communeHeader(communes), 'device_id', 'name', 'zones', 'revoked', ...SHARED_COLUMNS],
     rows.map((r) => [
+      ...communeCell(communes, r.communeId),
       r.deviceId,
       r.name,
       r.zones.map((z) => zoneNames.get(z) ?? z).join('; '),
@@ -283,9 +386,25 @@ export function deviceReportCsv(rows: DeviceReport[], zoneNames: ReadonlyMap<str
   );
 }
 
-export function zoneReportCsv(rows: ZoneReport[]): string {
+export function communeReportCsv(rows: CommuneReport[]): string {
   return toCsv(
-    ['zone_id', 'name', 'devices', ...SHARED_COLUMNS],
-    rows.map((r) => [r.zoneId, r.name, r.devices, ...sharedCells(r)]),
+    ['commune_id', 'name', 'devices', 'online', 'offline', 'last_seen', 'bulletins_played', ...SHARED_COLUMNS],
+    rows.map((r) => [
+      r.communeId,
+      r.name,
+      r.devices,
+      r.online,
+      r.offline,
+      r.lastSeen ?? '',
+      r.bulletinsPlayed,
+      ...sharedCells(r),
+    ]),
+  );
+}
+
+export function zoneReportCsv(rows: ZoneReport[], communes: CommuneColumn = null): string {
+  return toCsv(
+    [...communeHeader(communes), 'zone_id', 'name', 'devices', ...SHARED_COLUMNS],
+    rows.map((r) => [...communeCell(communes, r.communeId), r.zoneId, r.name, r.devices, ...sharedCells(r)]),
   );
 }

@@ -11,6 +11,7 @@ import type { MediaAsset, MediaStore } from '../media/store';
 import type { NoticeRenderer } from '../tts/render';
 import { encodeWav, pcmDurationMs, silence, sine, type Pcm } from '../audio/pcm';
 import { encodeWavToOpus } from '../audio/encode';
+import { inScope, type Scope } from '../tenancy/scope';
 import { badInput, notFound, ScheduleInputError } from './errors';
 
 export type ContentKind = 'notice' | 'audio' | 'stream' | 'silence';
@@ -40,6 +41,8 @@ export interface ContentInput {
 
 export interface ContentItem {
   id: string;
+  /** The commune whose library holds it; only that commune's programmes may use it. */
+  communeId: string;
   kind: ContentKind;
   title: string;
   tags: string[];
@@ -59,6 +62,7 @@ export interface ContentItem {
 
 interface ContentRow {
   id: string;
+  commune_id: string;
   kind: ContentKind;
   title: string;
   tags: string;
@@ -84,6 +88,7 @@ export function newId(prefix: string): string {
 function toView(r: ContentRow): ContentItem {
   return {
     id: r.id,
+    communeId: r.commune_id,
     kind: r.kind,
     title: r.title,
     tags: JSON.parse(r.tags) as string[],
@@ -131,8 +136,8 @@ export class ContentLibrary {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Works out the stored columns of an item, rendering notices. */
-  private async resolve(input: ContentInput) {
+  /** Works out the stored columns of an item, rendering notices with the commune's voice and loudness. */
+  private async resolve(input: ContentInput, communeId: string) {
     const base = { text: null, voice: null, speed: null, sha256: null, engine: null, url: null } as {
       text: string | null;
       voice: string | null;
@@ -145,7 +150,7 @@ export class ContentLibrary {
       case 'notice': {
         const text = input.text?.trim();
         if (!text) throw badInput('text', 'the notice is empty');
-        const audio = await this.renderer.render({ text, voice: input.voice, speed: input.speed });
+        const audio = await this.renderer.render({ text, voice: input.voice, speed: input.speed }, communeId);
         return {
           ...base,
           text,
@@ -173,20 +178,22 @@ export class ContentLibrary {
     }
   }
 
-  async create(input: ContentInput, createdBy: string | null): Promise<ContentItem> {
+  /** Adds an item to the library of `communeId` (the route resolved it with CommuneService.forWrite). */
+  async create(communeId: string, input: ContentInput, createdBy: string | null): Promise<ContentItem> {
     const title = input.title.trim();
     if (!title) throw badInput('title', 'give the item a title');
-    const resolved = await this.resolve(input);
+    const resolved = await this.resolve(input, communeId);
     const id = newId('ct');
     const at = this.now();
     this.db
       .prepare(
-        `INSERT INTO content_items (id, kind, title, tags, text, voice, speed, sha256, engine, stream_url,
+        `INSERT INTO content_items (id, commune_id, kind, title, tags, text, voice, speed, sha256, engine, stream_url,
            duration_ms, created_by, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         id,
+        communeId,
         input.kind,
         title,
         JSON.stringify(input.tags ?? []),
@@ -201,7 +208,7 @@ export class ContentLibrary {
         at,
         at,
       );
-    return this.get(id)!;
+    return this.get({ communeId }, id)!;
   }
 
   /**
@@ -209,8 +216,8 @@ export class ContentLibrary {
    * revision read first (or the one the writer saw): a delete or another change
    * that lands while the audio renders wins, and this one answers 404 or 409.
    */
-  async update(id: string, input: ContentInput): Promise<ContentItem> {
-    const existing = this.get(id);
+  async update(scope: Scope, id: string, input: ContentInput): Promise<ContentItem> {
+    const existing = this.get(scope, id);
     if (!existing) throw notFound('id', `no content item with id ${id}`);
     const expected = input.revision ?? existing.revision;
     if (expected !== existing.revision) throw this.changedMeanwhile(existing);
@@ -219,7 +226,7 @@ export class ContentLibrary {
     }
     const title = input.title.trim();
     if (!title) throw badInput('title', 'give the item a title');
-    const r = await this.resolve(input);
+    const r = await this.resolve(input, existing.communeId);
     const { changes } = this.db
       .prepare(
         `UPDATE content_items SET title = ?, tags = ?, text = ?, voice = ?, speed = ?, sha256 = ?, engine = ?,
@@ -241,11 +248,11 @@ export class ContentLibrary {
         expected,
       );
     if (changes === 0) {
-      const current = this.get(id);
+      const current = this.get(scope, id);
       if (!current) throw notFound('id', `the content item ${id} was deleted meanwhile`);
       throw this.changedMeanwhile(current);
     }
-    return this.get(id)!;
+    return this.get(scope, id)!;
   }
 
   private changedMeanwhile(current: ContentItem): ScheduleInputError {
@@ -257,16 +264,18 @@ export class ContentLibrary {
     );
   }
 
-  get(id: string): ContentItem | null {
-    const row = this.db.prepare('SELECT * FROM content_items WHERE id = ? AND deleted_at IS NULL').get(id) as
-      ContentRow | undefined;
+  /** An item visible in `scope`; null for one of another commune, exactly as for an unknown id. */
+  get(scope: Scope, id: string): ContentItem | null {
+    const row = this.db
+      .prepare('SELECT * FROM content_items WHERE id = ? AND deleted_at IS NULL AND (? IS NULL OR commune_id = ?)')
+      .get(id, ...inScope(scope)) as ContentRow | undefined;
     return row ? toView(row) : null;
   }
 
   /** Search by words in the title, text or tags; newest first. */
-  list(filter: { q?: string; kind?: ContentKind; tag?: string; limit?: number } = {}): ContentItem[] {
-    const where = ['deleted_at IS NULL'];
-    const args: unknown[] = [];
+  list(scope: Scope, filter: { q?: string; kind?: ContentKind; tag?: string; limit?: number } = {}): ContentItem[] {
+    const where = ['deleted_at IS NULL', '(? IS NULL OR commune_id = ?)'];
+    const args: unknown[] = [...inScope(scope)];
     if (filter.kind) {
       where.push('kind = ?');
       args.push(filter.kind);
@@ -286,9 +295,10 @@ export class ContentLibrary {
     return rows.map(toView);
   }
 
-  /** Soft delete; refused while a programme still uses the item. */
-  remove(id: string): void {
-    if (!this.get(id)) throw notFound('id', `no content item with id ${id}`);
+  /** Soft delete; refused while a programme still uses the item. Returns the item as it was. */
+  remove(scope: Scope, id: string): ContentItem {
+    const item = this.get(scope, id);
+    if (!item) throw notFound('id', `no content item with id ${id}`);
     const user = this.db
       .prepare(
         `SELECT p.title FROM programme_items pi JOIN programmes p ON p.id = pi.programme_id
@@ -299,6 +309,7 @@ export class ContentLibrary {
     this.db
       .prepare('UPDATE content_items SET deleted_at = ?, revision = revision + 1 WHERE id = ? AND deleted_at IS NULL')
       .run(this.now(), id);
+    return item;
   }
 
   /** A stored Opus file of `ms` of silence, made once per length. */

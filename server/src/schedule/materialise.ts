@@ -10,9 +10,11 @@ import type { Db } from '../db/database';
 import type { DeviceRegistry } from '../devices/registry';
 import { expandRule, occurrenceIdFor, type ScheduleRule } from './recurrence';
 import { assetsDurationMs } from './programmes';
+import { communeScope } from '../tenancy/scope';
 
 export interface ScheduleRow {
   id: string;
+  commune_id: string;
   title: string;
   programme_id: string;
   rule: string;
@@ -44,14 +46,36 @@ export function targetsOf(db: Db, scheduleId: string): { zones: string[]; device
   };
 }
 
-/** Active devices a schedule reaches today (zone membership is read now, not when it was written). */
-export function resolveDevices(db: Db, registry: DeviceRegistry, scheduleId: string): string[] {
-  const { zones, devices } = targetsOf(db, scheduleId);
-  const set = new Set(registry.devicesIn(zones));
+/**
+ * Active devices a schedule reaches today (zone membership is read now, not
+ * when it was written). Only devices of the schedule's commune: a loudspeaker
+ * moved to another commune since stops getting this commune's broadcasts.
+ */
+export function resolveDevices(
+  db: Db,
+  registry: DeviceRegistry,
+  schedule: Pick<ScheduleRow, 'id' | 'commune_id'>,
+): string[] {
+  const { zones, devices } = targetsOf(db, schedule.id);
+  return activeDevices(db, registry, schedule.commune_id, zones, devices);
+}
+
+/** Active devices of `communeId` in `zones` or named in `devices`, sorted. */
+export function activeDevices(
+  db: Db,
+  registry: DeviceRegistry,
+  communeId: string,
+  zones: string[],
+  devices: string[],
+): string[] {
+  const set = new Set(registry.devicesIn(zones, communeScope(communeId)));
   if (devices.length) {
     const active = db
-      .prepare(`SELECT id FROM devices WHERE revoked_at IS NULL AND id IN (SELECT value FROM json_each(?))`)
-      .all(JSON.stringify(devices)) as { id: string }[];
+      .prepare(
+        `SELECT id FROM devices WHERE revoked_at IS NULL AND commune_id = ?
+           AND id IN (SELECT value FROM json_each(?))`,
+      )
+      .all(communeId, JSON.stringify(devices)) as { id: string }[];
     for (const d of active) set.add(d.id);
   }
   return [...set].sort();
@@ -100,7 +124,7 @@ export class OccurrenceMaterialiser {
     const starts = onAir
       ? expandRule(JSON.parse(schedule.rule) as ScheduleRule, schedule.timezone, now, now + this.horizonMs)
       : [];
-    const devices = onAir ? resolveDevices(db, this.registry, scheduleId) : [];
+    const devices = onAir ? resolveDevices(db, this.registry, schedule) : [];
     const assetsJson = JSON.stringify(assets);
     /** The occurrence's `sha256` column names its first stored file (streams have none). */
     const firstFile = fileAssets(assets)[0]?.sha256;
@@ -126,9 +150,9 @@ export class OccurrenceMaterialiser {
       if (!onAir) return;
 
       const insert = db.prepare(
-        `INSERT INTO occurrences (id, title, text, priority, start_at, duration_ms, sha256, engine, command_id,
-           created_by, created_at, schedule_id, assets, volume)
-         VALUES (?, ?, NULL, ?, ?, ?, ?, NULL, NULL, ?, ?, ?, ?, ?)`,
+        `INSERT INTO occurrences (id, commune_id, title, text, priority, start_at, duration_ms, sha256, engine,
+           command_id, created_by, created_at, schedule_id, assets, volume)
+         VALUES (?, ?, ?, NULL, ?, ?, ?, ?, NULL, NULL, ?, ?, ?, ?, ?)`,
       );
       const update = db.prepare(
         `UPDATE occurrences SET title = ?, priority = ?, duration_ms = ?, sha256 = ?, assets = ?, volume = ? WHERE id = ?`,
@@ -146,6 +170,7 @@ export class OccurrenceMaterialiser {
         if (!old) {
           insert.run(
             id,
+            schedule.commune_id,
             schedule.title,
             schedule.priority,
             start,

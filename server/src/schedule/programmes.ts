@@ -10,6 +10,7 @@ import type { MediaAsset } from '../media/store';
 import type { ContentLibrary } from './content';
 import { badInput, notFound, ScheduleInputError } from './errors';
 import { newId } from './content';
+import { communeScope, inScope, type Scope } from '../tenancy/scope';
 
 export interface ProgrammeItemInput {
   contentId: string;
@@ -26,6 +27,8 @@ export interface ProgrammeInput {
 
 export interface ProgrammeView {
   id: string;
+  /** The commune it belongs to; its items are all from this commune's library. */
+  communeId: string;
   title: string;
   items: {
     contentId: string;
@@ -66,11 +69,12 @@ export class ProgrammeService {
     private readonly now: () => number = Date.now,
   ) {}
 
-  private checkItems(items: ProgrammeItemInput[]): void {
+  /** Items come from the programme's own commune's library: another commune's item is as unknown. */
+  private checkItems(communeId: string, items: ProgrammeItemInput[]): void {
     if (items.length === 0) throw badInput('items', 'a programme needs at least one item');
     if (items.length > MAX_ITEMS) throw badInput('items', `at most ${MAX_ITEMS} items`);
     items.forEach((item, i) => {
-      const c = this.content.get(item.contentId);
+      const c = this.content.get(communeScope(communeId), item.contentId);
       if (!c) throw badInput(`items.${i}.contentId`, `no content item with id ${item.contentId}`);
       const repeat = item.repeat ?? 1;
       if (!Number.isInteger(repeat) || repeat < 1 || repeat > MAX_ITEM_REPEAT) {
@@ -91,27 +95,30 @@ export class ProgrammeService {
     items.forEach((item, i) => add.run(id, i, item.contentId, item.repeat ?? 1, item.gapMs ?? 0));
   }
 
-  create(input: ProgrammeInput, createdBy: string | null): ProgrammeView {
+  /** Creates a programme in `communeId` (the route resolved it with CommuneService.forWrite). */
+  create(communeId: string, input: ProgrammeInput, createdBy: string | null): ProgrammeView {
     const title = input.title.trim();
     if (!title) throw badInput('title', 'give the programme a title');
-    this.checkItems(input.items);
+    this.checkItems(communeId, input.items);
     const id = newId('pg');
     const at = this.now();
     this.db.transaction(() => {
       this.db
-        .prepare('INSERT INTO programmes (id, title, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?)')
-        .run(id, title, createdBy, at, at);
+        .prepare(
+          'INSERT INTO programmes (id, commune_id, title, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
+        )
+        .run(id, communeId, title, createdBy, at, at);
       this.writeItems(id, input.items);
     })();
-    return this.get(id)!;
+    return this.get(communeScope(communeId), id)!;
   }
 
-  update(id: string, input: ProgrammeInput): ProgrammeView {
-    const existing = this.get(id);
+  update(scope: Scope, id: string, input: ProgrammeInput): ProgrammeView {
+    const existing = this.get(scope, id);
     if (!existing) throw notFound('id', `no programme with id ${id}`);
     const title = input.title.trim();
     if (!title) throw badInput('title', 'give the programme a title');
-    this.checkItems(input.items);
+    this.checkItems(existing.communeId, input.items);
     const expected = input.revision ?? existing.revision;
     this.db.transaction(() => {
       const { changes } = this.db
@@ -121,7 +128,7 @@ export class ProgrammeService {
         )
         .run(title, this.now(), id, expected);
       if (changes === 0) {
-        const current = this.get(id)!;
+        const current = this.get(scope, id)!;
         throw new ScheduleInputError(
           409,
           'revision',
@@ -131,11 +138,13 @@ export class ProgrammeService {
       }
       this.writeItems(id, input.items);
     })();
-    return this.get(id)!;
+    return this.get(scope, id)!;
   }
 
-  remove(id: string): void {
-    if (!this.get(id)) throw notFound('id', `no programme with id ${id}`);
+  /** Soft delete; refused while a schedule still uses it. Returns the programme as it was. */
+  remove(scope: Scope, id: string): ProgrammeView {
+    const programme = this.get(scope, id);
+    if (!programme) throw notFound('id', `no programme with id ${id}`);
     const used = this.db
       .prepare(`SELECT title FROM schedules WHERE programme_id = ? AND status != 'cancelled' LIMIT 1`)
       .get(id) as { title: string } | undefined;
@@ -143,13 +152,26 @@ export class ProgrammeService {
     this.db
       .prepare('UPDATE programmes SET deleted_at = ?, revision = revision + 1 WHERE id = ? AND deleted_at IS NULL')
       .run(this.now(), id);
+    return programme;
   }
 
-  get(id: string): ProgrammeView | null {
+  /** A programme visible in `scope`; null for one of another commune, exactly as for an unknown id. */
+  get(scope: Scope, id: string): ProgrammeView | null {
     const p = this.db
-      .prepare('SELECT id, title, created_by, updated_at, revision FROM programmes WHERE id = ? AND deleted_at IS NULL')
-      .get(id) as
-      { id: string; title: string; created_by: string | null; updated_at: number; revision: number } | undefined;
+      .prepare(
+        `SELECT id, commune_id, title, created_by, updated_at, revision FROM programmes
+         WHERE id = ? AND deleted_at IS NULL AND (? IS NULL OR commune_id = ?)`,
+      )
+      .get(id, ...inScope(scope)) as
+      | {
+          id: string;
+          commune_id: string;
+          title: string;
+          created_by: string | null;
+          updated_at: number;
+          revision: number;
+        }
+      | undefined;
     if (!p) return null;
     const rows = this.db
       .prepare(
@@ -176,6 +198,7 @@ export class ProgrammeService {
     }));
     return {
       id: p.id,
+      communeId: p.commune_id,
       title: p.title,
       items,
       durationMs: items.reduce((sum, i) => sum + i.repeat * (i.durationMs + i.gapMs), 0),
@@ -186,11 +209,14 @@ export class ProgrammeService {
     };
   }
 
-  list(): ProgrammeView[] {
+  list(scope: Scope): ProgrammeView[] {
     const ids = this.db
-      .prepare('SELECT id FROM programmes WHERE deleted_at IS NULL ORDER BY updated_at DESC LIMIT 500')
-      .all() as { id: string }[];
-    return ids.map((r) => this.get(r.id)!);
+      .prepare(
+        `SELECT id FROM programmes WHERE deleted_at IS NULL AND (? IS NULL OR commune_id = ?)
+         ORDER BY updated_at DESC LIMIT 500`,
+      )
+      .all(...inScope(scope)) as { id: string }[];
+    return ids.map((r) => this.get(scope, r.id)!);
   }
 
   /** Programmes that use a content item (to re-plan their schedules when it changes). */
@@ -206,8 +232,8 @@ export class ProgrammeService {
    * The files a loudspeaker plays for this programme, `times` times over with
    * `gapMs` of silence between passes.
    */
-  async assetsOf(id: string, times = 1, gapMs = 0): Promise<Asset[]> {
-    const programme = this.get(id);
+  async assetsOf(scope: Scope, id: string, times = 1, gapMs = 0): Promise<Asset[]> {
+    const programme = this.get(scope, id);
     if (!programme) throw notFound('programmeId', `no programme with id ${id}`);
     const pass: Asset[] = [];
     const silences = new Set<string>(); // sha256 of the silences added, to trim a trailing one
@@ -217,7 +243,7 @@ export class ProgrammeService {
       return asset;
     };
     for (const item of programme.items) {
-      const content = this.content.get(item.contentId)!;
+      const content = this.content.get(communeScope(programme.communeId), item.contentId)!;
       const file =
         content.kind === 'silence'
           ? await silenceOf(content.durationMs)

@@ -15,7 +15,8 @@ import { expandRule, RuleError, validateRule, type ScheduleRule } from './recurr
 import { findConflicts, type Booking, type Conflict } from './conflicts';
 import { newId } from './content';
 import type { ProgrammeService } from './programmes';
-import { resolveDevices, targetsOf, type OccurrenceMaterialiser, type ScheduleRow } from './materialise';
+import { activeDevices, resolveDevices, targetsOf, type OccurrenceMaterialiser, type ScheduleRow } from './materialise';
+import { communeScope, inScope, PROVINCE, type Scope } from '../tenancy/scope';
 
 export type ScheduleStatus = ScheduleRow['status'];
 
@@ -38,6 +39,8 @@ export interface ScheduleInput {
 
 export interface ScheduleView {
   id: string;
+  /** The commune it belongs to; its programme, zones and loudspeakers are all of this commune. */
+  communeId: string;
   title: string;
   programmeId: string;
   programmeTitle: string | null;
@@ -86,6 +89,9 @@ export interface Actor {
   canPublish: boolean;
 }
 
+/** A schedule's input as checked, with the commune it belongs to. */
+type CheckedSchedule = Required<Omit<ScheduleInput, 'onConflict'>> & { communeId: string };
+
 /** How far ahead conflicts are looked for. */
 export const CONFLICT_WINDOW_MS = 366 * 24 * 3600_000;
 export const MAX_REPEAT = 10;
@@ -110,17 +116,21 @@ export class ScheduleService {
     return (this.deps.now ?? Date.now)();
   }
 
-  private row(id: string): ScheduleRow {
-    const row = this.deps.db.prepare('SELECT * FROM schedules WHERE id = ?').get(id) as ScheduleRow | undefined;
+  /** A schedule visible in `scope`; one of another commune answers exactly as an unknown id. */
+  private row(scope: Scope, id: string): ScheduleRow {
+    const row = this.deps.db
+      .prepare('SELECT * FROM schedules WHERE id = ? AND (? IS NULL OR commune_id = ?)')
+      .get(id, ...inScope(scope)) as ScheduleRow | undefined;
     if (!row) throw notFound('id', `no schedule with id ${id}`);
     return row;
   }
 
   private view(r: ScheduleRow): ScheduleView {
     const { zones, devices } = targetsOf(this.deps.db, r.id);
-    const programme = this.deps.programmes.get(r.programme_id);
+    const programme = this.deps.programmes.get(communeScope(r.commune_id), r.programme_id);
     return {
       id: r.id,
+      communeId: r.commune_id,
       title: r.title,
       programmeId: r.programme_id,
       programmeTitle: programme?.title ?? null,
@@ -147,19 +157,20 @@ export class ScheduleService {
   }
 
   /** The programme and its content as they would air now (see ScheduleView.reviewRevision). */
-  private programmeFingerprint(programmeId: string): string {
-    const p = this.deps.programmes.get(programmeId);
+  private programmeFingerprint(communeId: string, programmeId: string): string {
+    const p = this.deps.programmes.get(communeScope(communeId), programmeId);
     return p ? `${p.id}@${p.revision}:${p.contentRevisions.join('.')}` : `${programmeId}@gone`;
   }
 
-  reviewRevision(r: Pick<ScheduleRow, 'id' | 'revision' | 'programme_id'>): string {
-    const basis = `${r.id}/${r.revision}/${this.programmeFingerprint(r.programme_id)}`;
+  reviewRevision(r: Pick<ScheduleRow, 'id' | 'revision' | 'programme_id' | 'commune_id'>): string {
+    const basis = `${r.id}/${r.revision}/${this.programmeFingerprint(r.commune_id, r.programme_id)}`;
     return `${r.revision}-${crypto.createHash('sha256').update(basis).digest('hex').slice(0, 12)}`;
   }
 
   /** A 409 that carries the schedule as it is now, for the console to show. */
   private changedMeanwhile(id: string, what: string): ScheduleInputError {
-    const current = this.get(id);
+    // Only ever about a schedule the caller already read in their scope.
+    const current = this.view(this.row(PROVINCE, id));
     return new ScheduleInputError(
       409,
       'revision',
@@ -184,37 +195,54 @@ export class ScheduleService {
     return programmeMs * repeat + gapMs * (repeat - 1);
   }
 
-  get(id: string): ScheduleView {
-    return this.view(this.row(id));
+  get(scope: Scope, id: string): ScheduleView {
+    return this.view(this.row(scope, id));
   }
 
-  list(filter: { status?: ScheduleStatus[] } = {}): ScheduleView[] {
+  /** The commune of a schedule visible in `scope` (404 as for an unknown id otherwise). */
+  communeOf(scope: Scope, id: string): string {
+    return this.row(scope, id).commune_id;
+  }
+
+  list(scope: Scope, filter: { status?: ScheduleStatus[] } = {}): ScheduleView[] {
     const rows = this.deps.db
       .prepare(
-        filter.status?.length
-          ? 'SELECT * FROM schedules WHERE status IN (SELECT value FROM json_each(?)) ORDER BY updated_at DESC'
-          : 'SELECT * FROM schedules WHERE ? IS NULL ORDER BY updated_at DESC',
+        `SELECT * FROM schedules
+         WHERE (? IS NULL OR status IN (SELECT value FROM json_each(?))) AND (? IS NULL OR commune_id = ?)
+         ORDER BY updated_at DESC`,
       )
-      .all(filter.status?.length ? JSON.stringify(filter.status) : null) as ScheduleRow[];
+      .all(...this.statusArgs(filter.status), ...inScope(scope)) as ScheduleRow[];
     return rows.map((r) => this.view(r));
+  }
+
+  /** The two parameters of `(? IS NULL OR status IN (SELECT value FROM json_each(?)))`. */
+  private statusArgs(status: ScheduleStatus[] | undefined): [string | null, string | null] {
+    const json = status?.length ? JSON.stringify(status) : null;
+    return [json, json];
   }
 
   /** Submitted schedules and approved ones whose programme changed since approval. */
-  approvalQueue(): ScheduleView[] {
+  approvalQueue(scope: Scope): ScheduleView[] {
     const rows = this.deps.db
       .prepare(
-        `SELECT * FROM schedules WHERE status = 'submitted' OR (status = 'approved' AND programme_changed = 1)
+        `SELECT * FROM schedules
+         WHERE (status = 'submitted' OR (status = 'approved' AND programme_changed = 1)) AND (? IS NULL OR commune_id = ?)
          ORDER BY updated_at`,
       )
-      .all() as ScheduleRow[];
+      .all(...inScope(scope)) as ScheduleRow[];
     return rows.map((r) => this.view(r));
   }
 
-  private check(input: ScheduleInput): Required<Omit<ScheduleInput, 'onConflict'>> {
+  /**
+   * Checks a schedule of `communeId`. Its programme, zones and loudspeakers
+   * must be that commune's: another commune's id is refused as unknown.
+   */
+  private check(communeId: string, input: ScheduleInput): CheckedSchedule {
     const { registry, programmes, defaultTimezone } = this.deps;
+    const scope = communeScope(communeId);
     const title = input.title.trim();
     if (!title) throw badInput('title', 'give the schedule a title');
-    const programme = programmes.get(input.programmeId);
+    const programme = programmes.get(scope, input.programmeId);
     if (!programme) throw badInput('programmeId', `no programme with id ${input.programmeId}`);
     const timezone = input.timezone ?? defaultTimezone;
     if (!IANAZone.isValidZone(timezone)) throw badInput('timezone', `${JSON.stringify(timezone)} is not a time zone`);
@@ -228,9 +256,9 @@ export class ScheduleService {
     const zones = [...new Set(input.zones ?? [])];
     const devices = [...new Set(input.devices ?? [])];
     if (zones.length === 0 && devices.length === 0) throw badInput('zones', 'choose at least one zone or loudspeaker');
-    const unknownZones = registry.unknownZones(zones);
+    const unknownZones = registry.unknownZones(zones, scope);
     if (unknownZones.length) throw badInput('zones', `unknown zone(s) ${unknownZones.join(', ')}`);
-    const unknownDevices = devices.filter((d) => !registry.getDevice(d));
+    const unknownDevices = devices.filter((d) => !registry.getDevice(d, scope));
     if (unknownDevices.length) throw badInput('devices', `unknown loudspeaker(s) ${unknownDevices.join(', ')}`);
     const repeat = input.repeat ?? 1;
     if (!Number.isInteger(repeat) || repeat < 1 || repeat > MAX_REPEAT)
@@ -244,6 +272,7 @@ export class ScheduleService {
       throw badInput('volume', 'must be 0 … 100');
     }
     return {
+      communeId,
       title,
       programmeId: programme.id,
       rule: input.rule,
@@ -297,20 +326,13 @@ export class ScheduleService {
    * Others are only expanded over the candidate's own span, which keeps the
    * check fast for a calendar full of year-long daily schedules.
    */
-  conflictsFor(
-    candidate: Required<Omit<ScheduleInput, 'onConflict'>>,
-    selfId: string | null,
-  ): { conflicts: ConflictView[]; total: number } {
+  conflictsFor(candidate: CheckedSchedule, selfId: string | null): { conflicts: ConflictView[]; total: number } {
     const { db, registry, programmes } = this.deps;
     const now = this.now();
-    const programme = programmes.get(candidate.programmeId)!;
+    const scope = communeScope(candidate.communeId);
+    const programme = programmes.get(scope, candidate.programmeId)!;
     const duration = this.passDuration(programme.durationMs, candidate.repeat, candidate.repeatGapMs);
-    const deviceIds = [
-      ...new Set([
-        ...registry.devicesIn(candidate.zones),
-        ...candidate.devices.filter((d) => registry.getDevice(d) && !registry.getDevice(d)!.revoked),
-      ]),
-    ];
+    const deviceIds = activeDevices(db, registry, candidate.communeId, candidate.zones, candidate.devices);
     const mine = this.booking(
       selfId ?? 'new',
       candidate.title,
@@ -325,9 +347,10 @@ export class ScheduleService {
     const span: [number, number] = [mine.intervals[0]![0] - 24 * 3600_000, mine.intervals.at(-1)![1]];
     const mineSet = new Set(deviceIds);
     const others: Booking[] = [];
+    // A loudspeaker belongs to one commune: only its schedules can overlap (and only their titles may show).
     const rows = db
-      .prepare(`SELECT * FROM schedules WHERE status IN ('submitted','approved') AND id != ?`)
-      .all(selfId ?? '') as ScheduleRow[];
+      .prepare(`SELECT * FROM schedules WHERE status IN ('submitted','approved') AND id != ? AND commune_id = ?`)
+      .all(selfId ?? '', candidate.communeId) as ScheduleRow[];
     // Calendars repeat the same targets and programmes: resolve each once.
     const targetCache = new Map<string, string[]>();
     const durationCache = new Map<string, number | null>();
@@ -335,13 +358,13 @@ export class ScheduleService {
       const targets = JSON.stringify(targetsOf(db, r.id));
       let resolved = targetCache.get(targets);
       if (!resolved) {
-        resolved = resolveDevices(db, registry, r.id).filter((d) => mineSet.has(d));
+        resolved = resolveDevices(db, registry, r).filter((d) => mineSet.has(d));
         targetCache.set(targets, resolved);
       }
       const theirDevices = resolved;
       if (theirDevices.length === 0) continue;
       if (!durationCache.has(r.programme_id)) {
-        durationCache.set(r.programme_id, programmes.get(r.programme_id)?.durationMs ?? null);
+        durationCache.set(r.programme_id, programmes.get(scope, r.programme_id)?.durationMs ?? null);
       }
       const programmeMs = durationCache.get(r.programme_id);
       if (programmeMs == null) continue;
@@ -374,12 +397,20 @@ export class ScheduleService {
     };
   }
 
-  /** Overlaps a schedule would have, without saving it. */
-  checkConflicts(input: ScheduleInput, selfId: string | null): { conflicts: ConflictView[]; total: number } {
-    return this.conflictsFor(this.check(input), selfId);
+  /**
+   * Overlaps a schedule would have, without saving it: a change to the
+   * schedule `selfId` (visible in `scope`), or a new one in `communeId`.
+   */
+  checkConflicts(
+    scope: Scope,
+    input: ScheduleInput,
+    of: { selfId: string } | { communeId: string },
+  ): { conflicts: ConflictView[]; total: number } {
+    if ('selfId' in of) return this.conflictsFor(this.check(this.row(scope, of.selfId).commune_id, input), of.selfId);
+    return this.conflictsFor(this.check(of.communeId, input), null);
   }
 
-  private refuseConflicts(input: ScheduleInput, checked: ReturnType<ScheduleService['check']>, selfId: string | null) {
+  private refuseConflicts(input: ScheduleInput, checked: CheckedSchedule, selfId: string | null) {
     if (input.onConflict === 'priority') return;
     const { conflicts, total } = this.conflictsFor(checked, selfId);
     if (total === 0) return;
@@ -401,20 +432,22 @@ export class ScheduleService {
     for (const d of devices) add.run(id, 'device', d);
   }
 
-  create(input: ScheduleInput, actor: Actor): ScheduleView {
-    const checked = this.check(input);
+  /** Creates a draft in `communeId` (the route resolved it with CommuneService.forWrite). */
+  create(communeId: string, input: ScheduleInput, actor: Actor): ScheduleView {
+    const checked = this.check(communeId, input);
     this.refuseConflicts(input, checked, null);
     const id = newId('sc');
     const at = this.now();
     this.deps.db.transaction(() => {
       this.deps.db
         .prepare(
-          `INSERT INTO schedules (id, title, programme_id, rule, timezone, priority, volume, repeat, repeat_gap_ms,
-             status, created_by, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'draft', ?, ?, ?)`,
+          `INSERT INTO schedules (id, commune_id, title, programme_id, rule, timezone, priority, volume, repeat,
+             repeat_gap_ms, status, created_by, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'draft', ?, ?, ?)`,
         )
         .run(
           id,
+          communeId,
           checked.title,
           checked.programmeId,
           JSON.stringify(checked.rule),
@@ -429,7 +462,7 @@ export class ScheduleService {
         );
       this.writeTargets(id, checked.zones, checked.devices);
     })();
-    return this.get(id);
+    return this.get(communeScope(communeId), id);
   }
 
   /**
@@ -437,19 +470,26 @@ export class ScheduleService {
    * else's change goes back to draft and off air until approved again.
    * `input.revision`, when given, is the revision the writer saw.
    */
-  async update(id: string, input: ScheduleInput & { revision?: number }, actor: Actor): Promise<ScheduleView> {
-    const old = this.row(id);
+  async update(
+    scope: Scope,
+    id: string,
+    input: ScheduleInput & { revision?: number },
+    actor: Actor,
+  ): Promise<ScheduleView> {
+    const old = this.row(scope, id);
     if (old.status === 'cancelled') throw new ScheduleInputError(409, 'status', 'a cancelled schedule cannot change');
     if (input.revision !== undefined && input.revision !== old.revision) {
       throw this.changedMeanwhile(id, 'someone changed this schedule since you opened it');
     }
-    const checked = this.check(input);
+    const checked = this.check(old.commune_id, input);
     this.refuseConflicts(input, checked, id);
     const staysOnAir = old.status === 'approved' && actor.canPublish;
-    const airs = this.programmeFingerprint(checked.programmeId);
-    const assets = staysOnAir ? await this.freeze(checked.programmeId, checked.repeat, checked.repeatGapMs) : null;
+    const airs = this.programmeFingerprint(old.commune_id, checked.programmeId);
+    const assets = staysOnAir
+      ? await this.freeze(old.commune_id, checked.programmeId, checked.repeat, checked.repeatGapMs)
+      : null;
     this.deps.db.transaction(() => {
-      if (staysOnAir && this.programmeFingerprint(checked.programmeId) !== airs) {
+      if (staysOnAir && this.programmeFingerprint(old.commune_id, checked.programmeId) !== airs) {
         throw this.changedMeanwhile(id, 'the programme changed while its audio was prepared');
       }
       this.writeIf(
@@ -476,12 +516,12 @@ export class ScheduleService {
       this.writeTargets(id, checked.zones, checked.devices);
     })();
     await this.replanSchedule(id);
-    return this.get(id);
+    return this.get(scope, id);
   }
 
-  /** Freezes what the schedule will air: the programme's files, repeated. */
-  private freeze(programmeId: string, repeat: number, gapMs: number) {
-    return this.deps.programmes.assetsOf(programmeId, repeat, gapMs);
+  /** Freezes what the schedule will air: its commune's programme's files, repeated. */
+  private freeze(communeId: string, programmeId: string, repeat: number, gapMs: number) {
+    return this.deps.programmes.assetsOf(communeScope(communeId), programmeId, repeat, gapMs);
   }
 
   /**
@@ -501,9 +541,9 @@ export class ScheduleService {
         current: this.view(r),
       });
     }
-    const assets = await this.freeze(r.programme_id, r.repeat, r.repeat_gap_ms);
+    const assets = await this.freeze(r.commune_id, r.programme_id, r.repeat, r.repeat_gap_ms);
     this.deps.db.transaction(() => {
-      const now = this.row(r.id);
+      const now = this.row(communeScope(r.commune_id), r.id);
       if (this.reviewRevision(now) !== reviewed) {
         throw this.changedMeanwhile(r.id, 'the schedule, its programme or its content changed since it was reviewed');
       }
@@ -519,8 +559,8 @@ export class ScheduleService {
   }
 
   /** draft | rejected → submitted; a publisher's submission is approved at once. */
-  async submit(id: string, actor: Actor): Promise<ScheduleView> {
-    const r = this.row(id);
+  async submit(scope: Scope, id: string, actor: Actor): Promise<ScheduleView> {
+    const r = this.row(scope, id);
     if (r.status !== 'draft' && r.status !== 'rejected') {
       throw new ScheduleInputError(
         409,
@@ -534,7 +574,7 @@ export class ScheduleService {
     } else {
       this.writeIf(r, `status = 'submitted', review_reason = NULL`, [], 'someone changed this schedule meanwhile');
     }
-    return this.get(id);
+    return this.get(scope, id);
   }
 
   /**
@@ -542,9 +582,9 @@ export class ScheduleService {
    * approved with the new version. `reviewed` is the reviewRevision the
    * approver saw: approval binds to exactly that.
    */
-  async approve(id: string, actor: Actor, reviewed: string): Promise<ScheduleView> {
+  async approve(scope: Scope, id: string, actor: Actor, reviewed: string): Promise<ScheduleView> {
+    const r = this.row(scope, id);
     if (!actor.canApprove) throw new ScheduleInputError(403, 'status', 'your role may not approve schedules');
-    const r = this.row(id);
     const pending = r.status === 'submitted' || (r.status === 'approved' && r.programme_changed === 1);
     if (!pending) {
       throw new ScheduleInputError(409, 'status', `there is nothing to approve (the schedule is ${r.status})`, {
@@ -552,17 +592,17 @@ export class ScheduleService {
       });
     }
     await this.approveNow(r, actor.username, reviewed);
-    return this.get(id);
+    return this.get(scope, id);
   }
 
   /** submitted → rejected with a reason; a changed programme is refused and the frozen version keeps airing. */
-  reject(id: string, reason: string, actor: Actor): ScheduleView {
+  reject(scope: Scope, id: string, reason: string, actor: Actor): ScheduleView {
+    const r = this.row(scope, id);
     if (!actor.canApprove) throw new ScheduleInputError(403, 'status', 'your role may not reject schedules');
     if (!reason.trim()) throw badInput('reason', 'say why the schedule is rejected');
-    const r = this.row(id);
     if (r.status === 'approved' && r.programme_changed === 1) {
       this.writeIf(r, `programme_changed = 0, review_reason = ?`, [reason.trim()], 'someone changed it meanwhile');
-      return this.get(id);
+      return this.get(scope, id);
     }
     if (r.status !== 'submitted') {
       throw new ScheduleInputError(409, 'status', `only a submitted schedule can be rejected (it is ${r.status})`, {
@@ -575,16 +615,16 @@ export class ScheduleService {
       [reason.trim(), actor.username, this.now()],
       'someone changed this schedule meanwhile',
     );
-    return this.get(id);
+    return this.get(scope, id);
   }
 
   /**
    * Takes the whole schedule off air: its future occurrences leave every plan.
    * What is on air (approved, or any emergency) is the approvers' to take off.
    */
-  async cancel(id: string, actor: Actor): Promise<ScheduleView> {
-    const r = this.row(id);
-    if (r.status === 'cancelled') return this.get(id);
+  async cancel(scope: Scope, id: string, actor: Actor): Promise<ScheduleView> {
+    const r = this.row(scope, id);
+    if (r.status === 'cancelled') return this.view(r);
     if ((r.status === 'approved' || r.priority === 'emergency') && !actor.canApprove) {
       throw new ScheduleInputError(
         403,
@@ -602,14 +642,22 @@ export class ScheduleService {
       )
       .run(this.now(), id);
     await this.replanSchedule(id);
-    return this.get(id);
+    return this.get(scope, id);
   }
 
-  /** Cancels one future occurrence; it is not re-created by later materialisation. */
-  async cancelOccurrence(occurrenceId: string, actor: Actor): Promise<void> {
+  /**
+   * Cancels one future occurrence; it is not re-created by later
+   * materialisation. Returns the occurrence's commune (for the audit log).
+   */
+  async cancelOccurrence(scope: Scope, occurrenceId: string, actor: Actor): Promise<string> {
     const { db } = this.deps;
-    const o = db.prepare('SELECT start_at, cancelled_at, priority FROM occurrences WHERE id = ?').get(occurrenceId) as
-      { start_at: number; cancelled_at: number | null; priority: Priority } | undefined;
+    const o = db
+      .prepare(
+        `SELECT commune_id, start_at, cancelled_at, priority FROM occurrences
+         WHERE id = ? AND (? IS NULL OR commune_id = ?)`,
+      )
+      .get(occurrenceId, ...inScope(scope)) as
+      { commune_id: string; start_at: number; cancelled_at: number | null; priority: Priority } | undefined;
     if (!o) throw notFound('id', `no occurrence with id ${occurrenceId}`);
     // Every stored occurrence is on air (approved or sent by a publisher).
     if (!actor.canApprove) throw new ScheduleInputError(403, 'id', 'only an approver may cancel a broadcast on air');
@@ -619,11 +667,12 @@ export class ScheduleService {
     const { changes } = db
       .prepare('UPDATE occurrences SET cancelled_at = ? WHERE id = ? AND cancelled_at IS NULL')
       .run(this.now(), occurrenceId);
-    if (changes === 0) return;
+    if (changes === 0) return o.commune_id;
     const devices = db.prepare('SELECT device_id FROM deliveries WHERE occurrence_id = ?').all(occurrenceId) as {
       device_id: string;
     }[];
     await this.deps.replan(new Set(devices.map((d) => d.device_id)));
+    return o.commune_id;
   }
 
   /**
@@ -635,24 +684,43 @@ export class ScheduleService {
    * Returns what happened to each schedule, for the audit log.
    */
   async programmeChanged(
+    scope: Scope,
     programmeId: string,
     actor: Actor,
   ): Promise<
-    { scheduleId: string; title: string; outcome: 'reapproved' | 'back-to-approval' | 'changed-in-review' }[]
+    {
+      scheduleId: string;
+      communeId: string;
+      title: string;
+      outcome: 'reapproved' | 'back-to-approval' | 'changed-in-review';
+    }[]
   > {
     const rows = this.deps.db
-      .prepare(`SELECT * FROM schedules WHERE programme_id = ? AND status IN ('approved', 'submitted')`)
-      .all(programmeId) as ScheduleRow[];
+      .prepare(
+        `SELECT * FROM schedules WHERE programme_id = ? AND status IN ('approved', 'submitted')
+           AND (? IS NULL OR commune_id = ?)`,
+      )
+      .all(programmeId, ...inScope(scope)) as ScheduleRow[];
     const outcomes = [];
     for (const r of rows) {
       if (r.status === 'submitted') {
-        outcomes.push({ scheduleId: r.id, title: r.title, outcome: 'changed-in-review' as const });
+        outcomes.push({
+          scheduleId: r.id,
+          communeId: r.commune_id,
+          title: r.title,
+          outcome: 'changed-in-review' as const,
+        });
       } else if (actor.canPublish) {
         await this.approveNow(r, actor.username, this.reviewRevision(r));
-        outcomes.push({ scheduleId: r.id, title: r.title, outcome: 'reapproved' as const });
+        outcomes.push({ scheduleId: r.id, communeId: r.commune_id, title: r.title, outcome: 'reapproved' as const });
       } else {
         this.writeIf(r, 'programme_changed = 1', [], 'someone changed this schedule meanwhile');
-        outcomes.push({ scheduleId: r.id, title: r.title, outcome: 'back-to-approval' as const });
+        outcomes.push({
+          scheduleId: r.id,
+          communeId: r.commune_id,
+          title: r.title,
+          outcome: 'back-to-approval' as const,
+        });
       }
     }
     return outcomes;

@@ -19,9 +19,11 @@ import { ProgrammeService } from './programmes';
 import { ScheduleService } from './schedules';
 import { OccurrenceMaterialiser } from './materialise';
 import { pruneDeviceStatus } from '../reports/reports';
+import { inScope, type Scope } from '../tenancy/scope';
 
 export interface CalendarEntry {
   occurrenceId: string;
+  communeId: string;
   scheduleId: string | null;
   title: string;
   priority: Priority;
@@ -187,20 +189,21 @@ export class Scheduling {
     return { occurrences, acks, deviceStatus, media: removed };
   }
 
-  /** What plays when, for the week view: occurrences overlapping [from, to). */
-  calendar(from: number, to: number): CalendarEntry[] {
+  /** What plays when in `scope`, for the week view: occurrences overlapping [from, to). */
+  calendar(scope: Scope, from: number, to: number): CalendarEntry[] {
     const rows = this.deps.db
       .prepare(
-        `SELECT o.id, o.schedule_id, o.title, o.priority, o.start_at, o.duration_ms, o.cancelled_at,
+        `SELECT o.id, o.commune_id, o.schedule_id, o.title, o.priority, o.start_at, o.duration_ms, o.cancelled_at,
            COUNT(d.device_id) AS devices,
            SUM(d.stage = 'finished') AS finished,
            SUM(d.stage = 'failed') AS failed
          FROM occurrences o LEFT JOIN deliveries d ON d.occurrence_id = o.id
-         WHERE o.start_at < ? AND o.start_at + o.duration_ms > ?
+         WHERE o.start_at < ? AND o.start_at + o.duration_ms > ? AND (? IS NULL OR o.commune_id = ?)
          GROUP BY o.id ORDER BY o.start_at LIMIT 5000`,
       )
-      .all(to, from) as {
+      .all(to, from, ...inScope(scope)) as {
       id: string;
+      commune_id: string;
       schedule_id: string | null;
       title: string;
       priority: Priority;
@@ -213,6 +216,7 @@ export class Scheduling {
     }[];
     return rows.map((r) => ({
       occurrenceId: r.id,
+      communeId: r.commune_id,
       scheduleId: r.schedule_id,
       title: r.title,
       priority: r.priority,

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase, type Db } from '../db/database';
+import { CommuneService } from '../tenancy/communes';
 import { Settings, SettingsError } from './settings';
 import { SettingsStore } from './store';
 
@@ -39,72 +40,110 @@ describe('Settings', () => {
       LOAXA_TTS_AZURE_REGION: 'southeastasia',
     });
     expect(settings.ttsConfig().engines.map((e) => e.id)).toEqual(['fpt', 'espeak']);
-    expect(settings.view().engines).toMatchObject({ order: ['fpt', 'espeak'], source: 'environment' });
-    expect(settings.view().credentials.fpt.apiKey).toEqual({
+    expect(settings.view('default').engines).toMatchObject({ order: ['fpt', 'espeak'], source: 'environment' });
+    expect(settings.view('default').credentials.fpt.apiKey).toEqual({
       set: true,
       source: 'environment',
       updatedAt: null,
       updatedBy: null,
     });
 
-    settings.update({ engines: ['espeak'], credentials: { fpt: { apiKey: 'saved-key' } } }, 'admin');
+    settings.update('default', { engines: ['espeak'], credentials: { fpt: { apiKey: 'saved-key' } } }, 'admin');
     expect(settings.ttsConfig().engines).toEqual([{ id: 'espeak' }]);
-    expect(settings.engineConfig('fpt')).toEqual({ config: { id: 'fpt', apiKey: 'saved-key' } });
-    expect(settings.view().credentials.fpt.apiKey).toMatchObject({ set: true, source: 'saved', updatedBy: 'admin' });
-    expect(settings.view().credentials.azure.region).toMatchObject({ value: 'southeastasia', source: 'environment' });
+    expect(settings.engineConfig('default', 'fpt')).toEqual({ config: { id: 'fpt', apiKey: 'saved-key' } });
+    expect(settings.view('default').credentials.fpt.apiKey).toMatchObject({
+      set: true,
+      source: 'saved',
+      updatedBy: 'admin',
+    });
+    expect(settings.view('default').credentials.azure.region).toMatchObject({
+      value: 'southeastasia',
+      source: 'environment',
+    });
 
-    settings.update({ engines: null, credentials: { fpt: { apiKey: null } } }, 'admin');
+    settings.update('default', { engines: null, credentials: { fpt: { apiKey: null } } }, 'admin');
     expect(settings.ttsConfig().engines).toEqual([{ id: 'fpt', apiKey: 'env-key' }, { id: 'espeak' }]);
-    expect(settings.view().engines.source).toBe('environment');
+    expect(settings.view('default').engines.source).toBe('environment');
   });
 
   it('never shows a key, and reports a secret change as set or cleared', () => {
     const { settings } = settingsOver({});
     const change = settings.update(
+      'default',
       { engines: ['google', 'espeak'], credentials: { google: { apiKey: ' g-secret-123 ' } } },
       'admin',
     );
     expect(change.detail).toEqual({ engines: ['google', 'espeak'], 'credentials.google.apiKey': 'set' });
-    expect(JSON.stringify(settings.view())).not.toContain('g-secret-123');
-    expect(settings.engineConfig('google')).toEqual({ config: { id: 'google', apiKey: 'g-secret-123' } });
+    expect(JSON.stringify(settings.view('default'))).not.toContain('g-secret-123');
+    expect(settings.engineConfig('default', 'google')).toEqual({ config: { id: 'google', apiKey: 'g-secret-123' } });
   });
 
   it('keeps the loudness target between the limits, merging a partial change', () => {
     const { settings } = settingsOver({});
     expect(settings.loudnessTarget()).toEqual({ i: -16, tp: -1.5 });
-    settings.update({ loudness: { integratedLufs: -20 } }, 'admin');
+    settings.update('default', { loudness: { integratedLufs: -20 } }, 'admin');
     expect(settings.loudnessTarget()).toEqual({ i: -20, tp: -1.5 });
-    expect(settings.view().loudness).toMatchObject({ integratedLufs: -20, truePeakDb: -1.5, source: 'saved' });
-    settings.update({ loudness: null }, 'admin');
-    expect(settings.view().loudness).toMatchObject({ integratedLufs: -16, source: 'default' });
+    expect(settings.view('default').loudness).toMatchObject({ integratedLufs: -20, truePeakDb: -1.5, source: 'saved' });
+    settings.update('default', { loudness: null }, 'admin');
+    expect(settings.view('default').loudness).toMatchObject({ integratedLufs: -16, source: 'default' });
   });
 
   it('refuses an order it cannot build, naming what to fix, and saves nothing', () => {
     const { settings } = settingsOver({ LOAXA_TTS_ENGINES: 'fpt,espeak', LOAXA_TTS_FPT_API_KEY: 'k' });
-    expect(fieldOf(() => settings.update({ engines: ['nope'] }, 'a'))).toBe('engines.0');
-    expect(fieldOf(() => settings.update({ engines: ['espeak', 'espeak'] }, 'a'))).toBe('engines.1');
-    expect(fieldOf(() => settings.update({ engines: ['zalo', 'espeak'] }, 'a'))).toBe('credentials.zalo.apiKey');
-    expect(fieldOf(() => settings.update({ engines: ['azure'], credentials: { azure: { apiKey: 'k' } } }, 'a'))).toBe(
-      'credentials.azure.region',
+    expect(fieldOf(() => settings.update('default', { engines: ['nope'] }, 'a'))).toBe('engines.0');
+    expect(fieldOf(() => settings.update('default', { engines: ['espeak', 'espeak'] }, 'a'))).toBe('engines.1');
+    expect(fieldOf(() => settings.update('default', { engines: ['zalo', 'espeak'] }, 'a'))).toBe(
+      'credentials.zalo.apiKey',
     );
-    expect(fieldOf(() => settings.update({ engines: ['piper'] }, 'a'))).toBe('engines.0');
-    expect(fieldOf(() => settings.update({ credentials: { vbee: { apiKey: '  ' } } }, 'a'))).toBe(
+    expect(
+      fieldOf(() => settings.update('default', { engines: ['azure'], credentials: { azure: { apiKey: 'k' } } }, 'a')),
+    ).toBe('credentials.azure.region');
+    expect(fieldOf(() => settings.update('default', { engines: ['piper'] }, 'a'))).toBe('engines.0');
+    expect(fieldOf(() => settings.update('default', { credentials: { vbee: { apiKey: '  ' } } }, 'a'))).toBe(
       'credentials.vbee.apiKey',
     );
     // fpt is in the order: its key cannot be cleared unless the environment gives one.
-    settings.update({ credentials: { fpt: { apiKey: 'saved' } } }, 'a');
-    expect(() => settings.update({ credentials: { fpt: { apiKey: null } } }, 'a')).not.toThrow();
-    expect(settings.view().engines.order).toEqual(['fpt', 'espeak']);
-    expect(settings.view().credentials.zalo.apiKey.set).toBe(false);
+    settings.update('default', { credentials: { fpt: { apiKey: 'saved' } } }, 'a');
+    expect(() => settings.update('default', { credentials: { fpt: { apiKey: null } } }, 'a')).not.toThrow();
+    expect(settings.view('default').engines.order).toEqual(['fpt', 'espeak']);
+    expect(settings.view('default').credentials.zalo.apiKey.set).toBe(false);
   });
 
   it('falls back to the environment at start when saved settings no longer fit it', () => {
     const { settings, db } = settingsOver({ LOAXA_TTS_FPT_API_KEY: 'k' });
-    settings.update({ engines: ['fpt', 'espeak'] }, 'admin');
+    settings.update('default', { engines: ['fpt', 'espeak'] }, 'admin');
     const later = new Settings(new SettingsStore(db), {});
     const { config, ignored } = later.startupTtsConfig();
     expect(config.engines).toEqual([{ id: 'espeak' }]);
     expect(ignored[0]).toMatch(/apiKey: is required/);
+  });
+
+  it('keeps each commune’s settings to itself; a commune without its own takes the environment', () => {
+    const { settings, db } = settingsOver({ LOAXA_TTS_FPT_API_KEY: 'env-key' });
+    const other = new CommuneService(db).create('Xã Bên').id;
+    const changes: [string[], string][] = [];
+    settings.onChange((keys, communeId) => changes.push([keys, communeId]));
+
+    settings.update(other, { loudness: { integratedLufs: -22 }, engines: ['fpt', 'espeak'] }, 'b');
+    expect(changes).toEqual([[['loudness', 'tts.engines'], other]]);
+    expect(settings.loudnessTarget(other)).toEqual({ i: -22, tp: -1.5 });
+    expect(settings.ttsConfig(other).engines.map((e) => e.id)).toEqual(['fpt', 'espeak']);
+    // The default commune (and a caller naming none) is untouched.
+    expect(settings.loudnessTarget()).toEqual({ i: -16, tp: -1.5 });
+    expect(settings.ttsConfig().engines).toEqual([{ id: 'espeak' }]);
+    expect(settings.view('default').engines).toMatchObject({ order: ['espeak'], source: 'default' });
+    expect(settings.view(other).engines).toMatchObject({ order: ['fpt', 'espeak'], source: 'saved', updatedBy: 'b' });
+
+    settings.update('default', { credentials: { fpt: { apiKey: 'default-key' } } }, 'a');
+    expect(settings.engineConfig('default', 'fpt')).toEqual({ config: { id: 'fpt', apiKey: 'default-key' } });
+    expect(settings.engineConfig(other, 'fpt')).toEqual({ config: { id: 'fpt', apiKey: 'env-key' } });
+    expect(settings.view(other).credentials.fpt.apiKey).toMatchObject({ source: 'environment' });
+
+    // A commune's saved settings that no longer fit the environment fall back for it alone.
+    const later = new Settings(new SettingsStore(db), {});
+    expect(later.startupTtsConfig(other)).toMatchObject({ config: { engines: [{ id: 'espeak' }] } });
+    expect(later.startupTtsConfig(other).ignored[0]).toMatch(/apiKey: is required/);
+    expect(later.startupTtsConfig('default')).toEqual({ config: { engines: [{ id: 'espeak' }] }, ignored: [] });
   });
 
   it('keeps the database file, which holds the keys, readable by its owner only', () => {

@@ -1,9 +1,10 @@
 /**
- * The commune's settings, changed from the console while the server runs:
+ * Each commune's settings, changed from the console while the server runs:
  * the loudness target of rendered audio, the order in which TTS engines are
  * tried, and the cloud engines' keys. The environment (LOAXA_TTS_*, see
- * tts/registry.ts) stays the default; a saved setting overrides it and
- * clearing it brings the environment's value back.
+ * tts/registry.ts) stays the default of every commune; a commune's saved
+ * setting overrides it for that commune alone, and clearing it brings the
+ * environment's value back.
  *
  * Secrets (API keys) are write-only: the view says whether one is set and
  * since when, never what it is.
@@ -169,8 +170,14 @@ export interface SettingsChange {
 
 const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
 
+/**
+ * Methods that take a trailing optional `communeId` default to the commune the
+ * install started with (CommuneService.defaultId()), so callers that do not
+ * know of communes yet still read the settings they always did.
+ */
 export class Settings {
-  private readonly listeners: ((keys: string[]) => void)[] = [];
+  private readonly listeners: ((keys: string[], communeId: string) => void)[] = [];
+  private defaultId: string | undefined;
 
   constructor(
     private readonly store: SettingsStore,
@@ -178,48 +185,65 @@ export class Settings {
     private readonly env: NodeJS.ProcessEnv = process.env,
   ) {}
 
-  /** Called after every saved change, with the keys written; the server re-applies what depends on them. */
-  onChange(listener: (keys: string[]) => void): void {
+  /** The commune meant when a caller names none. */
+  defaultCommuneId(): string {
+    return (this.defaultId ??= this.store.defaultCommuneId());
+  }
+
+  /**
+   * Called after every saved change, with the keys written and the commune they
+   * belong to; the server re-applies what depends on them for that commune.
+   */
+  onChange(listener: (keys: string[], communeId: string) => void): void {
     this.listeners.push(listener);
   }
 
-  loudness(): LoudnessSetting {
-    const saved = this.store.get(KEY.loudness)?.value as Partial<LoudnessSetting> | undefined;
+  /** A reader of the commune's saved values. */
+  private saved(communeId: string): (key: string) => unknown {
+    return (key) => this.store.get(communeId, key)?.value;
+  }
+
+  loudness(communeId = this.defaultCommuneId()): LoudnessSetting {
+    const saved = this.store.get(communeId, KEY.loudness)?.value as Partial<LoudnessSetting> | undefined;
     return {
       integratedLufs: saved?.integratedLufs ?? DEFAULT_LOUDNESS_TARGET.i,
       truePeakDb: saved?.truePeakDb ?? DEFAULT_LOUDNESS_TARGET.tp,
     };
   }
 
-  /** The loudness target in the renderer's terms. */
-  loudnessTarget(): { i: number; tp: number } {
-    const { integratedLufs, truePeakDb } = this.loudness();
+  /** The commune's loudness target in the renderer's terms. */
+  loudnessTarget(communeId = this.defaultCommuneId()): { i: number; tp: number } {
+    const { integratedLufs, truePeakDb } = this.loudness(communeId);
     return { i: integratedLufs, tp: truePeakDb };
   }
 
-  /** The TTS configuration in force: the environment with the saved settings laid over it. Throws TtsConfigError. */
-  ttsConfig(): TtsConfig {
-    return loadTtsConfig(this.ttsEnvironment((key) => this.store.get(key)?.value));
+  /**
+   * The commune's TTS configuration in force: the environment with the commune's
+   * saved settings laid over it. Throws TtsConfigError.
+   */
+  ttsConfig(communeId = this.defaultCommuneId()): TtsConfig {
+    return loadTtsConfig(this.ttsEnvironment(this.saved(communeId)));
   }
 
   /**
-   * For the start: the saved TTS settings, or the environment's alone when the saved ones
-   * no longer fit it (a variable they relied on was removed); `ignored` says why.
+   * For the start (or a commune's first synthesis): the commune's saved TTS settings, or
+   * the environment's alone when the saved ones no longer fit it (a variable they relied
+   * on was removed); `ignored` says why.
    */
-  startupTtsConfig(): { config: TtsConfig; ignored: string[] } {
-    if (this.store.keys('tts.').length === 0) return { config: loadTtsConfig(this.env), ignored: [] };
+  startupTtsConfig(communeId = this.defaultCommuneId()): { config: TtsConfig; ignored: string[] } {
+    if (this.store.keys(communeId, 'tts.').length === 0) return { config: loadTtsConfig(this.env), ignored: [] };
     try {
-      return { config: this.ttsConfig(), ignored: [] };
+      return { config: this.ttsConfig(communeId), ignored: [] };
     } catch (err) {
       if (!(err instanceof TtsConfigError)) throw err;
       return { config: loadTtsConfig(this.env), ignored: err.problems };
     }
   }
 
-  /** One engine's configuration as it would be used (to test it), or why it cannot be used. */
-  engineConfig(id: string): { config: EngineConfig } | { problem: string } {
+  /** One engine's configuration as the commune would use it (to test it), or why it cannot be used. */
+  engineConfig(communeId: string, id: string): { config: EngineConfig } | { problem: string } {
     try {
-      const env = { ...this.ttsEnvironment((key) => this.store.get(key)?.value), LOAXA_TTS_ENGINES: id };
+      const env = { ...this.ttsEnvironment(this.saved(communeId)), LOAXA_TTS_ENGINES: id };
       return { config: loadTtsConfig(env).engines[0] as EngineConfig };
     } catch (err) {
       if (!(err instanceof TtsConfigError)) throw err;
@@ -227,18 +251,19 @@ export class Settings {
     }
   }
 
-  view(): SettingsView {
-    const loudness = this.store.get(KEY.loudness);
-    const engines = this.store.get(KEY.engines);
-    const order = this.ttsOrder((key) => this.store.get(key)?.value);
+  /** The commune's settings as the console shows them. */
+  view(communeId: string): SettingsView {
+    const loudness = this.store.get(communeId, KEY.loudness);
+    const engines = this.store.get(communeId, KEY.engines);
+    const order = this.ttsOrder(this.saved(communeId));
     return {
-      loudness: { ...this.loudness(), source: loudness ? 'saved' : 'default', ...changed(loudness) },
+      loudness: { ...this.loudness(communeId), source: loudness ? 'saved' : 'default', ...changed(loudness) },
       engines: {
         order,
         source: engines ? 'saved' : this.env.LOAXA_TTS_ENGINES ? 'environment' : 'default',
         ...changed(engines),
         available: ENGINE_IDS.map((id) => {
-          const result = this.engineConfig(id);
+          const result = this.engineConfig(communeId, id);
           return { id, ready: 'config' in result, problem: 'problem' in result ? result.problem : null };
         }),
       },
@@ -247,7 +272,7 @@ export class Settings {
           id,
           Object.fromEntries(
             Object.entries(ENGINE_CREDENTIALS[id]).map(([field, kind]) => {
-              const saved = this.store.get(credentialKey(id, field));
+              const saved = this.store.get(communeId, credentialKey(id, field));
               const fromEnv = this.env[envName(id, field)] || undefined;
               const source = saved ? 'saved' : fromEnv !== undefined ? 'environment' : null;
               if (kind === 'secret') return [field, { set: source !== null, source, ...changed(saved) }];
@@ -263,15 +288,15 @@ export class Settings {
   }
 
   /**
-   * Saves `patch` (partial), after checking that the TTS configuration it leads to
-   * works; nothing is saved when a value is wrong (SettingsError names it).
+   * Saves `patch` (partial) as the commune's, after checking that the TTS configuration
+   * it leads to works; nothing is saved when a value is wrong (SettingsError names it).
    */
-  update(patch: SettingsPatch, actor: string): SettingsChange {
+  update(communeId: string, patch: SettingsPatch, actor: string): SettingsChange {
     const writes: SettingWrite[] = [];
     const detail: Record<string, unknown> = {};
 
     if (patch.loudness !== undefined) {
-      const value = patch.loudness === null ? null : { ...this.loudness(), ...patch.loudness };
+      const value = patch.loudness === null ? null : { ...this.loudness(communeId), ...patch.loudness };
       writes.push({ key: KEY.loudness, value });
       detail.loudness = value;
     }
@@ -295,11 +320,12 @@ export class Settings {
 
     if (writes.some((w) => w.key.startsWith('tts.'))) {
       const pending = new Map(writes.map((w) => [w.key, w.value]));
-      this.checkTts((key) => (pending.has(key) ? (pending.get(key) ?? undefined) : this.store.get(key)?.value));
+      const saved = this.saved(communeId);
+      this.checkTts((key) => (pending.has(key) ? (pending.get(key) ?? undefined) : saved(key)));
     }
-    this.store.write(writes, actor);
+    this.store.write(communeId, writes, actor);
     const keys = writes.map((w) => w.key);
-    for (const listener of this.listeners) listener(keys);
+    for (const listener of this.listeners) listener(keys, communeId);
     return { keys, detail };
   }
 

@@ -1,10 +1,13 @@
 /**
- * The commune's abbreviation dictionary: its own entries (SQLite, table
- * `abbreviations`) over the built-in DEFAULT_ABBREVIATIONS. The normaliser
- * gets the commune's entries and lets them win; here they are listed, added,
- * changed and removed, each change written to the audit log by the caller.
+ * Each commune's abbreviation dictionary: its own entries (SQLite, table
+ * `abbreviations`, keyed by commune and abbreviation) over the built-in
+ * DEFAULT_ABBREVIATIONS. The normaliser gets the commune's entries and lets
+ * them win; here they are listed, added, changed and removed, each change
+ * written to the audit log by the caller. One commune's entries never reach
+ * another's notices.
  */
 import type { Db } from '../db/database';
+import { CommuneService } from '../tenancy/communes';
 import { DEFAULT_ABBREVIATIONS } from './normalize';
 
 export interface DictionaryEntry {
@@ -70,29 +73,41 @@ interface Row {
 }
 
 /**
- * One frozen object per database and version of the table, shared by every
- * AbbreviationDictionary on that database (the routes' and the renderer's),
+ * One frozen object per database, commune and version of its entries, shared by
+ * every AbbreviationDictionary on that database (the routes' and the renderer's),
  * so the normaliser compiles it once and a change is seen by the next render.
  */
-const snapshots = new WeakMap<Db, Readonly<Record<string, string>>>();
+const snapshots = new WeakMap<Db, Map<string, Readonly<Record<string, string>>>>();
+
+function snapshotsOf(db: Db): Map<string, Readonly<Record<string, string>>> {
+  let byCommune = snapshots.get(db);
+  if (!byCommune) snapshots.set(db, (byCommune = new Map()));
+  return byCommune;
+}
 
 export class AbbreviationDictionary {
   constructor(private readonly db: Db) {}
 
-  /** The commune's own entries (for normalizeVietnamese's `abbreviations`). */
-  communeEntries(): Readonly<Record<string, string>> {
-    let snapshot = snapshots.get(this.db);
+  /**
+   * The commune's own entries (for normalizeVietnamese's `abbreviations`); without
+   * `communeId`, the commune the install started with.
+   */
+  communeEntries(communeId: string = new CommuneService(this.db).defaultId()): Readonly<Record<string, string>> {
+    const byCommune = snapshotsOf(this.db);
+    let snapshot = byCommune.get(communeId);
     if (!snapshot) {
-      const rows = this.db.prepare('SELECT abbreviation, expansion FROM abbreviations').all() as Row[];
+      const rows = this.db
+        .prepare('SELECT abbreviation, expansion FROM abbreviations WHERE commune_id = ?')
+        .all(communeId) as Row[];
       snapshot = Object.freeze(Object.fromEntries(rows.map((r) => [r.abbreviation, r.expansion])));
-      snapshots.set(this.db, snapshot);
+      byCommune.set(communeId, snapshot);
     }
     return snapshot;
   }
 
-  /** Built-in and commune entries, merged (the commune's win), sorted by abbreviation. */
-  list(): DictionaryEntry[] {
-    const rows = this.db.prepare('SELECT * FROM abbreviations').all() as Row[];
+  /** Built-in and the commune's entries, merged (the commune's win), sorted by abbreviation. */
+  list(communeId: string): DictionaryEntry[] {
+    const rows = this.db.prepare('SELECT * FROM abbreviations WHERE commune_id = ?').all(communeId) as Row[];
     const own = new Map(rows.map((r) => [r.abbreviation, r]));
     const entries: DictionaryEntry[] = [];
     for (const [abbreviation, expansion] of Object.entries(DEFAULT_ABBREVIATIONS)) {
@@ -104,9 +119,11 @@ export class AbbreviationDictionary {
     return entries.sort((a, b) => a.abbreviation.localeCompare(b.abbreviation, 'vi'));
   }
 
-  get(abbreviation: string): DictionaryEntry | null {
-    const row = this.db.prepare('SELECT * FROM abbreviations WHERE abbreviation = ?').get(abbreviation) as
-      Row | undefined;
+  /** The entry the commune's notices use for `abbreviation`: its own, else the built-in one. */
+  get(communeId: string, abbreviation: string): DictionaryEntry | null {
+    const row = this.db
+      .prepare('SELECT * FROM abbreviations WHERE commune_id = ? AND abbreviation = ?')
+      .get(communeId, abbreviation) as Row | undefined;
     if (row) return this.toEntry(row);
     const builtin = DEFAULT_ABBREVIATIONS[abbreviation];
     return builtin === undefined
@@ -116,32 +133,34 @@ export class AbbreviationDictionary {
 
   /** Adds or replaces the commune's entry; returns it and what it replaced (null when new). */
   put(
+    communeId: string,
     rawAbbreviation: string,
     rawExpansion: string,
     actor: string,
   ): { entry: DictionaryEntry; previous: DictionaryEntry | null } {
     const abbreviation = checkAbbreviation(rawAbbreviation);
     const expansion = checkExpansion(rawExpansion);
-    const previous = this.get(abbreviation);
+    const previous = this.get(communeId, abbreviation);
     this.db
       .prepare(
-        `INSERT INTO abbreviations (abbreviation, expansion, updated_at, updated_by) VALUES (?, ?, ?, ?)
-         ON CONFLICT(abbreviation) DO UPDATE SET expansion = excluded.expansion,
+        `INSERT INTO abbreviations (commune_id, abbreviation, expansion, updated_at, updated_by) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT(commune_id, abbreviation) DO UPDATE SET expansion = excluded.expansion,
            updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
       )
-      .run(abbreviation, expansion, Date.now(), actor);
-    snapshots.delete(this.db);
-    return { entry: this.get(abbreviation)!, previous };
+      .run(communeId, abbreviation, expansion, Date.now(), actor);
+    snapshotsOf(this.db).delete(communeId);
+    return { entry: this.get(communeId, abbreviation)!, previous };
   }
 
   /** Removes the commune's entry (a built-in one it replaced applies again); null when it had none. */
-  remove(rawAbbreviation: string): DictionaryEntry | null {
+  remove(communeId: string, rawAbbreviation: string): DictionaryEntry | null {
     const abbreviation = checkAbbreviation(rawAbbreviation);
-    const row = this.db.prepare('SELECT * FROM abbreviations WHERE abbreviation = ?').get(abbreviation) as
-      Row | undefined;
+    const row = this.db
+      .prepare('SELECT * FROM abbreviations WHERE commune_id = ? AND abbreviation = ?')
+      .get(communeId, abbreviation) as Row | undefined;
     if (!row) return null;
-    this.db.prepare('DELETE FROM abbreviations WHERE abbreviation = ?').run(abbreviation);
-    snapshots.delete(this.db);
+    this.db.prepare('DELETE FROM abbreviations WHERE commune_id = ? AND abbreviation = ?').run(communeId, abbreviation);
+    snapshotsOf(this.db).delete(communeId);
     return this.toEntry(row);
   }
 

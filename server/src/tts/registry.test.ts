@@ -190,3 +190,54 @@ describe('createLiveTtsRegistry', () => {
     expect(live.engineIds).toEqual(['zalo', 'fpt']);
   });
 });
+
+describe('createLiveTtsRegistry with communes', () => {
+  it('gives each commune its own engines, built at first use and replaced by its own changes', async () => {
+    const stubs = { fpt: stubEngine('fpt', 'ok'), zalo: stubEngine('zalo', 'ok') };
+    const asked: string[] = [];
+    const live = createLiveTtsRegistry({ engines: [{ id: 'fpt', apiKey: 'k' }] }, stubs, {
+      defaultId: 'default',
+      configOf: (communeId) => {
+        asked.push(communeId);
+        return { engines: [{ id: 'zalo', apiKey: 'k' }] };
+      },
+    });
+    expect(live.forCommune('default')).toBe(live.forCommune('default'));
+    expect(live.forCommune('default').engineIds).toEqual(['fpt']);
+    expect(asked).toEqual([]);
+
+    const other = live.forCommune('xa-b');
+    expect([other.engineIds, other.asAdapter().id]).toEqual([['zalo'], 'zalo']);
+    expect(live.forCommune('xa-b')).toBe(other);
+    expect(asked).toEqual(['xa-b']);
+    expect((await other.asAdapter().synthesize({ text: 'a' })).engineId).toBe('zalo');
+
+    // A change in one commune leaves the others' engines alone.
+    const adapter = other.asAdapter();
+    live.reconfigure(
+      {
+        engines: [
+          { id: 'fpt', apiKey: 'k' },
+          { id: 'zalo', apiKey: 'k' },
+        ],
+      },
+      'xa-b',
+    );
+    expect([adapter.id, live.engineIds]).toEqual(['fallback:fpt>zalo', ['fpt']]);
+    live.reconfigure({ engines: [{ id: 'zalo', apiKey: 'k' }] }, 'default');
+    expect([live.engineIds, adapter.id]).toEqual([['zalo'], 'fallback:fpt>zalo']);
+    // A commune changed before its first use starts from its change.
+    live.reconfigure({ engines: [{ id: 'fpt', apiKey: 'k' }] }, 'xa-c');
+    expect(live.forCommune('xa-c').engineIds).toEqual(['fpt']);
+    expect(asked).toEqual(['xa-b']);
+  });
+
+  it('without communes, or as a plain registry, answers with one configuration for every commune', () => {
+    const live = createLiveTtsRegistry({ engines: [{ id: 'espeak' }] });
+    expect(live.forCommune('xa-b').engineIds).toEqual(['espeak']);
+    live.reconfigure({ engines: [{ id: 'fpt', apiKey: 'k' }] }, 'xa-b');
+    expect(live.forCommune('xa-c').engineIds).toEqual(['fpt']);
+    const plain = createTtsRegistry({ engines: [{ id: 'espeak' }] });
+    expect(plain.forCommune('xa-b')).toBe(plain);
+  });
+});

@@ -310,6 +310,11 @@ export interface TtsRegistry {
   asAdapter(): TtsAdapter;
   /** Hands a Vbee webhook body to the Vbee engine; true when it was expected. */
   acceptVbeeCallback(body: unknown): boolean;
+  /**
+   * The engines of `communeId`: its own order and keys (settings). A registry
+   * built from one configuration answers with itself for every commune.
+   */
+  forCommune(communeId: string): TtsRegistry;
 }
 
 function resampleWav(wav: Uint8Array, sampleRate: number, signal?: AbortSignal): Promise<SynthesisResult> {
@@ -454,25 +459,35 @@ export function createTtsRegistry(config: unknown, overrides: Partial<Record<str
       const vbee = byId.get('vbee');
       return vbee instanceof VbeeAdapter ? vbee.acceptCallback(body) : false;
     },
+    forCommune: () => registry,
   };
   return registry;
 }
 
-/** A TtsRegistry whose engines can be replaced while the server runs (the commune changed its settings). */
+/** A TtsRegistry whose engines can be replaced while the server runs (a commune changed its settings). */
 export interface LiveTtsRegistry extends TtsRegistry {
-  /** Builds the engines of `config` (validated first; a bad one throws and changes nothing) and uses them from now on. */
-  reconfigure(config: unknown): void;
+  /**
+   * Builds the engines of `config` (validated first; a bad one throws and changes nothing)
+   * and uses them from now on for `communeId`; without it, for the default commune (and
+   * for every commune when the registry was made without `communes`).
+   */
+  reconfigure(config: unknown, communeId?: string): void;
 }
 
-/**
- * One object for the whole run: the renderer, the routes and the Vbee webhook keep
- * it, and it forwards every call to the engines of the latest configuration. Its
- * adapter's id follows the chain, so the render cache key changes with it.
- */
-export function createLiveTtsRegistry(
+/** Where a LiveTtsRegistry finds each commune's engines. */
+export interface CommuneTtsConfigs {
+  /** The commune the registry itself speaks for (its `config`); CommuneService.defaultId(). */
+  defaultId: string;
+  /** A commune's configuration (Settings.startupTtsConfig(id).config), read when its engines are first needed. */
+  configOf(communeId: string): unknown;
+}
+
+/** One chain of engines whose configuration can be swapped; its adapter stays the same object. */
+function swappableRegistry(
   config: unknown,
-  overrides: Partial<Record<string, TtsAdapter>> = {},
-): LiveTtsRegistry {
+  overrides: Partial<Record<string, TtsAdapter>>,
+  forCommune: (communeId: string) => TtsRegistry,
+): TtsRegistry & { reconfigure(config: unknown): void } {
   let current = createTtsRegistry(config, overrides);
   let chain = current.asAdapter();
   const adapter: TtsAdapter = {
@@ -493,10 +508,60 @@ export function createLiveTtsRegistry(
     health: () => current.health(),
     asAdapter: () => adapter,
     acceptVbeeCallback: (body) => current.acceptVbeeCallback(body),
+    forCommune,
     reconfigure(next) {
       const registry = createTtsRegistry(next, overrides);
       current = registry;
       chain = registry.asAdapter();
+    },
+  };
+}
+
+/**
+ * One object for the whole run: the renderer, the routes and the Vbee webhook keep
+ * it, and it forwards every call to the engines of the latest configuration. Its
+ * adapter's id follows the chain, so the render cache key changes with it.
+ *
+ * With `communes`, each commune has its own chain (`forCommune`), built from its
+ * settings at first use and replaced by `reconfigure(config, communeId)`; the
+ * object itself is the default commune's. Without it every commune shares `config`.
+ */
+export function createLiveTtsRegistry(
+  config: unknown,
+  overrides: Partial<Record<string, TtsAdapter>> = {},
+  communes?: CommuneTtsConfigs,
+): LiveTtsRegistry {
+  const others = new Map<string, ReturnType<typeof swappableRegistry>>();
+  const isBase = (communeId: string | undefined) =>
+    communeId === undefined || !communes || communeId === communes.defaultId;
+  const forCommune = (communeId: string): TtsRegistry => {
+    if (isBase(communeId)) return base;
+    let live = others.get(communeId);
+    if (!live) {
+      live = swappableRegistry(communes!.configOf(communeId), overrides, forCommune);
+      others.set(communeId, live);
+    }
+    return live;
+  };
+  const base = swappableRegistry(config, overrides, forCommune);
+  return {
+    get engineIds() {
+      return base.engineIds;
+    },
+    get: (id) => base.get(id),
+    synthesizeWithFallback: (request, options) => base.synthesizeWithFallback(request, options),
+    voices: () => base.voices(),
+    health: () => base.health(),
+    asAdapter: () => base.asAdapter(),
+    // The webhook does not say whose job it is: the engine that is waiting for it takes it.
+    acceptVbeeCallback: (body) =>
+      base.acceptVbeeCallback(body) || [...others.values()].some((live) => live.acceptVbeeCallback(body)),
+    forCommune,
+    reconfigure(next, communeId) {
+      if (isBase(communeId)) return base.reconfigure(next);
+      const live = others.get(communeId!);
+      if (live) live.reconfigure(next);
+      else others.set(communeId!, swappableRegistry(next, overrides, forCommune));
     },
   };
 }

@@ -5,6 +5,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Db } from '../db/database';
 import { MediaStore } from '../media/store';
+import { Settings } from '../settings/settings';
+import { SettingsStore } from '../settings/store';
+import { CommuneService } from '../tenancy/communes';
+import type { TtsAdapter } from './adapter';
+import { AbbreviationDictionary } from './dictionary';
 import { EspeakAdapter } from './espeak';
 import { NoticeRenderer } from './render';
 
@@ -55,5 +60,49 @@ describe('NoticeRenderer', () => {
   it('refuses out-of-range options before rendering', async () => {
     await expect(renderer.render({ text: TEXT, repeat: 0 })).rejects.toThrow(/repeat/);
     await expect(renderer.render({ text: TEXT, loudnessTarget: { i: -16, tp: 3 } })).rejects.toThrow(/tp/);
+  });
+
+  it('renders a notice with its commune’s dictionary, loudness target and engines', async () => {
+    const other = new CommuneService(db).create('Xã Bên Sông').id;
+    const dictionary = new AbbreviationDictionary(db);
+    const settings = new Settings(new SettingsStore(db), {});
+    const espeak = new EspeakAdapter();
+    // The same engine under another id: only the chain's id differs.
+    const otherChain: TtsAdapter = {
+      id: 'espeak-b',
+      synthesize: (request, signal) => espeak.synthesize(request, signal),
+      voices: () => espeak.voices(),
+      health: () => espeak.health(),
+    };
+    const perCommune = new NoticeRenderer(db, new MediaStore(dir, db), espeak, {
+      abbreviations: (communeId) => dictionary.communeEntries(communeId),
+      loudnessTarget: (communeId) => settings.loudnessTarget(communeId),
+      ttsFor: (communeId) => (communeId === other ? otherChain : espeak),
+    });
+    const text = 'Họp BSX lúc 7 giờ.';
+    const notice = { text, chime: false };
+    dictionary.put(other, 'BSX', 'bến sông xã', 'test');
+
+    expect(perCommune.spokenText(text, other)).toBe('Họp bến sông xã lúc bảy giờ.');
+    expect(perCommune.spokenText(text)).toBe('Họp BSX lúc bảy giờ.');
+    expect(perCommune.spokenText(text, 'default')).toBe(perCommune.spokenText(text));
+    const keyOther = perCommune.cacheKey(notice, other);
+    expect(keyOther).not.toBe(perCommune.cacheKey(notice));
+
+    // Each input the commune's settings change makes a key of its own.
+    dictionary.remove(other, 'BSX');
+    const withoutEntry = perCommune.cacheKey(notice, other);
+    expect(withoutEntry).not.toBe(keyOther);
+    settings.update(other, { loudness: { integratedLufs: -20 } }, 'test');
+    expect(perCommune.cacheKey(notice, other)).not.toBe(withoutEntry);
+    dictionary.put(other, 'BSX', 'bến sông xã', 'test');
+
+    const rendered = await perCommune.render(notice, other);
+    expect(rendered).toMatchObject({ engine: 'espeak-b', cached: false });
+    expect(Math.abs(rendered.loudness.integratedLufs - -20)).toBeLessThanOrEqual(1);
+    const inDefault = await perCommune.render(notice);
+    expect(inDefault.sha256).not.toBe(rendered.sha256);
+    expect(Math.abs(inDefault.loudness.integratedLufs - -16)).toBeLessThanOrEqual(1);
+    expect((await perCommune.render(notice, other)).sha256).toBe(rendered.sha256);
   });
 });

@@ -3,6 +3,11 @@
  * parallel, joined with pauses, framed by the chime, repeated, normalised to
  * the loudness target and encoded (audio/pipeline.ts). Renders are cached by
  * every input that changes the audio, so the same notice is rendered once.
+ *
+ * A notice is rendered for its commune: that commune's dictionary, loudness
+ * target and TTS engines. The cache key holds what they change (the spoken
+ * text after the dictionary, the target, the engine chain), so communes whose
+ * settings differ never share a render, and those whose settings agree do.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -13,6 +18,7 @@ import { DEFAULT_OPUS_COMPLEXITY } from '../audio/defaults';
 import { DEFAULT_LOUDNESS_TARGET, measureLoudness, type Loudness } from '../audio/loudness';
 import { produceNoticeAudio, synthesizeSentences } from '../audio/pipeline';
 import { DEFAULT_LAYOUT, validateLayout } from '../audio/program';
+import { CommuneService } from '../tenancy/communes';
 import type { TtsAdapter } from './adapter';
 import { normalizeVietnamese } from './normalize';
 
@@ -37,13 +43,16 @@ export interface RenderRequest {
   engine?: string;
 }
 
+/** Each of these is asked with the id of the commune whose notice is rendered. */
 export interface RendererOptions {
   /** The commune's abbreviation dictionary (extends and overrides the defaults); read at every render. */
-  abbreviations?: () => Readonly<Record<string, string>>;
+  abbreviations?: (communeId: string) => Readonly<Record<string, string>>;
   /** libopus complexity, 0–10 (config LOAXA_OPUS_COMPLEXITY). */
   opusComplexity?: number;
   /** The commune's loudness target (settings); read at every render, a request's own target wins. */
-  loudnessTarget?: () => { i: number; tp: number };
+  loudnessTarget?: (communeId: string) => { i: number; tp: number };
+  /** The commune's TTS engines (its order and keys); default: the adapter given to the renderer, for every commune. */
+  ttsFor?: (communeId: string) => TtsAdapter;
 }
 
 export interface RenderResult extends MediaAsset {
@@ -66,7 +75,14 @@ interface RenderRow {
   tp: number | null;
 }
 
+/**
+ * The entry points take a trailing optional `communeId`: the commune whose
+ * notice it is. Left out, it is the commune the install started with
+ * (CommuneService.defaultId()).
+ */
 export class NoticeRenderer {
+  private defaultId: string | undefined;
+
   constructor(
     private readonly db: Db,
     private readonly media: MediaStore,
@@ -74,29 +90,40 @@ export class NoticeRenderer {
     private readonly options: RendererOptions = {},
   ) {}
 
+  private defaultCommuneId(): string {
+    return (this.defaultId ??= new CommuneService(this.db).defaultId());
+  }
+
+  /** The commune's engines. */
+  private ttsOf(communeId: string): TtsAdapter {
+    return this.options.ttsFor?.(communeId) ?? this.tts;
+  }
+
   /** The text the engine gets: numbers, dates and abbreviations in words (the commune's dictionary applied). */
-  spokenText(text: string): string {
-    return normalizeVietnamese(text, { abbreviations: this.options.abbreviations?.() });
+  spokenText(text: string, communeId: string = this.defaultCommuneId()): string {
+    return normalizeVietnamese(text, { abbreviations: this.options.abbreviations?.(communeId) });
   }
 
-  /** The cache key of `request`: every input that changes the audio. */
-  cacheKey(request: RenderRequest): string {
-    return this.keyOf(this.settle(request), this.spokenText(request.text));
+  /** The cache key of `request` rendered for the commune: every input that changes the audio. */
+  cacheKey(request: RenderRequest, communeId: string = this.defaultCommuneId()): string {
+    return this.keyOf(this.settle(request, communeId), this.spokenText(request.text, communeId), this.ttsOf(communeId));
   }
 
-  private keyOf(settled: ReturnType<NoticeRenderer['settle']>, spoken: string): string {
+  private keyOf(settled: ReturnType<NoticeRenderer['settle']>, spoken: string, tts: TtsAdapter): string {
+    // The commune itself is not in the key: its dictionary is in `spoken`, its target in
+    // `settled`, its engines in `tts.id`; communes that agree on all three share renders.
     return crypto
       .createHash('sha256')
-      .update(JSON.stringify([PIPELINE_VERSION, this.tts.id, settled, spoken]))
+      .update(JSON.stringify([PIPELINE_VERSION, tts.id, settled, spoken]))
       .digest('hex');
   }
 
-  /** The settled options of `request`, defaults filled in: what the cache key is made of. */
-  private settle(request: RenderRequest) {
+  /** The settled options of `request` for the commune, defaults filled in: what the cache key is made of. */
+  private settle(request: RenderRequest, communeId: string) {
     // Part of the cache key: a new target makes new renders rather than reusing the old ones.
     const loudnessTarget = {
       ...DEFAULT_LOUDNESS_TARGET,
-      ...this.options.loudnessTarget?.(),
+      ...this.options.loudnessTarget?.(communeId),
       ...request.loudnessTarget,
     };
     if (!Number.isFinite(loudnessTarget.i) || loudnessTarget.i < -40 || loudnessTarget.i > -5) {
@@ -127,11 +154,13 @@ export class NoticeRenderer {
     return { integratedLufs: m.integratedLufs, truePeakDbtp: m.truePeakDbtp };
   }
 
-  async render(request: RenderRequest): Promise<RenderResult> {
-    const settled = this.settle(request);
+  /** Renders `request` as a notice of the commune: its dictionary, loudness target and engines. */
+  async render(request: RenderRequest, communeId: string = this.defaultCommuneId()): Promise<RenderResult> {
+    const settled = this.settle(request, communeId);
     // Engines read digits and acronyms badly; they get the words a person would say.
-    const spoken = this.spokenText(request.text);
-    const key = this.keyOf(settled, spoken);
+    const spoken = this.spokenText(request.text, communeId);
+    const tts = this.ttsOf(communeId);
+    const key = this.keyOf(settled, spoken, tts);
     const hit = this.db
       .prepare('SELECT sha256, engine, integrated_lufs AS i, true_peak_dbtp AS tp FROM renders WHERE cache_key = ?')
       .get(key) as RenderRow | undefined;
@@ -149,11 +178,11 @@ export class NoticeRenderer {
     const spokeBy: string[] = [];
     let fallback = false;
     const sentences = await synthesizeSentences(
-      this.tts,
+      tts,
       { text: spoken, voice: request.voice, speed: request.speed, engine: request.engine },
       {
         onSynthesized: (result, index) => {
-          spokeBy[index] = result.engineId ?? this.tts.id;
+          spokeBy[index] = result.engineId ?? tts.id;
           fallback ||= result.fallback === true;
         },
       },

@@ -5,7 +5,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { topics } from '@loaxa/protocol';
-import { startTestServer, waitFor, type TestServer } from '../helpers';
+import { signInProvince, startTestServer, waitFor, type TestServer } from '../helpers';
 
 let server: TestServer;
 const secrets = new Map<string, string>();
@@ -13,13 +13,13 @@ const clients: MqttClient[] = [];
 
 beforeAll(async () => {
   server = await startTestServer();
-  server.services.registry.createZone('Thôn 1', 'thon-1');
-  server.services.registry.createZone('Thôn 2', 'thon-2');
+  server.services.registry.createZone('Thôn 1', 'default', 'thon-1');
+  server.services.registry.createZone('Thôn 2', 'default', 'thon-2');
   for (const [id, zone] of [
     ['dev-1', 'thon-1'],
     ['dev-2', 'thon-2'],
   ] as const) {
-    secrets.set(id, server.services.registry.createDevice({ id, zones: [zone] }).secret);
+    secrets.set(id, server.services.registry.createDevice({ communeId: 'default', id, zones: [zone] }).secret);
   }
 });
 afterEach(() => {
@@ -159,5 +159,35 @@ describe('topic access', () => {
     await waitFor('online', () => server.services.registry.getDevice('dev-2')?.online);
     c.stream.destroy();
     await waitFor('offline', () => server.services.registry.getDevice('dev-2')?.online === false);
+  });
+});
+
+describe('communes', () => {
+  it("a device hears only its own commune's zones: another commune's zone topic is refused", async () => {
+    const province = await signInProvince(server);
+    const created = await province<{ id: string }>('POST', '/api/v1/communes', { name: 'Xã Bên Kia' });
+    expect(created.status).toBe(201);
+    const other = created.body.id;
+    const { registry } = server.services;
+    // The same zone name as the default commune's "Thôn 1": a different zone, its own topic.
+    registry.createZone('Thôn 1', other, 'bk-thon-1');
+    secrets.set('dev-bk', registry.createDevice({ communeId: other, id: 'dev-bk', zones: ['bk-thon-1'] }).secret);
+    // The registry keeps a device's zones in its commune, so no ACL can ever grant the other's.
+    expect(() => registry.setDeviceZones('dev-1', ['thon-1', 'bk-thon-1'], { communeId: null })).toThrow(
+      /unknown zone.*bk-thon-1/,
+    );
+
+    const outcome = async (c: MqttClient, topic: string) =>
+      c.subscribeAsync(topic).then(
+        (granted) => granted[0]?.qos,
+        (err: Error) => (/Subscribe error/.test(err.message) ? 'refused' : err.message),
+      );
+    const mine = await connect('dev-1', secrets.get('dev-1')!);
+    expect(await outcome(mine, topics.zoneCmd('thon-1'))).toBe(0);
+    expect(await outcome(mine, topics.zoneCmd('bk-thon-1'))).toBe('refused');
+    const theirs = await connect('dev-bk', secrets.get('dev-bk')!);
+    expect(await outcome(theirs, topics.zoneCmd('bk-thon-1'))).toBe(0);
+    expect(await outcome(theirs, topics.zoneCmd('thon-1'))).toBe('refused');
+    expect(await outcome(theirs, topics.devicePlan('dev-1'))).toBe('refused');
   });
 });

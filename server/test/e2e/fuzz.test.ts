@@ -60,7 +60,7 @@ const badTelemetry = () =>
 let server: TestServer;
 beforeAll(async () => {
   server = await startTestServer();
-  server.services.registry.createZone('Thôn Fuzz', 'thon-fuzz');
+  server.services.registry.createZone('Thôn Fuzz', 'default', 'thon-fuzz');
 });
 afterAll(async () => {
   await server?.close();
@@ -71,7 +71,7 @@ describe('fuzz', () => {
     const clients = await Promise.all(
       Array.from({ length: DEVICES }, async (_, i) => {
         const id = `fuzz-${i}`;
-        const { secret } = server.services.registry.createDevice({ id, zones: ['thon-fuzz'] });
+        const { secret } = server.services.registry.createDevice({ communeId: 'default', id, zones: ['thon-fuzz'] });
         return mqtt.connectAsync(server.mqttUrl, { clientId: id, username: id, password: secret, reconnectPeriod: 0 });
       }),
     );

@@ -40,7 +40,24 @@ describe('the generated admin password', () => {
       body: JSON.stringify({ username: 'admin', password }),
     });
     expect(login.status).toBe(200);
-    expect(await login.json()).toEqual({ user: { username: 'admin', role: 'admin', mustChangePassword: true } });
+    expect(await login.json()).toEqual({
+      user: { username: 'admin', role: 'admin', mustChangePassword: true, communeId: 'default' },
+    });
+
+    // The province administrator is printed beside it, the same way.
+    const province = /Tài khoản quản trị tỉnh \/ province admin:\s+(\S+) \/ (\S+)/.exec(server.output());
+    expect(province?.[1]).toBe('tinh');
+    const provincePassword = province![2]!;
+    expect(logLines().filter((line) => line.includes(provincePassword))).toEqual([]);
+    const provinceLogin = await fetch(`${server.url}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'tinh', password: provincePassword }),
+    });
+    expect(provinceLogin.status).toBe(200);
+    expect(await provinceLogin.json()).toEqual({
+      user: { username: 'tinh', role: 'admin', mustChangePassword: true, communeId: null },
+    });
 
     child.kill('SIGTERM');
     expect(await exited(child)).toBe(0);

@@ -26,14 +26,14 @@ const secrets = new Map<string, string>();
 beforeAll(async () => {
   server = await startTestServer();
   const { registry } = server.services;
-  registry.createZone('Thôn Một', 'thon-1');
-  registry.createZone('Thôn Hai', 'thon-2');
+  registry.createZone('Thôn Một', 'default', 'thon-1');
+  registry.createZone('Thôn Hai', 'default', 'thon-2');
   for (const [id, zone] of [
     ['loa-mp3', 'thon-1'],
     ['loa-ogg', 'thon-1'],
     ['loa-late', 'thon-2'],
   ] as const) {
-    secrets.set(id, registry.createDevice({ id, zones: [zone] }).secret);
+    secrets.set(id, registry.createDevice({ communeId: 'default', id, zones: [zone] }).secret);
   }
 });
 afterAll(async () => {

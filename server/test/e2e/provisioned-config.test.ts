@@ -21,7 +21,7 @@ let agent: ChildProcess | undefined;
 
 beforeAll(async () => {
   server = await startTestServer();
-  server.services.registry.createZone('Thôn Một', 'thon-1');
+  server.services.registry.createZone('Thôn Một', 'default', 'thon-1');
 });
 afterAll(async () => {
   agent?.kill('SIGKILL');

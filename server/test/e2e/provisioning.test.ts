@@ -11,7 +11,7 @@ import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger';
-import { freePort, startTestServer, waitFor, type TestServer } from '../helpers';
+import { freePort, signInProvince, startTestServer, waitFor, type TestServer } from '../helpers';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '../../..');
@@ -36,7 +36,7 @@ function cliEnv(): NodeJS.ProcessEnv {
 
 beforeAll(async () => {
   server = await startTestServer({}, { logger: createLogger('warn', false, logSink) });
-  server.services.registry.createZone('Thôn 1', 'thon-1');
+  server.services.registry.createZone('Thôn 1', 'default', 'thon-1');
 });
 afterAll(async () => {
   agent?.kill('SIGKILL');
@@ -137,5 +137,49 @@ describe('loaxa device add / revoke', () => {
     } finally {
       fs.renameSync(`${addressFile}.aside`, addressFile);
     }
+  });
+});
+
+describe('loaxa device add --commune', () => {
+  /** Runs `loaxa device add` with these arguments; with `offline`, as if no server ran. */
+  async function addDevice(args: string[], offline = false): Promise<{ stdout: string; stderr: string }> {
+    if (!offline) return run(process.execPath, [LOAXA, 'device', 'add', ...args], { env: cliEnv() });
+    const addressFile = path.join(server.dataDir, 'server.json');
+    fs.renameSync(addressFile, `${addressFile}.aside`);
+    try {
+      const env = { ...cliEnv(), PORT: String(await freePort()) };
+      return await run(process.execPath, [LOAXA, 'device', 'add', ...args], { env });
+    } finally {
+      fs.renameSync(`${addressFile}.aside`, addressFile);
+    }
+  }
+
+  it('provisions into the named commune; with several communes and none named it says to give --commune', async () => {
+    const province = await signInProvince(server);
+    const created = await province<{ id: string }>('POST', '/api/v1/communes', { name: 'Xã Hòa Bình' });
+    expect(created.status).toBe(201);
+    const commune = created.body.id;
+    server.services.registry.createZone('Thôn 1', commune, 'hb-thon-1');
+
+    const { stdout } = await addDevice(['pole-hb', '--commune', commune, '--zone', 'hb-thon-1']);
+    expect(JSON.parse(stdout)).toMatchObject({ deviceId: 'pole-hb' });
+    expect(server.services.registry.getDevice('pole-hb')).toMatchObject({ communeId: commune, zones: ['hb-thon-1'] });
+
+    const unnamed = addDevice(['pole-x', '--zone', 'thon-1']);
+    await expect(unnamed).rejects.toMatchObject({ stderr: expect.stringMatching(/commune: required.*--commune <id>/) });
+    // A zone of another commune is as unknown as one that does not exist.
+    const foreign = addDevice(['pole-x', '--commune', commune, '--zone', 'thon-1']);
+    await expect(foreign).rejects.toMatchObject({ stderr: expect.stringMatching(/unknown zone.*thon-1/) });
+    const nowhere = addDevice(['pole-x', '--commune', 'xa-nowhere']);
+    await expect(nowhere).rejects.toMatchObject({ stderr: expect.stringMatching(/no commune with id xa-nowhere/) });
+    expect(server.services.registry.getDevice('pole-x')).toBeNull();
+  });
+
+  it('names the commune when writing to the database too', async () => {
+    const unnamed = addDevice(['pole-db'], true);
+    await expect(unnamed).rejects.toMatchObject({ stderr: expect.stringMatching(/commune: required.*--commune <id>/) });
+    const { stdout } = await addDevice(['pole-db', '--commune', 'default', '--zone', 'thon-1'], true);
+    expect(JSON.parse(stdout)).toMatchObject({ deviceId: 'pole-db' });
+    expect(server.services.registry.getDevice('pole-db')).toMatchObject({ communeId: 'default', zones: ['thon-1'] });
   });
 });

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DateTime } from 'luxon';
 import { startSimFleet } from '@loaxa/firmware-sim';
 import { signIn as signInTo, startTestServer, waitFor, type TestServer } from '../helpers';
+import { PROVINCE } from '../../src/tenancy/scope';
 
 const VN = 'Asia/Ho_Chi_Minh';
 const DEVICES = [
@@ -73,7 +74,12 @@ beforeAll(async () => {
   }
   const secrets = DEVICES.map((d) => ({
     deviceId: d.id,
-    secret: server.services.registry.createDevice({ id: d.id, name: `Loa ${d.id}`, zones: d.zones }).secret,
+    secret: server.services.registry.createDevice({
+      communeId: 'default',
+      id: d.id,
+      name: `Loa ${d.id}`,
+      zones: d.zones,
+    }).secret,
   }));
   for (const [username, role] of [
     ['editor1', 'editor'],
@@ -130,7 +136,7 @@ describe('content library and programmes', () => {
     expect(programme.status).toBe(201);
     expect(programme.body.durationMs).toBe(2 * (notice.body.durationMs + 1000) + 2000);
     // What a loudspeaker plays: notice, gap, notice — the trailing gap and silence are dead air, dropped.
-    const played = await server.services.scheduling.programmes.assetsOf(programme.body.id);
+    const played = await server.services.scheduling.programmes.assetsOf(PROVINCE, programme.body.id);
     expect(played.map((a) => a.durationMs)).toEqual([notice.body.durationMs, 1000, notice.body.durationMs]);
 
     const stream = await editor<{ id: string }>('POST', '/api/v1/content', {
@@ -147,7 +153,7 @@ describe('content library and programmes', () => {
     });
     expect(relay.status).toBe(201);
     expect(relay.body.durationMs).toBe(60_000);
-    const relayed = await server.services.scheduling.programmes.assetsOf(relay.body.id);
+    const relayed = await server.services.scheduling.programmes.assetsOf(PROVINCE, relay.body.id);
     expect(relayed.map((a) => ('kind' in a ? a.url : a.durationMs))).toEqual([500, 'https://example.invalid/vov1.mp3']);
     const shortStream = await editor<ErrorBody>('POST', '/api/v1/content', {
       kind: 'stream',

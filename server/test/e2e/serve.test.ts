@@ -82,20 +82,43 @@ describe('loaxa serve, the production entry', () => {
 });
 
 describe('npm start, the demo entry', () => {
-  it('seeds the demo commune and its five simulated loudspeakers come online', async () => {
+  it('seeds a small province: three communes whose nine simulated loudspeakers come online', async () => {
     const demo = await start([path.join(ROOT, 'scripts/dist/demo.mjs')], 'demo');
     const online = await waitFor(
-      'five demo loudspeakers online',
+      'nine demo loudspeakers online',
       async () => {
         const h = await demo.health();
-        return h.devicesOnline === 5 ? h : null;
+        return h.devicesOnline === 9 ? h : null;
       },
       30_000,
     ).catch((err: Error) => {
       throw new Error(`${err.message}\n${demo.output()}`);
     });
-    expect(online.devices).toBe(5);
+    expect(online.devices).toBe(9);
     expect(fs.existsSync(path.join(demo.dataDir, 'demo-devices.json'))).toBe(true);
+    // The province administrator's account is printed beside the admin's; it sees the three communes.
+    const printed = /province admin:\s+(\S+) \/ (\S+)/.exec(demo.output());
+    expect(printed?.[1]).toBe('tinh');
+    const url = `http://127.0.0.1:${new URL(/console:\s+(\S+)/.exec(demo.output())![1]!).port}`;
+    const login = await fetch(`${url}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'tinh', password: printed![2] }),
+    });
+    expect(login.status).toBe(200);
+    // A generated password opens only the password change: read the communes as `admin`'s commune instead.
+    const admin = await fetch(`${url}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: 'serve-test-password' }),
+    });
+    const cookie = (admin.headers.get('set-cookie') ?? '').split(';')[0]!;
+    const communes = (await (await fetch(`${url}/api/v1/communes`, { headers: { cookie } })).json()) as {
+      name: string;
+    }[];
+    expect(communes.map((c) => c.name)).toEqual(['Xã Đông Sơn']);
+    const devices = (await (await fetch(`${url}/api/v1/devices`, { headers: { cookie } })).json()) as unknown[];
+    expect(devices).toHaveLength(3);
     demo.child.kill('SIGTERM');
     expect(await exited(demo.child)).toBe(0);
   }, 60_000);

@@ -13,6 +13,7 @@ import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_PLAN_ITEMS, topics, type PlanPayload } from '@loaxa/protocol';
 import type { Actor } from '../../src/schedule/schedules';
+import { PROVINCE } from '../../src/tenancy/scope';
 import { signIn as signInTo, startTestServer, type TestServer } from '../helpers';
 
 const VN = 'Asia/Ho_Chi_Minh';
@@ -46,15 +47,15 @@ const signIn = (username: string, password: string): Promise<Api> => signInTo(se
 beforeAll(async () => {
   server = await startTestServer({}, { now: () => Date.now() + shift });
   const { registry } = server.services;
-  registry.createZone('Thôn Một', 'thon-1');
-  registry.createZone('Thôn Hai', 'thon-2');
+  registry.createZone('Thôn Một', 'default', 'thon-1');
+  registry.createZone('Thôn Hai', 'default', 'thon-2');
   for (const [id, zone] of [
     ['loa-on', 'thon-1'],
     ['loa-off', 'thon-1'],
     ['loa-later', 'thon-2'],
     ['loa-far', 'thon-2'],
   ] as const) {
-    secrets.set(id, registry.createDevice({ id, zones: [zone] }).secret);
+    secrets.set(id, registry.createDevice({ communeId: 'default', id, zones: [zone] }).secret);
   }
   for (const [username, role] of [
     ['bien-tap', 'editor'],
@@ -127,15 +128,15 @@ describe('schedule transitions are compare-and-set', () => {
     const s = await draft(editor, programmeId, 'thon-1', Date.now() + 2 * 3600_000);
     expect((await editor('POST', `/api/v1/schedules/${s.id}/submit`)).status).toBe(200);
     const { schedules } = server.services.scheduling;
-    const reviewed = schedules.get(s.id).reviewRevision;
+    const reviewed = schedules.get(PROVINCE, s.id).reviewRevision;
 
     // The approval reads the schedule, then waits for ffmpeg; the cancel runs in that wait.
-    const approving = schedules.approve(s.id, ADMIN, reviewed);
-    const cancelling = schedules.cancel(s.id, ADMIN);
+    const approving = schedules.approve(PROVINCE, s.id, ADMIN, reviewed);
+    const cancelling = schedules.cancel(PROVINCE, s.id, ADMIN);
     await expect(approving).rejects.toMatchObject({ status: 409, field: 'revision' });
     await cancelling;
 
-    expect(schedules.get(s.id).status).toBe('cancelled');
+    expect(schedules.get(PROVINCE, s.id).status).toBe('cancelled');
     const occurrences = server.services.db
       .prepare('SELECT COUNT(*) AS n FROM occurrences WHERE schedule_id = ?')
       .get(s.id) as { n: number };
@@ -147,8 +148,9 @@ describe('schedule transitions are compare-and-set', () => {
     const s = await draft(server.api, programmeId, 'thon-2', Date.now() + 3 * 3600_000);
     expect((await server.api<Schedule>('POST', `/api/v1/schedules/${s.id}/submit`)).body.status).toBe('approved');
     const { schedules, programmes } = server.services.scheduling;
-    const current = schedules.get(s.id);
+    const current = schedules.get(PROVINCE, s.id);
     const editing = schedules.update(
+      PROVINCE,
       s.id,
       {
         title: 'Lịch đổi tên',
@@ -161,9 +163,9 @@ describe('schedule transitions are compare-and-set', () => {
       ADMIN,
     );
     // Someone reorders the programme while the edit waits for its audio.
-    programmes.update(programmeId, { title: 'Chương trình mới', items: [{ contentId }, { contentId }] });
+    programmes.update(PROVINCE, programmeId, { title: 'Chương trình mới', items: [{ contentId }, { contentId }] });
     await expect(editing).rejects.toMatchObject({ status: 409 });
-    expect(schedules.get(s.id).title).toBe(current.title);
+    expect(schedules.get(PROVINCE, s.id).title).toBe(current.title);
   });
 
   it('an edit made from a stale copy answers 409 with the schedule as it is now', async () => {
@@ -265,12 +267,12 @@ describe('approval binds to what was reviewed', () => {
       text: 'Thông báo sẽ bị xoá trong lúc sửa.',
     });
     const { content } = server.services.scheduling;
-    const updating = content.update(notice.body.id, {
+    const updating = content.update(PROVINCE, notice.body.id, {
       kind: 'notice',
       title: 'Sửa',
       text: 'Một câu khác hẳn, để máy phải đọc lại từ đầu.',
     });
-    content.remove(notice.body.id); // lands while the new text renders
+    content.remove(PROVINCE, notice.body.id); // lands while the new text renders
     await expect(updating).rejects.toMatchObject({ status: 404 });
     expect((await editor('GET', `/api/v1/content/${notice.body.id}`)).status).toBe(404);
   });
@@ -351,8 +353,8 @@ describe('one horizon, rolled forward', () => {
 describe('a plan longer than one message carries', () => {
   it('sends the earliest items and counts the rest in a metric', async () => {
     const { db, registry, metrics } = server.services;
-    registry.createZone('Thôn Đông Đúc', 'thon-dong-duc');
-    registry.createDevice({ id: 'loa-busy', zones: ['thon-dong-duc'] });
+    registry.createZone('Thôn Đông Đúc', 'default', 'thon-dong-duc');
+    registry.createDevice({ communeId: 'default', id: 'loa-busy', zones: ['thon-dong-duc'] });
     const { sha256 } = db.prepare('SELECT sha256 FROM media LIMIT 1').get() as { sha256: string };
     const extra = 7;
     const first = Date.now() + 3600_000;

@@ -114,6 +114,7 @@ export interface paths {
                 username: string;
                 role: 'admin' | 'approver' | 'editor' | 'technician' | 'viewer';
                 mustChangePassword: boolean;
+                communeId: string | null;
               };
             };
           };
@@ -169,6 +170,7 @@ export interface paths {
                 username: string;
                 role: 'admin' | 'approver' | 'editor' | 'technician' | 'viewer';
                 mustChangePassword: boolean;
+                communeId: string | null;
               };
             };
           };
@@ -274,10 +276,13 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** All loudspeakers with online state */
+    /** The loudspeakers you may see (your commune’s, or the province’s) with online state */
     get: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description a commune id (province users choose; commune users: their own) */
+          commune?: string;
+        };
         header?: never;
         path?: never;
         cookie?: never;
@@ -293,6 +298,8 @@ export interface paths {
             'application/json': {
               id: string;
               name: string;
+              /** @description the commune it serves */
+              communeId: string;
               zones: string[];
               online: boolean;
               /** Format: date-time */
@@ -324,6 +331,23 @@ export interface paths {
             }[];
           };
         };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+            };
+          };
+        };
       };
     };
     put?: never;
@@ -341,6 +365,8 @@ export interface paths {
             id: string;
             name?: string;
             zones?: string[];
+            /** @description a commune id (province users choose; commune users: their own) */
+            commune?: string;
             /** @description "alsa" (default): the node plays through its sound card; "null": a silent node that logs what it would play and says so in every ack (test benches only) */
             player?: 'alsa' | 'null';
           };
@@ -357,6 +383,8 @@ export interface paths {
               device: {
                 id: string;
                 name: string;
+                /** @description the commune it serves */
+                communeId: string;
                 zones: string[];
                 online: boolean;
                 /** Format: date-time */
@@ -551,6 +579,8 @@ export interface paths {
             'application/json': {
               id: string;
               name: string;
+              /** @description the commune it serves */
+              communeId: string;
               zones: string[];
               online: boolean;
               /** Format: date-time */
@@ -614,10 +644,13 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** All zones with their devices */
+    /** The zones you may see (your commune’s, or the province’s) with their devices */
     get: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description a commune id (province users choose; commune users: their own) */
+          commune?: string;
+        };
         header?: never;
         path?: never;
         cookie?: never;
@@ -633,8 +666,27 @@ export interface paths {
             'application/json': {
               id: string;
               name: string;
+              /** @description the commune it is a zone of */
+              communeId: string;
               deviceIds: string[];
             }[];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+            };
           };
         };
       };
@@ -652,6 +704,8 @@ export interface paths {
         content: {
           'application/json': {
             name: string;
+            /** @description a commune id (province users choose; commune users: their own) */
+            commune?: string;
           };
         };
       };
@@ -665,11 +719,29 @@ export interface paths {
             'application/json': {
               id: string;
               name: string;
+              communeId: string;
             };
           };
         };
         /** @description Default Response */
         400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
           headers: {
             [name: string]: unknown;
           };
@@ -754,6 +826,8 @@ export interface paths {
             'application/json': {
               id: string;
               name: string;
+              /** @description the commune it serves */
+              communeId: string;
               zones: string[];
               online: boolean;
               /** Format: date-time */
@@ -981,6 +1055,8 @@ export interface paths {
             'application/json': {
               id: string;
               name: string;
+              /** @description the commune it is a zone of */
+              communeId: string;
               deviceIds: string[];
             };
           };
@@ -1032,7 +1108,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Broadcast a notice now, or at a set time, to zones or to all loudspeakers */
+    /**
+     * Broadcast a notice now, or at a set time, to zones or to all loudspeakers of one commune
+     * @description The broadcast belongs to one commune: the caller’s, or for a province user the `commune` named (required when the province has several). Its zones are that commune’s; `all` is every loudspeaker of that commune.
+     */
     post: {
       parameters: {
         query?: never;
@@ -1049,6 +1128,8 @@ export interface paths {
             /** Format: date-time */
             at?: string;
             voice?: string;
+            /** @description the commune it is broadcast in: required for a province user when there are several */
+            commune?: string;
           };
         };
       };
@@ -1066,6 +1147,23 @@ export interface paths {
         };
         /** @description Default Response */
         400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
           headers: {
             [name: string]: unknown;
           };
@@ -1107,6 +1205,8 @@ export interface paths {
           to?: string;
           /** @description 1 to 200 */
           limit?: string;
+          /** @description a commune id (province users choose; commune users: their own) */
+          commune?: string;
         };
         header?: never;
         path?: never;
@@ -1122,6 +1222,8 @@ export interface paths {
           content: {
             'application/json': {
               id: string;
+              /** @description the commune it belongs to */
+              communeId: string;
               title: string;
               priority: 'normal' | 'priority' | 'emergency';
               /** Format: date-time */
@@ -1176,6 +1278,23 @@ export interface paths {
             };
           };
         };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+            };
+          };
+        };
       };
     };
     put?: never;
@@ -1194,7 +1313,7 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * Deliveries that failed or were missed, newest first, across every broadcast
+     * Deliveries that failed or were missed, newest first, across every broadcast you may see
      * @description Broadcasts that started since `since` (default: the last 24 hours); a delivery is missed when its loudspeaker had not started it a minute after the planned start. At most `limit` (default 20, at most 500).
      */
     get: {
@@ -1203,6 +1322,8 @@ export interface paths {
           since?: string;
           /** @description 1 to 500 */
           limit?: string;
+          /** @description a commune id (province users choose; commune users: their own) */
+          commune?: string;
         };
         header?: never;
         path?: never;
@@ -1218,6 +1339,8 @@ export interface paths {
           content: {
             'application/json': {
               occurrenceId: string;
+              /** @description the commune it belongs to */
+              communeId: string;
               title: string;
               priority: 'normal' | 'priority' | 'emergency';
               /** Format: date-time */
@@ -1235,6 +1358,23 @@ export interface paths {
         };
         /** @description Default Response */
         400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
           headers: {
             [name: string]: unknown;
           };
@@ -1287,6 +1427,8 @@ export interface paths {
           content: {
             'application/json': {
               id: string;
+              /** @description the commune it belongs to */
+              communeId: string;
               title: string;
               priority: 'normal' | 'priority' | 'emergency';
               /** Format: date-time */
@@ -1412,7 +1554,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Server-Sent Events: `device` {id, online, lastSeen}, `delivery` {occurrenceId, deviceId, stage, at, detail} and `approval` {scheduleId, status, title} */
+    /**
+     * Server-Sent Events: `device` {id, online, lastSeen}, `delivery` {occurrenceId, deviceId, stage, at, detail}, `approval` {scheduleId, status, title} and `bulletin` {bulletinId} (a bulletin or a commune’s handling of it changed)
+     * @description A commune user receives the events of their commune only; a province user every event.
+     */
     get: {
       parameters: {
         query?: never;
@@ -1480,6 +1625,7 @@ export interface paths {
                 [key: string]: unknown;
               } | null;
               ip: string | null;
+              communeId: string | null;
             }[];
           };
         };
@@ -1500,7 +1646,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** All users */
+    /** The users one may manage: a commune admin their commune’s, a province admin everyone */
     get: {
       parameters: {
         query?: never;
@@ -1525,13 +1671,17 @@ export interface paths {
               mustChangePassword: boolean;
               /** Format: date-time */
               lockedUntil: string | null;
+              communeId: string | null;
             }[];
           };
         };
       };
     };
     put?: never;
-    /** Create a user with a role */
+    /**
+     * Create a user with a role, in a commune or (no `commune`) for the province
+     * @description A commune admin creates users of their own commune (`commune` may be left out). A province admin gives `commune` for a commune user, or leaves it out for a province user (roles admin, approver, editor, viewer).
+     */
     post: {
       parameters: {
         query?: never;
@@ -1545,6 +1695,7 @@ export interface paths {
             username: string;
             password: string;
             role: 'admin' | 'approver' | 'editor' | 'technician' | 'viewer';
+            commune?: string;
           };
         };
       };
@@ -1558,11 +1709,29 @@ export interface paths {
             'application/json': {
               username: string;
               role: 'admin' | 'approver' | 'editor' | 'technician' | 'viewer';
+              communeId: string | null;
             };
           };
         };
         /** @description Default Response */
         400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
           headers: {
             [name: string]: unknown;
           };
@@ -1653,6 +1822,7 @@ export interface paths {
               mustChangePassword: boolean;
               /** Format: date-time */
               lockedUntil: string | null;
+              communeId: string | null;
             };
           };
         };
@@ -1931,7 +2101,9 @@ export interface paths {
     /** Abbreviations the normaliser expands: built-in ones and the commune’s own (which win) */
     get: {
       parameters: {
-        query?: never;
+        query?: {
+          commune?: string;
+        };
         header?: never;
         path?: never;
         cookie?: never;
@@ -1954,6 +2126,40 @@ export interface paths {
                 updatedAt: string | null;
                 updatedBy: string | null;
               }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -1989,6 +2195,7 @@ export interface paths {
         content: {
           'application/json': {
             expansion: string;
+            commune?: string;
           };
         };
       };
@@ -2030,13 +2237,32 @@ export interface paths {
             };
           };
         };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+            };
+          };
+        };
       };
     };
     post?: never;
     /** Remove one of the commune’s abbreviations (a built-in one it replaced applies again) */
     delete: {
       parameters: {
-        query?: never;
+        query?: {
+          commune?: string;
+        };
         header?: never;
         path: {
           abbreviation: string;
@@ -2100,10 +2326,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Configured TTS engines in fallback order, with their health and voices */
+    /** The commune’s TTS engines in fallback order, with their health and voices */
     get: {
       parameters: {
-        query?: never;
+        query?: {
+          commune?: string;
+        };
         header?: never;
         path?: never;
         cookie?: never;
@@ -2133,6 +2361,40 @@ export interface paths {
             };
           };
         };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+            };
+          };
+        };
       };
     };
     put?: never;
@@ -2152,7 +2414,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** What the loudspeaker will say for a text (numbers, dates and abbreviations in words) */
+    /** What the loudspeaker will say for a text (numbers, dates and the commune’s abbreviations in words) */
     post: {
       parameters: {
         query?: never;
@@ -2164,6 +2426,7 @@ export interface paths {
         content: {
           'application/json': {
             text: string;
+            commune?: string;
           };
         };
       };
@@ -2176,6 +2439,40 @@ export interface paths {
           content: {
             'application/json': {
               text: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
             };
           };
         };
@@ -2196,7 +2493,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Render a text as it would air (chime, loudness, Opus), through the render cache */
+    /** Render a text as the commune’s notice would air (its dictionary, engines and loudness; chime, Opus), through the render cache */
     post: {
       parameters: {
         query?: never;
@@ -2211,6 +2508,7 @@ export interface paths {
             voice?: string;
             speed?: number;
             engine?: string;
+            commune?: string;
           };
         };
       };
@@ -2235,6 +2533,23 @@ export interface paths {
         };
         /** @description Default Response */
         400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
           headers: {
             [name: string]: unknown;
           };
@@ -2284,10 +2599,15 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Upload audio (mp3, wav, m4a, ogg, flac, webm) as multipart field "file"; it is trimmed, loudness-normalised and stored as Opus */
+    /**
+     * Upload audio (mp3, wav, m4a, ogg, flac, webm) as multipart field "file"; it is trimmed, loudness-normalised and stored as Opus
+     * @description Normalised to the loudness target of the uploader’s commune; a province user may name one with `commune` (else the built-in target).
+     */
     post: {
       parameters: {
-        query?: never;
+        query?: {
+          commune?: string;
+        };
         header?: never;
         path?: never;
         cookie?: never;
@@ -2312,6 +2632,23 @@ export interface paths {
         };
         /** @description Default Response */
         400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
           headers: {
             [name: string]: unknown;
           };
@@ -2383,6 +2720,8 @@ export interface paths {
           q?: string;
           kind?: 'notice' | 'audio' | 'stream' | 'silence';
           tag?: string;
+          /** @description a commune id (province users choose; commune users: their own) */
+          commune?: string;
         };
         header?: never;
         path?: never;
@@ -2398,6 +2737,7 @@ export interface paths {
           content: {
             'application/json': {
               id: string;
+              communeId: string;
               kind: string;
               title: string;
               tags: string[];
@@ -2415,6 +2755,23 @@ export interface paths {
               updatedAt: string;
               revision: number;
             }[];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+            };
           };
         };
       };
@@ -2441,6 +2798,8 @@ export interface paths {
             url?: string;
             durationMs?: number;
             revision?: number;
+            /** @description a commune id (province users choose; commune users: their own) */
+            commune?: string;
           };
         };
       };
@@ -2453,6 +2812,7 @@ export interface paths {
           content: {
             'application/json': {
               id: string;
+              communeId: string;
               kind: string;
               title: string;
               tags: string[];
@@ -2474,6 +2834,23 @@ export interface paths {
         };
         /** @description Default Response */
         400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
           headers: {
             [name: string]: unknown;
           };
@@ -2523,6 +2900,7 @@ export interface paths {
           content: {
             'application/json': {
               id: string;
+              communeId: string;
               kind: string;
               title: string;
               tags: string[];
@@ -2584,6 +2962,8 @@ export interface paths {
             url?: string;
             durationMs?: number;
             revision?: number;
+            /** @description a commune id (province users choose; commune users: their own) */
+            commune?: string;
           };
         };
       };
@@ -2596,6 +2976,7 @@ export interface paths {
           content: {
             'application/json': {
               id: string;
+              communeId: string;
               kind: string;
               title: string;
               tags: string[];
@@ -2720,7 +3101,10 @@ export interface paths {
     };
     get: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description a commune id (province users choose; commune users: their own) */
+          commune?: string;
+        };
         header?: never;
         path?: never;
         cookie?: never;
@@ -2735,6 +3119,7 @@ export interface paths {
           content: {
             'application/json': {
               id: string;
+              communeId: string;
               title: string;
               items: {
                 contentId: string;
@@ -2750,6 +3135,23 @@ export interface paths {
               updatedAt: string;
               revision: number;
             }[];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+            };
           };
         };
       };
@@ -2773,6 +3175,8 @@ export interface paths {
               gapMs?: number;
             }[];
             revision?: number;
+            /** @description a commune id (province users choose; commune users: their own) */
+            commune?: string;
           };
         };
       };
@@ -2785,6 +3189,7 @@ export interface paths {
           content: {
             'application/json': {
               id: string;
+              communeId: string;
               title: string;
               items: {
                 contentId: string;
@@ -2804,6 +3209,23 @@ export interface paths {
         };
         /** @description Default Response */
         400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
           headers: {
             [name: string]: unknown;
           };
@@ -2853,6 +3275,7 @@ export interface paths {
           content: {
             'application/json': {
               id: string;
+              communeId: string;
               title: string;
               items: {
                 contentId: string;
@@ -2909,6 +3332,8 @@ export interface paths {
               gapMs?: number;
             }[];
             revision?: number;
+            /** @description a commune id (province users choose; commune users: their own) */
+            commune?: string;
           };
         };
       };
@@ -2921,6 +3346,7 @@ export interface paths {
           content: {
             'application/json': {
               id: string;
+              communeId: string;
               title: string;
               items: {
                 contentId: string;
@@ -3045,6 +3471,8 @@ export interface paths {
       parameters: {
         query?: {
           status?: 'draft' | 'submitted' | 'approved' | 'rejected' | 'cancelled';
+          /** @description a commune id (province users choose; commune users: their own) */
+          commune?: string;
         };
         header?: never;
         path?: never;
@@ -3060,6 +3488,7 @@ export interface paths {
           content: {
             'application/json': {
               id: string;
+              communeId: string;
               title: string;
               programmeId: string;
               programmeTitle: string | null;
@@ -3091,6 +3520,23 @@ export interface paths {
               updatedAt: string;
               durationMs: number;
             }[];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+            };
           };
         };
       };
@@ -3125,6 +3571,8 @@ export interface paths {
             devices?: string[];
             onConflict?: 'reject' | 'priority';
             revision?: number;
+            /** @description a commune id (province users choose; commune users: their own) */
+            commune?: string;
           };
         };
       };
@@ -3137,6 +3585,7 @@ export interface paths {
           content: {
             'application/json': {
               id: string;
+              communeId: string;
               title: string;
               programmeId: string;
               programmeTitle: string | null;
@@ -3172,6 +3621,23 @@ export interface paths {
         };
         /** @description Default Response */
         400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
           headers: {
             [name: string]: unknown;
           };
@@ -3259,6 +3725,8 @@ export interface paths {
             devices?: string[];
             onConflict?: 'reject' | 'priority';
             revision?: number;
+            /** @description a commune id (province users choose; commune users: their own) */
+            commune?: string;
             id?: string;
           };
         };
@@ -3287,6 +3755,23 @@ export interface paths {
         };
         /** @description Default Response */
         400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
           headers: {
             [name: string]: unknown;
           };
@@ -3336,6 +3821,7 @@ export interface paths {
           content: {
             'application/json': {
               id: string;
+              communeId: string;
               title: string;
               programmeId: string;
               programmeTitle: string | null;
@@ -3419,6 +3905,8 @@ export interface paths {
             devices?: string[];
             onConflict?: 'reject' | 'priority';
             revision?: number;
+            /** @description a commune id (province users choose; commune users: their own) */
+            commune?: string;
           };
         };
       };
@@ -3431,6 +3919,7 @@ export interface paths {
           content: {
             'application/json': {
               id: string;
+              communeId: string;
               title: string;
               programmeId: string;
               programmeTitle: string | null;
@@ -3562,6 +4051,7 @@ export interface paths {
           content: {
             'application/json': {
               id: string;
+              communeId: string;
               title: string;
               programmeId: string;
               programmeTitle: string | null;
@@ -3706,6 +4196,7 @@ export interface paths {
           content: {
             'application/json': {
               id: string;
+              communeId: string;
               title: string;
               programmeId: string;
               programmeTitle: string | null;
@@ -3850,6 +4341,7 @@ export interface paths {
           content: {
             'application/json': {
               id: string;
+              communeId: string;
               title: string;
               programmeId: string;
               programmeTitle: string | null;
@@ -3988,6 +4480,7 @@ export interface paths {
           content: {
             'application/json': {
               id: string;
+              communeId: string;
               title: string;
               programmeId: string;
               programmeTitle: string | null;
@@ -4107,7 +4600,10 @@ export interface paths {
     /** The approval queue: submitted schedules and approved ones whose programme changed */
     get: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description a commune id (province users choose; commune users: their own) */
+          commune?: string;
+        };
         header?: never;
         path?: never;
         cookie?: never;
@@ -4122,6 +4618,7 @@ export interface paths {
           content: {
             'application/json': {
               id: string;
+              communeId: string;
               title: string;
               programmeId: string;
               programmeTitle: string | null;
@@ -4155,6 +4652,23 @@ export interface paths {
             }[];
           };
         };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+            };
+          };
+        };
       };
     };
     put?: never;
@@ -4178,6 +4692,8 @@ export interface paths {
         query: {
           from: string;
           to: string;
+          /** @description a commune id (province users choose; commune users: their own) */
+          commune?: string;
         };
         header?: never;
         path?: never;
@@ -4193,6 +4709,7 @@ export interface paths {
           content: {
             'application/json': {
               occurrenceId: string;
+              communeId: string;
               scheduleId: string | null;
               title: string;
               priority: 'normal' | 'priority' | 'emergency';
@@ -4207,6 +4724,23 @@ export interface paths {
         };
         /** @description Default Response */
         400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
           headers: {
             [name: string]: unknown;
           };
@@ -4248,6 +4782,8 @@ export interface paths {
           /** @description end, exclusive; default now */
           to?: string;
           format?: 'json' | 'csv';
+          /** @description a commune id (province users choose; commune users: their own) */
+          commune?: string;
         };
         header?: never;
         path?: never;
@@ -4268,6 +4804,7 @@ export interface paths {
               to: string;
               devices: {
                 deviceId: string;
+                communeId: string;
                 name: string;
                 zones: string[];
                 revoked: boolean;
@@ -4292,6 +4829,134 @@ export interface paths {
         };
         /** @description Default Response */
         400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/reports/communes': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The province roll-up: per commune, its loudspeakers online/offline now, broadcasts, success rate, minutes on air, last seen and bulletins played over [from, to); `format=csv` downloads it. A commune user gets their own commune’s row. */
+    get: {
+      parameters: {
+        query?: {
+          /** @description start, inclusive; default 30 days before to */
+          from?: string;
+          /** @description end, exclusive; default now */
+          to?: string;
+          format?: 'json' | 'csv';
+          /** @description a commune id (province users choose; commune users: their own) */
+          commune?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** Format: date-time */
+              from: string;
+              /** Format: date-time */
+              to: string;
+              communes: {
+                communeId: string;
+                name: string;
+                /** @description active loudspeakers now */
+                devices: number;
+                /** @description of them online now */
+                online: number;
+                offline: number;
+                /** Format: date-time */
+                lastSeen: string | null;
+                /** @description province bulletins that started on its loudspeakers in the period */
+                bulletinsPlayed: number;
+                /** @description deliveries of non-cancelled occurrences starting in the period, up to now */
+                broadcasts: number;
+                finished: number;
+                /** @description failed or skipped */
+                failed: number;
+                /** @description not started a minute after their planned start (offline, or no audio) */
+                missed: number;
+                /** @description not finished when someone stopped the broadcast: not a failure */
+                stopped: number;
+                /** @description finished / (broadcasts − stopped); null without any */
+                successRate: number | null;
+                /** @description summed duration of the finished ones */
+                minutesOnAir: number;
+                /** @description share of the observed part of the period (up to now, while the device existed) it was online */
+                uptime: number | null;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
           headers: {
             [name: string]: unknown;
           };
@@ -4333,6 +4998,8 @@ export interface paths {
           /** @description end, exclusive; default now */
           to?: string;
           format?: 'json' | 'csv';
+          /** @description a commune id (province users choose; commune users: their own) */
+          commune?: string;
         };
         header?: never;
         path?: never;
@@ -4353,6 +5020,7 @@ export interface paths {
               to: string;
               zones: {
                 zoneId: string;
+                communeId: string;
                 name: string;
                 /** @description the zone's current devices counted */
                 devices: number;
@@ -4377,6 +5045,23 @@ export interface paths {
         };
         /** @description Default Response */
         400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
           headers: {
             [name: string]: unknown;
           };
@@ -4760,7 +5445,9 @@ export interface paths {
     /** The commune’s settings in force, where each comes from; keys only as set / not set */
     get: {
       parameters: {
-        query?: never;
+        query?: {
+          commune?: string;
+        };
         header?: never;
         path?: never;
         cookie?: never;
@@ -4867,9 +5554,43 @@ export interface paths {
             };
           };
         };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+            };
+          };
+        };
       };
     };
-    /** Change some settings (only the fields given; null returns one to the server’s environment value). Applies at once. */
+    /** Change some of the commune’s settings (only the fields given; null returns one to the server’s environment value). Applies at once. */
     put: {
       parameters: {
         query?: never;
@@ -4908,6 +5629,7 @@ export interface paths {
                 region?: string | null;
               };
             };
+            commune?: string;
           };
         };
       };
@@ -5029,6 +5751,23 @@ export interface paths {
             };
           };
         };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+            };
+          };
+        };
       };
     };
     post?: never;
@@ -5047,10 +5786,12 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Speak a short phrase with one engine (in the order or not) and say whether it worked */
+    /** Speak a short phrase with one of the commune’s engines (in its order or not) and say whether it worked */
     post: {
       parameters: {
-        query?: never;
+        query?: {
+          commune?: string;
+        };
         header?: never;
         path: {
           id: string;
@@ -5074,7 +5815,1139 @@ export interface paths {
           };
         };
         /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+            };
+          };
+        };
+        /** @description Default Response */
         404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/communes': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The communes you may see: all of the province for a province user, your own for a commune user */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              id: string;
+              name: string;
+              revision: number;
+              /** Format: date-time */
+              createdAt: string;
+            }[];
+          };
+        };
+      };
+    };
+    put?: never;
+    /** Create a commune (province admin); its id is made from the name */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            name: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              id: string;
+              name: string;
+              revision: number;
+              /** Format: date-time */
+              createdAt: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/communes/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One commune */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              id: string;
+              name: string;
+              revision: number;
+              /** Format: date-time */
+              createdAt: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    /** Rename a commune (compare-and-set on `revision`: 409 with `current` if someone changed it first) */
+    patch: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            name: string;
+            revision: number;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              id: string;
+              name: string;
+              revision: number;
+              /** Format: date-time */
+              createdAt: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+            };
+          };
+        };
+      };
+    };
+    trace?: never;
+  };
+  '/api/v1/bulletins': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Bulletins from the province, newest first: all for a province user, a commune’s inbox for a commune user */
+    get: {
+      parameters: {
+        query?: {
+          /** @description 1 to 999 */
+          limit?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              id: string;
+              title: string;
+              text: string | null;
+              priority: 'normal' | 'priority' | 'emergency';
+              status: 'submitted' | 'sent' | 'rejected' | 'cancelled';
+              allCommunes: boolean;
+              sha256: string;
+              durationMs: number;
+              /** Format: date-time */
+              expiresAt: string | null;
+              reviewReason: string | null;
+              reviewedBy: string | null;
+              /** Format: date-time */
+              sentAt: string | null;
+              createdBy: string;
+              /** Format: date-time */
+              createdAt: string;
+              revision: number;
+              communes: {
+                communeId: string;
+                name: string;
+                status: 'received' | 'scheduled' | 'aired' | 'declined';
+                declineReason: string | null;
+                detail: string | null;
+                handledBy: string | null;
+                /** Format: date-time */
+                handledAt: string | null;
+                revision: number;
+                occurrences: {
+                  id: string;
+                  /** Format: date-time */
+                  startAt: string;
+                }[];
+                devices: number;
+                played: number;
+                failed: number;
+                deliveries?: {
+                  deviceId: string;
+                  occurrenceId: string;
+                  stage: string;
+                  /** Format: date-time */
+                  at: string | null;
+                  detail: string | null;
+                }[];
+              }[];
+            }[];
+          };
+        };
+      };
+    };
+    put?: never;
+    /**
+     * Write a bulletin for all or chosen communes with a TT39 priority (province)
+     * @description Give `text` (spoken by the TTS) or `audio` (the sha256 of an uploaded file). A province approver’s or admin’s bulletin is sent at once; an editor’s waits for approval (POST /bulletins/{id}/approve). `normal` lands in each commune’s inbox; `priority` is placed just ahead of each commune’s next scheduled programme; `emergency` plays at once on every loudspeaker of the communes, preempting, and reaches loudspeakers that come back online until `expiresAt` (default one hour).
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            title?: string;
+            text?: string;
+            audio?: string;
+            priority: 'normal' | 'priority' | 'emergency';
+            communes: 'all' | string[];
+            /** Format: date-time */
+            expiresAt?: string;
+            voice?: string;
+            speed?: number;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              id: string;
+              title: string;
+              text: string | null;
+              priority: 'normal' | 'priority' | 'emergency';
+              status: 'submitted' | 'sent' | 'rejected' | 'cancelled';
+              allCommunes: boolean;
+              sha256: string;
+              durationMs: number;
+              /** Format: date-time */
+              expiresAt: string | null;
+              reviewReason: string | null;
+              reviewedBy: string | null;
+              /** Format: date-time */
+              sentAt: string | null;
+              createdBy: string;
+              /** Format: date-time */
+              createdAt: string;
+              revision: number;
+              communes: {
+                communeId: string;
+                name: string;
+                status: 'received' | 'scheduled' | 'aired' | 'declined';
+                declineReason: string | null;
+                detail: string | null;
+                handledBy: string | null;
+                /** Format: date-time */
+                handledAt: string | null;
+                revision: number;
+                occurrences: {
+                  id: string;
+                  /** Format: date-time */
+                  startAt: string;
+                }[];
+                devices: number;
+                played: number;
+                failed: number;
+                deliveries?: {
+                  deviceId: string;
+                  occurrenceId: string;
+                  stage: string;
+                  /** Format: date-time */
+                  at: string | null;
+                  detail: string | null;
+                }[];
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/bulletins/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One bulletin: each commune’s handling (received/scheduled/aired/declined) and per-device deliveries */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              id: string;
+              title: string;
+              text: string | null;
+              priority: 'normal' | 'priority' | 'emergency';
+              status: 'submitted' | 'sent' | 'rejected' | 'cancelled';
+              allCommunes: boolean;
+              sha256: string;
+              durationMs: number;
+              /** Format: date-time */
+              expiresAt: string | null;
+              reviewReason: string | null;
+              reviewedBy: string | null;
+              /** Format: date-time */
+              sentAt: string | null;
+              createdBy: string;
+              /** Format: date-time */
+              createdAt: string;
+              revision: number;
+              communes: {
+                communeId: string;
+                name: string;
+                status: 'received' | 'scheduled' | 'aired' | 'declined';
+                declineReason: string | null;
+                detail: string | null;
+                handledBy: string | null;
+                /** Format: date-time */
+                handledAt: string | null;
+                revision: number;
+                occurrences: {
+                  id: string;
+                  /** Format: date-time */
+                  startAt: string;
+                }[];
+                devices: number;
+                played: number;
+                failed: number;
+                deliveries?: {
+                  deviceId: string;
+                  occurrenceId: string;
+                  stage: string;
+                  /** Format: date-time */
+                  at: string | null;
+                  detail: string | null;
+                }[];
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/bulletins/{id}/approve': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Approve a submitted bulletin and send it (compare-and-set on `revision`) */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            revision: number;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              id: string;
+              title: string;
+              text: string | null;
+              priority: 'normal' | 'priority' | 'emergency';
+              status: 'submitted' | 'sent' | 'rejected' | 'cancelled';
+              allCommunes: boolean;
+              sha256: string;
+              durationMs: number;
+              /** Format: date-time */
+              expiresAt: string | null;
+              reviewReason: string | null;
+              reviewedBy: string | null;
+              /** Format: date-time */
+              sentAt: string | null;
+              createdBy: string;
+              /** Format: date-time */
+              createdAt: string;
+              revision: number;
+              communes: {
+                communeId: string;
+                name: string;
+                status: 'received' | 'scheduled' | 'aired' | 'declined';
+                declineReason: string | null;
+                detail: string | null;
+                handledBy: string | null;
+                /** Format: date-time */
+                handledAt: string | null;
+                revision: number;
+                occurrences: {
+                  id: string;
+                  /** Format: date-time */
+                  startAt: string;
+                }[];
+                devices: number;
+                played: number;
+                failed: number;
+                deliveries?: {
+                  deviceId: string;
+                  occurrenceId: string;
+                  stage: string;
+                  /** Format: date-time */
+                  at: string | null;
+                  detail: string | null;
+                }[];
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/bulletins/{id}/reject': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Reject a submitted bulletin with a reason (compare-and-set on `revision`) */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            revision: number;
+            reason: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              id: string;
+              title: string;
+              text: string | null;
+              priority: 'normal' | 'priority' | 'emergency';
+              status: 'submitted' | 'sent' | 'rejected' | 'cancelled';
+              allCommunes: boolean;
+              sha256: string;
+              durationMs: number;
+              /** Format: date-time */
+              expiresAt: string | null;
+              reviewReason: string | null;
+              reviewedBy: string | null;
+              /** Format: date-time */
+              sentAt: string | null;
+              createdBy: string;
+              /** Format: date-time */
+              createdAt: string;
+              revision: number;
+              communes: {
+                communeId: string;
+                name: string;
+                status: 'received' | 'scheduled' | 'aired' | 'declined';
+                declineReason: string | null;
+                detail: string | null;
+                handledBy: string | null;
+                /** Format: date-time */
+                handledAt: string | null;
+                revision: number;
+                occurrences: {
+                  id: string;
+                  /** Format: date-time */
+                  startAt: string;
+                }[];
+                devices: number;
+                played: number;
+                failed: number;
+                deliveries?: {
+                  deviceId: string;
+                  occurrenceId: string;
+                  stage: string;
+                  /** Format: date-time */
+                  at: string | null;
+                  detail: string | null;
+                }[];
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/bulletins/{id}/place': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Place a bulletin from the commune’s inbox at a time on the commune’s zones
+     * @description `revision` is the commune’s row revision (GET /bulletins/{id} → communes[].revision). A province user names the `commune` it acts for.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            commune?: string;
+            /** Format: date-time */
+            at: string;
+            zones: 'all' | string[];
+            revision: number;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              id: string;
+              title: string;
+              text: string | null;
+              priority: 'normal' | 'priority' | 'emergency';
+              status: 'submitted' | 'sent' | 'rejected' | 'cancelled';
+              allCommunes: boolean;
+              sha256: string;
+              durationMs: number;
+              /** Format: date-time */
+              expiresAt: string | null;
+              reviewReason: string | null;
+              reviewedBy: string | null;
+              /** Format: date-time */
+              sentAt: string | null;
+              createdBy: string;
+              /** Format: date-time */
+              createdAt: string;
+              revision: number;
+              communes: {
+                communeId: string;
+                name: string;
+                status: 'received' | 'scheduled' | 'aired' | 'declined';
+                declineReason: string | null;
+                detail: string | null;
+                handledBy: string | null;
+                /** Format: date-time */
+                handledAt: string | null;
+                revision: number;
+                occurrences: {
+                  id: string;
+                  /** Format: date-time */
+                  startAt: string;
+                }[];
+                devices: number;
+                played: number;
+                failed: number;
+                deliveries?: {
+                  deviceId: string;
+                  occurrenceId: string;
+                  stage: string;
+                  /** Format: date-time */
+                  at: string | null;
+                  detail: string | null;
+                }[];
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/bulletins/{id}/decline': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Decline a bulletin in the commune’s inbox, with a reason the province sees */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            commune?: string;
+            reason: string;
+            revision: number;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              id: string;
+              title: string;
+              text: string | null;
+              priority: 'normal' | 'priority' | 'emergency';
+              status: 'submitted' | 'sent' | 'rejected' | 'cancelled';
+              allCommunes: boolean;
+              sha256: string;
+              durationMs: number;
+              /** Format: date-time */
+              expiresAt: string | null;
+              reviewReason: string | null;
+              reviewedBy: string | null;
+              /** Format: date-time */
+              sentAt: string | null;
+              createdBy: string;
+              /** Format: date-time */
+              createdAt: string;
+              revision: number;
+              communes: {
+                communeId: string;
+                name: string;
+                status: 'received' | 'scheduled' | 'aired' | 'declined';
+                declineReason: string | null;
+                detail: string | null;
+                handledBy: string | null;
+                /** Format: date-time */
+                handledAt: string | null;
+                revision: number;
+                occurrences: {
+                  id: string;
+                  /** Format: date-time */
+                  startAt: string;
+                }[];
+                devices: number;
+                played: number;
+                failed: number;
+                deliveries?: {
+                  deviceId: string;
+                  occurrenceId: string;
+                  stage: string;
+                  /** Format: date-time */
+                  at: string | null;
+                  detail: string | null;
+                }[];
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
           headers: {
             [name: string]: unknown;
           };
@@ -5184,7 +7057,11 @@ export const API_OPERATIONS = [
   'DELETE /api/v1/zones/{id}',
   'GET /api/v1/approvals',
   'GET /api/v1/audit',
+  'GET /api/v1/bulletins',
+  'GET /api/v1/bulletins/{id}',
   'GET /api/v1/calendar',
+  'GET /api/v1/communes',
+  'GET /api/v1/communes/{id}',
   'GET /api/v1/content',
   'GET /api/v1/content/{id}',
   'GET /api/v1/deliveries/problems',
@@ -5197,6 +7074,7 @@ export const API_OPERATIONS = [
   'GET /api/v1/occurrences/{id}',
   'GET /api/v1/programmes',
   'GET /api/v1/programmes/{id}',
+  'GET /api/v1/reports/communes',
   'GET /api/v1/reports/devices',
   'GET /api/v1/reports/zones',
   'GET /api/v1/schedules',
@@ -5208,11 +7086,18 @@ export const API_OPERATIONS = [
   'GET /api/v1/users',
   'GET /api/v1/zones',
   'GET /media/{file}',
+  'PATCH /api/v1/communes/{id}',
   'PATCH /api/v1/devices/{id}',
   'PATCH /api/v1/users/{username}',
   'PATCH /api/v1/zones/{id}',
   'POST /api/v1/audio',
   'POST /api/v1/broadcasts',
+  'POST /api/v1/bulletins',
+  'POST /api/v1/bulletins/{id}/approve',
+  'POST /api/v1/bulletins/{id}/decline',
+  'POST /api/v1/bulletins/{id}/place',
+  'POST /api/v1/bulletins/{id}/reject',
+  'POST /api/v1/communes',
   'POST /api/v1/content',
   'POST /api/v1/devices',
   'POST /api/v1/devices/{id}/amp',

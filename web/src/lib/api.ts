@@ -88,6 +88,15 @@ export type SettingsPatch = BodyOf<'/api/v1/settings', 'put'>;
 export type EngineTest = ResponseOf<'/api/v1/tts/engines/{id}/test', 'post', 200>;
 export type DictionaryEntry = ResponseOf<'/api/v1/dictionary', 'get', 200>['entries'][number];
 
+export type Commune = ResponseOf<'/api/v1/communes', 'get', 200>[number];
+export type Bulletin = ResponseOf<'/api/v1/bulletins/{id}', 'get', 200>;
+export type BulletinInput = BodyOf<'/api/v1/bulletins', 'post'>;
+export type BulletinStatus = Bulletin['status'];
+export type BulletinCommune = Bulletin['communes'][number];
+export type BulletinHandling = BulletinCommune['status'];
+export type BulletinDelivery = NonNullable<BulletinCommune['deliveries']>[number];
+export type PlaceInput = BodyOf<'/api/v1/bulletins/{id}/place', 'post'>;
+
 /** Live `approval` event: a schedule entered or left the approval queue. */
 export interface ApprovalEvent {
   scheduleId: string;
@@ -99,6 +108,7 @@ export interface ApprovalEvent {
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 
 export const PRIORITIES = ['normal', 'priority', 'emergency'] as const;
+export const BULLETIN_HANDLINGS = ['received', 'scheduled', 'aired', 'declined'] as const;
 export const DELIVERY_STAGES = [
   'pending',
   'received',
@@ -113,7 +123,8 @@ const listsMatchServer: [
   Same<(typeof PRIORITIES)[number], Priority>,
   Same<(typeof DELIVERY_STAGES)[number], DeliveryStage>,
   Same<(typeof ROLES)[number], Role>,
-] = [true, true, true];
+  Same<(typeof BULLETIN_HANDLINGS)[number], BulletinHandling>,
+] = [true, true, true, true];
 void listsMatchServer;
 
 /** Live events on GET /api/v1/events (Server-Sent Events). */
@@ -254,6 +265,45 @@ async function readErrorBody(
   }
 }
 
+// ---------------------------------------------------------------- commune
+
+/**
+ * The commune a province user is looking at (the header's switcher,
+ * commune.svelte.ts), or undefined for the whole province and for a commune
+ * user (whose every call is their commune's). Lists of commune data ask for
+ * it as `?commune=`, and creates send it as `commune`, here in one place.
+ */
+let communeFilter: () => string | undefined = () => undefined;
+
+export function setCommuneFilter(get: () => string | undefined): void {
+  communeFilter = get;
+}
+
+export function currentCommune(): string | undefined {
+  return communeFilter();
+}
+
+/** A list's query, narrowed to the chosen commune unless it names one itself. */
+function scoped<Q extends object>(query: Q): Q & { commune?: string } {
+  const commune = communeFilter();
+  if (!commune || (query as { commune?: string }).commune) return query;
+  return { ...query, commune };
+}
+
+/**
+ * A create's body: the form's own `commune` (asked for when the province
+ * has several and none is chosen), else the chosen one, else none (the
+ * server uses the caller's commune, or a province's only one).
+ */
+function inCommune<B extends object>(body: B): B {
+  const own = (body as { commune?: string }).commune;
+  if (own) return body;
+  const { commune: _drop, ...rest } = body as B & { commune?: string };
+  void _drop;
+  const chosen = communeFilter();
+  return (chosen ? { ...rest, commune: chosen } : rest) as B;
+}
+
 // ---------------------------------------------------------------- endpoints
 
 export const api = {
@@ -277,15 +327,15 @@ export const api = {
   },
 
   devices(): Promise<Device[]> {
-    return request('GET', '/devices');
+    return request('GET', `/devices${queryString(scoped({}))}`);
   },
 
   zones(): Promise<Zone[]> {
-    return request('GET', '/zones');
+    return request('GET', `/zones${queryString(scoped({}))}`);
   },
 
-  createZone(name: string): Promise<ResponseOf<'/api/v1/zones', 'post', 201>> {
-    const body: BodyOf<'/api/v1/zones', 'post'> = { name };
+  createZone(name: string, commune?: string): Promise<ResponseOf<'/api/v1/zones', 'post', 201>> {
+    const body: BodyOf<'/api/v1/zones', 'post'> = inCommune({ name, commune });
     return request('POST', '/zones', { body });
   },
 
@@ -307,7 +357,7 @@ export const api = {
 
   /** The answer holds the agent's secret: it is shown once and never again. */
   createDevice(body: NewDevice): Promise<ProvisionedDevice> {
-    return request('POST', '/devices', { body });
+    return request('POST', '/devices', { body: inCommune(body) });
   },
 
   revokeDevice(id: string): Promise<ResponseOf<'/api/v1/devices/{id}/revoke', 'post', 200>> {
@@ -338,7 +388,7 @@ export const api = {
 
   /** Renders the speech on the server, which can take several seconds. */
   createBroadcast(broadcast: BroadcastRequest): Promise<BroadcastCreated> {
-    return request('POST', '/broadcasts', { body: broadcast, timeoutMs: 120_000 });
+    return request('POST', '/broadcasts', { body: inCommune(broadcast), timeoutMs: 120_000 });
   },
 
   occurrence(id: string): Promise<Occurrence> {
@@ -352,12 +402,12 @@ export const api = {
 
   /** Recent broadcasts, newest first (default: the last and next 24 hours). */
   occurrences(query: OccurrenceQuery = {}): Promise<OccurrenceSummary[]> {
-    return request('GET', `/occurrences${queryString(query)}`);
+    return request('GET', `/occurrences${queryString(scoped(query))}`);
   },
 
   /** Failed and missed deliveries of every broadcast of the last 24 hours, newest first. */
   deliveryProblems(limit = 8): Promise<DeliveryProblem[]> {
-    return request('GET', `/deliveries/problems${queryString({ limit: String(limit) })}`);
+    return request('GET', `/deliveries/problems${queryString(scoped({ limit: String(limit) }))}`);
   },
 
   users(): Promise<UserAccount[]> {
@@ -391,12 +441,12 @@ export const api = {
   // ---- scheduling (content library, programmes, schedules, approvals)
 
   content(query: ContentQuery = {}): Promise<ContentItem[]> {
-    return request('GET', `/content${queryString(query)}`);
+    return request('GET', `/content${queryString(scoped(query))}`);
   },
 
   /** A notice is rendered to speech before the answer: allow time. */
   createContent(body: NewContent): Promise<ContentItem> {
-    return request('POST', '/content', { body, timeoutMs: 120_000 });
+    return request('POST', '/content', { body: inCommune(body), timeoutMs: 120_000 });
   },
 
   /**
@@ -418,15 +468,15 @@ export const api = {
   },
 
   ttsPreview(body: BodyOf<'/api/v1/tts/preview', 'post'>): Promise<TtsPreview> {
-    return request('POST', '/tts/preview', { body, timeoutMs: 120_000 });
+    return request('POST', '/tts/preview', { body: inCommune(body), timeoutMs: 120_000 });
   },
 
   programmes(): Promise<Programme[]> {
-    return request('GET', '/programmes');
+    return request('GET', `/programmes${queryString(scoped({}))}`);
   },
 
   createProgramme(body: ProgrammeInput): Promise<Programme> {
-    return request('POST', '/programmes', { body });
+    return request('POST', '/programmes', { body: inCommune(body) });
   },
 
   updateProgramme(id: string, body: BodyOf<'/api/v1/programmes/{id}', 'put'>): Promise<Programme> {
@@ -434,12 +484,12 @@ export const api = {
   },
 
   schedules(): Promise<Schedule[]> {
-    return request('GET', '/schedules');
+    return request('GET', `/schedules${queryString(scoped({}))}`);
   },
 
   /** 409 when it overlaps another schedule on some loudspeaker (see `conflictsOf`). */
   createSchedule(body: ScheduleInput): Promise<Schedule> {
-    return request('POST', '/schedules', { body });
+    return request('POST', '/schedules', { body: inCommune(body) });
   },
 
   /** Same checks as creating; 409 with the overlaps unless `onConflict: 'priority'`. */
@@ -447,8 +497,9 @@ export const api = {
     return request('PUT', `/schedules/${encodeURIComponent(id)}`, { body });
   },
 
+  /** For a new schedule (no `id`) the commune it would be in goes along. */
   checkConflicts(body: BodyOf<'/api/v1/schedules/conflicts', 'post'>): Promise<ConflictReport> {
-    return request('POST', '/schedules/conflicts', { body });
+    return request('POST', '/schedules/conflicts', { body: body.id === undefined ? inCommune(body) : body });
   },
 
   scheduleAction(id: string, action: 'submit' | 'cancel'): Promise<Schedule> {
@@ -467,11 +518,11 @@ export const api = {
   },
 
   approvals(): Promise<Schedule[]> {
-    return request('GET', '/approvals');
+    return request('GET', `/approvals${queryString(scoped({}))}`);
   },
 
   calendar(from: string, to: string): Promise<CalendarEntry[]> {
-    return request('GET', `/calendar${queryString({ from, to })}`);
+    return request('GET', `/calendar${queryString(scoped({ from, to }))}`);
   },
 
   /** Cancels one future occurrence of a schedule; 409 once it has started. */
@@ -480,43 +531,114 @@ export const api = {
   },
 
   deviceReport(query: ReportQuery = {}): Promise<DeviceReport> {
-    return request('GET', `/reports/devices${queryString(query)}`);
+    return request('GET', `/reports/devices${queryString(scoped(query))}`);
   },
 
   zoneReport(query: ReportQuery = {}): Promise<ZoneReport> {
-    return request('GET', `/reports/zones${queryString(query)}`);
+    return request('GET', `/reports/zones${queryString(scoped(query))}`);
   },
 
   // ---- settings (loudness target, TTS engines and keys, abbreviation dictionary)
 
   settings(): Promise<SettingsView> {
-    return request('GET', '/settings');
+    return request('GET', `/settings${queryString(scoped({}))}`);
   },
 
   /** Only the fields given change; `null` returns a setting to the server's environment value. */
   updateSettings(body: SettingsPatch): Promise<SettingsView> {
-    return request('PUT', '/settings', { body });
+    return request('PUT', '/settings', { body: inCommune(body) });
   },
 
   /** Speaks a short phrase with one engine; a cloud engine may take a while. */
   testEngine(id: string): Promise<EngineTest> {
-    return request('POST', `/tts/engines/${encodeURIComponent(id)}/test`, { timeoutMs: 90_000 });
+    return request('POST', `/tts/engines/${encodeURIComponent(id)}/test${queryString(scoped({}))}`, {
+      timeoutMs: 90_000,
+    });
   },
 
   dictionary(): Promise<DictionaryEntry[]> {
-    return request<ResponseOf<'/api/v1/dictionary', 'get', 200>>('GET', '/dictionary').then((r) => r.entries);
+    return request<ResponseOf<'/api/v1/dictionary', 'get', 200>>('GET', `/dictionary${queryString(scoped({}))}`).then(
+      (r) => r.entries,
+    );
   },
 
   putAbbreviation(
     abbreviation: string,
     expansion: string,
   ): Promise<ResponseOf<'/api/v1/dictionary/{abbreviation}', 'put', 200>> {
-    const body: BodyOf<'/api/v1/dictionary/{abbreviation}', 'put'> = { expansion };
+    const body: BodyOf<'/api/v1/dictionary/{abbreviation}', 'put'> = inCommune({ expansion });
     return request('PUT', `/dictionary/${encodeURIComponent(abbreviation)}`, { body });
   },
 
   deleteAbbreviation(abbreviation: string): Promise<void> {
-    return request('DELETE', `/dictionary/${encodeURIComponent(abbreviation)}`);
+    return request('DELETE', `/dictionary/${encodeURIComponent(abbreviation)}${queryString(scoped({}))}`);
+  },
+
+  // ---- the province: communes and bulletins
+
+  communes(): Promise<Commune[]> {
+    return request('GET', '/communes');
+  },
+
+  createCommune(name: string): Promise<Commune> {
+    const body: BodyOf<'/api/v1/communes', 'post'> = { name };
+    return request('POST', '/communes', { body });
+  },
+
+  /** Compare-and-set: 409 with `current` when someone renamed it first. */
+  renameCommune(commune: Pick<Commune, 'id' | 'revision'>, name: string): Promise<Commune> {
+    const body: BodyOf<'/api/v1/communes/{id}', 'patch'> = { name, revision: commune.revision };
+    return request('PATCH', `/communes/${encodeURIComponent(commune.id)}`, { body });
+  },
+
+  /** The province: every bulletin; a commune: its inbox. Newest first. */
+  bulletins(): Promise<Bulletin[]> {
+    return request('GET', '/bulletins');
+  },
+
+  bulletin(id: string): Promise<Bulletin> {
+    return request('GET', `/bulletins/${encodeURIComponent(id)}`);
+  },
+
+  /** The text is rendered to speech before the answer: allow time. */
+  createBulletin(body: BulletinInput): Promise<Bulletin> {
+    return request('POST', '/bulletins', { body, timeoutMs: 120_000 });
+  },
+
+  /** Approves exactly the revision the approver saw (409 with `current` otherwise). */
+  approveBulletin(bulletin: Pick<Bulletin, 'id' | 'revision'>): Promise<Bulletin> {
+    const body: BodyOf<'/api/v1/bulletins/{id}/approve', 'post'> = { revision: bulletin.revision };
+    return request('POST', `/bulletins/${encodeURIComponent(bulletin.id)}/approve`, { body, timeoutMs: 120_000 });
+  },
+
+  rejectBulletin(bulletin: Pick<Bulletin, 'id' | 'revision'>, reason: string): Promise<Bulletin> {
+    const body: BodyOf<'/api/v1/bulletins/{id}/reject', 'post'> = { revision: bulletin.revision, reason };
+    return request('POST', `/bulletins/${encodeURIComponent(bulletin.id)}/reject`, { body });
+  },
+
+  /** `row` is the commune's handling row (its revision); a province user acting for it names the commune. */
+  placeBulletin(
+    id: string,
+    row: Pick<BulletinCommune, 'communeId' | 'revision'>,
+    input: Pick<PlaceInput, 'at' | 'zones'>,
+    asProvince = false,
+  ): Promise<Bulletin> {
+    const body: PlaceInput = { ...input, revision: row.revision, ...(asProvince ? { commune: row.communeId } : {}) };
+    return request('POST', `/bulletins/${encodeURIComponent(id)}/place`, { body });
+  },
+
+  declineBulletin(
+    id: string,
+    row: Pick<BulletinCommune, 'communeId' | 'revision'>,
+    reason: string,
+    asProvince = false,
+  ): Promise<Bulletin> {
+    const body: BodyOf<'/api/v1/bulletins/{id}/decline', 'post'> = {
+      reason,
+      revision: row.revision,
+      ...(asProvince ? { commune: row.communeId } : {}),
+    };
+    return request('POST', `/bulletins/${encodeURIComponent(id)}/decline`, { body });
   },
 };
 
@@ -573,7 +695,7 @@ export function auditCsvUrl(query: AuditQuery = {}): string {
 
 /** Link that downloads a report as CSV (the session cookie goes with it). */
 export function reportCsvUrl(kind: ReportKind, query: ReportQuery = {}): string {
-  return `${API_BASE}/reports/${kind}${queryString({ ...query, format: 'csv' })}`;
+  return `${API_BASE}/reports/${kind}${queryString(scoped({ ...query, format: 'csv' }))}`;
 }
 
 function queryString(query: Record<string, string | number | undefined>): string {

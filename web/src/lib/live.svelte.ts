@@ -11,6 +11,7 @@
 import {
   api,
   ApiError,
+  currentCommune,
   DELIVERY_STAGES,
   EVENTS_URL,
   type Delivery,
@@ -102,6 +103,18 @@ class LiveStore {
       this.#refreshing = null;
     });
     return this.#refreshing;
+  }
+
+  /**
+   * The commune in view changed (commune.svelte.ts): devices and zones are
+   * fetched again for it, and the other commune's are not shown meanwhile.
+   */
+  rescope(): void {
+    if (!this.#running) return;
+    this.devices = [];
+    this.zones = [];
+    this.devicesStatus = 'loading';
+    void this.refresh();
   }
 
   /** Follows a broadcast just created; it goes to the top of the list. */
@@ -249,8 +262,9 @@ class LiveStore {
     if (!event) return;
     const device = this.devices.find((d) => d.id === event.id);
     if (!device) {
-      // A device we have not seen: fetch the list to learn its name and zones.
-      void this.refresh();
+      // A device we have not seen: fetch the list to learn its name and zones. While one commune of
+      // the province is in view, the others' loudspeakers are not ours to list.
+      if (currentCommune() === undefined) void this.refresh();
       return;
     }
     device.online = event.online;

@@ -1,12 +1,11 @@
 /**
  * The console's pages, in menu order. A page shows in the menu only when the
- * signed-in role may use it and the server offers the API it needs, so a
- * slot for a page still being built (settings) appears by itself once its API
- * exists.
+ * signed-in user may use it (role, and province or commune: see
+ * permissions.ts) and the server offers the API it needs, so a slot for a page
+ * still being built appears by itself once its API exists.
  */
 import { API_OPERATIONS } from './api-types';
-import { allows, type Permission } from './permissions';
-import type { Role } from './api';
+import { allows, type Permission, type Who } from './permissions';
 
 export interface NavItem {
   path: string;
@@ -18,6 +17,8 @@ export interface NavItem {
   requires: string;
   /** A page not built yet: a slot that says so. */
   placeholder?: boolean;
+  /** Only for province users (no commune) or only for commune users; both when absent. */
+  audience?: 'province' | 'commune';
 }
 
 export const NAV: readonly NavItem[] = [
@@ -38,6 +39,23 @@ export const NAV: readonly NavItem[] = [
     requires: 'GET /api/v1/occurrences/{id}',
   },
   // Slots for pages whose APIs are being written; hidden until the server has them.
+  // The province's bulletins: written and followed by the province, an inbox for a commune.
+  {
+    path: '/bulletins',
+    label: 'nav.bulletins',
+    icon: '✉',
+    permission: 'bulletins:read',
+    requires: 'GET /api/v1/bulletins',
+    audience: 'province',
+  },
+  {
+    path: '/bulletins',
+    label: 'nav.inbox',
+    icon: '✉',
+    permission: 'bulletins:read',
+    requires: 'GET /api/v1/bulletins',
+    audience: 'commune',
+  },
   {
     path: '/content',
     label: 'nav.content',
@@ -81,18 +99,31 @@ export const NAV: readonly NavItem[] = [
     permission: 'dictionary:manage',
     requires: 'GET /api/v1/dictionary',
   },
+  {
+    path: '/communes',
+    label: 'nav.communes',
+    icon: '⌂',
+    permission: 'communes:manage',
+    requires: 'GET /api/v1/communes',
+  },
   { path: '/users', label: 'nav.users', icon: '☺', permission: 'users:manage', requires: 'GET /api/v1/users' },
   { path: '/audit', label: 'nav.audit', icon: '☰', permission: 'audit:read', requires: 'GET /api/v1/audit' },
 ];
 
-/** The menu for a role, given the operations the server offers. */
+/** The menu for a user (role and commune), given the operations the server offers. */
 export function visibleNav(
-  role: Role | undefined,
+  user: Who | null | undefined,
   operations: readonly string[] = API_OPERATIONS,
   items: readonly NavItem[] = NAV,
 ): NavItem[] {
   const offered = new Set(operations);
-  return items.filter((item) => allows(role, item.permission) && offered.has(item.requires));
+  const audience = user?.communeId === null ? 'province' : 'commune';
+  return items.filter(
+    (item) =>
+      allows(user, item.permission) &&
+      offered.has(item.requires) &&
+      (item.audience === undefined || item.audience === audience),
+  );
 }
 
 /** The menu entry for a path; unknown paths fall back to the dashboard. */

@@ -41,11 +41,12 @@ describe.skipIf(!hasChromium)('console in chromium', () => {
 
   beforeAll(async () => {
     server = await startTestServer();
-    server.services.registry.createZone('Thôn Đông', 'thon-dong');
-    server.services.registry.createZone('Thôn Tây', 'thon-tay');
+    const communeId = server.services.communes.defaultId();
+    server.services.registry.createZone('Thôn Đông', communeId, 'thon-dong');
+    server.services.registry.createZone('Thôn Tây', communeId, 'thon-tay');
     const devices = DEVICES.map((d) => ({
       deviceId: d.id,
-      secret: server.services.registry.createDevice(d).secret,
+      secret: server.services.registry.createDevice({ ...d, communeId }).secret,
     }));
     fleet = await startSimFleet({ serverUrl: server.url, mqttUrl: server.mqttUrl, devices });
     await fleet.waitOnline(10_000);

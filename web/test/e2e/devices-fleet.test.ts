@@ -16,6 +16,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { openConsole, startRig, VIEWPORTS, type Rig, type RigDevice, requireChromium } from './rig';
+import { PROVINCE } from '../../../server/src/tenancy/scope';
 
 const hasChromium = requireChromium('devices page browser tests');
 
@@ -114,12 +115,16 @@ describe.skipIf(!hasChromium)('devices page with 150 loudspeakers in chromium', 
       if (!device.located) return;
       const v = Math.floor(i / 10);
       const l = i % 10;
-      fixture.server.services.registry.updateDevice(device.id, {
-        location: {
-          latitude: 21.0 + (v % 5) * 0.02 + Math.sin(l) * 0.002,
-          longitude: 105.8 + Math.floor(v / 5) * 0.05 + Math.cos(l) * 0.003,
+      fixture.server.services.registry.updateDevice(
+        device.id,
+        {
+          location: {
+            latitude: 21.0 + (v % 5) * 0.02 + Math.sin(l) * 0.002,
+            longitude: 105.8 + Math.floor(v / 5) * 0.05 + Math.cos(l) * 0.003,
+          },
         },
-      });
+        PROVINCE,
+      );
     });
   }, 120_000);
 

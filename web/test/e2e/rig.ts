@@ -66,12 +66,14 @@ export async function startRig(options: {
   browserArgs?: string[];
 }): Promise<Rig> {
   const server = await startTestServer(options.env);
-  for (const zone of options.zones) server.services.registry.createZone(zone.name, zone.id);
+  // Everything of the rig belongs to the install's first commune, the one `admin` runs.
+  const communeId = server.services.communes.defaultId();
+  for (const zone of options.zones) server.services.registry.createZone(zone.name, communeId, zone.id);
   const credentials = options.devices.map((d) => ({
     deviceId: d.id,
-    secret: server.services.registry.createDevice(d).secret,
+    secret: server.services.registry.createDevice({ ...d, communeId }).secret,
   }));
-  for (const device of options.offlineDevices ?? []) server.services.registry.createDevice(device);
+  for (const device of options.offlineDevices ?? []) server.services.registry.createDevice({ ...device, communeId });
   const fleet = await startSimFleet({ serverUrl: server.url, mqttUrl: server.mqttUrl, devices: credentials });
   // A commune's worth of loudspeakers (150) connects in batches: allow for it.
   await fleet.waitOnline(Math.max(10_000, credentials.length * 150));

@@ -11,6 +11,7 @@ const Entry = Type.Object({
   target: Type.Union([Type.String(), Type.Null()]),
   detail: Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()]),
   ip: Type.Union([Type.String(), Type.Null()]),
+  communeId: Type.Union([Type.String(), Type.Null()]),
 });
 
 export const auditRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = async (app, { services }) => {
@@ -36,7 +37,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> =
     },
     async (request, reply) => {
       const { format, limit, before, action } = request.query;
-      const entries = services.audit.list({
+      const entries = services.audit.list(request.scope, {
         action,
         ...(limit ? { limit: Number(limit) } : {}),
         ...(before ? { before: Number(before) } : {}),

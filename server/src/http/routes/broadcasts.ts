@@ -6,9 +6,12 @@ import type { AppServices } from '../context';
 import { ErrorReply, HttpError } from '../errors';
 import { allows } from '../../auth/permissions';
 import { DELIVERY_OUTCOMES, DELIVERY_STAGES, deliveryProblems, recentOccurrences } from '../../broadcasts/recent';
+import { CommuneField } from '../commune-field';
 
+const CommuneId = Type.String({ description: 'the commune it belongs to' });
 const Occurrence = Type.Object({
   id: Type.String(),
+  communeId: CommuneId,
   title: Type.String(),
   priority: Type.Union(PRIORITIES.map((p) => Type.Literal(p))),
   startAt: Type.String({ format: 'date-time' }),
@@ -29,6 +32,7 @@ const Occurrence = Type.Object({
 
 const OccurrenceSummary = Type.Object({
   id: Type.String(),
+  communeId: CommuneId,
   title: Type.String(),
   priority: Type.Union(PRIORITIES.map((p) => Type.Literal(p))),
   startAt: Type.String({ format: 'date-time' }),
@@ -60,6 +64,7 @@ const OccurrenceSummary = Type.Object({
 
 const DeliveryProblem = Type.Object({
   occurrenceId: Type.String(),
+  communeId: CommuneId,
   title: Type.String(),
   priority: Type.Union(PRIORITIES.map((p) => Type.Literal(p))),
   startAt: Type.String({ format: 'date-time' }),
@@ -83,7 +88,11 @@ export const broadcastRoutes: FastifyPluginAsyncTypebox<{ services: AppServices 
       config: { permission: 'broadcasts:send' },
       schema: {
         tags: ['broadcasts'],
-        summary: 'Broadcast a notice now, or at a set time, to zones or to all loudspeakers',
+        summary: 'Broadcast a notice now, or at a set time, to zones or to all loudspeakers of one commune',
+        description:
+          'The broadcast belongs to one commune: the caller’s, or for a province user the `commune` named ' +
+          '(required when the province has several). Its zones are that commune’s; `all` is every loudspeaker ' +
+          'of that commune.',
         body: Type.Object(
           {
             text: Type.String({ minLength: 1, maxLength: 5000, pattern: '\\S' }),
@@ -94,19 +103,28 @@ export const broadcastRoutes: FastifyPluginAsyncTypebox<{ services: AppServices 
             priority: Type.Optional(Type.Union(PRIORITIES.map((p) => Type.Literal(p)))),
             at: Type.Optional(Type.String({ format: 'date-time' })),
             voice: Type.Optional(Type.String({ maxLength: 64 })),
+            commune: Type.Optional(
+              Type.String({
+                minLength: 1,
+                maxLength: 64,
+                description: 'the commune it is broadcast in: required for a province user when there are several',
+              }),
+            ),
           },
           { additionalProperties: false },
         ),
-        response: { 201: Type.Object({ occurrenceId: Type.String() }), 400: ErrorReply },
+        response: { 201: Type.Object({ occurrenceId: Type.String() }), 400: ErrorReply, 404: ErrorReply },
       },
     },
     async (request, reply) => {
-      const { text, zones, priority, at, voice } = request.body;
-      if (priority === 'emergency' && !allows(request.user!.role, 'broadcasts:emergency')) {
+      const { text, zones, priority, at, voice, commune } = request.body;
+      if (priority === 'emergency' && !allows(request.user!, 'broadcasts:emergency')) {
         throw new HttpError(403, `your role (${request.user!.role}) may not send emergency broadcasts`, 'priority');
       }
+      const communeId = services.communes.forWrite(request.scope, commune);
       try {
         const { occurrenceId } = await services.broadcasts.create({
+          communeId,
           text,
           zones,
           priority,
@@ -120,6 +138,7 @@ export const broadcastRoutes: FastifyPluginAsyncTypebox<{ services: AppServices 
           target: occurrenceId,
           detail: { zones, priority: priority ?? 'normal', at: at ?? null, text },
           ip: request.ip,
+          communeId,
         });
         return reply.status(201).send({ occurrenceId });
       } catch (err) {
@@ -145,20 +164,22 @@ export const broadcastRoutes: FastifyPluginAsyncTypebox<{ services: AppServices 
             to: Type.Optional(Type.String({ format: 'date-time' })),
             // Query values arrive as text and the app does not coerce types: digits, read below.
             limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,9}$', description: `1 to ${LIST_MAX}` })),
+            commune: CommuneField,
           },
           { additionalProperties: false },
         ),
-        response: { 200: Type.Array(OccurrenceSummary), 400: ErrorReply },
+        response: { 200: Type.Array(OccurrenceSummary), 400: ErrorReply, 404: ErrorReply },
       },
     },
     async (request) => {
+      const scope = services.communes.listScope(request.scope, request.query.commune);
       const now = Date.now();
       const from = request.query.from ? Date.parse(request.query.from) : now - DAY_MS;
       const to = request.query.to ? Date.parse(request.query.to) : now + DAY_MS;
       if (to <= from) throw new HttpError(400, 'to: must be after from', 'to');
       const limit = Number(request.query.limit ?? LIST_LIMIT);
       if (limit < 1 || limit > LIST_MAX) throw new HttpError(400, `limit: must be from 1 to ${LIST_MAX}`, 'limit');
-      return recentOccurrences(services.db, { from, to, limit }, now);
+      return recentOccurrences(services.db, scope, { from, to, limit }, now);
     },
   );
 
@@ -168,7 +189,7 @@ export const broadcastRoutes: FastifyPluginAsyncTypebox<{ services: AppServices 
       config: { permission: 'broadcasts:read' },
       schema: {
         tags: ['broadcasts'],
-        summary: 'Deliveries that failed or were missed, newest first, across every broadcast',
+        summary: 'Deliveries that failed or were missed, newest first, across every broadcast you may see',
         description:
           'Broadcasts that started since `since` (default: the last 24 hours); a delivery is missed when its ' +
           'loudspeaker had not started it a minute after the planned start. At most `limit` (default 20, at most 500).',
@@ -176,18 +197,20 @@ export const broadcastRoutes: FastifyPluginAsyncTypebox<{ services: AppServices 
           {
             since: Type.Optional(Type.String({ format: 'date-time' })),
             limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,9}$', description: '1 to 500' })),
+            commune: CommuneField,
           },
           { additionalProperties: false },
         ),
-        response: { 200: Type.Array(DeliveryProblem), 400: ErrorReply },
+        response: { 200: Type.Array(DeliveryProblem), 400: ErrorReply, 404: ErrorReply },
       },
     },
     async (request) => {
+      const scope = services.communes.listScope(request.scope, request.query.commune);
       const now = Date.now();
       const since = request.query.since ? Date.parse(request.query.since) : now - DAY_MS;
       const limit = Number(request.query.limit ?? 20);
       if (limit < 1 || limit > 500) throw new HttpError(400, 'limit: must be from 1 to 500', 'limit');
-      return deliveryProblems(services.db, { since, limit }, now);
+      return deliveryProblems(services.db, scope, { since, limit }, now);
     },
   );
 
@@ -203,7 +226,8 @@ export const broadcastRoutes: FastifyPluginAsyncTypebox<{ services: AppServices 
       },
     },
     async (request) => {
-      const occurrence = services.broadcasts.getOccurrence(request.params.id);
+      // Another commune's occurrence is answered like one that does not exist.
+      const occurrence = services.broadcasts.getOccurrence(request.scope, request.params.id);
       if (!occurrence) throw new HttpError(404, `no occurrence with id ${request.params.id}`, 'id');
       return occurrence;
     },

@@ -38,13 +38,14 @@ export const deviceControlRoutes: FastifyPluginAsyncTypebox<{ services: AppServi
   };
   const send = (request: FastifyRequest, id: string, action: ControlAction) =>
     guarded(async () => {
-      const outcome = await controls.command(id, action);
+      const { communeId, ...outcome } = await controls.command(id, action, request.scope);
       services.audit.record({
         actor: request.user!.username,
         action: `device.${action.action}`,
         target: id,
         detail: { ...action, result: outcome.result },
         ip: request.ip,
+        communeId,
       });
       return outcome;
     });
@@ -94,15 +95,16 @@ export const deviceControlRoutes: FastifyPluginAsyncTypebox<{ services: AppServi
     async (request, reply) =>
       guarded(async () => {
         const { id } = request.params;
-        const result = await controls.testTone(id, request.user!.username);
+        const { communeId, occurrenceId } = await controls.testTone(id, request.user!.username, request.scope);
         services.audit.record({
           actor: request.user!.username,
           action: 'device.test-tone',
           target: id,
-          detail: result,
+          detail: { occurrenceId },
           ip: request.ip,
+          communeId,
         });
-        return reply.status(202).send(result);
+        return reply.status(202).send({ occurrenceId });
       }),
   );
 
@@ -119,15 +121,16 @@ export const deviceControlRoutes: FastifyPluginAsyncTypebox<{ services: AppServi
     },
     async (request, reply) =>
       guarded(async () => {
-        const result = await controls.stop(request.params.id, request.user!.username);
+        const { communeId, devices } = await controls.stop(request.params.id, request.user!.username, request.scope);
         services.audit.record({
           actor: request.user!.username,
           action: 'broadcast.stop',
           target: request.params.id,
-          detail: { devices: result.devices.length },
+          detail: { devices: devices.length },
           ip: request.ip,
+          communeId,
         });
-        return reply.status(202).send(result);
+        return reply.status(202).send({ devices });
       }),
   );
 };

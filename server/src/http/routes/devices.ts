@@ -3,8 +3,12 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ID_PATTERN } from '@loaxa/protocol';
 import { ConflictError, NotFoundError, type DeviceView } from '../../devices/registry';
 import { agentConfigFor, PROVISIONED_PLAYERS } from '../../devices/provisioning';
+import { CommuneField } from '../commune-field';
 import type { AppServices } from '../context';
 import { ErrorReply, HttpError } from '../errors';
+
+/** The optional `commune` filter of a list. */
+const CommuneFilter = Type.Object({ commune: CommuneField }, { additionalProperties: false });
 
 const Location = Type.Object(
   {
@@ -28,6 +32,7 @@ const Telemetry = Type.Object({
 const Device = Type.Object({
   id: Type.String(),
   name: Type.String(),
+  communeId: Type.String({ description: 'the commune it serves' }),
   zones: Type.Array(Type.String()),
   online: Type.Boolean(),
   lastSeen: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
@@ -46,7 +51,12 @@ const Device = Type.Object({
   }),
 });
 
-const Zone = Type.Object({ id: Type.String(), name: Type.String(), deviceIds: Type.Array(Type.String()) });
+const Zone = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  communeId: Type.String({ description: 'the commune it is a zone of' }),
+  deviceIds: Type.Array(Type.String()),
+});
 
 export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = async (app, { services }) => {
   /** The stored device with what its agent last reported. */
@@ -62,11 +72,15 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
       config: { permission: 'devices:read' },
       schema: {
         tags: ['devices'],
-        summary: 'All loudspeakers with online state',
-        response: { 200: Type.Array(Device) },
+        summary: 'The loudspeakers you may see (your commune’s, or the province’s) with online state',
+        querystring: CommuneFilter,
+        response: { 200: Type.Array(Device), 404: ErrorReply },
       },
     },
-    async () => services.registry.listDevices().map(withTelemetry),
+    async (request) =>
+      services.registry
+        .listDevices(services.communes.listScope(request.scope, request.query.commune))
+        .map(withTelemetry),
   );
 
   app.get(
@@ -100,6 +114,7 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
             id: Type.String({ pattern: ID_PATTERN }),
             name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
             zones: Type.Optional(Type.Array(Type.String({ pattern: ID_PATTERN }), { maxItems: 64, uniqueItems: true })),
+            commune: CommuneField,
             player: Type.Optional(
               Type.Union(
                 PROVISIONED_PLAYERS.map((p) => Type.Literal(p)),
@@ -142,8 +157,9 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
     },
     async (request, reply) => {
       try {
-        const { player, ...input } = request.body;
-        const { device, secret } = services.registry.createDevice(input);
+        const { player, commune, ...input } = request.body;
+        const communeId = services.communes.forWrite(request.scope, commune);
+        const { device, secret } = services.registry.createDevice({ ...input, communeId });
         // Schedules already aimed at its zones reach the new loudspeaker too.
         await services.scheduling.membershipChanged([device.id]);
         const serverUrl = services.config.publicUrl ?? `${request.protocol}://${request.host}`;
@@ -161,6 +177,7 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
           target: device.id,
           detail: { zones: device.zones, name: device.name, player: player ?? 'alsa' },
           ip: request.ip,
+          communeId: device.communeId,
         });
         return reply.status(201).send({ device: withTelemetry(device), agentConfig });
       } catch (err) {
@@ -184,10 +201,17 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
     },
     async (request) => {
       const { id } = request.params;
-      if (!services.registry.revokeDevice(id)) throw new HttpError(404, `no device with id ${id}`, 'id');
+      if (!services.registry.revokeDevice(id, request.scope)) throw new HttpError(404, `no device with id ${id}`, 'id');
       services.bus.disconnect(id);
-      services.audit.record({ actor: request.user!.username, action: 'device.revoke', target: id, ip: request.ip });
-      return withTelemetry(services.registry.getDevice(id)!);
+      const device = services.registry.getDevice(id)!;
+      services.audit.record({
+        actor: request.user!.username,
+        action: 'device.revoke',
+        target: id,
+        ip: request.ip,
+        communeId: device.communeId,
+      });
+      return withTelemetry(device);
     },
   );
 
@@ -195,9 +219,14 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
     '/zones',
     {
       config: { permission: 'devices:read' },
-      schema: { tags: ['zones'], summary: 'All zones with their devices', response: { 200: Type.Array(Zone) } },
+      schema: {
+        tags: ['zones'],
+        summary: 'The zones you may see (your commune’s, or the province’s) with their devices',
+        querystring: CommuneFilter,
+        response: { 200: Type.Array(Zone), 404: ErrorReply },
+      },
     },
-    async () => services.registry.listZones(),
+    async (request) => services.registry.listZones(services.communes.listScope(request.scope, request.query.commune)),
   );
 
   app.post(
@@ -208,23 +237,30 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
         tags: ['zones'],
         summary: 'Create a zone (village or group of loudspeakers)',
         body: Type.Object(
-          { name: Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' }) },
+          { name: Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' }), commune: CommuneField },
           { additionalProperties: false },
         ),
-        response: { 201: Type.Object({ id: Type.String(), name: Type.String() }), 400: ErrorReply, 409: ErrorReply },
+        response: {
+          201: Type.Object({ id: Type.String(), name: Type.String(), communeId: Type.String() }),
+          400: ErrorReply,
+          404: ErrorReply,
+          409: ErrorReply,
+        },
       },
     },
     async (request, reply) => {
       try {
-        const zone = services.registry.createZone(request.body.name);
+        const communeId = services.communes.forWrite(request.scope, request.body.commune);
+        const zone = services.registry.createZone(request.body.name, communeId);
         services.audit.record({
           actor: request.user!.username,
           action: 'zone.create',
           target: zone.id,
           detail: { name: zone.name },
           ip: request.ip,
+          communeId,
         });
-        return reply.status(201).send({ id: zone.id, name: zone.name });
+        return reply.status(201).send({ id: zone.id, name: zone.name, communeId });
       } catch (err) {
         if (err instanceof ConflictError) throw new HttpError(409, err.message, err.field);
         throw err;
@@ -258,13 +294,14 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
     async (request) => {
       const { id } = request.params;
       try {
-        const device = services.registry.updateDevice(id, request.body);
+        const device = services.registry.updateDevice(id, request.body, request.scope);
         services.audit.record({
           actor: request.user!.username,
           action: 'device.update',
           target: id,
           detail: request.body,
           ip: request.ip,
+          communeId: device.communeId,
         });
         return withTelemetry(device);
       } catch (err) {
@@ -291,7 +328,7 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
     async (request) => {
       const { id } = request.params;
       try {
-        const device = services.registry.setDeviceZones(id, request.body.zones);
+        const device = services.registry.setDeviceZones(id, request.body.zones, request.scope);
         await services.scheduling.membershipChanged([id]);
         services.audit.record({
           actor: request.user!.username,
@@ -299,6 +336,7 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
           target: id,
           detail: { zones: device.zones },
           ip: request.ip,
+          communeId: device.communeId,
         });
         return { id, zones: device.zones };
       } catch (err) {
@@ -324,13 +362,14 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
     },
     async (request) => {
       try {
-        const zone = services.registry.renameZone(request.params.id, request.body.name);
+        const zone = services.registry.renameZone(request.params.id, request.body.name, request.scope);
         services.audit.record({
           actor: request.user!.username,
           action: 'zone.rename',
           target: zone.id,
           detail: { name: zone.name },
           ip: request.ip,
+          communeId: zone.communeId,
         });
         return zone;
       } catch (err) {
@@ -352,13 +391,15 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
     },
     async (request, reply) => {
       try {
-        const members = services.registry.deleteZone(request.params.id);
-        await services.scheduling.membershipChanged(members);
+        const zone = services.registry.deleteZone(request.params.id, request.scope);
+        await services.scheduling.membershipChanged(zone.deviceIds);
         services.audit.record({
           actor: request.user!.username,
           action: 'zone.delete',
-          target: request.params.id,
+          target: zone.id,
+          detail: { name: zone.name },
           ip: request.ip,
+          communeId: zone.communeId,
         });
         return reply.status(204).send(null);
       } catch (err) {

@@ -1,7 +1,9 @@
 /**
  * Audio downloads: `/media/{sha256}.{ogg|mp3}`, for a signed-in user or a
  * device (Basic auth with its id and secret). Range requests let devices on
- * flaky 4G resume.
+ * flaky 4G resume. A device may fetch any file (its plan names them); a
+ * commune user only the files their commune uses, or has just made
+ * (MediaStore.visibleTo); a province user any.
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
@@ -24,16 +26,19 @@ export const mediaRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> =
     },
     async (request, reply) => {
       const basic = parseBasicAuthorization(request.headers.authorization);
-      const allowed = basic
-        ? services.registry.verifySecret(basic.user, basic.secret)
-        : sessionUser(request, services.users) !== null;
+      const user = basic ? null : sessionUser(request, services.users);
+      const allowed = basic ? services.registry.verifySecret(basic.user, basic.secret) : user !== null;
       if (!allowed) {
         reply.header('www-authenticate', 'Basic realm="loaxa-media"');
         throw new HttpError(401, 'media needs a signed-in user or device credentials');
       }
       const [sha256, format] = request.params.file.split('.') as [string, 'ogg' | 'mp3'];
       const asset = services.media.get(sha256);
-      if (!asset || asset.format !== format) throw new HttpError(404, `no media ${request.params.file}`, 'file');
+      // Another commune's file is answered like one that does not exist.
+      const visible = !user || user.communeId === null || services.media.visibleTo(user.communeId, sha256);
+      if (!asset || asset.format !== format || !visible) {
+        throw new HttpError(404, `no media ${request.params.file}`, 'file');
+      }
       reply.header('cache-control', 'private, max-age=31536000, immutable');
       reply.header('x-content-sha256', sha256);
       return reply.sendFile(services.media.relativePath(sha256, format), services.media.root, {

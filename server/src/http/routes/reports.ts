@@ -1,13 +1,17 @@
 /**
  * Reports per loudspeaker and per zone over a period, as JSON or (like the
- * audit log, with `format=csv`) as a CSV download.
+ * audit log, with `format=csv`) as a CSV download. A commune user's report
+ * covers their commune; a province user's every commune, or the one named by
+ * `commune`.
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
 import type { AppServices } from '../context';
 import { ErrorReply, HttpError } from '../errors';
-import { deviceReportCsv, Reports, zoneReportCsv, type ReportPeriod } from '../../reports/reports';
+import { communeReportCsv, deviceReportCsv, Reports, zoneReportCsv, type ReportPeriod } from '../../reports/reports';
+import type { Scope } from '../../tenancy/scope';
+import { CommuneField } from '../commune-field';
 
 const DAY_MS = 24 * 3600_000;
 export const DEFAULT_REPORT_DAYS = 30;
@@ -23,6 +27,7 @@ const Query = Type.Object(
     ),
     to: Type.Optional(Type.String({ format: 'date-time', description: 'end, exclusive; default now' })),
     format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')])),
+    commune: CommuneField,
   },
   { additionalProperties: false },
 );
@@ -47,6 +52,7 @@ const Period = { from: Type.String({ format: 'date-time' }), to: Type.String({ f
 
 const DeviceReportT = Type.Object({
   deviceId: Type.String(),
+  communeId: Type.String(),
   name: Type.String(),
   zones: Type.Array(Type.String()),
   revoked: Type.Boolean(),
@@ -54,8 +60,20 @@ const DeviceReportT = Type.Object({
 });
 const ZoneReportT = Type.Object({
   zoneId: Type.String(),
+  communeId: Type.String(),
   name: Type.String(),
   devices: Type.Integer({ description: "the zone's current devices counted" }),
+  ...Numbers,
+});
+
+const CommuneReportT = Type.Object({
+  communeId: Type.String(),
+  name: Type.String(),
+  devices: Type.Integer({ description: 'active loudspeakers now' }),
+  online: Type.Integer({ description: 'of them online now' }),
+  offline: Type.Integer(),
+  lastSeen: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  bulletinsPlayed: Type.Integer({ description: 'province bulletins that started on its loudspeakers in the period' }),
   ...Numbers,
 });
 
@@ -89,6 +107,8 @@ function sendCsv(reply: FastifyReply, filename: string, csv: string): FastifyRep
 
 export const reportRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = async (app, { services }) => {
   const reports = new Reports(services.db);
+  /** A report across communes names each row's commune in the CSV (commune_id is in the JSON). */
+  const communeColumn = (scope: Scope) => (scope.communeId === null ? reports.communeNames() : null);
   const fileName = (kind: string, period: ReportPeriod) => {
     const tz = services.config.timeZone;
     // `to` is exclusive: the last day covered is the one just before it.
@@ -103,15 +123,50 @@ export const reportRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
         tags: ['reports'],
         summary: `Per loudspeaker over [from, to) (default the last ${DEFAULT_REPORT_DAYS} days); \`format=csv\` downloads it`,
         querystring: Query,
-        response: { 200: Type.Object({ ...Period, devices: Type.Array(DeviceReportT) }), 400: ErrorReply },
+        response: {
+          200: Type.Object({ ...Period, devices: Type.Array(DeviceReportT) }),
+          400: ErrorReply,
+          404: ErrorReply,
+        },
       },
     },
     async (request, reply) => {
+      const scope = services.communes.listScope(request.scope, request.query.commune);
       const period = periodOf(request.query, Date.now());
-      const devices = reports.devices(period);
-      if (request.query.format === 'csv')
-        return sendCsv(reply, fileName('devices', period), deviceReportCsv(devices, reports.zoneNames()));
+      const devices = reports.devices(scope, period);
+      if (request.query.format === 'csv') {
+        const csv = deviceReportCsv(devices, reports.zoneNames(scope), communeColumn(scope));
+        return sendCsv(reply, fileName('devices', period), csv);
+      }
       return { from: new Date(period.from).toISOString(), to: new Date(period.to).toISOString(), devices };
+    },
+  );
+
+  app.get(
+    '/reports/communes',
+    {
+      config: { permission: 'broadcasts:read' },
+      schema: {
+        tags: ['reports'],
+        summary:
+          'The province roll-up: per commune, its loudspeakers online/offline now, broadcasts, success rate, ' +
+          'minutes on air, last seen and bulletins played over [from, to); `format=csv` downloads it. ' +
+          'A commune user gets their own commune’s row.',
+        querystring: Query,
+        response: {
+          200: Type.Object({ ...Period, communes: Type.Array(CommuneReportT) }),
+          400: ErrorReply,
+          404: ErrorReply,
+        },
+      },
+    },
+    async (request, reply) => {
+      const scope = services.communes.listScope(request.scope, request.query.commune);
+      const period = periodOf(request.query, Date.now());
+      const communes = reports.communes(scope, period);
+      if (request.query.format === 'csv')
+        return sendCsv(reply, fileName('communes', period), communeReportCsv(communes));
+      return { from: new Date(period.from).toISOString(), to: new Date(period.to).toISOString(), communes };
     },
   );
 
@@ -123,13 +178,16 @@ export const reportRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
         tags: ['reports'],
         summary: `Per zone, over its current loudspeakers, over [from, to); \`format=csv\` downloads it`,
         querystring: Query,
-        response: { 200: Type.Object({ ...Period, zones: Type.Array(ZoneReportT) }), 400: ErrorReply },
+        response: { 200: Type.Object({ ...Period, zones: Type.Array(ZoneReportT) }), 400: ErrorReply, 404: ErrorReply },
       },
     },
     async (request, reply) => {
+      const scope = services.communes.listScope(request.scope, request.query.commune);
       const period = periodOf(request.query, Date.now());
-      const zones = reports.zones(period);
-      if (request.query.format === 'csv') return sendCsv(reply, fileName('zones', period), zoneReportCsv(zones));
+      const zones = reports.zones(scope, period);
+      if (request.query.format === 'csv') {
+        return sendCsv(reply, fileName('zones', period), zoneReportCsv(zones, communeColumn(scope)));
+      }
       return { from: new Date(period.from).toISOString(), to: new Date(period.to).toISOString(), zones };
     },
   );

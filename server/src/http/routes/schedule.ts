@@ -6,6 +6,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { ID_PATTERN, PRIORITIES } from '@loaxa/protocol';
+import { CommuneField } from '../commune-field';
 import type { AppServices } from '../context';
 import { ErrorReply, HttpError } from '../errors';
 import { allows } from '../../auth/permissions';
@@ -20,6 +21,13 @@ const PriorityT = Type.Union(PRIORITIES.map((p) => Type.Literal(p)));
 const Id = Type.String({ minLength: 1, maxLength: 80, pattern: '^[A-Za-z0-9._-]+$' });
 const IdParams = Type.Object({ id: Id });
 const Tags = Type.Array(Type.String({ minLength: 1, maxLength: 40 }), { maxItems: 20, uniqueItems: true });
+/**
+ * On creation: the commune the new row belongs to (a commune user's own by
+ * default; a province user names one when there are several). On a change:
+ * only the row's own commune (nothing moves between communes).
+ */
+/** A province user's list filter: only this commune's rows. */
+const CommuneQuery = Type.Object({ commune: CommuneField }, { additionalProperties: false });
 
 const ContentBody = Type.Object(
   {
@@ -34,11 +42,13 @@ const ContentBody = Type.Object(
     durationMs: Type.Optional(Type.Integer({ minimum: 100 })),
     /** On a change: the revision the writer saw (409 with the current item when it moved on). */
     revision: Type.Optional(Type.Integer({ minimum: 1 })),
+    commune: CommuneField,
   },
   { additionalProperties: false },
 );
 const ContentItem = Type.Object({
   id: Type.String(),
+  communeId: Type.String(),
   kind: Type.String(),
   title: Type.String(),
   tags: Type.Array(Type.String()),
@@ -71,11 +81,13 @@ const ProgrammeBody = Type.Object(
     ),
     /** On a change: the revision the writer saw (409 with the current programme when it moved on). */
     revision: Type.Optional(Type.Integer({ minimum: 1 })),
+    commune: CommuneField,
   },
   { additionalProperties: false },
 );
 const Programme = Type.Object({
   id: Type.String(),
+  communeId: Type.String(),
   title: Type.String(),
   items: Type.Array(
     Type.Object({
@@ -118,11 +130,13 @@ const ScheduleBody = Type.Object(
     onConflict: Type.Optional(Type.Union([Type.Literal('reject'), Type.Literal('priority')])),
     /** On a change: the revision the writer saw (409 with the current schedule when it moved on). */
     revision: Type.Optional(Type.Integer({ minimum: 1 })),
+    commune: CommuneField,
   },
   { additionalProperties: false },
 );
 const Schedule = Type.Object({
   id: Type.String(),
+  communeId: Type.String(),
   title: Type.String(),
   programmeId: Type.String(),
   programmeTitle: Type.Union([Type.String(), Type.Null()]),
@@ -172,9 +186,16 @@ function actorOf(request: FastifyRequest): Actor {
   const user = request.user!;
   return {
     username: user.username,
-    canApprove: allows(user.role, 'schedules:approve'),
-    canPublish: allows(user.role, 'schedules:publish'),
+    canApprove: allows(user, 'schedules:approve'),
+    canPublish: allows(user, 'schedules:publish'),
   };
+}
+
+/** A change names no commune, or the row's own: nothing moves between communes. */
+function stayIn(communeId: string, requested: string | undefined): void {
+  if (requested !== undefined && requested !== communeId) {
+    throw new HttpError(400, `commune: cannot move to another commune (it belongs to ${communeId})`, 'commune');
+  }
 }
 
 /** Service errors become HTTP errors; a conflict keeps its list for the console. */
@@ -190,20 +211,26 @@ async function guarded<T>(work: () => T | Promise<T>): Promise<T> {
 }
 
 export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = async (app, { services }) => {
-  const { scheduling, audit } = services;
-  const record = (request: FastifyRequest, action: string, target: string, detail?: object) =>
-    audit.record({ actor: request.user!.username, action, target, detail, ip: request.ip });
+  const { scheduling, audit, communes } = services;
+  /** Audits an action on `target`, an object of `communeId`. */
+  const record = (request: FastifyRequest, action: string, target: string, communeId: string, detail?: object) =>
+    audit.record({ actor: request.user!.username, action, target, detail, ip: request.ip, communeId });
+  /** The commune a new row is created in (tenancy/communes.ts). */
+  const communeFor = (request: FastifyRequest, requested: string | undefined) =>
+    communes.forWrite(request.scope, requested);
 
   /** Schedules using a changed programme go back for approval (or are re-approved by a publisher), audited each. */
   const schedulesFollow = async (request: FastifyRequest, programmeId: string, cause: string) => {
-    const outcomes = await guarded(() => scheduling.schedules.programmeChanged(programmeId, actorOf(request)));
+    const outcomes = await guarded(() =>
+      scheduling.schedules.programmeChanged(request.scope, programmeId, actorOf(request)),
+    );
     for (const o of outcomes) {
       const action = {
         reapproved: 'schedule.reapprove',
         'back-to-approval': 'schedule.back_to_approval',
         'changed-in-review': 'schedule.changed_in_review',
       }[o.outcome];
-      record(request, action, o.scheduleId, { title: o.title, cause });
+      record(request, action, o.scheduleId, o.communeId, { title: o.title, cause });
       services.hub.emit('approval', { scheduleId: o.scheduleId, status: o.outcome, title: o.title });
     }
   };
@@ -221,13 +248,17 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
             q: Type.Optional(Type.String({ maxLength: 200 })),
             kind: Type.Optional(KindT),
             tag: Type.Optional(Type.String({ maxLength: 40 })),
+            commune: CommuneField,
           },
           { additionalProperties: false },
         ),
-        response: { 200: Type.Array(ContentItem) },
+        response: { 200: Type.Array(ContentItem), 404: ErrorReply },
       },
     },
-    async (request) => scheduling.content.list(request.query),
+    async (request) => {
+      const { commune, ...filter } = request.query;
+      return scheduling.content.list(communes.listScope(request.scope, commune), filter);
+    },
   );
 
   app.post(
@@ -238,12 +269,13 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
         tags: ['content'],
         summary: 'Add a notice (rendered now), uploaded audio, a stream relay or a silence to the library',
         body: ContentBody,
-        response: { 201: ContentItem, 400: ErrorReply },
+        response: { 201: ContentItem, 400: ErrorReply, 404: ErrorReply },
       },
     },
     async (request, reply) => {
-      const item = await guarded(() => scheduling.content.create(request.body, request.user!.username));
-      record(request, 'content.create', item.id, { kind: item.kind, title: item.title });
+      const communeId = communeFor(request, request.body.commune);
+      const item = await guarded(() => scheduling.content.create(communeId, request.body, request.user!.username));
+      record(request, 'content.create', item.id, item.communeId, { kind: item.kind, title: item.title });
       return reply.status(201).send(item);
     },
   );
@@ -255,7 +287,7 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
       schema: { tags: ['content'], params: IdParams, response: { 200: ContentItem, 404: ErrorReply } },
     },
     async (request) => {
-      const item = scheduling.content.get(request.params.id);
+      const item = scheduling.content.get(request.scope, request.params.id);
       if (!item) throw new HttpError(404, `no content item with id ${request.params.id}`, 'id');
       return item;
     },
@@ -274,8 +306,12 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
       },
     },
     async (request) => {
-      const item = await guarded(() => scheduling.content.update(request.params.id, request.body));
-      record(request, 'content.update', item.id, { title: item.title, revision: item.revision });
+      const item = await guarded(async () => {
+        const existing = scheduling.content.get(request.scope, request.params.id);
+        if (existing) stayIn(existing.communeId, request.body.commune);
+        return scheduling.content.update(request.scope, request.params.id, request.body);
+      });
+      record(request, 'content.update', item.id, item.communeId, { title: item.title, revision: item.revision });
       for (const pid of scheduling.programmes.programmesUsing(item.id)) {
         await schedulesFollow(request, pid, `content ${item.id}`);
       }
@@ -290,8 +326,8 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
       schema: { tags: ['content'], params: IdParams, response: { 204: Type.Null(), 404: ErrorReply, 409: ErrorReply } },
     },
     async (request, reply) => {
-      await guarded(() => scheduling.content.remove(request.params.id));
-      record(request, 'content.delete', request.params.id);
+      const item = await guarded(() => scheduling.content.remove(request.scope, request.params.id));
+      record(request, 'content.delete', item.id, item.communeId);
       return reply.status(204).send(null);
     },
   );
@@ -301,9 +337,13 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
     '/programmes',
     {
       config: { permission: 'broadcasts:read' },
-      schema: { tags: ['programmes'], response: { 200: Type.Array(Programme) } },
+      schema: {
+        tags: ['programmes'],
+        querystring: CommuneQuery,
+        response: { 200: Type.Array(Programme), 404: ErrorReply },
+      },
     },
-    async () => scheduling.programmes.list(),
+    async (request) => scheduling.programmes.list(communes.listScope(request.scope, request.query.commune)),
   );
 
   app.post(
@@ -314,12 +354,13 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
         tags: ['programmes'],
         summary: 'Create a programme: ordered items with per-item repeat and gap',
         body: ProgrammeBody,
-        response: { 201: Programme, 400: ErrorReply },
+        response: { 201: Programme, 400: ErrorReply, 404: ErrorReply },
       },
     },
     async (request, reply) => {
-      const p = await guarded(() => scheduling.programmes.create(request.body, request.user!.username));
-      record(request, 'programme.create', p.id, { title: p.title, items: p.items.length });
+      const communeId = communeFor(request, request.body.commune);
+      const p = await guarded(() => scheduling.programmes.create(communeId, request.body, request.user!.username));
+      record(request, 'programme.create', p.id, p.communeId, { title: p.title, items: p.items.length });
       return reply.status(201).send(p);
     },
   );
@@ -331,7 +372,7 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
       schema: { tags: ['programmes'], params: IdParams, response: { 200: Programme, 404: ErrorReply } },
     },
     async (request) => {
-      const p = scheduling.programmes.get(request.params.id);
+      const p = scheduling.programmes.get(request.scope, request.params.id);
       if (!p) throw new HttpError(404, `no programme with id ${request.params.id}`, 'id');
       return p;
     },
@@ -350,8 +391,12 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
       },
     },
     async (request) => {
-      const p = await guarded(() => scheduling.programmes.update(request.params.id, request.body));
-      record(request, 'programme.update', p.id, {
+      const p = await guarded(() => {
+        const existing = scheduling.programmes.get(request.scope, request.params.id);
+        if (existing) stayIn(existing.communeId, request.body.commune);
+        return scheduling.programmes.update(request.scope, request.params.id, request.body);
+      });
+      record(request, 'programme.update', p.id, p.communeId, {
         title: p.title,
         items: p.items.map((i) => i.contentId),
         revision: p.revision,
@@ -372,15 +417,15 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
       },
     },
     async (request, reply) => {
-      await guarded(() => scheduling.programmes.remove(request.params.id));
-      record(request, 'programme.delete', request.params.id);
+      const p = await guarded(() => scheduling.programmes.remove(request.scope, request.params.id));
+      record(request, 'programme.delete', p.id, p.communeId);
       return reply.status(204).send(null);
     },
   );
 
   // ---- schedules ----------------------------------------------------------------
   const emergencyGuard = (request: FastifyRequest, body: Static<typeof ScheduleBody>) => {
-    if (body.priority === 'emergency' && !allows(request.user!.role, 'broadcasts:emergency')) {
+    if (body.priority === 'emergency' && !allows(request.user!, 'broadcasts:emergency')) {
       throw new HttpError(403, `your role (${request.user!.role}) may not schedule emergency broadcasts`, 'priority');
     }
   };
@@ -394,13 +439,18 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
         querystring: Type.Object(
           {
             status: Type.Optional(StatusT),
+            commune: CommuneField,
           },
           { additionalProperties: false },
         ),
-        response: { 200: Type.Array(Schedule) },
+        response: { 200: Type.Array(Schedule), 404: ErrorReply },
       },
     },
-    async (request) => scheduling.schedules.list(request.query.status ? { status: [request.query.status] } : {}),
+    async (request) =>
+      scheduling.schedules.list(
+        communes.listScope(request.scope, request.query.commune),
+        request.query.status ? { status: [request.query.status] } : {},
+      ),
   );
 
   app.post(
@@ -411,13 +461,16 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
         tags: ['schedules'],
         summary: 'Create a schedule (a draft); overlaps on any loudspeaker are refused with the list (409)',
         body: ScheduleBody,
-        response: { 201: Schedule, 400: ErrorReply, 409: ConflictReply },
+        response: { 201: Schedule, 400: ErrorReply, 404: ErrorReply, 409: ConflictReply },
       },
     },
     async (request, reply) => {
       emergencyGuard(request, request.body);
-      const s = await guarded(() => scheduling.schedules.create(request.body as ScheduleInput, actorOf(request)));
-      record(request, 'schedule.create', s.id, request.body);
+      const communeId = communeFor(request, request.body.commune);
+      const s = await guarded(() =>
+        scheduling.schedules.create(communeId, request.body as ScheduleInput, actorOf(request)),
+      );
+      record(request, 'schedule.create', s.id, s.communeId, request.body);
       return reply.status(201).send(s);
     },
   );
@@ -431,12 +484,22 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
         summary: 'Check a schedule for overlaps without saving it (for the calendar, before saving)',
         // `id`: the schedule being edited, left out of its own conflicts.
         body: Type.Composite([ScheduleBody, Type.Object({ id: Type.Optional(Id) })], { additionalProperties: false }),
-        response: { 200: Type.Object({ conflicts: Type.Array(ConflictT), total: Type.Integer() }), 400: ErrorReply },
+        response: {
+          200: Type.Object({ conflicts: Type.Array(ConflictT), total: Type.Integer() }),
+          400: ErrorReply,
+          404: ErrorReply,
+        },
       },
     },
     async (request) => {
-      const { id, ...input } = request.body;
-      return guarded(() => scheduling.schedules.checkConflicts(input as ScheduleInput, id ?? null));
+      const { id, commune, ...input } = request.body;
+      return guarded(() =>
+        scheduling.schedules.checkConflicts(
+          request.scope,
+          input as ScheduleInput,
+          id === undefined ? { communeId: communeFor(request, commune) } : { selfId: id },
+        ),
+      );
     },
   );
 
@@ -446,7 +509,7 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
       config: { permission: 'broadcasts:read' },
       schema: { tags: ['schedules'], params: IdParams, response: { 200: Schedule, 404: ErrorReply } },
     },
-    async (request) => guarded(() => scheduling.schedules.get(request.params.id)),
+    async (request) => guarded(() => scheduling.schedules.get(request.scope, request.params.id)),
   );
 
   app.put(
@@ -463,10 +526,16 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
     },
     async (request) => {
       emergencyGuard(request, request.body);
-      const s = await guarded(() =>
-        scheduling.schedules.update(request.params.id, request.body as ScheduleInput, actorOf(request)),
-      );
-      record(request, 'schedule.update', s.id, request.body);
+      const s = await guarded(() => {
+        stayIn(scheduling.schedules.communeOf(request.scope, request.params.id), request.body.commune);
+        return scheduling.schedules.update(
+          request.scope,
+          request.params.id,
+          request.body as ScheduleInput,
+          actorOf(request),
+        );
+      });
+      record(request, 'schedule.update', s.id, s.communeId, request.body);
       return s;
     },
   );
@@ -508,9 +577,9 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
       async (request) => {
         const id = (request.params as { id: string }).id;
         await guarded(() => act(id, request as FastifyRequest<{ Body: { reason?: string; revision?: string } }>));
-        const s = scheduling.schedules.get(id);
+        const s = scheduling.schedules.get(request.scope, id);
         const body = request.body as { reason?: string; revision?: string } | undefined;
-        record(request, action, id, { status: s.status, reason: body?.reason, reviewed: body?.revision });
+        record(request, action, id, s.communeId, { status: s.status, reason: body?.reason, reviewed: body?.revision });
         services.hub.emit('approval', { scheduleId: id, status: s.status, title: s.title });
         return s;
       },
@@ -520,28 +589,28 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
     '/schedules/:id/submit',
     'Submit for approval (a publisher’s submission goes on air at once)',
     'content:write',
-    (id, r) => scheduling.schedules.submit(id, actorOf(r)),
+    (id, r) => scheduling.schedules.submit(r.scope, id, actorOf(r)),
     'schedule.submit',
   );
   transition(
     '/schedules/:id/approve',
     'Approve exactly what was reviewed (body: its reviewRevision); 409 with the current schedule if anything changed',
     'schedules:approve',
-    (id, r) => scheduling.schedules.approve(id, actorOf(r), r.body?.revision ?? ''),
+    (id, r) => scheduling.schedules.approve(r.scope, id, actorOf(r), r.body?.revision ?? ''),
     'schedule.approve',
   );
   transition(
     '/schedules/:id/reject',
     'Reject with a reason',
     'schedules:approve',
-    (id, r) => scheduling.schedules.reject(id, r.body?.reason ?? '', actorOf(r)),
+    (id, r) => scheduling.schedules.reject(r.scope, id, r.body?.reason ?? '', actorOf(r)),
     'schedule.reject',
   );
   transition(
     '/schedules/:id/cancel',
     'Cancel the whole schedule: its future occurrences leave every plan (on air or emergency: approvers only)',
     'content:write',
-    (id, r) => scheduling.schedules.cancel(id, actorOf(r)),
+    (id, r) => scheduling.schedules.cancel(r.scope, id, actorOf(r)),
     'schedule.cancel',
   );
 
@@ -552,10 +621,11 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
       schema: {
         tags: ['schedules'],
         summary: 'The approval queue: submitted schedules and approved ones whose programme changed',
-        response: { 200: Type.Array(Schedule) },
+        querystring: CommuneQuery,
+        response: { 200: Type.Array(Schedule), 404: ErrorReply },
       },
     },
-    async () => scheduling.schedules.approvalQueue(),
+    async (request) => scheduling.schedules.approvalQueue(communes.listScope(request.scope, request.query.commune)),
   );
 
   // ---- calendar and occurrences -----------------------------------------------------
@@ -567,13 +637,18 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
         tags: ['schedules'],
         summary: 'What plays when (occurrences overlapping [from, to), at most 62 days)',
         querystring: Type.Object(
-          { from: Type.String({ format: 'date-time' }), to: Type.String({ format: 'date-time' }) },
+          {
+            from: Type.String({ format: 'date-time' }),
+            to: Type.String({ format: 'date-time' }),
+            commune: CommuneField,
+          },
           { additionalProperties: false },
         ),
         response: {
           200: Type.Array(
             Type.Object({
               occurrenceId: Type.String(),
+              communeId: Type.String(),
               scheduleId: Type.Union([Type.String(), Type.Null()]),
               title: Type.String(),
               priority: PriorityT,
@@ -586,6 +661,7 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
             }),
           ),
           400: ErrorReply,
+          404: ErrorReply,
         },
       },
     },
@@ -594,7 +670,7 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
       const to = Date.parse(request.query.to);
       if (to <= from) throw new HttpError(400, 'to: must be after from', 'to');
       if (to - from > 62 * 24 * 3600_000) throw new HttpError(400, 'to: at most 62 days after from', 'to');
-      return scheduling.calendar(from, to);
+      return scheduling.calendar(communes.listScope(request.scope, request.query.commune), from, to);
     },
   );
 
@@ -610,8 +686,10 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
       },
     },
     async (request, reply) => {
-      await guarded(() => scheduling.schedules.cancelOccurrence(request.params.id, actorOf(request)));
-      record(request, 'occurrence.cancel', request.params.id);
+      const communeId = await guarded(() =>
+        scheduling.schedules.cancelOccurrence(request.scope, request.params.id, actorOf(request)),
+      );
+      record(request, 'occurrence.cancel', request.params.id, communeId);
       return reply.status(204).send(null);
     },
   );

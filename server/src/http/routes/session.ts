@@ -16,6 +16,8 @@ const UserReply = Type.Object({
      * (PUT /api/v1/session/password) every other call answers 403 `password-change-required`.
      */
     mustChangePassword: Type.Boolean(),
+    /** The user's commune; null for a province user. */
+    communeId: Type.Union([Type.String(), Type.Null()]),
   }),
 });
 
@@ -80,6 +82,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }>
           action: 'login.refused',
           detail: { reason: 'locked' },
           ip: request.ip,
+          communeId: services.users.communeOf(username),
         });
         request.log.warn({ username }, 'login refused: account locked');
         throw refuse(lockedUntil, lockedMessage(lockedUntil));
@@ -92,6 +95,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }>
           action: 'login.refused',
           detail: { reason: 'disabled' },
           ip: request.ip,
+          communeId: services.users.communeOf(username),
         });
         request.log.warn({ username }, 'login refused: account disabled');
         throw new HttpError(403, DISABLED_MESSAGE, 'username');
@@ -100,7 +104,12 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }>
       if (!user) {
         ipLimiter.fail(ipKeys);
         const { failures, lockedUntil: lockedNow } = lockout.fail(username);
-        services.audit.record({ actor: username, action: 'login.failed', ip: request.ip });
+        services.audit.record({
+          actor: username,
+          action: 'login.failed',
+          ip: request.ip,
+          communeId: services.users.communeOf(username),
+        });
         request.log.warn({ username, failures }, 'login failed');
         if (lockedNow) {
           services.audit.record({
@@ -109,6 +118,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }>
             target: username,
             detail: { failures, lockedUntil: new Date(lockedNow).toISOString() },
             ip: request.ip,
+            communeId: services.users.communeOf(username),
           });
           request.log.warn({ username, lockedUntil: new Date(lockedNow).toISOString() }, 'account locked');
           throw refuse(lockedNow, lockedMessage(lockedNow));
@@ -119,7 +129,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }>
       lockout.clear(username);
       const { token, expiresAt } = services.users.startSession(user.username);
       setSessionCookie(request, reply, token, expiresAt);
-      services.audit.record({ actor: user.username, action: 'login', ip: request.ip });
+      services.audit.record({ actor: user.username, action: 'login', ip: request.ip, communeId: user.communeId });
       request.log.info({ username }, 'login');
       return { user };
     },
@@ -142,7 +152,9 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }>
       if (token) {
         const user = services.users.userForSession(token);
         services.users.endSession(token);
-        if (user) services.audit.record({ actor: user.username, action: 'logout', ip: request.ip });
+        if (user) {
+          services.audit.record({ actor: user.username, action: 'logout', ip: request.ip, communeId: user.communeId });
+        }
       }
       clearSessionCookie(reply);
       return reply.status(204).send(null);

@@ -1,13 +1,18 @@
 /**
  * Speech and audio for the console: the commune's abbreviation dictionary,
- * the configured TTS engines, a cached preview render, what the normaliser
+ * the commune's TTS engines, a cached preview render, what the normaliser
  * makes of a text, and audio uploads.
+ *
+ * Everything here is the caller's commune's: its dictionary, its engines, its
+ * loudness target. A province user names the commune with `commune` (query for
+ * reads, body for writes) and must when the province has several.
  */
 import fs from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import multipart from '@fastify/multipart';
+import type { FastifyRequest } from 'fastify';
 import type { AppServices } from '../context';
 import { ErrorReply, HttpError } from '../errors';
 import {
@@ -16,7 +21,7 @@ import {
   MAX_ABBREVIATION_LENGTH,
   MAX_EXPANSION_LENGTH,
 } from '../../tts/dictionary';
-import { AllEnginesFailedError } from '../../tts/registry';
+import { AllEnginesFailedError, type TtsRegistry } from '../../tts/registry';
 import { importAudio, UploadError } from '../../audio/upload';
 
 const Entry = Type.Object({
@@ -32,6 +37,8 @@ const AbbreviationParams = Type.Object({
 });
 const Voice = Type.Object({ id: Type.String(), name: Type.String(), language: Type.String() });
 const PreviewText = Type.String({ minLength: 1, maxLength: 5000 });
+const CommuneId = Type.String({ minLength: 1, maxLength: 64 });
+const CommuneQuery = Type.Object({ commune: Type.Optional(CommuneId) }, { additionalProperties: false });
 
 export const PreviewReply = Type.Object({
   sha256: Type.String(),
@@ -74,6 +81,9 @@ function renderError(err: unknown): never {
 export const ttsRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = async (app, { services }) => {
   const dictionary = new AbbreviationDictionary(services.db);
   const maxUploadBytes = services.config.uploadMaxMb * 1024 * 1024;
+  /** The commune a request acts on: the caller's, or the one a province user names (404/400 from CommuneError). */
+  const communeOf = (request: FastifyRequest, named: string | undefined) =>
+    services.communes.forWrite(request.scope, named);
 
   // ------------------------------------------------------------ dictionary
 
@@ -84,10 +94,11 @@ export const ttsRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = a
       schema: {
         tags: ['tts'],
         summary: 'Abbreviations the normaliser expands: built-in ones and the commune’s own (which win)',
-        response: { 200: Type.Object({ entries: Type.Array(Entry) }) },
+        querystring: CommuneQuery,
+        response: { 200: Type.Object({ entries: Type.Array(Entry) }), 400: ErrorReply, 404: ErrorReply },
       },
     },
-    async () => ({ entries: dictionary.list() }),
+    async (request) => ({ entries: dictionary.list(communeOf(request, request.query.commune)) }),
   );
 
   app.put(
@@ -99,16 +110,20 @@ export const ttsRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = a
         summary: 'Add or change one of the commune’s abbreviations (replaces a built-in one of the same spelling)',
         params: AbbreviationParams,
         body: Type.Object(
-          { expansion: Type.String({ minLength: 1, maxLength: MAX_EXPANSION_LENGTH }) },
+          {
+            expansion: Type.String({ minLength: 1, maxLength: MAX_EXPANSION_LENGTH }),
+            commune: Type.Optional(CommuneId),
+          },
           { additionalProperties: false },
         ),
-        response: { 200: Type.Object({ entry: Entry, created: Type.Boolean() }), 400: ErrorReply },
+        response: { 200: Type.Object({ entry: Entry, created: Type.Boolean() }), 400: ErrorReply, 404: ErrorReply },
       },
     },
     async (request) => {
+      const communeId = communeOf(request, request.body.commune);
       let result;
       try {
-        result = dictionary.put(request.params.abbreviation, request.body.expansion, request.user!.username);
+        result = dictionary.put(communeId, request.params.abbreviation, request.body.expansion, request.user!.username);
       } catch (err) {
         dictionaryError(err);
       }
@@ -119,6 +134,7 @@ export const ttsRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = a
         target: entry.abbreviation,
         detail: { expansion: entry.expansion, previous: previous?.expansion ?? null, replacedBuiltin: entry.builtin },
         ip: request.ip,
+        communeId,
       });
       return { entry, created: previous?.source !== 'commune' };
     },
@@ -132,18 +148,21 @@ export const ttsRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = a
         tags: ['tts'],
         summary: 'Remove one of the commune’s abbreviations (a built-in one it replaced applies again)',
         params: AbbreviationParams,
+        querystring: CommuneQuery,
         response: { 204: Type.Null(), 400: ErrorReply, 404: ErrorReply },
       },
     },
     async (request, reply) => {
+      // A DELETE has no body: a province user names the commune in the query.
+      const communeId = communeOf(request, request.query.commune);
       let removed;
       try {
-        removed = dictionary.remove(request.params.abbreviation);
+        removed = dictionary.remove(communeId, request.params.abbreviation);
       } catch (err) {
         dictionaryError(err);
       }
       if (!removed) {
-        const builtin = dictionary.get(request.params.abbreviation.normalize('NFC').trim());
+        const builtin = dictionary.get(communeId, request.params.abbreviation.normalize('NFC').trim());
         throw new HttpError(
           404,
           builtin
@@ -158,6 +177,7 @@ export const ttsRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = a
         target: removed.abbreviation,
         detail: { expansion: removed.expansion },
         ip: request.ip,
+        communeId,
       });
       return reply.status(204).send(null);
     },
@@ -171,7 +191,8 @@ export const ttsRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = a
       config: { permission: 'broadcasts:read' },
       schema: {
         tags: ['tts'],
-        summary: 'Configured TTS engines in fallback order, with their health and voices',
+        summary: 'The commune’s TTS engines in fallback order, with their health and voices',
+        querystring: CommuneQuery,
         response: {
           200: Type.Object({
             engines: Type.Array(
@@ -183,14 +204,17 @@ export const ttsRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = a
               }),
             ),
           }),
+          400: ErrorReply,
+          404: ErrorReply,
         },
       },
     },
-    async () => {
-      const health = await services.tts.health();
+    async (request) => {
+      const tts = services.tts.forCommune(communeOf(request, request.query.commune));
+      const health = await tts.health();
       const engines = await Promise.all(
-        services.tts.engineIds.map(async (id, index) => {
-          const voices = await services.tts
+        tts.engineIds.map(async (id, index) => {
+          const voices = await tts
             .get(id)!
             .voices()
             .catch(() => []);
@@ -207,12 +231,14 @@ export const ttsRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = a
       config: { permission: 'broadcasts:read' },
       schema: {
         tags: ['tts'],
-        summary: 'What the loudspeaker will say for a text (numbers, dates and abbreviations in words)',
-        body: Type.Object({ text: PreviewText }, { additionalProperties: false }),
-        response: { 200: Type.Object({ text: Type.String() }) },
+        summary: 'What the loudspeaker will say for a text (numbers, dates and the commune’s abbreviations in words)',
+        body: Type.Object({ text: PreviewText, commune: Type.Optional(CommuneId) }, { additionalProperties: false }),
+        response: { 200: Type.Object({ text: Type.String() }), 400: ErrorReply, 404: ErrorReply },
       },
     },
-    async (request) => ({ text: services.renderer.spokenText(request.body.text) }),
+    async (request) => ({
+      text: services.renderer.spokenText(request.body.text, communeOf(request, request.body.commune)),
+    }),
   );
 
   app.post(
@@ -221,35 +247,41 @@ export const ttsRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = a
       config: { permission: 'content:write' },
       schema: {
         tags: ['tts'],
-        summary: 'Render a text as it would air (chime, loudness, Opus), through the render cache',
+        summary:
+          'Render a text as the commune’s notice would air (its dictionary, engines and loudness; chime, Opus), through the render cache',
         body: Type.Object(
           {
             text: PreviewText,
             voice: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
             speed: Type.Optional(Type.Number({ minimum: 0.5, maximum: 2 })),
             engine: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
+            commune: Type.Optional(CommuneId),
           },
           { additionalProperties: false },
         ),
-        response: { 200: PreviewReply, 400: ErrorReply, 502: ErrorReply },
+        response: { 200: PreviewReply, 400: ErrorReply, 404: ErrorReply, 502: ErrorReply },
       },
     },
     async (request) => {
-      const { text, voice, speed, engine } = request.body;
-      if (engine !== undefined && !services.tts.engineIds.includes(engine)) {
+      const { text, voice, speed, engine, commune } = request.body;
+      const communeId = communeOf(request, commune);
+      const tts = services.tts.forCommune(communeId);
+      if (engine !== undefined && !tts.engineIds.includes(engine)) {
         throw new HttpError(
           400,
-          `engine: "${engine}" is not configured (configured: ${services.tts.engineIds.join(', ')})`,
+          `engine: "${engine}" is not configured (configured: ${tts.engineIds.join(', ')})`,
           'engine',
         );
       }
-      if (voice !== undefined) await checkVoice(services, voice, engine);
+      if (voice !== undefined) await checkVoice(tts, voice, engine);
       let audio;
       try {
-        audio = await services.renderer.render({ text, voice, speed, engine });
+        audio = await services.renderer.render({ text, voice, speed, engine }, communeId);
       } catch (err) {
         renderError(err);
       }
+      // The same audio may already be another commune's: the caller may still play their preview.
+      services.media.grant(request.scope.communeId, audio.sha256);
       return {
         sha256: audio.sha256,
         url: `/media/${audio.sha256}.${audio.format}`,
@@ -276,11 +308,18 @@ export const ttsRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = a
         schema: {
           tags: ['audio'],
           summary: `Upload audio (mp3, wav, m4a, ogg, flac, webm) as multipart field "file"; it is trimmed, loudness-normalised and stored as Opus`,
+          description:
+            'Normalised to the loudness target of the uploader’s commune; a province user may name one with `commune` (else the built-in target).',
           consumes: ['multipart/form-data'],
-          response: { 201: UploadReply, 400: ErrorReply, 413: ErrorReply, 415: ErrorReply },
+          querystring: CommuneQuery,
+          response: { 201: UploadReply, 400: ErrorReply, 404: ErrorReply, 413: ErrorReply, 415: ErrorReply },
         },
       },
       async (request, reply) => {
+        // Province audio (a bulletin's) airs in many communes: without a commune named it
+        // gets the built-in target rather than one commune's.
+        const named = (request.query as { commune?: string }).commune; // checked by CommuneQuery
+        const communeId = request.scope.communeId === null && named === undefined ? null : communeOf(request, named);
         if (!request.isMultipart()) {
           throw new HttpError(415, 'file: send the audio as multipart/form-data in a field named "file"', 'file');
         }
@@ -310,12 +349,13 @@ export const ttsRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = a
           try {
             imported = await importAudio(services.media, temp, {
               complexity: services.config.opusComplexity,
-              loudnessTarget: services.settings.loudnessTarget(),
+              loudnessTarget: communeId === null ? undefined : services.settings.loudnessTarget(communeId),
             });
           } catch (err) {
             if (err instanceof UploadError) throw new HttpError(err.statusCode, err.message, err.field);
             throw err;
           }
+          services.media.grant(request.scope.communeId, imported.sha256);
           services.audit.record({
             actor: request.user!.username,
             action: 'audio.upload',
@@ -327,6 +367,7 @@ export const ttsRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = a
               bytes: imported.bytes,
             },
             ip: request.ip,
+            communeId,
           });
           return reply.status(201).send({ ...imported, url: `/media/${imported.sha256}.ogg` });
         } finally {
@@ -349,15 +390,12 @@ function mapMultipartError(err: unknown, tooLarge: () => HttpError): unknown {
   return err;
 }
 
-/** A voice must be one the chosen (or first) engine lists, plain or as "engine:voice". */
-async function checkVoice(services: AppServices, voice: string, engine: string | undefined): Promise<void> {
+/** A voice must be one the chosen (or first) of the commune's engines lists, plain or as "engine:voice". */
+async function checkVoice(tts: TtsRegistry, voice: string, engine: string | undefined): Promise<void> {
   const qualified = /^([a-z]+):(.+)$/.exec(voice);
-  const engineId =
-    qualified && services.tts.engineIds.includes(qualified[1]!)
-      ? qualified[1]!
-      : (engine ?? services.tts.engineIds[0]!);
+  const engineId = qualified && tts.engineIds.includes(qualified[1]!) ? qualified[1]! : (engine ?? tts.engineIds[0]!);
   const name = qualified && engineId === qualified[1] ? qualified[2]! : voice;
-  const voices = await services.tts
+  const voices = await tts
     .get(engineId)!
     .voices()
     .catch(() => null);

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ROLES, UserChangeError } from '../../auth/users';
+import { PROVINCE_ROLES } from '../../auth/permissions';
 import type { AppServices } from '../context';
 import { ErrorReply, HttpError } from '../errors';
 import { setSessionCookie } from '../auth';
@@ -18,7 +19,10 @@ const UserView = Type.Object({
   mustChangePassword: Type.Boolean(),
   /** Set while the account is locked after too many wrong passwords. */
   lockedUntil: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  /** The user's commune; null for a province user. */
+  communeId: Type.Union([Type.String(), Type.Null()]),
 });
+const CommuneId = Type.String({ minLength: 1, maxLength: 64 });
 
 export const userRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = async (app, { services }) => {
   const lockout = new LoginLockout(services.db);
@@ -27,9 +31,13 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
     '/users',
     {
       config: { permission: 'users:manage' },
-      schema: { tags: ['users'], summary: 'All users', response: { 200: Type.Array(UserView) } },
+      schema: {
+        tags: ['users'],
+        summary: 'The users one may manage: a commune admin their commune’s, a province admin everyone',
+        response: { 200: Type.Array(UserView) },
+      },
     },
-    async () => services.users.list(),
+    async (request) => services.users.list(request.scope),
   );
 
   app.post(
@@ -38,24 +46,54 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
       config: { permission: 'users:manage' },
       schema: {
         tags: ['users'],
-        summary: 'Create a user with a role',
-        body: Type.Object({ username: Username, password: Password, role: Role }, { additionalProperties: false }),
-        response: { 201: Type.Object({ username: Type.String(), role: Role }), 400: ErrorReply, 409: ErrorReply },
+        summary: 'Create a user with a role, in a commune or (no `commune`) for the province',
+        description:
+          'A commune admin creates users of their own commune (`commune` may be left out). ' +
+          'A province admin gives `commune` for a commune user, or leaves it out for a province user ' +
+          `(roles ${PROVINCE_ROLES.join(', ')}).`,
+        body: Type.Object(
+          { username: Username, password: Password, role: Role, commune: Type.Optional(CommuneId) },
+          { additionalProperties: false },
+        ),
+        response: {
+          201: Type.Object({
+            username: Type.String(),
+            role: Role,
+            communeId: Type.Union([Type.String(), Type.Null()]),
+          }),
+          400: ErrorReply,
+          404: ErrorReply,
+          409: ErrorReply,
+        },
       },
     },
     async (request, reply) => {
-      const { username, password, role } = request.body;
+      const { username, password, role, commune } = request.body;
+      let communeId: string | null;
+      if (request.scope.communeId === null && commune === undefined) {
+        communeId = null;
+        if (!PROVINCE_ROLES.includes(role)) {
+          throw new HttpError(
+            400,
+            `role: a province user is ${PROVINCE_ROLES.join(', ')}; give \`commune\` for a ${role}`,
+            'role',
+          );
+        }
+      } else {
+        communeId = services.communes.forWrite(request.scope, commune);
+      }
       if (services.users.exists(username))
         throw new HttpError(409, `a user named "${username}" already exists`, 'username');
-      const user = await services.users.create(username, password, role);
+      const user = await services.users.create(username, password, role, { communeId });
       services.audit.record({
         actor: request.user!.username,
         action: 'user.create',
         target: username,
-        detail: { role },
+        detail: { role, commune: communeId },
         ip: request.ip,
+        communeId,
       });
-      return reply.status(201).send(user);
+      return reply.status(201).send({ username: user.username, role: user.role, communeId: user.communeId });
     },
   );
 
@@ -86,7 +124,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
       }
       let result;
       try {
-        result = services.users.update(actor, username, request.body);
+        result = services.users.update(request.scope, actor, username, request.body);
       } catch (err) {
         if (err instanceof UserChangeError) throw new HttpError(409, err.message, err.field);
         throw err;
@@ -99,6 +137,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
           action: after.disabled ? 'user.disable' : 'user.enable',
           target: username,
           ip: request.ip,
+          communeId: after.communeId,
         });
         request.log.info(
           { username, disabled: after.disabled },
@@ -112,6 +151,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
           target: username,
           detail: { from: before.role, to: after.role },
           ip: request.ip,
+          communeId: after.communeId,
         });
       }
       return after;
@@ -136,6 +176,9 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
     async (request, reply) => {
       const { username } = request.params;
       const mustChange = username !== request.user!.username;
+      if (!services.users.get(request.scope, username)) {
+        throw new HttpError(404, `no user named "${username}"`, 'username');
+      }
       if (!(await services.users.setPassword(username, request.body.password, { mustChange }))) {
         throw new HttpError(404, `no user named "${username}"`, 'username');
       }
@@ -148,6 +191,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
         target: username,
         ...(unlocked ? { detail: { unlocked } } : {}),
         ip: request.ip,
+        communeId: services.users.communeOf(username),
       });
       return reply.status(204).send(null);
     },
@@ -166,7 +210,9 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
     },
     async (request, reply) => {
       const { username } = request.params;
-      if (!services.users.exists(username)) throw new HttpError(404, `no user named "${username}"`, 'username');
+      if (!services.users.get(request.scope, username)) {
+        throw new HttpError(404, `no user named "${username}"`, 'username');
+      }
       const wasLocked = lockout.lockedUntil(username) !== null;
       lockout.clear(username);
       services.audit.record({
@@ -175,6 +221,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
         target: username,
         detail: { wasLocked },
         ip: request.ip,
+        communeId: services.users.communeOf(username),
       });
       request.log.info({ username, wasLocked }, 'account unlocked');
       return reply.status(204).send(null);
@@ -217,6 +264,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
         action: 'user.password-change',
         target: me.username,
         ip: request.ip,
+        communeId: me.communeId,
       });
       return reply.status(204).send(null);
     },
