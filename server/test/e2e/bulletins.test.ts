@@ -256,6 +256,54 @@ describe('a priority bulletin', () => {
   });
 });
 
+/** Reads an event stream until `until` is in it; returns everything read. */
+async function readUntil(reader: ReadableStreamDefaultReader<Uint8Array>, until: string): Promise<string> {
+  const decoder = new TextDecoder();
+  let seen = '';
+  while (!seen.includes(until)) {
+    const r = await reader.read();
+    if (r.done) break;
+    seen += decoder.decode(r.value);
+  }
+  return seen;
+}
+
+describe('the live stream', () => {
+  it('tells a commune of its own bulletins only, without naming the other communes', async () => {
+    const [one, , three] = communes;
+    const streamOf = async (username: string) => {
+      const login = await fetch(`${server.url}/api/v1/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username, password: `${username}-pw` }),
+      });
+      const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
+      const res = await fetch(`${server.url}/api/v1/events`, { headers: { cookie } });
+      return res.body!.getReader();
+    };
+    const toOne = await streamOf(`admin-${one!.id}`);
+    const toThree = await streamOf(`admin-${three!.id}`);
+    const first = await province<Bulletin>('POST', '/api/v1/bulletins', {
+      text: 'Bản tin chỉ gửi xã một.',
+      priority: 'normal',
+      communes: [one!.id],
+    });
+    const second = await province<Bulletin>('POST', '/api/v1/bulletins', {
+      text: 'Bản tin chỉ gửi xã ba.',
+      priority: 'normal',
+      communes: [three!.id],
+    });
+    const seenByOne = await readUntil(toOne, first.body.id);
+    const seenByThree = await readUntil(toThree, second.body.id);
+    expect(seenByOne).toContain(`event: bulletin\ndata: {"bulletinId":"${first.body.id}"}`);
+    // Sent before the second, the first never reached commune three's stream.
+    expect(seenByThree).not.toContain(first.body.id);
+    expect(seenByThree).not.toContain(one!.id);
+    await toOne.cancel();
+    await toThree.cancel();
+  });
+});
+
 describe('approval', () => {
   it("sends a province editor's bulletin only when a province approver approves exactly that revision", async () => {
     const [one] = communes;

@@ -81,8 +81,9 @@ export type Conflict = ConflictReport['conflicts'][number];
 export type CalendarEntry = ResponseOf<'/api/v1/calendar', 'get', 200>[number];
 export type DeviceReport = ResponseOf<'/api/v1/reports/devices', 'get', 200>;
 export type ZoneReport = ResponseOf<'/api/v1/reports/zones', 'get', 200>;
+export type CommuneReport = ResponseOf<'/api/v1/reports/communes', 'get', 200>;
 export type ReportQuery = Omit<QueryOf<'/api/v1/reports/devices', 'get'>, 'format'>;
-export type ReportKind = 'devices' | 'zones';
+export type ReportKind = 'devices' | 'zones' | 'communes';
 export type SettingsView = ResponseOf<'/api/v1/settings', 'get', 200>;
 export type SettingsPatch = BodyOf<'/api/v1/settings', 'put'>;
 export type EngineTest = ResponseOf<'/api/v1/tts/engines/{id}/test', 'post', 200>;
@@ -536,6 +537,11 @@ export const api = {
 
   zoneReport(query: ReportQuery = {}): Promise<ZoneReport> {
     return request('GET', `/reports/zones${queryString(scoped(query))}`);
+  },
+
+  /** The province roll-up: one row per commune (a commune user gets their own). */
+  communeReport(query: ReportQuery = {}): Promise<CommuneReport> {
+    return request('GET', `/reports/communes${queryString(scoped(query))}`);
   },
 
   // ---- settings (loudness target, TTS engines and keys, abbreviation dictionary)

@@ -52,6 +52,8 @@ class LiveStore {
   tracked = $state<TrackedOccurrence[]>([]);
   /** Counts `approval` events (and stream re-opens): pages showing schedules reload when it moves. */
   approvalVersion = $state(0);
+  /** Counts `bulletin` events (a province bulletin or a commune's handling of it changed). */
+  bulletinVersion = $state(0);
   /** Counts `delivery` events (any broadcast): views of server-side summaries reload when it moves. */
   deliveryVersion = $state(0);
 
@@ -226,6 +228,7 @@ class LiveStore {
     source.addEventListener('device', (message) => this.#onDevice(message));
     source.addEventListener('delivery', (message) => this.#onDelivery(message));
     source.addEventListener('approval', () => this.approvalVersion++);
+    source.addEventListener('bulletin', () => this.bulletinVersion++);
   }
 
   #scheduleReconnect(): void {

@@ -183,4 +183,28 @@ describe.skipIf(!hasChromium)('source bulletins in chromium', () => {
 
     expect([...tinh.errors, ...a.errors, ...b.errors, ...phone.errors]).toEqual([]);
   }, 180_000);
+
+  it('reports roll up: the province sees its communes, and drills down to one and its loudspeakers', async () => {
+    const tinh = await openConsole(rig, 'desktop', DESKTOP, PROVINCE);
+    const { page } = tinh;
+    await page.locator('.scope-select').waitFor();
+    await page.locator('.scope-select').selectOption({ label: 'Toàn tỉnh' });
+    await tinh.go('Báo cáo');
+    const byCommune = page.getByRole('tab', { name: 'Theo xã' });
+    await expect.poll(() => byCommune.getAttribute('aria-selected')).toBe('true');
+    const table = page.locator('#report-panel table');
+    for (const commune of COMMUNES) await table.getByRole('button', { name: new RegExp(commune.name) }).waitFor();
+    // Each commune has one loudspeaker, online.
+    const rowA = table.locator('tr', { has: page.getByRole('button', { name: new RegExp(COMMUNES[0].name) }) });
+    expect((await rowA.locator('td').allTextContents()).slice(0, 3)).toEqual(['1', '1', '0']);
+    // Drill down: the page narrows to the commune, by loudspeaker.
+    await rowA.getByRole('button').click();
+    await expect.poll(() => page.locator('.scope-select').inputValue()).toBe(ids.a);
+    await page.getByRole('tab', { name: 'Theo loa' }).waitFor();
+    expect(await page.getByRole('tab', { name: 'Theo xã' }).count()).toBe(0);
+    await page.locator('#report-panel table').getByText(COMMUNES[0].device).waitFor();
+    expect(await page.locator('#report-panel table').getByText(COMMUNES[1].device).count()).toBe(0);
+    await page.locator('.scope-select').selectOption({ label: 'Toàn tỉnh' });
+    expect(tinh.errors).toEqual([]);
+  }, 120_000);
 });
