@@ -52,6 +52,8 @@ export interface OccurrenceWindow {
   from: number;
   to: number;
   limit: number;
+  /** Occurrences to skip (newest first) before the page; 0 when absent. */
+  offset?: number;
 }
 
 type Row = {
@@ -71,11 +73,23 @@ type Row = {
 // Stage names come from the protocol's fixed list, never from input.
 const STAGE_COUNTS = DELIVERY_STAGES.map((s) => `COUNT(CASE WHEN d.stage = '${s}' THEN 1 END) AS "${s}"`).join(',\n');
 
-/** The occurrences in `scope` starting in the window. */
+/** How many occurrences of `scope` start in the window (the list's total before paging). */
+export function countOccurrences(db: Db, scope: Scope, { from, to }: Pick<OccurrenceWindow, 'from' | 'to'>): number {
+  return (
+    db
+      .prepare(
+        `SELECT COUNT(*) AS n FROM occurrences o
+         WHERE o.start_at >= ? AND o.start_at < ? AND (? IS NULL OR o.commune_id = ?)`,
+      )
+      .get(from, to, ...inScope(scope)) as { n: number }
+  ).n;
+}
+
+/** The occurrences in `scope` starting in the window, newest first, one page of them. */
 export function recentOccurrences(
   db: Db,
   scope: Scope,
-  { from, to, limit }: OccurrenceWindow,
+  { from, to, limit, offset = 0 }: OccurrenceWindow,
   now: number = Date.now(),
 ): OccurrenceSummary[] {
   const rows = db
@@ -87,9 +101,9 @@ export function recentOccurrences(
        WHERE o.start_at >= ? AND o.start_at < ? AND (? IS NULL OR o.commune_id = ?)
        GROUP BY o.id
        ORDER BY o.start_at DESC, o.id DESC
-       LIMIT ?`,
+       LIMIT ? OFFSET ?`,
     )
-    .all(from, to, ...inScope(scope), limit) as Row[];
+    .all(from, to, ...inScope(scope), limit, offset) as Row[];
   return rows.map((r) => {
     const stages = Object.fromEntries(DELIVERY_STAGES.map((s) => [s, r[s]])) as Record<DeliveryStage, number>;
     const occurrence = { startAt: r.start_at, stopped: r.stopped_at !== null, cancelled: r.cancelled_at !== null };

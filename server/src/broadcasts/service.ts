@@ -22,6 +22,7 @@ import type { ServerMetrics } from '../metrics/metrics';
 import type { MediaAsset, MediaStore } from '../media/store';
 import type { Mp3Renditions } from '../media/renditions';
 import { communeScope, inScope, type Scope } from '../tenancy/scope';
+import type { BulletinAiringInput } from '../bulletins/bulletins';
 
 export class BroadcastInputError extends Error {
   /** A bad input: the HTTP error handler answers 400 naming `field`, whoever called. */
@@ -199,18 +200,7 @@ export class BroadcastService {
    * play-now command stays playable until `expiresAt`. Null when the commune
    * has no active loudspeaker there.
    */
-  async airBulletin(input: {
-    communeId: string;
-    bulletinId: string;
-    title: string;
-    text: string | null;
-    priority: Priority;
-    audio: MediaAsset & { engine: string | null };
-    zones: string[] | 'all';
-    at?: Date;
-    expiresAt?: number;
-    createdBy: string;
-  }): Promise<{ occurrenceId: string; deviceIds: string[] } | null> {
+  async airBulletin(input: BulletinAiringInput): Promise<{ occurrenceId: string; deviceIds: string[] } | null> {
     if (input.zones !== 'all') {
       const unknown = this.unknownZones(input.zones, input.communeId);
       if (unknown.length) throw new BroadcastInputError('zones', `zones: unknown zone(s) ${unknown.join(', ')}`);

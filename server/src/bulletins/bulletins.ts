@@ -40,6 +40,21 @@ export class BulletinError extends Error {
 export type BulletinStatus = 'submitted' | 'sent' | 'rejected' | 'cancelled';
 export type CommuneHandling = 'received' | 'scheduled' | 'aired' | 'declined';
 
+/** One commune's play of a bulletin, as BulletinAiring.air takes it. */
+export interface BulletinAiringInput {
+  communeId: string;
+  bulletinId: string;
+  title: string;
+  text: string | null;
+  priority: Priority;
+  audio: MediaAsset & { engine: string | null };
+  zones: string[] | 'all';
+  at?: Date;
+  /** A play-now command stays playable until then (a loudspeaker offline meanwhile still plays it). */
+  expiresAt?: number;
+  createdBy: string;
+}
+
 /** What turns a bulletin into plays; implemented by the broadcast service. */
 export interface BulletinAiring {
   /**
@@ -48,19 +63,7 @@ export interface BulletinAiring {
    * as a play-now command (no `at`), or at `at` through the devices' plans.
    * Null when there is no active loudspeaker to play it.
    */
-  air(input: {
-    communeId: string;
-    bulletinId: string;
-    title: string;
-    text: string | null;
-    priority: Priority;
-    audio: MediaAsset & { engine: string | null };
-    zones: string[] | 'all';
-    at?: Date;
-    /** A play-now command stays playable until then (a loudspeaker offline meanwhile still plays it). */
-    expiresAt?: number;
-    createdBy: string;
-  }): Promise<{ occurrenceId: string; deviceIds: string[] } | null>;
+  air(input: BulletinAiringInput): Promise<{ occurrenceId: string; deviceIds: string[] } | null>;
   /** Sends a play-now occurrence again to one device (it was offline when it went out). */
   resend(occurrenceId: string, deviceId: string, expiresAt: number): Promise<void>;
 }

@@ -450,4 +450,14 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX occurrences_bulletin ON occurrences(bulletin_id);
     `,
   },
+  {
+    version: 17,
+    name: 'a province of 15,000 loudspeakers: the device list pages in id order within a commune',
+    sql: `
+      -- GET /devices?commune=…&limit=…: a commune's devices in id order straight from the index,
+      -- stopping at the page's end. It covers every use of the commune-only index it replaces.
+      CREATE INDEX devices_commune_id ON devices(commune_id, id);
+      DROP INDEX devices_commune;
+    `,
+  },
 ];

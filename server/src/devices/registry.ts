@@ -11,6 +11,7 @@ import type { EventHub } from '../events/hub';
 import { hashToken, newToken, tokenMatches } from '../auth/passwords';
 import { slugify, uniqueId } from './ids';
 import { communeScope, inScope, PROVINCE, type Scope } from '../tenancy/scope';
+import { DEVICE_MATCH_FUNCTION, registerDeviceMatch, searchWords } from './search';
 
 export interface Zone {
   id: string;
@@ -42,6 +43,36 @@ export interface DeviceView {
 
 /** A device clock this far from the server's plays its schedule noticeably early or late. */
 export const CLOCK_OFFSET_WARN_MS = 1_000;
+
+/**
+ * The status filter of the device list, as the console's table means it
+ * (web/src/pages/devices/fleet.ts): a revoked loudspeaker is only `revoked`;
+ * `problem` is an active one a technician should look at: offline, or its
+ * clock more than CLOCK_OFFSET_WARN_MS off the server's.
+ */
+export const DEVICE_STATUSES = ['online', 'offline', 'revoked', 'problem'] as const;
+export type DeviceStatus = (typeof DEVICE_STATUSES)[number];
+/** The zone filter's value for "in no zone" (the console's NO_ZONE). */
+export const NO_ZONE = '-';
+
+export interface DeviceQuery {
+  /** Every word must be in the name or the id (case and diacritics forgiven). */
+  q?: string;
+  status?: DeviceStatus;
+  /** A zone id, or NO_ZONE. Another commune's zone matches nothing. */
+  zone?: string;
+  /** At most this many, from `offset`, in id order; all when absent. */
+  limit?: number;
+  offset?: number;
+}
+
+/** Fixed SQL per status: only these texts ever reach the query (never the input). */
+const STATUS_SQL: Record<DeviceStatus, string> = {
+  online: 'd.revoked_at IS NULL AND d.online = 1',
+  offline: 'd.revoked_at IS NULL AND d.online = 0',
+  revoked: 'd.revoked_at IS NOT NULL',
+  problem: `d.revoked_at IS NULL AND (d.online = 0 OR abs(d.clock_offset_ms) > ${CLOCK_OFFSET_WARN_MS})`,
+};
 
 interface DeviceRow {
   id: string;
@@ -108,6 +139,7 @@ export class DeviceRegistry {
     private readonly db: Db,
     private readonly hub: EventHub,
   ) {
+    registerDeviceMatch(db);
     const logChange = db.prepare(
       'INSERT INTO device_status (device_id, online, at) SELECT id, ?, ? FROM devices WHERE id = ? AND online != ?',
     );
@@ -310,8 +342,74 @@ export class DeviceRegistry {
       )
       .all(...inScope(scope)) as { device_id: string; zone_id: string }[];
     const byDevice = new Map<string, string[]>();
-    for (const m of members) byDevice.set(m.device_id, [...(byDevice.get(m.device_id) ?? []), m.zone_id]);
+    for (const m of members) {
+      const zones = byDevice.get(m.device_id);
+      if (zones) zones.push(m.zone_id);
+      else byDevice.set(m.device_id, [m.zone_id]);
+    }
     return rows.map((r) => this.view(r, byDevice.get(r.id) ?? []));
+  }
+
+  /**
+   * One page of the devices of `scope` that match `query`, in id order, and
+   * how many match in all. Filtered and paged in SQL: a province holds 15,000.
+   * The statement is assembled from fixed fragments (one per filter given), so
+   * the planner sees real conditions (the commune's index) and each of the few
+   * shapes stays prepared; every value is a parameter.
+   */
+  listDevicePage(scope: Scope, query: DeviceQuery = {}): { devices: DeviceView[]; total: number } {
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    // The commune first, always when there is one: no other filter can widen it.
+    if (scope.communeId !== null) {
+      where.push('d.commune_id = ?');
+      params.push(scope.communeId);
+    }
+    if (query.status) where.push(`(${STATUS_SQL[query.status]})`);
+    if (query.zone === NO_ZONE) {
+      where.push('NOT EXISTS (SELECT 1 FROM device_zones dz WHERE dz.device_id = d.id)');
+    } else if (query.zone) {
+      where.push('d.id IN (SELECT dz.device_id FROM device_zones dz WHERE dz.zone_id = ?)');
+      params.push(query.zone);
+    }
+    if (query.q !== undefined && searchWords(query.q).length > 0) {
+      where.push(`${DEVICE_MATCH_FUNCTION}(d.name, d.id, ?) = 1`);
+      params.push(query.q);
+    }
+    const whereSql = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const paged = query.limit !== undefined;
+    const offset = query.offset ?? 0;
+    const rows = this.db
+      .prepare(`SELECT ${DEVICE_COLUMNS} FROM devices d ${whereSql} ORDER BY d.id LIMIT ? OFFSET ?`)
+      .all(...params, paged ? query.limit! : -1, offset) as DeviceRow[];
+    // A short first page is all there is; otherwise count (the list's total before paging).
+    const total =
+      (!paged && offset === 0) || (offset === 0 && rows.length < query.limit!)
+        ? rows.length
+        : (this.db.prepare(`SELECT COUNT(*) AS n FROM devices d ${whereSql}`).get(...params) as { n: number }).n;
+    if (rows.length === 0) return { devices: [], total };
+    const members =
+      where.length === (scope.communeId !== null ? 1 : 0) && !paged && offset === 0
+        ? // Every device of the scope: its zones in one pass, as listDevices.
+          (this.db
+            .prepare(
+              `SELECT dz.device_id, dz.zone_id FROM device_zones dz JOIN devices d ON d.id = dz.device_id
+               WHERE (? IS NULL OR d.commune_id = ?) ORDER BY dz.zone_id`,
+            )
+            .all(...inScope(scope)) as { device_id: string; zone_id: string }[])
+        : (this.db
+            .prepare(
+              `SELECT dz.device_id, dz.zone_id FROM device_zones dz
+               WHERE dz.device_id IN (SELECT value FROM json_each(?)) ORDER BY dz.zone_id`,
+            )
+            .all(JSON.stringify(rows.map((r) => r.id))) as { device_id: string; zone_id: string }[]);
+    const byDevice = new Map<string, string[]>();
+    for (const m of members) {
+      const zones = byDevice.get(m.device_id);
+      if (zones) zones.push(m.zone_id);
+      else byDevice.set(m.device_id, [m.zone_id]);
+    }
+    return { devices: rows.map((r) => this.view(r, byDevice.get(r.id) ?? [])), total };
   }
 
   /** The zones of a device visible in `scope` (none for another commune's device). */

@@ -276,12 +276,25 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The loudspeakers you may see (your commune’s, or the province’s) with online state */
+    /**
+     * The loudspeakers you may see (your commune’s, or the province’s) with online state
+     * @description In id order, narrowed by `q`, `status`, `zone` and `commune`; `limit` and `offset` page it (without `limit`, every match). The `X-Total-Count` header says how many match before paging.
+     */
     get: {
       parameters: {
         query?: {
           /** @description a commune id (province users choose; commune users: their own) */
           commune?: string;
+          /** @description every word in the name or the id, in any order; case and diacritics forgiven */
+          q?: string;
+          /** @description online, offline (not revoked), revoked, or problem: not revoked and offline or its clock more than 1 s off */
+          status?: 'online' | 'offline' | 'revoked' | 'problem';
+          /** @description a zone id (its loudspeakers), or "-" for those in no zone */
+          zone?: string;
+          /** @description 1 to 1000; without it, every match */
+          limit?: string;
+          /** @description matches to skip (default 0) */
+          offset?: string;
         };
         header?: never;
         path?: never;
@@ -329,6 +342,23 @@ export interface paths {
                 cpuTempC?: number;
               } | null;
             }[];
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+            };
           };
         };
         /** @description Default Response */
@@ -1196,7 +1226,7 @@ export interface paths {
     };
     /**
      * Recent broadcasts, newest first, with their delivery counts
-     * @description Occurrences starting in [from, to) (default: the last 24 hours to the next 24 hours), at most `limit` (default 50, at most 200).
+     * @description Occurrences starting in [from, to) (default: the last 24 hours to the next 24 hours), at most `limit` (default 50, at most 200) after skipping `offset`. The `X-Total-Count` header says how many start in the window.
      */
     get: {
       parameters: {
@@ -1205,6 +1235,8 @@ export interface paths {
           to?: string;
           /** @description 1 to 200 */
           limit?: string;
+          /** @description occurrences to skip (default 0) */
+          offset?: string;
           /** @description a commune id (province users choose; commune users: their own) */
           commune?: string;
         };

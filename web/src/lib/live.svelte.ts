@@ -41,12 +41,24 @@ const TRACKED_KEY = 'loaxa.recentOccurrences';
 /** Events for broadcasts not loaded yet (the stream can beat the POST answer). */
 const MAX_BUFFERED_EVENTS = 500;
 const POLL_WHILE_DOWN_MS = 10_000;
+/**
+ * Device events are applied together at most this often: after a power cut a
+ * province's 15,000 loudspeakers reconnect within seconds, and each applying
+ * alone would re-filter and re-sort the table 15,000 times.
+ */
+const DEVICE_EVENT_BATCH_MS = 250;
 const RECONNECT_MIN_MS = 1_000;
 const RECONNECT_MAX_MS = 30_000;
 
 class LiveStore {
-  devices = $state<Device[]>([]);
-  zones = $state<Zone[]>([]);
+  /**
+   * Replaced, never changed in place (`$state.raw`): a deep proxy over 15,000
+   * loudspeakers made every read of the table's filters cost a proxy trap per
+   * field. A device event replaces that device's object (in a batch, see
+   * DEVICE_EVENT_BATCH_MS); the id → position index makes each lookup O(1).
+   */
+  devices = $state.raw<Device[]>([]);
+  zones = $state.raw<Zone[]>([]);
   devicesStatus = $state<LoadStatus>('loading');
   connection = $state<LiveConnection>('idle');
   tracked = $state<TrackedOccurrence[]>([]);
@@ -65,6 +77,12 @@ class LiveStore {
   #buffered: DeliveryEvent[] = [];
   #refreshing: Promise<void> | null = null;
   #refreshAgain = false;
+  /** Position of each device in `devices`, and each zone's name: kept with the lists they index. */
+  #deviceAt = new Map<string, number>();
+  #zoneNames = new Map<string, string>();
+  /** Device events waiting for the next batch, the latest per device. */
+  #pendingDevices = new Map<string, DeviceEvent>();
+  #deviceBatchTimer: ReturnType<typeof setTimeout> | null = null;
 
   /** Starts loading and listening; call once signed in. */
   start(): void {
@@ -82,8 +100,8 @@ class LiveStore {
     this.#source = null;
     this.#clearTimers();
     this.connection = 'idle';
-    this.devices = [];
-    this.zones = [];
+    this.#setDevices([]);
+    this.#setZones([]);
     this.devicesStatus = 'loading';
     this.tracked = [];
     this.#buffered = [];
@@ -113,8 +131,8 @@ class LiveStore {
    */
   rescope(): void {
     if (!this.#running) return;
-    this.devices = [];
-    this.zones = [];
+    this.#setDevices([]);
+    this.#setZones([]);
     this.devicesStatus = 'loading';
     void this.refresh();
   }
@@ -170,12 +188,21 @@ class LiveStore {
     }
   }
 
+  /** The loudspeaker with this id, null when it is not listed (O(1): the index, not a search). */
+  device(id: string): Device | null {
+    // Read the list first: a caller in an effect or a template then follows its changes.
+    const devices = this.devices;
+    const at = this.#deviceAt.get(id);
+    return at === undefined ? null : (devices[at] ?? null);
+  }
+
   deviceName(id: string): string {
-    return this.devices.find((device) => device.id === id)?.name ?? id;
+    return this.device(id)?.name ?? id;
   }
 
   zoneName(id: string): string {
-    return this.zones.find((zone) => zone.id === id)?.name ?? id;
+    void this.zones;
+    return this.#zoneNames.get(id) ?? id;
   }
 
   // ------------------------------------------------------------ internals
@@ -184,14 +211,45 @@ class LiveStore {
     try {
       const [devices, zones] = await Promise.all([api.devices(), api.zones()]);
       if (!this.#running) return;
-      this.devices = devices;
+      this.#setDevices(devices);
+      // Events that came while the list was on its way are as new as it, or newer.
+      if (this.#pendingDevices.size) this.#applyDeviceEvents();
       // Village names in the alphabet's order ("Thôn Đông" after "Thôn Chợ", "Thôn 2" before "Thôn 10").
-      this.zones = [...zones].sort((a, b) => ZONE_ORDER.compare(a.name, b.name));
+      this.#setZones([...zones].sort((a, b) => ZONE_ORDER.compare(a.name, b.name)));
       this.devicesStatus = 'ready';
     } catch {
       // Keep showing what we had; say so only if we never had anything.
       if (this.devicesStatus !== 'ready') this.devicesStatus = 'error';
     }
+  }
+
+  #setDevices(devices: Device[]): void {
+    this.#deviceAt = new Map(devices.map((device, i) => [device.id, i]));
+    this.devices = devices;
+  }
+
+  #setZones(zones: Zone[]): void {
+    this.#zoneNames = new Map(zones.map((zone) => [zone.id, zone.name]));
+    this.zones = zones;
+  }
+
+  /** The waiting device events, applied at once: one new list, each changed device a new object. */
+  #applyDeviceEvents(): void {
+    if (this.#deviceBatchTimer) clearTimeout(this.#deviceBatchTimer);
+    this.#deviceBatchTimer = null;
+    const pending = this.#pendingDevices;
+    this.#pendingDevices = new Map();
+    let next: Device[] | null = null;
+    for (const event of pending.values()) {
+      const at = this.#deviceAt.get(event.id);
+      if (at === undefined) continue;
+      const device = (next ?? this.devices)[at]!;
+      const lastSeen = event.lastSeen ?? device.lastSeen;
+      if (device.online === event.online && device.lastSeen === lastSeen) continue;
+      next ??= this.devices.slice();
+      next[at] = { ...device, online: event.online, lastSeen };
+    }
+    if (next) this.devices = next;
   }
 
   #openTracked(): TrackedOccurrence[] {
@@ -255,6 +313,9 @@ class LiveStore {
 
   #clearTimers(): void {
     this.#stopPolling();
+    if (this.#deviceBatchTimer) clearTimeout(this.#deviceBatchTimer);
+    this.#deviceBatchTimer = null;
+    this.#pendingDevices.clear();
     if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
     this.#reconnectTimer = null;
     this.#reconnectDelay = RECONNECT_MIN_MS;
@@ -263,15 +324,17 @@ class LiveStore {
   #onDevice(message: MessageEvent): void {
     const event = parseDeviceEvent(message.data);
     if (!event) return;
-    const device = this.devices.find((d) => d.id === event.id);
-    if (!device) {
+    if (this.devicesStatus === 'ready' && !this.#deviceAt.has(event.id)) {
       // A device we have not seen: fetch the list to learn its name and zones. While one commune of
       // the province is in view, the others' loudspeakers are not ours to list.
       if (currentCommune() === undefined) void this.refresh();
       return;
     }
-    device.online = event.online;
-    device.lastSeen = event.lastSeen ?? device.lastSeen;
+    // (While the list loads, the event waits for it: applied if the device is on it.)
+    this.#pendingDevices.set(event.id, event);
+    if (this.devicesStatus === 'ready') {
+      this.#deviceBatchTimer ??= setTimeout(() => this.#applyDeviceEvents(), DEVICE_EVENT_BATCH_MS);
+    }
   }
 
   #onDelivery(message: MessageEvent): void {

@@ -5,7 +5,13 @@ import { BroadcastInputError } from '../../broadcasts/service';
 import type { AppServices } from '../context';
 import { ErrorReply, HttpError } from '../errors';
 import { allows } from '../../auth/permissions';
-import { DELIVERY_OUTCOMES, DELIVERY_STAGES, deliveryProblems, recentOccurrences } from '../../broadcasts/recent';
+import {
+  countOccurrences,
+  DELIVERY_OUTCOMES,
+  DELIVERY_STAGES,
+  deliveryProblems,
+  recentOccurrences,
+} from '../../broadcasts/recent';
 import { CommuneField } from '../commune-field';
 
 const CommuneId = Type.String({ description: 'the commune it belongs to' });
@@ -157,13 +163,17 @@ export const broadcastRoutes: FastifyPluginAsyncTypebox<{ services: AppServices 
         summary: 'Recent broadcasts, newest first, with their delivery counts',
         description:
           'Occurrences starting in [from, to) (default: the last 24 hours to the next 24 hours), ' +
-          `at most \`limit\` (default ${LIST_LIMIT}, at most ${LIST_MAX}).`,
+          `at most \`limit\` (default ${LIST_LIMIT}, at most ${LIST_MAX}) after skipping \`offset\`. ` +
+          'The `X-Total-Count` header says how many start in the window.',
         querystring: Type.Object(
           {
             from: Type.Optional(Type.String({ format: 'date-time' })),
             to: Type.Optional(Type.String({ format: 'date-time' })),
             // Query values arrive as text and the app does not coerce types: digits, read below.
             limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,9}$', description: `1 to ${LIST_MAX}` })),
+            offset: Type.Optional(
+              Type.String({ pattern: '^[0-9]{1,9}$', description: 'occurrences to skip (default 0)' }),
+            ),
             commune: CommuneField,
           },
           { additionalProperties: false },
@@ -171,7 +181,7 @@ export const broadcastRoutes: FastifyPluginAsyncTypebox<{ services: AppServices 
         response: { 200: Type.Array(OccurrenceSummary), 400: ErrorReply, 404: ErrorReply },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const scope = services.communes.listScope(request.scope, request.query.commune);
       const now = Date.now();
       const from = request.query.from ? Date.parse(request.query.from) : now - DAY_MS;
@@ -179,7 +189,13 @@ export const broadcastRoutes: FastifyPluginAsyncTypebox<{ services: AppServices 
       if (to <= from) throw new HttpError(400, 'to: must be after from', 'to');
       const limit = Number(request.query.limit ?? LIST_LIMIT);
       if (limit < 1 || limit > LIST_MAX) throw new HttpError(400, `limit: must be from 1 to ${LIST_MAX}`, 'limit');
-      return recentOccurrences(services.db, scope, { from, to, limit }, now);
+      const offset = Number(request.query.offset ?? 0);
+      const page = recentOccurrences(services.db, scope, { from, to, limit, offset }, now);
+      // A short first page is all there is; otherwise count.
+      const total =
+        offset === 0 && page.length < limit ? page.length : countOccurrences(services.db, scope, { from, to });
+      void reply.header('x-total-count', String(total));
+      return page;
     },
   );
 

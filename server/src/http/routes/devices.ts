@@ -1,7 +1,7 @@
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ID_PATTERN } from '@loaxa/protocol';
-import { ConflictError, NotFoundError, type DeviceView } from '../../devices/registry';
+import { ConflictError, DEVICE_STATUSES, NO_ZONE, NotFoundError, type DeviceView } from '../../devices/registry';
 import { agentConfigFor, PROVISIONED_PLAYERS } from '../../devices/provisioning';
 import { CommuneField } from '../commune-field';
 import type { AppServices } from '../context';
@@ -9,6 +9,42 @@ import { ErrorReply, HttpError } from '../errors';
 
 /** The optional `commune` filter of a list. */
 const CommuneFilter = Type.Object({ commune: CommuneField }, { additionalProperties: false });
+
+/** At most this many loudspeakers in one page of GET /devices. */
+export const DEVICE_PAGE_MAX = 1000;
+
+/** GET /devices: the commune, search, filters and a page. Query values arrive as text (no coercion). */
+const DeviceListQuery = Type.Object(
+  {
+    commune: CommuneField,
+    q: Type.Optional(
+      Type.String({
+        maxLength: 200,
+        description: 'every word in the name or the id, in any order; case and diacritics forgiven',
+      }),
+    ),
+    status: Type.Optional(
+      Type.Union(
+        DEVICE_STATUSES.map((s) => Type.Literal(s)),
+        {
+          description:
+            'online, offline (not revoked), revoked, or problem: not revoked and offline or its clock more than 1 s off',
+        },
+      ),
+    ),
+    zone: Type.Optional(
+      Type.String({
+        pattern: `^${NO_ZONE}$|${ID_PATTERN}`,
+        description: `a zone id (its loudspeakers), or "${NO_ZONE}" for those in no zone`,
+      }),
+    ),
+    limit: Type.Optional(
+      Type.String({ pattern: '^[0-9]{1,9}$', description: `1 to ${DEVICE_PAGE_MAX}; without it, every match` }),
+    ),
+    offset: Type.Optional(Type.String({ pattern: '^[0-9]{1,9}$', description: 'matches to skip (default 0)' })),
+  },
+  { additionalProperties: false },
+);
 
 const Location = Type.Object(
   {
@@ -58,12 +94,50 @@ const Zone = Type.Object({
   deviceIds: Type.Array(Type.String()),
 });
 
+type DeviceJson = Static<typeof Device>;
+
 export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = async (app, { services }) => {
   /** The stored device with what its agent last reported. */
   // The reply schema keeps only the Telemetry fields (the clock offset is already on the device).
   const withTelemetry = (device: DeviceView) => {
     const t = services.telemetry.get(device.id);
     return { ...device, telemetry: t ? { ...t, at: new Date(t.at).toISOString() } : null };
+  };
+
+  /**
+   * A device exactly as the Device schema writes it, field by field, for the
+   * list: the schema's serializer checks each nullable field's branches and
+   * took 200 ms of the 300 for a province's 15,000; JSON.stringify of these
+   * plain objects takes 25.
+   */
+  const deviceJson = (device: DeviceView): DeviceJson => {
+    const t = services.telemetry.get(device.id);
+    return {
+      id: device.id,
+      name: device.name,
+      communeId: device.communeId,
+      zones: device.zones,
+      online: device.online,
+      lastSeen: device.lastSeen,
+      agentVersion: device.agentVersion,
+      revoked: device.revoked,
+      clockOffsetMs: device.clockOffsetMs,
+      clockWarning: device.clockWarning,
+      location: device.location,
+      simulated: device.simulated,
+      telemetry: t
+        ? {
+            at: new Date(t.at).toISOString(),
+            volume: t.volume,
+            playing: t.playing,
+            cacheBytes: t.cacheBytes,
+            ...(t.freeDiskBytes !== undefined ? { freeDiskBytes: t.freeDiskBytes } : {}),
+            uptimeS: t.uptimeS,
+            ...(t.signalDbm !== undefined ? { signalDbm: t.signalDbm } : {}),
+            ...(t.cpuTempC !== undefined ? { cpuTempC: t.cpuTempC } : {}),
+          }
+        : null,
+    };
   };
 
   app.get(
@@ -73,14 +147,33 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
       schema: {
         tags: ['devices'],
         summary: 'The loudspeakers you may see (your commune’s, or the province’s) with online state',
-        querystring: CommuneFilter,
-        response: { 200: Type.Array(Device), 404: ErrorReply },
+        description:
+          'In id order, narrowed by `q`, `status`, `zone` and `commune`; `limit` and `offset` page it ' +
+          `(without \`limit\`, every match). The \`X-Total-Count\` header says how many match before paging.`,
+        querystring: DeviceListQuery,
+        response: { 200: Type.Array(Device), 400: ErrorReply, 404: ErrorReply },
       },
     },
-    async (request) =>
-      services.registry
-        .listDevices(services.communes.listScope(request.scope, request.query.commune))
-        .map(withTelemetry),
+    async (request, reply) => {
+      const { commune, q, status, zone, limit, offset } = request.query;
+      const scope = services.communes.listScope(request.scope, commune);
+      const pageSize = limit === undefined ? undefined : Number(limit);
+      if (pageSize !== undefined && (pageSize < 1 || pageSize > DEVICE_PAGE_MAX)) {
+        throw new HttpError(400, `limit: must be from 1 to ${DEVICE_PAGE_MAX}`, 'limit');
+      }
+      const { devices, total } = services.registry.listDevicePage(scope, {
+        ...(q !== undefined ? { q } : {}),
+        ...(status ? { status } : {}),
+        ...(zone ? { zone } : {}),
+        ...(pageSize !== undefined ? { limit: pageSize } : {}),
+        ...(offset !== undefined ? { offset: Number(offset) } : {}),
+      });
+      return reply
+        .header('x-total-count', String(total))
+        .type('application/json; charset=utf-8')
+        .serializer((x: unknown) => String(x))
+        .send(JSON.stringify(devices.map(deviceJson)) as never);
+    },
   );
 
   app.get(

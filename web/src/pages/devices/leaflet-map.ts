@@ -1,7 +1,14 @@
 /**
- * The Leaflet side of the device map. This module (with Leaflet and its CSS)
- * is imported dynamically by DeviceMap.svelte only when the map is shown, so
- * the console's first load does not carry it.
+ * The Leaflet side of the device map. This module (with Leaflet, its CSS and
+ * supercluster) is imported dynamically by DeviceMap.svelte only when the map
+ * is shown, so the console's first load does not carry it.
+ *
+ * Up to CLUSTER_ABOVE loudspeakers (a commune, a merged commune) each is a
+ * marker. A province's thousands are clustered (supercluster): only the
+ * clusters and markers in view are on the map, drawn again after each pan or
+ * zoom, so 15,000 loudspeakers pan and zoom as smoothly as 150. A cluster
+ * shows how many it holds and how many of them are offline (its colour too);
+ * a click zooms in to where it splits.
  *
  * When the tile server cannot be reached (an offline commune office), the map
  * stays: the tile layer goes, the background turns plain and each village's
@@ -9,20 +16,20 @@
  */
 import * as L from 'leaflet';
 import 'leaflet/dist/leaflet.css';
+import Supercluster, { type ClusterFeature } from 'supercluster';
 import { tileVerdict, TILE_TIMEOUT_MS, type TileCounts, type TileVerdict } from './device-info';
 
-export interface MapPoint {
+/** A loudspeaker on the map; its words are made only when its marker is (MapTexts). */
+export type MapPoint = {
   id: string;
   latitude: number;
   longitude: number;
   online: boolean;
-  /** "Cụm loa Chợ: Trực tuyến": the marker's tooltip, title and accessible name. */
-  label: string;
-  /** Shown under the label in the marker's popup (coordinates). */
-  detail: string;
-  /** The loudspeaker's card, linked from the popup. */
-  href: string;
-}
+  name: string;
+};
+
+/** More loudspeakers than this are clustered; a commune's 150 are each a marker. */
+export const CLUSTER_ABOVE = 300;
 
 /** A village's name, written above its loudspeakers on a map without tiles. */
 export interface VillageLabel {
@@ -39,7 +46,19 @@ export interface MapTexts {
   open: string;
   /** HTML attribution for the tiles; empty for none. */
   attribution: string;
+  /** "Cụm loa Chợ: Trực tuyến": the marker's tooltip, title and accessible name. */
+  marker(point: MapPoint): string;
+  /** Shown under the label in the marker's popup (coordinates). */
+  detail(point: MapPoint): string;
+  /** The loudspeaker's card, linked from the popup. */
+  href(point: MapPoint): string;
+  /** "120 cụm loa, 5 ngoại tuyến; bấm để phóng to": a cluster's title and accessible name. */
+  cluster(count: number, offline: number): string;
 }
+
+type ClusterTotals = {
+  offline: number;
+};
 
 export interface DeviceMapHandle {
   /** Redraws the markers; `fit` frames them again (the set shown has changed). */
@@ -50,8 +69,15 @@ export interface DeviceMapHandle {
 /** Around the commune when there is one loudspeaker; never closer than a street. */
 const SINGLE_ZOOM = 15;
 const MAX_FIT_ZOOM = 16;
+const MAX_ZOOM = 19;
 /** Village names sit above the tiles and under the markers, which stay clickable. */
 const VILLAGE_PANE = 'villages';
+/** Cluster radius on screen, px: a thumb's width between two clusters. */
+const CLUSTER_RADIUS = 60;
+/** Clustered, village names are written only where few are in view (a province has a thousand). */
+const MAX_VILLAGE_LABELS = 40;
+/** Clusters and markers just off screen are drawn too, so a short pan shows no empty edge. */
+const VIEW_PADDING = 0.25;
 
 /**
  * Draws the map in `element`. `onTiles` hears once whether the tile server
@@ -104,6 +130,15 @@ export function createDeviceMap(
   const markers = L.layerGroup().addTo(map);
   const villageLayer = L.layerGroup();
   let villages: readonly VillageLabel[] = [];
+  /** The clustered index while there are more than CLUSTER_ABOVE loudspeakers; null: each is a marker. */
+  let index: Supercluster<MapPoint, ClusterTotals> | null = null;
+  /** Set by each drawing of the clusters: update() knows whether framing drew them already. */
+  let drawn = false;
+  /**
+   * The markers drawn from the index, by cluster or loudspeaker: a redraw keeps
+   * those still there (a focused cluster stays focused when the map pans to it).
+   */
+  let drawnMarkers = new Map<string, L.Marker>();
 
   function goPlain(): void {
     plain = true;
@@ -116,7 +151,14 @@ export function createDeviceMap(
 
   function drawVillages(): void {
     villageLayer.clearLayers();
-    for (const village of villages) {
+    let shown = villages;
+    if (index) {
+      // A province: only the villages in view, and only when they are few enough to read.
+      const bounds = map.getBounds();
+      shown = villages.filter((village) => bounds.contains([village.latitude, village.longitude]));
+      if (shown.length > MAX_VILLAGE_LABELS) shown = [];
+    }
+    for (const village of shown) {
       const label = document.createElement('span');
       label.className = 'village-label-text';
       label.textContent = village.name;
@@ -129,38 +171,159 @@ export function createDeviceMap(
     }
   }
 
+  function deviceMarker(point: MapPoint): L.Marker {
+    const label = options.texts.marker(point);
+    const marker = L.marker([point.latitude, point.longitude], {
+      title: label,
+      alt: label,
+      keyboard: true,
+      icon: L.divIcon({
+        className: `device-marker ${point.online ? 'online' : 'offline'}`,
+        html: '<span class="device-marker-dot"></span>',
+        iconSize: [22, 22],
+        iconAnchor: [11, 11],
+      }),
+    });
+    return marker.bindPopup(() => popupFor(point, label, options.texts));
+  }
+
+  function clusterMarker(feature: ClusterFeature<ClusterTotals>): L.Marker {
+    const [longitude, latitude] = feature.geometry.coordinates as [number, number];
+    const { point_count: count, offline, cluster_id: id } = feature.properties;
+    // Bigger for more; green when all are online, amber with some offline, grey when most are.
+    const size = count < 10 ? 34 : count < 100 ? 40 : count < 1000 ? 48 : 56;
+    const tone = offline === 0 ? 'all-online' : offline * 2 > count ? 'mostly-offline' : 'some-offline';
+    const body = document.createElement('span');
+    body.className = 'device-cluster-body';
+    body.dataset.count = String(count);
+    body.dataset.offline = String(offline);
+    const total = document.createElement('span');
+    total.className = 'device-cluster-count';
+    total.textContent = String(feature.properties.point_count_abbreviated);
+    body.append(total);
+    if (offline > 0) {
+      const down = document.createElement('span');
+      down.className = 'device-cluster-offline';
+      down.textContent = String(offline);
+      body.append(down);
+    }
+    const label = options.texts.cluster(count, offline);
+    const zoomIn = () => {
+      const zoom = Math.min(index?.getClusterExpansionZoom(id) ?? map.getZoom() + 2, MAX_ZOOM);
+      map.setView([latitude, longitude], Math.max(zoom, map.getZoom() + 1));
+    };
+    return (
+      L.marker([latitude, longitude], {
+        title: label,
+        alt: label,
+        keyboard: true,
+        icon: L.divIcon({ className: `device-cluster ${tone}`, html: body, iconSize: [size, size] }),
+      })
+        .on('click', zoomIn)
+        // Leaflet turns Enter into a click only on markers with a popup: a cluster has none.
+        .on('keypress', (event: L.LeafletKeyboardEvent) => {
+          if (event.originalEvent.key === 'Enter') zoomIn();
+        })
+    );
+  }
+
+  /** The clusters and loudspeakers in (and just around) the view, at this zoom. */
+  function drawClusters(): void {
+    if (!index) return;
+    const bounds = map.getBounds().pad(VIEW_PADDING);
+    const box: [number, number, number, number] = [
+      Math.max(-180, bounds.getWest()),
+      Math.max(-85, bounds.getSouth()),
+      Math.min(180, bounds.getEast()),
+      Math.min(85, bounds.getNorth()),
+    ];
+    // Whole zoom levels: at a quarter step in between, the clusters of the level below (a little apart).
+    const features = index.getClusters(box, Math.floor(map.getZoom()));
+    drawn = true;
+    const next = new Map<string, L.Marker>();
+    for (const feature of features) {
+      const cluster = 'cluster' in feature.properties && feature.properties.cluster;
+      const key = cluster
+        ? `c${(feature.properties as ClusterFeature<ClusterTotals>['properties']).cluster_id}`
+        : `p${(feature.properties as MapPoint).id}`;
+      const marker =
+        drawnMarkers.get(key) ??
+        (cluster
+          ? clusterMarker(feature as ClusterFeature<ClusterTotals>)
+          : deviceMarker(feature.properties as MapPoint)
+        ).addTo(markers);
+      next.set(key, marker);
+    }
+    for (const [key, marker] of drawnMarkers) if (!next.has(key)) marker.remove();
+    drawnMarkers = next;
+    if (plain) drawVillages();
+  }
+
+  map.on('moveend', drawClusters);
+
+  function frame(points: readonly MapPoint[]): void {
+    // Framed at once, not animated: a filter changes the set many times a second while typing.
+    if (points.length === 1) {
+      map.setView([points[0]!.latitude, points[0]!.longitude], SINGLE_ZOOM, { animate: false });
+      return;
+    }
+    let south = 90;
+    let north = -90;
+    let west = 180;
+    let east = -180;
+    for (const p of points) {
+      south = Math.min(south, p.latitude);
+      north = Math.max(north, p.latitude);
+      west = Math.min(west, p.longitude);
+      east = Math.max(east, p.longitude);
+    }
+    map.fitBounds(
+      [
+        [south, west],
+        [north, east],
+      ],
+      {
+        // More room at the top for the village names written above the northernmost markers.
+        paddingTopLeft: [24, 36],
+        paddingBottomRight: [24, 24],
+        maxZoom: MAX_FIT_ZOOM,
+        animate: false,
+      },
+    );
+  }
+
   return {
     update(points, nextVillages, fit) {
       villages = nextVillages;
-      if (plain) drawVillages();
       markers.clearLayers();
-      for (const point of points) {
-        const marker = L.marker([point.latitude, point.longitude], {
-          title: point.label,
-          alt: point.label,
-          keyboard: true,
-          icon: L.divIcon({
-            className: `device-marker ${point.online ? 'online' : 'offline'}`,
-            html: '<span class="device-marker-dot"></span>',
-            iconSize: [22, 22],
-            iconAnchor: [11, 11],
-          }),
-        });
-        marker.bindPopup(() => popupFor(point, options.texts.open)).addTo(markers);
-      }
-      if (!fit || points.length === 0) return;
-      // Framed at once, not animated: a filter changes the set many times a second while typing.
-      if (points.length === 1) {
-        map.setView([points[0]!.latitude, points[0]!.longitude], SINGLE_ZOOM, { animate: false });
-      } else {
-        map.fitBounds(L.latLngBounds(points.map((p) => [p.latitude, p.longitude] as L.LatLngTuple)), {
-          // More room at the top for the village names written above the northernmost markers.
-          paddingTopLeft: [24, 36],
-          paddingBottomRight: [24, 24],
+      drawnMarkers = new Map();
+      if (points.length > CLUSTER_ABOVE) {
+        index = new Supercluster<MapPoint, ClusterTotals>({
+          radius: CLUSTER_RADIUS,
+          // Leaflet's tiles are 256 px (supercluster counts in 512 px ones by default): radius in screen px.
+          extent: 256,
           maxZoom: MAX_FIT_ZOOM,
-          animate: false,
+          map: (point) => ({ offline: point.online ? 0 : 1 }),
+          reduce: (total, more) => {
+            total.offline += more.offline;
+          },
         });
+        index.load(
+          points.map((point) => ({
+            type: 'Feature' as const,
+            geometry: { type: 'Point' as const, coordinates: [point.longitude, point.latitude] },
+            properties: point,
+          })),
+        );
+      } else {
+        index = null;
+        if (plain) drawVillages();
+        for (const point of points) deviceMarker(point).addTo(markers);
       }
+      drawn = false;
+      if (fit && points.length > 0) frame(points);
+      // Framing moves the map, which draws the clusters (moveend); otherwise draw them here.
+      if (index && !drawn) drawClusters();
     },
     destroy() {
       decided = true;
@@ -174,16 +337,16 @@ export function createDeviceMap(
 }
 
 /** textContent, never HTML: a device name is whatever a technician typed. */
-function popupFor(point: MapPoint, openText: string): HTMLElement {
+function popupFor(point: MapPoint, labelText: string, texts: MapTexts): HTMLElement {
   const popup = document.createElement('div');
   popup.className = 'device-popup';
   const label = document.createElement('strong');
-  label.textContent = point.label;
+  label.textContent = labelText;
   const detail = document.createElement('span');
-  detail.textContent = point.detail;
+  detail.textContent = texts.detail(point);
   const link = document.createElement('a');
-  link.href = point.href;
-  link.textContent = openText;
+  link.href = texts.href(point);
+  link.textContent = texts.open;
   popup.append(label, detail, link);
   return popup;
 }
