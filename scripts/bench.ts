@@ -11,7 +11,6 @@
  * emergency command, and bare timers firing at one instant.
  * Writes reports/bench-latest.json and reports/bench-latest.md.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,6 +23,7 @@ import { commandHeader, newRefId } from '../server/src/broadcasts/service';
 import type { MediaAsset, MediaStore } from '../server/src/media/store';
 import { createLogger } from '../server/src/logger';
 import { startProfile, type ProfileSummary } from '../firmware-sim/src/profile';
+import { pct, sleep, spawnFleetProcess, splitFleet } from './bench-fleet';
 import { MOSQUITTO_BIN, startMosquitto, type TestMosquitto } from '../server/test/mosquitto';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -39,6 +39,12 @@ const { values } = parseArgs({
     profile: { type: 'boolean', default: true },
     /** embedded (Aedes in the server process) or mosquitto (Debian's, started for the run: MQTT_URL). */
     broker: { type: 'string', default: 'embedded' },
+    /** Province mode (scripts/bench-province.ts): this many communes share the devices. */
+    communes: { type: 'string' },
+    /** Province mode: days of history behind the province report. */
+    days: { type: 'string', default: '30' },
+    /** Province mode: loudspeakers on the Devices page timed in chromium (the rest offline). */
+    'page-devices': { type: 'string', default: '15000' },
   },
   allowNegative: true,
 });
@@ -51,6 +57,22 @@ if (!Number.isInteger(DEVICES) || DEVICES < 1 || DEVICES > 10_000) throw new Err
 const PROCESSES = Number(values.processes ?? Math.min(os.cpus().length, Math.ceil(DEVICES / 250)));
 if (!Number.isInteger(PROCESSES) || PROCESSES < 1 || PROCESSES > DEVICES) {
   throw new Error('--processes: a whole number from 1 to the number of devices');
+}
+
+/** `--communes N`: the province mode (issue 17), its own measurements and report. */
+async function provinceMain(): Promise<void> {
+  const communes = Number(values.communes);
+  const days = Number(values.days);
+  const pageDevices = Number(values['page-devices']);
+  if (!Number.isInteger(communes) || communes < 1 || communes > DEVICES) {
+    throw new Error('--communes: a whole number from 1 to the number of devices');
+  }
+  if (!Number.isInteger(days) || days < 1 || days > 366) throw new Error('--days: 1 … 366');
+  if (!Number.isInteger(pageDevices) || pageDevices < 1 || pageDevices > 50_000) {
+    throw new Error('--page-devices: 1 … 50000');
+  }
+  const { benchProvince } = await import('./bench-province');
+  await benchProvince({ communes, devices: DEVICES, pageDevices, days, processes: PROCESSES });
 }
 
 /** Quiet time after the last device connected before the connected-RSS reading. */
@@ -70,9 +92,6 @@ function rssOfPid(pid: number): number {
   }
 }
 
-const pct = (sorted: number[], p: number) =>
-  sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : NaN;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
 /**
@@ -153,14 +172,7 @@ async function main(): Promise<void> {
   });
   // Mosquitto learns the new devices from the password/ACL files the server rewrote.
   if (mosquitto && !(await server.brokerSettled())) throw new Error('mosquitto did not load the device credentials');
-  // The fleet is split over processes, so simulated devices due on one instant are not all
-  // queued behind each other on a single event loop (real devices each have their own CPU).
-  const processOf = new Map(devices.map((d, i) => [d.deviceId, i % PROCESSES]));
-  const devicesFiles = Array.from({ length: PROCESSES }, (_, p) => {
-    const file = path.join(dataDir, `devices-${p}.json`);
-    fs.writeFileSync(file, JSON.stringify(devices.filter((d) => processOf.get(d.deviceId) === p)));
-    return file;
-  });
+  const { files: devicesFiles, processOf } = splitFleet(dataDir, devices, PROCESSES);
 
   const login = await fetch(`${server.url}/api/v1/session`, {
     method: 'POST',
@@ -191,28 +203,7 @@ async function main(): Promise<void> {
     | { type: 'floor-delivery'; arrivals: [deviceId: string, at: number][] }
     | { type: 'floor-timer'; lateMs: number[] };
   const fleet = devicesFiles.map((devicesFile) => {
-    const child = spawn(
-      process.execPath,
-      [
-        // Thousands of devices' messages per second: a larger young generation saves scavenges (harness tuning).
-        '--max-semi-space-size=64',
-        ...(process.env.FLEET_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof', '--cpu-prof-interval=100'] : []),
-        '--import',
-        'tsx',
-        path.join(ROOT, 'firmware-sim/src/cli.ts'),
-        '--server-url',
-        server.url,
-        '--mqtt-url',
-        server.mqttUrl,
-        '--devices-file',
-        devicesFile,
-        '--batch-size',
-        '100',
-        '--log-level',
-        'warn',
-      ],
-      { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], cwd: ROOT },
-    );
+    const child = spawnFleetProcess(server, devicesFile);
     child.on('message', (m: FleetMessage) => {
       if (m.type === 'plan') plansSeen.push(m);
       if (m.type === 'profile') fleetProfiles.push(m.summary);
@@ -637,7 +628,8 @@ function profileSection(title: string, profile: ProfileSummary): string[] {
   ];
 }
 
-main().catch((err: unknown) => {
+const run = values.communes === undefined ? main : provinceMain;
+run().catch((err: unknown) => {
   console.error(err);
   process.exit(1);
 });

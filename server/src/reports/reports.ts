@@ -278,7 +278,7 @@ export class Reports {
                FROM windows w WHERE w.stop > w.start
                UNION ALL
                SELECT w.device_id, w.start, w.stop, s.at, s.rowid AS seq, s.online
-               FROM windows w JOIN device_status s ON s.device_id = w.device_id AND s.at > w.start AND s.at < w.stop
+               FROM windows w CROSS JOIN device_status s ON s.device_id = w.device_id AND s.at > w.start AND s.at < w.stop
              ),
              spans AS (
                SELECT device_id, start, stop, online, at,

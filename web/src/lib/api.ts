@@ -203,6 +203,8 @@ interface RequestOptions {
   /** 401 is an expected answer (login, session probe): do not treat it as "session lost". */
   expect401?: boolean;
   timeoutMs?: number;
+  /** Hears the headers of a successful answer (a list's X-Total-Count). */
+  onHeaders?: (headers: Headers) => void;
 }
 
 const DEFAULT_TIMEOUT_MS = 15_000;
@@ -241,6 +243,7 @@ async function request<T>(method: string, path: string, options: RequestOptions 
       ...(error.field ? { field: error.field } : {}),
     });
   }
+  options.onHeaders?.(response.headers);
   if (response.status === 204) return undefined as T;
   try {
     return (await response.json()) as T;
@@ -404,6 +407,18 @@ export const api = {
   /** Recent broadcasts, newest first (default: the last and next 24 hours). */
   occurrences(query: OccurrenceQuery = {}): Promise<OccurrenceSummary[]> {
     return request('GET', `/occurrences${queryString(scoped(query))}`);
+  },
+
+  /** One page of them with how many there are in all (a province has many communes' broadcasts). */
+  async occurrencePage(query: OccurrenceQuery = {}): Promise<{ items: OccurrenceSummary[]; total: number }> {
+    let total: number | null = null;
+    const items = await request<OccurrenceSummary[]>('GET', `/occurrences${queryString(scoped(query))}`, {
+      onHeaders: (headers) => {
+        const value = Number(headers.get('x-total-count'));
+        if (Number.isInteger(value) && value >= 0) total = value;
+      },
+    });
+    return { items, total: total ?? items.length };
   },
 
   /** Failed and missed deliveries of every broadcast of the last 24 hours, newest first. */

@@ -17,6 +17,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { openConsole, startRig, VIEWPORTS, type Rig, requireChromium } from './rig';
+import { timeDevicesPage } from './devices-page-timing';
 import { PROVINCE_PASSWORD } from '../../../server/test/helpers';
 
 const hasChromium = requireChromium('province devices page browser tests');
@@ -91,12 +92,6 @@ async function seed(fixture: Rig): Promise<void> {
   })();
 }
 
-interface Timing {
-  rows: number;
-  painted: number;
-  longTasks: { start: number; end: number }[];
-}
-
 /** Sums the clusters' counts and the single markers on the map. */
 function mapTotals(page: Page): Promise<{ clusters: number; markers: number; inClusters: number; offline: number }> {
   return page.evaluate(() => {
@@ -136,55 +131,8 @@ describe.skipIf(!hasChromium)('devices page with 15,000 loudspeakers in chromium
       // No tile server here: the map draws on a plain background.
       await page.route('**/tiles/**', (route) => route.abort('internetdisconnected'));
 
-      // ---- a fresh load straight onto the page, timed until the table of 15,000 is on screen and usable:
-      // the first frame after its rows and the search box are in the page; long tasks are recorded too.
-      await page.addInitScript((total: number) => {
-        const timing: Timing = { rows: 0, painted: 0, longTasks: [] };
-        (window as unknown as { fleetTiming: Timing }).fleetTiming = timing;
-        try {
-          new PerformanceObserver((list) => {
-            for (const entry of list.getEntries())
-              timing.longTasks.push({ start: entry.startTime, end: entry.startTime + entry.duration });
-          }).observe({ type: 'longtask', buffered: true });
-        } catch {
-          // No long task timing in this browser.
-        }
-        const observer = new MutationObserver(() => {
-          if (
-            !document.querySelector(`.fleet-table[aria-rowcount="${total + 1}"] tbody tr[data-row]`) ||
-            !document.querySelector('#fleet-search')
-          )
-            return;
-          observer.disconnect();
-          timing.rows = performance.now();
-          requestAnimationFrame(() => setTimeout(() => (timing.painted = performance.now())));
-        });
-        observer.observe(document, { childList: true, subtree: true });
-      }, TOTAL);
-      await page.goto('about:blank');
-      await page.goto(`${server.url}/#/devices`);
-      await page.waitForFunction(
-        () => (window as unknown as { fleetTiming: Timing }).fleetTiming.painted > 0,
-        undefined,
-        { timeout: 60_000 },
-      );
-      // Two seconds on, whatever the page still did after the table (the map, the zones) has shown up as long tasks.
-      await page.waitForTimeout(2_000);
-      const timing = (await page.evaluate(() => (window as unknown as { fleetTiming: Timing }).fleetTiming)) as Timing;
-      const answered = await page.evaluate(() => {
-        const end = (part: string) =>
-          Math.round(
-            (
-              performance.getEntriesByType('resource').find((entry) => entry.name.includes(part)) as
-                PerformanceResourceTiming | undefined
-            )?.responseEnd ?? -1,
-          );
-        return { script: end('/assets/index-'), session: end('/api/v1/session'), devices: end('/api/v1/devices') };
-      });
-      const interactiveMs = Math.round(timing.painted);
-      const busyAfter = timing.longTasks.filter((t) => t.end > timing.painted);
-      const quietMs = Math.round(Math.max(timing.painted, ...busyAfter.map((t) => t.end)));
-      const longest = Math.round(Math.max(0, ...timing.longTasks.map((t) => t.end - t.start)));
+      // ---- a fresh load straight onto the page, timed until the table of 15,000 is on screen and usable.
+      const timing = await timeDevicesPage(page, `${server.url}/#/devices`, TOTAL);
 
       const table = page.getByRole('table', { name: /Danh sách cụm loa/ });
       const rows = table.locator('tbody tr[data-row]');
@@ -211,10 +159,11 @@ describe.skipIf(!hasChromium)('devices page with 15,000 loudspeakers in chromium
         return Math.round(performance.now() - started);
       });
       console.log(
-        `[devices ${name}, ${vi(TOTAL)} loudspeakers] table on screen and usable ${interactiveMs} ms after ` +
-          `navigation start (script loaded at ${answered.script} ms, session at ${answered.session} ms, ` +
-          `loudspeakers fetched at ${answered.devices} ms, rows in the page at ${Math.round(timing.rows)} ms); ` +
-          `main thread quiet from ${quietMs} ms (longest task ${longest} ms); search answered in ${searchMs} ms`,
+        `[devices ${name}, ${vi(TOTAL)} loudspeakers] table on screen and usable ${timing.interactiveMs} ms ` +
+          `after navigation start (script loaded at ${timing.scriptMs} ms, session at ${timing.sessionMs} ms, ` +
+          `loudspeakers fetched at ${timing.devicesMs} ms, rows in the page at ${timing.rowsMs} ms); ` +
+          `main thread quiet from ${timing.quietMs} ms (longest task ${timing.longestTaskMs} ms); ` +
+          `search answered in ${searchMs} ms`,
       );
 
       // ---- the search found the loudspeaker far down the list

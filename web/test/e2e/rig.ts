@@ -12,7 +12,9 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { startSimFleet } from '@loaxa/firmware-sim';
 import { ADMIN_PASSWORD, startTestServer, type TestServer } from '../../../server/test/helpers';
 
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+import { CHROMIUM, CHROMIUM_ARGS } from './devices-page-timing';
+
+export { CHROMIUM, CHROMIUM_ARGS };
 /** Whether chromium is there; a test file asks through requireTool (scripts/test/require-tool.ts). */
 export const chromiumFound = fs.existsSync(CHROMIUM);
 
@@ -43,15 +45,6 @@ export interface Rig {
   browser: Browser;
   close(): Promise<void>;
 }
-
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-];
 
 /**
  * Starts the server (with `env`), creates `zones` and `devices`, brings the

@@ -1,0 +1,377 @@
+/**
+ * The province mode of the benchmark (issue 17):
+ * `npm run bench -- --communes 100 --devices 10000`. One server (temporary
+ * database, embedded broker, loopback) holding a province: `communes` communes
+ * of 5 villages, the devices spread evenly, simulated in fleet processes. It
+ * measures, against the issue's targets on this machine:
+ *   1. an emergency bulletin from the province to every commune, written as
+ *      text (the TTS runs, as it would): API call → each loudspeaker's
+ *      "started", p50/p99, and its reach (target: 100 % of those online);
+ *   2. the province report (GET /reports/communes) over `days` days of history
+ *      written into the database for every commune (three broadcasts a day to
+ *      every loudspeaker, a few online/offline changes each): target ≤ 1 s;
+ *   3. the Devices page with `page-devices` loudspeakers (the rest registered,
+ *      offline), timed in chromium from navigation to the table on screen and
+ *      usable, by the same probe as the province devices test: target ≤ 2 s.
+ * Writes reports/bench-province-latest.json and .md.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { loadConfig, startServer } from '../server/src/index';
+import { createLogger } from '../server/src/logger';
+import type { Db } from '../server/src/db/database';
+import { CHROMIUM, CHROMIUM_ARGS, timeDevicesPage, type DevicesPageTiming } from '../web/test/e2e/devices-page-timing';
+import { pct, sleep, spawnFleetProcess, splitFleet, type FleetDevice } from './bench-fleet';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const VILLAGES = 5;
+const BROADCASTS_PER_DAY = [6, 12, 18]; // hours, Asia/Ho_Chi_Minh: morning, noon, evening
+const DAY_MS = 86_400_000;
+const PROVINCE_PASSWORD = 'bench-province-password';
+const TARGETS = { reportMs: 1_000, devicesPageMs: 2_000, reach: 1 };
+
+export interface ProvinceBenchOptions {
+  communes: number;
+  devices: number;
+  pageDevices: number;
+  days: number;
+  processes: number;
+}
+
+export async function benchProvince(options: ProvinceBenchOptions): Promise<void> {
+  const { communes: COMMUNES, devices: DEVICES, pageDevices: PAGE_DEVICES, days: DAYS, processes } = options;
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loaxa-bench-province-'));
+  const config = loadConfig({
+    HOST: '127.0.0.1',
+    PORT: '0',
+    MQTT_PORT: '0',
+    LOAXA_DATA: dataDir,
+    LOAXA_DEMO: '0',
+    LOAXA_ADMIN_PASSWORD: 'bench-password',
+    LOAXA_PROVINCE_PASSWORD: PROVINCE_PASSWORD,
+    LOG_LEVEL: 'warn',
+  });
+  const server = await startServer(config, { logger: createLogger('warn') });
+  const { registry, db, communes } = server.services;
+  const fleet: ReturnType<typeof spawnFleetProcess>[] = [];
+  try {
+    // --- the province ----------------------------------------------------------
+    const seedStart = performance.now();
+    const communeIds: string[] = [];
+    const devices: (FleetDevice & { communeId: string })[] = [];
+    db.transaction(() => {
+      for (let c = 0; c < COMMUNES; c++) {
+        const cc = String(c + 1).padStart(3, '0');
+        const communeId = c === 0 ? communes.defaultId() : communes.create(`Xã Số ${c + 1}`).id;
+        communeIds.push(communeId);
+        const zones = Array.from(
+          { length: VILLAGES },
+          (_, v) => registry.createZone(`Thôn ${v + 1}`, communeId, `x${cc}-thon-${v + 1}`).id,
+        );
+        // An even share, the first communes taking the remainder.
+        const share = Math.floor(DEVICES / COMMUNES) + (c < DEVICES % COMMUNES ? 1 : 0);
+        for (let i = 0; i < share; i++) {
+          const id = `p${cc}-${String(i + 1).padStart(4, '0')}`;
+          const { secret } = registry.createDevice({ id, communeId, zones: [zones[i % VILLAGES]!] });
+          devices.push({ deviceId: id, secret, communeId });
+        }
+      }
+    })();
+    console.log(
+      `province: ${COMMUNES} communes, ${DEVICES} loudspeakers in ${Math.round(performance.now() - seedStart)} ms`,
+    );
+
+    const { files } = splitFleet(
+      dataDir,
+      devices.map(({ deviceId, secret }) => ({ deviceId, secret })),
+      processes,
+    );
+    const online = () => (db.prepare('SELECT COUNT(*) AS n FROM devices WHERE online = 1').get() as { n: number }).n;
+    const connectStart = performance.now();
+    for (const file of files) fleet.push(spawnFleetProcess(server, file));
+    const connectDeadline = Date.now() + 300_000;
+    const exited = () => fleet.some((child) => child.exitCode !== null);
+    while (online() < DEVICES && Date.now() < connectDeadline && !exited()) await sleep(200);
+    if (exited()) throw new Error('a fleet process exited while the loudspeakers connected (its error is above)');
+    const connectMs = Math.round(performance.now() - connectStart);
+    console.log(`connect: ${online()}/${DEVICES} online in ${connectMs} ms`);
+    await sleep(5_000); // the connect burst's plans and telemetry settle
+
+    const login = await fetch(`${server.url}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'tinh', password: PROVINCE_PASSWORD }),
+    });
+    if (login.status !== 200) throw new Error(`province sign-in: ${login.status} ${await login.text()}`);
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
+    const api = async (method: string, url: string, body?: unknown): Promise<Response> => {
+      const res = await fetch(`${server.url}${url}`, {
+        method,
+        headers: { cookie, ...(body ? { 'content-type': 'application/json' } : {}) },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+      if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`);
+      return res;
+    };
+
+    // --- 1. an emergency bulletin to every commune ------------------------------
+    const onlineAtSend = online();
+    const emergencyStart = Date.now();
+    const bulletin = (await (
+      await api('POST', '/api/v1/bulletins', {
+        title: 'Báo động lũ khẩn cấp',
+        text: 'Khẩn cấp: nước lũ đang lên nhanh, bà con vùng trũng di chuyển ngay đến nơi an toàn.',
+        priority: 'emergency',
+        communes: 'all',
+      })
+    ).json()) as { id: string; status: string };
+    const apiMs = Date.now() - emergencyStart;
+    if (bulletin.status !== 'sent') throw new Error(`the province's bulletin was not sent at once: ${bulletin.status}`);
+    const started = () =>
+      db
+        .prepare(
+          `SELECT a.device_id, a.at FROM acks a JOIN occurrences o ON o.id = a.ref_id
+           WHERE o.bulletin_id = ? AND a.stage = 'started'`,
+        )
+        .all(bulletin.id) as { device_id: string; at: number }[];
+    const emergencyDeadline = Date.now() + 120_000;
+    while (started().length < onlineAtSend && Date.now() < emergencyDeadline) await sleep(200);
+    const startedRows = started();
+    const latencies = startedRows.map((a) => a.at - emergencyStart).sort((a, b) => a - b);
+    const communesReached = new Set(startedRows.map((a) => devices.find((d) => d.deviceId === a.device_id)?.communeId))
+      .size;
+    const emergency = {
+      apiMs,
+      p50Ms: pct(latencies, 50),
+      p99Ms: pct(latencies, 99),
+      maxMs: latencies.at(-1) ?? NaN,
+      reached: latencies.length,
+      online: onlineAtSend,
+      reach: latencies.length / Math.max(1, onlineAtSend),
+      communesReached,
+    };
+    console.log('emergency bulletin:', emergency);
+
+    // --- 2. the province report over the history --------------------------------
+    const historyStart = performance.now();
+    const history = writeHistory(db, devices, DAYS, Date.now());
+    const historyMs = Math.round(performance.now() - historyStart);
+    console.log(
+      `history: ${history.occurrences} broadcasts, ${history.deliveries} deliveries, ` +
+        `${history.statusChanges} online changes over ${DAYS} days in ${historyMs} ms`,
+    );
+    const to = new Date().toISOString();
+    const from = new Date(Date.now() - DAYS * DAY_MS).toISOString();
+    const reportRuns: number[] = [];
+    let reportCommunes = 0;
+    for (let run = 0; run < 5; run++) {
+      const t0 = performance.now();
+      const res = await api('GET', `/api/v1/reports/communes?from=${from}&to=${to}`);
+      const body = (await res.json()) as { communes: { broadcasts: number }[] };
+      reportRuns.push(Math.round(performance.now() - t0));
+      reportCommunes = body.communes.length;
+      if (body.communes.some((c) => c.broadcasts === 0)) throw new Error('a commune of the report has no history');
+    }
+    const report = {
+      communes: reportCommunes,
+      days: DAYS,
+      ...history,
+      runsMs: reportRuns,
+      medianMs: [...reportRuns].sort((a, b) => a - b)[2]!,
+      maxMs: Math.max(...reportRuns),
+    };
+    console.log('province report:', report);
+
+    // --- 3. the Devices page in chromium ----------------------------------------
+    let devicesPage: { total: number; runs: DevicesPageTiming[]; medianMs: number } | { skipped: string };
+    if (!fs.existsSync(CHROMIUM)) {
+      devicesPage = { skipped: `no chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)` };
+    } else {
+      // The rest of the province's loudspeakers: registered, not yet installed (offline).
+      db.transaction(() => {
+        for (let i = DEVICES; i < PAGE_DEVICES; i++) {
+          const c = i % COMMUNES;
+          registry.createDevice({
+            id: `q${String(c + 1).padStart(3, '0')}-${String(i).padStart(5, '0')}`,
+            communeId: communeIds[c]!,
+            zones: [`x${String(c + 1).padStart(3, '0')}-thon-${(i % VILLAGES) + 1}`],
+          });
+        }
+      })();
+      const total = Math.max(PAGE_DEVICES, DEVICES);
+      const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+      try {
+        const context = await browser.newContext({
+          viewport: { width: 1280, height: 900 },
+          locale: 'vi-VN',
+          timezoneId: 'Asia/Ho_Chi_Minh',
+        });
+        const signIn = await context.request.post(`${server.url}/api/v1/session`, {
+          data: { username: 'tinh', password: PROVINCE_PASSWORD },
+        });
+        if (signIn.status() !== 200) throw new Error(`chromium sign-in: ${signIn.status()}`);
+        const runs: DevicesPageTiming[] = [];
+        for (let run = 0; run < 3; run++) {
+          const page = await context.newPage();
+          runs.push(await timeDevicesPage(page, `${server.url}/#/devices`, total));
+          await page.close();
+        }
+        devicesPage = { total, runs, medianMs: runs.map((r) => r.interactiveMs).sort((a, b) => a - b)[1]! };
+      } finally {
+        await browser.close();
+      }
+    }
+    console.log('devices page:', devicesPage);
+
+    // --- the report ---------------------------------------------------------------
+    const verdicts = {
+      emergencyReach: emergency.reach >= TARGETS.reach,
+      report: report.maxMs <= TARGETS.reportMs,
+      devicesPage: 'medianMs' in devicesPage ? devicesPage.medianMs <= TARGETS.devicesPageMs : null,
+    };
+    const result = {
+      at: new Date().toISOString(),
+      machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? '', node: process.version },
+      options,
+      connectMs,
+      emergency,
+      report,
+      devicesPage,
+      targets: TARGETS,
+      verdicts,
+    };
+    const reports = path.join(ROOT, 'reports');
+    fs.mkdirSync(reports, { recursive: true });
+    fs.writeFileSync(path.join(reports, 'bench-province-latest.json'), `${JSON.stringify(result, null, 2)}\n`);
+    fs.writeFileSync(path.join(reports, 'bench-province-latest.md'), markdown(result));
+    console.log('verdicts:', verdicts);
+    console.log('report: reports/bench-province-latest.json, reports/bench-province-latest.md');
+  } finally {
+    for (const child of fleet) child.kill('SIGTERM');
+    await server.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Writes `days` days of a province's past into the database, as the server
+ * would have: every loudspeaker installed before the period, three broadcasts
+ * a day in every commune to every loudspeaker of it (most finished, some
+ * failed or missed), and each loudspeaker going offline and back twice a day.
+ * One transaction, prepared statements.
+ */
+export function writeHistory(
+  db: Db,
+  devices: readonly { deviceId: string; communeId: string }[],
+  days: number,
+  now: number,
+): { occurrences: number; deliveries: number; statusChanges: number } {
+  const sha256 = 'b'.repeat(64);
+  const byCommune = new Map<string, string[]>();
+  for (const d of devices) byCommune.set(d.communeId, [...(byCommune.get(d.communeId) ?? []), d.deviceId]);
+  const media = db.prepare(
+    `INSERT OR IGNORE INTO media (sha256, format, bytes, duration_ms, created_at) VALUES (?, 'ogg', 48000, 60000, ?)`,
+  );
+  const occurrence = db.prepare(
+    `INSERT INTO occurrences (id, title, text, priority, start_at, duration_ms, sha256, created_by, created_at, commune_id)
+     VALUES (?, ?, ?, 'normal', ?, 60000, ?, 'bench', ?, ?)`,
+  );
+  const delivery = db.prepare('INSERT INTO deliveries (occurrence_id, device_id, stage, at) VALUES (?, ?, ?, ?)');
+  const status = db.prepare('INSERT INTO device_status (device_id, online, at) VALUES (?, ?, ?)');
+  let occurrences = 0;
+  let deliveries = 0;
+  let statusChanges = 0;
+  const dayStart = (d: number) => {
+    const midnightVn = Math.floor((now + 7 * 3_600_000) / DAY_MS) * DAY_MS - 7 * 3_600_000;
+    return midnightVn - (days - d) * DAY_MS;
+  };
+  // The loudspeakers were there all along: the report observes them over the whole period.
+  const installed = db.prepare('UPDATE devices SET created_at = MIN(created_at, ?) WHERE id = ?');
+  db.transaction(() => {
+    media.run(sha256, now - days * DAY_MS);
+    for (const d of devices) installed.run(dayStart(0) - DAY_MS, d.deviceId);
+    for (const [communeId, ids] of byCommune) {
+      for (let d = 0; d < days; d++) {
+        for (const hour of BROADCASTS_PER_DAY) {
+          const startAt = dayStart(d) + hour * 3_600_000;
+          if (startAt > now - 3_600_000) continue;
+          const id = `hist-${communeId}-${d}-${hour}`;
+          occurrence.run(id, `Bản tin ${hour} giờ`, 'Bản tin thường ngày của xã.', startAt, sha256, startAt, communeId);
+          occurrences++;
+          ids.forEach((deviceId, i) => {
+            const n = (i + d + hour) % 50;
+            const stage = n === 0 ? 'failed' : n === 1 ? 'pending' : 'finished';
+            delivery.run(id, deviceId, stage, stage === 'pending' ? null : startAt + 60_000);
+            deliveries++;
+          });
+        }
+      }
+      for (const [i, deviceId] of ids.entries()) {
+        for (let d = 0; d < days; d++) {
+          for (const [offsetH, lengthMin] of [
+            [2 + (i % 5), 20],
+            [14 + (i % 7), 45],
+          ] as const) {
+            const down = dayStart(d) + offsetH * 3_600_000;
+            status.run(deviceId, 0, down);
+            status.run(deviceId, 1, down + lengthMin * 60_000);
+            statusChanges += 2;
+          }
+        }
+      }
+    }
+  })();
+  return { occurrences, deliveries, statusChanges };
+}
+
+function markdown(r: {
+  at: string;
+  machine: { cpus: number; model: string; node: string };
+  options: ProvinceBenchOptions;
+  connectMs: number;
+  emergency: Record<string, number>;
+  report: {
+    medianMs: number;
+    maxMs: number;
+    runsMs: number[];
+    occurrences: number;
+    deliveries: number;
+    statusChanges: number;
+    communes: number;
+    days: number;
+  };
+  devicesPage: { total: number; runs: DevicesPageTiming[]; medianMs: number } | { skipped: string };
+  verdicts: Record<string, boolean | null>;
+}): string {
+  const ok = (v: boolean | null) => (v === null ? 'not measured' : v ? 'met' : '**missed**');
+  const e = r.emergency;
+  const lines = [
+    `# Province benchmark (${r.at})`,
+    '',
+    `${r.options.communes} communes, ${r.options.devices} simulated loudspeakers in ${r.options.processes} fleet processes; ` +
+      `${r.machine.cpus} × ${r.machine.model}, Node ${r.machine.node}. All connected in ${r.connectMs} ms.`,
+    '',
+    '| measurement | figure | target | verdict |',
+    '| --- | --- | --- | --- |',
+    `| emergency bulletin to every commune: reach | ${e.reached!}/${e.online!} online (${e.communesReached!} communes) | 100 % | ${ok(r.verdicts.emergencyReach!)} |`,
+    `| emergency bulletin: API call → "started" p50 / p99 / max | ${e.p50Ms} / ${e.p99Ms} / ${e.maxMs} ms (API answered in ${e.apiMs} ms, TTS included) | — | — |`,
+    `| province report, ${r.report.communes} communes × ${r.report.days} days (median / max of 5) | ${r.report.medianMs} / ${r.report.maxMs} ms (${r.report.runsMs.join(', ')}) | ≤ 1,000 ms | ${ok(r.verdicts.report!)} |`,
+  ];
+  if ('medianMs' in r.devicesPage) {
+    const runs = r.devicesPage.runs;
+    lines.push(
+      `| Devices page with ${r.devicesPage.total} loudspeakers in chromium: on screen and usable (median of 3) | ${r.devicesPage.medianMs} ms (${runs.map((x) => x.interactiveMs).join(', ')}); list fetched at ${runs.map((x) => x.devicesMs).join(', ')} ms; longest task ${Math.max(...runs.map((x) => x.longestTaskMs))} ms | ≤ 2,000 ms | ${ok(r.verdicts.devicesPage!)} |`,
+    );
+  } else {
+    lines.push(`| Devices page in chromium | skipped: ${r.devicesPage.skipped} | ≤ 2,000 ms | not measured |`);
+  }
+  lines.push(
+    '',
+    `History written for the report: ${r.report.occurrences} broadcasts, ${r.report.deliveries} deliveries, ` +
+      `${r.report.statusChanges} online/offline changes.`,
+    '',
+  );
+  return lines.join('\n');
+}
