@@ -21,6 +21,7 @@ import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { loadConfig, startServer } from '../server/src/index';
 import { createLogger } from '../server/src/logger';
+import { dayStart } from '../server/src/reports/day-rollup';
 import type { Db } from '../server/src/db/database';
 import { CHROMIUM, CHROMIUM_ARGS, timeDevicesPage, type DevicesPageTiming } from '../web/test/e2e/devices-page-timing';
 import { pct, sleep, spawnFleetProcess, splitFleet, type FleetDevice } from './bench-fleet';
@@ -162,22 +163,28 @@ export async function benchProvince(options: ProvinceBenchOptions): Promise<void
       `history: ${history.occurrences} broadcasts, ${history.deliveries} deliveries, ` +
         `${history.statusChanges} online changes over ${DAYS} days in ${historyMs} ms`,
     );
-    const to = new Date().toISOString();
-    const from = new Date(Date.now() - DAYS * DAY_MS).toISOString();
-    const reportRuns: number[] = [];
-    let reportCommunes = 0;
-    for (let run = 0; run < 5; run++) {
+    // As the console asks for "the last 30 days": from midnight (Vietnam) 29 days ago to the end of today.
+    const today = dayStart(Date.now());
+    const from = new Date(today - (DAYS - 1) * DAY_MS).toISOString();
+    const to = new Date(today + DAY_MS).toISOString();
+    const askReport = async (): Promise<{ ms: number; communes: number }> => {
       const t0 = performance.now();
       const res = await api('GET', `/api/v1/reports/communes?from=${from}&to=${to}`);
       const body = (await res.json()) as { communes: { broadcasts: number }[] };
-      reportRuns.push(Math.round(performance.now() - t0));
-      reportCommunes = body.communes.length;
+      const ms = Math.round(performance.now() - t0);
       if (body.communes.some((c) => c.broadcasts === 0)) throw new Error('a commune of the report has no history');
-    }
+      return { ms, communes: body.communes.length };
+    };
+    // The first report sums every closed day of the history just written (in service, the nightly
+    // clean-up sums each day once it closes); the next ones are what an officer waits for.
+    const first = await askReport();
+    const reportRuns: number[] = [];
+    for (let run = 0; run < 5; run++) reportRuns.push((await askReport()).ms);
     const report = {
-      communes: reportCommunes,
+      communes: first.communes,
       days: DAYS,
       ...history,
+      firstMs: first.ms,
       runsMs: reportRuns,
       medianMs: [...reportRuns].sort((a, b) => a - b)[2]!,
       maxMs: Math.max(...reportRuns),
@@ -248,6 +255,10 @@ export async function benchProvince(options: ProvinceBenchOptions): Promise<void
     fs.writeFileSync(path.join(reports, 'bench-province-latest.md'), markdown(result));
     console.log('verdicts:', verdicts);
     console.log('report: reports/bench-province-latest.json, reports/bench-province-latest.md');
+    // Timings depend on the machine; a loudspeaker the emergency did not reach is a fault anywhere.
+    if (!verdicts.emergencyReach) {
+      throw new Error(`the emergency bulletin reached ${emergency.reached} of ${emergency.online} online loudspeakers`);
+    }
   } finally {
     for (const child of fleet) child.kill('SIGTERM');
     await server.close();
@@ -283,19 +294,17 @@ export function writeHistory(
   let occurrences = 0;
   let deliveries = 0;
   let statusChanges = 0;
-  const dayStart = (d: number) => {
-    const midnightVn = Math.floor((now + 7 * 3_600_000) / DAY_MS) * DAY_MS - 7 * 3_600_000;
-    return midnightVn - (days - d) * DAY_MS;
-  };
+  // The last `days` days, today (up to an hour ago) the last of them.
+  const dayOf = (d: number) => dayStart(now) - (days - 1 - d) * DAY_MS;
   // The loudspeakers were there all along: the report observes them over the whole period.
   const installed = db.prepare('UPDATE devices SET created_at = MIN(created_at, ?) WHERE id = ?');
   db.transaction(() => {
     media.run(sha256, now - days * DAY_MS);
-    for (const d of devices) installed.run(dayStart(0) - DAY_MS, d.deviceId);
+    for (const d of devices) installed.run(dayOf(0) - DAY_MS, d.deviceId);
     for (const [communeId, ids] of byCommune) {
       for (let d = 0; d < days; d++) {
         for (const hour of BROADCASTS_PER_DAY) {
-          const startAt = dayStart(d) + hour * 3_600_000;
+          const startAt = dayOf(d) + hour * 3_600_000;
           if (startAt > now - 3_600_000) continue;
           const id = `hist-${communeId}-${d}-${hour}`;
           occurrence.run(id, `Bản tin ${hour} giờ`, 'Bản tin thường ngày của xã.', startAt, sha256, startAt, communeId);
@@ -314,7 +323,7 @@ export function writeHistory(
             [2 + (i % 5), 20],
             [14 + (i % 7), 45],
           ] as const) {
-            const down = dayStart(d) + offsetH * 3_600_000;
+            const down = dayOf(d) + offsetH * 3_600_000;
             status.run(deviceId, 0, down);
             status.run(deviceId, 1, down + lengthMin * 60_000);
             statusChanges += 2;
@@ -335,6 +344,7 @@ function markdown(r: {
   report: {
     medianMs: number;
     maxMs: number;
+    firstMs: number;
     runsMs: number[];
     occurrences: number;
     deliveries: number;
@@ -357,7 +367,8 @@ function markdown(r: {
     '| --- | --- | --- | --- |',
     `| emergency bulletin to every commune: reach | ${e.reached!}/${e.online!} online (${e.communesReached!} communes) | 100 % | ${ok(r.verdicts.emergencyReach!)} |`,
     `| emergency bulletin: API call → "started" p50 / p99 / max | ${e.p50Ms} / ${e.p99Ms} / ${e.maxMs} ms (API answered in ${e.apiMs} ms, TTS included) | — | — |`,
-    `| province report, ${r.report.communes} communes × ${r.report.days} days (median / max of 5) | ${r.report.medianMs} / ${r.report.maxMs} ms (${r.report.runsMs.join(', ')}) | ≤ 1,000 ms | ${ok(r.verdicts.report!)} |`,
+    `| province report, ${r.report.communes} communes × ${r.report.days} days, as the console asks (median / max of 5) | ${r.report.medianMs} / ${r.report.maxMs} ms (${r.report.runsMs.join(', ')}) | ≤ 1,000 ms | ${ok(r.verdicts.report!)} |`,
+    `| … the first one after the history was written, summing its closed days | ${r.report.firstMs} ms | (once; nightly in service) | — |`,
   ];
   if ('medianMs' in r.devicesPage) {
     const runs = r.devicesPage.runs;

@@ -75,6 +75,9 @@ async function provinceMain(): Promise<void> {
   await benchProvince({ communes, devices: DEVICES, pageDevices, days, processes: PROCESSES });
 }
 
+/** Timer floor instants; the floor is the median one (by p99). */
+const FLOOR_TIMER_RUNS = 3;
+
 /** Quiet time after the last device connected before the connected-RSS reading. */
 const SETTLE_MS = 15_000;
 const BROKER = values.broker;
@@ -351,11 +354,18 @@ async function main(): Promise<void> {
   // --- scheduled --------------------------------------------------------------
   // Its floor first (issue 22): every device arms the agent's start timer for one instant, as far
   // ahead as the broadcast below, and each fleet process reports how far from it each one fired.
-  const floorAt = Date.now() + LEAD_MS;
-  const floorFired = fromEveryFleetProcess('floor-timer', LEAD_MS + 30_000);
-  for (const child of fleet) child.send({ type: 'floor-timer', at: floorAt });
-  await profileAround(floorAt);
-  const floorSkews = (await floorFired).flatMap((m) => m.lateMs).sort((a, b) => a - b);
+  // One instant is one sample of the machine's noise (a collection, another process): the floor is
+  // the run with the median p99 of FLOOR_TIMER_RUNS.
+  const timerRuns: number[][] = [];
+  for (let run = 0; run < FLOOR_TIMER_RUNS; run++) {
+    const floorAt = Date.now() + LEAD_MS;
+    const floorFired = fromEveryFleetProcess('floor-timer', LEAD_MS + 30_000);
+    for (const child of fleet) child.send({ type: 'floor-timer', at: floorAt });
+    if (run === 0) await profileAround(floorAt);
+    timerRuns.push((await floorFired).flatMap((m) => m.lateMs).sort((a, b) => a - b));
+  }
+  const byP99 = [...timerRuns].sort((a, b) => pct(a, 99) - pct(b, 99));
+  const floorSkews = byP99[Math.floor(byP99.length / 2)]!;
 
   const at = Date.now() + LEAD_MS;
   const { occurrenceId: scheduledId } = await api<{ occurrenceId: string }>('POST', '/api/v1/broadcasts', {
@@ -408,6 +418,8 @@ async function main(): Promise<void> {
     skewP99Ms: round2(pct(floorSkews, 99)),
     skewMaxMs: round2(floorSkews.at(-1) ?? NaN),
     fired: floorSkews.length,
+    /** Each run's p99, in the order they ran: the spread says how noisy the machine was. */
+    skewP99RunsMs: timerRuns.map((lates) => round2(pct(lates, 99))),
   };
   const ratio = {
     emergencyP99: round2(emergency.p99Ms / floor.emergencyP99Ms),
@@ -558,7 +570,8 @@ async function main(): Promise<void> {
       `the size of the emergency command (${floor.payloadBytes} bytes), published through the server's broker bus on each zone's`,
       `command topic, to its arrival at each device's MQTT client (reached ${floor.reached} of ${connected}, p50 ${floor.emergencyP50Ms} ms).`,
       `Skew: the agent's start timer armed on every device for one instant ${LEAD_MS} ms ahead, |fired − instant|`,
-      `(fired ${floor.fired}, p50 ${floor.skewP50Ms} ms; read to the µs, ours to the ms).`,
+      `(fired ${floor.fired}, p50 ${floor.skewP50Ms} ms; read to the µs, ours to the ms); the median of ` +
+        `${FLOOR_TIMER_RUNS} instants by p99 (${floor.skewP99RunsMs.join(', ')} ms).`,
       '',
       '| p99 | ours | floor | ratio | target | met |',
       '|---|---|---|---|---|---|',

@@ -460,4 +460,82 @@ export const MIGRATIONS: readonly Migration[] = [
       DROP INDEX devices_commune;
     `,
   },
+  {
+    version: 18,
+    name: 'a province report over many days: each closed day of each loudspeaker summed once',
+    sql: `
+      -- One loudspeaker's numbers over one closed day (reports/day-rollup.ts): a day starts at
+      -- midnight in Asia/Ho_Chi_Minh (UTC ms); deliveries count on the day their occurrence starts.
+      CREATE TABLE device_days (
+        device_id   TEXT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+        day         INTEGER NOT NULL,
+        broadcasts  INTEGER NOT NULL,
+        finished    INTEGER NOT NULL,
+        failed      INTEGER NOT NULL,
+        missed      INTEGER NOT NULL,
+        stopped     INTEGER NOT NULL,
+        on_air_ms   INTEGER NOT NULL,
+        online_ms   INTEGER NOT NULL,
+        observed_ms INTEGER NOT NULL,
+        PRIMARY KEY (device_id, day)
+      ) WITHOUT ROWID;
+      -- No index by day: a report sums a period in device order straight from the key (85 ms for
+      -- 30 days of 10,000 loudspeakers, against 250 through an index by day and a sort).
+      -- The days whose device_days rows are complete and current. Anything that would change a
+      -- summed day takes it off this list (the triggers below); the next report sums it again.
+      CREATE TABLE rolled_days (day INTEGER PRIMARY KEY);
+
+      -- The day of an instant: ((t + 7 h) / 24 h) * 24 h - 7 h, in integer arithmetic.
+      CREATE TRIGGER device_status_rolled AFTER INSERT ON device_status
+        WHEN NEW.at < (SELECT MAX(day) FROM rolled_days) + 86400000
+      BEGIN
+        DELETE FROM rolled_days WHERE day + 86400000 > NEW.at;
+      END;
+      CREATE TRIGGER devices_added_rolled AFTER INSERT ON devices
+        WHEN NEW.created_at < (SELECT MAX(day) FROM rolled_days) + 86400000
+      BEGIN
+        DELETE FROM rolled_days WHERE day + 86400000 > NEW.created_at;
+      END;
+      CREATE TRIGGER devices_dates_rolled AFTER UPDATE OF created_at, revoked_at ON devices
+        WHEN EXISTS (SELECT 1 FROM rolled_days)
+      BEGIN
+        DELETE FROM rolled_days WHERE day + 86400000 > MIN(OLD.created_at, NEW.created_at,
+          COALESCE(OLD.revoked_at, NEW.created_at), COALESCE(NEW.revoked_at, NEW.created_at));
+      END;
+      CREATE TRIGGER deliveries_added_rolled AFTER INSERT ON deliveries
+        WHEN EXISTS (SELECT 1 FROM rolled_days)
+      BEGIN
+        DELETE FROM rolled_days WHERE day =
+          (SELECT (o.start_at + 25200000) / 86400000 * 86400000 - 25200000 FROM occurrences o
+           WHERE o.id = NEW.occurrence_id);
+      END;
+      CREATE TRIGGER deliveries_changed_rolled AFTER UPDATE OF stage ON deliveries
+        WHEN EXISTS (SELECT 1 FROM rolled_days)
+      BEGIN
+        DELETE FROM rolled_days WHERE day =
+          (SELECT (o.start_at + 25200000) / 86400000 * 86400000 - 25200000 FROM occurrences o
+           WHERE o.id = NEW.occurrence_id);
+      END;
+      CREATE TRIGGER deliveries_removed_rolled AFTER DELETE ON deliveries
+        WHEN EXISTS (SELECT 1 FROM rolled_days)
+      BEGIN
+        DELETE FROM rolled_days WHERE day =
+          (SELECT (o.start_at + 25200000) / 86400000 * 86400000 - 25200000 FROM occurrences o
+           WHERE o.id = OLD.occurrence_id);
+      END;
+      CREATE TRIGGER occurrences_changed_rolled
+        AFTER UPDATE OF start_at, duration_ms, stopped_at, cancelled_at ON occurrences
+        WHEN EXISTS (SELECT 1 FROM rolled_days)
+      BEGIN
+        DELETE FROM rolled_days WHERE day IN (
+          (OLD.start_at + 25200000) / 86400000 * 86400000 - 25200000,
+          (NEW.start_at + 25200000) / 86400000 * 86400000 - 25200000);
+      END;
+      CREATE TRIGGER occurrences_removed_rolled AFTER DELETE ON occurrences
+        WHEN EXISTS (SELECT 1 FROM rolled_days)
+      BEGIN
+        DELETE FROM rolled_days WHERE day = (OLD.start_at + 25200000) / 86400000 * 86400000 - 25200000;
+      END;
+    `,
+  },
 ];

@@ -12,7 +12,14 @@
 import { deliveryOutcome, MISSED_AFTER_MS, type DeliveryStage } from '@loaxa/protocol';
 import type { Db } from '../db/database';
 import { toCsv } from '../csv';
-import { inScope, type Scope } from '../tenancy/scope';
+import { inScope, PROVINCE, type Scope } from '../tenancy/scope';
+import { addTotals, closedDays, DAY_MS, DayRollup, emptyTotals, type Totals } from './day-rollup';
+
+/**
+ * More unsummed days than this in one province report are counted directly this time (a first
+ * report after an upgrade); the nightly clean-up sums them (Scheduling.cleanup).
+ */
+const MAX_DAYS_ROLLED_PER_REPORT = 62;
 
 /** Numbers of one device or zone over the period. */
 export interface ReportNumbers {
@@ -69,17 +76,6 @@ export interface ReportPeriod {
   to: number;
 }
 
-/** Sums that add up across devices; the shares are computed from them at the end. */
-interface Totals {
-  broadcasts: number;
-  finished: number;
-  failed: number;
-  missed: number;
-  stopped: number;
-  onAirMs: number;
-  onlineMs: number;
-  observedMs: number;
-}
 
 /** SQLite orders "Đ" after "T" (by bytes); a reader expects the alphabet. */
 const VIETNAMESE = new Intl.Collator('vi');
@@ -101,10 +97,14 @@ function numbers(t: Totals): ReportNumbers {
 }
 
 export class Reports {
+  private readonly rollup: DayRollup;
+
   constructor(
     private readonly db: Db,
     private readonly clock: () => number = Date.now,
-  ) {}
+  ) {
+    this.rollup = new DayRollup(db);
+  }
 
   zoneNames(scope: Scope): Map<string, string> {
     const rows = this.db
@@ -225,10 +225,66 @@ export class Reports {
       zonesOf.set(m.device_id, [...(zonesOf.get(m.device_id) ?? []), m.zone_id]);
     }
 
+    const totals = this.periodTotals(scope, from, end);
+    return devices.map((d) => ({
+      deviceId: d.id,
+      communeId: d.commune_id,
+      name: d.name,
+      zones: zonesOf.get(d.id) ?? [],
+      revoked: d.revoked_at !== null,
+      totals: totals.get(d.id) ?? emptyTotals(),
+    }));
+  }
+
+  /**
+   * Sums the province's closed days of the last `days` days ahead of the
+   * reports that will ask (the nightly clean-up), and forgets those before
+   * `cutoff`. Returns how many days it summed.
+   */
+  rollUp(days: number, cutoff: number): number {
+    this.rollup.prune(cutoff);
+    const now = this.clock();
+    const closed = closedDays(Math.max(cutoff, now - days * DAY_MS), now, now);
+    if (!closed) return 0;
+    return this.rollup.ensure(closed.first, closed.end, (dayStart, dayEnd) =>
+      this.liveTotals(PROVINCE, dayStart, dayEnd, now),
+    );
+  }
+
+  /**
+   * Each device's sums over [from, end) (end not after now). For the whole
+   * province, the closed days inside it come from the day roll-up (summed
+   * once, kept current by the database's triggers) and only the partial days
+   * at its ends are counted from the history: 30 days of a province's 10,000
+   * loudspeakers are 900,000 deliveries and a million online changes.
+   * A commune's report is small enough to count directly.
+   */
+  private periodTotals(scope: Scope, from: number, end: number): Map<string, Totals> {
+    const now = this.clock();
+    const totals = new Map<string, Totals>();
+    if (end <= from) return totals;
+    const days = scope.communeId === null ? closedDays(from, end, now) : null;
+    if (!days || this.rollup.missing(days.first, days.end) > MAX_DAYS_ROLLED_PER_REPORT) {
+      addTotals(totals, this.liveTotals(scope, from, end, now));
+      return totals;
+    }
+    this.rollup.ensure(days.first, days.end, (dayStart, dayEnd) => this.liveTotals(scope, dayStart, dayEnd, now));
+    if (from < days.first) addTotals(totals, this.liveTotals(scope, from, days.first, now));
+    addTotals(totals, this.rollup.sum(days.first, days.end));
+    if (days.end < end) addTotals(totals, this.liveTotals(scope, days.end, end, now));
+    return totals;
+  }
+
+  /** Each device's sums over [from, end), counted from the deliveries and the online history. */
+  private liveTotals(scope: Scope, from: number, end: number, now: number): Map<string, Totals> {
+    const totals = new Map<string, Totals>();
+    const of = (deviceId: string): Totals => {
+      let t = totals.get(deviceId);
+      if (!t) totals.set(deviceId, (t = emptyTotals()));
+      return t;
+    };
     // Counted by stage, stop and lateness, then read through deliveryOutcome: the console's rule.
     // Only the scope's broadcasts count (a loudspeaker moved from another commune keeps none of its).
-    const now = this.clock();
-    const deliveries = new Map<string, Pick<Totals, 'broadcasts' | 'finished' | 'failed' | 'missed' | 'stopped' | 'onAirMs'>>();
     for (const r of this.db
       .prepare(
         `SELECT d.device_id AS deviceId, d.stage, o.stopped_at IS NOT NULL AS stopped, o.start_at + ? < ? AS late,
@@ -245,7 +301,7 @@ export class Reports {
       n: number;
       ms: number;
     }[]) {
-      const t = deliveries.get(r.deviceId) ?? { broadcasts: 0, finished: 0, failed: 0, missed: 0, stopped: 0, onAirMs: 0 };
+      const t = of(r.deviceId);
       const startAt = r.late ? now - MISSED_AFTER_MS - 1 : now;
       const outcome = deliveryOutcome(r.stage, { startAt, stopped: r.stopped === 1 }, now);
       t.broadcasts += r.n;
@@ -256,14 +312,11 @@ export class Reports {
       if (outcome === 'failed' || outcome === 'skipped') t.failed += r.n;
       if (outcome === 'missed') t.missed += r.n;
       if (outcome === 'stopped') t.stopped += r.n;
-      deliveries.set(r.deviceId, t);
     }
 
     // Per device, the observed window [start, stop); the state at `start` is the last change at or
     // before it; each change inside the window lasts until the next one (or `stop`).
-    const uptime = new Map(
-      (
-        this.db
+    for (const r of this.db
           .prepare(
             `WITH windows AS (
                SELECT id AS device_id, MAX(created_at, :from) AS start, MIN(COALESCE(revoked_at, :end), :end) AS stop
@@ -290,31 +343,12 @@ export class Reports {
                MAX(stop - start) AS observedMs
              FROM spans GROUP BY device_id`,
           )
-          .all({ from, end, commune: scope.communeId }) as { deviceId: string; onlineMs: number; observedMs: number }[]
-      ).map((r) => [r.deviceId, r]),
-    );
-
-    return devices.map((d) => {
-      const sent = deliveries.get(d.id);
-      const seen = uptime.get(d.id);
-      return {
-        deviceId: d.id,
-        communeId: d.commune_id,
-        name: d.name,
-        zones: zonesOf.get(d.id) ?? [],
-        revoked: d.revoked_at !== null,
-        totals: {
-          broadcasts: sent?.broadcasts ?? 0,
-          finished: sent?.finished ?? 0,
-          failed: sent?.failed ?? 0,
-          missed: sent?.missed ?? 0,
-          stopped: sent?.stopped ?? 0,
-          onAirMs: sent?.onAirMs ?? 0,
-          onlineMs: seen?.onlineMs ?? 0,
-          observedMs: seen?.observedMs ?? 0,
-        },
-      };
-    });
+          .all({ from, end, commune: scope.communeId }) as { deviceId: string; onlineMs: number; observedMs: number }[]) {
+      const t = of(r.deviceId);
+      t.onlineMs += r.onlineMs;
+      t.observedMs += r.observedMs;
+    }
+    return totals;
   }
 }
 
@@ -334,9 +368,6 @@ export function pruneDeviceStatus(db: Db, cutoff: number): number {
     .run({ cutoff }).changes;
 }
 
-function emptyTotals(): Totals {
-  return { broadcasts: 0, finished: 0, failed: 0, missed: 0, stopped: 0, onAirMs: 0, onlineMs: 0, observedMs: 0 };
-}
 
 // ---------------------------------------------------------------- CSV
 

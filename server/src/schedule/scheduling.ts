@@ -18,7 +18,7 @@ import { ContentLibrary, GENERATED_ENGINES } from './content';
 import { ProgrammeService } from './programmes';
 import { ScheduleService } from './schedules';
 import { OccurrenceMaterialiser } from './materialise';
-import { pruneDeviceStatus } from '../reports/reports';
+import { pruneDeviceStatus, Reports } from '../reports/reports';
 import { inScope, type Scope } from '../tenancy/scope';
 
 export interface CalendarEntry {
@@ -143,6 +143,8 @@ export class Scheduling {
     const occurrences = db.prepare('DELETE FROM occurrences WHERE start_at + duration_ms < ?').run(cutoff).changes;
     const acks = db.prepare('DELETE FROM acks WHERE received_at < ?').run(cutoff).changes;
     const deviceStatus = pruneDeviceStatus(db, cutoff);
+    // The last week's closed days summed for the province's reports before anyone asks.
+    new Reports(db, () => now).rollUp(7, cutoff);
     const stale = db
       .prepare(
         `SELECT m.sha256, m.format FROM media m

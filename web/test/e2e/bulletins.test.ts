@@ -197,6 +197,7 @@ describe.skipIf(!hasChromium)('source bulletins in chromium', () => {
     // Each commune has one loudspeaker, online.
     const rowA = table.locator('tr', { has: page.getByRole('button', { name: new RegExp(COMMUNES[0].name) }) });
     expect((await rowA.locator('td').allTextContents()).slice(0, 3)).toEqual(['1', '1', '0']);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'reports-communes.png'), fullPage: true });
     // Drill down: the page narrows to the commune, by loudspeaker.
     await rowA.getByRole('button').click();
     await expect.poll(() => page.locator('.scope-select').inputValue()).toBe(ids.a);
