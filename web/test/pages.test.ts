@@ -140,6 +140,27 @@ describe('delivery matrix', () => {
     expect(matrix.rows[2]!.cells.map((c) => c?.stage ?? null)).toEqual([null, 'ready']);
   });
 
+  it('narrows the rows to a search (name or id, diacritics forgiven) and to a zone', () => {
+    const names: Record<string, string> = { a: 'Loa Chợ Đông', b: 'Loa Trường học', c: 'Loa Đình làng' };
+    const zones: Record<string, string[]> = { a: ['thon-1'], b: ['thon-2'], c: ['thon-1', 'thon-2'] };
+    const rows = (filter: { query?: string; zone?: string; onlyFailed?: boolean }) =>
+      deliveryMatrix(occurrences, {
+        ...filter,
+        nameOf: (id) => names[id]!,
+        zonesOf: (id) => zones[id]!,
+        now: soon,
+      }).rows.map((r) => r.deviceId);
+    expect(rows({ query: 'cho dong' })).toEqual(['a']);
+    // Failures first, then by name in the alphabet's order (Đình before Trường).
+    expect(rows({ query: 'LOA' })).toEqual(['a', 'c', 'b']);
+    expect(rows({ query: 'dinh lang truong' })).toEqual([]);
+    expect(rows({ query: 'b' })).toEqual(['b']);
+    expect(rows({ zone: 'thon-2' })).toEqual(['c', 'b']);
+    expect(rows({ zone: 'thon-2', query: 'đình' })).toEqual(['c']);
+    expect(rows({ zone: 'thon-3' })).toEqual([]);
+    expect(rows({ zone: 'thon-1', onlyFailed: true })).toEqual(['a']);
+  });
+
   it('keeps only failed rows and the occurrences with failures when asked', () => {
     const matrix = deliveryMatrix(occurrences, { onlyFailed: true, now: soon });
     expect(matrix.columns.map((o) => o.id)).toEqual(['o1']);

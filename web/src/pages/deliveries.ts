@@ -4,6 +4,7 @@
  */
 import type { Delivery, DeliveryStage, Occurrence, OccurrenceSummary } from '../lib/api';
 import { isProblem, outcomeOf, summarise } from '../lib/stages';
+import { textMatcher } from '../lib/search';
 
 /** What a matrix cell shows: the stage reached, or what it amounts to when that says more. */
 export type CellState = DeliveryStage | 'missed' | 'stopped';
@@ -33,30 +34,44 @@ export function matrixCell(occurrence: Occurrence, delivery: Delivery, now: numb
   return { ...delivery, state, problem: isProblem(outcome) };
 }
 
+/** The matrix's row filters: a search over the loudspeaker's name and id, and a zone. */
+export interface MatrixFilter {
+  onlyFailed?: boolean;
+  /** Every word in the loudspeaker's name or id (diacritics forgiven). */
+  query?: string;
+  /** Only loudspeakers of this zone (by `zonesOf`). */
+  zone?: string;
+  zonesOf?: (deviceId: string) => readonly string[];
+}
+
 export function deliveryMatrix(
   occurrences: readonly Occurrence[],
-  options: { onlyFailed?: boolean; nameOf?: (deviceId: string) => string; locale?: string; now?: number } = {},
+  options: MatrixFilter & { nameOf?: (deviceId: string) => string; locale?: string; now?: number } = {},
 ): Matrix {
   const nameOf = options.nameOf ?? ((id: string) => id);
   const now = options.now ?? Date.now();
   const cellOf = (o: Occurrence, d: Delivery) => matrixCell(o, d, now);
   let columns = [...occurrences];
   if (options.onlyFailed) columns = columns.filter((o) => o.deliveries.some((d) => cellOf(o, d).problem));
+  // Each column's deliveries by device: a merged commune's broadcast reaches a thousand loudspeakers.
+  const byDevice = columns.map((o) => new Map(o.deliveries.map((d) => [d.deviceId, d])));
+  const matches = textMatcher(options.query ?? '');
+  const zone = options.zone;
   const deviceIds = new Set<string>();
   for (const occurrence of columns) for (const d of occurrence.deliveries) deviceIds.add(d.deviceId);
-  let rows: MatrixRow[] = [...deviceIds].map((deviceId) => {
-    const cells = columns.map((o) => {
-      const delivery = o.deliveries.find((d) => d.deviceId === deviceId);
-      return delivery ? cellOf(o, delivery) : null;
+  let rows: MatrixRow[] = [...deviceIds]
+    .filter((deviceId) => matches(`${nameOf(deviceId)} ${deviceId}`))
+    .filter((deviceId) => !zone || (options.zonesOf?.(deviceId) ?? []).includes(zone))
+    .map((deviceId) => {
+      const cells = columns.map((o, i) => {
+        const delivery = byDevice[i]!.get(deviceId);
+        return delivery ? cellOf(o, delivery) : null;
+      });
+      return { deviceId, cells, failed: cells.some((cell) => cell?.problem === true) };
     });
-    return { deviceId, cells, failed: cells.some((cell) => cell?.problem === true) };
-  });
   if (options.onlyFailed) rows = rows.filter((row) => row.failed);
-  rows.sort(
-    (a, b) =>
-      Number(b.failed) - Number(a.failed) ||
-      nameOf(a.deviceId).localeCompare(nameOf(b.deviceId), options.locale ?? 'vi', { numeric: true }),
-  );
+  const collator = new Intl.Collator(options.locale ?? 'vi', { numeric: true });
+  rows.sort((a, b) => Number(b.failed) - Number(a.failed) || collator.compare(nameOf(a.deviceId), nameOf(b.deviceId)));
   return { columns, rows };
 }
 

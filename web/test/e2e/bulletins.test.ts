@@ -198,6 +198,13 @@ describe.skipIf(!hasChromium)('source bulletins in chromium', () => {
     const rowA = table.locator('tr', { has: page.getByRole('button', { name: new RegExp(COMMUNES[0].name) }) });
     expect((await rowA.locator('td').allTextContents()).slice(0, 3)).toEqual(['1', '1', '0']);
     await page.screenshot({ path: path.join(SCREENSHOTS, 'reports-communes.png'), fullPage: true });
+    // A search narrows the table (diacritics forgiven); the rest come back when it is cleared.
+    const rowSearch = page.getByRole('searchbox', { name: 'Tìm trong bảng' });
+    await rowSearch.fill('binh minh');
+    await expect.poll(() => table.locator('tbody tr').count()).toBe(1);
+    await table.getByRole('button', { name: new RegExp(COMMUNES[1].name) }).waitFor();
+    await rowSearch.fill('');
+    await expect.poll(() => table.locator('tbody tr').count()).toBeGreaterThanOrEqual(COMMUNES.length);
     // Drill down: the page narrows to the commune, by loudspeaker.
     await rowA.getByRole('button').click();
     await expect.poll(() => page.locator('.scope-select').inputValue()).toBe(ids.a);

@@ -102,6 +102,22 @@ describe.skipIf(!hasChromium)('deliveries and dashboard tell the truth (150 loud
       await expect.poll(() => matrix.locator('tbody tr').count()).toBe(OFFLINE);
       expect(await matrix.locator('tbody tr .offline-tag').count()).toBe(OFFLINE);
       await page.getByLabel('Chỉ hiện lỗi').uncheck();
+      // ---- 150 rows: a hundred at a time, a search and a village narrow them
+      await expect.poll(() => matrix.locator('tbody tr').count()).toBe(100);
+      await page.getByText('Đang hiện 100/150 cụm loa.').waitFor();
+      await page.getByRole('button', { name: 'Hiện thêm 50 cụm loa' }).click();
+      await expect.poll(() => matrix.locator('tbody tr').count()).toBe(150);
+      const search = page.getByRole('searchbox', { name: 'Tìm cụm loa' });
+      await search.fill('LOA-007');
+      await expect.poll(() => matrix.locator('tbody tr .name').allTextContents()).toEqual(['Cụm loa số 7']);
+      await search.fill('');
+      await page.getByRole('combobox', { name: 'Khu vực' }).selectOption({ label: 'Thôn Tây' });
+      // Every third loudspeaker is in Thôn Tây.
+      await expect.poll(() => matrix.locator('tbody tr').count()).toBe(50);
+      await search.fill('không có loa này');
+      await page.getByText('Không có cụm loa nào khớp với tìm kiếm hoặc khu vực đã chọn.').waitFor();
+      await search.fill('');
+      await page.getByRole('combobox', { name: 'Khu vực' }).selectOption({ label: 'Mọi khu vực' });
       if (phone) await fitsPhone('deliveries');
 
       expect(errors).toEqual([]);

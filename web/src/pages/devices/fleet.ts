@@ -11,6 +11,7 @@
  * name or village once; sorting then compares numbers.
  */
 import type { Device, Zone } from '../../lib/api';
+import { foldForSearch } from '../../lib/search';
 
 export type FleetStatus = 'offline' | 'online' | 'revoked';
 /**
@@ -111,13 +112,7 @@ export function visibleWindow(options: {
 
 // ---------------------------------------------------------------- search
 
-/**
- * Lower case without diacritics: NFD splits "ô" into "o" + a combining mark,
- * which is dropped; "đ" has no decomposition and is mapped by hand.
- */
-export function foldForSearch(text: string): string {
-  return text.normalize('NFD').replace(/\p{M}/gu, '').replace(/[đĐ]/g, 'd').toLowerCase().replace(/\s+/g, ' ').trim();
-}
+export { foldForSearch };
 
 /** Each name and id folded once per visit: names survive a refresh of the list. */
 const folded = new Map<string, string>();
