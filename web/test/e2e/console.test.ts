@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser } from 'playwright-core';
 import { startSimFleet } from '@loaxa/firmware-sim';
 import { ADMIN_PASSWORD, startTestServer, type TestServer } from '../../../server/test/helpers';
-import { CHROMIUM, expectFitsWidth, requireChromium } from './rig';
+import { CHROMIUM, CHROMIUM_ARGS, expectFitsWidth, requireChromium } from './rig';
 
 const hasChromium = requireChromium('console browser tests');
 
@@ -52,14 +52,7 @@ describe.skipIf(!hasChromium)('console in chromium', () => {
     await fleet.waitOnline(10_000);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
+      args: CHROMIUM_ARGS,
     });
   });
 
