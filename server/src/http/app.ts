@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import compress from '@fastify/compress';
 import cookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
@@ -51,6 +52,10 @@ export async function buildApp(services: AppServices, tls?: { cert: Buffer; key:
   new RequestDrain().install(app as unknown as FastifyInstance);
   installErrorHandler(app);
   await app.register(cookie);
+  // API answers gzip'd for a commune office on a mobile link: a province's device list is 4.3 MB of
+  // JSON. The console's files are served precompressed (below); audio is left as it is (not
+  // compressible); the live event stream writes to the socket itself and is never buffered by this.
+  await app.register(compress, { global: true, threshold: 1024, encodings: ['gzip', 'deflate'] });
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
