@@ -349,43 +349,44 @@ export class BulletinService {
       // Each commune that could be reached was; then the first failure is the caller's to hear.
       const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
       if (failed) throw failed.reason;
-    }
-    for (const communeId of row.priority === 'emergency' ? [] : targets) {
-      if (row.priority === 'priority') {
-        const slot = this.nextSlot(communeId, now + PRIORITY_PLACEMENT_LEAD_MS);
-        if (slot === null) {
+    } else {
+      for (const communeId of targets) {
+        if (row.priority === 'priority') {
+          const slot = this.nextSlot(communeId, now + PRIORITY_PLACEMENT_LEAD_MS);
+          if (slot === null) {
+            this.setHandling(
+              id,
+              communeId,
+              'received',
+              'chưa có chương trình sắp tới; xã xếp lịch / no programme ahead: the commune places it',
+              null,
+            );
+            continue;
+          }
+          // One millisecond ahead of the slot: it starts first, the slot's normal items queue behind it.
+          const aired = await this.deps.airing.air({
+            communeId,
+            bulletinId: id,
+            title: row.title,
+            text: row.text,
+            priority: 'priority',
+            audio,
+            zones: 'all',
+            at: new Date(slot - 1),
+            createdBy: sender,
+          });
           this.setHandling(
             id,
             communeId,
-            'received',
-            'chưa có chương trình sắp tới; xã xếp lịch / no programme ahead: the commune places it',
-            null,
+            'scheduled',
+            aired
+              ? `trước chương trình lúc ${new Date(slot).toISOString()} / ahead of the programme at that time`
+              : 'không có loa nào / no loudspeakers',
+            sender,
           );
-          continue;
         }
-        // One millisecond ahead of the slot: it starts first, the slot's normal items queue behind it.
-        const aired = await this.deps.airing.air({
-          communeId,
-          bulletinId: id,
-          title: row.title,
-          text: row.text,
-          priority: 'priority',
-          audio,
-          zones: 'all',
-          at: new Date(slot - 1),
-          createdBy: sender,
-        });
-        this.setHandling(
-          id,
-          communeId,
-          'scheduled',
-          aired
-            ? `trước chương trình lúc ${new Date(slot).toISOString()} / ahead of the programme at that time`
-            : 'không có loa nào / no loudspeakers',
-          sender,
-        );
+        // normal: stays 'received' in the commune's inbox.
       }
-      // normal: stays 'received' in the commune's inbox.
     }
     this.deps.changed?.(id, targets);
     return this.get({ communeId: null }, id)!;

@@ -332,22 +332,7 @@ export class DeviceRegistry {
   }
 
   listDevices(scope: Scope = PROVINCE): DeviceView[] {
-    const rows = this.db
-      .prepare(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE (? IS NULL OR commune_id = ?) ORDER BY id`)
-      .all(...inScope(scope)) as DeviceRow[];
-    const members = this.db
-      .prepare(
-        `SELECT dz.device_id, dz.zone_id FROM device_zones dz JOIN devices d ON d.id = dz.device_id
-         WHERE (? IS NULL OR d.commune_id = ?) ORDER BY dz.zone_id`,
-      )
-      .all(...inScope(scope)) as { device_id: string; zone_id: string }[];
-    const byDevice = new Map<string, string[]>();
-    for (const m of members) {
-      const zones = byDevice.get(m.device_id);
-      if (zones) zones.push(m.zone_id);
-      else byDevice.set(m.device_id, [m.zone_id]);
-    }
-    return rows.map((r) => this.view(r, byDevice.get(r.id) ?? []));
+    return this.listDevicePage(scope).devices;
   }
 
   /**

@@ -1,30 +1,19 @@
 /**
- * The loudspeaker search of GET /devices?q=, the same as the console's table
- * (web/src/pages/devices/fleet.ts, searchMatcher): every word typed must
- * appear in the name or the id, in any order, forgiving case and missing
- * diacritics ("thon dong" finds "Thôn Đông").
+ * The loudspeaker search of GET /devices?q=, the console's rule
+ * (@loaxa/protocol/search): every word typed must appear in the name or the
+ * id, in any order, forgiving case and missing diacritics.
  *
  * SQLite cannot fold Vietnamese, so the match is a function registered on
  * the connection (`loaxa_device_match(name, id, query)`) that the device list
  * query calls per row; folded names are remembered, so a search over 15,000
  * loudspeakers folds each name once, not on every keystroke.
  */
+import { foldForSearch, searchWords } from '@loaxa/protocol/search';
 import type { Db } from '../db/database';
 
+export { searchWords };
+
 export const DEVICE_MATCH_FUNCTION = 'loaxa_device_match';
-
-/**
- * Lower case without diacritics: NFD splits "ô" into "o" + a combining mark,
- * which is dropped; "đ" has no decomposition and is mapped by hand.
- */
-export function foldForSearch(text: string): string {
-  return text.normalize('NFD').replace(/\p{M}/gu, '').replace(/[đĐ]/g, 'd').toLowerCase().replace(/\s+/g, ' ').trim();
-}
-
-/** The words of a query, folded; none for a blank query (which matches everything). */
-export function searchWords(query: string): string[] {
-  return foldForSearch(query).split(' ').filter(Boolean);
-}
 
 /** Folded texts kept; past this the memory starts again (names change rarely, ids never). */
 const FOLD_CACHE_MAX = 100_000;
