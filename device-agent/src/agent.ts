@@ -200,9 +200,11 @@ export class Agent extends EventEmitter<AgentEvents> {
     );
     const player: Player = {
       play: async (item, signal) => {
+        const playing = io.player.play(item, signal);
+        // Set in the same turn as the player starts: nothing can evict these files in between.
         this.playingAssets = fileAssets(item.assets).map((a) => a.sha256);
         try {
-          return await io.player.play(item, signal);
+          return await playing;
         } finally {
           this.playingAssets = [];
         }

@@ -71,6 +71,26 @@ describe('waitUntil', () => {
     expect(await cancelled).toBe('cancelled');
   });
 
+  it('wakes every waiter due on an instant in the same turn when the clock ticks over it while they are read', async () => {
+    const at = 1_700_000_000_000;
+    let reads = 0;
+    let ticking = false;
+    // Before the tick every read says at − 5; then the first 10 reads still say at − 1 (the
+    // waiters read first in a pass), every later one says at.
+    const clock: Clock = { now: () => (!ticking ? at - 5 : ++reads <= 10 ? at - 1 : at) };
+    let woken = 0;
+    let wokenTogether = -1;
+    const waits = Array.from({ length: 50 }, () =>
+      waitUntil(clock, at).then(() => {
+        // Queued behind the wake-ups of this turn, before any of a later turn.
+        if (woken++ === 0) queueMicrotask(() => (wokenTogether = woken));
+      }),
+    );
+    ticking = true;
+    await Promise.all(waits);
+    expect(wokenTogether).toBe(50);
+  });
+
   it('rejects with the abort reason', async () => {
     const controller = new AbortController();
     const wait = waitUntil(systemClock, Date.now() + 10_000, controller.signal);

@@ -26,8 +26,18 @@ let spinner: NodeJS.Immediate | undefined;
 function spin(): void {
   spinner = undefined;
   const due: Waiter[] = [];
-  for (const waiter of spinning) if (waiter.clock.now() >= waiter.at) due.push(waiter);
-  for (const waiter of due) spinning.delete(waiter);
+  // Passes until one finds nothing new: the clock can tick over an instant while the set is read,
+  // and a waiter read just before that tick must not wait for the next turn, behind the work of
+  // every waiter read just after it.
+  for (let found = true; found;) {
+    found = false;
+    for (const waiter of spinning) {
+      if (waiter.clock.now() < waiter.at) continue;
+      spinning.delete(waiter);
+      due.push(waiter);
+      found = true;
+    }
+  }
   if (spinning.size > 0) spinner = setImmediate(spin);
   for (const waiter of due) waiter.done();
 }

@@ -175,11 +175,11 @@ export class OccurrenceRunner {
     }
     acks.occurrence(id, 'ready');
     // Nothing may be heard before the journal says it may have been: a restart then reports it rather than replaying it.
+    // A planned item is then handed to the playback before its start, which cues it for the instant.
     if (spec.startAt !== null) {
       try {
         await waitUntil(clock, spec.startAt - ARM_LEAD_MS, signal);
         await this.arm(run, spec.startAt);
-        await waitUntil(clock, spec.startAt, signal);
       } catch {
         withdrawn();
         return end();

@@ -1,6 +1,7 @@
 import type { Asset, Priority } from '@loaxa/protocol';
 import type { Clock } from '../clock/clock';
-import type { Player } from '../player/player';
+import { waitUntil } from '../clock/timer';
+import type { Player, PlayItem } from '../player/player';
 import { admit, nextInLine, type Contender } from './arbiter';
 
 export interface PlayRequest {
@@ -25,6 +26,8 @@ interface Entry extends Contender {
   settle: (outcome: PlayOutcome) => void;
   signal: AbortSignal | undefined;
   detach: () => void;
+  /** What the player gets, made when the item was cued so the start instant has less to do. */
+  prepared?: { item: PlayItem; controller: AbortController; signal: AbortSignal };
 }
 
 interface Active {
@@ -41,6 +44,8 @@ interface Active {
 export class Playback {
   private active: Active | null = null;
   private readonly waiting: Entry[] = [];
+  /** Items handed over before their start, each waiting for its instant (see submit). */
+  private readonly cued = new Set<Entry>();
   private seq = 0;
   /** Set between one item ending and the next starting, so a newcomer cannot jump the queue. */
   private switching = false;
@@ -56,7 +61,13 @@ export class Playback {
     return this.active?.entry.occurrenceId ?? null;
   }
 
-  /** Resolves when the item has played, been interrupted, or failed. Aborting `signal` withdraws it. */
+  /**
+   * Resolves when the item has played, been interrupted, or failed. Aborting `signal` withdraws it.
+   * An item whose `startAt` is still ahead is cued: everything it needs is made now, and at its
+   * instant it only has to pass the arbiter and start the player. Planned items are handed over
+   * about a second early for that: a start instant shared by many loudspeakers (a simulated
+   * fleet's, or a slow node's) then costs each of them as little as it can.
+   */
   submit(request: PlayRequest, signal?: AbortSignal): Promise<PlayOutcome> {
     return new Promise((resolve) => {
       if (this.closed) return resolve({ kind: 'interrupted', started: false, reason: 'agent stopping' });
@@ -76,13 +87,26 @@ export class Playback {
         signal.addEventListener('abort', onAbort, { once: true });
         entry.detach = () => signal.removeEventListener('abort', onAbort);
       }
-      const decision = this.switching ? 'wait' : admit(this.active?.entry ?? null, entry);
-      if (decision === 'start') return this.begin(entry);
-      this.waiting.push(entry);
-      if (decision === 'preempt' && this.active) {
-        this.interrupt(this.active, `preempted by ${request.priority} occurrence ${request.occurrenceId}`);
+      if (request.startAt > this.clock.now()) {
+        const controller = new AbortController();
+        entry.prepared = { item: this.itemOf(request), controller, signal: controller.signal };
+        this.cued.add(entry);
+        void waitUntil(this.clock, request.startAt).then(() => {
+          if (this.cued.delete(entry)) this.admit(entry);
+        });
+        return;
       }
+      this.admit(entry);
     });
+  }
+
+  private admit(entry: Entry): void {
+    const decision = this.switching ? 'wait' : admit(this.active?.entry ?? null, entry);
+    if (decision === 'start') return this.begin(entry);
+    this.waiting.push(entry);
+    if (decision === 'preempt' && this.active) {
+      this.interrupt(this.active, `preempted by ${entry.priority} occurrence ${entry.occurrenceId}`);
+    }
   }
 
   /** Interrupts the playing item (only if it is `occurrenceId`, when given), or withdraws that waiting item. */
@@ -91,7 +115,7 @@ export class Playback {
       this.interrupt(this.active, reason);
       return true;
     }
-    const waiting = this.waiting.find((e) => e.occurrenceId === occurrenceId);
+    const waiting = [...this.cued, ...this.waiting].find((e) => e.occurrenceId === occurrenceId);
     if (waiting) this.withdraw(waiting, reason);
     return waiting !== undefined;
   }
@@ -99,12 +123,15 @@ export class Playback {
   /** Interrupts everything; nothing new starts afterwards. */
   close(reason = 'agent stopping'): void {
     this.closed = true;
-    for (const entry of this.waiting.splice(0)) this.finish(entry, { kind: 'interrupted', started: false, reason });
+    const unstarted = [...this.cued, ...this.waiting.splice(0)];
+    this.cued.clear();
+    for (const entry of unstarted) this.finish(entry, { kind: 'interrupted', started: false, reason });
     if (this.active) this.interrupt(this.active, reason);
   }
 
   private withdraw(entry: Entry, reason: string): void {
     if (this.active?.entry === entry) return this.interrupt(this.active, reason);
+    if (this.cued.delete(entry)) return this.finish(entry, { kind: 'interrupted', started: false, reason });
     const index = this.waiting.indexOf(entry);
     if (index < 0) return;
     this.waiting.splice(index, 1);
@@ -118,41 +145,54 @@ export class Playback {
   }
 
   private begin(entry: Entry): void {
-    const controller = new AbortController();
+    const { request } = entry;
+    const controller = entry.prepared?.controller ?? new AbortController();
+    const signal = entry.prepared?.signal ?? controller.signal;
+    const item = entry.prepared?.item ?? this.itemOf(request);
+    // The volume as it is now: a cued item's may have changed since.
+    item.volume = request.volume ?? this.defaultVolume();
     const active: Active = { entry, controller };
     this.active = active;
-    const { request } = entry;
+    // The time-critical path: nothing between reading the clock and starting the player.
     const startedAt = this.clock.now();
-    request.onStart?.(startedAt);
-    const item = {
-      occurrenceId: request.occurrenceId,
-      assets: request.assets,
-      volume: request.volume ?? this.defaultVolume(),
-      ...(request.filePaths ? { filePaths: request.filePaths } : {}),
-    };
     let play: Promise<{ startedAt: number; endedAt: number }>;
     try {
-      play = this.player.play(item, controller.signal);
+      play = this.player.play(item, signal);
     } catch (err) {
       play = Promise.reject(err);
     }
-    play.then(
-      (result) => {
-        // A player that ignores the abort still ends as interrupted: the caller asked it to stop.
-        const outcome: PlayOutcome =
-          active.interruptReason !== undefined
-            ? { kind: 'interrupted', started: true, reason: active.interruptReason }
-            : { kind: 'finished', startedAt, endedAt: Math.max(startedAt, result.endedAt) };
-        this.ended(active, outcome);
-      },
-      (err: unknown) => {
-        const outcome: PlayOutcome =
-          active.interruptReason !== undefined
-            ? { kind: 'interrupted', started: true, reason: active.interruptReason }
-            : { kind: 'failed', started: true, error: `player error: ${reasonText(err)}` };
-        this.ended(active, outcome);
-      },
-    );
+    // The rest (the "started" ack first, then waiting for the end) waits one microtask: on a node
+    // that is the same instant, and in a simulated fleet every device due now starts before any
+    // of them does its bookkeeping. A microtask runs before any message or timer, so nothing can
+    // stop the item in between, and "started" is still raised before the item can end.
+    void Promise.resolve().then(() => {
+      request.onStart?.(startedAt);
+      play.then(
+        (result) => {
+          // A player that ignores the abort still ends as interrupted: the caller asked it to stop.
+          const outcome: PlayOutcome =
+            active.interruptReason !== undefined
+              ? { kind: 'interrupted', started: true, reason: active.interruptReason }
+              : { kind: 'finished', startedAt, endedAt: Math.max(startedAt, result.endedAt) };
+          this.ended(active, outcome);
+        },
+        (err: unknown) => {
+          const outcome: PlayOutcome =
+            active.interruptReason !== undefined
+              ? { kind: 'interrupted', started: true, reason: active.interruptReason }
+              : { kind: 'failed', started: true, error: `player error: ${reasonText(err)}` };
+          this.ended(active, outcome);
+        },
+      );
+    });
+  }
+
+  private itemOf(request: PlayRequest): PlayItem {
+    return {
+      occurrenceId: request.occurrenceId,
+      assets: request.assets,
+      ...(request.filePaths ? { filePaths: request.filePaths } : {}),
+    };
   }
 
   private ended(active: Active, outcome: PlayOutcome): void {

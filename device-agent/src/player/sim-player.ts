@@ -8,6 +8,9 @@ export class SimPlayer implements Player {
 
   async play(item: PlayItem, signal: AbortSignal): Promise<PlayResult> {
     const startedAt = this.clock.now();
+    // The virtual output runs from here; arming its end can wait a microtask, so that the other
+    // simulated devices of this process due on the same instant start first.
+    await Promise.resolve();
     await sleep(totalDurationMs(item.assets), signal);
     return { startedAt, endedAt: this.clock.now() };
   }
