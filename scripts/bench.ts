@@ -3,7 +3,7 @@
  * database on loopback, a simulated fleet in a separate process (so the
  * server's own memory and CPU are measured), and three measurements:
  * connect time, an emergency broadcast to all zones (API call → each
- * device's "started"), a scheduled broadcast (start skew across devices), and
+ * device's "started"), scheduled broadcasts (start skew across devices; the median of three), and
  * plan re-delivery after a zone change (K devices moved through the API →
  * each device's new plan, reported by the fleet process over IPC). Right before
  * the emergency and the scheduled broadcast it measures their floor on the same
@@ -367,24 +367,43 @@ async function main(): Promise<void> {
   const byP99 = [...timerRuns].sort((a, b) => pct(a, 99) - pct(b, 99));
   const floorSkews = byP99[Math.floor(byP99.length / 2)]!;
 
-  const at = Date.now() + LEAD_MS;
-  const { occurrenceId: scheduledId } = await api<{ occurrenceId: string }>('POST', '/api/v1/broadcasts', {
-    text: 'Thông báo lịch tiêm phòng cho gia súc vào sáng thứ bảy.',
-    zones: 'all',
-    at: new Date(at).toISOString(),
-  });
-  const readyBeforeStart = () =>
+  // Ours by the same rule as its floor: FLOOR_TIMER_RUNS scheduled broadcasts, one after another,
+  // and the one with the median p99 (one instant is one sample of the machine's noise).
+  const finishedCount = (id: string) =>
     (
+      db.prepare("SELECT COUNT(*) AS n FROM deliveries WHERE occurrence_id = ? AND stage = 'finished'").get(id) as {
+        n: number;
+      }
+    ).n;
+  const scheduledRuns: { at: number; id: string; starts: { device_id: string; at: number }[]; ready: number }[] = [];
+  for (let run = 0; run < FLOOR_TIMER_RUNS; run++) {
+    const at = Date.now() + LEAD_MS;
+    const { occurrenceId: id } = await api<{ occurrenceId: string }>('POST', '/api/v1/broadcasts', {
+      text: 'Thông báo lịch tiêm phòng cho gia súc vào sáng thứ bảy.',
+      zones: 'all',
+      at: new Date(at).toISOString(),
+    });
+    if (run === 0) profiles.scheduledStart = await profileAround(at);
+    while (Date.now() < at + 3000) await sleep(200);
+    const startedDeadline = Date.now() + 20_000;
+    while (startedOf(id).length < connected && Date.now() < startedDeadline) await sleep(100);
+    const ready = (
       db
         .prepare("SELECT COUNT(DISTINCT device_id) AS n FROM acks WHERE ref_id = ? AND stage = 'ready' AND at <= ?")
-        .get(scheduledId, at) as { n: number }
+        .get(id, at) as { n: number }
     ).n;
-  profiles.scheduledStart = await profileAround(at);
-  while (Date.now() < at + 3000) await sleep(200);
-  const scheduledDeadline = Date.now() + 20_000;
-  while (startedOf(scheduledId).length < connected && Date.now() < scheduledDeadline) await sleep(100);
-  const scheduledStarts = startedOf(scheduledId);
-  const skews = scheduledStarts.map((a) => Math.abs(a.at - at)).sort((a, b) => a - b);
+    const starts = startedOf(id);
+    scheduledRuns.push({ at, id, starts, ready });
+    // The next one must not queue behind this one.
+    const finishDeadline = Date.now() + 60_000;
+    while (finishedCount(id) < starts.length && Date.now() < finishDeadline) await sleep(200);
+  }
+  const skewsOf = (r: (typeof scheduledRuns)[number]) =>
+    r.starts.map((a) => Math.abs(a.at - r.at)).sort((a, b) => a - b);
+  const runsByP99 = [...scheduledRuns].sort((a, b) => pct(skewsOf(a), 99) - pct(skewsOf(b), 99));
+  const median = runsByP99[Math.floor(runsByP99.length / 2)]!;
+  const { at, starts: scheduledStarts } = median;
+  const skews = skewsOf(median);
   // Where the skew comes from: in each fleet process, how late its first device started (the
   // timer), and how much each further device due on the same instant added (the shared loop).
   const perProcess = Array.from({ length: PROCESSES }, (_, p) =>
@@ -399,13 +418,15 @@ async function main(): Promise<void> {
     skewP99Ms: pct(skews, 99),
     skewMaxMs: skews.at(-1) ?? NaN,
     played: skews.length,
-    readyBeforeStart: readyBeforeStart(),
+    readyBeforeStart: median.ready,
     firstStartLateMs: Math.max(...perProcess.map((lates) => lates[0]!)),
     perDeviceStartUs: Math.round(
       (perProcess.reduce((sum, lates) => sum + (lates.at(-1)! - lates[0]!) / Math.max(1, lates.length - 1), 0) /
         Math.max(1, perProcess.length)) *
         1000,
     ),
+    /** Each run's p99, in the order they ran. */
+    skewP99RunsMs: scheduledRuns.map((r) => pct(skewsOf(r), 99)),
   };
   console.log('scheduled:', scheduled);
   const floor = {
@@ -571,7 +592,8 @@ async function main(): Promise<void> {
       `command topic, to its arrival at each device's MQTT client (reached ${floor.reached} of ${connected}, p50 ${floor.emergencyP50Ms} ms).`,
       `Skew: the agent's start timer armed on every device for one instant ${LEAD_MS} ms ahead, |fired − instant|`,
       `(fired ${floor.fired}, p50 ${floor.skewP50Ms} ms; read to the µs, ours to the ms); the median of ` +
-        `${FLOOR_TIMER_RUNS} instants by p99 (${floor.skewP99RunsMs.join(', ')} ms).`,
+        `${FLOOR_TIMER_RUNS} instants by p99 (${floor.skewP99RunsMs.join(', ')} ms). Ours by the same rule: the median of ` +
+        `${FLOOR_TIMER_RUNS} scheduled broadcasts by p99 (${scheduled.skewP99RunsMs.join(', ')} ms).`,
       '',
       '| p99 | ours | floor | ratio | target | met |',
       '|---|---|---|---|---|---|',
