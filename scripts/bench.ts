@@ -340,15 +340,13 @@ async function main(): Promise<void> {
   };
   console.log('emergency:', emergency);
   const finishDeadline = Date.now() + 60_000;
-  const finished = () =>
+  const finishedCount = (id: string) =>
     (
-      db
-        .prepare("SELECT COUNT(*) AS n FROM deliveries WHERE occurrence_id = ? AND stage = 'finished'")
-        .get(emergencyId) as {
+      db.prepare("SELECT COUNT(*) AS n FROM deliveries WHERE occurrence_id = ? AND stage = 'finished'").get(id) as {
         n: number;
       }
     ).n;
-  while (finished() < latencies.length && Date.now() < finishDeadline) await sleep(200);
+  while (finishedCount(emergencyId) < latencies.length && Date.now() < finishDeadline) await sleep(200);
 
   endPhase('emergency');
   // --- scheduled --------------------------------------------------------------
@@ -369,12 +367,6 @@ async function main(): Promise<void> {
 
   // Ours by the same rule as its floor: FLOOR_TIMER_RUNS scheduled broadcasts, one after another,
   // and the one with the median p99 (one instant is one sample of the machine's noise).
-  const finishedCount = (id: string) =>
-    (
-      db.prepare("SELECT COUNT(*) AS n FROM deliveries WHERE occurrence_id = ? AND stage = 'finished'").get(id) as {
-        n: number;
-      }
-    ).n;
   const scheduledRuns: { at: number; id: string; starts: { device_id: string; at: number }[]; ready: number }[] = [];
   for (let run = 0; run < FLOOR_TIMER_RUNS; run++) {
     const at = Date.now() + LEAD_MS;

@@ -37,6 +37,13 @@ class RecordingPlayer implements Player {
   }
 }
 
+/** A playback on a hand clock with a recording player, default volume 70 unless given. */
+function rig(volume: () => number = () => 70, failing?: Set<string>) {
+  const clock = handClock();
+  const player = new RecordingPlayer(clock, failing);
+  return { clock, player, playback: new Playback(player, clock, volume) };
+}
+
 const asset: Asset = { sha256: 'a'.repeat(64), url: '/media/a', durationMs: 1_000, bytes: 10 } as Asset;
 
 function request(occurrenceId: string, startAt: number, extra: Partial<PlayRequest> = {}): PlayRequest {
@@ -45,9 +52,7 @@ function request(occurrenceId: string, startAt: number, extra: Partial<PlayReque
 
 describe('Playback: items handed over before their start', () => {
   it('starts a cued item at its instant, not before, and raises "started" before it can end', async () => {
-    const clock = handClock();
-    const player = new RecordingPlayer(clock);
-    const playback = new Playback(player, clock, () => 70);
+    const { clock, player, playback } = rig();
     const events: string[] = [];
     const startAt = clock.now() + 10;
     const outcome = playback.submit(
@@ -68,10 +73,8 @@ describe('Playback: items handed over before their start', () => {
   });
 
   it('plays a cued item at the volume of its start, not of the moment it was cued', async () => {
-    const clock = handClock();
-    const player = new RecordingPlayer(clock);
     let volume = 40;
-    const playback = new Playback(player, clock, () => volume);
+    const { clock, player, playback } = rig(() => volume);
     void playback.submit(request('cued', clock.now() + 10));
     volume = 90;
     clock.advance(10);
@@ -80,9 +83,7 @@ describe('Playback: items handed over before their start', () => {
   });
 
   it('withdraws a cued item that is cancelled, stopped or closed before its instant: it never reaches the player', async () => {
-    const clock = handClock();
-    const player = new RecordingPlayer(clock);
-    const playback = new Playback(player, clock, () => 70);
+    const { clock, player, playback } = rig();
     const cancel = new AbortController();
     const byCancel = playback.submit(request('a', clock.now() + 10), cancel.signal);
     const byStop = playback.submit(request('b', clock.now() + 10));
@@ -99,9 +100,7 @@ describe('Playback: items handed over before their start', () => {
   });
 
   it('a cued normal item due while an emergency plays waits for it, then plays', async () => {
-    const clock = handClock();
-    const player = new RecordingPlayer(clock);
-    const playback = new Playback(player, clock, () => 70);
+    const { clock, player, playback } = rig();
     const emergency = playback.submit(request('emergency', clock.now(), { priority: 'emergency' }));
     const normal = playback.submit(request('normal', clock.now() + 10));
     clock.advance(10);
@@ -116,9 +115,7 @@ describe('Playback: items handed over before their start', () => {
   });
 
   it('an emergency cued for an instant preempts what plays then', async () => {
-    const clock = handClock();
-    const player = new RecordingPlayer(clock);
-    const playback = new Playback(player, clock, () => 70);
+    const { clock, player, playback } = rig();
     const normal = playback.submit(request('normal', clock.now()));
     const emergency = playback.submit(request('emergency', clock.now() + 10, { priority: 'emergency' }));
     clock.advance(10);
@@ -134,9 +131,7 @@ describe('Playback: items handed over before their start', () => {
   });
 
   it('reports "started" and then the failure when the player fails at once', async () => {
-    const clock = handClock();
-    const player = new RecordingPlayer(clock, new Set(['broken']));
-    const playback = new Playback(player, clock, () => 70);
+    const { clock, playback } = rig(undefined, new Set(['broken']));
     const events: string[] = [];
     const outcome = await playback.submit(request('broken', clock.now(), { onStart: () => events.push('started') }));
     events.push(outcome.kind);

@@ -27,7 +27,7 @@ interface Entry extends Contender {
   signal: AbortSignal | undefined;
   detach: () => void;
   /** What the player gets, made when the item was cued so the start instant has less to do. */
-  prepared?: { item: PlayItem; controller: AbortController; signal: AbortSignal };
+  prepared?: { item: PlayItem; controller: AbortController };
 }
 
 interface Active {
@@ -89,7 +89,8 @@ export class Playback {
       }
       if (request.startAt > this.clock.now()) {
         const controller = new AbortController();
-        entry.prepared = { item: this.itemOf(request), controller, signal: controller.signal };
+        void controller.signal; // the signal is made on first read: now rather than at the instant
+        entry.prepared = { item: this.itemOf(request), controller };
         this.cued.add(entry);
         void waitUntil(this.clock, request.startAt).then(() => {
           if (this.cued.delete(entry)) this.admit(entry);
@@ -147,7 +148,7 @@ export class Playback {
   private begin(entry: Entry): void {
     const { request } = entry;
     const controller = entry.prepared?.controller ?? new AbortController();
-    const signal = entry.prepared?.signal ?? controller.signal;
+    const signal = controller.signal;
     const item = entry.prepared?.item ?? this.itemOf(request);
     // The volume as it is now: a cued item's may have changed since.
     item.volume = request.volume ?? this.defaultVolume();
