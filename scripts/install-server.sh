@@ -206,14 +206,14 @@ install_server() {
   stage="$dir.new"
   log "copying the compiled server and the console to $stage"
   local part
-  for part in package.json package-lock.json README.md server/package.json server/bin server/dist web/dist \
-    protocol/package.json; do
+  for part in package.json package-lock.json README.md server/package.json server/bin server/dist server/assets \
+    web/dist protocol/package.json; do
     [[ "$DRY_RUN" == 1 || -e "$SRC_DIR/$part" ]] || die "$SRC_DIR/$part missing; run from a built checkout"
   done
   run rm -rf "$stage"
   run mkdir -p "$stage/server/dist" "$stage/web" "$stage/protocol"
   run cp "$SRC_DIR/package.json" "$SRC_DIR/package-lock.json" "$SRC_DIR/README.md" "$stage/"
-  run cp -R "$SRC_DIR/server/package.json" "$SRC_DIR/server/bin" "$stage/server/"
+  run cp -R "$SRC_DIR/server/package.json" "$SRC_DIR/server/bin" "$SRC_DIR/server/assets" "$stage/server/"
   # The files of the current build only (server/dist also keeps the previous build's chunks a while).
   local file
   while IFS= read -r file; do

@@ -31,6 +31,8 @@ export const ConfigSchema = Type.Object({
   webDir: Type.Optional(Type.String()),
   /** Public base URL devices use to download media; defaults to http://<host>:<port>. */
   publicUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
+  /** Requests per minute one address may make to the villagers' public pages, feeds and audio. */
+  publicRateLimit: Type.Integer({ minimum: 1, maximum: 100_000 }),
   /**
    * The console map's tile server as a {z}/{x}/{y} template (an http(s) URL, or a
    * path on this server); unset keeps the public OpenStreetMap server.
@@ -84,6 +86,7 @@ const ENV_NAME: Record<keyof Config, string> = {
   retentionDays: 'LOAXA_RETENTION_DAYS',
   webDir: 'LOAXA_WEB_DIR',
   publicUrl: 'LOAXA_PUBLIC_URL',
+  publicRateLimit: 'LOAXA_PUBLIC_RATE_LIMIT',
   mapTilesUrl: 'LOAXA_MAP_TILES_URL',
   tlsCert: 'LOAXA_TLS_CERT',
   tlsKey: 'LOAXA_TLS_KEY',
@@ -154,6 +157,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     retentionDays: intFrom(env, 'LOAXA_RETENTION_DAYS', 400),
     webDir: env.LOAXA_WEB_DIR || DEFAULT_WEB_DIR,
     publicUrl: env.LOAXA_PUBLIC_URL || undefined,
+    publicRateLimit: intFrom(env, 'LOAXA_PUBLIC_RATE_LIMIT', 300),
     mapTilesUrl: env.LOAXA_MAP_TILES_URL?.trim() || undefined,
     tlsCert: env.LOAXA_TLS_CERT || undefined,
     tlsKey: env.LOAXA_TLS_KEY || undefined,

@@ -23,6 +23,7 @@ import type { MediaAsset, MediaStore } from '../media/store';
 import type { Mp3Renditions } from '../media/renditions';
 import { communeScope, inScope, type Scope } from '../tenancy/scope';
 import type { BulletinAiringInput } from '../bulletins/bulletins';
+import { publicItem, type PublicItem } from '../public/items';
 
 export class BroadcastInputError extends Error {
   /** A bad input: the HTTP error handler answers 400 naming `field`, whoever called. */
@@ -46,6 +47,8 @@ export interface BroadcastRequest {
   at?: Date;
   voice?: string;
   speed?: number;
+  /** Shown on the commune's public page and podcast once it has aired (default: yes). */
+  public?: boolean;
   createdBy?: string;
 }
 
@@ -128,9 +131,10 @@ export class BroadcastService {
       { engine: audio.engine, cached: String(audio.cached) },
       (performance.now() - renderStarted) / 1000,
     );
+    const title = titleOf(text);
     const occurrenceId = await this.launch({
       communeId,
-      title: titleOf(text),
+      title,
       text,
       priority,
       audio,
@@ -138,6 +142,7 @@ export class BroadcastService {
       deviceIds,
       ...(request.at ? { at: request.at } : {}),
       createdBy: request.createdBy,
+      publicItems: request.public === false ? null : [publicItem({ title, text }, audio)],
     });
     logger.info(
       {
@@ -207,7 +212,12 @@ export class BroadcastService {
     }
     const deviceIds = this.devicesIn(input.zones, input.communeId);
     if (deviceIds.length === 0) return null;
-    const occurrenceId = await this.launch({ ...input, deviceIds });
+    const { public: isPublic, ...rest } = input;
+    const occurrenceId = await this.launch({
+      ...rest,
+      deviceIds,
+      publicItems: isPublic ? [publicItem(input, input.audio)] : null,
+    });
     this.deps.logger.info(
       { occurrenceId, bulletinId: input.bulletinId, communeId: input.communeId, devices: deviceIds.length },
       'bulletin aired',
@@ -266,6 +276,8 @@ export class BroadcastService {
     bulletinId?: string;
     /** Until when a play-now command may still start (default: commandHeader's). */
     expiresAt?: number;
+    /** What the public page may show of it once it has aired (null or absent: nothing). */
+    publicItems?: PublicItem[] | null;
   }): Promise<string> {
     const { db, planner } = this.deps;
     const { audio, priority, text, deviceIds } = input;
@@ -277,8 +289,8 @@ export class BroadcastService {
     db.transaction(() => {
       db.prepare(
         `INSERT INTO occurrences (id, commune_id, title, text, priority, start_at, duration_ms, sha256, engine,
-           command_id, created_by, created_at, bulletin_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           command_id, created_by, created_at, bulletin_id, public_items)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ).run(
         occurrenceId,
         input.communeId,
@@ -293,6 +305,7 @@ export class BroadcastService {
         input.createdBy ?? null,
         Date.now(),
         input.bulletinId ?? null,
+        input.publicItems?.length ? JSON.stringify(input.publicItems) : null,
       );
       const add = db.prepare('INSERT INTO deliveries (occurrence_id, device_id) VALUES (?, ?)');
       for (const d of deviceIds) add.run(occurrenceId, d);

@@ -52,6 +52,8 @@ export interface BulletinAiringInput {
   at?: Date;
   /** A play-now command stays playable until then (a loudspeaker offline meanwhile still plays it). */
   expiresAt?: number;
+  /** Shown on the commune's public page and podcast once it has aired. */
+  public: boolean;
   createdBy: string;
 }
 
@@ -80,6 +82,8 @@ export interface BulletinInput {
   expiresAt?: Date;
   voice?: string;
   speed?: number;
+  /** Shown on the communes' public pages once aired; default: yes for text, no for uploaded audio. */
+  public?: boolean;
 }
 
 export interface BulletinDelivery {
@@ -118,6 +122,8 @@ export interface BulletinView {
   sha256: string;
   durationMs: number;
   expiresAt: string | null;
+  /** Shown on the communes' public pages and podcasts once aired. */
+  public: boolean;
   reviewReason: string | null;
   reviewedBy: string | null;
   sentAt: string | null;
@@ -145,6 +151,7 @@ interface BulletinRow {
   all_communes: number;
   status: BulletinStatus;
   expires_at: number | null;
+  public: number;
   review_reason: string | null;
   reviewed_by: string | null;
   sent_at: number | null;
@@ -228,8 +235,8 @@ export class BulletinService {
     const id = `bt-${now.toString(36)}-${crypto.randomBytes(4).toString('hex')}`;
     db.prepare(
       `INSERT INTO bulletins (id, title, text, priority, sha256, duration_ms, engine, all_communes, status,
-         expires_at, created_by, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'submitted', ?, ?, ?, ?)`,
+         expires_at, public, created_by, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'submitted', ?, ?, ?, ?, ?)`,
     ).run(
       id,
       title,
@@ -240,6 +247,7 @@ export class BulletinService {
       audio.engine,
       input.communes === 'all' ? 1 : 0,
       input.expiresAt?.getTime() ?? null,
+      (input.public ?? text !== null) ? 1 : 0,
       author,
       now,
       now,
@@ -337,6 +345,7 @@ export class BulletinService {
             bulletinId: id,
             title: row.title,
             text: row.text,
+            public: row.public === 1,
             priority: 'emergency',
             audio,
             zones: 'all',
@@ -369,6 +378,7 @@ export class BulletinService {
             bulletinId: id,
             title: row.title,
             text: row.text,
+            public: row.public === 1,
             priority: 'priority',
             audio,
             zones: 'all',
@@ -454,6 +464,7 @@ export class BulletinService {
         bulletinId: id,
         title: row.title,
         text: row.text,
+        public: row.public === 1,
         priority: row.priority === 'emergency' ? 'emergency' : row.priority,
         audio: {
           sha256: row.sha256,
@@ -591,7 +602,7 @@ export class BulletinService {
   private row(id: string): BulletinRow | undefined {
     return this.deps.db
       .prepare(
-        `SELECT id, title, text, priority, sha256, duration_ms, engine, all_communes, status, expires_at,
+        `SELECT id, title, text, priority, sha256, duration_ms, engine, all_communes, status, expires_at, public,
            review_reason, reviewed_by, sent_at, revision, created_by, created_at
          FROM bulletins WHERE id = ?`,
       )
@@ -641,6 +652,7 @@ export class BulletinService {
       sha256: row.sha256,
       durationMs: row.duration_ms,
       expiresAt: iso(row.expires_at),
+      public: row.public === 1,
       reviewReason: row.review_reason,
       reviewedBy: row.reviewed_by,
       sentAt: iso(row.sent_at),

@@ -538,4 +538,23 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 19,
+    name: "the villagers' public page and podcast: what of a broadcast may be shown once it has aired",
+    sql: `
+      -- Whether a library item may be shown on the public page once aired: set by its author,
+      -- confirmed by the approver (approval binds to the item's revision). Text notices default on.
+      ALTER TABLE content_items ADD COLUMN public INTEGER NOT NULL DEFAULT 0 CHECK (public IN (0, 1));
+      UPDATE content_items SET public = 1 WHERE kind = 'notice';
+      -- The public items of the approved programme, frozen with its audio at approval (JSON).
+      ALTER TABLE schedules ADD COLUMN approved_public TEXT;
+      -- A province bulletin's public flag; bulletins sent before this never were public.
+      ALTER TABLE bulletins ADD COLUMN public INTEGER NOT NULL DEFAULT 0 CHECK (public IN (0, 1));
+      -- What of an occurrence may be shown once it has aired: a JSON array of
+      -- {title, text, sha256, durationMs, language}; NULL: nothing. Occurrences made before
+      -- this stay private: nobody marked them public.
+      ALTER TABLE occurrences ADD COLUMN public_items TEXT;
+      CREATE INDEX occurrences_public ON occurrences(commune_id, start_at) WHERE public_items IS NOT NULL;
+    `,
+  },
 ];

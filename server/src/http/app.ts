@@ -32,6 +32,7 @@ import { deviceControlRoutes } from './routes/device-controls';
 import { settingsRoutes } from './routes/settings';
 import { communeRoutes } from './routes/communes';
 import { bulletinRoutes } from './routes/bulletins';
+import { publicRoutes } from './routes/public';
 import { SERVER_VERSION } from '../version';
 import { metricsAccessHook } from '../metrics/access';
 
@@ -112,6 +113,7 @@ export async function buildApp(services: AppServices, tls?: { cert: Buffer; key:
     );
   }
   await app.register(mediaRoutes, { services });
+  await app.register(publicRoutes, { services });
   // Vbee announces a finished job here. Public because Vbee calls it; safe because a
   // callback only wakes the poller, which fetches the audio link from Vbee itself.
   app.post(

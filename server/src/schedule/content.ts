@@ -35,6 +35,11 @@ export interface ContentInput {
   url?: string;
   /** stream and silence: how long it plays */
   durationMs?: number;
+  /**
+   * notice and audio: shown on the commune's public page once aired (the approver confirms it).
+   * Default: a notice yes, uploaded audio no; kept as it was when an update leaves it out.
+   */
+  public?: boolean;
   /** The revision the writer saw; a change made meanwhile by someone else answers 409. */
   revision?: number;
 }
@@ -53,6 +58,8 @@ export interface ContentItem {
   engine: string | null;
   url: string | null;
   durationMs: number;
+  /** Shown on the commune's public page once it has aired. */
+  public: boolean;
   createdBy: string | null;
   createdAt: string;
   updatedAt: string;
@@ -73,6 +80,7 @@ interface ContentRow {
   engine: string | null;
   stream_url: string | null;
   duration_ms: number;
+  public: number;
   created_by: string | null;
   created_at: number;
   updated_at: number;
@@ -99,6 +107,7 @@ function toView(r: ContentRow): ContentItem {
     engine: r.engine,
     url: r.stream_url,
     durationMs: r.duration_ms,
+    public: r.public === 1,
     createdBy: r.created_by,
     createdAt: new Date(r.created_at).toISOString(),
     updatedAt: new Date(r.updated_at).toISOString(),
@@ -118,6 +127,15 @@ function checkStreamUrl(url: string | undefined): string {
     throw badInput('url', 'only http:// and https:// streams (e.g. Icecast) can be relayed');
   }
   return parsed.toString();
+}
+
+/** The item's public flag: a notice's defaults on, uploaded audio's off; streams and silences never are. */
+function checkPublic(kind: ContentKind, requested: boolean | undefined, current?: boolean): number {
+  const value = requested ?? current ?? kind === 'notice';
+  if (value && kind !== 'notice' && kind !== 'audio') {
+    throw badInput('public', `a ${kind} cannot be public: only notices and audio have something to replay`);
+  }
+  return value ? 1 : 0;
 }
 
 function checkDuration(value: number | undefined, max: number, min = 100): number {
@@ -188,8 +206,8 @@ export class ContentLibrary {
     this.db
       .prepare(
         `INSERT INTO content_items (id, commune_id, kind, title, tags, text, voice, speed, sha256, engine, stream_url,
-           duration_ms, created_by, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           duration_ms, public, created_by, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         id,
@@ -204,6 +222,7 @@ export class ContentLibrary {
         resolved.engine,
         resolved.url,
         resolved.durationMs,
+        checkPublic(input.kind, input.public),
         createdBy,
         at,
         at,
@@ -230,7 +249,7 @@ export class ContentLibrary {
     const { changes } = this.db
       .prepare(
         `UPDATE content_items SET title = ?, tags = ?, text = ?, voice = ?, speed = ?, sha256 = ?, engine = ?,
-           stream_url = ?, duration_ms = ?, updated_at = ?, revision = revision + 1
+           stream_url = ?, duration_ms = ?, public = ?, updated_at = ?, revision = revision + 1
          WHERE id = ? AND deleted_at IS NULL AND revision = ?`,
       )
       .run(
@@ -243,6 +262,7 @@ export class ContentLibrary {
         r.engine,
         r.url,
         r.durationMs,
+        checkPublic(existing.kind, input.public, existing.public),
         this.now(),
         id,
         expected,

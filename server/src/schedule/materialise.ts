@@ -25,6 +25,8 @@ export interface ScheduleRow {
   repeat_gap_ms: number;
   status: 'draft' | 'submitted' | 'approved' | 'rejected' | 'cancelled';
   approved_assets: string | null;
+  /** What the public page may show once it airs (public/items.ts), frozen with the assets. */
+  approved_public: string | null;
   programme_changed: number;
   review_reason: string | null;
   reviewed_by: string | null;
@@ -90,6 +92,7 @@ interface ExistingOccurrence {
   priority: Priority;
   volume: number | null;
   title: string;
+  public_items: string | null;
 }
 
 export class OccurrenceMaterialiser {
@@ -129,11 +132,12 @@ export class OccurrenceMaterialiser {
     /** The occurrence's `sha256` column names its first stored file (streams have none). */
     const firstFile = fileAssets(assets)[0]?.sha256;
     const durationMs = assetsDurationMs(assets);
+    const publicItems = onAir ? schedule.approved_public : null;
 
     db.transaction(() => {
       const existing = db
         .prepare(
-          `SELECT id, start_at, cancelled_at, stopped_at, assets, priority, volume, title FROM occurrences
+          `SELECT id, start_at, cancelled_at, stopped_at, assets, priority, volume, title, public_items FROM occurrences
            WHERE schedule_id = ? AND start_at >= ?`,
         )
         .all(scheduleId, now) as ExistingOccurrence[];
@@ -151,11 +155,12 @@ export class OccurrenceMaterialiser {
 
       const insert = db.prepare(
         `INSERT INTO occurrences (id, commune_id, title, text, priority, start_at, duration_ms, sha256, engine,
-           command_id, created_by, created_at, schedule_id, assets, volume)
-         VALUES (?, ?, ?, NULL, ?, ?, ?, ?, NULL, NULL, ?, ?, ?, ?, ?)`,
+           command_id, created_by, created_at, schedule_id, assets, volume, public_items)
+         VALUES (?, ?, ?, NULL, ?, ?, ?, ?, NULL, NULL, ?, ?, ?, ?, ?, ?)`,
       );
       const update = db.prepare(
-        `UPDATE occurrences SET title = ?, priority = ?, duration_ms = ?, sha256 = ?, assets = ?, volume = ? WHERE id = ?`,
+        `UPDATE occurrences SET title = ?, priority = ?, duration_ms = ?, sha256 = ?, assets = ?, volume = ?,
+           public_items = ? WHERE id = ?`,
       );
       const addDelivery = db.prepare(
         'INSERT INTO deliveries (occurrence_id, device_id) VALUES (?, ?) ON CONFLICT DO NOTHING',
@@ -181,6 +186,7 @@ export class OccurrenceMaterialiser {
             scheduleId,
             assetsJson,
             schedule.volume,
+            publicItems,
           );
           for (const d of devices) {
             addDelivery.run(id, d);
@@ -193,9 +199,19 @@ export class OccurrenceMaterialiser {
           old.assets !== assetsJson ||
           old.priority !== schedule.priority ||
           old.volume !== schedule.volume ||
-          old.title !== schedule.title;
+          old.title !== schedule.title ||
+          old.public_items !== publicItems;
         if (changed) {
-          update.run(schedule.title, schedule.priority, durationMs, firstFile!, assetsJson, schedule.volume, id);
+          update.run(
+            schedule.title,
+            schedule.priority,
+            durationMs,
+            firstFile!,
+            assetsJson,
+            schedule.volume,
+            publicItems,
+            id,
+          );
           for (const d of current) affected.add(d.device_id);
         }
         for (const d of current) {

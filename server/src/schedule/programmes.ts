@@ -11,6 +11,7 @@ import type { ContentLibrary } from './content';
 import { badInput, notFound, ScheduleInputError } from './errors';
 import { newId } from './content';
 import { communeScope, inScope, type Scope } from '../tenancy/scope';
+import { publicItem, type PublicItem } from '../public/items';
 
 export interface ProgrammeItemInput {
   contentId: string;
@@ -226,6 +227,24 @@ export class ProgrammeService {
         programme_id: string;
       }[]
     ).map((r) => r.programme_id);
+  }
+
+  /**
+   * What of the programme the public page may show once it airs: each public
+   * notice or audio item (PublicItem) once, in programme order.
+   */
+  publicItemsOf(scope: Scope, id: string): PublicItem[] {
+    const programme = this.get(scope, id);
+    if (!programme) throw notFound('programmeId', `no programme with id ${id}`);
+    const seen = new Set<string>();
+    const out: PublicItem[] = [];
+    for (const item of programme.items) {
+      const content = this.content.get(communeScope(programme.communeId), item.contentId);
+      if (!content?.public || !content.sha256 || seen.has(content.id)) continue;
+      seen.add(content.id);
+      out.push(publicItem(content, { sha256: content.sha256, durationMs: content.durationMs }));
+    }
+    return out;
   }
 
   /**

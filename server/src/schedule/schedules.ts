@@ -5,6 +5,7 @@
  * when approved. Every change re-materialises the occurrences and re-plans
  * exactly the devices whose plans changed.
  */
+import { parsePublicItems } from '../public/items';
 import crypto from 'node:crypto';
 import { DateTime, IANAZone } from 'luxon';
 import type { Priority } from '@loaxa/protocol';
@@ -68,6 +69,8 @@ export interface ScheduleView {
   updatedAt: string;
   /** One pass of the programme times repeat, gaps included. */
   durationMs: number;
+  /** The items the public page shows once aired (frozen at approval; pending: what approval would confirm). */
+  publicTitles: string[];
 }
 
 export interface ConflictView {
@@ -153,7 +156,18 @@ export class ScheduleService {
       createdAt: new Date(r.created_at).toISOString(),
       updatedAt: new Date(r.updated_at).toISOString(),
       durationMs: programme ? this.passDuration(programme.durationMs, r.repeat, r.repeat_gap_ms) : 0,
+      publicTitles: this.publicTitles(r, programme !== null),
     };
+  }
+
+  /** What the public page shows of it once aired: as approved, or as approving it now would confirm. */
+  private publicTitles(r: ScheduleRow, hasProgramme: boolean): string[] {
+    const pending = r.status !== 'approved' || r.programme_changed === 1;
+    const items =
+      pending && hasProgramme
+        ? this.deps.programmes.publicItemsOf(communeScope(r.commune_id), r.programme_id)
+        : parsePublicItems(r.approved_public);
+    return items.map((i) => i.title);
   }
 
   /** The programme and its content as they would air now (see ScheduleView.reviewRevision). */
@@ -485,7 +499,7 @@ export class ScheduleService {
     this.refuseConflicts(input, checked, id);
     const staysOnAir = old.status === 'approved' && actor.canPublish;
     const airs = this.programmeFingerprint(old.commune_id, checked.programmeId);
-    const assets = staysOnAir
+    const frozen = staysOnAir
       ? await this.freeze(old.commune_id, checked.programmeId, checked.repeat, checked.repeatGapMs)
       : null;
     this.deps.db.transaction(() => {
@@ -495,7 +509,7 @@ export class ScheduleService {
       this.writeIf(
         old,
         `title = ?, programme_id = ?, rule = ?, timezone = ?, priority = ?, volume = ?,
-           repeat = ?, repeat_gap_ms = ?, status = ?, approved_assets = ?, programme_changed = 0,
+           repeat = ?, repeat_gap_ms = ?, status = ?, approved_assets = ?, approved_public = ?, programme_changed = 0,
            reviewed_by = ?, reviewed_at = ?, review_reason = NULL`,
         [
           checked.title,
@@ -507,7 +521,8 @@ export class ScheduleService {
           checked.repeat,
           checked.repeatGapMs,
           staysOnAir ? 'approved' : 'draft',
-          assets ? JSON.stringify(assets) : null,
+          frozen?.assets ?? null,
+          frozen?.public ?? null,
           staysOnAir ? actor.username : null,
           staysOnAir ? this.now() : null,
         ],
@@ -519,9 +534,15 @@ export class ScheduleService {
     return this.get(scope, id);
   }
 
-  /** Freezes what the schedule will air: its commune's programme's files, repeated. */
-  private freeze(communeId: string, programmeId: string, repeat: number, gapMs: number) {
-    return this.deps.programmes.assetsOf(communeScope(communeId), programmeId, repeat, gapMs);
+  /**
+   * Freezes what the schedule will air: its commune's programme's files, repeated, and
+   * what of it the public page may show once aired (the approver confirms both).
+   */
+  private async freeze(communeId: string, programmeId: string, repeat: number, gapMs: number) {
+    const scope = communeScope(communeId);
+    const assets = await this.deps.programmes.assetsOf(scope, programmeId, repeat, gapMs);
+    const publicItems = this.deps.programmes.publicItemsOf(scope, programmeId);
+    return { assets: JSON.stringify(assets), public: publicItems.length ? JSON.stringify(publicItems) : null };
   }
 
   /**
@@ -541,7 +562,7 @@ export class ScheduleService {
         current: this.view(r),
       });
     }
-    const assets = await this.freeze(r.commune_id, r.programme_id, r.repeat, r.repeat_gap_ms);
+    const frozen = await this.freeze(r.commune_id, r.programme_id, r.repeat, r.repeat_gap_ms);
     this.deps.db.transaction(() => {
       const now = this.row(communeScope(r.commune_id), r.id);
       if (this.reviewRevision(now) !== reviewed) {
@@ -549,9 +570,9 @@ export class ScheduleService {
       }
       this.writeIf(
         r,
-        `status = 'approved', approved_assets = ?, programme_changed = 0, reviewed_by = ?, reviewed_at = ?,
-           review_reason = NULL`,
-        [JSON.stringify(assets), reviewer, this.now()],
+        `status = 'approved', approved_assets = ?, approved_public = ?, programme_changed = 0, reviewed_by = ?,
+           reviewed_at = ?, review_reason = NULL`,
+        [frozen.assets, frozen.public, reviewer, this.now()],
         'someone changed this schedule meanwhile',
       );
     })();

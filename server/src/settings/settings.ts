@@ -37,7 +37,7 @@ export const CLOUD_ENGINE_IDS = Object.keys(ENGINE_CREDENTIALS) as CloudEngineId
 const ENV_SUFFIX: Record<string, string> = { apiKey: 'API_KEY', appId: 'APP_ID', region: 'REGION' };
 const envName = (id: string, field: string) => `LOAXA_TTS_${id.toUpperCase()}_${ENV_SUFFIX[field]}`;
 
-const KEY = { loudness: 'loudness', engines: 'tts.engines' } as const;
+const KEY = { loudness: 'loudness', engines: 'tts.engines', publicContact: 'public.contact' } as const;
 const credentialKey = (id: string, field: string) => `tts.${id}.${field}`;
 
 // ---------------------------------------------------------------- schemas
@@ -68,6 +68,22 @@ export const SettingsPatchSchema = Type.Object(
           maxItems: ENGINE_IDS.length,
           description: `Engine ids in fallback order: ${ENGINE_IDS.join(', ')}`,
         }),
+      ),
+    ),
+    publicPage: Type.Optional(
+      Type.Object(
+        {
+          contact: Type.Optional(
+            nullable(
+              Type.String({
+                minLength: 1,
+                maxLength: 300,
+                description: 'who villagers contact, shown on the public page (phone, address)',
+              }),
+            ),
+          ),
+        },
+        { additionalProperties: false },
       ),
     ),
     credentials: Type.Optional(
@@ -132,6 +148,7 @@ export const SettingsViewSchema = Type.Object({
       }),
     ),
   }),
+  publicPage: Type.Object({ contact: Type.Union([Type.String(), Type.Null()]), ...Changed }),
   credentials: Type.Object({
     fpt: Type.Object({ apiKey: SecretView }),
     viettel: Type.Object({ apiKey: SecretView }),
@@ -251,6 +268,11 @@ export class Settings {
     }
   }
 
+  /** Who villagers contact, shown on the commune's public page; null when not set. */
+  publicContact(communeId = this.defaultCommuneId()): string | null {
+    return (this.store.get(communeId, KEY.publicContact)?.value as string | undefined) ?? null;
+  }
+
   /** The commune's settings as the console shows them. */
   view(communeId: string): SettingsView {
     const loudness = this.store.get(communeId, KEY.loudness);
@@ -267,6 +289,7 @@ export class Settings {
           return { id, ready: 'config' in result, problem: 'problem' in result ? result.problem : null };
         }),
       },
+      publicPage: { contact: this.publicContact(communeId), ...changed(this.store.get(communeId, KEY.publicContact)) },
       credentials: Object.fromEntries(
         CLOUD_ENGINE_IDS.map((id) => [
           id,
@@ -304,6 +327,12 @@ export class Settings {
       if (patch.engines !== null) checkEngineIds(patch.engines);
       writes.push({ key: KEY.engines, value: patch.engines });
       detail.engines = patch.engines;
+    }
+    if (patch.publicPage?.contact !== undefined) {
+      const value = patch.publicPage.contact === null ? null : patch.publicPage.contact.trim();
+      if (value === '') throw new SettingsError('publicPage.contact', 'must not be blank');
+      writes.push({ key: KEY.publicContact, value });
+      detail['publicPage.contact'] = value;
     }
     for (const [id, fields] of Object.entries(patch.credentials ?? {})) {
       for (const [field, raw] of Object.entries(fields ?? {}) as [string, string | null | undefined][]) {

@@ -1158,6 +1158,8 @@ export interface paths {
             /** Format: date-time */
             at?: string;
             voice?: string;
+            /** @description shown on the commune’s public page and podcast once it has aired (default true: a text notice) */
+            public?: boolean;
             /** @description the commune it is broadcast in: required for a province user when there are several */
             commune?: string;
           };
@@ -2780,6 +2782,7 @@ export interface paths {
               engine: string | null;
               url: string | null;
               durationMs: number;
+              public: boolean;
               createdBy: string | null;
               /** Format: date-time */
               createdAt: string;
@@ -2829,6 +2832,8 @@ export interface paths {
             sha256?: string;
             url?: string;
             durationMs?: number;
+            /** @description notice and audio: shown on the commune’s public page once aired, as the approver confirms (default: a notice yes, uploaded audio no; an update without it keeps it) */
+            public?: boolean;
             revision?: number;
             /** @description a commune id (province users choose; commune users: their own) */
             commune?: string;
@@ -2855,6 +2860,7 @@ export interface paths {
               engine: string | null;
               url: string | null;
               durationMs: number;
+              public: boolean;
               createdBy: string | null;
               /** Format: date-time */
               createdAt: string;
@@ -2943,6 +2949,7 @@ export interface paths {
               engine: string | null;
               url: string | null;
               durationMs: number;
+              public: boolean;
               createdBy: string | null;
               /** Format: date-time */
               createdAt: string;
@@ -2993,6 +3000,8 @@ export interface paths {
             sha256?: string;
             url?: string;
             durationMs?: number;
+            /** @description notice and audio: shown on the commune’s public page once aired, as the approver confirms (default: a notice yes, uploaded audio no; an update without it keeps it) */
+            public?: boolean;
             revision?: number;
             /** @description a commune id (province users choose; commune users: their own) */
             commune?: string;
@@ -3019,6 +3028,7 @@ export interface paths {
               engine: string | null;
               url: string | null;
               durationMs: number;
+              public: boolean;
               createdBy: string | null;
               /** Format: date-time */
               createdAt: string;
@@ -3551,6 +3561,8 @@ export interface paths {
               /** Format: date-time */
               updatedAt: string;
               durationMs: number;
+              /** @description the items the public page will show once aired: frozen at approval; for a schedule awaiting approval, what approving it would confirm */
+              publicTitles: string[];
             }[];
           };
         };
@@ -3648,6 +3660,8 @@ export interface paths {
               /** Format: date-time */
               updatedAt: string;
               durationMs: number;
+              /** @description the items the public page will show once aired: frozen at approval; for a schedule awaiting approval, what approving it would confirm */
+              publicTitles: string[];
             };
           };
         };
@@ -3884,6 +3898,8 @@ export interface paths {
               /** Format: date-time */
               updatedAt: string;
               durationMs: number;
+              /** @description the items the public page will show once aired: frozen at approval; for a schedule awaiting approval, what approving it would confirm */
+              publicTitles: string[];
             };
           };
         };
@@ -3982,6 +3998,8 @@ export interface paths {
               /** Format: date-time */
               updatedAt: string;
               durationMs: number;
+              /** @description the items the public page will show once aired: frozen at approval; for a schedule awaiting approval, what approving it would confirm */
+              publicTitles: string[];
             };
           };
         };
@@ -4114,6 +4132,8 @@ export interface paths {
               /** Format: date-time */
               updatedAt: string;
               durationMs: number;
+              /** @description the items the public page will show once aired: frozen at approval; for a schedule awaiting approval, what approving it would confirm */
+              publicTitles: string[];
             };
           };
         };
@@ -4259,6 +4279,8 @@ export interface paths {
               /** Format: date-time */
               updatedAt: string;
               durationMs: number;
+              /** @description the items the public page will show once aired: frozen at approval; for a schedule awaiting approval, what approving it would confirm */
+              publicTitles: string[];
             };
           };
         };
@@ -4404,6 +4426,8 @@ export interface paths {
               /** Format: date-time */
               updatedAt: string;
               durationMs: number;
+              /** @description the items the public page will show once aired: frozen at approval; for a schedule awaiting approval, what approving it would confirm */
+              publicTitles: string[];
             };
           };
         };
@@ -4543,6 +4567,8 @@ export interface paths {
               /** Format: date-time */
               updatedAt: string;
               durationMs: number;
+              /** @description the items the public page will show once aired: frozen at approval; for a schedule awaiting approval, what approving it would confirm */
+              publicTitles: string[];
             };
           };
         };
@@ -4681,6 +4707,8 @@ export interface paths {
               /** Format: date-time */
               updatedAt: string;
               durationMs: number;
+              /** @description the items the public page will show once aired: frozen at approval; for a schedule awaiting approval, what approving it would confirm */
+              publicTitles: string[];
             }[];
           };
         };
@@ -5513,6 +5541,12 @@ export interface paths {
                   problem: string | null;
                 }[];
               };
+              publicPage: {
+                contact: string | null;
+                /** Format: date-time */
+                updatedAt: string | null;
+                updatedBy: string | null;
+              };
               credentials: {
                 fpt: {
                   apiKey: {
@@ -5639,6 +5673,10 @@ export interface paths {
             } | null;
             /** @description Engine ids in fallback order: fpt, viettel, vbee, zalo, google, azure, piper, espeak */
             engines?: string[] | null;
+            publicPage?: {
+              /** @description who villagers contact, shown on the public page (phone, address) */
+              contact?: string | null;
+            };
             credentials?: {
               fpt?: {
                 apiKey?: string | null;
@@ -5692,6 +5730,12 @@ export interface paths {
                   ready: boolean;
                   problem: string | null;
                 }[];
+              };
+              publicPage: {
+                contact: string | null;
+                /** Format: date-time */
+                updatedAt: string | null;
+                updatedBy: string | null;
               };
               credentials: {
                 fpt: {
@@ -6180,6 +6224,8 @@ export interface paths {
               durationMs: number;
               /** Format: date-time */
               expiresAt: string | null;
+              /** @description shown on the communes’ public pages and podcasts once aired */
+              public: boolean;
               reviewReason: string | null;
               reviewedBy: string | null;
               /** Format: date-time */
@@ -6243,6 +6289,8 @@ export interface paths {
             /** Format: date-time */
             expiresAt?: string;
             voice?: string;
+            /** @description shown on the communes’ public pages once aired (default: yes for text, no for audio) */
+            public?: boolean;
             speed?: number;
           };
         };
@@ -6265,6 +6313,8 @@ export interface paths {
               durationMs: number;
               /** Format: date-time */
               expiresAt: string | null;
+              /** @description shown on the communes’ public pages and podcasts once aired */
+              public: boolean;
               reviewReason: string | null;
               reviewedBy: string | null;
               /** Format: date-time */
@@ -6381,6 +6431,8 @@ export interface paths {
               durationMs: number;
               /** Format: date-time */
               expiresAt: string | null;
+              /** @description shown on the communes’ public pages and podcasts once aired */
+              public: boolean;
               reviewReason: string | null;
               reviewedBy: string | null;
               /** Format: date-time */
@@ -6490,6 +6542,8 @@ export interface paths {
               durationMs: number;
               /** Format: date-time */
               expiresAt: string | null;
+              /** @description shown on the communes’ public pages and podcasts once aired */
+              public: boolean;
               reviewReason: string | null;
               reviewedBy: string | null;
               /** Format: date-time */
@@ -6615,6 +6669,8 @@ export interface paths {
               durationMs: number;
               /** Format: date-time */
               expiresAt: string | null;
+              /** @description shown on the communes’ public pages and podcasts once aired */
+              public: boolean;
               reviewReason: string | null;
               reviewedBy: string | null;
               /** Format: date-time */
@@ -6763,6 +6819,8 @@ export interface paths {
               durationMs: number;
               /** Format: date-time */
               expiresAt: string | null;
+              /** @description shown on the communes’ public pages and podcasts once aired */
+              public: boolean;
               reviewReason: string | null;
               reviewedBy: string | null;
               /** Format: date-time */
@@ -6906,6 +6964,8 @@ export interface paths {
               durationMs: number;
               /** Format: date-time */
               expiresAt: string | null;
+              /** @description shown on the communes’ public pages and podcasts once aired */
+              public: boolean;
               reviewReason: string | null;
               reviewedBy: string | null;
               /** Format: date-time */
@@ -7066,6 +7126,191 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/public/': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The default commune's public page (HTML, no login) */
+    get: {
+      parameters: {
+        query?: {
+          lang?: 'vi' | 'en';
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/public/{commune}/': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A commune's public page: notices that aired, their audio (HTML, no login) */
+    get: {
+      parameters: {
+        query?: {
+          lang?: 'vi' | 'en';
+        };
+        header?: never;
+        path: {
+          commune: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/public/{commune}/widget': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A small page of the latest notices, to embed in the commune’s website (iframe) */
+    get: {
+      parameters: {
+        query?: {
+          lang?: 'vi' | 'en';
+        };
+        header?: never;
+        path: {
+          commune: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/public/{commune}/podcast.xml': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A commune's podcast feed (RSS 2.0 with iTunes tags) */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          commune: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/public/{commune}/audio/{file}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The audio of a public notice that has aired (Opus .ogg or .mp3); supports Range */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          commune: string;
+          file: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -7118,6 +7363,11 @@ export const API_OPERATIONS = [
   'GET /api/v1/users',
   'GET /api/v1/zones',
   'GET /media/{file}',
+  'GET /public/',
+  'GET /public/{commune}/',
+  'GET /public/{commune}/audio/{file}',
+  'GET /public/{commune}/podcast.xml',
+  'GET /public/{commune}/widget',
   'PATCH /api/v1/communes/{id}',
   'PATCH /api/v1/devices/{id}',
   'PATCH /api/v1/users/{username}',

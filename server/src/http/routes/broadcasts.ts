@@ -109,6 +109,12 @@ export const broadcastRoutes: FastifyPluginAsyncTypebox<{ services: AppServices 
             priority: Type.Optional(Type.Union(PRIORITIES.map((p) => Type.Literal(p)))),
             at: Type.Optional(Type.String({ format: 'date-time' })),
             voice: Type.Optional(Type.String({ maxLength: 64 })),
+            public: Type.Optional(
+              Type.Boolean({
+                description:
+                  'shown on the commune’s public page and podcast once it has aired (default true: a text notice)',
+              }),
+            ),
             commune: Type.Optional(
               Type.String({
                 minLength: 1,
@@ -124,6 +130,7 @@ export const broadcastRoutes: FastifyPluginAsyncTypebox<{ services: AppServices 
     },
     async (request, reply) => {
       const { text, zones, priority, at, voice, commune } = request.body;
+      const isPublic = request.body.public ?? true;
       if (priority === 'emergency' && !allows(request.user!, 'broadcasts:emergency')) {
         throw new HttpError(403, `your role (${request.user!.role}) may not send emergency broadcasts`, 'priority');
       }
@@ -136,13 +143,14 @@ export const broadcastRoutes: FastifyPluginAsyncTypebox<{ services: AppServices 
           priority,
           at: at ? new Date(at) : undefined,
           voice,
+          public: isPublic,
           createdBy: request.user?.username,
         });
         services.audit.record({
           actor: request.user!.username,
           action: priority === 'emergency' ? 'broadcast.emergency' : 'broadcast.create',
           target: occurrenceId,
-          detail: { zones, priority: priority ?? 'normal', at: at ?? null, text },
+          detail: { zones, priority: priority ?? 'normal', at: at ?? null, text, public: isPublic },
           ip: request.ip,
           communeId,
         });

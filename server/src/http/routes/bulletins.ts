@@ -53,6 +53,7 @@ const BulletinView = Type.Object({
   sha256: Type.String(),
   durationMs: Type.Integer(),
   expiresAt: NullableIso,
+  public: Type.Boolean({ description: 'shown on the communes’ public pages and podcasts once aired' }),
   reviewReason: NullableString,
   reviewedBy: NullableString,
   sentAt: NullableIso,
@@ -106,6 +107,11 @@ export const bulletinRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
             communes: Type.Union([Type.Literal('all'), Type.Array(Id, { minItems: 1, maxItems: 500 })]),
             expiresAt: Type.Optional(Iso),
             voice: Type.Optional(Type.String({ maxLength: 64 })),
+            public: Type.Optional(
+              Type.Boolean({
+                description: 'shown on the communes’ public pages once aired (default: yes for text, no for audio)',
+              }),
+            ),
             speed: Type.Optional(Type.Number({ minimum: 0.5, maximum: 2 })),
           },
           { additionalProperties: false },

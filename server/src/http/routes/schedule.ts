@@ -40,6 +40,13 @@ const ContentBody = Type.Object(
     sha256: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$' })),
     url: Type.Optional(Type.String({ maxLength: 2000 })),
     durationMs: Type.Optional(Type.Integer({ minimum: 100 })),
+    public: Type.Optional(
+      Type.Boolean({
+        description:
+          'notice and audio: shown on the commune’s public page once aired, as the approver confirms ' +
+          '(default: a notice yes, uploaded audio no; an update without it keeps it)',
+      }),
+    ),
     /** On a change: the revision the writer saw (409 with the current item when it moved on). */
     revision: Type.Optional(Type.Integer({ minimum: 1 })),
     commune: CommuneField,
@@ -59,6 +66,7 @@ const ContentItem = Type.Object({
   engine: Type.Union([Type.String(), Type.Null()]),
   url: Type.Union([Type.String(), Type.Null()]),
   durationMs: Type.Integer(),
+  public: Type.Boolean(),
   createdBy: Type.Union([Type.String(), Type.Null()]),
   createdAt: Type.String({ format: 'date-time' }),
   updatedAt: Type.String({ format: 'date-time' }),
@@ -159,6 +167,11 @@ const Schedule = Type.Object({
   createdAt: Type.String({ format: 'date-time' }),
   updatedAt: Type.String({ format: 'date-time' }),
   durationMs: Type.Integer(),
+  publicTitles: Type.Array(Type.String(), {
+    description:
+      'the items the public page will show once aired: frozen at approval; for a schedule awaiting approval, ' +
+      'what approving it would confirm',
+  }),
 });
 const ConflictT = Type.Object({
   deviceIds: Type.Array(Type.String()),
