@@ -188,6 +188,11 @@ export const PlayNowCommand = Type.Object(
     volume: Type.Optional(Volume),
     title: Type.Optional(Type.String({ maxLength: 200 })),
     assets: Type.Array(Asset, { minItems: 1, maxItems: 200 }),
+    /**
+     * A later language version of a notice: it plays after this occurrence (the version before
+     * it) when the device has that one playing, waiting or on its way, whatever the priorities.
+     */
+    after: Type.Optional(RefId),
   },
   { additionalProperties: false },
 );

@@ -135,7 +135,11 @@ describe('validation errors name the field', () => {
 describe('zones and devices', () => {
   it('creates zones with ids from Vietnamese names and refuses duplicates', async () => {
     const a = await server.api<{ id: string; name: string }>('POST', '/api/v1/zones', { name: 'Thôn Đồng Tâm' });
-    expect(a).toEqual({ status: 201, body: { id: 'thon-dong-tam', name: 'Thôn Đồng Tâm', communeId: 'default' } });
+    expect(a).toEqual({
+      status: 201,
+      // A new zone hears notices in Vietnamese until the commune lists other languages.
+      body: { id: 'thon-dong-tam', name: 'Thôn Đồng Tâm', communeId: 'default', languages: ['vi'] },
+    });
     const dup = await server.api('POST', '/api/v1/zones', { name: 'Thôn Đồng Tâm' });
     expect(dup).toMatchObject({ status: 409, body: { field: 'name' } });
     const zones = await server.api<{ id: string; deviceIds: string[] }[]>('GET', '/api/v1/zones');
@@ -143,6 +147,7 @@ describe('zones and devices', () => {
       id: 'thon-dong-tam',
       name: 'Thôn Đồng Tâm',
       communeId: 'default',
+      languages: ['vi'],
       deviceIds: [],
     });
   });

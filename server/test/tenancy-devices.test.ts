@@ -89,7 +89,9 @@ async function sameAsUnknown(
 describe('lists', () => {
   it('a commune user lists only their commune’s zones and loudspeakers', async () => {
     const zones = await a.api<ZoneBody[]>('GET', '/api/v1/zones');
-    expect(zones.body).toEqual([{ id: zoneA, name: 'Thôn 1', communeId: a.id, deviceIds: ['loa-a'] }]);
+    expect(zones.body).toEqual([
+      { id: zoneA, name: 'Thôn 1', communeId: a.id, languages: ['vi'], deviceIds: ['loa-a'] },
+    ]);
     const devices = await b.api<DeviceBody[]>('GET', '/api/v1/devices');
     expect(devices.body.map((d) => [d.id, d.communeId])).toEqual([['loa-b', b.id]]);
   });

@@ -58,6 +58,7 @@ export function handleCommand(command: CommandPayload, deps: CommandHandlerDeps)
           assets: command.assets,
           startAt: null,
           ...(command.volume !== undefined ? { volume: command.volume } : {}),
+          ...(command.after !== undefined ? { after: command.after } : {}),
         },
         'command',
       );

@@ -15,6 +15,8 @@ export interface OccurrenceSpec {
   volume?: number;
   /** Planned start by the device clock; null plays as soon as the audio is ready (play-now). */
   startAt: number | null;
+  /** A later language version: handed to the playback after this occurrence is (see Contender.after). */
+  after?: string;
 }
 
 export type OccurrenceOrigin = 'plan' | 'command';
@@ -41,6 +43,9 @@ interface Run {
   armed: boolean;
   controller: AbortController;
   finished: Promise<void>;
+  /** Resolves once the run is handed to the playback, or has ended without (a version after it waits for it). */
+  handedOver: Promise<void>;
+  handOver: () => void;
 }
 
 /** Abort reason for a run replaced by a newer version of itself: it ends without an ack. */
@@ -91,6 +96,8 @@ export class OccurrenceRunner {
   /** Starts a run; false when this occurrence is already known. */
   launch(spec: OccurrenceSpec, origin: OccurrenceOrigin): boolean {
     if (this.runs.has(spec.occurrenceId)) return false;
+    let handOver = () => {};
+    const handedOver = new Promise<void>((resolve) => (handOver = resolve));
     const run: Run = {
       spec,
       origin,
@@ -98,6 +105,8 @@ export class OccurrenceRunner {
       armed: false,
       controller: new AbortController(),
       finished: Promise.resolve(),
+      handedOver,
+      handOver,
     };
     this.runs.set(spec.occurrenceId, run);
     run.finished = this.drive(run)
@@ -107,6 +116,7 @@ export class OccurrenceRunner {
         run.phase = 'done';
       })
       .then(() => {
+        run.handOver();
         // Plan items are forgotten when a plan drops them; commands have no such moment.
         if (origin === 'command') {
           const forget = () => this.runs.get(spec.occurrenceId) === run && this.forget(spec.occurrenceId);
@@ -185,14 +195,22 @@ export class OccurrenceRunner {
         return end();
       }
     } else {
+      // The version before this one goes first: wait until it reached the playback (or ended).
+      const before = spec.after !== undefined ? this.runs.get(spec.after) : undefined;
+      if (before && before !== run) await before.handedOver;
+      if (signal.aborted) {
+        withdrawn();
+        return end();
+      }
       await this.arm(run, clock.now());
     }
-    const outcome = await this.deps.playback.submit(
+    const played = this.deps.playback.submit(
       {
         occurrenceId: id,
         priority: spec.priority,
         startAt: spec.startAt ?? clock.now(),
         assets: spec.assets,
+        ...(spec.after !== undefined ? { after: spec.after } : {}),
         filePaths: alignPaths(spec.assets, files),
         ...(spec.volume !== undefined ? { volume: spec.volume } : {}),
         onStart: (at) => {
@@ -202,6 +220,8 @@ export class OccurrenceRunner {
       },
       signal,
     );
+    run.handOver();
+    const outcome = await played;
     this.report(run, outcome, signal);
     end();
   }

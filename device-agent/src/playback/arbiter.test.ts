@@ -37,3 +37,22 @@ describe('nextInLine', () => {
     expect(nextInLine(waiting)).toBe(next);
   });
 });
+
+describe('a language version after the one before it', () => {
+  const after = (occurrenceId: string, priority: Priority, before: string, seq: number): Contender => ({
+    ...c(occurrenceId, priority, 0, seq),
+    after: before,
+  });
+
+  it('waits for the version it follows even as an emergency, and preempts anything else', () => {
+    expect(admit(c('vi', 'emergency'), after('hmn', 'emergency', 'vi', 2))).toBe('wait');
+    expect(admit(c('vi', 'normal'), after('hmn', 'normal', 'vi', 2))).toBe('wait');
+    expect(admit(c('other', 'normal'), after('hmn', 'emergency', 'vi', 2))).toBe('preempt');
+  });
+
+  it('is not next while the version it follows waits, whatever its priority or arrival', () => {
+    expect(nextInLine([after('hmn', 'emergency', 'vi', 2), c('vi', 'emergency', 0, 1)])).toBe(1);
+    expect(nextInLine([after('hmn', 'emergency', 'vi', 2), c('x', 'normal', 0, 3)])).toBe(0);
+    expect(nextInLine([after('hmn', 'normal', 'vi', 1)])).toBe(0);
+  });
+});

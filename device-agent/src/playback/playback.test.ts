@@ -139,3 +139,20 @@ describe('Playback: items handed over before their start', () => {
     expect(outcome).toMatchObject({ started: true, error: 'player error: no such device' });
   });
 });
+
+describe('Playback: a notice in several languages', () => {
+  it('plays an emergency’s later version after the one before it instead of cutting it off', async () => {
+    const { clock, player, playback } = rig();
+    const vi = playback.submit(request('vi', clock.now(), { priority: 'emergency' }));
+    await turns(2);
+    const hmn = playback.submit(request('hmn', clock.now(), { priority: 'emergency', after: 'vi' }));
+    await turns(5);
+    expect(player.started.map((s) => s.occurrenceId)).toEqual(['vi']);
+    player.end('vi');
+    expect((await vi).kind).toBe('finished');
+    await turns(5);
+    expect(player.started.map((s) => s.occurrenceId)).toEqual(['vi', 'hmn']);
+    player.end('hmn');
+    expect((await hmn).kind).toBe('finished');
+  });
+});

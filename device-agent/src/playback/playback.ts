@@ -11,6 +11,8 @@ export interface PlayRequest {
   assets: readonly Asset[];
   filePaths?: readonly (string | undefined)[];
   volume?: number;
+  /** Plays after this occurrence when it is playing or waiting here (see Contender.after). */
+  after?: string;
   /** Called synchronously at the moment the player is started, with the device-clock time. */
   onStart?: (at: number) => void;
 }
@@ -77,6 +79,7 @@ export class Playback {
         priority: request.priority,
         startAt: request.startAt,
         seq: ++this.seq,
+        ...(request.after !== undefined ? { after: request.after } : {}),
         request,
         settle: resolve,
         signal,
@@ -102,7 +105,9 @@ export class Playback {
   }
 
   private admit(entry: Entry): void {
-    const decision = this.switching ? 'wait' : admit(this.active?.entry ?? null, entry);
+    const behind =
+      entry.after !== undefined && [...this.cued, ...this.waiting].some((e) => e.occurrenceId === entry.after);
+    const decision = this.switching || behind ? 'wait' : admit(this.active?.entry ?? null, entry);
     if (decision === 'start') return this.begin(entry);
     this.waiting.push(entry);
     if (decision === 'preempt' && this.active) {

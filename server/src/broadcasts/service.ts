@@ -9,6 +9,7 @@ import {
   MAX_INLINE_BYTES,
   topics,
   type CommandPayload,
+  type PlayNowCommand,
   type DeliveryStage,
   type Priority,
 } from '@loaxa/protocol';
@@ -23,7 +24,9 @@ import type { MediaAsset, MediaStore } from '../media/store';
 import type { Mp3Renditions } from '../media/renditions';
 import { communeScope, inScope, type Scope } from '../tenancy/scope';
 import type { BulletinAiringInput } from '../bulletins/bulletins';
-import { publicItem, type PublicItem } from '../public/items';
+import { DEFAULT_LANGUAGE, publicItem, type PublicItem } from '../public/items';
+import { languageName } from '../public/languages';
+import { planVersions, VERSION_GAP_MS, type NoticeVersionInput, type VersionPlan } from './versions';
 
 export class BroadcastInputError extends Error {
   /** A bad input: the HTTP error handler answers 400 naming `field`, whoever called. */
@@ -49,6 +52,8 @@ export interface BroadcastRequest {
   speed?: number;
   /** Shown on the commune's public page and podcast once it has aired (default: yes). */
   public?: boolean;
+  /** Versions in other languages, played after the Vietnamese where a zone lists their language. */
+  versions?: NoticeVersionInput[];
   createdBy?: string;
 }
 
@@ -103,7 +108,11 @@ export class BroadcastService {
     },
   ) {}
 
-  async create(request: BroadcastRequest): Promise<{ occurrenceId: string; deviceIds: string[] }> {
+  async create(request: BroadcastRequest): Promise<{
+    occurrenceId: string;
+    deviceIds: string[];
+    versions: { language: string; occurrenceId: string; deviceIds: string[] }[];
+  }> {
     const { renderer, logger } = this.deps;
     const text = request.text.trim();
     if (!text) throw new BroadcastInputError('text', 'text: the notice is empty');
@@ -123,6 +132,8 @@ export class BroadcastService {
       throw new BroadcastInputError('zones', 'zones: there are no loudspeakers in the chosen zones');
     }
 
+    const title = titleOf(text);
+    const versionInputs = this.checkVersions(request.versions ?? [], title);
     const priority = request.priority ?? 'normal';
     const renderStarted = performance.now();
     // The commune's settings (dictionary, loudness, engines) shape its notices.
@@ -131,8 +142,13 @@ export class BroadcastService {
       { engine: audio.engine, cached: String(audio.cached) },
       (performance.now() - renderStarted) / 1000,
     );
-    const title = titleOf(text);
-    const occurrenceId = await this.launch({
+    const isPublic = request.public !== false;
+    const versions = versionInputs.length
+      ? planVersions(versionInputs, this.deps.registry.zoneLanguages(this.zonesOf(request.zones, communeId)), (z) =>
+          this.devicesIn([z], communeId),
+        )
+      : null;
+    const { occurrenceId, versionIds } = await this.launch({
       communeId,
       title,
       text,
@@ -142,7 +158,8 @@ export class BroadcastService {
       deviceIds,
       ...(request.at ? { at: request.at } : {}),
       createdBy: request.createdBy,
-      publicItems: request.public === false ? null : [publicItem({ title, text }, audio)],
+      publicItems: isPublic ? [publicItem({ title, text }, audio)] : null,
+      ...(versions ? { versions, versionsPublic: isPublic } : {}),
     });
     logger.info(
       {
@@ -153,10 +170,48 @@ export class BroadcastService {
         playNow: !request.at,
         sha256: audio.sha256,
         cached: audio.cached,
+        versions: versions?.versions.map((v) => `${v.language}:${v.deviceIds.length}`),
       },
       'broadcast created',
     );
-    return { occurrenceId, deviceIds };
+    return {
+      occurrenceId,
+      deviceIds,
+      versions: (versions?.versions ?? []).map((v, i) => ({
+        language: v.language,
+        occurrenceId: versionIds[i]!,
+        deviceIds: v.deviceIds,
+      })),
+    };
+  }
+
+  /** The versions' files must be stored already (uploaded or recorded), one per language, not Vietnamese. */
+  private checkVersions(versions: readonly NoticeVersionInput[], title: string) {
+    const seen = new Set<string>();
+    return versions.map((v, i) => {
+      const field = `versions[${i}]`;
+      if (v.language === DEFAULT_LANGUAGE) {
+        throw new BroadcastInputError(
+          `${field}.language`,
+          `${field}.language: the notice's text is the Vietnamese version`,
+        );
+      }
+      if (seen.has(v.language)) {
+        throw new BroadcastInputError(`${field}.language`, `${field}.language: ${v.language} is given twice`);
+      }
+      seen.add(v.language);
+      const asset = this.deps.media.get(v.audio);
+      if (!asset) throw new BroadcastInputError(`${field}.audio`, `${field}.audio: no uploaded audio ${v.audio}`);
+      return { ...v, asset, title: v.title?.trim() || `${title} (${languageName(v.language)})` };
+    });
+  }
+
+  /** The zones a broadcast reaches: those chosen, or every zone of the commune. */
+  private zonesOf(zones: string[] | 'all', communeId: string): string[] {
+    if (zones !== 'all') return zones;
+    return (
+      this.deps.db.prepare('SELECT id FROM zones WHERE commune_id = ? ORDER BY id').all(communeId) as { id: string }[]
+    ).map((z) => z.id);
   }
 
   /**
@@ -169,13 +224,14 @@ export class BroadcastService {
     deviceIds: string[];
     createdBy?: string;
   }): Promise<string> {
-    return this.launch({
+    const { occurrenceId } = await this.launch({
       ...input,
       communeId: this.communeOfDevices(input.deviceIds),
       text: null,
       priority: 'normal',
       zones: [],
     });
+    return occurrenceId;
   }
 
   /** Zone ids in `zoneIds` that are not zones of the commune (another commune's count as unknown). */
@@ -213,7 +269,7 @@ export class BroadcastService {
     const deviceIds = this.devicesIn(input.zones, input.communeId);
     if (deviceIds.length === 0) return null;
     const { public: isPublic, ...rest } = input;
-    const occurrenceId = await this.launch({
+    const { occurrenceId } = await this.launch({
       ...rest,
       deviceIds,
       publicItems: isPublic ? [publicItem(input, input.audio)] : null,
@@ -248,7 +304,7 @@ export class BroadcastService {
     title: string,
     audio: MediaAsset,
     deviceIds: string[],
-  ): Promise<CommandPayload> {
+  ): Promise<PlayNowCommand> {
     let asset = assetFor({ ...audio, duration_ms: audio.durationMs });
     // A short alert travels inside the command: no HTTP round trip (on 4G, a TLS handshake)
     // between hearing of it and playing it.
@@ -278,48 +334,138 @@ export class BroadcastService {
     expiresAt?: number;
     /** What the public page may show of it once it has aired (null or absent: nothing). */
     publicItems?: PublicItem[] | null;
-  }): Promise<string> {
+    /** Its other language versions (versions.ts), each its own occurrence after it. */
+    versions?: VersionPlan;
+    versionsPublic?: boolean;
+  }): Promise<{ occurrenceId: string; versionIds: string[] }> {
     const { db, planner } = this.deps;
-    const { audio, priority, text, deviceIds } = input;
-    const occurrenceId = newRefId('occ');
+    const { audio, priority, deviceIds } = input;
     const playNow = !input.at;
-    const commandId = playNow ? newRefId('cmd') : null;
-    const startAt = playNow ? Date.now() : input.at!.getTime();
-
-    db.transaction(() => {
-      db.prepare(
-        `INSERT INTO occurrences (id, commune_id, title, text, priority, start_at, duration_ms, sha256, engine,
-           command_id, created_by, created_at, bulletin_id, public_items)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(
-        occurrenceId,
+    const versions = input.versions?.versions ?? [];
+    const insert = db.prepare(
+      `INSERT INTO occurrences (id, commune_id, title, text, priority, start_at, duration_ms, sha256, engine,
+         command_id, created_by, created_at, bulletin_id, public_items)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const addDelivery = db.prepare('INSERT INTO deliveries (occurrence_id, device_id) VALUES (?, ?)');
+    /** Stores one occurrence with a delivery per device; a planned version starts `after` the one before ends. */
+    const store = (o: {
+      title: string;
+      text: string | null;
+      audio: MediaAsset & { engine?: string | null };
+      startAt: number;
+      deviceIds: readonly string[];
+      publicItems: PublicItem[] | null | undefined;
+    }) => {
+      const id = newRefId('occ');
+      const commandId = playNow ? newRefId('cmd') : null;
+      insert.run(
+        id,
         input.communeId,
-        input.title,
-        text,
+        o.title,
+        o.text,
         priority,
-        startAt,
-        audio.durationMs,
-        audio.sha256,
-        audio.engine ?? null,
+        o.startAt,
+        o.audio.durationMs,
+        o.audio.sha256,
+        o.audio.engine ?? null,
         commandId,
         input.createdBy ?? null,
         Date.now(),
         input.bulletinId ?? null,
-        input.publicItems?.length ? JSON.stringify(input.publicItems) : null,
+        o.publicItems?.length ? JSON.stringify(o.publicItems) : null,
       );
-      const add = db.prepare('INSERT INTO deliveries (occurrence_id, device_id) VALUES (?, ?)');
-      for (const d of deviceIds) add.run(occurrenceId, d);
+      for (const d of o.deviceIds) addDelivery.run(id, d);
+      return { id, commandId, startAt: o.startAt, durationMs: o.audio.durationMs };
+    };
+
+    const stored = db.transaction(() => {
+      const main = store({
+        ...input,
+        publicItems: input.publicItems,
+        startAt: playNow ? Date.now() : input.at!.getTime(),
+      });
+      let previous = main;
+      const rest = versions.map((v) => {
+        const startAt = playNow ? Date.now() : previous.startAt + previous.durationMs + VERSION_GAP_MS;
+        previous = store({
+          title: v.title,
+          text: v.text,
+          audio: v.audio,
+          startAt,
+          deviceIds: v.deviceIds,
+          publicItems: input.versionsPublic ? [publicItem(v, v.audio, v.language)] : null,
+        });
+        return previous;
+      });
+      return { main, rest };
     })();
+    const { main, rest } = stored;
 
     if (playNow) {
-      const command = await this.playNowCommand(commandId!, occurrenceId, priority, input.title, audio, deviceIds);
+      const command = await this.playNowCommand(main.commandId!, main.id, priority, input.title, audio, deviceIds);
       if (input.expiresAt !== undefined) command.expiresAt = input.expiresAt;
       await this.sendCommand(command, input.communeId, input.zones, deviceIds);
+      if (input.versions && rest.length) await this.sendVersions(input.versions, main.id, rest, input);
     } else {
-      await this.deps.renditions?.prepare([audio], deviceIds);
-      await planner.publishPlans(deviceIds);
+      const everyone = [...new Set([...deviceIds, ...versions.flatMap((v) => v.deviceIds)])];
+      await this.deps.renditions?.prepare([audio, ...versions.map((v) => v.audio)], everyone);
+      await planner.publishPlans(everyone);
     }
-    return occurrenceId;
+    return { occurrenceId: main.id, versionIds: rest.map((r) => r.id) };
+  }
+
+  /**
+   * The play-now commands of a notice's other language versions, on each zone's
+   * topic in the zone's order: each names the version before it (`after`), so a
+   * loudspeaker plays them one after the other, never one over another.
+   */
+  private async sendVersions(
+    plan: VersionPlan,
+    mainId: string,
+    stored: readonly { id: string; commandId: string | null }[],
+    input: { priority: Priority; expiresAt?: number },
+  ): Promise<void> {
+    const index = new Map(plan.versions.map((v, i) => [v.language, i]));
+    // One payload per (version, the version before it), shared by the zones that chain them alike.
+    const payloads = new Map<string, Promise<string>>();
+    const payload = (language: string, after: string): Promise<string> => {
+      const key = `${language} ${after}`;
+      let made = payloads.get(key);
+      if (!made) {
+        const i = index.get(language)!;
+        const v = plan.versions[i]!;
+        made = this.playNowCommand(
+          stored[i]!.commandId!,
+          stored[i]!.id,
+          input.priority,
+          v.title,
+          v.audio,
+          v.deviceIds,
+        ).then((command) => {
+          if (input.expiresAt !== undefined) command.expiresAt = input.expiresAt;
+          return encodeAscii({ ...command, after });
+        });
+        payloads.set(key, made);
+      }
+      return made;
+    };
+    const chains = [...plan.chains].map(([zoneId, chain]) => ({
+      zoneId,
+      chain: chain.filter((l) => index.has(l)),
+    }));
+    const longest = Math.max(0, ...chains.map((c) => c.chain.length));
+    // Position by position: on each zone's topic a version is published after the one it follows.
+    for (let k = 0; k < longest; k++) {
+      await Promise.all(
+        chains
+          .filter((c) => k < c.chain.length)
+          .map(async ({ zoneId, chain }) => {
+            const after = k === 0 ? mainId : stored[index.get(chain[k - 1]!)!]!.id;
+            await this.deps.bus.publish(topics.zoneCmd(zoneId), await payload(chain[k]!, after), { qos: 1 });
+          }),
+      );
+    }
   }
 
   /**

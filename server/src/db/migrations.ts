@@ -557,4 +557,12 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX occurrences_public ON occurrences(commune_id, start_at) WHERE public_items IS NOT NULL;
     `,
   },
+  {
+    version: 20,
+    name: "notices in the villagers' own languages: each zone's languages, in the order they are heard",
+    sql: `
+      -- JSON array of language codes (public/languages.ts), Vietnamese first unless the commune says otherwise.
+      ALTER TABLE zones ADD COLUMN languages TEXT NOT NULL DEFAULT '["vi"]';
+    `,
+  },
 ];

@@ -5,6 +5,7 @@
  * another commune is as unknown as one that does not exist. The server's own
  * work (MQTT, the planner) reads with PROVINCE, the default.
  */
+import { DEFAULT_LANGUAGE } from '../public/items';
 import { isValidId, type AudioFormat } from '@loaxa/protocol';
 import type { Db } from '../db/database';
 import type { EventHub } from '../events/hub';
@@ -18,6 +19,8 @@ export interface Zone {
   name: string;
   /** Zones belong to one commune; their names are unique within it. */
   communeId: string;
+  /** The languages a notice's versions play in here, in this order (language codes; see public/languages.ts). */
+  languages: string[];
   deviceIds: string[];
 }
 
@@ -155,7 +158,7 @@ export class DeviceRegistry {
   // ---- zones -------------------------------------------------------------
 
   /** Creates a zone in a commune; its name must be new there (other communes have their "Thôn 1" too). */
-  createZone(name: string, communeId: string, id?: string): Zone {
+  createZone(name: string, communeId: string, id?: string, languages: string[] = [DEFAULT_LANGUAGE]): Zone {
     const trimmed = name.trim();
     if (this.db.prepare('SELECT 1 FROM zones WHERE commune_id = ? AND name = ?').get(communeId, trimmed)) {
       throw new ConflictError('name', `a zone named "${trimmed}" already exists`);
@@ -168,15 +171,17 @@ export class DeviceRegistry {
       throw new ConflictError('id', `a zone with id "${zoneId}" already exists`);
     }
     this.db
-      .prepare('INSERT INTO zones (id, commune_id, name, created_at) VALUES (?, ?, ?, ?)')
-      .run(zoneId, communeId, trimmed, Date.now());
-    return { id: zoneId, name: trimmed, communeId, deviceIds: [] };
+      .prepare('INSERT INTO zones (id, commune_id, name, languages, created_at) VALUES (?, ?, ?, ?, ?)')
+      .run(zoneId, communeId, trimmed, JSON.stringify(languages), Date.now());
+    return { id: zoneId, name: trimmed, communeId, languages, deviceIds: [] };
   }
 
   listZones(scope: Scope = PROVINCE): Zone[] {
     const zones = this.db
-      .prepare('SELECT id, name, commune_id FROM zones WHERE (? IS NULL OR commune_id = ?) ORDER BY name, id')
-      .all(...inScope(scope)) as { id: string; name: string; commune_id: string }[];
+      .prepare(
+        'SELECT id, name, commune_id, languages FROM zones WHERE (? IS NULL OR commune_id = ?) ORDER BY name, id',
+      )
+      .all(...inScope(scope)) as { id: string; name: string; commune_id: string; languages: string }[];
     const members = this.db
       .prepare(
         `SELECT dz.zone_id, dz.device_id FROM device_zones dz JOIN zones z ON z.id = dz.zone_id
@@ -185,7 +190,13 @@ export class DeviceRegistry {
       .all(...inScope(scope)) as { zone_id: string; device_id: string }[];
     const byZone = new Map<string, string[]>();
     for (const m of members) byZone.set(m.zone_id, [...(byZone.get(m.zone_id) ?? []), m.device_id]);
-    return zones.map((z) => ({ id: z.id, name: z.name, communeId: z.commune_id, deviceIds: byZone.get(z.id) ?? [] }));
+    return zones.map((z) => ({
+      id: z.id,
+      name: z.name,
+      communeId: z.commune_id,
+      languages: JSON.parse(z.languages) as string[],
+      deviceIds: byZone.get(z.id) ?? [],
+    }));
   }
 
   /** Returns the ids in `zoneIds` that do not exist in `scope` (another commune's zone counts as unknown). */
@@ -207,19 +218,32 @@ export class DeviceRegistry {
     return row?.commune_id ?? null;
   }
 
-  /** Renames a zone of `scope`; its new name must be free in its commune. */
-  renameZone(zoneId: string, name: string, scope: Scope): Zone {
-    const trimmed = name.trim();
+  /** Renames a zone of `scope` (its new name must be free in its commune) and/or sets its languages. */
+  updateZone(zoneId: string, change: { name?: string; languages?: string[] }, scope: Scope): Zone {
     const communeId = this.zoneCommuneIn(zoneId, scope);
-    if (
-      this.db
-        .prepare('SELECT 1 FROM zones WHERE commune_id = ? AND name = ? AND id != ?')
-        .get(communeId, trimmed, zoneId)
-    ) {
-      throw new ConflictError('name', `a zone named "${trimmed}" already exists`);
+    if (change.name !== undefined) {
+      const trimmed = change.name.trim();
+      if (
+        this.db
+          .prepare('SELECT 1 FROM zones WHERE commune_id = ? AND name = ? AND id != ?')
+          .get(communeId, trimmed, zoneId)
+      ) {
+        throw new ConflictError('name', `a zone named "${trimmed}" already exists`);
+      }
+      this.db.prepare('UPDATE zones SET name = ? WHERE id = ?').run(trimmed, zoneId);
     }
-    this.db.prepare('UPDATE zones SET name = ? WHERE id = ?').run(trimmed, zoneId);
+    if (change.languages !== undefined) {
+      this.db.prepare('UPDATE zones SET languages = ? WHERE id = ?').run(JSON.stringify(change.languages), zoneId);
+    }
     return this.listZones(communeScope(communeId)).find((z) => z.id === zoneId)!;
+  }
+
+  /** Each zone's languages, by zone id, for `zoneIds` (unknown ids are left out). */
+  zoneLanguages(zoneIds: readonly string[]): Map<string, string[]> {
+    const rows = this.db
+      .prepare('SELECT id, languages FROM zones WHERE id IN (SELECT value FROM json_each(?)) ORDER BY name, id')
+      .all(JSON.stringify(zoneIds)) as { id: string; languages: string }[];
+    return new Map(rows.map((r) => [r.id, JSON.parse(r.languages) as string[]]));
   }
 
   /** Deletes a zone of `scope`; its devices stay (in their other zones). Returns the zone as it was. */

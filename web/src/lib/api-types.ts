@@ -698,6 +698,8 @@ export interface paths {
               name: string;
               /** @description the commune it is a zone of */
               communeId: string;
+              /** @description language codes (ISO 639: vi, hmn, blt, km, rad, …) a notice’s versions play in here, in this order; a notice without a version in any of them plays in Vietnamese */
+              languages: string[];
               deviceIds: string[];
             }[];
           };
@@ -734,6 +736,8 @@ export interface paths {
         content: {
           'application/json': {
             name: string;
+            /** @description language codes (ISO 639: vi, hmn, blt, km, rad, …) a notice’s versions play in here, in this order; a notice without a version in any of them plays in Vietnamese */
+            languages?: string[];
             /** @description a commune id (province users choose; commune users: their own) */
             commune?: string;
           };
@@ -750,6 +754,8 @@ export interface paths {
               id: string;
               name: string;
               communeId: string;
+              /** @description language codes (ISO 639: vi, hmn, blt, km, rad, …) a notice’s versions play in here, in this order; a notice without a version in any of them plays in Vietnamese */
+              languages: string[];
             };
           };
         };
@@ -1058,7 +1064,7 @@ export interface paths {
     };
     options?: never;
     head?: never;
-    /** Rename a zone */
+    /** Rename a zone and/or set the languages notices play in there */
     patch: {
       parameters: {
         query?: never;
@@ -1071,7 +1077,9 @@ export interface paths {
       requestBody: {
         content: {
           'application/json': {
-            name: string;
+            name?: string;
+            /** @description language codes (ISO 639: vi, hmn, blt, km, rad, …) a notice’s versions play in here, in this order; a notice without a version in any of them plays in Vietnamese */
+            languages?: string[];
           };
         };
       };
@@ -1087,6 +1095,8 @@ export interface paths {
               name: string;
               /** @description the commune it is a zone of */
               communeId: string;
+              /** @description language codes (ISO 639: vi, hmn, blt, km, rad, …) a notice’s versions play in here, in this order; a notice without a version in any of them plays in Vietnamese */
+              languages: string[];
               deviceIds: string[];
             };
           };
@@ -1160,6 +1170,14 @@ export interface paths {
             voice?: string;
             /** @description shown on the commune’s public page and podcast once it has aired (default true: a text notice) */
             public?: boolean;
+            /** @description the notice in other languages: each plays after the Vietnamese on the loudspeakers whose zones list its language, in the zone’s order, as its own occurrence */
+            versions?: {
+              language: string;
+              /** @description sha256 of the uploaded or recorded file (POST /api/v1/tts/upload) */
+              audio: string;
+              title?: string;
+              text?: string;
+            }[];
             /** @description the commune it is broadcast in: required for a province user when there are several */
             commune?: string;
           };
@@ -1174,6 +1192,12 @@ export interface paths {
           content: {
             'application/json': {
               occurrenceId: string;
+              /** @description the occurrence of each version that plays somewhere */
+              versions: {
+                language: string;
+                occurrenceId: string;
+                devices: number;
+              }[];
             };
           };
         };

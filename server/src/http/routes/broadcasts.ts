@@ -1,3 +1,4 @@
+import { LANGUAGE_CODE_PATTERN } from '../../public/languages';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ID_PATTERN, PRIORITIES, ACK_STAGES } from '@loaxa/protocol';
@@ -115,6 +116,28 @@ export const broadcastRoutes: FastifyPluginAsyncTypebox<{ services: AppServices 
                   'shown on the commune’s public page and podcast once it has aired (default true: a text notice)',
               }),
             ),
+            versions: Type.Optional(
+              Type.Array(
+                Type.Object(
+                  {
+                    language: Type.String({ pattern: LANGUAGE_CODE_PATTERN, maxLength: 20 }),
+                    audio: Type.String({
+                      pattern: '^[0-9a-f]{64}$',
+                      description: 'sha256 of the uploaded or recorded file (POST /api/v1/tts/upload)',
+                    }),
+                    title: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' })),
+                    text: Type.Optional(Type.String({ maxLength: 5000 })),
+                  },
+                  { additionalProperties: false },
+                ),
+                {
+                  maxItems: 8,
+                  description:
+                    'the notice in other languages: each plays after the Vietnamese on the loudspeakers whose ' +
+                    'zones list its language, in the zone’s order, as its own occurrence',
+                },
+              ),
+            ),
             commune: Type.Optional(
               Type.String({
                 minLength: 1,
@@ -125,7 +148,17 @@ export const broadcastRoutes: FastifyPluginAsyncTypebox<{ services: AppServices 
           },
           { additionalProperties: false },
         ),
-        response: { 201: Type.Object({ occurrenceId: Type.String() }), 400: ErrorReply, 404: ErrorReply },
+        response: {
+          201: Type.Object({
+            occurrenceId: Type.String(),
+            versions: Type.Array(
+              Type.Object({ language: Type.String(), occurrenceId: Type.String(), devices: Type.Integer() }),
+              { description: 'the occurrence of each version that plays somewhere' },
+            ),
+          }),
+          400: ErrorReply,
+          404: ErrorReply,
+        },
       },
     },
     async (request, reply) => {
@@ -136,7 +169,7 @@ export const broadcastRoutes: FastifyPluginAsyncTypebox<{ services: AppServices 
       }
       const communeId = services.communes.forWrite(request.scope, commune);
       try {
-        const { occurrenceId } = await services.broadcasts.create({
+        const { occurrenceId, versions } = await services.broadcasts.create({
           communeId,
           text,
           zones,
@@ -144,17 +177,32 @@ export const broadcastRoutes: FastifyPluginAsyncTypebox<{ services: AppServices 
           at: at ? new Date(at) : undefined,
           voice,
           public: isPublic,
+          ...(request.body.versions ? { versions: request.body.versions } : {}),
           createdBy: request.user?.username,
         });
         services.audit.record({
           actor: request.user!.username,
           action: priority === 'emergency' ? 'broadcast.emergency' : 'broadcast.create',
           target: occurrenceId,
-          detail: { zones, priority: priority ?? 'normal', at: at ?? null, text, public: isPublic },
+          detail: {
+            zones,
+            priority: priority ?? 'normal',
+            at: at ?? null,
+            text,
+            public: isPublic,
+            versions: versions.map((v) => ({ language: v.language, occurrenceId: v.occurrenceId })),
+          },
           ip: request.ip,
           communeId,
         });
-        return reply.status(201).send({ occurrenceId });
+        return reply.status(201).send({
+          occurrenceId,
+          versions: versions.map((v) => ({
+            language: v.language,
+            occurrenceId: v.occurrenceId,
+            devices: v.deviceIds.length,
+          })),
+        });
       } catch (err) {
         if (err instanceof BroadcastInputError) throw new HttpError(400, err.message, err.field);
         throw err;

@@ -1,3 +1,4 @@
+import { LANGUAGE_CODE_PATTERN } from '../../public/languages';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ID_PATTERN } from '@loaxa/protocol';
@@ -87,10 +88,19 @@ const Device = Type.Object({
   }),
 });
 
+const Languages = Type.Array(Type.String({ pattern: LANGUAGE_CODE_PATTERN, maxLength: 20 }), {
+  minItems: 1,
+  maxItems: 8,
+  uniqueItems: true,
+  description:
+    'language codes (ISO 639: vi, hmn, blt, km, rad, …) a notice’s versions play in here, in this order; ' +
+    'a notice without a version in any of them plays in Vietnamese',
+});
 const Zone = Type.Object({
   id: Type.String(),
   name: Type.String(),
   communeId: Type.String({ description: 'the commune it is a zone of' }),
+  languages: Languages,
   deviceIds: Type.Array(Type.String()),
 });
 
@@ -330,11 +340,20 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
         tags: ['zones'],
         summary: 'Create a zone (village or group of loudspeakers)',
         body: Type.Object(
-          { name: Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' }), commune: CommuneField },
+          {
+            name: Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' }),
+            languages: Type.Optional(Languages),
+            commune: CommuneField,
+          },
           { additionalProperties: false },
         ),
         response: {
-          201: Type.Object({ id: Type.String(), name: Type.String(), communeId: Type.String() }),
+          201: Type.Object({
+            id: Type.String(),
+            name: Type.String(),
+            communeId: Type.String(),
+            languages: Languages,
+          }),
           400: ErrorReply,
           404: ErrorReply,
           409: ErrorReply,
@@ -344,7 +363,7 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
     async (request, reply) => {
       try {
         const communeId = services.communes.forWrite(request.scope, request.body.commune);
-        const zone = services.registry.createZone(request.body.name, communeId);
+        const zone = services.registry.createZone(request.body.name, communeId, undefined, request.body.languages);
         services.audit.record({
           actor: request.user!.username,
           action: 'zone.create',
@@ -353,7 +372,7 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
           ip: request.ip,
           communeId,
         });
-        return reply.status(201).send({ id: zone.id, name: zone.name, communeId });
+        return reply.status(201).send({ id: zone.id, name: zone.name, communeId, languages: zone.languages });
       } catch (err) {
         if (err instanceof ConflictError) throw new HttpError(409, err.message, err.field);
         throw err;
@@ -444,23 +463,26 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
       config: { permission: 'zones:manage' },
       schema: {
         tags: ['zones'],
-        summary: 'Rename a zone',
+        summary: 'Rename a zone and/or set the languages notices play in there',
         params: Type.Object({ id: Type.String({ pattern: ID_PATTERN }) }),
         body: Type.Object(
-          { name: Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' }) },
-          { additionalProperties: false },
+          {
+            name: Type.Optional(Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' })),
+            languages: Type.Optional(Languages),
+          },
+          { additionalProperties: false, minProperties: 1 },
         ),
         response: { 200: Zone, 404: ErrorReply, 409: ErrorReply },
       },
     },
     async (request) => {
       try {
-        const zone = services.registry.renameZone(request.params.id, request.body.name, request.scope);
+        const zone = services.registry.updateZone(request.params.id, request.body, request.scope);
         services.audit.record({
           actor: request.user!.username,
-          action: 'zone.rename',
+          action: request.body.name !== undefined ? 'zone.rename' : 'zone.languages',
           target: zone.id,
-          detail: { name: zone.name },
+          detail: { name: zone.name, languages: zone.languages },
           ip: request.ip,
           communeId: zone.communeId,
         });
