@@ -26,7 +26,12 @@ export interface DemoDevice {
 }
 
 /** A small province: three communes, each with its villages and a few loudspeakers (ids unique province-wide). */
-const COMMUNES = [
+const COMMUNES: {
+  id: string;
+  name: string;
+  zones: { id: string; name: string; languages?: string[] }[];
+  devices: { id: string; name: string; zones: string[] }[];
+}[] = [
   {
     // The commune `admin` administers: the database's first commune, renamed.
     id: 'default',
@@ -59,7 +64,8 @@ const COMMUNES = [
     name: 'Xã Hòa An',
     zones: [
       { id: 'hoa-an-ban-na', name: 'Bản Nà' },
-      { id: 'hoa-an-ban-pac', name: 'Bản Pác' },
+      // A H'Mông village: a notice's H'Mông version plays here after the Vietnamese.
+      { id: 'hoa-an-ban-pac', name: 'Bản Pác', languages: ['vi', 'hmn'] },
     ],
     devices: [
       { id: 'loa-21', name: 'Cụm loa Bản Nà', zones: ['hoa-an-ban-na'] },
@@ -96,7 +102,7 @@ export function seedDemo(
       commune.id === communes.defaultId()
         ? communes.rename(commune.id, commune.name, communes.get(PROVINCE, commune.id)!.revision).id
         : communes.create(commune.name).id;
-    for (const z of commune.zones) registry.createZone(z.name, id, z.id);
+    for (const z of commune.zones) registry.createZone(z.name, id, z.id, z.languages);
     for (const d of commune.devices) {
       const { secret } = registry.createDevice({ id: d.id, name: d.name, zones: d.zones, communeId: id });
       devices.push({ deviceId: d.id, secret });

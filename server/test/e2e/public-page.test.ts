@@ -146,6 +146,19 @@ describe('the public page', () => {
     expect((await get(`${server.url}/public/default/?lang=fr`)).status).toBe(400);
   });
 
+  it('has a small page of the latest notices for the commune’s own website, as public as the page', async () => {
+    const res = await get(`${server.url}/public/default/widget`);
+    expect(res.status).toBe(200);
+    const html = res.body.toString('utf8');
+    expect(html).toContain('Thông báo tiêm phòng cúm gia cầm.');
+    expect(html).toContain('<a href="/public/default/" target="_top">');
+    expect(html).not.toContain('chi bộ');
+    expect(html).not.toContain('cắt điện');
+    // Embeddable: nothing forbids framing it.
+    expect(res.headers['x-frame-options']).toBeUndefined();
+    expect(String(res.headers['content-security-policy'])).not.toContain('frame-ancestors');
+  });
+
   it('answers 304 to a client that has the current page, and changes its ETag when a notice airs', async () => {
     const first = await get(`${server.url}/public/default/`);
     const tag = first.headers.etag!;

@@ -40,8 +40,14 @@ describe.skipIf(!hasChromium)('the public page on a phone over slow 3G', () => {
       zones: [{ id: 'thon-1', name: 'Thôn 1' }],
       devices: [{ id: 'loa-thon-1', name: 'Loa đầu cầu', zones: ['thon-1'] }],
       browserArgs: ['--autoplay-policy=no-user-gesture-required'],
+      // The address villagers use: the page shows the podcast's address under it.
+      env: { LOAXA_PUBLIC_URL: 'https://loa.dongson.gov.vn' },
     });
-    const { api } = rig.server;
+    const { api, services } = rig.server;
+    const commune = services.communes.get({ communeId: null }, 'default')!;
+    services.communes.rename('default', 'Xã Đông Sơn', commune.revision);
+    const contact = { publicPage: { contact: 'UBND xã Đông Sơn · 0209 3888 123' } };
+    expect((await api('PUT', '/api/v1/settings', contact)).status).toBe(200);
     const send = async (body: Record<string, unknown>) => {
       const res = await api<{ occurrenceId: string }>('POST', '/api/v1/broadcasts', body);
       expect(res.status).toBe(201);
@@ -96,6 +102,9 @@ describe.skipIf(!hasChromium)('the public page on a phone over slow 3G', () => {
     const bytes = firstView.reduce((sum, r) => sum + r.bytes, 0);
     expect(bytes).toBeGreaterThan(500);
     expect(bytes).toBeLessThanOrEqual(BUDGET_BYTES);
+    console.log(`public page, first view on the wire: ${bytes} bytes (budget ${BUDGET_BYTES})`);
+    expect(text).toContain('https://loa.dongson.gov.vn/public/default/podcast.xml');
+    expect(text).toContain('UBND xã Đông Sơn · 0209 3888 123');
 
     // Nothing wider than the phone.
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBe(PHONE.width);
