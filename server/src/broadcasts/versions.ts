@@ -43,6 +43,24 @@ export const VERSION_GAP_MS = 1_000;
  * zone's active loudspeakers among the broadcast's. The planned order of the
  * versions is the order languages first appear across the zones' lists.
  */
+/**
+ * The languages among `available` (never Vietnamese: that is the notice itself) that zones list,
+ * in the order they first appear across the zones' lists, each with the zones that list it.
+ */
+export function languageOrder(
+  zoneLanguages: ReadonlyMap<string, readonly string[]>,
+  available: ReadonlySet<string>,
+): { language: string; zoneIds: string[] }[] {
+  const out = new Map<string, string[]>();
+  for (const [zoneId, languages] of zoneLanguages) {
+    for (const language of languages) {
+      if (language === DEFAULT_LANGUAGE || !available.has(language)) continue;
+      out.set(language, [...(out.get(language) ?? []), zoneId]);
+    }
+  }
+  return [...out].map(([language, zoneIds]) => ({ language, zoneIds }));
+}
+
 export function planVersions(
   inputs: readonly (NoticeVersionInput & { asset: MediaAsset; title: string })[],
   zoneLanguages: ReadonlyMap<string, readonly string[]>,
@@ -50,28 +68,19 @@ export function planVersions(
 ): VersionPlan {
   const byLanguage = new Map(inputs.map((v) => [v.language, v]));
   const chains = new Map<string, string[]>();
-  const order: string[] = [];
-  const devices = new Map<string, Set<string>>();
   for (const [zoneId, languages] of zoneLanguages) {
     const chain = languages.filter((l) => l !== DEFAULT_LANGUAGE && byLanguage.has(l));
-    if (chain.length === 0) continue;
-    chains.set(zoneId, chain);
-    for (const language of chain) {
-      if (!order.includes(language)) order.push(language);
-      const set = devices.get(language) ?? new Set<string>();
-      for (const d of members(zoneId)) set.add(d);
-      devices.set(language, set);
-    }
+    if (chain.length) chains.set(zoneId, chain);
   }
-  const versions = order
-    .map((language) => {
+  const versions = languageOrder(zoneLanguages, new Set(byLanguage.keys()))
+    .map(({ language, zoneIds }) => {
       const v = byLanguage.get(language)!;
       return {
         language,
         title: v.title,
         text: v.text?.trim() || null,
         audio: v.asset,
-        deviceIds: [...(devices.get(language) ?? [])].sort(),
+        deviceIds: [...new Set(zoneIds.flatMap((z) => members(z)))].sort(),
       };
     })
     .filter((v) => v.deviceIds.length > 0);

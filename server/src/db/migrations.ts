@@ -565,4 +565,14 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE zones ADD COLUMN languages TEXT NOT NULL DEFAULT '["vi"]';
     `,
   },
+  {
+    version: 21,
+    name: "library notices in the villagers' languages: versions of an item, frozen per language at approval",
+    sql: `
+      -- JSON array of {language, sha256, durationMs, title, text}: the item in other languages.
+      ALTER TABLE content_items ADD COLUMN versions TEXT NOT NULL DEFAULT '[]';
+      -- JSON array of {language, assets, publicItems}: what plays in each other language, frozen at approval.
+      ALTER TABLE schedules ADD COLUMN approved_versions TEXT;
+    `,
+  },
 ];

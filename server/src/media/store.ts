@@ -30,7 +30,8 @@ const MAX_GRANTS = 10_000;
  * sent to it. Media is shared by hash, so one file can be several communes'.
  */
 const USED_BY_COMMUNE = `
-  EXISTS (SELECT 1 FROM content_items c WHERE c.commune_id = :commune AND c.sha256 = :sha)
+  EXISTS (SELECT 1 FROM content_items c
+          WHERE c.commune_id = :commune AND (c.sha256 = :sha OR instr(c.versions, :sha) > 0))
   OR EXISTS (SELECT 1 FROM occurrences o WHERE o.commune_id = :commune AND o.sha256 = :sha)
   OR EXISTS (SELECT 1 FROM occurrences o
              WHERE o.commune_id = :commune AND o.assets IS NOT NULL AND instr(o.assets, :sha) > 0)
@@ -39,7 +40,7 @@ const USED_BY_COMMUNE = `
 
 /** The same, for any commune: does anything refer to the file at all? */
 const USED_BY_ANY = `
-  EXISTS (SELECT 1 FROM content_items c WHERE c.sha256 = :sha)
+  EXISTS (SELECT 1 FROM content_items c WHERE c.sha256 = :sha OR instr(c.versions, :sha) > 0)
   OR EXISTS (SELECT 1 FROM occurrences o WHERE o.sha256 = :sha)
   OR EXISTS (SELECT 1 FROM occurrences o WHERE o.assets IS NOT NULL AND instr(o.assets, :sha) > 0)
   OR EXISTS (SELECT 1 FROM bulletins b WHERE b.sha256 = :sha)`;

@@ -3,6 +3,9 @@
  * settings, rendered when saved), uploaded audio (already stored media),
  * stream relays (a URL played for a set duration) and silences.
  */
+import type { NoticeVersionInput } from '../broadcasts/versions';
+import { DEFAULT_LANGUAGE } from '../public/items';
+import { languageName } from '../public/languages';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { MAX_STREAM_MS } from '@loaxa/protocol';
@@ -40,8 +43,19 @@ export interface ContentInput {
    * Default: a notice yes, uploaded audio no; kept as it was when an update leaves it out.
    */
   public?: boolean;
+  /** notice and audio: the item in other languages (uploaded or recorded files); replaces the list on update. */
+  versions?: NoticeVersionInput[];
   /** The revision the writer saw; a change made meanwhile by someone else answers 409. */
   revision?: number;
+}
+
+/** A library item in another language (an uploaded or recorded file). */
+export interface ContentVersion {
+  language: string;
+  sha256: string;
+  durationMs: number;
+  title: string;
+  text: string | null;
 }
 
 export interface ContentItem {
@@ -60,6 +74,8 @@ export interface ContentItem {
   durationMs: number;
   /** Shown on the commune's public page once it has aired. */
   public: boolean;
+  /** The item in other languages: each plays after the programme where a zone lists its language. */
+  versions: ContentVersion[];
   createdBy: string | null;
   createdAt: string;
   updatedAt: string;
@@ -81,6 +97,7 @@ interface ContentRow {
   stream_url: string | null;
   duration_ms: number;
   public: number;
+  versions: string;
   created_by: string | null;
   created_at: number;
   updated_at: number;
@@ -108,6 +125,7 @@ function toView(r: ContentRow): ContentItem {
     url: r.stream_url,
     durationMs: r.duration_ms,
     public: r.public === 1,
+    versions: JSON.parse(r.versions) as ContentVersion[],
     createdBy: r.created_by,
     createdAt: new Date(r.created_at).toISOString(),
     updatedAt: new Date(r.updated_at).toISOString(),
@@ -206,8 +224,8 @@ export class ContentLibrary {
     this.db
       .prepare(
         `INSERT INTO content_items (id, commune_id, kind, title, tags, text, voice, speed, sha256, engine, stream_url,
-           duration_ms, public, created_by, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           duration_ms, public, versions, created_by, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         id,
@@ -223,6 +241,7 @@ export class ContentLibrary {
         resolved.url,
         resolved.durationMs,
         checkPublic(input.kind, input.public),
+        JSON.stringify(this.checkVersions(input.kind, input.versions ?? [], title)),
         createdBy,
         at,
         at,
@@ -249,7 +268,7 @@ export class ContentLibrary {
     const { changes } = this.db
       .prepare(
         `UPDATE content_items SET title = ?, tags = ?, text = ?, voice = ?, speed = ?, sha256 = ?, engine = ?,
-           stream_url = ?, duration_ms = ?, public = ?, updated_at = ?, revision = revision + 1
+           stream_url = ?, duration_ms = ?, public = ?, versions = ?, updated_at = ?, revision = revision + 1
          WHERE id = ? AND deleted_at IS NULL AND revision = ?`,
       )
       .run(
@@ -263,6 +282,9 @@ export class ContentLibrary {
         r.url,
         r.durationMs,
         checkPublic(existing.kind, input.public, existing.public),
+        JSON.stringify(
+          input.versions === undefined ? existing.versions : this.checkVersions(existing.kind, input.versions, title),
+        ),
         this.now(),
         id,
         expected,
@@ -273,6 +295,29 @@ export class ContentLibrary {
       throw this.changedMeanwhile(current);
     }
     return this.get(scope, id)!;
+  }
+
+  /** Versions name stored files, one per language other than Vietnamese; only notices and audio have them. */
+  private checkVersions(kind: ContentKind, versions: readonly NoticeVersionInput[], title: string): ContentVersion[] {
+    if (versions.length && kind !== 'notice' && kind !== 'audio') {
+      throw badInput('versions', `a ${kind} has no language versions`);
+    }
+    const seen = new Set<string>();
+    return versions.map((v, i) => {
+      const field = `versions[${i}]`;
+      if (v.language === DEFAULT_LANGUAGE) throw badInput(`${field}.language`, 'the item itself is the Vietnamese');
+      if (seen.has(v.language)) throw badInput(`${field}.language`, `${v.language} is given twice`);
+      seen.add(v.language);
+      const asset = this.media.get(v.audio);
+      if (!asset) throw badInput(`${field}.audio`, `no uploaded audio ${v.audio}`);
+      return {
+        language: v.language,
+        sha256: asset.sha256,
+        durationMs: asset.durationMs,
+        title: v.title?.trim() || `${title} (${languageName(v.language)})`,
+        text: v.text?.trim() || null,
+      };
+    });
   }
 
   private changedMeanwhile(current: ContentItem): ScheduleInputError {

@@ -5,6 +5,9 @@
  * change) converges on the same rows. Occurrences that have started are never
  * touched; a one-off cancellation is never undone.
  */
+import type { PublicItem } from '../public/items';
+import { languageName } from '../public/languages';
+import { languageOrder, VERSION_GAP_MS } from '../broadcasts/versions';
 import { fileAssets, type Asset, type Priority } from '@loaxa/protocol';
 import type { Db } from '../db/database';
 import type { DeviceRegistry } from '../devices/registry';
@@ -27,6 +30,8 @@ export interface ScheduleRow {
   approved_assets: string | null;
   /** What the public page may show once it airs (public/items.ts), frozen with the assets. */
   approved_public: string | null;
+  /** Its programme in other languages (FrozenVersion[]), frozen with the assets. */
+  approved_versions: string | null;
   programme_changed: number;
   review_reason: string | null;
   reviewed_by: string | null;
@@ -83,6 +88,38 @@ export function activeDevices(
   return [...set].sort();
 }
 
+/** One occurrence a start instant makes: the programme, or one of its language versions after it. */
+interface Slot {
+  id: string;
+  start: number;
+  title: string;
+  assetsJson: string;
+  /** The occurrence's `sha256` column names its first stored file (streams have none). */
+  firstFile: string | undefined;
+  durationMs: number;
+  devices: string[];
+  publicItems: string | null;
+}
+
+/** A schedule's programme in one other language, frozen at approval (ProgrammeLibrary.versionsOf). */
+export interface FrozenVersion {
+  language: string;
+  assets: Asset[];
+  publicItems: PublicItem[];
+}
+
+function slotShape(
+  assets: Asset[],
+  rest: { title: string; devices: string[]; publicItems: string | null },
+): Omit<Slot, 'id' | 'start'> {
+  return {
+    ...rest,
+    assetsJson: JSON.stringify(assets),
+    firstFile: fileAssets(assets)[0]?.sha256,
+    durationMs: assetsDurationMs(assets),
+  };
+}
+
 interface ExistingOccurrence {
   id: string;
   start_at: number;
@@ -123,16 +160,30 @@ export class OccurrenceMaterialiser {
     if (!schedule) return affected;
 
     const onAir = schedule.status === 'approved' && schedule.approved_assets !== null;
-    const assets = onAir ? (JSON.parse(schedule.approved_assets!) as Asset[]) : [];
     const starts = onAir
       ? expandRule(JSON.parse(schedule.rule) as ScheduleRule, schedule.timezone, now, now + this.horizonMs)
       : [];
     const devices = onAir ? resolveDevices(db, this.registry, schedule) : [];
-    const assetsJson = JSON.stringify(assets);
-    /** The occurrence's `sha256` column names its first stored file (streams have none). */
-    const firstFile = fileAssets(assets)[0]?.sha256;
-    const durationMs = assetsDurationMs(assets);
-    const publicItems = onAir ? schedule.approved_public : null;
+    const main = slotShape(onAir ? (JSON.parse(schedule.approved_assets!) as Asset[]) : [], {
+      title: schedule.title,
+      devices,
+      publicItems: onAir ? schedule.approved_public : null,
+    });
+    const versions = onAir ? this.versionShapes(schedule) : [];
+    /** What plays at `start`: the programme, then each language version after the one before it. */
+    const slotsAt = (start: number): Slot[] => {
+      const slots: Slot[] = [{ ...main, id: occurrenceIdFor(scheduleId, start), start }];
+      for (const v of versions) {
+        const before = slots.at(-1)!;
+        const { language, ...shape } = v;
+        slots.push({
+          ...shape,
+          id: `${slots[0]!.id}:${language}`,
+          start: before.start + before.durationMs + VERSION_GAP_MS,
+        });
+      }
+      return slots;
+    };
 
     db.transaction(() => {
       const existing = db
@@ -142,12 +193,18 @@ export class OccurrenceMaterialiser {
         )
         .all(scheduleId, now) as ExistingOccurrence[];
       const byId = new Map(existing.map((o) => [o.id, o]));
-      const wanted = new Set(starts.map((s) => occurrenceIdFor(scheduleId, s)));
+      const off = (o: ExistingOccurrence | undefined) => o?.cancelled_at != null || o?.stopped_at != null;
+      // A programme cancelled or stopped at one start takes its language versions with it.
+      const planned = starts.flatMap((start) => {
+        const slots = slotsAt(start);
+        return off(byId.get(slots[0]!.id)) ? slots.slice(0, 1) : slots;
+      });
+      const wanted = new Set(planned.map((slot) => slot.id));
       const deliveriesOf = db.prepare('SELECT device_id, stage FROM deliveries WHERE occurrence_id = ?');
 
       // Withdrawn: the rule no longer has it, or the schedule is off air. Not started, so safe to remove.
       for (const o of existing) {
-        if (wanted.has(o.id) || o.cancelled_at !== null || o.stopped_at !== null) continue;
+        if (wanted.has(o.id) || off(o)) continue;
         for (const d of deliveriesOf.all(o.id) as { device_id: string }[]) affected.add(d.device_id);
         db.prepare('DELETE FROM occurrences WHERE id = ?').run(o.id);
       }
@@ -159,36 +216,35 @@ export class OccurrenceMaterialiser {
          VALUES (?, ?, ?, NULL, ?, ?, ?, ?, NULL, NULL, ?, ?, ?, ?, ?, ?)`,
       );
       const update = db.prepare(
-        `UPDATE occurrences SET title = ?, priority = ?, duration_ms = ?, sha256 = ?, assets = ?, volume = ?,
-           public_items = ? WHERE id = ?`,
+        `UPDATE occurrences SET title = ?, priority = ?, start_at = ?, duration_ms = ?, sha256 = ?, assets = ?,
+           volume = ?, public_items = ? WHERE id = ?`,
       );
       const addDelivery = db.prepare(
         'INSERT INTO deliveries (occurrence_id, device_id) VALUES (?, ?) ON CONFLICT DO NOTHING',
       );
       const dropDelivery = db.prepare('DELETE FROM deliveries WHERE occurrence_id = ? AND device_id = ?');
-      const wantedDevices = new Set(devices);
-      for (const start of starts) {
-        const id = occurrenceIdFor(scheduleId, start);
+      for (const slot of planned) {
+        const { id } = slot;
         const old = byId.get(id);
         // A one-off cancellation or a stop is never undone, and a device added later never gets it.
-        if (old?.cancelled_at != null || old?.stopped_at != null) continue;
+        if (off(old)) continue;
         if (!old) {
           insert.run(
             id,
             schedule.commune_id,
-            schedule.title,
+            slot.title,
             schedule.priority,
-            start,
-            durationMs,
-            firstFile!,
+            slot.start,
+            slot.durationMs,
+            slot.firstFile!,
             schedule.created_by,
             now,
             scheduleId,
-            assetsJson,
+            slot.assetsJson,
             schedule.volume,
-            publicItems,
+            slot.publicItems,
           );
-          for (const d of devices) {
+          for (const d of slot.devices) {
             addDelivery.run(id, d);
             affected.add(d);
           }
@@ -196,24 +252,27 @@ export class OccurrenceMaterialiser {
         }
         const current = deliveriesOf.all(id) as { device_id: string; stage: string }[];
         const changed =
-          old.assets !== assetsJson ||
+          old.assets !== slot.assetsJson ||
+          old.start_at !== slot.start ||
           old.priority !== schedule.priority ||
           old.volume !== schedule.volume ||
-          old.title !== schedule.title ||
-          old.public_items !== publicItems;
+          old.title !== slot.title ||
+          old.public_items !== slot.publicItems;
         if (changed) {
           update.run(
-            schedule.title,
+            slot.title,
             schedule.priority,
-            durationMs,
-            firstFile!,
-            assetsJson,
+            slot.start,
+            slot.durationMs,
+            slot.firstFile!,
+            slot.assetsJson,
             schedule.volume,
-            publicItems,
+            slot.publicItems,
             id,
           );
           for (const d of current) affected.add(d.device_id);
         }
+        const wantedDevices = new Set(slot.devices);
         for (const d of current) {
           if (!wantedDevices.has(d.device_id)) {
             dropDelivery.run(id, d.device_id);
@@ -221,7 +280,7 @@ export class OccurrenceMaterialiser {
           }
         }
         const have = new Set(current.map((d) => d.device_id));
-        for (const d of devices) {
+        for (const d of slot.devices) {
           if (!have.has(d)) {
             addDelivery.run(id, d);
             affected.add(d);
@@ -230,6 +289,29 @@ export class OccurrenceMaterialiser {
       }
     })();
     return affected;
+  }
+
+  /**
+   * The schedule's language versions that play somewhere, in the order their languages first
+   * appear in its target zones' lists, each for the active loudspeakers of the zones that list it.
+   */
+  private versionShapes(schedule: ScheduleRow): (Omit<Slot, 'id' | 'start'> & { language: string })[] {
+    if (!schedule.approved_versions) return [];
+    const versions = JSON.parse(schedule.approved_versions) as FrozenVersion[];
+    if (versions.length === 0) return [];
+    const { zones } = targetsOf(this.db, schedule.id);
+    const order = languageOrder(this.registry.zoneLanguages(zones), new Set(versions.map((v) => v.language)));
+    return order.flatMap(({ language, zoneIds }) => {
+      const version = versions.find((v) => v.language === language)!;
+      const devices = activeDevices(this.db, this.registry, schedule.commune_id, zoneIds, []);
+      if (devices.length === 0) return [];
+      const shape = slotShape(version.assets, {
+        title: `${schedule.title} (${languageName(language)})`,
+        devices,
+        publicItems: version.publicItems.length ? JSON.stringify(version.publicItems) : null,
+      });
+      return [{ ...shape, language }];
+    });
   }
 
   /** Every schedule that may have occurrences ahead: the timer's roll-forward and the start-up pass. */

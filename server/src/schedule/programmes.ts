@@ -3,6 +3,7 @@
  * A programme becomes the list of audio files a loudspeaker plays back to
  * back (gaps and silences are short stored silence files).
  */
+import type { FrozenVersion } from './materialise';
 import { fileAssets, isStream, type Asset } from '@loaxa/protocol';
 import type { Db } from '../db/database';
 import { assetFor } from '../broadcasts/planner';
@@ -296,6 +297,32 @@ export class ProgrammeService {
       throw badInput('repeat', `the programme would play ${out.length} files in a row; at most ${MAX_ASSETS}`);
     }
     return out;
+  }
+
+  /**
+   * The programme in each other language its items have versions in: those versions'
+   * files in programme order (once each), and which of them the public page may show.
+   */
+  versionsOf(scope: Scope, id: string): FrozenVersion[] {
+    const programme = this.get(scope, id);
+    if (!programme) throw notFound('programmeId', `no programme with id ${id}`);
+    const byLanguage = new Map<string, FrozenVersion>();
+    const seen = new Set<string>();
+    for (const item of programme.items) {
+      const content = this.content.get(communeScope(programme.communeId), item.contentId);
+      if (!content) continue;
+      for (const v of content.versions) {
+        const key = `${content.id} ${v.language}`;
+        const file = this.mediaOf(v.sha256);
+        if (seen.has(key) || !file) continue;
+        seen.add(key);
+        const entry = byLanguage.get(v.language) ?? { language: v.language, assets: [], publicItems: [] };
+        entry.assets.push(toAsset(file));
+        if (content.public) entry.publicItems.push(publicItem(v, v, v.language));
+        byLanguage.set(v.language, entry);
+      }
+    }
+    return [...byLanguage.values()];
   }
 
   private mediaOf(sha256: string): MediaAsset | null {

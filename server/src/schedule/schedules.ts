@@ -509,7 +509,8 @@ export class ScheduleService {
       this.writeIf(
         old,
         `title = ?, programme_id = ?, rule = ?, timezone = ?, priority = ?, volume = ?,
-           repeat = ?, repeat_gap_ms = ?, status = ?, approved_assets = ?, approved_public = ?, programme_changed = 0,
+           repeat = ?, repeat_gap_ms = ?, status = ?, approved_assets = ?, approved_public = ?, approved_versions = ?,
+           programme_changed = 0,
            reviewed_by = ?, reviewed_at = ?, review_reason = NULL`,
         [
           checked.title,
@@ -523,6 +524,7 @@ export class ScheduleService {
           staysOnAir ? 'approved' : 'draft',
           frozen?.assets ?? null,
           frozen?.public ?? null,
+          frozen?.versions ?? null,
           staysOnAir ? actor.username : null,
           staysOnAir ? this.now() : null,
         ],
@@ -542,7 +544,12 @@ export class ScheduleService {
     const scope = communeScope(communeId);
     const assets = await this.deps.programmes.assetsOf(scope, programmeId, repeat, gapMs);
     const publicItems = this.deps.programmes.publicItemsOf(scope, programmeId);
-    return { assets: JSON.stringify(assets), public: publicItems.length ? JSON.stringify(publicItems) : null };
+    const versions = this.deps.programmes.versionsOf(scope, programmeId);
+    return {
+      assets: JSON.stringify(assets),
+      public: publicItems.length ? JSON.stringify(publicItems) : null,
+      versions: versions.length ? JSON.stringify(versions) : null,
+    };
   }
 
   /**
@@ -570,9 +577,9 @@ export class ScheduleService {
       }
       this.writeIf(
         r,
-        `status = 'approved', approved_assets = ?, approved_public = ?, programme_changed = 0, reviewed_by = ?,
-           reviewed_at = ?, review_reason = NULL`,
-        [frozen.assets, frozen.public, reviewer, this.now()],
+        `status = 'approved', approved_assets = ?, approved_public = ?, approved_versions = ?, programme_changed = 0,
+           reviewed_by = ?, reviewed_at = ?, review_reason = NULL`,
+        [frozen.assets, frozen.public, frozen.versions, reviewer, this.now()],
         'someone changed this schedule meanwhile',
       );
     })();

@@ -149,9 +149,10 @@ export class Scheduling {
       .prepare(
         `SELECT m.sha256, m.format FROM media m
          WHERE m.created_at < ?
-           AND NOT EXISTS (SELECT 1 FROM content_items c WHERE c.sha256 = m.sha256)
+           AND NOT EXISTS (SELECT 1 FROM content_items c WHERE c.sha256 = m.sha256 OR instr(c.versions, m.sha256) > 0)
            AND NOT EXISTS (SELECT 1 FROM occurrences o WHERE o.sha256 = m.sha256 OR instr(o.assets, m.sha256) > 0)
-           AND NOT EXISTS (SELECT 1 FROM schedules s WHERE instr(s.approved_assets, m.sha256) > 0)
+           AND NOT EXISTS (SELECT 1 FROM schedules s WHERE instr(s.approved_assets, m.sha256) > 0
+             OR instr(s.approved_versions, m.sha256) > 0)
            AND NOT EXISTS (SELECT 1 FROM renders r WHERE r.sha256 = m.sha256
              AND r.engine IN (SELECT value FROM json_each(?)))
            -- A rendition stays while its source does, and goes with it (below).

@@ -8,6 +8,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DateTime } from 'luxon';
 import { startSimFleet } from '@loaxa/firmware-sim';
 import { resolveFfmpeg } from '../../src/audio/ffmpeg';
 import { startTestServer, waitFor, type TestServer } from '../helpers';
@@ -145,6 +146,45 @@ describe('a notice with a Vietnamese and a H’Mông version', () => {
 
   it('as an emergency, the H’Mông version waits for the Vietnamese one instead of cutting it off', async () => {
     await broadcast({ priority: 'emergency' }, 'Khẩn cấp: nước suối dâng cao, không qua ngầm tràn.');
+  });
+
+  it('a library notice with a H’Mông version plays it after the programme where the zone lists it (scheduled)', async () => {
+    const notice = await server.api<{ id: string; versions: { language: string }[] }>('POST', '/api/v1/content', {
+      kind: 'notice',
+      title: 'Lịch tiêm phòng',
+      text: 'Thông báo lịch tiêm phòng cho gia súc tháng này.',
+      versions: [{ language: 'hmn', audio: hmongAudio, text: 'Ntawv ceeb toom txhaj tshuaj' }],
+    });
+    expect(notice.status).toBe(201);
+    expect(notice.body.versions.map((v) => v.language)).toEqual(['hmn']);
+    const programme = await server.api<{ id: string }>('POST', '/api/v1/programmes', {
+      title: 'Thú y',
+      items: [{ contentId: notice.body.id }],
+    });
+    const { body: zones } = await server.api<{ id: string }[]>('GET', '/api/v1/zones');
+    const t = DateTime.now().setZone('Asia/Ho_Chi_Minh').plus({ seconds: 6 });
+    const schedule = await server.api<{ id: string }>('POST', '/api/v1/schedules', {
+      title: 'Thú y',
+      programmeId: programme.body.id,
+      rule: { kind: 'once', startDate: t.toISODate(), times: [t.toFormat('HH:mm:ss')] },
+      zones: zones.map((z) => z.id),
+    });
+    expect(schedule.status).toBe(201);
+    expect(
+      (await server.api<{ status: string }>('POST', `/api/v1/schedules/${schedule.body.id}/submit`)).body.status,
+    ).toBe('approved');
+    const ids = server.services.db
+      .prepare('SELECT id FROM occurrences WHERE schedule_id = ? ORDER BY start_at')
+      .all(schedule.body.id) as { id: string }[];
+    expect(ids.map((o) => o.id.split(':')[1] ?? 'vi')).toEqual(['vi', 'hmn']);
+    const vi = await finished(ids[0]!.id);
+    const hmn = await finished(ids[1]!.id);
+    expect(vi.deliveries.map((d) => d.deviceId).sort()).toEqual([KINH, MONG]);
+    expect(hmn.deliveries.map((d) => d.deviceId)).toEqual([MONG]);
+    expect(hmn.title).toBe('Thú y (Tiếng H’Mông)');
+    expect(ackAt(MONG, vi.id, 'finished')!).toBeLessThanOrEqual(ackAt(MONG, hmn.id, 'started')!);
+    // The version's text is public like its item, once aired.
+    expect(await (await fetch(`${server.url}/public/`)).text()).toContain('Ntawv ceeb toom txhaj tshuaj');
   });
 
   it('a zone’s languages can be changed, and a bad version is refused naming the field', async () => {

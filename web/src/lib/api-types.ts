@@ -1170,10 +1170,10 @@ export interface paths {
             voice?: string;
             /** @description shown on the commune’s public page and podcast once it has aired (default true: a text notice) */
             public?: boolean;
-            /** @description the notice in other languages: each plays after the Vietnamese on the loudspeakers whose zones list its language, in the zone’s order, as its own occurrence */
+            /** @description the notice in other languages: each plays after the Vietnamese on the loudspeakers whose zones list its language, as its own occurrence */
             versions?: {
               language: string;
-              /** @description sha256 of the uploaded or recorded file (POST /api/v1/tts/upload) */
+              /** @description sha256 of the uploaded or recorded file (POST /api/v1/audio) */
               audio: string;
               title?: string;
               text?: string;
@@ -2807,6 +2807,13 @@ export interface paths {
               url: string | null;
               durationMs: number;
               public: boolean;
+              versions: {
+                language: string;
+                sha256: string;
+                durationMs: number;
+                title: string;
+                text: string | null;
+              }[];
               createdBy: string | null;
               /** Format: date-time */
               createdAt: string;
@@ -2856,6 +2863,14 @@ export interface paths {
             sha256?: string;
             url?: string;
             durationMs?: number;
+            /** @description the notice in other languages: each plays after the Vietnamese on the loudspeakers whose zones list its language, as its own occurrence */
+            versions?: {
+              language: string;
+              /** @description sha256 of the uploaded or recorded file (POST /api/v1/audio) */
+              audio: string;
+              title?: string;
+              text?: string;
+            }[];
             /** @description notice and audio: shown on the commune’s public page once aired, as the approver confirms (default: a notice yes, uploaded audio no; an update without it keeps it) */
             public?: boolean;
             revision?: number;
@@ -2885,6 +2900,13 @@ export interface paths {
               url: string | null;
               durationMs: number;
               public: boolean;
+              versions: {
+                language: string;
+                sha256: string;
+                durationMs: number;
+                title: string;
+                text: string | null;
+              }[];
               createdBy: string | null;
               /** Format: date-time */
               createdAt: string;
@@ -2974,6 +2996,13 @@ export interface paths {
               url: string | null;
               durationMs: number;
               public: boolean;
+              versions: {
+                language: string;
+                sha256: string;
+                durationMs: number;
+                title: string;
+                text: string | null;
+              }[];
               createdBy: string | null;
               /** Format: date-time */
               createdAt: string;
@@ -3024,6 +3053,14 @@ export interface paths {
             sha256?: string;
             url?: string;
             durationMs?: number;
+            /** @description the notice in other languages: each plays after the Vietnamese on the loudspeakers whose zones list its language, as its own occurrence */
+            versions?: {
+              language: string;
+              /** @description sha256 of the uploaded or recorded file (POST /api/v1/audio) */
+              audio: string;
+              title?: string;
+              text?: string;
+            }[];
             /** @description notice and audio: shown on the commune’s public page once aired, as the approver confirms (default: a notice yes, uploaded audio no; an update without it keeps it) */
             public?: boolean;
             revision?: number;
@@ -3053,6 +3090,13 @@ export interface paths {
               url: string | null;
               durationMs: number;
               public: boolean;
+              versions: {
+                language: string;
+                sha256: string;
+                durationMs: number;
+                title: string;
+                text: string | null;
+              }[];
               createdBy: string | null;
               /** Format: date-time */
               createdAt: string;

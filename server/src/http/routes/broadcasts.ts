@@ -1,4 +1,4 @@
-import { LANGUAGE_CODE_PATTERN } from '../../public/languages';
+import { VersionsInput } from '../language-fields';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ID_PATTERN, PRIORITIES, ACK_STAGES } from '@loaxa/protocol';
@@ -116,28 +116,7 @@ export const broadcastRoutes: FastifyPluginAsyncTypebox<{ services: AppServices 
                   'shown on the commune’s public page and podcast once it has aired (default true: a text notice)',
               }),
             ),
-            versions: Type.Optional(
-              Type.Array(
-                Type.Object(
-                  {
-                    language: Type.String({ pattern: LANGUAGE_CODE_PATTERN, maxLength: 20 }),
-                    audio: Type.String({
-                      pattern: '^[0-9a-f]{64}$',
-                      description: 'sha256 of the uploaded or recorded file (POST /api/v1/tts/upload)',
-                    }),
-                    title: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' })),
-                    text: Type.Optional(Type.String({ maxLength: 5000 })),
-                  },
-                  { additionalProperties: false },
-                ),
-                {
-                  maxItems: 8,
-                  description:
-                    'the notice in other languages: each plays after the Vietnamese on the loudspeakers whose ' +
-                    'zones list its language, in the zone’s order, as its own occurrence',
-                },
-              ),
-            ),
+            versions: Type.Optional(VersionsInput),
             commune: Type.Optional(
               Type.String({
                 minLength: 1,

@@ -1,4 +1,4 @@
-import { LANGUAGE_CODE_PATTERN } from '../../public/languages';
+import { ZoneLanguages } from '../language-fields';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ID_PATTERN } from '@loaxa/protocol';
@@ -88,14 +88,7 @@ const Device = Type.Object({
   }),
 });
 
-const Languages = Type.Array(Type.String({ pattern: LANGUAGE_CODE_PATTERN, maxLength: 20 }), {
-  minItems: 1,
-  maxItems: 8,
-  uniqueItems: true,
-  description:
-    'language codes (ISO 639: vi, hmn, blt, km, rad, …) a notice’s versions play in here, in this order; ' +
-    'a notice without a version in any of them plays in Vietnamese',
-});
+const Languages = ZoneLanguages;
 const Zone = Type.Object({
   id: Type.String(),
   name: Type.String(),

@@ -2,6 +2,7 @@
  * Content library, programmes, schedules with approval, the calendar and
  * occurrence cancellation: the culture officer's daily work, over HTTP.
  */
+import { VersionsInput } from '../language-fields';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
@@ -40,6 +41,7 @@ const ContentBody = Type.Object(
     sha256: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$' })),
     url: Type.Optional(Type.String({ maxLength: 2000 })),
     durationMs: Type.Optional(Type.Integer({ minimum: 100 })),
+    versions: Type.Optional(VersionsInput),
     public: Type.Optional(
       Type.Boolean({
         description:
@@ -67,6 +69,15 @@ const ContentItem = Type.Object({
   url: Type.Union([Type.String(), Type.Null()]),
   durationMs: Type.Integer(),
   public: Type.Boolean(),
+  versions: Type.Array(
+    Type.Object({
+      language: Type.String(),
+      sha256: Type.String(),
+      durationMs: Type.Integer(),
+      title: Type.String(),
+      text: Type.Union([Type.String(), Type.Null()]),
+    }),
+  ),
   createdBy: Type.Union([Type.String(), Type.Null()]),
   createdAt: Type.String({ format: 'date-time' }),
   updatedAt: Type.String({ format: 'date-time' }),

@@ -1,0 +1,40 @@
+/**
+ * Request fields for notices in the villagers' languages, shared by the routes
+ * that take them (zones, broadcasts, the content library).
+ */
+import { Type } from '@sinclair/typebox';
+import { LANGUAGE_CODE_PATTERN } from '../public/languages';
+
+export const LanguageCode = Type.String({ pattern: LANGUAGE_CODE_PATTERN, maxLength: 20 });
+
+/** A zone's languages, in the order a notice's versions are heard there. */
+export const ZoneLanguages = Type.Array(LanguageCode, {
+  minItems: 1,
+  maxItems: 8,
+  uniqueItems: true,
+  description:
+    'language codes (ISO 639: vi, hmn, blt, km, rad, …) a notice’s versions play in here, in this order; ' +
+    'a notice without a version in any of them plays in Vietnamese',
+});
+
+/** A notice's versions in other languages, as the author gives them. */
+export const VersionsInput = Type.Array(
+  Type.Object(
+    {
+      language: LanguageCode,
+      audio: Type.String({
+        pattern: '^[0-9a-f]{64}$',
+        description: 'sha256 of the uploaded or recorded file (POST /api/v1/audio)',
+      }),
+      title: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' })),
+      text: Type.Optional(Type.String({ maxLength: 5000 })),
+    },
+    { additionalProperties: false },
+  ),
+  {
+    maxItems: 8,
+    description:
+      'the notice in other languages: each plays after the Vietnamese on the loudspeakers whose zones list ' +
+      'its language, as its own occurrence',
+  },
+);
