@@ -33,8 +33,8 @@ function precompress(): Plugin {
   };
 }
 
-// The server serves web/dist at `/`; in development Vite proxies the API and
-// the media files to a locally running server.
+// The server serves web/dist at `/`; in development Vite proxies the API, the
+// media files and the communes' public pages to a locally running server.
 const server = process.env.LOAXA_SERVER ?? 'http://127.0.0.1:8080';
 
 export default defineConfig({
@@ -51,12 +51,14 @@ export default defineConfig({
     proxy: {
       '/api': { target: server, changeOrigin: false },
       '/media': { target: server, changeOrigin: false },
+      '/public': { target: server, changeOrigin: false },
     },
   },
   preview: {
     proxy: {
       '/api': { target: server, changeOrigin: false },
       '/media': { target: server, changeOrigin: false },
+      '/public': { target: server, changeOrigin: false },
     },
   },
 });

@@ -2,6 +2,7 @@
  * Server configuration: one validated object built from the environment,
  * with defaults and a clear error per bad variable.
  */
+import { parseQuietHours } from './rules/broadcast-rules';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
@@ -185,6 +186,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     const hint = FIELD_HINT[field] ? ` (${FIELD_HINT[field]})` : '';
     return `${ENV_NAME[field] ?? field}${shown}: ${e.message}${hint}`;
   });
+  if (env.LOAXA_QUIET_HOURS && parseQuietHours(env.LOAXA_QUIET_HOURS) === undefined) {
+    problems.push(
+      `LOAXA_QUIET_HOURS=${JSON.stringify(env.LOAXA_QUIET_HOURS)}: give HH:MM-HH:MM (e.g. 21:30-05:30) or off`,
+    );
+  }
   if (typeof candidate.timeZone === 'string' && !isValidTimeZone(candidate.timeZone)) {
     problems.push(`LOAXA_TIMEZONE=${JSON.stringify(candidate.timeZone)}: unknown IANA time zone`);
   }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Bulletin, BulletinCommune } from '../src/lib/api';
 import {
+  bulletinBody,
+  bulletinPublicByDefault,
   handlingCounts,
   isLive,
   mayHandle,
@@ -40,6 +42,7 @@ const bulletin = (id: string, communes: BulletinCommune[], extra: Partial<Bullet
   sha256: 'x',
   durationMs: 1000,
   expiresAt: null,
+  public: true,
   reviewReason: null,
   reviewedBy: null,
   sentAt: '2026-01-01T00:00:00.000Z',
@@ -91,6 +94,34 @@ describe('bulletins', () => {
     expect(upsert([older], newer).map((b) => b.id)).toEqual(['new', 'old']);
     const changed = { ...older, title: 'changed' };
     expect(upsert([newer, older], changed).map((b) => b.title)).toEqual(['new', 'changed']);
+  });
+
+  it('sends whether it is public, text starting public and a recording not', () => {
+    expect(bulletinPublicByDefault('text')).toBe(true);
+    expect(bulletinPublicByDefault('audio')).toBe(false);
+    const draft = {
+      title: '',
+      text: 'Lịch tiêm chủng',
+      priority: 'normal' as const,
+      communes: ['xa-a'],
+      expiresAt: '2026-01-01T05:00:00.000Z',
+      public: true,
+    };
+    expect(bulletinBody(draft)).toEqual({
+      text: 'Lịch tiêm chủng',
+      priority: 'normal',
+      communes: ['xa-a'],
+      public: true,
+    });
+    expect(bulletinBody({ ...draft, public: false }).public).toBe(false);
+    expect(bulletinBody({ ...draft, title: 'Tiêm chủng', priority: 'emergency', communes: 'all' })).toEqual({
+      title: 'Tiêm chủng',
+      text: 'Lịch tiêm chủng',
+      priority: 'emergency',
+      communes: 'all',
+      expiresAt: '2026-01-01T05:00:00.000Z',
+      public: true,
+    });
   });
 
   it('is live while a commune has yet to answer or loudspeakers to play', () => {

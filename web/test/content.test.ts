@@ -7,6 +7,8 @@ import {
   extensionOf,
   isStreamUrl,
   megabytes,
+  publicByDefault,
+  publicField,
   recordingExtension,
   recordingType,
   streamDurationMs,
@@ -148,5 +150,26 @@ describe('stream relay and titles', () => {
     ['noext', 'noext'],
   ])('a first title from %j', (name, title) => {
     expect(titleFromFileName(name)).toBe(title);
+  });
+});
+
+describe('public page choice', () => {
+  it.each([
+    ['notice', true],
+    ['audio', false],
+    ['stream', null],
+    ['silence', null],
+  ] as const)('a new %s starts out public: %s', (kind, start) => {
+    expect(publicByDefault(kind)).toBe(start);
+  });
+
+  it('sends the officer’s choice for a notice or audio, never `public` for a stream or silence', () => {
+    expect(publicField('notice', true)).toEqual({ public: true });
+    expect(publicField('notice', false)).toEqual({ public: false });
+    expect(publicField('audio', true)).toEqual({ public: true });
+    expect(publicField('audio', false)).toEqual({ public: false });
+    // The server answers 400 (field `public`) when a stream or silence names it at all.
+    expect('public' in publicField('stream', true)).toBe(false);
+    expect('public' in publicField('silence', false)).toBe(false);
   });
 });

@@ -16,6 +16,7 @@ import {
   parseTags,
   parseTimes,
   programmeDurationMs,
+  publicNote,
   scheduleToForm,
   targetableDevices,
   weekRange,
@@ -265,5 +266,18 @@ describe('a refused save', () => {
     ['not an API error', new Error('boom')],
   ])('is null for %s', (_name, cause) => {
     expect(conflictsOfRefusal(cause)).toBeNull();
+  });
+});
+
+describe('what approval confirms for the public page', () => {
+  it('lists the public titles under their heading', () => {
+    expect(publicNote(['Lịch tiêm chủng', 'Thu thuế đất'])).toEqual({
+      key: 'schedules.publicTitles',
+      titles: ['Lịch tiêm chủng', 'Thu thuế đất'],
+    });
+  });
+
+  it('says so when nothing of it is public', () => {
+    expect(publicNote([])).toEqual({ key: 'schedules.publicNone', titles: [] });
   });
 });

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError, type DictionaryEntry } from '../src/lib/api';
-import { filterDictionary, moveEngine, parseDecimal, readLoudness, settingsErrors } from '../src/pages/settings';
+import {
+  filterDictionary,
+  moveEngine,
+  parseDecimal,
+  publicPageUrl,
+  readContact,
+  readLoudness,
+  settingsErrors,
+} from '../src/pages/settings';
 
 const entry = (abbreviation: string, expansion: string, source: DictionaryEntry['source'] = 'builtin') => ({
   abbreviation,
@@ -47,6 +55,23 @@ describe('settings page helpers', () => {
     expect(filterDictionary(entries, 'dang').map((e) => e.abbreviation)).toEqual(['ĐU']);
     expect(filterDictionary(entries, 'du').map((e) => e.abbreviation)).toEqual(['ĐU']);
     expect(filterDictionary(entries, '').map((e) => e.abbreviation)).toEqual(['KDC', 'ĐU', 'HTX', 'UBND']);
+  });
+
+  it('saves the public page’s contact trimmed, an empty field clearing it', () => {
+    expect(readContact('  UBND xã, ĐT 0209 3870 123 ')).toEqual({ ok: true, contact: 'UBND xã, ĐT 0209 3870 123' });
+    expect(readContact('   ')).toEqual({ ok: true, contact: null });
+    expect(readContact('x'.repeat(300))).toEqual({ ok: true, contact: 'x'.repeat(300) });
+    expect(readContact('x'.repeat(301))).toEqual({
+      ok: false,
+      error: { key: 'errors.tooLong', values: { count: 301, max: 300 } },
+    });
+    const refused = new ApiError(400, 'publicPage.contact: must not be blank', { field: 'publicPage.contact' });
+    expect(Object.keys(settingsErrors(refused, ['publicPage.contact']))).toEqual(['publicPage.contact']);
+  });
+
+  it('links the commune’s public page', () => {
+    expect(publicPageUrl('xa-a')).toBe('/public/xa-a/');
+    expect(publicPageUrl(undefined)).toBe('/public/');
   });
 
   it('puts a refused setting at its field, the rest on the form', () => {

@@ -9,6 +9,13 @@
  * Secrets (API keys) are write-only: the view says whether one is set and
  * since when, never what it is.
  */
+import {
+  CLOCK_TIME_PATTERN,
+  DEFAULT_QUIET_HOURS,
+  NO_RULES,
+  parseQuietHours,
+  type BroadcastRules,
+} from '../rules/broadcast-rules';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { DEFAULT_LOUDNESS_TARGET } from '../audio/loudness';
 import { ENGINE_IDS, loadTtsConfig, TtsConfigError, type EngineConfig, type TtsConfig } from '../tts/registry';
@@ -37,12 +44,18 @@ export const CLOUD_ENGINE_IDS = Object.keys(ENGINE_CREDENTIALS) as CloudEngineId
 const ENV_SUFFIX: Record<string, string> = { apiKey: 'API_KEY', appId: 'APP_ID', region: 'REGION' };
 const envName = (id: string, field: string) => `LOAXA_TTS_${id.toUpperCase()}_${ENV_SUFFIX[field]}`;
 
-const KEY = { loudness: 'loudness', engines: 'tts.engines', publicContact: 'public.contact' } as const;
+const KEY = {
+  loudness: 'loudness',
+  engines: 'tts.engines',
+  publicContact: 'public.contact',
+  rules: 'rules',
+} as const;
 const credentialKey = (id: string, field: string) => `tts.${id}.${field}`;
 
 // ---------------------------------------------------------------- schemas
 
 const nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+const ClockTime = Type.String({ pattern: CLOCK_TIME_PATTERN, description: 'HH:MM, the commune’s local time' });
 const Secret = nullable(Type.String({ minLength: 1, maxLength: 4096 }));
 const only = <T extends Record<string, TSchema>>(properties: T) =>
   Type.Optional(Type.Object(properties, { additionalProperties: false }));
@@ -68,6 +81,27 @@ export const SettingsPatchSchema = Type.Object(
           maxItems: ENGINE_IDS.length,
           description: `Engine ids in fallback order: ${ENGINE_IDS.join(', ')}`,
         }),
+      ),
+    ),
+    rules: Type.Optional(
+      nullable(
+        Type.Object(
+          {
+            quietHours: Type.Optional(nullable(Type.Object({ start: ClockTime, end: ClockTime }))),
+            maxSessionMinutes: Type.Optional(nullable(Type.Integer({ minimum: 1, maximum: 600 }))),
+            maxSessionsPerDay: Type.Optional(nullable(Type.Integer({ minimum: 1, maximum: 100 }))),
+            volumeByTime: Type.Optional(
+              Type.Array(
+                Type.Object(
+                  { from: ClockTime, to: ClockTime, volume: Type.Integer({ minimum: 0, maximum: 100 }) },
+                  { additionalProperties: false },
+                ),
+                { maxItems: 8 },
+              ),
+            ),
+          },
+          { additionalProperties: false },
+        ),
       ),
     ),
     publicPage: Type.Optional(
@@ -149,6 +183,14 @@ export const SettingsViewSchema = Type.Object({
     ),
   }),
   publicPage: Type.Object({ contact: Type.Union([Type.String(), Type.Null()]), ...Changed }),
+  rules: Type.Object({
+    quietHours: Type.Union([Type.Object({ start: Type.String(), end: Type.String() }), Type.Null()]),
+    maxSessionMinutes: Type.Union([Type.Integer(), Type.Null()]),
+    maxSessionsPerDay: Type.Union([Type.Integer(), Type.Null()]),
+    volumeByTime: Type.Array(Type.Object({ from: Type.String(), to: Type.String(), volume: Type.Integer() })),
+    source: Source,
+    ...Changed,
+  }),
   credentials: Type.Object({
     fpt: Type.Object({ apiKey: SecretView }),
     viettel: Type.Object({ apiKey: SecretView }),
@@ -273,6 +315,20 @@ export class Settings {
     return (this.store.get(communeId, KEY.publicContact)?.value as string | undefined) ?? null;
   }
 
+  /**
+   * The commune's broadcast rules in force: what it saved, else quiet hours from the
+   * environment (LOAXA_QUIET_HOURS, default 21:30-05:30) and no other limit.
+   */
+  broadcastRules(communeId = this.defaultCommuneId()): BroadcastRules {
+    const saved = this.store.get(communeId, KEY.rules)?.value as Partial<BroadcastRules> | undefined;
+    const quietHours = this.env.LOAXA_QUIET_HOURS ? parseQuietHours(this.env.LOAXA_QUIET_HOURS) : undefined;
+    return {
+      ...NO_RULES,
+      quietHours: quietHours === undefined ? { ...DEFAULT_QUIET_HOURS } : quietHours,
+      ...saved,
+    };
+  }
+
   /** The commune's settings as the console shows them. */
   view(communeId: string): SettingsView {
     const loudness = this.store.get(communeId, KEY.loudness);
@@ -290,6 +346,11 @@ export class Settings {
         }),
       },
       publicPage: { contact: this.publicContact(communeId), ...changed(this.store.get(communeId, KEY.publicContact)) },
+      rules: {
+        ...this.broadcastRules(communeId),
+        source: this.store.get(communeId, KEY.rules) ? 'saved' : this.env.LOAXA_QUIET_HOURS ? 'environment' : 'default',
+        ...changed(this.store.get(communeId, KEY.rules)),
+      },
       credentials: Object.fromEntries(
         CLOUD_ENGINE_IDS.map((id) => [
           id,
@@ -327,6 +388,17 @@ export class Settings {
       if (patch.engines !== null) checkEngineIds(patch.engines);
       writes.push({ key: KEY.engines, value: patch.engines });
       detail.engines = patch.engines;
+    }
+    if (patch.rules !== undefined) {
+      const value = patch.rules === null ? null : { ...this.broadcastRules(communeId), ...patch.rules };
+      for (const [i, v] of (value?.volumeByTime ?? []).entries()) {
+        if (v.from === v.to) throw new SettingsError(`rules.volumeByTime[${i}]`, 'from and to must differ');
+      }
+      if (value?.quietHours && value.quietHours.start === value.quietHours.end) {
+        throw new SettingsError('rules.quietHours', 'start and end must differ');
+      }
+      writes.push({ key: KEY.rules, value });
+      detail.rules = value;
     }
     if (patch.publicPage?.contact !== undefined) {
       const value = patch.publicPage.contact === null ? null : patch.publicPage.contact.trim();

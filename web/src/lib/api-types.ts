@@ -5615,6 +5615,23 @@ export interface paths {
                 updatedAt: string | null;
                 updatedBy: string | null;
               };
+              rules: {
+                quietHours: {
+                  start: string;
+                  end: string;
+                } | null;
+                maxSessionMinutes: number | null;
+                maxSessionsPerDay: number | null;
+                volumeByTime: {
+                  from: string;
+                  to: string;
+                  volume: number;
+                }[];
+                source: 'default' | 'environment' | 'saved';
+                /** Format: date-time */
+                updatedAt: string | null;
+                updatedBy: string | null;
+              };
               credentials: {
                 fpt: {
                   apiKey: {
@@ -5741,6 +5758,23 @@ export interface paths {
             } | null;
             /** @description Engine ids in fallback order: fpt, viettel, vbee, zalo, google, azure, piper, espeak */
             engines?: string[] | null;
+            rules?: {
+              quietHours?: {
+                /** @description HH:MM, the commune’s local time */
+                start: string;
+                /** @description HH:MM, the commune’s local time */
+                end: string;
+              } | null;
+              maxSessionMinutes?: number | null;
+              maxSessionsPerDay?: number | null;
+              volumeByTime?: {
+                /** @description HH:MM, the commune’s local time */
+                from: string;
+                /** @description HH:MM, the commune’s local time */
+                to: string;
+                volume: number;
+              }[];
+            } | null;
             publicPage?: {
               /** @description who villagers contact, shown on the public page (phone, address) */
               contact?: string | null;
@@ -5801,6 +5835,23 @@ export interface paths {
               };
               publicPage: {
                 contact: string | null;
+                /** Format: date-time */
+                updatedAt: string | null;
+                updatedBy: string | null;
+              };
+              rules: {
+                quietHours: {
+                  start: string;
+                  end: string;
+                } | null;
+                maxSessionMinutes: number | null;
+                maxSessionsPerDay: number | null;
+                volumeByTime: {
+                  from: string;
+                  to: string;
+                  volume: number;
+                }[];
+                source: 'default' | 'environment' | 'saved';
                 /** Format: date-time */
                 updatedAt: string | null;
                 updatedBy: string | null;

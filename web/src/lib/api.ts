@@ -338,13 +338,20 @@ export const api = {
     return request('GET', `/zones${queryString(scoped({}))}`);
   },
 
-  createZone(name: string, commune?: string): Promise<ResponseOf<'/api/v1/zones', 'post', 201>> {
-    const body: BodyOf<'/api/v1/zones', 'post'> = inCommune({ name, commune });
+  /** `languages` (the order a notice's versions play in there) defaults to Vietnamese only. */
+  createZone(name: string, commune?: string, languages?: string[]): Promise<ResponseOf<'/api/v1/zones', 'post', 201>> {
+    const body: BodyOf<'/api/v1/zones', 'post'> = inCommune({ name, commune, ...(languages ? { languages } : {}) });
     return request('POST', '/zones', { body });
   },
 
   renameZone(id: string, name: string): Promise<Zone> {
     const body: BodyOf<'/api/v1/zones/{id}', 'patch'> = { name };
+    return request('PATCH', `/zones/${encodeURIComponent(id)}`, { body });
+  },
+
+  /** Sets the languages a notice's versions play in there, in this order. */
+  setZoneLanguages(id: string, languages: string[]): Promise<Zone> {
+    const body: BodyOf<'/api/v1/zones/{id}', 'patch'> = { languages };
     return request('PATCH', `/zones/${encodeURIComponent(id)}`, { body });
   },
 

@@ -1,10 +1,17 @@
 /**
  * The province's bulletins as the console reads them: counts per commune
- * status, what a commune may still do with one, and the first time offered
- * for placing it. Kept free of Svelte so the rules are unit-tested
- * (web/test/bulletins.test.ts).
+ * status, what a commune may still do with one, the first time offered for
+ * placing it, and the body a new one is sent with. Kept free of Svelte so
+ * the rules are unit-tested (web/test/bulletins.test.ts).
  */
-import { BULLETIN_HANDLINGS, type Bulletin, type BulletinCommune, type BulletinHandling } from '../lib/api';
+import {
+  BULLETIN_HANDLINGS,
+  type Bulletin,
+  type BulletinCommune,
+  type BulletinHandling,
+  type BulletinInput,
+  type Priority,
+} from '../lib/api';
 
 export type HandlingCounts = Record<BulletinHandling, number>;
 
@@ -66,4 +73,36 @@ export function ownRow(bulletin: Pick<Bulletin, 'communes'>, communeId: string |
 export function upsert(list: readonly Bulletin[], bulletin: Bulletin): Bulletin[] {
   const others = list.filter((b) => b.id !== bulletin.id);
   return [bulletin, ...others].sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
+}
+
+/**
+ * Whether a new bulletin starts out public (on the communes' public pages and
+ * podcasts once aired), as the server defaults it: written text yes, an
+ * uploaded recording no.
+ */
+export function bulletinPublicByDefault(source: 'text' | 'audio'): boolean {
+  return source === 'text';
+}
+
+/** What the province's form holds once checked: trimmed text, the chosen communes, an instant or none. */
+export interface BulletinDraft {
+  title: string;
+  text: string;
+  priority: Priority;
+  communes: BulletinInput['communes'];
+  /** Only an emergency keeps playing on loudspeakers that come back online until then. */
+  expiresAt: string | null;
+  public: boolean;
+}
+
+/** The body of POST /api/v1/bulletins for a checked form: empty title and expiry left out, `public` always said. */
+export function bulletinBody(draft: BulletinDraft): BulletinInput {
+  return {
+    text: draft.text,
+    priority: draft.priority,
+    communes: draft.communes,
+    public: draft.public,
+    ...(draft.title ? { title: draft.title } : {}),
+    ...(draft.priority === 'emergency' && draft.expiresAt ? { expiresAt: draft.expiresAt } : {}),
+  };
 }

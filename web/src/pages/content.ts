@@ -1,9 +1,10 @@
 /**
  * Pure helpers for the content library page: what the console checks before
  * sending an upload, how an upload or microphone failure reads as a sentence,
- * and the stream relay form's numbers. Tested by table in web/test/content.test.ts.
+ * the stream relay form's numbers, and which items may be public. Tested
+ * by table in web/test/content.test.ts.
  */
-import { ApiError } from '../lib/api';
+import { ApiError, type ContentKind } from '../lib/api';
 import type { Message } from '../lib/errors';
 
 /** What POST /api/v1/audio accepts (server/src/audio/upload.ts). */
@@ -121,4 +122,21 @@ export function isStreamUrl(text: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Whether a new item of this kind starts out public (shown on the commune's
+ * public page once aired), as the server defaults it: a notice yes, uploaded
+ * audio no (the recording may not be the commune's to share); null for a
+ * stream or silence, which can never be public (the server refuses `public`).
+ */
+export function publicByDefault(kind: ContentKind): boolean | null {
+  if (kind === 'notice') return true;
+  if (kind === 'audio') return false;
+  return null;
+}
+
+/** The `public` part of a create body: the officer's choice for a notice or audio, nothing for the rest. */
+export function publicField(kind: ContentKind, chosen: boolean): { public?: boolean } {
+  return publicByDefault(kind) === null ? {} : { public: chosen };
 }

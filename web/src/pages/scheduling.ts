@@ -276,3 +276,15 @@ export function conflictsOfRefusal(cause: unknown): { list: Conflict[]; total: n
   if (!Array.isArray(conflicts) || conflicts.length === 0) return null;
   return { list: conflicts as Conflict[], total: typeof total === 'number' ? total : conflicts.length };
 }
+
+/**
+ * What a schedule shows on the commune's public page once it airs (the
+ * server's `publicTitles`: frozen at approval; awaiting approval, what
+ * approving it would confirm): a heading and the titles, or a sentence that
+ * nothing of it is public.
+ */
+export function publicNote(titles: readonly string[]): { key: string; titles: string[] } {
+  return titles.length
+    ? { key: 'schedules.publicTitles', titles: [...titles] }
+    : { key: 'schedules.publicNone', titles: [] };
+}

@@ -95,3 +95,23 @@ export function settingsErrors(cause: unknown, fields: readonly string[]): Recor
   const form = describeApiError(cause, []).form;
   return form ? { form } : {};
 }
+
+/** The server's limit for the public page's contact (server/src/settings/settings.ts). */
+export const MAX_CONTACT = 300;
+
+/**
+ * The public page's contact as typed, for `publicPage.contact`: trimmed, an
+ * empty field clears it (null), too long is said at the field.
+ */
+export function readContact(text: string): { ok: true; contact: string | null } | { ok: false; error: Message } {
+  const contact = text.trim();
+  if (contact.length > MAX_CONTACT) {
+    return { ok: false, error: { key: 'errors.tooLong', values: { count: contact.length, max: MAX_CONTACT } } };
+  }
+  return { ok: true, contact: contact || null };
+}
+
+/** The commune's public page, as the server serves it: `/public/{commune}/`, or the default commune's `/public/`. */
+export function publicPageUrl(communeId: string | null | undefined): string {
+  return communeId ? `/public/${encodeURIComponent(communeId)}/` : '/public/';
+}
