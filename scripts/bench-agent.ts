@@ -123,6 +123,8 @@ async function main(): Promise<void> {
     MQTT_PORT: '0',
     LOAXA_DATA: serverDir,
     LOAXA_DEMO: '0',
+    // Plays at any hour of the run; quiet hours have tests of their own (rules.test.ts).
+    LOAXA_QUIET_HOURS: 'off',
     LOAXA_ADMIN_PASSWORD: PASSWORD,
     LOG_LEVEL: 'silent',
   });

@@ -133,6 +133,8 @@ async function main(): Promise<void> {
     MQTT_PORT: '0',
     LOAXA_DATA: dataDir,
     LOAXA_DEMO: '0',
+    // Plays at any hour of the run; quiet hours have tests of their own (rules.test.ts).
+    LOAXA_QUIET_HOURS: 'off',
     LOAXA_ADMIN_PASSWORD: 'bench-password',
     LOG_LEVEL: 'warn',
   });

@@ -32,6 +32,8 @@ export const ConfigSchema = Type.Object({
   webDir: Type.Optional(Type.String()),
   /** Public base URL devices use to download media; defaults to http://<host>:<port>. */
   publicUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
+  /** Quiet hours of every commune that has not set its own: HH:MM-HH:MM (local time) or off. */
+  quietHours: Type.String(),
   /** Requests per minute one address may make to the villagers' public pages, feeds and audio. */
   publicRateLimit: Type.Integer({ minimum: 1, maximum: 100_000 }),
   /**
@@ -88,6 +90,7 @@ const ENV_NAME: Record<keyof Config, string> = {
   webDir: 'LOAXA_WEB_DIR',
   publicUrl: 'LOAXA_PUBLIC_URL',
   publicRateLimit: 'LOAXA_PUBLIC_RATE_LIMIT',
+  quietHours: 'LOAXA_QUIET_HOURS',
   mapTilesUrl: 'LOAXA_MAP_TILES_URL',
   tlsCert: 'LOAXA_TLS_CERT',
   tlsKey: 'LOAXA_TLS_KEY',
@@ -159,6 +162,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     webDir: env.LOAXA_WEB_DIR || DEFAULT_WEB_DIR,
     publicUrl: env.LOAXA_PUBLIC_URL || undefined,
     publicRateLimit: intFrom(env, 'LOAXA_PUBLIC_RATE_LIMIT', 300),
+    quietHours: env.LOAXA_QUIET_HOURS?.trim() || '21:30-05:30',
     mapTilesUrl: env.LOAXA_MAP_TILES_URL?.trim() || undefined,
     tlsCert: env.LOAXA_TLS_CERT || undefined,
     tlsKey: env.LOAXA_TLS_KEY || undefined,
@@ -186,9 +190,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     const hint = FIELD_HINT[field] ? ` (${FIELD_HINT[field]})` : '';
     return `${ENV_NAME[field] ?? field}${shown}: ${e.message}${hint}`;
   });
-  if (env.LOAXA_QUIET_HOURS && parseQuietHours(env.LOAXA_QUIET_HOURS) === undefined) {
+  if (typeof candidate.quietHours === 'string' && parseQuietHours(candidate.quietHours) === undefined) {
     problems.push(
-      `LOAXA_QUIET_HOURS=${JSON.stringify(env.LOAXA_QUIET_HOURS)}: give HH:MM-HH:MM (e.g. 21:30-05:30) or off`,
+      `LOAXA_QUIET_HOURS=${JSON.stringify(candidate.quietHours)}: give HH:MM-HH:MM (e.g. 21:30-05:30) or off`,
     );
   }
   if (typeof candidate.timeZone === 'string' && !isValidTimeZone(candidate.timeZone)) {

@@ -2,6 +2,8 @@
  * Wires the capabilities into one running server. Used by `npm start`, the
  * CLI and the end-to-end tests (which start it on free ports).
  */
+import { parseQuietHours, volumeCeiling } from './rules/broadcast-rules';
+import { RulesGuard } from './rules/guard';
 import fs from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -128,7 +130,9 @@ export async function startServer(
   });
   // The environment's TTS configuration with the commune's saved settings over it; a bad
   // environment stops the start with one line per bad field.
-  const settings = new Settings(new SettingsStore(db), process.env);
+  const settings = new Settings(new SettingsStore(db), process.env, {
+    quietHours: parseQuietHours(config.quietHours) ?? null,
+  });
   const startupTts = settings.startupTtsConfig();
   if (startupTts.ignored.length > 0) {
     logger.error({ problems: startupTts.ignored }, 'saved TTS settings do not fit the environment; using its engines');
@@ -162,7 +166,24 @@ export async function startServer(
     loudnessTarget: (communeId) => settings.loudnessTarget(communeId),
     ttsFor: (communeId) => tts.forCommune(communeId).asAdapter(),
   });
-  const broadcasts = new BroadcastService({ db, bus, registry, renderer, media, renditions, planner, logger, metrics });
+  // Each commune's broadcast rules (quiet hours and limits), checked where plays are asked for.
+  const guard = new RulesGuard({
+    db,
+    rules: (communeId) => settings.broadcastRules(communeId),
+    timeZone: config.timeZone,
+  });
+  const broadcasts = new BroadcastService({
+    db,
+    bus,
+    registry,
+    renderer,
+    media,
+    renditions,
+    planner,
+    logger,
+    metrics,
+    guard,
+  });
   const bulletins = new BulletinService({
     db,
     airing: bulletinAiring(broadcasts),
@@ -188,6 +209,8 @@ export async function startServer(
     renditions,
     logger,
     timeZone: config.timeZone,
+    guard,
+    volumeCeiling: (communeId, startAt) => volumeCeiling(settings.broadcastRules(communeId), startAt, config.timeZone),
     horizonDays: config.horizonDays,
     retentionDays: config.retentionDays,
     ...(options.now ? { now: options.now } : {}),

@@ -52,6 +52,8 @@ export async function startTestServer(
     MQTT_PORT: '0',
     LOAXA_DATA: dataDir,
     LOAXA_DEMO: '0',
+    // Plays at any hour of the run; quiet hours have tests of their own (rules.test.ts).
+    LOAXA_QUIET_HOURS: 'off',
     LOAXA_ADMIN_PASSWORD: ADMIN_PASSWORD,
     LOAXA_PROVINCE_PASSWORD: PROVINCE_PASSWORD,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',

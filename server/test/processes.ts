@@ -96,6 +96,8 @@ export async function serverProcess(
     MQTT_PORT: String(await freePort()),
     LOAXA_DATA: dataDir,
     LOAXA_DEMO: '0',
+    // Plays at any hour of the run; quiet hours have tests of their own (rules.test.ts).
+    LOAXA_QUIET_HOURS: 'off',
     LOAXA_ADMIN_PASSWORD: options.password ?? '',
     LOG_LEVEL: options.logLevel ?? 'warn',
   };

@@ -3,6 +3,8 @@
  * as a play-now command on the zones' command topics (one publish per zone);
  * "at" goes into each target device's plan, played from the device's own clock.
  */
+import type { RuleBreak } from '../rules/broadcast-rules';
+import type { RuleOverride, RulesGuard } from '../rules/guard';
 import crypto from 'node:crypto';
 import {
   encodeAscii,
@@ -54,6 +56,10 @@ export interface BroadcastRequest {
   public?: boolean;
   /** Versions in other languages, played after the Vietnamese where a zone lists their language. */
   versions?: NoticeVersionInput[];
+  /** A leader lets this one play through the commune's broadcast rules, with a reason (rules/guard.ts). */
+  overrideRules?: RuleOverride;
+  /** Whether the sender may override the rules (a leader). */
+  mayOverride?: boolean;
   createdBy?: string;
 }
 
@@ -105,6 +111,8 @@ export class BroadcastService {
       planner: Planner;
       logger: Logger;
       metrics?: Pick<ServerMetrics, 'renderSeconds'>;
+      /** The communes' broadcast rules (absent: nothing is checked). */
+      guard?: RulesGuard;
     },
   ) {}
 
@@ -112,6 +120,8 @@ export class BroadcastService {
     occurrenceId: string;
     deviceIds: string[];
     versions: { language: string; occurrenceId: string; deviceIds: string[] }[];
+    /** The rule breaks a leader's override let through (for the audit log). */
+    overridden: RuleBreak[];
   }> {
     const { renderer, logger } = this.deps;
     const text = request.text.trim();
@@ -142,6 +152,13 @@ export class BroadcastService {
       { engine: audio.engine, cached: String(audio.cached) },
       (performance.now() - renderStarted) / 1000,
     );
+    // The whole notice is one session: the Vietnamese and every version after it.
+    const sessionMs = audio.durationMs + versionInputs.reduce((sum, v) => sum + VERSION_GAP_MS + v.asset.durationMs, 0);
+    const overridden =
+      this.deps.guard?.check(communeId, [{ startAt: request.at?.getTime() ?? now, durationMs: sessionMs }], priority, {
+        override: request.overrideRules,
+        mayOverride: request.mayOverride ?? false,
+      }) ?? [];
     const isPublic = request.public !== false;
     const versions = versionInputs.length
       ? planVersions(versionInputs, this.deps.registry.zoneLanguages(this.zonesOf(request.zones, communeId)), (z) =>
@@ -177,6 +194,7 @@ export class BroadcastService {
     return {
       occurrenceId,
       deviceIds,
+      overridden,
       versions: (versions?.versions ?? []).map((v, i) => ({
         language: v.language,
         occurrenceId: versionIds[i]!,
@@ -268,7 +286,11 @@ export class BroadcastService {
     }
     const deviceIds = this.devicesIn(input.zones, input.communeId);
     if (deviceIds.length === 0) return null;
-    const { public: isPublic, ...rest } = input;
+    const { public: isPublic, checkRules, ...rest } = input;
+    if (checkRules) {
+      const play = { startAt: input.at?.getTime() ?? Date.now(), durationMs: input.audio.durationMs };
+      this.deps.guard?.check(input.communeId, [play], input.priority, { mayOverride: false });
+    }
     const { occurrenceId } = await this.launch({
       ...rest,
       deviceIds,

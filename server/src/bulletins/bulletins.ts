@@ -54,6 +54,8 @@ export interface BulletinAiringInput {
   expiresAt?: number;
   /** Shown on the commune's public page and podcast once it has aired. */
   public: boolean;
+  /** A commune's own placement: its broadcast rules (quiet hours, limits) apply. */
+  checkRules?: boolean;
   createdBy: string;
 }
 
@@ -475,6 +477,7 @@ export class BulletinService {
         },
         zones: input.zones,
         at: input.at,
+        checkRules: true,
         createdBy: by,
       });
     } catch (err) {

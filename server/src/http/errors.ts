@@ -31,6 +31,14 @@ export const ErrorReply = {
     requestId: { type: 'string' },
     /** On a 409 from a compare-and-set: the object as it is now, so the client can show what changed. */
     current: {},
+    /** On a 409 from the commune's broadcast rules (field "rules"): each rule broken, when, and why. */
+    ruleBreaks: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { rule: { type: 'string' }, startAt: { type: 'string' }, message: { type: 'string' } },
+      },
+    },
   },
   required: ['statusCode', 'error', 'message'],
 } as const;

@@ -1,6 +1,7 @@
 /**
- * Request fields for notices in the villagers' languages, shared by the routes
- * that take them (zones, broadcasts, the content library).
+ * Request fields shared by the routes that take them: notices in the villagers'
+ * languages (zones, broadcasts, the content library) and overriding the
+ * commune's broadcast rules (broadcasts, schedules).
  */
 import { Type } from '@sinclair/typebox';
 import { LANGUAGE_CODE_PATTERN } from '../public/languages';
@@ -16,6 +17,12 @@ export const ZoneLanguages = Type.Array(LanguageCode, {
     'language codes (ISO 639: vi, hmn, blt, km, rad, …) a notice’s versions play in here, in this order; ' +
     'a notice without a version in any of them plays in Vietnamese',
 });
+
+/** A leader lets one play through the commune's broadcast rules (quiet hours, limits), with a reason. */
+export const OverrideRules = Type.Object(
+  { reason: Type.String({ minLength: 5, maxLength: 500, pattern: '\\S' }) },
+  { additionalProperties: false, description: 'only a leader (approver or admin), for a single play; audited' },
+);
 
 /** A notice's versions in other languages, as the author gives them. */
 export const VersionsInput = Type.Array(

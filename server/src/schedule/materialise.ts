@@ -99,6 +99,8 @@ interface Slot {
   durationMs: number;
   devices: string[];
   publicItems: string | null;
+  /** The schedule's volume, lowered to the rules' ceiling at this start. */
+  volume?: number | null;
 }
 
 /** A schedule's programme in one other language, frozen at approval (ProgrammeLibrary.versionsOf). */
@@ -136,8 +138,15 @@ export class OccurrenceMaterialiser {
   constructor(
     private readonly db: Db,
     private readonly registry: DeviceRegistry,
-    /** horizonMs: the same horizon the planner sends plans over (config.horizonDays). */
-    private readonly options: { horizonMs: number; now?: () => number },
+    /**
+     * horizonMs: the same horizon the planner sends plans over (config.horizonDays);
+     * volumeCeiling: the commune's broadcast rules' ceiling at an instant (rules/broadcast-rules.ts).
+     */
+    private readonly options: {
+      horizonMs: number;
+      now?: () => number;
+      volumeCeiling?: (communeId: string, startAt: number) => number | null;
+    },
   ) {}
 
   get horizonMs(): number {
@@ -171,16 +180,17 @@ export class OccurrenceMaterialiser {
     });
     const versions = onAir ? this.versionShapes(schedule) : [];
     /** What plays at `start`: the programme, then each language version after the one before it. */
+    const volumeAt = (start: number): number | null => {
+      const ceiling = this.options.volumeCeiling?.(schedule.commune_id, start) ?? null;
+      return ceiling === null ? schedule.volume : Math.min(schedule.volume ?? ceiling, ceiling);
+    };
     const slotsAt = (start: number): Slot[] => {
-      const slots: Slot[] = [{ ...main, id: occurrenceIdFor(scheduleId, start), start }];
+      const slots: Slot[] = [{ ...main, id: occurrenceIdFor(scheduleId, start), start, volume: volumeAt(start) }];
       for (const v of versions) {
         const before = slots.at(-1)!;
         const { language, ...shape } = v;
-        slots.push({
-          ...shape,
-          id: `${slots[0]!.id}:${language}`,
-          start: before.start + before.durationMs + VERSION_GAP_MS,
-        });
+        const at = before.start + before.durationMs + VERSION_GAP_MS;
+        slots.push({ ...shape, id: `${slots[0]!.id}:${language}`, start: at, volume: volumeAt(at) });
       }
       return slots;
     };
@@ -241,7 +251,7 @@ export class OccurrenceMaterialiser {
             now,
             scheduleId,
             slot.assetsJson,
-            schedule.volume,
+            slot.volume ?? null,
             slot.publicItems,
           );
           for (const d of slot.devices) {
@@ -255,7 +265,7 @@ export class OccurrenceMaterialiser {
           old.assets !== slot.assetsJson ||
           old.start_at !== slot.start ||
           old.priority !== schedule.priority ||
-          old.volume !== schedule.volume ||
+          old.volume !== (slot.volume ?? null) ||
           old.title !== slot.title ||
           old.public_items !== slot.publicItems;
         if (changed) {
@@ -266,7 +276,7 @@ export class OccurrenceMaterialiser {
             slot.durationMs,
             slot.firstFile!,
             slot.assetsJson,
-            schedule.volume,
+            slot.volume ?? null,
             slot.publicItems,
             id,
           );

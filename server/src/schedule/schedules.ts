@@ -5,6 +5,8 @@
  * when approved. Every change re-materialises the occurrences and re-plans
  * exactly the devices whose plans changed.
  */
+import type { RuleBreak } from '../rules/broadcast-rules';
+import type { RuleOverride, RulesGuard } from '../rules/guard';
 import { parsePublicItems } from '../public/items';
 import crypto from 'node:crypto';
 import { DateTime, IANAZone } from 'luxon';
@@ -36,6 +38,8 @@ export interface ScheduleInput {
   devices?: string[];
   /** 'reject' (default): overlaps are refused with the list; 'priority': accepted, devices order by priority. */
   onConflict?: 'reject' | 'priority';
+  /** A leader lets a one-off play through the commune's broadcast rules (rules/guard.ts), with a reason. */
+  overrideRules?: RuleOverride;
 }
 
 export interface ScheduleView {
@@ -71,6 +75,8 @@ export interface ScheduleView {
   durationMs: number;
   /** The items the public page shows once aired (frozen at approval; pending: what approval would confirm). */
   publicTitles: string[];
+  /** Set on the answer to a create or change that a leader let through the broadcast rules. */
+  ruleOverride?: { reason: string; breaks: RuleBreak[] };
 }
 
 export interface ConflictView {
@@ -93,7 +99,7 @@ export interface Actor {
 }
 
 /** A schedule's input as checked, with the commune it belongs to. */
-type CheckedSchedule = Required<Omit<ScheduleInput, 'onConflict'>> & { communeId: string };
+type CheckedSchedule = Required<Omit<ScheduleInput, 'onConflict' | 'overrideRules'>> & { communeId: string };
 
 /** How far ahead conflicts are looked for. */
 export const CONFLICT_WINDOW_MS = 366 * 24 * 3600_000;
@@ -111,6 +117,8 @@ export class ScheduleService {
       /** Publishes fresh plans to these devices. */
       replan: (deviceIds: Set<string>) => Promise<void>;
       defaultTimezone: string;
+      /** The commune's broadcast rules; absent, nothing is checked. */
+      guard?: RulesGuard;
       now?: () => number;
     },
   ) {}
@@ -450,6 +458,7 @@ export class ScheduleService {
   create(communeId: string, input: ScheduleInput, actor: Actor): ScheduleView {
     const checked = this.check(communeId, input);
     this.refuseConflicts(input, checked, null);
+    const override = this.refuseRuleBreaks(input, checked, null, actor);
     const id = newId('sc');
     const at = this.now();
     this.deps.db.transaction(() => {
@@ -476,7 +485,34 @@ export class ScheduleService {
         );
       this.writeTargets(id, checked.zones, checked.devices);
     })();
-    return this.get(communeScope(communeId), id);
+    return { ...this.get(communeScope(communeId), id), ...(override ? { ruleOverride: override } : {}) };
+  }
+
+  /**
+   * Refuses a schedule whose plays over the next year break the commune's broadcast
+   * rules (an emergency never does); a leader's override lets a one-off through.
+   */
+  private refuseRuleBreaks(
+    input: ScheduleInput,
+    checked: CheckedSchedule,
+    selfId: string | null,
+    actor: Actor,
+  ): { reason: string; breaks: RuleBreak[] } | null {
+    const { guard, programmes } = this.deps;
+    if (!guard) return null;
+    const programme = programmes.get(communeScope(checked.communeId), checked.programmeId)!;
+    const durationMs = this.passDuration(programme.durationMs, checked.repeat, checked.repeatGapMs);
+    const now = this.now();
+    const plays = expandRule(checked.rule, checked.timezone, now, now + CONFLICT_WINDOW_MS).map((startAt) => ({
+      startAt,
+      durationMs,
+    }));
+    const breaks = guard.check(checked.communeId, plays, checked.priority, {
+      override: input.overrideRules,
+      mayOverride: actor.canApprove,
+      ...(selfId ? { excludeScheduleId: selfId } : {}),
+    });
+    return breaks.length ? { reason: input.overrideRules!.reason, breaks } : null;
   }
 
   /**
@@ -497,6 +533,7 @@ export class ScheduleService {
     }
     const checked = this.check(old.commune_id, input);
     this.refuseConflicts(input, checked, id);
+    const override = this.refuseRuleBreaks(input, checked, id, actor);
     const staysOnAir = old.status === 'approved' && actor.canPublish;
     const airs = this.programmeFingerprint(old.commune_id, checked.programmeId);
     const frozen = staysOnAir
@@ -533,7 +570,7 @@ export class ScheduleService {
       this.writeTargets(id, checked.zones, checked.devices);
     })();
     await this.replanSchedule(id);
-    return this.get(scope, id);
+    return { ...this.get(scope, id), ...(override ? { ruleOverride: override } : {}) };
   }
 
   /**

@@ -3,6 +3,7 @@
  * schedules with approval, occurrence materialisation, the calendar, and the
  * node-cron housekeeping (horizon roll-forward, retention clean-up).
  */
+import type { RulesGuard } from '../rules/guard';
 import fs from 'node:fs';
 import path from 'node:path';
 import cron, { type ScheduledTask } from 'node-cron';
@@ -56,6 +57,10 @@ export class Scheduling {
       renditions?: Mp3Renditions;
       logger: Logger;
       timeZone: string;
+      /** The communes' broadcast rules (absent: nothing is checked). */
+      guard?: RulesGuard;
+      /** The volume ceiling of a commune's rules at an instant (absent: none). */
+      volumeCeiling?: (communeId: string, startAt: number) => number | null;
       horizonDays: number;
       retentionDays: number;
       now?: () => number;
@@ -67,6 +72,7 @@ export class Scheduling {
     this.materialiser = new OccurrenceMaterialiser(deps.db, deps.registry, {
       horizonMs: deps.horizonDays * 24 * 3600_000,
       now,
+      ...(deps.volumeCeiling ? { volumeCeiling: deps.volumeCeiling } : {}),
     });
     this.schedules = new ScheduleService({
       db: deps.db,
@@ -75,6 +81,7 @@ export class Scheduling {
       materialiser: this.materialiser,
       replan: (devices) => this.replan(devices),
       defaultTimezone: deps.timeZone,
+      ...(deps.guard ? { guard: deps.guard } : {}),
       now,
     });
   }

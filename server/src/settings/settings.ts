@@ -13,7 +13,6 @@ import {
   CLOCK_TIME_PATTERN,
   DEFAULT_QUIET_HOURS,
   NO_RULES,
-  parseQuietHours,
   type BroadcastRules,
 } from '../rules/broadcast-rules';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
@@ -242,6 +241,8 @@ export class Settings {
     private readonly store: SettingsStore,
     /** Where the defaults come from (process.env in the server). */
     private readonly env: NodeJS.ProcessEnv = process.env,
+    /** Every commune's rules until it saves its own (config.quietHours: LOAXA_QUIET_HOURS). */
+    private readonly defaults: { quietHours: BroadcastRules['quietHours'] } = { quietHours: DEFAULT_QUIET_HOURS },
   ) {}
 
   /** The commune meant when a caller names none. */
@@ -316,17 +317,12 @@ export class Settings {
   }
 
   /**
-   * The commune's broadcast rules in force: what it saved, else quiet hours from the
-   * environment (LOAXA_QUIET_HOURS, default 21:30-05:30) and no other limit.
+   * The commune's broadcast rules in force: what it saved, else the install's quiet hours
+   * (LOAXA_QUIET_HOURS, default 21:30-05:30) and no other limit.
    */
   broadcastRules(communeId = this.defaultCommuneId()): BroadcastRules {
     const saved = this.store.get(communeId, KEY.rules)?.value as Partial<BroadcastRules> | undefined;
-    const quietHours = this.env.LOAXA_QUIET_HOURS ? parseQuietHours(this.env.LOAXA_QUIET_HOURS) : undefined;
-    return {
-      ...NO_RULES,
-      quietHours: quietHours === undefined ? { ...DEFAULT_QUIET_HOURS } : quietHours,
-      ...saved,
-    };
+    return { ...NO_RULES, quietHours: this.defaults.quietHours, ...saved };
   }
 
   /** The commune's settings as the console shows them. */
@@ -348,7 +344,7 @@ export class Settings {
       publicPage: { contact: this.publicContact(communeId), ...changed(this.store.get(communeId, KEY.publicContact)) },
       rules: {
         ...this.broadcastRules(communeId),
-        source: this.store.get(communeId, KEY.rules) ? 'saved' : this.env.LOAXA_QUIET_HOURS ? 'environment' : 'default',
+        source: this.store.get(communeId, KEY.rules) ? 'saved' : 'default',
         ...changed(this.store.get(communeId, KEY.rules)),
       },
       credentials: Object.fromEntries(

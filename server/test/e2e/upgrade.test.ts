@@ -92,6 +92,8 @@ function start(): Promise<RunningServer> {
     MQTT_PORT: '0',
     LOAXA_DATA: dataDir,
     LOAXA_DEMO: '0',
+    // Plays at any hour of the run; quiet hours have tests of their own (rules.test.ts).
+    LOAXA_QUIET_HOURS: 'off',
     // No LOAXA_ADMIN_PASSWORD: the release's admin exists and keeps its own.
     LOAXA_PROVINCE_PASSWORD: PROVINCE_PASSWORD,
     LOAXA_TIMEZONE: fixture.timeZone,

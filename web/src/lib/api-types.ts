@@ -133,6 +133,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -189,6 +194,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -206,6 +216,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -223,6 +238,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -240,6 +260,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -358,6 +383,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -375,6 +405,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -495,6 +530,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -512,6 +552,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -529,6 +574,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -656,6 +706,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -718,6 +773,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -773,6 +833,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -790,6 +855,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -807,6 +877,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -909,6 +984,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -926,6 +1006,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -985,6 +1070,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -1040,6 +1130,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -1057,6 +1152,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -1115,6 +1215,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -1132,6 +1237,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -1178,6 +1288,10 @@ export interface paths {
               title?: string;
               text?: string;
             }[];
+            /** @description only a leader (approver or admin), for a single play; audited */
+            overrideRules?: {
+              reason: string;
+            };
             /** @description the commune it is broadcast in: required for a province user when there are several */
             commune?: string;
           };
@@ -1215,6 +1329,33 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -1232,6 +1373,33 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -1333,6 +1501,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -1350,6 +1523,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -1428,6 +1606,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -1445,6 +1628,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -1521,6 +1709,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -1561,6 +1754,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -1578,6 +1776,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -1595,6 +1798,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -1785,6 +1993,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -1802,6 +2015,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -1819,6 +2037,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -1898,6 +2121,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -1915,6 +2143,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -1932,6 +2165,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -1989,6 +2227,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -2006,6 +2249,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -2060,6 +2308,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -2120,6 +2373,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -2137,6 +2395,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -2201,6 +2464,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -2218,6 +2486,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -2292,6 +2565,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -2309,6 +2587,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -2350,6 +2633,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -2367,6 +2655,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -2433,6 +2726,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -2450,6 +2748,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -2514,6 +2817,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -2531,6 +2839,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -2603,6 +2916,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -2620,6 +2938,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -2637,6 +2960,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -2702,6 +3030,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -2719,6 +3052,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -2736,6 +3074,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -2753,6 +3096,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -2837,6 +3185,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -2930,6 +3283,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -2947,6 +3305,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -3026,6 +3389,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -3120,6 +3488,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -3137,6 +3510,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -3175,6 +3553,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -3192,6 +3575,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -3261,6 +3649,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -3331,6 +3724,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -3348,6 +3746,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -3417,6 +3820,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -3488,6 +3896,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -3505,6 +3918,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -3543,6 +3961,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -3560,6 +3983,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -3648,6 +4076,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -3682,6 +4115,10 @@ export interface paths {
             zones?: string[];
             devices?: string[];
             onConflict?: 'reject' | 'priority';
+            /** @description only a leader (approver or admin), for a single play; audited */
+            overrideRules?: {
+              reason: string;
+            };
             revision?: number;
             /** @description a commune id (province users choose; commune users: their own) */
             commune?: string;
@@ -3747,6 +4184,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -3764,6 +4206,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -3790,6 +4237,11 @@ export interface paths {
               }[];
               total?: number;
               current?: unknown;
+              ruleBreaks?: {
+                rule: string;
+                startAt: string;
+                message: string;
+              }[];
             };
           };
         };
@@ -3838,6 +4290,10 @@ export interface paths {
             zones?: string[];
             devices?: string[];
             onConflict?: 'reject' | 'priority';
+            /** @description only a leader (approver or admin), for a single play; audited */
+            overrideRules?: {
+              reason: string;
+            };
             revision?: number;
             /** @description a commune id (province users choose; commune users: their own) */
             commune?: string;
@@ -3881,6 +4337,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -3898,6 +4359,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -3985,6 +4451,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -4020,6 +4491,10 @@ export interface paths {
             zones?: string[];
             devices?: string[];
             onConflict?: 'reject' | 'priority';
+            /** @description only a leader (approver or admin), for a single play; audited */
+            overrideRules?: {
+              reason: string;
+            };
             revision?: number;
             /** @description a commune id (province users choose; commune users: their own) */
             commune?: string;
@@ -4085,6 +4560,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -4102,6 +4582,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -4128,6 +4613,11 @@ export interface paths {
               }[];
               total?: number;
               current?: unknown;
+              ruleBreaks?: {
+                rule: string;
+                startAt: string;
+                message: string;
+              }[];
             };
           };
         };
@@ -4219,6 +4709,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -4236,6 +4731,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -4253,6 +4753,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -4270,6 +4775,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -4366,6 +4876,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -4383,6 +4898,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -4400,6 +4920,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -4417,6 +4942,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -4513,6 +5043,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -4530,6 +5065,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -4547,6 +5087,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -4564,6 +5109,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -4654,6 +5204,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -4671,6 +5226,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -4688,6 +5248,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -4705,6 +5270,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -4794,6 +5364,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -4864,6 +5439,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -4881,6 +5461,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -4969,6 +5554,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -4986,6 +5576,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -5080,6 +5675,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -5097,6 +5697,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -5185,6 +5790,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -5202,6 +5812,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -5270,6 +5885,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -5287,6 +5907,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -5304,6 +5929,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -5370,6 +6000,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -5387,6 +6022,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -5404,6 +6044,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -5461,6 +6106,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -5478,6 +6128,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -5535,6 +6190,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -5552,6 +6212,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -5719,6 +6384,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -5736,6 +6406,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -5943,6 +6618,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -5960,6 +6640,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -6023,6 +6708,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -6040,6 +6730,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -6131,6 +6826,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -6148,6 +6848,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -6207,6 +6912,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -6265,6 +6975,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -6282,6 +6997,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -6299,6 +7019,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -6486,6 +7211,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -6503,6 +7233,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -6604,6 +7339,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -6715,6 +7455,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -6732,6 +7477,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -6842,6 +7592,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -6859,6 +7614,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -6876,6 +7636,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -6992,6 +7757,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -7009,6 +7779,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -7026,6 +7801,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -7137,6 +7917,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -7154,6 +7939,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -7171,6 +7961,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -7215,6 +8010,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };
@@ -7232,6 +8032,11 @@ export interface paths {
               code?: string;
               requestId?: string;
               current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
             };
           };
         };

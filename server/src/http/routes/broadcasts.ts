@@ -1,4 +1,4 @@
-import { VersionsInput } from '../language-fields';
+import { OverrideRules, VersionsInput } from '../language-fields';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ID_PATTERN, PRIORITIES, ACK_STAGES } from '@loaxa/protocol';
@@ -117,6 +117,7 @@ export const broadcastRoutes: FastifyPluginAsyncTypebox<{ services: AppServices 
               }),
             ),
             versions: Type.Optional(VersionsInput),
+            overrideRules: Type.Optional(OverrideRules),
             commune: Type.Optional(
               Type.String({
                 minLength: 1,
@@ -136,7 +137,9 @@ export const broadcastRoutes: FastifyPluginAsyncTypebox<{ services: AppServices 
             ),
           }),
           400: ErrorReply,
+          403: ErrorReply,
           404: ErrorReply,
+          409: ErrorReply,
         },
       },
     },
@@ -148,7 +151,7 @@ export const broadcastRoutes: FastifyPluginAsyncTypebox<{ services: AppServices 
       }
       const communeId = services.communes.forWrite(request.scope, commune);
       try {
-        const { occurrenceId, versions } = await services.broadcasts.create({
+        const { occurrenceId, versions, overridden } = await services.broadcasts.create({
           communeId,
           text,
           zones,
@@ -157,6 +160,8 @@ export const broadcastRoutes: FastifyPluginAsyncTypebox<{ services: AppServices 
           voice,
           public: isPublic,
           ...(request.body.versions ? { versions: request.body.versions } : {}),
+          ...(request.body.overrideRules ? { overrideRules: request.body.overrideRules } : {}),
+          mayOverride: allows(request.user!, 'schedules:approve'),
           createdBy: request.user?.username,
         });
         services.audit.record({
@@ -174,6 +179,19 @@ export const broadcastRoutes: FastifyPluginAsyncTypebox<{ services: AppServices 
           ip: request.ip,
           communeId,
         });
+        if (overridden.length) {
+          services.audit.record({
+            actor: request.user!.username,
+            action: 'rules.override',
+            target: occurrenceId,
+            detail: {
+              reason: request.body.overrideRules!.reason,
+              breaks: overridden.map((b) => ({ rule: b.rule, startAt: new Date(b.startAt).toISOString() })),
+            },
+            ip: request.ip,
+            communeId,
+          });
+        }
         return reply.status(201).send({
           occurrenceId,
           versions: versions.map((v) => ({

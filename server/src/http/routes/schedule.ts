@@ -2,7 +2,7 @@
  * Content library, programmes, schedules with approval, the calendar and
  * occurrence cancellation: the culture officer's daily work, over HTTP.
  */
-import { VersionsInput } from '../language-fields';
+import { OverrideRules, VersionsInput } from '../language-fields';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
@@ -12,7 +12,7 @@ import type { AppServices } from '../context';
 import { ErrorReply, HttpError } from '../errors';
 import { allows } from '../../auth/permissions';
 import { ScheduleInputError } from '../../schedule/errors';
-import type { Actor, ScheduleInput } from '../../schedule/schedules';
+import type { Actor, ScheduleInput, ScheduleView } from '../../schedule/schedules';
 
 const KINDS = ['notice', 'audio', 'stream', 'silence'] as const;
 const STATUSES = ['draft', 'submitted', 'approved', 'rejected', 'cancelled'] as const;
@@ -147,6 +147,7 @@ const ScheduleBody = Type.Object(
     zones: Type.Optional(Type.Array(Type.String({ pattern: ID_PATTERN }), { maxItems: 500, uniqueItems: true })),
     devices: Type.Optional(Type.Array(Type.String({ pattern: ID_PATTERN }), { maxItems: 5000, uniqueItems: true })),
     onConflict: Type.Optional(Type.Union([Type.Literal('reject'), Type.Literal('priority')])),
+    overrideRules: Type.Optional(OverrideRules),
     /** On a change: the revision the writer saw (409 with the current schedule when it moved on). */
     revision: Type.Optional(Type.Integer({ minimum: 1 })),
     commune: CommuneField,
@@ -204,6 +205,10 @@ const ConflictReply = Type.Object({
   total: Type.Optional(Type.Integer()),
   /** A change made meanwhile (field "revision"): the schedule as it is now. */
   current: Type.Optional(Type.Unknown()),
+  /** The commune's broadcast rules the schedule breaks (field "rules"). */
+  ruleBreaks: Type.Optional(
+    Type.Array(Type.Object({ rule: Type.String(), startAt: Type.String(), message: Type.String() })),
+  ),
 });
 
 function actorOf(request: FastifyRequest): Actor {
@@ -239,6 +244,14 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
   /** Audits an action on `target`, an object of `communeId`. */
   const record = (request: FastifyRequest, action: string, target: string, communeId: string, detail?: object) =>
     audit.record({ actor: request.user!.username, action, target, detail, ip: request.ip, communeId });
+  /** A leader let a one-off play through the broadcast rules: the reason and what it broke, audited. */
+  const recordOverride = (request: FastifyRequest, s: ScheduleView) => {
+    if (!s.ruleOverride) return;
+    record(request, 'rules.override', s.id, s.communeId, {
+      reason: s.ruleOverride.reason,
+      breaks: s.ruleOverride.breaks.map((b) => ({ rule: b.rule, startAt: new Date(b.startAt).toISOString() })),
+    });
+  };
   /** The commune a new row is created in (tenancy/communes.ts). */
   const communeFor = (request: FastifyRequest, requested: string | undefined) =>
     communes.forWrite(request.scope, requested);
@@ -495,6 +508,7 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
         scheduling.schedules.create(communeId, request.body as ScheduleInput, actorOf(request)),
       );
       record(request, 'schedule.create', s.id, s.communeId, request.body);
+      recordOverride(request, s);
       return reply.status(201).send(s);
     },
   );
@@ -560,6 +574,7 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
         );
       });
       record(request, 'schedule.update', s.id, s.communeId, request.body);
+      recordOverride(request, s);
       return s;
     },
   );
