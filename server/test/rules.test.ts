@@ -103,11 +103,25 @@ describe('the rules through the API', () => {
     expect(refused.body.field).toBe('rules');
     expect(refused.body.message).toMatch(/^giờ yên tĩnh 21:30–05:30: buổi phát lúc 03:15 /);
     expect(refused.body.ruleBreaks.map((b) => b.rule)).toEqual(['quietHours']);
+    // The calendar's preview shows the break beside the overlaps, before saving.
+    const preview = await server.api<{ total: number; ruleBreaks: { rule: string; message: string }[] }>(
+      'POST',
+      '/api/v1/schedules/conflicts',
+      body,
+    );
+    expect(preview.status).toBe(200);
+    expect(preview.body.ruleBreaks.map((b) => b.rule)).toEqual(['quietHours']);
+    expect(preview.body.ruleBreaks[0]!.message).toBe(refused.body.message.split('; ')[0]);
     const emergency = await server.api<{ status: string }>('POST', '/api/v1/schedules', {
       ...body,
       priority: 'emergency',
     });
     expect(emergency.status).toBe(201);
+    const emergencyPreview = await server.api<{ ruleBreaks: unknown[] }>('POST', '/api/v1/schedules/conflicts', {
+      ...body,
+      priority: 'emergency',
+    });
+    expect(emergencyPreview.body.ruleBreaks).toEqual([]);
     // A daily one at 22:00 cannot be let through by an override: it would break them every night.
     const daily = await server.api<{ message: string }>('POST', '/api/v1/schedules', {
       ...body,

@@ -41,6 +41,14 @@ export class RulesGuard {
     },
   ) {}
 
+  /** The rules `plays` would break in `communeId`, without refusing anything (a preview). */
+  breaks(communeId: string, plays: readonly Play[], priority: Priority, excludeScheduleId?: string): RuleBreak[] {
+    if (priority === 'emergency' || plays.length === 0) return [];
+    return checkRules(this.deps.rules(communeId), plays, this.deps.timeZone, (day) =>
+      this.sessionsOn(communeId, day, excludeScheduleId),
+    );
+  }
+
   /**
    * The rules `plays` would break in `communeId` (nothing for an emergency).
    * Throws RuleBreakError unless `override` is given for a single play by
@@ -54,10 +62,7 @@ export class RulesGuard {
       mayOverride: false,
     },
   ): RuleBreak[] {
-    if (priority === 'emergency' || plays.length === 0) return [];
-    const breaks = checkRules(this.deps.rules(communeId), plays, this.deps.timeZone, (day) =>
-      this.sessionsOn(communeId, day, options.excludeScheduleId),
-    );
+    const breaks = this.breaks(communeId, plays, priority, options.excludeScheduleId);
     if (breaks.length === 0) return [];
     if (options.override) {
       if (!options.mayOverride) {

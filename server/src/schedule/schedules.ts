@@ -5,7 +5,7 @@
  * when approved. Every change re-materialises the occurrences and re-plans
  * exactly the devices whose plans changed.
  */
-import type { RuleBreak } from '../rules/broadcast-rules';
+import type { Play, RuleBreak } from '../rules/broadcast-rules';
 import type { RuleOverride, RulesGuard } from '../rules/guard';
 import { parsePublicItems } from '../public/items';
 import crypto from 'node:crypto';
@@ -77,6 +77,13 @@ export interface ScheduleView {
   publicTitles: string[];
   /** Set on the answer to a create or change that a leader let through the broadcast rules. */
   ruleOverride?: { reason: string; breaks: RuleBreak[] };
+}
+
+/** A broadcast rule the schedule would break, as the conflict preview shows it. */
+export interface RuleBreakView {
+  rule: RuleBreak['rule'];
+  startAt: string;
+  message: string;
 }
 
 export interface ConflictView {
@@ -427,9 +434,31 @@ export class ScheduleService {
     scope: Scope,
     input: ScheduleInput,
     of: { selfId: string } | { communeId: string },
-  ): { conflicts: ConflictView[]; total: number } {
-    if ('selfId' in of) return this.conflictsFor(this.check(this.row(scope, of.selfId).commune_id, input), of.selfId);
-    return this.conflictsFor(this.check(of.communeId, input), null);
+  ): { conflicts: ConflictView[]; total: number; ruleBreaks: RuleBreakView[] } {
+    const selfId = 'selfId' in of ? of.selfId : null;
+    const checked = this.check(
+      selfId ? this.row(scope, selfId).commune_id : (of as { communeId: string }).communeId,
+      input,
+    );
+    const { guard } = this.deps;
+    const breaks = guard
+      ? guard.breaks(checked.communeId, this.playsOf(checked), checked.priority, selfId ?? undefined)
+      : [];
+    return {
+      ...this.conflictsFor(checked, selfId),
+      ruleBreaks: breaks.slice(0, 100).map((b) => ({ ...b, startAt: new Date(b.startAt).toISOString() })),
+    };
+  }
+
+  /** The schedule's plays over the conflict window: when each starts and how long it lasts. */
+  private playsOf(checked: CheckedSchedule): Play[] {
+    const programme = this.deps.programmes.get(communeScope(checked.communeId), checked.programmeId)!;
+    const durationMs = this.passDuration(programme.durationMs, checked.repeat, checked.repeatGapMs);
+    const now = this.now();
+    return expandRule(checked.rule, checked.timezone, now, now + CONFLICT_WINDOW_MS).map((startAt) => ({
+      startAt,
+      durationMs,
+    }));
   }
 
   private refuseConflicts(input: ScheduleInput, checked: CheckedSchedule, selfId: string | null) {
@@ -498,16 +527,9 @@ export class ScheduleService {
     selfId: string | null,
     actor: Actor,
   ): { reason: string; breaks: RuleBreak[] } | null {
-    const { guard, programmes } = this.deps;
+    const { guard } = this.deps;
     if (!guard) return null;
-    const programme = programmes.get(communeScope(checked.communeId), checked.programmeId)!;
-    const durationMs = this.passDuration(programme.durationMs, checked.repeat, checked.repeatGapMs);
-    const now = this.now();
-    const plays = expandRule(checked.rule, checked.timezone, now, now + CONFLICT_WINDOW_MS).map((startAt) => ({
-      startAt,
-      durationMs,
-    }));
-    const breaks = guard.check(checked.communeId, plays, checked.priority, {
+    const breaks = guard.check(checked.communeId, this.playsOf(checked), checked.priority, {
       override: input.overrideRules,
       mayOverride: actor.canApprove,
       ...(selfId ? { excludeScheduleId: selfId } : {}),

@@ -4238,7 +4238,8 @@ export interface paths {
               total?: number;
               current?: unknown;
               ruleBreaks?: {
-                rule: string;
+                rule: 'quietHours' | 'maxSessionMinutes' | 'maxSessionsPerDay';
+                /** Format: date-time */
                 startAt: string;
                 message: string;
               }[];
@@ -4262,7 +4263,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Check a schedule for overlaps without saving it (for the calendar, before saving) */
+    /** Check a schedule for overlaps and for the commune’s broadcast rules it breaks, without saving it (for the calendar, before saving) */
     post: {
       parameters: {
         query?: never;
@@ -4320,6 +4321,13 @@ export interface paths {
                 otherEnd: string;
               }[];
               total: number;
+              /** @description the commune’s broadcast rules it breaks (quiet hours, limits); none for an emergency */
+              ruleBreaks: {
+                rule: 'quietHours' | 'maxSessionMinutes' | 'maxSessionsPerDay';
+                /** Format: date-time */
+                startAt: string;
+                message: string;
+              }[];
             };
           };
         };
@@ -4614,7 +4622,8 @@ export interface paths {
               total?: number;
               current?: unknown;
               ruleBreaks?: {
-                rule: string;
+                rule: 'quietHours' | 'maxSessionMinutes' | 'maxSessionsPerDay';
+                /** Format: date-time */
                 startAt: string;
                 message: string;
               }[];

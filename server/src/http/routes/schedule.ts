@@ -195,6 +195,11 @@ const ConflictT = Type.Object({
   otherStart: Type.String(),
   otherEnd: Type.String(),
 });
+const RuleBreakT = Type.Object({
+  rule: Type.Union([Type.Literal('quietHours'), Type.Literal('maxSessionMinutes'), Type.Literal('maxSessionsPerDay')]),
+  startAt: Type.String({ format: 'date-time' }),
+  message: Type.String(),
+});
 const ConflictReply = Type.Object({
   statusCode: Type.Integer(),
   error: Type.String(),
@@ -206,9 +211,7 @@ const ConflictReply = Type.Object({
   /** A change made meanwhile (field "revision"): the schedule as it is now. */
   current: Type.Optional(Type.Unknown()),
   /** The commune's broadcast rules the schedule breaks (field "rules"). */
-  ruleBreaks: Type.Optional(
-    Type.Array(Type.Object({ rule: Type.String(), startAt: Type.String(), message: Type.String() })),
-  ),
+  ruleBreaks: Type.Optional(Type.Array(RuleBreakT)),
 });
 
 function actorOf(request: FastifyRequest): Actor {
@@ -519,11 +522,19 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
       config: { permission: 'broadcasts:read' },
       schema: {
         tags: ['schedules'],
-        summary: 'Check a schedule for overlaps without saving it (for the calendar, before saving)',
+        summary:
+          'Check a schedule for overlaps and for the commune’s broadcast rules it breaks, without saving it ' +
+          '(for the calendar, before saving)',
         // `id`: the schedule being edited, left out of its own conflicts.
         body: Type.Composite([ScheduleBody, Type.Object({ id: Type.Optional(Id) })], { additionalProperties: false }),
         response: {
-          200: Type.Object({ conflicts: Type.Array(ConflictT), total: Type.Integer() }),
+          200: Type.Object({
+            conflicts: Type.Array(ConflictT),
+            total: Type.Integer(),
+            ruleBreaks: Type.Array(RuleBreakT, {
+              description: 'the commune’s broadcast rules it breaks (quiet hours, limits); none for an emergency',
+            }),
+          }),
           400: ErrorReply,
           404: ErrorReply,
         },
