@@ -179,3 +179,29 @@ export async function communeWithUser(
   if (user.status !== 201) throw new Error(`creating ${username}: ${user.status} ${JSON.stringify(user.body)}`);
   return { id, api: await signIn(server, username, password), province };
 }
+
+/** An occurrence as GET /api/v1/occurrences/{id} answers it, with what the tests read. */
+export interface FinishedOccurrence {
+  id: string;
+  title: string;
+  sha256: string;
+  startAt: string;
+  durationMs: number;
+  deliveries: { deviceId: string; stage: string }[];
+}
+
+/** Waits until every loudspeaker the occurrence went to has finished playing it. */
+export function waitForFinished(
+  server: Pick<TestServer, 'api'>,
+  id: string,
+  timeoutMs = 60_000,
+): Promise<FinishedOccurrence> {
+  return waitFor(
+    `occurrence ${id} to finish on every loudspeaker`,
+    async () => {
+      const { body } = await server.api<FinishedOccurrence>('GET', `/api/v1/occurrences/${id}`);
+      return body.deliveries.length > 0 && body.deliveries.every((d) => d.stage === 'finished') && body;
+    },
+    timeoutMs,
+  );
+}

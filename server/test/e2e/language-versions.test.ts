@@ -11,18 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DateTime } from 'luxon';
 import { startSimFleet } from '@loaxa/firmware-sim';
 import { resolveFfmpeg } from '../../src/audio/ffmpeg';
-import { startTestServer, waitFor, type TestServer } from '../helpers';
+import { startTestServer, waitForFinished, type TestServer } from '../helpers';
 
 interface Created {
   occurrenceId: string;
   versions: { language: string; occurrenceId: string; devices: number }[];
-}
-interface Occurrence {
-  id: string;
-  title: string;
-  startAt: string;
-  durationMs: number;
-  deliveries: { deviceId: string; stage: string }[];
 }
 
 const MONG = 'loa-ban-mong';
@@ -57,16 +50,7 @@ function ackAt(deviceId: string, occurrenceId: string, stage: string): number | 
   return row?.at;
 }
 
-async function finished(id: string): Promise<Occurrence> {
-  return waitFor(
-    `occurrence ${id} to finish everywhere`,
-    async () => {
-      const { body } = await server.api<Occurrence>('GET', `/api/v1/occurrences/${id}`);
-      return body.deliveries.length > 0 && body.deliveries.every((d) => d.stage === 'finished') && body;
-    },
-    60_000,
-  );
-}
+const finished = (id: string) => waitForFinished(server, id);
 
 /** Sends the two-language notice and checks who heard what, in which order. */
 async function broadcast(extra: Record<string, unknown>, text: string) {

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Parser from 'rss-parser';
 import { DateTime } from 'luxon';
 import { startSimFleet } from '@loaxa/firmware-sim';
-import { startTestServer, waitFor, type TestServer } from '../helpers';
+import { startTestServer, waitFor, waitForFinished, type TestServer } from '../helpers';
 
 interface Occurrence {
   id: string;
@@ -50,16 +50,7 @@ let server: TestServer;
 let fleet: Awaited<ReturnType<typeof startSimFleet>>;
 const aired: Record<'public' | 'private' | 'later' | 'scheduled', Occurrence> = {} as never;
 
-async function played(id: string): Promise<Occurrence> {
-  return waitFor(
-    `broadcast ${id} finished on every loudspeaker`,
-    async () => {
-      const { body } = await server.api<Occurrence>('GET', `/api/v1/occurrences/${id}`);
-      return body.deliveries.every((d) => d.stage === 'finished') && body;
-    },
-    60_000,
-  );
-}
+const played = (id: string) => waitForFinished(server, id);
 
 beforeAll(async () => {
   server = await startTestServer();
