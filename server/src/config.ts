@@ -32,6 +32,12 @@ export const ConfigSchema = Type.Object({
   webDir: Type.Optional(Type.String()),
   /** Public base URL devices use to download media; defaults to http://<host>:<port>. */
   publicUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
+  /** CAP 1.2 feeds polled for disaster alerts: a CAP file, or an Atom/RSS index linking CAP files. */
+  capFeeds: Type.Array(Type.String({ pattern: '^https?://' })),
+  /** Seconds between two reads of the CAP feeds. */
+  capPollS: Type.Integer({ minimum: 1, maximum: 86_400 }),
+  /** Seconds between an alert's airings: the first is at once; then the 2nd value, then the last again. */
+  alertRepeatsS: Type.Array(Type.Integer({ minimum: 0, maximum: 86_400 }), { minItems: 2, maxItems: 10 }),
   /** Quiet hours of every commune that has not set its own: HH:MM-HH:MM (local time) or off. */
   quietHours: Type.String(),
   /** Requests per minute one address may make to the villagers' public pages, feeds and audio. */
@@ -91,6 +97,9 @@ const ENV_NAME: Record<keyof Config, string> = {
   publicUrl: 'LOAXA_PUBLIC_URL',
   publicRateLimit: 'LOAXA_PUBLIC_RATE_LIMIT',
   quietHours: 'LOAXA_QUIET_HOURS',
+  capFeeds: 'LOAXA_CAP_FEEDS',
+  capPollS: 'LOAXA_CAP_POLL_S',
+  alertRepeatsS: 'LOAXA_ALERT_REPEATS_S',
   mapTilesUrl: 'LOAXA_MAP_TILES_URL',
   tlsCert: 'LOAXA_TLS_CERT',
   tlsKey: 'LOAXA_TLS_KEY',
@@ -163,6 +172,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     publicUrl: env.LOAXA_PUBLIC_URL || undefined,
     publicRateLimit: intFrom(env, 'LOAXA_PUBLIC_RATE_LIMIT', 300),
     quietHours: env.LOAXA_QUIET_HOURS?.trim() || '21:30-05:30',
+    capFeeds: (env.LOAXA_CAP_FEEDS ?? '')
+      .split(',')
+      .map((u) => u.trim())
+      .filter(Boolean),
+    capPollS: intFrom(env, 'LOAXA_CAP_POLL_S', 60),
+    alertRepeatsS: (env.LOAXA_ALERT_REPEATS_S?.trim() || '0,300,1200').split(',').map((v) => Number(v.trim())),
     mapTilesUrl: env.LOAXA_MAP_TILES_URL?.trim() || undefined,
     tlsCert: env.LOAXA_TLS_CERT || undefined,
     tlsKey: env.LOAXA_TLS_KEY || undefined,

@@ -35,6 +35,8 @@ import { readServerAddress, writeServerAddress } from './server-address';
 import { createMetrics } from './metrics/metrics';
 import { FloodGuard } from './devices/flood-guard';
 import { AuditLog } from './audit/audit-log';
+import { AlertService } from './alerts/service';
+import { FeedReader } from './alerts/feed';
 import { Scheduling } from './schedule/scheduling';
 import { Settings } from './settings/settings';
 import { SettingsStore } from './settings/store';
@@ -217,6 +219,21 @@ export async function startServer(
   });
   await scheduling.start();
   const sessionHousekeeping = startSessionHousekeeping(users, logger);
+  const audit = new AuditLog(db);
+  // Disaster alerts from CAP feeds (LOAXA_CAP_FEEDS) to the loudspeakers inside their areas.
+  const alerts = new AlertService({
+    db,
+    feeds: config.capFeeds,
+    reader: new FeedReader(db),
+    renderer,
+    airing: { air: (input) => broadcasts.airAlert(input) },
+    audit,
+    logger,
+    pollMs: config.capPollS * 1000,
+    repeatsMs: config.alertRepeatsS.map((s) => s * 1000),
+    ...(options.now ? { now: options.now } : {}),
+  });
+  alerts.start();
 
   const services: AppServices = {
     config,
@@ -235,7 +252,8 @@ export async function startServer(
     startedAt,
     mqttPort: broker.port,
     metrics,
-    audit: new AuditLog(db),
+    audit,
+    alerts,
     renderer,
     tts,
     settings,
@@ -275,6 +293,7 @@ export async function startServer(
       addressFile.remove();
       scheduling.stop();
       sessionHousekeeping.stop();
+      await alerts.stop();
       // Graceful shutdown, in this order: running requests finish and publish
       // what they must (new ones get 503); then devices are disconnected (every
       // ack the broker acknowledged is already in the database); nothing is

@@ -252,6 +252,42 @@ export class BroadcastService {
     return occurrenceId;
   }
 
+  /**
+   * A disaster alert on the loudspeakers inside its area (alerts/service.ts): an emergency,
+   * now, on those of `deviceIds` still active; public like every alert. Null when none is.
+   */
+  async airAlert(input: {
+    communeId: string;
+    alertId: string;
+    deviceIds: string[];
+    title: string;
+    text: string;
+    audio: MediaAsset & { engine: string | null };
+  }): Promise<string | null> {
+    const active = (
+      this.deps.db
+        .prepare(
+          `SELECT id FROM devices WHERE revoked_at IS NULL AND commune_id = ?
+             AND id IN (SELECT value FROM json_each(?)) ORDER BY id`,
+        )
+        .all(input.communeId, JSON.stringify(input.deviceIds)) as { id: string }[]
+    ).map((d) => d.id);
+    if (active.length === 0) return null;
+    const { occurrenceId } = await this.launch({
+      communeId: input.communeId,
+      title: input.title.length > 200 ? `${input.title.slice(0, 199)}…` : input.title,
+      text: input.text,
+      priority: 'emergency',
+      audio: input.audio,
+      zones: [],
+      deviceIds: active,
+      createdBy: 'cap',
+      alertId: input.alertId,
+      publicItems: [publicItem({ title: input.title, text: input.text }, input.audio)],
+    });
+    return occurrenceId;
+  }
+
   /** Zone ids in `zoneIds` that are not zones of the commune (another commune's count as unknown). */
   private unknownZones(zoneIds: string[], communeId: string): string[] {
     return this.deps.registry.unknownZones(zoneIds, communeScope(communeId));
@@ -356,6 +392,8 @@ export class BroadcastService {
     expiresAt?: number;
     /** What the public page may show of it once it has aired (null or absent: nothing). */
     publicItems?: PublicItem[] | null;
+    /** The CAP alert it airs (alerts/service.ts). */
+    alertId?: string;
     /** Its other language versions (versions.ts), each its own occurrence after it. */
     versions?: VersionPlan;
     versionsPublic?: boolean;
@@ -366,8 +404,8 @@ export class BroadcastService {
     const versions = input.versions?.versions ?? [];
     const insert = db.prepare(
       `INSERT INTO occurrences (id, commune_id, title, text, priority, start_at, duration_ms, sha256, engine,
-         command_id, created_by, created_at, bulletin_id, public_items)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         command_id, created_by, created_at, bulletin_id, public_items, alert_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const addDelivery = db.prepare('INSERT INTO deliveries (occurrence_id, device_id) VALUES (?, ?)');
     /** Stores one occurrence with a delivery per device; a planned version starts `after` the one before ends. */
@@ -396,6 +434,7 @@ export class BroadcastService {
         Date.now(),
         input.bulletinId ?? null,
         o.publicItems?.length ? JSON.stringify(o.publicItems) : null,
+        input.alertId ?? null,
       );
       for (const d of o.deviceIds) addDelivery.run(id, d);
       return { id, commandId, startAt: o.startAt, durationMs: o.audio.durationMs };

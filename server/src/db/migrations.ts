@@ -575,4 +575,68 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE schedules ADD COLUMN approved_versions TEXT;
     `,
   },
+  {
+    version: 22,
+    name: 'disaster alerts from CAP 1.2 feeds: each alert, what each commune decided, the feeds polled',
+    sql: `
+      -- One CAP alert as received (de-duplicated on sender and identifier).
+      CREATE TABLE alerts (
+        id          TEXT PRIMARY KEY,
+        sender      TEXT NOT NULL,
+        identifier  TEXT NOT NULL,
+        sent_at     INTEGER NOT NULL,
+        msg_type    TEXT NOT NULL,
+        status      TEXT NOT NULL,
+        event       TEXT NOT NULL,
+        severity    TEXT NOT NULL,
+        urgency     TEXT NOT NULL,
+        certainty   TEXT NOT NULL,
+        level       INTEGER NOT NULL,
+        headline    TEXT,
+        description TEXT,
+        instruction TEXT,
+        expires_at  INTEGER,
+        -- JSON: the areas (polygons, circles, geocodes) as parsed.
+        areas       TEXT NOT NULL,
+        source_url  TEXT,
+        received_at INTEGER NOT NULL,
+        -- active | replaced (by an Update) | cancelled | expired | not-actual (Test, Exercise, System, Draft)
+        state       TEXT NOT NULL CHECK (state IN ('active','replaced','cancelled','expired','not-actual')),
+        -- The alert an Update or Cancel refers to.
+        replaces    TEXT REFERENCES alerts(id),
+        UNIQUE (sender, identifier)
+      );
+      CREATE INDEX alerts_received ON alerts(received_at);
+      -- What each commune with loudspeakers inside the alert's area does with it.
+      CREATE TABLE alert_communes (
+        alert_id     TEXT NOT NULL REFERENCES alerts(id) ON DELETE CASCADE,
+        commune_id   TEXT NOT NULL REFERENCES communes(id),
+        decision     TEXT NOT NULL CHECK (decision IN ('auto','confirm','show')),
+        -- waiting (for a leader) | airing (repeats due) | done | dismissed
+        status       TEXT NOT NULL CHECK (status IN ('waiting','airing','done','dismissed')),
+        device_ids   TEXT NOT NULL,
+        repeats_done INTEGER NOT NULL DEFAULT 0,
+        next_at      INTEGER,
+        decided_by   TEXT,
+        decided_at   INTEGER,
+        revision     INTEGER NOT NULL DEFAULT 1,
+        PRIMARY KEY (alert_id, commune_id)
+      );
+      CREATE INDEX alert_communes_due ON alert_communes(status, next_at);
+      -- Each feed's conditional-GET state and backoff.
+      CREATE TABLE alert_feeds (
+        url           TEXT PRIMARY KEY,
+        etag          TEXT,
+        last_modified TEXT,
+        polled_at     INTEGER,
+        ok_at         INTEGER,
+        error         TEXT,
+        failures      INTEGER NOT NULL DEFAULT 0,
+        next_at       INTEGER
+      );
+      -- The CAP files already read from an index (by URL and the validator that came with them).
+      CREATE TABLE alert_files (url TEXT PRIMARY KEY, etag TEXT, read_at INTEGER NOT NULL);
+      ALTER TABLE occurrences ADD COLUMN alert_id TEXT REFERENCES alerts(id);
+    `,
+  },
 ];

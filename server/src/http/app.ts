@@ -33,6 +33,7 @@ import { settingsRoutes } from './routes/settings';
 import { communeRoutes } from './routes/communes';
 import { bulletinRoutes } from './routes/bulletins';
 import { publicRoutes } from './routes/public';
+import { alertRoutes } from './routes/alerts';
 import { SERVER_VERSION } from '../version';
 import { metricsAccessHook } from '../metrics/access';
 
@@ -90,6 +91,7 @@ export async function buildApp(services: AppServices, tls?: { cert: Buffer; key:
       await api.register(settingsRoutes, { services });
       await api.register(communeRoutes, { services });
       await api.register(bulletinRoutes, { services });
+      await api.register(alertRoutes, { services });
       api.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: '/api/v1' },

@@ -1,3 +1,4 @@
+import type { AlertService } from '../alerts/service';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
 import type { Db } from '../db/database';
@@ -31,6 +32,7 @@ export interface AppServices {
   communes: CommuneService;
   /** The province's bulletins to the communes (TT39 source tier). */
   bulletins: BulletinService;
+  alerts: AlertService;
   broadcasts: BroadcastService;
   planner: Planner;
   telemetry: Map<string, TelemetryPayload>;

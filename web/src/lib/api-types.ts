@@ -7986,6 +7986,313 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/alerts': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Disaster alerts (CAP), newest first, with each commune’s decision, loudspeakers and plays */
+    get: {
+      parameters: {
+        query?: {
+          limit?: number;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              id: string;
+              sender: string;
+              identifier: string;
+              /** Format: date-time */
+              sentAt: string;
+              msgType: string;
+              /** @description CAP status: only Actual alerts go on air */
+              status: string;
+              state: 'active' | 'replaced' | 'cancelled' | 'expired' | 'not-actual';
+              event: string;
+              severity: string;
+              urgency: string;
+              certainty: string;
+              /** @description risk level (Decision 18/2021) */
+              level: number;
+              headline: string | null;
+              description: string | null;
+              instruction: string | null;
+              /** Format: date-time */
+              expiresAt: string | null;
+              areas: {
+                areaDesc: string;
+                polygons: number[][][];
+                circles: {
+                  lat: number;
+                  lon: number;
+                  radiusKm: number;
+                }[];
+                geocodes: {
+                  valueName: string;
+                  value: string;
+                }[];
+              }[];
+              /** Format: date-time */
+              receivedAt: string;
+              replaces: string | null;
+              communes: {
+                communeId: string;
+                communeName: string;
+                decision: 'auto' | 'confirm' | 'show';
+                status: 'waiting' | 'airing' | 'done' | 'dismissed';
+                /** @description loudspeakers of the commune inside the alert’s area */
+                devices: number;
+                repeatsDone: number;
+                /** Format: date-time */
+                nextAt: string | null;
+                decidedBy: string | null;
+                revision: number;
+                occurrences: {
+                  id: string;
+                  /** Format: date-time */
+                  startAt: string;
+                }[];
+              }[];
+            }[];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/alerts/{id}/confirm': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Air an alert that waits for a leader’s confirmation in a commune (compare-and-set on revision) */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            revision: number;
+            /** @description a commune id (province users choose; commune users: their own) */
+            commune?: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              communeId: string;
+              communeName: string;
+              decision: 'auto' | 'confirm' | 'show';
+              status: 'waiting' | 'airing' | 'done' | 'dismissed';
+              /** @description loudspeakers of the commune inside the alert’s area */
+              devices: number;
+              repeatsDone: number;
+              /** Format: date-time */
+              nextAt: string | null;
+              decidedBy: string | null;
+              revision: number;
+              occurrences: {
+                id: string;
+                /** Format: date-time */
+                startAt: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/alerts/{id}/dismiss': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Dismiss an alert that waits for confirmation in a commune: it does not go on air */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            revision: number;
+            /** @description a commune id (province users choose; commune users: their own) */
+            commune?: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              communeId: string;
+              communeName: string;
+              decision: 'auto' | 'confirm' | 'show';
+              status: 'waiting' | 'airing' | 'done' | 'dismissed';
+              /** @description loudspeakers of the commune inside the alert’s area */
+              devices: number;
+              repeatsDone: number;
+              /** Format: date-time */
+              nextAt: string | null;
+              decidedBy: string | null;
+              revision: number;
+              occurrences: {
+                id: string;
+                /** Format: date-time */
+                startAt: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/media/{file}': {
     parameters: {
       query?: never;
@@ -8265,6 +8572,7 @@ export const API_OPERATIONS = [
   'DELETE /api/v1/programmes/{id}',
   'DELETE /api/v1/session',
   'DELETE /api/v1/zones/{id}',
+  'GET /api/v1/alerts',
   'GET /api/v1/approvals',
   'GET /api/v1/audit',
   'GET /api/v1/bulletins',
@@ -8305,6 +8613,8 @@ export const API_OPERATIONS = [
   'PATCH /api/v1/devices/{id}',
   'PATCH /api/v1/users/{username}',
   'PATCH /api/v1/zones/{id}',
+  'POST /api/v1/alerts/{id}/confirm',
+  'POST /api/v1/alerts/{id}/dismiss',
   'POST /api/v1/audio',
   'POST /api/v1/broadcasts',
   'POST /api/v1/bulletins',

@@ -1,0 +1,200 @@
+/**
+ * Disaster alerts end to end: a local HTTP server speaks a CAP feed (an Atom
+ * index linking CAP 1.2 files, with ETags), the real server polls it, and
+ * simulated loudspeakers play what reaches them. A Severe/Immediate flood
+ * alert whose polygon covers two of three villages plays on the loudspeakers
+ * inside and none outside; an Update changes the text of the next repeat; a
+ * Cancel stops the repeats; a Test alert never airs.
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSimFleet } from '@loaxa/firmware-sim';
+import { signInProvince, startTestServer, waitFor, waitForFinished, type TestServer } from '../helpers';
+
+const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/cap');
+/** The fixture with its expiry moved two hours ahead of now: the rest is as the feed wrote it. */
+const fixture = (name: string) =>
+  fs
+    .readFileSync(path.join(FIXTURES, name), 'utf8')
+    .replace(
+      /<expires>[^<]*<\/expires>/,
+      `<expires>${new Date(Date.now() + 2 * 3600_000).toISOString().replace(/\.\d{3}Z$/, '-00:00')}</expires>`,
+    );
+
+/** Inside the Lào Cai flood polygon: Lào Cai city and Bảo Thắng; outside: Sa Pa (helper-checked in geo.test.ts). */
+const DEVICES = [
+  { id: 'loa-lao-cai', zone: 'thon-bo-song', at: { latitude: 22.485, longitude: 103.97 } },
+  { id: 'loa-bao-thang', zone: 'thon-bao-thang', at: { latitude: 22.4, longitude: 104.05 } },
+  { id: 'loa-sa-pa', zone: 'thon-sa-pa', at: { latitude: 22.336, longitude: 103.844 } },
+];
+
+/** A feed as alert services publish it: an Atom index of CAP files, each with an ETag. */
+function feedServer() {
+  const files = new Map<string, string>();
+  const entries: string[] = [];
+  let indexReads = 0;
+  const index = () =>
+    `<?xml version="1.0" encoding="UTF-8"?><feed xmlns="http://www.w3.org/2005/Atom"><id>urn:loaxa:test</id>` +
+    `<title>Cảnh báo thiên tai</title><updated>${new Date().toISOString()}</updated>` +
+    entries
+      .map(
+        (name) =>
+          `<entry><id>${name}</id><title>${name}</title><updated>${new Date().toISOString()}</updated>` +
+          `<link rel="alternate" type="application/cap+xml" href="${name}"/></entry>`,
+      )
+      .join('') +
+    '</feed>';
+  const server = http.createServer((req, res) => {
+    const name = (req.url ?? '/').slice(1);
+    const body = name === 'index.atom.xml' ? index() : files.get(name);
+    if (name === 'index.atom.xml') indexReads++;
+    if (body === undefined) return res.writeHead(404).end();
+    const etag = `"${Buffer.from(body).toString('base64url').slice(-16)}-${body.length}"`;
+    if (req.headers['if-none-match'] === etag) return res.writeHead(304).end();
+    res.writeHead(200, { 'content-type': 'application/xml; charset=utf-8', etag }).end(body);
+  });
+  return {
+    server,
+    reads: () => indexReads,
+    publish(name: string, xml: string) {
+      files.set(name, xml);
+      entries.unshift(name);
+    },
+  };
+}
+
+let server: TestServer;
+let fleet: Awaited<ReturnType<typeof startSimFleet>>;
+const feed = feedServer();
+
+interface AlertBody {
+  id: string;
+  identifier: string;
+  state: string;
+  level: number;
+  communes: { communeId: string; decision: string; status: string; devices: number; occurrences: { id: string }[] }[];
+}
+
+/** The alerts as the province sees them (a commune sees those that reached it). */
+const allAlerts = async () => (await (await signInProvince(server))<AlertBody[]>('GET', '/api/v1/alerts')).body;
+const alertsNamed = async (identifierEnd: string) =>
+  (await allAlerts()).find((a) => a.identifier.endsWith(identifierEnd));
+
+/** The plays an alert became, with their loudspeakers and titles. */
+const playsOf = (alertId: string) =>
+  server.services.db
+    .prepare(
+      `SELECT o.id, o.title, GROUP_CONCAT(d.device_id) AS devices FROM occurrences o
+       JOIN deliveries d ON d.occurrence_id = o.id WHERE o.alert_id = ? GROUP BY o.id ORDER BY o.start_at`,
+    )
+    .all(alertId) as { id: string; title: string; devices: string }[];
+
+beforeAll(async () => {
+  await new Promise<void>((resolve) => feed.server.listen(0, '127.0.0.1', resolve));
+  const { port } = feed.server.address() as AddressInfo;
+  server = await startTestServer({
+    LOAXA_CAP_FEEDS: `http://127.0.0.1:${port}/index.atom.xml`,
+    LOAXA_CAP_POLL_S: '1',
+    // Now, then 3 s after it ends, then every 3 s: the test sees repeats without waiting twenty minutes.
+    LOAXA_ALERT_REPEATS_S: '0,3,3',
+  });
+  const credentials = [];
+  for (const d of DEVICES) {
+    server.services.registry.createZone(d.zone, 'default', d.zone);
+    const { secret } = server.services.registry.createDevice({ id: d.id, zones: [d.zone], communeId: 'default' });
+    server.services.registry.updateDevice(d.id, { location: d.at }, { communeId: null });
+    credentials.push({ deviceId: d.id, secret });
+  }
+  fleet = await startSimFleet({ serverUrl: server.url, mqttUrl: server.mqttUrl, devices: credentials });
+  await fleet.waitOnline(15_000);
+}, 60_000);
+
+afterAll(async () => {
+  await fleet?.stop();
+  await server?.close();
+  feed.server.close();
+});
+
+describe('CAP alerts from a feed', () => {
+  it('a Test alert is shown, never aired', async () => {
+    feed.publish('thu-nghiem.xml', fixture('thu-nghiem.xml'));
+    const test = await waitFor('the Test alert to be read', () => alertsNamed('TEST.0001'));
+    expect(test.state).toBe('not-actual');
+    expect(test.communes.every((c) => c.occurrences.length === 0)).toBe(true);
+    expect(playsOf(test.id)).toEqual([]);
+  });
+
+  it('plays a flood alert on the loudspeakers inside its polygon and none outside, within one poll', async () => {
+    const readsBefore = feed.reads();
+    feed.publish('lu-lao-cai.xml', fixture('lu-lao-cai.xml'));
+    const alert = await waitFor('the flood alert to be aired', async () => {
+      const a = await alertsNamed('LU.0001');
+      return a && a.communes[0]?.occurrences.length ? a : null;
+    });
+    // Read at the first poll after it was published (a second one may have started meanwhile).
+    expect(feed.reads() - readsBefore).toBeLessThanOrEqual(2);
+    expect(alert.level).toBe(3);
+    expect(alert.communes).toMatchObject([{ communeId: 'default', decision: 'auto', status: 'airing', devices: 2 }]);
+    const [first] = playsOf(alert.id);
+    expect(first!.devices.split(',').sort()).toEqual(['loa-bao-thang', 'loa-lao-cai']);
+    expect(first!.title).toBe('Cảnh báo lũ trên sông Hồng tại Lào Cai');
+    const played = await waitForFinished(server, first!.id);
+    expect(played.deliveries.map((d) => d.deviceId).sort()).toEqual(['loa-bao-thang', 'loa-lao-cai']);
+    // The spoken text says the level, what happens and what to do, in Vietnamese.
+    const text = server.services.db.prepare('SELECT text FROM occurrences WHERE id = ?').get(first!.id) as {
+      text: string;
+    };
+    expect(text.text).toMatch(/^Cảnh báo thiên tai cấp độ 3\. Cảnh báo lũ trên sông Hồng tại Lào Cai\. /);
+    expect(text.text).toContain('Chủ động sơ tán người dân khỏi vùng trũng ven sông');
+  }, 120_000);
+
+  it('an Update changes the text of the next repeat; a Cancel stops the repeats', async () => {
+    const original = (await alertsNamed('LU.0001'))!;
+    feed.publish('lu-lao-cai-update.xml', fixture('lu-lao-cai-update.xml'));
+    const update = await waitFor(
+      'a repeat with the updated text',
+      async () => {
+        const u = await alertsNamed('LU.0002');
+        return u && playsOf(u.id).length > 0 ? u : null;
+      },
+      90_000,
+    );
+    expect((await alertsNamed('LU.0001'))!.state).toBe('replaced');
+    expect(playsOf(update.id)[0]!.title).toBe('Lũ trên sông Hồng tại Lào Cai đã vượt báo động 3');
+    // The original's repeats ended when it was replaced.
+    const before = playsOf(original.id).length;
+
+    feed.publish('lu-lao-cai-cancel.xml', fixture('lu-lao-cai-cancel.xml'));
+    await waitFor('the cancel to end the update', async () => (await alertsNamed('LU.0002'))?.state === 'cancelled');
+    const rows = server.services.db
+      .prepare('SELECT status, next_at FROM alert_communes WHERE alert_id IN (?, ?)')
+      .all(original.id, update.id);
+    // Nothing is left to air: the timer airs only rows still 'airing'.
+    expect(rows).toEqual([
+      { status: 'done', next_at: null },
+      { status: 'done', next_at: null },
+    ]);
+    expect(playsOf(original.id).length).toBe(before);
+    const audit = server.services.db
+      .prepare(`SELECT action FROM audit_log WHERE action LIKE 'alert.%' ORDER BY id`)
+      .all() as { action: string }[];
+    expect(new Set(audit.map((a) => a.action))).toEqual(new Set(['alert.received', 'alert.aired']));
+  }, 120_000);
+
+  it('refuses a malformed or hostile file whole, logged and audited, nothing aired', async () => {
+    feed.publish('xxe.xml', fs.readFileSync(path.join(FIXTURES, 'hostile/xxe-passwd.xml'), 'utf8'));
+    await waitFor('the hostile file to be refused', () =>
+      server.services.db.prepare(`SELECT detail FROM audit_log WHERE action = 'alert.invalid'`).get(),
+    );
+    const alerts = await allAlerts();
+    expect(alerts.map((a) => a.identifier.split('.').slice(-2).join('.')).sort()).toEqual([
+      'LU.0001',
+      'LU.0002',
+      'LU.0003',
+      'TEST.0001',
+    ]);
+  });
+});
