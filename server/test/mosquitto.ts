@@ -42,6 +42,8 @@ export async function startMosquitto(): Promise<TestMosquitto> {
     'use_username_as_clientid true',
     // The server's own session must hold a burst of one ack per device (README: Running with Mosquitto).
     'max_queued_messages 1000000',
+    // Nagle off on client sockets, as the README's configuration has it.
+    'set_tcp_nodelay true',
     `listener ${port} 127.0.0.1`,
     'log_dest stderr',
     'log_type error',

@@ -1,3 +1,4 @@
+import { Socket } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import { connect, type IClientSubscribeOptions, type MqttClient } from 'mqtt';
 import {
@@ -204,6 +205,9 @@ export class MqttLink implements AckTransport {
       onFirstSettle?.();
     };
     client.on('connect', () => {
+      // mqtt.js opens its TCP/TLS socket with Nagle on: a small ack would wait for the previous
+      // segment's ACK. A WebSocket stream is no Socket (ws turns Nagle off itself).
+      if (client.stream instanceof Socket) client.stream.setNoDelay(true);
       settle();
       this.onConnect(session);
     });

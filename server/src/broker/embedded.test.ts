@@ -2,7 +2,8 @@
  * Inbound device messages are stored in batches (one commit per turn of the
  * event loop) and acknowledged only after their batch is stored.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import net from 'node:net';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import mqtt from 'mqtt';
 import { pino } from 'pino';
 import { topics } from '@loaxa/protocol';
@@ -66,5 +67,44 @@ describe('embedded broker inbound batches', () => {
     });
     await client!.publishAsync(topics.deviceAck('loa-1'), 'only-once-stored', { qos: 1 });
     expect(committed).toEqual(['only-once-stored']);
+  });
+});
+
+/**
+ * Node has no getsockopt; it records what it set on the handle (TCP_NODELAY) in the socket's
+ * own `kSetNoDelay` symbol, in every path (setNoDelay, the server's noDelay option). Undefined
+ * when this Node keeps it elsewhere: the test then skips rather than pass without looking.
+ */
+function recordedNoDelay(socket: net.Socket): boolean | undefined {
+  const key = Object.getOwnPropertySymbols(socket).find((k) => k.description === 'kSetNoDelay');
+  return key === undefined ? undefined : Boolean((socket as unknown as Record<symbol, unknown>)[key]);
+}
+
+describe('embedded broker sockets', () => {
+  it('turns Nagle off (TCP_NODELAY) on every accepted MQTT socket', async (ctx) => {
+    // Calls through to Node's emit; only records which sockets each server accepted.
+    const emit = vi.spyOn(net.Server.prototype, 'emit');
+    try {
+      broker = await startEmbeddedBroker({ port: 0, host: '127.0.0.1', devices, logger: pino({ level: 'silent' }) });
+      client = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`, {
+        clientId: 'loa-1',
+        username: 'loa-1',
+        password: 's',
+        reconnectPeriod: 0,
+      });
+      const accepted = emit.mock.calls
+        .map((call, i) => ({ event: call[0] as string, socket: call[1], server: emit.mock.contexts[i] as net.Server }))
+        .filter(({ event, server }) => {
+          const address = server.address();
+          return event === 'connection' && typeof address === 'object' && address?.port === broker!.port;
+        })
+        .map(({ socket }) => socket as net.Socket);
+      expect(accepted).toHaveLength(1);
+      const noDelay = recordedNoDelay(accepted[0]!);
+      if (noDelay === undefined) ctx.skip(`Node ${process.version} keeps no kSetNoDelay on its sockets`);
+      expect(noDelay).toBe(true);
+    } finally {
+      emit.mockRestore();
+    }
   });
 });

@@ -142,9 +142,11 @@ export async function startEmbeddedBroker(options: {
     log.debug({ clientId: client?.id, err: err.message }, 'connection error'),
   );
 
+  // Nagle off (TCP_NODELAY) on every accepted socket: MQTT packets are small, and a PUBACK or a
+  // command held back until the previous segment's ACK arrives costs up to a delayed-ACK period.
   const tcp = options.tls
-    ? tls.createServer({ ...options.tls, minVersion: 'TLSv1.2' }, (socket) => aedes.handle(socket))
-    : net.createServer((socket) => aedes.handle(socket));
+    ? tls.createServer({ ...options.tls, minVersion: 'TLSv1.2', noDelay: true }, (socket) => aedes.handle(socket))
+    : net.createServer({ noDelay: true }, (socket) => aedes.handle(socket));
   await new Promise<void>((resolve, reject) => {
     tcp.once('error', reject);
     tcp.listen(options.port, options.host, () => resolve());
@@ -195,6 +197,8 @@ export async function startEmbeddedBroker(options: {
       server.on('upgrade', (req, socket, head) => {
         const url = new URL(req.url ?? '/', 'http://localhost');
         if (url.pathname !== path) return;
+        // The HTTP server's sockets: Node's default is Nagle off there too; ws sets it as well.
+        if (socket instanceof net.Socket) socket.setNoDelay(true);
         wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
       });
     },

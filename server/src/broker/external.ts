@@ -8,6 +8,7 @@
  * device id is read from the topic; the broker's ACL is what guarantees that
  * only that device may write there (see mosquitto.ts).
  */
+import net from 'node:net';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { DEVICE_PUBLISHES, MAX_PAYLOAD_BYTES, parseTopic, statusDecoder, topics } from '@loaxa/protocol';
@@ -45,6 +46,9 @@ export async function connectExternalBroker(options: {
     ...(options.username ? { username: options.username, password: options.password ?? '' } : {}),
   };
   const client: MqttClient = connect(options.url, clientOptions);
+  // mqtt.js opens its TCP/TLS socket with Nagle on; small QoS 1 packets would wait for the previous
+  // segment's ACK. Each reconnect has a new socket: set it on every CONNACK.
+  client.on('connect', () => setNoDelay(client.stream));
   const messageHandlers: InboundHandler[] = [];
   const connectHandlers: ((id: string) => void)[] = [];
   const disconnectHandlers: ((id: string) => void)[] = [];
@@ -164,4 +168,9 @@ function redact(url: string): string {
   } catch {
     return url;
   }
+}
+
+/** TCP_NODELAY on an mqtt.js stream when it is a socket (a WebSocket stream is not; ws sets it itself). */
+function setNoDelay(stream: unknown): void {
+  if (stream instanceof net.Socket) stream.setNoDelay(true);
 }
