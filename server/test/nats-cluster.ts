@@ -120,8 +120,24 @@ export async function startNatsCluster(size = 3): Promise<TestNatsCluster> {
     await client.endAsync();
     return true;
   };
+  // A start that fails, or a test run that ends (a hook timeout) before close(), must not leave
+  // nodes behind: they are killed by pid, here or when this process exits.
+  const killAll = () => {
+    for (let i = 0; i < size; i++) if (running(i)) children[i]!.kill('SIGKILL');
+  };
+  const onExit = () => {
+    killAll();
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', onExit);
   for (let i = 0; i < size; i++) spawnNode(i);
-  for (let i = 0; i < size; i++) await waitFor(`NATS node n${i + 1} to serve MQTT`, () => mqttReady(i), 60_000, 250);
+  try {
+    for (let i = 0; i < size; i++) await waitFor(`NATS node n${i + 1} to serve MQTT`, () => mqttReady(i), 60_000, 250);
+  } catch (err) {
+    killAll();
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
 
   const stop = async (i: number, signal: NodeJS.Signals = 'SIGKILL') => {
     const child = children[i];
@@ -147,6 +163,7 @@ export async function startNatsCluster(size = 3): Promise<TestNatsCluster> {
       await waitFor(`NATS node n${i + 1} to serve MQTT again`, () => mqttReady(i), 60_000, 250);
     },
     async close() {
+      process.off('exit', onExit);
       await Promise.all(children.map((_, i) => stop(i, 'SIGTERM')));
       fs.rmSync(dir, { recursive: true, force: true });
     },
