@@ -148,6 +148,7 @@ describe('zones and devices', () => {
       name: 'Thôn Đồng Tâm',
       communeId: 'default',
       languages: ['vi'],
+      geocodes: [],
       deviceIds: [],
     });
   });

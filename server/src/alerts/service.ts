@@ -384,21 +384,37 @@ export class AlertService {
     return id;
   }
 
-  /** The active loudspeakers with a position inside the areas, by commune. */
+  /**
+   * The active loudspeakers the areas reach, by commune: those with a map position inside a
+   * polygon or circle, and those in a zone carrying one of the areas' geocodes.
+   */
   private match(areas: readonly CapArea[]): Map<string, string[]> {
-    const devices = this.deps.db
+    const { db } = this.deps;
+    const found = new Map<string, Set<string>>();
+    const add = (communeId: string, deviceId: string) =>
+      found.set(communeId, (found.get(communeId) ?? new Set()).add(deviceId));
+    const positioned = db
       .prepare(
         `SELECT id, commune_id, latitude, longitude FROM devices
          WHERE revoked_at IS NULL AND latitude IS NOT NULL AND longitude IS NOT NULL ORDER BY id`,
       )
       .all() as { id: string; commune_id: string; latitude: number; longitude: number }[];
-    const out = new Map<string, string[]>();
-    for (const d of devices) {
+    for (const d of positioned) {
       const point = { lat: d.latitude, lon: d.longitude };
-      if (!areas.some((a) => areaContains(a, point))) continue;
-      out.set(d.commune_id, [...(out.get(d.commune_id) ?? []), d.id]);
+      if (areas.some((a) => areaContains(a, point))) add(d.commune_id, d.id);
     }
-    return out;
+    const codes = areas.flatMap((a) => a.geocodes.flatMap((g) => [g.value, `${g.valueName}=${g.value}`]));
+    if (codes.length) {
+      const coded = db
+        .prepare(
+          `SELECT DISTINCT d.id, d.commune_id FROM zones z, json_each(z.geocodes) c
+           JOIN device_zones dz ON dz.zone_id = z.id JOIN devices d ON d.id = dz.device_id
+           WHERE d.revoked_at IS NULL AND c.value IN (SELECT value FROM json_each(?)) ORDER BY d.id`,
+        )
+        .all(JSON.stringify(codes)) as { id: string; commune_id: string }[];
+      for (const d of coded) add(d.commune_id, d.id);
+    }
+    return new Map([...found].map(([communeId, ids]) => [communeId, [...ids].sort()]));
   }
 
   /** Airs what is due: each commune's next repeat of its current alerts, until they expire. */

@@ -639,4 +639,12 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE occurrences ADD COLUMN alert_id TEXT REFERENCES alerts(id);
     `,
   },
+  {
+    version: 23,
+    name: "alerts by administrative code: the geocodes a zone carries (a village's or district's code)",
+    sql: `
+      -- JSON array of codes ("137", or "MA_DVHC=137" to name the scheme) an alert's geocodes reach.
+      ALTER TABLE zones ADD COLUMN geocodes TEXT NOT NULL DEFAULT '[]';
+    `,
+  },
 ];

@@ -21,6 +21,8 @@ export interface Zone {
   communeId: string;
   /** The languages a notice's versions play in here, in this order (language codes; see public/languages.ts). */
   languages: string[];
+  /** Administrative codes a disaster alert's geocodes reach this zone by ("137" or "MA_DVHC=137"). */
+  geocodes: string[];
   deviceIds: string[];
 }
 
@@ -173,15 +175,22 @@ export class DeviceRegistry {
     this.db
       .prepare('INSERT INTO zones (id, commune_id, name, languages, created_at) VALUES (?, ?, ?, ?, ?)')
       .run(zoneId, communeId, trimmed, JSON.stringify(languages), Date.now());
-    return { id: zoneId, name: trimmed, communeId, languages, deviceIds: [] };
+    return { id: zoneId, name: trimmed, communeId, languages, geocodes: [], deviceIds: [] };
   }
 
   listZones(scope: Scope = PROVINCE): Zone[] {
     const zones = this.db
       .prepare(
-        'SELECT id, name, commune_id, languages FROM zones WHERE (? IS NULL OR commune_id = ?) ORDER BY name, id',
+        `SELECT id, name, commune_id, languages, geocodes FROM zones WHERE (? IS NULL OR commune_id = ?)
+         ORDER BY name, id`,
       )
-      .all(...inScope(scope)) as { id: string; name: string; commune_id: string; languages: string }[];
+      .all(...inScope(scope)) as {
+      id: string;
+      name: string;
+      commune_id: string;
+      languages: string;
+      geocodes: string;
+    }[];
     const members = this.db
       .prepare(
         `SELECT dz.zone_id, dz.device_id FROM device_zones dz JOIN zones z ON z.id = dz.zone_id
@@ -195,6 +204,7 @@ export class DeviceRegistry {
       name: z.name,
       communeId: z.commune_id,
       languages: JSON.parse(z.languages) as string[],
+      geocodes: JSON.parse(z.geocodes) as string[],
       deviceIds: byZone.get(z.id) ?? [],
     }));
   }
@@ -219,7 +229,7 @@ export class DeviceRegistry {
   }
 
   /** Renames a zone of `scope` (its new name must be free in its commune) and/or sets its languages. */
-  updateZone(zoneId: string, change: { name?: string; languages?: string[] }, scope: Scope): Zone {
+  updateZone(zoneId: string, change: { name?: string; languages?: string[]; geocodes?: string[] }, scope: Scope): Zone {
     const communeId = this.zoneCommuneIn(zoneId, scope);
     if (change.name !== undefined) {
       const trimmed = change.name.trim();
@@ -234,6 +244,9 @@ export class DeviceRegistry {
     }
     if (change.languages !== undefined) {
       this.db.prepare('UPDATE zones SET languages = ? WHERE id = ?').run(JSON.stringify(change.languages), zoneId);
+    }
+    if (change.geocodes !== undefined) {
+      this.db.prepare('UPDATE zones SET geocodes = ? WHERE id = ?').run(JSON.stringify(change.geocodes), zoneId);
     }
     return this.listZones(communeScope(communeId)).find((z) => z.id === zoneId)!;
   }

@@ -18,6 +18,18 @@ export const ZoneLanguages = Type.Array(LanguageCode, {
     'a notice without a version in any of them plays in Vietnamese',
 });
 
+/** The administrative codes a disaster alert's geocodes reach a zone by. */
+export const ZoneGeocodes = Type.Array(
+  Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:=-]+$' }),
+  {
+    maxItems: 20,
+    uniqueItems: true,
+    description:
+      'codes an alert’s <geocode> reaches this zone by: the value ("137") or scheme=value ("MA_DVHC=137"); ' +
+      'its loudspeakers are reached even without a map position',
+  },
+);
+
 /** A leader lets one play through the commune's broadcast rules (quiet hours, limits), with a reason. */
 export const OverrideRules = Type.Object(
   { reason: Type.String({ minLength: 5, maxLength: 500, pattern: '\\S' }) },

@@ -75,7 +75,14 @@ interface AlertBody {
   identifier: string;
   state: string;
   level: number;
-  communes: { communeId: string; decision: string; status: string; devices: number; occurrences: { id: string }[] }[];
+  communes: {
+    communeId: string;
+    decision: string;
+    status: string;
+    devices: number;
+    revision: number;
+    occurrences: { id: string }[];
+  }[];
 }
 
 /** The alerts as the province sees them (a commune sees those that reached it). */
@@ -108,6 +115,15 @@ beforeAll(async () => {
     server.services.registry.updateDevice(d.id, { location: d.at }, { communeId: null });
     credentials.push({ deviceId: d.id, secret });
   }
+  // A village of Yên Bái whose loudspeaker has no map position: a zone code reaches it.
+  server.services.registry.createZone('Bản Yên Bái', 'default', 'ban-yen-bai');
+  server.services.registry.updateZone('ban-yen-bai', { geocodes: ['MA_DVHC=139'] }, { communeId: null });
+  const yenBai = server.services.registry.createDevice({
+    id: 'loa-yen-bai',
+    zones: ['ban-yen-bai'],
+    communeId: 'default',
+  });
+  credentials.push({ deviceId: 'loa-yen-bai', secret: yenBai.secret });
   fleet = await startSimFleet({ serverUrl: server.url, mqttUrl: server.mqttUrl, devices: credentials });
   await fleet.waitOnline(15_000);
 }, 60_000);
@@ -184,6 +200,33 @@ describe('CAP alerts from a feed', () => {
     expect(new Set(audit.map((a) => a.action))).toEqual(new Set(['alert.received', 'alert.aired']));
   }, 120_000);
 
+  it('reaches a zone by its geocode, and waits for a leader’s tap when the alert is not grave enough', async () => {
+    // loa-yen-bai has no map position; its zone carries the district code MA_DVHC=139 (beforeAll).
+    feed.publish('sat-lo-yen-bai.xml', fixture('sat-lo-yen-bai.xml'));
+    const alert = await waitFor('the landslide alert', () => alertsNamed('LQ.0012'));
+    // Moderate and Possible: a leader decides.
+    expect(alert.communes).toMatchObject([
+      { communeId: 'default', decision: 'confirm', status: 'waiting', devices: 1 },
+    ]);
+    expect(playsOf(alert.id)).toEqual([]);
+    const row = alert.communes[0]!;
+    const confirmed = await server.api<{ status: string }>('POST', `/api/v1/alerts/${alert.id}/confirm`, {
+      revision: row.revision,
+    });
+    expect(confirmed.status).toBe(200);
+    expect(confirmed.body.status).toBe('airing');
+    const again = await server.api<{ field: string }>('POST', `/api/v1/alerts/${alert.id}/confirm`, {
+      revision: row.revision,
+    });
+    expect(again.status).toBe(409);
+    await waitFor('the confirmed alert to be aired', () => playsOf(alert.id).length > 0);
+    expect(playsOf(alert.id)[0]!.devices).toBe('loa-yen-bai');
+    const decided = server.services.db
+      .prepare(`SELECT actor FROM audit_log WHERE action = 'alert.confirm' AND target = ?`)
+      .get(alert.id);
+    expect(decided).toEqual({ actor: 'admin' });
+  });
+
   it('refuses a malformed or hostile file whole, logged and audited, nothing aired', async () => {
     feed.publish('xxe.xml', fs.readFileSync(path.join(FIXTURES, 'hostile/xxe-passwd.xml'), 'utf8'));
     await waitFor('the hostile file to be refused', () =>
@@ -191,6 +234,7 @@ describe('CAP alerts from a feed', () => {
     );
     const alerts = await allAlerts();
     expect(alerts.map((a) => a.identifier.split('.').slice(-2).join('.')).sort()).toEqual([
+      'LQ.0012',
       'LU.0001',
       'LU.0002',
       'LU.0003',

@@ -755,6 +755,8 @@ export interface paths {
               communeId: string;
               /** @description language codes (ISO 639: vi, hmn, blt, km, rad, …) a notice’s versions play in here, in this order; a notice without a version in any of them plays in Vietnamese */
               languages: string[];
+              /** @description codes an alert’s <geocode> reaches this zone by: the value ("137") or scheme=value ("MA_DVHC=137"); its loudspeakers are reached even without a map position */
+              geocodes: string[];
               deviceIds: string[];
             }[];
           };
@@ -1180,6 +1182,8 @@ export interface paths {
             name?: string;
             /** @description language codes (ISO 639: vi, hmn, blt, km, rad, …) a notice’s versions play in here, in this order; a notice without a version in any of them plays in Vietnamese */
             languages?: string[];
+            /** @description codes an alert’s <geocode> reaches this zone by: the value ("137") or scheme=value ("MA_DVHC=137"); its loudspeakers are reached even without a map position */
+            geocodes?: string[];
           };
         };
       };
@@ -1197,6 +1201,8 @@ export interface paths {
               communeId: string;
               /** @description language codes (ISO 639: vi, hmn, blt, km, rad, …) a notice’s versions play in here, in this order; a notice without a version in any of them plays in Vietnamese */
               languages: string[];
+              /** @description codes an alert’s <geocode> reaches this zone by: the value ("137") or scheme=value ("MA_DVHC=137"); its loudspeakers are reached even without a map position */
+              geocodes: string[];
               deviceIds: string[];
             };
           };

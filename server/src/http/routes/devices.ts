@@ -1,4 +1,4 @@
-import { ZoneLanguages } from '../language-fields';
+import { ZoneGeocodes, ZoneLanguages } from '../language-fields';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ID_PATTERN } from '@loaxa/protocol';
@@ -94,6 +94,7 @@ const Zone = Type.Object({
   name: Type.String(),
   communeId: Type.String({ description: 'the commune it is a zone of' }),
   languages: Languages,
+  geocodes: ZoneGeocodes,
   deviceIds: Type.Array(Type.String()),
 });
 
@@ -462,6 +463,7 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
           {
             name: Type.Optional(Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' })),
             languages: Type.Optional(Languages),
+            geocodes: Type.Optional(ZoneGeocodes),
           },
           { additionalProperties: false, minProperties: 1 },
         ),
@@ -473,9 +475,9 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
         const zone = services.registry.updateZone(request.params.id, request.body, request.scope);
         services.audit.record({
           actor: request.user!.username,
-          action: request.body.name !== undefined ? 'zone.rename' : 'zone.languages',
+          action: request.body.name !== undefined ? 'zone.rename' : 'zone.update',
           target: zone.id,
-          detail: { name: zone.name, languages: zone.languages },
+          detail: { name: zone.name, languages: zone.languages, geocodes: zone.geocodes },
           ip: request.ip,
           communeId: zone.communeId,
         });
