@@ -98,6 +98,13 @@ export type BulletinHandling = BulletinCommune['status'];
 export type BulletinDelivery = NonNullable<BulletinCommune['deliveries']>[number];
 export type PlaceInput = BodyOf<'/api/v1/bulletins/{id}/place', 'post'>;
 
+export type Alert = ResponseOf<'/api/v1/alerts', 'get', 200>[number];
+export type AlertState = Alert['state'];
+export type AlertArea = Alert['areas'][number];
+export type AlertCommune = Alert['communes'][number];
+export type AlertDecision = AlertCommune['decision'];
+export type AlertCommuneStatus = AlertCommune['status'];
+
 /** Live `approval` event: a schedule entered or left the approval queue. */
 export interface ApprovalEvent {
   scheduleId: string;
@@ -600,6 +607,31 @@ export const api = {
 
   deleteAbbreviation(abbreviation: string): Promise<void> {
     return request('DELETE', `/dictionary/${encodeURIComponent(abbreviation)}${queryString(scoped({}))}`);
+  },
+
+  // ---- disaster alerts (CAP)
+
+  /** The latest 100, newest first; a commune user gets only the alerts (and the row) of their commune. */
+  alerts(): Promise<Alert[]> {
+    return request('GET', '/alerts');
+  },
+
+  /**
+   * A leader airs (`confirm`) or dismisses an alert that waits in a commune, for
+   * exactly the revision they saw (409 with `current` when someone decided first).
+   * A province user names the commune.
+   */
+  decideAlert(
+    id: string,
+    row: Pick<AlertCommune, 'communeId' | 'revision'>,
+    action: 'confirm' | 'dismiss',
+    asProvince = false,
+  ): Promise<AlertCommune> {
+    const body: BodyOf<'/api/v1/alerts/{id}/confirm', 'post'> = {
+      revision: row.revision,
+      ...(asProvince ? { commune: row.communeId } : {}),
+    };
+    return request('POST', `/alerts/${encodeURIComponent(id)}/${action}`, { body });
   },
 
   // ---- the province: communes and bulletins

@@ -38,6 +38,13 @@ export const NAV: readonly NavItem[] = [
     permission: 'broadcasts:read',
     requires: 'GET /api/v1/occurrences/{id}',
   },
+  {
+    path: '/alerts',
+    label: 'nav.alerts',
+    icon: '⚠',
+    permission: 'broadcasts:read',
+    requires: 'GET /api/v1/alerts',
+  },
   // Slots for pages whose APIs are being written; hidden until the server has them.
   // The province's bulletins: written and followed by the province, an inbox for a commune.
   {

@@ -132,3 +132,19 @@ export function splitRecent<T extends { startAt: string }>(
     .sort((a, b) => Date.parse(a.startAt) - Date.parse(b.startAt));
   return { aired, upcoming };
 }
+
+// ---------------------------------------------------------------- address
+
+const OCCURRENCE_PARAM = 'occurrence';
+
+/** `#/deliveries?occurrence=…`: the deliveries page with this broadcast chosen (its column in the matrix). */
+export function occurrenceHash(id: string): string {
+  return `/deliveries?${new URLSearchParams({ [OCCURRENCE_PARAM]: id }).toString()}`;
+}
+
+/** The broadcast a `#/deliveries?occurrence=…` address chooses, or null. */
+export function occurrenceFromHash(hash: string): string | null {
+  const query = hash.replace(/^#/, '').split('?')[1];
+  if (query === undefined) return null;
+  return new URLSearchParams(query).get(OCCURRENCE_PARAM) || null;
+}

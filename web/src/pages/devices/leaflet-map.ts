@@ -13,6 +13,9 @@
  * When the tile server cannot be reached (an offline commune office), the map
  * stays: the tile layer goes, the background turns plain and each village's
  * name is written where its loudspeakers stand, so the markers still say where.
+ *
+ * The Alerts page draws a disaster alert's polygons and circles under the
+ * markers (showAreas), the loudspeakers inside them ringed.
  */
 import * as L from 'leaflet';
 import 'leaflet/dist/leaflet.css';
@@ -26,7 +29,18 @@ export type MapPoint = {
   longitude: number;
   online: boolean;
   name: string;
+  /** Inside the area drawn over the map (an alert's polygon or circle): its marker is ringed. */
+  inside?: boolean;
 };
+
+/** An area drawn over the loudspeakers (a disaster alert's polygons and circles, WGS84). */
+export interface MapArea {
+  /** Its description, the shapes' tooltip. */
+  label: string;
+  /** Each polygon's [latitude, longitude] points. */
+  polygons: readonly (readonly number[])[][];
+  circles: readonly { lat: number; lon: number; radiusKm: number }[];
+}
 
 /** More loudspeakers than this are clustered; a commune's 150 are each a marker. */
 export const CLUSTER_ABOVE = 300;
@@ -63,6 +77,8 @@ type ClusterTotals = {
 export interface DeviceMapHandle {
   /** Redraws the markers; `fit` frames them again (the set shown has changed). */
   update(points: readonly MapPoint[], villages: readonly VillageLabel[], fit: boolean): void;
+  /** Draws these areas under the markers (replacing those drawn before); `fit` frames the areas. */
+  showAreas(areas: readonly MapArea[], fit: boolean): void;
   destroy(): void;
 }
 
@@ -127,6 +143,7 @@ export function createDeviceMap(
     })
     .addTo(map);
 
+  const areaLayer = L.layerGroup().addTo(map);
   const markers = L.layerGroup().addTo(map);
   const villageLayer = L.layerGroup();
   let villages: readonly VillageLabel[] = [];
@@ -178,7 +195,7 @@ export function createDeviceMap(
       alt: label,
       keyboard: true,
       icon: L.divIcon({
-        className: `device-marker ${point.online ? 'online' : 'offline'}`,
+        className: `device-marker ${point.online ? 'online' : 'offline'}${point.inside ? ' inside' : ''}`,
         html: '<span class="device-marker-dot"></span>',
         iconSize: [22, 22],
         iconAnchor: [11, 11],
@@ -324,6 +341,34 @@ export function createDeviceMap(
       if (fit && points.length > 0) frame(points);
       // Framing moves the map, which draws the clusters (moveend); otherwise draw them here.
       if (index && !drawn) drawClusters();
+    },
+    showAreas(areas, fit) {
+      areaLayer.clearLayers();
+      const style = { className: 'map-area', color: '#b42318', weight: 2, fillColor: '#e4572e', fillOpacity: 0.18 };
+      let bounds: L.LatLngBounds | null = null;
+      const extend = (more: L.LatLngBounds) => {
+        bounds = bounds ? bounds.extend(more) : L.latLngBounds(more.getSouthWest(), more.getNorthEast());
+      };
+      for (const area of areas) {
+        for (const points of area.polygons) {
+          if (points.length < 3) continue;
+          const latLngs = points.map(([lat, lon]) => L.latLng(lat!, lon!));
+          L.polygon(latLngs, style).bindTooltip(area.label, { sticky: true }).addTo(areaLayer);
+          extend(L.latLngBounds(latLngs));
+        }
+        for (const circle of area.circles) {
+          const centre = L.latLng(circle.lat, circle.lon);
+          const radius = circle.radiusKm * 1000;
+          L.circle(centre, { ...style, radius })
+            .bindTooltip(area.label, { sticky: true })
+            .addTo(areaLayer);
+          extend(centre.toBounds(radius * 2));
+        }
+      }
+      const framed = bounds as L.LatLngBounds | null;
+      if (fit && framed) {
+        map.fitBounds(framed, { padding: [24, 24], maxZoom: MAX_FIT_ZOOM, animate: false });
+      }
     },
     destroy() {
       decided = true;
