@@ -2,6 +2,7 @@
  * Inbound device messages are stored in batches (one commit per turn of the
  * event loop) and acknowledged only after their batch is stored.
  */
+import { REQUIRE_ALL } from '../../../scripts/test/require-tool';
 import net from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import mqtt from 'mqtt';
@@ -101,7 +102,13 @@ describe('embedded broker sockets', () => {
         .map(({ socket }) => socket as net.Socket);
       expect(accepted).toHaveLength(1);
       const noDelay = recordedNoDelay(accepted[0]!);
-      if (noDelay === undefined) ctx.skip(`Node ${process.version} keeps no kSetNoDelay on its sockets`);
+      if (noDelay === undefined) {
+        const why = `Node ${process.version} keeps no kSetNoDelay on its sockets`;
+        // CI's require-all switch turns this environment skip into a failure, like a missing tool.
+        if (process.env[REQUIRE_ALL] === '1') throw new Error(`${why} (${REQUIRE_ALL}=1)`);
+        console.log(`skipped: ${why}`);
+        ctx.skip(why);
+      }
       expect(noDelay).toBe(true);
     } finally {
       emit.mockRestore();
