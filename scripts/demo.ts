@@ -100,7 +100,7 @@ export function seedDemo(
   for (const commune of COMMUNES) {
     const id =
       commune.id === communes.defaultId()
-        ? communes.rename(commune.id, commune.name, communes.get(PROVINCE, commune.id)!.revision).id
+        ? communes.update(commune.id, { name: commune.name }, communes.get(PROVINCE, commune.id)!.revision).id
         : communes.create(commune.name).id;
     for (const z of commune.zones) registry.createZone(z.name, id, z.id, z.languages);
     for (const d of commune.devices) {

@@ -5,6 +5,8 @@ describe('loadConfig', () => {
   it('has defaults for a fresh machine', () => {
     const c = loadConfig({});
     expect(c).toMatchObject({ port: 8080, mqttPort: 1883, demo: true, logLevel: 'info', timeZone: 'Asia/Ho_Chi_Minh' });
+    expect(c.chime).toBe('on');
+    expect(loadConfig({ LOAXA_CHIME: 'off' }).chime).toBe('off');
     expect(c.dataDir).toMatch(/data$/);
   });
 
@@ -14,6 +16,7 @@ describe('loadConfig', () => {
     [{ MQTT_PORT: '-1' }, /MQTT_PORT/],
     [{ LOAXA_DEMO: 'maybe' }, /LOAXA_DEMO="maybe"/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL="loud"/],
+    [{ LOAXA_CHIME: 'quiet' }, /LOAXA_CHIME="quiet": .*\(on or off\)/],
     [{ LOAXA_ADMIN_PASSWORD: 'short' }, /LOAXA_ADMIN_PASSWORD/],
     [{ LOAXA_TIMEZONE: 'Mars/Olympus' }, /unknown IANA time zone/],
     [{ MQTT_URL: 'http://broker' }, /MQTT_URL="http:\/\/broker"/],

@@ -40,6 +40,11 @@ export const ConfigSchema = Type.Object({
   alertRepeatsS: Type.Array(Type.Integer({ minimum: 0, maximum: 86_400 }), { minItems: 2, maxItems: 10 }),
   /** Quiet hours of every commune that has not set its own: HH:MM-HH:MM (local time) or off. */
   quietHours: Type.String(),
+  /**
+   * Frame spoken notices with the attention chime (LOAXA_CHIME=on, the default) or start
+   * with the words (off: a station that plays its own jingle). Alert tones always sound.
+   */
+  chime: Type.Union([Type.Literal('on'), Type.Literal('off')]),
   /** Requests per minute one address may make to the villagers' public pages, feeds and audio. */
   publicRateLimit: Type.Integer({ minimum: 1, maximum: 100_000 }),
   /**
@@ -97,6 +102,7 @@ const ENV_NAME: Record<keyof Config, string> = {
   publicUrl: 'LOAXA_PUBLIC_URL',
   publicRateLimit: 'LOAXA_PUBLIC_RATE_LIMIT',
   quietHours: 'LOAXA_QUIET_HOURS',
+  chime: 'LOAXA_CHIME',
   capFeeds: 'LOAXA_CAP_FEEDS',
   capPollS: 'LOAXA_CAP_POLL_S',
   alertRepeatsS: 'LOAXA_ALERT_REPEATS_S',
@@ -129,6 +135,7 @@ const SECRET_FIELDS: ReadonlySet<keyof Config> = new Set([
 const FIELD_HINT: Partial<Record<keyof Config, string>> = {
   mapTilesUrl: 'an http(s) URL or a /path holding {z}, {x} and {y}, e.g. https://tiles.example.vn/{z}/{x}/{y}.png',
   metricsAccess: 'one of token, loopback, open',
+  chime: 'on or off',
   metricsToken: 'at least 16 characters of A–Z a–z 0–9 . _ ~ + / = -',
 };
 
@@ -172,6 +179,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     publicUrl: env.LOAXA_PUBLIC_URL || undefined,
     publicRateLimit: intFrom(env, 'LOAXA_PUBLIC_RATE_LIMIT', 300),
     quietHours: env.LOAXA_QUIET_HOURS?.trim() || '21:30-05:30',
+    chime: (env.LOAXA_CHIME?.trim() || 'on') as Config['chime'],
     capFeeds: (env.LOAXA_CAP_FEEDS ?? '')
       .split(',')
       .map((u) => u.trim())

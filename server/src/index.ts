@@ -165,6 +165,7 @@ export async function startServer(
   const renderer = new NoticeRenderer(db, media, tts.asAdapter(), {
     abbreviations: (communeId) => dictionary.communeEntries(communeId),
     opusComplexity: config.opusComplexity,
+    chime: config.chime === 'on',
     loudnessTarget: (communeId) => settings.loudnessTarget(communeId),
     ttsFor: (communeId) => tts.forCommune(communeId).asAdapter(),
   });
@@ -227,6 +228,7 @@ export async function startServer(
     reader: new FeedReader(db),
     renderer,
     airing: { air: (input) => broadcasts.airAlert(input) },
+    rules: (communeId) => settings.alertRules(communeId),
     audit,
     logger,
     pollMs: config.capPollS * 1000,

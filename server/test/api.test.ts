@@ -149,6 +149,7 @@ describe('zones and devices', () => {
       communeId: 'default',
       languages: ['vi'],
       geocodes: [],
+      area: null,
       deviceIds: [],
     });
   });

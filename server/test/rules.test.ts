@@ -161,6 +161,24 @@ describe('the rules through the API', () => {
     expect(audited('rules.override').find((e) => e.target === overridden.body.occurrenceId)?.detail.reason).toBe(
       'Lũ về sớm, cần báo trước giờ dậy',
     );
+    // The week view shows the break beside the play, and who let it through and why.
+    const from = tomorrowAt('00:00').toUTC().toISO()!;
+    const to = tomorrowAt('00:00').plus({ days: 1 }).toUTC().toISO()!;
+    const week = await server.api<
+      {
+        occurrenceId: string;
+        ruleBreaks: { rule: string; message: string }[];
+        ruleOverride: { reason: string; by: string } | null;
+      }[]
+    >('GET', `/api/v1/calendar?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`);
+    expect(week.status).toBe(200);
+    const shown = week.body.find((e) => e.occurrenceId === overridden.body.occurrenceId)!;
+    expect(shown.ruleBreaks.map((b) => b.rule)).toEqual(['quietHours']);
+    expect(shown.ruleBreaks[0]!.message).toMatch(/^giờ yên tĩnh 21:30–05:30: buổi phát lúc 04:45 /);
+    expect(shown.ruleOverride).toEqual({ reason: 'Lũ về sớm, cần báo trước giờ dậy', by: 'admin' });
+    // The emergency at 03:15 breaks nothing: emergencies are never held to the rules.
+    const emergencies = week.body.filter((e) => e.occurrenceId !== overridden.body.occurrenceId);
+    expect(emergencies.every((e) => e.ruleBreaks.length === 0 || e.ruleOverride !== null)).toBe(true);
   });
 
   it('refuses placing a province bulletin in the quiet hours, and leaves it in the inbox', async () => {

@@ -90,7 +90,7 @@ describe('lists', () => {
   it('a commune user lists only their commune’s zones and loudspeakers', async () => {
     const zones = await a.api<ZoneBody[]>('GET', '/api/v1/zones');
     expect(zones.body).toEqual([
-      { id: zoneA, name: 'Thôn 1', communeId: a.id, languages: ['vi'], geocodes: [], deviceIds: ['loa-a'] },
+      { id: zoneA, name: 'Thôn 1', communeId: a.id, languages: ['vi'], geocodes: [], area: null, deviceIds: ['loa-a'] },
     ]);
     const devices = await b.api<DeviceBody[]>('GET', '/api/v1/devices');
     expect(devices.body.map((d) => [d.id, d.communeId])).toEqual([['loa-b', b.id]]);

@@ -14,7 +14,8 @@ let server: TestServer;
 let small: TestServer | null = null;
 
 beforeAll(async () => {
-  server = await startTestServer();
+  // With the chime, as installs have it: the preview below is the notice as villagers hear it.
+  server = await startTestServer({ LOAXA_CHIME: 'on' });
 });
 afterAll(async () => {
   await server?.close();
@@ -178,6 +179,7 @@ describe('TTS engines and preview', () => {
     expect(first.body).toMatchObject({ engine: 'espeak', fallback: false, cached: false });
     expect(first.body.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(first.body.url).toBe(`/media/${String(first.body.sha256)}.ogg`);
+    // Two chimes (1.6 s each) and their pauses around the words.
     expect(first.body.durationMs).toBeGreaterThan(4000);
     expect(Math.abs(Number(first.body.integratedLufs) + 16)).toBeLessThanOrEqual(1);
     expect(Number(first.body.truePeakDbtp)).toBeLessThanOrEqual(-1.5);

@@ -6,7 +6,15 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseCapAlert, type CapArea, type LatLon } from './cap';
-import { EARTH_RADIUS_KM, areaContains, haversineKm, pointInCircle, pointInPolygon, type GeoPoint } from './geo';
+import {
+  EARTH_RADIUS_KM,
+  areaContains,
+  areaOverlaps,
+  haversineKm,
+  pointInCircle,
+  pointInPolygon,
+  type GeoPoint,
+} from './geo';
 
 const FIXTURES = new URL('../../test/fixtures/cap/', import.meta.url);
 const firstArea = (name: string): CapArea => parseCapAlert(readFileSync(new URL(name, FIXTURES))).infos[0]!.areas[0]!;
@@ -154,5 +162,48 @@ describe('areaContains', () => {
     const geocoded = firstArea('sat-lo-yen-bai.xml');
     expect(geocoded.geocodes.length).toBeGreaterThan(0);
     expect(areaContains(geocoded, { lat: 21.85, lon: 104.09 })).toBe(false);
+  });
+});
+
+describe('a zone’s drawn area against an alert area', () => {
+  // A village drawn as a small square near Lào Cai city.
+  const village: [number, number][] = [
+    [22.48, 103.96],
+    [22.48, 103.98],
+    [22.5, 103.98],
+    [22.5, 103.96],
+  ];
+
+  it('overlaps a polygon that covers part of it, and not one beside it', () => {
+    const across = [
+      [22.49, 103.97],
+      [22.49, 104.1],
+      [22.6, 104.1],
+      [22.49, 103.97],
+    ] as [number, number][];
+    const beside = [
+      [22.0, 104.5],
+      [22.0, 104.6],
+      [22.1, 104.6],
+      [22.0, 104.5],
+    ] as [number, number][];
+    expect(areaOverlaps({ polygons: [across], circles: [] }, village)).toBe(true);
+    expect(areaOverlaps({ polygons: [beside], circles: [] }, village)).toBe(false);
+  });
+
+  it('overlaps a circle that reaches it (about 1.1 km per 0.01° of latitude)', () => {
+    // The circle's centre is 0.03° (≈3.3 km) south of the village's southern edge.
+    expect(areaOverlaps({ polygons: [], circles: [{ lat: 22.45, lon: 103.97, radiusKm: 4 }] }, village)).toBe(true);
+    expect(areaOverlaps({ polygons: [], circles: [{ lat: 22.45, lon: 103.97, radiusKm: 3 }] }, village)).toBe(false);
+  });
+
+  it('counts an area inside the village, and ignores a ring of fewer than three points', () => {
+    const inside = [
+      [22.49, 103.965],
+      [22.49, 103.97],
+      [22.495, 103.97],
+    ] as [number, number][];
+    expect(areaOverlaps({ polygons: [inside], circles: [] }, village)).toBe(true);
+    expect(areaOverlaps({ polygons: [inside], circles: [] }, village.slice(0, 2))).toBe(false);
   });
 });

@@ -10,6 +10,9 @@
  * A point exactly on a polygon's edge or a circle's rim counts as inside: an
  * alert should rather reach one loudspeaker too many than miss one.
  */
+import { booleanIntersects } from '@turf/boolean-intersects';
+import { circle as turfCircle } from '@turf/circle';
+import { polygon as turfPolygon } from '@turf/helpers';
 import type { CapArea, CapCircle, LatLon } from './cap';
 
 export interface GeoPoint {
@@ -77,5 +80,32 @@ export function areaContains(area: Pick<CapArea, 'polygons' | 'circles'>, point:
   return (
     area.polygons.some((polygon) => pointInPolygon(point, polygon)) ||
     area.circles.some((circle) => pointInCircle(point, circle))
+  );
+}
+
+/** A [lat, lon] ring as a GeoJSON polygon ([lon, lat], closed). */
+function geoJsonPolygon(ring: readonly LatLon[]): ReturnType<typeof turfPolygon> {
+  const coordinates = ring.map(([lat, lon]) => [lon, lat]);
+  const [first, last] = [coordinates[0]!, coordinates.at(-1)!];
+  if (first[0] !== last[0] || first[1] !== last[1]) coordinates.push(first);
+  return turfPolygon([coordinates]);
+}
+
+/**
+ * Whether the alert's polygons or circles overlap a zone's area (a ring of
+ * [lat, lon] points drawn on the map): touching counts, as for points.
+ * Circles are approximated by 64-sided polygons (within 0.5 % of the radius).
+ */
+export function areaOverlaps(area: Pick<CapArea, 'polygons' | 'circles'>, ring: readonly LatLon[]): boolean {
+  if (ring.length < 3) return false;
+  const zone = geoJsonPolygon(ring);
+  return (
+    area.polygons.some((p) => p.length >= 3 && booleanIntersects(geoJsonPolygon(p), zone)) ||
+    area.circles.some((c) =>
+      booleanIntersects(
+        turfCircle([c.lon, c.lat], Math.max(c.radiusKm, 1e-6), { steps: 64, units: 'kilometers' }),
+        zone,
+      ),
+    )
   );
 }

@@ -12,14 +12,15 @@ import crypto from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Db } from '../db/database';
 import type { AuditLog } from '../audit/audit-log';
-import type { NoticeRenderer } from '../tts/render';
 import type { MediaAsset } from '../media/store';
-import { CapError, parseCapAlert, type CapAlert, type CapArea, type CapInfo } from './cap';
-import { areaContains } from './geo';
+import { CapError, parseCapAlert, type CapAlert, type CapArea, type CapInfo, type LatLon } from './cap';
+import { areaContains, areaOverlaps } from './geo';
 import type { FeedReader } from './feed';
+import { judge, type AlertDecision, type AlertRule, type RuleOutcome } from './rules';
+import { alertTone, type ChimeKind } from '../audio/chime';
 import { inScope, type Scope } from '../tenancy/scope';
 
-export type AlertDecision = 'auto' | 'confirm' | 'show';
+export type { AlertDecision } from './rules';
 export type AlertState = 'active' | 'replaced' | 'cancelled' | 'expired' | 'not-actual';
 
 /** What plays an alert on a commune's loudspeakers (the broadcast service). */
@@ -34,10 +35,32 @@ export interface AlertAiring {
   }): Promise<string | null>;
 }
 
+/** What renders an alert's words with its tone before and after. */
+export interface AlertRenderer {
+  render(request: { text: string; chime: ChimeKind }, communeId: string): Promise<MediaAsset & { engine: string }>;
+}
+
+/** A feed polled for alerts: from the environment (LOAXA_CAP_FEEDS) or saved in Settings. */
+export interface AlertFeedView {
+  url: string;
+  source: 'environment' | 'saved';
+  savedBy: string | null;
+  savedAt: string | null;
+  polledAt: string | null;
+  okAt: string | null;
+  error: string | null;
+  failures: number;
+  nextAt: string | null;
+}
+
 export interface AlertCommuneView {
   communeId: string;
   communeName: string;
   decision: AlertDecision;
+  /** Which of the commune's alert rules decided (its index in Settings); null: the default rule. */
+  rule: number | null;
+  /** This commune broadcasts an all-clear when the alert is cancelled (or this row is that all-clear). */
+  allClear: boolean;
   status: 'waiting' | 'airing' | 'done' | 'dismissed';
   devices: number;
   repeatsDone: number;
@@ -56,6 +79,7 @@ export interface AlertView {
   status: string;
   state: AlertState;
   event: string;
+  categories: string[];
   severity: string;
   urgency: string;
   certainty: string;
@@ -78,15 +102,17 @@ export interface AlertView {
 }
 
 export class AlertError extends Error {
-  readonly extra?: { current: AlertCommuneView };
+  readonly extra?: { current: AlertCommuneView } | { feed: AlertFeedView };
   constructor(
     readonly statusCode: 404 | 409,
     readonly field: string,
     message: string,
     current?: AlertCommuneView,
+    feed?: AlertFeedView,
   ) {
     super(message);
     if (current) this.extra = { current };
+    else if (feed) this.extra = { feed };
   }
 }
 
@@ -110,6 +136,7 @@ interface AlertRow {
   areas: string;
   received_at: number;
   replaces: string | null;
+  categories: string;
 }
 
 interface CommuneRow {
@@ -122,6 +149,9 @@ interface CommuneRow {
   next_at: number | null;
   decided_by: string | null;
   revision: number;
+  repeats_ms: string | null;
+  all_clear: number;
+  rule_index: number | null;
 }
 
 const LEVEL_BY_SEVERITY: Record<string, number> = { Extreme: 4, Severe: 3, Moderate: 2, Minor: 1, Unknown: 1 };
@@ -135,15 +165,6 @@ function levelOf(info: CapInfo): number {
   const given = info.parameters.find((p) => /cap.?do|cấp.?độ|risk.?level|level/i.test(p.valueName));
   const n = given ? Number.parseInt(given.value, 10) : NaN;
   return n >= 1 && n <= 5 ? n : (LEVEL_BY_SEVERITY[info.severity] ?? 1);
-}
-
-/** The default rule (issue 20): broadcast at once, ask a leader, or show only. */
-export function decide(alert: Pick<CapAlert, 'status'>, info: CapInfo): AlertDecision {
-  if (alert.status !== 'Actual') return 'show';
-  const grave = info.severity === 'Extreme' || info.severity === 'Severe';
-  const soon = info.urgency === 'Immediate' || info.urgency === 'Expected';
-  const sure = info.certainty === 'Observed' || info.certainty === 'Likely';
-  return grave && soon && sure ? 'auto' : 'confirm';
 }
 
 /** What the loudspeakers say: the level, the headline, what happens and what to do. */
@@ -161,6 +182,23 @@ export function speechOf(
     .join(' ');
 }
 
+/** What the loudspeakers say when an alert is cancelled and the commune's rule asks for an all-clear. */
+export function allClearSpeechOf(
+  cancel: Pick<AlertRow, 'event' | 'headline' | 'description' | 'instruction'>,
+  cancelled: Pick<AlertRow, 'event' | 'headline'> | null,
+): string {
+  const sentence = (s: string | null | undefined) => (s ? s.trim().replace(/[.!?…]*$/, '.') : '');
+  return [
+    'Thông báo kết thúc cảnh báo thiên tai.',
+    sentence(cancelled ? `Cảnh báo ${cancelled.headline ?? cancelled.event} đã được hủy bỏ` : null),
+    sentence(cancel.headline ?? cancel.event),
+    sentence(cancel.description),
+    sentence(cancel.instruction),
+  ]
+    .filter(Boolean)
+    .join(' ');
+}
+
 export class AlertService {
   private pollTimer: NodeJS.Timeout | null = null;
   private tickTimer: NodeJS.Timeout | null = null;
@@ -170,14 +208,20 @@ export class AlertService {
   constructor(
     private readonly deps: {
       db: Db;
+      /** The environment's feeds (LOAXA_CAP_FEEDS); those saved in Settings are added. */
       feeds: string[];
       reader: FeedReader;
-      renderer: Pick<NoticeRenderer, 'render'>;
+      renderer: AlertRenderer;
       airing: AlertAiring;
+      /** Each commune's alert rules, in order (Settings); empty: the default rule. */
+      rules: (communeId: string) => AlertRule[];
       audit: AuditLog;
       logger: Logger;
       pollMs: number;
-      /** Seconds between airings: the first after receipt, the next after the first, then the last again. */
+      /**
+       * Gaps between airings (ms), the install's (LOAXA_ALERT_REPEATS_S): the first after receipt, the
+       * next after the first airing ends, …, then the last again; a commune's rule may give its own.
+       */
       repeatsMs: number[];
       now?: () => number;
     },
@@ -188,14 +232,13 @@ export class AlertService {
   }
 
   start(): void {
-    if (this.deps.feeds.length) {
-      const poll = () => {
-        void this.poll().finally(() => {
-          if (this.pollTimer) this.pollTimer = setTimeout(poll, this.deps.pollMs).unref();
-        });
-      };
-      this.pollTimer = setTimeout(poll, 0).unref();
-    }
+    // Always polling: a feed saved in Settings is read within one poll, with no restart.
+    const poll = () => {
+      void this.poll().finally(() => {
+        if (this.pollTimer) this.pollTimer = setTimeout(poll, this.deps.pollMs).unref();
+      });
+    };
+    this.pollTimer = setTimeout(poll, 0).unref();
     this.tickTimer = setInterval(() => void this.tick(), 1000).unref();
   }
 
@@ -217,7 +260,7 @@ export class AlertService {
 
   private async pollOnce(): Promise<void> {
     const { db, reader, logger } = this.deps;
-    for (const url of this.deps.feeds) {
+    for (const url of this.feedUrls()) {
       const state = db.prepare('SELECT failures, next_at FROM alert_feeds WHERE url = ?').get(url) as
         { failures: number; next_at: number | null } | undefined;
       const now = this.now();
@@ -246,6 +289,73 @@ export class AlertService {
       ).run(url, now, now);
     }
     await this.tick();
+  }
+
+  /** Every feed polled: the environment's, then those saved in Settings. */
+  feedUrls(): string[] {
+    const saved = this.deps.db
+      .prepare('SELECT url FROM alert_feeds WHERE saved_at IS NOT NULL ORDER BY saved_at, url')
+      .all() as { url: string }[];
+    return [...new Set([...this.deps.feeds, ...saved.map((r) => r.url)])];
+  }
+
+  /** The feeds with where each comes from and how its last reads went. */
+  feeds(): AlertFeedView[] {
+    const rows = new Map(
+      (
+        this.deps.db.prepare('SELECT * FROM alert_feeds').all() as {
+          url: string;
+          polled_at: number | null;
+          ok_at: number | null;
+          error: string | null;
+          failures: number;
+          next_at: number | null;
+          saved_at: number | null;
+          saved_by: string | null;
+        }[]
+      ).map((r) => [r.url, r]),
+    );
+    const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(ms).toISOString());
+    return this.feedUrls().map((url) => {
+      const r = rows.get(url);
+      return {
+        url,
+        source: this.deps.feeds.includes(url) ? 'environment' : 'saved',
+        savedBy: r?.saved_by ?? null,
+        savedAt: iso(r?.saved_at),
+        polledAt: iso(r?.polled_at),
+        okAt: iso(r?.ok_at),
+        error: r?.error ?? null,
+        failures: r?.failures ?? 0,
+        nextAt: iso(r?.next_at),
+      };
+    });
+  }
+
+  /** Saves a feed (read at the next poll, which starts now); 409 when it is already polled. */
+  addFeed(url: string, by: string): AlertFeedView {
+    const current = this.feeds().find((f) => f.url === url);
+    if (current) throw new AlertError(409, 'url', 'this feed is already polled', undefined, current);
+    const now = this.now();
+    this.deps.db
+      .prepare(
+        `INSERT INTO alert_feeds (url, saved_at, saved_by) VALUES (?, ?, ?)
+         ON CONFLICT(url) DO UPDATE SET saved_at = excluded.saved_at, saved_by = excluded.saved_by,
+           failures = 0, next_at = NULL`,
+      )
+      .run(url, now, by);
+    void this.poll();
+    return this.feeds().find((f) => f.url === url)!;
+  }
+
+  /** Stops polling a feed saved in Settings (the environment's stay: they are the install's). */
+  removeFeed(url: string): void {
+    const current = this.feeds().find((f) => f.url === url);
+    if (!current) throw new AlertError(404, 'url', 'no such feed');
+    if (current.source === 'environment') {
+      throw new AlertError(409, 'url', 'this feed comes from LOAXA_CAP_FEEDS; remove it there', undefined, current);
+    }
+    this.deps.db.prepare('UPDATE alert_feeds SET saved_at = NULL, saved_by = NULL WHERE url = ?').run(url);
   }
 
   /**
@@ -301,12 +411,25 @@ export class AlertService {
     }));
     // Matched whatever its state, so the communes it concerns see it (a Test alert "shown as such").
     const matched = this.match(info.areas);
-    const decision = state === 'active' ? decide(alert, info) : 'show';
+    const facts = {
+      status: alert.status,
+      event: info.event,
+      categories: info.categories,
+      severity: info.severity,
+      urgency: info.urgency,
+      certainty: info.certainty,
+    };
+    const SHOWN: RuleOutcome = { decision: 'show', repeatsMs: null, allClear: false, ruleIndex: null };
+    const outcomes = new Map(
+      [...matched.keys()].map((c) => [c, state === 'active' ? judge(this.deps.rules(c), facts) : SHOWN]),
+    );
+    const allClears = new Map<string, CommuneRow>();
     db.transaction(() => {
       db.prepare(
         `INSERT INTO alerts (id, sender, identifier, sent_at, msg_type, status, event, severity, urgency, certainty,
-           level, headline, description, instruction, expires_at, areas, source_url, received_at, state, replaces)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           level, headline, description, instruction, expires_at, areas, source_url, received_at, state, replaces,
+           categories)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ).run(
         id,
         alert.sender,
@@ -327,7 +450,9 @@ export class AlertService {
         sourceUrl,
         now,
         state,
-        referenced[0]?.id ?? null,
+        // The one still in force (a Cancel may name the whole chain: the alert and its Updates).
+        (referenced.find((r) => r.state === 'active') ?? referenced[0])?.id ?? null,
+        JSON.stringify(info.categories),
       );
       // An Update or Cancel (real ones) ends what it refers to; an Update's repeats carry on with its text.
       const carried = new Map<string, CommuneRow>();
@@ -341,6 +466,8 @@ export class AlertService {
             .prepare(`SELECT * FROM alert_communes WHERE alert_id = ? AND status IN ('waiting', 'airing')`)
             .all(old.id) as CommuneRow[]) {
             carried.set(row.commune_id, row);
+            // A commune whose rule asks for it hears the all-clear, on the loudspeakers that heard the alert.
+            if (alert.msgType === 'Cancel' && row.all_clear && row.repeats_done > 0) allClears.set(row.commune_id, row);
           }
           db.prepare(
             `UPDATE alert_communes SET status = 'done', next_at = NULL, revision = revision + 1
@@ -349,16 +476,39 @@ export class AlertService {
         }
       }
       const add = db.prepare(
-        `INSERT INTO alert_communes (alert_id, commune_id, decision, status, device_ids, repeats_done, next_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO alert_communes (alert_id, commune_id, decision, status, device_ids, repeats_done, next_at,
+           repeats_ms, all_clear, rule_index)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
       for (const [communeId, deviceIds] of matched) {
+        if (allClears.has(communeId)) continue;
+        const outcome = outcomes.get(communeId)!;
         const before = carried.get(communeId);
-        // A commune already airing the alert it updates keeps its rhythm; a new one starts now.
+        // A commune already airing the alert it updates keeps its rhythm; a new one starts after the rule's first gap.
         const status =
-          decision === 'show' ? 'done' : before?.status === 'airing' || decision === 'auto' ? 'airing' : 'waiting';
-        const nextAt = status === 'airing' ? (before?.status === 'airing' ? before.next_at : now) : null;
-        add.run(id, communeId, decision, status, JSON.stringify(deviceIds), before?.repeats_done ?? 0, nextAt);
+          outcome.decision === 'show'
+            ? 'done'
+            : before?.status === 'airing' || outcome.decision === 'auto'
+              ? 'airing'
+              : 'waiting';
+        const firstGap = (outcome.repeatsMs ?? this.deps.repeatsMs)[0] ?? 0;
+        const nextAt = status === 'airing' ? (before?.status === 'airing' ? before.next_at : now + firstGap) : null;
+        add.run(
+          id,
+          communeId,
+          outcome.decision,
+          status,
+          JSON.stringify(deviceIds),
+          before?.repeats_done ?? 0,
+          nextAt,
+          outcome.repeatsMs ? JSON.stringify(outcome.repeatsMs) : null,
+          outcome.allClear ? 1 : 0,
+          outcome.ruleIndex,
+        );
+      }
+      // The all-clear airs once, at once, as the Cancel's own row in that commune.
+      for (const [communeId, row] of allClears) {
+        add.run(id, communeId, 'auto', 'airing', row.device_ids, 0, now, '[0]', 1, row.rule_index);
       }
     })();
     audit.record({
@@ -371,14 +521,26 @@ export class AlertService {
         msgType: alert.msgType,
         status: alert.status,
         state,
-        decision,
         references: referenced.map((r) => r.id),
-        communes: Object.fromEntries([...matched].map(([c, d]) => [c, d.length])),
+        communes: {
+          ...Object.fromEntries(
+            [...matched].map(([c, d]) => [
+              c,
+              { devices: d.length, decision: outcomes.get(c)!.decision, rule: outcomes.get(c)!.ruleIndex },
+            ]),
+          ),
+          ...Object.fromEntries(
+            [...allClears].map(([c, row]) => [
+              c,
+              { devices: (JSON.parse(row.device_ids) as string[]).length, decision: 'all-clear', rule: row.rule_index },
+            ]),
+          ),
+        },
       },
       communeId: null,
     });
     logger.info(
-      { alertId: id, msgType: alert.msgType, status: alert.status, state, decision, communes: matched.size },
+      { alertId: id, msgType: alert.msgType, status: alert.status, state, communes: matched.size },
       'CAP alert',
     );
     return id;
@@ -386,7 +548,8 @@ export class AlertService {
 
   /**
    * The active loudspeakers the areas reach, by commune: those with a map position inside a
-   * polygon or circle, and those in a zone carrying one of the areas' geocodes.
+   * polygon or circle; those without one in a zone whose drawn area the polygons or circles
+   * overlap; and those in a zone or commune carrying one of the areas' geocodes.
    */
   private match(areas: readonly CapArea[]): Map<string, string[]> {
     const { db } = this.deps;
@@ -413,6 +576,33 @@ export class AlertService {
         )
         .all(JSON.stringify(codes)) as { id: string; commune_id: string }[];
       for (const d of coded) add(d.commune_id, d.id);
+      const wholeCommunes = db
+        .prepare(
+          `SELECT DISTINCT d.id, d.commune_id FROM communes k, json_each(k.geocodes) c
+           JOIN devices d ON d.commune_id = k.id
+           WHERE d.revoked_at IS NULL AND c.value IN (SELECT value FROM json_each(?)) ORDER BY d.id`,
+        )
+        .all(JSON.stringify(codes)) as { id: string; commune_id: string }[];
+      for (const d of wholeCommunes) add(d.commune_id, d.id);
+    }
+    if (areas.some((a) => a.polygons.length || a.circles.length)) {
+      const drawn = db.prepare('SELECT id, area FROM zones WHERE area IS NOT NULL').all() as {
+        id: string;
+        area: string;
+      }[];
+      const reached = drawn
+        .filter((z) => areas.some((a) => areaOverlaps(a, JSON.parse(z.area) as LatLon[])))
+        .map((z) => z.id);
+      if (reached.length) {
+        const unplaced = db
+          .prepare(
+            `SELECT DISTINCT d.id, d.commune_id FROM device_zones dz JOIN devices d ON d.id = dz.device_id
+             WHERE d.revoked_at IS NULL AND (d.latitude IS NULL OR d.longitude IS NULL)
+               AND dz.zone_id IN (SELECT value FROM json_each(?)) ORDER BY d.id`,
+          )
+          .all(JSON.stringify(reached)) as { id: string; commune_id: string }[];
+        for (const d of unplaced) add(d.commune_id, d.id);
+      }
     }
     return new Map([...found].map(([communeId, ids]) => [communeId, [...ids].sort()]));
   }
@@ -429,14 +619,18 @@ export class AlertService {
     const { db, audit, logger } = this.deps;
     const due = db
       .prepare(
-        `SELECT c.*, a.level, a.event, a.headline, a.description, a.instruction, a.expires_at, a.state
-         FROM alert_communes c JOIN alerts a ON a.id = c.alert_id
+        `SELECT c.*, a.level, a.event, a.headline, a.description, a.instruction, a.expires_at, a.state, a.msg_type,
+           r.event AS replaced_event, r.headline AS replaced_headline
+         FROM alert_communes c JOIN alerts a ON a.id = c.alert_id LEFT JOIN alerts r ON r.id = a.replaces
          WHERE c.status = 'airing' AND c.next_at <= ? ORDER BY c.next_at`,
       )
-      .all(this.now()) as (CommuneRow & AlertRow)[];
+      .all(this.now()) as (CommuneRow &
+      AlertRow & { replaced_event: string | null; replaced_headline: string | null })[];
     for (const row of due) {
       const now = this.now();
-      if (row.state !== 'active' || (row.expires_at !== null && row.expires_at <= now)) {
+      // A Cancel's own row in a commune is its all-clear, aired once.
+      const allClear = row.msg_type === 'Cancel' && row.all_clear === 1;
+      if (!allClear && (row.state !== 'active' || (row.expires_at !== null && row.expires_at <= now))) {
         db.prepare(
           `UPDATE alert_communes SET status = 'done', next_at = NULL, revision = revision + 1
            WHERE alert_id = ? AND commune_id = ?`,
@@ -452,30 +646,35 @@ export class AlertService {
         continue;
       }
       try {
-        const text = speechOf(row);
-        const audio = await this.deps.renderer.render({ text }, row.commune_id);
+        const cancelled =
+          row.replaced_event === null ? null : { event: row.replaced_event, headline: row.replaced_headline };
+        const text = allClear ? allClearSpeechOf(row, cancelled) : speechOf(row);
+        const tone: ChimeKind = allClear ? 'all-clear' : alertTone(row.level);
+        const audio = await this.deps.renderer.render({ text, chime: tone }, row.commune_id);
         const occurrenceId = await this.deps.airing.air({
           communeId: row.commune_id,
           alertId: row.alert_id,
           deviceIds: JSON.parse(row.device_ids) as string[],
-          title: row.headline ?? row.event,
+          title: allClear
+            ? `Kết thúc cảnh báo: ${cancelled?.headline ?? cancelled?.event ?? row.headline ?? row.event}`
+            : (row.headline ?? row.event),
           text,
           audio,
         });
         const done = row.repeats_done + 1;
-        const gaps = this.deps.repeatsMs;
+        const gaps = row.repeats_ms ? (JSON.parse(row.repeats_ms) as number[]) : this.deps.repeatsMs;
         // The gap counts from the end of this airing: a repeat never cuts the one before it off.
-        const next = now + audio.durationMs + (gaps[Math.min(done, gaps.length - 1)] ?? gaps.at(-1)!);
-        const ends = row.expires_at !== null && next >= row.expires_at;
+        const next = now + audio.durationMs + (gaps[Math.min(done, gaps.length - 1)] ?? gaps.at(-1) ?? 0);
+        const ends = allClear || (row.expires_at !== null && next >= row.expires_at);
         db.prepare(
           `UPDATE alert_communes SET repeats_done = ?, next_at = ?, status = ?, revision = revision + 1
            WHERE alert_id = ? AND commune_id = ? AND status = 'airing'`,
         ).run(done, ends ? null : next, ends ? 'done' : 'airing', row.alert_id, row.commune_id);
         audit.record({
           actor: 'cap',
-          action: 'alert.aired',
+          action: allClear ? 'alert.all-clear' : 'alert.aired',
           target: row.alert_id,
-          detail: { occurrenceId, repeat: done },
+          detail: { occurrenceId, repeat: done, tone },
           communeId: row.commune_id,
         });
       } catch (err) {
@@ -539,6 +738,8 @@ export class AlertService {
       communeId: row.commune_id,
       communeName: name?.name ?? row.commune_id,
       decision: row.decision,
+      rule: row.rule_index,
+      allClear: row.all_clear === 1,
       status: row.status,
       devices: (JSON.parse(row.device_ids) as string[]).length,
       repeatsDone: row.repeats_done,
@@ -570,6 +771,7 @@ export class AlertService {
       status: r.status,
       state: r.state,
       event: r.event,
+      categories: JSON.parse(r.categories) as string[],
       severity: r.severity,
       urgency: r.urgency,
       certainty: r.certainty,

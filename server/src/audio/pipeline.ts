@@ -5,7 +5,7 @@
  */
 import type { MediaFormat } from '../media/store';
 import type { SynthesisRequest, SynthesisResult, TtsAdapter } from '../tts/adapter';
-import { chime } from './chime';
+import { chime, type ChimeKind } from './chime';
 import { type Loudness, type LoudnessTarget } from './loudness';
 import { masterAudio } from './master';
 import { decodeWav, encodeWav, pcmDurationMs, type Pcm } from './pcm';
@@ -13,8 +13,8 @@ import { layOutProgram, validateLayout, type ProgramLayout } from './program';
 import { splitSentences } from './sentences';
 
 export interface NoticeAudioOptions extends ProgramLayout {
-  /** Intro and outro chime; default on. */
-  chime?: boolean;
+  /** Intro and outro chime (true: the notice chime, or an alert's tone); default on. */
+  chime?: boolean | ChimeKind;
   loudnessTarget?: LoudnessTarget;
   format?: MediaFormat;
   bitrateKbps?: number;
@@ -97,7 +97,13 @@ export async function produceNoticeAudio(
   const format = options.format ?? 'ogg';
   const rate = sentences[0]?.sampleRate;
   if (!rate) throw new Error('no speech to lay out');
-  const program = layOutProgram(sentences, options.chime === false ? null : await chime(rate), options);
+  const program = layOutProgram(
+    sentences,
+    options.chime === false
+      ? null
+      : await chime(rate, options.chime === true || options.chime === undefined ? 'notice' : options.chime),
+    options,
+  );
   const mastered = await masterAudio(encodeWav(program), outPath, {
     format,
     loudnessTarget: options.loudnessTarget,

@@ -647,4 +647,25 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE zones ADD COLUMN geocodes TEXT NOT NULL DEFAULT '[]';
     `,
   },
+  {
+    version: 24,
+    name: 'alerts decided by each commune’s rules (repeats, all-clear), feeds saved in Settings, zone areas',
+    sql: `
+      -- The commune's rule that decided: its repeats (JSON ms gaps; NULL: the install's), whether a
+      -- Cancel is followed by an all-clear, and which rule it was (its index, or NULL for the default).
+      ALTER TABLE alert_communes ADD COLUMN repeats_ms TEXT;
+      ALTER TABLE alert_communes ADD COLUMN all_clear INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE alert_communes ADD COLUMN rule_index INTEGER;
+      -- A feed added in Settings (the environment's feeds have no saved_at).
+      ALTER TABLE alert_feeds ADD COLUMN saved_at INTEGER;
+      ALTER TABLE alert_feeds ADD COLUMN saved_by TEXT;
+      -- JSON [[lat, lon], ...]: the zone's area drawn on the map; an alert reaches the zone's
+      -- loudspeakers without a position when it overlaps this area.
+      ALTER TABLE zones ADD COLUMN area TEXT;
+      -- JSON: the CAP categories of the alert's info (Met, Geo, Safety, ...).
+      ALTER TABLE alerts ADD COLUMN categories TEXT NOT NULL DEFAULT '[]';
+      -- JSON array of administrative codes an alert's geocodes reach the whole commune by.
+      ALTER TABLE communes ADD COLUMN geocodes TEXT NOT NULL DEFAULT '[]';
+    `,
+  },
 ];

@@ -23,6 +23,8 @@ export interface Zone {
   languages: string[];
   /** Administrative codes a disaster alert's geocodes reach this zone by ("137" or "MA_DVHC=137"). */
   geocodes: string[];
+  /** The zone's area drawn on the map, [lat, lon] points; null when none is drawn. */
+  area: [number, number][] | null;
   deviceIds: string[];
 }
 
@@ -175,13 +177,13 @@ export class DeviceRegistry {
     this.db
       .prepare('INSERT INTO zones (id, commune_id, name, languages, created_at) VALUES (?, ?, ?, ?, ?)')
       .run(zoneId, communeId, trimmed, JSON.stringify(languages), Date.now());
-    return { id: zoneId, name: trimmed, communeId, languages, geocodes: [], deviceIds: [] };
+    return { id: zoneId, name: trimmed, communeId, languages, geocodes: [], area: null, deviceIds: [] };
   }
 
   listZones(scope: Scope = PROVINCE): Zone[] {
     const zones = this.db
       .prepare(
-        `SELECT id, name, commune_id, languages, geocodes FROM zones WHERE (? IS NULL OR commune_id = ?)
+        `SELECT id, name, commune_id, languages, geocodes, area FROM zones WHERE (? IS NULL OR commune_id = ?)
          ORDER BY name, id`,
       )
       .all(...inScope(scope)) as {
@@ -190,6 +192,7 @@ export class DeviceRegistry {
       commune_id: string;
       languages: string;
       geocodes: string;
+      area: string | null;
     }[];
     const members = this.db
       .prepare(
@@ -205,6 +208,7 @@ export class DeviceRegistry {
       communeId: z.commune_id,
       languages: JSON.parse(z.languages) as string[],
       geocodes: JSON.parse(z.geocodes) as string[],
+      area: z.area === null ? null : (JSON.parse(z.area) as [number, number][]),
       deviceIds: byZone.get(z.id) ?? [],
     }));
   }
@@ -229,7 +233,11 @@ export class DeviceRegistry {
   }
 
   /** Renames a zone of `scope` (its new name must be free in its commune) and/or sets its languages. */
-  updateZone(zoneId: string, change: { name?: string; languages?: string[]; geocodes?: string[] }, scope: Scope): Zone {
+  updateZone(
+    zoneId: string,
+    change: { name?: string; languages?: string[]; geocodes?: string[]; area?: [number, number][] | null },
+    scope: Scope,
+  ): Zone {
     const communeId = this.zoneCommuneIn(zoneId, scope);
     if (change.name !== undefined) {
       const trimmed = change.name.trim();
@@ -247,6 +255,11 @@ export class DeviceRegistry {
     }
     if (change.geocodes !== undefined) {
       this.db.prepare('UPDATE zones SET geocodes = ? WHERE id = ?').run(JSON.stringify(change.geocodes), zoneId);
+    }
+    if (change.area !== undefined) {
+      this.db
+        .prepare('UPDATE zones SET area = ? WHERE id = ?')
+        .run(change.area === null ? null : JSON.stringify(change.area), zoneId);
     }
     return this.listZones(communeScope(communeId)).find((z) => z.id === zoneId)!;
   }

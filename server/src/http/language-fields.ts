@@ -19,16 +19,13 @@ export const ZoneLanguages = Type.Array(LanguageCode, {
 });
 
 /** The administrative codes a disaster alert's geocodes reach a zone by. */
-export const ZoneGeocodes = Type.Array(
-  Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:=-]+$' }),
-  {
-    maxItems: 20,
-    uniqueItems: true,
-    description:
-      'codes an alert’s <geocode> reaches this zone by: the value ("137") or scheme=value ("MA_DVHC=137"); ' +
-      'its loudspeakers are reached even without a map position',
-  },
-);
+export const ZoneGeocodes = Type.Array(Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:=-]+$' }), {
+  maxItems: 20,
+  uniqueItems: true,
+  description:
+    'codes an alert’s <geocode> reaches this zone by: the value ("137") or scheme=value ("MA_DVHC=137"); ' +
+    'its loudspeakers are reached even without a map position',
+});
 
 /** A leader lets one play through the commune's broadcast rules (quiet hours, limits), with a reason. */
 export const OverrideRules = Type.Object(
@@ -55,5 +52,21 @@ export const VersionsInput = Type.Array(
     description:
       'the notice in other languages: each plays after the Vietnamese on the loudspeakers whose zones list ' +
       'its language, as its own occurrence',
+  },
+);
+
+/** A zone's area drawn on the map: a ring of [lat, lon] points (WGS 84), or null to remove it. */
+export const ZoneArea = Type.Union(
+  [
+    Type.Array(Type.Tuple([Type.Number({ minimum: -90, maximum: 90 }), Type.Number({ minimum: -180, maximum: 180 })]), {
+      minItems: 3,
+      maxItems: 500,
+    }),
+    Type.Null(),
+  ],
+  {
+    description:
+      'the zone’s area as [lat, lon] points (at least 3); a disaster alert overlapping it reaches the zone’s ' +
+      'loudspeakers that have no map position',
   },
 );

@@ -79,8 +79,20 @@ export class RulesGuard {
     );
   }
 
+  /**
+   * The rules the commune's planned plays break, as the week view shows them: `plays` are
+   * all its normal and priority plays from `from` on, in start order (the day's count
+   * includes those before `from`).
+   */
+  review(communeId: string, plays: readonly Play[], from: number): RuleBreak[] {
+    if (plays.length === 0) return [];
+    return checkRules(this.deps.rules(communeId), plays, this.deps.timeZone, (day) =>
+      this.sessionsOn(communeId, day, undefined, from),
+    );
+  }
+
   /** The commune's normal and priority plays on a local day (yyyy-MM-dd), language versions aside. */
-  private sessionsOn(communeId: string, day: string, excludeScheduleId?: string): number {
+  private sessionsOn(communeId: string, day: string, excludeScheduleId?: string, before = Infinity): number {
     const start = DateTime.fromISO(day, { zone: this.deps.timeZone });
     const row = this.deps.db
       .prepare(
@@ -89,7 +101,12 @@ export class RulesGuard {
            AND start_at >= ? AND start_at < ? AND instr(id, ':') = 0
            AND (schedule_id IS NULL OR schedule_id != ?)`,
       )
-      .get(communeId, start.toMillis(), start.plus({ days: 1 }).toMillis(), excludeScheduleId ?? '') as {
+      .get(
+        communeId,
+        start.toMillis(),
+        Math.min(start.plus({ days: 1 }).toMillis(), before),
+        excludeScheduleId ?? '',
+      ) as {
       n: number;
     };
     return row.n;

@@ -34,6 +34,10 @@ export interface CalendarEntry {
   devices: number;
   finished: number;
   failed: number;
+  /** The commune's broadcast rules this play breaks (never for an emergency or a cancelled one). */
+  ruleBreaks: { rule: string; message: string }[];
+  /** A leader let it through the rules: the written reason, and who. */
+  ruleOverride: { reason: string; by: string } | null;
 }
 
 /** Media never referenced for this long after its last use may go. */
@@ -224,6 +228,8 @@ export class Scheduling {
       finished: number | null;
       failed: number | null;
     }[];
+    const breaks = this.calendarRuleBreaks(rows, from);
+    const overrides = this.overridesOf(rows.flatMap((r) => [r.id, ...(r.schedule_id ? [r.schedule_id] : [])]));
     return rows.map((r) => ({
       occurrenceId: r.id,
       communeId: r.commune_id,
@@ -236,7 +242,62 @@ export class Scheduling {
       devices: r.devices,
       finished: r.finished ?? 0,
       failed: r.failed ?? 0,
+      ruleBreaks: breaks.get(r.id) ?? [],
+      ruleOverride: overrides.get(r.id) ?? (r.schedule_id ? (overrides.get(r.schedule_id) ?? null) : null),
     }));
+  }
+
+  /** Each occurrence's rule breaks, by id: the communes' normal and priority plays checked in start order. */
+  private calendarRuleBreaks(
+    rows: readonly {
+      id: string;
+      commune_id: string;
+      priority: Priority;
+      start_at: number;
+      duration_ms: number;
+      cancelled_at: number | null;
+    }[],
+    from: number,
+  ): Map<string, { rule: string; message: string }[]> {
+    const out = new Map<string, { rule: string; message: string }[]>();
+    const guard = this.deps.guard;
+    if (!guard) return out;
+    const byCommune = new Map<string, typeof rows>();
+    for (const r of rows) {
+      // Language versions follow their notice: they are not sessions of their own.
+      if (r.priority === 'emergency' || r.cancelled_at !== null || r.id.includes(':')) continue;
+      byCommune.set(r.commune_id, [...(byCommune.get(r.commune_id) ?? []), r]);
+    }
+    for (const [communeId, plays] of byCommune) {
+      const sorted = [...plays].sort((a, b) => a.start_at - b.start_at);
+      const found = guard.review(
+        communeId,
+        sorted.map((p) => ({ startAt: p.start_at, durationMs: p.duration_ms })),
+        from,
+      );
+      for (const b of found) {
+        const play = sorted.find((p) => p.start_at === b.startAt);
+        if (play) out.set(play.id, [...(out.get(play.id) ?? []), { rule: b.rule, message: b.message }]);
+      }
+    }
+    return out;
+  }
+
+  /** The rule overrides recorded for these occurrences and schedules (the audit log keeps them). */
+  private overridesOf(targets: readonly string[]): Map<string, { reason: string; by: string }> {
+    if (targets.length === 0) return new Map();
+    const rows = this.deps.db
+      .prepare(
+        `SELECT target, actor, detail FROM audit_log
+         WHERE action = 'rules.override' AND target IN (SELECT value FROM json_each(?)) ORDER BY id`,
+      )
+      .all(JSON.stringify([...new Set(targets)])) as { target: string; actor: string; detail: string | null }[];
+    return new Map(
+      rows.map((r) => [
+        r.target,
+        { reason: String((JSON.parse(r.detail ?? '{}') as { reason?: unknown }).reason ?? ''), by: r.actor },
+      ]),
+    );
   }
 
   /** Materialises now, then keeps the horizon rolling and the history trimmed. */

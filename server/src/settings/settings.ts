@@ -9,13 +9,9 @@
  * Secrets (API keys) are write-only: the view says whether one is set and
  * since when, never what it is.
  */
-import {
-  CLOCK_TIME_PATTERN,
-  DEFAULT_QUIET_HOURS,
-  NO_RULES,
-  type BroadcastRules,
-} from '../rules/broadcast-rules';
+import { CLOCK_TIME_PATTERN, DEFAULT_QUIET_HOURS, NO_RULES, type BroadcastRules } from '../rules/broadcast-rules';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { AlertRuleSchema, AlertRulesSchema, type AlertRule } from '../alerts/rules';
 import { DEFAULT_LOUDNESS_TARGET } from '../audio/loudness';
 import { ENGINE_IDS, loadTtsConfig, TtsConfigError, type EngineConfig, type TtsConfig } from '../tts/registry';
 import type { SettingsStore, SettingWrite, StoredSetting } from './store';
@@ -48,6 +44,7 @@ const KEY = {
   engines: 'tts.engines',
   publicContact: 'public.contact',
   rules: 'rules',
+  alertRules: 'alerts.rules',
 } as const;
 const credentialKey = (id: string, field: string) => `tts.${id}.${field}`;
 
@@ -101,6 +98,15 @@ export const SettingsPatchSchema = Type.Object(
           },
           { additionalProperties: false },
         ),
+      ),
+    ),
+    alertRules: Type.Optional(
+      nullable(
+        Type.Array(AlertRuleSchema, {
+          maxItems: 30,
+          description:
+            'disaster alert rules, tried in order (the first that fits decides); null: the default rule alone',
+        }),
       ),
     ),
     publicPage: Type.Optional(
@@ -190,6 +196,7 @@ export const SettingsViewSchema = Type.Object({
     source: Source,
     ...Changed,
   }),
+  alertRules: Type.Object({ rules: AlertRulesSchema, source: Source, ...Changed }),
   credentials: Type.Object({
     fpt: Type.Object({ apiKey: SecretView }),
     viettel: Type.Object({ apiKey: SecretView }),
@@ -325,6 +332,11 @@ export class Settings {
     return { ...NO_RULES, quietHours: this.defaults.quietHours, ...saved };
   }
 
+  /** The commune's disaster alert rules, in order (alerts/rules.ts); none: the default rule alone. */
+  alertRules(communeId = this.defaultCommuneId()): AlertRule[] {
+    return (this.store.get(communeId, KEY.alertRules)?.value as AlertRule[] | undefined) ?? [];
+  }
+
   /** The commune's settings as the console shows them. */
   view(communeId: string): SettingsView {
     const loudness = this.store.get(communeId, KEY.loudness);
@@ -346,6 +358,11 @@ export class Settings {
         ...this.broadcastRules(communeId),
         source: this.store.get(communeId, KEY.rules) ? 'saved' : 'default',
         ...changed(this.store.get(communeId, KEY.rules)),
+      },
+      alertRules: {
+        rules: this.alertRules(communeId),
+        source: this.store.get(communeId, KEY.alertRules) ? 'saved' : 'default',
+        ...changed(this.store.get(communeId, KEY.alertRules)),
       },
       credentials: Object.fromEntries(
         CLOUD_ENGINE_IDS.map((id) => [
@@ -395,6 +412,16 @@ export class Settings {
       }
       writes.push({ key: KEY.rules, value });
       detail.rules = value;
+    }
+    if (patch.alertRules !== undefined) {
+      for (const [i, rule] of (patch.alertRules ?? []).entries()) {
+        if (rule.events?.some((w) => w.trim() === '')) {
+          throw new SettingsError(`alertRules[${i}].events`, 'a word must not be blank');
+        }
+      }
+      const value = patch.alertRules === null || patch.alertRules.length === 0 ? null : patch.alertRules;
+      writes.push({ key: KEY.alertRules, value });
+      detail.alertRules = value;
     }
     if (patch.publicPage?.contact !== undefined) {
       const value = patch.publicPage.contact === null ? null : patch.publicPage.contact.trim();

@@ -10,6 +10,8 @@ import type { Scope } from './scope';
 export interface Commune {
   id: string;
   name: string;
+  /** Administrative codes a disaster alert's geocodes reach every loudspeaker of the commune by. */
+  geocodes: string[];
   revision: number;
   createdAt: string;
 }
@@ -38,11 +40,13 @@ interface Row {
   name: string;
   revision: number;
   created_at: number;
+  geocodes: string;
 }
 
 const view = (r: Row): Commune => ({
   id: r.id,
   name: r.name,
+  geocodes: JSON.parse(r.geocodes) as string[],
   revision: r.revision,
   createdAt: new Date(r.created_at).toISOString(),
 });
@@ -54,7 +58,9 @@ export class CommuneService {
   list(scope: Scope): Commune[] {
     return (
       this.db
-        .prepare('SELECT id, name, revision, created_at FROM communes WHERE (? IS NULL OR id = ?) ORDER BY name, id')
+        .prepare(
+          'SELECT id, name, revision, created_at, geocodes FROM communes WHERE (? IS NULL OR id = ?) ORDER BY name, id',
+        )
         .all(scope.communeId, scope.communeId) as Row[]
     ).map(view);
   }
@@ -81,10 +87,13 @@ export class CommuneService {
     return this.get({ communeId: null }, id)!;
   }
 
-  /** Renames a commune if it is still at `revision` (compare-and-set; 409 with the current one if not). */
-  rename(id: string, name: string, revision: number): Commune {
-    const trimmed = name.trim();
-    if (!trimmed) throw new CommuneError(400, 'name', 'name: give the commune a name');
+  /**
+   * Renames a commune and/or sets the codes alerts reach it by, if it is still at `revision`
+   * (compare-and-set; 409 with the current one if not).
+   */
+  update(id: string, change: { name?: string; geocodes?: string[] }, revision: number): Commune {
+    const trimmed = change.name?.trim();
+    if (trimmed === '') throw new CommuneError(400, 'name', 'name: give the commune a name');
     return this.db.transaction(() => {
       const current = this.get({ communeId: null }, id);
       if (!current) throw new CommuneError(404, 'id', `no commune with id ${id}`);
@@ -96,10 +105,15 @@ export class CommuneService {
           current,
         );
       }
-      if (this.db.prepare('SELECT 1 FROM communes WHERE name = ? AND id != ?').get(trimmed, id)) {
+      if (
+        trimmed !== undefined &&
+        this.db.prepare('SELECT 1 FROM communes WHERE name = ? AND id != ?').get(trimmed, id)
+      ) {
         throw new CommuneError(409, 'name', `name: a commune named "${trimmed}" already exists`);
       }
-      this.db.prepare('UPDATE communes SET name = ?, revision = revision + 1 WHERE id = ?').run(trimmed, id);
+      this.db
+        .prepare('UPDATE communes SET name = ?, geocodes = ?, revision = revision + 1 WHERE id = ?')
+        .run(trimmed ?? current.name, JSON.stringify(change.geocodes ?? current.geocodes), id);
       return this.get({ communeId: null }, id)!;
     })();
   }

@@ -18,6 +18,7 @@ import { DEFAULT_OPUS_COMPLEXITY } from '../audio/defaults';
 import { DEFAULT_LOUDNESS_TARGET, measureLoudness, type Loudness } from '../audio/loudness';
 import { produceNoticeAudio, synthesizeSentences } from '../audio/pipeline';
 import { DEFAULT_LAYOUT, validateLayout } from '../audio/program';
+import type { ChimeKind } from '../audio/chime';
 import { CommuneService } from '../tenancy/communes';
 import type { TtsAdapter } from './adapter';
 import { normalizeVietnamese } from './normalize';
@@ -29,8 +30,8 @@ export interface RenderRequest {
   text: string;
   voice?: string;
   speed?: number;
-  /** Intro and outro chime; default true. */
-  chime?: boolean;
+  /** Intro and outro chime; default true (the notice chime); an alert names its tone (audio/chime.ts). */
+  chime?: boolean | ChimeKind;
   /** Times the notice is read; default 1. */
   repeat?: number;
   /** Pause between readings, ms; default 3000. */
@@ -47,6 +48,8 @@ export interface RenderRequest {
 export interface RendererOptions {
   /** The commune's abbreviation dictionary (extends and overrides the defaults); read at every render. */
   abbreviations?: (communeId: string) => Readonly<Record<string, string>>;
+  /** Whether a notice is framed by the chime unless its request says (config LOAXA_CHIME); default true. */
+  chime?: boolean;
   /** libopus complexity, 0–10 (config LOAXA_OPUS_COMPLEXITY). */
   opusComplexity?: number;
   /** The commune's loudness target (settings); read at every render, a request's own target wins. */
@@ -135,7 +138,7 @@ export class NoticeRenderer {
     const settled = {
       voice: request.voice ?? null,
       speed: request.speed ?? 1,
-      chime: request.chime ?? true,
+      chime: request.chime ?? this.options.chime ?? true,
       repeat: request.repeat ?? DEFAULT_LAYOUT.repeat,
       gapMs: request.gapMs ?? DEFAULT_LAYOUT.gapMs,
       loudnessTarget,

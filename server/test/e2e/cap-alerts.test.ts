@@ -4,7 +4,10 @@
  * simulated loudspeakers play what reaches them. A Severe/Immediate flood
  * alert whose polygon covers two of three villages plays on the loudspeakers
  * inside and none outside; an Update changes the text of the next repeat; a
- * Cancel stops the repeats; a Test alert never airs.
+ * Cancel stops the repeats and, as the commune's rule asks, is broadcast as an
+ * all-clear; a Test alert never airs. Loudspeakers without a position are
+ * reached through their zone's drawn area or code, or their commune's code;
+ * a feed added from Settings is polled at once.
  */
 import fs from 'node:fs';
 import http from 'node:http';
@@ -78,6 +81,8 @@ interface AlertBody {
   communes: {
     communeId: string;
     decision: string;
+    rule: number | null;
+    allClear: boolean;
     status: string;
     devices: number;
     revision: number;
@@ -124,6 +129,28 @@ beforeAll(async () => {
     communeId: 'default',
   });
   credentials.push({ deviceId: 'loa-yen-bai', secret: yenBai.secret });
+  // A riverside hamlet of Lào Cai city drawn on the map; its loudspeaker has no position of its own.
+  server.services.registry.createZone('Xóm Ven Sông', 'default', 'xom-ven-song');
+  const area = await server.api('PATCH', '/api/v1/zones/xom-ven-song', {
+    area: [
+      [22.48, 103.96],
+      [22.48, 103.98],
+      [22.5, 103.98],
+      [22.5, 103.96],
+    ],
+  });
+  expect(area.status).toBe(200);
+  const venSong = server.services.registry.createDevice({
+    id: 'loa-ven-song',
+    zones: ['xom-ven-song'],
+    communeId: 'default',
+  });
+  credentials.push({ deviceId: 'loa-ven-song', secret: venSong.secret });
+  // The commune's rule: grave floods air at once and their Cancel is broadcast as an all-clear.
+  const rules = await server.api('PUT', '/api/v1/settings', {
+    alertRules: [{ events: ['lũ'], severities: ['Severe', 'Extreme'], decision: 'auto', allClear: true }],
+  });
+  expect(rules.status).toBe(200);
   fleet = await startSimFleet({ serverUrl: server.url, mqttUrl: server.mqttUrl, devices: credentials });
   await fleet.waitOnline(15_000);
 }, 60_000);
@@ -153,12 +180,22 @@ describe('CAP alerts from a feed', () => {
     // Read at the first poll after it was published (a second one may have started meanwhile).
     expect(feed.reads() - readsBefore).toBeLessThanOrEqual(2);
     expect(alert.level).toBe(3);
-    expect(alert.communes).toMatchObject([{ communeId: 'default', decision: 'auto', status: 'airing', devices: 2 }]);
+    // Decided by the commune's rule (its first), which also asks for an all-clear.
+    expect(alert.communes).toMatchObject([
+      { communeId: 'default', decision: 'auto', rule: 0, allClear: true, status: 'airing', devices: 3 },
+    ]);
     const [first] = playsOf(alert.id);
-    expect(first!.devices.split(',').sort()).toEqual(['loa-bao-thang', 'loa-lao-cai']);
+    // Two by their positions, one without a position by its zone's drawn area; Sa Pa is outside.
+    const inside = ['loa-bao-thang', 'loa-lao-cai', 'loa-ven-song'];
+    expect(first!.devices.split(',').sort()).toEqual(inside);
     expect(first!.title).toBe('Cảnh báo lũ trên sông Hồng tại Lào Cai');
     const played = await waitForFinished(server, first!.id);
-    expect(played.deliveries.map((d) => d.deviceId).sort()).toEqual(['loa-bao-thang', 'loa-lao-cai']);
+    expect(played.deliveries.map((d) => d.deviceId).sort()).toEqual(inside);
+    // Level 3's own tone frames the words.
+    const aired = server.services.db
+      .prepare(`SELECT detail FROM audit_log WHERE action = 'alert.aired' AND target = ? ORDER BY id LIMIT 1`)
+      .get(alert.id) as { detail: string };
+    expect(JSON.parse(aired.detail)).toMatchObject({ tone: 'alert-3', repeat: 1 });
     // The spoken text says the level, what happens and what to do, in Vietnamese.
     const text = server.services.db.prepare('SELECT text FROM occurrences WHERE id = ?').get(first!.id) as {
       text: string;
@@ -167,7 +204,7 @@ describe('CAP alerts from a feed', () => {
     expect(text.text).toContain('Chủ động sơ tán người dân khỏi vùng trũng ven sông');
   }, 120_000);
 
-  it('an Update changes the text of the next repeat; a Cancel stops the repeats', async () => {
+  it('an Update changes the text of the next repeat; a Cancel stops the repeats and airs the all-clear', async () => {
     const original = (await alertsNamed('LU.0001'))!;
     feed.publish('lu-lao-cai-update.xml', fixture('lu-lao-cai-update.xml'));
     const update = await waitFor(
@@ -185,6 +222,22 @@ describe('CAP alerts from a feed', () => {
 
     feed.publish('lu-lao-cai-cancel.xml', fixture('lu-lao-cai-cancel.xml'));
     await waitFor('the cancel to end the update', async () => (await alertsNamed('LU.0002'))?.state === 'cancelled');
+    // The all-clear: once, on the loudspeakers that heard the alert, with the calm tone.
+    const cancel = (await alertsNamed('LU.0003'))!;
+    const [allClear] = await waitFor('the all-clear to be aired', () => {
+      const plays = playsOf(cancel.id);
+      return plays.length ? plays : null;
+    });
+    expect(allClear!.title).toBe('Kết thúc cảnh báo: Lũ trên sông Hồng tại Lào Cai đã vượt báo động 3');
+    expect(allClear!.devices.split(',').sort()).toEqual(['loa-bao-thang', 'loa-lao-cai', 'loa-ven-song']);
+    const spoken = server.services.db.prepare('SELECT text FROM occurrences WHERE id = ?').get(allClear!.id) as {
+      text: string;
+    };
+    expect(spoken.text).toMatch(/^Thông báo kết thúc cảnh báo thiên tai\. Cảnh báo Lũ trên sông Hồng /);
+    // Aired once (its playing out is the flood alert's test above): nothing more is due.
+    expect((await alertsNamed('LU.0003'))!.communes).toMatchObject([
+      { communeId: 'default', allClear: true, status: 'done', repeatsDone: 1 },
+    ]);
     const rows = server.services.db
       .prepare('SELECT status, next_at FROM alert_communes WHERE alert_id IN (?, ?)')
       .all(original.id, update.id);
@@ -197,16 +250,17 @@ describe('CAP alerts from a feed', () => {
     const audit = server.services.db
       .prepare(`SELECT action FROM audit_log WHERE action LIKE 'alert.%' ORDER BY id`)
       .all() as { action: string }[];
-    expect(new Set(audit.map((a) => a.action))).toEqual(new Set(['alert.received', 'alert.aired']));
+    expect(new Set(audit.map((a) => a.action))).toEqual(new Set(['alert.received', 'alert.aired', 'alert.all-clear']));
+    expect(playsOf(cancel.id)).toHaveLength(1);
   }, 120_000);
 
   it('reaches a zone by its geocode, and waits for a leader’s tap when the alert is not grave enough', async () => {
     // loa-yen-bai has no map position; its zone carries the district code MA_DVHC=139 (beforeAll).
     feed.publish('sat-lo-yen-bai.xml', fixture('sat-lo-yen-bai.xml'));
     const alert = await waitFor('the landslide alert', () => alertsNamed('LQ.0012'));
-    // Moderate and Possible: a leader decides.
+    // Moderate and Possible: the commune's flood rule does not fit (not grave enough), the default asks a leader.
     expect(alert.communes).toMatchObject([
-      { communeId: 'default', decision: 'confirm', status: 'waiting', devices: 1 },
+      { communeId: 'default', decision: 'confirm', rule: null, status: 'waiting', devices: 1 },
     ]);
     expect(playsOf(alert.id)).toEqual([]);
     const row = alert.communes[0]!;
@@ -241,4 +295,64 @@ describe('CAP alerts from a feed', () => {
       'TEST.0001',
     ]);
   });
+
+  it('polls a feed added in Settings at once, and reaches a whole commune by its code', async () => {
+    const province = await signInProvince(server);
+    const commune = server.services.communes.get({ communeId: null }, 'default')!;
+    const coded = await province<{ geocodes: string[] }>('PATCH', '/api/v1/communes/default', {
+      geocodes: ['MA_TINH=10'],
+      revision: commune.revision,
+    });
+    expect(coded.status).toBe(200);
+    expect(coded.body.geocodes).toEqual(['MA_TINH=10']);
+    const { port } = feed.server.address() as AddressInfo;
+    // A CAP file served as a feed of its own (no index): a cold spell for the whole province of Lào Cai.
+    feed.publish('ret-dam.xml', retDam(new Date(Date.now() + 2 * 3600_000)));
+    const url = `http://127.0.0.1:${port}/ret-dam.xml`;
+    const added = await province<{ source: string }>('POST', '/api/v1/alerts/feeds', { url });
+    expect(added.status).toBe(201);
+    expect(added.body.source).toBe('saved');
+    expect((await province('POST', '/api/v1/alerts/feeds', { url })).status).toBe(409);
+    expect((await province<{ field: string }>('POST', '/api/v1/alerts/feeds', { url: 'ftp://x' })).status).toBe(400);
+    const alert = await waitFor('the cold-spell alert', () => alertsNamed('RET.0001'));
+    expect(alert.communes).toMatchObject([{ communeId: 'default', decision: 'auto', rule: null, devices: 5 }]);
+    const feeds = await province<{ url: string; source: string; okAt: string | null }[]>('GET', '/api/v1/alerts/feeds');
+    expect(feeds.body.map((f) => [f.source, f.okAt !== null])).toEqual([
+      ['environment', true],
+      ['saved', true],
+    ]);
+    const envFeed = feeds.body[0]!.url;
+    expect((await province('DELETE', `/api/v1/alerts/feeds?url=${encodeURIComponent(envFeed)}`)).status).toBe(409);
+    expect((await province('DELETE', `/api/v1/alerts/feeds?url=${encodeURIComponent(url)}`)).status).toBe(204);
+    expect((await province<unknown[]>('GET', '/api/v1/alerts/feeds')).body).toHaveLength(1);
+  });
 });
+
+/** A CAP 1.2 alert reaching the province code MA_TINH=10 only (no polygon). */
+function retDam(expires: Date): string {
+  const at = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, '-00:00');
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">
+  <identifier>2.49.0.1.704.0.20261201000000.RET.0001</identifier>
+  <sender>canhbao@nchmf.gov.vn</sender>
+  <sent>${at(new Date())}</sent>
+  <status>Actual</status>
+  <msgType>Alert</msgType>
+  <scope>Public</scope>
+  <info>
+    <language>vi-VN</language>
+    <category>Met</category>
+    <event>Rét hại</event>
+    <urgency>Immediate</urgency>
+    <severity>Severe</severity>
+    <certainty>Observed</certainty>
+    <expires>${at(expires)}</expires>
+    <headline>Rét hại tại tỉnh Lào Cai</headline>
+    <instruction>Giữ ấm cho người già, trẻ nhỏ và gia súc.</instruction>
+    <area>
+      <areaDesc>Tỉnh Lào Cai</areaDesc>
+      <geocode><valueName>MA_TINH</valueName><value>10</value></geocode>
+    </area>
+  </info>
+</alert>`;
+}

@@ -757,6 +757,8 @@ export interface paths {
               languages: string[];
               /** @description codes an alert’s <geocode> reaches this zone by: the value ("137") or scheme=value ("MA_DVHC=137"); its loudspeakers are reached even without a map position */
               geocodes: string[];
+              /** @description the zone’s area as [lat, lon] points (at least 3); a disaster alert overlapping it reaches the zone’s loudspeakers that have no map position */
+              area: [number, number][] | null;
               deviceIds: string[];
             }[];
           };
@@ -1166,7 +1168,7 @@ export interface paths {
     };
     options?: never;
     head?: never;
-    /** Rename a zone and/or set the languages notices play in there */
+    /** Rename a zone and/or set the languages notices play in there, the codes and the area alerts reach it by */
     patch: {
       parameters: {
         query?: never;
@@ -1184,6 +1186,8 @@ export interface paths {
             languages?: string[];
             /** @description codes an alert’s <geocode> reaches this zone by: the value ("137") or scheme=value ("MA_DVHC=137"); its loudspeakers are reached even without a map position */
             geocodes?: string[];
+            /** @description the zone’s area as [lat, lon] points (at least 3); a disaster alert overlapping it reaches the zone’s loudspeakers that have no map position */
+            area?: [number, number][] | null;
           };
         };
       };
@@ -1203,6 +1207,8 @@ export interface paths {
               languages: string[];
               /** @description codes an alert’s <geocode> reaches this zone by: the value ("137") or scheme=value ("MA_DVHC=137"); its loudspeakers are reached even without a map position */
               geocodes: string[];
+              /** @description the zone’s area as [lat, lon] points (at least 3); a disaster alert overlapping it reaches the zone’s loudspeakers that have no map position */
+              area: [number, number][] | null;
               deviceIds: string[];
             };
           };
@@ -5437,6 +5443,16 @@ export interface paths {
               devices: number;
               finished: number;
               failed: number;
+              /** @description the commune’s broadcast rules this play breaks (quiet hours, length, plays a day) */
+              ruleBreaks: {
+                rule: string;
+                message: string;
+              }[];
+              /** @description a leader let this play through the rules, with a written reason */
+              ruleOverride: {
+                reason: string;
+                by: string;
+              } | null;
             }[];
           };
         };
@@ -6312,6 +6328,43 @@ export interface paths {
                 updatedAt: string | null;
                 updatedBy: string | null;
               };
+              alertRules: {
+                rules: {
+                  /** @description words the alert’s event contains (any of them; case and accents ignored), e.g. "lũ", "bão" */
+                  events?: string[];
+                  /** @description CAP categories (any of them) */
+                  categories?: (
+                    | 'Geo'
+                    | 'Met'
+                    | 'Safety'
+                    | 'Security'
+                    | 'Rescue'
+                    | 'Fire'
+                    | 'Health'
+                    | 'Env'
+                    | 'Transport'
+                    | 'Infra'
+                    | 'CBRNE'
+                    | 'Other'
+                  )[];
+                  /** @description CAP severities (any of them) */
+                  severities?: ('Extreme' | 'Severe' | 'Moderate' | 'Minor' | 'Unknown')[];
+                  /** @description CAP urgencies (any of them) */
+                  urgencies?: ('Immediate' | 'Expected' | 'Future' | 'Past' | 'Unknown')[];
+                  /** @description CAP certainties (any of them) */
+                  certainties?: ('Observed' | 'Likely' | 'Possible' | 'Unlikely' | 'Unknown')[];
+                  /** @description auto: broadcast at once; confirm: a leader taps Phát ngay; show: on the Alerts page only */
+                  decision: 'auto' | 'confirm' | 'show';
+                  /** @description minutes before the first airing, between the first and the second, …; the last gap repeats until the alert ends */
+                  repeatsMinutes?: number[];
+                  /** @description a Cancel of the alert is broadcast as an all-clear */
+                  allClear?: boolean;
+                }[];
+                source: 'default' | 'environment' | 'saved';
+                /** Format: date-time */
+                updatedAt: string | null;
+                updatedBy: string | null;
+              };
               credentials: {
                 fpt: {
                   apiKey: {
@@ -6465,6 +6518,40 @@ export interface paths {
                 volume: number;
               }[];
             } | null;
+            /** @description disaster alert rules, tried in order (the first that fits decides); null: the default rule alone */
+            alertRules?:
+              | {
+                  /** @description words the alert’s event contains (any of them; case and accents ignored), e.g. "lũ", "bão" */
+                  events?: string[];
+                  /** @description CAP categories (any of them) */
+                  categories?: (
+                    | 'Geo'
+                    | 'Met'
+                    | 'Safety'
+                    | 'Security'
+                    | 'Rescue'
+                    | 'Fire'
+                    | 'Health'
+                    | 'Env'
+                    | 'Transport'
+                    | 'Infra'
+                    | 'CBRNE'
+                    | 'Other'
+                  )[];
+                  /** @description CAP severities (any of them) */
+                  severities?: ('Extreme' | 'Severe' | 'Moderate' | 'Minor' | 'Unknown')[];
+                  /** @description CAP urgencies (any of them) */
+                  urgencies?: ('Immediate' | 'Expected' | 'Future' | 'Past' | 'Unknown')[];
+                  /** @description CAP certainties (any of them) */
+                  certainties?: ('Observed' | 'Likely' | 'Possible' | 'Unlikely' | 'Unknown')[];
+                  /** @description auto: broadcast at once; confirm: a leader taps Phát ngay; show: on the Alerts page only */
+                  decision: 'auto' | 'confirm' | 'show';
+                  /** @description minutes before the first airing, between the first and the second, …; the last gap repeats until the alert ends */
+                  repeatsMinutes?: number[];
+                  /** @description a Cancel of the alert is broadcast as an all-clear */
+                  allClear?: boolean;
+                }[]
+              | null;
             publicPage?: {
               /** @description who villagers contact, shown on the public page (phone, address) */
               contact?: string | null;
@@ -6540,6 +6627,43 @@ export interface paths {
                   from: string;
                   to: string;
                   volume: number;
+                }[];
+                source: 'default' | 'environment' | 'saved';
+                /** Format: date-time */
+                updatedAt: string | null;
+                updatedBy: string | null;
+              };
+              alertRules: {
+                rules: {
+                  /** @description words the alert’s event contains (any of them; case and accents ignored), e.g. "lũ", "bão" */
+                  events?: string[];
+                  /** @description CAP categories (any of them) */
+                  categories?: (
+                    | 'Geo'
+                    | 'Met'
+                    | 'Safety'
+                    | 'Security'
+                    | 'Rescue'
+                    | 'Fire'
+                    | 'Health'
+                    | 'Env'
+                    | 'Transport'
+                    | 'Infra'
+                    | 'CBRNE'
+                    | 'Other'
+                  )[];
+                  /** @description CAP severities (any of them) */
+                  severities?: ('Extreme' | 'Severe' | 'Moderate' | 'Minor' | 'Unknown')[];
+                  /** @description CAP urgencies (any of them) */
+                  urgencies?: ('Immediate' | 'Expected' | 'Future' | 'Past' | 'Unknown')[];
+                  /** @description CAP certainties (any of them) */
+                  certainties?: ('Observed' | 'Likely' | 'Possible' | 'Unlikely' | 'Unknown')[];
+                  /** @description auto: broadcast at once; confirm: a leader taps Phát ngay; show: on the Alerts page only */
+                  decision: 'auto' | 'confirm' | 'show';
+                  /** @description minutes before the first airing, between the first and the second, …; the last gap repeats until the alert ends */
+                  repeatsMinutes?: number[];
+                  /** @description a Cancel of the alert is broadcast as an all-clear */
+                  allClear?: boolean;
                 }[];
                 source: 'default' | 'environment' | 'saved';
                 /** Format: date-time */
@@ -6787,6 +6911,8 @@ export interface paths {
             'application/json': {
               id: string;
               name: string;
+              /** @description codes an alert’s <geocode> reaches this zone by: the value ("137") or scheme=value ("MA_DVHC=137"); its loudspeakers are reached even without a map position */
+              geocodes: string[];
               revision: number;
               /** Format: date-time */
               createdAt: string;
@@ -6821,6 +6947,8 @@ export interface paths {
             'application/json': {
               id: string;
               name: string;
+              /** @description codes an alert’s <geocode> reaches this zone by: the value ("137") or scheme=value ("MA_DVHC=137"); its loudspeakers are reached even without a map position */
+              geocodes: string[];
               revision: number;
               /** Format: date-time */
               createdAt: string;
@@ -6907,6 +7035,8 @@ export interface paths {
             'application/json': {
               id: string;
               name: string;
+              /** @description codes an alert’s <geocode> reaches this zone by: the value ("137") or scheme=value ("MA_DVHC=137"); its loudspeakers are reached even without a map position */
+              geocodes: string[];
               revision: number;
               /** Format: date-time */
               createdAt: string;
@@ -6942,7 +7072,7 @@ export interface paths {
     delete?: never;
     options?: never;
     head?: never;
-    /** Rename a commune (compare-and-set on `revision`: 409 with `current` if someone changed it first) */
+    /** Rename a commune and/or set the codes disaster alerts reach all its loudspeakers by (compare-and-set on `revision`: 409 with `current` if someone changed it first) */
     patch: {
       parameters: {
         query?: never;
@@ -6955,7 +7085,9 @@ export interface paths {
       requestBody: {
         content: {
           'application/json': {
-            name: string;
+            name?: string;
+            /** @description codes an alert’s <geocode> reaches this zone by: the value ("137") or scheme=value ("MA_DVHC=137"); its loudspeakers are reached even without a map position */
+            geocodes?: string[];
             revision: number;
           };
         };
@@ -6970,6 +7102,8 @@ export interface paths {
             'application/json': {
               id: string;
               name: string;
+              /** @description codes an alert’s <geocode> reaches this zone by: the value ("137") or scheme=value ("MA_DVHC=137"); its loudspeakers are reached even without a map position */
+              geocodes: string[];
               revision: number;
               /** Format: date-time */
               createdAt: string;
@@ -7992,6 +8126,263 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/alerts/feeds': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The CAP feeds polled, where each comes from and how its last read went */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              url: string;
+              /** @description environment: LOAXA_CAP_FEEDS (changed there); saved: added in Settings */
+              source: 'environment' | 'saved';
+              savedBy: string | null;
+              /** Format: date-time */
+              savedAt: string | null;
+              /** Format: date-time */
+              polledAt: string | null;
+              /** Format: date-time */
+              okAt: string | null;
+              error: string | null;
+              /** @description reads failed in a row (the feed backs off, doubling up to 30 min) */
+              failures: number;
+              /**
+               * Format: date-time
+               * @description not read again before this while backing off
+               */
+              nextAt: string | null;
+            }[];
+          };
+        };
+      };
+    };
+    put?: never;
+    /** Poll one more CAP feed (read at once, then every LOAXA_CAP_POLL_S seconds); province only */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /**
+             * Format: uri
+             * @description an http(s) URL serving a CAP 1.2 file, or an RSS/Atom index linking CAP files
+             */
+            url: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              url: string;
+              /** @description environment: LOAXA_CAP_FEEDS (changed there); saved: added in Settings */
+              source: 'environment' | 'saved';
+              savedBy: string | null;
+              /** Format: date-time */
+              savedAt: string | null;
+              /** Format: date-time */
+              polledAt: string | null;
+              /** Format: date-time */
+              okAt: string | null;
+              error: string | null;
+              /** @description reads failed in a row (the feed backs off, doubling up to 30 min) */
+              failures: number;
+              /**
+               * Format: date-time
+               * @description not read again before this while backing off
+               */
+              nextAt: string | null;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    /** Stop polling a feed added in Settings (those of LOAXA_CAP_FEEDS stay); province only */
+    delete: {
+      parameters: {
+        query: {
+          /** @description an http(s) URL serving a CAP 1.2 file, or an RSS/Atom index linking CAP files */
+          url: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        204: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/alerts': {
     parameters: {
       query?: never;
@@ -8028,6 +8419,8 @@ export interface paths {
               status: string;
               state: 'active' | 'replaced' | 'cancelled' | 'expired' | 'not-actual';
               event: string;
+              /** @description CAP categories (Met, Geo, Safety, …) */
+              categories: string[];
               severity: string;
               urgency: string;
               certainty: string;
@@ -8058,6 +8451,10 @@ export interface paths {
                 communeId: string;
                 communeName: string;
                 decision: 'auto' | 'confirm' | 'show';
+                /** @description the index of the commune’s alert rule that decided (Settings); null: the default rule */
+                rule: number | null;
+                /** @description a Cancel is followed by an all-clear here (or this is that all-clear) */
+                allClear: boolean;
                 status: 'waiting' | 'airing' | 'done' | 'dismissed';
                 /** @description loudspeakers of the commune inside the alert’s area */
                 devices: number;
@@ -8124,6 +8521,10 @@ export interface paths {
               communeId: string;
               communeName: string;
               decision: 'auto' | 'confirm' | 'show';
+              /** @description the index of the commune’s alert rule that decided (Settings); null: the default rule */
+              rule: number | null;
+              /** @description a Cancel is followed by an all-clear here (or this is that all-clear) */
+              allClear: boolean;
               status: 'waiting' | 'airing' | 'done' | 'dismissed';
               /** @description loudspeakers of the commune inside the alert’s area */
               devices: number;
@@ -8231,6 +8632,10 @@ export interface paths {
               communeId: string;
               communeName: string;
               decision: 'auto' | 'confirm' | 'show';
+              /** @description the index of the commune’s alert rule that decided (Settings); null: the default rule */
+              rule: number | null;
+              /** @description a Cancel is followed by an all-clear here (or this is that all-clear) */
+              allClear: boolean;
               status: 'waiting' | 'airing' | 'done' | 'dismissed';
               /** @description loudspeakers of the commune inside the alert’s area */
               devices: number;
@@ -8572,6 +8977,7 @@ export type operations = Record<string, never>;
 
 /** Every operation the server offers, as "METHOD /path": the console shows a page only when its API exists. */
 export const API_OPERATIONS = [
+  'DELETE /api/v1/alerts/feeds',
   'DELETE /api/v1/content/{id}',
   'DELETE /api/v1/dictionary/{abbreviation}',
   'DELETE /api/v1/occurrences/{id}',
@@ -8579,6 +8985,7 @@ export const API_OPERATIONS = [
   'DELETE /api/v1/session',
   'DELETE /api/v1/zones/{id}',
   'GET /api/v1/alerts',
+  'GET /api/v1/alerts/feeds',
   'GET /api/v1/approvals',
   'GET /api/v1/audit',
   'GET /api/v1/bulletins',
@@ -8619,6 +9026,7 @@ export const API_OPERATIONS = [
   'PATCH /api/v1/devices/{id}',
   'PATCH /api/v1/users/{username}',
   'PATCH /api/v1/zones/{id}',
+  'POST /api/v1/alerts/feeds',
   'POST /api/v1/alerts/{id}/confirm',
   'POST /api/v1/alerts/{id}/dismiss',
   'POST /api/v1/audio',

@@ -125,9 +125,7 @@ describe.skipIf(!hasChromium)('disaster alerts page in chromium', () => {
       expect((await row.locator('td.decision').textContent())?.trim()).toBe('Tự động phát');
       expect((await row.locator('td.devices').textContent())?.trim()).toBe('2');
       // It becomes a play (the service airs it within a second); the page asks again every 15 s.
-      await expect
-        .poll(() => flood.locator('a.play').count(), { timeout: 40_000, interval: 1000 })
-        .toBeGreaterThan(0);
+      await expect.poll(() => flood.locator('a.play').count(), { timeout: 40_000, interval: 1000 }).toBeGreaterThan(0);
       expect(await row.getAttribute('data-status')).toBe('airing');
       expect(await flood.locator('.decide').count()).toBe(0);
 

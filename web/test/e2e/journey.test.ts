@@ -23,7 +23,7 @@ const SCREENSHOTS = process.env.LOAXA_SCREENSHOTS
 const EDITOR = { username: 'van-hoa', password: 'mat-khau-can-bo-1' };
 const LEADER = { username: 'chu-tich', password: 'mat-khau-lanh-dao-1' };
 /** How far ahead the schedule starts: room to approve it and for the loudspeakers to fetch the audio. */
-const LEAD_S = 45;
+const LEAD_S = 30;
 
 /** Local date and HH:MM:SS in Ha Noi (UTC+7, no daylight saving). */
 function communeClock(ms: number): { date: string; time: string } {

@@ -45,7 +45,7 @@ describe.skipIf(!hasChromium)('the public page on a phone over slow 3G', () => {
     });
     const { api, services } = rig.server;
     const commune = services.communes.get({ communeId: null }, 'default')!;
-    services.communes.rename('default', 'Xã Đông Sơn', commune.revision);
+    services.communes.update('default', { name: 'Xã Đông Sơn' }, commune.revision);
     const contact = { publicPage: { contact: 'UBND xã Đông Sơn · 0209 3888 123' } };
     expect((await api('PUT', '/api/v1/settings', contact)).status).toBe(200);
     const send = async (body: Record<string, unknown>) => {

@@ -1,12 +1,14 @@
 /**
  * Disaster alerts (alerts/service.ts): the list with each commune's decision,
  * matched loudspeakers and the plays they became; a leader's one tap to air
- * an alert that waits for confirmation, or to dismiss it.
+ * an alert that waits for confirmation, or to dismiss it; the feeds polled,
+ * which a province administrator adds and removes (the install's, not one
+ * commune's: an alert reaches whichever communes its area covers).
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppServices } from '../context';
-import { ErrorReply } from '../errors';
+import { ErrorReply, HttpError } from '../errors';
 import { CommuneField } from '../commune-field';
 
 const Iso = Type.String({ format: 'date-time' });
@@ -15,6 +17,10 @@ const AlertCommune = Type.Object({
   communeId: Type.String(),
   communeName: Type.String(),
   decision: Type.Union([Type.Literal('auto'), Type.Literal('confirm'), Type.Literal('show')]),
+  rule: Type.Union([Type.Integer(), Type.Null()], {
+    description: 'the index of the commune’s alert rule that decided (Settings); null: the default rule',
+  }),
+  allClear: Type.Boolean({ description: 'a Cancel is followed by an all-clear here (or this is that all-clear)' }),
   status: Type.Union(['waiting', 'airing', 'done', 'dismissed'].map((s) => Type.Literal(s))),
   devices: Type.Integer({ description: 'loudspeakers of the commune inside the alert’s area' }),
   repeatsDone: Type.Integer(),
@@ -33,6 +39,7 @@ const Alert = Type.Object({
   status: Type.String({ description: 'CAP status: only Actual alerts go on air' }),
   state: Type.Union(['active', 'replaced', 'cancelled', 'expired', 'not-actual'].map((s) => Type.Literal(s))),
   event: Type.String(),
+  categories: Type.Array(Type.String(), { description: 'CAP categories (Met, Geo, Safety, …)' }),
   severity: Type.String(),
   urgency: Type.String(),
   certainty: Type.String(),
@@ -54,7 +61,97 @@ const Alert = Type.Object({
   communes: Type.Array(AlertCommune),
 });
 
+const Feed = Type.Object({
+  url: Type.String(),
+  source: Type.Union([Type.Literal('environment'), Type.Literal('saved')], {
+    description: 'environment: LOAXA_CAP_FEEDS (changed there); saved: added in Settings',
+  }),
+  savedBy: Type.Union([Type.String(), Type.Null()]),
+  savedAt: NullableIso,
+  polledAt: NullableIso,
+  okAt: NullableIso,
+  error: Type.Union([Type.String(), Type.Null()]),
+  failures: Type.Integer({ description: 'reads failed in a row (the feed backs off, doubling up to 30 min)' }),
+  nextAt: Type.Union([Iso, Type.Null()], { description: 'not read again before this while backing off' }),
+});
+const FeedUrl = Type.String({
+  format: 'uri',
+  pattern: '^https?://',
+  maxLength: 2000,
+  description: 'an http(s) URL serving a CAP 1.2 file, or an RSS/Atom index linking CAP files',
+});
+
 export const alertRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = async (app, { services }) => {
+  /** Feeds are the install's: only a province user changes them. */
+  const provinceOnly = (scope: { communeId: string | null }) => {
+    if (scope.communeId !== null) {
+      throw new HttpError(403, 'only a province administrator changes the alert feeds', 'url');
+    }
+  };
+
+  app.get(
+    '/alerts/feeds',
+    {
+      config: { permission: 'settings:manage' },
+      schema: {
+        tags: ['alerts'],
+        summary: 'The CAP feeds polled, where each comes from and how its last read went',
+        response: { 200: Type.Array(Feed) },
+      },
+    },
+    async () => services.alerts.feeds(),
+  );
+
+  app.post(
+    '/alerts/feeds',
+    {
+      config: { permission: 'settings:manage' },
+      schema: {
+        tags: ['alerts'],
+        summary: 'Poll one more CAP feed (read at once, then every LOAXA_CAP_POLL_S seconds); province only',
+        body: Type.Object({ url: FeedUrl }, { additionalProperties: false }),
+        response: { 201: Feed, 400: ErrorReply, 403: ErrorReply, 409: ErrorReply },
+      },
+    },
+    async (request, reply) => {
+      provinceOnly(request.scope);
+      const feed = services.alerts.addFeed(request.body.url, request.user!.username);
+      services.audit.record({
+        actor: request.user!.username,
+        action: 'alert.feed.add',
+        target: feed.url,
+        ip: request.ip,
+        communeId: null,
+      });
+      return reply.status(201).send(feed);
+    },
+  );
+
+  app.delete(
+    '/alerts/feeds',
+    {
+      config: { permission: 'settings:manage' },
+      schema: {
+        tags: ['alerts'],
+        summary: 'Stop polling a feed added in Settings (those of LOAXA_CAP_FEEDS stay); province only',
+        querystring: Type.Object({ url: FeedUrl }, { additionalProperties: false }),
+        response: { 204: Type.Null(), 403: ErrorReply, 404: ErrorReply, 409: ErrorReply },
+      },
+    },
+    async (request, reply) => {
+      provinceOnly(request.scope);
+      services.alerts.removeFeed(request.query.url);
+      services.audit.record({
+        actor: request.user!.username,
+        action: 'alert.feed.remove',
+        target: request.query.url,
+        ip: request.ip,
+        communeId: null,
+      });
+      return reply.status(204).send(null);
+    },
+  );
+
   app.get(
     '/alerts',
     {

@@ -6,10 +6,12 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppServices } from '../context';
 import { ErrorReply, HttpError } from '../errors';
+import { ZoneGeocodes } from '../language-fields';
 
 const CommuneView = Type.Object({
   id: Type.String(),
   name: Type.String(),
+  geocodes: ZoneGeocodes,
   revision: Type.Integer(),
   createdAt: Type.String({ format: 'date-time' }),
 });
@@ -78,20 +80,26 @@ export const communeRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }>
       config: { permission: 'communes:manage' },
       schema: {
         tags: ['communes'],
-        summary: 'Rename a commune (compare-and-set on `revision`: 409 with `current` if someone changed it first)',
+        summary:
+          'Rename a commune and/or set the codes disaster alerts reach all its loudspeakers by ' +
+          '(compare-and-set on `revision`: 409 with `current` if someone changed it first)',
         params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
-        body: Type.Object({ name: Name, revision: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }),
+        body: Type.Object(
+          { name: Type.Optional(Name), geocodes: Type.Optional(ZoneGeocodes), revision: Type.Integer({ minimum: 1 }) },
+          { additionalProperties: false, minProperties: 2 },
+        ),
         response: { 200: CommuneView, 400: ErrorReply, 404: ErrorReply, 409: ErrorReply },
       },
     },
     async (request) => {
       const before = services.communes.get(request.scope, request.params.id);
-      const commune = services.communes.rename(request.params.id, request.body.name, request.body.revision);
+      const { revision, ...change } = request.body;
+      const commune = services.communes.update(request.params.id, change, revision);
       services.audit.record({
         actor: request.user!.username,
-        action: 'commune.rename',
+        action: change.name !== undefined ? 'commune.rename' : 'commune.update',
         target: commune.id,
-        detail: { from: before?.name, to: commune.name },
+        detail: { from: before?.name, to: commune.name, geocodes: commune.geocodes },
         ip: request.ip,
         communeId: null,
       });

@@ -1,4 +1,4 @@
-import { ZoneGeocodes, ZoneLanguages } from '../language-fields';
+import { ZoneArea, ZoneGeocodes, ZoneLanguages } from '../language-fields';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ID_PATTERN } from '@loaxa/protocol';
@@ -95,6 +95,7 @@ const Zone = Type.Object({
   communeId: Type.String({ description: 'the commune it is a zone of' }),
   languages: Languages,
   geocodes: ZoneGeocodes,
+  area: ZoneArea,
   deviceIds: Type.Array(Type.String()),
 });
 
@@ -457,13 +458,15 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
       config: { permission: 'zones:manage' },
       schema: {
         tags: ['zones'],
-        summary: 'Rename a zone and/or set the languages notices play in there',
+        summary:
+          'Rename a zone and/or set the languages notices play in there, the codes and the area alerts reach it by',
         params: Type.Object({ id: Type.String({ pattern: ID_PATTERN }) }),
         body: Type.Object(
           {
             name: Type.Optional(Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' })),
             languages: Type.Optional(Languages),
             geocodes: Type.Optional(ZoneGeocodes),
+            area: Type.Optional(ZoneArea),
           },
           { additionalProperties: false, minProperties: 1 },
         ),
@@ -477,7 +480,12 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
           actor: request.user!.username,
           action: request.body.name !== undefined ? 'zone.rename' : 'zone.update',
           target: zone.id,
-          detail: { name: zone.name, languages: zone.languages, geocodes: zone.geocodes },
+          detail: {
+            name: zone.name,
+            languages: zone.languages,
+            geocodes: zone.geocodes,
+            ...(request.body.area !== undefined ? { area: zone.area } : {}),
+          },
           ip: request.ip,
           communeId: zone.communeId,
         });

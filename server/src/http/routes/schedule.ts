@@ -708,6 +708,12 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
               devices: Type.Integer(),
               finished: Type.Integer(),
               failed: Type.Integer(),
+              ruleBreaks: Type.Array(Type.Object({ rule: Type.String(), message: Type.String() }), {
+                description: 'the commune’s broadcast rules this play breaks (quiet hours, length, plays a day)',
+              }),
+              ruleOverride: Type.Union([Type.Object({ reason: Type.String(), by: Type.String() }), Type.Null()], {
+                description: 'a leader let this play through the rules, with a written reason',
+              }),
             }),
           ),
           400: ErrorReply,
