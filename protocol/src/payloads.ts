@@ -83,16 +83,53 @@ export const StreamAsset = Type.Object(
 );
 export type StreamAsset = Static<typeof StreamAsset>;
 
-export const Asset = Type.Union([FileAsset, StreamAsset]);
+/** Longest live session a loudspeaker accepts (the server's limit is lower: LOAXA_LIVE_MAX_MIN). */
+export const MAX_LIVE_MS = 4 * 3600_000;
+/** Play-out delay budgets a live session may ask for, ms. */
+export const LIVE_LATENCY_MS = { minimum: 100, maximum: 5000 } as const;
+
+/**
+ * The officer speaking live (protocol/src/live.ts has the frames): the loudspeaker
+ * listens on `topic` for Opus frames carrying `key`, plays each at its play-out time on
+ * the server's clock, and ends at an end frame, after 2 s without a frame, at `durationMs`,
+ * or when stopped. Nothing is downloaded.
+ */
+export const LiveAsset = Type.Object(
+  {
+    kind: Type.Literal('live'),
+    sessionId: RefId,
+    /** In every frame of the session (u32): frames of another session are ignored. */
+    key: Type.Integer({ minimum: 0, maximum: 0xffffffff }),
+    /** The zone's (or the device's) live topic the frames come on. */
+    topic: Type.String({ pattern: '^loaxa/v1/(zone|dev)/[A-Za-z0-9][A-Za-z0-9_.-]{0,63}/live$' }),
+    /** The longest it may last; the session usually ends before. */
+    durationMs: Type.Integer({ minimum: 1000, maximum: MAX_LIVE_MS }),
+    /** Capture to play-out on the server's clock, ms (the session's latency budget). */
+    latencyMs: Type.Integer(LIVE_LATENCY_MS),
+  },
+  { additionalProperties: false },
+);
+export type LiveAsset = Static<typeof LiveAsset>;
+
+export const Asset = Type.Union([FileAsset, StreamAsset, LiveAsset]);
 export type Asset = Static<typeof Asset>;
 
 export function isStream(asset: Asset): asset is StreamAsset {
   return 'kind' in asset && asset.kind === 'stream';
 }
 
+export function isLive(asset: Asset): asset is LiveAsset {
+  return 'kind' in asset && asset.kind === 'live';
+}
+
+/** A file to download and play (not a stream relay, not a live session). */
+export function isFile(asset: Asset): asset is FileAsset {
+  return !('kind' in asset);
+}
+
 /** The assets that are files, in order. */
 export function fileAssets(assets: readonly Asset[]): FileAsset[] {
-  return assets.filter((a): a is FileAsset => !isStream(a));
+  return assets.filter(isFile);
 }
 
 const Volume = Type.Integer({ minimum: 0, maximum: 100 });
@@ -269,6 +306,7 @@ export const MAX_PAYLOAD_BYTES = {
   ack: 2048,
   plan: 1024 * 1024,
   cmd: 256 * 1024,
+  ping: 128,
 } as const;
 
 export type DecodeResult<T> = { ok: true; value: T } | { ok: false; error: string };
@@ -326,6 +364,20 @@ export const ackDecoder: Decoder<AckPayload> = {
     return result;
   },
 };
+
+/** The live clock exchange: the device's clock when it asked (echoed back) and the server's when it answered. */
+export const PingPayload = Type.Object(
+  { v: Version, t0: Type.Number({ minimum: 0 }) },
+  { additionalProperties: false },
+);
+export type PingPayload = Static<typeof PingPayload>;
+export const PongPayload = Type.Object(
+  { v: Version, t0: Type.Number({ minimum: 0 }), serverTime: Type.Number({ minimum: 0 }) },
+  { additionalProperties: false },
+);
+export type PongPayload = Static<typeof PongPayload>;
+export const pingDecoder = decoderFor(PingPayload);
+export const pongDecoder = decoderFor(PongPayload);
 
 export const statusDecoder = decoderFor(StatusPayload);
 export const telemetryDecoder = decoderFor(TelemetryPayload);

@@ -18,13 +18,28 @@ function assertId(kind: string, id: string): string {
   return id;
 }
 
-export type DeviceTopicKind = 'status' | 'telemetry' | 'plan' | 'cmd' | 'ack';
-export const DEVICE_TOPIC_KINDS: readonly DeviceTopicKind[] = ['status', 'telemetry', 'plan', 'cmd', 'ack'];
+/**
+ * `ping`/`pong`: the live clock exchange (device asks, server answers, QoS 0); `live`: a
+ * live session's Opus frames for one device (a zone's come on the zone's live topic).
+ */
+export type DeviceTopicKind = 'status' | 'telemetry' | 'plan' | 'cmd' | 'ack' | 'ping' | 'pong' | 'live';
+export const DEVICE_TOPIC_KINDS: readonly DeviceTopicKind[] = [
+  'status',
+  'telemetry',
+  'plan',
+  'cmd',
+  'ack',
+  'ping',
+  'pong',
+  'live',
+];
 
 /** Topics a device publishes on (its own only). */
-export const DEVICE_PUBLISHES: readonly DeviceTopicKind[] = ['status', 'telemetry', 'ack'];
-/** Topics a device subscribes to (its own only, plus its zones' command topics). */
-export const DEVICE_SUBSCRIBES: readonly DeviceTopicKind[] = ['plan', 'cmd'];
+export const DEVICE_PUBLISHES: readonly DeviceTopicKind[] = ['status', 'telemetry', 'ack', 'ping'];
+/** Topics a device subscribes to (its own only, plus its zones' command and live topics). */
+export const DEVICE_SUBSCRIBES: readonly DeviceTopicKind[] = ['plan', 'cmd', 'pong', 'live'];
+export type ZoneTopicKind = 'cmd' | 'live';
+export const ZONE_TOPIC_KINDS: readonly ZoneTopicKind[] = ['cmd', 'live'];
 
 export const topics = {
   deviceStatus: (deviceId: string) => `${TOPIC_PREFIX}/dev/${assertId('device', deviceId)}/status`,
@@ -32,13 +47,18 @@ export const topics = {
   devicePlan: (deviceId: string) => `${TOPIC_PREFIX}/dev/${assertId('device', deviceId)}/plan`,
   deviceCmd: (deviceId: string) => `${TOPIC_PREFIX}/dev/${assertId('device', deviceId)}/cmd`,
   deviceAck: (deviceId: string) => `${TOPIC_PREFIX}/dev/${assertId('device', deviceId)}/ack`,
+  devicePing: (deviceId: string) => `${TOPIC_PREFIX}/dev/${assertId('device', deviceId)}/ping`,
+  devicePong: (deviceId: string) => `${TOPIC_PREFIX}/dev/${assertId('device', deviceId)}/pong`,
+  deviceLive: (deviceId: string) => `${TOPIC_PREFIX}/dev/${assertId('device', deviceId)}/live`,
   zoneCmd: (zoneId: string) => `${TOPIC_PREFIX}/zone/${assertId('zone', zoneId)}/cmd`,
+  /** A live session's Opus frames for a whole zone (QoS 0, one frame per message). */
+  zoneLive: (zoneId: string) => `${TOPIC_PREFIX}/zone/${assertId('zone', zoneId)}/live`,
   /** Subscription filter the server uses to hear every device. */
   allDevices: (kind: DeviceTopicKind) => `${TOPIC_PREFIX}/dev/+/${kind}`,
 } as const;
 
 export type ParsedTopic =
-  { scope: 'dev'; deviceId: string; kind: DeviceTopicKind } | { scope: 'zone'; zoneId: string; kind: 'cmd' };
+  { scope: 'dev'; deviceId: string; kind: DeviceTopicKind } | { scope: 'zone'; zoneId: string; kind: ZoneTopicKind };
 
 /** Parses a concrete topic (no wildcards); returns null for anything that is not ours. */
 export function parseTopic(topic: string): ParsedTopic | null {
@@ -49,6 +69,8 @@ export function parseTopic(topic: string): ParsedTopic | null {
   if (scope === 'dev' && (DEVICE_TOPIC_KINDS as readonly string[]).includes(kind)) {
     return { scope: 'dev', deviceId: id, kind: kind as DeviceTopicKind };
   }
-  if (scope === 'zone' && kind === 'cmd') return { scope: 'zone', zoneId: id, kind: 'cmd' };
+  if (scope === 'zone' && (ZONE_TOPIC_KINDS as readonly string[]).includes(kind)) {
+    return { scope: 'zone', zoneId: id, kind: kind as ZoneTopicKind };
+  }
   return null;
 }

@@ -38,6 +38,12 @@ export const ConfigSchema = Type.Object({
   capPollS: Type.Integer({ minimum: 1, maximum: 86_400 }),
   /** Seconds between an alert's airings: the first is at once; then the 2nd value, then the last again. */
   alertRepeatsS: Type.Array(Type.Integer({ minimum: 0, maximum: 86_400 }), { minItems: 2, maxItems: 10 }),
+  /** Live sessions: capture to loudspeaker, ms (the console's low-latency profile asks 200). */
+  liveLatencyMs: Type.Integer({ minimum: 100, maximum: 5000 }),
+  /** The longest live session, minutes (a commune's longest-session rule may be shorter). */
+  liveMaxMin: Type.Integer({ minimum: 1, maximum: 240 }),
+  /** A live session silent this long (minutes) ends by itself. */
+  liveSilenceMin: Type.Integer({ minimum: 1, maximum: 60 }),
   /** Quiet hours of every commune that has not set its own: HH:MM-HH:MM (local time) or off. */
   quietHours: Type.String(),
   /**
@@ -102,6 +108,9 @@ const ENV_NAME: Record<keyof Config, string> = {
   publicUrl: 'LOAXA_PUBLIC_URL',
   publicRateLimit: 'LOAXA_PUBLIC_RATE_LIMIT',
   quietHours: 'LOAXA_QUIET_HOURS',
+  liveLatencyMs: 'LOAXA_LIVE_LATENCY_MS',
+  liveMaxMin: 'LOAXA_LIVE_MAX_MIN',
+  liveSilenceMin: 'LOAXA_LIVE_SILENCE_MIN',
   chime: 'LOAXA_CHIME',
   capFeeds: 'LOAXA_CAP_FEEDS',
   capPollS: 'LOAXA_CAP_POLL_S',
@@ -179,6 +188,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     publicUrl: env.LOAXA_PUBLIC_URL || undefined,
     publicRateLimit: intFrom(env, 'LOAXA_PUBLIC_RATE_LIMIT', 300),
     quietHours: env.LOAXA_QUIET_HOURS?.trim() || '21:30-05:30',
+    liveLatencyMs: intFrom(env, 'LOAXA_LIVE_LATENCY_MS', 400),
+    liveMaxMin: intFrom(env, 'LOAXA_LIVE_MAX_MIN', 60),
+    liveSilenceMin: intFrom(env, 'LOAXA_LIVE_SILENCE_MIN', 3),
     chime: (env.LOAXA_CHIME?.trim() || 'on') as Config['chime'],
     capFeeds: (env.LOAXA_CAP_FEEDS ?? '')
       .split(',')

@@ -36,6 +36,8 @@ import { createMetrics } from './metrics/metrics';
 import { FloodGuard } from './devices/flood-guard';
 import { AuditLog } from './audit/audit-log';
 import { AlertService } from './alerts/service';
+import { LiveService } from './live/service';
+import { OggOpusWriter } from './live/ogg-opus';
 import { FeedReader } from './alerts/feed';
 import { Scheduling } from './schedule/scheduling';
 import { Settings } from './settings/settings';
@@ -236,6 +238,22 @@ export async function startServer(
     ...(options.now ? { now: options.now } : {}),
   });
   alerts.start();
+  // The officer speaking live to zones (live/service.ts), recorded as Ogg Opus.
+  const live = new LiveService({
+    db,
+    bus,
+    audit,
+    media,
+    airing: broadcasts,
+    guard,
+    placeholder: () => scheduling.content.silenceAsset(1000),
+    recorder: (path) => OggOpusWriter.create(path, { comments: { TITLE: 'Loa Xã live' } }),
+    logger,
+    latencyMs: config.liveLatencyMs,
+    maxDurationMs: config.liveMaxMin * 60_000,
+    silenceEndMs: config.liveSilenceMin * 60_000,
+  });
+  live.start();
 
   const services: AppServices = {
     config,
@@ -256,6 +274,7 @@ export async function startServer(
     metrics,
     audit,
     alerts,
+    live,
     renderer,
     tts,
     settings,
@@ -296,6 +315,7 @@ export async function startServer(
       scheduling.stop();
       sessionHousekeeping.stop();
       await alerts.stop();
+      await live.stop();
       // Graceful shutdown, in this order: running requests finish and publish
       // what they must (new ones get 503); then devices are disconnected (every
       // ack the broker acknowledged is already in the database); nothing is

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../src/lib/api';
 import {
+  breaksNote,
   isSinglePlay,
   mayOverrideRules,
   readClock,
@@ -162,6 +163,18 @@ describe('rule breaks', () => {
     expect(ruleBreakText(QUIET, 'vi')).toBe('giờ yên tĩnh 21:30–05:30: buổi phát lúc 03:15 16/12/2026 rơi vào giờ này');
     expect(ruleBreakText(QUIET, 'en')).toBe('quiet hours 21:30–05:30: the play at 03:15 16/12/2026 falls in them');
     expect(ruleBreakText('only one language', 'en')).toBe('only one language');
+  });
+
+  it('notes a week entry’s breaks in the console’s language, each once', () => {
+    const long = 'buổi phát dài 45 phút, quá 30 phút / the play lasts 45 minutes, over 30';
+    const breaks = [{ message: QUIET }, { message: long }, { message: QUIET }];
+    expect(breaksNote(breaks, 'vi')).toBe(
+      'giờ yên tĩnh 21:30–05:30: buổi phát lúc 03:15 16/12/2026 rơi vào giờ này; buổi phát dài 45 phút, quá 30 phút',
+    );
+    expect(breaksNote(breaks, 'en')).toBe(
+      'quiet hours 21:30–05:30: the play at 03:15 16/12/2026 falls in them; the play lasts 45 minutes, over 30',
+    );
+    expect(breaksNote([], 'vi')).toBe('');
   });
 
   it('lists a few and counts the rest', () => {

@@ -6,7 +6,7 @@
  * it is, and the node plays the Ogg file.
  */
 import {
-  isStream,
+  isFile,
   type Asset,
   type AudioFormat,
   type CommandPayload,
@@ -15,7 +15,7 @@ import {
 } from '@loaxa/protocol';
 
 export function chooseAsset(asset: Asset, format: AudioFormat): Asset {
-  if (format !== 'mp3' || isStream(asset) || asset.format === 'mp3' || !asset.mp3) return asset;
+  if (format !== 'mp3' || !isFile(asset) || asset.format === 'mp3' || !asset.mp3) return asset;
   // `data` holds the Ogg bytes: it goes with the Ogg file.
   const mp3: FileAsset = {
     sha256: asset.mp3.sha256,

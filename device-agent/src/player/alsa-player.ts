@@ -1,4 +1,4 @@
-import { isStream } from '@loaxa/protocol';
+import { isLive, isStream } from '@loaxa/protocol';
 import { systemClock, type Clock } from '../clock/clock';
 import { runProcesses, type ProcessSpec } from './child-process';
 import type { Player, PlayItem, PlayResult } from './player';
@@ -88,6 +88,7 @@ export class AlsaPlayer implements Player {
   async play(item: PlayItem, signal: AbortSignal): Promise<PlayResult> {
     const startedAt = this.clock.now();
     for (const [index, asset] of item.assets.entries()) {
+      if (isLive(asset)) throw new Error('live audio is played by the live receiver');
       if (isStream(asset)) {
         const source = { kind: 'stream', url: asset.url, durationMs: asset.durationMs } as const;
         await runProcesses(alsaCommandFor(this.options, source), signal);

@@ -1,5 +1,5 @@
 import { appendFile, mkdir } from 'node:fs/promises';
-import { isStream, type StreamAsset } from '@loaxa/protocol';
+import { isLive, isStream, type StreamAsset } from '@loaxa/protocol';
 import { dirname } from 'node:path';
 import { systemClock, type Clock } from '../clock/clock';
 import { sleep } from '../clock/timer';
@@ -53,6 +53,7 @@ export class NullPlayer implements Player {
       await appendFile(this.options.startLog, `${JSON.stringify(line)}\n`);
     }
     for (const asset of item.assets) {
+      if (isLive(asset)) throw new Error('live audio is played by the live receiver');
       const line: PlayLogLine = isStream(asset)
         ? { occurrenceId: item.occurrenceId, stream: asset.url, bytes: 0, startedAt: this.clock.now(), endedAt: 0 }
         : { occurrenceId: item.occurrenceId, sha256: asset.sha256, startedAt: this.clock.now(), endedAt: 0 };

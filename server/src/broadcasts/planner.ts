@@ -5,7 +5,7 @@
  */
 import {
   encode,
-  isStream,
+  isFile,
   MAX_PLAN_ITEMS,
   topics,
   type Asset,
@@ -54,7 +54,7 @@ export function assetFor(
 
 /** `asset` with its MP3 rendition attached when it is an Ogg file that has one. */
 export function withMp3<A extends Asset>(asset: A, mp3Of: Mp3Lookup): A {
-  if (isStream(asset) || asset.format !== 'ogg') return asset;
+  if (!isFile(asset) || asset.format !== 'ogg') return asset;
   const mp3 = mp3Of(asset.sha256);
   return mp3 ? { ...asset, mp3: { sha256: mp3.sha256, url: `/media/${mp3.sha256}.mp3`, bytes: mp3.bytes } } : asset;
 }

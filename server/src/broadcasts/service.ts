@@ -11,6 +11,7 @@ import {
   MAX_INLINE_BYTES,
   topics,
   type CommandPayload,
+  type LiveAsset,
   type PlayNowCommand,
   type DeliveryStage,
   type Priority,
@@ -286,6 +287,77 @@ export class BroadcastService {
       publicItems: [publicItem({ title: input.title, text: input.text }, input.audio)],
     });
     return occurrenceId;
+  }
+
+  /**
+   * A live session (live/service.ts) as an occurrence: a delivery per active loudspeaker of
+   * its zones, and a play-now command per zone whose asset names that zone's live topic.
+   * The occurrence holds `placeholder` as its audio until the recording replaces it.
+   */
+  async airLive(input: {
+    communeId: string;
+    liveSessionId: string;
+    title: string;
+    priority: Priority;
+    zones: string[];
+    createdBy: string;
+    placeholder: MediaAsset;
+    asset: (zoneId: string) => LiveAsset;
+  }): Promise<{ occurrenceId: string; deviceIds: string[] }> {
+    const { db, bus } = this.deps;
+    const deviceIds = this.devicesIn(input.zones, input.communeId);
+    const occurrenceId = newRefId('occ');
+    const header = commandHeader();
+    db.transaction(() => {
+      db.prepare(
+        `INSERT INTO occurrences (id, commune_id, title, text, priority, start_at, duration_ms, sha256, command_id,
+           created_by, created_at, live_session_id)
+         VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        occurrenceId,
+        input.communeId,
+        input.title,
+        input.priority,
+        Date.now(),
+        input.placeholder.durationMs,
+        input.placeholder.sha256,
+        header.commandId,
+        input.createdBy,
+        Date.now(),
+        input.liveSessionId,
+      );
+      const add = db.prepare('INSERT INTO deliveries (occurrence_id, device_id) VALUES (?, ?)');
+      for (const d of deviceIds) add.run(occurrenceId, d);
+    })();
+    await Promise.all(
+      input.zones.map((zoneId) => {
+        const command: PlayNowCommand = {
+          ...header,
+          // A loudspeaker that was offline when the session began joins it when it returns, until it ends.
+          expiresAt: header.issuedAt + input.asset(zoneId).durationMs,
+          action: 'play-now',
+          occurrenceId,
+          priority: input.priority,
+          title: input.title,
+          assets: [input.asset(zoneId)],
+        };
+        return bus.publish(topics.zoneCmd(zoneId), encodeAscii(command), { qos: 1 });
+      }),
+    );
+    return { occurrenceId, deviceIds };
+  }
+
+  /**
+   * Ends a live occurrence on its zones (a loudspeaker that missed the end frame stops here), and
+   * gives it the recording as its audio.
+   */
+  async endLive(occurrenceId: string, zones: string[], recording: MediaAsset | null, startedAt: number): Promise<void> {
+    const stop: CommandPayload = { ...commandHeader(), action: 'stop', occurrenceId };
+    await Promise.all(zones.map((z) => this.deps.bus.publish(topics.zoneCmd(z), encodeAscii(stop), { qos: 1 })));
+    const durationMs = recording?.durationMs ?? Math.max(1000, Date.now() - startedAt);
+    this.deps.db
+      .prepare('UPDATE occurrences SET duration_ms = ?, sha256 = COALESCE(?, sha256) WHERE id = ?')
+      .run(durationMs, recording?.sha256 ?? null, occurrenceId);
   }
 
   /** Zone ids in `zoneIds` that are not zones of the commune (another commune's count as unknown). */

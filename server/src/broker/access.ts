@@ -1,6 +1,6 @@
 /**
  * Who may publish and subscribe where. A device touches only its own topics
- * and its zones' command topics; nothing else. Its zones are all of its own
+ * and its zones' command and live topics; nothing else. Its zones are all of its own
  * commune (the registry refuses others), so no device hears another
  * commune's broadcasts. Pure, so it is tested by table.
  */

@@ -7,7 +7,8 @@ export interface PublishOptions {
 export type InboundHandler = (topic: string, payload: Buffer, deviceId: string) => void;
 
 export interface MessageBus {
-  publish(topic: string, payload: string, options?: PublishOptions): Promise<void>;
+  /** A string is JSON (or ASCII); a Buffer is sent as is (live audio frames). */
+  publish(topic: string, payload: string | Buffer, options?: PublishOptions): Promise<void>;
   /** Messages published by authenticated devices. */
   onDeviceMessage(handler: InboundHandler): void;
   /** Called when a device's connection closes for any reason. */

@@ -63,6 +63,9 @@ const DEVICE_TOPIC: Record<DeviceTopicKind, (id: string) => string> = {
   plan: topics.devicePlan,
   cmd: topics.deviceCmd,
   ack: topics.deviceAck,
+  ping: topics.devicePing,
+  pong: topics.devicePong,
+  live: topics.deviceLive,
 };
 /** A valid id that cannot be a real one's prefix trouble: replaced by Mosquitto's %u after building. */
 const PLACEHOLDER = 'x-user-x';
@@ -92,13 +95,17 @@ export function renderAclFile(input: {
   lines.push(`user ${input.serverUser}`);
   for (const kind of DEVICE_PUBLISHES) lines.push(`topic read ${allDevices(kind)}`);
   for (const kind of DEVICE_SUBSCRIBES) lines.push(`topic write ${allDevices(kind)}`);
-  lines.push(`topic write ${TOPIC_PREFIX}/zone/+/cmd`);
+  lines.push(`topic write ${TOPIC_PREFIX}/zone/+/cmd`, `topic write ${TOPIC_PREFIX}/zone/+/live`);
   lines.push(`topic write ${ACL_SYNC_FILTER}`, `topic read ${aclSyncTopic(input.generation)}`, '');
   for (const kind of DEVICE_PUBLISHES) lines.push(`pattern write ${withUser(kind)}`);
   for (const kind of DEVICE_SUBSCRIBES) lines.push(`pattern read ${withUser(kind)}`);
   for (const device of input.devices) {
     if (device.zones.length === 0) continue;
-    lines.push('', `user ${device.id}`, ...device.zones.map((z) => `topic read ${topics.zoneCmd(z)}`));
+    lines.push(
+      '',
+      `user ${device.id}`,
+      ...device.zones.flatMap((z) => [`topic read ${topics.zoneCmd(z)}`, `topic read ${topics.zoneLive(z)}`]),
+    );
   }
   return `${lines.join('\n')}\n`;
 }

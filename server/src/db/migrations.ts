@@ -668,4 +668,34 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE communes ADD COLUMN geocodes TEXT NOT NULL DEFAULT '[]';
     `,
   },
+  {
+    version: 25,
+    name: 'live sessions: the officer speaking live to zones, recorded',
+    sql: `
+      CREATE TABLE live_sessions (
+        id           TEXT PRIMARY KEY,
+        commune_id   TEXT NOT NULL REFERENCES communes(id),
+        -- In every frame (u32): loudspeakers ignore frames of another session.
+        key          INTEGER NOT NULL,
+        title        TEXT NOT NULL,
+        priority     TEXT NOT NULL CHECK (priority IN ('normal','priority','emergency')),
+        -- JSON array of zone ids.
+        zones        TEXT NOT NULL,
+        latency_ms   INTEGER NOT NULL,
+        max_ms       INTEGER NOT NULL,
+        started_by   TEXT NOT NULL,
+        started_at   INTEGER NOT NULL,
+        ended_at     INTEGER,
+        -- stopped | silence | max-duration | dropped | preempted | restart
+        end_reason   TEXT,
+        ended_by     TEXT,
+        occurrence_id TEXT,
+        frames       INTEGER NOT NULL DEFAULT 0,
+        recording    TEXT REFERENCES media(sha256),
+        revision     INTEGER NOT NULL DEFAULT 1
+      );
+      CREATE INDEX live_sessions_open ON live_sessions(commune_id, ended_at);
+      ALTER TABLE occurrences ADD COLUMN live_session_id TEXT REFERENCES live_sessions(id);
+    `,
+  },
 ];

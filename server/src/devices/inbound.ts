@@ -4,9 +4,12 @@
  */
 import {
   MAX_PAYLOAD_BYTES,
+  PROTOCOL_VERSION,
   ackDecoder,
   parseTopic,
+  pingDecoder,
   statusDecoder,
+  topics,
   telemetryDecoder,
   type AudioFormat,
   type TelemetryPayload,
@@ -85,6 +88,14 @@ export function wireDeviceInbound({ bus, registry, acks, logger, onOnline, onAud
         const r = ackDecoder.decode(payload, MAX_PAYLOAD_BYTES.ack);
         if (!r.ok) return reject(r.error);
         acks.record(deviceId, r.value);
+        return;
+      }
+      case 'ping': {
+        // The live clock exchange (device-agent/src/live/clock-sync.ts): answered at once, QoS 0.
+        const r = pingDecoder.decode(payload, MAX_PAYLOAD_BYTES.ping);
+        if (!r.ok) return reject(r.error);
+        const pong = { v: PROTOCOL_VERSION, t0: r.value.t0, serverTime: performance.timeOrigin + performance.now() };
+        void bus.publish(topics.devicePong(deviceId), JSON.stringify(pong), { qos: 0 }).catch(() => {});
         return;
       }
       default:

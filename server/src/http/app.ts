@@ -34,6 +34,7 @@ import { communeRoutes } from './routes/communes';
 import { bulletinRoutes } from './routes/bulletins';
 import { publicRoutes } from './routes/public';
 import { alertRoutes } from './routes/alerts';
+import { liveRoutes } from './routes/live';
 import { SERVER_VERSION } from '../version';
 import { metricsAccessHook } from '../metrics/access';
 
@@ -92,6 +93,7 @@ export async function buildApp(services: AppServices, tls?: { cert: Buffer; key:
       await api.register(communeRoutes, { services });
       await api.register(bulletinRoutes, { services });
       await api.register(alertRoutes, { services });
+      await api.register(liveRoutes, { services });
       api.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: '/api/v1' },

@@ -1,4 +1,5 @@
 import type { AlertService } from '../alerts/service';
+import type { LiveService } from '../live/service';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
 import type { Db } from '../db/database';
@@ -33,6 +34,7 @@ export interface AppServices {
   /** The province's bulletins to the communes (TT39 source tier). */
   bulletins: BulletinService;
   alerts: AlertService;
+  live: LiveService;
   broadcasts: BroadcastService;
   planner: Planner;
   telemetry: Map<string, TelemetryPayload>;

@@ -41,6 +41,11 @@ export class RulesGuard {
     },
   ) {}
 
+  /** The commune's rules in force. */
+  rulesOf(communeId: string): BroadcastRules {
+    return this.deps.rules(communeId);
+  }
+
   /** The rules `plays` would break in `communeId`, without refusing anything (a preview). */
   breaks(communeId: string, plays: readonly Play[], priority: Priority, excludeScheduleId?: string): RuleBreak[] {
     if (priority === 'emergency' || plays.length === 0) return [];

@@ -4,7 +4,7 @@
  * back (gaps and silences are short stored silence files).
  */
 import type { FrozenVersion } from './materialise';
-import { fileAssets, isStream, type Asset } from '@loaxa/protocol';
+import { fileAssets, isFile, type Asset } from '@loaxa/protocol';
 import type { Db } from '../db/database';
 import { assetFor } from '../broadcasts/planner';
 import type { MediaAsset } from '../media/store';
@@ -288,7 +288,7 @@ export class ProgrammeService {
       out.push(...pass);
     }
     // A trailing gap is dead air on the pole: drop it.
-    const isSilence = (a: Asset) => !isStream(a) && silences.has(a.sha256);
+    const isSilence = (a: Asset) => isFile(a) && silences.has(a.sha256);
     while (out.length > 1 && isSilence(out.at(-1)!)) out.pop();
     // Every occurrence names a stored file (its `sha256` column): a programme of
     // streams only opens with half a second of silence, under the amplifier's pre-roll.

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DateTime } from 'luxon';
 import { startSimFleet } from '@loaxa/firmware-sim';
+import { isStream } from '@loaxa/protocol';
 import { signIn as signInTo, startTestServer, waitFor, type TestServer } from '../helpers';
 import { PROVINCE } from '../../src/tenancy/scope';
 
@@ -154,7 +155,7 @@ describe('content library and programmes', () => {
     expect(relay.status).toBe(201);
     expect(relay.body.durationMs).toBe(60_000);
     const relayed = await server.services.scheduling.programmes.assetsOf(PROVINCE, relay.body.id);
-    expect(relayed.map((a) => ('kind' in a ? a.url : a.durationMs))).toEqual([500, 'https://example.invalid/vov1.mp3']);
+    expect(relayed.map((a) => (isStream(a) ? a.url : a.durationMs))).toEqual([500, 'https://example.invalid/vov1.mp3']);
     const shortStream = await editor<ErrorBody>('POST', '/api/v1/content', {
       kind: 'stream',
       title: 'x',

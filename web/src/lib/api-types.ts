@@ -8704,6 +8704,417 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/live': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Live sessions on air */
+    get: {
+      parameters: {
+        query?: {
+          /** @description a commune id (province users choose; commune users: their own) */
+          commune?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              id: string;
+              communeId: string;
+              title: string;
+              priority: 'normal' | 'priority' | 'emergency';
+              zones: string[];
+              /** @description capture to loudspeaker on the server’s clock */
+              latencyMs: number;
+              maxDurationMs: number;
+              startedBy: string;
+              /** Format: date-time */
+              startedAt: string;
+              /** Format: date-time */
+              endedAt: string | null;
+              endReason: 'stopped' | 'silence' | 'max-duration' | 'dropped' | 'preempted' | 'restart' | (never | null);
+              endedBy: string | null;
+              occurrenceId: string | null;
+              devices: number;
+              frames: number;
+              recording: {
+                sha256: string;
+                url: string;
+                durationMs: number;
+              } | null;
+              revision: number;
+            }[];
+          };
+        };
+      };
+    };
+    put?: never;
+    /** Go live to zones: one session per zone; an emergency (broadcasts:emergency) preempts a normal one. Then send the audio over the WebSocket /api/v1/live/{id}/audio. */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            zones: string[];
+            priority?: 'normal' | 'emergency';
+            title?: string;
+            /** @description play-out delay budget; 400 default, 200 low latency */
+            latencyMs?: number;
+            /** @description a commune id (province users choose; commune users: their own) */
+            commune?: string;
+            /** @description only a leader (approver or admin), for a single play; audited */
+            overrideRules?: {
+              reason: string;
+            };
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              id: string;
+              communeId: string;
+              title: string;
+              priority: 'normal' | 'priority' | 'emergency';
+              zones: string[];
+              /** @description capture to loudspeaker on the server’s clock */
+              latencyMs: number;
+              maxDurationMs: number;
+              startedBy: string;
+              /** Format: date-time */
+              startedAt: string;
+              /** Format: date-time */
+              endedAt: string | null;
+              endReason: 'stopped' | 'silence' | 'max-duration' | 'dropped' | 'preempted' | 'restart' | (never | null);
+              endedBy: string | null;
+              occurrenceId: string | null;
+              devices: number;
+              frames: number;
+              recording: {
+                sha256: string;
+                url: string;
+                durationMs: number;
+              } | null;
+              revision: number;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/live/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One live session, on air or ended (its recording once ended) */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              id: string;
+              communeId: string;
+              title: string;
+              priority: 'normal' | 'priority' | 'emergency';
+              zones: string[];
+              /** @description capture to loudspeaker on the server’s clock */
+              latencyMs: number;
+              maxDurationMs: number;
+              startedBy: string;
+              /** Format: date-time */
+              startedAt: string;
+              /** Format: date-time */
+              endedAt: string | null;
+              endReason: 'stopped' | 'silence' | 'max-duration' | 'dropped' | 'preempted' | 'restart' | (never | null);
+              endedBy: string | null;
+              occurrenceId: string | null;
+              devices: number;
+              frames: number;
+              recording: {
+                sha256: string;
+                url: string;
+                durationMs: number;
+              } | null;
+              revision: number;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/live/{id}/stop': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** End a live session (compare-and-set on revision): the loudspeakers go quiet */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            revision: number;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              id: string;
+              communeId: string;
+              title: string;
+              priority: 'normal' | 'priority' | 'emergency';
+              zones: string[];
+              /** @description capture to loudspeaker on the server’s clock */
+              latencyMs: number;
+              maxDurationMs: number;
+              startedBy: string;
+              /** Format: date-time */
+              startedAt: string;
+              /** Format: date-time */
+              endedAt: string | null;
+              endReason: 'stopped' | 'silence' | 'max-duration' | 'dropped' | 'preempted' | 'restart' | (never | null);
+              endedBy: string | null;
+              occurrenceId: string | null;
+              devices: number;
+              frames: number;
+              recording: {
+                sha256: string;
+                url: string;
+                durationMs: number;
+              } | null;
+              revision: number;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              statusCode: number;
+              error: string;
+              message: string;
+              field?: string;
+              code?: string;
+              requestId?: string;
+              current?: unknown;
+              ruleBreaks?: {
+                rule?: string;
+                startAt?: string;
+                message?: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/media/{file}': {
     parameters: {
       query?: never;
@@ -9000,6 +9411,8 @@ export const API_OPERATIONS = [
   'GET /api/v1/dictionary',
   'GET /api/v1/events',
   'GET /api/v1/health',
+  'GET /api/v1/live',
+  'GET /api/v1/live/{id}',
   'GET /api/v1/map',
   'GET /api/v1/occurrences',
   'GET /api/v1/occurrences/{id}',
@@ -9043,6 +9456,8 @@ export const API_OPERATIONS = [
   'POST /api/v1/devices/{id}/revoke',
   'POST /api/v1/devices/{id}/test-tone',
   'POST /api/v1/devices/{id}/volume',
+  'POST /api/v1/live',
+  'POST /api/v1/live/{id}/stop',
   'POST /api/v1/occurrences/{id}/stop',
   'POST /api/v1/programmes',
   'POST /api/v1/schedules',

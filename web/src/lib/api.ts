@@ -104,6 +104,9 @@ export type AlertArea = Alert['areas'][number];
 export type AlertCommune = Alert['communes'][number];
 export type AlertDecision = AlertCommune['decision'];
 export type AlertCommuneStatus = AlertCommune['status'];
+export type AlertFeed = ResponseOf<'/api/v1/alerts/feeds', 'get', 200>[number];
+export type AlertRule = SettingsView['alertRules']['rules'][number];
+export type ZoneArea = NonNullable<Zone['area']>;
 
 /** Live `approval` event: a schedule entered or left the approval queue. */
 export interface ApprovalEvent {
@@ -359,6 +362,18 @@ export const api = {
   /** Sets the languages a notice's versions play in there, in this order. */
   setZoneLanguages(id: string, languages: string[]): Promise<Zone> {
     const body: BodyOf<'/api/v1/zones/{id}', 'patch'> = { languages };
+    return request('PATCH', `/zones/${encodeURIComponent(id)}`, { body });
+  },
+
+  /** The codes an alert's <geocode> reaches the zone's loudspeakers by ("137", "MA_DVHC=137"). */
+  setZoneGeocodes(id: string, geocodes: string[]): Promise<Zone> {
+    const body: BodyOf<'/api/v1/zones/{id}', 'patch'> = { geocodes };
+    return request('PATCH', `/zones/${encodeURIComponent(id)}`, { body });
+  },
+
+  /** The zone's area as [lat, lon] points (3 to 500); `null` removes it. */
+  setZoneArea(id: string, area: ZoneArea | null): Promise<Zone> {
+    const body: BodyOf<'/api/v1/zones/{id}', 'patch'> = { area };
     return request('PATCH', `/zones/${encodeURIComponent(id)}`, { body });
   },
 
@@ -634,6 +649,22 @@ export const api = {
     return request('POST', `/alerts/${encodeURIComponent(id)}/${action}`, { body });
   },
 
+  /** The CAP feeds polled and how their last read went (leaders). */
+  alertFeeds(): Promise<AlertFeed[]> {
+    return request('GET', '/alerts/feeds');
+  },
+
+  /** Province users only (403 otherwise); 409 when the feed is polled already. */
+  addAlertFeed(url: string): Promise<AlertFeed> {
+    const body: BodyOf<'/api/v1/alerts/feeds', 'post'> = { url };
+    return request('POST', '/alerts/feeds', { body });
+  },
+
+  /** A feed added in Settings; those of LOAXA_CAP_FEEDS are refused (409). */
+  removeAlertFeed(url: string): Promise<void> {
+    return request('DELETE', `/alerts/feeds${queryString({ url })}`);
+  },
+
   // ---- the province: communes and bulletins
 
   communes(): Promise<Commune[]> {
@@ -648,6 +679,12 @@ export const api = {
   /** Compare-and-set: 409 with `current` when someone renamed it first. */
   renameCommune(commune: Pick<Commune, 'id' | 'revision'>, name: string): Promise<Commune> {
     const body: BodyOf<'/api/v1/communes/{id}', 'patch'> = { name, revision: commune.revision };
+    return request('PATCH', `/communes/${encodeURIComponent(commune.id)}`, { body });
+  },
+
+  /** The codes an alert's <geocode> reaches every loudspeaker of the commune by; compare-and-set like a rename. */
+  setCommuneGeocodes(commune: Pick<Commune, 'id' | 'revision'>, geocodes: string[]): Promise<Commune> {
+    const body: BodyOf<'/api/v1/communes/{id}', 'patch'> = { geocodes, revision: commune.revision };
     return request('PATCH', `/communes/${encodeURIComponent(commune.id)}`, { body });
   },
 

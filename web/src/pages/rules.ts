@@ -184,6 +184,11 @@ export function ruleBreakText(message: string, locale: string): string {
   return locale.startsWith('en') ? message.slice(at + 3).trim() : message.slice(0, at).trim();
 }
 
+/** The week view's note of a play's rule breaks: each in the console's language, once, "; " between. */
+export function breaksNote(breaks: readonly { message: string }[], locale: string): string {
+  return [...new Set(breaks.map((b) => ruleBreakText(b.message, locale)).filter(Boolean))].join('; ');
+}
+
 /** The first `max` breaks to list, and how many more there are ("+N"). */
 export function shownBreaks(breaks: readonly RuleBreak[], max = 3): { shown: RuleBreak[]; more: number } {
   return { shown: breaks.slice(0, max), more: Math.max(0, breaks.length - max) };

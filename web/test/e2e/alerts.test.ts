@@ -9,12 +9,15 @@
  * a leader, who presses "Phát ngay" and sees the row airing; one that someone
  * else decided first reloads and says so. On a desktop and a 360 px phone;
  * with LOAXA_SCREENSHOTS=1 it refreshes docs/screenshots/alerts-*.png.
+ * In Settings, the province admin (tinh) adds an alert rule, which is there after a
+ * reload, and a CAP feed, which is listed as added (a second time: refused).
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import { PROVINCE_PASSWORD } from '../../../server/test/helpers';
 import { openConsole, requireChromium, startRig, VIEWPORTS, type Rig } from './rig';
 
 const hasChromium = requireChromium('alerts page browser tests');
@@ -194,4 +197,66 @@ describe.skipIf(!hasChromium)('disaster alerts page in chromium', () => {
     },
     180_000,
   );
+
+  it('a province admin adds an alert rule in Settings, kept after a reload, and a CAP feed', async () => {
+    const [name, viewport] = VIEWPORTS[0];
+    const { page, errors, go } = await openConsole(rig, name, viewport, {
+      username: 'tinh',
+      password: PROVINCE_PASSWORD,
+    });
+    await go('Cài đặt');
+    const section = page.getByRole('region', { name: 'Cảnh báo thiên tai' });
+    await section.getByText('Chưa có quy tắc riêng', { exact: false }).waitFor();
+
+    // ---- a rule: earthquakes that are Severe are shown only, repeated 0, 5, 20 min, with an all-clear
+    await section.getByRole('button', { name: '+ Thêm quy tắc' }).click();
+    const rule = section.locator('li[data-rule="1"]');
+    await rule.getByLabel('Sự kiện có chứa từ').fill('động đất, sóng thần');
+    await rule.getByLabel('Nghiêm trọng', { exact: true }).check();
+    await rule.getByLabel('Khi khớp thì').selectOption({ label: 'Chỉ hiển thị' });
+    // Not minutes: said at the field, nothing saved.
+    await rule.getByLabel('Lặp lại (phút)').fill('năm phút');
+    await section.getByRole('button', { name: 'Lưu quy tắc' }).click();
+    await rule.getByText('Nhập số phút nguyên từ 0 đến 1440', { exact: false }).waitFor();
+    await rule.getByLabel('Lặp lại (phút)').fill('0, 5, 20');
+    await rule.getByLabel('Phát thông báo kết thúc khi cảnh báo bị hủy').check();
+    await section.getByRole('button', { name: 'Lưu quy tắc' }).click();
+    await section.getByText('Đã lưu bởi tinh', { exact: false }).waitFor();
+    expect(rig.server.services.settings.alertRules()).toEqual([
+      {
+        events: ['động đất', 'sóng thần'],
+        severities: ['Severe'],
+        decision: 'show',
+        repeatsMinutes: [0, 5, 20],
+        allClear: true,
+      },
+    ]);
+
+    await page.reload();
+    await page.getByRole('heading', { level: 1, name: 'Cài đặt' }).waitFor();
+    const saved = page.getByRole('region', { name: 'Cảnh báo thiên tai' }).locator('li[data-rule="1"]');
+    await saved.waitFor();
+    expect(await saved.getByLabel('Sự kiện có chứa từ').inputValue()).toBe('động đất, sóng thần');
+    expect(await saved.getByLabel('Nghiêm trọng', { exact: true }).isChecked()).toBe(true);
+    expect(await saved.getByLabel('Lặp lại (phút)').inputValue()).toBe('0, 5, 20');
+    expect(await saved.getByLabel('Khi khớp thì').inputValue()).toBe('show');
+    expect(await saved.getByLabel('Phát thông báo kết thúc khi cảnh báo bị hủy').isChecked()).toBe(true);
+
+    // ---- a feed (the server's own, not a CAP file: it is listed, with its read failing)
+    const feeds = page.getByRole('region', { name: 'Cảnh báo thiên tai' });
+    const url = `${rig.server.url}/khong-co-tep/cap.xml`;
+    await feeds.getByLabel('Địa chỉ nguồn tin mới').fill(url);
+    await feeds.getByRole('button', { name: 'Thêm nguồn tin' }).click();
+    await feeds.getByText(`Đã thêm nguồn tin ${url}.`).waitFor();
+    const feed = feeds.locator('li.feed[data-source="saved"]');
+    await feed.getByText(url).waitFor();
+    await feed.getByText('Đã thêm', { exact: true }).waitFor();
+    await feed.getByRole('button', { name: `Gỡ nguồn tin ${url}` }).waitFor();
+    await feeds.getByLabel('Địa chỉ nguồn tin mới').fill(url);
+    await feeds.getByRole('button', { name: 'Thêm nguồn tin' }).click();
+    await feeds.getByText('Nguồn tin này đã được đọc rồi.').waitFor();
+
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 60_000);
 });

@@ -15,7 +15,9 @@
  * name is written where its loudspeakers stand, so the markers still say where.
  *
  * The Alerts page draws a disaster alert's polygons and circles under the
- * markers (showAreas), the loudspeakers inside them ringed.
+ * markers (showAreas), the loudspeakers inside them ringed. The Devices page
+ * draws each zone's area, light (showZones), and the one a technician is
+ * drawing, corner by corner as they click (showDraft, onClick).
  */
 import * as L from 'leaflet';
 import 'leaflet/dist/leaflet.css';
@@ -40,6 +42,14 @@ export interface MapArea {
   /** Each polygon's [latitude, longitude] points. */
   polygons: readonly (readonly number[])[][];
   circles: readonly { lat: number; lon: number; radiusKm: number }[];
+}
+
+/** A zone's area ([latitude, longitude] corners), drawn light under the markers. */
+export interface ZoneShape {
+  id: string;
+  /** The zone's name, the shape's tooltip. */
+  label: string;
+  points: readonly (readonly [number, number])[];
 }
 
 /** More loudspeakers than this are clustered; a commune's 150 are each a marker. */
@@ -79,9 +89,20 @@ export interface DeviceMapHandle {
   update(points: readonly MapPoint[], villages: readonly VillageLabel[], fit: boolean): void;
   /** Draws these areas under the markers (replacing those drawn before); `fit` frames the areas. */
   showAreas(areas: readonly MapArea[], fit: boolean): void;
+  /** Draws the zones' areas (replacing those drawn before); `fit` frames them. */
+  showZones(zones: readonly ZoneShape[], fit: boolean): void;
+  /** The area being drawn (its corners joined, a polygon from three), or null for none; `fit` frames it. */
+  showDraft(points: readonly (readonly [number, number])[] | null, fit: boolean): void;
+  /** Hears every click on the map (a corner of the area being drawn); null stops. */
+  onClick(handler: ((latitude: number, longitude: number) => void) | null): void;
+  /** The map's centre (a corner added from the keyboard). */
+  center(): [number, number];
   destroy(): void;
 }
 
+/** Where a map with nothing on it yet looks: Viet Nam. */
+const COUNTRY_VIEW: [number, number] = [16.2, 106.3];
+const COUNTRY_ZOOM = 5.5;
 /** Around the commune when there is one loudspeaker; never closer than a street. */
 const SINGLE_ZOOM = 15;
 const MAX_FIT_ZOOM = 16;
@@ -143,7 +164,10 @@ export function createDeviceMap(
     })
     .addTo(map);
 
+  const zoneLayer = L.layerGroup().addTo(map);
   const areaLayer = L.layerGroup().addTo(map);
+  const draftLayer = L.layerGroup().addTo(map);
+  let clickHandler: ((event: L.LeafletMouseEvent) => void) | null = null;
   const markers = L.layerGroup().addTo(map);
   const villageLayer = L.layerGroup();
   let villages: readonly VillageLabel[] = [];
@@ -309,6 +333,19 @@ export function createDeviceMap(
     );
   }
 
+  /** A map not yet framed on anything shows the country: Leaflet needs a view before it can draw. */
+  function ensureView(): void {
+    try {
+      map.getCenter();
+    } catch {
+      map.setView(COUNTRY_VIEW, COUNTRY_ZOOM, { animate: false });
+    }
+  }
+
+  function fitTo(bounds: L.LatLngBounds | null): void {
+    if (bounds?.isValid()) map.fitBounds(bounds, { padding: [24, 24], maxZoom: MAX_FIT_ZOOM, animate: false });
+  }
+
   return {
     update(points, nextVillages, fit) {
       villages = nextVillages;
@@ -369,6 +406,51 @@ export function createDeviceMap(
       if (fit && framed) {
         map.fitBounds(framed, { padding: [24, 24], maxZoom: MAX_FIT_ZOOM, animate: false });
       }
+    },
+    showZones(zones, fit) {
+      zoneLayer.clearLayers();
+      const style = { className: 'zone-area', color: '#0b5d4b', weight: 1.5, fillColor: '#1e8449', fillOpacity: 0.08 };
+      let bounds: L.LatLngBounds | null = null;
+      for (const zone of zones) {
+        if (zone.points.length < 3) continue;
+        const latLngs = zone.points.map(([lat, lon]) => L.latLng(lat, lon));
+        L.polygon(latLngs, style).bindTooltip(zone.label, { sticky: true }).addTo(zoneLayer);
+        bounds = bounds ? bounds.extend(L.latLngBounds(latLngs)) : L.latLngBounds(latLngs);
+      }
+      if (fit) fitTo(bounds);
+      ensureView();
+    },
+    showDraft(points, fit) {
+      draftLayer.clearLayers();
+      if (points && points.length > 0) {
+        const latLngs = points.map(([lat, lon]) => L.latLng(lat, lon));
+        const style = { className: 'zone-draft', color: '#b86e00', weight: 2.5, dashArray: '6 4', fillOpacity: 0.15 };
+        (latLngs.length >= 3 ? L.polygon(latLngs, style) : L.polyline(latLngs, style)).addTo(draftLayer);
+        for (const corner of latLngs) {
+          L.circleMarker(corner, {
+            className: 'zone-draft-corner',
+            radius: 5,
+            color: '#fff',
+            weight: 2,
+            fillColor: '#b86e00',
+            fillOpacity: 1,
+            interactive: false,
+          }).addTo(draftLayer);
+        }
+        if (fit) fitTo(L.latLngBounds(latLngs));
+      }
+      ensureView();
+    },
+    onClick(handler) {
+      if (clickHandler) map.off('click', clickHandler);
+      clickHandler = handler ? (event) => handler(event.latlng.lat, event.latlng.lng) : null;
+      if (clickHandler) map.on('click', clickHandler);
+      element.classList.toggle('map-drawing', handler !== null);
+    },
+    center() {
+      ensureView();
+      const centre = map.getCenter();
+      return [centre.lat, centre.lng];
     },
     destroy() {
       decided = true;

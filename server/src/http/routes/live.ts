@@ -1,0 +1,225 @@
+/**
+ * Live broadcast (live/service.ts): go live to zones, see what is on air, end
+ * it; the officer's audio comes over a WebSocket at
+ * /api/v1/live/{id}/audio (same-origin, the session cookie of the officer who
+ * went live), one binary message per 20 ms Opus packet.
+ */
+import type http from 'node:http';
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { LIVE_LATENCY_MS, MAX_LIVE_PACKET_BYTES } from '@loaxa/protocol';
+import type { AppServices } from '../context';
+import { ErrorReply, HttpError } from '../errors';
+import { CommuneField } from '../commune-field';
+import { OverrideRules } from '../language-fields';
+import { allows } from '../../auth/permissions';
+import { SESSION_COOKIE } from '../auth';
+import { isSameOrigin } from '../origin';
+import { LiveError } from '../../live/service';
+
+const Iso = Type.String({ format: 'date-time' });
+const LiveSession = Type.Object({
+  id: Type.String(),
+  communeId: Type.String(),
+  title: Type.String(),
+  priority: Type.Union([Type.Literal('normal'), Type.Literal('priority'), Type.Literal('emergency')]),
+  zones: Type.Array(Type.String()),
+  latencyMs: Type.Integer({ description: 'capture to loudspeaker on the server’s clock' }),
+  maxDurationMs: Type.Integer(),
+  startedBy: Type.String(),
+  startedAt: Iso,
+  endedAt: Type.Union([Iso, Type.Null()]),
+  endReason: Type.Union([
+    ...['stopped', 'silence', 'max-duration', 'dropped', 'preempted', 'restart'].map((r) => Type.Literal(r)),
+    Type.Null(),
+  ]),
+  endedBy: Type.Union([Type.String(), Type.Null()]),
+  occurrenceId: Type.Union([Type.String(), Type.Null()]),
+  devices: Type.Integer(),
+  frames: Type.Integer(),
+  recording: Type.Union([
+    Type.Object({ sha256: Type.String(), url: Type.String(), durationMs: Type.Integer() }),
+    Type.Null(),
+  ]),
+  revision: Type.Integer(),
+});
+
+const AUDIO_PATH = /^\/api\/v1\/live\/([A-Za-z0-9_.:-]{1,80})\/audio$/;
+
+export const liveRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = async (app, { services }) => {
+  const { live } = services;
+  const asHttp = (err: unknown): never => {
+    if (err instanceof LiveError) throw new HttpError(err.statusCode, err.message, err.field, err.extra);
+    throw err;
+  };
+
+  app.get(
+    '/live',
+    {
+      config: { permission: 'broadcasts:read' },
+      schema: {
+        tags: ['live'],
+        summary: 'Live sessions on air',
+        querystring: Type.Object({ commune: CommuneField }, { additionalProperties: false }),
+        response: { 200: Type.Array(LiveSession) },
+      },
+    },
+    async (request) => live.active(services.communes.listScope(request.scope, request.query.commune)),
+  );
+
+  app.get(
+    '/live/:id',
+    {
+      config: { permission: 'broadcasts:read' },
+      schema: {
+        tags: ['live'],
+        summary: 'One live session, on air or ended (its recording once ended)',
+        params: Type.Object({ id: Type.String({ maxLength: 80 }) }),
+        response: { 200: LiveSession, 404: ErrorReply },
+      },
+    },
+    async (request) => {
+      try {
+        return live.get(request.scope, request.params.id);
+      } catch (err) {
+        return asHttp(err);
+      }
+    },
+  );
+
+  app.post(
+    '/live',
+    {
+      config: { permission: 'broadcasts:send' },
+      schema: {
+        tags: ['live'],
+        summary:
+          'Go live to zones: one session per zone; an emergency (broadcasts:emergency) preempts a normal one. ' +
+          'Then send the audio over the WebSocket /api/v1/live/{id}/audio.',
+        body: Type.Object(
+          {
+            zones: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 200 }),
+            priority: Type.Optional(Type.Union([Type.Literal('normal'), Type.Literal('emergency')])),
+            title: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+            latencyMs: Type.Optional(
+              Type.Integer({ ...LIVE_LATENCY_MS, description: 'play-out delay budget; 400 default, 200 low latency' }),
+            ),
+            commune: CommuneField,
+            overrideRules: Type.Optional(OverrideRules),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 201: LiveSession, 400: ErrorReply, 403: ErrorReply, 404: ErrorReply, 409: ErrorReply },
+      },
+    },
+    async (request, reply) => {
+      const priority = request.body.priority ?? 'normal';
+      if (priority === 'emergency' && !allows(request.user!, 'broadcasts:emergency')) {
+        throw new HttpError(403, `your role (${request.user!.role}) may not go live as an emergency`, 'priority');
+      }
+      const communeId = services.communes.forWrite(request.scope, request.body.commune);
+      const unknown = services.registry.unknownZones(request.body.zones, { communeId });
+      if (unknown.length) throw new HttpError(400, `zones: no zone ${unknown.join(', ')} in this commune`, 'zones');
+      try {
+        const session = await live.begin({
+          communeId,
+          zones: request.body.zones,
+          priority,
+          title: request.body.title,
+          latencyMs: request.body.latencyMs,
+          startedBy: request.user!.username,
+          overrideRules: request.body.overrideRules,
+          mayOverride: allows(request.user!, 'schedules:approve'),
+        });
+        if (request.body.overrideRules) {
+          services.audit.record({
+            actor: request.user!.username,
+            action: 'rules.override',
+            target: session.occurrenceId ?? session.id,
+            detail: { reason: request.body.overrideRules.reason, live: session.id },
+            ip: request.ip,
+            communeId,
+          });
+        }
+        return reply.status(201).send(session);
+      } catch (err) {
+        return asHttp(err);
+      }
+    },
+  );
+
+  app.post(
+    '/live/:id/stop',
+    {
+      config: { permission: 'broadcasts:send' },
+      schema: {
+        tags: ['live'],
+        summary: 'End a live session (compare-and-set on revision): the loudspeakers go quiet',
+        params: Type.Object({ id: Type.String({ maxLength: 80 }) }),
+        body: Type.Object({ revision: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }),
+        response: { 200: LiveSession, 404: ErrorReply, 409: ErrorReply },
+      },
+    },
+    async (request) => {
+      try {
+        return await live.stopBy(request.scope, request.params.id, request.body.revision, request.user!.username);
+      } catch (err) {
+        return asHttp(err);
+      }
+    },
+  );
+
+  // ---- the officer's audio
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_LIVE_PACKET_BYTES });
+  const refuse = (socket: Duplex, status: number, message: string) => {
+    socket.end(`HTTP/1.1 ${status} ${message}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  };
+  const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    const match = AUDIO_PATH.exec(new URL(req.url ?? '/', 'http://localhost').pathname);
+    if (!match) return;
+    const sessionId = match[1]!;
+    const origin = req.headers.origin;
+    if (origin !== undefined && !isSameOrigin(origin, req.headers.host ?? '')) return refuse(socket, 403, 'Forbidden');
+    const token = cookieOf(req.headers.cookie, SESSION_COOKIE);
+    const user = token ? services.users.userForSession(token) : null;
+    if (!user) return refuse(socket, 401, 'Unauthorized');
+    try {
+      const session = live.get(
+        user.communeId === null ? { communeId: null } : { communeId: user.communeId },
+        sessionId,
+      );
+      if (session.endedAt !== null) return refuse(socket, 409, 'Conflict');
+      live.connect(sessionId, user.username);
+    } catch (err) {
+      return refuse(socket, err instanceof LiveError ? err.statusCode : 500, 'Refused');
+    }
+    // One frame per 20 ms must not wait for an ACK of the one before.
+    if (socket instanceof net.Socket) socket.setNoDelay(true);
+    wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+      ws.binaryType = 'nodebuffer';
+      ws.on('message', (data: Buffer, isBinary: boolean) => {
+        if (isBinary) live.frame(sessionId, data);
+      });
+      ws.on('close', () => live.disconnect(sessionId));
+      ws.on('error', () => live.disconnect(sessionId));
+    });
+  };
+  app.server.on('upgrade', onUpgrade);
+  app.addHook('onClose', async () => {
+    app.server.off('upgrade', onUpgrade);
+    for (const client of wss.clients) client.terminate();
+    wss.close();
+  });
+};
+
+/** The value of one cookie of a Cookie header. */
+function cookieOf(header: string | undefined, name: string): string | null {
+  for (const part of (header ?? '').split(';')) {
+    const [key, ...value] = part.trim().split('=');
+    if (key === name) return decodeURIComponent(value.join('='));
+  }
+  return null;
+}

@@ -1,0 +1,244 @@
+/**
+ * Live broadcast, the server's side: an officer goes live to one zone, her
+ * 20 ms Opus packets come over the WebSocket, and a loudspeaker of that zone
+ * (a plain MQTT client here; the agent's player has its own tests) gets the
+ * play-now with the session's live asset, then every frame once on its zone's
+ * live topic, stamped to play a latency budget after it arrived; a loudspeaker
+ * of another zone gets nothing. Floor control, the broadcast rules, an
+ * emergency cutting in, the end when the officer's connection drops, and the
+ * recording in the media store are checked on the real server.
+ */
+import { Encoder } from '@evan/opus';
+import mqtt, { type MqttClient } from 'mqtt';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeLiveFrame, LIVE_FRAME_SAMPLES, topics, type LiveFrame, type PlayNowCommand } from '@loaxa/protocol';
+import { signIn, startTestServer, waitFor, type TestServer } from '../helpers';
+
+let server: TestServer;
+const clients: MqttClient[] = [];
+
+interface Session {
+  id: string;
+  revision: number;
+  occurrenceId: string;
+  endedAt: string | null;
+  endReason: string | null;
+  frames: number;
+  devices: number;
+  recording: { sha256: string; url: string; durationMs: number } | null;
+}
+
+/** A loudspeaker as the broker sees it: its commands and its zone's live frames, with when they came. */
+async function loudspeaker(id: string, zone: string) {
+  const { secret } = server.services.registry.createDevice({ id, zones: [zone], communeId: 'default' });
+  const client = await mqtt.connectAsync(server.mqttUrl, { clientId: id, username: id, password: secret, clean: true });
+  clients.push(client);
+  const commands: PlayNowCommand[] = [];
+  const frames: { frame: LiveFrame; at: number }[] = [];
+  client.on('message', (topic, payload) => {
+    if (topic === topics.zoneLive(zone)) {
+      const frame = decodeLiveFrame(payload);
+      if (frame) frames.push({ frame, at: performance.timeOrigin + performance.now() });
+    } else {
+      commands.push(JSON.parse(payload.toString()) as PlayNowCommand);
+    }
+  });
+  await client.subscribeAsync({ [topics.zoneCmd(zone)]: { qos: 1 }, [topics.zoneLive(zone)]: { qos: 0 } });
+  return { commands, frames };
+}
+
+/** 20 ms Opus packets of a 440 Hz tone (sound, not silence). */
+function packets(count: number): Uint8Array[] {
+  const encoder = new Encoder({ channels: 1, sample_rate: 48_000, application: 'voip' });
+  const out: Uint8Array[] = [];
+  for (let n = 0; n < count; n++) {
+    const pcm = new Int16Array(LIVE_FRAME_SAMPLES);
+    for (let i = 0; i < pcm.length; i++) {
+      pcm[i] = Math.round(8000 * Math.sin((2 * Math.PI * 440 * (n * LIVE_FRAME_SAMPLES + i)) / 48_000));
+    }
+    out.push(encoder.encode(pcm));
+  }
+  return out;
+}
+
+/** The officer's audio connection. */
+function speak(sessionId: string, cookie: string): Promise<WebSocket> {
+  const ws = new WebSocket(`${server.url.replace(/^http/, 'ws')}/api/v1/live/${sessionId}/audio`, {
+    headers: { cookie },
+  });
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => resolve(ws));
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`refused: ${res.statusCode}`)));
+    ws.once('error', reject);
+  });
+}
+
+/** Sends `list` at the real pace of speech, one packet per 20 ms. */
+async function sendPaced(ws: WebSocket, list: Uint8Array[]): Promise<void> {
+  const start = performance.now();
+  for (const [n, packet] of list.entries()) {
+    ws.send(packet);
+    const due = start + (n + 1) * 20 - performance.now();
+    if (due > 0) await new Promise((r) => setTimeout(r, due));
+  }
+}
+
+let thon1: Awaited<ReturnType<typeof loudspeaker>>;
+let thon2: Awaited<ReturnType<typeof loudspeaker>>;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  for (const name of ['Thôn 1', 'Thôn 2']) {
+    expect((await server.api('POST', '/api/v1/zones', { name })).status).toBe(201);
+  }
+  thon1 = await loudspeaker('loa-thon-1', 'thon-1');
+  thon2 = await loudspeaker('loa-thon-2', 'thon-2');
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.endAsync()));
+  await server?.close();
+});
+
+describe('live broadcast on the server', () => {
+  it('fans the officer’s frames out to her zone only, stamped a latency budget ahead, and records them', async () => {
+    const started = await server.api<Session>('POST', '/api/v1/live', { zones: ['thon-1'], title: 'Họp khẩn' });
+    expect(started.status).toBe(201);
+    const session = started.body;
+    expect(session).toMatchObject({ endedAt: null, devices: 1 });
+    const play = await waitFor('the play-now with the live asset', () =>
+      thon1.commands.find((c) => c.action === 'play-now'),
+    );
+    expect(play.assets).toEqual([
+      {
+        kind: 'live',
+        sessionId: session.id,
+        key: expect.any(Number) as number,
+        topic: topics.zoneLive('thon-1'),
+        durationMs: 60 * 60_000,
+        latencyMs: 400,
+      },
+    ]);
+    const key = (play.assets[0] as { key: number }).key;
+
+    const ws = await speak(session.id, server.cookie);
+    const sent = packets(50); // one second
+    await sendPaced(ws, sent);
+    await waitFor('every frame at the loudspeaker', () => thon1.frames.length >= sent.length);
+    const got = thon1.frames.slice(0, sent.length);
+    expect(got.map((f) => f.frame.seq)).toEqual(sent.map((_, i) => i));
+    expect(got.every((f) => f.frame.key === key && !f.frame.end)).toBe(true);
+    expect(got.map((f) => Buffer.from(f.frame.opus).toString('hex'))).toEqual(
+      sent.map((p) => Buffer.from(p).toString('hex')),
+    );
+    // Each frame plays 20 ms after the one before, on the server's clock, about the budget after it arrived.
+    for (let i = 1; i < got.length; i++) {
+      expect(got[i]!.frame.playAt - got[i - 1]!.frame.playAt).toBeGreaterThanOrEqual(20);
+    }
+    const leads = got.map((f) => f.frame.playAt - f.at);
+    expect(Math.min(...leads)).toBeGreaterThan(100);
+    expect(Math.max(...leads)).toBeLessThan(600);
+    expect(thon2.frames).toEqual([]);
+    expect(thon2.commands).toEqual([]);
+
+    const stopped = await server.api<Session>('POST', `/api/v1/live/${session.id}/stop`, {
+      revision: session.revision,
+    });
+    expect(stopped.status).toBe(200);
+    expect(stopped.body).toMatchObject({ endReason: 'stopped', frames: 50 });
+    await waitFor('the end frame', () => thon1.frames.some((f) => f.frame.end));
+    await waitFor('the stop command', () => thon1.commands.some((c) => (c.action as string) === 'stop'));
+    ws.close();
+    // The recording is the occurrence's audio now: one second of what she said.
+    const recording = stopped.body.recording!;
+    expect(Math.abs(recording.durationMs - 1000)).toBeLessThanOrEqual(40);
+    const media = await fetch(`${server.url}${recording.url}`, { headers: { cookie: server.cookie } });
+    expect(media.status).toBe(200);
+    expect(
+      Buffer.from(await media.arrayBuffer())
+        .subarray(0, 4)
+        .toString('latin1'),
+    ).toBe('OggS');
+    const occurrence = await server.api<{ sha256: string; title: string }>(
+      'GET',
+      `/api/v1/occurrences/${session.occurrenceId}`,
+    );
+    expect(occurrence.body).toMatchObject({ title: 'Họp khẩn' });
+    expect(
+      (await server.api('POST', `/api/v1/live/${session.id}/stop`, { revision: stopped.body.revision })).status,
+    ).toBe(409);
+  });
+
+  it('keeps one session per zone; an emergency by a leader cuts a normal one off, never the reverse', async () => {
+    const normal = await server.api<Session>('POST', '/api/v1/live', { zones: ['thon-2'] });
+    expect(normal.status).toBe(201);
+    const again = await server.api<{ field: string; current: Session }>('POST', '/api/v1/live', { zones: ['thon-2'] });
+    expect(again.status).toBe(409);
+    expect(again.body.field).toBe('zones');
+    expect(again.body.current.id).toBe(normal.body.id);
+
+    const user = { username: 'bientap-live', password: 'bientap-mat-khau-1', role: 'editor' };
+    expect((await server.api('POST', '/api/v1/users', user)).status).toBe(201);
+    const editor = await signIn(server, user.username, user.password);
+    expect((await editor('POST', '/api/v1/live', { zones: ['thon-1'], priority: 'emergency' })).status).toBe(403);
+
+    const emergency = await server.api<Session>('POST', '/api/v1/live', { zones: ['thon-2'], priority: 'emergency' });
+    expect(emergency.status).toBe(201);
+    const preempted = await server.api<Session>('GET', `/api/v1/live/${normal.body.id}`);
+    expect(preempted.body).toMatchObject({ endReason: 'preempted' });
+    expect((await server.api('POST', '/api/v1/live', { zones: ['thon-2'] })).status).toBe(409);
+    const done = await server.api<Session>('POST', `/api/v1/live/${emergency.body.id}/stop`, {
+      revision: emergency.body.revision,
+    });
+    expect(done.body.endReason).toBe('stopped');
+  });
+
+  it('lets only the officer who went live speak, and ends the session within 2 s of her connection dropping', async () => {
+    const started = await server.api<Session>('POST', '/api/v1/live', { zones: ['thon-1'] });
+    const url = `${server.url.replace(/^http/, 'ws')}/api/v1/live/${started.body.id}/audio`;
+    await expect(speak(started.body.id, '')).rejects.toThrow(/401/);
+    const editor = { username: 'vanhoa-live', password: 'vanhoa-mat-khau-1', role: 'editor' };
+    expect((await server.api('POST', '/api/v1/users', editor)).status).toBe(201);
+    const login = await fetch(`${server.url}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: editor.username, password: editor.password }),
+    });
+    const otherCookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
+    await expect(speak(started.body.id, otherCookie)).rejects.toThrow(/403/);
+    const crossSite = new WebSocket(url, { headers: { cookie: server.cookie, origin: 'https://evil.example' } });
+    await expect(
+      new Promise((resolve, reject) => {
+        crossSite.once('open', resolve);
+        crossSite.once('unexpected-response', (_req, res) => reject(new Error(`refused: ${res.statusCode}`)));
+      }),
+    ).rejects.toThrow(/403/);
+
+    const ws = await speak(started.body.id, server.cookie);
+    await sendPaced(ws, packets(10));
+    const cut = Date.now();
+    ws.terminate();
+    const ended = await waitFor('the session to end', async () => {
+      const s = await server.api<Session>('GET', `/api/v1/live/${started.body.id}`);
+      return s.body.endedAt ? s.body : null;
+    });
+    expect(ended.endReason).toBe('dropped');
+    expect(Date.parse(ended.endedAt!) - cut).toBeLessThan(2000);
+  });
+
+  it('refuses a normal session in the quiet hours naming the rule; an emergency goes through', async () => {
+    const rules = await server.api('PUT', '/api/v1/settings', {
+      rules: { quietHours: { start: '00:00', end: '23:59' } },
+    });
+    expect(rules.status).toBe(200);
+    const refused = await server.api<{ field: string; message: string }>('POST', '/api/v1/live', { zones: ['thon-1'] });
+    expect(refused.status).toBe(409);
+    expect(refused.body.field).toBe('rules');
+    expect(refused.body.message).toMatch(/^giờ yên tĩnh 00:00–23:59/);
+    const emergency = await server.api<Session>('POST', '/api/v1/live', { zones: ['thon-1'], priority: 'emergency' });
+    expect(emergency.status).toBe(201);
+    await server.api('POST', `/api/v1/live/${emergency.body.id}/stop`, { revision: emergency.body.revision });
+    expect((await server.api('PUT', '/api/v1/settings', { rules: null })).status).toBe(200);
+  });
+});
