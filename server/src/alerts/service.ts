@@ -750,6 +750,25 @@ export class AlertService {
     };
   }
 
+  /**
+   * The CAP files refused whole (malformed or hostile), newest first, from the audit log: shown
+   * on the Alerts page so a broken feed is seen, not only logged.
+   */
+  refused(limit = 20): { at: string; source: string; path: string | null; reason: string }[] {
+    const rows = this.deps.db
+      .prepare(`SELECT at, target, detail FROM audit_log WHERE action = 'alert.invalid' ORDER BY id DESC LIMIT ?`)
+      .all(limit) as { at: number; target: string | null; detail: string | null }[];
+    return rows.map((r) => {
+      const detail = JSON.parse(r.detail ?? '{}') as { path?: string; reason?: string };
+      return {
+        at: new Date(r.at).toISOString(),
+        source: r.target ?? 'upload',
+        path: detail.path ?? null,
+        reason: detail.reason ?? '',
+      };
+    });
+  }
+
   /** The alerts `scope` may see, newest first: a commune sees those that reached it, and only its own row. */
   list(scope: Scope, limit = 100): AlertView[] {
     const rows = this.deps.db

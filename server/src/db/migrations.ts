@@ -698,4 +698,9 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE occurrences ADD COLUMN live_session_id TEXT REFERENCES live_sessions(id);
     `,
   },
+  {
+    version: 26,
+    name: 'audit log by action: the refused alert files and the rule overrides are read by it',
+    sql: `CREATE INDEX audit_log_action ON audit_log(action, id);`,
+  },
 ];

@@ -110,8 +110,9 @@ beforeAll(async () => {
   server = await startTestServer({
     LOAXA_CAP_FEEDS: `http://127.0.0.1:${port}/index.atom.xml`,
     LOAXA_CAP_POLL_S: '1',
-    // Now, then 3 s after it ends, then every 3 s: the test sees repeats without waiting twenty minutes.
-    LOAXA_ALERT_REPEATS_S: '0,3,3',
+    // Now, then 6 s after it ends, then every 6 s: the test sees repeats without waiting twenty minutes, and a
+    // loudspeaker that started late on a loaded machine ends its airing before the repeat cuts in.
+    LOAXA_ALERT_REPEATS_S: '0,6,6',
   });
   const credentials = [];
   for (const d of DEVICES) {
@@ -286,6 +287,10 @@ describe('CAP alerts from a feed', () => {
     await waitFor('the hostile file to be refused', () =>
       server.services.db.prepare(`SELECT detail FROM audit_log WHERE action = 'alert.invalid'`).get(),
     );
+    // Shown, not only logged: the Alerts page lists what was refused, from where and why.
+    const refused = await server.api<{ source: string; reason: string }[]>('GET', '/api/v1/alerts/refused');
+    expect(refused.body[0]!.source).toMatch(/\/xxe\.xml$/);
+    expect(refused.body[0]!.reason).toMatch(/DOCTYPE|DTD|entit/i);
     const alerts = await allAlerts();
     expect(alerts.map((a) => a.identifier.split('.').slice(-2).join('.')).sort()).toEqual([
       'LQ.0012',

@@ -8126,6 +8126,50 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/alerts/refused': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** CAP files refused whole (malformed or hostile), newest first: where from and why */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** Format: date-time */
+              at: string;
+              /** @description the file’s URL */
+              source: string;
+              /** @description where in the XML the problem is */
+              path: string | null;
+              reason: string;
+            }[];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/alerts/feeds': {
     parameters: {
       query?: never;
@@ -9397,6 +9441,7 @@ export const API_OPERATIONS = [
   'DELETE /api/v1/zones/{id}',
   'GET /api/v1/alerts',
   'GET /api/v1/alerts/feeds',
+  'GET /api/v1/alerts/refused',
   'GET /api/v1/approvals',
   'GET /api/v1/audit',
   'GET /api/v1/bulletins',

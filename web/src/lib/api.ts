@@ -105,6 +105,7 @@ export type AlertCommune = Alert['communes'][number];
 export type AlertDecision = AlertCommune['decision'];
 export type AlertCommuneStatus = AlertCommune['status'];
 export type AlertFeed = ResponseOf<'/api/v1/alerts/feeds', 'get', 200>[number];
+export type RefusedAlertFile = ResponseOf<'/api/v1/alerts/refused', 'get', 200>[number];
 export type AlertRule = SettingsView['alertRules']['rules'][number];
 export type ZoneArea = NonNullable<Zone['area']>;
 
@@ -650,6 +651,11 @@ export const api = {
   },
 
   /** The CAP feeds polled and how their last read went (leaders). */
+  /** CAP files refused whole (malformed or hostile), newest first. */
+  refusedAlertFiles(): Promise<RefusedAlertFile[]> {
+    return request('GET', '/alerts/refused');
+  },
+
   alertFeeds(): Promise<AlertFeed[]> {
     return request('GET', '/alerts/feeds');
   },

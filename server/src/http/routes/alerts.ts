@@ -90,6 +90,28 @@ export const alertRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> =
   };
 
   app.get(
+    '/alerts/refused',
+    {
+      config: { permission: 'broadcasts:read' },
+      schema: {
+        tags: ['alerts'],
+        summary: 'CAP files refused whole (malformed or hostile), newest first: where from and why',
+        response: {
+          200: Type.Array(
+            Type.Object({
+              at: Iso,
+              source: Type.String({ description: 'the file’s URL' }),
+              path: Type.Union([Type.String(), Type.Null()], { description: 'where in the XML the problem is' }),
+              reason: Type.String(),
+            }),
+          ),
+        },
+      },
+    },
+    async () => services.alerts.refused(),
+  );
+
+  app.get(
     '/alerts/feeds',
     {
       config: { permission: 'settings:manage' },
