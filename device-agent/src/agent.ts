@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import { fileAssets, planDecoder, type AckPayload, type PlanPayload } from '@loaxa/protocol';
+import { fileAssets, isLive, planDecoder, type AckPayload, type PlanPayload } from '@loaxa/protocol';
 import { AckJournal } from './ack/ack-journal';
 import { AckReporter } from './ack/ack-reporter';
 import type { AssetCache } from './cache/cache';
@@ -21,7 +21,8 @@ import { AckDispatcher } from './outbox/ack-dispatcher';
 import { MemoryAckOutbox, type AckOutbox } from './outbox/outbox';
 import { PlanRunner } from './plan/plan-runner';
 import { chooseCommandAssets, choosePlanAssets } from './plan/asset-choice';
-import type { Player } from './player/player';
+import type { LivePlay, Player } from './player/player';
+import { LiveHub } from './live/hub';
 import { AppendLog } from './state/append-log';
 import { StateStore } from './state/state-store';
 import { Playback } from './playback/playback';
@@ -104,6 +105,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   private readonly acks: AckReporter;
   private readonly dispatcher: AckDispatcher;
   private readonly link: MqttLink;
+  private readonly liveHub: LiveHub;
   /** Durable state under `<dataDir>/state`; null for simulated nodes. */
   private readonly stateStore: StateStore | null;
   /** Stages reached and acks not yet confirmed, one fsynced record each; null for simulated nodes. */
@@ -164,7 +166,9 @@ export class Agent extends EventEmitter<AgentEvents> {
       },
       {
         plan: (plan) => this.onPlan(plan),
-        command: (command) =>
+        command: (command) => {
+          // The clock exchange starts as the session's play-now arrives, so the first frames play in step.
+          if (command.action === 'play-now' && command.assets.some(isLive)) this.liveHub.warm();
           handleCommand(chooseCommandAssets(command, this.config.audioFormat), {
             gate: this.gate,
             runner: this.runner,
@@ -175,7 +179,8 @@ export class Agent extends EventEmitter<AgentEvents> {
             state: this.state,
             ...(io.reboot ? { reboot: io.reboot } : {}),
             ...(io.player.controls ? { controls: io.player.controls } : {}),
-          }),
+          });
+        },
         connected: () => void this.dispatcher.flush(),
         disconnected: () => {
           this.dispatcher.connectionLost();
@@ -198,9 +203,11 @@ export class Agent extends EventEmitter<AgentEvents> {
       },
       this.journal ?? undefined,
     );
+    this.liveHub = new LiveHub(this.link, this.clock, this.logger);
+    const livePlay: LivePlay = (asset, sink, signal) => this.liveHub.play(asset, sink, signal);
     const player: Player = {
       play: async (item, signal) => {
-        const playing = io.player.play(item, signal);
+        const playing = io.player.play(item.assets.some(isLive) ? { ...item, live: livePlay } : item, signal);
         // Set in the same turn as the player starts: nothing can evict these files in between.
         this.playingAssets = fileAssets(item.assets).map((a) => a.sha256);
         try {
@@ -292,6 +299,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.running = false;
     clearInterval(this.telemetryTimer);
     this.clockMonitor?.stop();
+    this.liveHub.stop();
     this.playback.close();
     await this.runner.close();
     if (!options.abrupt) await this.dispatcher.idle();

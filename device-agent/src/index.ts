@@ -17,6 +17,7 @@ export { MemoryCache } from './cache/memory-cache';
 export type { Player, PlayItem, PlayResult } from './player/player';
 export { NullPlayer, type PlayLogLine } from './player/null-player';
 export { SimPlayer } from './player/sim-player';
+export { VirtualSoundCard, type LiveSink } from './live/sinks';
 export { createPlayer } from './player/create-player';
 export { MemoryAckOutbox, type AckOutbox, type OutboxEntry } from './outbox/outbox';
 export type { BackoffPolicy } from './link/backoff';

@@ -7,6 +7,7 @@ import {
   createAgent,
   MemoryCache,
   SimPlayer,
+  VirtualSoundCard,
   skewedClock,
   type Agent,
   type AssetCache,
@@ -45,6 +46,11 @@ export interface SimFleetOptions {
   agentVersion?: string;
   /** Faults to inject in this run (see faults.ts). */
   faults?: FaultOptions;
+  /**
+   * Live audio each virtual sound card keeps, ms (default none: 4 h of a session is 1.4 GB a node);
+   * tests and the live bench keep some to find when the clicks sounded.
+   */
+  liveAudioKeepMs?: number;
 }
 
 export interface FleetEvents {
@@ -76,6 +82,8 @@ export interface SimFleet {
   clocks: ReadonlyMap<string, Clock>;
   events: EventEmitter<FleetEvents>;
   faults: FleetFaults;
+  /** The virtual sound cards each device's live sessions played into, oldest first. */
+  liveCards: ReadonlyMap<string, VirtualSoundCard[]>;
   /** Resolves when every device has announced "online"; rejects naming the missing ones after timeoutMs. */
   waitOnline(timeoutMs: number): Promise<void>;
   stop(): Promise<void>;
@@ -117,6 +125,7 @@ export async function startSimFleet(options: SimFleetOptions): Promise<SimFleet>
   const stateRoot = targets.rebootWhilePlaying?.size ? fs.mkdtempSync(path.join(os.tmpdir(), 'loaxa-sim-')) : undefined;
   const events = new EventEmitter<FleetEvents>();
   const clocks = new Map<string, Clock>();
+  const liveCards = new Map<string, VirtualSoundCard[]>();
   let stopped = false;
   let reboots = 0;
 
@@ -136,7 +145,11 @@ export async function startSimFleet(options: SimFleetOptions): Promise<SimFleet>
         ...(options.telemetryIntervalMs !== undefined ? { telemetryIntervalMs: options.telemetryIntervalMs } : {}),
       },
       {
-        player: new SimPlayer(clock),
+        player: new SimPlayer(clock, () => {
+          const card = new VirtualSoundCard(clock, { keepMs: options.liveAudioKeepMs ?? 0 });
+          liveCards.set(device.deviceId, [...(liveCards.get(device.deviceId) ?? []), card]);
+          return card;
+        }),
         clock,
         cache,
         ...(durable ? { durable: true } : {}),
@@ -205,6 +218,7 @@ export async function startSimFleet(options: SimFleetOptions): Promise<SimFleet>
   return {
     agents,
     clocks,
+    liveCards,
     events,
     faults: {
       targets,

@@ -7,9 +7,12 @@ import {
   MAX_PAYLOAD_BYTES,
   parseTopic,
   planDecoder,
+  pongDecoder,
   PROTOCOL_VERSION,
   topics,
   type AckPayload,
+  type PingPayload,
+  type PongPayload,
   type AudioFormat,
   type CommandPayload,
   type PlanPayload,
@@ -96,7 +99,18 @@ export class MqttLink implements AckTransport {
   private desiredZones = new Set<string>();
   /** Zones subscribed in the broker's persistent session, as far as we know; left zones are unsubscribed on reconnect. */
   private readonly sessionZones = new Set<string>();
-  private readonly topics: { status: string; plan: string; cmd: string; ack: string; telemetry: string };
+  private readonly topics: {
+    status: string;
+    plan: string;
+    cmd: string;
+    ack: string;
+    telemetry: string;
+    ping: string;
+    pong: string;
+  };
+  /** Live topics followed (QoS 0) while a live session plays, with who gets their frames. */
+  private readonly live = new Map<string, (payload: Buffer) => void>();
+  private pongHandler: ((pong: PongPayload) => void) | undefined;
 
   constructor(
     private readonly options: LinkOptions,
@@ -109,6 +123,39 @@ export class MqttLink implements AckTransport {
       cmd: topics.deviceCmd(id),
       ack: topics.deviceAck(id),
       telemetry: topics.deviceTelemetry(id),
+      ping: topics.devicePing(id),
+      pong: topics.devicePong(id),
+    };
+  }
+
+  /** The live clock exchange: pings go out QoS 0 (a lost one is simply not counted); pongs come to `onPong`. */
+  ping(ping: PingPayload): void {
+    const session = this.session;
+    if (!session?.connected) return;
+    session.client.publish(this.topics.ping, JSON.stringify(ping), { qos: 0 });
+  }
+
+  onPong(handler: (pong: PongPayload) => void): void {
+    this.pongHandler = handler;
+  }
+
+  /**
+   * Follows a live topic (QoS 0: a late frame is worth nothing) and hands each message to
+   * `onFrame` until the returned function is called; followed again after a reconnect.
+   */
+  listenLive(topic: string, onFrame: (payload: Buffer) => void): () => void {
+    this.live.set(topic, onFrame);
+    const session = this.session;
+    if (session?.connected) {
+      void this.subscribe(session, { [topic]: { qos: 0 } }).catch(() => {});
+    }
+    return () => {
+      if (this.live.get(topic) !== onFrame) return;
+      this.live.delete(topic);
+      const current = this.session;
+      if (current?.connected) {
+        void Promise.race([current.client.unsubscribeAsync(topic), current.closed]).catch(() => {});
+      }
     };
   }
 
@@ -235,6 +282,8 @@ export class MqttLink implements AckTransport {
     const subscriptions: Record<string, IClientSubscribeOptions> = {
       [this.topics.plan]: QOS1,
       [this.topics.cmd]: QOS1,
+      [this.topics.pong]: { qos: 0 },
+      ...Object.fromEntries([...this.live.keys()].map((t) => [t, { qos: 0 as const }])),
     };
     const zones = [...this.desiredZones];
     for (const zone of zones) subscriptions[topics.zoneCmd(zone)] = QOS1;
@@ -281,6 +330,13 @@ export class MqttLink implements AckTransport {
 
   private onMessage(session: Session, topic: string, payload: Buffer): void {
     const { logger } = this.options;
+    const live = this.live.get(topic);
+    if (live) return live(payload);
+    if (topic === this.topics.pong) {
+      const pong = pongDecoder.decode(payload, MAX_PAYLOAD_BYTES.ping);
+      if (pong.ok) this.pongHandler?.(pong.value);
+      return;
+    }
     if (topic === this.topics.plan) {
       if (payload.byteLength === 0) return; // a cleared retained plan
       const decoded = planDecoder.decode(payload, MAX_PAYLOAD_BYTES.plan);

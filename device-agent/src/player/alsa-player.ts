@@ -1,7 +1,8 @@
 import { isLive, isStream } from '@loaxa/protocol';
 import { systemClock, type Clock } from '../clock/clock';
 import { runProcesses, type ProcessSpec } from './child-process';
-import type { Player, PlayItem, PlayResult } from './player';
+import { AlsaSink } from '../live/sinks';
+import { playLive, type Player, type PlayItem, type PlayResult } from './player';
 
 export type AlsaCommand = 'ffmpeg' | 'ffplay' | 'aplay';
 
@@ -88,7 +89,10 @@ export class AlsaPlayer implements Player {
   async play(item: PlayItem, signal: AbortSignal): Promise<PlayResult> {
     const startedAt = this.clock.now();
     for (const [index, asset] of item.assets.entries()) {
-      if (isLive(asset)) throw new Error('live audio is played by the live receiver');
+      if (isLive(asset)) {
+        await playLive(item, asset, new AlsaSink({ device: this.options.device }, this.clock), signal);
+        continue;
+      }
       if (isStream(asset)) {
         const source = { kind: 'stream', url: asset.url, durationMs: asset.durationMs } as const;
         await runProcesses(alsaCommandFor(this.options, source), signal);

@@ -3,7 +3,8 @@ import { isLive, isStream, type StreamAsset } from '@loaxa/protocol';
 import { dirname } from 'node:path';
 import { systemClock, type Clock } from '../clock/clock';
 import { sleep } from '../clock/timer';
-import type { Player, PlayItem, PlayResult } from './player';
+import { VirtualSoundCard } from '../live/sinks';
+import { playLive, type Player, type PlayItem, type PlayResult } from './player';
 
 export interface PlayLogLine {
   occurrenceId: string;
@@ -53,7 +54,10 @@ export class NullPlayer implements Player {
       await appendFile(this.options.startLog, `${JSON.stringify(line)}\n`);
     }
     for (const asset of item.assets) {
-      if (isLive(asset)) throw new Error('live audio is played by the live receiver');
+      if (isLive(asset)) {
+        await playLive(item, asset, new VirtualSoundCard(this.clock), signal);
+        continue;
+      }
       const line: PlayLogLine = isStream(asset)
         ? { occurrenceId: item.occurrenceId, stream: asset.url, bytes: 0, startedAt: this.clock.now(), endedAt: 0 }
         : { occurrenceId: item.occurrenceId, sha256: asset.sha256, startedAt: this.clock.now(), endedAt: 0 };

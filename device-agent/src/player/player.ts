@@ -1,5 +1,9 @@
-import type { Asset } from '@loaxa/protocol';
+import type { Asset, LiveAsset } from '@loaxa/protocol';
 import type { Mixer } from '../mixer/mixer';
+import type { LiveSink } from '../live/sinks';
+
+/** Plays a live session into `sink` until it ends; rejects when `signal` aborts (the agent's LiveHub). */
+export type LivePlay = (asset: LiveAsset, sink: LiveSink, signal: AbortSignal) => Promise<unknown>;
 
 export interface PlayItem {
   occurrenceId: string;
@@ -9,6 +13,17 @@ export interface PlayItem {
   filePaths?: readonly (string | undefined)[];
   /** 0–100. */
   volume?: number;
+  /** How a live asset is played (the agent sets it); a player writes the live audio into its own sink. */
+  live?: LivePlay;
+}
+
+/** Plays a live asset of `item` through its `live`, into `sink`. */
+export async function playLive(item: PlayItem, asset: LiveAsset, sink: LiveSink, signal: AbortSignal): Promise<void> {
+  if (!item.live) {
+    await sink.close();
+    throw new Error('live audio needs the agent’s live receiver');
+  }
+  await item.live(asset, sink, signal);
 }
 
 export interface PlayResult {

@@ -348,12 +348,22 @@ export class BroadcastService {
   }
 
   /**
-   * Ends a live occurrence on its zones (a loudspeaker that missed the end frame stops here), and
-   * gives it the recording as its audio.
+   * Ends a live occurrence: gives it the recording as its audio and, once the loudspeakers have
+   * played out what they hold (`stopAfterMs`), stops it on its zones — for a loudspeaker that
+   * missed the end frame, or gets the play-now late from its persistent session.
    */
-  async endLive(occurrenceId: string, zones: string[], recording: MediaAsset | null, startedAt: number): Promise<void> {
+  async endLive(
+    occurrenceId: string,
+    zones: string[],
+    recording: MediaAsset | null,
+    startedAt: number,
+    stopAfterMs: number,
+  ): Promise<void> {
     const stop: CommandPayload = { ...commandHeader(), action: 'stop', occurrenceId };
-    await Promise.all(zones.map((z) => this.deps.bus.publish(topics.zoneCmd(z), encodeAscii(stop), { qos: 1 })));
+    setTimeout(() => {
+      for (const z of zones)
+        void this.deps.bus.publish(topics.zoneCmd(z), encodeAscii(stop), { qos: 1 }).catch(() => {});
+    }, stopAfterMs).unref();
     const durationMs = recording?.durationMs ?? Math.max(1000, Date.now() - startedAt);
     this.deps.db
       .prepare('UPDATE occurrences SET duration_ms = ?, sha256 = COALESCE(?, sha256) WHERE id = ?')

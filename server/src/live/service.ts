@@ -92,7 +92,13 @@ export interface LiveAiring {
     placeholder: MediaAsset;
     asset: (zoneId: string) => LiveAsset;
   }): Promise<{ occurrenceId: string; deviceIds: string[] }>;
-  endLive(occurrenceId: string, zones: string[], recording: MediaAsset | null, startedAt: number): Promise<void>;
+  endLive(
+    occurrenceId: string,
+    zones: string[],
+    recording: MediaAsset | null,
+    startedAt: number,
+    stopAfterMs: number,
+  ): Promise<void>;
 }
 
 export interface LiveStart {
@@ -439,7 +445,11 @@ export class LiveService {
       end: true,
       opus: new Uint8Array(),
     });
-    await Promise.all(zones.map((z) => this.deps.bus.publish(topics.zoneLive(z), last, { qos: 0 }).catch(() => {})));
+    // QoS 0 like every frame: sent three times, so one lost copy does not leave the loudspeakers
+    // waiting 2 s for frames that will not come (a duplicate is dropped by its sequence number).
+    for (let copy = 0; copy < 3; copy++) {
+      await Promise.all(zones.map((z) => this.deps.bus.publish(topics.zoneLive(z), last, { qos: 0 }).catch(() => {})));
+    }
     let recording: MediaAsset | null = null;
     if (session.recorder) {
       try {
@@ -453,7 +463,10 @@ export class LiveService {
       `UPDATE live_sessions SET ended_at = ?, end_reason = ?, ended_by = ?, frames = ?, recording = ?,
          revision = revision + 1 WHERE id = ?`,
     ).run(Date.now(), reason, by, session.seq, recording?.sha256 ?? null, id);
-    if (row.occurrence_id) await this.deps.airing.endLive(row.occurrence_id, zones, recording, row.started_at);
+    // The stop follows once the budget's worth of audio the loudspeakers hold has played out.
+    if (row.occurrence_id) {
+      await this.deps.airing.endLive(row.occurrence_id, zones, recording, row.started_at, row.latency_ms + 1000);
+    }
     this.deps.audit.record({
       actor: by ?? 'system',
       action: 'live.end',

@@ -1,0 +1,83 @@
+import type { PingPayload } from '@loaxa/protocol';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Clock } from '../clock/clock';
+import { pingServer } from '../../test/live/network';
+import { seededRandom } from '../../test/live/random';
+import { LiveClockSync } from './clock-sync';
+
+// Fake timers drive pings and deliveries; Date.now() is the server's clock.
+const server: Clock = { now: () => Date.now() };
+const skewed = (offsetMs: number): Clock => ({ now: () => Date.now() + offsetMs });
+
+describe('LiveClockSync', () => {
+  beforeEach(() => vi.useFakeTimers({ now: 1_700_000_000_000 }));
+  afterEach(() => vi.useRealTimers());
+
+  it('finds a device clock 1234.5 ms off within 8 ms over a jittery, lossy, asymmetric link', async () => {
+    const device = skewed(1_234.5);
+    const random = seededRandom(19);
+    const sync = new LiveClockSync({ clock: device, send: (ping) => send(ping) });
+    const send = pingServer(
+      random,
+      server,
+      {
+        up: { delayMs: () => random.gaussian(30, 10), loss: 0.05 },
+        down: { delayMs: () => random.gaussian(40, 10), loss: 0.05 },
+      },
+      (pong) => sync.onPong(pong),
+    );
+    sync.start();
+    expect(sync.ready).toBe(false);
+
+    // Five pings in the first second: ready to start a session within about a second.
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(sync.ready).toBe(true);
+    const early: number[] = [];
+    for (let second = 0; second < 300; second++) {
+      await vi.advanceTimersByTimeAsync(1_000);
+      early.push(sync.serverToDevice(server.now()) - device.now());
+    }
+    sync.stop();
+    // serverToDevice(server now) should be the device's now: the error of the estimate, ms.
+    for (const error of early.slice(10)) expect(Math.abs(error)).toBeLessThanOrEqual(8);
+    expect(sync.offsetMs).toBeCloseTo(-1_234.5, -1);
+  });
+
+  it('keeps only pongs to its own pings, once each, and none that took over a second', async () => {
+    const device = skewed(500);
+    const sent: PingPayload[] = [];
+    const sync = new LiveClockSync({ clock: device, send: (ping) => void sent.push(ping) });
+    sync.start();
+    const answer = (t0: number, serverTime = server.now()) => sync.onPong({ v: 1, t0, serverTime });
+
+    answer(123); // never sent
+    answer(sent[0]!.t0 + 1);
+    expect(sync.offsetMs).toBeUndefined();
+
+    await vi.advanceTimersByTimeAsync(10);
+    answer(sent[0]!.t0, server.now() - 5); // answered halfway through a 10 ms round trip
+    answer(sent[0]!.t0, server.now() + 9_999); // the same pong again (the broker repeated it)
+    expect(sync.offsetMs).toBe(-500);
+
+    await vi.advanceTimersByTimeAsync(190); // second ping goes out
+    await vi.advanceTimersByTimeAsync(1_100);
+    answer(sent[1]!.t0, server.now() + 50_000); // 1.1 s round trip: dropped
+    expect(sync.offsetMs).toBe(-500);
+
+    expect(sent.length).toBeGreaterThanOrEqual(5);
+    sync.stop();
+    const count = sent.length;
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(sent).toHaveLength(count);
+  });
+
+  it('pings five times in the first second, then once a second', async () => {
+    const sent: number[] = [];
+    const sync = new LiveClockSync({ clock: server, send: () => void sent.push(server.now()) });
+    sync.start();
+    await vi.advanceTimersByTimeAsync(5_500);
+    sync.stop();
+    const start = sent[0]!;
+    expect(sent.map((at) => at - start)).toEqual([0, 200, 400, 600, 800, 1_000, 2_000, 3_000, 4_000, 5_000]);
+  });
+});
