@@ -44,6 +44,8 @@ export const ConfigSchema = Type.Object({
   liveMaxMin: Type.Integer({ minimum: 1, maximum: 240 }),
   /** A live session silent this long (minutes) ends by itself. */
   liveSilenceMin: Type.Integer({ minimum: 1, maximum: 60 }),
+  /** The office microphone's ALSA capture device (arecord -D), e.g. plughw:1,0; unset: no line-in source. */
+  liveCaptureDevice: Type.Optional(Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9_:,.=-]+$' })),
   /** Quiet hours of every commune that has not set its own: HH:MM-HH:MM (local time) or off. */
   quietHours: Type.String(),
   /**
@@ -111,6 +113,7 @@ const ENV_NAME: Record<keyof Config, string> = {
   liveLatencyMs: 'LOAXA_LIVE_LATENCY_MS',
   liveMaxMin: 'LOAXA_LIVE_MAX_MIN',
   liveSilenceMin: 'LOAXA_LIVE_SILENCE_MIN',
+  liveCaptureDevice: 'LOAXA_LIVE_CAPTURE_DEVICE',
   chime: 'LOAXA_CHIME',
   capFeeds: 'LOAXA_CAP_FEEDS',
   capPollS: 'LOAXA_CAP_POLL_S',
@@ -191,6 +194,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     liveLatencyMs: intFrom(env, 'LOAXA_LIVE_LATENCY_MS', 400),
     liveMaxMin: intFrom(env, 'LOAXA_LIVE_MAX_MIN', 60),
     liveSilenceMin: intFrom(env, 'LOAXA_LIVE_SILENCE_MIN', 3),
+    liveCaptureDevice: env.LOAXA_LIVE_CAPTURE_DEVICE?.trim() || undefined,
     chime: (env.LOAXA_CHIME?.trim() || 'on') as Config['chime'],
     capFeeds: (env.LOAXA_CAP_FEEDS ?? '')
       .split(',')

@@ -252,6 +252,7 @@ export async function startServer(
     latencyMs: config.liveLatencyMs,
     maxDurationMs: config.liveMaxMin * 60_000,
     silenceEndMs: config.liveSilenceMin * 60_000,
+    captureDevice: config.liveCaptureDevice,
   });
   live.start();
 

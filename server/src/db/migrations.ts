@@ -703,4 +703,12 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'audit log by action: the refused alert files and the rule overrides are read by it',
     sql: `CREATE INDEX audit_log_action ON audit_log(action, id);`,
   },
+  {
+    version: 27,
+    name: 'live sessions from the office microphone on the server machine',
+    sql: `
+      -- browser (the officer's console over a WebSocket) | line-in (ALSA capture on the server machine)
+      ALTER TABLE live_sessions ADD COLUMN source TEXT NOT NULL DEFAULT 'browser';
+    `,
+  },
 ];

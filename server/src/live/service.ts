@@ -35,7 +35,9 @@ import type { MediaAsset, MediaStore } from '../media/store';
 import type { RuleOverride, RulesGuard } from '../rules/guard';
 import { inScope, type Scope } from '../tenancy/scope';
 import { newRefId } from '../broadcasts/service';
+import { captureLineIn, type LineIn } from './line-in';
 
+export type LiveSource = 'browser' | 'line-in';
 export type LiveEndReason = 'stopped' | 'silence' | 'max-duration' | 'dropped' | 'preempted' | 'restart';
 
 export interface LiveSessionView {
@@ -44,6 +46,8 @@ export interface LiveSessionView {
   title: string;
   priority: Priority;
   zones: string[];
+  /** browser: the officer's console; line-in: the office microphone on the server machine. */
+  source: LiveSource;
   latencyMs: number;
   maxDurationMs: number;
   startedBy: string;
@@ -111,6 +115,8 @@ export interface LiveStart {
   startedBy: string;
   overrideRules?: RuleOverride | undefined;
   mayOverride: boolean;
+  /** Default browser; line-in needs LOAXA_LIVE_CAPTURE_DEVICE. */
+  source?: LiveSource;
 }
 
 interface Row {
@@ -131,6 +137,7 @@ interface Row {
   frames: number;
   recording: string | null;
   revision: number;
+  source: LiveSource;
 }
 
 /** A packet whose decoded level stays under this is silence (≈ −50 dBFS RMS). */
@@ -149,6 +156,7 @@ interface OnAir {
   decoder: Decoder;
   connected: boolean;
   ending: Promise<void> | null;
+  lineIn: LineIn | null;
 }
 
 export class LiveService {
@@ -171,6 +179,8 @@ export class LiveService {
       latencyMs: number;
       maxDurationMs: number;
       silenceEndMs: number;
+      /** The ALSA capture device of the office microphone (LOAXA_LIVE_CAPTURE_DEVICE); unset: no line-in. */
+      captureDevice?: string | undefined;
       now?: () => number;
     },
   ) {}
@@ -235,6 +245,7 @@ export class LiveService {
       title: r.title,
       priority: r.priority,
       zones: JSON.parse(r.zones) as string[],
+      source: r.source,
       latencyMs: r.latency_ms,
       maxDurationMs: r.max_ms,
       startedBy: r.started_by,
@@ -259,6 +270,14 @@ export class LiveService {
    */
   async begin(input: LiveStart): Promise<LiveSessionView> {
     const { db } = this.deps;
+    const source = input.source ?? 'browser';
+    if (source === 'line-in' && !this.deps.captureDevice) {
+      throw new LiveError(
+        400,
+        'source',
+        'no office microphone is set up on this server (LOAXA_LIVE_CAPTURE_DEVICE, e.g. plughw:1,0)',
+      );
+    }
     const zones = [...new Set(input.zones)];
     const open = db
       .prepare('SELECT * FROM live_sessions WHERE ended_at IS NULL AND commune_id = ?')
@@ -294,8 +313,9 @@ export class LiveService {
       input.title?.trim() || (input.priority === 'emergency' ? 'Phát trực tiếp khẩn cấp' : 'Phát trực tiếp');
     const startedAt = Date.now();
     db.prepare(
-      `INSERT INTO live_sessions (id, commune_id, key, title, priority, zones, latency_ms, max_ms, started_by, started_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO live_sessions (id, commune_id, key, title, priority, zones, latency_ms, max_ms, started_by, started_at,
+         source)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       id,
       input.communeId,
@@ -307,6 +327,7 @@ export class LiveService {
       maxMs,
       input.startedBy,
       startedAt,
+      source,
     );
     const { occurrenceId, deviceIds } = await this.deps.airing.airLive({
       communeId: input.communeId,
@@ -342,7 +363,20 @@ export class LiveService {
       decoder: new Decoder({ channels: 1, sample_rate: 48_000 }),
       connected: false,
       ending: null,
+      lineIn: null,
     });
+    if (source === 'line-in') {
+      const session = this.onAir.get(id)!;
+      session.connected = true;
+      session.lineIn = captureLineIn(
+        this.deps.captureDevice!,
+        (packet) => this.frame(id, packet),
+        (error) => {
+          this.deps.logger.error({ liveSessionId: id, error }, 'office microphone capture ended');
+          void this.end(id, 'dropped', null);
+        },
+      );
+    }
     this.deps.audit.record({
       actor: input.startedBy,
       action: 'live.start',
@@ -358,6 +392,8 @@ export class LiveService {
   connect(id: string, username: string): void {
     const session = this.onAir.get(id);
     if (!session) throw new LiveError(404, 'id', `no live session ${id} on air`);
+    if (session.row.source !== 'browser')
+      throw new LiveError(409, 'id', 'this session speaks from the office microphone');
     if (session.row.started_by !== username) throw new LiveError(403, 'id', 'only the officer who went live speaks');
     session.connected = true;
     session.lastFrameAt = this.now();
@@ -437,6 +473,7 @@ export class LiveService {
   private async finish(id: string, session: OnAir, reason: LiveEndReason, by: string | null): Promise<void> {
     const { db, media, logger } = this.deps;
     const { row } = session;
+    session.lineIn?.stop();
     const zones = JSON.parse(row.zones) as string[];
     const last = encodeLiveFrame({
       key: row.key,

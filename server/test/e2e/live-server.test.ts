@@ -13,6 +13,10 @@ import mqtt, { type MqttClient } from 'mqtt';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeLiveFrame, LIVE_FRAME_SAMPLES, topics, type LiveFrame, type PlayNowCommand } from '@loaxa/protocol';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { resolveFfmpeg } from '../../src/audio/ffmpeg';
 import { signIn, startTestServer, waitFor, type TestServer } from '../helpers';
 
 let server: TestServer;
@@ -87,8 +91,22 @@ async function sendPaced(ws: WebSocket, list: Uint8Array[]): Promise<void> {
 let thon1: Awaited<ReturnType<typeof loudspeaker>>;
 let thon2: Awaited<ReturnType<typeof loudspeaker>>;
 
+/** The office microphone: an `arecord` on PATH that "captures" a 440 Hz tone at the real pace (this machine has no sound card). */
+function fakeArecord(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loaxa-arecord-'));
+  const script = path.join(dir, 'arecord');
+  fs.writeFileSync(
+    script,
+    `#!/bin/sh\nexec "${resolveFfmpeg().path}" -hide_banner -loglevel error -re -f lavfi ` +
+      `-i sine=frequency=440:sample_rate=48000 -f s16le -ac 1 -ar 48000 pipe:1\n`,
+    { mode: 0o755 },
+  );
+  return dir;
+}
+
 beforeAll(async () => {
-  server = await startTestServer();
+  process.env.PATH = `${fakeArecord()}${path.delimiter}${process.env.PATH}`;
+  server = await startTestServer({ LOAXA_LIVE_CAPTURE_DEVICE: 'plughw:1,0' });
   for (const name of ['Thôn 1', 'Thôn 2']) {
     expect((await server.api('POST', '/api/v1/zones', { name })).status).toBe(201);
   }
@@ -168,6 +186,14 @@ describe('live broadcast on the server', () => {
     expect(
       (await server.api('POST', `/api/v1/live/${session.id}/stop`, { revision: stopped.body.revision })).status,
     ).toBe(409);
+    // Kept for later: the recording goes into the library like any uploaded audio, to replay or schedule.
+    const saved = await server.api<{ id: string; durationMs: number }>('POST', '/api/v1/content', {
+      kind: 'audio',
+      title: 'Họp khẩn (ghi âm trực tiếp)',
+      sha256: recording.sha256,
+    });
+    expect(saved.status).toBe(201);
+    expect(saved.body.durationMs).toBe(recording.durationMs);
   });
 
   it('keeps one session per zone; an emergency by a leader cuts a normal one off, never the reverse', async () => {
@@ -240,5 +266,26 @@ describe('live broadcast on the server', () => {
     expect(emergency.status).toBe(201);
     await server.api('POST', `/api/v1/live/${emergency.body.id}/stop`, { revision: emergency.body.revision });
     expect((await server.api('PUT', '/api/v1/settings', { rules: null })).status).toBe(200);
+  });
+
+  it('speaks from the office microphone on the server machine, with no browser', async () => {
+    const before = thon1.frames.length;
+    const started = await server.api<Session & { source: string }>('POST', '/api/v1/live', {
+      zones: ['thon-1'],
+      source: 'line-in',
+      title: 'Loa văn phòng',
+    });
+    expect(started.status).toBe(201);
+    expect(started.body.source).toBe('line-in');
+    await waitFor('a second of the microphone at the loudspeaker', () => thon1.frames.length - before >= 50);
+    const heard = thon1.frames.slice(before, before + 50);
+    expect(heard.map((f) => f.frame.seq)).toEqual(heard.map((_, i) => i));
+    // No one speaks over its WebSocket.
+    await expect(speak(started.body.id, server.cookie)).rejects.toThrow(/409/);
+    const stopped = await server.api<Session>('POST', `/api/v1/live/${started.body.id}/stop`, {
+      revision: started.body.revision,
+    });
+    expect(stopped.body.endReason).toBe('stopped');
+    expect(stopped.body.recording!.durationMs).toBeGreaterThan(900);
   });
 });

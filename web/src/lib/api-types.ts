@@ -8780,6 +8780,8 @@ export interface paths {
               title: string;
               priority: 'normal' | 'priority' | 'emergency';
               zones: string[];
+              /** @description browser: the officer’s console over the WebSocket; line-in: the office microphone on the server */
+              source: 'browser' | 'line-in';
               /** @description capture to loudspeaker on the server’s clock */
               latencyMs: number;
               maxDurationMs: number;
@@ -8827,6 +8829,8 @@ export interface paths {
             overrideRules?: {
               reason: string;
             };
+            /** @description browser (default): send the audio over the WebSocket; line-in: the office microphone on the server machine (LOAXA_LIVE_CAPTURE_DEVICE) speaks at once */
+            source?: 'browser' | 'line-in';
           };
         };
       };
@@ -8843,6 +8847,8 @@ export interface paths {
               title: string;
               priority: 'normal' | 'priority' | 'emergency';
               zones: string[];
+              /** @description browser: the officer’s console over the WebSocket; line-in: the office microphone on the server */
+              source: 'browser' | 'line-in';
               /** @description capture to loudspeaker on the server’s clock */
               latencyMs: number;
               maxDurationMs: number;
@@ -8992,6 +8998,8 @@ export interface paths {
               title: string;
               priority: 'normal' | 'priority' | 'emergency';
               zones: string[];
+              /** @description browser: the officer’s console over the WebSocket; line-in: the office microphone on the server */
+              source: 'browser' | 'line-in';
               /** @description capture to loudspeaker on the server’s clock */
               latencyMs: number;
               maxDurationMs: number;
@@ -9085,6 +9093,8 @@ export interface paths {
               title: string;
               priority: 'normal' | 'priority' | 'emergency';
               zones: string[];
+              /** @description browser: the officer’s console over the WebSocket; line-in: the office microphone on the server */
+              source: 'browser' | 'line-in';
               /** @description capture to loudspeaker on the server’s clock */
               latencyMs: number;
               maxDurationMs: number;

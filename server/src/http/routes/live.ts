@@ -27,6 +27,9 @@ const LiveSession = Type.Object({
   title: Type.String(),
   priority: Type.Union([Type.Literal('normal'), Type.Literal('priority'), Type.Literal('emergency')]),
   zones: Type.Array(Type.String()),
+  source: Type.Union([Type.Literal('browser'), Type.Literal('line-in')], {
+    description: 'browser: the officer’s console over the WebSocket; line-in: the office microphone on the server',
+  }),
   latencyMs: Type.Integer({ description: 'capture to loudspeaker on the server’s clock' }),
   maxDurationMs: Type.Integer(),
   startedBy: Type.String(),
@@ -109,6 +112,13 @@ export const liveRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
             ),
             commune: CommuneField,
             overrideRules: Type.Optional(OverrideRules),
+            source: Type.Optional(
+              Type.Union([Type.Literal('browser'), Type.Literal('line-in')], {
+                description:
+                  'browser (default): send the audio over the WebSocket; line-in: the office microphone on the ' +
+                  'server machine (LOAXA_LIVE_CAPTURE_DEVICE) speaks at once',
+              }),
+            ),
           },
           { additionalProperties: false },
         ),
@@ -133,6 +143,7 @@ export const liveRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
           startedBy: request.user!.username,
           overrideRules: request.body.overrideRules,
           mayOverride: allows(request.user!, 'schedules:approve'),
+          ...(request.body.source ? { source: request.body.source } : {}),
         });
         if (request.body.overrideRules) {
           services.audit.record({
