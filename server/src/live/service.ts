@@ -25,7 +25,6 @@ import {
   LIVE_FRAME_SAMPLES,
   LIVE_SILENCE_END_MS,
   topics,
-  type LiveAsset,
   type Priority,
 } from '@loaxa/protocol';
 import type { Db } from '../db/database';
@@ -34,7 +33,7 @@ import type { AuditLog } from '../audit/audit-log';
 import type { MediaAsset, MediaStore } from '../media/store';
 import type { RuleOverride, RulesGuard } from '../rules/guard';
 import { inScope, type Scope } from '../tenancy/scope';
-import { newRefId } from '../broadcasts/service';
+import { newRefId, type BroadcastService } from '../broadcasts/service';
 import { captureLineIn, type LineIn } from './line-in';
 
 export type LiveSource = 'browser' | 'line-in';
@@ -85,25 +84,7 @@ export interface LiveRecorder {
 }
 
 /** What the service needs of the broadcasts: the occurrence, its play-now and its end. */
-export interface LiveAiring {
-  airLive(input: {
-    communeId: string;
-    liveSessionId: string;
-    title: string;
-    priority: Priority;
-    zones: string[];
-    createdBy: string;
-    placeholder: MediaAsset;
-    asset: (zoneId: string) => LiveAsset;
-  }): Promise<{ occurrenceId: string; deviceIds: string[] }>;
-  endLive(
-    occurrenceId: string,
-    zones: string[],
-    recording: MediaAsset | null,
-    startedAt: number,
-    stopAfterMs: number,
-  ): Promise<void>;
-}
+export type LiveAiring = Pick<BroadcastService, 'airLive' | 'endLive'>;
 
 export interface LiveStart {
   communeId: string;
