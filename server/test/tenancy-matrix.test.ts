@@ -32,6 +32,8 @@ interface Tenant {
   programme: string;
   schedule: string;
   occurrence: string;
+  /** A live session that went on air and ended (its title carries the mark). */
+  live: string;
   user: string;
   abbreviation: string;
   bulletin: string;
@@ -89,6 +91,11 @@ async function populate(name: string, mark: string): Promise<Tenant> {
       at: new Date(Date.now() + 3600_000).toISOString(),
     }),
   ).occurrenceId;
+  const live = ok(
+    'live',
+    await api<{ id: string; revision: number }>('POST', '/api/v1/live', { zones: [zone], title: `Trực tiếp ${mark}` }),
+  );
+  ok('live stop', await api('POST', `/api/v1/live/${live.id}/stop`, { revision: live.revision }));
   const user = `nguoi-${mark}`;
   ok('user', await api('POST', '/api/v1/users', { username: user, password: `${user}-password`, role: 'editor' }));
   const abbreviation = mark.toUpperCase();
@@ -111,6 +118,7 @@ async function populate(name: string, mark: string): Promise<Tenant> {
     programme,
     schedule,
     occurrence,
+    live: live.id,
     user,
     abbreviation,
     bulletin,
@@ -145,6 +153,7 @@ function paramFor(url: string, name: string, t: Tenant): string {
     programmes: t.programme,
     schedules: t.schedule,
     occurrences: t.occurrence,
+    live: t.live,
     communes: t.commune,
     bulletins: t.bulletin,
   };

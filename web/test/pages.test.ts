@@ -56,6 +56,7 @@ describe('navigation', () => {
       '/',
       '/devices',
       '/broadcast',
+      '/live',
       '/deliveries',
       '/alerts',
       '/bulletins',
@@ -89,6 +90,7 @@ describe('navigation', () => {
     ]);
     expect(visibleNav(commune('approver'), built).map((item) => item.path)).toContain('/audit');
     expect(visibleNav(commune('technician'), built).map((item) => item.path)).not.toContain('/broadcast');
+    expect(visibleNav(commune('editor'), built).map((item) => item.path)).not.toContain('/live');
     expect(visibleNav(undefined)).toEqual([]);
   });
 

@@ -107,6 +107,10 @@ export type AlertCommuneStatus = AlertCommune['status'];
 export type AlertFeed = ResponseOf<'/api/v1/alerts/feeds', 'get', 200>[number];
 export type RefusedAlertFile = ResponseOf<'/api/v1/alerts/refused', 'get', 200>[number];
 export type AlertRule = SettingsView['alertRules']['rules'][number];
+
+export type LiveSession = ResponseOf<'/api/v1/live/{id}', 'get', 200>;
+export type LiveRequest = BodyOf<'/api/v1/live', 'post'>;
+export type LiveEndReason = NonNullable<LiveSession['endReason']>;
 export type ZoneArea = NonNullable<Zone['area']>;
 
 /** Live `approval` event: a schedule entered or left the approval queue. */
@@ -671,6 +675,31 @@ export const api = {
     return request('DELETE', `/alerts/feeds${queryString({ url })}`);
   },
 
+  // ---- live broadcast (the officer's voice; the audio itself goes over liveAudioUrl's WebSocket)
+
+  /** Sessions on air in the commune in view. */
+  liveSessions(): Promise<LiveSession[]> {
+    return request('GET', `/live${queryString(scoped({}))}`);
+  },
+
+  liveSession(id: string): Promise<LiveSession> {
+    return request('GET', `/live/${encodeURIComponent(id)}`);
+  },
+
+  /**
+   * Goes live: 409 `zones` with `current` while another session is on air there,
+   * 409 `rules` with `ruleBreaks` in quiet hours (a leader resends with `overrideRules`).
+   */
+  goLive(body: LiveRequest): Promise<LiveSession> {
+    return request('POST', '/live', { body: inCommune(body) });
+  },
+
+  /** Ends exactly the revision seen: 409 with `current` once it changed or ended. */
+  stopLive(session: Pick<LiveSession, 'id' | 'revision'>): Promise<LiveSession> {
+    const body: BodyOf<'/api/v1/live/{id}/stop', 'post'> = { revision: session.revision };
+    return request('POST', `/live/${encodeURIComponent(session.id)}/stop`, { body });
+  },
+
   // ---- the province: communes and bulletins
 
   communes(): Promise<Commune[]> {
@@ -789,6 +818,12 @@ function sendMultipart<T>(
     handlers.signal?.addEventListener('abort', () => xhr.abort(), { once: true });
     xhr.send(form);
   });
+}
+
+/** The WebSocket a live session's 20 ms Opus packets go over (same origin: the session cookie goes with it). */
+export function liveAudioUrl(id: string, where: Pick<Location, 'protocol' | 'host'> = location): string {
+  const scheme = where.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${scheme}//${where.host}${API_BASE}/live/${encodeURIComponent(id)}/audio`;
 }
 
 /** Link that downloads the audit log as CSV (the session cookie goes with it). */

@@ -31,6 +31,8 @@ export const NAV: readonly NavItem[] = [
     permission: 'broadcasts:send',
     requires: 'POST /api/v1/broadcasts',
   },
+  // The officer's voice, live: needs a microphone and WebCodecs Opus (the page says when the browser lacks them).
+  { path: '/live', label: 'nav.live', icon: '●', permission: 'broadcasts:send', requires: 'POST /api/v1/live' },
   {
     path: '/deliveries',
     label: 'nav.deliveries',
