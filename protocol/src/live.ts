@@ -19,8 +19,15 @@ export const LIVE_FRAME_MS = 20;
 export const LIVE_FRAME_SAMPLES = (LIVE_SAMPLE_RATE * LIVE_FRAME_MS) / 1000;
 /** An Opus packet of 20 ms at any sensible bitrate is far below this (510 kbit/s → 1275 B). */
 export const MAX_LIVE_PACKET_BYTES = 1500;
-/** A loudspeaker that hears no frame for this long ends the session quietly. */
+/** The server ends a session whose officer sent nothing for this long (her connection dropped). */
 export const LIVE_SILENCE_END_MS = 2_000;
+/**
+ * A loudspeaker that hears no frame for this long ends the session quietly. Longer than the
+ * server's 2 s: a session ends by its end frame and stop command; this is for a server that went
+ * away, and a 4G outage of a few seconds must not end the session for the loudspeaker (it plays
+ * again from the frames that come after).
+ */
+export const LIVE_LINK_LOST_END_MS = 10_000;
 
 export interface LiveFrame {
   key: number;

@@ -1,4 +1,4 @@
-import { LIVE_FRAME_MS, LIVE_SILENCE_END_MS } from '@loaxa/protocol';
+import { LIVE_FRAME_MS, LIVE_LINK_LOST_END_MS } from '@loaxa/protocol';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Clock } from '../clock/clock';
 import { CLICK_AMPLITUDE, clickStream, endFrame, type ClickStream } from '../../test/live/clicks';
@@ -243,16 +243,16 @@ describe('LivePlayer', () => {
       expect(stats.endedAt! - endSlotAt).toBeLessThanOrEqual(20);
     });
 
-    it('ends LIVE_SILENCE_END_MS after the last frame, having gone quiet', async () => {
+    it('ends LIVE_LINK_LOST_END_MS after the last frame, having gone quiet', async () => {
       const { result, card, stream } = session({ frames: 50 });
       const lastArrival = stream.frames.at(-1)!.playAt - LATENCY_MS + LIVE_FRAME_MS + 40 - 80;
-      await run(10_000);
+      await run(LIVE_LINK_LOST_END_MS + 3_000);
       const stats = await result;
       expect(stats.endedBy).toBe('silence');
       expect(stats.concealed).toBe(5);
       expect(stats.silent).toBeGreaterThan(0);
-      expect(stats.endedAt! - lastArrival).toBeGreaterThanOrEqual(LIVE_SILENCE_END_MS);
-      expect(stats.endedAt! - lastArrival).toBeLessThanOrEqual(LIVE_SILENCE_END_MS + 20);
+      expect(stats.endedAt! - lastArrival).toBeGreaterThanOrEqual(LIVE_LINK_LOST_END_MS);
+      expect(stats.endedAt! - lastArrival).toBeLessThanOrEqual(LIVE_LINK_LOST_END_MS + 20);
       // After the last slot and a short concealment tail, nothing but silence was written.
       const lastSlotEnd = stream.frames.at(-1)!.playAt + LIVE_FRAME_MS - 80;
       expect(card.peakAfter(lastSlotEnd + 120)).toBe(0);
@@ -324,7 +324,7 @@ describe('LivePlayer', () => {
         (frame) => player.onFrame(frame),
       );
       const result = player.play();
-      await run(5_000);
+      await run(LIVE_LINK_LOST_END_MS + 3_000);
       const stats = await result;
       expect(stats.endedBy).toBe('silence');
       expect(stats.foreign).toBe(50);

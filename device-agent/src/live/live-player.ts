@@ -12,7 +12,7 @@ import {
   LIVE_FRAME_MS,
   LIVE_FRAME_SAMPLES,
   LIVE_SAMPLE_RATE,
-  LIVE_SILENCE_END_MS,
+  LIVE_LINK_LOST_END_MS,
   type LiveAsset,
   type LiveFrame,
 } from '@loaxa/protocol';
@@ -144,7 +144,7 @@ export class LivePlayer {
   }
 
   /**
-   * Plays until an end frame's audio has sounded, LIVE_SILENCE_END_MS without a
+   * Plays until an end frame's audio has sounded, LIVE_LINK_LOST_END_MS without a
    * frame, `durationMs` from now, or the signal aborts; then closes the sink and
    * resolves (aborting too: `endedBy` says why). Rejects only when the sink fails.
    */
@@ -174,7 +174,7 @@ export class LivePlayer {
         try {
           if (sink.error) return stop({ error: sink.error });
           const now = clock.now();
-          if (now - this.lastHeardAt >= LIVE_SILENCE_END_MS) return stop({ end: 'silence' });
+          if (now - this.lastHeardAt >= LIVE_LINK_LOST_END_MS) return stop({ end: 'silence' });
           if (now - startedAt >= asset.durationMs) return stop({ end: 'duration' });
           this.fill(now);
           if (this.draining && now >= (this.queueEnd ?? now)) return stop({ end: 'end-frame' });
