@@ -80,6 +80,7 @@ describe.skipIf(!hasChromium)('source bulletins in chromium', () => {
     rig = {
       server,
       browser,
+      fleet,
       async close() {
         await browser.close();
         await fleet.stop();

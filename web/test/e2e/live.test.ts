@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveFfmpeg } from '../../../server/src/audio/ffmpeg';
+import { signIn } from '../../../server/test/helpers';
 import { openConsole, requireChromium, startRig, VIEWPORTS, type Rig } from './rig';
 
 const hasChromium = requireChromium('live broadcast browser test');
@@ -50,8 +51,15 @@ describe.skipIf(!hasChromium)('live broadcast page in chromium', () => {
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loaxa-live-'));
     rig = await startRig({
-      zones: [{ id: 'thon-dong', name: 'Thôn Đông' }],
-      devices: [{ id: 'loa-dong', name: 'Cụm loa Đông', zones: ['thon-dong'] }],
+      zones: [
+        { id: 'thon-dong', name: 'Thôn Đông' },
+        { id: 'thon-tay', name: 'Thôn Tây' },
+      ],
+      devices: [
+        { id: 'loa-dong', name: 'Cụm loa Đông', zones: ['thon-dong'] },
+        { id: 'loa-tay', name: 'Cụm loa Tây', zones: ['thon-tay'] },
+      ],
+      liveAudioKeepMs: 60_000,
       browserArgs: [
         '--use-fake-ui-for-media-stream',
         '--use-fake-device-for-media-stream',
@@ -169,6 +177,59 @@ describe.skipIf(!hasChromium)('live broadcast page in chromium', () => {
           `server frames ${session.frames}, recording ${session.recording?.durationMs} ms`,
       );
     }
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it('a leader live to Thôn Đông: its loudspeaker sounds the clicks, Thôn Tây stays silent; another leader’s emergency cuts in', async (ctx) => {
+    const { page, errors, go } = await openConsole(rig, 'desktop', VIEWPORTS.find(([n]) => n === 'desktop')![1]);
+    await go('Phát trực tiếp');
+    if (await page.getByRole('heading', { name: 'Trình duyệt này chưa phát trực tiếp được' }).count()) ctx.skip();
+    const heardBefore = rig.fleet.liveCards.get('loa-dong')?.length ?? 0;
+    await page.getByRole('checkbox', { name: /Thôn Đông/ }).check();
+    await page.getByLabel('Tiêu đề (không bắt buộc)').fill('Họp khẩn');
+    await page.getByRole('button', { name: 'Bắt đầu phát' }).click();
+    await page.getByRole('heading', { name: 'ĐANG PHÁT TRỰC TIẾP' }).waitFor({ timeout: 15_000 });
+    const sessionId = (await page.locator('section.on-air').getAttribute('data-session'))!;
+    const panel = page.locator('section.on-air');
+    const seconds = async () => Number((await panel.locator('.elapsed').textContent())?.split(':')[1]);
+    await expect.poll(seconds, { timeout: 8_000 }).toBeGreaterThanOrEqual(3);
+
+    // Another leader goes live to the same zone as an emergency: the first session is cut off.
+    const leader = { username: 'pho-chu-tich', password: 'mat-khau-lanh-dao-2', role: 'approver' };
+    expect((await rig.server.api('POST', '/api/v1/users', leader)).status).toBe(201);
+    const other = await signIn(rig.server, leader.username, leader.password);
+    const emergency = await other<{ id: string; revision: number }>('POST', '/api/v1/live', {
+      zones: ['thon-dong'],
+      priority: 'emergency',
+      title: 'Lũ về',
+    });
+    expect(emergency.status).toBe(201);
+    const ended = page.locator('section.ended');
+    await ended.getByRole('heading', { name: 'Buổi phát trực tiếp đã kết thúc' }).waitFor({ timeout: 10_000 });
+    expect(await ended.getAttribute('data-reason')).toBe('preempted');
+    await ended.getByText('Buổi phát đã bị ngắt để phát một tin khẩn cấp.').waitFor();
+    await other('POST', `/api/v1/live/${emergency.body.id}/stop`, { revision: emergency.body.revision });
+
+    // What the loudspeaker of Thôn Đông sounded: the fake microphone's clicks, one every 500 ms.
+    const card = rig.fleet.liveCards.get('loa-dong')![heardBefore]!;
+    const onsets = card.onsets(2_000, 200);
+    expect(onsets.length).toBeGreaterThanOrEqual(4);
+    const gaps = onsets.slice(1).map((t, i) => t - onsets[i]!);
+    expect(gaps.filter((g) => Math.abs(g - 500) <= 30).length).toBeGreaterThanOrEqual(3);
+    expect(rig.fleet.liveCards.get('loa-tay') ?? []).toEqual([]);
+
+    // The record: the session is a broadcast in the deliveries, with its loudspeaker and its recording.
+    const session = rig.server.services.live.get({ communeId: null }, sessionId);
+    expect(session.endReason).toBe('preempted');
+    const occurrence = await rig.server.api<{ deliveries: { deviceId: string; stage: string }[]; title: string }>(
+      'GET',
+      `/api/v1/occurrences/${session.occurrenceId}`,
+    );
+    expect(occurrence.body.title).toBe('Họp khẩn');
+    expect(occurrence.body.deliveries.map((d) => d.deviceId)).toEqual(['loa-dong']);
+    expect(['preempted', 'finished']).toContain(occurrence.body.deliveries[0]!.stage);
+    expect(session.recording?.durationMs ?? 0).toBeGreaterThanOrEqual(2_500);
     expect(errors).toEqual([]);
     await page.close();
   }, 60_000);

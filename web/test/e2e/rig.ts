@@ -43,6 +43,8 @@ export interface RigDevice {
 export interface Rig {
   server: TestServer;
   browser: Browser;
+  /** The simulated loudspeakers (their live sound cards, with `liveAudioKeepMs`). */
+  fleet: Awaited<ReturnType<typeof startSimFleet>>;
   close(): Promise<void>;
 }
 
@@ -57,6 +59,8 @@ export async function startRig(options: {
   offlineDevices?: RigDevice[];
   env?: Record<string, string>;
   browserArgs?: string[];
+  /** Live audio the loudspeakers' virtual sound cards keep, ms (to find when clicks sounded). */
+  liveAudioKeepMs?: number;
 }): Promise<Rig> {
   const server = await startTestServer(options.env);
   // Everything of the rig belongs to the install's first commune, the one `admin` runs.
@@ -67,7 +71,12 @@ export async function startRig(options: {
     secret: server.services.registry.createDevice({ ...d, communeId }).secret,
   }));
   for (const device of options.offlineDevices ?? []) server.services.registry.createDevice({ ...device, communeId });
-  const fleet = await startSimFleet({ serverUrl: server.url, mqttUrl: server.mqttUrl, devices: credentials });
+  const fleet = await startSimFleet({
+    serverUrl: server.url,
+    mqttUrl: server.mqttUrl,
+    devices: credentials,
+    ...(options.liveAudioKeepMs ? { liveAudioKeepMs: options.liveAudioKeepMs } : {}),
+  });
   // A commune's worth of loudspeakers (150) connects in batches: allow for it.
   await fleet.waitOnline(Math.max(10_000, credentials.length * 150));
   const browser = await chromium.launch({
@@ -77,6 +86,7 @@ export async function startRig(options: {
   return {
     server,
     browser,
+    fleet,
     async close() {
       await browser.close();
       await fleet.stop();
