@@ -332,6 +332,8 @@ export class MqttLink implements AckTransport {
     const { logger } = this.options;
     const live = this.live.get(topic);
     if (live) return live(payload);
+    // Frames still in flight after a live play ended (QoS 0, unsubscribed a moment ago): nothing to do.
+    if (parseTopic(topic)?.kind === 'live') return;
     if (topic === this.topics.pong) {
       const pong = pongDecoder.decode(payload, MAX_PAYLOAD_BYTES.ping);
       if (pong.ok) this.pongHandler?.(pong.value);
