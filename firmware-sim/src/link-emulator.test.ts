@@ -1,5 +1,7 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { skipForEnvironment } from '../../scripts/test/require-tool';
+import { recordedNoDelay } from '../../scripts/test/no-delay';
 import { generate, parser as mqttParser, type IPublishPacket, type Packet } from 'mqtt-packet';
 import { LinkEmulator, type LinkProfile } from './link-emulator';
 
@@ -176,16 +178,8 @@ describe('LinkEmulator', () => {
     const { link } = await rig({ down: quiet, up: quiet });
     expect(link.openSockets).toHaveLength(2);
     const flags = link.openSockets.map(recordedNoDelay);
-    if (flags.includes(undefined)) return ctx.skip('this Node keeps TCP_NODELAY where the test cannot see it');
+    if (flags.includes(undefined))
+      skipForEnvironment(ctx, `Node ${process.version} keeps no kSetNoDelay on its sockets`);
     expect(flags).toEqual([true, true]);
   });
 });
-
-/**
- * Node has no getsockopt; it records what it set on the handle (TCP_NODELAY) in the socket's own
- * `kSetNoDelay` symbol (as server/src/broker/embedded.test.ts reads it).
- */
-function recordedNoDelay(socket: net.Socket): boolean | undefined {
-  const key = Object.getOwnPropertySymbols(socket).find((k) => k.description === 'kSetNoDelay');
-  return key === undefined ? undefined : Boolean((socket as unknown as Record<symbol, unknown>)[key]);
-}

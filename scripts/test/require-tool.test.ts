@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkTool, onPath, requireTool, type ToolNeed } from './require-tool';
+import { checkTool, onPath, requireTool, skipForEnvironment, type ToolNeed } from './require-tool';
 
 const need = (found: ToolNeed['found']): ToolNeed => ({
   tool: 'frobnicate',
@@ -80,6 +80,21 @@ describe('requireTool', () => {
     expect(looked).toBe(false);
     expect(checkTool(need(found), { LOAXA_HIDE_TOOLS: 'frobnicator' })).toEqual({ present: true });
     expect(looked).toBe(true);
+  });
+});
+
+describe('skipForEnvironment', () => {
+  const ctx = {
+    skip(note?: string): never {
+      throw new Error(`skipped: ${note}`);
+    },
+  };
+
+  it('skips with the reason, or fails under LOAXA_REQUIRE_ALL=1', () => {
+    expect(() => skipForEnvironment(ctx, 'no kSetNoDelay here', {})).toThrow('skipped: no kSetNoDelay here');
+    expect(() => skipForEnvironment(ctx, 'no kSetNoDelay here', { LOAXA_REQUIRE_ALL: '1' })).toThrow(
+      'no kSetNoDelay here (LOAXA_REQUIRE_ALL=1)',
+    );
   });
 });
 

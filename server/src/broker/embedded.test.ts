@@ -2,7 +2,8 @@
  * Inbound device messages are stored in batches (one commit per turn of the
  * event loop) and acknowledged only after their batch is stored.
  */
-import { REQUIRE_ALL } from '../../../scripts/test/require-tool';
+import { skipForEnvironment } from '../../../scripts/test/require-tool';
+import { recordedNoDelay } from '../../../scripts/test/no-delay';
 import net from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import mqtt from 'mqtt';
@@ -71,16 +72,6 @@ describe('embedded broker inbound batches', () => {
   });
 });
 
-/**
- * Node has no getsockopt; it records what it set on the handle (TCP_NODELAY) in the socket's
- * own `kSetNoDelay` symbol, in every path (setNoDelay, the server's noDelay option). Undefined
- * when this Node keeps it elsewhere: the test then skips rather than pass without looking.
- */
-function recordedNoDelay(socket: net.Socket): boolean | undefined {
-  const key = Object.getOwnPropertySymbols(socket).find((k) => k.description === 'kSetNoDelay');
-  return key === undefined ? undefined : Boolean((socket as unknown as Record<symbol, unknown>)[key]);
-}
-
 describe('embedded broker sockets', () => {
   it('turns Nagle off (TCP_NODELAY) on every accepted MQTT socket', async (ctx) => {
     // Calls through to Node's emit; only records which sockets each server accepted.
@@ -102,13 +93,7 @@ describe('embedded broker sockets', () => {
         .map(({ socket }) => socket as net.Socket);
       expect(accepted).toHaveLength(1);
       const noDelay = recordedNoDelay(accepted[0]!);
-      if (noDelay === undefined) {
-        const why = `Node ${process.version} keeps no kSetNoDelay on its sockets`;
-        // CI's require-all switch turns this environment skip into a failure, like a missing tool.
-        if (process.env[REQUIRE_ALL] === '1') throw new Error(`${why} (${REQUIRE_ALL}=1)`);
-        console.log(`skipped: ${why}`);
-        ctx.skip(why);
-      }
+      if (noDelay === undefined) skipForEnvironment(ctx, `Node ${process.version} keeps no kSetNoDelay on its sockets`);
       expect(noDelay).toBe(true);
     } finally {
       emit.mockRestore();

@@ -127,6 +127,8 @@ const SILENCE_RMS = 32768 * 10 ** (-50 / 20);
 /** What the server keeps of a session on air. */
 interface OnAir {
   row: Row;
+  /** Its zones, parsed once: each 20 ms frame is published to every one. */
+  zones: string[];
   seq: number;
   /** Server time the frame of seq 0 plays at; moved when the officer's packets arrive late or early. */
   anchor: number;
@@ -332,6 +334,7 @@ export class LiveService {
     const now = this.now();
     this.onAir.set(id, {
       row: this.row(id)!,
+      zones,
       seq: 0,
       anchor: 0,
       lastFrameAt: now,
@@ -402,7 +405,7 @@ export class LiveService {
       playAt = now + row.latency_ms;
     }
     const wire = encodeLiveFrame({ key: row.key, seq: session.seq, playAt, end: false, opus: packet });
-    for (const zone of JSON.parse(row.zones) as string[]) {
+    for (const zone of session.zones) {
       void this.deps.bus.publish(topics.zoneLive(zone), wire, { qos: 0 }).catch(() => {});
     }
     session.seq++;
@@ -455,7 +458,7 @@ export class LiveService {
     const { db, media, logger } = this.deps;
     const { row } = session;
     session.lineIn?.stop();
-    const zones = JSON.parse(row.zones) as string[];
+    const { zones } = session;
     const last = encodeLiveFrame({
       key: row.key,
       seq: session.seq,

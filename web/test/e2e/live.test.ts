@@ -16,6 +16,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveFfmpeg } from '../../../server/src/audio/ffmpeg';
 import { signIn } from '../../../server/test/helpers';
+import { skipForEnvironment } from '../../../scripts/test/require-tool';
 import { openConsole, requireChromium, startRig, VIEWPORTS, type Rig } from './rig';
 
 const hasChromium = requireChromium('live broadcast browser test');
@@ -109,9 +110,8 @@ describe.skipIf(!hasChromium)('live broadcast page in chromium', () => {
           : 'Opus not supported by AudioEncoder',
     );
     if (opus !== 'ok') {
-      console.warn(`[skip] live broadcast browser test: this chromium cannot encode Opus (${opus})`);
       await page.getByRole('heading', { name: 'Trình duyệt này chưa phát trực tiếp được' }).waitFor();
-      ctx.skip();
+      skipForEnvironment(ctx, `live broadcast browser test: this chromium cannot encode Opus (${opus})`);
     }
 
     await page.getByRole('checkbox', { name: /Thôn Đông/ }).check();
@@ -184,7 +184,9 @@ describe.skipIf(!hasChromium)('live broadcast page in chromium', () => {
   it('a leader live to Thôn Đông: its loudspeaker sounds the clicks, Thôn Tây stays silent; another leader’s emergency cuts in', async (ctx) => {
     const { page, errors, go } = await openConsole(rig, 'desktop', VIEWPORTS.find(([n]) => n === 'desktop')![1]);
     await go('Phát trực tiếp');
-    if (await page.getByRole('heading', { name: 'Trình duyệt này chưa phát trực tiếp được' }).count()) ctx.skip();
+    if (await page.getByRole('heading', { name: 'Trình duyệt này chưa phát trực tiếp được' }).count()) {
+      skipForEnvironment(ctx, 'live broadcast browser test: this chromium cannot encode Opus');
+    }
     const heardBefore = rig.fleet.liveCards.get('loa-dong')?.length ?? 0;
     await page.getByRole('checkbox', { name: /Thôn Đông/ }).check();
     await page.getByLabel('Tiêu đề (không bắt buộc)').fill('Họp khẩn');
