@@ -1,11 +1,15 @@
 /**
- * `npm run bench:live [-- --listeners 500 --seconds 20 --latency 400]` (issue 19):
- * live audio mouth to loudspeaker. A real chromium captures a WAV of clicks
- * through the console's pipeline (AudioWorklet → WebCodecs Opus → WebSocket);
- * the real server runs as its own process (its CPU is measured from /proc);
- * the simulated loudspeakers (the real agent core, virtual sound cards) run in
- * this process behind a 4G-like link emulator (30/40 ms, σ 10 ms; firmware-sim
- * link-emulator.ts); one real agent process listens too (its CPU measured).
+ * `npm run bench:live [-- --listeners 500 --measured 50 --processes 2 --seconds 20 --latency 400]`
+ * (issue 19): live audio mouth to loudspeaker. A real chromium captures a WAV
+ * of clicks through the console's pipeline (AudioWorklet → WebCodecs Opus →
+ * WebSocket); the real server runs as its own process (its CPU is measured from
+ * /proc); the listeners run in `--processes` child processes
+ * (bench-live/listeners.ts), each behind its own 4G-like link emulator
+ * (30/40 ms, σ 10 ms; firmware-sim link-emulator.ts): `--measured` of them are
+ * simulated loudspeakers (the real agent core, virtual sound cards) spread
+ * evenly over the clock skews, the rest plain MQTT listeners with the same
+ * fan-out and ping load (listeners.ts says why); one real agent process
+ * listens too (its CPU measured).
  * Three phases, one live session each: a clean link (latency, skew, CPU),
  * 5 % loss (frames concealed, longest gap), a 2 s outage of every link
  * mid-session (resume). Writes reports/bench-live-latest.json and .md.
@@ -18,19 +22,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { pino } from 'pino';
-import type { AckPayload } from '@loaxa/protocol';
-import { startSimFleet } from '@loaxa/firmware-sim';
 import { FOUR_G, LinkEmulator, type LinkProfile } from '../firmware-sim/src/link-emulator';
 import { devicesOnline, provision, serverProcess } from '../server/test/processes';
 import { pct, sleep } from './bench-fleet';
-import { listen, type HeardCard } from './bench-live/ears';
+import type { HeardCard } from './bench-live/ears';
+import type { FromListeners, ListenerDevice, ToListeners } from './bench-live/listeners';
 import { CLICK_EVERY_MS, startOfficer, writeClickWav } from './bench-live/officer';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const { values } = parseArgs({
   options: {
     listeners: { type: 'string', default: '500' },
+    measured: { type: 'string', default: '50' },
+    processes: { type: 'string', default: '2' },
     seconds: { type: 'string', default: '20' },
     latency: { type: 'string', default: '400' },
   },
@@ -38,9 +42,13 @@ const { values } = parseArgs({
 const LISTENERS = Number(values.listeners);
 const SECONDS = Number(values.seconds);
 const LATENCY = Number(values.latency);
+const MEASURED = Math.min(LISTENERS, Number(values.measured));
+const PROCESSES = Number(values.processes);
 if (!Number.isInteger(LISTENERS) || LISTENERS < 2 || LISTENERS > 2_000) throw new Error('--listeners: 2 … 2000');
 if (!Number.isFinite(SECONDS) || SECONDS < 6 || SECONDS > 300) throw new Error('--seconds: 6 … 300');
 if (LATENCY !== 400 && LATENCY !== 200) throw new Error('--latency: 400 or 200');
+if (!Number.isInteger(MEASURED) || MEASURED < 2) throw new Error('--measured: 2 … listeners');
+if (!Number.isInteger(PROCESSES) || PROCESSES < 1 || PROCESSES > 8) throw new Error('--processes: 1 … 8');
 
 const PASSWORD = 'bench-password';
 /** Simulated clocks spread over ±this (the agents find the server's clock by ping/pong). */
@@ -119,46 +127,57 @@ async function main(): Promise<void> {
     });
     log(`server up (pid ${serverChild.pid}) at ${server.url}`);
 
-    // --- the link and the loudspeakers ------------------------------------------------
-    const link = await LinkEmulator.start(server.mqttUrl, { profile: FOUR_G });
-    cleanups.push(() => link.close());
+    // --- the listener processes, each behind its own link ----------------------------------
     const stats = new Map<string, StatsLine[]>();
     const warnings: Record<string, number> = {};
-    const onLogLine = (line: string) => {
-      if (line.includes('"live session played"')) {
-        const s = JSON.parse(line) as StatsLine;
-        stats.set(s.sessionId, [...(stats.get(s.sessionId) ?? []), s]);
-      } else if (/"level":(40|50|60)/.test(line)) {
-        const msg = /"msg":"([^"]*)"/.exec(line)?.[1] ?? line.slice(0, 120);
-        warnings[msg] = (warnings[msg] ?? 0) + 1;
-      }
-    };
-    const logger = pino({ level: 'info' }, { write: onLogLine });
-    const simDevices = prov.devices.slice(0, LISTENERS).map((d, i) => ({
-      ...d,
+    const started = new Map<string, Set<string>>();
+    // The measured loudspeakers every (LISTENERS / MEASURED)-th, so they span the clock skews.
+    const every = LISTENERS / MEASURED;
+    const measuredIndex = new Set(Array.from({ length: MEASURED }, (_, k) => Math.floor(k * every)));
+    const devices: ListenerDevice[] = prov.devices.slice(0, LISTENERS).map((d, i) => ({
+      deviceId: d.deviceId,
+      secret: d.secret,
       // Evenly from −MAX_SKEW_MS to +MAX_SKEW_MS.
       clockSkewMs: Math.round(-MAX_SKEW_MS + (2 * MAX_SKEW_MS * i) / Math.max(1, LISTENERS - 1)),
+      measured: measuredIndex.has(i),
     }));
-    const skewOf = new Map(simDevices.map((d) => [d.deviceId, d.clockSkewMs]));
+    const skewOf = new Map(devices.map((d) => [d.deviceId, d.clockSkewMs]));
     const connectStart = performance.now();
-    const fleet = await startSimFleet({
-      serverUrl: server.url,
-      mqttUrl: link.url,
-      devices: simDevices,
-      liveAudioKeepMs: 1_000,
-      batchSize: 50,
-      logger,
-    });
-    cleanups.push(() => fleet.stop());
-    const ears = listen(fleet);
-    const started = new Map<string, Set<string>>();
-    fleet.events.on('ack', (deviceId: string, ack: AckPayload) => {
-      const stages = [ack.stage, ...(ack.earlier ?? []).map((e) => e.stage)];
-      if (!ack.occurrenceId || !stages.includes('started')) return;
-      started.set(ack.occurrenceId, (started.get(ack.occurrenceId) ?? new Set()).add(deviceId));
-    });
+    // Measured and plain ones dealt out separately, so each process holds its share of both.
+    const share = (list: ListenerDevice[], p: number) => list.filter((_, i) => i % PROCESSES === p);
+    const listeners = Array.from({ length: PROCESSES }, (_, p) =>
+      startListeners(
+        { serverUrl: server.url, mqttUrl: server.mqttUrl, zone: ZONE, profile: FOUR_G },
+        [
+          ...share(
+            devices.filter((d) => d.measured),
+            p,
+          ),
+          ...share(
+            devices.filter((d) => !d.measured),
+            p,
+          ),
+        ],
+        (m) => {
+          if (m.type === 'started') {
+            started.set(m.occurrenceId, (started.get(m.occurrenceId) ?? new Set()).add(m.deviceId));
+          } else if (m.type === 'stats') {
+            const line = m.line as unknown as StatsLine;
+            stats.set(line.sessionId, [...(stats.get(line.sessionId) ?? []), line]);
+          } else if (m.type === 'warning') warnings[m.msg] = (warnings[m.msg] ?? 0) + 1;
+        },
+      ),
+    );
+    for (const l of listeners) cleanups.push(() => l.stop());
+    const readies = await Promise.all(listeners.map((l) => l.ready));
+    log(
+      `${PROCESSES} listener processes: ${readies.map((r) => `${r.measured} measured + ${r.plain} plain`).join(', ')}`,
+    );
+    // The real agent process's own link.
+    const link = await LinkEmulator.start(server.mqttUrl, { profile: FOUR_G });
+    cleanups.push(() => link.close());
 
-    // One real agent process (its own CPU), through the same link.
+    // One real agent process (its own CPU), through a link of its own.
     const agentDevice = prov.devices[LISTENERS]!;
     const agentConfig = path.join(prov.dataDir, 'agent.json');
     fs.writeFileSync(
@@ -190,12 +209,12 @@ async function main(): Promise<void> {
     });
     agent.stderr.setEncoding('utf8').on('data', (chunk: string) => (agentOut = (agentOut + chunk).slice(-20_000)));
 
-    await waitUntil(`${LISTENERS + 1} loudspeakers online`, Math.max(60_000, LISTENERS * 200), async () => {
+    await waitUntil(`${MEASURED + 1} loudspeakers online`, Math.max(60_000, LISTENERS * 200), async () => {
       if (agent.exitCode !== null) throw new Error(`the agent process exited: ${agentOut.slice(-2000)}`);
-      return (await devicesOnline(server)) >= LISTENERS + 1;
+      return (await devicesOnline(server)) >= MEASURED + 1;
     });
     const connectMs = Math.round(performance.now() - connectStart);
-    log(`${LISTENERS} simulated loudspeakers + 1 agent process online through the link in ${connectMs} ms`);
+    log(`${LISTENERS} listeners (${MEASURED} measured) + 1 agent process online through the links in ${connectMs} ms`);
 
     // --- the officer ------------------------------------------------------------------
     const wav = path.join(prov.dataDir, 'clicks.wav');
@@ -211,15 +230,16 @@ async function main(): Promise<void> {
 
     const lag = monitorEventLoopDelay({ resolution: 10 });
     lag.enable();
-    const cpuPids = { server: serverChild.pid!, agent: agent.pid! };
+    const cpuPids: Record<string, number> = { server: serverChild.pid!, agent: agent.pid! };
+    listeners.forEach((l, p) => (cpuPids[`listeners${p}`] = l.pid));
 
     /** One live session: go live, wait for the loudspeakers, speak `seconds`, stop, collect. */
     const runPhase = async (name: string, profile: LinkProfile, during: (openedAt: number) => Promise<unknown>) => {
       link.setProfile(profile);
-      ears.setPhase(name);
+      await Promise.all(listeners.map((l) => l.request({ type: 'phase', name, profile }, 'phase-set')));
       const session = await officer.goLive({ zones: [ZONE], latencyMs: LATENCY, title: `bench ${name}` });
       await waitUntil(`the loudspeakers to start ${name}`, 30_000, async () => {
-        return (started.get(session.occurrenceId)?.size ?? 0) >= LISTENERS;
+        return (started.get(session.occurrenceId)?.size ?? 0) >= MEASURED;
       }).catch((err: unknown) => log(`${(err as Error).message}; going on with those started`));
       const startedCount = started.get(session.occurrenceId)?.size ?? 0;
       await officer.speak(session.id);
@@ -230,37 +250,60 @@ async function main(): Promise<void> {
       const cpuPct = cpu();
       const loopLagMs = { p50: round1(lag.percentile(50) / 1e6), p99: round1(lag.percentile(99) / 1e6) };
       const stoppedAt = wall();
-      await officer.stop(session.id, session.revision);
+      const endedAs = await officer.stop(session.id, session.revision);
+      if (endedAs !== 'stopped') log(`${name}: the server had ended the session already (${endedAs})`);
       await waitUntil(`the loudspeakers' stats of ${name}`, 20_000, async () => {
         return (stats.get(session.id)?.length ?? 0) >= startedCount && agentStats.has(session.id);
       }).catch((err: unknown) => log((err as Error).message));
       const { clicks, sendGaps } = await officer.mouthTimes();
+      const collected = await Promise.all(
+        listeners.map((l) => l.request({ type: 'collect', phase: name }, 'collected')),
+      );
+      const listenerLagMs = collected.map((c) => c.loopLagMs);
+      const plain = collected.reduce(
+        (sum, c) => ({
+          listeners: sum.listeners + c.plain.listeners,
+          frames: sum.frames + c.plain.frames,
+          maxSeqPlusOne: Math.max(sum.maxSeqPlusOne, c.plain.maxSeqPlusOne),
+        }),
+        { listeners: 0, frames: 0, maxSeqPlusOne: 0 },
+      );
       // Clicks whose packet left after the socket opened and reached the server before the stop.
       const spoken = clicks.filter((c) => c > openedAt + 50 && c < stoppedAt - 300);
       log(
-        `${name}: ${startedCount}/${LISTENERS} started, ${spoken.length} clicks spoken, cpu`,
+        `${name}: ${startedCount}/${MEASURED} started, ${spoken.length} clicks spoken, cpu`,
         cpuPct,
-        'loop lag',
-        loopLagMs,
+        'listener loop lag',
+        listenerLagMs,
       );
       return {
         session,
+        endedAs,
         startedCount,
         openedAt,
         stoppedAt,
         spoken,
-        cards: ears.cards(name),
+        cards: collected.flatMap((c) => c.cards),
         stats: stats.get(session.id) ?? [],
         agentStats: agentStats.get(session.id) ?? null,
         cpuPct,
         loopLagMs,
+        listenerLagMs,
+        plain: {
+          ...plain,
+          /** Of the frames the session sent (as far as the plain listeners saw it), the share they got. */
+          deliveredPct: plain.maxSeqPlusOne
+            ? round2((plain.frames / (plain.listeners * plain.maxSeqPlusOne)) * 100)
+            : null,
+        },
+        linkStats: collected.map((c) => c.linkStats),
         uplink: sendGaps,
       };
     };
 
     // --- (0) the first session after the loudspeakers came online: their clocks start cold --------
-    // The clock sync starts with the play-now and trusts 3 samples; it stays warm 10 min after a
-    // session. Measured on its own; the figures below are those of the sessions that follow.
+    // The clock sync starts with the play-now (a burst of 10 pings in its first second) and stays
+    // warm 10 min after a session. Measured on its own; the figures below are those of the sessions that follow.
     const cold = await runPhase('cold', FOUR_G, () => sleep(Math.max(6, SECONDS / 2) * 1000));
     const coldHeard = hearing(cold.spoken, cold.cards, skewOf, LATENCY);
     log(
@@ -289,8 +332,16 @@ async function main(): Promise<void> {
     const outagePhase = await runPhase('outage', FOUR_G, async (openedAt) => {
       const at = openedAt + (SECONDS * 1000) / 2 - OUTAGE_MS / 2;
       await sleep(at - wall());
-      const span = link.blackOut(OUTAGE_MS);
-      outage = { from: performance.timeOrigin + span.from, until: performance.timeOrigin + span.until };
+      // Every link at once: the listener processes' and the agent's (wall time is the same clock in all).
+      const spans = await Promise.all([
+        ...listeners.map((l) => l.request({ type: 'blackout', at, ms: OUTAGE_MS }, 'blackout')),
+        sleep(Math.max(0, at - wall())).then(() => {
+          const span = link.blackOut(OUTAGE_MS);
+          return { from: performance.timeOrigin + span.from, until: performance.timeOrigin + span.until };
+        }),
+      ]);
+      // The earliest end: resumption is measured from there (never flattering).
+      outage = { from: Math.max(...spans.map((x) => x.from)), until: Math.min(...spans.map((x) => x.until)) };
       await sleep(openedAt + SECONDS * 1000 - wall());
     });
     const resume = resumption(outagePhase.cards, skewOf, outage, outagePhase.spoken, LATENCY);
@@ -302,6 +353,9 @@ async function main(): Promise<void> {
     const report = {
       generatedAt: new Date().toISOString(),
       listeners: LISTENERS,
+      /** Of them, simulated loudspeakers with virtual cards (the audio figures); the rest plain MQTT listeners. */
+      measured: MEASURED,
+      listenerProcesses: PROCESSES,
       latencyP50Ms: cleanHeard.latencyP50Ms,
       latencyP99Ms: cleanHeard.latencyP99Ms,
       skewP99Ms: cleanHeard.skewP99Ms,
@@ -322,7 +376,8 @@ async function main(): Promise<void> {
           'TCP proxy (firmware-sim/src/link-emulator.ts), per MQTT packet: base + gaussian jitter, never before the ' +
           'packet ahead; QoS 0 PUBLISH lost with the given probability (both ways: frames down, clock pings up), ' +
           'QoS 1 never; a blackout holds both ways and releases at its end; Nagle off',
-        stats: link.stats,
+        /** The agent process's link, then each listener process's. */
+        stats: [link.stats, ...outagePhase.linkStats],
       },
       machine: {
         cores: os.cpus().length,
@@ -482,11 +537,14 @@ function sumStats(lines: LiveStats[]) {
 function phaseReport(
   phase: {
     session: { id: string };
+    endedAs: string;
     startedCount: number;
     stats: StatsLine[];
     agentStats: StatsLine | null;
     cpuPct: Record<string, number>;
     loopLagMs: { p50: number; p99: number };
+    listenerLagMs: { p50: number; p99: number }[];
+    plain: unknown;
     openedAt: number;
     uplink: unknown;
   },
@@ -502,6 +560,8 @@ function phaseReport(
     : null;
   return {
     sessionId: phase.session.id,
+    /** 'stopped' by the bench, or how the server had ended it before. */
+    endedAs: phase.endedAs,
     started: phase.startedCount,
     statsReported: phase.stats.length,
     ...heard,
@@ -511,6 +571,10 @@ function phaseReport(
     agentProcessStats: agentStats,
     cpuPct: phase.cpuPct,
     benchEventLoopLagMs: phase.loopLagMs,
+    /** Event-loop lag of each listener process over the phase (a starved one would measure itself). */
+    listenerEventLoopLagMs: phase.listenerLagMs,
+    /** The plain listeners' frames (fan-out reach). */
+    plainListeners: phase.plain,
     /** The officer's packets as the page sent them (gaps between sends, ms). */
     uplink: phase.uplink,
   };
@@ -572,6 +636,53 @@ async function waitUntil(what: string, timeoutMs: number, test: () => Promise<bo
     if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(100);
   }
+}
+
+/** A listener process (bench-live/listeners.ts) and its IPC, one request at a time per reply type. */
+function startListeners(
+  base: { serverUrl: string; mqttUrl: string; zone: string; profile: LinkProfile },
+  devices: ListenerDevice[],
+  onEvent: (m: FromListeners) => void,
+) {
+  const child = spawn(
+    process.execPath,
+    ['--max-semi-space-size=32', '--import', 'tsx', path.join(ROOT, 'scripts/bench-live/listeners.ts')],
+    { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+  );
+  const waiting = new Map<string, (m: FromListeners) => void>();
+  let failure: Error | undefined;
+  child.on('message', (m: FromListeners) => {
+    if (m.type === 'error') failure = new Error(`listener process ${child.pid}: ${m.message}`);
+    const waiter = waiting.get(m.type);
+    if (waiter) {
+      waiting.delete(m.type);
+      waiter(m);
+    } else onEvent(m);
+  });
+  child.on('exit', (code) => (failure ??= new Error(`listener process ${child.pid} exited (${code})`)));
+  const request = <T extends FromListeners['type']>(message: ToListeners, reply: T, timeoutMs = 120_000) =>
+    new Promise<Extract<FromListeners, { type: T }>>((resolve, reject) => {
+      if (failure) return reject(failure);
+      const timer = setTimeout(
+        () => reject(failure ?? new Error(`listener process: no ${reply} in ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      waiting.set(reply, (m) => {
+        clearTimeout(timer);
+        resolve(m as Extract<FromListeners, { type: T }>);
+      });
+      child.send(message);
+    });
+  return {
+    pid: child.pid!,
+    ready: request({ type: 'start', ...base, devices }, 'ready'),
+    request,
+    stop: async () => {
+      if (child.connected) child.send({ type: 'stop' } satisfies ToListeners);
+      await Promise.race([new Promise((resolve) => child.once('exit', resolve)), sleep(10_000)]);
+      await stopChild(child);
+    },
+  };
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {

@@ -106,7 +106,8 @@ export interface Officer {
   /** Opens the session's audio WebSocket; packets flow into it from now. */
   speak(sessionId: string): Promise<void>;
   /** Ends the session (POST stop), then closes the socket. */
-  stop(sessionId: string, revision: number): Promise<void>;
+  /** Stops the session: 'stopped', or how it had already ended (e.g. 'dropped'). */
+  stop(sessionId: string, revision: number): Promise<string>;
   /** The clicks' mouth times so far (wall ms), and what the capture did. */
   mouthTimes(): Promise<{
     clicks: number[];
@@ -274,12 +275,19 @@ export async function startOfficer(options: {
       if (opened !== 'ok') throw new Error(`the audio WebSocket of ${sessionId}: ${opened}`);
     },
     async stop(sessionId, revision) {
-      await api('POST', `/api/v1/live/${sessionId}/stop`, { revision });
+      let ended = 'stopped';
+      await api('POST', `/api/v1/live/${sessionId}/stop`, { revision }).catch((err: Error) => {
+        // 409 with the current state: the server had ended it already (the reason is the finding).
+        const current = /: 409 (.*)$/s.exec(err.message)?.[1];
+        if (!current) throw err;
+        ended = (JSON.parse(current) as { current?: { endReason?: string } }).current?.endReason ?? 'unknown';
+      });
       await page.evaluate(() => {
         const w = window as unknown as Record<string, unknown>;
         (w.benchSocket as WebSocket | null)?.close();
         w.benchSocket = null;
       });
+      return ended;
     },
     async mouthTimes() {
       const capture = await page.evaluate(() => {

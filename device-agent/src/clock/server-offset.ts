@@ -36,6 +36,20 @@ export class OffsetEstimator {
     return this.samples.length;
   }
 
+  /**
+   * The interquartile mean (the middle half's mean), unrounded: as robust as the median to the
+   * slow round trips at either end, and closer on symmetric jitter (the median of N Gaussian
+   * samples is ~25 % noisier than their mean). Undefined before the first sample.
+   */
+  get centralMeanMs(): number | undefined {
+    const n = this.samples.length;
+    if (n === 0) return undefined;
+    const sorted = [...this.samples].sort((a, b) => a - b);
+    const drop = Math.floor(n / 4);
+    const middle = sorted.slice(drop, n - drop);
+    return middle.reduce((sum, x) => sum + x, 0) / middle.length;
+  }
+
   /** Whole ms, or undefined before the first sample. */
   get offsetMs(): number | undefined {
     if (this.samples.length === 0) return undefined;

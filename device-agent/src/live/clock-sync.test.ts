@@ -29,7 +29,7 @@ describe('LiveClockSync', () => {
     sync.start();
     expect(sync.ready).toBe(false);
 
-    // Five pings in the first second: ready to start a session within about a second.
+    // A burst of ten pings in the first second: ready to start a session within about a second.
     await vi.advanceTimersByTimeAsync(1_000);
     expect(sync.ready).toBe(true);
     const early: number[] = [];
@@ -71,13 +71,47 @@ describe('LiveClockSync', () => {
     expect(sent).toHaveLength(count);
   });
 
-  it('pings five times in the first second, then once a second', async () => {
+  it('pings ten times in the first second, then at its interval; bursts again only while young', async () => {
     const sent: number[] = [];
-    const sync = new LiveClockSync({ clock: server, send: () => void sent.push(server.now()) });
+    const sync = new LiveClockSync({ clock: server, send: (ping) => void sent.push(ping.t0) });
     sync.start();
-    await vi.advanceTimersByTimeAsync(5_500);
-    sync.stop();
+    await vi.advanceTimersByTimeAsync(2_500);
     const start = sent[0]!;
-    expect(sent.map((at) => at - start)).toEqual([0, 200, 400, 600, 800, 1_000, 2_000, 3_000, 4_000, 5_000]);
+    const burst = [0, 100, 200, 300, 400, 500, 600, 700, 800, 900];
+    expect(sent.map((at) => at - start)).toEqual([...burst, 1_900]);
+
+    // Young (no pong yet): a new session bursts again from now; the interval then applies.
+    sync.setInterval(500);
+    sent.length = 0;
+    sync.burst();
+    await vi.advanceTimersByTimeAsync(1_950);
+    expect(sent.map((at) => at - sent[0]!)).toEqual([...burst, 1_400, 1_900]);
+
+    // Fifty answered pings: the estimate is grown up and a burst asks for nothing.
+    for (let i = 0; i < 50; i++) {
+      const t0 = server.now();
+      sync.onPong({ v: 1, t0: t0 - 1, serverTime: t0 }); // not ours: ignored
+    }
+    sent.length = 0;
+    for (let i = 0; i < 50; i++) {
+      await vi.advanceTimersByTimeAsync(500);
+      sync.onPong({ v: 1, t0: sent.at(-1)!, serverTime: server.now() });
+    }
+    sent.length = 0;
+    sync.burst();
+    await vi.advanceTimersByTimeAsync(1_000);
+    sync.stop();
+    expect(sent.length).toBeLessThanOrEqual(2);
+  });
+
+  it('estimates a 0.4 ms offset to a tenth of a millisecond: no whole-ms rounding', async () => {
+    const device = skewed(-0.4);
+    const sync = new LiveClockSync({ clock: device, send: (ping) => void reply(ping) });
+    const reply = (ping: PingPayload) =>
+      setTimeout(() => sync.onPong({ v: 1, t0: ping.t0, serverTime: server.now() - 10 }), 20);
+    sync.start();
+    await vi.advanceTimersByTimeAsync(3_000);
+    sync.stop();
+    expect(sync.offsetMs).toBeCloseTo(0.4, 1);
   });
 });

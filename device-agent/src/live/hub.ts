@@ -21,6 +21,9 @@ export interface LiveLink {
 
 /** The clock sync runs this long after the last session ends (pings cost the server one answer each). */
 const KEEP_SYNC_MS = 10 * 60_000;
+/** Pings while a session plays, and between sessions (clock-sync.ts says why so often). */
+const SESSION_PING_MS = 500;
+const IDLE_PING_MS = 2_000;
 
 export class LiveHub {
   private readonly sync: LiveClockSync;
@@ -39,7 +42,9 @@ export class LiveHub {
   /** Starts the clock exchange early (a live play-now was received): the session then starts in step. */
   warm(): void {
     clearTimeout(this.idleTimer);
+    this.sync.setInterval(SESSION_PING_MS);
     this.sync.start();
+    this.sync.burst();
   }
 
   /** Plays the session until it ends; rejects with the signal's reason when aborted (preempted, stopped). */
@@ -59,6 +64,7 @@ export class LiveHub {
     } finally {
       unlisten();
       if (--this.sessions === 0) {
+        this.sync.setInterval(IDLE_PING_MS);
         this.idleTimer = setTimeout(() => this.sync.stop(), KEEP_SYNC_MS);
         this.idleTimer.unref();
       }
