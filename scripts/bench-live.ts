@@ -90,6 +90,8 @@ function cpuWindow(pids: Record<string, number>) {
 
 interface LiveStats {
   played: number;
+  /** Of `played`, frames taken from a later message's copy (the frame's own message was lost). */
+  redundant: number;
   recovered: number;
   concealed: number;
   silent: number;
@@ -403,7 +405,8 @@ async function main(): Promise<void> {
           `to onsets ${LATENCY - 100}…${LATENCY + 400} ms after it`,
         skew: 'per click: max − min of its sounding (server time) across every loudspeaker that played it; p99 over clicks',
         concealed:
-          '(concealed + silent) / (played + recovered + concealed + silent), the agents’ LiveStats summed; FEC-recovered frames are not concealed',
+          '(concealed + silent) / (played + recovered + concealed + silent), the agents’ LiveStats summed; frames played ' +
+          'from a copy carried by a later message (redundant) or rebuilt from in-band FEC (recovered) are not concealed',
         resume:
           'per loudspeaker: first played frame (non-zero sample after the silent slots) sounding after the outage ends − outage end; p99 over loudspeakers (those that never resumed count as missing)',
         phases:
@@ -527,7 +530,17 @@ function resumption(
 }
 
 function sumStats(lines: LiveStats[]) {
-  const keys = ['played', 'recovered', 'concealed', 'silent', 'skipped', 'late', 'duplicate', 'corrections'] as const;
+  const keys = [
+    'played',
+    'redundant',
+    'recovered',
+    'concealed',
+    'silent',
+    'skipped',
+    'late',
+    'duplicate',
+    'corrections',
+  ] as const;
   return Object.fromEntries(keys.map((k) => [k, lines.reduce((n, s) => n + (s[k] ?? 0), 0)])) as Record<
     (typeof keys)[number],
     number

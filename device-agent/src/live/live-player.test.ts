@@ -1,4 +1,4 @@
-import { LIVE_FRAME_MS, LIVE_LINK_LOST_END_MS } from '@loaxa/protocol';
+import { LIVE_FRAME_MS, LIVE_LINK_LOST_END_MS, type LiveFrame } from '@loaxa/protocol';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Clock } from '../clock/clock';
 import { CLICK_AMPLITUDE, clickStream, endFrame, type ClickStream } from '../../test/live/clicks';
@@ -6,7 +6,7 @@ import { deliverFrames } from '../../test/live/delivery';
 import { pingServer } from '../../test/live/network';
 import { seededRandom } from '../../test/live/random';
 import { LiveClockSync } from './clock-sync';
-import { LivePlayer, type ServerTimeline } from './live-player';
+import { LivePlayer, type LiveStats, type ServerTimeline } from './live-player';
 import { VirtualSoundCard } from './sinks';
 
 // Fake timers drive everything; Date.now() is the server's clock, each loudspeaker's is offset from it.
@@ -39,6 +39,37 @@ function heardAt(card: VirtualSoundCard, offsetMs: number): number[] {
 /** For each expected click, how far from it (ms) the nearest heard click was. */
 function clickErrors(stream: ClickStream, heard: readonly number[]): number[] {
   return stream.clicksAt.map((at) => Math.min(...heard.map((h) => Math.abs(h - at))));
+}
+
+/** The frames as the server sends them: each (the end frame too) with copies of the `copies` packets before it. */
+function withCopies(frames: readonly LiveFrame[], copies = 2): LiveFrame[] {
+  return frames.map((frame, index) => ({
+    ...frame,
+    redundant: frames
+      .slice(Math.max(0, index - copies), index)
+      .map((before) => before.opus)
+      .reverse(),
+  }));
+}
+
+/**
+ * How each of `count` audio slots should play when the messages of `lost` never came (the end
+ * frame, seq `count`, carries copies too): its own packet, a copy from one of the next `copies`
+ * messages, the in-band FEC of the next frame's packet (its own or a copy), or concealment.
+ */
+function expectedSlots(count: number, lost: ReadonlySet<number>, copies: number) {
+  const held = (seq: number) => {
+    for (let message = seq; message <= Math.min(seq + copies, count); message++) if (!lost.has(message)) return true;
+    return false;
+  };
+  const expected = { own: 0, redundant: 0, recovered: 0, concealed: 0 };
+  for (let seq = 0; seq < count; seq++) {
+    if (!lost.has(seq)) expected.own++;
+    else if (held(seq)) expected.redundant++;
+    else if (seq + 1 < count && held(seq + 1)) expected.recovered++;
+    else expected.concealed++;
+  }
+  return expected;
 }
 
 describe('LivePlayer', () => {
@@ -209,6 +240,160 @@ describe('LivePlayer', () => {
     if (shiftMs < 0) expect(stats.skipped).toBeGreaterThanOrEqual(4);
     else expect(stats.skipped).toBe(0);
     expect(stats.corrections).toBeLessThan(5);
+  });
+
+  describe('redundancy (copies of the packets before in each message)', () => {
+    it('conceals at most 0.1 % of 20,000 frames at 5 % independent message loss (FEC alone: ~0.25 %)', async () => {
+      const offsetMs = 120;
+      const clock = skewed(offsetMs);
+      const stream = clickStream({ key: KEY, base: T0 + LATENCY_MS, durationMs: 100_000 });
+      const count = stream.frames.length;
+      const end = endFrame(stream);
+      // The end frame is sent three times, as the server does.
+      const asSent = (frames: LiveFrame[]) => [...frames, frames.at(-1)!, frames.at(-1)!];
+      const variants = {
+        copies: asSent(withCopies([...stream.frames, end])),
+        fecOnly: asSent([...stream.frames, end]),
+      };
+      // The same seed draws the same losses and delays for both: the same messages are lost.
+      const runs = [21, 22, 23, 24].flatMap((seed) =>
+        (['copies', 'fecOnly'] as const).map((variant) => {
+          const random = seededRandom(seed);
+          const player = new LivePlayer({
+            asset: { key: KEY, durationMs: 200_000 },
+            timeline: exactTimeline(offsetMs),
+            sink: new VirtualSoundCard(clock),
+            clock,
+          });
+          const delivery = deliverFrames(
+            variants[variant],
+            {
+              random,
+              latencyMs: LATENCY_MS,
+              serverNow: server.now,
+              path: { delayMs: () => random.between(30, 150), loss: 0.05, duplicate: 0.03 },
+            },
+            (frame) => player.onFrame(frame),
+          );
+          return { variant, delivery, result: player.play() };
+        }),
+      );
+      await run(LATENCY_MS + 101_000);
+      const totals = { copies: { slots: 0, concealed: 0 }, fecOnly: { slots: 0, concealed: 0 } };
+      for (const { variant, delivery, result } of runs) {
+        const stats: LiveStats = await result;
+        const expected = expectedSlots(count, delivery.lost, variant === 'copies' ? 2 : 0);
+        expect(stats.endedBy).toBe('end-frame');
+        expect(stats.played + stats.recovered + stats.concealed + stats.silent).toBe(count);
+        // Every slot is what the messages that came allow: nothing late, nothing played twice.
+        expect({
+          own: stats.played - stats.redundant,
+          redundant: stats.redundant,
+          recovered: stats.recovered,
+          concealed: stats.concealed + stats.silent,
+        }).toEqual(expected);
+        expect(stats.late).toBe(0);
+        expect(stats.skipped).toBe(0);
+        expect(stats.duplicate).toBeGreaterThan(0);
+        expect(stats.maxGapMs).toBeLessThanOrEqual(100);
+        totals[variant].slots += count;
+        totals[variant].concealed += stats.concealed + stats.silent;
+        if (variant === 'copies') expect(stats.redundant).toBeGreaterThan(count * 0.04);
+      }
+      expect(totals.copies.slots).toBe(20_000);
+      expect(totals.copies.concealed / totals.copies.slots).toBeLessThanOrEqual(0.001);
+      // The test can tell: without the copies the same losses conceal more than the target.
+      expect(totals.fecOnly.concealed / totals.fecOnly.slots).toBeGreaterThan(0.001);
+    }, 60_000);
+
+    it('conceals nothing when two messages in a row are lost, the last two of the session too', async () => {
+      const offsetMs = -40;
+      const clock = skewed(offsetMs);
+      const stream = clickStream({ key: KEY, base: T0 + LATENCY_MS, durationMs: 4_000 });
+      const count = stream.frames.length;
+      const [, first, , second] = stream.clickSlots;
+      // Each pair takes a click's frame and the next (which holds its FEC): without copies it is gone.
+      const lost = new Set([first!, first! + 1, second!, second! + 1, count - 2, count - 1]);
+      const sent = withCopies([...stream.frames, endFrame(stream)]);
+      const card = new VirtualSoundCard(clock, { keepMs: Infinity });
+      const player = new LivePlayer({
+        asset: { key: KEY, durationMs: 60_000 },
+        timeline: exactTimeline(offsetMs),
+        sink: card,
+        clock,
+      });
+      deliverFrames(
+        [...sent, sent.at(-1)!, sent.at(-1)!].filter((frame) => !lost.has(frame.seq)),
+        { random: seededRandom(9), latencyMs: LATENCY_MS, serverNow: server.now, path: { delayMs: () => 50, loss: 0 } },
+        (frame) => player.onFrame(frame),
+      );
+      const result = player.play();
+      await run(LATENCY_MS + 5_000);
+      const stats = await result;
+
+      expect(stats).toMatchObject({
+        endedBy: 'end-frame',
+        played: count,
+        redundant: lost.size,
+        recovered: 0,
+        concealed: 0,
+        silent: 0,
+        skipped: 0,
+        late: 0,
+        // Only the end frame's two repeats.
+        duplicate: 2,
+        maxGapMs: 0,
+      });
+      // Every click sounds, on time.
+      const errors = clickErrors(stream, heardAt(card, offsetMs));
+      expect(errors.length).toBe(stream.clicksAt.length);
+      for (const error of errors) expect(error).toBeLessThanOrEqual(0.5);
+    });
+
+    it('plays a frame once when its copy comes before its own message, and rebuilds three lost in a row', async () => {
+      const clock = skewed(0);
+      const stream = clickStream({ key: KEY, base: T0 + LATENCY_MS, durationMs: 2_000 });
+      const sent = withCopies([...stream.frames, endFrame(stream)]);
+      const player = new LivePlayer({
+        asset: { key: KEY, durationMs: 60_000 },
+        timeline: exactTimeline(0),
+        sink: new VirtualSoundCard(clock),
+        clock,
+      });
+      // Messages 40–42 lost: 41 and 42 come as copies in 43, 40 from 41's in-band FEC.
+      // Message 20 is held up 100 ms: the copies in 21 and 22 come first; it still plays once.
+      const lost = new Set([40, 41, 42]);
+      deliverFrames(
+        sent.filter((frame) => !lost.has(frame.seq)),
+        {
+          random: seededRandom(10),
+          latencyMs: LATENCY_MS,
+          serverNow: server.now,
+          path: {
+            delayMs: (() => {
+              let message = 0;
+              return () => (message++ === 20 ? 150 : 50);
+            })(),
+            loss: 0,
+          },
+        },
+        (frame) => player.onFrame(frame),
+      );
+      const result = player.play();
+      await run(LATENCY_MS + 3_000);
+      const stats = await result;
+      expect(stats).toMatchObject({
+        endedBy: 'end-frame',
+        played: stream.frames.length - 1,
+        redundant: 2,
+        recovered: 1,
+        concealed: 0,
+        silent: 0,
+        late: 0,
+        duplicate: 0,
+        maxGapMs: 0,
+      });
+    });
   });
 
   describe('ending', () => {

@@ -42,8 +42,13 @@ export interface LivePlayerOptions {
 export type LiveEnd = 'end-frame' | 'silence' | 'duration' | 'aborted';
 
 export interface LiveStats {
-  /** Slots played from their own frame. */
+  /** Slots played from their own frame's packet (from its message, or a copy of it in a later one). */
   played: number;
+  /**
+   * Of `played`, slots whose own message was lost (or had not come by then), played from a copy
+   * of the packet that a later message carried: no audio lost.
+   */
+  redundant: number;
   /** Lost frames rebuilt from the next frame's in-band FEC. */
   recovered: number;
   /** Lost (or corrupt) frames guessed by Opus concealment. */
@@ -86,6 +91,7 @@ export class LivePlayer {
   private readonly buffer: JitterBuffer;
   private readonly stats: LiveStats = {
     played: 0,
+    redundant: 0,
     recovered: 0,
     concealed: 0,
     silent: 0,
@@ -121,7 +127,10 @@ export class LivePlayer {
     this.buffer = new JitterBuffer(options.asset.key);
   }
 
-  /** Hands over a frame from the live topic; any order, any repetition, any session. */
+  /**
+   * Hands over a frame from the live topic; any order, any repetition, any session. The
+   * copies of earlier packets it carries fill the slots still missing theirs.
+   */
   onFrame(frame: LiveFrame): void {
     if (frame.key !== this.options.asset.key) {
       this.stats.foreign++;
@@ -283,11 +292,12 @@ export class LivePlayer {
     }
     const decoder = this.decoder!;
     const slot = this.buffer.take(seq);
-    if (slot.kind === 'frame' && slot.frame.opus.byteLength > 0) {
+    if ((slot.kind === 'frame' || slot.kind === 'redundant') && slot.frame.opus.byteLength > 0) {
       this.anchor = { seq, playAt: slot.frame.playAt };
       try {
         const pcm = decoder.decode(slot.frame.opus);
         this.stats.played++;
+        if (slot.kind === 'redundant') this.stats.redundant++;
         this.noteGap(0);
         return pcm;
       } catch {

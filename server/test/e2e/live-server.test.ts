@@ -3,7 +3,8 @@
  * 20 ms Opus packets come over the WebSocket, and a loudspeaker of that zone
  * (a plain MQTT client here; the agent's player has its own tests) gets the
  * play-now with the session's live asset, then every frame once on its zone's
- * live topic, stamped to play a latency budget after it arrived; a loudspeaker
+ * live topic, stamped to play a latency budget after it arrived and carrying
+ * copies of the two packets before it (redundancy); a loudspeaker
  * of another zone gets nothing. Floor control, the broadcast rules, an
  * emergency cutting in, the end when the officer's connection drops, and the
  * recording in the media store are checked on the real server.
@@ -147,8 +148,16 @@ describe('live broadcast on the server', () => {
     const got = thon1.frames.slice(0, sent.length);
     expect(got.map((f) => f.frame.seq)).toEqual(sent.map((_, i) => i));
     expect(got.every((f) => f.frame.key === key && !f.frame.end)).toBe(true);
-    expect(got.map((f) => Buffer.from(f.frame.opus).toString('hex'))).toEqual(
-      sent.map((p) => Buffer.from(p).toString('hex')),
+    const hex = (p: Uint8Array) => Buffer.from(p).toString('hex');
+    expect(got.map((f) => hex(f.frame.opus))).toEqual(sent.map(hex));
+    // Each frame carries copies of the two packets before it, newest first (none before the first).
+    expect(got.map((f) => f.frame.redundant!.map(hex))).toEqual(
+      sent.map((_, i) =>
+        sent
+          .slice(Math.max(0, i - 2), i)
+          .reverse()
+          .map(hex),
+      ),
     );
     // Each frame plays 20 ms after the one before, on the server's clock, about the budget after it arrived.
     for (let i = 1; i < got.length; i++) {
@@ -165,7 +174,11 @@ describe('live broadcast on the server', () => {
     });
     expect(stopped.status).toBe(200);
     expect(stopped.body).toMatchObject({ endReason: 'stopped', frames: 50 });
-    await waitFor('the end frame', () => thon1.frames.some((f) => f.frame.end));
+    const end = await waitFor('the end frame', () => thon1.frames.find((f) => f.frame.end));
+    // The end frame protects the last two packets as well: it carries their copies.
+    expect(end.frame).toMatchObject({ seq: 50, key });
+    expect(end.frame.opus.byteLength).toBe(0);
+    expect(end.frame.redundant!.map(hex)).toEqual([sent[49]!, sent[48]!].map(hex));
     await waitFor('the stop command', () => thon1.commands.some((c) => (c.action as string) === 'stop'));
     ws.close();
     // The recording is the occurrence's audio now: one second of what she said.
@@ -280,6 +293,13 @@ describe('live broadcast on the server', () => {
     await waitFor('a second of the microphone at the loudspeaker', () => thon1.frames.length - before >= 50);
     const heard = thon1.frames.slice(before, before + 50);
     expect(heard.map((f) => f.frame.seq)).toEqual(heard.map((_, i) => i));
+    // The same redundancy, and nothing of the sessions before carried into this one.
+    expect(heard.map((f) => f.frame.redundant!.length)).toEqual(heard.map((_, i) => Math.min(i, 2)));
+    for (let i = 2; i < heard.length; i++) {
+      expect(heard[i]!.frame.redundant!.map((p) => [...p])).toEqual(
+        [heard[i - 1]!.frame.opus, heard[i - 2]!.frame.opus].map((p) => [...p]),
+      );
+    }
     // No one speaks over its WebSocket.
     await expect(speak(started.body.id, server.cookie)).rejects.toThrow(/409/);
     const stopped = await server.api<Session>('POST', `/api/v1/live/${started.body.id}/stop`, {
