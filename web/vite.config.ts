@@ -8,6 +8,7 @@ import { svelte } from '@sveltejs/vite-plugin-svelte';
  * Writes `.gz` and `.br` beside every text asset, so a static server with
  * pre-compressed support (@fastify/static `preCompressed: true`) sends a
  * phone on 4G the compressed bytes without compressing on each request.
+ * The live page's WASM Opus encoder (331 KB) goes down to about 130 KB in br.
  */
 function precompress(): Plugin {
   return {
@@ -21,7 +22,7 @@ function precompress(): Plugin {
           return entry.isDirectory() ? walk(full) : [full];
         });
       for (const file of walk(dir)) {
-        if (!/\.(js|css|html|svg|json)$/.test(file)) continue;
+        if (!/\.(js|css|html|svg|json|wasm)$/.test(file)) continue;
         const data = fs.readFileSync(file);
         fs.writeFileSync(`${file}.gz`, zlib.gzipSync(data, { level: 9 }));
         fs.writeFileSync(

@@ -12,12 +12,14 @@ import {
   liveRefusal,
   meterLevel,
   meterStep,
+  encoderMessage,
   microphoneMessage,
   supportMessage,
   zoneList,
 } from '../src/pages/live';
 import { FRAME_SAMPLES, FrameChunker, rms } from '../src/pages/live/frames';
 import vi from '../src/lib/i18n/vi.json';
+import en from '../src/lib/i18n/en.json';
 
 /** `seconds` of a sine at `rate`, delivered in 128-sample render quanta as the audio graph does. */
 function quanta(rate: number, seconds: number, hz = 440): Float32Array[] {
@@ -163,6 +165,14 @@ describe('going live refused', () => {
       expect(support[supportMessage(reason).key.split('.').pop()!]).toBeTruthy();
     }
     expect(support['no-encoder']).toMatch(/Chrome, Edge hoặc Firefox/);
+  });
+
+  it('names the encoder in use, WebCodecs or WASM, in both languages', () => {
+    const text = (catalogue: unknown, key: string) =>
+      key.split('.').reduce<unknown>((node, part) => (node as Record<string, unknown>)?.[part], catalogue);
+    expect(text(vi, encoderMessage('webcodecs').key)).toBe('Bộ mã hóa: WebCodecs');
+    expect(text(vi, encoderMessage('wasm').key)).toBe('Bộ mã hóa: WASM (trình duyệt không có WebCodecs)');
+    expect(text(en, encoderMessage('wasm').key)).toMatch(/^Encoder: WASM/);
   });
 });
 

@@ -397,11 +397,11 @@ describe('LivePlayer', () => {
   });
 
   describe('ending', () => {
-    function session(options: { durationMs?: number; frames: number; end?: boolean }) {
+    function session(options: { durationMs?: number; frames: number; end?: boolean; sinkLatencyMs?: number }) {
       const clock = skewed(-80);
       const base = T0 + LATENCY_MS;
       const stream = clickStream({ key: KEY, base, durationMs: options.frames * LIVE_FRAME_MS });
-      const card = new VirtualSoundCard(clock, { keepMs: Infinity });
+      const card = new VirtualSoundCard(clock, { keepMs: Infinity, latencyMs: options.sinkLatencyMs ?? 0 });
       const player = new LivePlayer({
         asset: { key: KEY, durationMs: options.durationMs ?? 60_000 },
         timeline: exactTimeline(-80),
@@ -426,6 +426,17 @@ describe('LivePlayer', () => {
       const endSlotAt = endFrame(stream).playAt - 80;
       expect(stats.endedAt! - endSlotAt).toBeGreaterThanOrEqual(0);
       expect(stats.endedAt! - endSlotAt).toBeLessThanOrEqual(20);
+    });
+
+    it('plays every frame on time through an output with its own 40 ms buffer (ALSA’s), then ends', async () => {
+      const { result, card, stream } = session({ frames: 100, end: true, sinkLatencyMs: 40 });
+      await run(10_000);
+      const stats = await result;
+      expect(stats.endedBy).toBe('end-frame');
+      expect(stats.played).toBe(100);
+      const errors = clickErrors(stream, heardAt(card, -80));
+      expect(errors.length).toBeGreaterThan(0);
+      for (const error of errors) expect(error).toBeLessThanOrEqual(1);
     });
 
     it('ends LIVE_LINK_LOST_END_MS after the last frame, having gone quiet', async () => {

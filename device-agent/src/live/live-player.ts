@@ -196,10 +196,14 @@ export class LivePlayer {
     });
   }
 
-  /** Tops the sink's queue up to `leadMs` ahead of now. */
+  /**
+   * Tops the sink's queue up to `leadMs` past the earliest a sample can sound (now + the output's
+   * own buffer: an ALSA sink's queue never ends sooner than that, so a horizon from now alone
+   * never asked it for a sample).
+   */
   private fill(now: number): void {
     if (this.draining || !this.anchor || !this.options.timeline.ready) return;
-    const horizon = now + (this.options.leadMs ?? 40);
+    const horizon = now + this.options.sink.latencyMs + (this.options.leadMs ?? 40);
     while (!this.draining && this.playing && this.options.sink.nextSampleAt() < horizon) this.writeChunk(horizon);
   }
 

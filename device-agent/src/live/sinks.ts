@@ -11,6 +11,8 @@ import type { Clock } from '../clock/clock';
 export interface LiveSink {
   /** Device time, ms, at which the next sample written will sound. */
   nextSampleAt(): number;
+  /** From write to sound when the queue is empty (the output's own buffer), ms; the player fills past it. */
+  readonly latencyMs: number;
   /** Appends 48 kHz mono samples to the output queue. */
   write(samples: Int16Array): void;
   /** Goes quiet at once (queued samples are dropped) and releases the output. */
@@ -37,7 +39,7 @@ export class OutputTimeline {
    */
   constructor(
     private readonly clock: Clock,
-    private readonly latencyMs = 0,
+    readonly latencyMs = 0,
     ppm = 0,
   ) {
     this.samplesPerMs = (LIVE_SAMPLE_RATE / 1000) * (1 + ppm / 1e6);
@@ -93,10 +95,12 @@ export class VirtualSoundCard implements LiveSink {
   private readonly runs: { at: number; samples: Int16Array }[] = [];
   private readonly keepMs: number;
   private written = 0;
+  readonly latencyMs: number;
   closed = false;
 
   constructor(clock: Clock, options: VirtualSoundCardOptions = {}) {
     this.timeline = new OutputTimeline(clock, options.latencyMs ?? 0, options.ppm ?? 0);
+    this.latencyMs = this.timeline.latencyMs;
     this.keepMs = options.keepMs ?? 0;
   }
 
@@ -228,6 +232,10 @@ export class AlsaSink implements LiveSink {
     return this.timeline.nextSampleAt();
   }
 
+  get latencyMs(): number {
+    return this.timeline.latencyMs;
+  }
+
   write(samples: Int16Array): void {
     if (this.closing || this.error) return;
     this.timeline.append(samples.length);
@@ -237,12 +245,18 @@ export class AlsaSink implements LiveSink {
     );
   }
 
-  /** SIGTERM rather than end-of-input: aplay would otherwise play out its buffer first. */
+  /**
+   * SIGTERM rather than end-of-input alone: aplay would otherwise play out its buffer first. Then
+   * end its input too: aplay 1.2.8 blocked reading an idle stdin aborts the PCM on SIGTERM but goes
+   * back to the read and only exits at the SIGKILL 2 s later (measured), holding the card and the
+   * play that ends with it (a stop command arriving meanwhile turned "finished" into "preempted").
+   */
   async close(): Promise<void> {
     if (!this.closing) {
       this.closing = true;
       if (this.child.exitCode === null && this.child.signalCode === null) {
         this.child.kill('SIGTERM');
+        this.child.stdin.end();
         // The card must be free for whatever plays next, even if aplay hangs in the driver.
         const kill = setTimeout(() => this.child.kill('SIGKILL'), KILL_GRACE_MS);
         void this.exited.then(() => clearTimeout(kill));

@@ -1,9 +1,10 @@
 /**
  * The pure parts of live broadcast ("Phát trực tiếp") in the console: the
- * latency profiles, what the page says about a browser that cannot go live,
- * why a session ended, elapsed time, the level meter's scale and the refusals
- * of POST /api/v1/live. Tested in web/test/live.test.ts; the capture itself is
- * live/capture.ts and the session's life live/on-air.svelte.ts.
+ * latency profiles, what the page says about a browser that cannot go live
+ * and about the encoder it uses, why a session ended, elapsed time, the level
+ * meter's scale and the refusals of POST /api/v1/live. Tested in
+ * web/test/live.test.ts; the capture itself is live/capture.ts and the
+ * session's life live/on-air.svelte.ts.
  */
 import { ApiError, type LiveEndReason, type LiveSession } from '../lib/api';
 import { describeApiError, type Message } from '../lib/errors';
@@ -28,6 +29,14 @@ export type LiveSupport = 'ok' | 'insecure' | 'no-capture' | 'no-encoder';
 
 export function supportMessage(support: Exclude<LiveSupport, 'ok'>): Message {
   return { key: `live.support.${support}` };
+}
+
+/** Which Opus encoder this browser goes live with: WebCodecs' own, or libopus in WebAssembly where it has none. */
+export type LiveEncoder = 'webcodecs' | 'wasm';
+
+/** The page's note about the encoder in use ("Bộ mã hóa: WebCodecs"). */
+export function encoderMessage(encoder: LiveEncoder): Message {
+  return { key: `live.encoder.${encoder}` };
 }
 
 /** The sentence for how a session ended; `me` tells "you ended it" from "a leader ended it". */

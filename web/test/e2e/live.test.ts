@@ -7,7 +7,8 @@
  * meter that moves with the clicks, then "Kết thúc". The server received the
  * 20 ms Opus packets (≥ 100), ended the session as stopped and kept a
  * recording of ≥ 2.5 s, which the page offers to hear again. Chromium's
- * WebCodecs Opus encoder is needed; without it the test says so and skips.
+ * WebCodecs Opus encoder is needed (the page names it); without it the test
+ * says so and skips. Without WebCodecs at all: live-wasm.test.ts.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -113,6 +114,8 @@ describe.skipIf(!hasChromium)('live broadcast page in chromium', () => {
       await page.getByRole('heading', { name: 'Trình duyệt này chưa phát trực tiếp được' }).waitFor();
       skipForEnvironment(ctx, `live broadcast browser test: this chromium cannot encode Opus (${opus})`);
     }
+    // The page says which encoder it uses: chromium's own.
+    await page.locator('p.encoder').getByText('Bộ mã hóa: WebCodecs').waitFor();
 
     await page.getByRole('checkbox', { name: /Thôn Đông/ }).check();
     await page.getByLabel('Tiêu đề (không bắt buộc)').fill('Thông báo họp thôn');

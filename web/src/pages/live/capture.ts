@@ -2,34 +2,87 @@
  * The live capture, microphone to Opus packets, in the browser:
  * getUserMedia (echo cancellation, noise suppression, gain control, mono) →
  * an AudioContext at 48 kHz → the capture worklet (20 ms frames and their
- * level) → WebCodecs' AudioEncoder (Opus, 24 kbit/s, 20 ms, in-band FEC) →
- * one packet per frame to `onPacket`. A WASM encoder for browsers without
- * WebCodecs Opus is planned; until then `liveSupport` says who cannot go live.
+ * level) → an Opus encoder (24 kbit/s, 20 ms, in-band FEC) → one packet per
+ * frame to `onPacket`. The encoder is WebCodecs' AudioEncoder where the
+ * browser has Opus in it; elsewhere (older Firefox, some Safari) it is libopus
+ * compiled to WebAssembly, running in a worker (opus-worker.ts), which makes
+ * the same packets. `liveEncoder` says which one this browser uses (the page
+ * shows it), `liveSupport` who cannot go live at all.
  */
 import workletUrl from './capture-worklet.ts?worker&url';
-import { CAPTURE_PROCESSOR, FRAME_SAMPLES, LIVE_SAMPLE_RATE } from './frames';
-import type { LiveSupport } from '../live';
+import OpusWorker from './opus-worker.ts?worker';
+import type { OpusWorkerReply, OpusWorkerRequest } from './opus-worker';
+import { CAPTURE_PROCESSOR, FRAME_SAMPLES, LIVE_OPUS, LIVE_SAMPLE_RATE } from './frames';
+import type { LiveEncoder, LiveSupport } from '../live';
 
 export const OPUS_CONFIG: AudioEncoderConfig = {
   codec: 'opus',
   sampleRate: LIVE_SAMPLE_RATE,
   numberOfChannels: 1,
-  bitrate: 24_000,
-  opus: { frameDuration: 20_000, complexity: 5, useinbandfec: true, packetlossperc: 10, format: 'opus' },
+  bitrate: LIVE_OPUS.bitrate,
+  opus: {
+    frameDuration: 20_000,
+    complexity: LIVE_OPUS.complexity,
+    useinbandfec: true,
+    packetlossperc: LIVE_OPUS.packetLossPercent,
+    format: 'opus',
+  },
 };
 
 const FRAME_US = (FRAME_SAMPLES / LIVE_SAMPLE_RATE) * 1_000_000;
+/** How long the WASM encoder may take to download (about 150 KB compressed) and compile on a slow phone. */
+const WASM_LOAD_MS = 30_000;
+/**
+ * Frames handed to the WASM encoder and not back yet, at most: 3 s of them
+ * (more than a busy page's pause) means the device cannot encode in real time,
+ * and the villages would hear the speech later and later; the session ends
+ * instead, saying why.
+ */
+const WASM_BACKLOG_FRAMES = 150;
 
-/** Whether this browser can go live (the encoder is asked about our exact configuration). */
+/** Whether this browser can go live: it can capture, and one of the encoders works. */
 export async function liveSupport(): Promise<LiveSupport> {
   if (typeof window === 'undefined' || !window.isSecureContext) return 'insecure';
   if (!navigator.mediaDevices?.getUserMedia || typeof AudioWorkletNode === 'undefined') return 'no-capture';
-  if (typeof AudioEncoder === 'undefined' || typeof AudioData === 'undefined') return 'no-encoder';
+  return (await liveEncoder()) ? 'ok' : 'no-encoder';
+}
+
+let chosen: Promise<LiveEncoder | null> | null = null;
+
+/**
+ * The encoder this browser goes live with: WebCodecs' when it takes our exact
+ * configuration, else the WASM one when it loads, else none. Decided once per
+ * page load (asked again after a "none", which may have been the network).
+ */
+export function liveEncoder(): Promise<LiveEncoder | null> {
+  if (!chosen) {
+    const asked = chooseEncoder();
+    chosen = asked;
+    void asked.then((encoder) => {
+      if (!encoder && chosen === asked) chosen = null;
+    });
+  }
+  return chosen;
+}
+
+async function chooseEncoder(): Promise<LiveEncoder | null> {
+  if (await webCodecsOpus()) return 'webcodecs';
+  if (typeof WebAssembly !== 'object' || typeof Worker === 'undefined') return null;
   try {
-    const { supported } = await AudioEncoder.isConfigSupported(OPUS_CONFIG);
-    return supported ? 'ok' : 'no-encoder';
+    // Loaded as a capture would load it (the browser then has it cached), so that "ok" holds.
+    (await openWasmEncoder({ onPacket: () => {}, onError: () => {} })).close();
+    return 'wasm';
   } catch {
-    return 'no-encoder';
+    return null;
+  }
+}
+
+async function webCodecsOpus(): Promise<boolean> {
+  if (typeof AudioEncoder === 'undefined' || typeof AudioData === 'undefined') return false;
+  try {
+    return (await AudioEncoder.isConfigSupported(OPUS_CONFIG)).supported === true;
+  } catch {
+    return false;
   }
 }
 
@@ -49,6 +102,95 @@ export interface Capture {
   stop(): void;
 }
 
+/** One capture's encoder: 20 ms frames in, in order; packets (or a failure) out through the handlers. */
+interface FrameEncoder {
+  encode(samples: Float32Array<ArrayBuffer>): void;
+  close(): void;
+}
+type EncoderHandlers = Pick<CaptureHandlers, 'onPacket' | 'onError'>;
+
+function openWebCodecsEncoder(handlers: EncoderHandlers): FrameEncoder {
+  let frames = 0;
+  const encoder = new AudioEncoder({
+    output: (chunk) => {
+      const packet = new Uint8Array(chunk.byteLength);
+      chunk.copyTo(packet);
+      handlers.onPacket(packet);
+    },
+    error: (cause) => handlers.onError(cause),
+  });
+  encoder.configure(OPUS_CONFIG);
+  return {
+    encode(samples) {
+      if (encoder.state !== 'configured') return;
+      const data = new AudioData({
+        format: 'f32',
+        sampleRate: LIVE_SAMPLE_RATE,
+        numberOfFrames: FRAME_SAMPLES,
+        numberOfChannels: 1,
+        timestamp: frames++ * FRAME_US,
+        data: samples,
+      });
+      encoder.encode(data);
+      data.close();
+    },
+    close() {
+      if (encoder.state !== 'closed') encoder.close();
+    },
+  };
+}
+
+/**
+ * The WASM encoder: a worker of its own (opus-worker.ts), resolved once
+ * libopus has loaded in it. Each frame is handed over (transferred, not
+ * copied) and its packet comes back; the page only passes them on.
+ */
+function openWasmEncoder(handlers: EncoderHandlers): Promise<FrameEncoder> {
+  return new Promise((resolve, reject) => {
+    const worker = new OpusWorker();
+    let ready = false;
+    let closed = false;
+    let waiting = 0;
+    const close = () => {
+      closed = true;
+      clearTimeout(timer);
+      worker.terminate();
+    };
+    const fail = (cause: Error) => {
+      if (closed) return;
+      close();
+      if (ready) handlers.onError(cause);
+      else reject(cause);
+    };
+    const timer = setTimeout(() => fail(new Error('the Opus encoder did not load in time')), WASM_LOAD_MS);
+    worker.onmessage = (event: MessageEvent<OpusWorkerReply>) => {
+      const reply = event.data;
+      if (closed) return;
+      if (reply.type === 'packet') {
+        waiting--;
+        handlers.onPacket(reply.packet);
+      } else if (reply.type === 'error') fail(new Error(reply.message));
+      else {
+        ready = true;
+        clearTimeout(timer);
+        resolve({
+          encode(samples) {
+            if (closed) return;
+            if (++waiting > WASM_BACKLOG_FRAMES) return fail(new Error('the Opus encoder cannot keep up'));
+            const request: OpusWorkerRequest = { type: 'frame', samples };
+            worker.postMessage(request, [samples.buffer]);
+          },
+          close,
+        });
+      }
+    };
+    worker.onerror = (event) => {
+      event.preventDefault();
+      fail(new Error(event.message || 'the Opus encoder could not start'));
+    };
+  });
+}
+
 /**
  * Opens the microphone and starts encoding. Rejects with the browser's own
  * error (NotAllowedError: refused; NotFoundError: no microphone) with nothing left open.
@@ -58,29 +200,26 @@ export async function startCapture(handlers: CaptureHandlers): Promise<Capture> 
     audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true, channelCount: 1 },
   });
   let context: AudioContext | null = null;
-  let encoder: AudioEncoder | null = null;
+  let encoder: FrameEncoder | null = null;
   let stopped = false;
   const stop = () => {
     if (stopped) return;
     stopped = true;
     for (const track of stream.getTracks()) track.stop();
-    if (encoder && encoder.state !== 'closed') encoder.close();
+    encoder?.close();
     void context?.close().catch(() => {});
   };
   try {
     context = new AudioContext({ sampleRate: LIVE_SAMPLE_RATE, latencyHint: 'interactive' });
     await context.audioWorklet.addModule(workletUrl);
-    encoder = new AudioEncoder({
-      output: (chunk) => {
-        const packet = new Uint8Array(chunk.byteLength);
-        chunk.copyTo(packet);
-        handlers.onPacket(packet);
-      },
-      error: (cause) => {
+    const encoderHandlers: EncoderHandlers = {
+      onPacket: (packet) => handlers.onPacket(packet),
+      onError: (cause) => {
         if (!stopped) handlers.onError(cause);
       },
-    });
-    encoder.configure(OPUS_CONFIG);
+    };
+    encoder =
+      (await liveEncoder()) === 'wasm' ? await openWasmEncoder(encoderHandlers) : openWebCodecsEncoder(encoderHandlers);
     const source = context.createMediaStreamSource(stream);
     const node = new AudioWorkletNode(context, CAPTURE_PROCESSOR, {
       numberOfInputs: 1,
@@ -89,19 +228,9 @@ export async function startCapture(handlers: CaptureHandlers): Promise<Capture> 
       channelCountMode: 'explicit',
       channelInterpretation: 'speakers',
     });
-    let frames = 0;
     node.port.onmessage = (event: MessageEvent<{ samples: Float32Array<ArrayBuffer>; rms: number }>) => {
-      if (stopped || !encoder || encoder.state !== 'configured') return;
-      const data = new AudioData({
-        format: 'f32',
-        sampleRate: LIVE_SAMPLE_RATE,
-        numberOfFrames: FRAME_SAMPLES,
-        numberOfChannels: 1,
-        timestamp: frames++ * FRAME_US,
-        data: event.data.samples,
-      });
-      encoder.encode(data);
-      data.close();
+      if (stopped || !encoder) return;
+      encoder.encode(event.data.samples);
       handlers.onLevel(event.data.rms);
     };
     source.connect(node);

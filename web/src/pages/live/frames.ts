@@ -5,6 +5,12 @@
  */
 export const LIVE_SAMPLE_RATE = 48_000;
 export const FRAME_SAMPLES = 960;
+/**
+ * The Opus stream the server takes, whichever encoder makes it (WebCodecs in
+ * capture.ts, the WASM one in opus-encoder.ts): 24 kbit/s, 20 ms packets,
+ * in-band FEC sized for 10 % loss, and complexity 5, light on a cheap phone.
+ */
+export const LIVE_OPUS = { bitrate: 24_000, complexity: 5, packetLossPercent: 10 } as const;
 /** The name the worklet registers its processor under. */
 export const CAPTURE_PROCESSOR = 'loaxa-live-capture';
 
