@@ -181,8 +181,12 @@ export class Agent extends EventEmitter<AgentEvents> {
             ...(io.player.controls ? { controls: io.player.controls } : {}),
           });
         },
-        connected: () => void this.dispatcher.flush(),
+        connected: () => {
+          this.liveHub.connected();
+          void this.dispatcher.flush();
+        },
         disconnected: () => {
+          this.liveHub.disconnected();
           this.dispatcher.connectionLost();
           this.emit('offline');
         },

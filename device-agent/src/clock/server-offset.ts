@@ -22,14 +22,28 @@ export function offsetFromExchange(t0: number, serverTime: number, t1: number): 
 /** Median of the last `capacity` samples. */
 export class OffsetEstimator {
   private readonly samples: number[] = [];
+  /** When each sample was taken (the `at` given to `add`), for `forgetBefore`. */
+  private readonly takenAt: number[] = [];
 
   constructor(private readonly capacity = 15) {}
 
-  add(sample: OffsetSample): void {
+  add(sample: OffsetSample, at = 0): void {
     // A clock stepped mid-exchange gives a negative round trip: the sample says nothing.
     if (!(sample.roundTripMs >= 0) || !Number.isFinite(sample.offsetMs)) return;
     this.samples.push(sample.offsetMs);
-    if (this.samples.length > this.capacity) this.samples.shift();
+    this.takenAt.push(at);
+    if (this.samples.length > this.capacity) {
+      this.samples.shift();
+      this.takenAt.shift();
+    }
+  }
+
+  /** Drops the samples taken before `at` (a clock drifts: old offsets say less about it). */
+  forgetBefore(at: number): void {
+    while (this.takenAt.length > 0 && this.takenAt[0]! < at) {
+      this.takenAt.shift();
+      this.samples.shift();
+    }
   }
 
   get size(): number {

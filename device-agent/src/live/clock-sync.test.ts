@@ -104,6 +104,34 @@ describe('LiveClockSync', () => {
     expect(sent.length).toBeLessThanOrEqual(2);
   });
 
+  it('forgets offsets older than maxAgeMs, and a shorter interval cuts the wait for the next ping', async () => {
+    let deviceOffset = 0;
+    const device: Clock = { now: () => Date.now() + deviceOffset };
+    const sent: number[] = [];
+    const sync = new LiveClockSync({ clock: device, maxAgeMs: 60_000, send: (ping) => void reply(ping) });
+    const reply = (ping: PingPayload) => {
+      sent.push(Date.now());
+      setTimeout(() => sync.onPong({ v: 1, t0: ping.t0, serverTime: server.now() - 5 }), 10);
+    };
+    sync.setInterval(30_000);
+    sync.start({ burst: false });
+    await vi.advanceTimersByTimeAsync(30_000 * 10);
+    expect(sync.offsetMs).toBeCloseTo(0, 5);
+
+    // The device clock steps 100 ms: with a window of a minute, three pings later only new offsets count.
+    deviceOffset = 100;
+    await vi.advanceTimersByTimeAsync(100_000);
+    expect(sync.offsetMs).toBeCloseTo(-100, 5);
+
+    // A session: the next ping comes 500 ms later, not at the end of the 30 s interval.
+    const before = sent.length;
+    const at = Date.now();
+    sync.setInterval(500);
+    await vi.advanceTimersByTimeAsync(1_000);
+    sync.stop();
+    expect(sent.slice(before).map((t) => t - at)).toEqual([500, 1_000]);
+  });
+
   it('estimates a 0.4 ms offset to a tenth of a millisecond: no whole-ms rounding', async () => {
     const device = skewed(-0.4);
     const sync = new LiveClockSync({ clock: device, send: (ping) => void reply(ping) });

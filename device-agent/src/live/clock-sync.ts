@@ -24,6 +24,8 @@ export interface LiveClockSyncOptions {
   samples?: number;
   /** A pong slower than this says more about the queue it sat in than about the clock; default 1 s. */
   maxRoundTripMs?: number;
+  /** Offsets older than this are forgotten (clocks drift); default 10 min. */
+  maxAgeMs?: number;
 }
 
 /** Pings of a burst (`burst()`), this far apart: a session can start in step within a second. */
@@ -48,11 +50,20 @@ export class LiveClockSync {
     this.intervalMs = options.intervalMs ?? 1_000;
   }
 
-  /** Starts pinging, with a burst first; a no-op when running. */
-  start(): void {
+  /**
+   * Starts pinging; a no-op when running. `firstInMs` (default 0) spreads the first pings of a
+   * fleet that connected at once; `burst` (default true) starts with a burst.
+   */
+  start(options: { firstInMs?: number; burst?: boolean } = {}): void {
     if (this.timer) return;
-    this.burstLeft = BURST_PINGS;
-    this.tick();
+    this.burstLeft = (options.burst ?? true) ? BURST_PINGS : 0;
+    if (!options.firstInMs) return this.tick();
+    this.timer = setTimeout(() => this.tick(), options.firstInMs);
+    this.timer.unref();
+  }
+
+  get running(): boolean {
+    return this.timer !== undefined;
   }
 
   /** The next pings go `BURST_GAP_MS` apart while the estimate is young (few samples); else nothing. */
@@ -63,9 +74,15 @@ export class LiveClockSync {
     this.tick();
   }
 
-  /** Pings this far apart from the next one on (a burst first finishes). */
+  /** Pings this far apart (a burst first finishes); a shorter interval cuts the wait for the next ping. */
   setInterval(ms: number): void {
+    const shorter = ms < this.intervalMs;
     this.intervalMs = ms;
+    if (shorter && this.timer && this.burstLeft === 0) {
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => this.tick(), ms);
+      this.timer.unref();
+    }
   }
 
   stop(): void {
@@ -81,7 +98,8 @@ export class LiveClockSync {
     if (!this.pending.delete(pong.t0)) return;
     const sample = offsetFromExchange(pong.t0, pong.serverTime, t1);
     if (sample.roundTripMs > (this.options.maxRoundTripMs ?? 1_000)) return;
-    this.estimator.add(sample);
+    this.estimator.forgetBefore(t1 - (this.options.maxAgeMs ?? 10 * 60_000));
+    this.estimator.add(sample, t1);
     this.offset = this.estimator.centralMeanMs;
   }
 

@@ -1,9 +1,10 @@
 /**
  * The agent's live edge: plays a live asset (the officer speaking) on this
  * loudspeaker. It follows the session's live topic for as long as the play
- * lasts, keeps the server's clock (LiveClockSync over ping/pong) while a
- * session plays and for a while after, so a following session starts warm,
- * and hands the frames to a LivePlayer writing into the player's live sink.
+ * lasts, keeps the server's clock (LiveClockSync over ping/pong) — slowly
+ * whenever connected, so the first session of the day starts with ~20 recent
+ * offsets, fast while a session plays — and hands the frames to a LivePlayer
+ * writing into the player's live sink.
  */
 import { decodeLiveFrame, type LiveAsset, type PingPayload, type PongPayload } from '@loaxa/protocol';
 import type { Clock } from '../clock/clock';
@@ -19,16 +20,17 @@ export interface LiveLink {
   listenLive(topic: string, onFrame: (payload: Buffer) => void): () => void;
 }
 
-/** The clock sync runs this long after the last session ends (pings cost the server one answer each). */
-const KEEP_SYNC_MS = 10 * 60_000;
-/** Pings while a session plays, and between sessions (clock-sync.ts says why so often). */
+/**
+ * Pings while a session plays (clock-sync.ts says why so often), and while connected between
+ * sessions: one answer each 30 s is ~330 pings/s for a province of 10,000 loudspeakers, and keeps
+ * ~20 offsets of the last 10 minutes for a session to start from.
+ */
 const SESSION_PING_MS = 500;
-const IDLE_PING_MS = 2_000;
+const IDLE_PING_MS = 30_000;
 
 export class LiveHub {
   private readonly sync: LiveClockSync;
   private sessions = 0;
-  private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly link: LiveLink,
@@ -39,12 +41,23 @@ export class LiveHub {
     link.onPong((pong) => this.sync.onPong(pong));
   }
 
-  /** Starts the clock exchange early (a live play-now was received): the session then starts in step. */
+  /** The link is up: slow pings from a random moment of the first interval (a fleet connects at once). */
+  connected(): void {
+    if (this.sessions > 0) return this.warm();
+    this.sync.setInterval(IDLE_PING_MS);
+    this.sync.start({ firstInMs: Math.random() * IDLE_PING_MS, burst: false });
+  }
+
+  /** The link is down: pings would go nowhere. The offsets are kept (they age out). */
+  disconnected(): void {
+    this.sync.stop();
+  }
+
+  /** Speeds the clock exchange up (a live play-now was received): the session then starts in step. */
   warm(): void {
-    clearTimeout(this.idleTimer);
     this.sync.setInterval(SESSION_PING_MS);
-    this.sync.start();
-    this.sync.burst();
+    if (this.sync.running) this.sync.burst();
+    else this.sync.start();
   }
 
   /** Plays the session until it ends; rejects with the signal's reason when aborted (preempted, stopped). */
@@ -63,16 +76,11 @@ export class LiveHub {
       return stats;
     } finally {
       unlisten();
-      if (--this.sessions === 0) {
-        this.sync.setInterval(IDLE_PING_MS);
-        this.idleTimer = setTimeout(() => this.sync.stop(), KEEP_SYNC_MS);
-        this.idleTimer.unref();
-      }
+      if (--this.sessions === 0) this.sync.setInterval(IDLE_PING_MS);
     }
   }
 
   stop(): void {
-    clearTimeout(this.idleTimer);
     this.sync.stop();
   }
 }

@@ -24,6 +24,18 @@ export { DEFAULT_OPUS_COMPLEXITY };
 export const DEFAULT_BITRATE_KBPS: Record<MediaFormat, number> = { ogg: 24, mp3: 48 };
 
 /**
+ * ffmpeg input options for decoding a file of the media store (`inputOptions`
+ * of encodeAudio). Our Ogg files are all Opus, and they go through libopus'
+ * decoder: ffmpeg's own Opus decoder (in the 2018 build @ffmpeg-installer ships)
+ * fails on SILK packets that carry in-band FEC ("Error decoding a SILK frame"),
+ * which live recordings are full of, and leaves silence and garbled sound in
+ * their place. Not for uploads: those are any format, left to ffmpeg's detection.
+ */
+export function storedMediaInputOptions(format: MediaFormat): string[] {
+  return format === 'ogg' ? ['-c:a', 'libopus'] : [];
+}
+
+/**
  * Encodes audio (a file path or WAV bytes) to mono 48 kHz Opus-in-Ogg or MP3
  * at `outPath`, through `filters` first; returns ffmpeg's stderr.
  */

@@ -6,7 +6,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Db } from '../db/database';
-import { DEFAULT_BITRATE_KBPS, encodeAudio } from '../audio/encode';
+import { DEFAULT_BITRATE_KBPS, encodeAudio, storedMediaInputOptions } from '../audio/encode';
 
 export type MediaFormat = 'ogg' | 'mp3';
 
@@ -148,6 +148,8 @@ export class MediaStore {
       await encodeAudio(path.join(this.root, this.relativePath(source.sha256, source.format)), temp, {
         format: 'mp3',
         bitrateKbps: DEFAULT_BITRATE_KBPS.mp3,
+        // An Ogg source is Opus, decoded by libopus (see storedMediaInputOptions).
+        inputOptions: storedMediaInputOptions(source.format),
       });
       const mp3 = await this.adopt(temp, 'mp3', source.durationMs);
       this.db
