@@ -77,6 +77,8 @@ async function provinceMain(): Promise<void> {
 
 /** Timer floor instants; the floor is the median one (by p99). */
 const FLOOR_TIMER_RUNS = 3;
+/** Emergency broadcasts, each after its floor's fan-out (median p99 of each side reported). */
+const EMERGENCY_RUNS = 3;
 
 /** Quiet time after the last device connected before the connected-RSS reading. */
 const SETTLE_MS = 15_000;
@@ -102,6 +104,8 @@ const round2 = (n: number) => Math.round(n * 100) / 100;
  * agents' decoder refuses it (a warning; nothing is played or acked). The fleet knows it by its start.
  */
 const FLOOR_MARKER = '{"action":"bench-floor","pad":"';
+/** The first bytes of every command the server sends (commandHeader's keys come first). */
+const COMMAND_MARKER = '{"v":1,"commandId":"';
 const floorMessage = (bytes: number) => `${FLOOR_MARKER}${'x'.repeat(Math.max(0, bytes - FLOOR_MARKER.length - 2))}"}`;
 
 /**
@@ -282,73 +286,136 @@ async function main(): Promise<void> {
   // The floor of the emergency (issue 22): its fan-out with none of our logic. The server's broker
   // bus publishes one QoS 1 message the size of the emergency command on each zone's command topic,
   // as the emergency path does; each fleet process times its arrival at each device's MQTT client.
-  // Under the profiler, as ours runs.
+  // Floor and ours alternate EMERGENCY_RUNS times (one pair is one sample of a noisy machine: single
+  // runs here gave ratios from 1.26 to 2.11); the figures are each side's run with the median p99.
+  // A first pair warms the fleet's code (its first emergency ran 1.2–2× slower than the third: the
+  // agent's command path was not yet compiled) and runs under the profiler, which slows it too; it
+  // is reported apart, not counted.
   const payloadBytes = await playNowCommandBytes(server.services.media, audio, text);
-  const armed = fromEveryFleetProcess('floor-delivery-armed');
-  for (const child of fleet) child.send({ type: 'floor-delivery', marker: FLOOR_MARKER });
-  await armed;
-  const stopFloorProfile = await profileAll();
-  const floorMessageSeen = fromEveryFleetProcess('floor-delivery');
-  const message = floorMessage(payloadBytes);
-  const floorStart = Date.now();
-  await Promise.all(zoneIds.map((zone) => server.services.bus.publish(topics.zoneCmd(zone), message, { qos: 1 })));
-  const floorLatencies = (await floorMessageSeen)
-    .flatMap((m) => m.arrivals.map(([, at]) => at - floorStart))
-    .sort((a, b) => a - b);
-  await stopFloorProfile?.();
-  await sleep(1_000); // the devices log the refused message: let the fleet go quiet again
+  const floorOnce = async (profile: boolean) => {
+    const armed = fromEveryFleetProcess('floor-delivery-armed');
+    for (const child of fleet) child.send({ type: 'floor-delivery', marker: FLOOR_MARKER });
+    await armed;
+    const stopFloorProfile = profile ? await profileAll() : null;
+    const floorMessageSeen = fromEveryFleetProcess('floor-delivery');
+    const message = floorMessage(payloadBytes);
+    const floorStart = Date.now();
+    await Promise.all(zoneIds.map((zone) => server.services.bus.publish(topics.zoneCmd(zone), message, { qos: 1 })));
+    const latencies = (await floorMessageSeen)
+      .flatMap((m) => m.arrivals.map(([, at]) => at - floorStart))
+      .sort((a, b) => a - b);
+    await stopFloorProfile?.();
+    await sleep(1_000); // the devices log the refused message: let the fleet go quiet again
+    return latencies;
+  };
 
-  const stopEmergencyProfile = await profileAll();
-  const emergencyStart = Date.now();
-  const { occurrenceId: emergencyId } = await api<{ occurrenceId: string }>('POST', '/api/v1/broadcasts', {
-    text,
-    zones: zoneIds,
-    priority: 'emergency',
-  });
-  const apiMs = Date.now() - emergencyStart;
   const startedOf = (id: string) =>
     db.prepare("SELECT device_id, at FROM acks WHERE ref_id = ? AND stage = 'started'").all(id) as {
       device_id: string;
       at: number;
     }[];
-  const emergencyDeadline = Date.now() + 30_000;
-  while (startedOf(emergencyId).length < connected && Date.now() < emergencyDeadline) await sleep(100);
-  const latencies = startedOf(emergencyId)
-    .map((a) => a.at - emergencyStart)
-    .sort((a, b) => a - b);
-  const profiles: { emergency: ProfileSet | null; scheduledStart: ProfileSet | null } = {
-    emergency: (await stopEmergencyProfile?.()) ?? null,
-    scheduledStart: null,
-  };
-  // Where the time goes: each stage's delay from the API call, per device.
-  const stageMs = (stage: string) => {
-    const at = (
-      db.prepare('SELECT at FROM acks WHERE ref_id = ? AND stage = ?').all(emergencyId, stage) as { at: number }[]
-    )
-      .map((a) => a.at - emergencyStart)
-      .sort((a, b) => a - b);
-    return { p50Ms: pct(at, 50), p99Ms: pct(at, 99) };
-  };
-  const stages = { received: stageMs('received'), ready: stageMs('ready'), started: stageMs('started') };
-  const emergency = {
-    apiMs,
-    p50Ms: pct(latencies, 50),
-    p95Ms: pct(latencies, 95),
-    p99Ms: pct(latencies, 99),
-    maxMs: latencies.at(-1) ?? NaN,
-    reached: latencies.length,
-    online: connected,
-    stages,
-  };
-  console.log('emergency:', emergency);
-  const finishDeadline = Date.now() + 60_000;
   const finishedCount = (id: string) =>
     (
       db.prepare("SELECT COUNT(*) AS n FROM deliveries WHERE occurrence_id = ? AND stage = 'finished'").get(id) as {
         n: number;
       }
     ).n;
-  while (finishedCount(emergencyId) < latencies.length && Date.now() < finishDeadline) await sleep(200);
+  const emergencyOnce = async (profile: boolean) => {
+    // Where our time goes: when the server first publishes the command, and when it reaches each
+    // device's MQTT client (the floor's own probe, keyed on the command's first bytes), before the
+    // agent decodes and starts it ('received' … 'started' in its acks).
+    const emergencyArmed = fromEveryFleetProcess('floor-delivery-armed');
+    for (const child of fleet) child.send({ type: 'floor-delivery', marker: COMMAND_MARKER });
+    await emergencyArmed;
+    const emergencyArrivals = fromEveryFleetProcess('floor-delivery');
+    let firstPublishAt = NaN;
+    const bus = server.services.bus;
+    const publish = bus.publish.bind(bus);
+    bus.publish = (topic, payload, options) => {
+      if (Number.isNaN(firstPublishAt) && topic.includes('/zone/')) firstPublishAt = Date.now();
+      return publish(topic, payload, options);
+    };
+    const stopEmergencyProfile = profile ? await profileAll() : null;
+    const emergencyStart = Date.now();
+    const { occurrenceId: emergencyId } = await api<{ occurrenceId: string }>('POST', '/api/v1/broadcasts', {
+      text,
+      zones: zoneIds,
+      priority: 'emergency',
+    });
+    const apiMs = Date.now() - emergencyStart;
+    bus.publish = publish;
+    // The profiles cover the fan-out: from the API call until the command reached every device.
+    const arrivals = await emergencyArrivals;
+    const profiled = (await stopEmergencyProfile?.()) ?? null;
+    const emergencyDeadline = Date.now() + 30_000;
+    while (startedOf(emergencyId).length < connected && Date.now() < emergencyDeadline) await sleep(100);
+    const latencies = startedOf(emergencyId)
+      .map((a) => a.at - emergencyStart)
+      .sort((a, b) => a - b);
+    // Where the time goes: each stage's delay from the API call, per device.
+    const stageMs = (stage: string) => {
+      const at = (
+        db.prepare('SELECT at FROM acks WHERE ref_id = ? AND stage = ?').all(emergencyId, stage) as { at: number }[]
+      )
+        .map((a) => a.at - emergencyStart)
+        .sort((a, b) => a - b);
+      return { p50Ms: pct(at, 50), p99Ms: pct(at, 99) };
+    };
+    const arrived = arrivals.flatMap((m) => m.arrivals.map(([, at]) => at - emergencyStart)).sort((a, b) => a - b);
+    const stages = {
+      published: { p50Ms: firstPublishAt - emergencyStart, p99Ms: firstPublishAt - emergencyStart },
+      arrived: { p50Ms: pct(arrived, 50), p99Ms: pct(arrived, 99) },
+      received: stageMs('received'),
+      ready: stageMs('ready'),
+      started: stageMs('started'),
+    };
+    const finishDeadline = Date.now() + 60_000;
+    while (finishedCount(emergencyId) < latencies.length && Date.now() < finishDeadline) await sleep(200);
+    return {
+      emergency: {
+        apiMs,
+        p50Ms: pct(latencies, 50),
+        p95Ms: pct(latencies, 95),
+        p99Ms: pct(latencies, 99),
+        maxMs: latencies.at(-1) ?? NaN,
+        reached: latencies.length,
+        online: connected,
+        stages,
+      },
+      profile: profiled,
+    };
+  };
+
+  const floorRuns: number[][] = [];
+  const emergencyRuns: Awaited<ReturnType<typeof emergencyOnce>>['emergency'][] = [];
+  const profiles: { emergency: ProfileSet | null; scheduledStart: ProfileSet | null } = {
+    emergency: null,
+    scheduledStart: null,
+  };
+  const warmFloor = await floorOnce(true);
+  const warm = await emergencyOnce(true);
+  profiles.emergency = warm.profile;
+  const warmUp = { floorP99Ms: pct(warmFloor, 99), p99Ms: warm.emergency.p99Ms, reached: warm.emergency.reached };
+  console.log('emergency warm-up (profiled, not counted):', warmUp);
+  for (let run = 0; run < EMERGENCY_RUNS; run++) {
+    floorRuns.push(await floorOnce(false));
+    const ours = await emergencyOnce(false);
+    emergencyRuns.push(ours.emergency);
+    console.log(
+      `emergency run ${run + 1}: floor p99 ${pct(floorRuns[run]!, 99)} ms, ours p99 ${ours.emergency.p99Ms} ms`,
+    );
+  }
+  const floorLatencies = [...floorRuns].sort((a, b) => pct(a, 99) - pct(b, 99))[Math.floor(EMERGENCY_RUNS / 2)]!;
+  const emergency = {
+    ...[...emergencyRuns].sort((a, b) => a.p99Ms - b.p99Ms)[Math.floor(EMERGENCY_RUNS / 2)]!,
+    /** The fewest devices any emergency (the warm-up too) reached: every run must reach all. */
+    reached: Math.min(warm.emergency.reached, ...emergencyRuns.map((r) => r.reached)),
+    /** Each run's p99, in the order they ran. */
+    p99RunsMs: emergencyRuns.map((r) => r.p99Ms),
+    /** The first emergency (and its floor), under the profiler and on cold code: not counted. */
+    warmUp,
+  };
+  console.log('emergency:', emergency);
 
   endPhase('emergency');
   // --- scheduled --------------------------------------------------------------
@@ -429,6 +496,8 @@ async function main(): Promise<void> {
     emergencyP99Ms: pct(floorLatencies, 99),
     emergencyMaxMs: floorLatencies.at(-1) ?? NaN,
     reached: floorLatencies.length,
+    /** Each run's p99, in the order they ran (alternating with ours). */
+    emergencyP99RunsMs: floorRuns.map((r) => pct(r, 99)),
     skewP50Ms: round2(pct(floorSkews, 50)),
     skewP99Ms: round2(pct(floorSkews, 99)),
     skewMaxMs: round2(floorSkews.at(-1) ?? NaN),
@@ -583,7 +652,9 @@ async function main(): Promise<void> {
       '',
       'Each floor is measured on the same fleet processes right before ours. Emergency: one bare QoS 1 message',
       `the size of the emergency command (${floor.payloadBytes} bytes), published through the server's broker bus on each zone's`,
-      `command topic, to its arrival at each device's MQTT client (reached ${floor.reached} of ${connected}, p50 ${floor.emergencyP50Ms} ms).`,
+      `command topic, to its arrival at each device's MQTT client (reached ${floor.reached} of ${connected}, p50 ${floor.emergencyP50Ms} ms);`,
+      `${EMERGENCY_RUNS} pairs, floor then ours, each side's median run by p99 (floor ${floor.emergencyP99RunsMs.join(', ')} ms; ours ` +
+        `${emergency.p99RunsMs.join(', ')} ms).`,
       `Skew: the agent's start timer armed on every device for one instant ${LEAD_MS} ms ahead, |fired − instant|`,
       `(fired ${floor.fired}, p50 ${floor.skewP50Ms} ms; read to the µs, ours to the ms); the median of ` +
         `${FLOOR_TIMER_RUNS} instants by p99 (${floor.skewP99RunsMs.join(', ')} ms). Ours by the same rule: the median of ` +
@@ -596,11 +667,13 @@ async function main(): Promise<void> {
       '',
       '## Emergency: where the time goes',
       '',
-      'Delay from the API call to each stage the devices acknowledge (received: the command arrived; ready: audio verified in the cache; started: playing).',
+      'Delay from the API call to each stage: published (the server hands the command to its broker), arrived (at the ' +
+        "device's MQTT client, as the floor is timed), then what the devices acknowledge (received: decoded; ready: " +
+        'audio verified in the cache; started: playing).',
       '',
       '| stage | p50 | p99 |',
       '|---|---|---|',
-      ...(['received', 'ready', 'started'] as const).map(
+      ...(['published', 'arrived', 'received', 'ready', 'started'] as const).map(
         (stage) => `| ${stage} | ${emergency.stages[stage].p50Ms} ms | ${emergency.stages[stage].p99Ms} ms |`,
       ),
       '',
