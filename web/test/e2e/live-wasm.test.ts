@@ -16,34 +16,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveFfmpeg } from '../../../server/src/audio/ffmpeg';
 import { ADMIN_PASSWORD } from '../../../server/test/helpers';
+import { clicksWav } from './clicks-wav';
 import { openConsole, requireChromium, startRig, VIEWPORTS, type Rig } from './rig';
 
 const hasChromium = requireChromium('live broadcast (WASM encoder) browser test');
 const PHONE = VIEWPORTS.find(([name]) => name === 'phone')![1];
 const RATE = 48_000;
-
-/** Ten seconds (chromium loops it) of a 20 ms 1 kHz click every 500 ms. */
-function clicksWav(dir: string): string {
-  const file = path.join(dir, 'clicks.wav');
-  execFileSync(resolveFfmpeg().path, [
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-f',
-    'lavfi',
-    '-i',
-    "aevalsrc='if(lt(mod(t,0.5),0.02),0.7*sin(2*PI*1000*t),0)':s=48000:d=10",
-    '-ac',
-    '1',
-    '-ar',
-    '48000',
-    '-c:a',
-    'pcm_s16le',
-    '-y',
-    file,
-  ]);
-  return file;
-}
 
 /**
  * An Ogg Opus file as 48 kHz mono samples, decoded by ffmpeg with libopus: the
