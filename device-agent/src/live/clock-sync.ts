@@ -8,7 +8,8 @@
  * trips, ~20 % closer on symmetric jitter) and unrounded: across 500
  * loudspeakers the spread of their estimates is ~6 standard errors, which needs
  * ~50 samples for the 10 ms target — hence a burst of 10 while the estimate is
- * young and a ping every 500 ms while a session plays (2 s between sessions).
+ * young and a ping every 500 ms while a session plays (30 s between sessions:
+ * live/hub.ts).
  */
 import type { PingPayload, PongPayload } from '@loaxa/protocol';
 import type { Clock } from '../clock/clock';
