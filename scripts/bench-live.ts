@@ -602,6 +602,7 @@ function writeReports(report: {
   fs.writeFileSync(path.join(dir, 'bench-live-latest.json'), JSON.stringify(report, null, 2) + '\n');
   const r = report as unknown as {
     listeners: number;
+    measured: number;
     profile: { latencyBudgetMs: number };
     secondsPerPhase: number;
     machine: { cores: number; cpu: string; loadAverage: number[] };
@@ -621,7 +622,8 @@ function writeReports(report: {
     [
       '# Live audio bench (`npm run bench:live`)',
       '',
-      `${r.listeners} simulated loudspeakers (+1 agent process), ${r.profile.latencyBudgetMs} ms profile, ` +
+      `${r.listeners} listeners (${r.measured} of them simulated loudspeakers measured on virtual sound cards, the ` +
+        `rest plain MQTT listeners; +1 agent process), ${r.profile.latencyBudgetMs} ms profile, ` +
         `${r.secondsPerPhase} s per phase; ${r.machine.cores} cores (${r.machine.cpu}), load ${r.machine.loadAverage.join(' ')}; ` +
         `source ${r.source.browser}. Link: 30 ms down / 40 ms up, σ 10 ms; 5 % loss; a 2 s outage.`,
       r.targetsApply ? '' : '_The targets are set for 500 listeners and the 400 ms profile; shown for reference._',
@@ -636,7 +638,8 @@ function writeReports(report: {
       '',
       `After the outage ${r.phases.outage.resume.resumed} of ${r.phases.outage.resume.of} loudspeakers played again ` +
         `(sessions ended by: ${JSON.stringify(r.phases.outage.endedBy)}). ` +
-        'Details (per phase: soundings, LiveStats totals, CPU, event-loop lag of the simulated fleet) in bench-live-latest.json.',
+        'Details (per phase: soundings, LiveStats totals, CPU, event-loop lag of the listener processes, the plain ' +
+        'listeners’ reach) in bench-live-latest.json.',
       '',
     ].join('\n'),
   );
