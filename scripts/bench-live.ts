@@ -25,6 +25,7 @@ import { parseArgs } from 'node:util';
 import { FOUR_G, LinkEmulator, type LinkProfile } from '../firmware-sim/src/link-emulator';
 import { devicesOnline, provision, serverProcess } from '../server/test/processes';
 import { pct, sleep } from './bench-fleet';
+import type { LiveStats } from '@loaxa/device-agent';
 import type { HeardCard } from './bench-live/ears';
 import type { FromListeners, ListenerDevice, ToListeners } from './bench-live/listeners';
 import { CLICK_EVERY_MS, startOfficer, writeClickWav } from './bench-live/officer';
@@ -88,20 +89,6 @@ function cpuWindow(pids: Record<string, number>) {
   };
 }
 
-interface LiveStats {
-  played: number;
-  /** Of `played`, frames taken from a later message's copy (the frame's own message was lost). */
-  redundant: number;
-  recovered: number;
-  concealed: number;
-  silent: number;
-  skipped: number;
-  late: number;
-  duplicate: number;
-  corrections: number;
-  maxGapMs: number;
-  endedBy?: string;
-}
 type StatsLine = LiveStats & { sessionId: string; deviceId?: string };
 
 async function main(): Promise<void> {

@@ -18,6 +18,7 @@ export type { Player, PlayItem, PlayResult } from './player/player';
 export { NullPlayer, type PlayLogLine } from './player/null-player';
 export { SimPlayer } from './player/sim-player';
 export { VirtualSoundCard, type LiveSink } from './live/sinks';
+export type { LiveStats } from './live/live-player';
 export { createPlayer } from './player/create-player';
 export { MemoryAckOutbox, type AckOutbox, type OutboxEntry } from './outbox/outbox';
 export type { BackoffPolicy } from './link/backoff';

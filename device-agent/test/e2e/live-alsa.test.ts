@@ -23,7 +23,7 @@ import { waitFor } from '../../../server/test/helpers';
 import { devicesOnline, provision, serverProcess, type ServerProcess } from '../../../server/test/processes';
 import { startOfficer, writeClickWav, type Officer } from '../../../scripts/bench-live/officer';
 import { onPath, requireTool, skipForEnvironment } from '../../../scripts/test/require-tool';
-import { CHROMIUM } from '../../../web/test/e2e/devices-page-timing';
+import { requireChromium } from '../../../web/test/e2e/rig';
 import { alsaTap, childrenOf, clickOnsets, cmdline, readSamples, type AlsaTap } from './alsa-tap';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
@@ -32,12 +32,7 @@ const PASSWORD = 'live-alsa-test-password';
 const ZONE = 'thon-a';
 const SKIPS = 'live broadcast through the agent’s ALSA player';
 
-const hasChromium = requireTool({
-  tool: 'chromium',
-  found: () => fs.existsSync(CHROMIUM),
-  install: `apt-get install chromium, or set CHROMIUM_PATH (looked for ${CHROMIUM})`,
-  skips: SKIPS,
-});
+const hasChromium = requireChromium(SKIPS);
 const hasAplay = requireTool({
   tool: 'aplay',
   found: onPath('aplay'),

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveFfmpeg } from '../../../server/src/audio/ffmpeg';
 import { ADMIN_PASSWORD } from '../../../server/test/helpers';
-import { clicksWav } from './clicks-wav';
+import { fakeMicrophone } from './clicks-wav';
 import { openConsole, requireChromium, startRig, VIEWPORTS, type Rig } from './rig';
 
 const hasChromium = requireChromium('live broadcast (WASM encoder) browser test');
@@ -82,11 +82,7 @@ describe.skipIf(!hasChromium)('live broadcast page in chromium without WebCodecs
     rig = await startRig({
       zones: [{ id: 'thon-dong', name: 'Thôn Đông' }],
       devices: [{ id: 'loa-dong', name: 'Cụm loa Đông', zones: ['thon-dong'] }],
-      browserArgs: [
-        '--use-fake-ui-for-media-stream',
-        '--use-fake-device-for-media-stream',
-        `--use-file-for-fake-audio-capture=${clicksWav(dir)}`,
-      ],
+      browserArgs: fakeMicrophone(dir),
     });
   }, 120_000);
 

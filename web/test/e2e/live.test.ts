@@ -16,7 +16,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signIn } from '../../../server/test/helpers';
 import { skipForEnvironment } from '../../../scripts/test/require-tool';
-import { clicksWav } from './clicks-wav';
+import { fakeMicrophone } from './clicks-wav';
 import { openConsole, requireChromium, startRig, VIEWPORTS, type Rig } from './rig';
 
 const hasChromium = requireChromium('live broadcast browser test');
@@ -38,11 +38,7 @@ describe.skipIf(!hasChromium)('live broadcast page in chromium', () => {
         { id: 'loa-tay', name: 'Cụm loa Tây', zones: ['thon-tay'] },
       ],
       liveAudioKeepMs: 60_000,
-      browserArgs: [
-        '--use-fake-ui-for-media-stream',
-        '--use-fake-device-for-media-stream',
-        `--use-file-for-fake-audio-capture=${clicksWav(dir)}`,
-      ],
+      browserArgs: fakeMicrophone(dir),
     });
   }, 120_000);
 
