@@ -348,26 +348,27 @@ export class BroadcastService {
   }
 
   /**
-   * Ends a live occurrence: gives it the recording as its audio and, once the loudspeakers have
-   * played out what they hold (`stopAfterMs`), stops it on its zones — for a loudspeaker that
+   * Ends a live occurrence: it lasted from `startedAt` until now and, once the loudspeakers have
+   * played out what they hold (`stopAfterMs`), it is stopped on its zones — for a loudspeaker that
    * missed the end frame, or gets the play-now late from its persistent session.
    */
-  async endLive(
-    occurrenceId: string,
-    zones: string[],
-    recording: MediaAsset | null,
-    startedAt: number,
-    stopAfterMs: number,
-  ): Promise<void> {
+  endLive(occurrenceId: string, zones: string[], startedAt: number, stopAfterMs: number): void {
     const stop: CommandPayload = { ...commandHeader(), action: 'stop', occurrenceId };
     setTimeout(() => {
       for (const z of zones)
         void this.deps.bus.publish(topics.zoneCmd(z), encodeAscii(stop), { qos: 1 }).catch(() => {});
     }, stopAfterMs).unref();
-    const durationMs = recording?.durationMs ?? Math.max(1000, Date.now() - startedAt);
     this.deps.db
-      .prepare('UPDATE occurrences SET duration_ms = ?, sha256 = COALESCE(?, sha256) WHERE id = ?')
-      .run(durationMs, recording?.sha256 ?? null, occurrenceId);
+      .prepare('UPDATE occurrences SET duration_ms = ? WHERE id = ?')
+      .run(Math.max(1000, Date.now() - startedAt), occurrenceId);
+  }
+
+  /** The live occurrences' audio is the session's recording now, to replay or schedule later. */
+  liveRecorded(occurrenceIds: string[], recording: MediaAsset): void {
+    const set = this.deps.db.prepare('UPDATE occurrences SET duration_ms = ?, sha256 = ? WHERE id = ?');
+    this.deps.db.transaction(() => {
+      for (const id of occurrenceIds) set.run(recording.durationMs, recording.sha256, id);
+    })();
   }
 
   /** Zone ids in `zoneIds` that are not zones of the commune (another commune's count as unknown). */

@@ -711,4 +711,13 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE live_sessions ADD COLUMN source TEXT NOT NULL DEFAULT 'browser';
     `,
   },
+  {
+    version: 28,
+    name: 'live to several communes at once: one session per commune, fed by one officer',
+    sql: `
+      -- The sessions a province officer started together share it (null: a session of its own).
+      ALTER TABLE live_sessions ADD COLUMN group_id TEXT;
+      CREATE INDEX live_sessions_group ON live_sessions(group_id) WHERE group_id IS NOT NULL;
+    `,
+  },
 ];

@@ -2,7 +2,10 @@
  * Live broadcast ("phát trực tiếp"): the officer speaks, the villages hear it
  * a latency budget later, every loudspeaker in step.
  *
- * A session belongs to one commune and reaches its chosen zones. It starts
+ * A session belongs to one commune and reaches its chosen zones; a province
+ * officer going live to zones of several communes starts one session per
+ * commune (a group: each commune sees, ends and keeps its own) fed by her one
+ * voice, with one sequence, one key and one recording. It starts
  * through the ordinary command path (a play-now whose asset is a LiveAsset:
  * loudspeakers that miss it get it when they reconnect, the arbiter applies
  * priorities and preemption as for any broadcast, acks fill the deliveries).
@@ -40,6 +43,16 @@ import { captureLineIn, type LineIn } from './line-in';
 export type LiveSource = 'browser' | 'line-in';
 export type LiveEndReason = 'stopped' | 'silence' | 'max-duration' | 'dropped' | 'preempted' | 'restart';
 
+export interface LiveGroupMember {
+  id: string;
+  communeId: string;
+  zones: string[];
+  devices: number;
+  endedAt: string | null;
+  endReason: LiveEndReason | null;
+  endedBy: string | null;
+}
+
 export interface LiveSessionView {
   id: string;
   communeId: string;
@@ -61,6 +74,10 @@ export interface LiveSessionView {
   frames: number;
   /** The recording in the media store once it has ended (null while on air, or when nothing was said). */
   recording: { sha256: string; url: string; durationMs: number } | null;
+  /** Set when a province officer went live to several communes at once: one session each, one voice. */
+  groupId: string | null;
+  /** The group's other sessions the reader may see (their communes'). */
+  group: LiveGroupMember[];
   revision: number;
 }
 
@@ -84,12 +101,20 @@ export interface LiveRecorder {
   close(): Promise<{ durationMs: number; bytes: number }>;
 }
 
-/** What the service needs of the broadcasts: the occurrence, its play-now and its end. */
-export type LiveAiring = Pick<BroadcastService, 'airLive' | 'endLive'>;
+/** What the service needs of the broadcasts: the occurrence, its play-now, its end and its audio. */
+export type LiveAiring = Pick<BroadcastService, 'airLive' | 'endLive' | 'liveRecorded'>;
+
+/** One commune's part of a live start: its zones. */
+export interface LivePart {
+  communeId: string;
+  /** Named in the error when the commune's broadcast rules refuse the start. */
+  communeName?: string;
+  zones: string[];
+}
 
 export interface LiveStart {
-  communeId: string;
-  zones: string[];
+  /** One session per commune; several: a province officer speaking to all of them at once (a group). */
+  communes: LivePart[];
   priority: 'normal' | 'emergency';
   title?: string | undefined;
   /** The low-latency profile is 200 ms; default the install's (400 ms). */
@@ -120,6 +145,7 @@ interface Row {
   recording: string | null;
   revision: number;
   source: LiveSource;
+  group_id: string | null;
 }
 
 /**
@@ -135,13 +161,31 @@ const REDUNDANT_COPIES = 2;
 /** A packet whose decoded level stays under this is silence (≈ −50 dBFS RMS). */
 const SILENCE_RMS = 32768 * 10 ** (-50 / 20);
 
-/** What the server keeps of a session on air. */
-interface OnAir {
+/** One commune's session fed by a voice on air. */
+interface Member {
   row: Row;
-  /** Its zones, parsed once: each 20 ms frame is published to every one. */
   zones: string[];
+  ending: Promise<void> | null;
+}
+
+/**
+ * One voice on air (the officer's socket or the office microphone) and the sessions it feeds:
+ * one, or one per commune when a province officer went live to several. Every member shares
+ * the frames (one key, one sequence, one recording); each ends on its own (an emergency in its
+ * commune, its commune's longest session, its commune's leader) or with the voice.
+ */
+interface OnAir {
+  /** The sessions still fed, by id. */
+  members: Map<string, Member>;
+  /** Every session it fed, for the recording once the last has ended. */
+  all: Member[];
+  key: number;
+  latencyMs: number;
+  startedAt: number;
+  startedBy: string;
+  source: LiveSource;
   seq: number;
-  /** The session's last REDUNDANT_COPIES packets, newest first (seq − 1, seq − 2…): copied into each frame. */
+  /** The last REDUNDANT_COPIES packets, newest first (seq − 1, seq − 2…): copied into each frame. */
   recent: Uint8Array[];
   /** Server time the frame of seq 0 plays at; moved when the officer's packets arrive late or early. */
   anchor: number;
@@ -151,11 +195,11 @@ interface OnAir {
   recordingPath: string | null;
   decoder: Decoder;
   connected: boolean;
-  ending: Promise<void> | null;
   lineIn: LineIn | null;
 }
 
 export class LiveService {
+  /** Each session of a voice on air (until the voice's last session has ended) → the voice. */
   private readonly onAir = new Map<string, OnAir>();
   private watchdog: NodeJS.Timeout | null = null;
 
@@ -187,19 +231,18 @@ export class LiveService {
 
   /** Ends what a crash left on air (the loudspeakers ended it by themselves 2 s after the last frame). */
   start(): void {
-    const open = this.deps.db.prepare('SELECT id FROM live_sessions WHERE ended_at IS NULL').all() as { id: string }[];
-    for (const { id } of open) {
-      this.deps.db
-        .prepare(`UPDATE live_sessions SET ended_at = ?, end_reason = 'restart', revision = revision + 1 WHERE id = ?`)
-        .run(Date.now(), id);
-    }
+    this.deps.db
+      .prepare(
+        `UPDATE live_sessions SET ended_at = ?, end_reason = 'restart', revision = revision + 1 WHERE ended_at IS NULL`,
+      )
+      .run(Date.now());
     this.watchdog = setInterval(() => this.checkEnds(), 250).unref();
   }
 
   async stop(): Promise<void> {
     if (this.watchdog) clearInterval(this.watchdog);
     this.watchdog = null;
-    await Promise.all([...this.onAir.keys()].map((id) => this.end(id, 'restart', null)));
+    await Promise.all([...this.voices()].map((air) => this.endVoice(air, 'restart', null)));
   }
 
   /** Sessions on air that `scope` may see. */
@@ -210,7 +253,7 @@ export class LiveService {
           `SELECT * FROM live_sessions WHERE ended_at IS NULL AND (? IS NULL OR commune_id = ?) ORDER BY started_at`,
         )
         .all(...inScope(scope)) as Row[]
-    ).map((r) => this.view(r));
+    ).map((r) => this.view(r, scope));
   }
 
   get(scope: Scope, id: string): LiveSessionView {
@@ -218,23 +261,43 @@ export class LiveService {
     if (!row || (scope.communeId !== null && row.commune_id !== scope.communeId)) {
       throw new LiveError(404, 'id', `no live session ${id}`);
     }
-    return this.view(row);
+    return this.view(row, scope);
   }
 
   private row(id: string): Row | undefined {
     return this.deps.db.prepare('SELECT * FROM live_sessions WHERE id = ?').get(id) as Row | undefined;
   }
 
-  private view(r: Row): LiveSessionView {
-    const devices = r.occurrence_id
-      ? (
-          this.deps.db.prepare('SELECT COUNT(*) AS n FROM deliveries WHERE occurrence_id = ?').get(r.occurrence_id) as {
-            n: number;
-          }
-        ).n
-      : 0;
+  private devices(occurrenceId: string | null): number {
+    if (!occurrenceId) return 0;
+    return (
+      this.deps.db.prepare('SELECT COUNT(*) AS n FROM deliveries WHERE occurrence_id = ?').get(occurrenceId) as {
+        n: number;
+      }
+    ).n;
+  }
+
+  private view(r: Row, scope: Scope): LiveSessionView {
     const recording = r.recording ? this.deps.media.get(r.recording) : null;
     const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+    const group = r.group_id
+      ? (
+          this.deps.db
+            .prepare(
+              `SELECT * FROM live_sessions WHERE group_id = ? AND id != ? AND (? IS NULL OR commune_id = ?)
+               ORDER BY commune_id`,
+            )
+            .all(r.group_id, r.id, ...inScope(scope)) as Row[]
+        ).map((m) => ({
+          id: m.id,
+          communeId: m.commune_id,
+          zones: JSON.parse(m.zones) as string[],
+          devices: this.devices(m.occurrence_id),
+          endedAt: iso(m.ended_at),
+          endReason: m.end_reason,
+          endedBy: m.ended_by,
+        }))
+      : [];
     return {
       id: r.id,
       communeId: r.commune_id,
@@ -250,21 +313,25 @@ export class LiveService {
       endReason: r.end_reason,
       endedBy: r.ended_by,
       occurrenceId: r.occurrence_id,
-      devices,
-      frames: this.onAir.get(r.id)?.seq ?? r.frames,
+      devices: this.devices(r.occurrence_id),
+      frames: r.ended_at === null ? (this.onAir.get(r.id)?.seq ?? r.frames) : r.frames,
       recording: recording
         ? { sha256: recording.sha256, url: `/media/${recording.sha256}.ogg`, durationMs: recording.durationMs }
         : null,
+      groupId: r.group_id,
+      group,
       revision: r.revision,
     };
   }
 
   /**
-   * Goes live: checks the floor (one session per zone; an emergency preempts a normal
-   * one) and, for a normal session, the commune's broadcast rules; then sends the
-   * play-now. The officer's audio comes next, through `connect`.
+   * Goes live: checks the floor in every commune (one session per zone; an emergency
+   * preempts a normal one) and, for a normal session, each commune's broadcast rules —
+   * all of them before anything starts; then sends each commune's play-now. The
+   * officer's audio comes next, through `connect`. Answers the first commune's session;
+   * the others are its `group`.
    */
-  async begin(input: LiveStart): Promise<LiveSessionView> {
+  async begin(input: LiveStart, scope: Scope): Promise<LiveSessionView> {
     const { db } = this.deps;
     const source = input.source ?? 'browser';
     if (source === 'line-in' && !this.deps.captureDevice) {
@@ -274,176 +341,225 @@ export class LiveService {
         'no office microphone is set up on this server (LOAXA_LIVE_CAPTURE_DEVICE, e.g. plughw:1,0)',
       );
     }
-    const zones = [...new Set(input.zones)];
-    const open = db
-      .prepare('SELECT * FROM live_sessions WHERE ended_at IS NULL AND commune_id = ?')
-      .all(input.communeId) as Row[];
-    const clashing = open.filter((r) => (JSON.parse(r.zones) as string[]).some((z) => zones.includes(z)));
-    for (const other of clashing) {
-      if (input.priority !== 'emergency' || other.priority === 'emergency') {
-        throw new LiveError(
-          409,
-          'zones',
-          `another live session is on air in these zones (${other.title}, by ${other.started_by}); ` +
-            (other.priority === 'emergency' ? 'an emergency is never interrupted' : 'only an emergency may cut in'),
-          this.view(other),
-        );
+    if (input.communes.length === 0) throw new LiveError(400, 'zones', 'zones: choose at least one zone');
+    const parts = input.communes.map((part) => ({ ...part, zones: [...new Set(part.zones)], maxMs: 0 }));
+    const clashing: Row[] = [];
+    for (const part of parts) {
+      const open = db
+        .prepare('SELECT * FROM live_sessions WHERE ended_at IS NULL AND commune_id = ?')
+        .all(part.communeId) as Row[];
+      for (const other of open) {
+        if (!(JSON.parse(other.zones) as string[]).some((z) => part.zones.includes(z))) continue;
+        if (input.priority !== 'emergency' || other.priority === 'emergency') {
+          throw new LiveError(
+            409,
+            'zones',
+            `another live session is on air in these zones (${other.title}, by ${other.started_by}); ` +
+              (other.priority === 'emergency' ? 'an emergency is never interrupted' : 'only an emergency may cut in'),
+            this.view(other, scope),
+          );
+        }
+        clashing.push(other);
       }
-    }
-    let maxMs = this.deps.maxDurationMs;
-    if (input.priority !== 'emergency' && this.deps.guard) {
-      const rules = this.deps.guard.rulesOf(input.communeId);
-      if (rules.maxSessionMinutes !== null) maxMs = Math.min(maxMs, rules.maxSessionMinutes * 60_000);
-      // Quiet hours and the day's count: a live session is a play that starts now.
-      this.deps.guard.check(input.communeId, [{ startAt: Date.now(), durationMs: LIVE_FRAME_MS }], input.priority, {
-        override: input.overrideRules,
-        mayOverride: input.mayOverride,
-      });
+      part.maxMs = this.deps.maxDurationMs;
+      if (input.priority !== 'emergency' && this.deps.guard) {
+        const rules = this.deps.guard.rulesOf(part.communeId);
+        if (rules.maxSessionMinutes !== null) part.maxMs = Math.min(part.maxMs, rules.maxSessionMinutes * 60_000);
+        // Quiet hours and the day's count: a live session is a play that starts now.
+        try {
+          this.deps.guard.check(part.communeId, [{ startAt: Date.now(), durationMs: LIVE_FRAME_MS }], input.priority, {
+            override: input.overrideRules,
+            mayOverride: input.mayOverride,
+          });
+        } catch (err) {
+          if (parts.length > 1 && err instanceof Error)
+            err.message = `${part.communeName ?? part.communeId}: ${err.message}`;
+          throw err;
+        }
+      }
     }
     for (const other of clashing) await this.end(other.id, 'preempted', input.startedBy);
 
-    const id = newRefId('live');
+    const groupId = parts.length > 1 ? newRefId('livegroup') : null;
     const key = crypto.randomBytes(4).readUInt32BE(0);
     const latencyMs = input.latencyMs ?? this.deps.latencyMs;
     const title =
       input.title?.trim() || (input.priority === 'emergency' ? 'Phát trực tiếp khẩn cấp' : 'Phát trực tiếp');
     const startedAt = Date.now();
-    db.prepare(
-      `INSERT INTO live_sessions (id, commune_id, key, title, priority, zones, latency_ms, max_ms, started_by, started_at,
-         source)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      id,
-      input.communeId,
-      key,
-      title,
-      input.priority,
-      JSON.stringify(zones),
-      latencyMs,
-      maxMs,
-      input.startedBy,
-      startedAt,
-      source,
-    );
-    const { occurrenceId, deviceIds } = await this.deps.airing.airLive({
-      communeId: input.communeId,
-      liveSessionId: id,
-      title,
-      priority: input.priority,
-      zones,
-      createdBy: input.startedBy,
-      placeholder: await this.deps.placeholder(),
-      asset: (zoneId) => ({
-        kind: 'live',
-        sessionId: id,
-        key,
-        topic: topics.zoneLive(zoneId),
-        durationMs: maxMs,
-        latencyMs,
-      }),
-    });
-    db.prepare('UPDATE live_sessions SET occurrence_id = ? WHERE id = ?').run(occurrenceId, id);
-    const recordingPath = this.deps.media.tempPath('ogg');
     const now = this.now();
-    this.onAir.set(id, {
-      row: this.row(id)!,
-      zones,
+    const recordingPath = this.deps.media.tempPath('ogg');
+    const air: OnAir = {
+      members: new Map(),
+      all: [],
+      key,
+      latencyMs,
+      startedAt,
+      startedBy: input.startedBy,
+      source,
       seq: 0,
       recent: [],
       anchor: 0,
       lastFrameAt: now,
       lastSoundAt: now,
-      recorder: await this.deps.recorder(recordingPath).catch((err: unknown) => {
-        this.deps.logger.error({ err, liveSessionId: id }, 'live recording could not start; going on without it');
-        return null;
-      }),
+      recorder: null,
       recordingPath,
       decoder: new Decoder({ channels: 1, sample_rate: 48_000 }),
       connected: false,
-      ending: null,
       lineIn: null,
+    };
+    const placeholder = await this.deps.placeholder();
+    for (const part of parts) {
+      const id = newRefId('live');
+      db.prepare(
+        `INSERT INTO live_sessions (id, commune_id, key, title, priority, zones, latency_ms, max_ms, started_by,
+           started_at, source, group_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        id,
+        part.communeId,
+        key,
+        title,
+        input.priority,
+        JSON.stringify(part.zones),
+        latencyMs,
+        part.maxMs,
+        input.startedBy,
+        startedAt,
+        source,
+        groupId,
+      );
+      const { occurrenceId, deviceIds } = await this.deps.airing.airLive({
+        communeId: part.communeId,
+        liveSessionId: id,
+        title,
+        priority: input.priority,
+        zones: part.zones,
+        createdBy: input.startedBy,
+        placeholder,
+        asset: (zoneId) => ({
+          kind: 'live',
+          sessionId: id,
+          key,
+          topic: topics.zoneLive(zoneId),
+          durationMs: part.maxMs,
+          latencyMs,
+        }),
+      });
+      db.prepare('UPDATE live_sessions SET occurrence_id = ? WHERE id = ?').run(occurrenceId, id);
+      const member: Member = { row: this.row(id)!, zones: part.zones, ending: null };
+      air.members.set(id, member);
+      air.all.push(member);
+      this.onAir.set(id, air);
+      this.deps.audit.record({
+        actor: input.startedBy,
+        action: 'live.start',
+        target: id,
+        detail: {
+          priority: input.priority,
+          zones: part.zones,
+          latencyMs,
+          devices: deviceIds.length,
+          occurrenceId,
+          groupId,
+        },
+        communeId: part.communeId,
+      });
+      this.deps.logger.info(
+        { liveSessionId: id, groupId, zones: part.zones, devices: deviceIds.length },
+        'live session on air',
+      );
+    }
+    air.recorder = await this.deps.recorder(recordingPath).catch((err: unknown) => {
+      this.deps.logger.error(
+        { err, groupId, sessions: [...air.members.keys()] },
+        'live recording could not start; going on without it',
+      );
+      return null;
     });
     if (source === 'line-in') {
-      const session = this.onAir.get(id)!;
-      session.connected = true;
-      session.lineIn = captureLineIn(
+      air.connected = true;
+      air.lineIn = captureLineIn(
         this.deps.captureDevice!,
-        (packet) => this.frame(id, packet),
+        (packet) => this.voiceFrame(air, packet),
         (error) => {
-          this.deps.logger.error({ liveSessionId: id, error }, 'office microphone capture ended');
-          void this.end(id, 'dropped', null);
+          this.deps.logger.error(
+            { groupId, sessions: [...air.members.keys()], error },
+            'office microphone capture ended',
+          );
+          void this.endVoice(air, 'dropped', null);
         },
       );
     }
-    this.deps.audit.record({
-      actor: input.startedBy,
-      action: 'live.start',
-      target: id,
-      detail: { priority: input.priority, zones, latencyMs, devices: deviceIds.length, occurrenceId },
-      communeId: input.communeId,
-    });
-    this.deps.logger.info({ liveSessionId: id, zones, devices: deviceIds.length }, 'live session on air');
-    return this.view(this.row(id)!);
+    return this.view(this.row(air.all[0]!.row.id)!, scope);
+  }
+
+  /** The voices on air, each once. */
+  private voices(): Set<OnAir> {
+    return new Set(this.onAir.values());
   }
 
   /** The officer's audio connection opened; only the one who started the session may send. */
   connect(id: string, username: string): void {
-    const session = this.onAir.get(id);
-    if (!session) throw new LiveError(404, 'id', `no live session ${id} on air`);
-    if (session.row.source !== 'browser')
-      throw new LiveError(409, 'id', 'this session speaks from the office microphone');
-    if (session.row.started_by !== username) throw new LiveError(403, 'id', 'only the officer who went live speaks');
-    session.connected = true;
-    session.lastFrameAt = this.now();
+    const air = this.onAir.get(id);
+    if (!air?.members.has(id)) throw new LiveError(404, 'id', `no live session ${id} on air`);
+    if (air.source !== 'browser') throw new LiveError(409, 'id', 'this session speaks from the office microphone');
+    if (air.startedBy !== username) throw new LiveError(403, 'id', 'only the officer who went live speaks');
+    air.connected = true;
+    air.lastFrameAt = this.now();
   }
 
-  /** The officer's connection closed: the session ends (the loudspeakers go quiet within 2 s). */
+  /** The officer's connection closed: every session it fed ends (the loudspeakers go quiet within 2 s). */
   disconnect(id: string): void {
-    const session = this.onAir.get(id);
-    if (session) void this.end(id, 'dropped', null);
+    const air = this.onAir.get(id);
+    if (air) void this.endVoice(air, 'dropped', null);
   }
 
-  /** One 20 ms Opus packet from the officer: stamped, fanned out per zone, recorded. */
+  /** One 20 ms Opus packet from the officer's connection to session `id`. */
   frame(id: string, packet: Uint8Array): void {
-    const session = this.onAir.get(id);
-    if (!session || session.ending) return;
+    const air = this.onAir.get(id);
+    if (air) this.voiceFrame(air, packet);
+  }
+
+  /** One 20 ms Opus packet: stamped, fanned out to every zone of every session fed, recorded. */
+  private voiceFrame(air: OnAir, packet: Uint8Array): void {
+    if (air.members.size === 0) return;
     const now = this.now();
-    const { row } = session;
-    if (session.seq === 0) session.anchor = now + row.latency_ms;
-    let playAt = session.anchor + session.seq * LIVE_FRAME_MS;
+    if (air.seq === 0) air.anchor = now + air.latencyMs;
+    let playAt = air.anchor + air.seq * LIVE_FRAME_MS;
     // The officer's sound card and our clock drift apart, and the uplink stalls: keep the frame
     // playable (at least a quarter of the budget ahead) and the delay near the budget.
     const lead = playAt - now;
-    if (lead < row.latency_ms / 4 || lead > row.latency_ms * 1.5) {
-      session.anchor += now + row.latency_ms - playAt;
-      playAt = now + row.latency_ms;
+    if (lead < air.latencyMs / 4 || lead > air.latencyMs * 1.5) {
+      air.anchor += now + air.latencyMs - playAt;
+      playAt = now + air.latencyMs;
     }
     const wire = encodeLiveFrame({
-      key: row.key,
-      seq: session.seq,
+      key: air.key,
+      seq: air.seq,
       playAt,
       end: false,
       opus: packet,
-      redundant: session.recent,
+      redundant: air.recent,
     });
     // One encoding for every zone: the copies are the same for all of them. Kept as a copy of
     // its own, as the caller's buffer is not ours to hold on to. Copies are of consecutive frames
     // and never empty: an empty packet (nothing to copy) leaves the next frame with none.
-    session.recent =
-      packet.byteLength > 0 ? [Uint8Array.from(packet), ...session.recent].slice(0, REDUNDANT_COPIES) : [];
-    for (const zone of session.zones) {
-      void this.deps.bus.publish(topics.zoneLive(zone), wire, { qos: 0 }).catch(() => {});
+    air.recent = packet.byteLength > 0 ? [Uint8Array.from(packet), ...air.recent].slice(0, REDUNDANT_COPIES) : [];
+    for (const member of air.members.values()) {
+      for (const zone of member.zones) {
+        void this.deps.bus.publish(topics.zoneLive(zone), wire, { qos: 0 }).catch(() => {});
+      }
     }
-    session.seq++;
-    session.lastFrameAt = now;
-    session.recorder?.write(packet, LIVE_FRAME_SAMPLES);
-    if (this.loud(session, packet)) session.lastSoundAt = now;
+    air.seq++;
+    air.lastFrameAt = now;
+    air.recorder?.write(packet, LIVE_FRAME_SAMPLES);
+    if (this.loud(air, packet)) air.lastSoundAt = now;
   }
 
   /** Whether the packet holds sound (not silence): decoded, its RMS level. */
-  private loud(session: OnAir, packet: Uint8Array): boolean {
+  private loud(air: OnAir, packet: Uint8Array): boolean {
     try {
-      const pcm = session.decoder.decode(packet);
+      const pcm = air.decoder.decode(packet);
       const samples = new Int16Array(pcm.buffer, pcm.byteOffset, pcm.byteLength >> 1);
       let sum = 0;
       for (const s of samples) sum += s * s;
@@ -453,76 +569,126 @@ export class LiveService {
     }
   }
 
-  /** An officer (or a leader) ends the session; compare-and-set on `revision`. */
-  async stopBy(scope: Scope, id: string, revision: number, by: string): Promise<LiveSessionView> {
+  /**
+   * An officer (or a leader) ends the session; compare-and-set on `revision`. With `group`,
+   * every session of its group that `scope` may see ends with it (the province officer's
+   * "Kết thúc"; a commune's leader ends only their commune's).
+   */
+  async stopBy(
+    scope: Scope,
+    id: string,
+    revision: number,
+    by: string,
+    options: { group?: boolean } = {},
+  ): Promise<LiveSessionView> {
     const current = this.get(scope, id);
-    if (current.endedAt !== null) throw new LiveError(409, 'id', 'this live session has already ended', current);
+    if (current.endedAt !== null && !(options.group && current.group.some((m) => m.endedAt === null))) {
+      throw new LiveError(409, 'id', 'this live session has already ended', current);
+    }
     if (current.revision !== revision) throw new LiveError(409, 'revision', 'someone changed it first', current);
-    await this.end(id, 'stopped', by);
+    const ids = [id, ...(options.group ? current.group.filter((m) => m.endedAt === null).map((m) => m.id) : [])];
+    await Promise.all(ids.map((one) => this.end(one, 'stopped', by)));
     return this.get(scope, id);
   }
 
   private checkEnds(): void {
     const now = this.now();
-    for (const [id, s] of this.onAir) {
-      if (s.ending) continue;
-      if (now - s.row.started_at >= s.row.max_ms) void this.end(id, 'max-duration', null);
-      else if (now - s.lastFrameAt >= LIVE_SILENCE_END_MS) void this.end(id, 'dropped', null);
-      else if (now - s.lastSoundAt >= this.deps.silenceEndMs) void this.end(id, 'silence', null);
+    for (const air of this.voices()) {
+      if (air.members.size === 0) continue;
+      if (now - air.lastFrameAt >= LIVE_SILENCE_END_MS) void this.endVoice(air, 'dropped', null);
+      else if (now - air.lastSoundAt >= this.deps.silenceEndMs) void this.endVoice(air, 'silence', null);
+      else {
+        for (const [id, member] of air.members) {
+          if (now - member.row.started_at >= member.row.max_ms) void this.end(id, 'max-duration', null);
+        }
+      }
     }
   }
 
-  /** Ends a session once: the end frame, the stop command, the recording stored. */
-  private end(id: string, reason: LiveEndReason, by: string | null): Promise<void> {
-    const session = this.onAir.get(id);
-    if (!session) return Promise.resolve();
-    session.ending ??= this.finish(id, session, reason, by).finally(() => this.onAir.delete(id));
-    return session.ending;
+  /** Ends every session the voice still feeds. */
+  private async endVoice(air: OnAir, reason: LiveEndReason, by: string | null): Promise<void> {
+    await Promise.all([...air.members.keys()].map((id) => this.end(id, reason, by)));
   }
 
-  private async finish(id: string, session: OnAir, reason: LiveEndReason, by: string | null): Promise<void> {
-    const { db, media, logger } = this.deps;
-    const { row } = session;
-    session.lineIn?.stop();
-    const { zones } = session;
+  /** Ends a session once: the end frame, the stop command; with the voice's last, the recording stored. */
+  private end(id: string, reason: LiveEndReason, by: string | null): Promise<void> {
+    const air = this.onAir.get(id);
+    const member = air?.members.get(id);
+    if (!air || !member) return Promise.resolve();
+    // The voice stays reachable by every id of its group (the officer's socket names one) until all have ended.
+    member.ending ??= this.finish(air, member, reason, by).finally(() => {
+      if (air.members.size === 0) for (const m of air.all) this.onAir.delete(m.row.id);
+    });
+    return member.ending;
+  }
+
+  private async finish(air: OnAir, member: Member, reason: LiveEndReason, by: string | null): Promise<void> {
+    const { db, logger } = this.deps;
+    const { row, zones } = member;
+    // No frame goes to its zones after this one.
+    air.members.delete(row.id);
+    const frames = air.seq;
     const last = encodeLiveFrame({
-      key: row.key,
-      seq: session.seq,
-      playAt: session.anchor + session.seq * LIVE_FRAME_MS,
+      key: air.key,
+      seq: frames,
+      playAt: air.anchor + frames * LIVE_FRAME_MS,
       end: true,
       opus: new Uint8Array(),
       // The last packets get their copies too, so they are as safe as any before them.
-      redundant: session.recent,
+      redundant: air.recent,
     });
+    const recording = air.members.size === 0 ? this.closeRecording(air) : null;
     // QoS 0 like every frame: sent three times, so one lost copy does not leave the loudspeakers
     // waiting 2 s for frames that will not come (a duplicate is dropped by its sequence number).
     for (let copy = 0; copy < 3; copy++) {
       await Promise.all(zones.map((z) => this.deps.bus.publish(topics.zoneLive(z), last, { qos: 0 }).catch(() => {})));
     }
-    let recording: MediaAsset | null = null;
-    if (session.recorder) {
-      try {
-        const { durationMs } = await session.recorder.close();
-        if (session.seq > 0) recording = await media.adopt(session.recordingPath!, 'ogg', Math.round(durationMs));
-      } catch (err) {
-        logger.error({ err, liveSessionId: id }, 'live recording could not be stored');
-      }
-    }
     db.prepare(
-      `UPDATE live_sessions SET ended_at = ?, end_reason = ?, ended_by = ?, frames = ?, recording = ?,
-         revision = revision + 1 WHERE id = ?`,
-    ).run(Date.now(), reason, by, session.seq, recording?.sha256 ?? null, id);
+      `UPDATE live_sessions SET ended_at = ?, end_reason = ?, ended_by = ?, frames = ?, revision = revision + 1
+       WHERE id = ?`,
+    ).run(Date.now(), reason, by, frames, row.id);
     // The stop follows once the budget's worth of audio the loudspeakers hold has played out.
-    if (row.occurrence_id) {
-      await this.deps.airing.endLive(row.occurrence_id, zones, recording, row.started_at, row.latency_ms + 1000);
-    }
+    if (row.occurrence_id) this.deps.airing.endLive(row.occurrence_id, zones, row.started_at, row.latency_ms + 1000);
     this.deps.audit.record({
       actor: by ?? 'system',
       action: 'live.end',
-      target: id,
-      detail: { reason, frames: session.seq, recording: recording?.sha256 ?? null },
+      target: row.id,
+      detail: { reason, frames, groupId: row.group_id },
       communeId: row.commune_id,
     });
-    logger.info({ liveSessionId: id, reason, frames: session.seq }, 'live session ended');
+    logger.info({ liveSessionId: row.id, reason, frames }, 'live session ended');
+    if (recording) await this.storeRecording(air, member, await recording);
+  }
+
+  /** The voice has nothing left to feed: the microphone released, the recording closed and adopted. */
+  private async closeRecording(air: OnAir): Promise<MediaAsset | null> {
+    air.lineIn?.stop();
+    if (!air.recorder) return null;
+    try {
+      const { durationMs } = await air.recorder.close();
+      if (air.seq === 0) return null;
+      return await this.deps.media.adopt(air.recordingPath!, 'ogg', Math.round(durationMs));
+    } catch (err) {
+      this.deps.logger.error({ err, sessions: air.all.map((m) => m.row.id) }, 'live recording could not be stored');
+      return null;
+    }
+  }
+
+  /**
+   * Everything said becomes the audio of every session the voice fed — those that ended
+   * earlier in their commune too — once they have all recorded their ends.
+   */
+  private async storeRecording(air: OnAir, lastOne: Member, recording: MediaAsset | null): Promise<void> {
+    await Promise.allSettled(air.all.filter((m) => m !== lastOne).map((m) => m.ending));
+    if (!recording) return;
+    const ids = air.all.map((m) => m.row.id);
+    const set = this.deps.db.prepare('UPDATE live_sessions SET recording = ?, revision = revision + 1 WHERE id = ?');
+    this.deps.db.transaction(() => {
+      for (const id of ids) set.run(recording.sha256, id);
+    })();
+    this.deps.airing.liveRecorded(
+      air.all.flatMap((m) => (m.row.occurrence_id ? [m.row.occurrence_id] : [])),
+      recording,
+    );
   }
 }

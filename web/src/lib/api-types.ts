@@ -8800,6 +8800,20 @@ export interface paths {
                 url: string;
                 durationMs: number;
               } | null;
+              /** @description set when a province officer went live to several communes at once: one session per commune */
+              groupId: string | null;
+              /** @description the other sessions of its group the caller may see */
+              group: {
+                id: string;
+                communeId: string;
+                zones: string[];
+                devices: number;
+                /** Format: date-time */
+                endedAt: string | null;
+                endReason:
+                  'stopped' | 'silence' | 'max-duration' | 'dropped' | 'preempted' | 'restart' | (never | null);
+                endedBy: string | null;
+              }[];
               revision: number;
             }[];
           };
@@ -8807,7 +8821,7 @@ export interface paths {
       };
     };
     put?: never;
-    /** Go live to zones: one session per zone; an emergency (broadcasts:emergency) preempts a normal one. Then send the audio over the WebSocket /api/v1/live/{id}/audio. */
+    /** Go live to zones: one session per zone; an emergency (broadcasts:emergency) preempts a normal one. Then send the audio over the WebSocket /api/v1/live/{id}/audio. A province user who names no commune may choose zones of several: one session per commune (its `group`), fed by one socket. */
     post: {
       parameters: {
         query?: never;
@@ -8867,6 +8881,20 @@ export interface paths {
                 url: string;
                 durationMs: number;
               } | null;
+              /** @description set when a province officer went live to several communes at once: one session per commune */
+              groupId: string | null;
+              /** @description the other sessions of its group the caller may see */
+              group: {
+                id: string;
+                communeId: string;
+                zones: string[];
+                devices: number;
+                /** Format: date-time */
+                endedAt: string | null;
+                endReason:
+                  'stopped' | 'silence' | 'max-duration' | 'dropped' | 'preempted' | 'restart' | (never | null);
+                endedBy: string | null;
+              }[];
               revision: number;
             };
           };
@@ -9018,6 +9046,20 @@ export interface paths {
                 url: string;
                 durationMs: number;
               } | null;
+              /** @description set when a province officer went live to several communes at once: one session per commune */
+              groupId: string | null;
+              /** @description the other sessions of its group the caller may see */
+              group: {
+                id: string;
+                communeId: string;
+                zones: string[];
+                devices: number;
+                /** Format: date-time */
+                endedAt: string | null;
+                endReason:
+                  'stopped' | 'silence' | 'max-duration' | 'dropped' | 'preempted' | 'restart' | (never | null);
+                endedBy: string | null;
+              }[];
               revision: number;
             };
           };
@@ -9077,6 +9119,8 @@ export interface paths {
         content: {
           'application/json': {
             revision: number;
+            /** @description also end every session of its group the caller may see (one officer, several communes) */
+            group?: boolean;
           };
         };
       };
@@ -9113,6 +9157,20 @@ export interface paths {
                 url: string;
                 durationMs: number;
               } | null;
+              /** @description set when a province officer went live to several communes at once: one session per commune */
+              groupId: string | null;
+              /** @description the other sessions of its group the caller may see */
+              group: {
+                id: string;
+                communeId: string;
+                zones: string[];
+                devices: number;
+                /** Format: date-time */
+                endedAt: string | null;
+                endReason:
+                  'stopped' | 'silence' | 'max-duration' | 'dropped' | 'preempted' | 'restart' | (never | null);
+                endedBy: string | null;
+              }[];
               revision: number;
             };
           };

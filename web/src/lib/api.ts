@@ -694,9 +694,15 @@ export const api = {
     return request('POST', '/live', { body: inCommune(body) });
   },
 
-  /** Ends exactly the revision seen: 409 with `current` once it changed or ended. */
-  stopLive(session: Pick<LiveSession, 'id' | 'revision'>): Promise<LiveSession> {
-    const body: BodyOf<'/api/v1/live/{id}/stop', 'post'> = { revision: session.revision };
+  /**
+   * Ends exactly the revision seen: 409 with `current` once it changed or ended. With `group`,
+   * every session of its group this user may see ends too (one officer live to several communes).
+   */
+  stopLive(session: Pick<LiveSession, 'id' | 'revision'>, options: { group?: boolean } = {}): Promise<LiveSession> {
+    const body: BodyOf<'/api/v1/live/{id}/stop', 'post'> = {
+      revision: session.revision,
+      ...(options.group ? { group: true } : {}),
+    };
     return request('POST', `/live/${encodeURIComponent(session.id)}/stop`, { body });
   },
 

@@ -8,13 +8,15 @@
  * 20 ms Opus packets (≥ 100), ended the session as stopped and kept a
  * recording of ≥ 2.5 s, which the page offers to hear again. Chromium's
  * WebCodecs Opus encoder is needed (the page names it); without it the test
- * says so and skips. Without WebCodecs at all: live-wasm.test.ts.
+ * says so and skips. Without WebCodecs at all: live-wasm.test.ts. A
+ * province officer picks zones of two communes from one list per commune
+ * and stays on air when one commune's leader cuts her off there.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signIn } from '../../../server/test/helpers';
+import { PROVINCE_PASSWORD, signIn, signInProvince } from '../../../server/test/helpers';
 import { skipForEnvironment } from '../../../scripts/test/require-tool';
 import { fakeMicrophone } from './clicks-wav';
 import { openConsole, requireChromium, startRig, VIEWPORTS, type Rig } from './rig';
@@ -207,6 +209,82 @@ describe.skipIf(!hasChromium)('live broadcast page in chromium', () => {
     expect(occurrence.body.deliveries.map((d) => d.deviceId)).toEqual(['loa-dong']);
     expect(['preempted', 'finished']).toContain(occurrence.body.deliveries[0]!.stage);
     expect(session.recording?.durationMs ?? 0).toBeGreaterThanOrEqual(2_500);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 60_000);
+  it('a province officer live to zones of two communes: one voice; one commune’s emergency cuts its part only', async (ctx) => {
+    const { services } = rig.server;
+    const home = services.communes.get({ communeId: null }, services.communes.defaultId())!;
+    const other = services.communes.create('Xã Tân Lập');
+    services.registry.createZone('Thôn Bắc', other.id, 'thon-bac');
+    services.registry.createDevice({ id: 'loa-bac', zones: ['thon-bac'], communeId: other.id });
+    const province = await signInProvince(rig.server);
+    const leader = {
+      username: 'chu-tich-tan-lap',
+      password: 'mat-khau-tan-lap-1',
+      role: 'approver',
+      commune: other.id,
+    };
+    expect((await province('POST', '/api/v1/users', leader)).status).toBe(201);
+
+    const { page, errors, go } = await openConsole(rig, 'desktop', VIEWPORTS.find(([n]) => n === 'desktop')![1], {
+      username: 'tinh',
+      password: PROVINCE_PASSWORD,
+    });
+    await go('Phát trực tiếp');
+    if (await page.getByRole('heading', { name: 'Trình duyệt này chưa phát trực tiếp được' }).count()) {
+      skipForEnvironment(ctx, 'live broadcast browser test: this chromium cannot encode Opus');
+    }
+    // The whole province in view: a list of zones per commune, no commune to pick first.
+    const lists = page.getByTestId('live-communes');
+    await lists
+      .getByRole('group', { name: home.name })
+      .getByRole('checkbox', { name: /Thôn Đông/ })
+      .check();
+    await lists
+      .getByRole('group', { name: 'Xã Tân Lập' })
+      .getByRole('checkbox', { name: /Thôn Bắc/ })
+      .check();
+    await page.getByRole('button', { name: 'Bắt đầu phát' }).click();
+    await page.getByRole('heading', { name: 'ĐANG PHÁT TRỰC TIẾP' }).waitFor({ timeout: 15_000 });
+    const panel = page.locator('section.on-air');
+    // Her sessions, one per commune, the first answered to her and the other its group.
+    const leadId = (await panel.getAttribute('data-session'))!;
+    const lead = services.live.get({ communeId: null }, leadId);
+    const parts = [lead, ...lead.group];
+    expect(parts.map((part) => part.communeId).sort()).toEqual([home.id, other.id].sort());
+    const names = parts.map((part) => (part.communeId === home.id ? home.name : 'Xã Tân Lập')).join(', ');
+    await panel.getByText(`Đang phát tại 2 xã: ${names}`).waitFor();
+    await panel.getByText(/^Tại: Thôn (Đông|Bắc), Thôn (Đông|Bắc) \(2 cụm loa\)$/).waitFor();
+    const otherId = parts.find((part) => part.communeId === other.id)!.id;
+    const seconds = async () => Number((await panel.locator('.elapsed').textContent())?.split(':')[1]);
+    await expect.poll(seconds, { timeout: 8_000 }).toBeGreaterThanOrEqual(2);
+
+    // Tân Lập's leader goes live as an emergency in Thôn Bắc: only Tân Lập's part ends; she stays on air.
+    const tanLap = await signIn(rig.server, leader.username, leader.password);
+    const emergency = await tanLap<{ id: string; revision: number }>('POST', '/api/v1/live', {
+      zones: ['thon-bac'],
+      priority: 'emergency',
+    });
+    expect(emergency.status).toBe(201);
+    await panel.getByText('Đã dừng tại Xã Tân Lập: bị ngắt để phát tin khẩn cấp').waitFor({ timeout: 10_000 });
+    await panel.getByText(`Đang phát tại 1 xã: ${home.name}`).waitFor();
+    expect(await page.getByRole('heading', { name: 'ĐANG PHÁT TRỰC TIẾP' }).count()).toBe(1);
+    await tanLap('POST', `/api/v1/live/${emergency.body.id}/stop`, { revision: emergency.body.revision });
+
+    await page.getByRole('button', { name: 'Kết thúc' }).click();
+    const ended = page.locator('section.ended');
+    await ended.getByRole('heading', { name: 'Buổi phát trực tiếp đã kết thúc' }).waitFor({ timeout: 10_000 });
+    expect(await ended.getAttribute('data-reason')).toBe('stopped');
+    await ended.getByText('Bạn đã kết thúc buổi phát.').waitFor();
+    const homeId = parts.find((part) => part.communeId === home.id)!.id;
+    const done = services.live.get({ communeId: home.id }, homeId);
+    expect(done).toMatchObject({ endReason: 'stopped', endedBy: 'tinh' });
+    const cut = services.live.get({ communeId: other.id }, otherId);
+    expect(cut).toMatchObject({ endReason: 'preempted' });
+    // One recording of everything she said is both communes' record.
+    expect(done.recording?.durationMs ?? 0).toBeGreaterThanOrEqual(2_000);
+    expect(cut.recording).toEqual(done.recording);
     expect(errors).toEqual([]);
     await page.close();
   }, 60_000);

@@ -18,9 +18,14 @@ import { OverrideRules } from '../language-fields';
 import { allows } from '../../auth/permissions';
 import { SESSION_COOKIE } from '../auth';
 import { isSameOrigin } from '../origin';
-import { LiveError } from '../../live/service';
+import { LiveError, type LivePart } from '../../live/service';
+import type { Scope } from '../../tenancy/scope';
 
 const Iso = Type.String({ format: 'date-time' });
+const EndReason = Type.Union([
+  ...['stopped', 'silence', 'max-duration', 'dropped', 'preempted', 'restart'].map((r) => Type.Literal(r)),
+  Type.Null(),
+]);
 const LiveSession = Type.Object({
   id: Type.String(),
   communeId: Type.String(),
@@ -35,10 +40,7 @@ const LiveSession = Type.Object({
   startedBy: Type.String(),
   startedAt: Iso,
   endedAt: Type.Union([Iso, Type.Null()]),
-  endReason: Type.Union([
-    ...['stopped', 'silence', 'max-duration', 'dropped', 'preempted', 'restart'].map((r) => Type.Literal(r)),
-    Type.Null(),
-  ]),
+  endReason: EndReason,
   endedBy: Type.Union([Type.String(), Type.Null()]),
   occurrenceId: Type.Union([Type.String(), Type.Null()]),
   devices: Type.Integer(),
@@ -47,6 +49,21 @@ const LiveSession = Type.Object({
     Type.Object({ sha256: Type.String(), url: Type.String(), durationMs: Type.Integer() }),
     Type.Null(),
   ]),
+  groupId: Type.Union([Type.String(), Type.Null()], {
+    description: 'set when a province officer went live to several communes at once: one session per commune',
+  }),
+  group: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      communeId: Type.String(),
+      zones: Type.Array(Type.String()),
+      devices: Type.Integer(),
+      endedAt: Type.Union([Iso, Type.Null()]),
+      endReason: EndReason,
+      endedBy: Type.Union([Type.String(), Type.Null()]),
+    }),
+    { description: 'the other sessions of its group the caller may see' },
+  ),
   revision: Type.Integer(),
 });
 
@@ -54,6 +71,31 @@ const AUDIO_PATH = /^\/api\/v1\/live\/([A-Za-z0-9_.:-]{1,80})\/audio$/;
 
 export const liveRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = async (app, { services }) => {
   const { live } = services;
+  /**
+   * The communes a live start reaches, each with its zones: the named (or the caller's) commune;
+   * for a province user who names none, every commune whose zones were chosen.
+   */
+  const partsOf = (scope: Scope, zones: string[], commune: string | undefined): LivePart[] => {
+    if (commune !== undefined || scope.communeId !== null) {
+      const communeId = services.communes.forWrite(scope, commune);
+      const unknown = services.registry.unknownZones(zones, { communeId });
+      if (unknown.length) throw new HttpError(400, `zones: no zone ${unknown.join(', ')} in this commune`, 'zones');
+      return [{ communeId, zones }];
+    }
+    const byCommune = new Map<string, string[]>();
+    const unknown: string[] = [];
+    for (const zone of zones) {
+      const communeId = services.registry.communeOfZone(zone);
+      if (communeId === null) unknown.push(zone);
+      else byCommune.set(communeId, [...(byCommune.get(communeId) ?? []), zone]);
+    }
+    if (unknown.length) throw new HttpError(400, `zones: no zone ${unknown.join(', ')} in the province`, 'zones');
+    return [...byCommune].map(([communeId, its]) => ({
+      communeId,
+      communeName: services.communes.get(scope, communeId)?.name ?? communeId,
+      zones: its,
+    }));
+  };
   const asHttp = (err: unknown): never => {
     if (err instanceof LiveError) throw new HttpError(err.statusCode, err.message, err.field, err.extra);
     throw err;
@@ -101,7 +143,8 @@ export const liveRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
         tags: ['live'],
         summary:
           'Go live to zones: one session per zone; an emergency (broadcasts:emergency) preempts a normal one. ' +
-          'Then send the audio over the WebSocket /api/v1/live/{id}/audio.',
+          'Then send the audio over the WebSocket /api/v1/live/{id}/audio. A province user who names no ' +
+          'commune may choose zones of several: one session per commune (its `group`), fed by one socket.',
         body: Type.Object(
           {
             zones: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 200 }),
@@ -130,30 +173,32 @@ export const liveRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
       if (priority === 'emergency' && !allows(request.user!, 'broadcasts:emergency')) {
         throw new HttpError(403, `your role (${request.user!.role}) may not go live as an emergency`, 'priority');
       }
-      const communeId = services.communes.forWrite(request.scope, request.body.commune);
-      const unknown = services.registry.unknownZones(request.body.zones, { communeId });
-      if (unknown.length) throw new HttpError(400, `zones: no zone ${unknown.join(', ')} in this commune`, 'zones');
+      const communes = partsOf(request.scope, request.body.zones, request.body.commune);
       try {
-        const session = await live.begin({
-          communeId,
-          zones: request.body.zones,
-          priority,
-          title: request.body.title,
-          latencyMs: request.body.latencyMs,
-          startedBy: request.user!.username,
-          overrideRules: request.body.overrideRules,
-          mayOverride: allows(request.user!, 'schedules:approve'),
-          ...(request.body.source ? { source: request.body.source } : {}),
-        });
+        const session = await live.begin(
+          {
+            communes,
+            priority,
+            title: request.body.title,
+            latencyMs: request.body.latencyMs,
+            startedBy: request.user!.username,
+            overrideRules: request.body.overrideRules,
+            mayOverride: allows(request.user!, 'schedules:approve'),
+            ...(request.body.source ? { source: request.body.source } : {}),
+          },
+          request.scope,
+        );
         if (request.body.overrideRules) {
-          services.audit.record({
-            actor: request.user!.username,
-            action: 'rules.override',
-            target: session.occurrenceId ?? session.id,
-            detail: { reason: request.body.overrideRules.reason, live: session.id },
-            ip: request.ip,
-            communeId,
-          });
+          for (const one of [session, ...session.group]) {
+            services.audit.record({
+              actor: request.user!.username,
+              action: 'rules.override',
+              target: one.id,
+              detail: { reason: request.body.overrideRules.reason, live: one.id },
+              ip: request.ip,
+              communeId: one.communeId,
+            });
+          }
         }
         return reply.status(201).send(session);
       } catch (err) {
@@ -170,13 +215,25 @@ export const liveRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
         tags: ['live'],
         summary: 'End a live session (compare-and-set on revision): the loudspeakers go quiet',
         params: Type.Object({ id: Type.String({ maxLength: 80 }) }),
-        body: Type.Object({ revision: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }),
+        body: Type.Object(
+          {
+            revision: Type.Integer({ minimum: 1 }),
+            group: Type.Optional(
+              Type.Boolean({
+                description: 'also end every session of its group the caller may see (one officer, several communes)',
+              }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
         response: { 200: LiveSession, 404: ErrorReply, 409: ErrorReply },
       },
     },
     async (request) => {
       try {
-        return await live.stopBy(request.scope, request.params.id, request.body.revision, request.user!.username);
+        return await live.stopBy(request.scope, request.params.id, request.body.revision, request.user!.username, {
+          group: request.body.group === true,
+        });
       } catch (err) {
         return asHttp(err);
       }

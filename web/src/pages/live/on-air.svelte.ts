@@ -183,7 +183,7 @@ export class LiveBroadcast {
       const now = await api.liveSession(session.id);
       if (this.phase !== 'on-air' || this.session?.id !== now.id) return;
       this.session = now;
-      if (now.endedAt !== null) {
+      if (!stillOnAir(now)) {
         this.#release();
         this.#finish(now);
       }
@@ -214,7 +214,7 @@ export class LiveBroadcast {
     while (Date.now() < until && !this.#disposed) {
       try {
         const session = await api.liveSession(id);
-        if (session.endedAt !== null) return session;
+        if (!stillOnAir(session)) return session;
       } catch {
         // Asked again below.
       }
@@ -225,7 +225,10 @@ export class LiveBroadcast {
 
   #finish(session: LiveSession): void {
     this.#release();
-    this.ended = { session, message: endMessage(session, this.me()) };
+    // Live to several communes, the voice ended with the last of its sessions: that one says why.
+    const last = [session, ...session.group].reduce((a, b) => ((b.endedAt ?? '') > (a.endedAt ?? '') ? b : a));
+    const how = { ...session, endReason: last.endReason, endedBy: last.endedBy };
+    this.ended = { session: how, message: endMessage(how, this.me()) };
     this.session = null;
     this.level = 0;
     this.quiet = false;
@@ -250,14 +253,23 @@ export class LiveBroadcast {
   }
 }
 
-/** Stops the session at the revision seen; once more at the server's when only the revision had moved. */
+/** On air still: the session, or another commune's of its group (an emergency may have cut this one off). */
+export function stillOnAir(session: Pick<LiveSession, 'endedAt' | 'group'>): boolean {
+  return session.endedAt === null || session.group.some((member) => member.endedAt === null);
+}
+
+/**
+ * Stops the session (with its whole group) at the revision seen; once more at the server's when
+ * only the revision had moved.
+ */
 async function stopSeen(session: LiveSession): Promise<LiveSession> {
+  const options = { group: session.groupId !== null };
   try {
-    return await api.stopLive(session);
+    return await api.stopLive(session, options);
   } catch (cause) {
     const current = cause instanceof ApiError && cause.status === 409 ? (cause.detail.current as LiveSession) : null;
     if (!current) throw cause;
-    return current.endedAt !== null ? current : api.stopLive(current);
+    return stillOnAir(current) ? api.stopLive(current, options) : current;
   }
 }
 
