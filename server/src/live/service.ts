@@ -181,7 +181,6 @@ interface OnAir {
   all: Member[];
   key: number;
   latencyMs: number;
-  startedAt: number;
   startedBy: string;
   source: LiveSource;
   seq: number;
@@ -194,7 +193,6 @@ interface OnAir {
   recorder: LiveRecorder | null;
   recordingPath: string | null;
   decoder: Decoder;
-  connected: boolean;
   lineIn: LineIn | null;
 }
 
@@ -393,7 +391,6 @@ export class LiveService {
       all: [],
       key,
       latencyMs,
-      startedAt,
       startedBy: input.startedBy,
       source,
       seq: 0,
@@ -404,7 +401,6 @@ export class LiveService {
       recorder: null,
       recordingPath,
       decoder: new Decoder({ channels: 1, sample_rate: 48_000 }),
-      connected: false,
       lineIn: null,
     };
     const placeholder = await this.deps.placeholder();
@@ -477,7 +473,6 @@ export class LiveService {
       return null;
     });
     if (source === 'line-in') {
-      air.connected = true;
       air.lineIn = captureLineIn(
         this.deps.captureDevice!,
         (packet) => this.voiceFrame(air, packet),
@@ -504,7 +499,6 @@ export class LiveService {
     if (!air?.members.has(id)) throw new LiveError(404, 'id', `no live session ${id} on air`);
     if (air.source !== 'browser') throw new LiveError(409, 'id', 'this session speaks from the office microphone');
     if (air.startedBy !== username) throw new LiveError(403, 'id', 'only the officer who went live speaks');
-    air.connected = true;
     air.lastFrameAt = this.now();
   }
 
@@ -637,12 +631,13 @@ export class LiveService {
       // The last packets get their copies too, so they are as safe as any before them.
       redundant: air.recent,
     });
-    const recording = air.members.size === 0 ? this.closeRecording(air) : null;
+    const closing = air.members.size === 0 ? this.closeRecording(air) : null;
     // QoS 0 like every frame: sent three times, so one lost copy does not leave the loudspeakers
     // waiting 2 s for frames that will not come (a duplicate is dropped by its sequence number).
     for (let copy = 0; copy < 3; copy++) {
       await Promise.all(zones.map((z) => this.deps.bus.publish(topics.zoneLive(z), last, { qos: 0 }).catch(() => {})));
     }
+    const recording = closing ? await closing : null;
     db.prepare(
       `UPDATE live_sessions SET ended_at = ?, end_reason = ?, ended_by = ?, frames = ?, revision = revision + 1
        WHERE id = ?`,
@@ -653,11 +648,11 @@ export class LiveService {
       actor: by ?? 'system',
       action: 'live.end',
       target: row.id,
-      detail: { reason, frames, groupId: row.group_id },
+      detail: { reason, frames, recording: recording?.sha256 ?? null, groupId: row.group_id },
       communeId: row.commune_id,
     });
     logger.info({ liveSessionId: row.id, reason, frames }, 'live session ended');
-    if (recording) await this.storeRecording(air, member, await recording);
+    if (closing) await this.storeRecording(air, member, recording);
   }
 
   /** The voice has nothing left to feed: the microphone released, the recording closed and adopted. */

@@ -8,12 +8,10 @@
  * a latency budget after it was sent and within 10 ms of each other; the
  * loudspeaker of another zone stays silent; the deliveries record the play.
  */
-import { Encoder } from '@evan/opus';
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimFleet } from '@loaxa/firmware-sim';
-import { LIVE_FRAME_SAMPLES } from '@loaxa/protocol';
 import { startTestServer, waitFor, waitForFinished, type TestServer } from '../helpers';
+import { clickPackets, sendPaced, speak } from '../live-audio';
 
 const SKEWS: Record<string, number> = { 'loa-a1': 150, 'loa-a2': -90, 'loa-b1': 0 };
 const CLICK_EVERY = 25; // frames: 500 ms
@@ -50,16 +48,6 @@ afterAll(async () => {
   await server?.close();
 });
 
-/** 20 ms packets of silence with a 1 ms full-scale click opening every CLICK_EVERY-th frame (from the 25th). */
-function clickPackets(): Uint8Array[] {
-  const encoder = new Encoder({ channels: 1, sample_rate: 48_000, application: 'voip' });
-  return Array.from({ length: FRAMES }, (_, n) => {
-    const pcm = new Int16Array(LIVE_FRAME_SAMPLES);
-    if (n > 0 && n % CLICK_EVERY === 0) for (let i = 0; i < 48; i++) pcm[i] = i % 2 ? 30_000 : -30_000;
-    return encoder.encode(pcm);
-  });
-}
-
 describe('live broadcast to simulated loudspeakers', () => {
   it('sounds every click on the zone’s loudspeakers, a budget after it was said, in step; not elsewhere', async () => {
     const started = await server.api<{ id: string; revision: number; occurrenceId: string }>('POST', '/api/v1/live', {
@@ -73,19 +61,8 @@ describe('live broadcast to simulated loudspeakers', () => {
         .get(started.body.occurrenceId) as { n: number };
       return n.n === 2;
     });
-    const ws = new WebSocket(`${server.url.replace(/^http/, 'ws')}/api/v1/live/${started.body.id}/audio`, {
-      headers: { cookie: server.cookie },
-    });
-    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
-
-    const sentAt: number[] = [];
-    const start = performance.now();
-    for (const [n, packet] of clickPackets().entries()) {
-      ws.send(packet);
-      sentAt[n] = performance.timeOrigin + performance.now();
-      const due = start + (n + 1) * 20 - performance.now();
-      if (due > 0) await new Promise((r) => setTimeout(r, due));
-    }
+    const ws = await speak(server.url, started.body.id, server.cookie);
+    const sentAt = await sendPaced(ws, clickPackets(FRAMES, CLICK_EVERY));
     // Past the last click's play-out time, then the officer ends.
     await new Promise((r) => setTimeout(r, 800));
     const stopped = await server.api('POST', `/api/v1/live/${started.body.id}/stop`, {

@@ -9,12 +9,11 @@
  * recording becomes every session's audio. A commune whose rules refuse the
  * start is named, and nothing starts anywhere.
  */
-import { Encoder } from '@evan/opus';
 import mqtt, { type MqttClient } from 'mqtt';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimFleet } from '@loaxa/firmware-sim';
-import { decodeLiveFrame, LIVE_FRAME_SAMPLES, topics } from '@loaxa/protocol';
+import { decodeLiveFrame, topics } from '@loaxa/protocol';
 import {
   communeWithUser,
   PROVINCE_PASSWORD,
@@ -23,6 +22,7 @@ import {
   waitForFinished,
   type TestServer,
 } from '../helpers';
+import { clickPackets, sendPaced, speak, tonePackets } from '../live-audio';
 
 const CLICK_EVERY = 25; // frames: 500 ms
 const FRAMES = 125; // 2.5 s
@@ -100,52 +100,6 @@ afterAll(async () => {
   await server?.close();
 });
 
-function speak(sessionId: string): Promise<WebSocket> {
-  const ws = new WebSocket(`${server.url.replace(/^http/, 'ws')}/api/v1/live/${sessionId}/audio`, {
-    headers: { cookie: provinceCookie },
-  });
-  return new Promise((resolve, reject) => {
-    ws.once('open', () => resolve(ws));
-    ws.once('unexpected-response', (_req, res) => reject(new Error(`refused: ${res.statusCode}`)));
-    ws.once('error', reject);
-  });
-}
-
-/** 20 ms packets of silence with a 1 ms full-scale click opening every CLICK_EVERY-th frame (from the 25th). */
-function clickPackets(count: number): Uint8Array[] {
-  const encoder = new Encoder({ channels: 1, sample_rate: 48_000, application: 'voip' });
-  return Array.from({ length: count }, (_, n) => {
-    const pcm = new Int16Array(LIVE_FRAME_SAMPLES);
-    if (n > 0 && n % CLICK_EVERY === 0) for (let i = 0; i < 48; i++) pcm[i] = i % 2 ? 30_000 : -30_000;
-    return encoder.encode(pcm);
-  });
-}
-
-/** 20 ms packets of a 440 Hz tone (sound: the silence watchdog leaves it alone). */
-function tonePackets(count: number): Uint8Array[] {
-  const encoder = new Encoder({ channels: 1, sample_rate: 48_000, application: 'voip' });
-  return Array.from({ length: count }, (_, n) => {
-    const pcm = new Int16Array(LIVE_FRAME_SAMPLES);
-    for (let i = 0; i < pcm.length; i++) {
-      pcm[i] = Math.round(8000 * Math.sin((2 * Math.PI * 440 * (n * LIVE_FRAME_SAMPLES + i)) / 48_000));
-    }
-    return encoder.encode(pcm);
-  });
-}
-
-/** Sends `list` at the real pace of speech; the server-clock time each was sent. */
-async function sendPaced(ws: WebSocket, list: Uint8Array[]): Promise<number[]> {
-  const sentAt: number[] = [];
-  const start = performance.now();
-  for (const [n, packet] of list.entries()) {
-    ws.send(packet);
-    sentAt[n] = performance.timeOrigin + performance.now();
-    const due = start + (n + 1) * 20 - performance.now();
-    if (due > 0) await new Promise((r) => setTimeout(r, due));
-  }
-  return sentAt;
-}
-
 /** The live frames a zone's listener gets (a device's credentials: it may read its zone's topic). */
 async function listener(commune: number) {
   const { id, zone } = communes[commune]!;
@@ -209,8 +163,8 @@ describe('a province officer live to several communes', () => {
       return n.n === 2;
     });
     // Her one socket, opened on the lead, feeds the whole group.
-    const ws = await speak(lead.id);
-    const sentAt = await sendPaced(ws, clickPackets(FRAMES));
+    const ws = await speak(server.url, lead.id, provinceCookie);
+    const sentAt = await sendPaced(ws, clickPackets(FRAMES, CLICK_EVERY));
     await new Promise((r) => setTimeout(r, 800));
     const stopped = await province<Session>('POST', `/api/v1/live/${lead.id}/stop`, {
       revision: lead.revision,
@@ -260,7 +214,7 @@ describe('a province officer live to several communes', () => {
     expect(started.status).toBe(201);
     const lead = started.body;
     const bId = lead.group[0]!.id;
-    const ws = await speak(lead.id);
+    const ws = await speak(server.url, lead.id, provinceCookie);
     // Anyone but the officer who went live is refused the group's socket, whichever session it names.
     const other = await fetch(`${server.url}/api/v1/session`, {
       method: 'POST',

@@ -9,16 +9,16 @@
  * emergency cutting in, the end when the officer's connection drops, and the
  * recording in the media store are checked on the real server.
  */
-import { Encoder } from '@evan/opus';
 import mqtt, { type MqttClient } from 'mqtt';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeLiveFrame, LIVE_FRAME_SAMPLES, topics, type LiveFrame, type PlayNowCommand } from '@loaxa/protocol';
+import { decodeLiveFrame, topics, type LiveFrame, type PlayNowCommand } from '@loaxa/protocol';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { resolveFfmpeg } from '../../src/audio/ffmpeg';
 import { signIn, startTestServer, waitFor, type TestServer } from '../helpers';
+import { sendPaced, speak, tonePackets } from '../live-audio';
 
 let server: TestServer;
 const clients: MqttClient[] = [];
@@ -51,42 +51,6 @@ async function loudspeaker(id: string, zone: string) {
   });
   await client.subscribeAsync({ [topics.zoneCmd(zone)]: { qos: 1 }, [topics.zoneLive(zone)]: { qos: 0 } });
   return { commands, frames };
-}
-
-/** 20 ms Opus packets of a 440 Hz tone (sound, not silence). */
-function packets(count: number): Uint8Array[] {
-  const encoder = new Encoder({ channels: 1, sample_rate: 48_000, application: 'voip' });
-  const out: Uint8Array[] = [];
-  for (let n = 0; n < count; n++) {
-    const pcm = new Int16Array(LIVE_FRAME_SAMPLES);
-    for (let i = 0; i < pcm.length; i++) {
-      pcm[i] = Math.round(8000 * Math.sin((2 * Math.PI * 440 * (n * LIVE_FRAME_SAMPLES + i)) / 48_000));
-    }
-    out.push(encoder.encode(pcm));
-  }
-  return out;
-}
-
-/** The officer's audio connection. */
-function speak(sessionId: string, cookie: string): Promise<WebSocket> {
-  const ws = new WebSocket(`${server.url.replace(/^http/, 'ws')}/api/v1/live/${sessionId}/audio`, {
-    headers: { cookie },
-  });
-  return new Promise((resolve, reject) => {
-    ws.once('open', () => resolve(ws));
-    ws.once('unexpected-response', (_req, res) => reject(new Error(`refused: ${res.statusCode}`)));
-    ws.once('error', reject);
-  });
-}
-
-/** Sends `list` at the real pace of speech, one packet per 20 ms. */
-async function sendPaced(ws: WebSocket, list: Uint8Array[]): Promise<void> {
-  const start = performance.now();
-  for (const [n, packet] of list.entries()) {
-    ws.send(packet);
-    const due = start + (n + 1) * 20 - performance.now();
-    if (due > 0) await new Promise((r) => setTimeout(r, due));
-  }
 }
 
 let thon1: Awaited<ReturnType<typeof loudspeaker>>;
@@ -141,8 +105,8 @@ describe('live broadcast on the server', () => {
     ]);
     const key = (play.assets[0] as { key: number }).key;
 
-    const ws = await speak(session.id, server.cookie);
-    const sent = packets(50); // one second
+    const ws = await speak(server.url, session.id, server.cookie);
+    const sent = tonePackets(50); // one second
     await sendPaced(ws, sent);
     await waitFor('every frame at the loudspeaker', () => thon1.frames.length >= sent.length);
     const got = thon1.frames.slice(0, sent.length);
@@ -236,7 +200,7 @@ describe('live broadcast on the server', () => {
   it('lets only the officer who went live speak, and ends the session within 2 s of her connection dropping', async () => {
     const started = await server.api<Session>('POST', '/api/v1/live', { zones: ['thon-1'] });
     const url = `${server.url.replace(/^http/, 'ws')}/api/v1/live/${started.body.id}/audio`;
-    await expect(speak(started.body.id, '')).rejects.toThrow(/401/);
+    await expect(speak(server.url, started.body.id, '')).rejects.toThrow(/401/);
     const editor = { username: 'vanhoa-live', password: 'vanhoa-mat-khau-1', role: 'editor' };
     expect((await server.api('POST', '/api/v1/users', editor)).status).toBe(201);
     const login = await fetch(`${server.url}/api/v1/session`, {
@@ -245,7 +209,7 @@ describe('live broadcast on the server', () => {
       body: JSON.stringify({ username: editor.username, password: editor.password }),
     });
     const otherCookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
-    await expect(speak(started.body.id, otherCookie)).rejects.toThrow(/403/);
+    await expect(speak(server.url, started.body.id, otherCookie)).rejects.toThrow(/403/);
     const crossSite = new WebSocket(url, { headers: { cookie: server.cookie, origin: 'https://evil.example' } });
     await expect(
       new Promise((resolve, reject) => {
@@ -254,8 +218,8 @@ describe('live broadcast on the server', () => {
       }),
     ).rejects.toThrow(/403/);
 
-    const ws = await speak(started.body.id, server.cookie);
-    await sendPaced(ws, packets(10));
+    const ws = await speak(server.url, started.body.id, server.cookie);
+    await sendPaced(ws, tonePackets(10));
     const cut = Date.now();
     ws.terminate();
     const ended = await waitFor('the session to end', async () => {
@@ -301,7 +265,7 @@ describe('live broadcast on the server', () => {
       );
     }
     // No one speaks over its WebSocket.
-    await expect(speak(started.body.id, server.cookie)).rejects.toThrow(/409/);
+    await expect(speak(server.url, started.body.id, server.cookie)).rejects.toThrow(/409/);
     const stopped = await server.api<Session>('POST', `/api/v1/live/${started.body.id}/stop`, {
       revision: started.body.revision,
     });

@@ -90,9 +90,10 @@ export const liveRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
       else byCommune.set(communeId, [...(byCommune.get(communeId) ?? []), zone]);
     }
     if (unknown.length) throw new HttpError(400, `zones: no zone ${unknown.join(', ')} in the province`, 'zones');
+    const names = new Map(services.communes.list(scope).map((c) => [c.id, c.name]));
     return [...byCommune].map(([communeId, its]) => ({
       communeId,
-      communeName: services.communes.get(scope, communeId)?.name ?? communeId,
+      communeName: names.get(communeId) ?? communeId,
       zones: its,
     }));
   };
