@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { captureOutput } from '../player/child-process';
+import { captureOutput, killChild } from '../player/child-process';
 import type { AmpSwitch } from './amp-switch';
 
 export interface GpiosetOptions {
@@ -91,8 +91,7 @@ export class GpiosetAmpSwitch implements AmpSwitch {
     this.holder = undefined;
     if (!holder || holder.exitCode !== null || holder.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => holder.once('close', () => resolve()));
-    holder.kill('SIGTERM');
-    await exited;
+    if (killChild(holder, 'SIGTERM')) await exited;
   }
 
   private async detectVersion(): Promise<GpiosetVersion> {

@@ -1,3 +1,7 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AlsaSink, aplayLiveArgv, VirtualSoundCard } from './sinks';
 
@@ -103,5 +107,37 @@ describe('AlsaSink', () => {
     sink.write(new Int16Array(960));
     await sink.close();
     expect(sink.error?.message).toMatch(/cannot run \/nonexistent\/aplay/);
+  });
+
+  // Node's kill() on a child that could not be run, before its 'error' event, signals pid 0: the
+  // whole process group. Here in a process group of its own, so that a regression kills only it.
+  it('closing at once a sink whose aplay cannot run signals nobody else', async () => {
+    const TRIES = 200;
+    // Whether Node signals pid 0 or the failed child's own (gone) pid is a race inside libuv: many
+    // tries make the old behaviour show.
+    const script = `
+      import { AlsaSink } from ${JSON.stringify(path.join(import.meta.dirname, 'sinks.ts'))};
+      for (let i = 0; i < ${TRIES}; i++) {
+        const sink = new AlsaSink({ device: 'default', path: '/nonexistent/aplay' }, { now: () => Date.now() });
+        sink.write(new Int16Array(960));
+        await sink.close();
+        if (!/cannot run/.test(sink.error?.message ?? '')) throw new Error('no error: ' + sink.error);
+      }
+      console.log('survived ${TRIES} sinks');
+    `;
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'loaxa-sink-')), 'close-at-once.mjs');
+    fs.writeFileSync(file, script);
+    const child = spawn(process.execPath, ['--import', 'tsx', file], {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+      child.once('exit', (c, s) => resolve([c, s])),
+    );
+    expect({ code, signal, out }).toMatchObject({ code: 0, signal: null });
+    expect(out).toMatch(new RegExp(`survived ${TRIES} sinks`));
   });
 });

@@ -7,6 +7,7 @@ import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Writable } from 'node:stream';
 import { LIVE_SAMPLE_RATE } from '@loaxa/protocol';
 import type { Clock } from '../clock/clock';
+import { killChild } from '../player/child-process';
 
 export interface LiveSink {
   /** Device time, ms, at which the next sample written will sound. */
@@ -254,11 +255,10 @@ export class AlsaSink implements LiveSink {
   async close(): Promise<void> {
     if (!this.closing) {
       this.closing = true;
-      if (this.child.exitCode === null && this.child.signalCode === null) {
-        this.child.kill('SIGTERM');
+      if (killChild(this.child, 'SIGTERM')) {
         this.child.stdin.end();
         // The card must be free for whatever plays next, even if aplay hangs in the driver.
-        const kill = setTimeout(() => this.child.kill('SIGKILL'), KILL_GRACE_MS);
+        const kill = setTimeout(() => killChild(this.child, 'SIGKILL'), KILL_GRACE_MS);
         void this.exited.then(() => clearTimeout(kill));
       }
     }

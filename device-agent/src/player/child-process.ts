@@ -5,6 +5,17 @@ const STDERR_TAIL_CHARS = 600;
 /** A child that ignores SIGTERM this long gets SIGKILL, so the sound card is always released. */
 const KILL_GRACE_MS = 2_000;
 
+/**
+ * Signals a child, but only one that was really started. A child whose program could not be run
+ * (ENOENT, EACCES) has no pid until its 'error' event, and Node's kill() before that event sends
+ * the signal to pid 0: the caller's whole process group (seen: a test's missing aplay took the test
+ * runner, npm and the shell that ran them down with SIGTERM).
+ */
+export function killChild(child: ChildProcess, signal: NodeJS.Signals): boolean {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return false;
+  return child.kill(signal);
+}
+
 export interface ProcessSpec {
   /** argv[0] is the program. */
   argv: readonly string[];
@@ -29,9 +40,8 @@ export function runProcesses(specs: readonly ProcessSpec[], signal?: AbortSignal
     const onAbort = () => {
       aborted = true;
       for (const child of children) {
-        if (child.exitCode !== null || child.signalCode !== null) continue;
-        child.kill('SIGTERM');
-        killTimers.push(setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS));
+        if (!killChild(child, 'SIGTERM')) continue;
+        killTimers.push(setTimeout(() => killChild(child, 'SIGKILL'), KILL_GRACE_MS));
       }
     };
     const settle = () => {

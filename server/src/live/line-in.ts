@@ -57,7 +57,9 @@ export function captureLineIn(
   return {
     stop() {
       stopped = true;
-      child.kill('SIGTERM');
+      // Only a started arecord: before its 'error' event a child that could not run has no pid, and
+      // kill() would signal pid 0, this server's whole process group.
+      if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     },
   };
 }
