@@ -201,9 +201,20 @@ export class ApiError extends Error {
 
 let onUnauthorized: (() => void) | null = null;
 
+/**
+ * Counts sign-ins and sign-outs. A 401 means "this session is gone" only for a call made in the
+ * current session: a call sent before a sign-out and answered after the next sign-in (a page's
+ * poll in flight when the officer logged out and straight back in) must not end the new session.
+ */
+let sessionEpoch = 0;
+
 /** Called whenever the API answers 401 on an authenticated call (session expired or revoked). */
 export function setUnauthorizedHandler(handler: (() => void) | null): void {
   onUnauthorized = handler;
+}
+
+function unauthorized(sentInEpoch: number): void {
+  if (sentInEpoch === sessionEpoch) onUnauthorized?.();
 }
 
 let onPasswordChangeRequired: (() => void) | null = null;
@@ -232,6 +243,7 @@ async function request<T>(method: string, path: string, options: RequestOptions 
     body = JSON.stringify(options.body);
   }
 
+  const epoch = sessionEpoch;
   let response: Response;
   try {
     response = await fetch(API_BASE + path, {
@@ -248,7 +260,7 @@ async function request<T>(method: string, path: string, options: RequestOptions 
     });
   }
 
-  if (response.status === 401 && !options.expect401) onUnauthorized?.();
+  if (response.status === 401 && !options.expect401) unauthorized(epoch);
 
   if (!response.ok) {
     const error = await readErrorBody(response);
@@ -326,8 +338,10 @@ function inCommune<B extends object>(body: B): B {
 // ---------------------------------------------------------------- endpoints
 
 export const api = {
-  login(username: string, password: string): Promise<{ user: User }> {
-    return request('POST', '/session', { body: { username, password }, expect401: true });
+  async login(username: string, password: string): Promise<{ user: User }> {
+    const answer = await request<{ user: User }>('POST', '/session', { body: { username, password }, expect401: true });
+    sessionEpoch++;
+    return answer;
   },
 
   /** The current session's user, or null when not logged in. */
@@ -341,8 +355,9 @@ export const api = {
     }
   },
 
-  logout(): Promise<void> {
-    return request('DELETE', '/session', { expect401: true });
+  async logout(): Promise<void> {
+    sessionEpoch++;
+    await request('DELETE', '/session', { expect401: true });
   },
 
   devices(): Promise<Device[]> {
@@ -803,8 +818,9 @@ function sendMultipart<T>(
     xhr.onerror = () => reject(new ApiError(0, 'network error during upload', { kind: 'network' }));
     xhr.ontimeout = () => reject(new ApiError(0, 'upload timed out', { kind: 'timeout' }));
     xhr.onabort = () => reject(new DOMException('upload cancelled', 'AbortError'));
+    const epoch = sessionEpoch;
     xhr.onload = () => {
-      if (xhr.status === 401) onUnauthorized?.();
+      if (xhr.status === 401) unauthorized(epoch);
       let data: unknown = null;
       try {
         data = xhr.responseText ? JSON.parse(xhr.responseText) : null;

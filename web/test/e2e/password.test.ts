@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Route } from 'playwright-core';
 import { loadConfig, startServer, type RunningServer } from '../../../server/src/index';
 import { createLogger } from '../../../server/src/logger';
 import { CHROMIUM, CHROMIUM_ARGS, expectFitsWidth, VIEWPORTS, requireChromium } from './rig';
@@ -112,15 +112,34 @@ describe.skipIf(!hasChromium)('passwords in the console', () => {
       await page.getByRole('heading', { level: 1, name: 'Người dùng' }).waitFor();
       await fits('users after the change');
 
-      // ---- log out from the same menu; the new password signs straight into the console
+      // ---- log out from the same menu while the page's list is still on its way; the new password
+      // signs straight into the console, and that list's late 401 (it was asked for in the old
+      // session) does not end the new one.
+      const stale = new Promise<Route>((resolve) => void page.route('**/api/v1/users', resolve, { times: 1 }));
+      await page.reload();
+      const staleList = await stale;
       await page.getByRole('button', { name: 'Tài khoản admin' }).click();
       await page.getByRole('button', { name: 'Đăng xuất' }).click();
+      // The users page has a "Tên đăng nhập" field too: fill the login form's once it is there.
+      await page.getByRole('heading', { name: 'Đăng nhập', exact: true }).waitFor();
       await page.getByLabel('Tên đăng nhập').fill('admin');
       await page.getByLabel('Mật khẩu').fill('mat-khau-thu-hai-2');
       await page.getByRole('button', { name: 'Đăng nhập' }).click();
       // Back where the admin was (the address still says #/users), not at the password change.
       await page.getByRole('heading', { level: 1, name: 'Người dùng' }).waitFor();
+      await page.getByRole('rowheader', { name: /^admin/ }).waitFor();
       expect(await page.getByRole('heading', { name: 'Đặt mật khẩu của riêng bạn' }).count()).toBe(0);
+      const late = page.waitForResponse((r) => r.url().endsWith('/api/v1/users') && r.status() === 401);
+      await staleList.fulfill({
+        status: 401,
+        contentType: 'application/json',
+        body: JSON.stringify({ error: 'Unauthorized', message: 'Phiên đăng nhập đã hết hạn.' }),
+      });
+      await late;
+      // One more round trip in the page, after which the late answer has been handled.
+      expect(await page.evaluate(async () => (await fetch('/api/v1/session')).status)).toBe(200);
+      expect(await page.getByRole('button', { name: 'Đăng nhập', exact: true }).count()).toBe(0);
+      expect(await page.getByRole('heading', { level: 1, name: 'Người dùng' }).count()).toBe(1);
 
       expect(errors).toEqual([]);
       await page.close();
