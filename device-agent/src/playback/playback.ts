@@ -167,11 +167,13 @@ export class Playback {
     } catch (err) {
       play = Promise.reject(err);
     }
-    // The rest (the "started" ack first, then waiting for the end) waits one microtask: on a node
-    // that is the same instant, and in a simulated fleet every device due now starts before any
-    // of them does its bookkeeping. A microtask runs before any message or timer, so nothing can
-    // stop the item in between, and "started" is still raised before the item can end.
-    void Promise.resolve().then(() => {
+    // The rest (the "started" ack first, then waiting for the end) waits for the loop's check
+    // phase: on a node that is the same instant, and in a simulated fleet every device whose timer
+    // fired in this pass starts before any of them does its bookkeeping (a microtask would not do:
+    // Node drains microtasks after each timer callback). A stop arriving in between finds the item
+    // active and aborts it; its outcome is handled only in here, so "started" is still raised
+    // before the item's end.
+    setImmediate(() => {
       request.onStart?.(startedAt);
       play.then(
         (result) => {
