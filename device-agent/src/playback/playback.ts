@@ -172,7 +172,8 @@ export class Playback {
     // fired in this pass starts before any of them does its bookkeeping (a microtask would not do:
     // Node drains microtasks after each timer callback). A stop arriving in between finds the item
     // active and aborts it; its outcome is handled only in here, so "started" is still raised
-    // before the item's end.
+    // before the item's end. A player failing at once is handled there too, not "unhandled" now.
+    play.catch(() => {});
     setImmediate(() => {
       request.onStart?.(startedAt);
       play.then(
