@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { loadConfig, type Config } from './config';
 import { createLogger } from './logger';
 import { openDatabase, type Db } from './db/database';
+import { sqliteSql } from './db/sql';
 import { MediaStore } from './media/store';
 import { Mp3Renditions } from './media/renditions';
 import { EventHub } from './events/hub';
@@ -79,6 +80,7 @@ export async function startServer(
   logger.info({ ffmpeg: ffmpeg.path, source: ffmpeg.source }, 'using ffmpeg');
 
   const db: Db = openDatabase(config.dataDir);
+  const sqlDb = sqliteSql(db);
   const hub = new EventHub();
   const media = new MediaStore(config.dataDir, db);
   media.cleanTemp();
@@ -259,6 +261,7 @@ export async function startServer(
   const services: AppServices = {
     config,
     db,
+    sql: sqlDb,
     bus,
     registry,
     hub,
@@ -326,6 +329,7 @@ export async function startServer(
       await renditions.idle();
       await bus.close();
       await app.close();
+      await sqlDb.close();
       db.close();
     },
   };

@@ -11,14 +11,9 @@ import pg from 'pg';
 import { onPath, requireTool } from '../../scripts/test/require-tool';
 import { waitFor } from './helpers';
 import { NATS_SERVER_BIN, startNatsCluster, type TestNatsCluster } from './nats-cluster';
-import { POSTGRES_BIN_DIR, startPostgres } from './postgres';
+import { requirePostgres, startPostgres } from './postgres';
 
-const hasPostgres = requireTool({
-  tool: 'postgresql',
-  found: POSTGRES_BIN_DIR,
-  install: 'apt-get install postgresql',
-  skips: 'the PostgreSQL engine tests',
-});
+const hasPostgres = requirePostgres('the PostgreSQL engine tests');
 const hasNats = requireTool({
   tool: 'nats-server',
   found: () => NATS_SERVER_BIN ?? onPath('nats-server'),

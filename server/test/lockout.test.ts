@@ -8,10 +8,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/database';
+import { migratePostgres, postgresSql, sqliteSql, type SqlDb } from '../src/db/sql';
 import { LoginLockout, lockedMessage } from '../src/auth/lockout';
 import { startTestServer, type TestServer } from './helpers';
+import { requirePostgres, startPostgres, type TestPostgres } from './postgres';
 
 const servers: TestServer[] = [];
 afterAll(async () => {
@@ -31,31 +33,72 @@ async function loginAs(server: TestServer, username: string, password: string) {
   };
 }
 
-describe('LoginLockout', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loaxa-lockout-'));
-  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const db = openDatabase(dir);
-  const lockout = new LoginLockout(db, { maxFailures: 3, windowMs: 60_000, lockMs: 120_000 });
+const hasPostgres = requirePostgres('the lock-out counters on PostgreSQL');
 
-  it('locks on the Nth failure inside the window, for the lock time, case-insensitively', () => {
-    const t = 1_000_000;
-    expect(lockout.fail('Lan', t)).toEqual({ failures: 1, lockedUntil: null });
-    expect(lockout.fail('lan', t + 1000)).toEqual({ failures: 2, lockedUntil: null });
-    expect(lockout.lockedUntil('lan', t + 1000)).toBeNull();
-    expect(lockout.fail('LAN', t + 2000)).toEqual({ failures: 3, lockedUntil: t + 2000 + 120_000 });
-    expect(lockout.lockedUntil('lan', t + 3000)).toBe(t + 122_000);
-    // Failures while locked neither extend nor re-announce the lock.
-    expect(lockout.fail('lan', t + 4000).lockedUntil).toBeNull();
-    expect(lockout.lockedUntil('lan', t + 122_001)).toBeNull();
-    // After the lock the count starts again.
-    expect(lockout.fail('lan', t + 130_000)).toEqual({ failures: 1, lockedUntil: null });
+/** The counters on each engine the server can use (PostgreSQL when installed). */
+const engines: [string, () => Promise<SqlDb>][] = [
+  ['SQLite', async () => sqliteSql(openDatabase(fs.mkdtempSync(path.join(os.tmpdir(), 'loaxa-lockout-'))))],
+];
+let postgres: TestPostgres | undefined;
+if (hasPostgres) {
+  engines.push([
+    'PostgreSQL',
+    async () => {
+      postgres ??= await startPostgres();
+      const target = postgresSql(postgres.url, { poolSize: 4 });
+      await migratePostgres(target);
+      return target;
+    },
+  ]);
+}
+afterAll(async () => {
+  await postgres?.close();
+});
+
+describe.each(engines)('LoginLockout on %s', (_engine, open) => {
+  let target: SqlDb;
+  let lockout: LoginLockout;
+  beforeAll(async () => {
+    target = await open();
+    lockout = new LoginLockout(target, { maxFailures: 3, windowMs: 60_000, lockMs: 120_000 });
+  }, 60_000);
+  afterAll(async () => {
+    await target?.close();
   });
 
-  it('forgets failures older than the window', () => {
+  it('locks on the Nth failure inside the window, for the lock time, case-insensitively', async () => {
+    const t = 1_000_000;
+    expect(await lockout.fail('Lan', t)).toEqual({ failures: 1, lockedUntil: null });
+    expect(await lockout.fail('lan', t + 1000)).toEqual({ failures: 2, lockedUntil: null });
+    expect(await lockout.lockedUntil('lan', t + 1000)).toBeNull();
+    expect(await lockout.fail('LAN', t + 2000)).toEqual({ failures: 3, lockedUntil: t + 2000 + 120_000 });
+    expect(await lockout.lockedUntil('lan', t + 3000)).toBe(t + 122_000);
+    // Failures while locked neither extend nor re-announce the lock.
+    expect((await lockout.fail('lan', t + 4000)).lockedUntil).toBeNull();
+    expect(await lockout.lockedUntil('lan', t + 122_001)).toBeNull();
+    // After the lock the count starts again.
+    expect(await lockout.fail('lan', t + 130_000)).toEqual({ failures: 1, lockedUntil: null });
+  });
+
+  it('forgets failures older than the window', async () => {
     const t = 5_000_000;
-    lockout.fail('minh', t);
-    lockout.fail('minh', t + 1000);
-    expect(lockout.fail('minh', t + 61_001)).toEqual({ failures: 1, lockedUntil: null });
+    await lockout.fail('minh', t);
+    await lockout.fail('minh', t + 1000);
+    expect(await lockout.fail('minh', t + 61_001)).toEqual({ failures: 1, lockedUntil: null });
+  });
+
+  it('counts every one of many failures at once, and announces the lock exactly once', async () => {
+    const t = 9_000_000;
+    const many = new LoginLockout(target, { maxFailures: 20, windowMs: 60_000, lockMs: 120_000 });
+    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => many.fail('hoa', t + i)));
+    expect(results.filter((r) => r.lockedUntil !== null)).toHaveLength(1);
+    expect(
+      results
+        .map((r) => r.failures)
+        .filter((f) => f < 20)
+        .sort((a, b) => a - b),
+    ).toEqual(Array.from({ length: 19 }, (_, i) => i + 1));
+    expect(await many.lockedUntil('hoa', t + 100)).not.toBeNull();
   });
 
   it('says how many minutes remain, in Vietnamese and English', () => {

@@ -8,6 +8,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { requireTool } from '../../scripts/test/require-tool';
 import { freePort, waitFor } from './helpers';
 
 /** The newest installed server's bin directory (Debian keeps them off PATH: /usr/lib/postgresql/15/bin). */
@@ -21,6 +22,14 @@ export const POSTGRES_BIN_DIR = (() => {
     : [];
   return versions[0] ? path.join(root, versions[0], 'bin') : undefined;
 })();
+
+/**
+ * Whether PostgreSQL is here for `skips` (the tests that need it): without it they skip with the
+ * reason, or fail under LOAXA_REQUIRE_ALL=1 (scripts/test/require-tool.ts). Call at module load.
+ */
+export function requirePostgres(skips: string): boolean {
+  return requireTool({ tool: 'postgresql', found: POSTGRES_BIN_DIR, install: 'apt-get install postgresql', skips });
+}
 
 export interface TestPostgres {
   /** `postgres://postgres@127.0.0.1:PORT/postgres` (trust authentication, loopback only). */

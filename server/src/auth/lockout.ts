@@ -5,7 +5,8 @@
  * Usernames are counted whether or not they exist, so the replies do not tell
  * an attacker which accounts are real.
  */
-import type { Db } from '../db/database';
+import { sql } from 'kysely';
+import type { SqlDb } from '../db/sql';
 
 export interface LockoutOptions {
   maxFailures: number;
@@ -25,7 +26,7 @@ export class LoginLockout {
   private readonly options: LockoutOptions;
 
   constructor(
-    private readonly db: Db,
+    private readonly sqlDb: SqlDb,
     options: Partial<LockoutOptions> = {},
   ) {
     this.options = { ...DEFAULT_LOCKOUT, ...options };
@@ -35,50 +36,68 @@ export class LoginLockout {
     return username.trim().toLowerCase();
   }
 
-  private row(username: string): Row | undefined {
-    return this.db
-      .prepare('SELECT failures, first_failure_at, locked_until FROM login_failures WHERE username = ?')
-      .get(LoginLockout.key(username)) as Row | undefined;
-  }
-
   /** The instant the lock ends, or null if the username may try now. */
-  lockedUntil(username: string, now = Date.now()): number | null {
-    const until = this.row(username)?.locked_until;
+  async lockedUntil(username: string, now = Date.now()): Promise<number | null> {
+    const row = await this.sqlDb.db
+      .selectFrom('login_failures')
+      .select('locked_until')
+      .where('username', '=', LoginLockout.key(username))
+      .executeTakeFirst();
+    const until = (row as { locked_until: number | null } | undefined)?.locked_until;
     return until && until > now ? until : null;
   }
 
   /**
    * Counts a wrong password. `lockedUntil` is set when this failure locks the
    * account (once per lock: the caller audits it).
+   *
+   * One upsert counts the failure, so two server instances counting the same
+   * username at once each add one (no read-then-write in between), and a
+   * locked row is left alone (its WHERE), which is how "already locked" shows.
+   * (The CAST: PostgreSQL types a parameter inside CASE as text otherwise.)
    */
-  fail(username: string, now = Date.now()): { failures: number; lockedUntil: number | null } {
+  async fail(username: string, now = Date.now()): Promise<{ failures: number; lockedUntil: number | null }> {
     const key = LoginLockout.key(username);
     const { maxFailures, windowMs, lockMs } = this.options;
-    return this.db.transaction(() => {
-      // Forget windows that passed without a lock, and ended locks, so the table stays small.
-      this.db
-        .prepare(
-          `DELETE FROM login_failures WHERE (locked_until IS NULL AND first_failure_at <= ?)
-             OR (locked_until IS NOT NULL AND locked_until <= ?)`,
-        )
-        .run(now - windowMs, now);
-      const current = this.row(key);
-      if (current?.locked_until) return { failures: current.failures, lockedUntil: null }; // already locked
-      const failures = (current?.failures ?? 0) + 1;
-      const lockedUntil = failures >= maxFailures ? now + lockMs : null;
-      this.db
-        .prepare(
-          `INSERT INTO login_failures (username, failures, first_failure_at, locked_until) VALUES (?, ?, ?, ?)
-           ON CONFLICT (username) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until`,
-        )
-        .run(key, failures, current?.first_failure_at ?? now, lockedUntil);
-      return { failures, lockedUntil };
-    })();
+    const { db } = this.sqlDb;
+    // Forget windows that passed without a lock, and ended locks, so the table stays small.
+    await db
+      .deleteFrom('login_failures')
+      .where((eb) =>
+        eb.or([
+          eb.and([eb('locked_until', 'is', null), eb('first_failure_at', '<=', now - windowMs)]),
+          eb.and([eb('locked_until', 'is not', null), eb('locked_until', '<=', now)]),
+        ]),
+      )
+      .execute();
+    const counted = (
+      await sql<Row>`
+      INSERT INTO login_failures (username, failures, first_failure_at, locked_until)
+      VALUES (${key}, 1, ${now}, ${maxFailures <= 1 ? now + lockMs : null})
+      ON CONFLICT (username) DO UPDATE SET
+        failures = login_failures.failures + 1,
+        locked_until = CASE WHEN login_failures.failures + 1 >= ${maxFailures} THEN CAST(${now + lockMs} AS BIGINT) ELSE NULL END
+      WHERE login_failures.locked_until IS NULL
+      RETURNING failures, first_failure_at, locked_until`.execute(db)
+    ).rows[0];
+    if (!counted) {
+      const locked = await db
+        .selectFrom('login_failures')
+        .select('failures')
+        .where('username', '=', key)
+        .executeTakeFirst();
+      return { failures: (locked as { failures: number } | undefined)?.failures ?? maxFailures, lockedUntil: null };
+    }
+    return { failures: counted.failures, lockedUntil: counted.locked_until };
   }
 
   /** A successful login or an admin's unlock: the count starts again. Returns whether anything was cleared. */
-  clear(username: string): boolean {
-    return this.db.prepare('DELETE FROM login_failures WHERE username = ?').run(LoginLockout.key(username)).changes > 0;
+  async clear(username: string): Promise<boolean> {
+    const result = await this.sqlDb.db
+      .deleteFrom('login_failures')
+      .where('username', '=', LoginLockout.key(username))
+      .executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
   }
 }
 

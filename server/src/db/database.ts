@@ -80,13 +80,7 @@ export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS): 
   const applied = new Set(appliedVersions(db));
   const known = new Set(ordered.map((m) => m.version));
   const unknown = [...applied].filter((v) => !known.has(v));
-  if (unknown.length > 0) {
-    throw new Error(
-      `database schema: version${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} ` +
-        `${unknown.length > 1 ? 'were' : 'was'} applied by a newer Loa Xã; this build knows 1–${ordered.length}. ` +
-        'Upgrade Loa Xã, or restore a backup made by this version.',
-    );
-  }
+  if (unknown.length > 0) throw newerSchemaError(unknown, ordered.length);
   const done: number[] = [];
   for (const m of ordered) {
     if (applied.has(m.version)) continue;
@@ -117,6 +111,15 @@ export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS): 
     done.push(m.version);
   }
   return done;
+}
+
+/** A database holding versions this build does not know: written by a newer Loa Xã (either engine). */
+export function newerSchemaError(unknown: readonly number[], known: number): Error {
+  return new Error(
+    `database schema: version${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} ` +
+      `${unknown.length > 1 ? 'were' : 'was'} applied by a newer Loa Xã; this build knows 1–${known}. ` +
+      'Upgrade Loa Xã, or restore a backup made by this version.',
+  );
 }
 
 /**

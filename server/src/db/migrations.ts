@@ -11,6 +11,11 @@ export interface Migration {
    * foreign keys off, and the foreign key check must come out clean before it commits.
    */
   rebuildsTables?: boolean;
+  /**
+   * The same change for PostgreSQL. Versions up to POSTGRES_BASELINE_VERSION need none (a new
+   * PostgreSQL database starts from that baseline, postgres-schema.ts); every later one does.
+   */
+  postgres?: string;
 }
 
 export const MIGRATIONS: readonly Migration[] = [

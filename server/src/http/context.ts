@@ -1,3 +1,4 @@
+import type { SqlDb } from '../db/sql';
 import type { AlertService } from '../alerts/service';
 import type { LiveService } from '../live/service';
 import type { Logger } from 'pino';
@@ -24,6 +25,11 @@ import type { Settings } from '../settings/settings';
 export interface AppServices {
   config: Config;
   db: Db;
+  /**
+   * The shared query layer (db/sql.ts) over the same database: modules ported to it (issue 18)
+   * run on SQLite and PostgreSQL alike; the rest still use `db` directly.
+   */
+  sql: SqlDb;
   bus: MessageBus;
   registry: DeviceRegistry;
   hub: EventHub;

@@ -40,7 +40,7 @@ const AudioParams = Type.Object({
 });
 
 export const publicRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = async (app, { services }) => {
-  const catalogue = new PublicCatalogue(services.db, services.media);
+  const catalogue = new PublicCatalogue(services.sql, services.media);
   const { config } = services;
   await app.register(etag, { weak: true });
   await app.register(rateLimit, {
@@ -53,8 +53,8 @@ export const publicRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
     }),
   });
 
-  const communeOr404 = (id?: string): PublicCommune => {
-    const commune = catalogue.commune(id);
+  const communeOr404 = async (id?: string): Promise<PublicCommune> => {
+    const commune = await catalogue.commune(id);
     if (!commune) throw new HttpError(404, `no commune ${id ?? ''}`.trim(), 'commune');
     return commune;
   };
@@ -75,8 +75,8 @@ export const publicRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
 
   const page = async (request: FastifyRequest, reply: FastifyReply, commune: PublicCommune, lang: PageLanguage) => {
     const now = Date.now();
-    const notices = catalogue.notices(commune.id, { since: now - PAGE_DAYS * DAY_MS, now, limit: PAGE_LIMIT });
-    const emergency = catalogue.currentEmergency(commune.id, now);
+    const notices = await catalogue.notices(commune.id, { since: now - PAGE_DAYS * DAY_MS, now, limit: PAGE_LIMIT });
+    const emergency = await catalogue.currentEmergency(commune.id, now);
     // An emergency's banner comes and goes with time: the page is then not cached.
     if (!emergency && conditional(request, reply, notices[0]?.airedAt[0])) return reply.status(304).send();
     if (emergency) reply.header('cache-control', 'no-cache');
@@ -109,7 +109,7 @@ export const publicRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
       config: { public: true },
       schema: { tags: ['public'], summary: "The default commune's public page (HTML, no login)", querystring: Query },
     },
-    async (request, reply) => page(request, reply, communeOr404(), request.query.lang ?? 'vi'),
+    async (request, reply) => page(request, reply, await communeOr404(), request.query.lang ?? 'vi'),
   );
   app.get(
     '/public/:commune/',
@@ -122,13 +122,14 @@ export const publicRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
         params: CommuneParams,
       },
     },
-    async (request, reply) => page(request, reply, communeOr404(request.params.commune), request.query.lang ?? 'vi'),
+    async (request, reply) =>
+      page(request, reply, await communeOr404(request.params.commune), request.query.lang ?? 'vi'),
   );
   // Without the slash the page's relative links would resolve one level up.
   app.get(
     '/public/:commune',
     { config: { public: true }, schema: { hide: true, params: CommuneParams } },
-    async (request, reply) => reply.redirect(`/public/${communeOr404(request.params.commune).id}/`, 301),
+    async (request, reply) => reply.redirect(`/public/${(await communeOr404(request.params.commune)).id}/`, 301),
   );
 
   app.get(
@@ -143,9 +144,13 @@ export const publicRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
       },
     },
     async (request, reply) => {
-      const commune = communeOr404(request.params.commune);
+      const commune = await communeOr404(request.params.commune);
       const now = Date.now();
-      const notices = catalogue.notices(commune.id, { since: now - FEED_DAYS * DAY_MS, now, limit: WIDGET_LIMIT });
+      const notices = await catalogue.notices(commune.id, {
+        since: now - FEED_DAYS * DAY_MS,
+        now,
+        limit: WIDGET_LIMIT,
+      });
       if (conditional(request, reply, notices[0]?.airedAt[0])) return reply.status(304).send();
       return reply
         .type('text/html; charset=utf-8')
@@ -174,9 +179,9 @@ export const publicRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
       },
     },
     async (request, reply) => {
-      const commune = communeOr404(request.params.commune);
+      const commune = await communeOr404(request.params.commune);
       const now = Date.now();
-      const notices = catalogue.notices(commune.id, { since: now - FEED_DAYS * DAY_MS, now, limit: FEED_LIMIT });
+      const notices = await catalogue.notices(commune.id, { since: now - FEED_DAYS * DAY_MS, now, limit: FEED_LIMIT });
       if (conditional(request, reply, notices[0]?.airedAt[0])) return reply.status(304).send();
       const episodes: PodcastEpisode[] = [];
       for (const notice of notices) {
@@ -207,7 +212,7 @@ export const publicRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
     '/public/:commune/podcast.png',
     { config: { public: true }, schema: { hide: true, params: CommuneParams } },
     async (request, reply) => {
-      communeOr404(request.params.commune);
+      await communeOr404(request.params.commune);
       reply.header('cache-control', 'public, max-age=86400');
       return reply.type('image/png').send(fs.createReadStream(PODCAST_IMAGE));
     },
@@ -224,7 +229,7 @@ export const publicRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
       },
     },
     async (request, reply) => {
-      const commune = communeOr404(request.params.commune);
+      const commune = await communeOr404(request.params.commune);
       const [sha256, format] = request.params.file.split('.') as [string, 'ogg' | 'mp3'];
       const asset = await catalogue.audio(commune.id, sha256, format);
       if (!asset) throw new HttpError(404, `no public audio ${request.params.file}`, 'file');

@@ -34,7 +34,7 @@ const DISABLED_MESSAGE =
 
 export const sessionRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = async (app, { services }) => {
   const ipLimiter = new LoginLimiter(IP_MAX_FAILURES, IP_WINDOW_MS);
-  const lockout = new LoginLockout(services.db);
+  const lockout = new LoginLockout(services.sql);
 
   app.post(
     '/session',
@@ -73,7 +73,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }>
             `Too many failed logins from this address; try again in ${minutes} minute(s).`,
         );
       }
-      const lockedUntil = lockout.lockedUntil(username);
+      const lockedUntil = await lockout.lockedUntil(username);
       if (lockedUntil) {
         // Hammering a locked account still counts against the address.
         ipLimiter.fail(ipKeys);
@@ -103,7 +103,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }>
       const user = 'user' in result ? result.user : null;
       if (!user) {
         ipLimiter.fail(ipKeys);
-        const { failures, lockedUntil: lockedNow } = lockout.fail(username);
+        const { failures, lockedUntil: lockedNow } = await lockout.fail(username);
         services.audit.record({
           actor: username,
           action: 'login.failed',
@@ -126,7 +126,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }>
         throw new HttpError(401, 'wrong username or password', 'password');
       }
       ipLimiter.succeed(ipKeys);
-      lockout.clear(username);
+      await lockout.clear(username);
       const { token, expiresAt } = services.users.startSession(user.username);
       setSessionCookie(request, reply, token, expiresAt);
       services.audit.record({ actor: user.username, action: 'login', ip: request.ip, communeId: user.communeId });

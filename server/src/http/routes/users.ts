@@ -25,7 +25,7 @@ const UserView = Type.Object({
 const CommuneId = Type.String({ minLength: 1, maxLength: 64 });
 
 export const userRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = async (app, { services }) => {
-  const lockout = new LoginLockout(services.db);
+  const lockout = new LoginLockout(services.sql);
 
   app.get(
     '/users',
@@ -183,8 +183,8 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
         throw new HttpError(404, `no user named "${username}"`, 'username');
       }
       // A new password from the administrator also lifts a lock-out.
-      const unlocked = lockout.lockedUntil(username) !== null;
-      lockout.clear(username);
+      const unlocked = (await lockout.lockedUntil(username)) !== null;
+      await lockout.clear(username);
       services.audit.record({
         actor: request.user!.username,
         action: 'user.password-reset',
@@ -213,8 +213,8 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
       if (!services.users.get(request.scope, username)) {
         throw new HttpError(404, `no user named "${username}"`, 'username');
       }
-      const wasLocked = lockout.lockedUntil(username) !== null;
-      lockout.clear(username);
+      const wasLocked = (await lockout.lockedUntil(username)) !== null;
+      await lockout.clear(username);
       services.audit.record({
         actor: request.user!.username,
         action: 'user.unlock',
