@@ -209,6 +209,7 @@ export async function startServer(
   });
   const scheduling = new Scheduling({
     db,
+    sql: sqlDb,
     registry,
     media,
     renderer,

@@ -51,7 +51,7 @@ describe('retention clean-up', () => {
     occurrence('occ-old', now - 500 * DAY);
     occurrence('occ-recent', now - 10 * DAY);
 
-    const result = scheduling.cleanup(now);
+    const result = await scheduling.cleanup(now);
     expect(result).toMatchObject({ occurrences: 1, acks: 1, media: 1 });
     const ids = (db.prepare('SELECT id FROM occurrences').all() as { id: string }[]).map((r) => r.id);
     expect(ids).toEqual(['occ-recent']);
@@ -67,6 +67,6 @@ describe('retention clean-up', () => {
       expect([stored(kept), file(kept)]).toEqual([true, true]);
     }
     // Run again: nothing more to do.
-    expect(scheduling.cleanup(now)).toMatchObject({ occurrences: 0, acks: 0, media: 0 });
+    expect(await scheduling.cleanup(now)).toMatchObject({ occurrences: 0, acks: 0, media: 0 });
   });
 });

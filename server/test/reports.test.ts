@@ -351,7 +351,7 @@ describe('retention', () => {
   it("prunes old status changes but keeps each device's state at the cutoff: the report does not change", async () => {
     const report = () => server.api<{ devices: DeviceRow[] }>('GET', `/api/v1/reports/devices?${range}`);
     const before = (await report()).body;
-    expect(pruneDeviceStatus(server.services.db, FROM)).toBe(2); // loa-a's first row, loa-c's first row
+    expect(await pruneDeviceStatus(server.services.sql, FROM)).toBe(2); // loa-a's first row, loa-c's first row
     const kept = server.services.db
       .prepare(
         "SELECT device_id, online, at FROM device_status WHERE device_id IN ('loa-a', 'loa-c') AND at < ? ORDER BY device_id",

@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Db } from '../db/database';
+import { sqliteSql, type SqlDb } from '../db/sql';
 import { communeScope, PROVINCE } from '../tenancy/scope';
 import { closedDays, DAY_MS, dayStart } from './day-rollup';
 import { Reports, type ReportPeriod } from './reports';
@@ -22,6 +23,7 @@ const PERIOD: ReportPeriod = { from: NOW - 10 * DAY_MS - 5 * HOUR, to: NOW + DAY
 
 let dir: string;
 let db: Db;
+let sqlDb: SqlDb;
 let reports: Reports;
 const COMMUNE = 'default';
 
@@ -78,10 +80,10 @@ function seed(): void {
 }
 
 /** The province's device report (summed days) and the commune's (counted), in the same order. */
-function both() {
+async function both() {
   return {
-    province: reports.devices(PROVINCE, PERIOD),
-    counted: reports.devices(communeScope(COMMUNE), PERIOD),
+    province: await reports.devices(PROVINCE, PERIOD),
+    counted: await reports.devices(communeScope(COMMUNE), PERIOD),
   };
 }
 
@@ -100,11 +102,13 @@ const pastDelivery = () =>
 beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loaxa-rollup-'));
   db = openDatabase(dir);
-  reports = new Reports(db, () => NOW);
+  sqlDb = sqliteSql(db);
+  reports = new Reports(sqlDb, () => NOW);
   seed();
 });
 
-afterAll(() => {
+afterAll(async () => {
+  await sqlDb.close();
   db.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -122,17 +126,17 @@ describe('the day roll-up of the province report', () => {
     expect(closedDays(NOW - 2 * HOUR, NOW, NOW)).toBeNull();
   });
 
-  it('sums the closed days and agrees with counting the history', () => {
-    const { province, counted } = both();
+  it('sums the closed days and agrees with counting the history', async () => {
+    const { province, counted } = await both();
     expect(rolledDays()).toBe(9);
     expect(counted.reduce((sum, d) => sum + d.broadcasts, 0)).toBeGreaterThan(100);
     expect(province).toEqual(counted);
     // Asked again, from the sums.
-    expect(reports.devices(PROVINCE, PERIOD)).toEqual(counted);
+    expect(await reports.devices(PROVINCE, PERIOD)).toEqual(counted);
   });
 
-  it('agrees again after a late acknowledgement of a summed day', () => {
-    both();
+  it('agrees again after a late acknowledgement of a summed day', async () => {
+    await both();
     const late = pastDelivery();
     db.prepare("UPDATE deliveries SET stage = 'finished', at = ? WHERE occurrence_id = ? AND device_id = ?").run(
       NOW,
@@ -140,43 +144,43 @@ describe('the day roll-up of the province report', () => {
       late.deviceId,
     );
     expect(rolledDays()).toBe(8);
-    const { province, counted } = both();
+    const { province, counted } = await both();
     expect(province).toEqual(counted);
   });
 
-  it('agrees again after a broadcast of a summed day is stopped, then deleted', () => {
-    both();
+  it('agrees again after a broadcast of a summed day is stopped, then deleted', async () => {
+    await both();
     const { occurrenceId } = pastDelivery();
     db.prepare('UPDATE occurrences SET stopped_at = start_at + 1000 WHERE id = ?').run(occurrenceId);
-    expect(both().province).toEqual(both().counted);
+    expect((await both()).province).toEqual((await both()).counted);
     db.prepare('DELETE FROM occurrences WHERE id = ?').run(occurrenceId);
-    const { province, counted } = both();
+    const { province, counted } = await both();
     expect(province).toEqual(counted);
   });
 
-  it('agrees again after online changes and loudspeaker dates written into the past', () => {
-    both();
+  it('agrees again after online changes and loudspeaker dates written into the past', async () => {
+    await both();
     db.prepare('INSERT INTO device_status (device_id, online, at) VALUES (?, 1, ?)').run('loa-3', NOW - 7 * DAY_MS);
-    expect(both().province).toEqual(both().counted);
+    expect((await both()).province).toEqual((await both()).counted);
     db.prepare(
       "INSERT INTO devices (id, name, secret_hash, created_at, commune_id) VALUES ('loa-new', 'n', 'x', ?, 'default')",
     ).run(NOW - 5 * DAY_MS);
     db.prepare("INSERT INTO device_status (device_id, online, at) VALUES ('loa-new', 1, ?)").run(NOW - 5 * DAY_MS);
-    expect(both().province).toEqual(both().counted);
+    expect((await both()).province).toEqual((await both()).counted);
     db.prepare("UPDATE devices SET revoked_at = ? WHERE id = 'loa-5'").run(NOW - 3 * DAY_MS);
-    const { province, counted } = both();
+    const { province, counted } = await both();
     expect(province.find((d) => d.deviceId === 'loa-new')!.uptime).toBeGreaterThan(0);
     expect(province).toEqual(counted);
   });
 
-  it('is summed ahead by the nightly clean-up, and forgets days before the retention cutoff', () => {
+  it('is summed ahead by the nightly clean-up, and forgets days before the retention cutoff', async () => {
     db.prepare('DELETE FROM rolled_days').run();
     // Seven days back from 09:30 on the 20th: the whole days from the 14th to the 19th.
-    expect(reports.rollUp(7, NOW - 30 * DAY_MS)).toBe(6);
-    expect(reports.rollUp(7, NOW - 30 * DAY_MS)).toBe(0);
-    expect(reports.rollUp(7, NOW - 3 * DAY_MS)).toBe(0);
+    expect(await reports.rollUp(7, NOW - 30 * DAY_MS)).toBe(6);
+    expect(await reports.rollUp(7, NOW - 30 * DAY_MS)).toBe(0);
+    expect(await reports.rollUp(7, NOW - 3 * DAY_MS)).toBe(0);
     const oldest = db.prepare('SELECT MIN(day) AS day FROM device_days').get() as { day: number };
     expect(oldest.day).toBeGreaterThanOrEqual(NOW - 3 * DAY_MS);
-    expect(both().province).toEqual(both().counted);
+    expect((await both()).province).toEqual((await both()).counted);
   });
 });

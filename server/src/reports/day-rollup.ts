@@ -11,11 +11,13 @@
  * (MISSED_AFTER_MS). Whatever would change a summed day afterwards (a late
  * acknowledgement, a stopped or deleted broadcast, a loudspeaker's online
  * change or dates written into the past) takes the day off `rolled_days` by a
- * trigger of the same migration; the next report sums it again. So a summed
+ * trigger of the same migration (PostgreSQL's baseline has the same ones,
+ * db/postgres-schema.ts); the next report sums it again. So a summed
  * day always equals counting it from the history.
  */
+import { sql, type Kysely } from 'kysely';
 import { MISSED_AFTER_MS } from '@loaxa/protocol';
-import type { Db } from '../db/database';
+import type { SqlDb, Tables } from '../db/sql';
 
 export const DAY_MS = 86_400_000;
 /** Asia/Ho_Chi_Minh is UTC+7 all year. */
@@ -66,79 +68,121 @@ export function closedDays(from: number, end: number, now: number): { first: num
   return { first, end: last, count: (last - first) / DAY_MS };
 }
 
+/** Rows of device_days per INSERT: 10 parameters each, well under SQLite's 32,766 and PostgreSQL's 65,535. */
+const INSERT_BATCH = 1_000;
+
+/** Counts each device's sums over [dayStart, dayEnd) through `db` (the roll-up's transaction). */
+export type DayCount = (db: Kysely<Tables>, dayStart: number, dayEnd: number) => Promise<ReadonlyMap<string, Totals>>;
+
 export class DayRollup {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly sqlDb: SqlDb) {}
 
   /** How many days of [first, end) are not summed (or no longer current). */
-  missing(first: number, end: number): number {
-    const rolled = (
-      this.db.prepare('SELECT COUNT(*) AS n FROM rolled_days WHERE day >= ? AND day < ?').get(first, end) as {
-        n: number;
-      }
-    ).n;
-    return (end - first) / DAY_MS - rolled;
+  async missing(first: number, end: number): Promise<number> {
+    const { rows } = await sql<{ n: number }>`SELECT COUNT(*) AS n FROM rolled_days WHERE day >= ${first} AND day < ${end}`.execute(
+      this.sqlDb.db,
+    );
+    return (end - first) / DAY_MS - rows[0]!.n;
   }
 
   /**
    * Sums each day of [first, end) that is not summed yet with `count` (the
-   * reports' own counting over one day), in one transaction per day: the
-   * counting and the stored rows see the same history.
+   * reports' own counting over one day, run inside the transaction), in one
+   * transaction per day: a day is stored whole or not at all. On SQLite nothing
+   * else writes meanwhile, so the counting and the stored rows see the same
+   * history; PostgreSQL (READ COMMITTED) gives no such guarantee against a
+   * write committed while the day is being summed.
    */
-  ensure(first: number, end: number, count: (dayStart: number, dayEnd: number) => ReadonlyMap<string, Totals>): number {
+  async ensure(first: number, end: number, count: DayCount): Promise<number> {
+    const { db } = this.sqlDb;
     const rolled = new Set(
-      (
-        this.db.prepare('SELECT day FROM rolled_days WHERE day >= ? AND day < ?').all(first, end) as { day: number }[]
-      ).map((r) => r.day),
+      (await sql<{ day: number }>`SELECT day FROM rolled_days WHERE day >= ${first} AND day < ${end}`.execute(db)).rows.map(
+        (r) => r.day,
+      ),
     );
-    // By key, device by device (rows exist only for devices; a deleted one took its rows along).
-    const clear = this.db.prepare('DELETE FROM device_days WHERE device_id IN (SELECT id FROM devices) AND day = ?');
-    const insert = this.db.prepare(
-      `INSERT INTO device_days (device_id, day, broadcasts, finished, failed, missed, stopped, on_air_ms, online_ms,
-         observed_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    const done = this.db.prepare('INSERT OR IGNORE INTO rolled_days (day) VALUES (?)');
     let summed = 0;
     for (let day = first; day < end; day += DAY_MS) {
       if (rolled.has(day)) continue;
-      this.db.transaction(() => {
-        clear.run(day);
-        for (const [deviceId, t] of count(day, day + DAY_MS)) {
-          insert.run(
-            deviceId,
-            day,
-            t.broadcasts,
-            t.finished,
-            t.failed,
-            t.missed,
-            t.stopped,
-            t.onAirMs,
-            t.onlineMs,
-            t.observedMs,
-          );
+      await db.transaction().execute(async (tx) => {
+        // By key, device by device (rows exist only for devices; a deleted one took its rows along).
+        await sql`DELETE FROM device_days WHERE device_id IN (SELECT id FROM devices) AND day = ${day}`.execute(tx);
+        const rows = [...(await count(tx, day, day + DAY_MS))].map(([deviceId, t]) => ({
+          device_id: deviceId,
+          day,
+          broadcasts: t.broadcasts,
+          finished: t.finished,
+          failed: t.failed,
+          missed: t.missed,
+          stopped: t.stopped,
+          on_air_ms: t.onAirMs,
+          online_ms: t.onlineMs,
+          observed_ms: t.observedMs,
+        }));
+        for (let i = 0; i < rows.length; i += INSERT_BATCH) {
+          // Two PostgreSQL connections may sum the same day at once (two province reports): the
+          // later one writes its equal numbers over the first's rather than failing on the key.
+          await tx
+            .insertInto('device_days')
+            .values(rows.slice(i, i + INSERT_BATCH))
+            .onConflict((oc) =>
+              oc.columns(['device_id', 'day']).doUpdateSet((eb) => ({
+                broadcasts: eb.ref('excluded.broadcasts'),
+                finished: eb.ref('excluded.finished'),
+                failed: eb.ref('excluded.failed'),
+                missed: eb.ref('excluded.missed'),
+                stopped: eb.ref('excluded.stopped'),
+                on_air_ms: eb.ref('excluded.on_air_ms'),
+                online_ms: eb.ref('excluded.online_ms'),
+                observed_ms: eb.ref('excluded.observed_ms'),
+              })),
+            )
+            .execute();
         }
-        done.run(day);
-      })();
+        await sql`INSERT INTO rolled_days (day) VALUES (${day}) ON CONFLICT (day) DO NOTHING`.execute(tx);
+      });
       summed++;
     }
     return summed;
   }
 
   /** Each device's sums over the summed days of [first, end). */
-  sum(first: number, end: number): Map<string, Totals> {
-    const rows = this.db
-      .prepare(
-        `SELECT device_id AS deviceId, SUM(broadcasts) AS broadcasts, SUM(finished) AS finished,
-           SUM(failed) AS failed, SUM(missed) AS missed, SUM(stopped) AS stopped, SUM(on_air_ms) AS onAirMs,
-           SUM(online_ms) AS onlineMs, SUM(observed_ms) AS observedMs
-         FROM device_days WHERE day >= ? AND day < ? GROUP BY device_id`,
-      )
-      .all(first, end) as (Totals & { deviceId: string })[];
-    return new Map(rows.map(({ deviceId, ...t }) => [deviceId, t]));
+  async sum(first: number, end: number): Promise<Map<string, Totals>> {
+    // PostgreSQL's SUM of a BIGINT is NUMERIC (a string to pg): cast back.
+    const { rows } = await sql<{
+      device_id: string;
+      broadcasts: number;
+      finished: number;
+      failed: number;
+      missed: number;
+      stopped: number;
+      on_air_ms: number;
+      online_ms: number;
+      observed_ms: number;
+    }>`SELECT device_id, CAST(SUM(broadcasts) AS BIGINT) AS broadcasts, CAST(SUM(finished) AS BIGINT) AS finished,
+         CAST(SUM(failed) AS BIGINT) AS failed, CAST(SUM(missed) AS BIGINT) AS missed,
+         CAST(SUM(stopped) AS BIGINT) AS stopped, CAST(SUM(on_air_ms) AS BIGINT) AS on_air_ms,
+         CAST(SUM(online_ms) AS BIGINT) AS online_ms, CAST(SUM(observed_ms) AS BIGINT) AS observed_ms
+       FROM device_days WHERE day >= ${first} AND day < ${end} GROUP BY device_id`.execute(this.sqlDb.db);
+    return new Map(
+      rows.map((r) => [
+        r.device_id,
+        {
+          broadcasts: r.broadcasts,
+          finished: r.finished,
+          failed: r.failed,
+          missed: r.missed,
+          stopped: r.stopped,
+          onAirMs: r.on_air_ms,
+          onlineMs: r.online_ms,
+          observedMs: r.observed_ms,
+        },
+      ]),
+    );
   }
 
   /** Drops the sums of days before `cutoff` (the history they came from is gone too). */
-  prune(cutoff: number): void {
-    this.db.prepare('DELETE FROM device_days WHERE day < ?').run(cutoff);
-    this.db.prepare('DELETE FROM rolled_days WHERE day < ?').run(cutoff);
+  async prune(cutoff: number): Promise<void> {
+    await sql`DELETE FROM device_days WHERE day < ${cutoff}`.execute(this.sqlDb.db);
+    await sql`DELETE FROM rolled_days WHERE day < ${cutoff}`.execute(this.sqlDb.db);
   }
 }

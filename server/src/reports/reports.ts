@@ -3,16 +3,18 @@
  * broadcasts each device was sent, how many it played to the end, how many
  * failed, minutes on air and uptime. A report covers what has happened: the
  * part of the period after now counts for nothing (a broadcast planned for
- * tonight is not a failure yet). The counting is done by SQLite (two
- * aggregate queries); only the per-device results are combined here.
+ * tonight is not a failure yet). The counting is done by the database (two
+ * aggregate queries, the same on SQLite and PostgreSQL: db/sql.ts); only the
+ * per-device results are combined here.
  *
  * A report covers the devices, zones and broadcasts of one scope: a commune's
  * own, or the whole province's.
  */
 import { deliveryOutcome, MISSED_AFTER_MS, type DeliveryStage } from '@loaxa/protocol';
-import type { Db } from '../db/database';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { Engine, SqlDb, Tables } from '../db/sql';
 import { toCsv } from '../csv';
-import { inScope, PROVINCE, type Scope } from '../tenancy/scope';
+import { PROVINCE, type Scope } from '../tenancy/scope';
 import { addTotals, closedDays, DAY_MS, DayRollup, emptyTotals, type Totals } from './day-rollup';
 
 /**
@@ -100,43 +102,43 @@ export class Reports {
   private readonly rollup: DayRollup;
 
   constructor(
-    private readonly db: Db,
+    private readonly sqlDb: SqlDb,
     private readonly clock: () => number = Date.now,
   ) {
-    this.rollup = new DayRollup(db);
+    this.rollup = new DayRollup(sqlDb);
   }
 
-  zoneNames(scope: Scope): Map<string, string> {
-    const rows = this.db
-      .prepare('SELECT id, name FROM zones WHERE (? IS NULL OR commune_id = ?)')
-      .all(...inScope(scope)) as { id: string; name: string }[];
+  async zoneNames(scope: Scope): Promise<Map<string, string>> {
+    const rows: { id: string; name: string }[] = await this.sqlDb.db
+      .selectFrom('zones')
+      .select(['id', 'name'])
+      .$if(scope.communeId !== null, (q) => q.where('commune_id', '=', scope.communeId))
+      .execute();
     return new Map(rows.map((z) => [z.id, z.name]));
   }
 
   /** The communes' names by id, for a report across communes. */
-  communeNames(): Map<string, string> {
-    const rows = this.db.prepare('SELECT id, name FROM communes').all() as { id: string; name: string }[];
+  async communeNames(): Promise<Map<string, string>> {
+    const { rows } = await sql<{ id: string; name: string }>`SELECT id, name FROM communes`.execute(this.sqlDb.db);
     return new Map(rows.map((c) => [c.id, c.name]));
   }
 
-  devices(scope: Scope, period: ReportPeriod): DeviceReport[] {
-    return this.deviceTotals(scope, period).map(({ totals, ...device }) => ({ ...device, ...numbers(totals) }));
+  async devices(scope: Scope, period: ReportPeriod): Promise<DeviceReport[]> {
+    return (await this.deviceTotals(scope, period)).map(({ totals, ...device }) => ({ ...device, ...numbers(totals) }));
   }
 
   /** Each zone over its current devices: counts add up, shares are weighted by broadcasts and observed time. */
-  zones(scope: Scope, period: ReportPeriod): ZoneReport[] {
-    const byDevice = new Map(this.deviceTotals(scope, period).map((d) => [d.deviceId, d.totals]));
+  async zones(scope: Scope, period: ReportPeriod): Promise<ZoneReport[]> {
+    const byDevice = new Map((await this.deviceTotals(scope, period)).map((d) => [d.deviceId, d.totals]));
     const zones = (
-      this.db.prepare('SELECT id, commune_id, name FROM zones WHERE (? IS NULL OR commune_id = ?)').all(...inScope(scope)) as {
-        id: string;
-        commune_id: string;
-        name: string;
-      }[]
+      (await this.sqlDb.db
+        .selectFrom('zones')
+        .select(['id', 'commune_id', 'name'])
+        .$if(scope.communeId !== null, (q) => q.where('commune_id', '=', scope.communeId))
+        .execute()) as { id: string; commune_id: string; name: string }[]
     ).sort((a, b) => VIETNAMESE.compare(a.name, b.name) || a.commune_id.localeCompare(b.commune_id));
-    const members = this.db.prepare('SELECT zone_id, device_id FROM device_zones').all() as {
-      zone_id: string;
-      device_id: string;
-    }[];
+    const { rows: members } = await sql<{ zone_id: string; device_id: string }>`
+      SELECT zone_id, device_id FROM device_zones`.execute(this.sqlDb.db);
     const sums = new Map<string, { devices: number; totals: Totals }>(
       zones.map((z) => [z.id, { devices: 0, totals: emptyTotals() }]),
     );
@@ -157,39 +159,41 @@ export class Reports {
    * Each commune over its loudspeakers: the devices' numbers summed (shares
    * weighted as for zones), with the fleet's state now and the bulletins played.
    */
-  communes(scope: Scope, period: ReportPeriod): CommuneReport[] {
+  async communes(scope: Scope, period: ReportPeriod): Promise<CommuneReport[]> {
+    const { db } = this.sqlDb;
     const sums = new Map<string, Totals>();
-    for (const d of this.deviceTotals(scope, period)) {
+    for (const d of await this.deviceTotals(scope, period)) {
       const sum = sums.get(d.communeId) ?? emptyTotals();
       for (const key of Object.keys(sum) as (keyof Totals)[]) sum[key] += d.totals[key];
       sums.set(d.communeId, sum);
     }
-    const fleet = new Map(
-      (
-        this.db
-          .prepare(
-            `SELECT c.id, c.name, COUNT(d.id) AS devices, COALESCE(SUM(d.online), 0) AS online,
-               MAX(d.last_seen) AS lastSeen
-             FROM communes c LEFT JOIN devices d ON d.commune_id = c.id AND d.revoked_at IS NULL
-             WHERE (? IS NULL OR c.id = ?) GROUP BY c.id`,
-          )
-          .all(...inScope(scope)) as { id: string; name: string; devices: number; online: number; lastSeen: number | null }[]
-      ).map((c) => [c.id, c]),
-    );
-    const bulletins = new Map(
-      (
-        this.db
-          .prepare(
-            `SELECT o.commune_id AS id, COUNT(DISTINCT o.bulletin_id) AS n
-             FROM occurrences o JOIN deliveries d ON d.occurrence_id = o.id
-             WHERE o.bulletin_id IS NOT NULL AND o.start_at >= ? AND o.start_at < ?
-               AND d.stage IN ('started', 'finished') AND (? IS NULL OR o.commune_id = ?)
-             GROUP BY o.commune_id`,
-          )
-          .all(period.from, Math.min(period.to, this.clock()), ...inScope(scope)) as { id: string; n: number }[]
-      ).map((r) => [r.id, r.n]),
-    );
-    return [...fleet.values()]
+    const fleet: { id: string; name: string; devices: number; online: number; last_seen: number | null }[] = await db
+      .selectFrom('communes as c')
+      .leftJoin('devices as d', (join) => join.onRef('d.commune_id', '=', 'c.id').on('d.revoked_at', 'is', null))
+      .select([
+        'c.id',
+        'c.name',
+        (eb) => eb.fn.count<number>('d.id').as('devices'),
+        // PostgreSQL's SUM of a BIGINT is NUMERIC (a string to pg).
+        sql<number>`CAST(COALESCE(SUM(d.online), 0) AS BIGINT)`.as('online'),
+        (eb) => eb.fn.max<number | null>('d.last_seen').as('last_seen'),
+      ])
+      .$if(scope.communeId !== null, (q) => q.where('c.id', '=', scope.communeId))
+      .groupBy(['c.id', 'c.name'])
+      .execute();
+    const played: { id: string; n: number }[] = await db
+      .selectFrom('occurrences as o')
+      .innerJoin('deliveries as d', 'd.occurrence_id', 'o.id')
+      .select(['o.commune_id as id', (eb) => eb.fn.count<number>('o.bulletin_id').distinct().as('n')])
+      .where('o.bulletin_id', 'is not', null)
+      .where('o.start_at', '>=', period.from)
+      .where('o.start_at', '<', Math.min(period.to, this.clock()))
+      .where('d.stage', 'in', ['started', 'finished'])
+      .$if(scope.communeId !== null, (q) => q.where('o.commune_id', '=', scope.communeId))
+      .groupBy('o.commune_id')
+      .execute();
+    const bulletins = new Map(played.map((r) => [r.id, r.n]));
+    return fleet
       .sort((a, b) => VIETNAMESE.compare(a.name, b.name) || a.id.localeCompare(b.id))
       .map((c) => ({
         communeId: c.id,
@@ -197,35 +201,37 @@ export class Reports {
         devices: c.devices,
         online: c.online,
         offline: c.devices - c.online,
-        lastSeen: c.lastSeen === null ? null : new Date(c.lastSeen).toISOString(),
+        lastSeen: c.last_seen === null ? null : new Date(c.last_seen).toISOString(),
         bulletinsPlayed: bulletins.get(c.id) ?? 0,
         ...numbers(sums.get(c.id) ?? emptyTotals()),
       }));
   }
 
-  private deviceTotals(
+  private async deviceTotals(
     scope: Scope,
     period: ReportPeriod,
-  ): (Omit<DeviceReport, keyof ReportNumbers> & { totals: Totals })[] {
+  ): Promise<(Omit<DeviceReport, keyof ReportNumbers> & { totals: Totals })[]> {
     const { from, to } = period;
+    const { db } = this.sqlDb;
     // What has happened: not after now; uptime also not before the device existed nor after its revocation.
     const end = Math.min(to, this.clock());
-    const devices = this.db
-      .prepare(
-        `SELECT id, commune_id, name, revoked_at FROM devices
-         WHERE (revoked_at IS NULL OR revoked_at >= ?) AND created_at < ? AND (? IS NULL OR commune_id = ?)
-         ORDER BY id`,
-      )
-      .all(from, to, ...inScope(scope)) as { id: string; commune_id: string; name: string; revoked_at: number | null }[];
+    const devices = (
+      (await db
+        .selectFrom('devices')
+        .select(['id', 'commune_id', 'name', 'revoked_at'])
+        .where((eb) => eb.or([eb('revoked_at', 'is', null), eb('revoked_at', '>=', from)]))
+        .where('created_at', '<', to)
+        .$if(scope.communeId !== null, (q) => q.where('commune_id', '=', scope.communeId))
+        .execute()) as { id: string; commune_id: string; name: string; revoked_at: number | null }[]
+    ).sort(byId((d) => d.id));
+    const { rows: members } = await sql<{ device_id: string; zone_id: string }>`
+      SELECT device_id, zone_id FROM device_zones`.execute(db);
     const zonesOf = new Map<string, string[]>();
-    for (const m of this.db.prepare('SELECT device_id, zone_id FROM device_zones ORDER BY zone_id').all() as {
-      device_id: string;
-      zone_id: string;
-    }[]) {
+    for (const m of members.sort(byId((m) => m.zone_id))) {
       zonesOf.set(m.device_id, [...(zonesOf.get(m.device_id) ?? []), m.zone_id]);
     }
 
-    const totals = this.periodTotals(scope, from, end);
+    const totals = await this.periodTotals(scope, from, end);
     return devices.map((d) => ({
       deviceId: d.id,
       communeId: d.commune_id,
@@ -241,13 +247,13 @@ export class Reports {
    * reports that will ask (the nightly clean-up), and forgets those before
    * `cutoff`. Returns how many days it summed.
    */
-  rollUp(days: number, cutoff: number): number {
-    this.rollup.prune(cutoff);
+  async rollUp(days: number, cutoff: number): Promise<number> {
+    await this.rollup.prune(cutoff);
     const now = this.clock();
     const closed = closedDays(Math.max(cutoff, now - days * DAY_MS), now, now);
     if (!closed) return 0;
-    return this.rollup.ensure(closed.first, closed.end, (dayStart, dayEnd) =>
-      this.liveTotals(PROVINCE, dayStart, dayEnd, now),
+    return this.rollup.ensure(closed.first, closed.end, (tx, dayStart, dayEnd) =>
+      this.liveTotals(tx, PROVINCE, dayStart, dayEnd, now),
     );
   }
 
@@ -259,24 +265,36 @@ export class Reports {
    * loudspeakers are 900,000 deliveries and a million online changes.
    * A commune's report is small enough to count directly.
    */
-  private periodTotals(scope: Scope, from: number, end: number): Map<string, Totals> {
+  private async periodTotals(scope: Scope, from: number, end: number): Promise<Map<string, Totals>> {
+    const { db } = this.sqlDb;
     const now = this.clock();
     const totals = new Map<string, Totals>();
     if (end <= from) return totals;
     const days = scope.communeId === null ? closedDays(from, end, now) : null;
-    if (!days || this.rollup.missing(days.first, days.end) > MAX_DAYS_ROLLED_PER_REPORT) {
-      addTotals(totals, this.liveTotals(scope, from, end, now));
+    if (!days || (await this.rollup.missing(days.first, days.end)) > MAX_DAYS_ROLLED_PER_REPORT) {
+      addTotals(totals, await this.liveTotals(db, scope, from, end, now));
       return totals;
     }
-    this.rollup.ensure(days.first, days.end, (dayStart, dayEnd) => this.liveTotals(scope, dayStart, dayEnd, now));
-    if (from < days.first) addTotals(totals, this.liveTotals(scope, from, days.first, now));
-    addTotals(totals, this.rollup.sum(days.first, days.end));
-    if (days.end < end) addTotals(totals, this.liveTotals(scope, days.end, end, now));
+    await this.rollup.ensure(days.first, days.end, (tx, dayStart, dayEnd) =>
+      this.liveTotals(tx, scope, dayStart, dayEnd, now),
+    );
+    if (from < days.first) addTotals(totals, await this.liveTotals(db, scope, from, days.first, now));
+    addTotals(totals, await this.rollup.sum(days.first, days.end));
+    if (days.end < end) addTotals(totals, await this.liveTotals(db, scope, days.end, end, now));
     return totals;
   }
 
-  /** Each device's sums over [from, end), counted from the deliveries and the online history. */
-  private liveTotals(scope: Scope, from: number, end: number, now: number): Map<string, Totals> {
+  /**
+   * Each device's sums over [from, end), counted from the deliveries and the
+   * online history through `db` (the pool, or the day roll-up's transaction).
+   */
+  private async liveTotals(
+    db: Kysely<Tables>,
+    scope: Scope,
+    from: number,
+    end: number,
+    now: number,
+  ): Promise<Map<string, Totals>> {
     const totals = new Map<string, Totals>();
     const of = (deviceId: string): Totals => {
       let t = totals.get(deviceId);
@@ -285,23 +303,36 @@ export class Reports {
     };
     // Counted by stage, stop and lateness, then read through deliveryOutcome: the console's rule.
     // Only the scope's broadcasts count (a loudspeaker moved from another commune keeps none of its).
-    for (const r of this.db
-      .prepare(
-        `SELECT d.device_id AS deviceId, d.stage, o.stopped_at IS NOT NULL AS stopped, o.start_at + ? < ? AS late,
-           COUNT(*) AS n, SUM(o.duration_ms) AS ms
-         FROM occurrences o CROSS JOIN deliveries d ON d.occurrence_id = o.id
-         WHERE o.start_at >= ? AND o.start_at < ? AND o.cancelled_at IS NULL AND (? IS NULL OR o.commune_id = ?)
-         GROUP BY d.device_id, d.stage, stopped, late`,
-      )
-      .all(MISSED_AFTER_MS, now, from, end, ...inScope(scope)) as {
-      deviceId: string;
+    // The flags are CASEs, not comparisons: PostgreSQL's would be booleans, SQLite's 0/1.
+    const deliveries: {
+      device_id: string;
       stage: DeliveryStage;
       stopped: number;
       late: number;
       n: number;
       ms: number;
-    }[]) {
-      const t = of(r.deviceId);
+    }[] = await db
+      .selectFrom('occurrences as o')
+      // SQLite reads a CROSS JOIN in the order written: the period's occurrences (by start_at), then
+      // their deliveries. PostgreSQL plans it as the inner join it is.
+      .crossJoin('deliveries as d')
+      .select([
+        'd.device_id',
+        'd.stage',
+        sql<number>`CASE WHEN o.stopped_at IS NULL THEN 0 ELSE 1 END`.as('stopped'),
+        sql<number>`CASE WHEN o.start_at + ${MISSED_AFTER_MS} < ${now} THEN 1 ELSE 0 END`.as('late'),
+        (eb) => eb.fn.countAll<number>().as('n'),
+        sql<number>`CAST(SUM(o.duration_ms) AS BIGINT)`.as('ms'),
+      ])
+      .whereRef('d.occurrence_id', '=', 'o.id')
+      .where('o.start_at', '>=', from)
+      .where('o.start_at', '<', end)
+      .where('o.cancelled_at', 'is', null)
+      .$if(scope.communeId !== null, (q) => q.where('o.commune_id', '=', scope.communeId))
+      .groupBy(['d.device_id', 'd.stage', 'stopped', 'late'])
+      .execute();
+    for (const r of deliveries) {
+      const t = of(r.device_id);
       const startAt = r.late ? now - MISSED_AFTER_MS - 1 : now;
       const outcome = deliveryOutcome(r.stage, { startAt, stopped: r.stopped === 1 }, now);
       t.broadcasts += r.n;
@@ -315,59 +346,93 @@ export class Reports {
     }
 
     // Per device, the observed window [start, stop); the state at `start` is the last change at or
-    // before it; each change inside the window lasts until the next one (or `stop`).
-    for (const r of this.db
-          .prepare(
-            `WITH windows AS (
-               SELECT id AS device_id, MAX(created_at, :from) AS start, MIN(COALESCE(revoked_at, :end), :end) AS stop
-               FROM devices
-               WHERE (revoked_at IS NULL OR revoked_at >= :from) AND created_at < :end
-                 AND (:commune IS NULL OR commune_id = :commune)
-             ),
-             changes AS (
-               SELECT w.device_id, w.start, w.stop, w.start AS at, 0 AS seq,
-                 COALESCE((SELECT s.online FROM device_status s WHERE s.device_id = w.device_id AND s.at <= w.start
-                           ORDER BY s.at DESC, s.rowid DESC LIMIT 1), 0) AS online
-               FROM windows w WHERE w.stop > w.start
-               UNION ALL
-               SELECT w.device_id, w.start, w.stop, s.at, s.rowid AS seq, s.online
-               FROM windows w CROSS JOIN device_status s ON s.device_id = w.device_id AND s.at > w.start AND s.at < w.stop
-             ),
-             spans AS (
-               SELECT device_id, start, stop, online, at,
-                 LEAD(at, 1, stop) OVER (PARTITION BY device_id ORDER BY at, seq) AS until
-               FROM changes
-             )
-             SELECT device_id AS deviceId,
-               SUM(CASE WHEN online = 1 THEN until - at ELSE 0 END) AS onlineMs,
-               MAX(stop - start) AS observedMs
-             FROM spans GROUP BY device_id`,
-          )
-          .all({ from, end, commune: scope.communeId }) as { deviceId: string; onlineMs: number; observedMs: number }[]) {
-      const t = of(r.deviceId);
-      t.onlineMs += r.onlineMs;
-      t.observedMs += r.observedMs;
+    // before it; each change inside the window lasts until the next one (or `stop`). Changes at the
+    // same instant follow in the order they were logged (statusOrder). Windows and LEAD read better
+    // as SQL than as a builder; only the commune condition varies.
+    const order = statusOrder(this.sqlDb.engine);
+    const inCommune = scope.communeId === null ? sql`` : sql`AND commune_id = ${scope.communeId}`;
+    const { rows: status } = await sql<{ device_id: string; online_ms: number; observed_ms: number }>`
+      WITH windows AS (
+        SELECT id AS device_id,
+          CASE WHEN created_at > ${from} THEN created_at ELSE ${from} END AS start,
+          CASE WHEN revoked_at < ${end} THEN revoked_at ELSE ${end} END AS stop
+        FROM devices
+        WHERE (revoked_at IS NULL OR revoked_at >= ${from}) AND created_at < ${end} ${inCommune}
+      ),
+      changes AS (
+        SELECT w.device_id, w.start, w.stop, w.start AS at, 0 AS seq,
+          COALESCE((SELECT s.online FROM device_status s WHERE s.device_id = w.device_id AND s.at <= w.start
+                    ORDER BY s.at DESC, ${order.place('s')} DESC LIMIT 1), 0) AS online
+        FROM windows w WHERE w.stop > w.start
+        UNION ALL
+        SELECT w.device_id, w.start, w.stop, s.at, ${order.seq} AS seq, s.online
+        FROM windows w CROSS JOIN device_status s
+        WHERE s.device_id = w.device_id AND s.at > w.start AND s.at < w.stop
+      ),
+      spans AS (
+        SELECT device_id, start, stop, online, at,
+          LEAD(at, 1, stop) OVER (PARTITION BY device_id ORDER BY at, seq) AS until
+        FROM changes
+      )
+      SELECT device_id,
+        CAST(SUM(CASE WHEN online = 1 THEN until - at ELSE 0 END) AS BIGINT) AS online_ms,
+        MAX(stop - start) AS observed_ms
+      FROM spans GROUP BY device_id`.execute(db);
+    for (const r of status) {
+      const t = of(r.device_id);
+      t.onlineMs += r.online_ms;
+      t.observedMs += r.observed_ms;
     }
     return totals;
   }
 }
 
 /**
+ * The order in which one device's status changes at the same instant were
+ * logged. device_status has no column for it: SQLite has the rowid;
+ * PostgreSQL's baseline gives the table none, so its rows' physical position
+ * (ctid) stands in, which is the order of insertion in a table only ever
+ * appended to, until rows pruned away (pruneDeviceStatus) leave room that
+ * VACUUM lets later rows fill. Ties are rare (a restart's "offline at last
+ * heard" on the millisecond of an "online").
+ */
+function statusOrder(engine: Engine): {
+  /** The row's place in the log, comparable between rows of one statement. */
+  place: (alias: string) => RawBuilder<unknown>;
+  /** A number ordering `s`'s rows as logged: the UNION in liveTotals needs a type that mixes with 0. */
+  seq: RawBuilder<unknown>;
+} {
+  const column = engine === 'sqlite' ? 'rowid' : 'ctid';
+  return {
+    place: (alias) => sql.raw(`${alias}.${column}`),
+    seq: engine === 'sqlite' ? sql`s.rowid` : sql`ROW_NUMBER() OVER (ORDER BY s.ctid)`,
+  };
+}
+
+/** SQLite's order of text (by bytes): PostgreSQL's depends on the database's collation. */
+function byId<T>(key: (row: T) => string): (a: T, b: T) => number {
+  return (a, b) => {
+    const x = key(a);
+    const y = key(b);
+    return x < y ? -1 : x > y ? 1 : 0;
+  };
+}
+
+/**
  * Retention for the status log: drops changes older than `cutoff` except each
  * device's last one before it, which still tells the state at the cutoff.
  */
-export function pruneDeviceStatus(db: Db, cutoff: number): number {
-  return db
-    .prepare(
-      `DELETE FROM device_status WHERE rowid IN (
-         SELECT s.rowid FROM device_status s
-         WHERE s.at < :cutoff AND EXISTS (
-           SELECT 1 FROM device_status t
-           WHERE t.device_id = s.device_id AND t.at < :cutoff AND (t.at > s.at OR (t.at = s.at AND t.rowid > s.rowid))))`,
-    )
-    .run({ cutoff }).changes;
+export async function pruneDeviceStatus(sqlDb: SqlDb, cutoff: number): Promise<number> {
+  const { place } = statusOrder(sqlDb.engine);
+  const result = await sql`
+    DELETE FROM device_status WHERE ${place('device_status')} IN (
+      SELECT ${place('s')} FROM device_status s
+      WHERE s.at < ${cutoff} AND EXISTS (
+        SELECT 1 FROM device_status t
+        WHERE t.device_id = s.device_id AND t.at < ${cutoff}
+          AND (t.at > s.at OR (t.at = s.at AND ${place('t')} > ${place('s')}))))`.execute(sqlDb.db);
+  return Number(result.numAffectedRows ?? 0);
 }
-
 
 // ---------------------------------------------------------------- CSV
 

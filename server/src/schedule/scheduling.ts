@@ -10,6 +10,7 @@ import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import type { Priority } from '@loaxa/protocol';
 import type { Db } from '../db/database';
+import type { SqlDb } from '../db/sql';
 import type { DeviceRegistry } from '../devices/registry';
 import type { MediaStore } from '../media/store';
 import type { Mp3Renditions } from '../media/renditions';
@@ -53,6 +54,8 @@ export class Scheduling {
   constructor(
     private readonly deps: {
       db: Db;
+      /** The shared query layer over the same database (db/sql.ts): the reports' clean-up runs on it. */
+      sql: SqlDb;
       registry: DeviceRegistry;
       media: MediaStore;
       renderer: NoticeRenderer;
@@ -148,14 +151,14 @@ export class Scheduling {
   }
 
   /** Deletes history older than the retention period and media nothing uses any more. */
-  cleanup(now = Date.now()): { occurrences: number; acks: number; deviceStatus: number; media: number } {
-    const { db, media } = this.deps;
+  async cleanup(now = Date.now()): Promise<{ occurrences: number; acks: number; deviceStatus: number; media: number }> {
+    const { db, sql, media } = this.deps;
     const cutoff = now - this.deps.retentionDays * 24 * 3600_000;
     const occurrences = db.prepare('DELETE FROM occurrences WHERE start_at + duration_ms < ?').run(cutoff).changes;
     const acks = db.prepare('DELETE FROM acks WHERE received_at < ?').run(cutoff).changes;
-    const deviceStatus = pruneDeviceStatus(db, cutoff);
+    const deviceStatus = await pruneDeviceStatus(sql, cutoff);
     // The last week's closed days summed for the province's reports before anyone asks.
-    new Reports(db, () => now).rollUp(7, cutoff);
+    await new Reports(sql, () => now).rollUp(7, cutoff);
     const stale = db
       .prepare(
         `SELECT m.sha256, m.format FROM media m
@@ -319,9 +322,9 @@ export class Scheduling {
       ),
       cron.schedule(
         '30 3 * * *',
-        () => {
+        async () => {
           try {
-            logger.info(this.cleanup(), 'retention clean-up done');
+            logger.info(await this.cleanup(), 'retention clean-up done');
           } catch (err) {
             logger.error({ err }, 'retention clean-up failed');
           }

@@ -230,7 +230,7 @@ describe('MP3 renditions', () => {
       !!db.prepare('SELECT 1 FROM media WHERE sha256 = ?').get(m.sha256),
       fs.existsSync(fileOf(m)),
     ];
-    const result = scheduling.cleanup(now);
+    const result = await scheduling.cleanup(now);
     expect(result.media).toBe(2);
     expect(stored(orphan)).toEqual([false, false]);
     expect(stored(orphanMp3)).toEqual([false, false]);
@@ -238,6 +238,6 @@ describe('MP3 renditions', () => {
     expect(stored(keptSource)).toEqual([true, true]);
     expect(stored(keptMp3)).toEqual([true, true]);
     expect(media.mp3RenditionOf(keptSource.sha256)).toEqual(keptMp3);
-    expect(scheduling.cleanup(now).media).toBe(0);
+    expect((await scheduling.cleanup(now)).media).toBe(0);
   });
 });

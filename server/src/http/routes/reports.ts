@@ -106,9 +106,9 @@ function sendCsv(reply: FastifyReply, filename: string, csv: string): FastifyRep
 }
 
 export const reportRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = async (app, { services }) => {
-  const reports = new Reports(services.db);
+  const reports = new Reports(services.sql);
   /** A report across communes names each row's commune in the CSV (commune_id is in the JSON). */
-  const communeColumn = (scope: Scope) => (scope.communeId === null ? reports.communeNames() : null);
+  const communeColumn = async (scope: Scope) => (scope.communeId === null ? await reports.communeNames() : null);
   const fileName = (kind: string, period: ReportPeriod) => {
     const tz = services.config.timeZone;
     // `to` is exclusive: the last day covered is the one just before it.
@@ -133,9 +133,9 @@ export const reportRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
     async (request, reply) => {
       const scope = services.communes.listScope(request.scope, request.query.commune);
       const period = periodOf(request.query, Date.now());
-      const devices = reports.devices(scope, period);
+      const devices = await reports.devices(scope, period);
       if (request.query.format === 'csv') {
-        const csv = deviceReportCsv(devices, reports.zoneNames(scope), communeColumn(scope));
+        const csv = deviceReportCsv(devices, await reports.zoneNames(scope), await communeColumn(scope));
         return sendCsv(reply, fileName('devices', period), csv);
       }
       return { from: new Date(period.from).toISOString(), to: new Date(period.to).toISOString(), devices };
@@ -163,7 +163,7 @@ export const reportRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
     async (request, reply) => {
       const scope = services.communes.listScope(request.scope, request.query.commune);
       const period = periodOf(request.query, Date.now());
-      const communes = reports.communes(scope, period);
+      const communes = await reports.communes(scope, period);
       if (request.query.format === 'csv')
         return sendCsv(reply, fileName('communes', period), communeReportCsv(communes));
       return { from: new Date(period.from).toISOString(), to: new Date(period.to).toISOString(), communes };
@@ -184,9 +184,9 @@ export const reportRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
     async (request, reply) => {
       const scope = services.communes.listScope(request.scope, request.query.commune);
       const period = periodOf(request.query, Date.now());
-      const zones = reports.zones(scope, period);
+      const zones = await reports.zones(scope, period);
       if (request.query.format === 'csv') {
-        return sendCsv(reply, fileName('zones', period), zoneReportCsv(zones, communeColumn(scope)));
+        return sendCsv(reply, fileName('zones', period), zoneReportCsv(zones, await communeColumn(scope)));
       }
       return { from: new Date(period.from).toISOString(), to: new Date(period.to).toISOString(), zones };
     },
