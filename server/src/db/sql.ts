@@ -1,7 +1,8 @@
 /**
  * One query layer over both engines (issue 18): Kysely, with its SQLite dialect
  * over the better-sqlite3 handle the server already holds, or its PostgreSQL
- * dialect over a `pg` pool when DATABASE_URL is `postgres://…`. Queries are
+ * dialect over a `pg` pool (for DATABASE_URL=`postgres://…`, which the server
+ * does not read until every module is ported). Queries are
  * written once, as Kysely builders or `sql` templates (Kysely numbers the
  * parameters for each engine); where the engines differ (JSON functions, date
  * arithmetic) a query asks `engine` and says so.
