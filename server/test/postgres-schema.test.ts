@@ -3,7 +3,8 @@
  * migrations build: applied to an empty database in one transaction, it must have the same
  * tables, columns, keys, constraints and indexes, the same seeded rows, and triggers with the
  * same effect: the same statements on both engines leave the same roll-up tables and refuse the
- * same audit log changes with the same message.
+ * same audit log changes with the same message. At the newest version (the baseline and each
+ * later migration's `postgres` SQL) the two still have the same tables, columns and primary keys.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -13,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Db } from '../src/db/database';
 import { MIGRATIONS } from '../src/db/migrations';
 import { POSTGRES_BASELINE_SQL, POSTGRES_BASELINE_VERSION } from '../src/db/postgres-schema';
+import { migratePostgres, postgresSql } from '../src/db/sql';
 import { requirePostgres, startPostgres, type TestPostgres } from './postgres';
 
 const hasPostgres = requirePostgres('the PostgreSQL schema parity tests');
@@ -56,6 +58,81 @@ const numbered = (text: string) => {
 const byText = (a: unknown, b: unknown) => (String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0);
 const byJson = (a: unknown, b: unknown) => byText(JSON.stringify(a), JSON.stringify(b));
 
+/** Runs a query with `?` placeholders on one engine's database. */
+type Rows = (text: string, params?: unknown[]) => Row[] | Promise<Row[]>;
+
+/** pg's client to a database of the private cluster, BIGINTs as numbers. */
+const pgClient = (url: string) =>
+  new pg.Client({
+    connectionString: url,
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format as 'text')) as never,
+    },
+  });
+
+const pgReader =
+  (client: pg.Client): Rows =>
+  async (text, params = []) =>
+    (await client.query<Row>(numbered(text), params)).rows;
+
+/** Not SQLite's own tables (sqlite_sequence) nor schema_migrations, which each engine's migrator makes. */
+const LITE_TABLES = `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
+  AND name <> 'schema_migrations' ORDER BY name`;
+
+const liteTableNames = async (rows: Rows) => (await rows(LITE_TABLES)).map((r) => r.name as string);
+
+/** The same of PostgreSQL's (schema_migrations only once migratePostgres made it). */
+const pgTableNames = async (rows: Rows) =>
+  (
+    await rows(
+      `SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_migrations'
+        ORDER BY tablename COLLATE "C"`,
+    )
+  ).map((r) => r.name as string);
+
+/** A SQLite table's columns in order, in PostgreSQL's terms, and its primary key's columns in key order. */
+async function liteColumns(rows: Rows, table: string) {
+  const info = await rows(`SELECT * FROM pragma_table_info(?) ORDER BY cid`, [table]);
+  const columns = info.map((c) => ({
+    name: c.name,
+    type: PG_TYPE[String(c.type).toUpperCase()] ?? `unmapped ${String(c.type)}`,
+    // SQLite lets a non-INTEGER primary key column hold NULL (a legacy quirk the app never
+    // relies on); PostgreSQL's primary key implies NOT NULL, which is what is meant.
+    notNull: c.notnull === 1 || (c.pk as number) > 0,
+    default: normalDefault(c.dflt_value),
+  }));
+  const primaryKey = info
+    .filter((c) => (c.pk as number) > 0)
+    .sort((a, b) => (a.pk as number) - (b.pk as number))
+    .map((c) => c.name);
+  return { columns, primaryKey };
+}
+
+/** The same of a PostgreSQL table. */
+async function pgColumns(rows: Rows, table: string) {
+  const columns = (
+    await rows(
+      `SELECT column_name AS name, data_type AS type, is_nullable = 'NO' AS "notNull",
+              column_default AS "default"
+         FROM information_schema.columns
+        WHERE table_schema = 'public' AND table_name = ? ORDER BY ordinal_position`,
+      [table],
+    )
+  ).map((c) => ({ ...c, default: normalDefault(c.default) }));
+  const primaryKey = (
+    await rows(
+      `SELECT a.attname AS name
+         FROM pg_index i
+         CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, n)
+         JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+        WHERE i.indrelid = ?::regclass AND i.indisprimary ORDER BY k.n`,
+      [table],
+    )
+  ).map((r) => r.name);
+  return { columns, primaryKey };
+}
+
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
@@ -87,13 +164,7 @@ describe.skipIf(!hasPostgres)('the PostgreSQL baseline schema', () => {
     await admin.connect();
     await admin.query('CREATE DATABASE loaxa_schema');
     await admin.end();
-    client = new pg.Client({
-      connectionString: server.url.replace(/\/postgres$/, '/loaxa_schema'),
-      types: {
-        getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-          oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format as 'text')) as never,
-      },
-    });
+    client = pgClient(server.url.replace(/\/postgres$/, '/loaxa_schema'));
     await client.connect();
     // One transaction, as migratePostgres applies it: a statement out of order fails it whole.
     await client.query('BEGIN');
@@ -113,58 +184,20 @@ describe.skipIf(!hasPostgres)('the PostgreSQL baseline schema', () => {
     await server?.close();
   });
 
-  // SQLite's own tables (sqlite_sequence) and schema_migrations, which each engine's migrator makes.
-  const liteTables = () =>
-    liteRows(
-      `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
-         AND name <> 'schema_migrations' ORDER BY name`,
-    ).map((r) => r.name as string);
+  const liteTables = () => liteRows(LITE_TABLES).map((r) => r.name as string);
 
   it('has the same tables', async () => {
-    const tables = (
-      await pgRows(`SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename COLLATE "C"`)
-    ).map((r) => r.name as string);
-    expect(tables).toEqual(liteTables());
+    const tables = await pgTableNames(pgRows);
+    expect(tables).toEqual(await liteTableNames(liteRows));
     expect(tables).toHaveLength(32);
   });
 
   it('has the same columns in the same order: type, NOT NULL, default and primary key', async () => {
     for (const table of liteTables()) {
-      const info = liteRows(`SELECT * FROM pragma_table_info(?) ORDER BY cid`, [table]);
-      const expected = info.map((c) => ({
-        name: c.name,
-        type: PG_TYPE[String(c.type).toUpperCase()] ?? `unmapped ${String(c.type)}`,
-        // SQLite lets a non-INTEGER primary key column hold NULL (a legacy quirk the app never
-        // relies on); PostgreSQL's primary key implies NOT NULL, which is what is meant.
-        notNull: c.notnull === 1 || (c.pk as number) > 0,
-        default: normalDefault(c.dflt_value),
-      }));
-      const actual = (
-        await pgRows(
-          `SELECT column_name AS name, data_type AS type, is_nullable = 'NO' AS "notNull",
-                  column_default AS "default"
-             FROM information_schema.columns
-            WHERE table_schema = 'public' AND table_name = ? ORDER BY ordinal_position`,
-          [table],
-        )
-      ).map((c) => ({ ...c, default: normalDefault(c.default) }));
-      expect(actual, table).toEqual(expected);
-
-      const litePk = info
-        .filter((c) => (c.pk as number) > 0)
-        .sort((a, b) => (a.pk as number) - (b.pk as number))
-        .map((c) => c.name);
-      const pgPk = (
-        await pgRows(
-          `SELECT a.attname AS name
-             FROM pg_index i
-             CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, n)
-             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-            WHERE i.indrelid = ?::regclass AND i.indisprimary ORDER BY k.n`,
-          [table],
-        )
-      ).map((r) => r.name);
-      expect(pgPk, `${table} primary key`).toEqual(litePk);
+      const expected = await liteColumns(liteRows, table);
+      const actual = await pgColumns(pgRows, table);
+      expect(actual.columns, table).toEqual(expected.columns);
+      expect(actual.primaryKey, `${table} primary key`).toEqual(expected.primaryKey);
     }
     // AUTOINCREMENT's counterpart: ids the database hands out.
     expect(
@@ -551,6 +584,43 @@ describe.skipIf(!hasPostgres)('the PostgreSQL baseline schema', () => {
       const all = `SELECT * FROM ${table}`;
       const sorted = (rows: Row[]) => rows.map((r) => JSON.stringify(r)).sort();
       expect(sorted(await pgRows(all)), table).toEqual(sorted(liteRows(all)));
+    }
+  });
+
+  it('has the same tables, columns and primary keys as SQLite at the newest version', async () => {
+    // PostgreSQL as a new install gets it: the baseline, then each later migration's own SQL.
+    await client.query('CREATE DATABASE loaxa_schema_newest');
+    const url = server.url.replace(/\/postgres$/, '/loaxa_schema_newest');
+    const target = postgresSql(url, { poolSize: 1 });
+    const newestPg = pgClient(url);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loaxa-pg-schema-'));
+    const newestLite = openDatabase(dir);
+    try {
+      const versions = MIGRATIONS.map((m) => m.version).sort((a, b) => a - b);
+      expect(versions.at(-1)).toBeGreaterThan(POSTGRES_BASELINE_VERSION);
+      expect(await migratePostgres(target)).toEqual(versions);
+      await newestPg.connect();
+      const pgNewest = pgReader(newestPg);
+      const liteNewest: Rows = (text, params = []) => newestLite.prepare(text).all(...params) as Row[];
+
+      const tables = await liteTableNames(liteNewest);
+      expect(await pgTableNames(pgNewest)).toEqual(tables);
+      const byName = (a: Row, b: Row) => byText(a.name, b.name);
+      for (const table of tables) {
+        const expected = await liteColumns(liteNewest, table);
+        const actual = await pgColumns(pgNewest, table);
+        // PostgreSQL adds a later column last (ALTER TABLE ADD COLUMN), where SQLite's rebuild of
+        // the table may put it elsewhere: the columns are compared as a set.
+        expect([...actual.columns].sort(byName), table).toEqual([...expected.columns].sort(byName));
+        expect(actual.primaryKey, `${table} primary key`).toEqual(expected.primaryKey);
+      }
+      // Migration 29's order of the status log, a primary key on both.
+      expect((await pgColumns(pgNewest, 'device_status')).primaryKey).toEqual(['seq']);
+    } finally {
+      newestLite.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+      await newestPg.end();
+      await target.close();
     }
   });
 });

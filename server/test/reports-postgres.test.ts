@@ -260,11 +260,16 @@ async function answers(target: SqlDb) {
   const prune = {
     deleted: await pruneDeviceStatus(target, PRUNE_CUTOFF),
     again: await pruneDeviceStatus(target, PRUNE_CUTOFF),
-    status: (await table('device_status', ['device_id', 'at', 'online'])) as {
-      device_id: string;
-      online: number;
-      at: number;
-    }[],
+    // By name: seq (migration 29) is a column of its own on both engines, in another place.
+    status: (
+      await target.db
+        .selectFrom('device_status')
+        .select(['device_id', 'online', 'at'])
+        .orderBy('device_id')
+        .orderBy('at')
+        .orderBy('seq')
+        .execute()
+    ).map((r: object) => ({ ...r })) as { device_id: string; online: number; at: number }[],
     reportBefore,
     reportAfter: await reports.devices(defaultCommune, sincePrune),
   };

@@ -18,8 +18,12 @@ import { isPostgresUrl, migratePostgres, postgresSql, sqliteSql, type SqlDb } fr
 import { waitFor } from './helpers';
 import { requirePostgres, startPostgres, type TestPostgres } from './postgres';
 
-/** The migrations a new PostgreSQL database starts from, in version order (the list is not). */
-const BASELINE = MIGRATIONS.filter((m) => m.version <= POSTGRES_BASELINE_VERSION).sort((a, b) => a.version - b.version);
+/** The build's migrations in version order (the list is not). */
+const ALL = [...MIGRATIONS].sort((a, b) => a.version - b.version);
+/** The migrations a new PostgreSQL database starts from. */
+const BASELINE = ALL.filter((m) => m.version <= POSTGRES_BASELINE_VERSION);
+/** The newest version, reached from the baseline by each later migration's `postgres` SQL. */
+const NEWEST = ALL.length;
 
 const hasPostgres = requirePostgres('the PostgreSQL query layer tests');
 
@@ -97,16 +101,16 @@ describe.skipIf(!hasPostgres)('the query layer on PostgreSQL', () => {
     await server?.close();
   });
 
-  it('migrates an empty database to the baseline, recorded like SQLite’s, then does nothing', async () => {
+  it('migrates an empty database from the baseline to the newest version, recorded like SQLite’s, then does nothing', async () => {
     const { target } = await freshDatabase();
     const applied = await migratePostgres(target);
     const sqliteVersions = appliedVersions(openDatabase(fs.mkdtempSync(path.join(os.tmpdir(), 'loaxa-sql-'))));
-    expect(applied).toEqual(sqliteVersions.filter((v) => v <= POSTGRES_BASELINE_VERSION));
+    expect(applied).toEqual(sqliteVersions);
     const recorded = await sql<{
       version: number;
       name: string;
     }>`SELECT version, name FROM schema_migrations ORDER BY version`.execute(target.db);
-    expect(recorded.rows).toEqual(BASELINE.map((m) => ({ version: m.version, name: m.name })));
+    expect(recorded.rows).toEqual(ALL.map((m) => ({ version: m.version, name: m.name })));
     expect(await migratePostgres(target)).toEqual([]);
     // What SQLite's migrations insert is there too: the commune an install starts with, a generation.
     expect(await metaRows(target, 'default_commune')).toEqual([{ key: 'default_commune', value: 'default' }]);
@@ -130,23 +134,89 @@ describe.skipIf(!hasPostgres)('the query layer on PostgreSQL', () => {
     const other = postgresSql(url, { poolSize: 2 });
     open.push(other);
     const [a, b] = await Promise.all([migratePostgres(target), migratePostgres(other)]);
-    expect([a.length, b.length].sort((x, y) => x - y)).toEqual([0, POSTGRES_BASELINE_VERSION]);
+    expect([a.length, b.length].sort((x, y) => x - y)).toEqual([0, NEWEST]);
+  });
+
+  it('applies 29 after the baseline: the status log numbers its rows as they are logged', async () => {
+    const { target } = await freshDatabase();
+    const applied = await migratePostgres(target);
+    expect(applied).toEqual(ALL.map((m) => m.version));
+    expect(applied.indexOf(29)).toBe(applied.indexOf(POSTGRES_BASELINE_VERSION) + 1);
+    await target.db
+      .insertInto('devices')
+      .values({ id: 'loa-1', name: 'Loa chợ', secret_hash: 'h', created_at: 0 })
+      .execute();
+    const at = Date.UTC(2026, 2, 6, 5);
+    // One at a time, an offline and an online at the same millisecond among them.
+    for (const [online, when] of [
+      [1, at - 1],
+      [0, at],
+      [1, at],
+      [0, at - 5],
+    ]) {
+      await target.db.insertInto('device_status').values({ device_id: 'loa-1', online, at: when }).execute();
+    }
+    const rows = await target.db.selectFrom('device_status').select(['seq', 'online', 'at']).orderBy('seq').execute();
+    expect(rows.map((r: { online: number; at: number }) => [r.online, r.at])).toEqual([
+      [1, at - 1],
+      [0, at],
+      [1, at],
+      [0, at - 5],
+    ]);
+    const seqs = rows.map((r: { seq: number }) => r.seq);
+    expect(seqs.every((seq: number, i: number) => i === 0 || seq > seqs[i - 1]!)).toBe(true);
+    expect(typeof seqs[0]).toBe('number');
+  });
+
+  it('numbers the rows a database at the baseline logged in their order, and new ones after them', async () => {
+    const { target } = await freshDatabase();
+    expect(await migratePostgres(target, BASELINE)).toHaveLength(POSTGRES_BASELINE_VERSION);
+    await sql`INSERT INTO devices (id, name, secret_hash, created_at) VALUES ('loa-1', 'a', 'h', 0), ('loa-2', 'b', 'h', 0)`.execute(
+      target.db,
+    );
+    const at = Date.UTC(2026, 2, 6, 5);
+    const logged: [string, number, number][] = [
+      ['loa-1', 1, at],
+      ['loa-2', 1, at - 10],
+      ['loa-1', 0, at + 1],
+      ['loa-1', 1, at + 1],
+      ['loa-2', 0, at - 20],
+    ];
+    for (const [device, online, when] of logged) {
+      await sql`INSERT INTO device_status (device_id, online, at) VALUES (${device}, ${online}, ${when})`.execute(
+        target.db,
+      );
+    }
+    expect(await migratePostgres(target)).toEqual(ALL.slice(POSTGRES_BASELINE_VERSION).map((m) => m.version));
+    const read = async () =>
+      (
+        await sql<{
+          seq: number;
+          device_id: string;
+          online: number;
+          at: number;
+        }>`SELECT seq, device_id, online, at FROM device_status ORDER BY seq`.execute(target.db)
+      ).rows;
+    expect(await read()).toEqual(logged.map(([device_id, online, at], i) => ({ seq: i + 1, device_id, online, at })));
+    // The identity goes on after the rows numbered by the migration, at the same millisecond too.
+    await sql`INSERT INTO device_status (device_id, online, at) VALUES ('loa-1', 0, ${at + 1})`.execute(target.db);
+    expect((await read()).at(-1)).toEqual({ seq: logged.length + 1, device_id: 'loa-1', online: 0, at: at + 1 });
   });
 
   it('applies a later version’s PostgreSQL change, and refuses one written for SQLite only', async () => {
     const { target } = await freshDatabase();
     await migratePostgres(target);
-    const next = POSTGRES_BASELINE_VERSION + 1;
+    const next = NEWEST + 1;
     const later = {
       version: next,
       name: 'test: a column',
       sql: 'ALTER TABLE meta ADD COLUMN note TEXT',
       postgres: 'ALTER TABLE meta ADD COLUMN note TEXT',
     };
-    expect(await migratePostgres(target, [...BASELINE, later])).toEqual([next]);
+    expect(await migratePostgres(target, [...ALL, later])).toEqual([next]);
     await target.db.insertInto('meta').values({ key: 'k', value: 'v', note: 'ghi chú' }).execute();
     const sqliteOnly = { version: next + 1, name: 'test: sqlite only', sql: 'SELECT 1' };
-    await expect(migratePostgres(target, [...BASELINE, later, sqliteOnly])).rejects.toThrow(
+    await expect(migratePostgres(target, [...ALL, later, sqliteOnly])).rejects.toThrow(
       `PostgreSQL cannot apply version ${next + 1} (test: sqlite only)`,
     );
   });

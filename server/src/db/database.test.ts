@@ -150,4 +150,48 @@ describe('upgrades', () => {
       db.close();
     }
   });
+  it('numbers the status log by its old rowid at 29: changes at the same millisecond keep their order', () => {
+    const db = openDatabase(tempDir(), ORDERED.slice(0, 28));
+    for (const id of ['loa-1', 'loa-2']) {
+      db.prepare("INSERT INTO devices (id, name, secret_hash, created_at) VALUES (?, ?, 'h', 0)").run(id, id);
+    }
+    const at = Date.UTC(2026, 2, 6, 5);
+    const status = db.prepare('INSERT INTO device_status (device_id, online, at) VALUES (?, ?, ?)');
+    status.run('loa-1', 1, at);
+    status.run('loa-2', 1, at - 10);
+    status.run('loa-2', 0, at - 5);
+    // An offline and an online of one loudspeaker at the same millisecond, logged in this order.
+    status.run('loa-1', 0, at + 1);
+    status.run('loa-1', 1, at + 1);
+    // A hole in the numbers, as pruning leaves: kept, not closed up.
+    db.prepare("DELETE FROM device_status WHERE device_id = 'loa-2' AND online = 0").run();
+    const before = db.prepare('SELECT rowid AS seq, device_id, online, at FROM device_status ORDER BY rowid').all();
+    expect(before.map((r) => (r as { seq: number }).seq)).toEqual([1, 2, 4, 5]);
+
+    expect(migrate(db)).toEqual(ORDERED.slice(28).map((m) => m.version));
+    const read = () => db.prepare('SELECT seq, device_id, online, at FROM device_status ORDER BY seq').all();
+    expect(read()).toEqual(before);
+    // The tie as the reports read it: by time, then as logged.
+    expect(
+      db.prepare("SELECT online FROM device_status WHERE device_id = 'loa-1' AND at = ? ORDER BY seq").all(at + 1),
+    ).toEqual([{ online: 0 }, { online: 1 }]);
+
+    // A new change follows every logged one, at the same millisecond too.
+    status.run('loa-1', 0, at + 1);
+    expect(read().at(-1)).toEqual({ seq: 6, device_id: 'loa-1', online: 0, at: at + 1 });
+    // The index, the roll-up trigger and the cascade from devices came back with the table.
+    expect(
+      db.prepare("SELECT type, name FROM sqlite_master WHERE tbl_name = 'device_status' ORDER BY type, name").all(),
+    ).toEqual([
+      { type: 'index', name: 'device_status_device_at' },
+      { type: 'table', name: 'device_status' },
+      { type: 'trigger', name: 'device_status_rolled' },
+    ]);
+    db.prepare('INSERT INTO rolled_days (day) VALUES (?)').run(at - 86_400_000);
+    status.run('loa-2', 1, at - 1);
+    expect(db.prepare('SELECT COUNT(*) AS n FROM rolled_days').get()).toEqual({ n: 0 });
+    db.prepare("DELETE FROM devices WHERE id = 'loa-1'").run();
+    expect(read().map((r) => (r as { device_id: string }).device_id)).toEqual(['loa-2', 'loa-2']);
+    db.close();
+  });
 });

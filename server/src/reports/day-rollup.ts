@@ -61,7 +61,11 @@ export function dayStart(t: number): number {
  * after `from` to the last midnight before which everything is settled.
  * Null when there is none.
  */
-export function closedDays(from: number, end: number, now: number): { first: number; end: number; count: number } | null {
+export function closedDays(
+  from: number,
+  end: number,
+  now: number,
+): { first: number; end: number; count: number } | null {
   const first = dayStart(from) === from ? from : dayStart(from) + DAY_MS;
   const last = dayStart(Math.min(end, now - MISSED_AFTER_MS));
   if (last <= first) return null;
@@ -79,9 +83,9 @@ export class DayRollup {
 
   /** How many days of [first, end) are not summed (or no longer current). */
   async missing(first: number, end: number): Promise<number> {
-    const { rows } = await sql<{ n: number }>`SELECT COUNT(*) AS n FROM rolled_days WHERE day >= ${first} AND day < ${end}`.execute(
-      this.sqlDb.db,
-    );
+    const { rows } = await sql<{
+      n: number;
+    }>`SELECT COUNT(*) AS n FROM rolled_days WHERE day >= ${first} AND day < ${end}`.execute(this.sqlDb.db);
     return (end - first) / DAY_MS - rows[0]!.n;
   }
 
@@ -96,9 +100,9 @@ export class DayRollup {
   async ensure(first: number, end: number, count: DayCount): Promise<number> {
     const { db } = this.sqlDb;
     const rolled = new Set(
-      (await sql<{ day: number }>`SELECT day FROM rolled_days WHERE day >= ${first} AND day < ${end}`.execute(db)).rows.map(
-        (r) => r.day,
-      ),
+      (
+        await sql<{ day: number }>`SELECT day FROM rolled_days WHERE day >= ${first} AND day < ${end}`.execute(db)
+      ).rows.map((r) => r.day),
     );
     let summed = 0;
     for (let day = first; day < end; day += DAY_MS) {

@@ -11,8 +11,8 @@
  * own, or the whole province's.
  */
 import { deliveryOutcome, MISSED_AFTER_MS, type DeliveryStage } from '@loaxa/protocol';
-import { sql, type Kysely, type RawBuilder } from 'kysely';
-import type { Engine, SqlDb, Tables } from '../db/sql';
+import { sql, type Kysely } from 'kysely';
+import type { SqlDb, Tables } from '../db/sql';
 import { toCsv } from '../csv';
 import { PROVINCE, type Scope } from '../tenancy/scope';
 import { addTotals, closedDays, DAY_MS, DayRollup, emptyTotals, type Totals } from './day-rollup';
@@ -77,7 +77,6 @@ export interface ReportPeriod {
   from: number;
   to: number;
 }
-
 
 /** SQLite orders "Đ" after "T" (by bytes); a reader expects the alphabet. */
 const VIETNAMESE = new Intl.Collator('vi');
@@ -347,9 +346,8 @@ export class Reports {
 
     // Per device, the observed window [start, stop); the state at `start` is the last change at or
     // before it; each change inside the window lasts until the next one (or `stop`). Changes at the
-    // same instant follow in the order they were logged (statusOrder). Windows and LEAD read better
-    // as SQL than as a builder; only the commune condition varies.
-    const order = statusOrder(this.sqlDb.engine);
+    // same instant follow in the order they were logged, device_status.seq (migration 29). Windows
+    // and LEAD read better as SQL than as a builder; only the commune condition varies.
     const inCommune = scope.communeId === null ? sql`` : sql`AND commune_id = ${scope.communeId}`;
     const { rows: status } = await sql<{ device_id: string; online_ms: number; observed_ms: number }>`
       WITH windows AS (
@@ -362,10 +360,10 @@ export class Reports {
       changes AS (
         SELECT w.device_id, w.start, w.stop, w.start AS at, 0 AS seq,
           COALESCE((SELECT s.online FROM device_status s WHERE s.device_id = w.device_id AND s.at <= w.start
-                    ORDER BY s.at DESC, ${order.place('s')} DESC LIMIT 1), 0) AS online
+                    ORDER BY s.at DESC, s.seq DESC LIMIT 1), 0) AS online
         FROM windows w WHERE w.stop > w.start
         UNION ALL
-        SELECT w.device_id, w.start, w.stop, s.at, ${order.seq} AS seq, s.online
+        SELECT w.device_id, w.start, w.stop, s.at, s.seq, s.online
         FROM windows w CROSS JOIN device_status s
         WHERE s.device_id = w.device_id AND s.at > w.start AND s.at < w.stop
       ),
@@ -387,28 +385,6 @@ export class Reports {
   }
 }
 
-/**
- * The order in which one device's status changes at the same instant were
- * logged. device_status has no column for it: SQLite has the rowid;
- * PostgreSQL's baseline gives the table none, so its rows' physical position
- * (ctid) stands in, which is the order of insertion in a table only ever
- * appended to, until rows pruned away (pruneDeviceStatus) leave room that
- * VACUUM lets later rows fill. Ties are rare (a restart's "offline at last
- * heard" on the millisecond of an "online").
- */
-function statusOrder(engine: Engine): {
-  /** The row's place in the log, comparable between rows of one statement. */
-  place: (alias: string) => RawBuilder<unknown>;
-  /** A number ordering `s`'s rows as logged: the UNION in liveTotals needs a type that mixes with 0. */
-  seq: RawBuilder<unknown>;
-} {
-  const column = engine === 'sqlite' ? 'rowid' : 'ctid';
-  return {
-    place: (alias) => sql.raw(`${alias}.${column}`),
-    seq: engine === 'sqlite' ? sql`s.rowid` : sql`ROW_NUMBER() OVER (ORDER BY s.ctid)`,
-  };
-}
-
 /** SQLite's order of text (by bytes): PostgreSQL's depends on the database's collation. */
 function byId<T>(key: (row: T) => string): (a: T, b: T) => number {
   return (a, b) => {
@@ -420,17 +396,17 @@ function byId<T>(key: (row: T) => string): (a: T, b: T) => number {
 
 /**
  * Retention for the status log: drops changes older than `cutoff` except each
- * device's last one before it, which still tells the state at the cutoff.
+ * device's last one before it, which still tells the state at the cutoff. Of
+ * changes at the same instant the one logged last (the largest seq) is kept.
  */
 export async function pruneDeviceStatus(sqlDb: SqlDb, cutoff: number): Promise<number> {
-  const { place } = statusOrder(sqlDb.engine);
   const result = await sql`
-    DELETE FROM device_status WHERE ${place('device_status')} IN (
-      SELECT ${place('s')} FROM device_status s
+    DELETE FROM device_status WHERE seq IN (
+      SELECT s.seq FROM device_status s
       WHERE s.at < ${cutoff} AND EXISTS (
         SELECT 1 FROM device_status t
         WHERE t.device_id = s.device_id AND t.at < ${cutoff}
-          AND (t.at > s.at OR (t.at = s.at AND ${place('t')} > ${place('s')}))))`.execute(sqlDb.db);
+          AND (t.at > s.at OR (t.at = s.at AND t.seq > s.seq))))`.execute(sqlDb.db);
   return Number(result.numAffectedRows ?? 0);
 }
 
@@ -450,7 +426,16 @@ const SHARED_COLUMNS = [
 ] as const;
 
 function sharedCells(n: ReportNumbers): (string | number)[] {
-  return [n.broadcasts, n.finished, n.failed, n.missed, n.stopped, percent(n.successRate), n.minutesOnAir.toFixed(1), percent(n.uptime)];
+  return [
+    n.broadcasts,
+    n.finished,
+    n.failed,
+    n.missed,
+    n.stopped,
+    percent(n.successRate),
+    n.minutesOnAir.toFixed(1),
+    percent(n.uptime),
+  ];
 }
 
 /**
