@@ -136,7 +136,7 @@ export async function startServer(
   });
   // The environment's TTS configuration with the commune's saved settings over it; a bad
   // environment stops the start with one line per bad field.
-  const settings = new Settings(new SettingsStore(db), process.env, {
+  const settings = new Settings(await SettingsStore.open(sqlDb), process.env, {
     quietHours: parseQuietHours(config.quietHours) ?? null,
   });
   const startupTts = settings.startupTtsConfig();
@@ -165,7 +165,9 @@ export async function startServer(
   settings.onChange((keys, communeId) => {
     if (keys.some((key) => key.startsWith('tts.'))) tts.reconfigure(settings.ttsConfig(communeId), communeId);
   });
-  const dictionary = new AbbreviationDictionary(db);
+  // Every commune's entries in memory: the renderer reads them synchronously.
+  const dictionary = new AbbreviationDictionary(sqlDb);
+  await dictionary.load();
   const renderer = new NoticeRenderer(db, media, tts.asAdapter(), {
     abbreviations: (communeId) => dictionary.communeEntries(communeId),
     opusComplexity: config.opusComplexity,
@@ -282,6 +284,7 @@ export async function startServer(
     live,
     renderer,
     tts,
+    dictionary,
     settings,
     scheduling,
     localToken: writeLocalToken(config.dataDir),

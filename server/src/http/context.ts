@@ -20,6 +20,7 @@ import type { NoticeRenderer } from '../tts/render';
 import type { TtsRegistry } from '../tts/registry';
 import type { Scheduling } from '../schedule/scheduling';
 import type { Settings } from '../settings/settings';
+import type { AbbreviationDictionary } from '../tts/dictionary';
 
 /** The services routes may use, decorated once on the Fastify instance. */
 export interface AppServices {
@@ -52,6 +53,8 @@ export interface AppServices {
   audit: AuditLog;
   renderer: NoticeRenderer;
   tts: TtsRegistry;
+  /** Each commune's abbreviations: the one the renderer reads, so a change applies to the next render. */
+  dictionary: AbbreviationDictionary;
   /** The commune's settings (loudness target, TTS engines and keys); changes apply at once. */
   settings: Settings;
   scheduling: Scheduling;

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase, type Db } from '../db/database';
+import { sqliteSql } from '../db/sql';
 import { CommuneService } from '../tenancy/communes';
 import { Settings, SettingsError } from './settings';
 import { SettingsStore } from './store';
@@ -15,16 +16,16 @@ afterEach(() => {
   }
 });
 
-function settingsOver(env: NodeJS.ProcessEnv): { settings: Settings; db: Db } {
+async function settingsOver(env: NodeJS.ProcessEnv): Promise<{ settings: Settings; db: Db }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loaxa-settings-'));
   const db = openDatabase(dir);
   open.push({ db, dir });
-  return { settings: new Settings(new SettingsStore(db), env), db };
+  return { settings: new Settings(await SettingsStore.open(sqliteSql(db)), env), db };
 }
 
-function fieldOf(action: () => unknown): string {
+async function fieldOf(action: () => Promise<unknown>): Promise<string> {
   try {
-    action();
+    await action();
   } catch (err) {
     if (err instanceof SettingsError) return err.field;
     throw err;
@@ -33,8 +34,8 @@ function fieldOf(action: () => unknown): string {
 }
 
 describe('Settings', () => {
-  it('takes the environment as default, lets a saved value win, and returns to the environment when cleared', () => {
-    const { settings } = settingsOver({
+  it('takes the environment as default, lets a saved value win, and returns to the environment when cleared', async () => {
+    const { settings } = await settingsOver({
       LOAXA_TTS_ENGINES: 'fpt,espeak',
       LOAXA_TTS_FPT_API_KEY: 'env-key',
       LOAXA_TTS_AZURE_REGION: 'southeastasia',
@@ -48,7 +49,7 @@ describe('Settings', () => {
       updatedBy: null,
     });
 
-    settings.update('default', { engines: ['espeak'], credentials: { fpt: { apiKey: 'saved-key' } } }, 'admin');
+    await settings.update('default', { engines: ['espeak'], credentials: { fpt: { apiKey: 'saved-key' } } }, 'admin');
     expect(settings.ttsConfig().engines).toEqual([{ id: 'espeak' }]);
     expect(settings.engineConfig('default', 'fpt')).toEqual({ config: { id: 'fpt', apiKey: 'saved-key' } });
     expect(settings.view('default').credentials.fpt.apiKey).toMatchObject({
@@ -61,14 +62,14 @@ describe('Settings', () => {
       source: 'environment',
     });
 
-    settings.update('default', { engines: null, credentials: { fpt: { apiKey: null } } }, 'admin');
+    await settings.update('default', { engines: null, credentials: { fpt: { apiKey: null } } }, 'admin');
     expect(settings.ttsConfig().engines).toEqual([{ id: 'fpt', apiKey: 'env-key' }, { id: 'espeak' }]);
     expect(settings.view('default').engines.source).toBe('environment');
   });
 
-  it('never shows a key, and reports a secret change as set or cleared', () => {
-    const { settings } = settingsOver({});
-    const change = settings.update(
+  it('never shows a key, and reports a secret change as set or cleared', async () => {
+    const { settings } = await settingsOver({});
+    const change = await settings.update(
       'default',
       { engines: ['google', 'espeak'], credentials: { google: { apiKey: ' g-secret-123 ' } } },
       'admin',
@@ -78,53 +79,55 @@ describe('Settings', () => {
     expect(settings.engineConfig('default', 'google')).toEqual({ config: { id: 'google', apiKey: 'g-secret-123' } });
   });
 
-  it('keeps the loudness target between the limits, merging a partial change', () => {
-    const { settings } = settingsOver({});
+  it('keeps the loudness target between the limits, merging a partial change', async () => {
+    const { settings } = await settingsOver({});
     expect(settings.loudnessTarget()).toEqual({ i: -16, tp: -1.5 });
-    settings.update('default', { loudness: { integratedLufs: -20 } }, 'admin');
+    await settings.update('default', { loudness: { integratedLufs: -20 } }, 'admin');
     expect(settings.loudnessTarget()).toEqual({ i: -20, tp: -1.5 });
     expect(settings.view('default').loudness).toMatchObject({ integratedLufs: -20, truePeakDb: -1.5, source: 'saved' });
-    settings.update('default', { loudness: null }, 'admin');
+    await settings.update('default', { loudness: null }, 'admin');
     expect(settings.view('default').loudness).toMatchObject({ integratedLufs: -16, source: 'default' });
   });
 
-  it('refuses an order it cannot build, naming what to fix, and saves nothing', () => {
-    const { settings } = settingsOver({ LOAXA_TTS_ENGINES: 'fpt,espeak', LOAXA_TTS_FPT_API_KEY: 'k' });
-    expect(fieldOf(() => settings.update('default', { engines: ['nope'] }, 'a'))).toBe('engines.0');
-    expect(fieldOf(() => settings.update('default', { engines: ['espeak', 'espeak'] }, 'a'))).toBe('engines.1');
-    expect(fieldOf(() => settings.update('default', { engines: ['zalo', 'espeak'] }, 'a'))).toBe(
+  it('refuses an order it cannot build, naming what to fix, and saves nothing', async () => {
+    const { settings } = await settingsOver({ LOAXA_TTS_ENGINES: 'fpt,espeak', LOAXA_TTS_FPT_API_KEY: 'k' });
+    expect(await fieldOf(() => settings.update('default', { engines: ['nope'] }, 'a'))).toBe('engines.0');
+    expect(await fieldOf(() => settings.update('default', { engines: ['espeak', 'espeak'] }, 'a'))).toBe('engines.1');
+    expect(await fieldOf(() => settings.update('default', { engines: ['zalo', 'espeak'] }, 'a'))).toBe(
       'credentials.zalo.apiKey',
     );
     expect(
-      fieldOf(() => settings.update('default', { engines: ['azure'], credentials: { azure: { apiKey: 'k' } } }, 'a')),
+      await fieldOf(() =>
+        settings.update('default', { engines: ['azure'], credentials: { azure: { apiKey: 'k' } } }, 'a'),
+      ),
     ).toBe('credentials.azure.region');
-    expect(fieldOf(() => settings.update('default', { engines: ['piper'] }, 'a'))).toBe('engines.0');
-    expect(fieldOf(() => settings.update('default', { credentials: { vbee: { apiKey: '  ' } } }, 'a'))).toBe(
+    expect(await fieldOf(() => settings.update('default', { engines: ['piper'] }, 'a'))).toBe('engines.0');
+    expect(await fieldOf(() => settings.update('default', { credentials: { vbee: { apiKey: '  ' } } }, 'a'))).toBe(
       'credentials.vbee.apiKey',
     );
     // fpt is in the order: its key cannot be cleared unless the environment gives one.
-    settings.update('default', { credentials: { fpt: { apiKey: 'saved' } } }, 'a');
-    expect(() => settings.update('default', { credentials: { fpt: { apiKey: null } } }, 'a')).not.toThrow();
+    await settings.update('default', { credentials: { fpt: { apiKey: 'saved' } } }, 'a');
+    await expect(settings.update('default', { credentials: { fpt: { apiKey: null } } }, 'a')).resolves.toBeDefined();
     expect(settings.view('default').engines.order).toEqual(['fpt', 'espeak']);
     expect(settings.view('default').credentials.zalo.apiKey.set).toBe(false);
   });
 
-  it('falls back to the environment at start when saved settings no longer fit it', () => {
-    const { settings, db } = settingsOver({ LOAXA_TTS_FPT_API_KEY: 'k' });
-    settings.update('default', { engines: ['fpt', 'espeak'] }, 'admin');
-    const later = new Settings(new SettingsStore(db), {});
+  it('falls back to the environment at start when saved settings no longer fit it', async () => {
+    const { settings, db } = await settingsOver({ LOAXA_TTS_FPT_API_KEY: 'k' });
+    await settings.update('default', { engines: ['fpt', 'espeak'] }, 'admin');
+    const later = new Settings(await SettingsStore.open(sqliteSql(db)), {});
     const { config, ignored } = later.startupTtsConfig();
     expect(config.engines).toEqual([{ id: 'espeak' }]);
     expect(ignored[0]).toMatch(/apiKey: is required/);
   });
 
-  it('keeps each commune’s settings to itself; a commune without its own takes the environment', () => {
-    const { settings, db } = settingsOver({ LOAXA_TTS_FPT_API_KEY: 'env-key' });
+  it('keeps each commune’s settings to itself; a commune without its own takes the environment', async () => {
+    const { settings, db } = await settingsOver({ LOAXA_TTS_FPT_API_KEY: 'env-key' });
     const other = new CommuneService(db).create('Xã Bên').id;
     const changes: [string[], string][] = [];
     settings.onChange((keys, communeId) => changes.push([keys, communeId]));
 
-    settings.update(other, { loudness: { integratedLufs: -22 }, engines: ['fpt', 'espeak'] }, 'b');
+    await settings.update(other, { loudness: { integratedLufs: -22 }, engines: ['fpt', 'espeak'] }, 'b');
     expect(changes).toEqual([[['loudness', 'tts.engines'], other]]);
     expect(settings.loudnessTarget(other)).toEqual({ i: -22, tp: -1.5 });
     expect(settings.ttsConfig(other).engines.map((e) => e.id)).toEqual(['fpt', 'espeak']);
@@ -134,20 +137,20 @@ describe('Settings', () => {
     expect(settings.view('default').engines).toMatchObject({ order: ['espeak'], source: 'default' });
     expect(settings.view(other).engines).toMatchObject({ order: ['fpt', 'espeak'], source: 'saved', updatedBy: 'b' });
 
-    settings.update('default', { credentials: { fpt: { apiKey: 'default-key' } } }, 'a');
+    await settings.update('default', { credentials: { fpt: { apiKey: 'default-key' } } }, 'a');
     expect(settings.engineConfig('default', 'fpt')).toEqual({ config: { id: 'fpt', apiKey: 'default-key' } });
     expect(settings.engineConfig(other, 'fpt')).toEqual({ config: { id: 'fpt', apiKey: 'env-key' } });
     expect(settings.view(other).credentials.fpt.apiKey).toMatchObject({ source: 'environment' });
 
     // A commune's saved settings that no longer fit the environment fall back for it alone.
-    const later = new Settings(new SettingsStore(db), {});
+    const later = new Settings(await SettingsStore.open(sqliteSql(db)), {});
     expect(later.startupTtsConfig(other)).toMatchObject({ config: { engines: [{ id: 'espeak' }] } });
     expect(later.startupTtsConfig(other).ignored[0]).toMatch(/apiKey: is required/);
     expect(later.startupTtsConfig('default')).toEqual({ config: { engines: [{ id: 'espeak' }] }, ignored: [] });
   });
 
-  it('keeps the database file, which holds the keys, readable by its owner only', () => {
-    const { db } = settingsOver({});
+  it('keeps the database file, which holds the keys, readable by its owner only', async () => {
+    const { db } = await settingsOver({});
     expect(fs.statSync(db.name).mode & 0o777).toBe(0o600);
   });
 });

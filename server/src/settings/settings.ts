@@ -387,8 +387,9 @@ export class Settings {
   /**
    * Saves `patch` (partial) as the commune's, after checking that the TTS configuration
    * it leads to works; nothing is saved when a value is wrong (SettingsError names it).
+   * The checks run on the settings in memory; the change is in force once this resolves.
    */
-  update(communeId: string, patch: SettingsPatch, actor: string): SettingsChange {
+  async update(communeId: string, patch: SettingsPatch, actor: string): Promise<SettingsChange> {
     const writes: SettingWrite[] = [];
     const detail: Record<string, unknown> = {};
 
@@ -447,7 +448,7 @@ export class Settings {
       const saved = this.saved(communeId);
       this.checkTts((key) => (pending.has(key) ? (pending.get(key) ?? undefined) : saved(key)));
     }
-    this.store.write(communeId, writes, actor);
+    await this.store.write(communeId, writes, actor);
     const keys = writes.map((w) => w.key);
     for (const listener of this.listeners) listener(keys, communeId);
     return { keys, detail };

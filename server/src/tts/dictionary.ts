@@ -5,9 +5,14 @@
  * them win; here they are listed, added, changed and removed, each change
  * written to the audit log by the caller. One commune's entries never reach
  * another's notices.
+ *
+ * The renderer reads a commune's entries at every render, synchronously: every
+ * commune's are loaded into memory at start (`load`) and kept current by this
+ * instance's `put` and `remove`. The console's `list` and `get` read the
+ * database. A change made by another server instance on the same database
+ * reaches this one's renders only when it loads again.
  */
-import type { Db } from '../db/database';
-import { CommuneService } from '../tenancy/communes';
+import type { SqlDb } from '../db/sql';
 import { DEFAULT_ABBREVIATIONS } from './normalize';
 
 export interface DictionaryEntry {
@@ -72,42 +77,52 @@ interface Row {
   updated_by: string;
 }
 
-/**
- * One frozen object per database, commune and version of its entries, shared by
- * every AbbreviationDictionary on that database (the routes' and the renderer's),
- * so the normaliser compiles it once and a change is seen by the next render.
- */
-const snapshots = new WeakMap<Db, Map<string, Readonly<Record<string, string>>>>();
-
-function snapshotsOf(db: Db): Map<string, Readonly<Record<string, string>>> {
-  let byCommune = snapshots.get(db);
-  if (!byCommune) snapshots.set(db, (byCommune = new Map()));
-  return byCommune;
-}
+const NONE: Readonly<Record<string, string>> = Object.freeze({});
 
 export class AbbreviationDictionary {
-  constructor(private readonly db: Db) {}
+  /**
+   * Commune id → its entries: one frozen object per version, replaced on each change, so the
+   * normaliser compiles it once and a change is seen by the next render. The server holds one
+   * AbbreviationDictionary (services.dictionary) for the routes and the renderer alike.
+   */
+  private snapshots = new Map<string, Readonly<Record<string, string>>>();
+  private defaultId = 'default';
+
+  constructor(private readonly sqlDb: SqlDb) {}
+
+  /** Loads every commune's entries (at start, before the first render). */
+  async load(): Promise<void> {
+    const { db } = this.sqlDb;
+    const meta = await db.selectFrom('meta').select('value').where('key', '=', 'default_commune').executeTakeFirst();
+    const rows = (await db
+      .selectFrom('abbreviations')
+      .select(['commune_id', 'abbreviation', 'expansion'])
+      .execute()) as (Pick<Row, 'abbreviation' | 'expansion'> & { commune_id: string })[];
+    const byCommune = new Map<string, Record<string, string>>();
+    for (const r of rows) {
+      let own = byCommune.get(r.commune_id);
+      if (!own) byCommune.set(r.commune_id, (own = {}));
+      own[r.abbreviation] = r.expansion;
+    }
+    this.defaultId = (meta as { value: string } | undefined)?.value ?? 'default';
+    this.snapshots = new Map([...byCommune].map(([communeId, own]) => [communeId, Object.freeze(own)]));
+  }
 
   /**
    * The commune's own entries (for normalizeVietnamese's `abbreviations`); without
    * `communeId`, the commune the install started with.
    */
-  communeEntries(communeId: string = new CommuneService(this.db).defaultId()): Readonly<Record<string, string>> {
-    const byCommune = snapshotsOf(this.db);
-    let snapshot = byCommune.get(communeId);
-    if (!snapshot) {
-      const rows = this.db
-        .prepare('SELECT abbreviation, expansion FROM abbreviations WHERE commune_id = ?')
-        .all(communeId) as Row[];
-      snapshot = Object.freeze(Object.fromEntries(rows.map((r) => [r.abbreviation, r.expansion])));
-      byCommune.set(communeId, snapshot);
-    }
-    return snapshot;
+  communeEntries(communeId: string = this.defaultId): Readonly<Record<string, string>> {
+    return this.snapshots.get(communeId) ?? NONE;
   }
 
   /** Built-in and the commune's entries, merged (the commune's win), sorted by abbreviation. */
-  list(communeId: string): DictionaryEntry[] {
-    const rows = this.db.prepare('SELECT * FROM abbreviations WHERE commune_id = ?').all(communeId) as Row[];
+  async list(communeId: string): Promise<DictionaryEntry[]> {
+    const rows = (await this.sqlDb.db
+      .selectFrom('abbreviations')
+      .selectAll()
+      .where('commune_id', '=', communeId)
+      .execute()) as Row[];
     const own = new Map(rows.map((r) => [r.abbreviation, r]));
     const entries: DictionaryEntry[] = [];
     for (const [abbreviation, expansion] of Object.entries(DEFAULT_ABBREVIATIONS)) {
@@ -120,10 +135,13 @@ export class AbbreviationDictionary {
   }
 
   /** The entry the commune's notices use for `abbreviation`: its own, else the built-in one. */
-  get(communeId: string, abbreviation: string): DictionaryEntry | null {
-    const row = this.db
-      .prepare('SELECT * FROM abbreviations WHERE commune_id = ? AND abbreviation = ?')
-      .get(communeId, abbreviation) as Row | undefined;
+  async get(communeId: string, abbreviation: string): Promise<DictionaryEntry | null> {
+    const row = (await this.sqlDb.db
+      .selectFrom('abbreviations')
+      .selectAll()
+      .where('commune_id', '=', communeId)
+      .where('abbreviation', '=', abbreviation)
+      .executeTakeFirst()) as Row | undefined;
     if (row) return this.toEntry(row);
     const builtin = DEFAULT_ABBREVIATIONS[abbreviation];
     return builtin === undefined
@@ -132,36 +150,51 @@ export class AbbreviationDictionary {
   }
 
   /** Adds or replaces the commune's entry; returns it and what it replaced (null when new). */
-  put(
+  async put(
     communeId: string,
     rawAbbreviation: string,
     rawExpansion: string,
     actor: string,
-  ): { entry: DictionaryEntry; previous: DictionaryEntry | null } {
+  ): Promise<{ entry: DictionaryEntry; previous: DictionaryEntry | null }> {
     const abbreviation = checkAbbreviation(rawAbbreviation);
     const expansion = checkExpansion(rawExpansion);
-    const previous = this.get(communeId, abbreviation);
-    this.db
-      .prepare(
-        `INSERT INTO abbreviations (commune_id, abbreviation, expansion, updated_at, updated_by) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT(commune_id, abbreviation) DO UPDATE SET expansion = excluded.expansion,
-           updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
+    const previous = await this.get(communeId, abbreviation);
+    const row = (await this.sqlDb.db
+      .insertInto('abbreviations')
+      .values({ commune_id: communeId, abbreviation, expansion, updated_at: Date.now(), updated_by: actor })
+      .onConflict((oc) =>
+        oc.columns(['commune_id', 'abbreviation']).doUpdateSet((eb) => ({
+          expansion: eb.ref('excluded.expansion'),
+          updated_at: eb.ref('excluded.updated_at'),
+          updated_by: eb.ref('excluded.updated_by'),
+        })),
       )
-      .run(communeId, abbreviation, expansion, Date.now(), actor);
-    snapshotsOf(this.db).delete(communeId);
-    return { entry: this.get(communeId, abbreviation)!, previous };
+      .returningAll()
+      .executeTakeFirstOrThrow()) as Row;
+    this.change(communeId, (own) => (own[abbreviation] = row.expansion));
+    return { entry: this.toEntry(row), previous };
   }
 
   /** Removes the commune's entry (a built-in one it replaced applies again); null when it had none. */
-  remove(communeId: string, rawAbbreviation: string): DictionaryEntry | null {
+  async remove(communeId: string, rawAbbreviation: string): Promise<DictionaryEntry | null> {
     const abbreviation = checkAbbreviation(rawAbbreviation);
-    const row = this.db
-      .prepare('SELECT * FROM abbreviations WHERE commune_id = ? AND abbreviation = ?')
-      .get(communeId, abbreviation) as Row | undefined;
+    // RETURNING: the row removed, read and deleted in one statement.
+    const row = (await this.sqlDb.db
+      .deleteFrom('abbreviations')
+      .where('commune_id', '=', communeId)
+      .where('abbreviation', '=', abbreviation)
+      .returningAll()
+      .executeTakeFirst()) as Row | undefined;
     if (!row) return null;
-    this.db.prepare('DELETE FROM abbreviations WHERE commune_id = ? AND abbreviation = ?').run(communeId, abbreviation);
-    snapshotsOf(this.db).delete(communeId);
+    this.change(communeId, (own) => delete own[abbreviation]);
     return this.toEntry(row);
+  }
+
+  /** Replaces the commune's snapshot with a changed copy, once the change is in the database. */
+  private change(communeId: string, edit: (own: Record<string, string>) => void): void {
+    const own = { ...this.communeEntries(communeId) };
+    edit(own);
+    this.snapshots.set(communeId, Object.freeze(own));
   }
 
   private toEntry(r: Row): DictionaryEntry {

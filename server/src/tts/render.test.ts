@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Db } from '../db/database';
+import { sqliteSql } from '../db/sql';
 import { MediaStore } from '../media/store';
 import { Settings } from '../settings/settings';
 import { SettingsStore } from '../settings/store';
@@ -64,8 +65,9 @@ describe('NoticeRenderer', () => {
 
   it('renders a notice with its commune’s dictionary, loudness target and engines', async () => {
     const other = new CommuneService(db).create('Xã Bên Sông').id;
-    const dictionary = new AbbreviationDictionary(db);
-    const settings = new Settings(new SettingsStore(db), {});
+    const dictionary = new AbbreviationDictionary(sqliteSql(db));
+    await dictionary.load();
+    const settings = new Settings(await SettingsStore.open(sqliteSql(db)), {});
     const espeak = new EspeakAdapter();
     // The same engine under another id: only the chain's id differs.
     const otherChain: TtsAdapter = {
@@ -81,7 +83,7 @@ describe('NoticeRenderer', () => {
     });
     const text = 'Họp BSX lúc 7 giờ.';
     const notice = { text, chime: false };
-    dictionary.put(other, 'BSX', 'bến sông xã', 'test');
+    await dictionary.put(other, 'BSX', 'bến sông xã', 'test');
 
     expect(perCommune.spokenText(text, other)).toBe('Họp bến sông xã lúc bảy giờ.');
     expect(perCommune.spokenText(text)).toBe('Họp BSX lúc bảy giờ.');
@@ -90,12 +92,12 @@ describe('NoticeRenderer', () => {
     expect(keyOther).not.toBe(perCommune.cacheKey(notice));
 
     // Each input the commune's settings change makes a key of its own.
-    dictionary.remove(other, 'BSX');
+    await dictionary.remove(other, 'BSX');
     const withoutEntry = perCommune.cacheKey(notice, other);
     expect(withoutEntry).not.toBe(keyOther);
-    settings.update(other, { loudness: { integratedLufs: -20 } }, 'test');
+    await settings.update(other, { loudness: { integratedLufs: -20 } }, 'test');
     expect(perCommune.cacheKey(notice, other)).not.toBe(withoutEntry);
-    dictionary.put(other, 'BSX', 'bến sông xã', 'test');
+    await dictionary.put(other, 'BSX', 'bến sông xã', 'test');
 
     const rendered = await perCommune.render(notice, other);
     expect(rendered).toMatchObject({ engine: 'espeak-b', cached: false });

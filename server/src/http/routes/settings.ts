@@ -59,7 +59,7 @@ export const settingsRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
       const communeId = services.communes.forWrite(request.scope, commune);
       let change;
       try {
-        change = services.settings.update(communeId, patch, request.user!.username);
+        change = await services.settings.update(communeId, patch, request.user!.username);
       } catch (err) {
         if (err instanceof SettingsError) throw new HttpError(400, err.message, err.field);
         throw err;

@@ -15,12 +15,7 @@ import multipart from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
 import type { AppServices } from '../context';
 import { ErrorReply, HttpError } from '../errors';
-import {
-  AbbreviationDictionary,
-  DictionaryError,
-  MAX_ABBREVIATION_LENGTH,
-  MAX_EXPANSION_LENGTH,
-} from '../../tts/dictionary';
+import { DictionaryError, MAX_ABBREVIATION_LENGTH, MAX_EXPANSION_LENGTH } from '../../tts/dictionary';
 import { AllEnginesFailedError, type TtsRegistry } from '../../tts/registry';
 import { importAudio, UploadError } from '../../audio/upload';
 
@@ -79,7 +74,8 @@ function renderError(err: unknown): never {
 }
 
 export const ttsRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = async (app, { services }) => {
-  const dictionary = new AbbreviationDictionary(services.db);
+  // The server's one dictionary: a change here is in the renderer's snapshot at once.
+  const { dictionary } = services;
   const maxUploadBytes = services.config.uploadMaxMb * 1024 * 1024;
   /** The commune a request acts on: the caller's, or the one a province user names (404/400 from CommuneError). */
   const communeOf = (request: FastifyRequest, named: string | undefined) =>
@@ -98,7 +94,7 @@ export const ttsRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = a
         response: { 200: Type.Object({ entries: Type.Array(Entry) }), 400: ErrorReply, 404: ErrorReply },
       },
     },
-    async (request) => ({ entries: dictionary.list(communeOf(request, request.query.commune)) }),
+    async (request) => ({ entries: await dictionary.list(communeOf(request, request.query.commune)) }),
   );
 
   app.put(
@@ -123,7 +119,12 @@ export const ttsRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = a
       const communeId = communeOf(request, request.body.commune);
       let result;
       try {
-        result = dictionary.put(communeId, request.params.abbreviation, request.body.expansion, request.user!.username);
+        result = await dictionary.put(
+          communeId,
+          request.params.abbreviation,
+          request.body.expansion,
+          request.user!.username,
+        );
       } catch (err) {
         dictionaryError(err);
       }
@@ -157,12 +158,12 @@ export const ttsRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = a
       const communeId = communeOf(request, request.query.commune);
       let removed;
       try {
-        removed = dictionary.remove(communeId, request.params.abbreviation);
+        removed = await dictionary.remove(communeId, request.params.abbreviation);
       } catch (err) {
         dictionaryError(err);
       }
       if (!removed) {
-        const builtin = dictionary.get(communeId, request.params.abbreviation.normalize('NFC').trim());
+        const builtin = await dictionary.get(communeId, request.params.abbreviation.normalize('NFC').trim());
         throw new HttpError(
           404,
           builtin
