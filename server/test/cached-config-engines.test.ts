@@ -5,53 +5,15 @@
  * write of several settings is all or nothing; a dictionary change is in the
  * renderer's snapshot at once; both read back the same after a fresh load.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../src/db/database';
-import { migratePostgres, postgresSql, sqliteSql, type SqlDb } from '../src/db/sql';
+import type { SqlDb } from '../src/db/sql';
 import { Settings, SettingsError } from '../src/settings/settings';
 import { SettingsStore } from '../src/settings/store';
 import { AbbreviationDictionary, DictionaryError } from '../src/tts/dictionary';
-import { requirePostgres, startPostgres, type TestPostgres } from './postgres';
-
-const hasPostgres = requirePostgres('the saved settings and abbreviation dictionary on PostgreSQL');
+import { engineCases } from './engine-cases';
 
 /** A fresh database on each engine, and how to let it go. */
-const engines: [string, () => Promise<{ target: SqlDb; close: () => Promise<void> }>][] = [
-  [
-    'SQLite',
-    async () => {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loaxa-cached-config-'));
-      const handle = openDatabase(dir);
-      const target = sqliteSql(handle);
-      return {
-        target,
-        close: async () => {
-          await target.close();
-          handle.close();
-          fs.rmSync(dir, { recursive: true, force: true });
-        },
-      };
-    },
-  ],
-];
-let postgres: TestPostgres | undefined;
-if (hasPostgres) {
-  engines.push([
-    'PostgreSQL',
-    async () => {
-      postgres ??= await startPostgres();
-      const target = postgresSql(postgres.url, { poolSize: 4 });
-      await migratePostgres(target);
-      return { target, close: () => target.close() };
-    },
-  ]);
-}
-afterAll(async () => {
-  await postgres?.close();
-});
+const engines = engineCases('the saved settings and abbreviation dictionary on PostgreSQL');
 
 const OTHER = 'tan-lap';
 

@@ -5,15 +5,11 @@
  * count; an admin can unlock; the lock survives a restart; every lock-out and
  * unlock is in the audit log.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../src/db/database';
-import { migratePostgres, postgresSql, sqliteSql, type SqlDb } from '../src/db/sql';
+import type { SqlDb } from '../src/db/sql';
 import { LoginLockout, lockedMessage } from '../src/auth/lockout';
 import { startTestServer, type TestServer } from './helpers';
-import { requirePostgres, startPostgres, type TestPostgres } from './postgres';
+import { engineCases } from './engine-cases';
 
 const servers: TestServer[] = [];
 afterAll(async () => {
@@ -33,37 +29,19 @@ async function loginAs(server: TestServer, username: string, password: string) {
   };
 }
 
-const hasPostgres = requirePostgres('the lock-out counters on PostgreSQL');
-
 /** The counters on each engine the server can use (PostgreSQL when installed). */
-const engines: [string, () => Promise<SqlDb>][] = [
-  ['SQLite', async () => sqliteSql(openDatabase(fs.mkdtempSync(path.join(os.tmpdir(), 'loaxa-lockout-'))))],
-];
-let postgres: TestPostgres | undefined;
-if (hasPostgres) {
-  engines.push([
-    'PostgreSQL',
-    async () => {
-      postgres ??= await startPostgres();
-      const target = postgresSql(postgres.url, { poolSize: 4 });
-      await migratePostgres(target);
-      return target;
-    },
-  ]);
-}
-afterAll(async () => {
-  await postgres?.close();
-});
+const engines = engineCases('the lock-out counters on PostgreSQL');
 
 describe.each(engines)('LoginLockout on %s', (_engine, open) => {
   let target: SqlDb;
+  let close: (() => Promise<void>) | undefined;
   let lockout: LoginLockout;
   beforeAll(async () => {
-    target = await open();
+    ({ target, close } = await open());
     lockout = new LoginLockout(target, { maxFailures: 3, windowMs: 60_000, lockMs: 120_000 });
   }, 60_000);
   afterAll(async () => {
-    await target?.close();
+    await close?.();
   });
 
   it('locks on the Nth failure inside the window, for the lock time, case-insensitively', async () => {
