@@ -11,6 +11,26 @@
  */
 export const POSTGRES_BASELINE_VERSION = 28;
 
+/**
+ * The advisory lock that keeps summing a day and writing to the history it sums apart (PostgreSQL
+ * only: SQLite has one writer at a time). Every *_rolled trigger below takes it shared, so writers
+ * never wait for each other; the day roll-up (reports/day-rollup.ts) takes it exclusive as the
+ * first statement of each day's transaction. A write therefore either commits before the roll-up
+ * reads (which then sees it), or reaches its trigger's condition only after the roll-up committed
+ * (and finds the day in rolled_days to take off). Any constant works if every instance uses the
+ * same one: the first 8 bytes of sha256("loaxa:rollup") as a signed 64-bit integer (a string: a
+ * JavaScript number cannot hold it), like the migration lock of sql.ts.
+ */
+export const ROLLUP_LOCK_KEY = '-4179942358659091529';
+
+/**
+ * The first statement of every *_rolled function, before its condition: unconditional, since the
+ * wait is the point (see ROLLUP_LOCK_KEY). Taking it again in the same transaction costs a lookup
+ * in the backend's own lock table. Each later statement of the (volatile) function takes a new
+ * snapshot under READ COMMITTED, so after a wait it sees what the roll-up committed.
+ */
+const ROLLUP_SHARED_LOCK = `PERFORM pg_advisory_xact_lock_shared(${ROLLUP_LOCK_KEY});`;
+
 export const POSTGRES_BASELINE_SQL = `
 -- Tables in foreign-key order: each one after the tables it references.
 
@@ -471,9 +491,16 @@ CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
 -- the function's body. Row triggers only: SQLite's are all FOR EACH ROW. (PostgreSQL runs AFTER
 -- row triggers at the end of the statement rather than after each row; deleting from
 -- rolled_days only ever removes days, so the result is the same.)
+--
+-- Each first takes the roll-up lock shared (ROLLUP_LOCK_KEY), added to the baseline before any
+-- PostgreSQL database existed in the field, hence in the baseline and not a migration: without it
+-- a write committed while its day was being summed (READ COMMITTED) could be missed by the sums
+-- and find no rolled_days row to delete yet, leaving the day marked summed without it.
+-- Why this cannot deadlock: DayRollup.ensure in reports/day-rollup.ts.
 
 CREATE FUNCTION device_status_rolled() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  ${ROLLUP_SHARED_LOCK}
   IF NEW.at < (SELECT MAX(day) FROM rolled_days) + 86400000 THEN
     DELETE FROM rolled_days WHERE day + 86400000 > NEW.at;
   END IF;
@@ -485,6 +512,7 @@ CREATE TRIGGER device_status_rolled AFTER INSERT ON device_status
 
 CREATE FUNCTION devices_added_rolled() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  ${ROLLUP_SHARED_LOCK}
   IF NEW.created_at < (SELECT MAX(day) FROM rolled_days) + 86400000 THEN
     DELETE FROM rolled_days WHERE day + 86400000 > NEW.created_at;
   END IF;
@@ -498,6 +526,7 @@ CREATE TRIGGER devices_added_rolled AFTER INSERT ON devices
 -- NOT NULL, revoked_at is coalesced), where LEAST would skip a NULL and MIN would return it.
 CREATE FUNCTION devices_dates_rolled() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  ${ROLLUP_SHARED_LOCK}
   IF EXISTS (SELECT 1 FROM rolled_days) THEN
     DELETE FROM rolled_days WHERE day + 86400000 > LEAST(OLD.created_at, NEW.created_at,
       COALESCE(OLD.revoked_at, NEW.created_at), COALESCE(NEW.revoked_at, NEW.created_at));
@@ -510,6 +539,7 @@ CREATE TRIGGER devices_dates_rolled AFTER UPDATE OF created_at, revoked_at ON de
 
 CREATE FUNCTION deliveries_added_rolled() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  ${ROLLUP_SHARED_LOCK}
   IF EXISTS (SELECT 1 FROM rolled_days) THEN
     DELETE FROM rolled_days WHERE day =
       (SELECT (o.start_at + 25200000) / 86400000 * 86400000 - 25200000 FROM occurrences o
@@ -523,6 +553,7 @@ CREATE TRIGGER deliveries_added_rolled AFTER INSERT ON deliveries
 
 CREATE FUNCTION deliveries_changed_rolled() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  ${ROLLUP_SHARED_LOCK}
   IF EXISTS (SELECT 1 FROM rolled_days) THEN
     DELETE FROM rolled_days WHERE day =
       (SELECT (o.start_at + 25200000) / 86400000 * 86400000 - 25200000 FROM occurrences o
@@ -536,6 +567,7 @@ CREATE TRIGGER deliveries_changed_rolled AFTER UPDATE OF stage ON deliveries
 
 CREATE FUNCTION deliveries_removed_rolled() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  ${ROLLUP_SHARED_LOCK}
   IF EXISTS (SELECT 1 FROM rolled_days) THEN
     DELETE FROM rolled_days WHERE day =
       (SELECT (o.start_at + 25200000) / 86400000 * 86400000 - 25200000 FROM occurrences o
@@ -549,6 +581,7 @@ CREATE TRIGGER deliveries_removed_rolled AFTER DELETE ON deliveries
 
 CREATE FUNCTION occurrences_changed_rolled() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  ${ROLLUP_SHARED_LOCK}
   IF EXISTS (SELECT 1 FROM rolled_days) THEN
     DELETE FROM rolled_days WHERE day IN (
       (OLD.start_at + 25200000) / 86400000 * 86400000 - 25200000,
@@ -563,6 +596,7 @@ CREATE TRIGGER occurrences_changed_rolled
 
 CREATE FUNCTION occurrences_removed_rolled() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  ${ROLLUP_SHARED_LOCK}
   IF EXISTS (SELECT 1 FROM rolled_days) THEN
     DELETE FROM rolled_days WHERE day = (OLD.start_at + 25200000) / 86400000 * 86400000 - 25200000;
   END IF;

@@ -17,6 +17,7 @@
  */
 import { sql, type Kysely } from 'kysely';
 import { MISSED_AFTER_MS } from '@loaxa/protocol';
+import { ROLLUP_LOCK_KEY } from '../db/postgres-schema';
 import type { SqlDb, Tables } from '../db/sql';
 
 export const DAY_MS = 86_400_000;
@@ -94,8 +95,31 @@ export class DayRollup {
    * reports' own counting over one day, run inside the transaction), in one
    * transaction per day: a day is stored whole or not at all. On SQLite nothing
    * else writes meanwhile, so the counting and the stored rows see the same
-   * history; PostgreSQL (READ COMMITTED) gives no such guarantee against a
-   * write committed while the day is being summed.
+   * history. On PostgreSQL (READ COMMITTED) a write committed while the day was
+   * being summed would be missed by the sums and find no rolled_days row to take
+   * off yet; so each day's transaction first takes the roll-up lock exclusive
+   * (ROLLUP_LOCK_KEY, db/postgres-schema.ts), which every *_rolled trigger takes
+   * shared: it waits for the writes in flight to commit and only then counts
+   * (each later statement has a new snapshot), and the writes that come after
+   * wait in their trigger until the day is committed in rolled_days, then take
+   * it off.
+   *
+   * No deadlock: the exclusive lock is the transaction's first lock, so the
+   * roll-up holds nothing a writer could be waiting for while it waits. Once it
+   * holds it, it locks only device_days rows (written by nothing else but a
+   * device's deletion cascading), its own rolled_days row (which writers delete
+   * only after the shared lock, so never while the roll-up holds it) and, for
+   * device_days' foreign key, devices rows FOR KEY SHARE, which no write of the
+   * server conflicts with (none changes a device's id; devices are revoked, not
+   * deleted). So a writer waiting in its trigger, whatever row locks it holds,
+   * waits for a roll-up that waits for none of them; writers share the lock and
+   * no transaction takes it exclusive while holding it shared. (A writer asking
+   * for it shared queues behind a waiting roll-up; should a writer already
+   * holding it wait for that one's row locks, PostgreSQL's deadlock check lets
+   * the queued writer go first, after deadlock_timeout, aborting nothing. A
+   * DELETE of a device by hand locks its row before its cascade fires the
+   * triggers: should it meet a roll-up of that device, PostgreSQL detects the
+   * cycle and aborts one of the two, to be retried.)
    */
   async ensure(first: number, end: number, count: DayCount): Promise<number> {
     const { db } = this.sqlDb;
@@ -108,6 +132,10 @@ export class DayRollup {
     for (let day = first; day < end; day += DAY_MS) {
       if (rolled.has(day)) continue;
       await db.transaction().execute(async (tx) => {
+        if (this.sqlDb.engine === 'postgres') {
+          // First, before any read or lock (see above). Released at commit or rollback.
+          await sql`SELECT pg_advisory_xact_lock(${sql.raw(ROLLUP_LOCK_KEY)})`.execute(tx);
+        }
         // By key, device by device (rows exist only for devices; a deleted one took its rows along).
         await sql`DELETE FROM device_days WHERE device_id IN (SELECT id FROM devices) AND day = ${day}`.execute(tx);
         const rows = [...(await count(tx, day, day + DAY_MS))].map(([deviceId, t]) => ({
