@@ -94,7 +94,7 @@ export async function startServer(
   const floodGuard = new FloodGuard();
   // The broker needs the metrics and the metrics read the broker: bind late.
   let connectedClients = () => 0;
-  const metrics = createMetrics(db, hub, () => connectedClients());
+  const metrics = createMetrics(sqlDb, hub, () => connectedClients());
   const tlsFiles =
     config.tlsCert && config.tlsKey
       ? { cert: fs.readFileSync(config.tlsCert), key: fs.readFileSync(config.tlsKey) }

@@ -3,8 +3,12 @@
  * broker, served at /metrics.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Db } from '../db/database';
+import { sql } from 'kysely';
+import type { SqlDb } from '../db/sql';
 import type { EventHub } from '../events/hub';
+
+/** Play-now occurrences whose start is remembered for the latency histogram. */
+const RECENT_OCCURRENCES = 100;
 
 export interface ServerMetrics {
   registry: Registry;
@@ -16,7 +20,8 @@ export interface ServerMetrics {
   planItemsLeftOut: Counter;
 }
 
-export function createMetrics(db: Db, hub: EventHub, connectedClients: () => number): ServerMetrics {
+export function createMetrics(sqlDb: SqlDb, hub: EventHub, connectedClients: () => number): ServerMetrics {
+  const { db } = sqlDb;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'loaxa_' });
 
@@ -25,17 +30,20 @@ export function createMetrics(db: Db, hub: EventHub, connectedClients: () => num
     help: 'Devices by state (online, offline, revoked)',
     labelNames: ['state'],
     registers: [registry],
-    collect() {
-      const row = db
-        .prepare(
-          `SELECT COALESCE(SUM(revoked_at IS NULL AND online = 1), 0) AS online,
-                  COALESCE(SUM(revoked_at IS NULL AND online = 0), 0) AS offline,
-                  COALESCE(SUM(revoked_at IS NOT NULL), 0) AS revoked FROM devices`,
-        )
-        .get() as { online: number; offline: number; revoked: number };
-      this.set({ state: 'online' }, row.online);
-      this.set({ state: 'offline' }, row.offline);
-      this.set({ state: 'revoked' }, row.revoked);
+    async collect() {
+      // CASE, not SUM(a AND b): PostgreSQL's comparisons are booleans, which SUM does not take.
+      const row = await db
+        .selectFrom('devices')
+        .select([
+          sql<number>`COALESCE(SUM(CASE WHEN revoked_at IS NULL AND online = 1 THEN 1 ELSE 0 END), 0)`.as('online'),
+          sql<number>`COALESCE(SUM(CASE WHEN revoked_at IS NULL AND online = 0 THEN 1 ELSE 0 END), 0)`.as('offline'),
+          sql<number>`COALESCE(SUM(CASE WHEN revoked_at IS NOT NULL THEN 1 ELSE 0 END), 0)`.as('revoked'),
+        ])
+        .executeTakeFirstOrThrow();
+      // PostgreSQL's SUM of integers is NUMERIC, given as text.
+      this.set({ state: 'online' }, Number(row.online));
+      this.set({ state: 'offline' }, Number(row.offline));
+      this.set({ state: 'revoked' }, Number(row.revoked));
     },
   });
   new Gauge({
@@ -61,13 +69,33 @@ export function createMetrics(db: Db, hub: EventHub, connectedClients: () => num
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
     registers: [registry],
   });
-  const occurrenceStart = db.prepare(
-    'SELECT start_at, priority FROM occurrences WHERE id = ? AND command_id IS NOT NULL',
-  );
+  // A play-now's start and priority, read once per occurrence, not once per ack (an emergency brings
+  // one "started" from every loudspeaker within a second); the last few are kept.
+  const starts = new Map<string, Promise<{ start_at: number; priority: string } | undefined>>();
+  const startOf = (occurrenceId: string) => {
+    let start = starts.get(occurrenceId);
+    if (!start) {
+      start = db
+        .selectFrom('occurrences')
+        .select(['start_at', 'priority'])
+        .where('id', '=', occurrenceId)
+        .where('command_id', 'is not', null)
+        .executeTakeFirst();
+      starts.set(occurrenceId, start);
+      if (starts.size > RECENT_OCCURRENCES) starts.delete(starts.keys().next().value!);
+    }
+    return start;
+  };
   hub.on('delivery', (e) => {
     if (e.stage !== 'started' || !e.at) return;
-    const o = occurrenceStart.get(e.occurrenceId) as { start_at: number; priority: string } | undefined;
-    if (o) broadcastStartSeconds.observe({ priority: o.priority }, Math.max(0, Date.parse(e.at) - o.start_at) / 1000);
+    const at = Date.parse(e.at);
+    startOf(e.occurrenceId).then(
+      (o) => {
+        if (o) broadcastStartSeconds.observe({ priority: o.priority }, Math.max(0, at - o.start_at) / 1000);
+      },
+      // A metric must never disturb the acks; the lookup is tried again at the next one.
+      () => starts.delete(e.occurrenceId),
+    );
   });
 
   return {
