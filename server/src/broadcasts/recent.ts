@@ -12,8 +12,9 @@ import {
   type DeliveryStage,
   type Priority,
 } from '@loaxa/protocol';
-import type { Db } from '../db/database';
-import { inScope, type Scope } from '../tenancy/scope';
+import { sql, type RawBuilder } from 'kysely';
+import type { Engine, SqlDb } from '../db/sql';
+import type { Scope } from '../tenancy/scope';
 
 export const DELIVERY_STAGES = ['pending', ...ACK_STAGES] as const satisfies readonly DeliveryStage[];
 export const DELIVERY_OUTCOMES = [
@@ -70,40 +71,68 @@ type Row = {
   devices: number;
 } & Record<DeliveryStage, number>;
 
-// Stage names come from the protocol's fixed list, never from input.
-const STAGE_COUNTS = DELIVERY_STAGES.map((s) => `COUNT(CASE WHEN d.stage = '${s}' THEN 1 END) AS "${s}"`).join(',\n');
+// Stage names come from the protocol's fixed list, never from input. COUNT is a BIGINT on
+// PostgreSQL, which our pool gives back as a number (db/sql.ts).
+const stageCounts = () => DELIVERY_STAGES.map((s) => sql<number>`COUNT(CASE WHEN d.stage = ${s} THEN 1 END)`.as(s));
+
+/**
+ * `column` in SQLite's order of text (by bytes): PostgreSQL's default depends on the database's
+ * collation, and a page boundary between equal start times must fall in the same place on both.
+ */
+function byBytes(engine: Engine, column: string): RawBuilder<string> {
+  return engine === 'postgres' ? sql`${sql.ref(column)} COLLATE "C"` : sql`${sql.ref(column)}`;
+}
 
 /** How many occurrences of `scope` start in the window (the list's total before paging). */
-export function countOccurrences(db: Db, scope: Scope, { from, to }: Pick<OccurrenceWindow, 'from' | 'to'>): number {
-  return (
-    db
-      .prepare(
-        `SELECT COUNT(*) AS n FROM occurrences o
-         WHERE o.start_at >= ? AND o.start_at < ? AND (? IS NULL OR o.commune_id = ?)`,
-      )
-      .get(from, to, ...inScope(scope)) as { n: number }
-  ).n;
+export async function countOccurrences(
+  target: SqlDb,
+  scope: Scope,
+  { from, to }: Pick<OccurrenceWindow, 'from' | 'to'>,
+): Promise<number> {
+  const row: { n: number } = await target.db
+    .selectFrom('occurrences as o')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('o.start_at', '>=', from)
+    .where('o.start_at', '<', to)
+    .$if(scope.communeId !== null, (q) => q.where('o.commune_id', '=', scope.communeId))
+    .executeTakeFirstOrThrow();
+  return row.n;
 }
 
 /** The occurrences in `scope` starting in the window, newest first, one page of them. */
-export function recentOccurrences(
-  db: Db,
+export async function recentOccurrences(
+  target: SqlDb,
   scope: Scope,
   { from, to, limit, offset = 0 }: OccurrenceWindow,
   now: number = Date.now(),
-): OccurrenceSummary[] {
-  const rows = db
-    .prepare(
-      `SELECT o.id, o.commune_id, o.title, o.priority, o.start_at, o.duration_ms, o.schedule_id, o.cancelled_at, o.stopped_at, o.stopped_by,
-         COUNT(d.device_id) AS devices,
-         ${STAGE_COUNTS}
-       FROM occurrences o LEFT JOIN deliveries d ON d.occurrence_id = o.id
-       WHERE o.start_at >= ? AND o.start_at < ? AND (? IS NULL OR o.commune_id = ?)
-       GROUP BY o.id
-       ORDER BY o.start_at DESC, o.id DESC
-       LIMIT ? OFFSET ?`,
-    )
-    .all(from, to, ...inScope(scope), limit, offset) as Row[];
+): Promise<OccurrenceSummary[]> {
+  const rows: Row[] = await target.db
+    .selectFrom('occurrences as o')
+    .leftJoin('deliveries as d', 'd.occurrence_id', 'o.id')
+    .select([
+      'o.id',
+      'o.commune_id',
+      'o.title',
+      'o.priority',
+      'o.start_at',
+      'o.duration_ms',
+      'o.schedule_id',
+      'o.cancelled_at',
+      'o.stopped_at',
+      'o.stopped_by',
+      (eb) => eb.fn.count<number>('d.device_id').as('devices'),
+      ...stageCounts(),
+    ])
+    .where('o.start_at', '>=', from)
+    .where('o.start_at', '<', to)
+    .$if(scope.communeId !== null, (q) => q.where('o.commune_id', '=', scope.communeId))
+    // o.id is the key: PostgreSQL takes o's other columns as grouped by it too.
+    .groupBy('o.id')
+    .orderBy('o.start_at', 'desc')
+    .orderBy(byBytes(target.engine, 'o.id'), 'desc')
+    .limit(limit)
+    .offset(offset)
+    .execute();
   return rows.map((r) => {
     const stages = Object.fromEntries(DELIVERY_STAGES.map((s) => [s, r[s]])) as Record<DeliveryStage, number>;
     const occurrence = { startAt: r.start_at, stopped: r.stopped_at !== null, cancelled: r.cancelled_at !== null };
@@ -149,24 +178,13 @@ export interface DeliveryProblem {
  * Problems among the deliveries of every broadcast in `scope` that started in
  * [since, now], newest first — not only those this console sent.
  */
-export function deliveryProblems(
-  db: Db,
+export async function deliveryProblems(
+  target: SqlDb,
   scope: Scope,
   { since, limit }: { since: number; limit: number },
   now = Date.now(),
-) {
-  const rows = db
-    .prepare(
-      `SELECT o.id, o.commune_id, o.title, o.priority, o.start_at, o.stopped_at, o.cancelled_at,
-         d.device_id, d.stage, d.at, d.detail, v.name AS device_name, v.online
-       FROM occurrences o JOIN deliveries d ON d.occurrence_id = o.id JOIN devices v ON v.id = d.device_id
-       WHERE o.start_at >= ? AND o.start_at <= ? AND o.stopped_at IS NULL AND o.cancelled_at IS NULL
-         AND (? IS NULL OR o.commune_id = ?)
-         AND (d.stage = 'failed' OR (d.stage IN ('pending', 'received', 'ready') AND o.start_at + ? < ?))
-       ORDER BY o.start_at DESC, d.device_id
-       LIMIT ?`,
-    )
-    .all(since, now, ...inScope(scope), MISSED_AFTER_MS, now, limit) as {
+): Promise<DeliveryProblem[]> {
+  const rows: {
     id: string;
     commune_id: string;
     title: string;
@@ -180,7 +198,41 @@ export function deliveryProblems(
     detail: string | null;
     device_name: string;
     online: number;
-  }[];
+  }[] = await target.db
+    .selectFrom('occurrences as o')
+    .innerJoin('deliveries as d', 'd.occurrence_id', 'o.id')
+    .innerJoin('devices as v', 'v.id', 'd.device_id')
+    .select([
+      'o.id',
+      'o.commune_id',
+      'o.title',
+      'o.priority',
+      'o.start_at',
+      'o.stopped_at',
+      'o.cancelled_at',
+      'd.device_id',
+      'd.stage',
+      'd.at',
+      'd.detail',
+      'v.name as device_name',
+      'v.online',
+    ])
+    .where('o.start_at', '>=', since)
+    .where('o.start_at', '<=', now)
+    .where('o.stopped_at', 'is', null)
+    .where('o.cancelled_at', 'is', null)
+    .$if(scope.communeId !== null, (q) => q.where('o.commune_id', '=', scope.communeId))
+    .where((eb) =>
+      eb.or([
+        eb('d.stage', '=', 'failed'),
+        // Started later than this is missed: o.start_at + MISSED_AFTER_MS < now.
+        eb.and([eb('d.stage', 'in', ['pending', 'received', 'ready']), eb('o.start_at', '<', now - MISSED_AFTER_MS)]),
+      ]),
+    )
+    .orderBy('o.start_at', 'desc')
+    .orderBy(byBytes(target.engine, 'd.device_id'))
+    .limit(limit)
+    .execute();
   const problems: DeliveryProblem[] = [];
   for (const r of rows) {
     const occurrence = { startAt: r.start_at, stopped: r.stopped_at !== null, cancelled: r.cancelled_at !== null };

@@ -243,10 +243,10 @@ export const broadcastRoutes: FastifyPluginAsyncTypebox<{ services: AppServices 
       const limit = Number(request.query.limit ?? LIST_LIMIT);
       if (limit < 1 || limit > LIST_MAX) throw new HttpError(400, `limit: must be from 1 to ${LIST_MAX}`, 'limit');
       const offset = Number(request.query.offset ?? 0);
-      const page = recentOccurrences(services.db, scope, { from, to, limit, offset }, now);
+      const page = await recentOccurrences(services.sql, scope, { from, to, limit, offset }, now);
       // A short first page is all there is; otherwise count.
       const total =
-        offset === 0 && page.length < limit ? page.length : countOccurrences(services.db, scope, { from, to });
+        offset === 0 && page.length < limit ? page.length : await countOccurrences(services.sql, scope, { from, to });
       void reply.header('x-total-count', String(total));
       return page;
     },
@@ -279,7 +279,7 @@ export const broadcastRoutes: FastifyPluginAsyncTypebox<{ services: AppServices 
       const since = request.query.since ? Date.parse(request.query.since) : now - DAY_MS;
       const limit = Number(request.query.limit ?? 20);
       if (limit < 1 || limit > 500) throw new HttpError(400, 'limit: must be from 1 to 500', 'limit');
-      return deliveryProblems(services.db, scope, { since, limit }, now);
+      return await deliveryProblems(services.sql, scope, { since, limit }, now);
     },
   );
 
