@@ -232,7 +232,7 @@ export async function startServer(
   const alerts = new AlertService({
     db,
     feeds: config.capFeeds,
-    reader: new FeedReader(db),
+    reader: new FeedReader(sqlDb),
     renderer,
     airing: { air: (input) => broadcasts.airAlert(input) },
     rules: (communeId) => settings.alertRules(communeId),

@@ -6,7 +6,7 @@
  * timeout; a failure is returned, never thrown, so one bad feed cannot stop
  * the others.
  */
-import type { Db } from '../db/database';
+import type { SqlDb } from '../db/sql';
 import { CAP_1_2_NAMESPACE, DEFAULT_MAX_CAP_BYTES } from './cap';
 import { readXmlDocument, type XmlElement } from './safe-xml';
 
@@ -29,7 +29,7 @@ export interface FetchedCap {
  */
 export type FeedResult =
   | { kind: 'unchanged' }
-  | { kind: 'read'; files: FetchedCap[]; errors: string[]; done: () => void }
+  | { kind: 'read'; files: FetchedCap[]; errors: string[]; done: () => Promise<void> }
   | { kind: 'failed'; error: string };
 
 async function get(
@@ -107,12 +107,16 @@ export function indexLinks(root: XmlElement, base: string): string[] {
 }
 
 export class FeedReader {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly sqlDb: SqlDb) {}
 
   /** Reads one feed; the CAP files new or changed since the last read. */
   async read(url: string): Promise<FeedResult> {
-    const state = this.db.prepare('SELECT etag, last_modified FROM alert_feeds WHERE url = ?').get(url) as
-      { etag: string | null; last_modified: string | null } | undefined;
+    const { db } = this.sqlDb;
+    const state: { etag: string | null; last_modified: string | null } | undefined = await db
+      .selectFrom('alert_feeds')
+      .select(['etag', 'last_modified'])
+      .where('url', '=', url)
+      .executeTakeFirst();
     const headers: Record<string, string> = {};
     if (state?.etag) headers['if-none-match'] = state.etag;
     if (state?.last_modified) headers['if-modified-since'] = state.last_modified;
@@ -125,20 +129,33 @@ export class FeedReader {
     if (res.status === 304) return { kind: 'unchanged' };
     if (res.status !== 200) return { kind: 'failed', error: `${url}: HTTP ${res.status}` };
     const files: FetchedCap[] = [];
+    const { etag, lastModified } = res;
     const done = () =>
-      this.db.transaction(() => {
-        this.db
-          .prepare(
-            `INSERT INTO alert_feeds (url, etag, last_modified) VALUES (?, ?, ?)
-             ON CONFLICT(url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified`,
+      db.transaction().execute(async (tx) => {
+        await tx
+          .insertInto('alert_feeds')
+          .values({ url, etag, last_modified: lastModified })
+          .onConflict((oc) =>
+            oc.column('url').doUpdateSet((eb) => ({
+              etag: eb.ref('excluded.etag'),
+              last_modified: eb.ref('excluded.last_modified'),
+            })),
           )
-          .run(url, res.etag, res.lastModified);
-        const mark = this.db.prepare(
-          `INSERT INTO alert_files (url, etag, read_at) VALUES (?, ?, ?)
-           ON CONFLICT(url) DO UPDATE SET etag = excluded.etag, read_at = excluded.read_at`,
-        );
-        for (const f of files) if (f.url !== url) mark.run(f.url, f.etag, Date.now());
-      })();
+          .execute();
+        const readAt = Date.now();
+        for (const f of files) {
+          if (f.url === url) continue;
+          await tx
+            .insertInto('alert_files')
+            .values({ url: f.url, etag: f.etag, read_at: readAt })
+            .onConflict((oc) =>
+              oc
+                .column('url')
+                .doUpdateSet((eb) => ({ etag: eb.ref('excluded.etag'), read_at: eb.ref('excluded.read_at') })),
+            )
+            .execute();
+        }
+      });
     let root: XmlElement;
     try {
       root = readXmlDocument(res.body, MAX_INDEX_BYTES);
@@ -158,8 +175,11 @@ export class FeedReader {
     }
     const errors: string[] = [];
     for (const link of links) {
-      const seen = this.db.prepare('SELECT etag FROM alert_files WHERE url = ?').get(link) as
-        { etag: string | null } | undefined;
+      const seen: { etag: string | null } | undefined = await db
+        .selectFrom('alert_files')
+        .select('etag')
+        .where('url', '=', link)
+        .executeTakeFirst();
       if (seen && !seen.etag) continue; // read before, and the server gives no validator to tell a change
       try {
         const file = await get(link, seen?.etag ? { 'if-none-match': seen.etag } : {}, DEFAULT_MAX_CAP_BYTES);

@@ -279,7 +279,7 @@ export class AlertService {
       }
       if (result.kind === 'read') {
         for (const file of result.files) this.ingest(file.body, file.url);
-        result.done();
+        await result.done();
         if (result.errors.length) logger.warn({ url, errors: result.errors }, 'CAP feed: some files not read');
       }
       db.prepare(
