@@ -17,6 +17,12 @@ export default tseslint.config(
     },
   },
   {
+    // The storage port (issue 18) makes many calls async: a forgotten await is an error, not a race.
+    files: ['server/src/**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: { '@typescript-eslint/no-floating-promises': 'error' },
+  },
+  {
     files: ['web/**/*.{ts,svelte}'],
     languageOptions: { globals: { ...globals.browser }, parserOptions: { parser: tseslint.parser } },
   },

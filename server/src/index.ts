@@ -227,7 +227,7 @@ export async function startServer(
   });
   await scheduling.start();
   const sessionHousekeeping = startSessionHousekeeping(users, logger);
-  const audit = new AuditLog(db);
+  const audit = new AuditLog(sqlDb);
   // Disaster alerts from CAP feeds (LOAXA_CAP_FEEDS) to the loudspeakers inside their areas.
   const alerts = new AlertService({
     db,

@@ -370,7 +370,7 @@ export class AlertService {
     } catch (err) {
       const problem = err instanceof CapError ? { path: err.path, reason: err.reason } : { reason: String(err) };
       logger.warn({ sourceUrl, ...problem }, 'CAP alert refused');
-      audit.record({
+      void audit.record({
         actor: 'cap',
         action: 'alert.invalid',
         target: sourceUrl ?? 'upload',
@@ -511,7 +511,7 @@ export class AlertService {
         add.run(id, communeId, 'auto', 'airing', row.device_ids, 0, now, '[0]', 1, row.rule_index);
       }
     })();
-    audit.record({
+    void audit.record({
       actor: 'cap',
       action: 'alert.received',
       target: id,
@@ -636,7 +636,7 @@ export class AlertService {
            WHERE alert_id = ? AND commune_id = ?`,
         ).run(row.alert_id, row.commune_id);
         if (row.state === 'active') db.prepare(`UPDATE alerts SET state = 'expired' WHERE id = ?`).run(row.alert_id);
-        audit.record({
+        void audit.record({
           actor: 'cap',
           action: 'alert.ended',
           target: row.alert_id,
@@ -670,7 +670,7 @@ export class AlertService {
           `UPDATE alert_communes SET repeats_done = ?, next_at = ?, status = ?, revision = revision + 1
            WHERE alert_id = ? AND commune_id = ? AND status = 'airing'`,
         ).run(done, ends ? null : next, ends ? 'done' : 'airing', row.alert_id, row.commune_id);
-        audit.record({
+        void audit.record({
           actor: 'cap',
           action: allClear ? 'alert.all-clear' : 'alert.aired',
           target: row.alert_id,

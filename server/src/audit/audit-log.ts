@@ -2,9 +2,10 @@
  * Who did what, when: every change, broadcast and login. Append-only — the
  * database refuses updates and deletes of audit rows.
  */
-import type { Db } from '../db/database';
+import type { Kysely } from 'kysely';
+import type { SqlDb, Tables } from '../db/sql';
 import { toCsv } from '../csv';
-import { inScope, type Scope } from '../tenancy/scope';
+import type { Scope } from '../tenancy/scope';
 
 export interface AuditEntry {
   id: number;
@@ -19,49 +20,49 @@ export interface AuditEntry {
 }
 
 export class AuditLog {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly sqlDb: SqlDb) {}
 
   /**
    * `communeId` is required so every caller decides whose log the entry is in:
    * a commune's (its users see it) or the province's (null: province users only).
+   * `db` is a transaction when the entry must stand or fall with the change it records.
    */
-  record(entry: {
-    actor: string;
-    action: string;
-    target?: string | null;
-    detail?: object;
-    ip?: string;
-    communeId: string | null;
-  }): void {
-    this.db
-      .prepare('INSERT INTO audit_log (at, actor, action, target, detail, ip, commune_id) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(
-        Date.now(),
-        entry.actor,
-        entry.action,
-        entry.target ?? null,
-        entry.detail ? JSON.stringify(entry.detail) : null,
-        entry.ip ?? null,
-        entry.communeId,
-      );
+  async record(
+    entry: {
+      actor: string;
+      action: string;
+      target?: string | null;
+      detail?: object;
+      ip?: string;
+      communeId: string | null;
+    },
+    db: Kysely<Tables> = this.sqlDb.db,
+  ): Promise<void> {
+    await db
+      .insertInto('audit_log')
+      .values({
+        at: Date.now(),
+        actor: entry.actor,
+        action: entry.action,
+        target: entry.target ?? null,
+        detail: entry.detail ? JSON.stringify(entry.detail) : null,
+        ip: entry.ip ?? null,
+        commune_id: entry.communeId,
+      })
+      .execute();
   }
 
   /** Newest first; a commune's scope sees its own entries only, the province's every entry. */
-  list(scope: Scope, options: { limit?: number; before?: number; action?: string } = {}): AuditEntry[] {
-    const rows = this.db
-      .prepare(
-        `SELECT id, at, actor, action, target, detail, ip, commune_id FROM audit_log
-         WHERE (? IS NULL OR id < ?) AND (? IS NULL OR action = ?) AND (? IS NULL OR commune_id = ?)
-         ORDER BY id DESC LIMIT ?`,
-      )
-      .all(
-        options.before ?? null,
-        options.before ?? null,
-        options.action ?? null,
-        options.action ?? null,
-        ...inScope(scope),
-        options.limit ?? 100,
-      ) as {
+  async list(scope: Scope, options: { limit?: number; before?: number; action?: string } = {}): Promise<AuditEntry[]> {
+    let query = this.sqlDb.db
+      .selectFrom('audit_log')
+      .select(['id', 'at', 'actor', 'action', 'target', 'detail', 'ip', 'commune_id'])
+      .orderBy('id', 'desc')
+      .limit(options.limit ?? 100)
+      .$if(scope.communeId !== null, (q) => q.where('commune_id', '=', scope.communeId));
+    if (options.before !== undefined) query = query.where('id', '<', options.before);
+    if (options.action !== undefined) query = query.where('action', '=', options.action);
+    const rows: {
       id: number;
       at: number;
       actor: string;
@@ -70,7 +71,7 @@ export class AuditLog {
       detail: string | null;
       ip: string | null;
       commune_id: string | null;
-    }[];
+    }[] = await query.execute();
     return rows.map(({ commune_id, ...r }) => ({
       ...r,
       communeId: commune_id,

@@ -221,12 +221,18 @@ export class MosquittoFiles {
       this.timer = undefined;
       const waiters = this.waiters;
       this.waiters = [];
-      this.flushNow().then((ok) => waiters.forEach((w) => w(ok)));
+      void this.flushNow().then((ok) => waiters.forEach((w) => w(ok)));
     }, this.options.delayMs ?? 20);
   }
 
   private flushNow(): Promise<boolean> {
-    this.flushing = this.flushing.then(() => this.writeAndReload());
+    // A failure is a failed flush, never a broken chain: the next change tries again.
+    this.flushing = this.flushing.then(() =>
+      this.writeAndReload().catch((err: unknown) => {
+        this.log.error({ err }, 'could not update Mosquitto');
+        return false;
+      }),
+    );
     return this.flushing;
   }
 

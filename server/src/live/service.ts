@@ -446,7 +446,7 @@ export class LiveService {
       air.members.set(id, member);
       air.all.push(member);
       this.onAir.set(id, air);
-      this.deps.audit.record({
+      void this.deps.audit.record({
         actor: input.startedBy,
         action: 'live.start',
         target: id,
@@ -644,7 +644,7 @@ export class LiveService {
     ).run(Date.now(), reason, by, frames, row.id);
     // The stop follows once the budget's worth of audio the loudspeakers hold has played out.
     if (row.occurrence_id) this.deps.airing.endLive(row.occurrence_id, zones, row.started_at, row.latency_ms + 1000);
-    this.deps.audit.record({
+    void this.deps.audit.record({
       actor: by ?? 'system',
       action: 'live.end',
       target: row.id,

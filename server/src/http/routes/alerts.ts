@@ -138,7 +138,7 @@ export const alertRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> =
     async (request, reply) => {
       provinceOnly(request.scope);
       const feed = services.alerts.addFeed(request.body.url, request.user!.username);
-      services.audit.record({
+      await services.audit.record({
         actor: request.user!.username,
         action: 'alert.feed.add',
         target: feed.url,
@@ -163,7 +163,7 @@ export const alertRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> =
     async (request, reply) => {
       provinceOnly(request.scope);
       services.alerts.removeFeed(request.query.url);
-      services.audit.record({
+      await services.audit.record({
         actor: request.user!.username,
         action: 'alert.feed.remove',
         target: request.query.url,
@@ -220,7 +220,7 @@ export const alertRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> =
           request.body.revision,
           request.user!.username,
         );
-        services.audit.record({
+        await services.audit.record({
           actor: request.user!.username,
           action: `alert.${action}`,
           target: request.params.id,

@@ -37,7 +37,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> =
     },
     async (request, reply) => {
       const { format, limit, before, action } = request.query;
-      const entries = services.audit.list(request.scope, {
+      const entries = await services.audit.list(request.scope, {
         action,
         ...(limit ? { limit: Number(limit) } : {}),
         ...(before ? { before: Number(before) } : {}),

@@ -164,7 +164,7 @@ export const broadcastRoutes: FastifyPluginAsyncTypebox<{ services: AppServices 
           mayOverride: allows(request.user!, 'schedules:approve'),
           createdBy: request.user?.username,
         });
-        services.audit.record({
+        await services.audit.record({
           actor: request.user!.username,
           action: priority === 'emergency' ? 'broadcast.emergency' : 'broadcast.create',
           target: occurrenceId,
@@ -180,7 +180,7 @@ export const broadcastRoutes: FastifyPluginAsyncTypebox<{ services: AppServices 
           communeId,
         });
         if (overridden.length) {
-          services.audit.record({
+          await services.audit.record({
             actor: request.user!.username,
             action: 'rules.override',
             target: occurrenceId,

@@ -127,7 +127,7 @@ export const bulletinRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
         user.username,
         allows(user, 'bulletins:approve'),
       );
-      services.audit.record({
+      await services.audit.record({
         actor: user.username,
         action: bulletin.status === 'sent' ? 'bulletin.send' : 'bulletin.submit',
         target: bulletin.id,
@@ -175,7 +175,7 @@ export const bulletinRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
     },
     async (request) => {
       const bulletin = await bulletins().approve(request.params.id, request.body.revision, request.user!.username);
-      services.audit.record({
+      await services.audit.record({
         actor: request.user!.username,
         action: 'bulletin.approve',
         target: bulletin.id,
@@ -204,7 +204,7 @@ export const bulletinRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
     async (request) => {
       const { revision, reason } = request.body;
       const bulletin = bulletins().reject(request.params.id, revision, reason, request.user!.username);
-      services.audit.record({
+      await services.audit.record({
         actor: request.user!.username,
         action: 'bulletin.reject',
         target: bulletin.id,
@@ -249,7 +249,7 @@ export const bulletinRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
         { at: new Date(at), zones, revision },
         request.user!.username,
       );
-      services.audit.record({
+      await services.audit.record({
         actor: request.user!.username,
         action: 'bulletin.place',
         target: bulletin.id,
@@ -286,7 +286,7 @@ export const bulletinRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
         { reason, revision },
         request.user!.username,
       );
-      services.audit.record({
+      await services.audit.record({
         actor: request.user!.username,
         action: 'bulletin.decline',
         target: bulletin.id,

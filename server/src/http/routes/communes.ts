@@ -62,7 +62,7 @@ export const communeRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }>
     },
     async (request, reply) => {
       const commune = services.communes.create(request.body.name);
-      services.audit.record({
+      await services.audit.record({
         actor: request.user!.username,
         action: 'commune.create',
         target: commune.id,
@@ -95,7 +95,7 @@ export const communeRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }>
       const before = services.communes.get(request.scope, request.params.id);
       const { revision, ...change } = request.body;
       const commune = services.communes.update(request.params.id, change, revision);
-      services.audit.record({
+      await services.audit.record({
         actor: request.user!.username,
         action: change.name !== undefined ? 'commune.rename' : 'commune.update',
         target: commune.id,

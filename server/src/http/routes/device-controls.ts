@@ -39,7 +39,7 @@ export const deviceControlRoutes: FastifyPluginAsyncTypebox<{ services: AppServi
   const send = (request: FastifyRequest, id: string, action: ControlAction) =>
     guarded(async () => {
       const { communeId, ...outcome } = await controls.command(id, action, request.scope);
-      services.audit.record({
+      await services.audit.record({
         actor: request.user!.username,
         action: `device.${action.action}`,
         target: id,
@@ -96,7 +96,7 @@ export const deviceControlRoutes: FastifyPluginAsyncTypebox<{ services: AppServi
       guarded(async () => {
         const { id } = request.params;
         const { communeId, occurrenceId } = await controls.testTone(id, request.user!.username, request.scope);
-        services.audit.record({
+        await services.audit.record({
           actor: request.user!.username,
           action: 'device.test-tone',
           target: id,
@@ -122,7 +122,7 @@ export const deviceControlRoutes: FastifyPluginAsyncTypebox<{ services: AppServi
     async (request, reply) =>
       guarded(async () => {
         const { communeId, devices } = await controls.stop(request.params.id, request.user!.username, request.scope);
-        services.audit.record({
+        await services.audit.record({
           actor: request.user!.username,
           action: 'broadcast.stop',
           target: request.params.id,

@@ -269,7 +269,7 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
           ...(services.config.mqttUrl ? { mqttUrl: services.config.mqttDeviceUrl ?? services.config.mqttUrl } : {}),
           ...(player ? { player } : {}),
         });
-        services.audit.record({
+        await services.audit.record({
           actor: request.user!.username,
           action: 'device.add',
           target: device.id,
@@ -302,7 +302,7 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
       if (!services.registry.revokeDevice(id, request.scope)) throw new HttpError(404, `no device with id ${id}`, 'id');
       services.bus.disconnect(id);
       const device = services.registry.getDevice(id)!;
-      services.audit.record({
+      await services.audit.record({
         actor: request.user!.username,
         action: 'device.revoke',
         target: id,
@@ -359,7 +359,7 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
       try {
         const communeId = services.communes.forWrite(request.scope, request.body.commune);
         const zone = services.registry.createZone(request.body.name, communeId, undefined, request.body.languages);
-        services.audit.record({
+        await services.audit.record({
           actor: request.user!.username,
           action: 'zone.create',
           target: zone.id,
@@ -402,7 +402,7 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
       const { id } = request.params;
       try {
         const device = services.registry.updateDevice(id, request.body, request.scope);
-        services.audit.record({
+        await services.audit.record({
           actor: request.user!.username,
           action: 'device.update',
           target: id,
@@ -437,7 +437,7 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
       try {
         const device = services.registry.setDeviceZones(id, request.body.zones, request.scope);
         await services.scheduling.membershipChanged([id]);
-        services.audit.record({
+        await services.audit.record({
           actor: request.user!.username,
           action: 'device.zones',
           target: id,
@@ -476,7 +476,7 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
     async (request) => {
       try {
         const zone = services.registry.updateZone(request.params.id, request.body, request.scope);
-        services.audit.record({
+        await services.audit.record({
           actor: request.user!.username,
           action: request.body.name !== undefined ? 'zone.rename' : 'zone.update',
           target: zone.id,
@@ -511,7 +511,7 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
       try {
         const zone = services.registry.deleteZone(request.params.id, request.scope);
         await services.scheduling.membershipChanged(zone.deviceIds);
-        services.audit.record({
+        await services.audit.record({
           actor: request.user!.username,
           action: 'zone.delete',
           target: zone.id,

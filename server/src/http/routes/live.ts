@@ -191,7 +191,7 @@ export const liveRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
         );
         if (request.body.overrideRules) {
           for (const one of [session, ...session.group]) {
-            services.audit.record({
+            await services.audit.record({
               actor: request.user!.username,
               action: 'rules.override',
               target: one.id,

@@ -248,9 +248,9 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
   const record = (request: FastifyRequest, action: string, target: string, communeId: string, detail?: object) =>
     audit.record({ actor: request.user!.username, action, target, detail, ip: request.ip, communeId });
   /** A leader let a one-off play through the broadcast rules: the reason and what it broke, audited. */
-  const recordOverride = (request: FastifyRequest, s: ScheduleView) => {
+  const recordOverride = async (request: FastifyRequest, s: ScheduleView) => {
     if (!s.ruleOverride) return;
-    record(request, 'rules.override', s.id, s.communeId, {
+    await record(request, 'rules.override', s.id, s.communeId, {
       reason: s.ruleOverride.reason,
       breaks: s.ruleOverride.breaks.map((b) => ({ rule: b.rule, startAt: new Date(b.startAt).toISOString() })),
     });
@@ -270,7 +270,7 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
         'back-to-approval': 'schedule.back_to_approval',
         'changed-in-review': 'schedule.changed_in_review',
       }[o.outcome];
-      record(request, action, o.scheduleId, o.communeId, { title: o.title, cause });
+      await record(request, action, o.scheduleId, o.communeId, { title: o.title, cause });
       services.hub.emit('approval', { scheduleId: o.scheduleId, status: o.outcome, title: o.title });
     }
   };
@@ -315,7 +315,7 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
     async (request, reply) => {
       const communeId = communeFor(request, request.body.commune);
       const item = await guarded(() => scheduling.content.create(communeId, request.body, request.user!.username));
-      record(request, 'content.create', item.id, item.communeId, { kind: item.kind, title: item.title });
+      await record(request, 'content.create', item.id, item.communeId, { kind: item.kind, title: item.title });
       return reply.status(201).send(item);
     },
   );
@@ -351,7 +351,7 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
         if (existing) stayIn(existing.communeId, request.body.commune);
         return scheduling.content.update(request.scope, request.params.id, request.body);
       });
-      record(request, 'content.update', item.id, item.communeId, { title: item.title, revision: item.revision });
+      await record(request, 'content.update', item.id, item.communeId, { title: item.title, revision: item.revision });
       for (const pid of scheduling.programmes.programmesUsing(item.id)) {
         await schedulesFollow(request, pid, `content ${item.id}`);
       }
@@ -367,7 +367,7 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
     },
     async (request, reply) => {
       const item = await guarded(() => scheduling.content.remove(request.scope, request.params.id));
-      record(request, 'content.delete', item.id, item.communeId);
+      await record(request, 'content.delete', item.id, item.communeId);
       return reply.status(204).send(null);
     },
   );
@@ -400,7 +400,7 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
     async (request, reply) => {
       const communeId = communeFor(request, request.body.commune);
       const p = await guarded(() => scheduling.programmes.create(communeId, request.body, request.user!.username));
-      record(request, 'programme.create', p.id, p.communeId, { title: p.title, items: p.items.length });
+      await record(request, 'programme.create', p.id, p.communeId, { title: p.title, items: p.items.length });
       return reply.status(201).send(p);
     },
   );
@@ -436,7 +436,7 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
         if (existing) stayIn(existing.communeId, request.body.commune);
         return scheduling.programmes.update(request.scope, request.params.id, request.body);
       });
-      record(request, 'programme.update', p.id, p.communeId, {
+      await record(request, 'programme.update', p.id, p.communeId, {
         title: p.title,
         items: p.items.map((i) => i.contentId),
         revision: p.revision,
@@ -458,7 +458,7 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
     },
     async (request, reply) => {
       const p = await guarded(() => scheduling.programmes.remove(request.scope, request.params.id));
-      record(request, 'programme.delete', p.id, p.communeId);
+      await record(request, 'programme.delete', p.id, p.communeId);
       return reply.status(204).send(null);
     },
   );
@@ -510,8 +510,8 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
       const s = await guarded(() =>
         scheduling.schedules.create(communeId, request.body as ScheduleInput, actorOf(request)),
       );
-      record(request, 'schedule.create', s.id, s.communeId, request.body);
-      recordOverride(request, s);
+      await record(request, 'schedule.create', s.id, s.communeId, request.body);
+      await recordOverride(request, s);
       return reply.status(201).send(s);
     },
   );
@@ -584,8 +584,8 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
           actorOf(request),
         );
       });
-      record(request, 'schedule.update', s.id, s.communeId, request.body);
-      recordOverride(request, s);
+      await record(request, 'schedule.update', s.id, s.communeId, request.body);
+      await recordOverride(request, s);
       return s;
     },
   );
@@ -629,7 +629,11 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
         await guarded(() => act(id, request as FastifyRequest<{ Body: { reason?: string; revision?: string } }>));
         const s = scheduling.schedules.get(request.scope, id);
         const body = request.body as { reason?: string; revision?: string } | undefined;
-        record(request, action, id, s.communeId, { status: s.status, reason: body?.reason, reviewed: body?.revision });
+        await record(request, action, id, s.communeId, {
+          status: s.status,
+          reason: body?.reason,
+          reviewed: body?.revision,
+        });
         services.hub.emit('approval', { scheduleId: id, status: s.status, title: s.title });
         return s;
       },
@@ -745,7 +749,7 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
       const communeId = await guarded(() =>
         scheduling.schedules.cancelOccurrence(request.scope, request.params.id, actorOf(request)),
       );
-      record(request, 'occurrence.cancel', request.params.id, communeId);
+      await record(request, 'occurrence.cancel', request.params.id, communeId);
       return reply.status(204).send(null);
     },
   );

@@ -77,7 +77,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }>
       if (lockedUntil) {
         // Hammering a locked account still counts against the address.
         ipLimiter.fail(ipKeys);
-        services.audit.record({
+        await services.audit.record({
           actor: username,
           action: 'login.refused',
           detail: { reason: 'locked' },
@@ -90,7 +90,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }>
       const result = await services.users.checkLogin(username, password);
       if ('refused' in result && result.refused === 'disabled') {
         // The password was right: not a guess, so no failure is counted.
-        services.audit.record({
+        await services.audit.record({
           actor: username,
           action: 'login.refused',
           detail: { reason: 'disabled' },
@@ -104,7 +104,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }>
       if (!user) {
         ipLimiter.fail(ipKeys);
         const { failures, lockedUntil: lockedNow } = await lockout.fail(username);
-        services.audit.record({
+        await services.audit.record({
           actor: username,
           action: 'login.failed',
           ip: request.ip,
@@ -112,7 +112,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }>
         });
         request.log.warn({ username, failures }, 'login failed');
         if (lockedNow) {
-          services.audit.record({
+          await services.audit.record({
             actor: 'system',
             action: 'user.lockout',
             target: username,
@@ -129,7 +129,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }>
       await lockout.clear(username);
       const { token, expiresAt } = services.users.startSession(user.username);
       setSessionCookie(request, reply, token, expiresAt);
-      services.audit.record({ actor: user.username, action: 'login', ip: request.ip, communeId: user.communeId });
+      await services.audit.record({ actor: user.username, action: 'login', ip: request.ip, communeId: user.communeId });
       request.log.info({ username }, 'login');
       return { user };
     },
@@ -153,7 +153,12 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }>
         const user = services.users.userForSession(token);
         services.users.endSession(token);
         if (user) {
-          services.audit.record({ actor: user.username, action: 'logout', ip: request.ip, communeId: user.communeId });
+          await services.audit.record({
+            actor: user.username,
+            action: 'logout',
+            ip: request.ip,
+            communeId: user.communeId,
+          });
         }
       }
       clearSessionCookie(reply);

@@ -65,7 +65,7 @@ export const settingsRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
         throw err;
       }
       if (change.keys.length > 0) {
-        services.audit.record({
+        await services.audit.record({
           actor: request.user!.username,
           action: 'settings.update',
           target: null,

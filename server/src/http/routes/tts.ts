@@ -129,7 +129,7 @@ export const ttsRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = a
         dictionaryError(err);
       }
       const { entry, previous } = result;
-      services.audit.record({
+      await services.audit.record({
         actor: request.user!.username,
         action: 'dictionary.put',
         target: entry.abbreviation,
@@ -172,7 +172,7 @@ export const ttsRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = a
           'abbreviation',
         );
       }
-      services.audit.record({
+      await services.audit.record({
         actor: request.user!.username,
         action: 'dictionary.delete',
         target: removed.abbreviation,
@@ -357,7 +357,7 @@ export const ttsRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = a
             throw err;
           }
           services.media.grant(request.scope.communeId, imported.sha256);
-          services.audit.record({
+          await services.audit.record({
             actor: request.user!.username,
             action: 'audio.upload',
             target: imported.sha256,

@@ -85,7 +85,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
       if (services.users.exists(username))
         throw new HttpError(409, `a user named "${username}" already exists`, 'username');
       const user = await services.users.create(username, password, role, { communeId });
-      services.audit.record({
+      await services.audit.record({
         actor: request.user!.username,
         action: 'user.create',
         target: username,
@@ -132,7 +132,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
       if (!result) throw new HttpError(404, `no user named "${username}"`, 'username');
       const { before, after } = result;
       if (before.disabled !== after.disabled) {
-        services.audit.record({
+        await services.audit.record({
           actor,
           action: after.disabled ? 'user.disable' : 'user.enable',
           target: username,
@@ -145,7 +145,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
         );
       }
       if (before.role !== after.role) {
-        services.audit.record({
+        await services.audit.record({
           actor,
           action: 'user.role-change',
           target: username,
@@ -185,7 +185,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
       // A new password from the administrator also lifts a lock-out.
       const unlocked = (await lockout.lockedUntil(username)) !== null;
       await lockout.clear(username);
-      services.audit.record({
+      await services.audit.record({
         actor: request.user!.username,
         action: 'user.password-reset',
         target: username,
@@ -215,7 +215,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
       }
       const wasLocked = (await lockout.lockedUntil(username)) !== null;
       await lockout.clear(username);
-      services.audit.record({
+      await services.audit.record({
         actor: request.user!.username,
         action: 'user.unlock',
         target: username,
@@ -259,7 +259,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
       await services.users.setPassword(me.username, newPassword, { mustChange: false });
       const { token, expiresAt } = services.users.startSession(me.username);
       setSessionCookie(request, reply, token, expiresAt);
-      services.audit.record({
+      await services.audit.record({
         actor: me.username,
         action: 'user.password-change',
         target: me.username,
