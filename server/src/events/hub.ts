@@ -40,10 +40,31 @@ export interface HubEvents {
   bulletin: [BulletinEvent];
 }
 
+/** Where an instance's events also go: the other instances (cluster/hub-relay.ts). */
+export type HubRelay = <K extends keyof HubEvents>(event: K, data: HubEvents[K][0]) => void;
+
 export class EventHub extends EventEmitter<HubEvents> {
+  private relay: HubRelay | null = null;
+
   constructor() {
     super();
     // Every open console tab adds listeners.
     this.setMaxListeners(0);
+  }
+
+  /** Every event emitted here from now on is also handed to `relay` (null: no longer). */
+  relayTo(relay: HubRelay | null): void {
+    this.relay = relay;
+  }
+
+  override emit<K extends keyof HubEvents>(event: K, ...args: HubEvents[K]): boolean {
+    const heard = super.emit(event, ...(args as never));
+    this.relay?.(event, args[0]);
+    return heard;
+  }
+
+  /** An event another instance emitted: this instance's listeners only, not relayed back. */
+  emitFromPeer<K extends keyof HubEvents>(event: K, data: HubEvents[K][0]): boolean {
+    return super.emit(event, ...([data] as never));
   }
 }
