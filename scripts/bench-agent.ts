@@ -69,10 +69,14 @@ function resetPeak(pid: number): boolean {
   }
 }
 
-async function until<T>(what: string, probe: () => T | null | undefined | false, timeoutMs: number): Promise<T> {
+async function until<T>(
+  what: string,
+  probe: () => Promise<T | null | undefined | false> | T | null | undefined | false,
+  timeoutMs: number,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = probe();
+    const value = await probe();
     if (value) return value;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(100);
@@ -133,8 +137,8 @@ async function main(): Promise<void> {
   let agent: ChildProcess | null = null;
   let agentErr = '';
   try {
-    const zone = registry.createZone('Thôn Đo Đạc', 'default', 'thon-do-dac');
-    const { secret } = registry.createDevice({ id: DEVICE_ID, zones: [zone.id], communeId: 'default' });
+    const zone = await registry.createZone('Thôn Đo Đạc', 'default', 'thon-do-dac');
+    const { secret } = await registry.createDevice({ id: DEVICE_ID, zones: [zone.id], communeId: 'default' });
     const playLog = path.join(agentDir, 'play.log');
     const configFile = path.join(agentDir, 'agent.json');
     fs.writeFileSync(
@@ -163,7 +167,7 @@ async function main(): Promise<void> {
         throw new Error(`the agent exited (${agent!.exitCode ?? agent!.signalCode})\n${agentErr}`);
       return true;
     };
-    await until('the agent online', () => alive() && registry.getDevice(DEVICE_ID)?.online, 60_000);
+    await until('the agent online', async () => alive() && (await registry.getDevice(DEVICE_ID))?.online, 60_000);
     const onlineMs = Math.round(performance.now() - spawnedAt);
     const runMode = agentErr.includes('running the sources through tsx') ? 'sources through tsx' : 'bundle';
     await sleep(SETTLE_S * 1000);
@@ -207,9 +211,9 @@ async function main(): Promise<void> {
       occurrenceId = ((await post.json()) as { occurrenceId: string }).occurrenceId;
       const started = await until(
         'the "started" ack',
-        () => {
+        async () => {
           alive();
-          const delivery = broadcasts.getOccurrence(PROVINCE, occurrenceId)?.deliveries[0];
+          const delivery = (await broadcasts.getOccurrence(PROVINCE, occurrenceId))?.deliveries[0];
           if (delivery && !['pending', 'received', 'ready', 'started'].includes(delivery.stage))
             throw new Error(`the delivery ended as ${delivery.stage}: ${delivery.detail ?? ''}`);
           return delivery?.stage === 'started' && delivery;
@@ -217,7 +221,7 @@ async function main(): Promise<void> {
         60_000,
       );
       sentToStartedMs = Date.parse(started.at!) - sentAt;
-      durationMs = broadcasts.getOccurrence(PROVINCE, occurrenceId)!.durationMs;
+      durationMs = (await broadcasts.getOccurrence(PROVINCE, occurrenceId))!.durationMs;
       if (durationMs < 20_000 || durationMs < PLAY_S * 1000 + 5_000)
         throw new Error(`the notice plays ${durationMs} ms: too short for a ${PLAY_S} s window`);
       playing = await measureWindow(pid, PLAY_S);

@@ -105,7 +105,7 @@ async function main(): Promise<void> {
   try {
     // --- the server, its own process -------------------------------------------------
     log(`listeners ${LISTENERS}, ${SECONDS} s per phase, ${LATENCY} ms profile, ${os.cpus().length} cores`);
-    const prov = provision('loa', LISTENERS + 1);
+    const prov = await provision('loa', LISTENERS + 1);
     cleanups.push(() => fs.rmSync(prov.dataDir, { recursive: true, force: true }));
     const server = await serverProcess(prov.dataDir, { password: PASSWORD, logLevel: 'warn', capture: true });
     const serverChild = server.start();

@@ -63,25 +63,25 @@ export async function benchProvince(options: ProvinceBenchOptions): Promise<void
     // --- the province ----------------------------------------------------------
     const seedStart = performance.now();
     const communeIds: string[] = [];
+    for (let c = 0; c < COMMUNES; c++) {
+      communeIds.push(c === 0 ? communes.defaultId() : (await communes.create(`Xã Số ${c + 1}`)).id);
+    }
     const devices: (FleetDevice & { communeId: string })[] = [];
-    db.transaction(() => {
-      for (let c = 0; c < COMMUNES; c++) {
-        const cc = String(c + 1).padStart(3, '0');
-        const communeId = c === 0 ? communes.defaultId() : communes.create(`Xã Số ${c + 1}`).id;
-        communeIds.push(communeId);
-        const zones = Array.from(
-          { length: VILLAGES },
-          (_, v) => registry.createZone(`Thôn ${v + 1}`, communeId, `x${cc}-thon-${v + 1}`).id,
-        );
-        // An even share, the first communes taking the remainder.
-        const share = Math.floor(DEVICES / COMMUNES) + (c < DEVICES % COMMUNES ? 1 : 0);
-        for (let i = 0; i < share; i++) {
-          const id = `p${cc}-${String(i + 1).padStart(4, '0')}`;
-          const { secret } = registry.createDevice({ id, communeId, zones: [zones[i % VILLAGES]!] });
-          devices.push({ deviceId: id, secret, communeId });
-        }
+    for (let c = 0; c < COMMUNES; c++) {
+      const cc = String(c + 1).padStart(3, '0');
+      const communeId = communeIds[c]!;
+      const zones: string[] = [];
+      for (let v = 0; v < VILLAGES; v++) {
+        zones.push((await registry.createZone(`Thôn ${v + 1}`, communeId, `x${cc}-thon-${v + 1}`)).id);
       }
-    })();
+      // An even share, the first communes taking the remainder.
+      const share = Math.floor(DEVICES / COMMUNES) + (c < DEVICES % COMMUNES ? 1 : 0);
+      for (let i = 0; i < share; i++) {
+        const id = `p${cc}-${String(i + 1).padStart(4, '0')}`;
+        const { secret } = await registry.createDevice({ id, communeId, zones: [zones[i % VILLAGES]!] });
+        devices.push({ deviceId: id, secret, communeId });
+      }
+    }
     console.log(
       `province: ${COMMUNES} communes, ${DEVICES} loudspeakers in ${Math.round(performance.now() - seedStart)} ms`,
     );
@@ -199,16 +199,14 @@ export async function benchProvince(options: ProvinceBenchOptions): Promise<void
       devicesPage = { skipped: `no chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)` };
     } else {
       // The rest of the province's loudspeakers: registered, not yet installed (offline).
-      db.transaction(() => {
-        for (let i = DEVICES; i < PAGE_DEVICES; i++) {
-          const c = i % COMMUNES;
-          registry.createDevice({
-            id: `q${String(c + 1).padStart(3, '0')}-${String(i).padStart(5, '0')}`,
-            communeId: communeIds[c]!,
-            zones: [`x${String(c + 1).padStart(3, '0')}-thon-${(i % VILLAGES) + 1}`],
-          });
-        }
-      })();
+      for (let i = DEVICES; i < PAGE_DEVICES; i++) {
+        const c = i % COMMUNES;
+        await registry.createDevice({
+          id: `q${String(c + 1).padStart(3, '0')}-${String(i).padStart(5, '0')}`,
+          communeId: communeIds[c]!,
+          zones: [`x${String(c + 1).padStart(3, '0')}-thon-${(i % VILLAGES) + 1}`],
+        });
+      }
       const total = Math.max(PAGE_DEVICES, DEVICES);
       const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
       try {

@@ -28,9 +28,9 @@ const DAILY = arg('daily', 20);
 const VN = 'Asia/Ho_Chi_Minh';
 const admin: Actor = { username: 'bench', canApprove: true, canPublish: true };
 
-function timed<T>(work: () => T): { ms: number; value: T } {
+async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; value: T }> {
   const t0 = performance.now();
-  const value = work();
+  const value = await work();
   return { ms: +(performance.now() - t0).toFixed(1), value };
 }
 
@@ -50,20 +50,18 @@ async function main(): Promise<void> {
   const server = await startServer(config, { logger: createLogger('silent') });
   const { registry, scheduling, db } = server.services;
   try {
-    const zones = Array.from(
-      { length: ZONES },
-      (_, z) => registry.createZone(`Thôn ${z + 1}`, 'default', `thon-${z + 1}`).id,
-    );
-    db.transaction(() => {
-      for (let i = 0; i < DEVICES; i++)
-        registry.createDevice({ id: `loa-${i}`, zones: [zones[i % ZONES]!], communeId: 'default' });
-    })();
+    const zones: string[] = [];
+    for (let z = 0; z < ZONES; z++)
+      zones.push((await registry.createZone(`Thôn ${z + 1}`, 'default', `thon-${z + 1}`)).id);
+    for (let i = 0; i < DEVICES; i++) {
+      await registry.createDevice({ id: `loa-${i}`, zones: [zones[i % ZONES]!], communeId: 'default' });
+    }
     const silence = await scheduling.content.create(
       'default',
       { kind: 'silence', title: 'Bản tin 10 phút', durationMs: 600_000 },
       'bench',
     );
-    const programme = scheduling.programmes.create(
+    const programme = await scheduling.programmes.create(
       'default',
       { title: 'Bản tin', items: [{ contentId: silence.id }] },
       'bench',
@@ -78,7 +76,7 @@ async function main(): Promise<void> {
         .plus({ minutes: 6 * 60 + 30 * k })
         .toFormat('HH:mm');
     for (let k = 0; k < DAILY; k++) {
-      const s = scheduling.schedules.create(
+      const s = await scheduling.schedules.create(
         'default',
         {
           title: `Hằng ngày ${k}`,
@@ -97,25 +95,24 @@ async function main(): Promise<void> {
       rule: { kind: 'daily' as const, startDate: today.toISODate()!, endDate: yearEnd, times: [timesOf(0)] },
       zones,
     };
-    scheduling.schedules.checkConflicts(PROVINCE, candidate, { communeId: 'default' }); // warm up
-    const daily = timed(() => scheduling.schedules.checkConflicts(PROVINCE, candidate, { communeId: 'default' }));
+    await scheduling.schedules.checkConflicts(PROVINCE, candidate, { communeId: 'default' }); // warm up
+    const daily = await timed(() => scheduling.schedules.checkConflicts(PROVINCE, candidate, { communeId: 'default' }));
 
-    /** Puts schedules on the calendar as waiting for approval (no plans published), in one transaction. */
-    const waiting = (title: string, rules: ScheduleInput['rule'][]) =>
-      db.transaction(() => {
-        rules.forEach((rule, k) => {
-          const s = scheduling.schedules.create(
-            'default',
-            { title: `${title} ${k}`, programmeId: programme.id, rule, zones, onConflict: 'priority' },
-            admin,
-          );
-          db.prepare(`UPDATE schedules SET status = 'submitted' WHERE id = ?`).run(s.id);
-        });
-      })();
+    /** Puts schedules on the calendar as waiting for approval (no plans published). */
+    const waiting = async (title: string, rules: ScheduleInput['rule'][]) => {
+      for (const [k, rule] of rules.entries()) {
+        const s = await scheduling.schedules.create(
+          'default',
+          { title: `${title} ${k}`, programmeId: programme.id, rule, zones, onConflict: 'priority' },
+          admin,
+        );
+        db.prepare(`UPDATE schedules SET status = 'submitted' WHERE id = ?`).run(s.id);
+      }
+    };
 
     // 365 one-off schedules, one a day for a year, on every device.
     db.prepare(`UPDATE schedules SET status = 'cancelled'`).run();
-    waiting(
+    await waiting(
       'Một lần',
       Array.from({ length: 365 }, (_, d) => ({
         kind: 'once' as const,
@@ -123,11 +120,11 @@ async function main(): Promise<void> {
         times: [timesOf(0)],
       })),
     );
-    const once = timed(() => scheduling.schedules.checkConflicts(PROVINCE, candidate, { communeId: 'default' }));
+    const once = await timed(() => scheduling.schedules.checkConflicts(PROVINCE, candidate, { communeId: 'default' }));
 
     // 365 year-long daily schedules (a year of daily schedules, 133,225 airtimes), waiting for approval.
     db.prepare(`UPDATE schedules SET status = 'cancelled' WHERE title LIKE 'Một lần%'`).run();
-    waiting(
+    await waiting(
       'Cả năm',
       Array.from({ length: 365 }, (_, k) => ({
         kind: 'daily' as const,
@@ -136,14 +133,14 @@ async function main(): Promise<void> {
         times: [timesOf(k % 48)],
       })),
     );
-    const year = timed(() => scheduling.schedules.checkConflicts(PROVINCE, candidate, { communeId: 'default' }));
+    const year = await timed(() => scheduling.schedules.checkConflicts(PROVINCE, candidate, { communeId: 'default' }));
 
     // Re-plan: bring back the daily calendar on air, then a zone change touching every device.
     db.prepare(`UPDATE schedules SET status = 'cancelled' WHERE title LIKE 'Cả năm%'`).run();
     db.prepare(`UPDATE schedules SET status = 'approved' WHERE title LIKE 'Hằng ngày%'`).run();
-    const all = registry.devicesIn('all');
+    const all = await registry.devicesIn('all');
     const t0 = performance.now();
-    const affected = scheduling.materialiser.materialiseAll();
+    const affected = await scheduling.materialiser.materialiseAll();
     const materialiseMs = +(performance.now() - t0).toFixed(1);
     await scheduling.replan(new Set(all));
     const replanMs = +(performance.now() - t0).toFixed(1);

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openDatabase } from '../server/src/db/database';
+import { sqliteSql } from '../server/src/db/sql';
 import { MediaStore } from '../server/src/media/store';
 import { NoticeRenderer, type RenderResult } from '../server/src/tts/render';
 import { produceNoticeAudio, synthesizeSentences } from '../server/src/audio/pipeline';
@@ -49,11 +50,11 @@ async function main(): Promise<void> {
   const db = openDatabase(dir);
   const opusComplexity = loadConfig().opusComplexity;
   const tts = new EspeakAdapter();
-  const renderer = new NoticeRenderer(db, new MediaStore(dir, db), tts, { opusComplexity });
+  const renderer = new NoticeRenderer(sqliteSql(db), new MediaStore(dir, sqliteSql(db)), tts, { opusComplexity });
   // The renderer encodes MP3 at its 48 kbit/s default; the MP3 row runs the same pipeline at 128.
   const renderMp3 = async (variant: string): Promise<Pick<RenderResult, 'durationMs' | 'bytes' | 'loudness'>> => {
     const out = path.join(dir, `bench-${performance.now()}.mp3`);
-    const sentences = await synthesizeSentences(tts, { text: renderer.spokenText(variant) });
+    const sentences = await synthesizeSentences(tts, { text: await renderer.spokenText(variant) });
     const audio = await produceNoticeAudio(sentences, out, {
       chime: false,
       format: 'mp3',

@@ -182,14 +182,16 @@ async function main(): Promise<void> {
   }, 200);
 
   const communeId = server.services.communes.defaultId();
-  const zoneIds = Array.from(
-    { length: ZONES },
-    (_, i) => registry.createZone(`Thôn ${i + 1}`, communeId, `z${i + 1}`).id,
-  );
-  const devices = Array.from({ length: DEVICES }, (_, i) => {
+  const zoneIds: string[] = [];
+  for (let i = 0; i < ZONES; i++) zoneIds.push((await registry.createZone(`Thôn ${i + 1}`, communeId, `z${i + 1}`)).id);
+  const devices: { deviceId: string; secret: string }[] = [];
+  for (let i = 0; i < DEVICES; i++) {
     const id = `b${String(i + 1).padStart(5, '0')}`;
-    return { deviceId: id, secret: registry.createDevice({ id, zones: [zoneIds[i % ZONES]!], communeId }).secret };
-  });
+    devices.push({
+      deviceId: id,
+      secret: (await registry.createDevice({ id, zones: [zoneIds[i % ZONES]!], communeId })).secret,
+    });
+  }
   // Mosquitto learns the new devices from the password/ACL files the server rewrote.
   if (mosquitto && !(await server.brokerSettled())) throw new Error('mosquitto did not load the device credentials');
   const { files: devicesFiles, processOf } = splitFleet(dataDir, devices, PROCESSES);

@@ -84,15 +84,15 @@ function secretsFile(dataDir: string): string {
  * hashed in the database, so the simulator's copies are kept in a file
  * readable only by this user, beside the database.
  */
-export function seedDemo(
+export async function seedDemo(
   services: { registry: DeviceRegistry; communes: CommuneService },
   dataDir: string,
   logger: Logger,
-): DemoDevice[] {
+): Promise<DemoDevice[]> {
   const { registry, communes } = services;
   const file = secretsFile(dataDir);
   if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8')) as DemoDevice[];
-  if (registry.listZones().length > 0 || registry.listDevices().length > 0) {
+  if ((await registry.listZones()).length > 0 || (await registry.listDevices()).length > 0) {
     logger.info('database already has zones or devices: no demo loudspeakers started');
     return [];
   }
@@ -100,11 +100,17 @@ export function seedDemo(
   for (const commune of COMMUNES) {
     const id =
       commune.id === communes.defaultId()
-        ? communes.update(commune.id, { name: commune.name }, communes.get(PROVINCE, commune.id)!.revision).id
-        : communes.create(commune.name).id;
-    for (const z of commune.zones) registry.createZone(z.name, id, z.id, z.languages);
+        ? (
+            await communes.update(
+              commune.id,
+              { name: commune.name },
+              (await communes.get(PROVINCE, commune.id))!.revision,
+            )
+          ).id
+        : (await communes.create(commune.name)).id;
+    for (const z of commune.zones) await registry.createZone(z.name, id, z.id, z.languages);
     for (const d of commune.devices) {
-      const { secret } = registry.createDevice({ id: d.id, name: d.name, zones: d.zones, communeId: id });
+      const { secret } = await registry.createDevice({ id: d.id, name: d.name, zones: d.zones, communeId: id });
       devices.push({ deviceId: d.id, secret });
     }
   }
@@ -117,7 +123,7 @@ export function seedDemo(
 
 void runServer(async (server, config, logger) => {
   if (!config.demo) return null;
-  const devices = seedDemo(server.services, config.dataDir, logger);
+  const devices = await seedDemo(server.services, config.dataDir, logger);
   if (devices.length === 0) return null;
   const fleet = await startSimFleet({ serverUrl: server.url, mqttUrl: server.mqttUrl, devices, logger });
   logger.info({ devices: devices.length }, 'demo loudspeakers started (LOAXA_DEMO=0 turns them off)');

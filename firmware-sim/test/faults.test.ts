@@ -88,12 +88,15 @@ beforeAll(async () => {
     if (!topic.endsWith('/ack')) return;
     published.push({ deviceId, connection: connections.get(deviceId) ?? 0, ack: JSON.parse(payload.toString()) });
   });
-  registry.createZone('Thôn 1', 'default', 'thon-1');
-  registry.createZone('Thôn 2', 'default', 'thon-2');
-  const devices = ALL.map((id, i) => ({
-    deviceId: id,
-    secret: registry.createDevice({ id, zones: [i % 2 === 0 ? 'thon-1' : 'thon-2'], communeId: 'default' }).secret,
-  }));
+  await registry.createZone('Thôn 1', 'default', 'thon-1');
+  await registry.createZone('Thôn 2', 'default', 'thon-2');
+  const devices = await Promise.all(
+    ALL.map(async (id, i) => ({
+      deviceId: id,
+      secret: (await registry.createDevice({ id, zones: [i % 2 === 0 ? 'thon-1' : 'thon-2'], communeId: 'default' }))
+        .secret,
+    })),
+  );
   fleet = await startSimFleet({
     serverUrl: server.url,
     mqttUrl: server.mqttUrl,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './config';
+import { ConfigError, loadConfig, mqttUrls } from './config';
 
 describe('loadConfig', () => {
   it('has defaults for a fresh machine', () => {
@@ -37,6 +37,19 @@ describe('loadConfig', () => {
       },
       /MOSQUITTO_PASSWORD_FILE="\/no\/such\/dir\/pw": its folder does not exist/,
     ],
+    [{ MQTT_URL: 'mqtt://a:1883,mqtt://b:1883' }, /several broker URLs .*set NATS_URLS too/],
+    [{ MQTT_URL: 'mqtt://a:1883,http://b' }, /MQTT_URL: "http:\/\/b" is not an mqtt/],
+    [{ NATS_URLS: 'nats://a:4222' }, /NATS_URLS: set MQTT_URL/],
+    [{ MQTT_URL: 'mqtt://a', NATS_URLS: 'http://a' }, /NATS_URLS=\["http:\/\/a"\]/],
+    [{ NATS_AUTH_FILE: '/tmp/auth.conf' }, /NATS_AUTH_FILE: only used with a NATS cluster/],
+    [
+      { MQTT_URL: 'mqtt://a', NATS_URLS: 'nats://a:4222', NATS_AUTH_FILE: '/tmp/auth.conf' },
+      /MQTT_USERNAME: the server needs its own broker identity to write it into NATS_AUTH_FILE/,
+    ],
+    [
+      { MQTT_URL: 'mqtt://a', NATS_URLS: 'nats://a:4222', NATS_PID_FILES: '/run/n1.pid' },
+      /NATS_PID_FILES: only used with NATS_AUTH_FILE/,
+    ],
     [{ LOAXA_METRICS_ACCESS: 'everyone' }, /LOAXA_METRICS_ACCESS="everyone": .*one of token, loopback, open/],
     [{ LOAXA_METRICS_ACCESS: 'token' }, /LOAXA_METRICS_TOKEN: is required when LOAXA_METRICS_ACCESS=token/],
     [{ LOAXA_METRICS_TOKEN: 'short' }, /LOAXA_METRICS_TOKEN \(value not shown\): .*at least 16 characters/],
@@ -59,6 +72,21 @@ describe('loadConfig', () => {
       MOSQUITTO_ACL_FILE: '/tmp/acl',
     });
     expect(c).toMatchObject({ mqttUrl: 'mqtts://broker.example:8883', mqttClientId: 'loaxa-server' });
+  });
+
+  it('reads a NATS cluster: every node in MQTT_URL and NATS_URLS, the auth file and pid files', () => {
+    const c = loadConfig({
+      MQTT_URL: 'mqtt://n1:1883, mqtt://n2:1883,mqtt://n3:1883',
+      NATS_URLS: 'nats://n1:4222,nats://n2:4222,nats://n3:4222',
+      MQTT_USERNAME: 'loaxa-server',
+      MQTT_PASSWORD: 'pw',
+      NATS_AUTH_FILE: '/tmp/loaxa-auth.conf',
+      NATS_PID_FILES: '/run/nats/n1.pid,/run/nats/n2.pid,/run/nats/n3.pid',
+    });
+    expect(mqttUrls(c)).toEqual(['mqtt://n1:1883', 'mqtt://n2:1883', 'mqtt://n3:1883']);
+    expect(c.natsUrls).toEqual(['nats://n1:4222', 'nats://n2:4222', 'nats://n3:4222']);
+    expect(c.natsPidFiles).toHaveLength(3);
+    expect(c.natsAuthFile).toBe('/tmp/loaxa-auth.conf');
   });
 
   it('keeps secrets out of its error messages', () => {

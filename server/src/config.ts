@@ -76,6 +76,15 @@ export const ConfigSchema = Type.Object({
   mosquittoPasswordFile: Type.Optional(Type.String({ minLength: 1 })),
   mosquittoAclFile: Type.Optional(Type.String({ minLength: 1 })),
   mosquittoPidFile: Type.Optional(Type.String({ minLength: 1 })),
+  /**
+   * A NATS cluster as the broker (see broker/nats.ts): each node's client URL. MQTT_URL then lists
+   * each node's MQTT listener (comma-separated); inbound device messages come through JetStream.
+   */
+  natsUrls: Type.Optional(Type.Array(Type.String({ pattern: '^(nats|tls)://[^/,\\s]+$' }), { minItems: 1 })),
+  /** The authorization include file the server keeps for the NATS nodes. */
+  natsAuthFile: Type.Optional(Type.String({ minLength: 1 })),
+  /** The NATS nodes' pid files, signalled (SIGHUP) after each change of NATS_AUTH_FILE. */
+  natsPidFiles: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
   /** Largest audio upload accepted, MB. */
   uploadMaxMb: Type.Integer({ minimum: 1, maximum: 2048 }),
   /** libopus complexity 0–10 for rendered and uploaded audio: lower is faster (see audio/encode.ts). */
@@ -129,6 +138,9 @@ const ENV_NAME: Record<keyof Config, string> = {
   mosquittoPasswordFile: 'MOSQUITTO_PASSWORD_FILE',
   mosquittoAclFile: 'MOSQUITTO_ACL_FILE',
   mosquittoPidFile: 'MOSQUITTO_PID_FILE',
+  natsUrls: 'NATS_URLS',
+  natsAuthFile: 'NATS_AUTH_FILE',
+  natsPidFiles: 'NATS_PID_FILES',
   uploadMaxMb: 'LOAXA_UPLOAD_MAX_MB',
   opusComplexity: 'LOAXA_OPUS_COMPLEXITY',
   metricsAccess: 'LOAXA_METRICS_ACCESS',
@@ -162,6 +174,15 @@ function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   return /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : raw;
+}
+
+/** A comma-separated list; undefined when empty. */
+function listFrom(env: NodeJS.ProcessEnv, name: string): string[] | undefined {
+  const items = (env[name] ?? '')
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
+  return items.length > 0 ? items : undefined;
 }
 
 function boolFrom(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean | string {
@@ -213,6 +234,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     mosquittoPasswordFile: env.MOSQUITTO_PASSWORD_FILE || undefined,
     mosquittoAclFile: env.MOSQUITTO_ACL_FILE || undefined,
     mosquittoPidFile: env.MOSQUITTO_PID_FILE || undefined,
+    natsUrls: listFrom(env, 'NATS_URLS'),
+    natsAuthFile: env.NATS_AUTH_FILE || undefined,
+    natsPidFiles: listFrom(env, 'NATS_PID_FILES'),
     uploadMaxMb: intFrom(env, 'LOAXA_UPLOAD_MAX_MB', 50),
     opusComplexity: intFrom(env, 'LOAXA_OPUS_COMPLEXITY', DEFAULT_OPUS_COMPLEXITY),
     metricsToken: env.LOAXA_METRICS_TOKEN || undefined,
@@ -223,7 +247,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   for (const key of Object.keys(candidate)) if (candidate[key] === undefined) delete candidate[key];
 
   const problems = [...check.Errors(candidate)].map((e) => {
-    const field = e.path.replace(/^\//, '') as keyof Config;
+    const field = e.path.replace(/^\//, '').split('/')[0] as keyof Config;
     const value = (candidate as Record<string, unknown>)[field];
     const shown = SECRET_FIELDS.has(field) ? ' (value not shown)' : `=${JSON.stringify(value)}`;
     const hint = FIELD_HINT[field] ? ` (${FIELD_HINT[field]})` : '';
@@ -248,6 +272,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       problems.push(`${ENV_NAME[key]}=${JSON.stringify(file)}: no such file`);
   }
   problems.push(...externalBrokerProblems(candidate));
+  problems.push(...natsProblems(candidate));
   problems.push(...metricsProblems(candidate));
   if (problems.length > 0) throw new ConfigError(problems);
   return candidate as Config;
@@ -283,6 +308,39 @@ function externalBrokerProblems(c: Record<string, unknown>): string[] {
     if (typeof file === 'string' && !fs.existsSync(path.dirname(path.resolve(file))))
       problems.push(`${ENV_NAME[key]}=${JSON.stringify(file)}: its folder does not exist`);
   }
+  return problems;
+}
+
+/** MQTT_URL as a list: several URLs are the nodes of a cluster (NATS mode). */
+export function mqttUrls(config: Pick<Config, 'mqttUrl'>): string[] {
+  return (config.mqttUrl ?? '')
+    .split(',')
+    .map((u) => u.trim())
+    .filter(Boolean);
+}
+
+/** NATS mode: a cluster's node URLs, and the files the server keeps for it. */
+function natsProblems(c: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  const urls = mqttUrls({ mqttUrl: typeof c.mqttUrl === 'string' ? c.mqttUrl : undefined });
+  for (const u of urls)
+    if (!/^(mqtts?|wss?):\/\/[^/]/.test(u))
+      problems.push(`MQTT_URL: ${JSON.stringify(u)} is not an mqtt(s):// or ws(s):// URL`);
+  if (!c.natsUrls) {
+    if (urls.length > 1)
+      problems.push('MQTT_URL: several broker URLs are the nodes of a NATS cluster; set NATS_URLS too');
+    for (const key of ['natsAuthFile', 'natsPidFiles'] as const)
+      if (c[key]) problems.push(`${ENV_NAME[key]}: only used with a NATS cluster; set NATS_URLS too`);
+    return problems;
+  }
+  if (!c.mqttUrl) problems.push("NATS_URLS: set MQTT_URL to the nodes' MQTT listeners too (comma-separated)");
+  if (c.mosquittoPasswordFile || c.mosquittoAclFile || c.mosquittoPidFile)
+    problems.push('MOSQUITTO_*: a NATS cluster (NATS_URLS) is not Mosquitto; drop one of them');
+  if (c.natsAuthFile && !c.mqttUsername)
+    problems.push('MQTT_USERNAME: the server needs its own broker identity to write it into NATS_AUTH_FILE');
+  if (c.natsPidFiles && !c.natsAuthFile) problems.push('NATS_PID_FILES: only used with NATS_AUTH_FILE');
+  if (typeof c.natsAuthFile === 'string' && !fs.existsSync(path.dirname(path.resolve(c.natsAuthFile))))
+    problems.push(`NATS_AUTH_FILE=${JSON.stringify(c.natsAuthFile)}: its folder does not exist`);
   return problems;
 }
 

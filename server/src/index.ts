@@ -82,12 +82,12 @@ export async function startServer(
   const db: Db = openDatabase(config.dataDir);
   const sqlDb = sqliteSql(db);
   const hub = new EventHub();
-  const media = new MediaStore(config.dataDir, db);
+  const media = new MediaStore(config.dataDir, sqlDb);
   media.cleanTemp();
-  const registry = new DeviceRegistry(db, hub);
-  registry.markAllOffline();
-  const users = new UserService(db);
-  const communes = new CommuneService(db);
+  const registry = new DeviceRegistry(sqlDb, hub);
+  await registry.markAllOffline();
+  const users = new UserService(sqlDb);
+  const communes = await CommuneService.open(sqlDb);
   const { generated } = await users.ensureAdmin(config.adminPassword, communes.defaultId());
   const createdProvinceAdmin = await users.ensureProvinceAdmin(config.provincePassword);
 
@@ -110,19 +110,19 @@ export async function startServer(
       metrics.mqttRejected.inc({ kind: 'flood' });
       return false;
     },
-    batch: (run) => db.transaction(run)(),
   });
   const bus = broker.bus;
-  const planner = new Planner(db, registry, bus, logger, {
+  const planner = new Planner(sqlDb, registry, bus, logger, {
     horizonMs: config.horizonDays * 24 * 3600_000,
     media,
     onOverflow: (_deviceId, left) => metrics.planItemsLeftOut.inc(left),
     ...(options.now ? { now: options.now } : {}),
   });
-  const renditions = new Mp3Renditions({ db, media, registry, planner, logger });
-  const acks = new AckLedger(db, hub);
+  const renditions = new Mp3Renditions({ sqlDb, media, registry, planner, logger });
+  const acks = new AckLedger(sqlDb, hub);
   connectedClients = () => broker.connectedClients();
-  const { telemetry } = wireDeviceInbound({
+  const inbound = wireDeviceInbound({
+    sql: sqlDb,
     bus,
     registry,
     acks,
@@ -168,7 +168,7 @@ export async function startServer(
   // Every commune's entries in memory: the renderer reads them synchronously.
   const dictionary = new AbbreviationDictionary(sqlDb);
   await dictionary.load();
-  const renderer = new NoticeRenderer(db, media, tts.asAdapter(), {
+  const renderer = new NoticeRenderer(sqlDb, media, tts.asAdapter(), {
     abbreviations: (communeId) => dictionary.communeEntries(communeId),
     opusComplexity: config.opusComplexity,
     chime: config.chime === 'on',
@@ -177,12 +177,12 @@ export async function startServer(
   });
   // Each commune's broadcast rules (quiet hours and limits), checked where plays are asked for.
   const guard = new RulesGuard({
-    db,
+    sqlDb,
     rules: (communeId) => settings.broadcastRules(communeId),
     timeZone: config.timeZone,
   });
   const broadcasts = new BroadcastService({
-    db,
+    sqlDb,
     bus,
     registry,
     renderer,
@@ -194,7 +194,7 @@ export async function startServer(
     guard,
   });
   const bulletins = new BulletinService({
-    db,
+    sqlDb,
     airing: bulletinAiring(broadcasts),
     render: (input) => renderer.render(input),
     media,
@@ -210,7 +210,6 @@ export async function startServer(
       .catch((err: unknown) => logger.error({ err, deviceId: id }, 'emergency bulletin catch-up failed'));
   });
   const scheduling = new Scheduling({
-    db,
     sql: sqlDb,
     registry,
     media,
@@ -226,11 +225,11 @@ export async function startServer(
     ...(options.now ? { now: options.now } : {}),
   });
   await scheduling.start();
-  const sessionHousekeeping = startSessionHousekeeping(users, logger);
+  const sessionHousekeeping = await startSessionHousekeeping(users, logger);
   const audit = new AuditLog(sqlDb);
   // Disaster alerts from CAP feeds (LOAXA_CAP_FEEDS) to the loudspeakers inside their areas.
   const alerts = new AlertService({
-    db,
+    sqlDb,
     feeds: config.capFeeds,
     reader: new FeedReader(sqlDb),
     renderer,
@@ -245,7 +244,7 @@ export async function startServer(
   alerts.start();
   // The officer speaking live to zones (live/service.ts), recorded as Ogg Opus.
   const live = new LiveService({
-    db,
+    sqlDb,
     bus,
     audit,
     media,
@@ -259,7 +258,7 @@ export async function startServer(
     silenceEndMs: config.liveSilenceMin * 60_000,
     captureDevice: config.liveCaptureDevice,
   });
-  live.start();
+  await live.start();
 
   const services: AppServices = {
     config,
@@ -274,7 +273,7 @@ export async function startServer(
     bulletins,
     broadcasts,
     planner,
-    telemetry,
+    telemetry: inbound.telemetry,
     logger,
     startedAt,
     mqttPort: broker.port,
@@ -320,7 +319,8 @@ export async function startServer(
       closed = true;
       // First, so the command line stops choosing a server that is going away.
       addressFile.remove();
-      scheduling.stop();
+      // A roll-forward or clean-up that is running finishes before the database closes.
+      await scheduling.stop();
       sessionHousekeeping.stop();
       await alerts.stop();
       await live.stop();
@@ -332,6 +332,8 @@ export async function startServer(
       if (unfinished > 0) logger.warn({ unfinished }, 'requests still running at shutdown were cut');
       await renditions.idle();
       await bus.close();
+      // The last messages the broker took are stored (or refused) before the database closes.
+      await inbound.settled();
       await app.close();
       await sqlDb.close();
       db.close();

@@ -155,7 +155,7 @@ describe('zones and devices', () => {
   });
 
   it('lists devices with zones and online state', async () => {
-    server.services.registry.createDevice({
+    await server.services.registry.createDevice({
       communeId: 'default',
       id: 'loa-x',
       name: 'Loa X',

@@ -24,7 +24,7 @@ describe('retention clean-up', () => {
   it('drops old history and unused media, keeps what is used or generated', async () => {
     const { db, media, scheduling, registry } = server.services;
     const now = Date.now();
-    registry.createDevice({ communeId: 'default', id: 'loa-c' });
+    await registry.createDevice({ communeId: 'default', id: 'loa-c' });
 
     const notice = await server.api<{ id: string; sha256: string }>('POST', '/api/v1/content', {
       kind: 'notice',

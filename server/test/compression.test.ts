@@ -36,9 +36,9 @@ function get(
 beforeAll(async () => {
   server = await startTestServer();
   const communeId = server.services.communes.defaultId();
-  const zone = server.services.registry.createZone('Thôn Đông', communeId).id;
+  const zone = (await server.services.registry.createZone('Thôn Đông', communeId)).id;
   for (let i = 0; i < 300; i++) {
-    server.services.registry.createDevice({
+    await server.services.registry.createDevice({
       id: `loa-${String(i).padStart(3, '0')}`,
       name: `Cụm loa Thôn Đông số ${i}`,
       communeId,

@@ -19,6 +19,7 @@ import type * as encodeModule from '../src/audio/encode';
 import { encodeAudio } from '../src/audio/encode';
 import { ffmpegFrom, runFfmpeg } from '../src/audio/run';
 import { openDatabase, type Db } from '../src/db/database';
+import { sqliteSql } from '../src/db/sql';
 import { OggOpusWriter } from '../src/live/ogg-opus';
 import { MediaStore } from '../src/media/store';
 
@@ -125,7 +126,7 @@ describe('MP3 rendition of a live recording', () => {
   });
 
   it('is made without a decoding error, as long as the recording, the hum unbroken and the clicks where they were', async () => {
-    const media = new MediaStore(dir, db);
+    const media = new MediaStore(dir, sqliteSql(db));
     const copy = media.tempPath('ogg');
     fs.copyFileSync(recording, copy);
     const source = await media.adopt(copy, 'ogg', (SAMPLES / RATE) * 1000);

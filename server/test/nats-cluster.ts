@@ -22,6 +22,8 @@ export interface NatsNode {
   mqttPort: number;
   /** `nats://127.0.0.1:PORT`: what the server's JetStream client connects to. */
   natsUrl: string;
+  /** The node writes its pid here (`pid_file`): what the server signals to reload it. */
+  pidFile: string;
   pid(): number | undefined;
   running(): boolean;
   log(): string;
@@ -42,7 +44,14 @@ interface Ports {
   mqtt: number;
 }
 
-export async function startNatsCluster(size = 3): Promise<TestNatsCluster> {
+export interface NatsClusterOptions {
+  /** A file every node includes at top level (e.g. the server's authorization include); it must exist. */
+  include?: string;
+  /** MQTT credentials of the readiness probe, once the nodes ask for them. */
+  probe?: { username: string; password: string };
+}
+
+export async function startNatsCluster(size = 3, options: NatsClusterOptions = {}): Promise<TestNatsCluster> {
   if (!NATS_SERVER_BIN) throw new Error('nats-server is not installed (apt-get install nats-server)');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loaxa-nats-'));
   const ports: Ports[] = [];
@@ -53,6 +62,9 @@ export async function startNatsCluster(size = 3): Promise<TestNatsCluster> {
     const routes = ports.filter((_, j) => j !== i).map((p) => `"nats-route://127.0.0.1:${p.route}"`);
     return [
       `server_name: ${name}`,
+      `pid_file: "${path.join(dir, `${name}.pid`)}"`,
+      // nats-server 2.9 joins an include path onto the config file's folder, even an absolute one.
+      ...(options.include ? [`include "${path.relative(dir, options.include)}"`] : []),
       'host: 127.0.0.1',
       `port: ${ports[i]!.client}`,
       `jetstream { store_dir: "${path.join(dir, name)}", max_memory_store: 64MB, max_file_store: 1GB }`,
@@ -114,6 +126,7 @@ export async function startNatsCluster(size = 3): Promise<TestNatsCluster> {
         // Above the server's 4 s JetStream API timeout: the first CONNECT creates the MQTT streams.
         connectTimeout: 5_000,
         reconnectPeriod: 0,
+        ...(options.probe ?? {}),
       },
       false,
     );
@@ -152,6 +165,7 @@ export async function startNatsCluster(size = 3): Promise<TestNatsCluster> {
       mqttUrl: `mqtt://127.0.0.1:${p.mqtt}`,
       mqttPort: p.mqtt,
       natsUrl: `nats://127.0.0.1:${p.client}`,
+      pidFile: path.join(dir, `n${i + 1}.pid`),
       pid: () => children[i]?.pid,
       running: () => running(i),
       log: () => outputs[i]!,

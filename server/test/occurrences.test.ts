@@ -21,11 +21,11 @@ const HOUR = 3600_000;
 const NOW = Date.now();
 let server: TestServer;
 
-function seed(): void {
+async function seed(): Promise<void> {
   const { registry, db } = server.services;
-  registry.createZone('Thôn Đông', 'default', 'thon-dong');
+  await registry.createZone('Thôn Đông', 'default', 'thon-dong');
   for (const id of ['loa-a', 'loa-b', 'loa-c'])
-    registry.createDevice({ communeId: 'default', id, name: id, zones: ['thon-dong'] });
+    await registry.createDevice({ communeId: 'default', id, name: id, zones: ['thon-dong'] });
   db.prepare("INSERT INTO media (sha256, format, bytes, duration_ms, created_at) VALUES (?, 'ogg', 1, 1, 0)").run(
     'e'.repeat(64),
   );
@@ -63,7 +63,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 beforeAll(async () => {
   server = await startTestServer();
-  seed();
+  await seed();
 });
 afterAll(async () => {
   await server?.close();

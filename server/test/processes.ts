@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { freePort } from './helpers';
 import { openDatabase } from '../src/db/database';
+import { sqliteSql } from '../src/db/sql';
 import { EventHub } from '../src/events/hub';
 import { DeviceRegistry } from '../src/devices/registry';
 
@@ -41,15 +42,21 @@ export interface Provisioned {
 }
 
 /** A fresh data directory with zone `thon-a` and `count` devices in it, written before the first start. */
-export function provision(prefix: string, count: number): Provisioned {
+export async function provision(prefix: string, count: number): Promise<Provisioned> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `loaxa-${prefix}-`));
   const db = openDatabase(dataDir);
-  const registry = new DeviceRegistry(db, new EventHub());
-  registry.createZone('Thôn A', 'default', 'thon-a');
-  const devices = Array.from({ length: count }, (_, i) => ({
-    deviceId: `${prefix}-${i}`,
-    secret: registry.createDevice({ communeId: 'default', id: `${prefix}-${i}`, zones: ['thon-a'] }).secret,
-  }));
+  const sqlDb = sqliteSql(db);
+  const registry = new DeviceRegistry(sqlDb, new EventHub());
+  await registry.createZone('Thôn A', 'default', 'thon-a');
+  const devices: { deviceId: string; secret: string }[] = [];
+  for (let i = 0; i < count; i++) {
+    const deviceId = `${prefix}-${i}`;
+    devices.push({
+      deviceId,
+      secret: (await registry.createDevice({ communeId: 'default', id: deviceId, zones: ['thon-a'] })).secret,
+    });
+  }
+  await sqlDb.close();
   db.close();
   const devicesFile = path.join(dataDir, 'devices.json');
   fs.writeFileSync(devicesFile, JSON.stringify(devices));

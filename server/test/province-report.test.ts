@@ -37,11 +37,11 @@ beforeAll(async () => {
   a = await communeWithUser(server, 'Xã Báo Cáo A', 'viewer');
   b = await communeWithUser(server, 'Xã Báo Cáo B', 'viewer');
   const { registry, db } = server.services;
-  registry.createDevice({ id: 'loa-a1', communeId: a.id });
-  registry.createDevice({ id: 'loa-a2', communeId: a.id });
-  registry.createDevice({ id: 'loa-b1', communeId: b.id });
+  await registry.createDevice({ id: 'loa-a1', communeId: a.id });
+  await registry.createDevice({ id: 'loa-a2', communeId: a.id });
+  await registry.createDevice({ id: 'loa-b1', communeId: b.id });
   db.prepare('UPDATE devices SET created_at = ?').run(FROM - 30 * 24 * HOUR);
-  registry.setOnline('loa-a1', true);
+  await registry.setOnline('loa-a1', true);
   const sha = 'e'.repeat(64);
   db.prepare("INSERT INTO media (sha256, format, bytes, duration_ms, created_at) VALUES (?, 'ogg', 1, 1, 0)").run(sha);
   db.prepare(

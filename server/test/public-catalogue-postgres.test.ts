@@ -124,7 +124,7 @@ async function writeHistory(target: SqlDb): Promise<void> {
 /** Every answer the public routes ask the catalogue for. */
 async function answers(target: SqlDb) {
   const media = {
-    get: (sha256: string) => ({ sha256, format: 'ogg' }) as MediaAsset,
+    get: async (sha256: string) => ({ sha256, format: 'ogg' }) as MediaAsset,
     mp3Rendition: async (source: MediaAsset) => ({ ...source, format: 'mp3' }) as MediaAsset,
   };
   const catalogue = new PublicCatalogue(target, media);

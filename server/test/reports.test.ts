@@ -28,14 +28,14 @@ const FROM = Math.floor((Date.now() - 10 * 24 * HOUR) / HOUR) * HOUR;
 const TO = FROM + 24 * HOUR;
 const range = `from=${new Date(FROM).toISOString()}&to=${new Date(TO).toISOString()}`;
 
-function seed(): void {
+async function seed(): Promise<void> {
   const { registry, db } = server.services;
-  registry.createZone('Thôn Đông', 'default', 'thon-dong');
-  registry.createZone('Thôn Tây', 'default', 'thon-tay');
-  registry.createZone('Thôn Trống', 'default', 'thon-trong');
-  registry.createDevice({ communeId: 'default', id: 'loa-a', name: 'Loa Chợ, cổng "A"', zones: ['thon-dong'] });
-  registry.createDevice({ communeId: 'default', id: 'loa-b', name: 'Loa Trường', zones: ['thon-dong'] });
-  registry.createDevice({ communeId: 'default', id: 'loa-c', name: 'Loa Đình', zones: ['thon-tay'] });
+  await registry.createZone('Thôn Đông', 'default', 'thon-dong');
+  await registry.createZone('Thôn Tây', 'default', 'thon-tay');
+  await registry.createZone('Thôn Trống', 'default', 'thon-trong');
+  await registry.createDevice({ communeId: 'default', id: 'loa-a', name: 'Loa Chợ, cổng "A"', zones: ['thon-dong'] });
+  await registry.createDevice({ communeId: 'default', id: 'loa-b', name: 'Loa Trường', zones: ['thon-dong'] });
+  await registry.createDevice({ communeId: 'default', id: 'loa-c', name: 'Loa Đình', zones: ['thon-tay'] });
   // They existed long before the period.
   db.prepare("UPDATE devices SET created_at = ? WHERE id IN ('loa-a', 'loa-b', 'loa-c')").run(FROM - 30 * 24 * HOUR);
 
@@ -80,7 +80,7 @@ function seed(): void {
 
 beforeAll(async () => {
   server = await startTestServer();
-  seed();
+  await seed();
 });
 afterAll(async () => {
   await server?.close();
@@ -188,7 +188,7 @@ describe('device report', () => {
 
   it('measures uptime only up to now and from when the device was added (default: the last 30 days)', async () => {
     const { registry, db } = server.services;
-    registry.createDevice({ communeId: 'default', id: 'loa-new', name: 'Loa mới' });
+    await registry.createDevice({ communeId: 'default', id: 'loa-new', name: 'Loa mới' });
     const now = Date.now();
     db.prepare("UPDATE devices SET created_at = ? WHERE id = 'loa-new'").run(now - 2 * HOUR);
     db.prepare("INSERT INTO device_status (device_id, online, at) VALUES ('loa-new', 1, ?)").run(now - HOUR);
@@ -230,30 +230,30 @@ describe('device report', () => {
 });
 
 describe('status log', () => {
-  it('records real online/offline changes only, and the offline of a revoked device', () => {
+  it('records real online/offline changes only, and the offline of a revoked device', async () => {
     const { registry, db } = server.services;
-    registry.createDevice({ communeId: 'default', id: 'loa-log' });
+    await registry.createDevice({ communeId: 'default', id: 'loa-log' });
     const rows = () =>
       db.prepare("SELECT online FROM device_status WHERE device_id = 'loa-log' ORDER BY at, rowid").all() as {
         online: number;
       }[];
-    registry.setOnline('loa-log', true, '1.0.0');
-    registry.setOnline('loa-log', true); // a repeated status message: no change
-    registry.setOnline('loa-log', false);
-    registry.setOnline('loa-log', false);
-    registry.setOnline('loa-log', true);
+    await registry.setOnline('loa-log', true, '1.0.0');
+    await registry.setOnline('loa-log', true); // a repeated status message: no change
+    await registry.setOnline('loa-log', false);
+    await registry.setOnline('loa-log', false);
+    await registry.setOnline('loa-log', true);
     expect(rows().map((r) => r.online)).toEqual([1, 0, 1]);
-    registry.revokeDevice('loa-log');
-    registry.setOnline('loa-log', false); // the broker's disconnect after the revocation
+    await registry.revokeDevice('loa-log');
+    await registry.setOnline('loa-log', false); // the broker's disconnect after the revocation
     expect(rows().map((r) => r.online)).toEqual([1, 0, 1, 0]);
   });
 
-  it('marks devices still online offline at a restart, from when they were last heard', () => {
+  it('marks devices still online offline at a restart, from when they were last heard', async () => {
     const { registry, db } = server.services;
-    registry.createDevice({ communeId: 'default', id: 'loa-crash' });
-    registry.setOnline('loa-crash', true);
+    await registry.createDevice({ communeId: 'default', id: 'loa-crash' });
+    await registry.setOnline('loa-crash', true);
     db.prepare("UPDATE devices SET last_seen = 12345 WHERE id = 'loa-crash'").run();
-    registry.markAllOffline();
+    await registry.markAllOffline();
     expect(
       db.prepare("SELECT online, at FROM device_status WHERE device_id = 'loa-crash' ORDER BY rowid").all(),
     ).toEqual([

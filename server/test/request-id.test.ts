@@ -20,8 +20,8 @@ const sink = new Writable({
 let server: TestServer;
 beforeAll(async () => {
   server = await startTestServer({}, { logger: createLogger('info', false, sink) });
-  server.services.registry.createZone('Thôn 1', 'default', 'thon-1');
-  server.services.registry.createDevice({ communeId: 'default', id: 'rid-1', zones: ['thon-1'] });
+  await server.services.registry.createZone('Thôn 1', 'default', 'thon-1');
+  await server.services.registry.createDevice({ communeId: 'default', id: 'rid-1', zones: ['thon-1'] });
 });
 afterAll(async () => {
   await server?.close();

@@ -74,7 +74,12 @@ describe('the rules through the API', () => {
     // The install's default quiet hours, as production has them (the test helper turns them off).
     server = await startTestServer({ LOAXA_QUIET_HOURS: '21:30-05:30' });
     expect((await server.api('POST', '/api/v1/zones', { name: 'Thôn Yên' })).status).toBe(201);
-    server.services.registry.createDevice({ id: 'loa-yen', name: 'Loa', zones: ['thon-yen'], communeId: 'default' });
+    await server.services.registry.createDevice({
+      id: 'loa-yen',
+      name: 'Loa',
+      zones: ['thon-yen'],
+      communeId: 'default',
+    });
     const notice = await server.api<{ id: string }>('POST', '/api/v1/content', {
       kind: 'notice',
       title: 'Tiếp sóng',

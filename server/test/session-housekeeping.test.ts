@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { openDatabase, type Db } from '../src/db/database';
 import { UserService } from '../src/auth/users';
+import { sqliteSql } from '../src/db/sql';
 import { hashToken } from '../src/auth/passwords';
 import { startSessionHousekeeping } from '../src/auth/session-housekeeping';
 import { createLogger } from '../src/logger';
@@ -51,13 +52,14 @@ describe('session housekeeping', () => {
     const t0 = Date.parse('2026-03-01T10:00:00Z');
     vi.useFakeTimers({ now: t0 });
     const db = openDatabase(tempDir());
-    const users = new UserService(db);
+    const sqlDb = sqliteSql(db);
+    const users = new UserService(sqlDb);
     await users.create('admin', ADMIN_PASSWORD, 'admin', { communeId: 'default' });
     insertSession(db, 'expired-yesterday', t0 - DAY);
     insertSession(db, 'expires-in-two-hours', t0 + 2 * HOUR);
-    const live = users.startSession('admin'); // expires in 7 days
+    const live = await users.startSession('admin'); // expires in 7 days
 
-    const housekeeping = startSessionHousekeeping(users, createLogger('silent'));
+    const housekeeping = await startSessionHousekeeping(users, createLogger('silent'));
     try {
       expect(tokens(db)).toEqual([hashToken('expires-in-two-hours'), hashToken(live.token)]);
 
@@ -65,8 +67,9 @@ describe('session housekeeping', () => {
       await vi.advanceTimersByTimeAsync(2 * HOUR);
       expect(tokens(db)).toHaveLength(2); // 12:00: expired, but the job has not run yet
       await vi.advanceTimersByTimeAsync(20 * 60_000);
-      expect(tokens(db)).toEqual([hashToken(live.token)]);
-      expect(users.userForSession(live.token)).toEqual({
+      // The purge is asynchronous: give it its turns (waitFor moves the fake clock by a few ms only).
+      await vi.waitFor(() => expect(tokens(db)).toEqual([hashToken(live.token)]));
+      expect(await users.userForSession(live.token)).toEqual({
         username: 'admin',
         role: 'admin',
         mustChangePassword: false,
@@ -74,6 +77,7 @@ describe('session housekeeping', () => {
       });
     } finally {
       housekeeping.stop();
+      await sqlDb.close();
       db.close();
     }
   });
@@ -81,7 +85,7 @@ describe('session housekeeping', () => {
   it('runs when the server starts: sessions that expired while it was down are gone', async () => {
     const dataDir = tempDir();
     const db = openDatabase(dataDir);
-    await new UserService(db).create('admin', ADMIN_PASSWORD, 'admin', { communeId: 'default' });
+    await new UserService(sqliteSql(db)).create('admin', ADMIN_PASSWORD, 'admin', { communeId: 'default' });
     insertSession(db, 'expired-while-down', Date.now() - DAY);
     db.close();
 

@@ -374,7 +374,7 @@ describe('media', () => {
     expect((await media(file, { authorization: deviceAuthorizationHeader(b.device, b.secret) })).status).toBe(200);
 
     // Its MP3 rendition follows its source.
-    const source = server.services.media.get(sha256)!;
+    const source = (await server.services.media.get(sha256))!;
     const mp3 = await server.services.media.mp3Rendition(source);
     expect((await media(`${mp3.sha256}.mp3`, as(a))).status).toBe(200);
     expect((await media(`${mp3.sha256}.mp3`, as(b))).status).toBe(404);

@@ -128,14 +128,14 @@ describe('another commune’s ids answer like unknown ones', () => {
     await sameAsUnknown(a.api, 'POST', (id) => `/api/v1/devices/${id}/volume`, 'loa-b', { level: 10 });
     await sameAsUnknown(a.api, 'POST', (id) => `/api/v1/devices/${id}/amp`, 'loa-b', { on: true });
     await sameAsUnknown(a.api, 'POST', (id) => `/api/v1/devices/${id}/test-tone`, 'loa-b');
-    const untouched = server.services.registry.getDevice('loa-b')!;
+    const untouched = (await server.services.registry.getDevice('loa-b'))!;
     expect(untouched).toMatchObject({ name: 'loa-b', zones: [zoneB], revoked: false, communeId: b.id });
   });
 
   it('zones: rename, delete', async () => {
     await sameAsUnknown(a.api, 'PATCH', (id) => `/api/v1/zones/${id}`, zoneB, { name: 'Thôn của tôi' });
     await sameAsUnknown(a.api, 'DELETE', (id) => `/api/v1/zones/${id}`, zoneB);
-    expect(server.services.registry.listZones().find((z) => z.id === zoneB)).toMatchObject({ name: 'Thôn 1' });
+    expect((await server.services.registry.listZones()).find((z) => z.id === zoneB)).toMatchObject({ name: 'Thôn 1' });
   });
 
   it('a broadcast of another commune cannot be stopped', async () => {
@@ -152,11 +152,11 @@ describe('a device’s zones stay in its commune', () => {
     const unknown = await a.api<ApiError>('POST', '/api/v1/devices', { id: 'loa-a2', zones: ['zz-nowhere'] });
     expect(foreign).toMatchObject({ status: 404, body: { field: 'zones' } });
     expect(foreign.body.message.replace(zoneB, '?')).toBe(unknown.body.message.replace('zz-nowhere', '?'));
-    expect(server.services.registry.getDevice('loa-a2')).toBeNull();
+    expect(await server.services.registry.getDevice('loa-a2')).toBeNull();
 
     const moved = await a.api<ApiError>('PUT', '/api/v1/devices/loa-a/zones', { zones: [zoneA, zoneB] });
     expect(moved).toMatchObject({ status: 404, body: { field: 'zones', message: expect.stringContaining(zoneB) } });
-    expect(server.services.registry.zonesOf('loa-a')).toEqual([zoneA]);
+    expect(await server.services.registry.zonesOf('loa-a')).toEqual([zoneA]);
   });
 
   it('even the province cannot put a device in another commune’s zone', async () => {
@@ -178,7 +178,7 @@ describe('creating in a commune', () => {
     });
     const intoB = await a.api<ApiError>('POST', '/api/v1/devices', { id: 'loa-a4', commune: b.id });
     expect(intoB).toMatchObject({ status: 404, body: { field: 'commune' } });
-    expect(server.services.registry.getDevice('loa-a4')).toBeNull();
+    expect(await server.services.registry.getDevice('loa-a4')).toBeNull();
     expect(await a.api('POST', '/api/v1/zones', { name: 'Thôn 9', commune: b.id })).toMatchObject({
       status: 404,
       body: { field: 'commune' },
@@ -241,21 +241,21 @@ describe('the province acts on every commune’s devices; the audit log names th
 });
 
 describe('the registry’s scoped reads', () => {
-  it('answers within a scope, and tells each row’s commune', () => {
+  it('answers within a scope, and tells each row’s commune', async () => {
     const { registry } = server.services;
     const inA = { communeId: a.id };
-    expect(registry.communeOfDevice('loa-b')).toBe(b.id);
-    expect(registry.communeOfZone(zoneA)).toBe(a.id);
-    expect(registry.communeOfDevice('zz-nobody')).toBeNull();
-    expect(registry.communeOfZone('zz-nobody')).toBeNull();
-    expect(registry.getDevice('loa-b', inA)).toBeNull();
-    expect(registry.getDevice('loa-a', inA)).toMatchObject({ communeId: a.id });
-    expect(registry.zonesOf('loa-b', inA)).toEqual([]);
-    expect(registry.unknownZones([zoneA, zoneB], inA)).toEqual([zoneB]);
-    expect(registry.devicesIn([zoneA, zoneB], inA)).toEqual(['loa-a']);
-    expect(registry.devicesIn('all', inA)).toEqual(['loa-a', 'loa-a3']);
-    expect(registry.devicesIn([zoneA, zoneB])).toEqual(['loa-a', 'loa-b']);
-    expect(registry.listZones(inA).map((z) => z.id)).toEqual([zoneA]);
-    expect(registry.listDevices(inA).map((d) => d.id)).toEqual(['loa-a', 'loa-a3']);
+    expect(await registry.communeOfDevice('loa-b')).toBe(b.id);
+    expect(await registry.communeOfZone(zoneA)).toBe(a.id);
+    expect(await registry.communeOfDevice('zz-nobody')).toBeNull();
+    expect(await registry.communeOfZone('zz-nobody')).toBeNull();
+    expect(await registry.getDevice('loa-b', inA)).toBeNull();
+    expect(await registry.getDevice('loa-a', inA)).toMatchObject({ communeId: a.id });
+    expect(await registry.zonesOf('loa-b', inA)).toEqual([]);
+    expect(await registry.unknownZones([zoneA, zoneB], inA)).toEqual([zoneB]);
+    expect(await registry.devicesIn([zoneA, zoneB], inA)).toEqual(['loa-a']);
+    expect(await registry.devicesIn('all', inA)).toEqual(['loa-a', 'loa-a3']);
+    expect(await registry.devicesIn([zoneA, zoneB])).toEqual(['loa-a', 'loa-b']);
+    expect((await registry.listZones(inA)).map((z) => z.id)).toEqual([zoneA]);
+    expect((await registry.listDevices(inA)).map((d) => d.id)).toEqual(['loa-a', 'loa-a3']);
   });
 });

@@ -76,10 +76,10 @@ beforeAll(async () => {
   b = await communeWithUser(server, 'Xã Bình Minh', 'admin');
   province = await signInProvince(server);
   const { registry } = server.services;
-  registry.createZone('Thôn Một', a.id, 'a-thon-1');
-  registry.createZone('Thôn Một', b.id, 'b-thon-1');
-  registry.createDevice({ communeId: a.id, id: 'loa-a', zones: ['a-thon-1'] });
-  registry.createDevice({ communeId: b.id, id: 'loa-b', zones: ['b-thon-1'] });
+  await registry.createZone('Thôn Một', a.id, 'a-thon-1');
+  await registry.createZone('Thôn Một', b.id, 'b-thon-1');
+  await registry.createDevice({ communeId: a.id, id: 'loa-a', zones: ['a-thon-1'] });
+  await registry.createDevice({ communeId: b.id, id: 'loa-b', zones: ['b-thon-1'] });
 
   const mine = await programme(a.api, 'Thông báo của xã An Phú');
   ours.content = mine.content.id;
@@ -144,7 +144,7 @@ describe('lists show only the commune’s own rows', () => {
   it('the approval queue holds only the commune’s submissions', async () => {
     const editor = await communeWithUser(server, 'Xã Cát Tiên', 'editor');
     const { programme: p } = await programme(editor.api, 'Bản tin chờ duyệt');
-    const zone = server.services.registry.createZone('Thôn Hai', editor.id, 'c-thon-2');
+    const zone = await server.services.registry.createZone('Thôn Hai', editor.id, 'c-thon-2');
     const s = await editor.api<Schedule>('POST', '/api/v1/schedules', scheduleBody(p.id, { zones: [zone.id] }));
     expect((await editor.api<Schedule>('POST', `/api/v1/schedules/${s.body.id}/submit`)).body.status).toBe('submitted');
     expect((await a.api<Row[]>('GET', '/api/v1/approvals')).body.map((q) => q.id)).not.toContain(s.body.id);

@@ -107,9 +107,9 @@ describe('settings per commune', () => {
     expect(Math.abs(inB.integratedLufs + 16)).toBeLessThanOrEqual(1);
     // The renderer's entry points take the commune: its key differs with the target.
     const renderer = server.services.renderer;
-    expect(renderer.cacheKey({ text }, a.id)).not.toBe(renderer.cacheKey({ text }, b.id));
+    expect(await renderer.cacheKey({ text }, a.id)).not.toBe(await renderer.cacheKey({ text }, b.id));
     // B agrees with the default commune on everything: they share renders.
-    expect(renderer.cacheKey({ text }, b.id)).toBe(renderer.cacheKey({ text }));
+    expect(await renderer.cacheKey({ text }, b.id)).toBe(await renderer.cacheKey({ text }));
   });
 
   it('speaks with each commune’s own engines and keys', async () => {
@@ -171,8 +171,8 @@ describe('dictionary per commune', () => {
     expect(others.some((e) => e.abbreviation === 'HTXTA')).toBe(false);
 
     const renderer = server.services.renderer;
-    expect(renderer.spokenText(text, a.id)).toContain('Thuận An');
-    expect(renderer.spokenText(text, b.id)).toBe(before);
+    expect(await renderer.spokenText(text, a.id)).toContain('Thuận An');
+    expect(await renderer.spokenText(text, b.id)).toBe(before);
   });
 
   it('renders the same text differently in each commune, and B’s render does not say A’s words', async () => {
@@ -183,7 +183,7 @@ describe('dictionary per commune', () => {
     expect(inB.sha256).not.toBe(inA.sha256);
     expect(inB.cached).toBe(false);
     const renderer = server.services.renderer;
-    expect(renderer.cacheKey({ text }, a.id)).not.toBe(renderer.cacheKey({ text }, b.id));
+    expect(await renderer.cacheKey({ text }, a.id)).not.toBe(await renderer.cacheKey({ text }, b.id));
   });
 
   it('an entry of the same spelling in two communes keeps its own expansion in each', async () => {

@@ -86,7 +86,7 @@ describe('abbreviation dictionary', () => {
     const key = (text: string) => server.services.renderer.cacheKey({ text });
     const text = 'HTX và KDC Đông Hòa họp.';
     expect(await normalize(text)).toBe('hợp tác xã và KDC Đông Hòa họp.');
-    const keyBefore = key(text);
+    const keyBefore = await key(text);
 
     // A new abbreviation, and one that replaces a built-in expansion.
     const added = await server.api<{ entry: Record<string, unknown>; created: boolean }>(
@@ -100,19 +100,19 @@ describe('abbreviation dictionary', () => {
       entry: { abbreviation: 'KDC', source: 'commune', builtin: null },
     });
     expect(await normalize(text)).toBe('hợp tác xã và khu dân cư Đông Hòa họp.');
-    const keyAdded = key(text);
+    const keyAdded = await key(text);
     expect(keyAdded).not.toBe(keyBefore);
 
     const replaced = await server.api('PUT', '/api/v1/dictionary/HTX', { expansion: 'hợp tác xã nông nghiệp' });
     expect(replaced.body).toMatchObject({ created: true, entry: { source: 'commune', builtin: 'hợp tác xã' } });
     expect(await normalize(text)).toBe('hợp tác xã nông nghiệp và khu dân cư Đông Hòa họp.');
-    expect(key(text)).not.toBe(keyAdded);
+    expect(await key(text)).not.toBe(keyAdded);
     const changed = await server.api('PUT', '/api/v1/dictionary/HTX', { expansion: 'hợp tác xã dịch vụ' });
     expect(changed.body).toMatchObject({ created: false, entry: { expansion: 'hợp tác xã dịch vụ' } });
 
     expect((await server.api('DELETE', '/api/v1/dictionary/HTX')).status).toBe(204);
     expect(await normalize(text)).toBe('hợp tác xã và khu dân cư Đông Hòa họp.');
-    expect(key(text)).toBe(keyAdded);
+    expect(await key(text)).toBe(keyAdded);
 
     // Vietnamese letters and a slash travel in the path.
     const slash = await server.api('PUT', `/api/v1/dictionary/${encodeURIComponent('CV/ĐU')}`, {

@@ -105,8 +105,8 @@ describe('disable and enable an account', () => {
       return r.done;
     };
     // A loudspeaker of the user's commune: a commune user's stream carries only its own commune's events.
-    if (!server.services.registry.getDevice('loa-x')) {
-      server.services.registry.createDevice({ id: 'loa-x', communeId: 'default' });
+    if (!(await server.services.registry.getDevice('loa-x'))) {
+      await server.services.registry.createDevice({ id: 'loa-x', communeId: 'default' });
     }
     const event = { id: 'loa-x', online: true, lastSeen: null };
     server.services.hub.emit('device', event);

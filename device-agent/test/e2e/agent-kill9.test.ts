@@ -64,8 +64,8 @@ describe('kill -9 of the agent while it writes state and plays', () => {
     const seed = Number(process.env.LOAXA_KILL9_SEED || Date.now() % 100_000);
     console.info(`kill -9 seed ${seed}`);
     const random = prng(seed);
-    server.services.registry.createZone('Thôn Mất Điện', 'default', 'thon-mat-dien');
-    const { secret } = server.services.registry.createDevice({
+    await server.services.registry.createZone('Thôn Mất Điện', 'default', 'thon-mat-dien');
+    const { secret } = await server.services.registry.createDevice({
       id: DEVICE,
       zones: ['thon-mat-dien'],
       communeId: 'default',
@@ -110,7 +110,7 @@ describe('kill -9 of the agent while it writes state and plays', () => {
     });
 
     start();
-    await waitFor('agent online', () => server.services.registry.getDevice(DEVICE)?.online, 30_000);
+    await waitFor('agent online', async () => (await server.services.registry.getDevice(DEVICE))?.online, 30_000);
 
     const phaseStart = Date.now();
     const audioMs = (await server.services.renderer.render({ text: TEXT })).durationMs;

@@ -39,7 +39,7 @@ const stageOf = (occurrenceId: string) =>
 describe('device controls', () => {
   it('names and places a loudspeaker, sets volume and amplifier, plays the test tone, stops it', async () => {
     node = await startNode(server, 'ctl-1', { zone: 'thon-c', config: { telemetryIntervalMs: 1_000 } });
-    await waitFor('node online', () => server.services.registry.getDevice('ctl-1')?.online, 15_000);
+    await waitFor('node online', async () => (await server.services.registry.getDevice('ctl-1'))?.online, 15_000);
 
     const placed = await server.api<Device>('PATCH', '/api/v1/devices/ctl-1', {
       name: 'Loa cổng chợ',
@@ -108,7 +108,11 @@ describe('device controls', () => {
 
     // An offline device: the command waits in the broker ("sent"); a revoked one is refused.
     await node.agent.stop();
-    await waitFor('node offline', () => server.services.registry.getDevice('ctl-1')?.online === false, 15_000);
+    await waitFor(
+      'node offline',
+      async () => (await server.services.registry.getDevice('ctl-1'))?.online === false,
+      15_000,
+    );
     const offline = await server.api<Outcome>('POST', '/api/v1/devices/ctl-1/volume', { level: 50 });
     expect(offline.body).toMatchObject({ result: 'sent', detail: null });
     expect((await server.api('POST', '/api/v1/devices/ctl-1/revoke')).status).toBe(200);

@@ -27,10 +27,10 @@ export async function startNode(
   options: { zone?: string; clock?: Clock; config?: Partial<AgentConfigInput>; ca?: boolean } = {},
 ): Promise<TestNode> {
   const zone = options.zone ?? 'thon-1';
-  if (!server.services.registry.listZones().some((z) => z.id === zone)) {
-    server.services.registry.createZone(`Zone ${zone}`, 'default', zone);
+  if (!(await server.services.registry.listZones()).some((z) => z.id === zone)) {
+    await server.services.registry.createZone(`Zone ${zone}`, 'default', zone);
   }
-  const { secret } = server.services.registry.createDevice({ id: deviceId, zones: [zone], communeId: 'default' });
+  const { secret } = await server.services.registry.createDevice({ id: deviceId, zones: [zone], communeId: 'default' });
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `loaxa-node-${deviceId}-`));
   const playLog = path.join(dataDir, 'play.log');
   const agent = createAgent(

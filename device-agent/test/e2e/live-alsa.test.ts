@@ -90,7 +90,7 @@ describe.skipIf(!hasChromium || !hasAplay)('a live session on a real agent’s A
     tapProblem = tap.probe();
     if (tapProblem) return;
 
-    const prov = provision('live-alsa', 1);
+    const prov = await provision('live-alsa', 1);
     fs.renameSync(prov.dataDir, path.join(dir, 'server'));
     const dataDir = path.join(dir, 'server');
     server = await serverProcess(dataDir, { password: PASSWORD, logLevel: 'warn', capture: true });

@@ -44,10 +44,10 @@ function readPlays(log: string): PlayLogLine[] {
 describe('a node configured for MP3', () => {
   it('plays the MP3 rendition where an Ogg node in the same zone plays the Ogg file', async () => {
     const { registry, db, media } = server.services;
-    registry.createZone('Thôn MP3', 'default', ZONE);
+    await registry.createZone('Thôn MP3', 'default', ZONE);
     oggNode = await startNode(server, 'loa-ogg-1', { zone: ZONE });
-    const { secret } = registry.createDevice({ id: 'loa-mp3-1', zones: [ZONE], communeId: 'default' });
-    await waitFor('the Ogg node online', () => registry.getDevice('loa-ogg-1')?.online, 15_000);
+    const { secret } = await registry.createDevice({ id: 'loa-mp3-1', zones: [ZONE], communeId: 'default' });
+    await waitFor('the Ogg node online', async () => (await registry.getDevice('loa-ogg-1'))?.online, 15_000);
 
     // Scheduled while only the Ogg node is known to the server: no MP3 is made yet.
     const at = Date.now() + 20_000;
@@ -60,7 +60,7 @@ describe('a node configured for MP3', () => {
     const sourceOf = (occurrenceId: string) =>
       (db.prepare('SELECT sha256 FROM occurrences WHERE id = ?').get(occurrenceId) as { sha256: string }).sha256;
     const scheduledOgg = sourceOf(scheduled.body.occurrenceId);
-    expect(media.mp3RenditionOf(scheduledOgg)).toBeNull();
+    expect(await media.mp3RenditionOf(scheduledOgg)).toBeNull();
 
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loaxa-mp3-node-'));
     const playLog = path.join(dataDir, 'play.log');
@@ -83,7 +83,8 @@ describe('a node configured for MP3', () => {
     });
     await waitFor(
       'the MP3 node online, asking for MP3',
-      () => registry.getDevice('loa-mp3-1')?.online && registry.audioFormatOf('loa-mp3-1') === 'mp3',
+      async () =>
+        (await registry.getDevice('loa-mp3-1'))?.online && (await registry.audioFormatOf('loa-mp3-1')) === 'mp3',
       30_000,
     );
     // The back-fill made the scheduled notice's MP3.
@@ -96,7 +97,7 @@ describe('a node configured for MP3', () => {
     });
     expect(now.status).toBe(201);
     const playNowOgg = sourceOf(now.body.occurrenceId);
-    const playNowMp3 = media.mp3RenditionOf(playNowOgg);
+    const playNowMp3 = await media.mp3RenditionOf(playNowOgg);
     expect(playNowMp3).not.toBeNull();
 
     const stage = (occurrenceId: string, deviceId: string) =>

@@ -26,7 +26,7 @@ afterAll(async () => {
 describe('priorities on a loudspeaker, from schedules', () => {
   it('orders normal and priority items, and an emergency preempts', async () => {
     node = await startNode(server, 'prio-1', { zone: 'thon-p' });
-    await waitFor('node online', () => server.services.registry.getDevice('prio-1')?.online, 15_000);
+    await waitFor('node online', async () => (await server.services.registry.getDevice('prio-1'))?.online, 15_000);
     const post = async <T>(url: string, body?: object) => {
       const res = await server.api<T>('POST', url, body);
       expect(res.status, JSON.stringify(res.body)).toBeLessThan(300);

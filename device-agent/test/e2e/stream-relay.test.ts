@@ -27,7 +27,7 @@ afterAll(async () => {
 describe('stream relay in a scheduled programme', () => {
   it('plays the notice, then relays the stream for its duration', async () => {
     node = await startNode(server, 'relay-1', { zone: 'thon-r' });
-    await waitFor('node online', () => server.services.registry.getDevice('relay-1')?.online, 15_000);
+    await waitFor('node online', async () => (await server.services.registry.getDevice('relay-1'))?.online, 15_000);
     const post = async <T>(url: string, body?: object) => {
       const res = await server.api<T>('POST', url, body);
       expect(res.status, JSON.stringify(res.body)).toBeLessThan(300);

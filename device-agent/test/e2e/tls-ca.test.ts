@@ -87,7 +87,7 @@ describe.skipIf(!opensslPresent)('agent trusting a self-signed server through tl
   }, 40_000);
 
   it('without the CA the agent refuses the server: no connection, no download', async () => {
-    const { secret } = server.services.registry.createDevice({
+    const { secret } = await server.services.registry.createDevice({
       id: 'loa-untrusting',
       zones: ['thon-1'],
       communeId: 'default',

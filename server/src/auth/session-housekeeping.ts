@@ -16,21 +16,24 @@ export interface SessionHousekeeping {
   stop(): void;
 }
 
-/** Purges once now (a server that was down for a week starts clean), then every hour. */
-export function startSessionHousekeeping(
+/**
+ * Purges once now (a server that was down for a week starts clean), then every hour;
+ * resolves once the first purge is done.
+ */
+export async function startSessionHousekeeping(
   users: Pick<UserService, 'purgeExpiredSessions'>,
   logger: Logger,
-): SessionHousekeeping {
-  const purge = () => {
+): Promise<SessionHousekeeping> {
+  const purge = async () => {
     try {
-      const removed = users.purgeExpiredSessions();
+      const removed = await users.purgeExpiredSessions();
       if (removed > 0) logger.info({ sessions: removed }, 'expired sessions removed');
     } catch (err) {
-      // A busy or full disk must not stop the server; the next hour tries again.
+      // A busy or full disk (or a database out of reach) must not stop the server; the next hour tries again.
       logger.error({ err }, 'expired-session clean-up failed');
     }
   };
-  purge();
+  await purge();
   const task = cron.schedule(SESSION_PURGE_CRON, purge, { name: 'loaxa-sessions', noOverlap: true });
   return {
     stop() {

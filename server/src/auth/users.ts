@@ -1,5 +1,6 @@
-import type { Db } from '../db/database';
-import { inScope, type Scope } from '../tenancy/scope';
+import { sql, type Kysely } from 'kysely';
+import type { SqlDb, Tables } from '../db/sql';
+import type { Scope } from '../tenancy/scope';
 import { PROVINCE_ROLES } from './permissions';
 import { generatePassword, hashPassword, hashToken, newToken, verifyPassword } from './passwords';
 
@@ -38,11 +39,25 @@ export class UserChangeError extends Error {
 
 const SESSION_TTL_MS = 7 * 24 * 3600 * 1000;
 
-export class UserService {
-  constructor(private readonly db: Db) {}
+interface AccountRow {
+  username: string;
+  role: Role;
+  created_at: number;
+  disabled: number;
+  must_change_password: number;
+  commune_id: string | null;
+  locked_until: number | null;
+}
 
-  count(): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM users').get() as { n: number }).n;
+export class UserService {
+  constructor(private readonly sqlDb: SqlDb) {}
+
+  async count(): Promise<number> {
+    const row = (await this.sqlDb.db
+      .selectFrom('users')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .executeTakeFirstOrThrow()) as { n: number };
+    return Number(row.n);
   }
 
   async create(
@@ -53,12 +68,17 @@ export class UserService {
   ): Promise<User> {
     const hash = await hashPassword(password);
     const mustChangePassword = options.mustChangePassword ?? false;
-    this.db
-      .prepare(
-        `INSERT INTO users (username, password_hash, role, created_at, must_change_password, commune_id)
-         VALUES (?, ?, ?, ?, ?, ?)`,
-      )
-      .run(username, hash, role, Date.now(), mustChangePassword ? 1 : 0, options.communeId);
+    await this.sqlDb.db
+      .insertInto('users')
+      .values({
+        username,
+        password_hash: hash,
+        role,
+        created_at: Date.now(),
+        must_change_password: mustChangePassword ? 1 : 0,
+        commune_id: options.communeId,
+      })
+      .execute();
     return { username, role, mustChangePassword, communeId: options.communeId };
   }
 
@@ -72,7 +92,7 @@ export class UserService {
     password: string | undefined,
     communeId: string,
   ): Promise<{ created: boolean; generated: string | null }> {
-    if (this.count() > 0) return { created: false, generated: null };
+    if ((await this.count()) > 0) return { created: false, generated: null };
     const generated = password ? null : generatePassword();
     await this.create('admin', password ?? (generated as string), 'admin', {
       communeId,
@@ -90,12 +110,16 @@ export class UserService {
   async ensureProvinceAdmin(
     password: string | undefined,
   ): Promise<{ username: string; generated: string | null } | null> {
-    const existing = this.db
-      .prepare("SELECT 1 FROM users WHERE commune_id IS NULL AND role = 'admin' AND disabled = 0")
-      .get();
+    const existing = await this.sqlDb.db
+      .selectFrom('users')
+      .select('username')
+      .where('commune_id', 'is', null)
+      .where('role', '=', 'admin')
+      .where('disabled', '=', 0)
+      .executeTakeFirst();
     if (existing) return null;
     let username = 'tinh';
-    for (let i = 2; this.exists(username); i++) username = `tinh-${i}`;
+    for (let i = 2; await this.exists(username); i++) username = `tinh-${i}`;
     const generated = password ? null : generatePassword();
     await this.create(username, password ?? (generated as string), 'admin', {
       communeId: null,
@@ -104,27 +128,37 @@ export class UserService {
     return { username, generated };
   }
 
-  /** The accounts visible in `scope` (a commune's users, or everyone for the province). */
-  list(scope: Scope, now = Date.now(), only?: string): UserAccount[] {
-    return (
-      this.db
-        .prepare(
-          `SELECT u.username, u.role, u.created_at, u.disabled, u.must_change_password, u.commune_id, f.locked_until
-           FROM users u
-           LEFT JOIN login_failures f ON f.username = lower(u.username) AND f.locked_until > ?
-           WHERE (? IS NULL OR u.username = ?) AND (? IS NULL OR u.commune_id = ?)
-           ORDER BY u.username`,
-        )
-        .all(now, only ?? null, only ?? null, ...inScope(scope)) as {
-        username: string;
-        role: Role;
-        created_at: number;
-        disabled: number;
-        must_change_password: number;
-        commune_id: string | null;
-        locked_until: number | null;
-      }[]
-    ).map((r) => ({
+  /**
+   * The accounts visible in `scope` (a commune's users, or everyone for the province).
+   * `db`: a transaction, when the read belongs to a change (see update).
+   */
+  async list(
+    scope: Scope,
+    now = Date.now(),
+    only?: string,
+    db: Kysely<Tables> = this.sqlDb.db,
+  ): Promise<UserAccount[]> {
+    const rows = (await db
+      .selectFrom('users as u')
+      .leftJoin('login_failures as f', (join) =>
+        join.on((eb) =>
+          eb.and([eb('f.username', '=', eb.fn('lower', ['u.username'])), eb('f.locked_until', '>', now)]),
+        ),
+      )
+      .select([
+        'u.username',
+        'u.role',
+        'u.created_at',
+        'u.disabled',
+        'u.must_change_password',
+        'u.commune_id',
+        'f.locked_until',
+      ])
+      .$if(only !== undefined, (q) => q.where('u.username', '=', only))
+      .$if(scope.communeId !== null, (q) => q.where('u.commune_id', '=', scope.communeId))
+      .orderBy('u.username')
+      .execute()) as AccountRow[];
+    return rows.map((r) => ({
       username: r.username,
       role: r.role,
       mustChangePassword: r.must_change_password === 1,
@@ -136,23 +170,37 @@ export class UserService {
   }
 
   /** One account as `list` shows it, or null (also when it is outside `scope`). */
-  get(scope: Scope, username: string, now = Date.now()): UserAccount | null {
-    return this.list(scope, now, username)[0] ?? null;
+  async get(
+    scope: Scope,
+    username: string,
+    now = Date.now(),
+    db: Kysely<Tables> = this.sqlDb.db,
+  ): Promise<UserAccount | null> {
+    return (await this.list(scope, now, username, db))[0] ?? null;
   }
 
   /**
    * The commune of an account; null for a province user or an unknown name.
-   * Case-insensitive, like the lock-out counters (a guess typed as "CANBO" is about canbo).
+   * Case-insensitive, like the lock-out counters (a guess typed as "CANBO" is about canbo);
+   * the exact name first when two accounts differ only in case.
    */
-  communeOf(username: string): string | null {
-    const row = this.db
-      .prepare('SELECT commune_id FROM users WHERE lower(username) = lower(?) ORDER BY username = ? DESC LIMIT 1')
-      .get(username, username) as { commune_id: string | null } | undefined;
+  async communeOf(username: string): Promise<string | null> {
+    const row = (await this.sqlDb.db
+      .selectFrom('users')
+      .select('commune_id')
+      .where(sql`lower(username)`, '=', sql<string>`lower(CAST(${username} AS TEXT))`)
+      .orderBy(sql`CASE WHEN username = ${username} THEN 0 ELSE 1 END`)
+      .limit(1)
+      .executeTakeFirst()) as { commune_id: string | null } | undefined;
     return row?.commune_id ?? null;
   }
 
-  exists(username: string): boolean {
-    return !!this.db.prepare('SELECT 1 FROM users WHERE username = ?').get(username);
+  async exists(username: string): Promise<boolean> {
+    return !!(await this.sqlDb.db
+      .selectFrom('users')
+      .select('username')
+      .where('username', '=', username)
+      .executeTakeFirst());
   }
 
   /**
@@ -162,11 +210,16 @@ export class UserService {
    */
   async setPassword(username: string, password: string, options: { mustChange: boolean }): Promise<boolean> {
     const hash = await hashPassword(password);
-    const changed = this.db
-      .prepare('UPDATE users SET password_hash = ?, must_change_password = ? WHERE username = ?')
-      .run(hash, options.mustChange ? 1 : 0, username).changes;
-    if (changed) this.db.prepare('DELETE FROM sessions WHERE username = ?').run(username);
-    return changed > 0;
+    return this.sqlDb.db.transaction().execute(async (tx) => {
+      const result = await tx
+        .updateTable('users')
+        .set({ password_hash: hash, must_change_password: options.mustChange ? 1 : 0 })
+        .where('username', '=', username)
+        .executeTakeFirst();
+      const changed = Number(result.numUpdatedRows) > 0;
+      if (changed) await tx.deleteFrom('sessions').where('username', '=', username).execute();
+      return changed;
+    });
   }
 
   /**
@@ -175,14 +228,15 @@ export class UserService {
    * Disabling ends every session of the account at once. Returns null for an
    * unknown user, else the account before and after.
    */
-  update(
+  async update(
     scope: Scope,
     actor: string,
     username: string,
     change: { disabled?: boolean; role?: Role },
-  ): { before: UserAccount; after: UserAccount } | null {
-    return this.db.transaction(() => {
-      const before = this.get(scope, username);
+  ): Promise<{ before: UserAccount; after: UserAccount } | null> {
+    return this.sqlDb.db.transaction().execute(async (tx) => {
+      if (this.sqlDb.engine === 'postgres') await lockAdministrators(tx, username);
+      const before = await this.get(scope, username, Date.now(), tx);
       if (!before) return null;
       if (change.disabled === true && username === actor) {
         throw new UserChangeError('disabled', 'disabled: you cannot disable your own account');
@@ -194,14 +248,15 @@ export class UserService {
       }
       const wasEnabledAdmin = before.role === 'admin' && !before.disabled;
       if (wasEnabledAdmin && (disabled || role !== 'admin')) {
-        const others = (
-          this.db
-            .prepare(
-              "SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND disabled = 0 AND username <> ? AND commune_id IS ?",
-            )
-            .get(username, before.communeId) as { n: number }
-        ).n;
-        if (others === 0) {
+        const others = (await tx
+          .selectFrom('users')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where('role', '=', 'admin')
+          .where('disabled', '=', 0)
+          .where('username', '<>', username)
+          .where('commune_id', before.communeId === null ? 'is' : '=', before.communeId)
+          .executeTakeFirstOrThrow()) as { n: number };
+        if (Number(others.n) === 0) {
           const field = disabled ? 'disabled' : 'role';
           const of = before.communeId === null ? 'the province' : 'the commune';
           throw new UserChangeError(
@@ -210,12 +265,14 @@ export class UserService {
           );
         }
       }
-      this.db
-        .prepare('UPDATE users SET role = ?, disabled = ? WHERE username = ?')
-        .run(role, disabled ? 1 : 0, username);
-      if (disabled) this.db.prepare('DELETE FROM sessions WHERE username = ?').run(username);
-      return { before, after: this.get(scope, username)! };
-    })();
+      await tx
+        .updateTable('users')
+        .set({ role, disabled: disabled ? 1 : 0 })
+        .where('username', '=', username)
+        .execute();
+      if (disabled) await tx.deleteFrom('sessions').where('username', '=', username).execute();
+      return { before, after: (await this.get(scope, username, Date.now(), tx))! };
+    });
   }
 
   async authenticate(username: string, password: string): Promise<User | null> {
@@ -231,16 +288,15 @@ export class UserService {
     username: string,
     password: string,
   ): Promise<{ user: User } | { refused: 'credentials' | 'disabled' }> {
-    const row = this.db
-      .prepare(
-        `SELECT username, role, password_hash AS hash, disabled, must_change_password, commune_id
-         FROM users WHERE username = ?`,
-      )
-      .get(username) as
+    const row = (await this.sqlDb.db
+      .selectFrom('users')
+      .select(['username', 'role', 'password_hash', 'disabled', 'must_change_password', 'commune_id'])
+      .where('username', '=', username)
+      .executeTakeFirst()) as
       | {
           username: string;
           role: Role;
-          hash: string;
+          password_hash: string;
           disabled: number;
           must_change_password: number;
           commune_id: string | null;
@@ -251,7 +307,7 @@ export class UserService {
       await verifyPassword(password, DUMMY_HASH);
       return { refused: 'credentials' };
     }
-    if (!(await verifyPassword(password, row.hash))) return { refused: 'credentials' };
+    if (!(await verifyPassword(password, row.password_hash))) return { refused: 'credentials' };
     if (row.disabled) return { refused: 'disabled' };
     return {
       user: {
@@ -263,24 +319,27 @@ export class UserService {
     };
   }
 
-  startSession(username: string): { token: string; expiresAt: number } {
+  async startSession(username: string): Promise<{ token: string; expiresAt: number }> {
     const token = newToken();
     const now = Date.now();
     const expiresAt = now + SESSION_TTL_MS;
-    this.db
-      .prepare('INSERT INTO sessions (token_hash, username, created_at, expires_at) VALUES (?, ?, ?, ?)')
-      .run(hashToken(token), username, now, expiresAt);
+    await this.sqlDb.db
+      .insertInto('sessions')
+      .values({ token_hash: hashToken(token), username, created_at: now, expires_at: expiresAt })
+      .execute();
     return { token, expiresAt };
   }
 
-  userForSession(token: string): User | null {
-    const row = this.db
-      .prepare(
-        `SELECT u.username, u.role, u.must_change_password, u.commune_id FROM sessions s
-         JOIN users u ON u.username = s.username
-         WHERE s.token_hash = ? AND s.expires_at > ? AND u.disabled = 0`,
-      )
-      .get(hashToken(token), Date.now()) as
+  /** The signed-in user of a session token, or null. Runs on every request: one indexed query. */
+  async userForSession(token: string): Promise<User | null> {
+    const row = (await this.sqlDb.db
+      .selectFrom('sessions as s')
+      .innerJoin('users as u', 'u.username', 's.username')
+      .select(['u.username', 'u.role', 'u.must_change_password', 'u.commune_id'])
+      .where('s.token_hash', '=', hashToken(token))
+      .where('s.expires_at', '>', Date.now())
+      .where('u.disabled', '=', 0)
+      .executeTakeFirst()) as
       { username: string; role: Role; must_change_password: number; commune_id: string | null } | undefined;
     return row
       ? {
@@ -292,14 +351,32 @@ export class UserService {
       : null;
   }
 
-  endSession(token: string): void {
-    this.db.prepare('DELETE FROM sessions WHERE token_hash = ?').run(hashToken(token));
+  async endSession(token: string): Promise<void> {
+    await this.sqlDb.db.deleteFrom('sessions').where('token_hash', '=', hashToken(token)).execute();
   }
 
   /** Deletes the sessions expired by `now`; returns how many (see session-housekeeping.ts). */
-  purgeExpiredSessions(now = Date.now()): number {
-    return this.db.prepare('DELETE FROM sessions WHERE expires_at <= ?').run(now).changes;
+  async purgeExpiredSessions(now = Date.now()): Promise<number> {
+    const result = await this.sqlDb.db.deleteFrom('sessions').where('expires_at', '<=', now).executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
+}
+
+/**
+ * PostgreSQL only: locks the administrators of `username`'s commune (and the account itself),
+ * in one order, until the transaction ends. Two admins disabling each other at once would
+ * otherwise each count the other as still enabled and leave the commune with none; with the
+ * lock the second waits and then counts what the first committed (READ COMMITTED reads anew
+ * per statement). One statement in username order, so the two wait rather than deadlock.
+ * SQLite needs none: its one connection runs one transaction at a time.
+ */
+async function lockAdministrators(tx: Kysely<Tables>, username: string): Promise<void> {
+  await sql`
+    SELECT username FROM users
+    WHERE commune_id IS NOT DISTINCT FROM (SELECT commune_id FROM users WHERE username = ${username})
+      AND (role = 'admin' OR username = ${username})
+    ORDER BY username
+    FOR UPDATE`.execute(tx);
 }
 
 const DUMMY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';

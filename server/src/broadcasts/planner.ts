@@ -5,6 +5,7 @@
  */
 import {
   encode,
+  fileAssets,
   isFile,
   MAX_PLAN_ITEMS,
   topics,
@@ -15,7 +16,8 @@ import {
   type Priority,
 } from '@loaxa/protocol';
 import type { Logger } from 'pino';
-import type { Db } from '../db/database';
+import { sql, type Kysely, type SqlBool } from 'kysely';
+import type { SqlDb, Tables } from '../db/sql';
 import type { MessageBus } from '../broker/bus';
 import type { DeviceRegistry } from '../devices/registry';
 import type { MediaAsset, MediaStore } from '../media/store';
@@ -34,7 +36,7 @@ interface PlannedRow {
   volume: number | null;
 }
 
-/** Finds the MP3 rendition of a stored file, if one was made (MediaStore.mp3RenditionOf). */
+/** Finds the MP3 rendition of a stored file, if one was made (looked up beforehand: MediaStore.mp3RenditionsOf). */
 export type Mp3Lookup = (sourceSha256: string) => MediaAsset | null;
 
 /** The file as an asset; with `mp3Of`, an Ogg file whose MP3 rendition exists carries it as `mp3`. */
@@ -60,17 +62,41 @@ export function withMp3<A extends Asset>(asset: A, mp3Of: Mp3Lookup): A {
 }
 
 /** The database's generation (migration 12's meta row): the plans' epoch. */
-export function databaseGeneration(db: Db): string {
-  const row = db.prepare(`SELECT value FROM meta WHERE key = 'generation'`).get() as { value: string } | undefined;
+export async function databaseGeneration(db: Kysely<Tables>): Promise<string> {
+  const row: { value: string } | undefined = await db
+    .selectFrom('meta')
+    .select('value')
+    .where('key', '=', 'generation')
+    .executeTakeFirst();
   if (!row) throw new Error('the database has no generation (meta table); was it migrated?');
   return row.value;
+}
+
+/**
+ * A device's plannable deliveries: scheduled (not play-now) occurrences that have not ended, been
+ * cancelled or stopped, starting before `horizonEnd` — of its own commune only. Shared by the plan
+ * and its overflow count, and by the MP3 back-fill (media/renditions.ts).
+ */
+export function plannedFor(db: Kysely<Tables>, deviceIds: readonly string[], now: number, horizonEnd: number) {
+  return db
+    .selectFrom('deliveries as d')
+    .innerJoin('occurrences as o', 'o.id', 'd.occurrence_id')
+    .innerJoin('devices as v', (join) =>
+      join.onRef('v.id', '=', 'd.device_id').onRef('v.commune_id', '=', 'o.commune_id'),
+    )
+    .where('d.device_id', 'in', deviceIds)
+    .where('o.command_id', 'is', null)
+    .where('o.cancelled_at', 'is', null)
+    .where('o.stopped_at', 'is', null)
+    .where(sql<SqlBool>`o.start_at + o.duration_ms > ${now}`)
+    .where('o.start_at', '<', horizonEnd);
 }
 
 export interface PlannerOptions {
   /** How far ahead a plan reaches: the same horizon occurrences are materialised over (config.horizonDays). */
   horizonMs: number;
   /** Where MP3 renditions are looked up, for the plans of devices that ask for MP3. */
-  media?: Pick<MediaStore, 'mp3RenditionOf'>;
+  media?: Pick<MediaStore, 'mp3RenditionsOf'>;
   /** Told when a device has more items ahead than one plan carries (they reach it as earlier ones end). */
   onOverflow?: (deviceId: string, left: number) => void;
   /** The server's clock (tests move it). */
@@ -81,7 +107,7 @@ export class Planner {
   private epoch: string | null = null;
 
   constructor(
-    private readonly db: Db,
+    private readonly sqlDb: SqlDb,
     private readonly registry: DeviceRegistry,
     private readonly bus: MessageBus,
     private readonly logger: Logger,
@@ -96,34 +122,41 @@ export class Planner {
    * Scheduled (not play-now) occurrences for the device that have not ended,
    * been cancelled or stopped — of its own commune only: a loudspeaker moved to
    * another commune no longer plays what its former commune planned.
+   *
+   * Runs on every (re)connect: the items, the device's format, zones and next
+   * plan version, and for an MP3 device its copies in one more query (the
+   * count only when the plan overflows).
    */
-  planForDevice(deviceId: string, now = (this.options.now ?? Date.now)()): PlanPayload {
+  async planForDevice(deviceId: string, now = (this.options.now ?? Date.now)()): Promise<PlanPayload> {
     const horizonEnd = now + this.options.horizonMs;
-    const rows = this.db
-      .prepare(
-        `SELECT o.id, o.title, o.priority, o.start_at, o.duration_ms, o.sha256, m.format, m.bytes, o.assets, o.volume
-         FROM deliveries d
-         JOIN occurrences o ON o.id = d.occurrence_id
-         JOIN devices v ON v.id = d.device_id AND v.commune_id = o.commune_id
-         JOIN media m ON m.sha256 = o.sha256
-         WHERE d.device_id = ? AND o.command_id IS NULL AND o.cancelled_at IS NULL AND o.stopped_at IS NULL
-           AND o.start_at + o.duration_ms > ? AND o.start_at < ?
-         ORDER BY o.start_at LIMIT ?`,
-      )
-      .all(deviceId, now, horizonEnd, MAX_PLAN_ITEMS + 1) as PlannedRow[];
+    const { db } = this.sqlDb;
+    const [rows, format, zones]: [PlannedRow[], 'ogg' | 'mp3', string[]] = await Promise.all([
+      plannedFor(db, [deviceId], now, horizonEnd)
+        .innerJoin('media as m', 'm.sha256', 'o.sha256')
+        .select([
+          'o.id',
+          'o.title',
+          'o.priority',
+          'o.start_at',
+          'o.duration_ms',
+          'o.sha256',
+          'm.format',
+          'm.bytes',
+          'o.assets',
+          'o.volume',
+        ])
+        .orderBy('o.start_at')
+        .limit(MAX_PLAN_ITEMS + 1)
+        .execute(),
+      this.options.media ? this.registry.audioFormatOf(deviceId) : 'ogg',
+      this.registry.zonesOf(deviceId),
+    ]);
     if (rows.length > MAX_PLAN_ITEMS) {
       // Never silent: the earliest items go out, the rest follow as those end (the roll-forward re-plans).
-      const left =
-        (
-          this.db
-            .prepare(
-              `SELECT COUNT(*) AS n FROM deliveries d JOIN occurrences o ON o.id = d.occurrence_id
-               JOIN devices v ON v.id = d.device_id AND v.commune_id = o.commune_id
-             WHERE d.device_id = ? AND o.command_id IS NULL AND o.cancelled_at IS NULL AND o.stopped_at IS NULL
-               AND o.start_at + o.duration_ms > ? AND o.start_at < ?`,
-            )
-            .get(deviceId, now, horizonEnd) as { n: number }
-        ).n - MAX_PLAN_ITEMS;
+      const counted: { n: number } = await plannedFor(db, [deviceId], now, horizonEnd)
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
+      const left = counted.n - MAX_PLAN_ITEMS;
       rows.length = MAX_PLAN_ITEMS;
       this.logger.error(
         { deviceId, carried: MAX_PLAN_ITEMS, left, until: new Date(rows.at(-1)!.start_at).toISOString() },
@@ -131,35 +164,38 @@ export class Planner {
       );
       this.options.onOverflow?.(deviceId, left);
     }
+    const planned = rows.map((r) => ({ row: r, assets: r.assets ? (JSON.parse(r.assets) as Asset[]) : [assetFor(r)] }));
     // Only a device that asked for MP3 gets the copies: an Ogg device's plan stays as it was.
     const media = this.options.media;
-    const mp3Of = media && this.registry.audioFormatOf(deviceId) === 'mp3' ? media.mp3RenditionOf.bind(media) : null;
-    const assetsOf = (r: PlannedRow): Asset[] => {
-      const assets = r.assets ? (JSON.parse(r.assets) as Asset[]) : [assetFor(r)];
-      return mp3Of ? assets.map((a) => withMp3(a, mp3Of)) : assets;
-    };
-    const items: PlanItem[] = rows.map((r) => ({
+    const copies =
+      media && format === 'mp3'
+        ? await media.mp3RenditionsOf(
+            planned.flatMap((p) => fileAssets(p.assets).flatMap((a) => (a.format === 'ogg' ? [a.sha256] : []))),
+          )
+        : null;
+    const mp3Of: Mp3Lookup | null = copies && ((sha256) => copies.get(sha256) ?? null);
+    const items: PlanItem[] = planned.map(({ row: r, assets }) => ({
       occurrenceId: r.id,
       startAt: r.start_at,
       priority: r.priority,
       ...(r.volume !== null ? { volume: r.volume } : {}),
       title: r.title.slice(0, 200),
-      assets: assetsOf(r),
+      assets: mp3Of ? assets.map((a) => withMp3(a, mp3Of)) : assets,
     }));
-    this.epoch ??= databaseGeneration(this.db);
+    this.epoch ??= await databaseGeneration(db);
     return {
       v: 1,
-      planVersion: this.registry.nextPlanVersion(deviceId),
+      planVersion: await this.registry.nextPlanVersion(deviceId),
       epoch: this.epoch,
       generatedAt: now,
       horizonEnd,
-      zones: this.registry.zonesOf(deviceId),
+      zones,
       items,
     };
   }
 
   async publishPlan(deviceId: string): Promise<void> {
-    const plan = this.planForDevice(deviceId);
+    const plan = await this.planForDevice(deviceId);
     await this.bus.publish(topics.devicePlan(deviceId), encode(plan), { retain: true, qos: 1 });
     this.logger.debug({ deviceId, planVersion: plan.planVersion, items: plan.items.length }, 'plan published');
   }

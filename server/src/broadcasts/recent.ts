@@ -79,7 +79,7 @@ const stageCounts = () => DELIVERY_STAGES.map((s) => sql<number>`COUNT(CASE WHEN
  * `column` in SQLite's order of text (by bytes): PostgreSQL's default depends on the database's
  * collation, and a page boundary between equal start times must fall in the same place on both.
  */
-function byBytes(engine: Engine, column: string): RawBuilder<string> {
+export function byBytes(engine: Engine, column: string): RawBuilder<string> {
   return engine === 'postgres' ? sql`${sql.ref(column)} COLLATE "C"` : sql`${sql.ref(column)}`;
 }
 

@@ -17,7 +17,8 @@ import {
   type Priority,
 } from '@loaxa/protocol';
 import type { Logger } from 'pino';
-import type { Db } from '../db/database';
+import type { Kysely } from 'kysely';
+import type { SqlDb, Tables } from '../db/sql';
 import type { MessageBus } from '../broker/bus';
 import type { DeviceRegistry } from '../devices/registry';
 import type { NoticeRenderer } from '../tts/render';
@@ -25,10 +26,11 @@ import { assetFor, type Planner } from './planner';
 import type { ServerMetrics } from '../metrics/metrics';
 import type { MediaAsset, MediaStore } from '../media/store';
 import type { Mp3Renditions } from '../media/renditions';
-import { communeScope, inScope, type Scope } from '../tenancy/scope';
+import { communeScope, type Scope } from '../tenancy/scope';
 import type { BulletinAiringInput } from '../bulletins/bulletins';
 import { DEFAULT_LANGUAGE, publicItem, type PublicItem } from '../public/items';
 import { languageName } from '../public/languages';
+import { byBytes } from './recent';
 import { planVersions, VERSION_GAP_MS, type NoticeVersionInput, type VersionPlan } from './versions';
 
 export class BroadcastInputError extends Error {
@@ -99,10 +101,32 @@ function titleOf(text: string): string {
   return line.length > 80 ? `${line.slice(0, 79)}…` : line;
 }
 
+/** Rows per multi-row INSERT (2 parameters each): well under either engine's limit on parameters. */
+const DELIVERIES_PER_INSERT = 1000;
+/** Ids per `IN (…)` list. */
+const IDS_PER_QUERY = 500;
+
+/** One `deliveries` row (stage pending) per device, a few multi-row INSERTs whatever the fleet's size. */
+async function addDeliveries(db: Kysely<Tables>, occurrenceId: string, deviceIds: readonly string[]): Promise<void> {
+  for (let i = 0; i < deviceIds.length; i += DELIVERIES_PER_INSERT) {
+    await db
+      .insertInto('deliveries')
+      .values(deviceIds.slice(i, i + DELIVERIES_PER_INSERT).map((d) => ({ occurrence_id: occurrenceId, device_id: d })))
+      .execute();
+  }
+}
+
+/** `ids` in lists short enough for one `IN (…)` each (none for no ids). */
+function inLists<T>(ids: readonly T[]): T[][] {
+  const lists: T[][] = [];
+  for (let i = 0; i < ids.length; i += IDS_PER_QUERY) lists.push(ids.slice(i, i + IDS_PER_QUERY));
+  return lists;
+}
+
 export class BroadcastService {
   constructor(
     private readonly deps: {
-      db: Db;
+      sqlDb: SqlDb;
       bus: MessageBus;
       registry: DeviceRegistry;
       renderer: NoticeRenderer;
@@ -135,16 +159,16 @@ export class BroadcastService {
     if (request.zones !== 'all') {
       if (request.zones.length === 0) throw new BroadcastInputError('zones', 'zones: choose at least one zone');
       // Another commune's zone is answered like one that does not exist: ids do not leak.
-      const unknown = this.unknownZones(request.zones, communeId);
+      const unknown = await this.unknownZones(request.zones, communeId);
       if (unknown.length) throw new BroadcastInputError('zones', `zones: unknown zone(s) ${unknown.join(', ')}`);
     }
-    const deviceIds = this.devicesIn(request.zones, communeId);
+    const deviceIds = await this.devicesIn(request.zones, communeId);
     if (deviceIds.length === 0) {
       throw new BroadcastInputError('zones', 'zones: there are no loudspeakers in the chosen zones');
     }
 
     const title = titleOf(text);
-    const versionInputs = this.checkVersions(request.versions ?? [], title);
+    const versionInputs = await this.checkVersions(request.versions ?? [], title);
     const priority = request.priority ?? 'normal';
     const renderStarted = performance.now();
     // The commune's settings (dictionary, loudness, engines) shape its notices.
@@ -156,16 +180,17 @@ export class BroadcastService {
     // The whole notice is one session: the Vietnamese and every version after it.
     const sessionMs = audio.durationMs + versionInputs.reduce((sum, v) => sum + VERSION_GAP_MS + v.asset.durationMs, 0);
     const overridden =
-      this.deps.guard?.check(communeId, [{ startAt: request.at?.getTime() ?? now, durationMs: sessionMs }], priority, {
-        override: request.overrideRules,
-        mayOverride: request.mayOverride ?? false,
-      }) ?? [];
+      (await this.deps.guard?.check(
+        communeId,
+        [{ startAt: request.at?.getTime() ?? now, durationMs: sessionMs }],
+        priority,
+        {
+          override: request.overrideRules,
+          mayOverride: request.mayOverride ?? false,
+        },
+      )) ?? [];
     const isPublic = request.public !== false;
-    const versions = versionInputs.length
-      ? planVersions(versionInputs, this.deps.registry.zoneLanguages(this.zonesOf(request.zones, communeId)), (z) =>
-          this.devicesIn([z], communeId),
-        )
-      : null;
+    const versions = versionInputs.length ? await this.planVersionsIn(versionInputs, request.zones, communeId) : null;
     const { occurrenceId, versionIds } = await this.launch({
       communeId,
       title,
@@ -204,10 +229,23 @@ export class BroadcastService {
     };
   }
 
+  /** Which loudspeakers of the chosen zones play which version (versions.ts), each zone's members asked once. */
+  private async planVersionsIn(
+    inputs: Parameters<typeof planVersions>[0],
+    zones: string[] | 'all',
+    communeId: string,
+  ): Promise<VersionPlan> {
+    const zoneLanguages = await this.deps.registry.zoneLanguages(await this.zonesOf(zones, communeId));
+    const members = new Map<string, string[]>();
+    for (const zoneId of zoneLanguages.keys()) members.set(zoneId, await this.devicesIn([zoneId], communeId));
+    return planVersions(inputs, zoneLanguages, (z) => members.get(z) ?? []);
+  }
+
   /** The versions' files must be stored already (uploaded or recorded), one per language, not Vietnamese. */
-  private checkVersions(versions: readonly NoticeVersionInput[], title: string) {
+  private async checkVersions(versions: readonly NoticeVersionInput[], title: string) {
     const seen = new Set<string>();
-    return versions.map((v, i) => {
+    const checked = [];
+    for (const [i, v] of versions.entries()) {
       const field = `versions[${i}]`;
       if (v.language === DEFAULT_LANGUAGE) {
         throw new BroadcastInputError(
@@ -219,18 +257,23 @@ export class BroadcastService {
         throw new BroadcastInputError(`${field}.language`, `${field}.language: ${v.language} is given twice`);
       }
       seen.add(v.language);
-      const asset = this.deps.media.get(v.audio);
+      const asset = await this.deps.media.get(v.audio);
       if (!asset) throw new BroadcastInputError(`${field}.audio`, `${field}.audio: no uploaded audio ${v.audio}`);
-      return { ...v, asset, title: v.title?.trim() || `${title} (${languageName(v.language)})` };
-    });
+      checked.push({ ...v, asset, title: v.title?.trim() || `${title} (${languageName(v.language)})` });
+    }
+    return checked;
   }
 
   /** The zones a broadcast reaches: those chosen, or every zone of the commune. */
-  private zonesOf(zones: string[] | 'all', communeId: string): string[] {
+  private async zonesOf(zones: string[] | 'all', communeId: string): Promise<string[]> {
     if (zones !== 'all') return zones;
-    return (
-      this.deps.db.prepare('SELECT id FROM zones WHERE commune_id = ? ORDER BY id').all(communeId) as { id: string }[]
-    ).map((z) => z.id);
+    const rows: { id: string }[] = await this.deps.sqlDb.db
+      .selectFrom('zones')
+      .select('id')
+      .where('commune_id', '=', communeId)
+      .orderBy('id')
+      .execute();
+    return rows.map((z) => z.id);
   }
 
   /**
@@ -245,7 +288,7 @@ export class BroadcastService {
   }): Promise<string> {
     const { occurrenceId } = await this.launch({
       ...input,
-      communeId: this.communeOfDevices(input.deviceIds),
+      communeId: await this.communeOfDevices(input.deviceIds),
       text: null,
       priority: 'normal',
       zones: [],
@@ -265,15 +308,20 @@ export class BroadcastService {
     text: string;
     audio: MediaAsset & { engine: string | null };
   }): Promise<string | null> {
-    const active = (
-      this.deps.db
-        .prepare(
-          `SELECT id FROM devices WHERE revoked_at IS NULL AND commune_id = ?
-             AND id IN (SELECT value FROM json_each(?)) ORDER BY id`,
-        )
-        .all(input.communeId, JSON.stringify(input.deviceIds)) as { id: string }[]
-    ).map((d) => d.id);
+    // One query per few hundred devices, never one per device: this is an emergency's path.
+    const active: string[] = [];
+    for (const ids of inLists(input.deviceIds)) {
+      const rows: { id: string }[] = await this.deps.sqlDb.db
+        .selectFrom('devices')
+        .select('id')
+        .where('revoked_at', 'is', null)
+        .where('commune_id', '=', input.communeId)
+        .where('id', 'in', ids)
+        .execute();
+      active.push(...rows.map((d) => d.id));
+    }
     if (active.length === 0) return null;
+    active.sort(); // by id, as one query's ORDER BY id gave them (ids are ASCII)
     const { occurrenceId } = await this.launch({
       communeId: input.communeId,
       title: input.title.length > 200 ? `${input.title.slice(0, 199)}…` : input.title,
@@ -304,31 +352,31 @@ export class BroadcastService {
     placeholder: MediaAsset;
     asset: (zoneId: string) => LiveAsset;
   }): Promise<{ occurrenceId: string; deviceIds: string[] }> {
-    const { db, bus } = this.deps;
-    const deviceIds = this.devicesIn(input.zones, input.communeId);
+    const { sqlDb, bus } = this.deps;
+    const deviceIds = await this.devicesIn(input.zones, input.communeId);
     const occurrenceId = newRefId('occ');
     const header = commandHeader();
-    db.transaction(() => {
-      db.prepare(
-        `INSERT INTO occurrences (id, commune_id, title, text, priority, start_at, duration_ms, sha256, command_id,
-           created_by, created_at, live_session_id)
-         VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(
-        occurrenceId,
-        input.communeId,
-        input.title,
-        input.priority,
-        Date.now(),
-        input.placeholder.durationMs,
-        input.placeholder.sha256,
-        header.commandId,
-        input.createdBy,
-        Date.now(),
-        input.liveSessionId,
-      );
-      const add = db.prepare('INSERT INTO deliveries (occurrence_id, device_id) VALUES (?, ?)');
-      for (const d of deviceIds) add.run(occurrenceId, d);
-    })();
+    await sqlDb.db.transaction().execute(async (tx) => {
+      await tx
+        .insertInto('occurrences')
+        .values({
+          id: occurrenceId,
+          commune_id: input.communeId,
+          title: input.title,
+          text: null,
+          priority: input.priority,
+          start_at: Date.now(),
+          duration_ms: input.placeholder.durationMs,
+          sha256: input.placeholder.sha256,
+          command_id: header.commandId,
+          created_by: input.createdBy,
+          created_at: Date.now(),
+          live_session_id: input.liveSessionId,
+        })
+        .execute();
+      await addDeliveries(tx, occurrenceId, deviceIds);
+    });
+    // After the commit: a loudspeaker's ack finds its delivery.
     await Promise.all(
       input.zones.map((zoneId) => {
         const command: PlayNowCommand = {
@@ -352,44 +400,59 @@ export class BroadcastService {
    * played out what they hold (`stopAfterMs`), it is stopped on its zones — for a loudspeaker that
    * missed the end frame, or gets the play-now late from its persistent session.
    */
-  endLive(occurrenceId: string, zones: string[], startedAt: number, stopAfterMs: number): void {
+  async endLive(occurrenceId: string, zones: string[], startedAt: number, stopAfterMs: number): Promise<void> {
     const stop: CommandPayload = { ...commandHeader(), action: 'stop', occurrenceId };
     setTimeout(() => {
       for (const z of zones)
         void this.deps.bus.publish(topics.zoneCmd(z), encodeAscii(stop), { qos: 1 }).catch(() => {});
     }, stopAfterMs).unref();
-    this.deps.db
-      .prepare('UPDATE occurrences SET duration_ms = ? WHERE id = ?')
-      .run(Math.max(1000, Date.now() - startedAt), occurrenceId);
+    await this.deps.sqlDb.db
+      .updateTable('occurrences')
+      .set({ duration_ms: Math.max(1000, Date.now() - startedAt) })
+      .where('id', '=', occurrenceId)
+      .execute();
   }
 
   /** The live occurrences' audio is the session's recording now, to replay or schedule later. */
-  liveRecorded(occurrenceIds: string[], recording: MediaAsset): void {
-    const set = this.deps.db.prepare('UPDATE occurrences SET duration_ms = ?, sha256 = ? WHERE id = ?');
-    this.deps.db.transaction(() => {
-      for (const id of occurrenceIds) set.run(recording.durationMs, recording.sha256, id);
-    })();
+  async liveRecorded(occurrenceIds: string[], recording: MediaAsset): Promise<void> {
+    if (occurrenceIds.length === 0) return;
+    await this.deps.sqlDb.db.transaction().execute(async (tx) => {
+      for (const ids of inLists(occurrenceIds)) {
+        await tx
+          .updateTable('occurrences')
+          .set({ duration_ms: recording.durationMs, sha256: recording.sha256 })
+          .where('id', 'in', ids)
+          .execute();
+      }
+    });
   }
 
   /** Zone ids in `zoneIds` that are not zones of the commune (another commune's count as unknown). */
-  private unknownZones(zoneIds: string[], communeId: string): string[] {
-    return this.deps.registry.unknownZones(zoneIds, communeScope(communeId));
+  private async unknownZones(zoneIds: string[], communeId: string): Promise<string[]> {
+    return await this.deps.registry.unknownZones(zoneIds, communeScope(communeId));
   }
 
   /** The commune's active loudspeakers in any of its zones `zones`, or all of them. */
-  private devicesIn(zones: string[] | 'all', communeId: string): string[] {
-    return this.deps.registry.devicesIn(zones, communeScope(communeId));
+  private async devicesIn(zones: string[] | 'all', communeId: string): Promise<string[]> {
+    return await this.deps.registry.devicesIn(zones, communeScope(communeId));
   }
 
   /** The one commune all of `deviceIds` belong to (an occurrence lives in one commune). */
-  private communeOfDevices(deviceIds: string[]): string {
-    const communes = this.deps.db
-      .prepare('SELECT DISTINCT commune_id FROM devices WHERE id IN (SELECT value FROM json_each(?))')
-      .all(JSON.stringify(deviceIds)) as { commune_id: string }[];
-    if (communes.length !== 1) {
-      throw new Error(`the devices ${deviceIds.join(', ')} are in ${communes.length} communes, not one`);
+  private async communeOfDevices(deviceIds: string[]): Promise<string> {
+    const found = new Set<string>();
+    for (const ids of inLists(deviceIds)) {
+      const rows: { commune_id: string }[] = await this.deps.sqlDb.db
+        .selectFrom('devices')
+        .select('commune_id')
+        .distinct()
+        .where('id', 'in', ids)
+        .execute();
+      for (const r of rows) found.add(r.commune_id);
     }
-    return communes[0]!.commune_id;
+    if (found.size !== 1) {
+      throw new Error(`the devices ${deviceIds.join(', ')} are in ${found.size} communes, not one`);
+    }
+    return [...found][0]!;
   }
 
   /**
@@ -400,15 +463,15 @@ export class BroadcastService {
    */
   async airBulletin(input: BulletinAiringInput): Promise<{ occurrenceId: string; deviceIds: string[] } | null> {
     if (input.zones !== 'all') {
-      const unknown = this.unknownZones(input.zones, input.communeId);
+      const unknown = await this.unknownZones(input.zones, input.communeId);
       if (unknown.length) throw new BroadcastInputError('zones', `zones: unknown zone(s) ${unknown.join(', ')}`);
     }
-    const deviceIds = this.devicesIn(input.zones, input.communeId);
+    const deviceIds = await this.devicesIn(input.zones, input.communeId);
     if (deviceIds.length === 0) return null;
     const { public: isPublic, checkRules, ...rest } = input;
     if (checkRules) {
       const play = { startAt: input.at?.getTime() ?? Date.now(), durationMs: input.audio.durationMs };
-      this.deps.guard?.check(input.communeId, [play], input.priority, { mayOverride: false });
+      await this.deps.guard?.check(input.communeId, [play], input.priority, { mayOverride: false });
     }
     const { occurrenceId } = await this.launch({
       ...rest,
@@ -428,10 +491,14 @@ export class BroadcastService {
    * duplicate.
    */
   async resendPlayNow(occurrenceId: string, deviceId: string, expiresAt: number): Promise<void> {
-    const o = this.deps.db
-      .prepare('SELECT title, priority, sha256, command_id FROM occurrences WHERE id = ? AND command_id IS NOT NULL')
-      .get(occurrenceId) as { title: string; priority: Priority; sha256: string; command_id: string } | undefined;
-    const audio = o ? this.deps.media.get(o.sha256) : null;
+    const o: { title: string; priority: Priority; sha256: string; command_id: string } | undefined =
+      await this.deps.sqlDb.db
+        .selectFrom('occurrences')
+        .select(['title', 'priority', 'sha256', 'command_id'])
+        .where('id', '=', occurrenceId)
+        .where('command_id', 'is not', null)
+        .executeTakeFirst();
+    const audio = o ? await this.deps.media.get(o.sha256) : null;
     if (!o || !audio) return;
     const command = await this.playNowCommand(o.command_id, occurrenceId, o.priority, o.title, audio, [deviceId]);
     await this.deps.bus.publish(topics.deviceCmd(deviceId), encodeAscii({ ...command, expiresAt }), { qos: 1 });
@@ -481,58 +548,60 @@ export class BroadcastService {
     versions?: VersionPlan;
     versionsPublic?: boolean;
   }): Promise<{ occurrenceId: string; versionIds: string[] }> {
-    const { db, planner } = this.deps;
+    const { sqlDb, planner } = this.deps;
     const { audio, priority, deviceIds } = input;
     const playNow = !input.at;
     const versions = input.versions?.versions ?? [];
-    const insert = db.prepare(
-      `INSERT INTO occurrences (id, commune_id, title, text, priority, start_at, duration_ms, sha256, engine,
-         command_id, created_by, created_at, bulletin_id, public_items, alert_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    const addDelivery = db.prepare('INSERT INTO deliveries (occurrence_id, device_id) VALUES (?, ?)');
     /** Stores one occurrence with a delivery per device; a planned version starts `after` the one before ends. */
-    const store = (o: {
-      title: string;
-      text: string | null;
-      audio: MediaAsset & { engine?: string | null };
-      startAt: number;
-      deviceIds: readonly string[];
-      publicItems: PublicItem[] | null | undefined;
-    }) => {
+    const store = async (
+      tx: Kysely<Tables>,
+      o: {
+        title: string;
+        text: string | null;
+        audio: MediaAsset & { engine?: string | null };
+        startAt: number;
+        deviceIds: readonly string[];
+        publicItems: PublicItem[] | null | undefined;
+      },
+    ) => {
       const id = newRefId('occ');
       const commandId = playNow ? newRefId('cmd') : null;
-      insert.run(
-        id,
-        input.communeId,
-        o.title,
-        o.text,
-        priority,
-        o.startAt,
-        o.audio.durationMs,
-        o.audio.sha256,
-        o.audio.engine ?? null,
-        commandId,
-        input.createdBy ?? null,
-        Date.now(),
-        input.bulletinId ?? null,
-        o.publicItems?.length ? JSON.stringify(o.publicItems) : null,
-        input.alertId ?? null,
-      );
-      for (const d of o.deviceIds) addDelivery.run(id, d);
+      await tx
+        .insertInto('occurrences')
+        .values({
+          id,
+          commune_id: input.communeId,
+          title: o.title,
+          text: o.text,
+          priority,
+          start_at: o.startAt,
+          duration_ms: o.audio.durationMs,
+          sha256: o.audio.sha256,
+          engine: o.audio.engine ?? null,
+          command_id: commandId,
+          created_by: input.createdBy ?? null,
+          created_at: Date.now(),
+          bulletin_id: input.bulletinId ?? null,
+          public_items: o.publicItems?.length ? JSON.stringify(o.publicItems) : null,
+          alert_id: input.alertId ?? null,
+        })
+        .execute();
+      await addDeliveries(tx, id, o.deviceIds);
       return { id, commandId, startAt: o.startAt, durationMs: o.audio.durationMs };
     };
 
-    const stored = db.transaction(() => {
-      const main = store({
+    // Only inserts inside: the commands and plans go out after the commit.
+    const { main, rest } = await sqlDb.db.transaction().execute(async (tx) => {
+      const main = await store(tx, {
         ...input,
         publicItems: input.publicItems,
         startAt: playNow ? Date.now() : input.at!.getTime(),
       });
       let previous = main;
-      const rest = versions.map((v) => {
+      const rest: (typeof main)[] = [];
+      for (const v of versions) {
         const startAt = playNow ? Date.now() : previous.startAt + previous.durationMs + VERSION_GAP_MS;
-        previous = store({
+        previous = await store(tx, {
           title: v.title,
           text: v.text,
           audio: v.audio,
@@ -540,11 +609,10 @@ export class BroadcastService {
           deviceIds: v.deviceIds,
           publicItems: input.versionsPublic ? [publicItem(v, v.audio, v.language)] : null,
         });
-        return previous;
-      });
+        rest.push(previous);
+      }
       return { main, rest };
-    })();
-    const { main, rest } = stored;
+    });
 
     if (playNow) {
       const command = await this.playNowCommand(main.commandId!, main.id, priority, input.title, audio, deviceIds);
@@ -625,15 +693,8 @@ export class BroadcastService {
     deviceIds: string[],
   ): Promise<void> {
     const { bus } = this.deps;
-    const zoneIds =
-      zones === 'all'
-        ? (
-            this.deps.db.prepare('SELECT id FROM zones WHERE commune_id = ? ORDER BY id').all(communeId) as {
-              id: string;
-            }[]
-          ).map((z) => z.id)
-        : zones;
-    const covered = new Set(this.devicesIn(zoneIds, communeId));
+    const zoneIds = await this.zonesOf(zones, communeId);
+    const covered = new Set(await this.devicesIn(zoneIds, communeId));
     const payload = encodeAscii(command);
     await Promise.all([
       ...zoneIds.map((z) => bus.publish(topics.zoneCmd(z), payload, { qos: 1 })),
@@ -642,14 +703,9 @@ export class BroadcastService {
   }
 
   /** One occurrence with its deliveries; null when there is none with that id in `scope`. */
-  getOccurrence(scope: Scope, id: string): OccurrenceView | null {
-    const { db } = this.deps;
-    const o = db
-      .prepare(
-        `SELECT id, commune_id, title, priority, start_at, duration_ms, sha256, engine, stopped_at, stopped_by
-         FROM occurrences WHERE id = ? AND (? IS NULL OR commune_id = ?)`,
-      )
-      .get(id, ...inScope(scope)) as
+  async getOccurrence(scope: Scope, id: string): Promise<OccurrenceView | null> {
+    const { db } = this.deps.sqlDb;
+    const o:
       | {
           id: string;
           commune_id: string;
@@ -662,11 +718,30 @@ export class BroadcastService {
           stopped_at: number | null;
           stopped_by: string | null;
         }
-      | undefined;
+      | undefined = await db
+      .selectFrom('occurrences')
+      .select([
+        'id',
+        'commune_id',
+        'title',
+        'priority',
+        'start_at',
+        'duration_ms',
+        'sha256',
+        'engine',
+        'stopped_at',
+        'stopped_by',
+      ])
+      .where('id', '=', id)
+      .$if(scope.communeId !== null, (q) => q.where('commune_id', '=', scope.communeId))
+      .executeTakeFirst();
     if (!o) return null;
-    const deliveries = db
-      .prepare('SELECT device_id, stage, at, detail FROM deliveries WHERE occurrence_id = ? ORDER BY device_id')
-      .all(id) as { device_id: string; stage: DeliveryStage; at: number | null; detail: string | null }[];
+    const deliveries: { device_id: string; stage: DeliveryStage; at: number | null; detail: string | null }[] = await db
+      .selectFrom('deliveries')
+      .select(['device_id', 'stage', 'at', 'detail'])
+      .where('occurrence_id', '=', id)
+      .orderBy(byBytes(this.deps.sqlDb.engine, 'device_id'))
+      .execute();
     return {
       id: o.id,
       communeId: o.commune_id,

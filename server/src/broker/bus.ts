@@ -4,7 +4,11 @@ export interface PublishOptions {
   qos?: 0 | 1;
 }
 
-export type InboundHandler = (topic: string, payload: Buffer, deviceId: string) => void;
+/**
+ * A device's message. A promise says when it is stored: the broker acknowledges a QoS 1 message
+ * (PUBACK) once it resolves, and not at all when it rejects, so the device keeps it and sends it again.
+ */
+export type InboundHandler = (topic: string, payload: Buffer, deviceId: string) => void | Promise<void>;
 
 export interface MessageBus {
   /** A string is JSON (or ASCII); a Buffer is sent as is (live audio frames). */

@@ -1,6 +1,6 @@
 /**
- * Inbound device messages are stored in batches (one commit per turn of the
- * event loop) and acknowledged only after their batch is stored.
+ * Inbound device messages are handed to the server's handlers in arrival order
+ * and acknowledged (PUBACK) only once the handlers have stored them.
  */
 import { skipForEnvironment } from '../../../scripts/test/require-tool';
 import { recordedNoDelay } from '../../../scripts/test/no-delay';
@@ -9,9 +9,13 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import mqtt from 'mqtt';
 import { pino } from 'pino';
 import { topics } from '@loaxa/protocol';
+import type { InboundHandler } from './bus';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded';
 
-const devices = { verifySecret: (id: string, secret: string) => id === 'loa-1' && secret === 's', zonesOf: () => [] };
+const devices = {
+  verifySecret: async (id: string, secret: string) => id === 'loa-1' && secret === 's',
+  zonesOf: async () => [],
+};
 let broker: EmbeddedBroker | null = null;
 let client: mqtt.MqttClient | null = null;
 
@@ -22,10 +26,9 @@ afterEach(async () => {
   broker = null;
 });
 
-async function start(batch: (run: () => void) => void): Promise<string[]> {
-  const seen: string[] = [];
-  broker = await startEmbeddedBroker({ port: 0, host: '127.0.0.1', devices, logger: pino({ level: 'silent' }), batch });
-  broker.bus.onDeviceMessage((_topic, payload) => seen.push(payload.toString()));
+async function start(handler: InboundHandler): Promise<void> {
+  broker = await startEmbeddedBroker({ port: 0, host: '127.0.0.1', devices, logger: pino({ level: 'silent' }) });
+  broker.bus.onDeviceMessage(handler);
   client = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`, {
     clientId: 'loa-1',
     username: 'loa-1',
@@ -33,42 +36,46 @@ async function start(batch: (run: () => void) => void): Promise<string[]> {
     clean: false,
     reconnectPeriod: 50,
   });
-  return seen;
 }
 
-describe('embedded broker inbound batches', () => {
-  it('stores the messages of one turn with one commit', async () => {
-    const batches: number[] = [];
-    let current = 0;
-    const seen = await start((run) => {
-      current = 0;
-      run();
-      batches.push(current);
+describe('embedded broker inbound messages', () => {
+  it('hands them over in arrival order and acknowledges each once it is stored', async () => {
+    const seen: string[] = [];
+    const stored: string[] = [];
+    let store: () => void = () => {};
+    const storing = new Promise<void>((resolve) => (store = resolve));
+    await start((_topic, payload) => {
+      const text = payload.toString();
+      seen.push(text);
+      return storing.then(() => void stored.push(text));
     });
-    broker!.bus.onDeviceMessage(() => current++);
+    let acknowledged = 0;
     const sent = Array.from({ length: 50 }, (_, i) =>
-      client!.publishAsync(topics.deviceAck('loa-1'), `m${i}`, { qos: 1 }),
+      client!.publishAsync(topics.deviceAck('loa-1'), `m${i}`, { qos: 1 }).then(() => acknowledged++),
     );
-    await Promise.all(sent);
+    await vi.waitFor(() => expect(seen).toHaveLength(50));
     expect(seen).toEqual(Array.from({ length: 50 }, (_, i) => `m${i}`));
-    expect(batches.reduce((a, b) => a + b, 0)).toBe(50);
-    expect(batches.length).toBeLessThan(25);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(acknowledged).toBe(0);
+    store();
+    await Promise.all(sent);
+    expect(stored).toHaveLength(50);
   });
 
-  it('does not acknowledge a message whose commit failed: the device sends it again', async () => {
+  it('does not acknowledge a message that was not stored: the device sends it again', async () => {
     let failures = 1;
-    let committed: string[] = [];
-    const seen = await start((run) => {
-      const before = seen.length;
-      run();
-      if (failures-- > 0) {
-        seen.splice(before); // rolled back
-        throw new Error('disk I/O error');
-      }
-      committed = [...seen];
+    const stored: string[] = [];
+    await start(async (_topic, payload) => {
+      if (failures-- > 0) throw new Error('disk I/O error');
+      stored.push(payload.toString());
     });
     await client!.publishAsync(topics.deviceAck('loa-1'), 'only-once-stored', { qos: 1 });
-    expect(committed).toEqual(['only-once-stored']);
+    expect(stored).toEqual(['only-once-stored']);
+  });
+
+  it('acknowledges at once what no handler stores', async () => {
+    await start(() => {});
+    await client!.publishAsync(topics.deviceAck('loa-1'), 'x', { qos: 1 });
   });
 });
 

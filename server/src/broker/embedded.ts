@@ -13,8 +13,8 @@ import { deviceMayPublish, deviceMaySubscribe } from './access';
 import { indexedMemoryPersistence } from './retained-index';
 
 export interface DeviceAuthority {
-  verifySecret(deviceId: string, secret: string): boolean;
-  zonesOf(deviceId: string): string[];
+  verifySecret(deviceId: string, secret: string): Promise<boolean>;
+  zonesOf(deviceId: string): Promise<string[]>;
 }
 
 export interface EmbeddedBroker {
@@ -42,12 +42,6 @@ export async function startEmbeddedBroker(options: {
    * a throttled ack is delayed, never lost.
    */
   admitPublish?: (deviceId: string) => boolean;
-  /**
-   * Runs a group of inbound messages' handlers as one unit (a SQLite
-   * transaction): the messages that arrive in one turn of the event loop are
-   * stored with one commit instead of one each, and PUBACKed after it.
-   */
-  batch?: (run: () => void) => void;
 }): Promise<EmbeddedBroker> {
   const { devices, logger } = options;
   const log = logger.child({ module: 'broker' });
@@ -64,11 +58,18 @@ export async function startEmbeddedBroker(options: {
   aedes.authenticate = (client, username, password, done) => {
     if (!username || !password) return done(authError('username and password required', 4), false);
     if (client.id !== username) return done(authError('client id must equal the device id', 2), false);
-    if (!devices.verifySecret(username, password.toString('utf8'))) {
-      log.warn({ deviceId: username }, 'MQTT login refused');
-      return done(authError('bad device id or secret', 4), false);
-    }
-    done(null, true);
+    devices.verifySecret(username, password.toString('utf8')).then(
+      (ok) => {
+        if (ok) return done(null, true);
+        log.warn({ deviceId: username }, 'MQTT login refused');
+        done(authError('bad device id or secret', 4), false);
+      },
+      (err: unknown) => {
+        // The database did not answer: refused as unavailable (3), the device tries again later.
+        log.error({ err, deviceId: username }, 'MQTT login not checked');
+        done(authError('server unavailable', 3), false);
+      },
+    );
   };
   aedes.authorizePublish = (client, packet, callback) => {
     if (!client) return callback(null);
@@ -80,19 +81,38 @@ export async function startEmbeddedBroker(options: {
       // Applied here, not on Aedes' 'publish' event: Aedes writes the PUBACK of a
       // QoS 1 message before it publishes it, so a message handled on 'publish'
       // could be acknowledged to the device and then lost in a shutdown or crash.
-      // Handlers are synchronous (SQLite); the callback (then the PUBACK) waits for the batch's commit.
-      inbound.push({ topic: packet.topic, payload: packet.payload as Buffer, deviceId: client.id, callback });
-      if (inbound.length === 1) setImmediate(flushInbound);
+      // The callback (then the PUBACK) waits until the handlers have stored it (see InboundHandler);
+      // a message they could not store is refused, so the device keeps it and sends it again.
+      deliverToServer(packet.topic, packet.payload as Buffer, client.id).then(
+        () => callback(null),
+        () => callback(new Error('not stored')),
+      );
       return;
     }
     log.warn({ deviceId: client.id, topic: packet.topic }, 'publish refused');
     callback(new Error(`publish to ${packet.topic} not allowed`));
   };
   aedes.authorizeSubscribe = (client, sub, callback) => {
-    if (deviceMaySubscribe(client.id, sub.topic, () => devices.zonesOf(client.id))) return callback(null, sub);
-    log.warn({ deviceId: client.id, topic: sub.topic }, 'subscribe refused');
-    // A null subscription is refused with SUBACK 128, without dropping the connection.
-    callback(null, null);
+    const decide = (allowed: boolean) => {
+      if (allowed) return callback(null, sub);
+      log.warn({ deviceId: client.id, topic: sub.topic }, 'subscribe refused');
+      // A null subscription is refused with SUBACK 128, without dropping the connection.
+      callback(null, null);
+    };
+    // The device's own topics are decided at once; a zone's topic asks the registry for its zones.
+    let needsZones = false;
+    const own = deviceMaySubscribe(client.id, sub.topic, () => {
+      needsZones = true;
+      return [];
+    });
+    if (own || !needsZones) return decide(own);
+    devices.zonesOf(client.id).then(
+      (zones) => decide(deviceMaySubscribe(client.id, sub.topic, () => zones)),
+      (err: unknown) => {
+        log.error({ err, deviceId: client.id }, 'zones not read for a subscription');
+        decide(false);
+      },
+    );
   };
 
   const messageHandlers: InboundHandler[] = [];
@@ -100,32 +120,20 @@ export async function startEmbeddedBroker(options: {
   const connectHandlers: ((id: string) => void)[] = [];
   const clients = new Map<string, Client>();
 
-  const inbound: { topic: string; payload: Buffer; deviceId: string; callback: (err: Error | null) => void }[] = [];
-  function flushInbound(): void {
-    const messages = inbound.splice(0);
-    const run = () => {
-      for (const m of messages) deliverToServer(m.topic, m.payload, m.deviceId);
-    };
-    try {
-      if (options.batch) options.batch(run);
-      else run();
-    } catch (err) {
-      // The commit failed (disk full?): nothing is acknowledged, so every device keeps its message and re-sends it.
-      log.error({ err, messages: messages.length }, 'inbound messages not stored');
-      for (const m of messages) m.callback(new Error('not stored'));
-      return;
-    }
-    for (const m of messages) m.callback(null);
-  }
-
-  function deliverToServer(topic: string, payload: Buffer, deviceId: string): void {
+  /** Settles when every handler has stored the message; rejects when one could not (it logged why). */
+  async function deliverToServer(topic: string, payload: Buffer, deviceId: string): Promise<void> {
+    const storing: Promise<void>[] = [];
     for (const h of messageHandlers) {
       try {
-        h(topic, payload, deviceId);
+        const stored = h(topic, payload, deviceId);
+        if (stored) storing.push(stored);
       } catch (err) {
         log.error({ err, deviceId, topic }, 'inbound handler failed');
       }
     }
+    if (storing.length === 0) return;
+    const outcomes = await Promise.allSettled(storing);
+    if (outcomes.some((o) => o.status === 'rejected')) throw new Error('not stored');
   }
   aedes.on('clientReady', (client) => {
     clients.set(client.id, client);

@@ -67,30 +67,52 @@ export async function connectExternalBroker(options: {
     }
   };
 
-  // mqtt.js emits 'message' before it sends the PUBACK of a QoS 1 message, and our handlers are
-  // synchronous (SQLite): an ack is stored before the broker may forget it, as with the embedded broker.
-  client.on('message', (topic, payload) => {
+  // mqtt.js emits 'message', then calls handleMessage, and sends the PUBACK of a QoS 1 message
+  // when handleMessage calls back: it waits there until the handlers have stored the message
+  // (see InboundHandler), so an ack is stored before the broker may forget it, as with the
+  // embedded broker. One message at a time: mqtt.js reads the next when this one is done.
+  const storing = new WeakMap<object, Promise<PromiseSettledResult<void>[]>>();
+  client.handleMessage = (packet, callback) => {
+    const stored = storing.get(packet);
+    if (!stored) return callback();
+    storing.delete(packet);
+    void stored.then((outcomes) => {
+      if (!outcomes.some((o) => o.status === 'rejected')) return callback();
+      // Not acknowledged: dropping the connection makes the broker send it again on the next one
+      // (our session persists), instead of leaving it in flight for good.
+      callback(new Error('not stored'));
+      client.stream.destroy();
+    });
+  };
+  client.on('message', (topic, payload, packet) => {
     const waiter = syncWaiters.get(topic);
     if (waiter) return waiter();
     const parsed = parseTopic(topic);
     if (parsed?.scope !== 'dev' || !DEVICE_PUBLISHES.includes(parsed.kind)) return;
     const deviceId = parsed.deviceId;
+    const pending: Promise<void>[] = [];
     for (const h of messageHandlers) {
       try {
-        h(topic, payload, deviceId);
+        const stored = h(topic, payload, deviceId);
+        if (stored) pending.push(stored);
       } catch (err) {
         log.error({ err, deviceId, topic }, 'inbound handler failed');
       }
     }
+    const stored = pending.length > 0 ? Promise.allSettled(pending) : null;
+    if (stored) storing.set(packet, stored);
     if (parsed.kind !== 'status' || payload.length === 0) return;
     const status = statusDecoder.decode(payload, MAX_PAYLOAD_BYTES.status);
     if (!status.ok) return;
+    // Told once the status is stored (the plan then follows the format it asked for).
+    const tell = (handlers: ((id: string) => void)[]) =>
+      stored ? void stored.then(() => fire(handlers, deviceId)) : fire(handlers, deviceId);
     // Every "online" is a new connection (or our own re-subscription after a restart): the device gets a fresh plan.
     if (status.value.state === 'online') {
       online.add(deviceId);
-      fire(connectHandlers, deviceId);
+      tell(connectHandlers);
     } else if (online.delete(deviceId)) {
-      fire(disconnectHandlers, deviceId);
+      tell(disconnectHandlers);
     }
   });
   client.on('connect', (connack) => {

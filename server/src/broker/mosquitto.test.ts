@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { topics } from '@loaxa/protocol';
 import { openDatabase } from '../db/database';
+import { sqliteSql } from '../db/sql';
 import { DeviceRegistry } from '../devices/registry';
 import { EventHub } from '../events/hub';
 import { CommuneService } from '../tenancy/communes';
@@ -90,17 +91,22 @@ describe('mosquitto ACL file', () => {
 });
 
 describe('mosquitto ACL file of a province', () => {
-  it("grants each device its own commune's zones only, from the registry", () => {
+  it("grants each device its own commune's zones only, from the registry", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loaxa-acl-'));
     const db = openDatabase(dir);
     try {
-      const other = new CommuneService(db).create('Xã Bên Kia').id;
-      const registry = new DeviceRegistry(db, new EventHub());
-      registry.createZone('Thôn 1', 'default', 'thon-1');
-      registry.createZone('Thôn 1', other, 'bk-thon-1');
-      registry.createDevice({ communeId: 'default', id: 'a', zones: ['thon-1'] });
-      registry.createDevice({ communeId: other, id: 'b', zones: ['bk-thon-1'] });
-      const acl = renderAclFile({ serverUser: 'loaxa-server', devices: registry.listDevices(), generation: 'g1' });
+      const sqlDb = sqliteSql(db);
+      const other = (await (await CommuneService.open(sqlDb)).create('Xã Bên Kia')).id;
+      const registry = new DeviceRegistry(sqlDb, new EventHub());
+      await registry.createZone('Thôn 1', 'default', 'thon-1');
+      await registry.createZone('Thôn 1', other, 'bk-thon-1');
+      await registry.createDevice({ communeId: 'default', id: 'a', zones: ['thon-1'] });
+      await registry.createDevice({ communeId: other, id: 'b', zones: ['bk-thon-1'] });
+      const acl = renderAclFile({
+        serverUser: 'loaxa-server',
+        devices: await registry.listDevices(),
+        generation: 'g1',
+      });
       expect(aclAllows(acl, 'a', 'read', topics.zoneCmd('thon-1'))).toBe(true);
       expect(aclAllows(acl, 'a', 'read', topics.zoneCmd('bk-thon-1'))).toBe(false);
       expect(aclAllows(acl, 'b', 'read', topics.zoneCmd('bk-thon-1'))).toBe(true);

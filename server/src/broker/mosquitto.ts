@@ -118,7 +118,7 @@ function writeAtomically(file: string, text: string): void {
 }
 
 export interface MosquittoRegistryView {
-  listDevices(): { id: string; zones: string[]; revoked: boolean }[];
+  listDevices(): Promise<{ id: string; zones: string[]; revoked: boolean }[]>;
 }
 
 /**
@@ -161,14 +161,9 @@ export class MosquittoFiles {
    * sure the server's own line matches MQTT_PASSWORD, names active devices that
    * have no broker credential, writes both files and asks for a reload.
    */
-  start(): Promise<boolean> {
+  async start(): Promise<boolean> {
     const { serverUser, serverPassword, registry } = this.options;
-    const active = new Set(
-      registry
-        .listDevices()
-        .filter((d) => !d.revoked)
-        .map((d) => d.id),
-    );
+    const active = new Set((await registry.listDevices()).filter((d) => !d.revoked).map((d) => d.id));
     for (const user of [...this.passwords.keys()]) {
       if (user !== serverUser && !active.has(user)) this.passwords.delete(user);
     }
@@ -241,7 +236,7 @@ export class MosquittoFiles {
     const generation = `${Date.now().toString(36)}-${++this.counter}`;
     try {
       // Every commune's devices: one broker serves the province; each device's zones are of its own commune.
-      const devices = registry.listDevices().filter((d) => !d.revoked && this.passwords.has(d.id));
+      const devices = (await registry.listDevices()).filter((d) => !d.revoked && this.passwords.has(d.id));
       writeAtomically(passwordFile, renderPasswordFile(this.passwords));
       writeAtomically(aclFile, renderAclFile({ serverUser, devices, generation }));
     } catch (err) {

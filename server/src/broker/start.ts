@@ -1,16 +1,18 @@
 /**
  * Picks the broker: embedded Aedes by default, or an external broker when
  * MQTT_URL is set (with Mosquitto's password/ACL files kept by the server when
- * MOSQUITTO_PASSWORD_FILE and MOSQUITTO_ACL_FILE are set).
+ * MOSQUITTO_PASSWORD_FILE and MOSQUITTO_ACL_FILE are set), or a NATS cluster
+ * when NATS_URLS is set too (nats.ts: MQTT_URL lists its nodes' listeners).
  */
 import type http from 'node:http';
 import type { Logger } from 'pino';
-import type { Config } from '../config';
+import { mqttUrls, type Config } from '../config';
 import type { DeviceRegistry } from '../devices/registry';
 import type { MessageBus } from './bus';
 import { startEmbeddedBroker } from './embedded';
 import { connectExternalBroker } from './external';
 import { MosquittoFiles } from './mosquitto';
+import { connectNatsBroker } from './nats-broker';
 
 export interface RunningBroker {
   bus: MessageBus;
@@ -20,7 +22,7 @@ export interface RunningBroker {
   deviceUrl(host: string, tls: boolean): string;
   attachWebSocket(server: http.Server, path?: string): void;
   connectedClients(): number;
-  /** External Mosquitto only: resolves once credential/ACL changes made so far are loaded by the broker. */
+  /** Mosquitto or NATS with managed files: resolves once credential/ACL changes made so far are loaded by the broker. */
   credentialsSettled(): Promise<boolean>;
   external: boolean;
 }
@@ -31,7 +33,6 @@ export async function startBroker(options: {
   logger: Logger;
   tls?: { cert: Buffer; key: Buffer };
   admitPublish?: (deviceId: string) => boolean;
-  batch?: (run: () => void) => void;
 }): Promise<RunningBroker> {
   const { config, registry, logger } = options;
   if (!config.mqttUrl) {
@@ -42,13 +43,37 @@ export async function startBroker(options: {
       logger,
       ...(options.tls ? { tls: options.tls } : {}),
       ...(options.admitPublish ? { admitPublish: options.admitPublish } : {}),
-      ...(options.batch ? { batch: options.batch } : {}),
     });
     return {
       ...embedded,
       deviceUrl: (host, tls) => `${tls ? 'mqtts' : 'mqtt'}://${host}:${embedded.port}`,
       credentialsSettled: async () => true,
       external: false,
+    };
+  }
+
+  if (config.natsUrls) {
+    const urls = mqttUrls(config);
+    const nats = await connectNatsBroker({
+      mqttUrls: urls,
+      natsUrls: config.natsUrls,
+      clientId: config.mqttClientId,
+      ...(config.mqttUsername ? { username: config.mqttUsername, password: config.mqttPassword! } : {}),
+      ...(config.natsAuthFile ? { authFile: config.natsAuthFile } : {}),
+      ...(config.natsPidFiles ? { pidFiles: config.natsPidFiles } : {}),
+      registry,
+      logger,
+    });
+    // An agent takes one broker URL today: the first node unless MQTT_DEVICE_URL says otherwise.
+    const deviceUrl = config.mqttDeviceUrl ?? urls[0]!;
+    return {
+      bus: nats.bus,
+      port: portOf(urls[0]!),
+      deviceUrl: () => deviceUrl,
+      attachWebSocket: () => {},
+      connectedClients: () => nats.connectedClients(),
+      credentialsSettled: () => nats.credentialsSettled(),
+      external: true,
     };
   }
 
@@ -87,8 +112,7 @@ export async function startBroker(options: {
     // Revocation already rewrote the files; Mosquitto drops the connection when it reloads them.
     external.onDisconnectRequest(() => void f.settled());
   }
-  const url = new URL(config.mqttUrl);
-  const port = Number(url.port) || (url.protocol === 'mqtts:' ? 8883 : url.protocol === 'mqtt:' ? 1883 : 443);
+  const port = portOf(config.mqttUrl);
   const deviceUrl = config.mqttDeviceUrl ?? config.mqttUrl;
   const close = external.bus.close.bind(external.bus);
   return {
@@ -106,4 +130,9 @@ export async function startBroker(options: {
     credentialsSettled: () => files?.settled() ?? Promise.resolve(true),
     external: true,
   };
+}
+
+function portOf(mqttUrl: string): number {
+  const url = new URL(mqttUrl);
+  return Number(url.port) || (url.protocol === 'mqtts:' ? 8883 : url.protocol === 'mqtt:' ? 1883 : 443);
 }

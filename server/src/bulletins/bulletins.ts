@@ -17,10 +17,11 @@
  * the live matrix need nothing new.
  */
 import crypto from 'node:crypto';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { DeliveryStage, Priority } from '@loaxa/protocol';
-import type { Db } from '../db/database';
+import type { Engine, SqlDb, Tables } from '../db/sql';
 import type { MediaAsset } from '../media/store';
-import { inScope, type Scope } from '../tenancy/scope';
+import type { Scope } from '../tenancy/scope';
 
 /** An input or a state the rules refuse; goes through the HTTP error handler as is. */
 export class BulletinError extends Error {
@@ -178,6 +179,38 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 const PLAYED: ReadonlySet<string> = new Set(['started', 'finished']);
 const FAILED: ReadonlySet<string> = new Set(['failed', 'skipped', 'preempted']);
 
+/** The columns of BulletinRow. */
+const BULLETIN_COLUMNS = [
+  'id',
+  'title',
+  'text',
+  'priority',
+  'sha256',
+  'duration_ms',
+  'engine',
+  'all_communes',
+  'status',
+  'expires_at',
+  'public',
+  'review_reason',
+  'reviewed_by',
+  'sent_at',
+  'revision',
+  'created_by',
+  'created_at',
+] as const;
+
+/** Rows of bulletin_communes written in one INSERT (3 parameters each), well under either engine's limit. */
+const TARGETS_PER_INSERT = 500;
+
+/**
+ * `column` in SQLite's order of text (by bytes): PostgreSQL's default follows the database's
+ * collation, and lists (communes by name, the newest bulletins) must come out the same on both.
+ */
+function byBytes(engine: Engine, column: string): RawBuilder<string> {
+  return engine === 'postgres' ? sql`${sql.ref(column)} COLLATE "C"` : sql`${sql.ref(column)}`;
+}
+
 function titleOf(text: string): string {
   const line = text.trim().split(/\n/)[0] ?? '';
   return line.length > 80 ? `${line.slice(0, 79)}…` : line;
@@ -186,16 +219,25 @@ function titleOf(text: string): string {
 export class BulletinService {
   constructor(
     private readonly deps: {
-      db: Db;
+      sqlDb: SqlDb;
       airing: BulletinAiring;
       /** Renders a bulletin's text with the province's voice (the default commune's settings). */
       render(input: { text: string; voice?: string; speed?: number }): Promise<MediaAsset & { engine: string }>;
-      media: { get(sha256: string): MediaAsset | null };
+      /** The media store; its reads may be synchronous or not. */
+      media: { get(sha256: string): MediaAsset | null | Promise<MediaAsset | null> };
       now?: () => number;
       /** Told when a bulletin or a commune's handling of it changed (the live event stream). */
       changed?: (bulletinId: string, communeIds: string[]) => void;
     },
   ) {}
+
+  private get db(): Kysely<Tables> {
+    return this.deps.sqlDb.db;
+  }
+
+  private byBytes(column: string): RawBuilder<string> {
+    return byBytes(this.deps.sqlDb.engine, column);
+  }
 
   private now(): number {
     return this.deps.now?.() ?? Date.now();
@@ -208,12 +250,11 @@ export class BulletinService {
    * (`mayApprove`), else it waits for a province approver.
    */
   async create(input: BulletinInput, author: string, mayApprove: boolean): Promise<BulletinView> {
-    const { db } = this.deps;
     const text = input.text?.trim() || null;
     if (!text && !input.audio)
       throw new BulletinError(400, 'text', 'text: write the bulletin, or give `audio` (an uploaded file)');
     if (text && input.audio) throw new BulletinError(400, 'audio', 'audio: give either `text` or `audio`, not both');
-    const communeIds = this.targets(input.communes);
+    const communeIds = await this.targets(input.communes);
     const now = this.now();
     if (input.expiresAt && input.priority !== 'emergency') {
       throw new BulletinError(400, 'expiresAt', 'expiresAt: only an emergency bulletin has an expiry');
@@ -229,64 +270,82 @@ export class BulletinService {
         ...(input.speed ? { speed: input.speed } : {}),
       });
     } else {
-      const stored = this.deps.media.get(input.audio!);
+      const stored = await this.deps.media.get(input.audio!);
       if (!stored) throw new BulletinError(404, 'audio', `audio: no uploaded audio ${input.audio}`);
       audio = { ...stored, engine: null };
     }
     const title = input.title?.trim() || (text ? titleOf(text) : 'Bản tin của tỉnh');
     const id = `bt-${now.toString(36)}-${crypto.randomBytes(4).toString('hex')}`;
-    db.prepare(
-      `INSERT INTO bulletins (id, title, text, priority, sha256, duration_ms, engine, all_communes, status,
-         expires_at, public, created_by, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'submitted', ?, ?, ?, ?, ?)`,
-    ).run(
-      id,
-      title,
-      text,
-      input.priority,
-      audio.sha256,
-      audio.durationMs,
-      audio.engine,
-      input.communes === 'all' ? 1 : 0,
-      input.expiresAt?.getTime() ?? null,
-      (input.public ?? text !== null) ? 1 : 0,
-      author,
-      now,
-      now,
-    );
-    // The chosen communes are kept from the start, so an approver sees where it goes.
-    const add = db.prepare("INSERT INTO bulletin_communes (bulletin_id, commune_id, status) VALUES (?, ?, 'received')");
-    db.transaction(() => communeIds.forEach((c) => add.run(id, c)))();
+    await this.db.transaction().execute(async (tx) => {
+      await tx
+        .insertInto('bulletins')
+        .values({
+          id,
+          title,
+          text,
+          priority: input.priority,
+          sha256: audio.sha256,
+          duration_ms: audio.durationMs,
+          engine: audio.engine,
+          all_communes: input.communes === 'all' ? 1 : 0,
+          status: 'submitted',
+          expires_at: input.expiresAt?.getTime() ?? null,
+          public: (input.public ?? text !== null) ? 1 : 0,
+          created_by: author,
+          created_at: now,
+          updated_at: now,
+        })
+        .execute();
+      // The chosen communes are kept from the start, so an approver sees where it goes.
+      for (let i = 0; i < communeIds.length; i += TARGETS_PER_INSERT) {
+        await tx
+          .insertInto('bulletin_communes')
+          .values(
+            communeIds
+              .slice(i, i + TARGETS_PER_INSERT)
+              .map((c) => ({ bulletin_id: id, commune_id: c, status: 'received' })),
+          )
+          .execute();
+      }
+    });
     if (mayApprove) return this.send(id, author, null);
     this.deps.changed?.(id, []);
-    return this.get({ communeId: null }, id)!;
+    return (await this.get({ communeId: null }, id))!;
   }
 
   /** Approves a submitted bulletin (if still at `revision`) and sends it. */
   async approve(id: string, revision: number, approver: string): Promise<BulletinView> {
-    this.transition(id, revision, 'submitted', 'approve');
+    await this.transition(id, revision, 'submitted', 'approve');
     return this.send(id, approver, revision);
   }
 
-  reject(id: string, revision: number, reason: string, approver: string): BulletinView {
+  async reject(id: string, revision: number, reason: string, approver: string): Promise<BulletinView> {
     const trimmed = reason.trim();
     if (!trimmed) throw new BulletinError(400, 'reason', 'reason: say why the bulletin is rejected');
-    this.transition(id, revision, 'submitted', 'reject');
+    await this.transition(id, revision, 'submitted', 'reject');
     const now = this.now();
-    const changed = this.deps.db
-      .prepare(
-        `UPDATE bulletins SET status = 'rejected', review_reason = ?, reviewed_by = ?, reviewed_at = ?,
-           revision = revision + 1, updated_at = ? WHERE id = ? AND revision = ? AND status = 'submitted'`,
-      )
-      .run(trimmed, approver, now, now, id, revision).changes;
-    if (!changed) this.lost(id);
+    const { numUpdatedRows } = await this.db
+      .updateTable('bulletins')
+      .set({
+        status: 'rejected',
+        review_reason: trimmed,
+        reviewed_by: approver,
+        reviewed_at: now,
+        revision: sql`revision + 1`,
+        updated_at: now,
+      })
+      .where('id', '=', id)
+      .where('revision', '=', revision)
+      .where('status', '=', 'submitted')
+      .executeTakeFirstOrThrow();
+    if (Number(numUpdatedRows) === 0) throw await this.lost(id);
     this.deps.changed?.(id, []);
-    return this.get({ communeId: null }, id)!;
+    return (await this.get({ communeId: null }, id))!;
   }
 
   /** Checks a province transition may happen; throws 404/409 with the bulletin as it is. */
-  private transition(id: string, revision: number, from: BulletinStatus, verb: string): void {
-    const current = this.get({ communeId: null }, id);
+  private async transition(id: string, revision: number, from: BulletinStatus, verb: string): Promise<void> {
+    const current = await this.get({ communeId: null }, id);
     if (!current) throw new BulletinError(404, 'id', `no bulletin with id ${id}`);
     if (current.revision !== revision) {
       throw new BulletinError(
@@ -301,9 +360,10 @@ export class BulletinService {
     }
   }
 
-  private lost(id: string): never {
-    const current = this.get({ communeId: null }, id);
-    throw new BulletinError(409, 'revision', 'revision: someone changed this bulletin first', current);
+  /** The 409 for a compare-and-set on the bulletin that changed nothing, with the bulletin as it is now. */
+  private async lost(id: string): Promise<BulletinError> {
+    const current = await this.get({ communeId: null }, id);
+    return new BulletinError(409, 'revision', 'revision: someone changed this bulletin first', current);
   }
 
   /**
@@ -311,22 +371,32 @@ export class BulletinService {
    * hands it to each target commune by its priority.
    */
   private async send(id: string, sender: string, revision: number | null): Promise<BulletinView> {
-    const { db } = this.deps;
     const now = this.now();
-    const row = this.row(id)!;
+    const row = (await this.row(id))!;
     const expiresAt = row.priority === 'emergency' ? (row.expires_at ?? now + DEFAULT_EMERGENCY_TTL_MS) : null;
-    const changed = db
-      .prepare(
-        `UPDATE bulletins SET status = 'sent', sent_at = ?, expires_at = ?, reviewed_by = ?, reviewed_at = ?,
-           revision = revision + 1, updated_at = ?
-         WHERE id = ? AND status = 'submitted' AND (? IS NULL OR revision = ?)`,
-      )
-      .run(now, expiresAt, sender, now, now, id, revision, revision).changes;
-    if (!changed) this.lost(id);
+    const { numUpdatedRows } = await this.db
+      .updateTable('bulletins')
+      .set({
+        status: 'sent',
+        sent_at: now,
+        expires_at: expiresAt,
+        reviewed_by: sender,
+        reviewed_at: now,
+        revision: sql`revision + 1`,
+        updated_at: now,
+      })
+      .where('id', '=', id)
+      .where('status', '=', 'submitted')
+      .$if(revision !== null, (q) => q.where('revision', '=', revision))
+      .executeTakeFirstOrThrow();
+    if (Number(numUpdatedRows) === 0) throw await this.lost(id);
     const targets = (
-      db.prepare('SELECT commune_id FROM bulletin_communes WHERE bulletin_id = ? ORDER BY commune_id').all(id) as {
-        commune_id: string;
-      }[]
+      (await this.db
+        .selectFrom('bulletin_communes')
+        .select('commune_id')
+        .where('bulletin_id', '=', id)
+        .orderBy(this.byBytes('commune_id'))
+        .execute()) as { commune_id: string }[]
     ).map((t) => t.commune_id);
     const audio = {
       sha256: row.sha256,
@@ -335,7 +405,7 @@ export class BulletinService {
       durationMs: row.duration_ms,
       engine: row.engine,
     };
-    const stored = this.deps.media.get(row.sha256);
+    const stored = await this.deps.media.get(row.sha256);
     if (stored) Object.assign(audio, { format: stored.format, bytes: stored.bytes });
     if (row.priority === 'emergency') {
       // Every commune at once: one after the other, a province's last commune heard it seconds after
@@ -354,7 +424,7 @@ export class BulletinService {
             expiresAt: expiresAt!,
             createdBy: sender,
           });
-          this.setHandling(id, communeId, 'aired', aired ? null : 'không có loa nào / no loudspeakers', sender);
+          await this.setHandling(id, communeId, 'aired', aired ? null : 'không có loa nào / no loudspeakers', sender);
         }),
       );
       // Each commune that could be reached was; then the first failure is the caller's to hear.
@@ -363,9 +433,9 @@ export class BulletinService {
     } else {
       for (const communeId of targets) {
         if (row.priority === 'priority') {
-          const slot = this.nextSlot(communeId, now + PRIORITY_PLACEMENT_LEAD_MS);
+          const slot = await this.nextSlot(communeId, now + PRIORITY_PLACEMENT_LEAD_MS);
           if (slot === null) {
-            this.setHandling(
+            await this.setHandling(
               id,
               communeId,
               'received',
@@ -387,7 +457,7 @@ export class BulletinService {
             at: new Date(slot - 1),
             createdBy: sender,
           });
-          this.setHandling(
+          await this.setHandling(
             id,
             communeId,
             'scheduled',
@@ -401,35 +471,44 @@ export class BulletinService {
       }
     }
     this.deps.changed?.(id, targets);
-    return this.get({ communeId: null }, id)!;
+    return (await this.get({ communeId: null }, id))!;
   }
 
   /** Start of the commune's next scheduled programme (a normal occurrence from a schedule) from `from` on. */
-  private nextSlot(communeId: string, from: number): number | null {
-    const row = this.deps.db
-      .prepare(
-        `SELECT MIN(start_at) AS at FROM occurrences
-         WHERE commune_id = ? AND schedule_id IS NOT NULL AND priority = 'normal'
-           AND start_at >= ? AND start_at < ? AND cancelled_at IS NULL AND stopped_at IS NULL`,
-      )
-      .get(communeId, from, from + SLOT_SEARCH_MS) as { at: number | null };
-    return row.at;
+  private async nextSlot(communeId: string, from: number): Promise<number | null> {
+    const row = (await this.db
+      .selectFrom('occurrences')
+      .select((eb) => eb.fn.min('start_at').as('at'))
+      .where('commune_id', '=', communeId)
+      .where('schedule_id', 'is not', null)
+      .where('priority', '=', 'normal')
+      .where('start_at', '>=', from)
+      .where('start_at', '<', from + SLOT_SEARCH_MS)
+      .where('cancelled_at', 'is', null)
+      .where('stopped_at', 'is', null)
+      .executeTakeFirst()) as { at: number | null } | undefined;
+    return row?.at ?? null;
   }
 
-  private setHandling(
+  /** Sets a commune's handling; `by` null keeps who handled it and when (nobody acted). */
+  private async setHandling(
     id: string,
     communeId: string,
     status: CommuneHandling,
     detail: string | null,
     by: string | null,
-  ): void {
-    this.deps.db
-      .prepare(
-        `UPDATE bulletin_communes SET status = ?, detail = ?, handled_by = COALESCE(?, handled_by),
-           handled_at = CASE WHEN ? IS NULL THEN handled_at ELSE ? END, revision = revision + 1
-         WHERE bulletin_id = ? AND commune_id = ?`,
-      )
-      .run(status, detail, by, by, this.now(), id, communeId);
+  ): Promise<void> {
+    await this.db
+      .updateTable('bulletin_communes')
+      .set({
+        status,
+        detail,
+        ...(by !== null ? { handled_by: by, handled_at: this.now() } : {}),
+        revision: sql`revision + 1`,
+      })
+      .where('bulletin_id', '=', id)
+      .where('commune_id', '=', communeId)
+      .execute();
   }
 
   // ---- the commune ---------------------------------------------------------
@@ -446,21 +525,23 @@ export class BulletinService {
     input: { at: Date; zones: string[] | 'all'; revision: number },
     by: string,
   ): Promise<BulletinView> {
-    const target = this.inboxRow(scope, id, communeId, input.revision, 'place');
+    const target = await this.inboxRow(scope, id, communeId, input.revision, 'place');
     const now = this.now();
     if (input.at.getTime() < now) throw new BulletinError(400, 'at', `at: ${input.at.toISOString()} is in the past`);
-    const row = this.row(id)!;
+    const row = (await this.row(id))!;
     // Claim the row first: two officers placing at once must not make two plays.
-    const claimed = this.deps.db
-      .prepare(
-        `UPDATE bulletin_communes SET status = 'scheduled', handled_by = ?, handled_at = ?, revision = revision + 1
-         WHERE bulletin_id = ? AND commune_id = ? AND revision = ? AND status = 'received'`,
-      )
-      .run(by, now, id, communeId, target.revision).changes;
-    if (!claimed) this.lostTarget(scope, id, communeId);
-    const stored = this.deps.media.get(row.sha256);
+    const { numUpdatedRows } = await this.db
+      .updateTable('bulletin_communes')
+      .set({ status: 'scheduled', handled_by: by, handled_at: now, revision: sql`revision + 1` })
+      .where('bulletin_id', '=', id)
+      .where('commune_id', '=', communeId)
+      .where('revision', '=', target.revision)
+      .where('status', '=', 'received')
+      .executeTakeFirstOrThrow();
+    if (Number(numUpdatedRows) === 0) throw await this.lostTarget(scope, id, communeId);
     let aired;
     try {
+      const stored = await this.deps.media.get(row.sha256);
       aired = await this.deps.airing.air({
         communeId,
         bulletinId: id,
@@ -482,15 +563,15 @@ export class BulletinService {
       });
     } catch (err) {
       // Nothing was planned (a bad zone, say): back to the inbox as it was, so the officer can try again.
-      this.deps.db
-        .prepare(
-          `UPDATE bulletin_communes SET status = 'received', handled_by = NULL, handled_at = NULL, revision = ?
-           WHERE bulletin_id = ? AND commune_id = ?`,
-        )
-        .run(target.revision, id, communeId);
+      await this.db
+        .updateTable('bulletin_communes')
+        .set({ status: 'received', handled_by: null, handled_at: null, revision: target.revision })
+        .where('bulletin_id', '=', id)
+        .where('commune_id', '=', communeId)
+        .execute();
       throw err;
     }
-    this.setHandling(
+    await this.setHandling(
       id,
       communeId,
       'scheduled',
@@ -498,35 +579,48 @@ export class BulletinService {
       by,
     );
     this.deps.changed?.(id, [communeId]);
-    return this.get(scope, id)!;
+    return (await this.get(scope, id))!;
   }
 
-  decline(
+  async decline(
     scope: Scope,
     id: string,
     communeId: string,
     input: { reason: string; revision: number },
     by: string,
-  ): BulletinView {
+  ): Promise<BulletinView> {
     const reason = input.reason.trim();
     if (!reason) throw new BulletinError(400, 'reason', 'reason: say why the commune declines the bulletin');
-    const target = this.inboxRow(scope, id, communeId, input.revision, 'decline');
-    const changed = this.deps.db
-      .prepare(
-        `UPDATE bulletin_communes SET status = 'declined', decline_reason = ?, handled_by = ?, handled_at = ?,
-           revision = revision + 1
-         WHERE bulletin_id = ? AND commune_id = ? AND revision = ? AND status = 'received'`,
-      )
-      .run(reason, by, this.now(), id, communeId, target.revision).changes;
-    if (!changed) this.lostTarget(scope, id, communeId);
+    const target = await this.inboxRow(scope, id, communeId, input.revision, 'decline');
+    const { numUpdatedRows } = await this.db
+      .updateTable('bulletin_communes')
+      .set({
+        status: 'declined',
+        decline_reason: reason,
+        handled_by: by,
+        handled_at: this.now(),
+        revision: sql`revision + 1`,
+      })
+      .where('bulletin_id', '=', id)
+      .where('commune_id', '=', communeId)
+      .where('revision', '=', target.revision)
+      .where('status', '=', 'received')
+      .executeTakeFirstOrThrow();
+    if (Number(numUpdatedRows) === 0) throw await this.lostTarget(scope, id, communeId);
     this.deps.changed?.(id, [communeId]);
-    return this.get(scope, id)!;
+    return (await this.get(scope, id))!;
   }
 
   /** The commune's row of a sent bulletin, checked for a place/decline at `revision`. */
-  private inboxRow(scope: Scope, id: string, communeId: string, revision: number, verb: string): TargetRow {
-    const view = this.get(scope, id);
-    const target = view?.status === 'sent' ? this.targetRow(id, communeId) : undefined;
+  private async inboxRow(
+    scope: Scope,
+    id: string,
+    communeId: string,
+    revision: number,
+    verb: string,
+  ): Promise<TargetRow> {
+    const view = await this.get(scope, id);
+    const target = view?.status === 'sent' ? await this.targetRow(id, communeId) : undefined;
     if (!view || !target || (scope.communeId !== null && scope.communeId !== communeId)) {
       throw new BulletinError(404, 'id', `no bulletin with id ${id} for commune ${communeId}`);
     }
@@ -550,9 +644,10 @@ export class BulletinService {
     return target;
   }
 
-  private lostTarget(scope: Scope, id: string, communeId: string): never {
-    const current = this.get(scope, id)?.communes.find((c) => c.communeId === communeId);
-    throw new BulletinError(409, 'revision', 'revision: someone handled this bulletin first', current);
+  /** The 409 for a compare-and-set on a commune's row that changed nothing, with the row as it is now. */
+  private async lostTarget(scope: Scope, id: string, communeId: string): Promise<BulletinError> {
+    const current = (await this.get(scope, id))?.communes.find((c) => c.communeId === communeId);
+    return new BulletinError(409, 'revision', 'revision: someone handled this bulletin first', current);
   }
 
   /**
@@ -561,15 +656,19 @@ export class BulletinService {
    */
   async deviceOnline(deviceId: string): Promise<number> {
     const now = this.now();
-    const due = this.deps.db
-      .prepare(
-        `SELECT o.id, b.expires_at FROM deliveries d
-         JOIN occurrences o ON o.id = d.occurrence_id
-         JOIN bulletins b ON b.id = o.bulletin_id
-         WHERE d.device_id = ? AND d.stage = 'pending' AND b.priority = 'emergency'
-           AND b.status = 'sent' AND b.expires_at > ? AND o.stopped_at IS NULL AND o.cancelled_at IS NULL`,
-      )
-      .all(deviceId, now) as { id: string; expires_at: number }[];
+    const due = (await this.db
+      .selectFrom('deliveries as d')
+      .innerJoin('occurrences as o', 'o.id', 'd.occurrence_id')
+      .innerJoin('bulletins as b', 'b.id', 'o.bulletin_id')
+      .select(['o.id', 'b.expires_at'])
+      .where('d.device_id', '=', deviceId)
+      .where('d.stage', '=', 'pending')
+      .where('b.priority', '=', 'emergency')
+      .where('b.status', '=', 'sent')
+      .where('b.expires_at', '>', now)
+      .where('o.stopped_at', 'is', null)
+      .where('o.cancelled_at', 'is', null)
+      .execute()) as { id: string; expires_at: number }[];
     for (const o of due) await this.deps.airing.resend(o.id, deviceId, o.expires_at);
     return due.length;
   }
@@ -580,72 +679,105 @@ export class BulletinService {
    * Bulletins visible in `scope`: the province sees every one; a commune sees
    * those sent to it (not drafts, not rejected), with its own row only.
    */
-  list(scope: Scope, options: { limit?: number } = {}): BulletinView[] {
-    const ids = (
-      this.deps.db
-        .prepare(
-          `SELECT b.id FROM bulletins b
-           WHERE ? IS NULL OR (b.status = 'sent' AND EXISTS (
-             SELECT 1 FROM bulletin_communes t WHERE t.bulletin_id = b.id AND t.commune_id = ?))
-           ORDER BY b.created_at DESC, b.id DESC LIMIT ?`,
-        )
-        .all(...inScope(scope), options.limit ?? 200) as { id: string }[]
-    ).map((r) => r.id);
-    return ids.map((id) => this.view(scope, this.row(id)!, false));
+  async list(scope: Scope, options: { limit?: number } = {}): Promise<BulletinView[]> {
+    const communeId = scope.communeId;
+    const rows = (await this.db
+      .selectFrom('bulletins as b')
+      .select(BULLETIN_COLUMNS.map((c) => `b.${c}` as const))
+      .$if(communeId !== null, (q) =>
+        q
+          .where('b.status', '=', 'sent')
+          .where((eb) =>
+            eb.exists(
+              eb
+                .selectFrom('bulletin_communes as t')
+                .select('t.commune_id')
+                .whereRef('t.bulletin_id', '=', 'b.id')
+                .where('t.commune_id', '=', communeId),
+            ),
+          ),
+      )
+      .orderBy('b.created_at', 'desc')
+      .orderBy(this.byBytes('b.id'), 'desc')
+      .limit(options.limit ?? 200)
+      .execute()) as BulletinRow[];
+    return this.views(scope, rows, false);
   }
 
   /** One bulletin with per-commune status and per-device deliveries; null when not visible in `scope`. */
-  get(scope: Scope, id: string): BulletinView | null {
-    const row = this.row(id);
+  async get(scope: Scope, id: string): Promise<BulletinView | null> {
+    const row = await this.row(id);
     if (!row) return null;
-    if (scope.communeId !== null && (row.status !== 'sent' || !this.targetRow(id, scope.communeId))) return null;
-    return this.view(scope, row, true);
+    if (scope.communeId !== null && (row.status !== 'sent' || !(await this.targetRow(id, scope.communeId)))) {
+      return null;
+    }
+    return (await this.views(scope, [row], true))[0]!;
   }
 
-  private row(id: string): BulletinRow | undefined {
-    return this.deps.db
-      .prepare(
-        `SELECT id, title, text, priority, sha256, duration_ms, engine, all_communes, status, expires_at, public,
-           review_reason, reviewed_by, sent_at, revision, created_by, created_at
-         FROM bulletins WHERE id = ?`,
-      )
-      .get(id) as BulletinRow | undefined;
+  private async row(id: string): Promise<BulletinRow | undefined> {
+    return (await this.db.selectFrom('bulletins').select(BULLETIN_COLUMNS).where('id', '=', id).executeTakeFirst()) as
+      BulletinRow | undefined;
   }
 
-  private targetRow(id: string, communeId: string): TargetRow | undefined {
-    return this.targetRows(id, { communeId }).find((t) => t.commune_id === communeId);
+  private async targetRow(id: string, communeId: string): Promise<TargetRow | undefined> {
+    return (await this.targetRows([id], { communeId }))[0];
   }
 
-  private targetRows(id: string, scope: Scope): TargetRow[] {
-    return this.deps.db
-      .prepare(
-        `SELECT t.bulletin_id, t.commune_id, c.name, t.status, t.decline_reason, t.detail, t.handled_by,
-           t.handled_at, t.revision
-         FROM bulletin_communes t JOIN communes c ON c.id = t.commune_id
-         WHERE t.bulletin_id = ? AND (? IS NULL OR t.commune_id = ?) ORDER BY c.name, c.id`,
-      )
-      .all(id, ...inScope(scope)) as TargetRow[];
+  /** The communes' rows of the bulletins `ids` in `scope`, by commune name. */
+  private async targetRows(ids: string[], scope: Scope): Promise<TargetRow[]> {
+    const communeId = scope.communeId;
+    return (await this.db
+      .selectFrom('bulletin_communes as t')
+      .innerJoin('communes as c', 'c.id', 't.commune_id')
+      .select([
+        't.bulletin_id',
+        't.commune_id',
+        'c.name',
+        't.status',
+        't.decline_reason',
+        't.detail',
+        't.handled_by',
+        't.handled_at',
+        't.revision',
+      ])
+      .where('t.bulletin_id', 'in', ids)
+      .$if(communeId !== null, (q) => q.where('t.commune_id', '=', communeId))
+      .orderBy(this.byBytes('c.name'))
+      .orderBy(this.byBytes('c.id'))
+      .execute()) as TargetRow[];
   }
 
-  private view(scope: Scope, row: BulletinRow, withDeliveries: boolean): BulletinView {
-    const occurrences = this.deps.db
-      .prepare('SELECT id, commune_id, start_at FROM occurrences WHERE bulletin_id = ? ORDER BY start_at, id')
-      .all(row.id) as { id: string; commune_id: string; start_at: number }[];
-    const deliveries = this.deps.db
-      .prepare(
-        `SELECT d.occurrence_id, o.commune_id, d.device_id, d.stage, d.at, d.detail
-         FROM deliveries d JOIN occurrences o ON o.id = d.occurrence_id
-         WHERE o.bulletin_id = ? AND (? IS NULL OR o.commune_id = ?) ORDER BY d.device_id, o.start_at`,
-      )
-      .all(row.id, ...inScope(scope)) as {
+  /** The views of `rows`, in their order; their communes, plays and deliveries read in one query each. */
+  private async views(scope: Scope, rows: BulletinRow[], withDeliveries: boolean): Promise<BulletinView[]> {
+    if (rows.length === 0) return [];
+    const ids = rows.map((r) => r.id);
+    const communeId = scope.communeId;
+    const occurrences = (await this.db
+      .selectFrom('occurrences')
+      .select(['id', 'bulletin_id', 'commune_id', 'start_at'])
+      .where('bulletin_id', 'in', ids)
+      .orderBy('start_at')
+      .orderBy(this.byBytes('id'))
+      .execute()) as { id: string; bulletin_id: string; commune_id: string; start_at: number }[];
+    const deliveries = (await this.db
+      .selectFrom('deliveries as d')
+      .innerJoin('occurrences as o', 'o.id', 'd.occurrence_id')
+      .select(['d.occurrence_id', 'o.bulletin_id', 'o.commune_id', 'd.device_id', 'd.stage', 'd.at', 'd.detail'])
+      .where('o.bulletin_id', 'in', ids)
+      .$if(communeId !== null, (q) => q.where('o.commune_id', '=', communeId))
+      .orderBy(this.byBytes('d.device_id'))
+      .orderBy('o.start_at')
+      .execute()) as {
       occurrence_id: string;
+      bulletin_id: string;
       commune_id: string;
       device_id: string;
       stage: DeliveryStage;
       at: number | null;
       detail: string | null;
     }[];
-    return {
+    const targets = await this.targetRows(ids, scope);
+    return rows.map((row) => ({
       id: row.id,
       title: row.title,
       text: row.text,
@@ -662,44 +794,46 @@ export class BulletinService {
       createdBy: row.created_by,
       createdAt: new Date(row.created_at).toISOString(),
       revision: row.revision,
-      communes: this.targetRows(row.id, scope).map((t) => {
-        const own = deliveries.filter((d) => d.commune_id === t.commune_id);
-        return {
-          communeId: t.commune_id,
-          name: t.name,
-          status: t.status,
-          declineReason: t.decline_reason,
-          detail: t.detail,
-          handledBy: t.handled_by,
-          handledAt: iso(t.handled_at),
-          revision: t.revision,
-          occurrences: occurrences
-            .filter((o) => o.commune_id === t.commune_id)
-            .map((o) => ({ id: o.id, startAt: new Date(o.start_at).toISOString() })),
-          devices: new Set(own.map((d) => d.device_id)).size,
-          played: new Set(own.filter((d) => PLAYED.has(d.stage)).map((d) => d.device_id)).size,
-          failed: own.filter((d) => FAILED.has(d.stage)).length,
-          ...(withDeliveries
-            ? {
-                deliveries: own.map((d) => ({
-                  deviceId: d.device_id,
-                  occurrenceId: d.occurrence_id,
-                  stage: d.stage,
-                  at: iso(d.at),
-                  detail: d.detail,
-                })),
-              }
-            : {}),
-        };
-      }),
-    };
+      communes: targets
+        .filter((t) => t.bulletin_id === row.id)
+        .map((t) => {
+          const own = deliveries.filter((d) => d.bulletin_id === row.id && d.commune_id === t.commune_id);
+          return {
+            communeId: t.commune_id,
+            name: t.name,
+            status: t.status,
+            declineReason: t.decline_reason,
+            detail: t.detail,
+            handledBy: t.handled_by,
+            handledAt: iso(t.handled_at),
+            revision: t.revision,
+            occurrences: occurrences
+              .filter((o) => o.bulletin_id === row.id && o.commune_id === t.commune_id)
+              .map((o) => ({ id: o.id, startAt: new Date(o.start_at).toISOString() })),
+            devices: new Set(own.map((d) => d.device_id)).size,
+            played: new Set(own.filter((d) => PLAYED.has(d.stage)).map((d) => d.device_id)).size,
+            failed: own.filter((d) => FAILED.has(d.stage)).length,
+            ...(withDeliveries
+              ? {
+                  deliveries: own.map((d) => ({
+                    deviceId: d.device_id,
+                    occurrenceId: d.occurrence_id,
+                    stage: d.stage,
+                    at: iso(d.at),
+                    detail: d.detail,
+                  })),
+                }
+              : {}),
+          };
+        }),
+    }));
   }
 
   /** The communes a bulletin goes to; every one must exist. */
-  private targets(communes: string[] | 'all'): string[] {
-    const known = (this.deps.db.prepare('SELECT id FROM communes ORDER BY id').all() as { id: string }[]).map(
-      (c) => c.id,
-    );
+  private async targets(communes: string[] | 'all'): Promise<string[]> {
+    const known = (
+      (await this.db.selectFrom('communes').select('id').orderBy(this.byBytes('id')).execute()) as { id: string }[]
+    ).map((c) => c.id);
     if (communes === 'all') return known;
     if (communes.length === 0)
       throw new BulletinError(400, 'communes', 'communes: choose at least one commune, or "all"');

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { openDatabase } from '../db/database';
+import { sqliteSql } from '../db/sql';
 import { EventHub } from '../events/hub';
 import { ConflictError, DeviceRegistry, NotFoundError } from '../devices/registry';
 import {
@@ -17,11 +18,16 @@ interface ApiError {
   field?: string;
 }
 
-function withRegistry<T>(target: ServerTarget, fn: (registry: DeviceRegistry, communes: CommuneService) => T): T {
+async function withRegistry<T>(
+  target: ServerTarget,
+  fn: (registry: DeviceRegistry, communes: CommuneService) => T | Promise<T>,
+): Promise<T> {
   const db = openDatabase(target.config.dataDir);
+  const sqlDb = sqliteSql(db);
   try {
-    return fn(new DeviceRegistry(db, new EventHub()), new CommuneService(db));
+    return await fn(new DeviceRegistry(sqlDb, new EventHub()), await CommuneService.open(sqlDb));
   } finally {
+    await sqlDb.close();
     db.close();
   }
 }
@@ -61,10 +67,10 @@ export async function addDevice(
     return res.body.agentConfig;
   }
   offline(target);
-  return withRegistry(target, (registry, communes) => {
+  return withRegistry(target, async (registry, communes) => {
     try {
-      const communeId = communes.forWrite(PROVINCE, opts.commune);
-      const { secret } = registry.createDevice({ ...body, communeId });
+      const communeId = await communes.forWrite(PROVINCE, opts.commune);
+      const { secret } = await registry.createDevice({ ...body, communeId });
       const serverUrl = target.config.publicUrl ?? target.url;
       return agentConfigFor({
         deviceId: id,
@@ -89,7 +95,7 @@ export async function revokeDevice(id: string, opts: { serverUrl?: string }): Pr
     return;
   }
   offline(target);
-  if (!withRegistry(target, (registry) => registry.revokeDevice(id, PROVINCE)))
+  if (!(await withRegistry(target, (registry) => registry.revokeDevice(id, PROVINCE))))
     throw new CliError(`no device with id ${id}`);
 }
 

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openDatabase } from '../db/database';
+import { sqliteSql } from '../db/sql';
 import { MediaStore } from '../media/store';
 import { NoticeRenderer, type RenderResult } from '../tts/render';
 import { createTtsRegistry, loadTtsConfig } from '../tts/registry';
@@ -27,8 +28,9 @@ export async function renderToFile(
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'loaxa-say-'));
   const db = openDatabase(scratch);
   try {
-    const media = new MediaStore(scratch, db);
-    const renderer = new NoticeRenderer(db, media, tts.asAdapter());
+    const sqlDb = sqliteSql(db);
+    const media = new MediaStore(scratch, sqlDb);
+    const renderer = new NoticeRenderer(sqlDb, media, tts.asAdapter());
     const started = performance.now();
     const result = await renderer.render({
       text,

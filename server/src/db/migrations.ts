@@ -769,4 +769,26 @@ export const MIGRATIONS: readonly Migration[] = [
         FROM device_status;
     `,
   },
+  {
+    version: 30,
+    name: 'media files in the database too, for every server instance (PostgreSQL)',
+    // On SQLite one server's media directory is the store and this table stays empty; it exists on
+    // both engines so their schemas stay the same.
+    sql: `
+      CREATE TABLE media_blobs (
+        sha256 TEXT NOT NULL REFERENCES media(sha256) ON DELETE CASCADE,
+        seq    INTEGER NOT NULL CHECK (seq >= 0),
+        data   BLOB NOT NULL,
+        PRIMARY KEY (sha256, seq)
+      );
+    `,
+    postgres: `
+      CREATE TABLE media_blobs (
+        sha256 TEXT NOT NULL REFERENCES media(sha256) ON DELETE CASCADE,
+        seq    BIGINT NOT NULL CHECK (seq >= 0),
+        data   BYTEA NOT NULL,
+        PRIMARY KEY (sha256, seq)
+      );
+    `,
+  },
 ];

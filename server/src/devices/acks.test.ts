@@ -4,11 +4,13 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AckPayload, AckStage } from '@loaxa/protocol';
 import { openDatabase, type Db } from '../db/database';
+import { sqliteSql, type SqlDb } from '../db/sql';
 import { EventHub, type DeliveryEvent } from '../events/hub';
 import { AckLedger } from './acks';
 
 let dir: string;
 let db: Db;
+let sqlDb: SqlDb;
 let ledger: AckLedger;
 const events: DeliveryEvent[] = [];
 
@@ -17,7 +19,8 @@ beforeEach(() => {
   db = openDatabase(dir);
   const hub = new EventHub();
   hub.on('delivery', (e) => events.push(e));
-  ledger = new AckLedger(db, hub);
+  sqlDb = sqliteSql(db);
+  ledger = new AckLedger(sqlDb, hub);
   db.prepare(
     "INSERT INTO devices (id, commune_id, name, secret_hash, created_at) VALUES ('d1', 'default', 'D1', 'x', 0)",
   ).run();
@@ -29,8 +32,9 @@ beforeEach(() => {
   ).run('a'.repeat(64));
   db.prepare("INSERT INTO deliveries (occurrence_id, device_id) VALUES ('o1', 'd1')").run();
 });
-afterEach(() => {
+afterEach(async () => {
   events.length = 0;
+  await sqlDb.close();
   db.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -48,21 +52,21 @@ describe('AckLedger', () => {
     [['skipped', 'finished'], 'skipped'],
     [['started', 'preempted'], 'preempted'],
     [['ready', 'received'], 'ready'],
-  ])('%j ends at %s', (stages, expected) => {
-    stages.forEach((s, i) => ledger.record('d1', ack(s, i + 1)));
+  ])('%j ends at %s', async (stages, expected) => {
+    for (const [i, s] of stages.entries()) await ledger.record('d1', ack(s, i + 1));
     expect(stage()).toBe(expected);
   });
 
-  it('is idempotent: a re-sent ack is stored once and emits nothing new', () => {
-    expect(ledger.record('d1', ack('ready', 5))).toBe(true);
-    expect(ledger.record('d1', ack('ready', 5))).toBe(false);
+  it('is idempotent: a re-sent ack is stored once and emits nothing new', async () => {
+    expect(await ledger.record('d1', ack('ready', 5))).toBe(true);
+    expect(await ledger.record('d1', ack('ready', 5))).toBe(false);
     expect(events).toHaveLength(1);
     expect((db.prepare('SELECT COUNT(*) AS n FROM acks').get() as { n: number }).n).toBe(1);
   });
 
-  it('records the stages carried in `earlier` first, each with its own time and detail', () => {
+  it('records the stages carried in `earlier` first, each with its own time and detail', async () => {
     expect(
-      ledger.record('d1', {
+      await ledger.record('d1', {
         ...ack('started', 30),
         earlier: [
           { stage: 'received', at: 10 },
@@ -79,7 +83,7 @@ describe('AckLedger', () => {
     expect(events.map((e) => e.stage)).toEqual(['received', 'ready', 'started']);
     expect(stage()).toBe('started');
     // The same combined message again (a re-send after reconnect) changes nothing.
-    expect(ledger.record('d1', { ...ack('started', 30), earlier: [{ stage: 'received', at: 10 }] })).toBe(false);
+    expect(await ledger.record('d1', { ...ack('started', 30), earlier: [{ stage: 'received', at: 10 }] })).toBe(false);
     expect(events).toHaveLength(3);
   });
 });

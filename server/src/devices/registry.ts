@@ -5,14 +5,15 @@
  * another commune is as unknown as one that does not exist. The server's own
  * work (MQTT, the planner) reads with PROVINCE, the default.
  */
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { DEFAULT_LANGUAGE } from '../public/items';
 import { isValidId, type AudioFormat } from '@loaxa/protocol';
-import type { Db } from '../db/database';
+import type { Engine, SqlDb, Tables } from '../db/sql';
 import type { EventHub } from '../events/hub';
 import { hashToken, newToken, tokenMatches } from '../auth/passwords';
 import { slugify, uniqueId } from './ids';
-import { communeScope, inScope, PROVINCE, type Scope } from '../tenancy/scope';
-import { DEVICE_MATCH_FUNCTION, registerDeviceMatch, searchWords } from './search';
+import { communeScope, PROVINCE, type Scope } from '../tenancy/scope';
+import { deviceMatcher } from './search';
 
 export interface Zone {
   id: string;
@@ -74,11 +75,11 @@ export interface DeviceQuery {
 }
 
 /** Fixed SQL per status: only these texts ever reach the query (never the input). */
-const STATUS_SQL: Record<DeviceStatus, string> = {
-  online: 'd.revoked_at IS NULL AND d.online = 1',
-  offline: 'd.revoked_at IS NULL AND d.online = 0',
-  revoked: 'd.revoked_at IS NOT NULL',
-  problem: `d.revoked_at IS NULL AND (d.online = 0 OR abs(d.clock_offset_ms) > ${CLOCK_OFFSET_WARN_MS})`,
+const STATUS_SQL: Record<DeviceStatus, RawBuilder<boolean>> = {
+  online: sql.raw('d.revoked_at IS NULL AND d.online = 1'),
+  offline: sql.raw('d.revoked_at IS NULL AND d.online = 0'),
+  revoked: sql.raw('d.revoked_at IS NOT NULL'),
+  problem: sql.raw(`d.revoked_at IS NULL AND (d.online = 0 OR abs(d.clock_offset_ms) > ${CLOCK_OFFSET_WARN_MS})`),
 };
 
 interface DeviceRow {
@@ -95,8 +96,31 @@ interface DeviceRow {
   simulated: number;
 }
 
-const DEVICE_COLUMNS =
-  'id, name, commune_id, online, last_seen, agent_version, revoked_at, clock_offset_ms, latitude, longitude, simulated';
+const DEVICE_COLUMNS = [
+  'd.id',
+  'd.name',
+  'd.commune_id',
+  'd.online',
+  'd.last_seen',
+  'd.agent_version',
+  'd.revoked_at',
+  'd.clock_offset_ms',
+  'd.latitude',
+  'd.longitude',
+  'd.simulated',
+] as const;
+
+interface ZoneRow {
+  id: string;
+  name: string;
+  commune_id: string;
+  languages: string;
+  geocodes: string;
+  area: string | null;
+}
+
+/** Ids per `IN (…)` list: far below both engines' limits on parameters, whatever a province holds. */
+const IN_LIST_MAX = 500;
 
 export class NotFoundError extends Error {
   constructor(
@@ -120,6 +144,36 @@ export class ConflictError extends Error {
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
+/**
+ * `column` in SQLite's order of text (by bytes): PostgreSQL's default depends on the database's
+ * collation, and lists (and pages of them) must come out the same on both.
+ */
+function byBytes(engine: Engine, column: string): RawBuilder<string> {
+  return engine === 'postgres' ? sql`${sql.ref(column)} COLLATE "C"` : sql`${sql.ref(column)}`;
+}
+
+/** A UNIQUE or PRIMARY KEY refusal, on either engine (two requests raced past the same check). */
+function isUniqueViolation(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+/** `ids` in pieces of at most IN_LIST_MAX, each read by `read`; the rows in piece order. */
+async function inPieces<T>(ids: readonly string[], read: (piece: string[]) => Promise<T[]>): Promise<T[]> {
+  const rows: T[] = [];
+  for (let i = 0; i < ids.length; i += IN_LIST_MAX) rows.push(...(await read(ids.slice(i, i + IN_LIST_MAX))));
+  return rows;
+}
+
+/**
+ * A transaction someone else opened (the inbound batch, devices/inbound.ts): queries go to `tx`,
+ * and what others are told (events) waits for its commit, so a rolled-back change tells nobody.
+ */
+export interface BatchTx {
+  tx: Kysely<Tables>;
+  afterCommit(effect: () => void): void;
+}
+
 /** Told of changes an external broker's credentials and ACL must follow (see broker/mosquitto.ts). */
 export interface RegistryObserver {
   /** The only moment the plain secret is known: afterwards only its hash is stored. */
@@ -131,77 +185,96 @@ export interface RegistryObserver {
 export class DeviceRegistry {
   private readonly observers: RegistryObserver[] = [];
 
+  constructor(
+    private readonly sqlDb: SqlDb,
+    private readonly hub: EventHub,
+  ) {}
+
   observe(observer: RegistryObserver): void {
     this.observers.push(observer);
   }
 
-  /**
-   * Sets the online flag and logs the change in device_status when it is one
-   * (the uptime reports read that log). Prepared once: after a power cut
-   * thousands of devices connect within seconds and each runs this.
-   */
-  private readonly applyOnline: (deviceId: string, online: 0 | 1, now: number, agentVersion: string | null) => number;
-
-  constructor(
-    private readonly db: Db,
-    private readonly hub: EventHub,
-  ) {
-    registerDeviceMatch(db);
-    const logChange = db.prepare(
-      'INSERT INTO device_status (device_id, online, at) SELECT id, ?, ? FROM devices WHERE id = ? AND online != ?',
-    );
-    const update = db.prepare(
-      'UPDATE devices SET online = ?, last_seen = ?, agent_version = COALESCE(?, agent_version) WHERE id = ?',
-    );
-    this.applyOnline = db.transaction((deviceId: string, online: 0 | 1, now: number, agentVersion: string | null) => {
-      logChange.run(online, now, deviceId, online);
-      return update.run(online, now, agentVersion, deviceId).changes;
-    });
+  private bytes(column: string): RawBuilder<string> {
+    return byBytes(this.sqlDb.engine, column);
   }
 
   // ---- zones -------------------------------------------------------------
 
   /** Creates a zone in a commune; its name must be new there (other communes have their "Thôn 1" too). */
-  createZone(name: string, communeId: string, id?: string, languages: string[] = [DEFAULT_LANGUAGE]): Zone {
+  async createZone(
+    name: string,
+    communeId: string,
+    id?: string,
+    languages: string[] = [DEFAULT_LANGUAGE],
+  ): Promise<Zone> {
+    const { db } = this.sqlDb;
     const trimmed = name.trim();
-    if (this.db.prepare('SELECT 1 FROM zones WHERE commune_id = ? AND name = ?').get(communeId, trimmed)) {
-      throw new ConflictError('name', `a zone named "${trimmed}" already exists`);
-    }
+    const nameTaken = async () =>
+      !!(await db
+        .selectFrom('zones')
+        .select('id')
+        .where('commune_id', '=', communeId)
+        .where('name', '=', trimmed)
+        .executeTakeFirst());
+    const nameConflict = () => new ConflictError('name', `a zone named "${trimmed}" already exists`);
+    if (await nameTaken()) throw nameConflict();
     // Ids stay unique across the province: MQTT topics and schedule targets name zones by id alone.
-    const zoneId =
-      id ?? uniqueId(slugify(trimmed), (c) => !!this.db.prepare('SELECT 1 FROM zones WHERE id = ?').get(c));
-    if (!isValidId(zoneId)) throw new ConflictError('id', `invalid zone id ${JSON.stringify(zoneId)}`);
-    if (this.db.prepare('SELECT 1 FROM zones WHERE id = ?').get(zoneId)) {
-      throw new ConflictError('id', `a zone with id "${zoneId}" already exists`);
+    let zoneId = id;
+    if (zoneId === undefined) {
+      const base = slugify(trimmed);
+      // A slug is letters, digits and "-": nothing LIKE reads as a wildcard.
+      const taken = new Set(
+        (
+          (await db
+            .selectFrom('zones')
+            .select('id')
+            .where((eb) => eb.or([eb('id', '=', base), eb('id', 'like', `${base}-%`)]))
+            .execute()) as { id: string }[]
+        ).map((r) => r.id),
+      );
+      zoneId = uniqueId(base, (c) => taken.has(c));
     }
-    this.db
-      .prepare('INSERT INTO zones (id, commune_id, name, languages, created_at) VALUES (?, ?, ?, ?, ?)')
-      .run(zoneId, communeId, trimmed, JSON.stringify(languages), Date.now());
+    if (!isValidId(zoneId)) throw new ConflictError('id', `invalid zone id ${JSON.stringify(zoneId)}`);
+    const idConflict = () => new ConflictError('id', `a zone with id "${zoneId}" already exists`);
+    if (await db.selectFrom('zones').select('id').where('id', '=', zoneId).executeTakeFirst()) throw idConflict();
+    // Another request may have taken the name or the id since: the constraints decide, and say which.
+    const inserted = await db
+      .insertInto('zones')
+      .values({
+        id: zoneId,
+        commune_id: communeId,
+        name: trimmed,
+        languages: JSON.stringify(languages),
+        created_at: Date.now(),
+      })
+      .onConflict((oc) => oc.doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (!inserted) throw (await nameTaken()) ? nameConflict() : idConflict();
     return { id: zoneId, name: trimmed, communeId, languages, geocodes: [], area: null, deviceIds: [] };
   }
 
-  listZones(scope: Scope = PROVINCE): Zone[] {
-    const zones = this.db
-      .prepare(
-        `SELECT id, name, commune_id, languages, geocodes, area FROM zones WHERE (? IS NULL OR commune_id = ?)
-         ORDER BY name, id`,
-      )
-      .all(...inScope(scope)) as {
-      id: string;
-      name: string;
-      commune_id: string;
-      languages: string;
-      geocodes: string;
-      area: string | null;
-    }[];
-    const members = this.db
-      .prepare(
-        `SELECT dz.zone_id, dz.device_id FROM device_zones dz JOIN zones z ON z.id = dz.zone_id
-         WHERE (? IS NULL OR z.commune_id = ?) ORDER BY dz.device_id`,
-      )
-      .all(...inScope(scope)) as { zone_id: string; device_id: string }[];
+  async listZones(scope: Scope = PROVINCE, db: Kysely<Tables> = this.sqlDb.db): Promise<Zone[]> {
+    const zones = (await db
+      .selectFrom('zones')
+      .select(['id', 'name', 'commune_id', 'languages', 'geocodes', 'area'])
+      .$if(scope.communeId !== null, (q) => q.where('commune_id', '=', scope.communeId))
+      .orderBy(this.bytes('name'))
+      .orderBy(this.bytes('id'))
+      .execute()) as ZoneRow[];
+    const members = (await db
+      .selectFrom('device_zones as dz')
+      .innerJoin('zones as z', 'z.id', 'dz.zone_id')
+      .select(['dz.zone_id', 'dz.device_id'])
+      .$if(scope.communeId !== null, (q) => q.where('z.commune_id', '=', scope.communeId))
+      .orderBy(this.bytes('dz.device_id'))
+      .execute()) as { zone_id: string; device_id: string }[];
     const byZone = new Map<string, string[]>();
-    for (const m of members) byZone.set(m.zone_id, [...(byZone.get(m.zone_id) ?? []), m.device_id]);
+    for (const m of members) {
+      const ids = byZone.get(m.zone_id);
+      if (ids) ids.push(m.device_id);
+      else byZone.set(m.zone_id, [m.device_id]);
+    }
     return zones.map((z) => ({
       id: z.id,
       name: z.name,
@@ -214,230 +287,300 @@ export class DeviceRegistry {
   }
 
   /** Returns the ids in `zoneIds` that do not exist in `scope` (another commune's zone counts as unknown). */
-  unknownZones(zoneIds: string[], scope: Scope = PROVINCE): string[] {
+  async unknownZones(zoneIds: string[], scope: Scope = PROVINCE): Promise<string[]> {
+    if (zoneIds.length === 0) return [];
     const known = new Set(
       (
-        this.db.prepare('SELECT id FROM zones WHERE (? IS NULL OR commune_id = ?)').all(...inScope(scope)) as {
-          id: string;
-        }[]
+        await inPieces(
+          [...new Set(zoneIds)],
+          async (piece) =>
+            (await this.sqlDb.db
+              .selectFrom('zones')
+              .select('id')
+              .where('id', 'in', piece)
+              .$if(scope.communeId !== null, (q) => q.where('commune_id', '=', scope.communeId))
+              .execute()) as { id: string }[],
+        )
       ).map((z) => z.id),
     );
     return zoneIds.filter((z) => !known.has(z));
   }
 
   /** The commune of a zone; null when there is no such zone. */
-  communeOfZone(zoneId: string): string | null {
-    const row = this.db.prepare('SELECT commune_id FROM zones WHERE id = ?').get(zoneId) as
-      { commune_id: string } | undefined;
+  async communeOfZone(zoneId: string): Promise<string | null> {
+    const row = (await this.sqlDb.db
+      .selectFrom('zones')
+      .select('commune_id')
+      .where('id', '=', zoneId)
+      .executeTakeFirst()) as { commune_id: string } | undefined;
     return row?.commune_id ?? null;
   }
 
   /** Renames a zone of `scope` (its new name must be free in its commune) and/or sets its languages. */
-  updateZone(
+  async updateZone(
     zoneId: string,
     change: { name?: string; languages?: string[]; geocodes?: string[]; area?: [number, number][] | null },
     scope: Scope,
-  ): Zone {
-    const communeId = this.zoneCommuneIn(zoneId, scope);
-    if (change.name !== undefined) {
-      const trimmed = change.name.trim();
-      if (
-        this.db
-          .prepare('SELECT 1 FROM zones WHERE commune_id = ? AND name = ? AND id != ?')
-          .get(communeId, trimmed, zoneId)
-      ) {
-        throw new ConflictError('name', `a zone named "${trimmed}" already exists`);
-      }
-      this.db.prepare('UPDATE zones SET name = ? WHERE id = ?').run(trimmed, zoneId);
+  ): Promise<Zone> {
+    const communeId = await this.zoneCommuneIn(zoneId, scope);
+    const trimmed = change.name?.trim();
+    const nameConflict = () => new ConflictError('name', `a zone named "${trimmed}" already exists`);
+    try {
+      return await this.sqlDb.db.transaction().execute(async (tx) => {
+        if (trimmed !== undefined) {
+          const taken = await tx
+            .selectFrom('zones')
+            .select('id')
+            .where('commune_id', '=', communeId)
+            .where('name', '=', trimmed)
+            .where('id', '!=', zoneId)
+            .executeTakeFirst();
+          if (taken) throw nameConflict();
+        }
+        const set = {
+          ...(trimmed !== undefined ? { name: trimmed } : {}),
+          ...(change.languages !== undefined ? { languages: JSON.stringify(change.languages) } : {}),
+          ...(change.geocodes !== undefined ? { geocodes: JSON.stringify(change.geocodes) } : {}),
+          ...(change.area !== undefined ? { area: change.area === null ? null : JSON.stringify(change.area) } : {}),
+        };
+        if (Object.keys(set).length > 0) await tx.updateTable('zones').set(set).where('id', '=', zoneId).execute();
+        return (await this.listZones(communeScope(communeId), tx)).find((z) => z.id === zoneId)!;
+      });
+    } catch (err) {
+      // The same name given to another zone of the commune by a request that committed first.
+      if (trimmed !== undefined && isUniqueViolation(err)) throw nameConflict();
+      throw err;
     }
-    if (change.languages !== undefined) {
-      this.db.prepare('UPDATE zones SET languages = ? WHERE id = ?').run(JSON.stringify(change.languages), zoneId);
-    }
-    if (change.geocodes !== undefined) {
-      this.db.prepare('UPDATE zones SET geocodes = ? WHERE id = ?').run(JSON.stringify(change.geocodes), zoneId);
-    }
-    if (change.area !== undefined) {
-      this.db
-        .prepare('UPDATE zones SET area = ? WHERE id = ?')
-        .run(change.area === null ? null : JSON.stringify(change.area), zoneId);
-    }
-    return this.listZones(communeScope(communeId)).find((z) => z.id === zoneId)!;
   }
 
   /** Each zone's languages, by zone id, for `zoneIds` (unknown ids are left out). */
-  zoneLanguages(zoneIds: readonly string[]): Map<string, string[]> {
-    const rows = this.db
-      .prepare('SELECT id, languages FROM zones WHERE id IN (SELECT value FROM json_each(?)) ORDER BY name, id')
-      .all(JSON.stringify(zoneIds)) as { id: string; languages: string }[];
+  async zoneLanguages(zoneIds: readonly string[]): Promise<Map<string, string[]>> {
+    const rows = await inPieces(
+      [...new Set(zoneIds)],
+      async (piece) =>
+        (await this.sqlDb.db
+          .selectFrom('zones')
+          .select(['id', 'name', 'languages'])
+          .where('id', 'in', piece)
+          .execute()) as { id: string; name: string; languages: string }[],
+    );
+    // In name (then id) order, by bytes, on both engines: callers iterate the map.
+    const cmp = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
+    rows.sort((a, b) => cmp(a.name, b.name) || cmp(a.id, b.id));
     return new Map(rows.map((r) => [r.id, JSON.parse(r.languages) as string[]]));
   }
 
   /** Deletes a zone of `scope`; its devices stay (in their other zones). Returns the zone as it was. */
-  deleteZone(zoneId: string, scope: Scope): Zone {
-    const communeId = this.zoneCommuneIn(zoneId, scope);
-    const zone = this.listZones(communeScope(communeId)).find((z) => z.id === zoneId)!;
-    const used = this.db
-      .prepare(
-        `SELECT s.title FROM schedule_targets t JOIN schedules s ON s.id = t.schedule_id
-         WHERE t.kind = 'zone' AND t.target_id = ? AND s.status != 'cancelled' LIMIT 1`,
-      )
-      .get(zoneId) as { title: string } | undefined;
-    if (used) throw new ConflictError('id', `the schedule "${used.title}" still targets this zone`);
-    this.db.prepare('DELETE FROM zones WHERE id = ?').run(zoneId);
+  async deleteZone(zoneId: string, scope: Scope): Promise<Zone> {
+    const communeId = await this.zoneCommuneIn(zoneId, scope);
+    const zone = await this.sqlDb.db.transaction().execute(async (tx) => {
+      const was = (await this.listZones(communeScope(communeId), tx)).find((z) => z.id === zoneId);
+      if (!was) throw new NotFoundError('id', `no zone with id ${zoneId}`);
+      const used = (await tx
+        .selectFrom('schedule_targets as t')
+        .innerJoin('schedules as s', 's.id', 't.schedule_id')
+        .select('s.title')
+        .where('t.kind', '=', 'zone')
+        .where('t.target_id', '=', zoneId)
+        .where('s.status', '!=', 'cancelled')
+        .limit(1)
+        .executeTakeFirst()) as { title: string } | undefined;
+      if (used) throw new ConflictError('id', `the schedule "${used.title}" still targets this zone`);
+      await tx.deleteFrom('zones').where('id', '=', zoneId).execute();
+      return was;
+    });
     for (const o of this.observers) for (const d of zone.deviceIds) o.zonesChanged?.(d);
     return zone;
   }
 
   /** Puts a device of `scope` in exactly these zones, all of its own commune. */
-  setDeviceZones(deviceId: string, zones: string[], scope: Scope): DeviceView {
-    const device = this.getDevice(deviceId, scope);
+  async setDeviceZones(deviceId: string, zones: string[], scope: Scope): Promise<DeviceView> {
+    const device = await this.getDevice(deviceId, scope);
     if (!device) throw new NotFoundError('id', `no device with id ${deviceId}`);
-    this.refuseForeignZones(zones, device.communeId);
-    this.db.transaction(() => {
-      this.db.prepare('DELETE FROM device_zones WHERE device_id = ?').run(deviceId);
-      const add = this.db.prepare('INSERT INTO device_zones (device_id, zone_id) VALUES (?, ?)');
-      for (const z of new Set(zones)) add.run(deviceId, z);
-    })();
+    await this.refuseForeignZones(zones, device.communeId);
+    await this.sqlDb.db.transaction().execute(async (tx) => {
+      await tx.deleteFrom('device_zones').where('device_id', '=', deviceId).execute();
+      await this.addToZones(tx, deviceId, zones);
+    });
     for (const o of this.observers) o.zonesChanged?.(deviceId);
-    return this.getDevice(deviceId)!;
+    return (await this.getDevice(deviceId))!;
+  }
+
+  private async addToZones(db: Kysely<Tables>, deviceId: string, zones: string[]): Promise<void> {
+    const unique = [...new Set(zones)];
+    if (unique.length === 0) return;
+    await db
+      .insertInto('device_zones')
+      .values(unique.map((zoneId) => ({ device_id: deviceId, zone_id: zoneId })))
+      .execute();
   }
 
   /** The commune of a zone visible in `scope`; a zone outside it is as unknown as one that does not exist. */
-  private zoneCommuneIn(zoneId: string, scope: Scope): string {
-    const row = this.db
-      .prepare('SELECT commune_id FROM zones WHERE id = ? AND (? IS NULL OR commune_id = ?)')
-      .get(zoneId, ...inScope(scope)) as { commune_id: string } | undefined;
+  private async zoneCommuneIn(zoneId: string, scope: Scope): Promise<string> {
+    const row = (await this.sqlDb.db
+      .selectFrom('zones')
+      .select('commune_id')
+      .where('id', '=', zoneId)
+      .$if(scope.communeId !== null, (q) => q.where('commune_id', '=', scope.communeId))
+      .executeTakeFirst()) as { commune_id: string } | undefined;
     if (!row) throw new NotFoundError('id', `no zone with id ${zoneId}`);
     return row.commune_id;
   }
 
   /** A device's zones are all in its commune: another commune's zone is refused as unknown. */
-  private refuseForeignZones(zones: string[], communeId: string): void {
-    const unknown = this.unknownZones(zones, communeScope(communeId));
+  private async refuseForeignZones(zones: string[], communeId: string): Promise<void> {
+    const unknown = await this.unknownZones(zones, communeScope(communeId));
     if (unknown.length) throw new NotFoundError('zones', `unknown zone(s): ${unknown.join(', ')}`);
   }
 
   // ---- devices -----------------------------------------------------------
 
   /** Renames a device of `scope` and/or sets (or clears, with null) where it stands. */
-  updateDevice(
+  async updateDevice(
     deviceId: string,
     change: { name?: string; location?: { latitude: number; longitude: number } | null },
     scope: Scope,
-  ): DeviceView {
-    if (!this.getDevice(deviceId, scope)) throw new NotFoundError('id', `no device with id ${deviceId}`);
-    if (change.name !== undefined) {
-      this.db.prepare('UPDATE devices SET name = ? WHERE id = ?').run(change.name.trim() || deviceId, deviceId);
+  ): Promise<DeviceView> {
+    if (!(await this.getDevice(deviceId, scope))) throw new NotFoundError('id', `no device with id ${deviceId}`);
+    const set = {
+      ...(change.name !== undefined ? { name: change.name.trim() || deviceId } : {}),
+      ...(change.location !== undefined
+        ? { latitude: change.location?.latitude ?? null, longitude: change.location?.longitude ?? null }
+        : {}),
+    };
+    if (Object.keys(set).length > 0) {
+      await this.sqlDb.db.updateTable('devices').set(set).where('id', '=', deviceId).execute();
     }
-    if (change.location !== undefined) {
-      this.db
-        .prepare('UPDATE devices SET latitude = ?, longitude = ? WHERE id = ?')
-        .run(change.location?.latitude ?? null, change.location?.longitude ?? null, deviceId);
-    }
-    return this.getDevice(deviceId)!;
+    return (await this.getDevice(deviceId))!;
   }
 
   /**
    * Creates a device in a commune with a fresh secret; the secret is returned
    * once and stored only hashed. Its zones must be of the same commune.
    */
-  createDevice(input: { id: string; name?: string; zones?: string[]; communeId: string }): {
+  async createDevice(input: { id: string; name?: string; zones?: string[]; communeId: string }): Promise<{
     device: DeviceView;
     secret: string;
-  } {
+  }> {
     if (!isValidId(input.id)) {
       throw new ConflictError('id', 'id: use 1–64 letters, digits, ".", "_" or "-", starting with a letter or digit');
     }
+    const { db } = this.sqlDb;
+    const exists = () => new ConflictError('id', `a device with id "${input.id}" already exists`);
     // Device ids are the MQTT usernames: unique across the province, whichever commune holds the id.
-    if (this.db.prepare('SELECT 1 FROM devices WHERE id = ?').get(input.id)) {
-      throw new ConflictError('id', `a device with id "${input.id}" already exists`);
-    }
+    if (await db.selectFrom('devices').select('id').where('id', '=', input.id).executeTakeFirst()) throw exists();
     const zones = input.zones ?? [];
-    this.refuseForeignZones(zones, input.communeId);
+    await this.refuseForeignZones(zones, input.communeId);
     const secret = newToken();
-    this.db.transaction(() => {
-      this.db
-        .prepare('INSERT INTO devices (id, commune_id, name, secret_hash, created_at) VALUES (?, ?, ?, ?, ?)')
-        .run(input.id, input.communeId, input.name?.trim() || input.id, hashToken(secret), Date.now());
-      const add = this.db.prepare('INSERT INTO device_zones (device_id, zone_id) VALUES (?, ?)');
-      for (const z of new Set(zones)) add.run(input.id, z);
-    })();
+    await db.transaction().execute(async (tx) => {
+      // A request for the same id that committed since the check above: refused like it.
+      const inserted = await tx
+        .insertInto('devices')
+        .values({
+          id: input.id,
+          commune_id: input.communeId,
+          name: input.name?.trim() || input.id,
+          secret_hash: hashToken(secret),
+          created_at: Date.now(),
+        })
+        .onConflict((oc) => oc.column('id').doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      if (!inserted) throw exists();
+      await this.addToZones(tx, input.id, zones);
+    });
     for (const o of this.observers) o.deviceCreated?.(input.id, secret);
-    return { device: this.getDevice(input.id)!, secret };
+    return { device: (await this.getDevice(input.id))!, secret };
   }
 
   /** A device visible in `scope`; null when there is none (or it is another commune's). */
-  getDevice(id: string, scope: Scope = PROVINCE): DeviceView | null {
-    const row = this.db
-      .prepare(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE id = ? AND (? IS NULL OR commune_id = ?)`)
-      .get(id, ...inScope(scope)) as DeviceRow | undefined;
-    return row ? this.view(row, this.zonesOf(id)) : null;
+  async getDevice(id: string, scope: Scope = PROVINCE): Promise<DeviceView | null> {
+    const row = (await this.sqlDb.db
+      .selectFrom('devices as d')
+      .select(DEVICE_COLUMNS)
+      .where('d.id', '=', id)
+      .$if(scope.communeId !== null, (q) => q.where('d.commune_id', '=', scope.communeId))
+      .executeTakeFirst()) as DeviceRow | undefined;
+    return row ? this.view(row, await this.zonesOf(id)) : null;
   }
 
   /** The commune of a device; null when there is no such device. */
-  communeOfDevice(deviceId: string): string | null {
-    const row = this.db.prepare('SELECT commune_id FROM devices WHERE id = ?').get(deviceId) as
-      { commune_id: string } | undefined;
+  async communeOfDevice(deviceId: string): Promise<string | null> {
+    const row = (await this.sqlDb.db
+      .selectFrom('devices')
+      .select('commune_id')
+      .where('id', '=', deviceId)
+      .executeTakeFirst()) as { commune_id: string } | undefined;
     return row?.commune_id ?? null;
   }
 
-  listDevices(scope: Scope = PROVINCE): DeviceView[] {
-    return this.listDevicePage(scope).devices;
+  async listDevices(scope: Scope = PROVINCE): Promise<DeviceView[]> {
+    return (await this.listDevicePage(scope)).devices;
   }
 
   /**
    * One page of the devices of `scope` that match `query`, in id order, and
-   * how many match in all. Filtered and paged in SQL: a province holds 15,000.
-   * The statement is assembled from fixed fragments (one per filter given), so
-   * the planner sees real conditions (the commune's index) and each of the few
-   * shapes stays prepared; every value is a parameter.
+   * how many match in all. Filtered and paged in SQL (a province holds
+   * 15,000), the commune first, then one condition per filter given, so the
+   * planner sees real conditions (the commune's index); every value is a
+   * parameter. The text search runs here over what the filters leave (see
+   * search.ts), and pages it.
    */
-  listDevicePage(scope: Scope, query: DeviceQuery = {}): { devices: DeviceView[]; total: number } {
-    const where: string[] = [];
-    const params: (string | number)[] = [];
+  async listDevicePage(scope: Scope, query: DeviceQuery = {}): Promise<{ devices: DeviceView[]; total: number }> {
+    const { db } = this.sqlDb;
+    const { status, zone } = query;
+    const matches = query.q !== undefined ? deviceMatcher(query.q) : null;
     // The commune first, always when there is one: no other filter can widen it.
-    if (scope.communeId !== null) {
-      where.push('d.commune_id = ?');
-      params.push(scope.communeId);
-    }
-    if (query.status) where.push(`(${STATUS_SQL[query.status]})`);
-    if (query.zone === NO_ZONE) {
-      where.push('NOT EXISTS (SELECT 1 FROM device_zones dz WHERE dz.device_id = d.id)');
-    } else if (query.zone) {
-      where.push('d.id IN (SELECT dz.device_id FROM device_zones dz WHERE dz.zone_id = ?)');
-      params.push(query.zone);
-    }
-    if (query.q !== undefined && searchWords(query.q).length > 0) {
-      where.push(`${DEVICE_MATCH_FUNCTION}(d.name, d.id, ?) = 1`);
-      params.push(query.q);
-    }
-    const whereSql = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const filtered = db
+      .selectFrom('devices as d')
+      .$if(scope.communeId !== null, (q) => q.where('d.commune_id', '=', scope.communeId))
+      .$if(status !== undefined, (q) => q.where(STATUS_SQL[status!]))
+      .$if(zone === NO_ZONE, (q) =>
+        q.where(sql<boolean>`NOT EXISTS (SELECT 1 FROM device_zones dz WHERE dz.device_id = d.id)`),
+      )
+      .$if(zone !== undefined && zone !== NO_ZONE, (q) =>
+        q.where(sql<boolean>`d.id IN (SELECT dz.device_id FROM device_zones dz WHERE dz.zone_id = ${zone})`),
+      );
     const paged = query.limit !== undefined;
     const offset = query.offset ?? 0;
-    const rows = this.db
-      .prepare(`SELECT ${DEVICE_COLUMNS} FROM devices d ${whereSql} ORDER BY d.id LIMIT ? OFFSET ?`)
-      .all(...params, paged ? query.limit! : -1, offset) as DeviceRow[];
-    // A short first page is all there is; otherwise count (the list's total before paging).
-    const total =
-      (!paged && offset === 0) || (offset === 0 && rows.length < query.limit!)
-        ? rows.length
-        : (this.db.prepare(`SELECT COUNT(*) AS n FROM devices d ${whereSql}`).get(...params) as { n: number }).n;
+    const end = paged ? offset + query.limit! : undefined;
+    let rows: DeviceRow[];
+    let total: number;
+    if (matches) {
+      const all = (await filtered.select(DEVICE_COLUMNS).orderBy(this.bytes('d.id')).execute()) as DeviceRow[];
+      const found = all.filter((r) => matches(r.name, r.id));
+      rows = found.slice(offset, end);
+      total = found.length;
+    } else if (paged) {
+      // OFFSET only with a LIMIT: SQLite has no OFFSET of its own.
+      rows = (await filtered
+        .select(DEVICE_COLUMNS)
+        .orderBy(this.bytes('d.id'))
+        .limit(query.limit!)
+        .$if(offset > 0, (q) => q.offset(offset))
+        .execute()) as DeviceRow[];
+      // A short first page is all there is; otherwise count (the list's total before paging).
+      total =
+        offset === 0 && rows.length < query.limit!
+          ? rows.length
+          : ((await filtered.select(sql<number>`COUNT(*)`.as('n')).executeTakeFirstOrThrow()) as { n: number }).n;
+    } else {
+      const all = (await filtered.select(DEVICE_COLUMNS).orderBy(this.bytes('d.id')).execute()) as DeviceRow[];
+      rows = all.slice(offset);
+      total = all.length;
+    }
     if (rows.length === 0) return { devices: [], total };
-    const members =
-      where.length === (scope.communeId !== null ? 1 : 0) && !paged && offset === 0
-        ? // Every device of the scope: its zones in one pass, as listDevices.
-          (this.db
-            .prepare(
-              `SELECT dz.device_id, dz.zone_id FROM device_zones dz JOIN devices d ON d.id = dz.device_id
-               WHERE (? IS NULL OR d.commune_id = ?) ORDER BY dz.zone_id`,
-            )
-            .all(...inScope(scope)) as { device_id: string; zone_id: string }[])
-        : (this.db
-            .prepare(
-              `SELECT dz.device_id, dz.zone_id FROM device_zones dz
-               WHERE dz.device_id IN (SELECT value FROM json_each(?)) ORDER BY dz.zone_id`,
-            )
-            .all(JSON.stringify(rows.map((r) => r.id))) as { device_id: string; zone_id: string }[]);
+    const everyOne = status === undefined && zone === undefined && !matches && !paged && offset === 0;
+    const members = everyOne
+      ? // Every device of the scope: its zones in one pass, as listDevices.
+        ((await db
+          .selectFrom('device_zones as dz')
+          .innerJoin('devices as d', 'd.id', 'dz.device_id')
+          .select(['dz.device_id', 'dz.zone_id'])
+          .$if(scope.communeId !== null, (q) => q.where('d.commune_id', '=', scope.communeId))
+          .orderBy(this.bytes('dz.zone_id'))
+          .execute()) as { device_id: string; zone_id: string }[])
+      : await this.zonesOfDevices(rows.map((r) => r.id));
     const byDevice = new Map<string, string[]>();
     for (const m of members) {
       const zones = byDevice.get(m.device_id);
@@ -447,128 +590,194 @@ export class DeviceRegistry {
     return { devices: rows.map((r) => this.view(r, byDevice.get(r.id) ?? [])), total };
   }
 
+  /** The zone memberships of `deviceIds`, each device's in zone order. */
+  private async zonesOfDevices(deviceIds: string[]): Promise<{ device_id: string; zone_id: string }[]> {
+    return inPieces(
+      deviceIds,
+      async (piece) =>
+        (await this.sqlDb.db
+          .selectFrom('device_zones')
+          .select(['device_id', 'zone_id'])
+          .where('device_id', 'in', piece)
+          .orderBy(this.bytes('zone_id'))
+          .execute()) as { device_id: string; zone_id: string }[],
+    );
+  }
+
   /** The zones of a device visible in `scope` (none for another commune's device). */
-  zonesOf(deviceId: string, scope: Scope = PROVINCE): string[] {
-    return (
-      this.db
-        .prepare(
-          `SELECT dz.zone_id FROM device_zones dz JOIN devices d ON d.id = dz.device_id
-           WHERE dz.device_id = ? AND (? IS NULL OR d.commune_id = ?) ORDER BY dz.zone_id`,
-        )
-        .all(deviceId, ...inScope(scope)) as { zone_id: string }[]
-    ).map((r) => r.zone_id);
+  async zonesOf(deviceId: string, scope: Scope = PROVINCE): Promise<string[]> {
+    const rows = (await this.sqlDb.db
+      .selectFrom('device_zones as dz')
+      .$if(scope.communeId !== null, (q) =>
+        q.innerJoin('devices as d', 'd.id', 'dz.device_id').where('d.commune_id', '=', scope.communeId),
+      )
+      .select('dz.zone_id')
+      .where('dz.device_id', '=', deviceId)
+      .orderBy(this.bytes('dz.zone_id'))
+      .execute()) as { zone_id: string }[];
+    return rows.map((r) => r.zone_id);
   }
 
   /** Active (not revoked) devices of `scope` in any of the zones, or all active devices of `scope`. */
-  devicesIn(zones: string[] | 'all', scope: Scope = PROVINCE): string[] {
-    if (zones === 'all') {
-      return (
-        this.db
-          .prepare('SELECT id FROM devices WHERE revoked_at IS NULL AND (? IS NULL OR commune_id = ?) ORDER BY id')
-          .all(...inScope(scope)) as { id: string }[]
-      ).map((r) => r.id);
-    }
-    if (zones.length === 0) return [];
-    const rows = this.db
-      .prepare(
-        `SELECT DISTINCT d.id FROM devices d JOIN device_zones dz ON dz.device_id = d.id
-         WHERE d.revoked_at IS NULL AND dz.zone_id IN (SELECT value FROM json_each(?))
-           AND (? IS NULL OR d.commune_id = ?) ORDER BY d.id`,
-      )
-      .all(JSON.stringify(zones), ...inScope(scope)) as { id: string }[];
-    return rows.map((r) => r.id);
+  async devicesIn(zones: string[] | 'all', scope: Scope = PROVINCE): Promise<string[]> {
+    if (zones !== 'all' && zones.length === 0) return [];
+    const active = () =>
+      this.sqlDb.db
+        .selectFrom('devices as d')
+        .select('d.id')
+        .where('d.revoked_at', 'is', null)
+        .$if(scope.communeId !== null, (q) => q.where('d.commune_id', '=', scope.communeId))
+        .orderBy(this.bytes('d.id'));
+    if (zones === 'all') return ((await active().execute()) as { id: string }[]).map((r) => r.id);
+    const ids = await inPieces(
+      [...new Set(zones)],
+      async (piece) =>
+        (await active()
+          .where((eb) =>
+            eb(
+              'd.id',
+              'in',
+              eb.selectFrom('device_zones as dz').select('dz.device_id').where('dz.zone_id', 'in', piece),
+            ),
+          )
+          .execute()) as { id: string }[],
+    );
+    if (zones.length <= IN_LIST_MAX) return ids.map((r) => r.id);
+    // Zones read in pieces: a device in zones of two pieces came twice, and each piece in its own order.
+    return [...new Set(ids.map((r) => r.id))].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
   }
 
   /** True when the device exists, is not revoked and the secret is its own. */
-  verifySecret(deviceId: string, secret: string): boolean {
-    const row = this.db.prepare('SELECT secret_hash, revoked_at FROM devices WHERE id = ?').get(deviceId) as
-      { secret_hash: string; revoked_at: number | null } | undefined;
+  async verifySecret(deviceId: string, secret: string): Promise<boolean> {
+    const row = (
+      await sql<{ secret_hash: string; revoked_at: number | null }>`
+      SELECT secret_hash, revoked_at FROM devices WHERE id = ${deviceId}`.execute(this.sqlDb.db)
+    ).rows[0];
     return !!row && row.revoked_at === null && tokenMatches(secret, row.secret_hash);
   }
 
   /** Revokes a device's credentials for good; returns false when there is no such device in `scope`. */
-  revokeDevice(deviceId: string, scope: Scope = PROVINCE): boolean {
+  async revokeDevice(deviceId: string, scope: Scope = PROVINCE): Promise<boolean> {
     const now = Date.now();
-    const changes = this.db.transaction(() => {
-      this.db
-        .prepare(
-          `INSERT INTO device_status (device_id, online, at) SELECT id, 0, ? FROM devices
-           WHERE id = ? AND online = 1 AND (? IS NULL OR commune_id = ?)`,
-        )
-        .run(now, deviceId, ...inScope(scope));
-      return this.db
-        .prepare(
-          `UPDATE devices SET revoked_at = COALESCE(revoked_at, ?), online = 0
-           WHERE id = ? AND (? IS NULL OR commune_id = ?)`,
-        )
-        .run(now, deviceId, ...inScope(scope)).changes;
-    })();
+    const inScope = scope.communeId === null ? sql`` : sql` AND commune_id = ${scope.communeId}`;
+    const changes = await this.sqlDb.db.transaction().execute(async (tx) => {
+      await sql`INSERT INTO device_status (device_id, online, at) SELECT id, 0, CAST(${now} AS BIGINT) FROM devices
+        WHERE id = ${deviceId} AND online = 1${inScope}`.execute(tx);
+      const result = await sql`UPDATE devices SET revoked_at = COALESCE(revoked_at, CAST(${now} AS BIGINT)), online = 0
+        WHERE id = ${deviceId}${inScope}`.execute(tx);
+      return Number(result.numAffectedRows ?? 0);
+    });
     if (changes > 0) {
-      this.hub.emit('device', { id: deviceId, online: false, lastSeen: this.getDevice(deviceId)?.lastSeen ?? null });
+      this.hub.emit('device', {
+        id: deviceId,
+        online: false,
+        lastSeen: (await this.getDevice(deviceId))?.lastSeen ?? null,
+      });
       for (const o of this.observers) o.deviceRevoked?.(deviceId);
     }
     return changes > 0;
   }
 
-  setOnline(deviceId: string, online: boolean, agentVersion?: string): void {
+  /**
+   * Sets the online flag and logs the change in device_status when it is one
+   * (the uptime reports read that log). In `batch`, the inbound messages'
+   * transaction, and told once it commits; otherwise in a transaction of its own.
+   */
+  async setOnline(deviceId: string, online: boolean, agentVersion?: string, batch?: BatchTx): Promise<void> {
     const now = Date.now();
-    const changes = this.applyOnline(deviceId, online ? 1 : 0, now, agentVersion ?? null);
-    if (changes > 0) this.hub.emit('device', { id: deviceId, online, lastSeen: iso(now) });
+    const flag = online ? 1 : 0;
+    // Plain templates: after a power cut thousands of devices connect within seconds and each runs these.
+    const apply = async (tx: Kysely<Tables>) => {
+      await sql`INSERT INTO device_status (device_id, online, at)
+        SELECT id, CAST(${flag} AS BIGINT), CAST(${now} AS BIGINT) FROM devices WHERE id = ${deviceId} AND online != ${flag}`.execute(
+        tx,
+      );
+      const result = await sql`UPDATE devices SET online = ${flag}, last_seen = ${now},
+        agent_version = COALESCE(CAST(${agentVersion ?? null} AS TEXT), agent_version) WHERE id = ${deviceId}`.execute(
+        tx,
+      );
+      return Number(result.numAffectedRows ?? 0) > 0;
+    };
+    const tell = () => this.hub.emit('device', { id: deviceId, online, lastSeen: iso(now) });
+    if (batch) {
+      if (await apply(batch.tx)) batch.afterCommit(tell);
+      return;
+    }
+    if (await this.sqlDb.db.transaction().execute(apply)) tell();
   }
 
   /**
    * Records the clock offset a device reported. Returns the previous value, so
    * the caller can warn once when a device crosses the threshold, not every 30 s.
    */
-  setClockOffset(deviceId: string, offsetMs: number): { previous: number | null } | null {
-    const row = this.db.prepare('SELECT clock_offset_ms FROM devices WHERE id = ?').get(deviceId) as
-      { clock_offset_ms: number | null } | undefined;
+  async setClockOffset(
+    deviceId: string,
+    offsetMs: number,
+    db: Kysely<Tables> = this.sqlDb.db,
+  ): Promise<{ previous: number | null } | null> {
+    const row = (
+      await sql<{ clock_offset_ms: number | null }>`SELECT clock_offset_ms FROM devices WHERE id = ${deviceId}`.execute(
+        db,
+      )
+    ).rows[0];
     if (!row) return null;
-    this.db
-      .prepare('UPDATE devices SET clock_offset_ms = ?, clock_offset_at = ? WHERE id = ?')
-      .run(Math.round(offsetMs), Date.now(), deviceId);
+    await sql`UPDATE devices SET clock_offset_ms = ${Math.round(offsetMs)}, clock_offset_at = ${Date.now()}
+      WHERE id = ${deviceId}`.execute(db);
     return { previous: row.clock_offset_ms };
   }
 
   /** Records whether the device's agent plays real sound, as its "online" status said. */
-  setSimulated(deviceId: string, simulated: boolean): void {
-    this.db
-      .prepare('UPDATE devices SET simulated = ? WHERE id = ? AND simulated != ?')
-      .run(simulated ? 1 : 0, deviceId, simulated ? 1 : 0);
+  async setSimulated(deviceId: string, simulated: boolean, db: Kysely<Tables> = this.sqlDb.db): Promise<void> {
+    const flag = simulated ? 1 : 0;
+    await sql`UPDATE devices SET simulated = ${flag} WHERE id = ${deviceId} AND simulated != ${flag}`.execute(db);
   }
 
   /** Records the format a device's "online" status asked for; returns the one it had (null: no such device). */
-  setAudioFormat(deviceId: string, format: AudioFormat): AudioFormat | null {
-    const previous = this.storedAudioFormat(deviceId);
+  async setAudioFormat(
+    deviceId: string,
+    format: AudioFormat,
+    db: Kysely<Tables> = this.sqlDb.db,
+  ): Promise<AudioFormat | null> {
+    const previous = await this.storedAudioFormat(deviceId, db);
     if (previous !== null && previous !== format) {
-      this.db.prepare('UPDATE devices SET audio_format = ? WHERE id = ?').run(format, deviceId);
+      await sql`UPDATE devices SET audio_format = ${format} WHERE id = ${deviceId}`.execute(db);
     }
     return previous;
   }
 
-  audioFormatOf(deviceId: string): AudioFormat {
-    return this.storedAudioFormat(deviceId) ?? 'ogg';
+  async audioFormatOf(deviceId: string): Promise<AudioFormat> {
+    return (await this.storedAudioFormat(deviceId, this.sqlDb.db)) ?? 'ogg';
   }
 
-  private storedAudioFormat(deviceId: string): AudioFormat | null {
-    const row = this.db.prepare('SELECT audio_format FROM devices WHERE id = ?').get(deviceId) as
-      { audio_format: AudioFormat } | undefined;
+  private async storedAudioFormat(deviceId: string, db: Kysely<Tables>): Promise<AudioFormat | null> {
+    const row = (
+      await sql<{ audio_format: AudioFormat }>`SELECT audio_format FROM devices WHERE id = ${deviceId}`.execute(db)
+    ).rows[0];
     return row?.audio_format ?? null;
   }
 
-  /** Those of `deviceIds`, not revoked, that asked for `format`. */
-  devicesAsking(format: AudioFormat, deviceIds: Iterable<string>): string[] {
-    const rows = this.db
-      .prepare(
-        `SELECT id FROM devices WHERE audio_format = ? AND revoked_at IS NULL
-           AND id IN (SELECT value FROM json_each(?)) ORDER BY id`,
-      )
-      .all(format, JSON.stringify([...deviceIds])) as { id: string }[];
-    return rows.map((r) => r.id);
+  /** Those of `deviceIds`, not revoked, that asked for `format`, in id order. */
+  async devicesAsking(format: AudioFormat, deviceIds: Iterable<string>): Promise<string[]> {
+    const wanted = [...new Set(deviceIds)];
+    if (wanted.length === 0) return [];
+    const rows = await inPieces(
+      wanted,
+      async (piece) =>
+        (await this.sqlDb.db
+          .selectFrom('devices')
+          .select('id')
+          .where('audio_format', '=', format)
+          .where('revoked_at', 'is', null)
+          .where('id', 'in', piece)
+          .orderBy(this.bytes('id'))
+          .execute()) as { id: string }[],
+    );
+    const ids = rows.map((r) => r.id);
+    return wanted.length <= IN_LIST_MAX ? ids : ids.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
   }
 
-  touch(deviceId: string): void {
-    this.db.prepare('UPDATE devices SET last_seen = ? WHERE id = ?').run(Date.now(), deviceId);
+  async touch(deviceId: string, db: Kysely<Tables> = this.sqlDb.db): Promise<void> {
+    await sql`UPDATE devices SET last_seen = ${Date.now()} WHERE id = ${deviceId}`.execute(db);
   }
 
   /**
@@ -576,21 +785,20 @@ export class DeviceRegistry {
    * A device still marked online went quiet with the server: the status log
    * records it offline from the last time it was heard.
    */
-  markAllOffline(): void {
-    this.db.transaction(() => {
-      this.db
-        .prepare(
-          'INSERT INTO device_status (device_id, online, at) SELECT id, 0, COALESCE(last_seen, ?) FROM devices WHERE online = 1',
-        )
-        .run(Date.now());
-      this.db.prepare('UPDATE devices SET online = 0 WHERE online = 1').run();
-    })();
+  async markAllOffline(): Promise<void> {
+    const now = Date.now();
+    await this.sqlDb.db.transaction().execute(async (tx) => {
+      await sql`INSERT INTO device_status (device_id, online, at)
+        SELECT id, 0, COALESCE(last_seen, CAST(${now} AS BIGINT)) FROM devices WHERE online = 1`.execute(tx);
+      await sql`UPDATE devices SET online = 0 WHERE online = 1`.execute(tx);
+    });
   }
 
-  nextPlanVersion(deviceId: string): number {
-    const row = this.db
-      .prepare('UPDATE devices SET plan_version = plan_version + 1 WHERE id = ? RETURNING plan_version')
-      .get(deviceId) as { plan_version: number } | undefined;
+  async nextPlanVersion(deviceId: string): Promise<number> {
+    const row = (
+      await sql<{ plan_version: number }>`UPDATE devices SET plan_version = plan_version + 1 WHERE id = ${deviceId}
+        RETURNING plan_version`.execute(this.sqlDb.db)
+    ).rows[0];
     return row?.plan_version ?? 0;
   }
 

@@ -24,7 +24,7 @@ declare module 'fastify' {
   }
 }
 
-export function sessionUser(request: FastifyRequest, users: UserService): User | null {
+export async function sessionUser(request: FastifyRequest, users: UserService): Promise<User | null> {
   const token = request.cookies[SESSION_COOKIE];
   return token ? users.userForSession(token) : null;
 }
@@ -58,7 +58,7 @@ export function installSessionAuth(
       throw new HttpError(403, `origin: cross-site request from ${JSON.stringify(origin)} refused`, 'origin');
     }
     const bearer = request.headers.authorization?.match(/^Bearer (\S+)$/)?.[1];
-    const user = bearer ? (localToken?.matches(bearer) ? LOCAL_CLI_USER : null) : sessionUser(request, users);
+    const user = bearer ? (localToken?.matches(bearer) ? LOCAL_CLI_USER : null) : await sessionUser(request, users);
     if (!user) throw new HttpError(401, 'not signed in: log in first');
     request.user = user;
     request.scope = user.communeId === null ? PROVINCE : communeScope(user.communeId);

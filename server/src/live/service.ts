@@ -31,12 +31,12 @@ import {
   topics,
   type Priority,
 } from '@loaxa/protocol';
-import type { Db } from '../db/database';
+import type { SqlDb } from '../db/sql';
 import type { MessageBus } from '../broker/bus';
 import type { AuditLog } from '../audit/audit-log';
 import type { MediaAsset, MediaStore } from '../media/store';
 import type { RuleOverride, RulesGuard } from '../rules/guard';
-import { inScope, type Scope } from '../tenancy/scope';
+import type { Scope } from '../tenancy/scope';
 import { newRefId, type BroadcastService } from '../broadcasts/service';
 import { captureLineIn, type LineIn } from './line-in';
 
@@ -203,7 +203,7 @@ export class LiveService {
 
   constructor(
     private readonly deps: {
-      db: Db;
+      sqlDb: SqlDb;
       bus: MessageBus;
       audit: AuditLog;
       media: MediaStore;
@@ -228,12 +228,12 @@ export class LiveService {
   }
 
   /** Ends what a crash left on air (the loudspeakers ended it by themselves 2 s after the last frame). */
-  start(): void {
-    this.deps.db
-      .prepare(
-        `UPDATE live_sessions SET ended_at = ?, end_reason = 'restart', revision = revision + 1 WHERE ended_at IS NULL`,
-      )
-      .run(Date.now());
+  async start(): Promise<void> {
+    await this.deps.sqlDb.db
+      .updateTable('live_sessions')
+      .set((eb) => ({ ended_at: Date.now(), end_reason: 'restart', revision: eb('revision', '+', 1) }))
+      .where('ended_at', 'is', null)
+      .execute();
     this.watchdog = setInterval(() => this.checkEnds(), 250).unref();
   }
 
@@ -244,58 +244,80 @@ export class LiveService {
   }
 
   /** Sessions on air that `scope` may see. */
-  active(scope: Scope): LiveSessionView[] {
-    return (
-      this.deps.db
-        .prepare(
-          `SELECT * FROM live_sessions WHERE ended_at IS NULL AND (? IS NULL OR commune_id = ?) ORDER BY started_at`,
-        )
-        .all(...inScope(scope)) as Row[]
-    ).map((r) => this.view(r, scope));
+  async active(scope: Scope): Promise<LiveSessionView[]> {
+    const rows = (await this.deps.sqlDb.db
+      .selectFrom('live_sessions')
+      .selectAll()
+      .where('ended_at', 'is', null)
+      .$if(scope.communeId !== null, (q) => q.where('commune_id', '=', scope.communeId))
+      .orderBy('started_at')
+      .execute()) as Row[];
+    return Promise.all(rows.map((r) => this.view(r, scope)));
   }
 
-  get(scope: Scope, id: string): LiveSessionView {
-    const row = this.row(id);
+  async get(scope: Scope, id: string): Promise<LiveSessionView> {
+    const row = await this.row(id);
     if (!row || (scope.communeId !== null && row.commune_id !== scope.communeId)) {
       throw new LiveError(404, 'id', `no live session ${id}`);
     }
     return this.view(row, scope);
   }
 
-  private row(id: string): Row | undefined {
-    return this.deps.db.prepare('SELECT * FROM live_sessions WHERE id = ?').get(id) as Row | undefined;
+  private async row(id: string): Promise<Row | undefined> {
+    return (await this.deps.sqlDb.db
+      .selectFrom('live_sessions')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst()) as Row | undefined;
   }
 
-  private devices(occurrenceId: string | null): number {
-    if (!occurrenceId) return 0;
-    return (
-      this.deps.db.prepare('SELECT COUNT(*) AS n FROM deliveries WHERE occurrence_id = ?').get(occurrenceId) as {
-        n: number;
-      }
-    ).n;
+  /** The sessions on air in the commune (the floor to check a start against). */
+  private async openIn(communeId: string): Promise<Row[]> {
+    return (await this.deps.sqlDb.db
+      .selectFrom('live_sessions')
+      .selectAll()
+      .where('ended_at', 'is', null)
+      .where('commune_id', '=', communeId)
+      .execute()) as Row[];
   }
 
-  private view(r: Row, scope: Scope): LiveSessionView {
-    const recording = r.recording ? this.deps.media.get(r.recording) : null;
+  /** Loudspeakers each occurrence was sent to (its deliveries); an occurrence without any is left out. */
+  private async devices(occurrenceIds: readonly (string | null)[]): Promise<Map<string, number>> {
+    const ids = [...new Set(occurrenceIds.filter((id): id is string => id !== null))];
+    if (ids.length === 0) return new Map();
+    const rows: { occurrence_id: string; n: number }[] = await this.deps.sqlDb.db
+      .selectFrom('deliveries')
+      .select(['occurrence_id', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('occurrence_id', 'in', ids)
+      .groupBy('occurrence_id')
+      .execute();
+    return new Map(rows.map((r) => [r.occurrence_id, Number(r.n)]));
+  }
+
+  private async view(r: Row, scope: Scope): Promise<LiveSessionView> {
+    const recording = r.recording ? await this.deps.media.get(r.recording) : null;
     const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-    const group = r.group_id
-      ? (
-          this.deps.db
-            .prepare(
-              `SELECT * FROM live_sessions WHERE group_id = ? AND id != ? AND (? IS NULL OR commune_id = ?)
-               ORDER BY commune_id`,
-            )
-            .all(r.group_id, r.id, ...inScope(scope)) as Row[]
-        ).map((m) => ({
-          id: m.id,
-          communeId: m.commune_id,
-          zones: JSON.parse(m.zones) as string[],
-          devices: this.devices(m.occurrence_id),
-          endedAt: iso(m.ended_at),
-          endReason: m.end_reason,
-          endedBy: m.ended_by,
-        }))
+    const members = r.group_id
+      ? ((await this.deps.sqlDb.db
+          .selectFrom('live_sessions')
+          .selectAll()
+          .where('group_id', '=', r.group_id)
+          .where('id', '!=', r.id)
+          .$if(scope.communeId !== null, (q) => q.where('commune_id', '=', scope.communeId))
+          .orderBy('commune_id')
+          .execute()) as Row[])
       : [];
+    const devices = await this.devices([r.occurrence_id, ...members.map((m) => m.occurrence_id)]);
+    const devicesOf = (occurrenceId: string | null) => (occurrenceId ? (devices.get(occurrenceId) ?? 0) : 0);
+    const group = members.map((m) => ({
+      id: m.id,
+      communeId: m.commune_id,
+      zones: JSON.parse(m.zones) as string[],
+      devices: devicesOf(m.occurrence_id),
+      endedAt: iso(m.ended_at),
+      endReason: m.end_reason,
+      endedBy: m.ended_by,
+    }));
     return {
       id: r.id,
       communeId: r.commune_id,
@@ -311,7 +333,7 @@ export class LiveService {
       endReason: r.end_reason,
       endedBy: r.ended_by,
       occurrenceId: r.occurrence_id,
-      devices: this.devices(r.occurrence_id),
+      devices: devicesOf(r.occurrence_id),
       frames: r.ended_at === null ? (this.onAir.get(r.id)?.seq ?? r.frames) : r.frames,
       recording: recording
         ? { sha256: recording.sha256, url: `/media/${recording.sha256}.ogg`, durationMs: recording.durationMs }
@@ -330,7 +352,7 @@ export class LiveService {
    * the others are its `group`.
    */
   async begin(input: LiveStart, scope: Scope): Promise<LiveSessionView> {
-    const { db } = this.deps;
+    const { db } = this.deps.sqlDb;
     const source = input.source ?? 'browser';
     if (source === 'line-in' && !this.deps.captureDevice) {
       throw new LiveError(
@@ -343,10 +365,7 @@ export class LiveService {
     const parts = input.communes.map((part) => ({ ...part, zones: [...new Set(part.zones)], maxMs: 0 }));
     const clashing: Row[] = [];
     for (const part of parts) {
-      const open = db
-        .prepare('SELECT * FROM live_sessions WHERE ended_at IS NULL AND commune_id = ?')
-        .all(part.communeId) as Row[];
-      for (const other of open) {
+      for (const other of await this.openIn(part.communeId)) {
         if (!(JSON.parse(other.zones) as string[]).some((z) => part.zones.includes(z))) continue;
         if (input.priority !== 'emergency' || other.priority === 'emergency') {
           throw new LiveError(
@@ -354,7 +373,7 @@ export class LiveService {
             'zones',
             `another live session is on air in these zones (${other.title}, by ${other.started_by}); ` +
               (other.priority === 'emergency' ? 'an emergency is never interrupted' : 'only an emergency may cut in'),
-            this.view(other, scope),
+            await this.view(other, scope),
           );
         }
         clashing.push(other);
@@ -365,10 +384,15 @@ export class LiveService {
         if (rules.maxSessionMinutes !== null) part.maxMs = Math.min(part.maxMs, rules.maxSessionMinutes * 60_000);
         // Quiet hours and the day's count: a live session is a play that starts now.
         try {
-          this.deps.guard.check(part.communeId, [{ startAt: Date.now(), durationMs: LIVE_FRAME_MS }], input.priority, {
-            override: input.overrideRules,
-            mayOverride: input.mayOverride,
-          });
+          await this.deps.guard.check(
+            part.communeId,
+            [{ startAt: Date.now(), durationMs: LIVE_FRAME_MS }],
+            input.priority,
+            {
+              override: input.overrideRules,
+              mayOverride: input.mayOverride,
+            },
+          );
         } catch (err) {
           if (parts.length > 1 && err instanceof Error)
             err.message = `${part.communeName ?? part.communeId}: ${err.message}`;
@@ -406,24 +430,23 @@ export class LiveService {
     const placeholder = await this.deps.placeholder();
     for (const part of parts) {
       const id = newRefId('live');
-      db.prepare(
-        `INSERT INTO live_sessions (id, commune_id, key, title, priority, zones, latency_ms, max_ms, started_by,
-           started_at, source, group_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(
-        id,
-        part.communeId,
-        key,
-        title,
-        input.priority,
-        JSON.stringify(part.zones),
-        latencyMs,
-        part.maxMs,
-        input.startedBy,
-        startedAt,
-        source,
-        groupId,
-      );
+      await db
+        .insertInto('live_sessions')
+        .values({
+          id,
+          commune_id: part.communeId,
+          key,
+          title,
+          priority: input.priority,
+          zones: JSON.stringify(part.zones),
+          latency_ms: latencyMs,
+          max_ms: part.maxMs,
+          started_by: input.startedBy,
+          started_at: startedAt,
+          source,
+          group_id: groupId,
+        })
+        .execute();
       const { occurrenceId, deviceIds } = await this.deps.airing.airLive({
         communeId: part.communeId,
         liveSessionId: id,
@@ -441,12 +464,12 @@ export class LiveService {
           latencyMs,
         }),
       });
-      db.prepare('UPDATE live_sessions SET occurrence_id = ? WHERE id = ?').run(occurrenceId, id);
-      const member: Member = { row: this.row(id)!, zones: part.zones, ending: null };
+      await db.updateTable('live_sessions').set({ occurrence_id: occurrenceId }).where('id', '=', id).execute();
+      const member: Member = { row: (await this.row(id))!, zones: part.zones, ending: null };
       air.members.set(id, member);
       air.all.push(member);
       this.onAir.set(id, air);
-      void this.deps.audit.record({
+      await this.deps.audit.record({
         actor: input.startedBy,
         action: 'live.start',
         target: id,
@@ -481,11 +504,11 @@ export class LiveService {
             { groupId, sessions: [...air.members.keys()], error },
             'office microphone capture ended',
           );
-          void this.endVoice(air, 'dropped', null);
+          this.background(this.endVoice(air, 'dropped', null));
         },
       );
     }
-    return this.view(this.row(air.all[0]!.row.id)!, scope);
+    return this.view((await this.row(air.all[0]!.row.id))!, scope);
   }
 
   /** The voices on air, each once. */
@@ -505,7 +528,7 @@ export class LiveService {
   /** The officer's connection closed: every session it fed ends (the loudspeakers go quiet within 2 s). */
   disconnect(id: string): void {
     const air = this.onAir.get(id);
-    if (air) void this.endVoice(air, 'dropped', null);
+    if (air) this.background(this.endVoice(air, 'dropped', null));
   }
 
   /** One 20 ms Opus packet from the officer's connection to session `id`. */
@@ -575,7 +598,7 @@ export class LiveService {
     by: string,
     options: { group?: boolean } = {},
   ): Promise<LiveSessionView> {
-    const current = this.get(scope, id);
+    const current = await this.get(scope, id);
     if (current.endedAt !== null && !(options.group && current.group.some((m) => m.endedAt === null))) {
       throw new LiveError(409, 'id', 'this live session has already ended', current);
     }
@@ -589,14 +612,19 @@ export class LiveService {
     const now = this.now();
     for (const air of this.voices()) {
       if (air.members.size === 0) continue;
-      if (now - air.lastFrameAt >= LIVE_SILENCE_END_MS) void this.endVoice(air, 'dropped', null);
-      else if (now - air.lastSoundAt >= this.deps.silenceEndMs) void this.endVoice(air, 'silence', null);
+      if (now - air.lastFrameAt >= LIVE_SILENCE_END_MS) this.background(this.endVoice(air, 'dropped', null));
+      else if (now - air.lastSoundAt >= this.deps.silenceEndMs) this.background(this.endVoice(air, 'silence', null));
       else {
         for (const [id, member] of air.members) {
-          if (now - member.row.started_at >= member.row.max_ms) void this.end(id, 'max-duration', null);
+          if (now - member.row.started_at >= member.row.max_ms) this.background(this.end(id, 'max-duration', null));
         }
       }
     }
+  }
+
+  /** An end nobody waits for (the watchdog's, a dropped connection's): a failure is logged, not thrown. */
+  private background(ending: Promise<void>): void {
+    ending.catch((err: unknown) => this.deps.logger.error({ err }, 'live session could not end'));
   }
 
   /** Ends every session the voice still feeds. */
@@ -617,7 +645,7 @@ export class LiveService {
   }
 
   private async finish(air: OnAir, member: Member, reason: LiveEndReason, by: string | null): Promise<void> {
-    const { db, logger } = this.deps;
+    const { logger } = this.deps;
     const { row, zones } = member;
     // No frame goes to its zones after this one.
     air.members.delete(row.id);
@@ -638,13 +666,22 @@ export class LiveService {
       await Promise.all(zones.map((z) => this.deps.bus.publish(topics.zoneLive(z), last, { qos: 0 }).catch(() => {})));
     }
     const recording = closing ? await closing : null;
-    db.prepare(
-      `UPDATE live_sessions SET ended_at = ?, end_reason = ?, ended_by = ?, frames = ?, revision = revision + 1
-       WHERE id = ?`,
-    ).run(Date.now(), reason, by, frames, row.id);
+    await this.deps.sqlDb.db
+      .updateTable('live_sessions')
+      .set((eb) => ({
+        ended_at: Date.now(),
+        end_reason: reason,
+        ended_by: by,
+        frames,
+        revision: eb('revision', '+', 1),
+      }))
+      .where('id', '=', row.id)
+      .execute();
     // The stop follows once the budget's worth of audio the loudspeakers hold has played out.
-    if (row.occurrence_id) this.deps.airing.endLive(row.occurrence_id, zones, row.started_at, row.latency_ms + 1000);
-    void this.deps.audit.record({
+    if (row.occurrence_id) {
+      await this.deps.airing.endLive(row.occurrence_id, zones, row.started_at, row.latency_ms + 1000);
+    }
+    await this.deps.audit.record({
       actor: by ?? 'system',
       action: 'live.end',
       target: row.id,
@@ -677,11 +714,12 @@ export class LiveService {
     await Promise.allSettled(air.all.filter((m) => m !== lastOne).map((m) => m.ending));
     if (!recording) return;
     const ids = air.all.map((m) => m.row.id);
-    const set = this.deps.db.prepare('UPDATE live_sessions SET recording = ?, revision = revision + 1 WHERE id = ?');
-    this.deps.db.transaction(() => {
-      for (const id of ids) set.run(recording.sha256, id);
-    })();
-    this.deps.airing.liveRecorded(
+    await this.deps.sqlDb.db
+      .updateTable('live_sessions')
+      .set((eb) => ({ recording: recording.sha256, revision: eb('revision', '+', 1) }))
+      .where('id', 'in', ids)
+      .execute();
+    await this.deps.airing.liveRecorded(
       air.all.flatMap((m) => (m.row.occurrence_id ? [m.row.occurrence_id] : [])),
       recording,
     );

@@ -7,10 +7,13 @@
  */
 import { fileAssets, type Asset, type FileAsset } from '@loaxa/protocol';
 import type { Logger } from 'pino';
-import type { Db } from '../db/database';
+import type { SqlDb } from '../db/sql';
 import type { DeviceRegistry } from '../devices/registry';
-import { withMp3, type Planner } from '../broadcasts/planner';
+import { plannedFor, withMp3, type Planner } from '../broadcasts/planner';
 import type { MediaAsset, MediaStore } from './store';
+
+/** Devices per `IN (…)` list: well under either engine's limit on parameters. */
+const DEVICES_PER_QUERY = 500;
 
 export class Mp3Renditions {
   /** Background back-fills run one at a time: a fleet announcing MP3 together must not start an ffmpeg each. */
@@ -18,7 +21,7 @@ export class Mp3Renditions {
 
   constructor(
     private readonly deps: {
-      db: Db;
+      sqlDb: SqlDb;
       media: MediaStore;
       registry: Pick<DeviceRegistry, 'devicesAsking'>;
       planner: Pick<Planner, 'publishPlan' | 'horizonMs'>;
@@ -33,7 +36,7 @@ export class Mp3Renditions {
    */
   async prepare(sources: readonly MediaAsset[], deviceIds: Iterable<string>): Promise<Map<string, MediaAsset>> {
     const made = new Map<string, MediaAsset>();
-    if (this.deps.registry.devicesAsking('mp3', deviceIds).length === 0) return made;
+    if ((await this.deps.registry.devicesAsking('mp3', deviceIds)).length === 0) return made;
     for (const source of sources) {
       const mp3 = await this.make(source);
       if (mp3) made.set(source.sha256, mp3);
@@ -50,33 +53,41 @@ export class Mp3Renditions {
   /**
    * Makes the missing copies of every file in the plans of the MP3 devices
    * among `deviceIds` (what the planner plans: their own commune's); returns
-   * the devices whose plans gained a copy.
+   * the devices whose plans gained a copy. One query for the devices' files,
+   * one for the copies already made, then a lookup per file still to make.
    */
   async prepareDevices(deviceIds: Iterable<string>, now = Date.now()): Promise<Set<string>> {
-    const { db, media, registry } = this.deps;
-    const gained = new Set<string>();
-    const madeNow = new Set<string>();
-    for (const deviceId of registry.devicesAsking('mp3', deviceIds)) {
-      const rows = db
-        .prepare(
-          `SELECT DISTINCT o.sha256, o.assets FROM deliveries d JOIN occurrences o ON o.id = d.occurrence_id
-             JOIN devices v ON v.id = d.device_id AND v.commune_id = o.commune_id
-           WHERE d.device_id = ? AND o.command_id IS NULL AND o.cancelled_at IS NULL AND o.stopped_at IS NULL
-             AND o.start_at + o.duration_ms > ? AND o.start_at < ?`,
-        )
-        .all(deviceId, now, now + this.deps.planner.horizonMs) as { sha256: string; assets: string | null }[];
-      const shas = new Set<string>();
+    const { sqlDb, media, registry } = this.deps;
+    const asking = await registry.devicesAsking('mp3', deviceIds);
+    const shasOf = new Map<string, Set<string>>(asking.map((id) => [id, new Set()]));
+    for (let i = 0; i < asking.length; i += DEVICES_PER_QUERY) {
+      const rows: { device_id: string; sha256: string; assets: string | null }[] = await plannedFor(
+        sqlDb.db,
+        asking.slice(i, i + DEVICES_PER_QUERY),
+        now,
+        now + this.deps.planner.horizonMs,
+      )
+        .select(['d.device_id', 'o.sha256', 'o.assets'])
+        .distinct()
+        .execute();
       for (const row of rows) {
+        const shas = shasOf.get(row.device_id)!;
         if (row.assets === null) shas.add(row.sha256);
         else for (const a of fileAssets(JSON.parse(row.assets) as Asset[])) shas.add(a.sha256);
       }
+    }
+    const made = await media.mp3RenditionsOf([...shasOf.values()].flatMap((shas) => [...shas]));
+    const gained = new Set<string>();
+    const madeNow = new Set<string>();
+    for (const [deviceId, shas] of shasOf) {
       for (const sha256 of shas) {
         if (madeNow.has(sha256)) {
           gained.add(deviceId);
           continue;
         }
-        const source = media.get(sha256);
-        if (!source || source.format !== 'ogg' || media.mp3RenditionOf(sha256)) continue;
+        if (made.has(sha256)) continue;
+        const source = await media.get(sha256);
+        if (!source || source.format !== 'ogg') continue;
         if (await this.make(source)) {
           madeNow.add(sha256);
           gained.add(deviceId);

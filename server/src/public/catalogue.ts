@@ -167,7 +167,7 @@ export class PublicCatalogue {
       .execute();
     const row = candidates.find((c) => parsePublicItems(c.public_items).some((i) => i.sha256 === sha256));
     if (!row) return null;
-    const source = this.media.get(sha256);
+    const source = await this.media.get(sha256);
     if (!source) return null;
     if (source.format === format) return source;
     // Only MP3 is made from another format: an Ogg copy of an uploaded MP3 is not offered.

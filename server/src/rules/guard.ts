@@ -7,7 +7,7 @@
  */
 import { DateTime } from 'luxon';
 import type { Priority } from '@loaxa/protocol';
-import type { Db } from '../db/database';
+import type { SqlDb } from '../db/sql';
 import type { BroadcastRules, Play, RuleBreak } from './broadcast-rules';
 import { checkRules } from './broadcast-rules';
 
@@ -35,7 +35,7 @@ export interface RuleOverride {
 export class RulesGuard {
   constructor(
     private readonly deps: {
-      db: Db;
+      sqlDb: SqlDb;
       rules: (communeId: string) => BroadcastRules;
       timeZone: string;
     },
@@ -47,11 +47,14 @@ export class RulesGuard {
   }
 
   /** The rules `plays` would break in `communeId`, without refusing anything (a preview). */
-  breaks(communeId: string, plays: readonly Play[], priority: Priority, excludeScheduleId?: string): RuleBreak[] {
+  async breaks(
+    communeId: string,
+    plays: readonly Play[],
+    priority: Priority,
+    excludeScheduleId?: string,
+  ): Promise<RuleBreak[]> {
     if (priority === 'emergency' || plays.length === 0) return [];
-    return checkRules(this.deps.rules(communeId), plays, this.deps.timeZone, (day) =>
-      this.sessionsOn(communeId, day, excludeScheduleId),
-    );
+    return this.checked(communeId, plays, { excludeScheduleId });
   }
 
   /**
@@ -59,15 +62,15 @@ export class RulesGuard {
    * Throws RuleBreakError unless `override` is given for a single play by
    * someone who `mayOverride`; returns what the override let through.
    */
-  check(
+  async check(
     communeId: string,
     plays: readonly Play[],
     priority: Priority,
     options: { override?: RuleOverride | undefined; mayOverride: boolean; excludeScheduleId?: string } = {
       mayOverride: false,
     },
-  ): RuleBreak[] {
-    const breaks = this.breaks(communeId, plays, priority, options.excludeScheduleId);
+  ): Promise<RuleBreak[]> {
+    const breaks = await this.breaks(communeId, plays, priority, options.excludeScheduleId);
     if (breaks.length === 0) return [];
     if (options.override) {
       if (!options.mayOverride) {
@@ -89,31 +92,68 @@ export class RulesGuard {
    * all its normal and priority plays from `from` on, in start order (the day's count
    * includes those before `from`).
    */
-  review(communeId: string, plays: readonly Play[], from: number): RuleBreak[] {
+  async review(communeId: string, plays: readonly Play[], from: number): Promise<RuleBreak[]> {
     if (plays.length === 0) return [];
-    return checkRules(this.deps.rules(communeId), plays, this.deps.timeZone, (day) =>
-      this.sessionsOn(communeId, day, undefined, from),
-    );
+    return this.checked(communeId, plays, { before: from });
   }
 
-  /** The commune's normal and priority plays on a local day (yyyy-MM-dd), language versions aside. */
-  private sessionsOn(communeId: string, day: string, excludeScheduleId?: string, before = Infinity): number {
-    const start = DateTime.fromISO(day, { zone: this.deps.timeZone });
-    const row = this.deps.db
-      .prepare(
-        `SELECT COUNT(*) AS n FROM occurrences
-         WHERE commune_id = ? AND priority != 'emergency' AND cancelled_at IS NULL AND stopped_at IS NULL
-           AND start_at >= ? AND start_at < ? AND instr(id, ':') = 0
-           AND (schedule_id IS NULL OR schedule_id != ?)`,
+  /**
+   * checkRules with the day's count read first: the plays the commune already has on each
+   * local day a play falls on (the rule is pure and synchronous; the count is a query).
+   */
+  private async checked(
+    communeId: string,
+    plays: readonly Play[],
+    options: { excludeScheduleId?: string | undefined; before?: number },
+  ): Promise<RuleBreak[]> {
+    const rules = this.deps.rules(communeId);
+    const { timeZone } = this.deps;
+    const days =
+      rules.maxSessionsPerDay === null
+        ? []
+        : [...new Set(plays.map((p) => DateTime.fromMillis(p.startAt, { zone: timeZone }).toFormat('yyyy-MM-dd')))];
+    const counts = await this.sessionsOn(communeId, days, options.excludeScheduleId, options.before);
+    return checkRules(rules, plays, timeZone, (day) => counts.get(day) ?? 0);
+  }
+
+  /**
+   * The commune's normal and priority plays on each local day (yyyy-MM-dd), language versions
+   * aside, counting only those starting before `before`: one query over the days' span, counted
+   * by day here (a local day's bounds depend on the time zone, which SQL on both engines does not share).
+   */
+  private async sessionsOn(
+    communeId: string,
+    days: readonly string[],
+    excludeScheduleId?: string,
+    before = Infinity,
+  ): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    if (days.length === 0) return counts;
+    const bounds = days.map((day) => {
+      const start = DateTime.fromISO(day, { zone: this.deps.timeZone });
+      return { day, from: start.toMillis(), to: Math.min(start.plus({ days: 1 }).toMillis(), before) };
+    });
+    const from = Math.min(...bounds.map((b) => b.from));
+    const to = Math.max(...bounds.map((b) => b.to));
+    if (to <= from) return counts;
+    const rows: { start_at: number }[] = await this.deps.sqlDb.db
+      .selectFrom('occurrences')
+      .select('start_at')
+      .where('commune_id', '=', communeId)
+      .where('priority', '!=', 'emergency')
+      .where('cancelled_at', 'is', null)
+      .where('stopped_at', 'is', null)
+      .where('start_at', '>=', from)
+      .where('start_at', '<', to)
+      // A language version's id is its notice's with ':' and the language.
+      .where('id', 'not like', '%:%')
+      .$if(excludeScheduleId !== undefined, (q) =>
+        q.where((eb) => eb.or([eb('schedule_id', 'is', null), eb('schedule_id', '!=', excludeScheduleId!)])),
       )
-      .get(
-        communeId,
-        start.toMillis(),
-        Math.min(start.plus({ days: 1 }).toMillis(), before),
-        excludeScheduleId ?? '',
-      ) as {
-      n: number;
-    };
-    return row.n;
+      .execute();
+    for (const { day, from: dayFrom, to: dayTo } of bounds) {
+      counts.set(day, rows.filter((r) => r.start_at >= dayFrom && r.start_at < dayTo).length);
+    }
+    return counts;
   }
 }

@@ -9,12 +9,13 @@ import { languageName } from '../public/languages';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { MAX_STREAM_MS } from '@loaxa/protocol';
-import type { Db } from '../db/database';
+import { sql, type Kysely } from 'kysely';
+import type { SqlDb, Tables } from '../db/sql';
 import type { MediaAsset, MediaStore } from '../media/store';
 import type { NoticeRenderer } from '../tts/render';
 import { encodeWav, pcmDurationMs, silence, sine, type Pcm } from '../audio/pcm';
 import { encodeWavToOpus } from '../audio/encode';
-import { inScope, type Scope } from '../tenancy/scope';
+import type { Scope } from '../tenancy/scope';
 import { badInput, notFound, ScheduleInputError } from './errors';
 
 export type ContentKind = 'notice' | 'audio' | 'stream' | 'silence';
@@ -166,7 +167,7 @@ function checkDuration(value: number | undefined, max: number, min = 100): numbe
 
 export class ContentLibrary {
   constructor(
-    private readonly db: Db,
+    private readonly sqlDb: SqlDb,
     private readonly media: MediaStore,
     private readonly renderer: NoticeRenderer,
     private readonly now: () => number = Date.now,
@@ -198,7 +199,7 @@ export class ContentLibrary {
         };
       }
       case 'audio': {
-        const asset = input.sha256 ? this.media.get(input.sha256) : null;
+        const asset = input.sha256 ? await this.media.get(input.sha256) : null;
         if (!input.sha256) throw badInput('sha256', 'upload the audio first and give its sha256');
         if (!asset) throw badInput('sha256', `no uploaded audio with sha256 ${input.sha256}`);
         return { ...base, sha256: asset.sha256, durationMs: asset.durationMs };
@@ -221,32 +222,31 @@ export class ContentLibrary {
     const resolved = await this.resolve(input, communeId);
     const id = newId('ct');
     const at = this.now();
-    this.db
-      .prepare(
-        `INSERT INTO content_items (id, commune_id, kind, title, tags, text, voice, speed, sha256, engine, stream_url,
-           duration_ms, public, versions, created_by, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
+    const isPublic = checkPublic(input.kind, input.public);
+    const versions = await this.checkVersions(input.kind, input.versions ?? [], title);
+    await this.sqlDb.db
+      .insertInto('content_items')
+      .values({
         id,
-        communeId,
-        input.kind,
+        commune_id: communeId,
+        kind: input.kind,
         title,
-        JSON.stringify(input.tags ?? []),
-        resolved.text,
-        resolved.voice,
-        resolved.speed,
-        resolved.sha256,
-        resolved.engine,
-        resolved.url,
-        resolved.durationMs,
-        checkPublic(input.kind, input.public),
-        JSON.stringify(this.checkVersions(input.kind, input.versions ?? [], title)),
-        createdBy,
-        at,
-        at,
-      );
-    return this.get({ communeId }, id)!;
+        tags: JSON.stringify(input.tags ?? []),
+        text: resolved.text,
+        voice: resolved.voice,
+        speed: resolved.speed,
+        sha256: resolved.sha256,
+        engine: resolved.engine,
+        stream_url: resolved.url,
+        duration_ms: resolved.durationMs,
+        public: isPublic,
+        versions: JSON.stringify(versions),
+        created_by: createdBy,
+        created_at: at,
+        updated_at: at,
+      })
+      .execute();
+    return (await this.get({ communeId }, id))!;
   }
 
   /**
@@ -255,7 +255,7 @@ export class ContentLibrary {
    * that lands while the audio renders wins, and this one answers 404 or 409.
    */
   async update(scope: Scope, id: string, input: ContentInput): Promise<ContentItem> {
-    const existing = this.get(scope, id);
+    const existing = await this.get(scope, id);
     if (!existing) throw notFound('id', `no content item with id ${id}`);
     const expected = input.revision ?? existing.revision;
     if (expected !== existing.revision) throw this.changedMeanwhile(existing);
@@ -265,59 +265,65 @@ export class ContentLibrary {
     const title = input.title.trim();
     if (!title) throw badInput('title', 'give the item a title');
     const r = await this.resolve(input, existing.communeId);
-    const { changes } = this.db
-      .prepare(
-        `UPDATE content_items SET title = ?, tags = ?, text = ?, voice = ?, speed = ?, sha256 = ?, engine = ?,
-           stream_url = ?, duration_ms = ?, public = ?, versions = ?, updated_at = ?, revision = revision + 1
-         WHERE id = ? AND deleted_at IS NULL AND revision = ?`,
-      )
-      .run(
+    const isPublic = checkPublic(existing.kind, input.public, existing.public);
+    const versions =
+      input.versions === undefined ? existing.versions : await this.checkVersions(existing.kind, input.versions, title);
+    const result = await this.sqlDb.db
+      .updateTable('content_items')
+      .set({
         title,
-        JSON.stringify(input.tags ?? []),
-        r.text,
-        r.voice,
-        r.speed,
-        r.sha256,
-        r.engine,
-        r.url,
-        r.durationMs,
-        checkPublic(existing.kind, input.public, existing.public),
-        JSON.stringify(
-          input.versions === undefined ? existing.versions : this.checkVersions(existing.kind, input.versions, title),
-        ),
-        this.now(),
-        id,
-        expected,
-      );
-    if (changes === 0) {
-      const current = this.get(scope, id);
+        tags: JSON.stringify(input.tags ?? []),
+        text: r.text,
+        voice: r.voice,
+        speed: r.speed,
+        sha256: r.sha256,
+        engine: r.engine,
+        stream_url: r.url,
+        duration_ms: r.durationMs,
+        public: isPublic,
+        versions: JSON.stringify(versions),
+        updated_at: this.now(),
+        revision: sql`revision + 1`,
+      })
+      .where('id', '=', id)
+      .where('deleted_at', 'is', null)
+      .where('revision', '=', expected)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0) {
+      const current = await this.get(scope, id);
       if (!current) throw notFound('id', `the content item ${id} was deleted meanwhile`);
       throw this.changedMeanwhile(current);
     }
-    return this.get(scope, id)!;
+    return (await this.get(scope, id))!;
   }
 
   /** Versions name stored files, one per language other than Vietnamese; only notices and audio have them. */
-  private checkVersions(kind: ContentKind, versions: readonly NoticeVersionInput[], title: string): ContentVersion[] {
+  private async checkVersions(
+    kind: ContentKind,
+    versions: readonly NoticeVersionInput[],
+    title: string,
+  ): Promise<ContentVersion[]> {
     if (versions.length && kind !== 'notice' && kind !== 'audio') {
       throw badInput('versions', `a ${kind} has no language versions`);
     }
     const seen = new Set<string>();
-    return versions.map((v, i) => {
+    const checked: ContentVersion[] = [];
+    for (const [i, v] of versions.entries()) {
       const field = `versions[${i}]`;
       if (v.language === DEFAULT_LANGUAGE) throw badInput(`${field}.language`, 'the item itself is the Vietnamese');
       if (seen.has(v.language)) throw badInput(`${field}.language`, `${v.language} is given twice`);
       seen.add(v.language);
-      const asset = this.media.get(v.audio);
+      const asset = await this.media.get(v.audio);
       if (!asset) throw badInput(`${field}.audio`, `no uploaded audio ${v.audio}`);
-      return {
+      checked.push({
         language: v.language,
         sha256: asset.sha256,
         durationMs: asset.durationMs,
         title: v.title?.trim() || `${title} (${languageName(v.language)})`,
         text: v.text?.trim() || null,
-      };
-    });
+      });
+    }
+    return checked;
   }
 
   private changedMeanwhile(current: ContentItem): ScheduleInputError {
@@ -330,50 +336,76 @@ export class ContentLibrary {
   }
 
   /** An item visible in `scope`; null for one of another commune, exactly as for an unknown id. */
-  get(scope: Scope, id: string): ContentItem | null {
-    const row = this.db
-      .prepare('SELECT * FROM content_items WHERE id = ? AND deleted_at IS NULL AND (? IS NULL OR commune_id = ?)')
-      .get(id, ...inScope(scope)) as ContentRow | undefined;
+  async get(scope: Scope, id: string, db: Kysely<Tables> = this.sqlDb.db): Promise<ContentItem | null> {
+    const row = (await db
+      .selectFrom('content_items')
+      .selectAll()
+      .where('id', '=', id)
+      .where('deleted_at', 'is', null)
+      .$if(scope.communeId !== null, (q) => q.where('commune_id', '=', scope.communeId))
+      .executeTakeFirst()) as ContentRow | undefined;
     return row ? toView(row) : null;
   }
 
-  /** Search by words in the title, text or tags; newest first. */
-  list(scope: Scope, filter: { q?: string; kind?: ContentKind; tag?: string; limit?: number } = {}): ContentItem[] {
-    const where = ['deleted_at IS NULL', '(? IS NULL OR commune_id = ?)'];
-    const args: unknown[] = [...inScope(scope)];
-    if (filter.kind) {
-      where.push('kind = ?');
-      args.push(filter.kind);
-    }
-    if (filter.tag) {
-      where.push('EXISTS (SELECT 1 FROM json_each(tags) WHERE value = ?)');
-      args.push(filter.tag);
-    }
-    for (const word of (filter.q ?? '').split(/\s+/).filter(Boolean)) {
-      where.push(`(title LIKE ? ESCAPE '\\' OR text LIKE ? ESCAPE '\\' OR tags LIKE ? ESCAPE '\\')`);
-      const like = `%${word.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-      args.push(like, like, like);
-    }
-    const rows = this.db
-      .prepare(`SELECT * FROM content_items WHERE ${where.join(' AND ')} ORDER BY updated_at DESC, id LIMIT ?`)
-      .all(...args, filter.limit ?? 200) as ContentRow[];
+  /** Search by words in the title, text or tags (case folded by the database's lower()); newest first. */
+  async list(
+    scope: Scope,
+    filter: { q?: string; kind?: ContentKind; tag?: string; limit?: number } = {},
+  ): Promise<ContentItem[]> {
+    const { tag } = filter;
+    const words = (filter.q ?? '').split(/\s+/).filter(Boolean);
+    const rows = (await this.sqlDb.db
+      .selectFrom('content_items')
+      .selectAll()
+      .where('deleted_at', 'is', null)
+      .$if(scope.communeId !== null, (q) => q.where('commune_id', '=', scope.communeId))
+      .$if(!!filter.kind, (q) => q.where('kind', '=', filter.kind))
+      .$if(!!tag, (q) => q.where(this.hasTag(tag!)))
+      .$call((q) => {
+        for (const word of words) {
+          const like = `%${word.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+          const matches = (column: string) =>
+            sql<boolean>`lower(${sql.ref(column)}) LIKE lower(CAST(${like} AS TEXT)) ESCAPE '\\'`;
+          q = q.where(sql<boolean>`(${matches('title')} OR ${matches('text')} OR ${matches('tags')})`);
+        }
+        return q;
+      })
+      .orderBy('updated_at', 'desc')
+      .orderBy('id')
+      .limit(filter.limit ?? 200)
+      .execute()) as ContentRow[];
     return rows.map(toView);
   }
 
+  /**
+   * The item's tags (a JSON array) hold exactly `tag`. Each engine's own JSON functions: a LIKE
+   * over the JSON text would fold case on SQLite and could match across escaped quotes.
+   */
+  private hasTag(tag: string) {
+    return this.sqlDb.engine === 'postgres'
+      ? sql<boolean>`EXISTS (SELECT 1 FROM jsonb_array_elements_text(CAST(tags AS jsonb)) AS t(value) WHERE t.value = ${tag})`
+      : sql<boolean>`EXISTS (SELECT 1 FROM json_each(tags) WHERE value = ${tag})`;
+  }
+
   /** Soft delete; refused while a programme still uses the item. Returns the item as it was. */
-  remove(scope: Scope, id: string): ContentItem {
-    const item = this.get(scope, id);
+  async remove(scope: Scope, id: string): Promise<ContentItem> {
+    const item = await this.get(scope, id);
     if (!item) throw notFound('id', `no content item with id ${id}`);
-    const user = this.db
-      .prepare(
-        `SELECT p.title FROM programme_items pi JOIN programmes p ON p.id = pi.programme_id
-         WHERE pi.content_id = ? AND p.deleted_at IS NULL LIMIT 1`,
-      )
-      .get(id) as { title: string } | undefined;
+    const user: { title: string } | undefined = await this.sqlDb.db
+      .selectFrom('programme_items as pi')
+      .innerJoin('programmes as p', 'p.id', 'pi.programme_id')
+      .select('p.title')
+      .where('pi.content_id', '=', id)
+      .where('p.deleted_at', 'is', null)
+      .limit(1)
+      .executeTakeFirst();
     if (user) throw new ScheduleInputError(409, 'id', `the programme "${user.title}" still uses this item`);
-    this.db
-      .prepare('UPDATE content_items SET deleted_at = ?, revision = revision + 1 WHERE id = ? AND deleted_at IS NULL')
-      .run(this.now(), id);
+    await this.sqlDb.db
+      .updateTable('content_items')
+      .set({ deleted_at: this.now(), revision: sql`revision + 1` })
+      .where('id', '=', id)
+      .where('deleted_at', 'is', null)
+      .execute();
     return item;
   }
 
@@ -389,21 +421,23 @@ export class ContentLibrary {
 
   /** Audio the server makes itself, stored once under `key` and kept by the media clean-up. */
   private async generated(key: string, engine: GeneratedEngine, make: () => Pcm): Promise<MediaAsset> {
-    const hit = this.db.prepare('SELECT sha256 FROM renders WHERE cache_key = ?').get(key) as
-      { sha256: string } | undefined;
-    const stored = hit ? this.media.get(hit.sha256) : null;
+    const hit: { sha256: string } | undefined = await this.sqlDb.db
+      .selectFrom('renders')
+      .select('sha256')
+      .where('cache_key', '=', key)
+      .executeTakeFirst();
+    const stored = hit ? await this.media.get(hit.sha256) : null;
     if (stored) return stored;
     const temp = this.media.tempPath('ogg');
     try {
       const pcm = make();
       await encodeWavToOpus(encodeWav(pcm), temp);
       const asset = await this.media.adopt(temp, 'ogg', pcmDurationMs(pcm));
-      this.db
-        .prepare(
-          `INSERT INTO renders (cache_key, sha256, engine, created_at) VALUES (?, ?, ?, ?)
-           ON CONFLICT(cache_key) DO UPDATE SET sha256 = excluded.sha256`,
-        )
-        .run(key, asset.sha256, engine, this.now());
+      await this.sqlDb.db
+        .insertInto('renders')
+        .values({ cache_key: key, sha256: asset.sha256, engine, created_at: this.now() })
+        .onConflict((oc) => oc.column('cache_key').doUpdateSet((eb) => ({ sha256: eb.ref('excluded.sha256') })))
+        .execute();
       return asset;
     } finally {
       fs.rmSync(temp, { force: true });

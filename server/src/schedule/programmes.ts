@@ -5,13 +5,14 @@
  */
 import type { FrozenVersion } from './materialise';
 import { fileAssets, isFile, type Asset } from '@loaxa/protocol';
-import type { Db } from '../db/database';
+import { sql, type Kysely } from 'kysely';
+import type { SqlDb, Tables } from '../db/sql';
 import { assetFor } from '../broadcasts/planner';
 import type { MediaAsset } from '../media/store';
 import type { ContentLibrary } from './content';
 import { badInput, notFound, ScheduleInputError } from './errors';
 import { newId } from './content';
-import { communeScope, inScope, type Scope } from '../tenancy/scope';
+import { communeScope, type Scope } from '../tenancy/scope';
 import { publicItem, type PublicItem } from '../public/items';
 
 export interface ProgrammeItemInput {
@@ -66,17 +67,17 @@ const toAsset = (m: MediaAsset): Asset => assetFor({ ...m, duration_ms: m.durati
 
 export class ProgrammeService {
   constructor(
-    private readonly db: Db,
+    private readonly sqlDb: SqlDb,
     private readonly content: ContentLibrary,
     private readonly now: () => number = Date.now,
   ) {}
 
   /** Items come from the programme's own commune's library: another commune's item is as unknown. */
-  private checkItems(communeId: string, items: ProgrammeItemInput[]): void {
+  private async checkItems(communeId: string, items: ProgrammeItemInput[]): Promise<void> {
     if (items.length === 0) throw badInput('items', 'a programme needs at least one item');
     if (items.length > MAX_ITEMS) throw badInput('items', `at most ${MAX_ITEMS} items`);
-    items.forEach((item, i) => {
-      const c = this.content.get(communeScope(communeId), item.contentId);
+    for (const [i, item] of items.entries()) {
+      const c = await this.content.get(communeScope(communeId), item.contentId);
       if (!c) throw badInput(`items.${i}.contentId`, `no content item with id ${item.contentId}`);
       const repeat = item.repeat ?? 1;
       if (!Number.isInteger(repeat) || repeat < 1 || repeat > MAX_ITEM_REPEAT) {
@@ -86,85 +87,117 @@ export class ProgrammeService {
       if (!Number.isInteger(gap) || gap < 0 || gap > MAX_GAP_MS) {
         throw badInput(`items.${i}.gapMs`, `must be 0 … ${MAX_GAP_MS} ms`);
       }
-    });
+    }
   }
 
-  private writeItems(id: string, items: ProgrammeItemInput[]): void {
-    this.db.prepare('DELETE FROM programme_items WHERE programme_id = ?').run(id);
-    const add = this.db.prepare(
-      'INSERT INTO programme_items (programme_id, position, content_id, repeat, gap_ms) VALUES (?, ?, ?, ?, ?)',
-    );
-    items.forEach((item, i) => add.run(id, i, item.contentId, item.repeat ?? 1, item.gapMs ?? 0));
+  private async writeItems(tx: Kysely<Tables>, id: string, items: ProgrammeItemInput[]): Promise<void> {
+    await tx.deleteFrom('programme_items').where('programme_id', '=', id).execute();
+    if (items.length === 0) return;
+    await tx
+      .insertInto('programme_items')
+      .values(
+        items.map((item, i) => ({
+          programme_id: id,
+          position: i,
+          content_id: item.contentId,
+          repeat: item.repeat ?? 1,
+          gap_ms: item.gapMs ?? 0,
+        })),
+      )
+      .execute();
   }
 
   /** Creates a programme in `communeId` (the route resolved it with CommuneService.forWrite). */
-  create(communeId: string, input: ProgrammeInput, createdBy: string | null): ProgrammeView {
+  async create(communeId: string, input: ProgrammeInput, createdBy: string | null): Promise<ProgrammeView> {
     const title = input.title.trim();
     if (!title) throw badInput('title', 'give the programme a title');
-    this.checkItems(communeId, input.items);
+    await this.checkItems(communeId, input.items);
     const id = newId('pg');
     const at = this.now();
-    this.db.transaction(() => {
-      this.db
-        .prepare(
-          'INSERT INTO programmes (id, commune_id, title, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
-        )
-        .run(id, communeId, title, createdBy, at, at);
-      this.writeItems(id, input.items);
-    })();
-    return this.get(communeScope(communeId), id)!;
+    await this.sqlDb.db.transaction().execute(async (tx) => {
+      await tx
+        .insertInto('programmes')
+        .values({ id, commune_id: communeId, title, created_by: createdBy, created_at: at, updated_at: at })
+        .execute();
+      await this.writeItems(tx, id, input.items);
+    });
+    return (await this.get(communeScope(communeId), id))!;
   }
 
-  update(scope: Scope, id: string, input: ProgrammeInput): ProgrammeView {
-    const existing = this.get(scope, id);
+  async update(scope: Scope, id: string, input: ProgrammeInput): Promise<ProgrammeView> {
+    const existing = await this.get(scope, id);
     if (!existing) throw notFound('id', `no programme with id ${id}`);
     const title = input.title.trim();
     if (!title) throw badInput('title', 'give the programme a title');
-    this.checkItems(existing.communeId, input.items);
+    await this.checkItems(existing.communeId, input.items);
     const expected = input.revision ?? existing.revision;
-    this.db.transaction(() => {
-      const { changes } = this.db
-        .prepare(
-          `UPDATE programmes SET title = ?, updated_at = ?, revision = revision + 1
-           WHERE id = ? AND deleted_at IS NULL AND revision = ?`,
-        )
-        .run(title, this.now(), id, expected);
-      if (changes === 0) {
-        const current = this.get(scope, id)!;
-        throw new ScheduleInputError(
-          409,
-          'revision',
-          `the programme changed meanwhile (now revision ${current.revision}, ${current.updatedAt}); reload it and try again`,
-          { current },
-        );
-      }
-      this.writeItems(id, input.items);
-    })();
-    return this.get(scope, id)!;
+    const written = await this.sqlDb.db.transaction().execute(async (tx) => {
+      const result = await tx
+        .updateTable('programmes')
+        .set({ title, updated_at: this.now(), revision: sql`revision + 1` })
+        .where('id', '=', id)
+        .where('deleted_at', 'is', null)
+        .where('revision', '=', expected)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 0) return false;
+      await this.writeItems(tx, id, input.items);
+      return true;
+    });
+    if (!written) {
+      const current = await this.get(scope, id);
+      if (!current) throw notFound('id', `no programme with id ${id}`);
+      throw new ScheduleInputError(
+        409,
+        'revision',
+        `the programme changed meanwhile (now revision ${current.revision}, ${current.updatedAt}); reload it and try again`,
+        { current },
+      );
+    }
+    return (await this.get(scope, id))!;
   }
 
   /** Soft delete; refused while a schedule still uses it. Returns the programme as it was. */
-  remove(scope: Scope, id: string): ProgrammeView {
-    const programme = this.get(scope, id);
+  async remove(scope: Scope, id: string): Promise<ProgrammeView> {
+    const programme = await this.get(scope, id);
     if (!programme) throw notFound('id', `no programme with id ${id}`);
-    const used = this.db
-      .prepare(`SELECT title FROM schedules WHERE programme_id = ? AND status != 'cancelled' LIMIT 1`)
-      .get(id) as { title: string } | undefined;
+    const used: { title: string } | undefined = await this.sqlDb.db
+      .selectFrom('schedules')
+      .select('title')
+      .where('programme_id', '=', id)
+      .where('status', '!=', 'cancelled')
+      .limit(1)
+      .executeTakeFirst();
     if (used) throw new ScheduleInputError(409, 'id', `the schedule "${used.title}" still uses this programme`);
-    this.db
-      .prepare('UPDATE programmes SET deleted_at = ?, revision = revision + 1 WHERE id = ? AND deleted_at IS NULL')
-      .run(this.now(), id);
+    await this.sqlDb.db
+      .updateTable('programmes')
+      .set({ deleted_at: this.now(), revision: sql`revision + 1` })
+      .where('id', '=', id)
+      .where('deleted_at', 'is', null)
+      .execute();
     return programme;
   }
 
-  /** A programme visible in `scope`; null for one of another commune, exactly as for an unknown id. */
-  get(scope: Scope, id: string): ProgrammeView | null {
-    const p = this.db
-      .prepare(
-        `SELECT id, commune_id, title, created_by, updated_at, revision FROM programmes
-         WHERE id = ? AND deleted_at IS NULL AND (? IS NULL OR commune_id = ?)`,
-      )
-      .get(id, ...inScope(scope)) as
+  /**
+   * A programme visible in `scope`; null for one of another commune, exactly as for an unknown id.
+   * `db`: a transaction, or the shared handle. `lock`: in a transaction that depends on what is
+   * read (an approval), PostgreSQL holds the programme's and its items' rows (FOR SHARE) until the
+   * commit, so a change to them waits for it; SQLite's one writer gives the same.
+   */
+  async get(
+    scope: Scope,
+    id: string,
+    db: Kysely<Tables> = this.sqlDb.db,
+    { lock = false }: { lock?: boolean } = {},
+  ): Promise<ProgrammeView | null> {
+    const share = lock && this.sqlDb.engine === 'postgres';
+    const p = (await db
+      .selectFrom('programmes')
+      .select(['id', 'commune_id', 'title', 'created_by', 'updated_at', 'revision'])
+      .where('id', '=', id)
+      .where('deleted_at', 'is', null)
+      .$if(scope.communeId !== null, (q) => q.where('commune_id', '=', scope.communeId))
+      .$if(share, (q) => q.forShare())
+      .executeTakeFirst()) as
       | {
           id: string;
           commune_id: string;
@@ -175,13 +208,14 @@ export class ProgrammeService {
         }
       | undefined;
     if (!p) return null;
-    const rows = this.db
-      .prepare(
-        `SELECT pi.content_id, pi.repeat, pi.gap_ms, c.title, c.kind, c.duration_ms, c.revision
-         FROM programme_items pi JOIN content_items c ON c.id = pi.content_id
-         WHERE pi.programme_id = ? ORDER BY pi.position`,
-      )
-      .all(id) as {
+    const rows = (await db
+      .selectFrom('programme_items as pi')
+      .innerJoin('content_items as c', 'c.id', 'pi.content_id')
+      .select(['pi.content_id', 'pi.repeat', 'pi.gap_ms', 'c.title', 'c.kind', 'c.duration_ms', 'c.revision'])
+      .where('pi.programme_id', '=', id)
+      .orderBy('pi.position')
+      .$if(share, (q) => q.forShare())
+      .execute()) as {
       content_id: string;
       repeat: number;
       gap_ms: number;
@@ -211,36 +245,42 @@ export class ProgrammeService {
     };
   }
 
-  list(scope: Scope): ProgrammeView[] {
-    const ids = this.db
-      .prepare(
-        `SELECT id FROM programmes WHERE deleted_at IS NULL AND (? IS NULL OR commune_id = ?)
-         ORDER BY updated_at DESC LIMIT 500`,
-      )
-      .all(...inScope(scope)) as { id: string }[];
-    return ids.map((r) => this.get(scope, r.id)!);
+  async list(scope: Scope): Promise<ProgrammeView[]> {
+    const ids: { id: string }[] = await this.sqlDb.db
+      .selectFrom('programmes')
+      .select('id')
+      .where('deleted_at', 'is', null)
+      .$if(scope.communeId !== null, (q) => q.where('commune_id', '=', scope.communeId))
+      .orderBy('updated_at', 'desc')
+      .limit(500)
+      .execute();
+    const out: ProgrammeView[] = [];
+    for (const r of ids) out.push((await this.get(scope, r.id))!);
+    return out;
   }
 
   /** Programmes that use a content item (to re-plan their schedules when it changes). */
-  programmesUsing(contentId: string): string[] {
-    return (
-      this.db.prepare('SELECT DISTINCT programme_id FROM programme_items WHERE content_id = ?').all(contentId) as {
-        programme_id: string;
-      }[]
-    ).map((r) => r.programme_id);
+  async programmesUsing(contentId: string): Promise<string[]> {
+    const rows: { programme_id: string }[] = await this.sqlDb.db
+      .selectFrom('programme_items')
+      .select('programme_id')
+      .distinct()
+      .where('content_id', '=', contentId)
+      .execute();
+    return rows.map((r) => r.programme_id);
   }
 
   /**
    * What of the programme the public page may show once it airs: each public
    * notice or audio item (PublicItem) once, in programme order.
    */
-  publicItemsOf(scope: Scope, id: string): PublicItem[] {
-    const programme = this.get(scope, id);
+  async publicItemsOf(scope: Scope, id: string): Promise<PublicItem[]> {
+    const programme = await this.get(scope, id);
     if (!programme) throw notFound('programmeId', `no programme with id ${id}`);
     const seen = new Set<string>();
     const out: PublicItem[] = [];
     for (const item of programme.items) {
-      const content = this.content.get(communeScope(programme.communeId), item.contentId);
+      const content = await this.content.get(communeScope(programme.communeId), item.contentId);
       if (!content?.public || !content.sha256 || seen.has(content.id)) continue;
       seen.add(content.id);
       out.push(publicItem(content, { sha256: content.sha256, durationMs: content.durationMs }));
@@ -253,7 +293,7 @@ export class ProgrammeService {
    * `gapMs` of silence between passes.
    */
   async assetsOf(scope: Scope, id: string, times = 1, gapMs = 0): Promise<Asset[]> {
-    const programme = this.get(scope, id);
+    const programme = await this.get(scope, id);
     if (!programme) throw notFound('programmeId', `no programme with id ${id}`);
     const pass: Asset[] = [];
     const silences = new Set<string>(); // sha256 of the silences added, to trim a trailing one
@@ -263,12 +303,12 @@ export class ProgrammeService {
       return asset;
     };
     for (const item of programme.items) {
-      const content = this.content.get(communeScope(programme.communeId), item.contentId)!;
+      const content = (await this.content.get(communeScope(programme.communeId), item.contentId))!;
       const file =
         content.kind === 'silence'
           ? await silenceOf(content.durationMs)
           : content.sha256
-            ? this.mediaOf(content.sha256)
+            ? await this.mediaOf(content.sha256)
             : null;
       const asset: Asset | null =
         content.kind === 'stream'
@@ -303,17 +343,17 @@ export class ProgrammeService {
    * The programme in each other language its items have versions in: those versions'
    * files in programme order (once each), and which of them the public page may show.
    */
-  versionsOf(scope: Scope, id: string): FrozenVersion[] {
-    const programme = this.get(scope, id);
+  async versionsOf(scope: Scope, id: string): Promise<FrozenVersion[]> {
+    const programme = await this.get(scope, id);
     if (!programme) throw notFound('programmeId', `no programme with id ${id}`);
     const byLanguage = new Map<string, FrozenVersion>();
     const seen = new Set<string>();
     for (const item of programme.items) {
-      const content = this.content.get(communeScope(programme.communeId), item.contentId);
+      const content = await this.content.get(communeScope(programme.communeId), item.contentId);
       if (!content) continue;
       for (const v of content.versions) {
         const key = `${content.id} ${v.language}`;
-        const file = this.mediaOf(v.sha256);
+        const file = await this.mediaOf(v.sha256);
         if (seen.has(key) || !file) continue;
         seen.add(key);
         const entry = byLanguage.get(v.language) ?? { language: v.language, assets: [], publicItems: [] };
@@ -325,11 +365,13 @@ export class ProgrammeService {
     return [...byLanguage.values()];
   }
 
-  private mediaOf(sha256: string): MediaAsset | null {
-    return (
-      (this.db
-        .prepare('SELECT sha256, format, bytes, duration_ms AS durationMs FROM media WHERE sha256 = ?')
-        .get(sha256) as MediaAsset | undefined) ?? null
-    );
+  private async mediaOf(sha256: string): Promise<MediaAsset | null> {
+    const row: { sha256: string; format: MediaAsset['format']; bytes: number; duration_ms: number } | undefined =
+      await this.sqlDb.db
+        .selectFrom('media')
+        .select(['sha256', 'format', 'bytes', 'duration_ms'])
+        .where('sha256', '=', sha256)
+        .executeTakeFirst();
+    return row ? { sha256: row.sha256, format: row.format, bytes: row.bytes, durationMs: row.duration_ms } : null;
   }
 }

@@ -11,15 +11,16 @@ import { parsePublicItems } from '../public/items';
 import crypto from 'node:crypto';
 import { DateTime, IANAZone } from 'luxon';
 import type { Priority } from '@loaxa/protocol';
-import type { Db } from '../db/database';
+import { sql, type Kysely } from 'kysely';
+import type { SqlDb, Tables } from '../db/sql';
 import type { DeviceRegistry } from '../devices/registry';
 import { badInput, notFound, ScheduleInputError } from './errors';
 import { expandRule, RuleError, validateRule, type ScheduleRule } from './recurrence';
 import { findConflicts, type Booking, type Conflict } from './conflicts';
 import { newId } from './content';
-import type { ProgrammeService } from './programmes';
-import { activeDevices, resolveDevices, targetsOf, type OccurrenceMaterialiser, type ScheduleRow } from './materialise';
-import { communeScope, inScope, PROVINCE, type Scope } from '../tenancy/scope';
+import type { ProgrammeService, ProgrammeView } from './programmes';
+import { activeDevices, targetsOf, type OccurrenceMaterialiser, type ScheduleRow } from './materialise';
+import { communeScope, PROVINCE, type Scope } from '../tenancy/scope';
 
 export type ScheduleStatus = ScheduleRow['status'];
 
@@ -111,13 +112,15 @@ type CheckedSchedule = Required<Omit<ScheduleInput, 'onConflict' | 'overrideRule
 /** How far ahead conflicts are looked for. */
 export const CONFLICT_WINDOW_MS = 366 * 24 * 3600_000;
 export const MAX_REPEAT = 10;
+/** Target rows per INSERT when a schedule's targets are written. */
+const TARGET_ROWS_PER_INSERT = 500;
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export class ScheduleService {
   constructor(
     private readonly deps: {
-      db: Db;
+      sqlDb: SqlDb;
       registry: DeviceRegistry;
       programmes: ProgrammeService;
       materialiser: OccurrenceMaterialiser;
@@ -130,22 +133,29 @@ export class ScheduleService {
     },
   ) {}
 
+  private get db(): Kysely<Tables> {
+    return this.deps.sqlDb.db;
+  }
+
   private now(): number {
     return (this.deps.now ?? Date.now)();
   }
 
   /** A schedule visible in `scope`; one of another commune answers exactly as an unknown id. */
-  private row(scope: Scope, id: string): ScheduleRow {
-    const row = this.deps.db
-      .prepare('SELECT * FROM schedules WHERE id = ? AND (? IS NULL OR commune_id = ?)')
-      .get(id, ...inScope(scope)) as ScheduleRow | undefined;
+  private async row(scope: Scope, id: string, db: Kysely<Tables> = this.db): Promise<ScheduleRow> {
+    const row = (await db
+      .selectFrom('schedules')
+      .selectAll()
+      .where('id', '=', id)
+      .$if(scope.communeId !== null, (q) => q.where('commune_id', '=', scope.communeId))
+      .executeTakeFirst()) as ScheduleRow | undefined;
     if (!row) throw notFound('id', `no schedule with id ${id}`);
     return row;
   }
 
-  private view(r: ScheduleRow): ScheduleView {
-    const { zones, devices } = targetsOf(this.deps.db, r.id);
-    const programme = this.deps.programmes.get(communeScope(r.commune_id), r.programme_id);
+  private async view(r: ScheduleRow): Promise<ScheduleView> {
+    const { zones, devices } = await targetsOf(this.db, r.id);
+    const programme = await this.deps.programmes.get(communeScope(r.commune_id), r.programme_id);
     return {
       id: r.id,
       communeId: r.commune_id,
@@ -166,40 +176,53 @@ export class ScheduleService {
       reviewedBy: r.reviewed_by,
       reviewedAt: iso(r.reviewed_at),
       revision: r.revision,
-      reviewRevision: this.reviewRevision(r),
+      reviewRevision: revisionName(r, fingerprintOf(programme, r.programme_id)),
       createdBy: r.created_by,
       createdAt: new Date(r.created_at).toISOString(),
       updatedAt: new Date(r.updated_at).toISOString(),
       durationMs: programme ? this.passDuration(programme.durationMs, r.repeat, r.repeat_gap_ms) : 0,
-      publicTitles: this.publicTitles(r, programme !== null),
+      publicTitles: await this.publicTitles(r, programme !== null),
     };
   }
 
   /** What the public page shows of it once aired: as approved, or as approving it now would confirm. */
-  private publicTitles(r: ScheduleRow, hasProgramme: boolean): string[] {
+  private async publicTitles(r: ScheduleRow, hasProgramme: boolean): Promise<string[]> {
     const pending = r.status !== 'approved' || r.programme_changed === 1;
     const items =
       pending && hasProgramme
-        ? this.deps.programmes.publicItemsOf(communeScope(r.commune_id), r.programme_id)
+        ? await this.deps.programmes.publicItemsOf(communeScope(r.commune_id), r.programme_id)
         : parsePublicItems(r.approved_public);
     return items.map((i) => i.title);
   }
 
-  /** The programme and its content as they would air now (see ScheduleView.reviewRevision). */
-  private programmeFingerprint(communeId: string, programmeId: string): string {
-    const p = this.deps.programmes.get(communeScope(communeId), programmeId);
-    return p ? `${p.id}@${p.revision}:${p.contentRevisions.join('.')}` : `${programmeId}@gone`;
+  /**
+   * The programme and its content as they would air now (see ScheduleView.reviewRevision).
+   * In a transaction that writes on the strength of it, `lock` holds what was read (ProgrammeService.get).
+   */
+  private async programmeFingerprint(
+    communeId: string,
+    programmeId: string,
+    db: Kysely<Tables> = this.db,
+    lock = false,
+  ): Promise<string> {
+    return fingerprintOf(
+      await this.deps.programmes.get(communeScope(communeId), programmeId, db, { lock }),
+      programmeId,
+    );
   }
 
-  reviewRevision(r: Pick<ScheduleRow, 'id' | 'revision' | 'programme_id' | 'commune_id'>): string {
-    const basis = `${r.id}/${r.revision}/${this.programmeFingerprint(r.commune_id, r.programme_id)}`;
-    return `${r.revision}-${crypto.createHash('sha256').update(basis).digest('hex').slice(0, 12)}`;
+  async reviewRevision(
+    r: Pick<ScheduleRow, 'id' | 'revision' | 'programme_id' | 'commune_id'>,
+    db: Kysely<Tables> = this.db,
+    lock = false,
+  ): Promise<string> {
+    return revisionName(r, await this.programmeFingerprint(r.commune_id, r.programme_id, db, lock));
   }
 
   /** A 409 that carries the schedule as it is now, for the console to show. */
-  private changedMeanwhile(id: string, what: string): ScheduleInputError {
+  private async changedMeanwhile(id: string, what: string): Promise<ScheduleInputError> {
     // Only ever about a schedule the caller already read in their scope.
-    const current = this.view(this.row(PROVINCE, id));
+    const current = await this.view(await this.row(PROVINCE, id));
     return new ScheduleInputError(
       409,
       'revision',
@@ -212,66 +235,81 @@ export class ScheduleService {
    * Compare-and-set: the write lands only if the schedule is still at the
    * revision it was read at. Every transition goes through here, so a cancel
    * that lands while an approval waits for its audio is never overwritten.
+   * False when it did not land (`db` may be a transaction: the caller answers the 409 after it).
    */
-  private writeIf(r: ScheduleRow, set: string, args: unknown[], what: string): void {
-    const { changes } = this.deps.db
-      .prepare(`UPDATE schedules SET ${set}, revision = revision + 1, updated_at = ? WHERE id = ? AND revision = ?`)
-      .run(...args, this.now(), r.id, r.revision);
-    if (changes === 0) throw this.changedMeanwhile(r.id, what);
+  private async writeIf(db: Kysely<Tables>, r: ScheduleRow, values: Record<string, unknown>): Promise<boolean> {
+    const result = await db
+      .updateTable('schedules')
+      .set({ ...values, revision: sql`revision + 1`, updated_at: this.now() })
+      .where('id', '=', r.id)
+      .where('revision', '=', r.revision)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  /** writeIf outside a transaction: a 409 naming `what` when the schedule moved on. */
+  private async writeOrConflict(r: ScheduleRow, values: Record<string, unknown>, what: string): Promise<void> {
+    if (!(await this.writeIf(this.db, r, values))) throw await this.changedMeanwhile(r.id, what);
   }
 
   private passDuration(programmeMs: number, repeat: number, gapMs: number): number {
     return programmeMs * repeat + gapMs * (repeat - 1);
   }
 
-  get(scope: Scope, id: string): ScheduleView {
-    return this.view(this.row(scope, id));
+  async get(scope: Scope, id: string): Promise<ScheduleView> {
+    return this.view(await this.row(scope, id));
   }
 
   /** The commune of a schedule visible in `scope` (404 as for an unknown id otherwise). */
-  communeOf(scope: Scope, id: string): string {
-    return this.row(scope, id).commune_id;
+  async communeOf(scope: Scope, id: string): Promise<string> {
+    return (await this.row(scope, id)).commune_id;
   }
 
-  list(scope: Scope, filter: { status?: ScheduleStatus[] } = {}): ScheduleView[] {
-    const rows = this.deps.db
-      .prepare(
-        `SELECT * FROM schedules
-         WHERE (? IS NULL OR status IN (SELECT value FROM json_each(?))) AND (? IS NULL OR commune_id = ?)
-         ORDER BY updated_at DESC`,
-      )
-      .all(...this.statusArgs(filter.status), ...inScope(scope)) as ScheduleRow[];
-    return rows.map((r) => this.view(r));
+  async list(scope: Scope, filter: { status?: ScheduleStatus[] } = {}): Promise<ScheduleView[]> {
+    const { status } = filter;
+    const rows = (await this.db
+      .selectFrom('schedules')
+      .selectAll()
+      .$if(!!status?.length, (q) => q.where('status', 'in', status!))
+      .$if(scope.communeId !== null, (q) => q.where('commune_id', '=', scope.communeId))
+      .orderBy('updated_at', 'desc')
+      .execute()) as ScheduleRow[];
+    return this.views(rows);
   }
 
-  /** The two parameters of `(? IS NULL OR status IN (SELECT value FROM json_each(?)))`. */
-  private statusArgs(status: ScheduleStatus[] | undefined): [string | null, string | null] {
-    const json = status?.length ? JSON.stringify(status) : null;
-    return [json, json];
+  private async views(rows: ScheduleRow[]): Promise<ScheduleView[]> {
+    const out: ScheduleView[] = [];
+    for (const r of rows) out.push(await this.view(r));
+    return out;
   }
 
   /** Submitted schedules and approved ones whose programme changed since approval. */
-  approvalQueue(scope: Scope): ScheduleView[] {
-    const rows = this.deps.db
-      .prepare(
-        `SELECT * FROM schedules
-         WHERE (status = 'submitted' OR (status = 'approved' AND programme_changed = 1)) AND (? IS NULL OR commune_id = ?)
-         ORDER BY updated_at`,
+  async approvalQueue(scope: Scope): Promise<ScheduleView[]> {
+    const rows = (await this.db
+      .selectFrom('schedules')
+      .selectAll()
+      .where((eb) =>
+        eb.or([
+          eb('status', '=', 'submitted'),
+          eb.and([eb('status', '=', 'approved'), eb('programme_changed', '=', 1)]),
+        ]),
       )
-      .all(...inScope(scope)) as ScheduleRow[];
-    return rows.map((r) => this.view(r));
+      .$if(scope.communeId !== null, (q) => q.where('commune_id', '=', scope.communeId))
+      .orderBy('updated_at')
+      .execute()) as ScheduleRow[];
+    return this.views(rows);
   }
 
   /**
    * Checks a schedule of `communeId`. Its programme, zones and loudspeakers
    * must be that commune's: another commune's id is refused as unknown.
    */
-  private check(communeId: string, input: ScheduleInput): CheckedSchedule {
+  private async check(communeId: string, input: ScheduleInput): Promise<CheckedSchedule> {
     const { registry, programmes, defaultTimezone } = this.deps;
     const scope = communeScope(communeId);
     const title = input.title.trim();
     if (!title) throw badInput('title', 'give the schedule a title');
-    const programme = programmes.get(scope, input.programmeId);
+    const programme = await programmes.get(scope, input.programmeId);
     if (!programme) throw badInput('programmeId', `no programme with id ${input.programmeId}`);
     const timezone = input.timezone ?? defaultTimezone;
     if (!IANAZone.isValidZone(timezone)) throw badInput('timezone', `${JSON.stringify(timezone)} is not a time zone`);
@@ -285,9 +323,10 @@ export class ScheduleService {
     const zones = [...new Set(input.zones ?? [])];
     const devices = [...new Set(input.devices ?? [])];
     if (zones.length === 0 && devices.length === 0) throw badInput('zones', 'choose at least one zone or loudspeaker');
-    const unknownZones = registry.unknownZones(zones, scope);
+    const unknownZones = await registry.unknownZones(zones, scope);
     if (unknownZones.length) throw badInput('zones', `unknown zone(s) ${unknownZones.join(', ')}`);
-    const unknownDevices = devices.filter((d) => !registry.getDevice(d, scope));
+    const unknownDevices: string[] = [];
+    for (const d of devices) if (!(await registry.getDevice(d, scope))) unknownDevices.push(d);
     if (unknownDevices.length) throw badInput('devices', `unknown loudspeaker(s) ${unknownDevices.join(', ')}`);
     const repeat = input.repeat ?? 1;
     if (!Number.isInteger(repeat) || repeat < 1 || repeat > MAX_REPEAT)
@@ -355,13 +394,17 @@ export class ScheduleService {
    * Others are only expanded over the candidate's own span, which keeps the
    * check fast for a calendar full of year-long daily schedules.
    */
-  conflictsFor(candidate: CheckedSchedule, selfId: string | null): { conflicts: ConflictView[]; total: number } {
-    const { db, registry, programmes } = this.deps;
+  async conflictsFor(
+    candidate: CheckedSchedule,
+    selfId: string | null,
+  ): Promise<{ conflicts: ConflictView[]; total: number }> {
+    const { db } = this;
+    const { registry, programmes } = this.deps;
     const now = this.now();
     const scope = communeScope(candidate.communeId);
-    const programme = programmes.get(scope, candidate.programmeId)!;
+    const programme = (await programmes.get(scope, candidate.programmeId))!;
     const duration = this.passDuration(programme.durationMs, candidate.repeat, candidate.repeatGapMs);
-    const deviceIds = activeDevices(db, registry, candidate.communeId, candidate.zones, candidate.devices);
+    const deviceIds = await activeDevices(db, registry, candidate.communeId, candidate.zones, candidate.devices);
     const mine = this.booking(
       selfId ?? 'new',
       candidate.title,
@@ -377,23 +420,30 @@ export class ScheduleService {
     const mineSet = new Set(deviceIds);
     const others: Booking[] = [];
     // A loudspeaker belongs to one commune: only its schedules can overlap (and only their titles may show).
-    const rows = db
-      .prepare(`SELECT * FROM schedules WHERE status IN ('submitted','approved') AND id != ? AND commune_id = ?`)
-      .all(selfId ?? '', candidate.communeId) as ScheduleRow[];
+    const rows = (await db
+      .selectFrom('schedules')
+      .selectAll()
+      .where('status', 'in', ['submitted', 'approved'])
+      .where('id', '!=', selfId ?? '')
+      .where('commune_id', '=', candidate.communeId)
+      .execute()) as ScheduleRow[];
     // Calendars repeat the same targets and programmes: resolve each once.
     const targetCache = new Map<string, string[]>();
     const durationCache = new Map<string, number | null>();
     for (const r of rows) {
-      const targets = JSON.stringify(targetsOf(db, r.id));
-      let resolved = targetCache.get(targets);
+      const targets = await targetsOf(db, r.id);
+      const key = JSON.stringify(targets);
+      let resolved = targetCache.get(key);
       if (!resolved) {
-        resolved = resolveDevices(db, registry, r).filter((d) => mineSet.has(d));
-        targetCache.set(targets, resolved);
+        resolved = (await activeDevices(db, registry, r.commune_id, targets.zones, targets.devices)).filter((d) =>
+          mineSet.has(d),
+        );
+        targetCache.set(key, resolved);
       }
       const theirDevices = resolved;
       if (theirDevices.length === 0) continue;
       if (!durationCache.has(r.programme_id)) {
-        durationCache.set(r.programme_id, programmes.get(scope, r.programme_id)?.durationMs ?? null);
+        durationCache.set(r.programme_id, (await programmes.get(scope, r.programme_id))?.durationMs ?? null);
       }
       const programmeMs = durationCache.get(r.programme_id);
       if (programmeMs == null) continue;
@@ -430,29 +480,29 @@ export class ScheduleService {
    * Overlaps a schedule would have, without saving it: a change to the
    * schedule `selfId` (visible in `scope`), or a new one in `communeId`.
    */
-  checkConflicts(
+  async checkConflicts(
     scope: Scope,
     input: ScheduleInput,
     of: { selfId: string } | { communeId: string },
-  ): { conflicts: ConflictView[]; total: number; ruleBreaks: RuleBreakView[] } {
+  ): Promise<{ conflicts: ConflictView[]; total: number; ruleBreaks: RuleBreakView[] }> {
     const selfId = 'selfId' in of ? of.selfId : null;
-    const checked = this.check(
-      selfId ? this.row(scope, selfId).commune_id : (of as { communeId: string }).communeId,
+    const checked = await this.check(
+      selfId ? (await this.row(scope, selfId)).commune_id : (of as { communeId: string }).communeId,
       input,
     );
     const { guard } = this.deps;
     const breaks = guard
-      ? guard.breaks(checked.communeId, this.playsOf(checked), checked.priority, selfId ?? undefined)
+      ? await guard.breaks(checked.communeId, await this.playsOf(checked), checked.priority, selfId ?? undefined)
       : [];
     return {
-      ...this.conflictsFor(checked, selfId),
+      ...(await this.conflictsFor(checked, selfId)),
       ruleBreaks: breaks.slice(0, 100).map((b) => ({ ...b, startAt: new Date(b.startAt).toISOString() })),
     };
   }
 
   /** The schedule's plays over the conflict window: when each starts and how long it lasts. */
-  private playsOf(checked: CheckedSchedule): Play[] {
-    const programme = this.deps.programmes.get(communeScope(checked.communeId), checked.programmeId)!;
+  private async playsOf(checked: CheckedSchedule): Promise<Play[]> {
+    const programme = (await this.deps.programmes.get(communeScope(checked.communeId), checked.programmeId))!;
     const durationMs = this.passDuration(programme.durationMs, checked.repeat, checked.repeatGapMs);
     const now = this.now();
     return expandRule(checked.rule, checked.timezone, now, now + CONFLICT_WINDOW_MS).map((startAt) => ({
@@ -461,9 +511,9 @@ export class ScheduleService {
     }));
   }
 
-  private refuseConflicts(input: ScheduleInput, checked: CheckedSchedule, selfId: string | null) {
+  private async refuseConflicts(input: ScheduleInput, checked: CheckedSchedule, selfId: string | null): Promise<void> {
     if (input.onConflict === 'priority') return;
-    const { conflicts, total } = this.conflictsFor(checked, selfId);
+    const { conflicts, total } = await this.conflictsFor(checked, selfId);
     if (total === 0) return;
     const first = conflicts[0]!;
     const local = DateTime.fromISO(first.start, { zone: checked.timezone }).toFormat('dd/MM/yyyy HH:mm');
@@ -475,61 +525,66 @@ export class ScheduleService {
     );
   }
 
-  private writeTargets(id: string, zones: string[], devices: string[]): void {
-    const { db } = this.deps;
-    db.prepare('DELETE FROM schedule_targets WHERE schedule_id = ?').run(id);
-    const add = db.prepare('INSERT INTO schedule_targets (schedule_id, kind, target_id) VALUES (?, ?, ?)');
-    for (const z of zones) add.run(id, 'zone', z);
-    for (const d of devices) add.run(id, 'device', d);
+  private async writeTargets(tx: Kysely<Tables>, id: string, zones: string[], devices: string[]): Promise<void> {
+    await tx.deleteFrom('schedule_targets').where('schedule_id', '=', id).execute();
+    const rows = [
+      ...zones.map((z) => ({ schedule_id: id, kind: 'zone', target_id: z })),
+      ...devices.map((d) => ({ schedule_id: id, kind: 'device', target_id: d })),
+    ];
+    // In slices: a schedule may name 5,500 targets, three parameters each.
+    for (let i = 0; i < rows.length; i += TARGET_ROWS_PER_INSERT) {
+      await tx
+        .insertInto('schedule_targets')
+        .values(rows.slice(i, i + TARGET_ROWS_PER_INSERT))
+        .execute();
+    }
   }
 
   /** Creates a draft in `communeId` (the route resolved it with CommuneService.forWrite). */
-  create(communeId: string, input: ScheduleInput, actor: Actor): ScheduleView {
-    const checked = this.check(communeId, input);
-    this.refuseConflicts(input, checked, null);
-    const override = this.refuseRuleBreaks(input, checked, null, actor);
+  async create(communeId: string, input: ScheduleInput, actor: Actor): Promise<ScheduleView> {
+    const checked = await this.check(communeId, input);
+    await this.refuseConflicts(input, checked, null);
+    const override = await this.refuseRuleBreaks(input, checked, null, actor);
     const id = newId('sc');
     const at = this.now();
-    this.deps.db.transaction(() => {
-      this.deps.db
-        .prepare(
-          `INSERT INTO schedules (id, commune_id, title, programme_id, rule, timezone, priority, volume, repeat,
-             repeat_gap_ms, status, created_by, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'draft', ?, ?, ?)`,
-        )
-        .run(
+    await this.db.transaction().execute(async (tx) => {
+      await tx
+        .insertInto('schedules')
+        .values({
           id,
-          communeId,
-          checked.title,
-          checked.programmeId,
-          JSON.stringify(checked.rule),
-          checked.timezone,
-          checked.priority,
-          checked.volume,
-          checked.repeat,
-          checked.repeatGapMs,
-          actor.username,
-          at,
-          at,
-        );
-      this.writeTargets(id, checked.zones, checked.devices);
-    })();
-    return { ...this.get(communeScope(communeId), id), ...(override ? { ruleOverride: override } : {}) };
+          commune_id: communeId,
+          title: checked.title,
+          programme_id: checked.programmeId,
+          rule: JSON.stringify(checked.rule),
+          timezone: checked.timezone,
+          priority: checked.priority,
+          volume: checked.volume,
+          repeat: checked.repeat,
+          repeat_gap_ms: checked.repeatGapMs,
+          status: 'draft',
+          created_by: actor.username,
+          created_at: at,
+          updated_at: at,
+        })
+        .execute();
+      await this.writeTargets(tx, id, checked.zones, checked.devices);
+    });
+    return { ...(await this.get(communeScope(communeId), id)), ...(override ? { ruleOverride: override } : {}) };
   }
 
   /**
    * Refuses a schedule whose plays over the next year break the commune's broadcast
    * rules (an emergency never does); a leader's override lets a one-off through.
    */
-  private refuseRuleBreaks(
+  private async refuseRuleBreaks(
     input: ScheduleInput,
     checked: CheckedSchedule,
     selfId: string | null,
     actor: Actor,
-  ): { reason: string; breaks: RuleBreak[] } | null {
+  ): Promise<{ reason: string; breaks: RuleBreak[] } | null> {
     const { guard } = this.deps;
     if (!guard) return null;
-    const breaks = guard.check(checked.communeId, this.playsOf(checked), checked.priority, {
+    const breaks = await guard.check(checked.communeId, await this.playsOf(checked), checked.priority, {
       override: input.overrideRules,
       mayOverride: actor.canApprove,
       ...(selfId ? { excludeScheduleId: selfId } : {}),
@@ -548,51 +603,48 @@ export class ScheduleService {
     input: ScheduleInput & { revision?: number },
     actor: Actor,
   ): Promise<ScheduleView> {
-    const old = this.row(scope, id);
+    const old = await this.row(scope, id);
     if (old.status === 'cancelled') throw new ScheduleInputError(409, 'status', 'a cancelled schedule cannot change');
     if (input.revision !== undefined && input.revision !== old.revision) {
-      throw this.changedMeanwhile(id, 'someone changed this schedule since you opened it');
+      throw await this.changedMeanwhile(id, 'someone changed this schedule since you opened it');
     }
-    const checked = this.check(old.commune_id, input);
-    this.refuseConflicts(input, checked, id);
-    const override = this.refuseRuleBreaks(input, checked, id, actor);
+    const checked = await this.check(old.commune_id, input);
+    await this.refuseConflicts(input, checked, id);
+    const override = await this.refuseRuleBreaks(input, checked, id, actor);
     const staysOnAir = old.status === 'approved' && actor.canPublish;
-    const airs = this.programmeFingerprint(old.commune_id, checked.programmeId);
+    const airs = await this.programmeFingerprint(old.commune_id, checked.programmeId);
     const frozen = staysOnAir
       ? await this.freeze(old.commune_id, checked.programmeId, checked.repeat, checked.repeatGapMs)
       : null;
-    this.deps.db.transaction(() => {
-      if (staysOnAir && this.programmeFingerprint(old.commune_id, checked.programmeId) !== airs) {
-        throw this.changedMeanwhile(id, 'the programme changed while its audio was prepared');
+    const outcome = await this.db.transaction().execute(async (tx) => {
+      if (staysOnAir && (await this.programmeFingerprint(old.commune_id, checked.programmeId, tx, true)) !== airs) {
+        return 'the programme changed while its audio was prepared';
       }
-      this.writeIf(
-        old,
-        `title = ?, programme_id = ?, rule = ?, timezone = ?, priority = ?, volume = ?,
-           repeat = ?, repeat_gap_ms = ?, status = ?, approved_assets = ?, approved_public = ?, approved_versions = ?,
-           programme_changed = 0,
-           reviewed_by = ?, reviewed_at = ?, review_reason = NULL`,
-        [
-          checked.title,
-          checked.programmeId,
-          JSON.stringify(checked.rule),
-          checked.timezone,
-          checked.priority,
-          checked.volume,
-          checked.repeat,
-          checked.repeatGapMs,
-          staysOnAir ? 'approved' : 'draft',
-          frozen?.assets ?? null,
-          frozen?.public ?? null,
-          frozen?.versions ?? null,
-          staysOnAir ? actor.username : null,
-          staysOnAir ? this.now() : null,
-        ],
-        'someone changed this schedule meanwhile',
-      );
-      this.writeTargets(id, checked.zones, checked.devices);
-    })();
+      const written = await this.writeIf(tx, old, {
+        title: checked.title,
+        programme_id: checked.programmeId,
+        rule: JSON.stringify(checked.rule),
+        timezone: checked.timezone,
+        priority: checked.priority,
+        volume: checked.volume,
+        repeat: checked.repeat,
+        repeat_gap_ms: checked.repeatGapMs,
+        status: staysOnAir ? 'approved' : 'draft',
+        approved_assets: frozen?.assets ?? null,
+        approved_public: frozen?.public ?? null,
+        approved_versions: frozen?.versions ?? null,
+        programme_changed: 0,
+        reviewed_by: staysOnAir ? actor.username : null,
+        reviewed_at: staysOnAir ? this.now() : null,
+        review_reason: null,
+      });
+      if (!written) return 'someone changed this schedule meanwhile';
+      await this.writeTargets(tx, id, checked.zones, checked.devices);
+      return null;
+    });
+    if (outcome !== null) throw await this.changedMeanwhile(id, outcome);
     await this.replanSchedule(id);
-    return { ...this.get(scope, id), ...(override ? { ruleOverride: override } : {}) };
+    return { ...(await this.get(scope, id)), ...(override ? { ruleOverride: override } : {}) };
   }
 
   /**
@@ -602,8 +654,8 @@ export class ScheduleService {
   private async freeze(communeId: string, programmeId: string, repeat: number, gapMs: number) {
     const scope = communeScope(communeId);
     const assets = await this.deps.programmes.assetsOf(scope, programmeId, repeat, gapMs);
-    const publicItems = this.deps.programmes.publicItemsOf(scope, programmeId);
-    const versions = this.deps.programmes.versionsOf(scope, programmeId);
+    const publicItems = await this.deps.programmes.publicItemsOf(scope, programmeId);
+    const versions = await this.deps.programmes.versionsOf(scope, programmeId);
     return {
       assets: JSON.stringify(assets),
       public: publicItems.length ? JSON.stringify(publicItems) : null,
@@ -617,49 +669,55 @@ export class ScheduleService {
    * write, after — anything changed in between answers 409.
    */
   private async approveNow(r: ScheduleRow, reviewer: string, reviewed: string): Promise<void> {
-    if (this.reviewRevision(r) !== reviewed) {
-      throw this.changedMeanwhile(r.id, 'the schedule, its programme or its content changed since it was reviewed');
-    }
+    const changed = 'the schedule, its programme or its content changed since it was reviewed';
+    if ((await this.reviewRevision(r)) !== reviewed) throw await this.changedMeanwhile(r.id, changed);
     try {
       this.refusePast(JSON.parse(r.rule) as ScheduleRule, r.timezone, 'rule');
     } catch (err) {
       if (!(err instanceof ScheduleInputError)) throw err;
       throw new ScheduleInputError(409, 'rule', `${err.message.replace(/^rule: /, '')}; it would never play`, {
-        current: this.view(r),
+        current: await this.view(r),
       });
     }
     const frozen = await this.freeze(r.commune_id, r.programme_id, r.repeat, r.repeat_gap_ms);
-    this.deps.db.transaction(() => {
-      const now = this.row(communeScope(r.commune_id), r.id);
-      if (this.reviewRevision(now) !== reviewed) {
-        throw this.changedMeanwhile(r.id, 'the schedule, its programme or its content changed since it was reviewed');
-      }
-      this.writeIf(
-        r,
-        `status = 'approved', approved_assets = ?, approved_public = ?, approved_versions = ?, programme_changed = 0,
-           reviewed_by = ?, reviewed_at = ?, review_reason = NULL`,
-        [frozen.assets, frozen.public, frozen.versions, reviewer, this.now()],
-        'someone changed this schedule meanwhile',
-      );
-    })();
+    const outcome = await this.db.transaction().execute(async (tx) => {
+      const now = await this.row(communeScope(r.commune_id), r.id, tx);
+      if ((await this.reviewRevision(now, tx, true)) !== reviewed) return changed;
+      const written = await this.writeIf(tx, r, {
+        status: 'approved',
+        approved_assets: frozen.assets,
+        approved_public: frozen.public,
+        approved_versions: frozen.versions,
+        programme_changed: 0,
+        reviewed_by: reviewer,
+        reviewed_at: this.now(),
+        review_reason: null,
+      });
+      return written ? null : 'someone changed this schedule meanwhile';
+    });
+    if (outcome !== null) throw await this.changedMeanwhile(r.id, outcome);
     await this.replanSchedule(r.id);
   }
 
   /** draft | rejected → submitted; a publisher's submission is approved at once. */
   async submit(scope: Scope, id: string, actor: Actor): Promise<ScheduleView> {
-    const r = this.row(scope, id);
+    const r = await this.row(scope, id);
     if (r.status !== 'draft' && r.status !== 'rejected') {
       throw new ScheduleInputError(
         409,
         'status',
         `only a draft or rejected schedule can be submitted (it is ${r.status})`,
-        { current: this.view(r) },
+        { current: await this.view(r) },
       );
     }
     if (actor.canPublish) {
-      await this.approveNow(r, actor.username, this.reviewRevision(r));
+      await this.approveNow(r, actor.username, await this.reviewRevision(r));
     } else {
-      this.writeIf(r, `status = 'submitted', review_reason = NULL`, [], 'someone changed this schedule meanwhile');
+      await this.writeOrConflict(
+        r,
+        { status: 'submitted', review_reason: null },
+        'someone changed this schedule meanwhile',
+      );
     }
     return this.get(scope, id);
   }
@@ -670,12 +728,12 @@ export class ScheduleService {
    * approver saw: approval binds to exactly that.
    */
   async approve(scope: Scope, id: string, actor: Actor, reviewed: string): Promise<ScheduleView> {
-    const r = this.row(scope, id);
+    const r = await this.row(scope, id);
     if (!actor.canApprove) throw new ScheduleInputError(403, 'status', 'your role may not approve schedules');
     const pending = r.status === 'submitted' || (r.status === 'approved' && r.programme_changed === 1);
     if (!pending) {
       throw new ScheduleInputError(409, 'status', `there is nothing to approve (the schedule is ${r.status})`, {
-        current: this.view(r),
+        current: await this.view(r),
       });
     }
     await this.approveNow(r, actor.username, reviewed);
@@ -683,23 +741,26 @@ export class ScheduleService {
   }
 
   /** submitted → rejected with a reason; a changed programme is refused and the frozen version keeps airing. */
-  reject(scope: Scope, id: string, reason: string, actor: Actor): ScheduleView {
-    const r = this.row(scope, id);
+  async reject(scope: Scope, id: string, reason: string, actor: Actor): Promise<ScheduleView> {
+    const r = await this.row(scope, id);
     if (!actor.canApprove) throw new ScheduleInputError(403, 'status', 'your role may not reject schedules');
     if (!reason.trim()) throw badInput('reason', 'say why the schedule is rejected');
     if (r.status === 'approved' && r.programme_changed === 1) {
-      this.writeIf(r, `programme_changed = 0, review_reason = ?`, [reason.trim()], 'someone changed it meanwhile');
+      await this.writeOrConflict(
+        r,
+        { programme_changed: 0, review_reason: reason.trim() },
+        'someone changed it meanwhile',
+      );
       return this.get(scope, id);
     }
     if (r.status !== 'submitted') {
       throw new ScheduleInputError(409, 'status', `only a submitted schedule can be rejected (it is ${r.status})`, {
-        current: this.view(r),
+        current: await this.view(r),
       });
     }
-    this.writeIf(
+    await this.writeOrConflict(
       r,
-      `status = 'rejected', review_reason = ?, reviewed_by = ?, reviewed_at = ?`,
-      [reason.trim(), actor.username, this.now()],
+      { status: 'rejected', review_reason: reason.trim(), reviewed_by: actor.username, reviewed_at: this.now() },
       'someone changed this schedule meanwhile',
     );
     return this.get(scope, id);
@@ -710,7 +771,7 @@ export class ScheduleService {
    * What is on air (approved, or any emergency) is the approvers' to take off.
    */
   async cancel(scope: Scope, id: string, actor: Actor): Promise<ScheduleView> {
-    const r = this.row(scope, id);
+    const r = await this.row(scope, id);
     if (r.status === 'cancelled') return this.view(r);
     if ((r.status === 'approved' || r.priority === 'emergency') && !actor.canApprove) {
       throw new ScheduleInputError(
@@ -722,12 +783,12 @@ export class ScheduleService {
       );
     }
     // Cancel wins over any other change: it only needs the schedule not to be cancelled already.
-    this.deps.db
-      .prepare(
-        `UPDATE schedules SET status = 'cancelled', revision = revision + 1, updated_at = ?
-         WHERE id = ? AND status != 'cancelled'`,
-      )
-      .run(this.now(), id);
+    await this.db
+      .updateTable('schedules')
+      .set({ status: 'cancelled', revision: sql`revision + 1`, updated_at: this.now() })
+      .where('id', '=', id)
+      .where('status', '!=', 'cancelled')
+      .execute();
     await this.replanSchedule(id);
     return this.get(scope, id);
   }
@@ -737,13 +798,13 @@ export class ScheduleService {
    * materialisation. Returns the occurrence's commune (for the audit log).
    */
   async cancelOccurrence(scope: Scope, occurrenceId: string, actor: Actor): Promise<string> {
-    const { db } = this.deps;
-    const o = db
-      .prepare(
-        `SELECT commune_id, start_at, cancelled_at, priority FROM occurrences
-         WHERE id = ? AND (? IS NULL OR commune_id = ?)`,
-      )
-      .get(occurrenceId, ...inScope(scope)) as
+    const { db } = this;
+    const o = (await db
+      .selectFrom('occurrences')
+      .select(['commune_id', 'start_at', 'cancelled_at', 'priority'])
+      .where('id', '=', occurrenceId)
+      .$if(scope.communeId !== null, (q) => q.where('commune_id', '=', scope.communeId))
+      .executeTakeFirst()) as
       { commune_id: string; start_at: number; cancelled_at: number | null; priority: Priority } | undefined;
     if (!o) throw notFound('id', `no occurrence with id ${occurrenceId}`);
     // Every stored occurrence is on air (approved or sent by a publisher).
@@ -751,13 +812,18 @@ export class ScheduleService {
     if (o.start_at <= this.now()) {
       throw new ScheduleInputError(409, 'id', 'this occurrence has already started; send a stop command instead');
     }
-    const { changes } = db
-      .prepare('UPDATE occurrences SET cancelled_at = ? WHERE id = ? AND cancelled_at IS NULL')
-      .run(this.now(), occurrenceId);
-    if (changes === 0) return o.commune_id;
-    const devices = db.prepare('SELECT device_id FROM deliveries WHERE occurrence_id = ?').all(occurrenceId) as {
-      device_id: string;
-    }[];
+    const result = await db
+      .updateTable('occurrences')
+      .set({ cancelled_at: this.now() })
+      .where('id', '=', occurrenceId)
+      .where('cancelled_at', 'is', null)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0) return o.commune_id;
+    const devices: { device_id: string }[] = await db
+      .selectFrom('deliveries')
+      .select('device_id')
+      .where('occurrence_id', '=', occurrenceId)
+      .execute();
     await this.deps.replan(new Set(devices.map((d) => d.device_id)));
     return o.commune_id;
   }
@@ -782,12 +848,13 @@ export class ScheduleService {
       outcome: 'reapproved' | 'back-to-approval' | 'changed-in-review';
     }[]
   > {
-    const rows = this.deps.db
-      .prepare(
-        `SELECT * FROM schedules WHERE programme_id = ? AND status IN ('approved', 'submitted')
-           AND (? IS NULL OR commune_id = ?)`,
-      )
-      .all(programmeId, ...inScope(scope)) as ScheduleRow[];
+    const rows = (await this.db
+      .selectFrom('schedules')
+      .selectAll()
+      .where('programme_id', '=', programmeId)
+      .where('status', 'in', ['approved', 'submitted'])
+      .$if(scope.communeId !== null, (q) => q.where('commune_id', '=', scope.communeId))
+      .execute()) as ScheduleRow[];
     const outcomes = [];
     for (const r of rows) {
       if (r.status === 'submitted') {
@@ -798,10 +865,10 @@ export class ScheduleService {
           outcome: 'changed-in-review' as const,
         });
       } else if (actor.canPublish) {
-        await this.approveNow(r, actor.username, this.reviewRevision(r));
+        await this.approveNow(r, actor.username, await this.reviewRevision(r));
         outcomes.push({ scheduleId: r.id, communeId: r.commune_id, title: r.title, outcome: 'reapproved' as const });
       } else {
-        this.writeIf(r, 'programme_changed = 1', [], 'someone changed this schedule meanwhile');
+        await this.writeOrConflict(r, { programme_changed: 1 }, 'someone changed this schedule meanwhile');
         outcomes.push({
           scheduleId: r.id,
           communeId: r.commune_id,
@@ -814,6 +881,17 @@ export class ScheduleService {
   }
 
   async replanSchedule(id: string): Promise<void> {
-    await this.deps.replan(this.deps.materialiser.materialiseSchedule(id));
+    await this.deps.replan(await this.deps.materialiser.materialiseSchedule(id));
   }
+}
+
+/** What of a programme would air now, for ScheduleView.reviewRevision. */
+function fingerprintOf(p: ProgrammeView | null, programmeId: string): string {
+  return p ? `${p.id}@${p.revision}:${p.contentRevisions.join('.')}` : `${programmeId}@gone`;
+}
+
+/** The reviewRevision of a schedule whose programme's fingerprint is `fingerprint`. */
+function revisionName(r: Pick<ScheduleRow, 'id' | 'revision'>, fingerprint: string): string {
+  const basis = `${r.id}/${r.revision}/${fingerprint}`;
+  return `${r.revision}-${crypto.createHash('sha256').update(basis).digest('hex').slice(0, 12)}`;
 }

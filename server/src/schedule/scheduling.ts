@@ -9,7 +9,7 @@ import path from 'node:path';
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import type { Priority } from '@loaxa/protocol';
-import type { Db } from '../db/database';
+import { sql } from 'kysely';
 import type { SqlDb } from '../db/sql';
 import type { DeviceRegistry } from '../devices/registry';
 import type { MediaStore } from '../media/store';
@@ -21,7 +21,7 @@ import { ProgrammeService } from './programmes';
 import { ScheduleService } from './schedules';
 import { OccurrenceMaterialiser } from './materialise';
 import { pruneDeviceStatus, Reports } from '../reports/reports';
-import { inScope, type Scope } from '../tenancy/scope';
+import type { Scope } from '../tenancy/scope';
 
 export interface CalendarEntry {
   occurrenceId: string;
@@ -50,11 +50,16 @@ export class Scheduling {
   readonly schedules: ScheduleService;
   readonly materialiser: OccurrenceMaterialiser;
   private tasks: ScheduledTask[] = [];
+  /** The roll-forward running now, and the one that waits to run after it (see rollForward). */
+  private rolling: Promise<number> | null = null;
+  private rollQueued: Promise<number> | null = null;
+  /** The retention clean-up running now. */
+  private cleaning: Promise<unknown> | null = null;
+  private stopped = false;
 
   constructor(
     private readonly deps: {
-      db: Db;
-      /** The shared query layer over the same database (db/sql.ts): the reports' clean-up runs on it. */
+      /** The shared query layer (db/sql.ts): everything scheduling stores. */
       sql: SqlDb;
       registry: DeviceRegistry;
       media: MediaStore;
@@ -74,15 +79,15 @@ export class Scheduling {
     },
   ) {
     const now = deps.now ?? Date.now;
-    this.content = new ContentLibrary(deps.db, deps.media, deps.renderer, now);
-    this.programmes = new ProgrammeService(deps.db, this.content, now);
-    this.materialiser = new OccurrenceMaterialiser(deps.db, deps.registry, {
+    this.content = new ContentLibrary(deps.sql, deps.media, deps.renderer, now);
+    this.programmes = new ProgrammeService(deps.sql, this.content, now);
+    this.materialiser = new OccurrenceMaterialiser(deps.sql, deps.registry, {
       horizonMs: deps.horizonDays * 24 * 3600_000,
       now,
       ...(deps.volumeCeiling ? { volumeCeiling: deps.volumeCeiling } : {}),
     });
     this.schedules = new ScheduleService({
-      db: deps.db,
+      sqlDb: deps.sql,
       registry: deps.registry,
       programmes: this.programmes,
       materialiser: this.materialiser,
@@ -105,17 +110,42 @@ export class Scheduling {
    * plans, and so do occurrences stored earlier beyond the horizon (a broadcast
    * `at` a time next month) as they come inside it. How far plans were sent is
    * kept in the database, so a restart or a day of downtime skips nothing.
+   *
+   * One roll at a time: called while one runs, it waits for it and rolls once
+   * more after (every call made meanwhile shares that one), so nothing changed
+   * during the running roll is missed and no two rolls write at once.
    */
-  async rollForward(): Promise<number> {
-    const affected = this.materialiser.materialiseAll();
+  rollForward(): Promise<number> {
+    if (this.rollQueued) return this.rollQueued;
+    if (!this.rolling) return this.startRoll();
+    const queued = this.rolling
+      .catch(() => undefined)
+      .then(() => {
+        this.rollQueued = null;
+        return this.startRoll();
+      });
+    this.rollQueued = queued;
+    return queued;
+  }
+
+  private startRoll(): Promise<number> {
+    const run: Promise<number> = (this.stopped ? Promise.resolve(0) : this.rollOnce()).finally(() => {
+      if (this.rolling === run) this.rolling = null;
+    });
+    this.rolling = run;
+    return run;
+  }
+
+  private async rollOnce(): Promise<number> {
+    const affected = await this.materialiser.materialiseAll();
     const through = this.now() + this.materialiser.horizonMs;
-    for (const d of this.devicesEnteringHorizon(through)) affected.add(d);
+    for (const d of await this.devicesEnteringHorizon(through)) affected.add(d);
     await this.replan(affected);
-    this.deps.db
-      .prepare(
-        `INSERT INTO meta (key, value) VALUES ('plans_through', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
-      )
-      .run(String(through));
+    await this.deps.sql.db
+      .insertInto('meta')
+      .values({ key: 'plans_through', value: String(through) })
+      .onConflict((oc) => oc.column('key').doUpdateSet((eb) => ({ value: eb.ref('excluded.value') })))
+      .execute();
     return affected.size;
   }
 
@@ -124,19 +154,26 @@ export class Scheduling {
   }
 
   /** Devices with a planned occurrence starting between the last roll's horizon end and `through`. */
-  private devicesEnteringHorizon(through: number): string[] {
-    const { db } = this.deps;
-    const row = db.prepare(`SELECT value FROM meta WHERE key = 'plans_through'`).get() as { value: string } | undefined;
+  private async devicesEnteringHorizon(through: number): Promise<string[]> {
+    const { db } = this.deps.sql;
+    const row: { value: string } | undefined = await db
+      .selectFrom('meta')
+      .select('value')
+      .where('key', '=', 'plans_through')
+      .executeTakeFirst();
     const from = Math.min(row ? Number(row.value) : this.now(), through);
-    return (
-      db
-        .prepare(
-          `SELECT DISTINCT d.device_id FROM occurrences o JOIN deliveries d ON d.occurrence_id = o.id
-           WHERE o.command_id IS NULL AND o.cancelled_at IS NULL AND o.stopped_at IS NULL
-             AND o.start_at >= ? AND o.start_at < ?`,
-        )
-        .all(from, through) as { device_id: string }[]
-    ).map((r) => r.device_id);
+    const rows: { device_id: string }[] = await db
+      .selectFrom('occurrences as o')
+      .innerJoin('deliveries as d', 'd.occurrence_id', 'o.id')
+      .select('d.device_id')
+      .distinct()
+      .where('o.command_id', 'is', null)
+      .where('o.cancelled_at', 'is', null)
+      .where('o.stopped_at', 'is', null)
+      .where('o.start_at', '>=', from)
+      .where('o.start_at', '<', through)
+      .execute();
+    return rows.map((r) => r.device_id);
   }
 
   /**
@@ -145,61 +182,74 @@ export class Scheduling {
    * (their zone list changed).
    */
   async membershipChanged(deviceIds: string[]): Promise<void> {
-    const affected = this.materialiser.materialiseForDevices(deviceIds);
+    const affected = await this.materialiser.materialiseForDevices(deviceIds);
     for (const d of deviceIds) affected.add(d);
     await this.replan(affected);
   }
 
   /** Deletes history older than the retention period and media nothing uses any more. */
   async cleanup(now = Date.now()): Promise<{ occurrences: number; acks: number; deviceStatus: number; media: number }> {
-    const { db, sql, media } = this.deps;
+    const { sql: sqlDb, media } = this.deps;
+    const { db } = sqlDb;
     const cutoff = now - this.deps.retentionDays * 24 * 3600_000;
-    const occurrences = db.prepare('DELETE FROM occurrences WHERE start_at + duration_ms < ?').run(cutoff).changes;
-    const acks = db.prepare('DELETE FROM acks WHERE received_at < ?').run(cutoff).changes;
-    const deviceStatus = await pruneDeviceStatus(sql, cutoff);
+    const occurrences = Number(
+      (
+        await db
+          .deleteFrom('occurrences')
+          .where(sql`start_at + duration_ms`, '<', cutoff)
+          .executeTakeFirst()
+      ).numDeletedRows,
+    );
+    const acks = Number(
+      (await db.deleteFrom('acks').where('received_at', '<', cutoff).executeTakeFirst()).numDeletedRows,
+    );
+    const deviceStatus = await pruneDeviceStatus(sqlDb, cutoff);
     // The last week's closed days summed for the province's reports before anyone asks.
-    await new Reports(sql, () => now).rollUp(7, cutoff);
-    const stale = db
-      .prepare(
-        `SELECT m.sha256, m.format FROM media m
-         WHERE m.created_at < ?
-           AND NOT EXISTS (SELECT 1 FROM content_items c WHERE c.sha256 = m.sha256 OR instr(c.versions, m.sha256) > 0)
-           AND NOT EXISTS (SELECT 1 FROM occurrences o WHERE o.sha256 = m.sha256 OR instr(o.assets, m.sha256) > 0)
-           AND NOT EXISTS (SELECT 1 FROM schedules s WHERE instr(s.approved_assets, m.sha256) > 0
-             OR instr(s.approved_versions, m.sha256) > 0)
-           AND NOT EXISTS (SELECT 1 FROM renders r WHERE r.sha256 = m.sha256
-             AND r.engine IN (SELECT value FROM json_each(?)))
-           -- A rendition stays while its source does, and goes with it (below).
-           AND NOT EXISTS (SELECT 1 FROM media_renditions mr WHERE mr.sha256 = m.sha256)`,
-      )
-      .all(now - MEDIA_GRACE_MS, JSON.stringify(GENERATED_ENGINES)) as { sha256: string; format: 'ogg' | 'mp3' }[];
+    await new Reports(sqlDb, () => now).rollUp(7, cutoff);
+    // A file named inside a JSON column (content versions, frozen assets) is found with LIKE:
+    // the name is hex, so it holds no wildcard, on both engines.
+    const named = (column: string) => sql`${sql.ref(column)} LIKE ('%' || m.sha256 || '%')`;
+    const { rows: stale } = await sql<{ sha256: string; format: 'ogg' | 'mp3' }>`
+      SELECT m.sha256, m.format FROM media m
+      WHERE m.created_at < ${now - MEDIA_GRACE_MS}
+        AND NOT EXISTS (SELECT 1 FROM content_items c WHERE c.sha256 = m.sha256 OR ${named('c.versions')})
+        AND NOT EXISTS (SELECT 1 FROM occurrences o WHERE o.sha256 = m.sha256 OR ${named('o.assets')})
+        AND NOT EXISTS (SELECT 1 FROM schedules s WHERE ${named('s.approved_assets')}
+          OR ${named('s.approved_versions')})
+        AND NOT EXISTS (SELECT 1 FROM renders r WHERE r.sha256 = m.sha256
+          AND r.engine IN (${sql.join([...GENERATED_ENGINES])}))
+        -- A rendition stays while its source does, and goes with it (below).
+        AND NOT EXISTS (SELECT 1 FROM media_renditions mr WHERE mr.sha256 = m.sha256)`.execute(db);
     let removed = 0;
     for (const m of stale) {
-      const files = db.transaction(() => {
-        const renditions = db
-          .prepare(
-            `SELECT m.sha256, m.format FROM media_renditions r JOIN media m ON m.sha256 = r.sha256
-             WHERE r.source_sha256 = ?`,
-          )
-          .all(m.sha256) as { sha256: string; format: 'ogg' | 'mp3' }[];
-        db.prepare('DELETE FROM media_renditions WHERE source_sha256 = ?').run(m.sha256);
-        db.prepare('DELETE FROM renders WHERE sha256 = ?').run(m.sha256);
-        db.prepare('DELETE FROM media WHERE sha256 = ?').run(m.sha256);
+      const files = await db.transaction().execute(async (tx) => {
+        const renditions: { sha256: string; format: 'ogg' | 'mp3' }[] = await tx
+          .selectFrom('media_renditions as r')
+          .innerJoin('media as m', 'm.sha256', 'r.sha256')
+          .select(['m.sha256', 'm.format'])
+          .where('r.source_sha256', '=', m.sha256)
+          .execute();
+        await tx.deleteFrom('media_renditions').where('source_sha256', '=', m.sha256).execute();
+        await tx.deleteFrom('renders').where('sha256', '=', m.sha256).execute();
+        await tx.deleteFrom('media').where('sha256', '=', m.sha256).execute();
         // Two sources with the same sound can share one MP3 file: it goes with the last of them.
-        const orphaned = renditions.filter(
-          (r) =>
-            db
-              .prepare(
-                `DELETE FROM media WHERE sha256 = ?
-                   AND NOT EXISTS (SELECT 1 FROM media_renditions WHERE sha256 = ?)
-                   AND NOT EXISTS (SELECT 1 FROM content_items WHERE sha256 = ?)
-                   AND NOT EXISTS (SELECT 1 FROM occurrences WHERE sha256 = ?)
-                   AND NOT EXISTS (SELECT 1 FROM renders WHERE sha256 = ?)`,
-              )
-              .run(r.sha256, r.sha256, r.sha256, r.sha256, r.sha256).changes > 0,
-        );
+        const orphaned: typeof renditions = [];
+        for (const r of renditions) {
+          const unused = (table: string) =>
+            sql<boolean>`NOT EXISTS (SELECT 1 FROM ${sql.table(table)} WHERE sha256 = ${r.sha256})`;
+          const gone = await tx
+            .deleteFrom('media')
+            .where('sha256', '=', r.sha256)
+            .where(unused('media_renditions'))
+            .where(unused('content_items'))
+            .where(unused('occurrences'))
+            .where(unused('renders'))
+            .executeTakeFirst();
+          if (Number(gone.numDeletedRows) > 0) orphaned.push(r);
+        }
         return [m, ...orphaned];
-      })();
+      });
+      // The files go after the commit: a rolled-back deletion keeps them.
       for (const f of files) fs.rmSync(path.join(media.root, media.relativePath(f.sha256, f.format)), { force: true });
       removed += files.length;
     }
@@ -207,18 +257,26 @@ export class Scheduling {
   }
 
   /** What plays when in `scope`, for the week view: occurrences overlapping [from, to). */
-  calendar(scope: Scope, from: number, to: number): CalendarEntry[] {
-    const rows = this.deps.db
-      .prepare(
-        `SELECT o.id, o.commune_id, o.schedule_id, o.title, o.priority, o.start_at, o.duration_ms, o.cancelled_at,
-           COUNT(d.device_id) AS devices,
-           SUM(d.stage = 'finished') AS finished,
-           SUM(d.stage = 'failed') AS failed
-         FROM occurrences o LEFT JOIN deliveries d ON d.occurrence_id = o.id
-         WHERE o.start_at < ? AND o.start_at + o.duration_ms > ? AND (? IS NULL OR o.commune_id = ?)
-         GROUP BY o.id ORDER BY o.start_at LIMIT 5000`,
-      )
-      .all(to, from, ...inScope(scope)) as {
+  async calendar(scope: Scope, from: number, to: number): Promise<CalendarEntry[]> {
+    const rows = (await this.deps.sql.db
+      .selectFrom('occurrences as o')
+      .leftJoin('deliveries as d', 'd.occurrence_id', 'o.id')
+      .select(['o.id', 'o.commune_id', 'o.schedule_id', 'o.title', 'o.priority', 'o.start_at', 'o.duration_ms'])
+      .select('o.cancelled_at')
+      .select((eb) => [
+        eb.fn.count<number>('d.device_id').as('devices'),
+        sql<number>`CAST(SUM(CASE WHEN d.stage = 'finished' THEN 1 ELSE 0 END) AS BIGINT)`.as('finished'),
+        sql<number>`CAST(SUM(CASE WHEN d.stage = 'failed' THEN 1 ELSE 0 END) AS BIGINT)`.as('failed'),
+      ])
+      .where('o.start_at', '<', to)
+      .where(sql`o.start_at + o.duration_ms`, '>', from)
+      .$if(scope.communeId !== null, (q) => q.where('o.commune_id', '=', scope.communeId))
+      // o.id is the key: PostgreSQL takes the other columns of o as grouped with it.
+      .groupBy('o.id')
+      .orderBy('o.start_at')
+      .orderBy('o.id')
+      .limit(5000)
+      .execute()) as {
       id: string;
       commune_id: string;
       schedule_id: string | null;
@@ -231,8 +289,8 @@ export class Scheduling {
       finished: number | null;
       failed: number | null;
     }[];
-    const breaks = this.calendarRuleBreaks(rows, from);
-    const overrides = this.overridesOf(rows.flatMap((r) => [r.id, ...(r.schedule_id ? [r.schedule_id] : [])]));
+    const breaks = await this.calendarRuleBreaks(rows, from);
+    const overrides = await this.overridesOf(rows.flatMap((r) => [r.id, ...(r.schedule_id ? [r.schedule_id] : [])]));
     return rows.map((r) => ({
       occurrenceId: r.id,
       communeId: r.commune_id,
@@ -251,7 +309,7 @@ export class Scheduling {
   }
 
   /** Each occurrence's rule breaks, by id: the communes' normal and priority plays checked in start order. */
-  private calendarRuleBreaks(
+  private async calendarRuleBreaks(
     rows: readonly {
       id: string;
       commune_id: string;
@@ -261,7 +319,7 @@ export class Scheduling {
       cancelled_at: number | null;
     }[],
     from: number,
-  ): Map<string, { rule: string; message: string }[]> {
+  ): Promise<Map<string, { rule: string; message: string }[]>> {
     const out = new Map<string, { rule: string; message: string }[]>();
     const guard = this.deps.guard;
     if (!guard) return out;
@@ -273,7 +331,7 @@ export class Scheduling {
     }
     for (const [communeId, plays] of byCommune) {
       const sorted = [...plays].sort((a, b) => a.start_at - b.start_at);
-      const found = guard.review(
+      const found = await guard.review(
         communeId,
         sorted.map((p) => ({ startAt: p.start_at, durationMs: p.duration_ms })),
         from,
@@ -287,14 +345,15 @@ export class Scheduling {
   }
 
   /** The rule overrides recorded for these occurrences and schedules (the audit log keeps them). */
-  private overridesOf(targets: readonly string[]): Map<string, { reason: string; by: string }> {
+  private async overridesOf(targets: readonly string[]): Promise<Map<string, { reason: string; by: string }>> {
     if (targets.length === 0) return new Map();
-    const rows = this.deps.db
-      .prepare(
-        `SELECT target, actor, detail FROM audit_log
-         WHERE action = 'rules.override' AND target IN (SELECT value FROM json_each(?)) ORDER BY id`,
-      )
-      .all(JSON.stringify([...new Set(targets)])) as { target: string; actor: string; detail: string | null }[];
+    const rows: { target: string; actor: string; detail: string | null }[] = await this.deps.sql.db
+      .selectFrom('audit_log')
+      .select(['target', 'actor', 'detail'])
+      .where('action', '=', 'rules.override')
+      .where('target', 'in', [...new Set(targets)])
+      .orderBy('id')
+      .execute();
     return new Map(
       rows.map((r) => [
         r.target,
@@ -323,10 +382,15 @@ export class Scheduling {
       cron.schedule(
         '30 3 * * *',
         async () => {
+          if (this.stopped) return;
+          const run = this.cleanup();
+          this.cleaning = run;
           try {
-            logger.info(await this.cleanup(), 'retention clean-up done');
+            logger.info(await run, 'retention clean-up done');
           } catch (err) {
             logger.error({ err }, 'retention clean-up failed');
+          } finally {
+            if (this.cleaning === run) this.cleaning = null;
           }
         },
         { name: 'loaxa-cleanup', timezone: timeZone, noOverlap: true },
@@ -334,8 +398,11 @@ export class Scheduling {
     );
   }
 
-  stop(): void {
+  /** Stops the timers and waits for a roll-forward or clean-up that is running (the database closes next). */
+  async stop(): Promise<void> {
+    this.stopped = true;
     for (const t of this.tasks) void t.stop();
     this.tasks = [];
+    await Promise.allSettled([this.rollQueued, this.rolling, this.cleaning]);
   }
 }

@@ -123,7 +123,7 @@ describe('Settings', () => {
 
   it('keeps each commune’s settings to itself; a commune without its own takes the environment', async () => {
     const { settings, db } = await settingsOver({ LOAXA_TTS_FPT_API_KEY: 'env-key' });
-    const other = new CommuneService(db).create('Xã Bên').id;
+    const other = (await (await CommuneService.open(sqliteSql(db))).create('Xã Bên')).id;
     const changes: [string[], string][] = [];
     settings.onChange((keys, communeId) => changes.push([keys, communeId]));
 

@@ -3,9 +3,10 @@
  * schedule, occurrence, dictionary entry, setting, commune user) carries a
  * commune_id; a commune user sees only their commune's (tenancy/scope.ts).
  */
-import type { Db } from '../db/database';
+import { sql, type Kysely } from 'kysely';
+import type { SqlDb, Tables } from '../db/sql';
 import { slugify, uniqueId } from '../devices/ids';
-import type { Scope } from './scope';
+import { PROVINCE, type Scope } from './scope';
 
 export interface Commune {
   id: string;
@@ -51,71 +52,130 @@ const view = (r: Row): Commune => ({
   createdAt: new Date(r.created_at).toISOString(),
 });
 
-export class CommuneService {
-  constructor(private readonly db: Db) {}
+const COLUMNS = ['id', 'name', 'revision', 'created_at', 'geocodes'] as const;
 
-  /** The communes visible in `scope`, by name. */
-  list(scope: Scope): Commune[] {
-    return (
-      this.db
-        .prepare(
-          'SELECT id, name, revision, created_at, geocodes FROM communes WHERE (? IS NULL OR id = ?) ORDER BY name, id',
-        )
-        .all(scope.communeId, scope.communeId) as Row[]
-    ).map(view);
+export class CommuneService {
+  private constructor(
+    private readonly sqlDb: SqlDb,
+    private readonly defaultCommuneId: string,
+  ) {}
+
+  /**
+   * The service over `sqlDb`. The default commune's id is read here, once: the migration that
+   * made communes set it and nothing changes it after, so `defaultId()` stays a plain getter.
+   */
+  static async open(sqlDb: SqlDb): Promise<CommuneService> {
+    const row = (await sqlDb.db
+      .selectFrom('meta')
+      .select('value')
+      .where('key', '=', 'default_commune')
+      .executeTakeFirst()) as { value: string } | undefined;
+    return new CommuneService(sqlDb, row?.value ?? 'default');
   }
 
-  get(scope: Scope, id: string): Commune | null {
-    return this.list(scope).find((c) => c.id === id) ?? null;
+  /** The communes visible in `scope`, by name. */
+  async list(scope: Scope): Promise<Commune[]> {
+    const rows = (await this.sqlDb.db
+      .selectFrom('communes')
+      .select(COLUMNS)
+      .$if(scope.communeId !== null, (q) => q.where('id', '=', scope.communeId))
+      .orderBy('name')
+      .orderBy('id')
+      .execute()) as Row[];
+    return rows.map(view);
+  }
+
+  /** `db`: a transaction, when the read belongs to a change (see update). */
+  async get(scope: Scope, id: string, db: Kysely<Tables> = this.sqlDb.db): Promise<Commune | null> {
+    if (scope.communeId !== null && scope.communeId !== id) return null;
+    const row = (await db.selectFrom('communes').select(COLUMNS).where('id', '=', id).executeTakeFirst()) as
+      Row | undefined;
+    return row ? view(row) : null;
   }
 
   /** The commune a database served before communes existed; also the first commune of a new install. */
   defaultId(): string {
-    const row = this.db.prepare("SELECT value FROM meta WHERE key = 'default_commune'").get() as
-      { value: string } | undefined;
-    return row?.value ?? 'default';
+    return this.defaultCommuneId;
   }
 
-  create(name: string): Commune {
+  private async nameTaken(name: string, exceptId: string | null, db: Kysely<Tables> = this.sqlDb.db): Promise<boolean> {
+    const row = await db
+      .selectFrom('communes')
+      .select('id')
+      .where('name', '=', name)
+      .$if(exceptId !== null, (q) => q.where('id', '<>', exceptId))
+      .executeTakeFirst();
+    return !!row;
+  }
+
+  async create(name: string): Promise<Commune> {
     const trimmed = name.trim();
     if (!trimmed) throw new CommuneError(400, 'name', 'name: give the commune a name');
-    if (this.db.prepare('SELECT 1 FROM communes WHERE name = ?').get(trimmed)) {
-      throw new CommuneError(409, 'name', `name: a commune named "${trimmed}" already exists`);
+    const taken = () => new CommuneError(409, 'name', `name: a commune named "${trimmed}" already exists`);
+    const base = slugify(trimmed, 'xa');
+    for (;;) {
+      if (await this.nameTaken(trimmed, null)) throw taken();
+      // The ids base, base-2, base-3… in use (the slug has no LIKE wildcards: a-z, 0-9 and "-").
+      const used = new Set(
+        (
+          (await this.sqlDb.db
+            .selectFrom('communes')
+            .select('id')
+            .where((eb) => eb.or([eb('id', '=', base), eb('id', 'like', `${base}-%`)]))
+            .execute()) as { id: string }[]
+        ).map((r) => r.id),
+      );
+      const id = uniqueId(base, (c) => used.has(c));
+      // Another instance may take the id or the name between the reads and this insert:
+      // then nothing is inserted and the loop looks again (and answers 409 for the name).
+      const row = (await this.sqlDb.db
+        .insertInto('communes')
+        .values({ id, name: trimmed, created_at: Date.now() })
+        .onConflict((oc) => oc.doNothing())
+        .returning(COLUMNS)
+        .executeTakeFirst()) as Row | undefined;
+      if (row) return view(row);
     }
-    const id = uniqueId(slugify(trimmed, 'xa'), (c) => !!this.db.prepare('SELECT 1 FROM communes WHERE id = ?').get(c));
-    this.db.prepare('INSERT INTO communes (id, name, created_at) VALUES (?, ?, ?)').run(id, trimmed, Date.now());
-    return this.get({ communeId: null }, id)!;
   }
 
   /**
    * Renames a commune and/or sets the codes alerts reach it by, if it is still at `revision`
    * (compare-and-set; 409 with the current one if not).
    */
-  update(id: string, change: { name?: string; geocodes?: string[] }, revision: number): Commune {
+  async update(id: string, change: { name?: string; geocodes?: string[] }, revision: number): Promise<Commune> {
     const trimmed = change.name?.trim();
     if (trimmed === '') throw new CommuneError(400, 'name', 'name: give the commune a name');
-    return this.db.transaction(() => {
-      const current = this.get({ communeId: null }, id);
+    const conflict = (current: Commune) =>
+      new CommuneError(
+        409,
+        'revision',
+        `revision: someone changed this commune first (now revision ${current.revision})`,
+        current,
+      );
+    return this.sqlDb.db.transaction().execute(async (tx) => {
+      const current = await this.get(PROVINCE, id, tx);
       if (!current) throw new CommuneError(404, 'id', `no commune with id ${id}`);
-      if (current.revision !== revision) {
-        throw new CommuneError(
-          409,
-          'revision',
-          `revision: someone changed this commune first (now revision ${current.revision})`,
-          current,
-        );
-      }
-      if (
-        trimmed !== undefined &&
-        this.db.prepare('SELECT 1 FROM communes WHERE name = ? AND id != ?').get(trimmed, id)
-      ) {
+      if (current.revision !== revision) throw conflict(current);
+      if (trimmed !== undefined && (await this.nameTaken(trimmed, id, tx))) {
         throw new CommuneError(409, 'name', `name: a commune named "${trimmed}" already exists`);
       }
-      this.db
-        .prepare('UPDATE communes SET name = ?, geocodes = ?, revision = revision + 1 WHERE id = ?')
-        .run(trimmed ?? current.name, JSON.stringify(change.geocodes ?? current.geocodes), id);
-      return this.get({ communeId: null }, id)!;
-    })();
+      const row = (await tx
+        .updateTable('communes')
+        .set({
+          name: trimmed ?? current.name,
+          geocodes: JSON.stringify(change.geocodes ?? current.geocodes),
+          revision: sql`revision + 1`,
+        })
+        .where('id', '=', id)
+        .where('revision', '=', revision)
+        .returning(COLUMNS)
+        .executeTakeFirst()) as Row | undefined;
+      if (row) return view(row);
+      // Changed by another instance since the read above (PostgreSQL; SQLite runs one transaction at a time).
+      const now = await this.get(PROVINCE, id, tx);
+      if (!now) throw new CommuneError(404, 'id', `no commune with id ${id}`);
+      throw conflict(now);
+    });
   }
 
   /**
@@ -123,7 +183,7 @@ export class CommuneService {
    * their own (naming another is 404: ids do not leak). A province user names
    * one, or may leave it out while the province has only one commune.
    */
-  forWrite(scope: Scope, requested: string | undefined): string {
+  async forWrite(scope: Scope, requested: string | undefined): Promise<string> {
     if (scope.communeId !== null) {
       if (requested !== undefined && requested !== scope.communeId) {
         throw new CommuneError(404, 'commune', `commune: no commune with id ${requested}`);
@@ -131,11 +191,12 @@ export class CommuneService {
       return scope.communeId;
     }
     if (requested !== undefined) {
-      if (!this.get(scope, requested))
+      if (!(await this.get(scope, requested))) {
         throw new CommuneError(404, 'commune', `commune: no commune with id ${requested}`);
+      }
       return requested;
     }
-    const all = this.list(scope);
+    const all = await this.list(scope);
     if (all.length === 1) return all[0]!.id;
     throw new CommuneError(
       400,
@@ -151,9 +212,10 @@ export class CommuneService {
    * (`?commune=`). A commune the caller cannot see is answered like one that
    * does not exist.
    */
-  listScope(scope: Scope, requested: string | undefined): Scope {
+  async listScope(scope: Scope, requested: string | undefined): Promise<Scope> {
     if (requested === undefined) return scope;
-    if (!this.get(scope, requested)) throw new CommuneError(404, 'commune', `commune: no commune with id ${requested}`);
+    if (!(await this.get(scope, requested)))
+      throw new CommuneError(404, 'commune', `commune: no commune with id ${requested}`);
     return { communeId: requested };
   }
 

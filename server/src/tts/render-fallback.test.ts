@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Db } from '../db/database';
+import { sqliteSql } from '../db/sql';
 import { MediaStore } from '../media/store';
 import { FAST, sendBytes, sendJson, startFakeVendor, testAudio, type FakeVendor } from './adapters/test-support';
 import { createTtsRegistry } from './registry';
@@ -41,7 +42,7 @@ describe('NoticeRenderer with a fallback chain', () => {
     const registry = createTtsRegistry({
       engines: [{ id: 'fpt', apiKey: 'k', baseUrl: fake.url, ...FAST, retries: 0 }, { id: 'espeak' }],
     });
-    const renderer = new NoticeRenderer(db, new MediaStore(dir, db), registry.asAdapter());
+    const renderer = new NoticeRenderer(sqliteSql(db), new MediaStore(dir, sqliteSql(db)), registry.asAdapter());
     const notice = { text: 'Xin chào bà con.', chime: false };
 
     const degraded = await renderer.render(notice);
@@ -73,13 +74,13 @@ describe('NoticeRenderer with a fallback chain', () => {
     const registry = createTtsRegistry({
       engines: [{ id: 'fpt', apiKey: 'k', baseUrl: fake.url, ...FAST, retries: 0 }, { id: 'espeak' }],
     });
-    const renderer = new NoticeRenderer(db, new MediaStore(dir, db), registry.asAdapter());
+    const renderer = new NoticeRenderer(sqliteSql(db), new MediaStore(dir, sqliteSql(db)), registry.asAdapter());
     const before = fake.hits('/hmi/tts/v5').length;
     const viaEspeak = await renderer.render({ text: 'Họp thôn lúc bảy giờ.', chime: false, engine: 'espeak' });
     expect(viaEspeak).toMatchObject({ engine: 'espeak', fallback: false, cached: false });
     expect(fake.hits('/hmi/tts/v5')).toHaveLength(before);
-    expect(renderer.cacheKey({ text: 'Họp thôn lúc bảy giờ.', chime: false, engine: 'espeak' })).not.toBe(
-      renderer.cacheKey({ text: 'Họp thôn lúc bảy giờ.', chime: false }),
+    expect(await renderer.cacheKey({ text: 'Họp thôn lúc bảy giờ.', chime: false, engine: 'espeak' })).not.toBe(
+      await renderer.cacheKey({ text: 'Họp thôn lúc bảy giờ.', chime: false }),
     );
     await expect(renderer.render({ text: 'a', engine: 'vbee' })).rejects.toThrow(/"vbee" is not configured/);
   });

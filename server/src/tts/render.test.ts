@@ -22,7 +22,7 @@ let renderer: NoticeRenderer;
 beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loaxa-render-'));
   db = openDatabase(dir);
-  renderer = new NoticeRenderer(db, new MediaStore(dir, db), new EspeakAdapter());
+  renderer = new NoticeRenderer(sqliteSql(db), new MediaStore(dir, sqliteSql(db)), new EspeakAdapter());
 });
 afterAll(() => {
   db.close();
@@ -64,7 +64,7 @@ describe('NoticeRenderer', () => {
   });
 
   it('renders a notice with its commune’s dictionary, loudness target and engines', async () => {
-    const other = new CommuneService(db).create('Xã Bên Sông').id;
+    const other = (await (await CommuneService.open(sqliteSql(db))).create('Xã Bên Sông')).id;
     const dictionary = new AbbreviationDictionary(sqliteSql(db));
     await dictionary.load();
     const settings = new Settings(await SettingsStore.open(sqliteSql(db)), {});
@@ -76,7 +76,7 @@ describe('NoticeRenderer', () => {
       voices: () => espeak.voices(),
       health: () => espeak.health(),
     };
-    const perCommune = new NoticeRenderer(db, new MediaStore(dir, db), espeak, {
+    const perCommune = new NoticeRenderer(sqliteSql(db), new MediaStore(dir, sqliteSql(db)), espeak, {
       abbreviations: (communeId) => dictionary.communeEntries(communeId),
       loudnessTarget: (communeId) => settings.loudnessTarget(communeId),
       ttsFor: (communeId) => (communeId === other ? otherChain : espeak),
@@ -85,18 +85,18 @@ describe('NoticeRenderer', () => {
     const notice = { text, chime: false };
     await dictionary.put(other, 'BSX', 'bến sông xã', 'test');
 
-    expect(perCommune.spokenText(text, other)).toBe('Họp bến sông xã lúc bảy giờ.');
-    expect(perCommune.spokenText(text)).toBe('Họp BSX lúc bảy giờ.');
-    expect(perCommune.spokenText(text, 'default')).toBe(perCommune.spokenText(text));
-    const keyOther = perCommune.cacheKey(notice, other);
-    expect(keyOther).not.toBe(perCommune.cacheKey(notice));
+    expect(await perCommune.spokenText(text, other)).toBe('Họp bến sông xã lúc bảy giờ.');
+    expect(await perCommune.spokenText(text)).toBe('Họp BSX lúc bảy giờ.');
+    expect(await perCommune.spokenText(text, 'default')).toBe(await perCommune.spokenText(text));
+    const keyOther = await perCommune.cacheKey(notice, other);
+    expect(keyOther).not.toBe(await perCommune.cacheKey(notice));
 
     // Each input the commune's settings change makes a key of its own.
     await dictionary.remove(other, 'BSX');
-    const withoutEntry = perCommune.cacheKey(notice, other);
+    const withoutEntry = await perCommune.cacheKey(notice, other);
     expect(withoutEntry).not.toBe(keyOther);
     await settings.update(other, { loudness: { integratedLufs: -20 } }, 'test');
-    expect(perCommune.cacheKey(notice, other)).not.toBe(withoutEntry);
+    expect(await perCommune.cacheKey(notice, other)).not.toBe(withoutEntry);
     await dictionary.put(other, 'BSX', 'bến sông xã', 'test');
 
     const rendered = await perCommune.render(notice, other);

@@ -12,14 +12,13 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Db } from '../db/database';
+import type { SqlDb } from '../db/sql';
 import type { MediaAsset, MediaFormat, MediaStore } from '../media/store';
 import { DEFAULT_OPUS_COMPLEXITY } from '../audio/defaults';
 import { DEFAULT_LOUDNESS_TARGET, measureLoudness, type Loudness } from '../audio/loudness';
 import { produceNoticeAudio, synthesizeSentences } from '../audio/pipeline';
 import { DEFAULT_LAYOUT, validateLayout } from '../audio/program';
 import type { ChimeKind } from '../audio/chime';
-import { CommuneService } from '../tenancy/communes';
 import type { TtsAdapter } from './adapter';
 import { normalizeVietnamese } from './normalize';
 
@@ -84,17 +83,31 @@ interface RenderRow {
  * (CommuneService.defaultId()).
  */
 export class NoticeRenderer {
-  private defaultId: string | undefined;
+  private defaultId: Promise<string> | undefined;
 
   constructor(
-    private readonly db: Db,
+    private readonly sqlDb: SqlDb,
     private readonly media: MediaStore,
     private readonly tts: TtsAdapter,
     private readonly options: RendererOptions = {},
   ) {}
 
-  private defaultCommuneId(): string {
-    return (this.defaultId ??= new CommuneService(this.db).defaultId());
+  /** The commune the install started with (meta 'default_commune'): it never changes, so it is read once. */
+  private defaultCommuneId(): Promise<string> {
+    if (!this.defaultId) {
+      const reading = this.sqlDb.db
+        .selectFrom('meta')
+        .select('value')
+        .where('key', '=', 'default_commune')
+        .executeTakeFirst()
+        .then((row: { value: string } | undefined) => row?.value ?? 'default');
+      // A failed read is tried again by the next render.
+      reading.catch(() => {
+        if (this.defaultId === reading) this.defaultId = undefined;
+      });
+      this.defaultId = reading;
+    }
+    return this.defaultId;
   }
 
   /** The commune's engines. */
@@ -103,13 +116,18 @@ export class NoticeRenderer {
   }
 
   /** The text the engine gets: numbers, dates and abbreviations in words (the commune's dictionary applied). */
-  spokenText(text: string, communeId: string = this.defaultCommuneId()): string {
+  async spokenText(text: string, communeId?: string): Promise<string> {
+    return this.spokenIn(text, communeId ?? (await this.defaultCommuneId()));
+  }
+
+  private spokenIn(text: string, communeId: string): string {
     return normalizeVietnamese(text, { abbreviations: this.options.abbreviations?.(communeId) });
   }
 
   /** The cache key of `request` rendered for the commune: every input that changes the audio. */
-  cacheKey(request: RenderRequest, communeId: string = this.defaultCommuneId()): string {
-    return this.keyOf(this.settle(request, communeId), this.spokenText(request.text, communeId), this.ttsOf(communeId));
+  async cacheKey(request: RenderRequest, communeId?: string): Promise<string> {
+    const commune = communeId ?? (await this.defaultCommuneId());
+    return this.keyOf(this.settle(request, commune), this.spokenIn(request.text, commune), this.ttsOf(commune));
   }
 
   private keyOf(settled: ReturnType<NoticeRenderer['settle']>, spoken: string, tts: TtsAdapter): string {
@@ -158,16 +176,19 @@ export class NoticeRenderer {
   }
 
   /** Renders `request` as a notice of the commune: its dictionary, loudness target and engines. */
-  async render(request: RenderRequest, communeId: string = this.defaultCommuneId()): Promise<RenderResult> {
-    const settled = this.settle(request, communeId);
+  async render(request: RenderRequest, communeId?: string): Promise<RenderResult> {
+    const commune = communeId ?? (await this.defaultCommuneId());
+    const settled = this.settle(request, commune);
     // Engines read digits and acronyms badly; they get the words a person would say.
-    const spoken = this.spokenText(request.text, communeId);
-    const tts = this.ttsOf(communeId);
+    const spoken = this.spokenIn(request.text, commune);
+    const tts = this.ttsOf(commune);
     const key = this.keyOf(settled, spoken, tts);
-    const hit = this.db
-      .prepare('SELECT sha256, engine, integrated_lufs AS i, true_peak_dbtp AS tp FROM renders WHERE cache_key = ?')
-      .get(key) as RenderRow | undefined;
-    const stored = hit ? this.media.get(hit.sha256) : null;
+    const hit: RenderRow | undefined = await this.sqlDb.db
+      .selectFrom('renders')
+      .select(['sha256', 'engine', 'integrated_lufs as i', 'true_peak_dbtp as tp'])
+      .where('cache_key', '=', key)
+      .executeTakeFirst();
+    const stored = hit ? await this.media.get(hit.sha256) : null;
     if (hit && stored) {
       return {
         ...stored,
@@ -196,14 +217,25 @@ export class NoticeRenderer {
       const audio = await produceNoticeAudio(sentences, temp, { ...settled, complexity: settled.opusComplexity });
       const asset = await this.media.adopt(temp, settled.format, audio.durationMs);
       if (fallback) return { ...asset, engine, fallback, cached: false, loudness: audio.loudness };
-      this.db
-        .prepare(
-          `INSERT INTO renders (cache_key, sha256, engine, created_at, integrated_lufs, true_peak_dbtp)
-           VALUES (?, ?, ?, ?, ?, ?)
-           ON CONFLICT(cache_key) DO UPDATE SET sha256 = excluded.sha256, engine = excluded.engine,
-             integrated_lufs = excluded.integrated_lufs, true_peak_dbtp = excluded.true_peak_dbtp`,
+      await this.sqlDb.db
+        .insertInto('renders')
+        .values({
+          cache_key: key,
+          sha256: asset.sha256,
+          engine,
+          created_at: Date.now(),
+          integrated_lufs: audio.loudness.integratedLufs,
+          true_peak_dbtp: audio.loudness.truePeakDbtp,
+        })
+        .onConflict((oc) =>
+          oc.column('cache_key').doUpdateSet((eb) => ({
+            sha256: eb.ref('excluded.sha256'),
+            engine: eb.ref('excluded.engine'),
+            integrated_lufs: eb.ref('excluded.integrated_lufs'),
+            true_peak_dbtp: eb.ref('excluded.true_peak_dbtp'),
+          })),
         )
-        .run(key, asset.sha256, engine, Date.now(), audio.loudness.integratedLufs, audio.loudness.truePeakDbtp);
+        .execute();
       return { ...asset, engine, fallback, cached: false, loudness: audio.loudness };
     } finally {
       fs.rmSync(temp, { force: true });

@@ -34,7 +34,7 @@ beforeAll(async () => {
     expect((await server.api('POST', '/api/v1/zones', { name })).status).toBe(201);
   }
   for (const d of DEVICES) {
-    const { secret } = server.services.registry.createDevice({
+    const { secret } = await server.services.registry.createDevice({
       communeId: 'default',
       id: d.id,
       name: `Loa ${d.id}`,

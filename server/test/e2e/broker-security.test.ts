@@ -13,13 +13,13 @@ const clients: MqttClient[] = [];
 
 beforeAll(async () => {
   server = await startTestServer();
-  server.services.registry.createZone('Thôn 1', 'default', 'thon-1');
-  server.services.registry.createZone('Thôn 2', 'default', 'thon-2');
+  await server.services.registry.createZone('Thôn 1', 'default', 'thon-1');
+  await server.services.registry.createZone('Thôn 2', 'default', 'thon-2');
   for (const [id, zone] of [
     ['dev-1', 'thon-1'],
     ['dev-2', 'thon-2'],
   ] as const) {
-    secrets.set(id, server.services.registry.createDevice({ communeId: 'default', id, zones: [zone] }).secret);
+    secrets.set(id, (await server.services.registry.createDevice({ communeId: 'default', id, zones: [zone] })).secret);
   }
 });
 afterEach(() => {
@@ -156,9 +156,9 @@ describe('topic access', () => {
       qos: 1,
       retain: true,
     });
-    await waitFor('online', () => server.services.registry.getDevice('dev-2')?.online);
+    await waitFor('online', async () => (await server.services.registry.getDevice('dev-2'))?.online);
     c.stream.destroy();
-    await waitFor('offline', () => server.services.registry.getDevice('dev-2')?.online === false);
+    await waitFor('offline', async () => (await server.services.registry.getDevice('dev-2'))?.online === false);
   });
 });
 
@@ -170,10 +170,13 @@ describe('communes', () => {
     const other = created.body.id;
     const { registry } = server.services;
     // The same zone name as the default commune's "Thôn 1": a different zone, its own topic.
-    registry.createZone('Thôn 1', other, 'bk-thon-1');
-    secrets.set('dev-bk', registry.createDevice({ communeId: other, id: 'dev-bk', zones: ['bk-thon-1'] }).secret);
+    await registry.createZone('Thôn 1', other, 'bk-thon-1');
+    secrets.set(
+      'dev-bk',
+      (await registry.createDevice({ communeId: other, id: 'dev-bk', zones: ['bk-thon-1'] })).secret,
+    );
     // The registry keeps a device's zones in its commune, so no ACL can ever grant the other's.
-    expect(() => registry.setDeviceZones('dev-1', ['thon-1', 'bk-thon-1'], { communeId: null })).toThrow(
+    await expect(registry.setDeviceZones('dev-1', ['thon-1', 'bk-thon-1'], { communeId: null })).rejects.toThrow(
       /unknown zone.*bk-thon-1/,
     );
 

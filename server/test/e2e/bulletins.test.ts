@@ -50,7 +50,12 @@ async function addCommune(n: number): Promise<void> {
   const zone = (await api<{ id: string }>('POST', '/api/v1/zones', { name: `Thôn ${n}` })).body.id;
   const devices = [`loa-${n}-a`, `loa-${n}-b`];
   for (const d of [...devices, ...(n === 1 ? [LATECOMER] : [])]) {
-    const { secret } = server.services.registry.createDevice({ id: d, name: `Loa ${d}`, zones: [zone], communeId: id });
+    const { secret } = await server.services.registry.createDevice({
+      id: d,
+      name: `Loa ${d}`,
+      zones: [zone],
+      communeId: id,
+    });
     secrets.set(d, secret);
   }
   communes.push({ id, api, zone, devices });

@@ -116,22 +116,22 @@ beforeAll(async () => {
   });
   const credentials = [];
   for (const d of DEVICES) {
-    server.services.registry.createZone(d.zone, 'default', d.zone);
-    const { secret } = server.services.registry.createDevice({ id: d.id, zones: [d.zone], communeId: 'default' });
-    server.services.registry.updateDevice(d.id, { location: d.at }, { communeId: null });
+    await server.services.registry.createZone(d.zone, 'default', d.zone);
+    const { secret } = await server.services.registry.createDevice({ id: d.id, zones: [d.zone], communeId: 'default' });
+    await server.services.registry.updateDevice(d.id, { location: d.at }, { communeId: null });
     credentials.push({ deviceId: d.id, secret });
   }
   // A village of Yên Bái whose loudspeaker has no map position: a zone code reaches it.
-  server.services.registry.createZone('Bản Yên Bái', 'default', 'ban-yen-bai');
-  server.services.registry.updateZone('ban-yen-bai', { geocodes: ['MA_DVHC=139'] }, { communeId: null });
-  const yenBai = server.services.registry.createDevice({
+  await server.services.registry.createZone('Bản Yên Bái', 'default', 'ban-yen-bai');
+  await server.services.registry.updateZone('ban-yen-bai', { geocodes: ['MA_DVHC=139'] }, { communeId: null });
+  const yenBai = await server.services.registry.createDevice({
     id: 'loa-yen-bai',
     zones: ['ban-yen-bai'],
     communeId: 'default',
   });
   credentials.push({ deviceId: 'loa-yen-bai', secret: yenBai.secret });
   // A riverside hamlet of Lào Cai city drawn on the map; its loudspeaker has no position of its own.
-  server.services.registry.createZone('Xóm Ven Sông', 'default', 'xom-ven-song');
+  await server.services.registry.createZone('Xóm Ven Sông', 'default', 'xom-ven-song');
   const area = await server.api('PATCH', '/api/v1/zones/xom-ven-song', {
     area: [
       [22.48, 103.96],
@@ -141,7 +141,7 @@ beforeAll(async () => {
     ],
   });
   expect(area.status).toBe(200);
-  const venSong = server.services.registry.createDevice({
+  const venSong = await server.services.registry.createDevice({
     id: 'loa-ven-song',
     zones: ['xom-ven-song'],
     communeId: 'default',
@@ -303,7 +303,7 @@ describe('CAP alerts from a feed', () => {
 
   it('polls a feed added in Settings at once, and reaches a whole commune by its code', async () => {
     const province = await signInProvince(server);
-    const commune = server.services.communes.get({ communeId: null }, 'default')!;
+    const commune = (await server.services.communes.get({ communeId: null }, 'default'))!;
     const coded = await province<{ geocodes: string[] }>('PATCH', '/api/v1/communes/default', {
       geocodes: ['MA_TINH=10'],
       revision: commune.revision,

@@ -12,7 +12,7 @@ afterAll(killAll);
 
 describe('server crash mid-broadcast', () => {
   it('loses nothing and repeats nothing', async () => {
-    const { dataDir, devicesFile } = provision('crash', DEVICES);
+    const { dataDir, devicesFile } = await provision('crash', DEVICES);
     const proc = await serverProcess(dataDir, { password: 'crash-test-password' });
     let server = proc.start();
     await waitFor('health', async () => (await fetch(`${proc.url}/api/v1/health`)).ok, 30_000);

@@ -97,9 +97,10 @@ describe.skipIf(!hasMosquitto)('server with an external mosquitto (MQTT_URL)', (
     });
     for (const agent of fleet.agents) agent.on('ack', (ack) => agentAcks.push({ deviceId: agent.deviceId, ack }));
     await fleet.waitOnline(15_000);
-    await waitFor('the server to see every device online through the retained status', () =>
-      [...THON_1, ...THON_2].every((id) => server.services.registry.getDevice(id)?.online),
-    );
+    await waitFor('the server to see every device online through the retained status', async () => {
+      const online = new Set((await server.services.registry.listDevices()).filter((d) => d.online).map((d) => d.id));
+      return [...THON_1, ...THON_2].every((id) => online.has(id));
+    });
   }, 60_000);
 
   afterAll(async () => {

@@ -60,7 +60,7 @@ const badTelemetry = () =>
 let server: TestServer;
 beforeAll(async () => {
   server = await startTestServer();
-  server.services.registry.createZone('Thôn Fuzz', 'default', 'thon-fuzz');
+  await server.services.registry.createZone('Thôn Fuzz', 'default', 'thon-fuzz');
 });
 afterAll(async () => {
   await server?.close();
@@ -71,7 +71,11 @@ describe('fuzz', () => {
     const clients = await Promise.all(
       Array.from({ length: DEVICES }, async (_, i) => {
         const id = `fuzz-${i}`;
-        const { secret } = server.services.registry.createDevice({ communeId: 'default', id, zones: ['thon-fuzz'] });
+        const { secret } = await server.services.registry.createDevice({
+          communeId: 'default',
+          id,
+          zones: ['thon-fuzz'],
+        });
         return mqtt.connectAsync(server.mqttUrl, { clientId: id, username: id, password: secret, reconnectPeriod: 0 });
       }),
     );
@@ -95,7 +99,7 @@ describe('fuzz', () => {
     const stored = server.services.db.prepare('SELECT COUNT(*) AS n FROM acks').get() as { n: number };
     expect(stored.n).toBe(0);
     expect(server.services.telemetry.size).toBe(0);
-    expect(server.services.registry.listDevices().every((d) => !d.online)).toBe(true);
+    expect((await server.services.registry.listDevices()).every((d) => !d.online)).toBe(true);
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     const rejected = [...metrics.matchAll(/loaxa_mqtt_rejected_total\{kind="(ack|status|telemetry)"\} (\d+)/g)].reduce(
       (sum, m) => sum + Number(m[2]),
@@ -150,7 +154,7 @@ describe('fuzz', () => {
     expect(fiveHundreds).toBe(0);
     expect(withoutMessage).toBe(0);
     expect([...statuses.keys()].every((s) => s >= 400 && s < 500)).toBe(true);
-    expect(server.services.registry.listZones()).toHaveLength(1);
-    expect(server.services.registry.listDevices().filter((d) => !d.id.startsWith('fuzz-'))).toHaveLength(0);
+    expect(await server.services.registry.listZones()).toHaveLength(1);
+    expect((await server.services.registry.listDevices()).filter((d) => !d.id.startsWith('fuzz-'))).toHaveLength(0);
   });
 });

@@ -85,13 +85,15 @@ beforeAll(async () => {
   expect(mong.body.languages).toEqual(['vi', 'hmn']);
   const kinh = await server.api<{ id: string; languages: string[] }>('POST', '/api/v1/zones', { name: 'Bản Kinh' });
   expect(kinh.body.languages).toEqual(['vi']);
-  const credentials = [
-    { id: MONG, zones: [mong.body.id] },
-    { id: KINH, zones: [kinh.body.id] },
-  ].map((d) => ({
-    deviceId: d.id,
-    secret: server.services.registry.createDevice({ ...d, name: d.id, communeId: 'default' }).secret,
-  }));
+  const credentials = await Promise.all(
+    [
+      { id: MONG, zones: [mong.body.id] },
+      { id: KINH, zones: [kinh.body.id] },
+    ].map(async (d) => ({
+      deviceId: d.id,
+      secret: (await server.services.registry.createDevice({ ...d, name: d.id, communeId: 'default' })).secret,
+    })),
+  );
   fleet = await startSimFleet({ serverUrl: server.url, mqttUrl: server.mqttUrl, devices: credentials });
   await fleet.waitOnline(15_000);
   hmongAudio = await uploadRecording();

@@ -25,15 +25,19 @@ let fleet: Awaited<ReturnType<typeof startSimFleet>>;
 beforeAll(async () => {
   server = await startTestServer();
   for (const name of ['Xóm A', 'Xóm B']) expect((await server.api('POST', '/api/v1/zones', { name })).status).toBe(201);
-  const devices = Object.entries(SKEWS).map(([deviceId, clockSkewMs]) => ({
-    deviceId,
-    clockSkewMs,
-    secret: server.services.registry.createDevice({
-      id: deviceId,
-      zones: [deviceId.startsWith('loa-a') ? 'xom-a' : 'xom-b'],
-      communeId: 'default',
-    }).secret,
-  }));
+  const devices = await Promise.all(
+    Object.entries(SKEWS).map(async ([deviceId, clockSkewMs]) => ({
+      deviceId,
+      clockSkewMs,
+      secret: (
+        await server.services.registry.createDevice({
+          id: deviceId,
+          zones: [deviceId.startsWith('loa-a') ? 'xom-a' : 'xom-b'],
+          communeId: 'default',
+        })
+      ).secret,
+    })),
+  );
   fleet = await startSimFleet({
     serverUrl: server.url,
     mqttUrl: server.mqttUrl,

@@ -78,18 +78,22 @@ beforeAll(async () => {
     body: JSON.stringify({ username: 'tinh', password: PROVINCE_PASSWORD }),
   });
   provinceCookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
-  const devices = Object.entries(SIMS).map(([deviceId, sim]) => {
-    const commune = communes[sim.commune]!;
-    return {
-      deviceId,
-      clockSkewMs: sim.skew,
-      secret: server.services.registry.createDevice({
-        id: deviceId,
-        zones: [sim.inOther ? commune.other : commune.zone],
-        communeId: commune.id,
-      }).secret,
-    };
-  });
+  const devices = await Promise.all(
+    Object.entries(SIMS).map(async ([deviceId, sim]) => {
+      const commune = communes[sim.commune]!;
+      return {
+        deviceId,
+        clockSkewMs: sim.skew,
+        secret: (
+          await server.services.registry.createDevice({
+            id: deviceId,
+            zones: [sim.inOther ? commune.other : commune.zone],
+            communeId: commune.id,
+          })
+        ).secret,
+      };
+    }),
+  );
   fleet = await startSimFleet({ serverUrl: server.url, mqttUrl: server.mqttUrl, devices, liveAudioKeepMs: 30_000 });
   await fleet.waitOnline(15_000);
 }, 60_000);
@@ -104,7 +108,7 @@ afterAll(async () => {
 async function listener(commune: number) {
   const { id, zone } = communes[commune]!;
   const deviceId = `nghe-${commune}-${mqttClients.length}`;
-  const { secret } = server.services.registry.createDevice({ id: deviceId, zones: [zone], communeId: id });
+  const { secret } = await server.services.registry.createDevice({ id: deviceId, zones: [zone], communeId: id });
   const client = await mqtt.connectAsync(server.mqttUrl, { clientId: deviceId, username: deviceId, password: secret });
   mqttClients.push(client);
   const frames: { key: number; seq: number; end: boolean }[] = [];

@@ -36,7 +36,7 @@ interface Session {
 
 /** A loudspeaker as the broker sees it: its commands and its zone's live frames, with when they came. */
 async function loudspeaker(id: string, zone: string) {
-  const { secret } = server.services.registry.createDevice({ id, zones: [zone], communeId: 'default' });
+  const { secret } = await server.services.registry.createDevice({ id, zones: [zone], communeId: 'default' });
   const client = await mqtt.connectAsync(server.mqttUrl, { clientId: id, username: id, password: secret, clean: true });
   clients.push(client);
   const commands: PlayNowCommand[] = [];

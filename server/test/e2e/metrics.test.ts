@@ -16,9 +16,9 @@ function metric(text: string, name: string): number {
 
 beforeAll(async () => {
   server = await startTestServer();
-  server.services.registry.createZone('Thôn 1', 'default', 'thon-1');
+  await server.services.registry.createZone('Thôn 1', 'default', 'thon-1');
   for (const id of ['m-1', 'm-2'])
-    secrets[id] = server.services.registry.createDevice({ communeId: 'default', id, zones: ['thon-1'] }).secret;
+    secrets[id] = (await server.services.registry.createDevice({ communeId: 'default', id, zones: ['thon-1'] })).secret;
   fleet = await startSimFleet({
     serverUrl: server.url,
     mqttUrl: server.mqttUrl,
@@ -53,7 +53,7 @@ describe('/metrics', () => {
     const rogue = await mqtt.connectAsync(server.mqttUrl, {
       clientId: 'm-3',
       username: 'm-3',
-      password: server.services.registry.createDevice({ communeId: 'default', id: 'm-3' }).secret,
+      password: (await server.services.registry.createDevice({ communeId: 'default', id: 'm-3' })).secret,
       reconnectPeriod: 0,
     });
     await rogue.publishAsync(topics.deviceAck('m-3'), 'garbage', { qos: 1 });

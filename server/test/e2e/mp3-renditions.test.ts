@@ -26,14 +26,14 @@ const secrets = new Map<string, string>();
 beforeAll(async () => {
   server = await startTestServer();
   const { registry } = server.services;
-  registry.createZone('Thôn Một', 'default', 'thon-1');
-  registry.createZone('Thôn Hai', 'default', 'thon-2');
+  await registry.createZone('Thôn Một', 'default', 'thon-1');
+  await registry.createZone('Thôn Hai', 'default', 'thon-2');
   for (const [id, zone] of [
     ['loa-mp3', 'thon-1'],
     ['loa-ogg', 'thon-1'],
     ['loa-late', 'thon-2'],
   ] as const) {
-    secrets.set(id, registry.createDevice({ communeId: 'default', id, zones: [zone] }).secret);
+    secrets.set(id, (await registry.createDevice({ communeId: 'default', id, zones: [zone] })).secret);
   }
 });
 afterAll(async () => {
@@ -92,7 +92,7 @@ describe('MP3 renditions', () => {
     const { media, renderer, db } = server.services;
     const source = await renderer.render({ text: 'Thông báo thử bản MP3 cho loa cũ.' });
     expect(source.format).toBe('ogg');
-    expect(media.mp3RenditionOf(source.sha256)).toBeNull();
+    expect(await media.mp3RenditionOf(source.sha256)).toBeNull();
 
     const [a, b] = await Promise.all([media.mp3Rendition(source), media.mp3Rendition(source)]);
     expect(b).toEqual(a);
@@ -102,7 +102,7 @@ describe('MP3 renditions', () => {
     const made = fs.statSync(file);
     // Asked again: the recorded rendition, not a new ffmpeg run.
     expect(await media.mp3Rendition(source)).toEqual(a);
-    expect(media.mp3RenditionOf(source.sha256)).toEqual(a);
+    expect(await media.mp3RenditionOf(source.sha256)).toEqual(a);
     expect(fs.statSync(file).mtimeMs).toBe(made.mtimeMs);
     expect(db.prepare('SELECT COUNT(*) AS n FROM media_renditions').get()).toEqual({ n: 1 });
     expect(fs.readdirSync(path.join(media.root, 'tmp'))).toEqual([]);
@@ -132,10 +132,12 @@ describe('MP3 renditions', () => {
     const { registry, planner, media } = server.services;
     const mp3 = await device('loa-mp3', 'mp3');
     const ogg = await device('loa-ogg');
-    await waitFor('the formats stored', () =>
-      registry.audioFormatOf('loa-mp3') === 'mp3' && registry.getDevice('loa-ogg')?.online ? true : null,
+    await waitFor('the formats stored', async () =>
+      (await registry.audioFormatOf('loa-mp3')) === 'mp3' && (await registry.getDevice('loa-ogg'))?.online
+        ? true
+        : null,
     );
-    expect(registry.audioFormatOf('loa-ogg')).toBe('ogg');
+    expect(await registry.audioFormatOf('loa-ogg')).toBe('ogg');
 
     const at = new Date(Date.now() + 3600_000).toISOString();
     const res = await server.api<{ occurrenceId: string }>('POST', '/api/v1/broadcasts', {
@@ -151,7 +153,7 @@ describe('MP3 renditions', () => {
       }
     ).sha256;
     // Made while the broadcast was created: the first plan already carries it.
-    const rendition = media.mp3RenditionOf(sourceSha);
+    const rendition = await media.mp3RenditionOf(sourceSha);
     expect(rendition).not.toBeNull();
     const expected = { sha256: rendition!.sha256, url: `/media/${rendition!.sha256}.mp3`, bytes: rendition!.bytes };
 
@@ -163,15 +165,15 @@ describe('MP3 renditions', () => {
       ogg.plans.find((p) => firstAsset(p, occurrenceId)),
     );
     expect(firstAsset(oggPlan, occurrenceId)).not.toHaveProperty('mp3');
-    expect(firstAsset(planner.planForDevice('loa-mp3'), occurrenceId)?.mp3).toEqual(expected);
-    expect(firstAsset(planner.planForDevice('loa-ogg'), occurrenceId)).not.toHaveProperty('mp3');
-    expect(registry.devicesAsking('mp3', ['loa-mp3', 'loa-ogg'])).toEqual(['loa-mp3']);
+    expect(firstAsset(await planner.planForDevice('loa-mp3'), occurrenceId)?.mp3).toEqual(expected);
+    expect(firstAsset(await planner.planForDevice('loa-ogg'), occurrenceId)).not.toHaveProperty('mp3');
+    expect(await registry.devicesAsking('mp3', ['loa-mp3', 'loa-ogg'])).toEqual(['loa-mp3']);
   });
 
   it('makes nothing while no device asks, then back-fills when a device first announces MP3', async () => {
     const { media, db, registry } = server.services;
     const late = await device('loa-late'); // Ogg, for now
-    await waitFor('loa-late online', () => registry.getDevice('loa-late')?.online);
+    await waitFor('loa-late online', async () => (await registry.getDevice('loa-late'))?.online);
     const res = await server.api<{ occurrenceId: string }>('POST', '/api/v1/broadcasts', {
       text: 'Thôn Hai: sáng mai tiêm phòng cho gia cầm.',
       zones: ['thon-2'],
@@ -182,7 +184,7 @@ describe('MP3 renditions', () => {
     const { sha256 } = db.prepare('SELECT sha256 FROM occurrences WHERE id = ?').get(occurrenceId) as {
       sha256: string;
     };
-    expect(media.mp3RenditionOf(sha256)).toBeNull();
+    expect(await media.mp3RenditionOf(sha256)).toBeNull();
     const before = await waitFor('the Ogg plan', () => late.plans.find((p) => firstAsset(p, occurrenceId)));
     expect(firstAsset(before, occurrenceId)).not.toHaveProperty('mp3');
 
@@ -193,18 +195,18 @@ describe('MP3 renditions', () => {
     const after = await waitFor('a plan with the MP3 copy', () =>
       again.plans.find((p) => firstAsset(p, occurrenceId)?.mp3),
     );
-    const rendition = media.mp3RenditionOf(sha256);
+    const rendition = await media.mp3RenditionOf(sha256);
     expect(rendition).not.toBeNull();
     expect(firstAsset(after, occurrenceId)?.mp3).toEqual({
       sha256: rendition!.sha256,
       url: `/media/${rendition!.sha256}.mp3`,
       bytes: rendition!.bytes,
     });
-    expect(registry.audioFormatOf('loa-late')).toBe('mp3');
+    expect(await registry.audioFormatOf('loa-late')).toBe('mp3');
 
     // A revoked device asks for nothing any more.
-    registry.revokeDevice('loa-late');
-    expect(registry.devicesAsking('mp3', ['loa-late'])).toEqual([]);
+    await registry.revokeDevice('loa-late');
+    expect(await registry.devicesAsking('mp3', ['loa-late'])).toEqual([]);
   });
 
   it('keeps a rendition while its source is kept and drops it with its source', async () => {
@@ -219,7 +221,7 @@ describe('MP3 renditions', () => {
         text: 'Thông báo còn trong thư viện.',
       })
     ).body;
-    const keptSource = media.get(kept.sha256)!;
+    const keptSource = (await media.get(kept.sha256))!;
     const orphanMp3 = await media.mp3Rendition(orphan);
     const keptMp3 = await media.mp3Rendition(keptSource);
     // These four past the grace period; the rest of this server's media stays within it.
@@ -234,10 +236,10 @@ describe('MP3 renditions', () => {
     expect(result.media).toBe(2);
     expect(stored(orphan)).toEqual([false, false]);
     expect(stored(orphanMp3)).toEqual([false, false]);
-    expect(media.mp3RenditionOf(orphan.sha256)).toBeNull();
+    expect(await media.mp3RenditionOf(orphan.sha256)).toBeNull();
     expect(stored(keptSource)).toEqual([true, true]);
     expect(stored(keptMp3)).toEqual([true, true]);
-    expect(media.mp3RenditionOf(keptSource.sha256)).toEqual(keptMp3);
+    expect(await media.mp3RenditionOf(keptSource.sha256)).toEqual(keptMp3);
     expect((await scheduling.cleanup(now)).media).toBe(0);
   });
 });

@@ -21,7 +21,7 @@ let agent: ChildProcess | undefined;
 
 beforeAll(async () => {
   server = await startTestServer();
-  server.services.registry.createZone('Thôn Một', 'default', 'thon-1');
+  await server.services.registry.createZone('Thôn Một', 'default', 'thon-1');
 });
 afterAll(async () => {
   agent?.kill('SIGKILL');
@@ -79,7 +79,11 @@ describe('provisioned agent configuration', () => {
       }),
     );
     agent = spawn(process.execPath, [AGENT, '--config', configFile, '--log-level', 'warn'], { stdio: 'ignore' });
-    await waitFor('the silent agent online', () => server.services.registry.getDevice('loa-ban-thu')?.online, 20_000);
+    await waitFor(
+      'the silent agent online',
+      async () => (await server.services.registry.getDevice('loa-ban-thu'))?.online,
+      20_000,
+    );
     const devices = await server.api<{ id: string; simulated: boolean }[]>('GET', '/api/v1/devices');
     expect(devices.body.find((d) => d.id === 'loa-ban-thu')?.simulated).toBe(true);
     expect(devices.body.find((d) => d.id === 'loa-that')?.simulated).toBe(false);

@@ -36,7 +36,7 @@ function cliEnv(): NodeJS.ProcessEnv {
 
 beforeAll(async () => {
   server = await startTestServer({}, { logger: createLogger('warn', false, logSink) });
-  server.services.registry.createZone('Thôn 1', 'default', 'thon-1');
+  await server.services.registry.createZone('Thôn 1', 'default', 'thon-1');
 });
 afterAll(async () => {
   agent?.kill('SIGKILL');
@@ -59,7 +59,10 @@ describe('loaxa device add / revoke', () => {
       mqttUrl: server.mqttUrl,
       secret: expect.stringMatching(/^[A-Za-z0-9_-]{40,}$/),
     });
-    expect(server.services.registry.getDevice('pole-7')).toMatchObject({ name: 'Cụm loa chợ', zones: ['thon-1'] });
+    expect(await server.services.registry.getDevice('pole-7')).toMatchObject({
+      name: 'Cụm loa chợ',
+      zones: ['thon-1'],
+    });
 
     const agentDir = path.join(server.dataDir, 'agent');
     fs.mkdirSync(agentDir);
@@ -70,7 +73,7 @@ describe('loaxa device add / revoke', () => {
       JSON.stringify({ ...config, dataDir: agentDir, player: { type: 'null', log: playLog } }),
     );
     agent = spawn(process.execPath, [AGENT, '--config', configFile, '--log-level', 'warn'], { stdio: 'ignore' });
-    await waitFor('the agent online', () => server.services.registry.getDevice('pole-7')?.online, 20_000);
+    await waitFor('the agent online', async () => (await server.services.registry.getDevice('pole-7'))?.online, 20_000);
 
     const post = await server.api<{ occurrenceId: string }>('POST', '/api/v1/broadcasts', {
       text: 'Thông báo thử.',
@@ -103,12 +106,15 @@ describe('loaxa device add / revoke', () => {
       logLines.filter((l) => l.msg === 'MQTT login refused' && l.deviceId === 'pole-7').length;
     const before = refusalsBefore();
     await run(process.execPath, [LOAXA, 'device', 'revoke', 'pole-7'], { env: cliEnv() });
-    await waitFor('the revoked agent offline', () => server.services.registry.getDevice('pole-7')?.online === false);
-    expect(server.services.registry.getDevice('pole-7')?.revoked).toBe(true);
+    await waitFor(
+      'the revoked agent offline',
+      async () => (await server.services.registry.getDevice('pole-7'))?.online === false,
+    );
+    expect((await server.services.registry.getDevice('pole-7'))?.revoked).toBe(true);
     // The agent keeps retrying with backoff; the broker keeps refusing. Wait for a refused
     // attempt (not a fixed time): it proves the agent did try again, and was kept out.
     await waitFor('the agent’s next login refused', () => refusalsBefore() > before, 20_000);
-    expect(server.services.registry.getDevice('pole-7')?.online).toBe(false);
+    expect((await server.services.registry.getDevice('pole-7'))?.online).toBe(false);
   });
 
   it('refuses bad input with a message naming the problem', async () => {
@@ -133,7 +139,7 @@ describe('loaxa device add / revoke', () => {
       });
       expect(stderr).toMatch(/no server runs .* writing to the database/);
       expect(JSON.parse(stdout)).toMatchObject({ deviceId: 'pole-9' });
-      expect(server.services.registry.getDevice('pole-9')).toMatchObject({ zones: ['thon-1'], revoked: false });
+      expect(await server.services.registry.getDevice('pole-9')).toMatchObject({ zones: ['thon-1'], revoked: false });
     } finally {
       fs.renameSync(`${addressFile}.aside`, addressFile);
     }
@@ -159,11 +165,14 @@ describe('loaxa device add --commune', () => {
     const created = await province<{ id: string }>('POST', '/api/v1/communes', { name: 'Xã Hòa Bình' });
     expect(created.status).toBe(201);
     const commune = created.body.id;
-    server.services.registry.createZone('Thôn 1', commune, 'hb-thon-1');
+    await server.services.registry.createZone('Thôn 1', commune, 'hb-thon-1');
 
     const { stdout } = await addDevice(['pole-hb', '--commune', commune, '--zone', 'hb-thon-1']);
     expect(JSON.parse(stdout)).toMatchObject({ deviceId: 'pole-hb' });
-    expect(server.services.registry.getDevice('pole-hb')).toMatchObject({ communeId: commune, zones: ['hb-thon-1'] });
+    expect(await server.services.registry.getDevice('pole-hb')).toMatchObject({
+      communeId: commune,
+      zones: ['hb-thon-1'],
+    });
 
     const unnamed = addDevice(['pole-x', '--zone', 'thon-1']);
     await expect(unnamed).rejects.toMatchObject({ stderr: expect.stringMatching(/commune: required.*--commune <id>/) });
@@ -172,7 +181,7 @@ describe('loaxa device add --commune', () => {
     await expect(foreign).rejects.toMatchObject({ stderr: expect.stringMatching(/unknown zone.*thon-1/) });
     const nowhere = addDevice(['pole-x', '--commune', 'xa-nowhere']);
     await expect(nowhere).rejects.toMatchObject({ stderr: expect.stringMatching(/no commune with id xa-nowhere/) });
-    expect(server.services.registry.getDevice('pole-x')).toBeNull();
+    expect(await server.services.registry.getDevice('pole-x')).toBeNull();
   });
 
   it('names the commune when writing to the database too', async () => {
@@ -180,6 +189,9 @@ describe('loaxa device add --commune', () => {
     await expect(unnamed).rejects.toMatchObject({ stderr: expect.stringMatching(/commune: required.*--commune <id>/) });
     const { stdout } = await addDevice(['pole-db', '--commune', 'default', '--zone', 'thon-1'], true);
     expect(JSON.parse(stdout)).toMatchObject({ deviceId: 'pole-db' });
-    expect(server.services.registry.getDevice('pole-db')).toMatchObject({ communeId: 'default', zones: ['thon-1'] });
+    expect(await server.services.registry.getDevice('pole-db')).toMatchObject({
+      communeId: 'default',
+      zones: ['thon-1'],
+    });
   });
 });

@@ -55,10 +55,12 @@ const played = (id: string) => waitForFinished(server, id);
 beforeAll(async () => {
   server = await startTestServer();
   for (const name of ZONES) expect((await server.api('POST', '/api/v1/zones', { name })).status).toBe(201);
-  const credentials = DEVICES.map((d) => ({
-    deviceId: d.id,
-    secret: server.services.registry.createDevice({ ...d, communeId: 'default' }).secret,
-  }));
+  const credentials = await Promise.all(
+    DEVICES.map(async (d) => ({
+      deviceId: d.id,
+      secret: (await server.services.registry.createDevice({ ...d, communeId: 'default' })).secret,
+    })),
+  );
   fleet = await startSimFleet({ serverUrl: server.url, mqttUrl: server.mqttUrl, devices: credentials });
   await fleet.waitOnline(15_000);
   const send = async (body: Record<string, unknown>) => {

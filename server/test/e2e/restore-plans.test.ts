@@ -28,7 +28,7 @@ const planVersion = (dataDir: string, id: string) =>
 
 describe('plans after a restore', () => {
   it('reach devices that hold a higher plan version from before the restore', async () => {
-    const { dataDir, devices, devicesFile } = provision('restore', DEVICES);
+    const { dataDir, devices, devicesFile } = await provision('restore', DEVICES);
     const proc = await serverProcess(dataDir, { password: 'restore-test-password' });
     let server = proc.start();
     await waitFor('health', async () => (await fetch(`${proc.url}/api/v1/health`)).ok, 30_000);

@@ -18,7 +18,7 @@ describe('server crash while a schedule is on air', () => {
     const untilMidnight = DateTime.now().setZone(VN).endOf('day').toMillis() - Date.now();
     if (untilMidnight < 60_000) await sleep(untilMidnight + 1000);
 
-    const { dataDir, devicesFile } = provision('sc', DEVICES);
+    const { dataDir, devicesFile } = await provision('sc', DEVICES);
     const proc = await serverProcess(dataDir, { password: 'crash-test-password' });
     const url = proc.url;
     let server = proc.start();

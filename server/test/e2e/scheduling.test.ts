@@ -73,15 +73,19 @@ beforeAll(async () => {
   for (const name of ['Thôn A', 'Thôn B']) {
     expect((await server.api('POST', '/api/v1/zones', { name })).status).toBe(201);
   }
-  const secrets = DEVICES.map((d) => ({
-    deviceId: d.id,
-    secret: server.services.registry.createDevice({
-      communeId: 'default',
-      id: d.id,
-      name: `Loa ${d.id}`,
-      zones: d.zones,
-    }).secret,
-  }));
+  const secrets = await Promise.all(
+    DEVICES.map(async (d) => ({
+      deviceId: d.id,
+      secret: (
+        await server.services.registry.createDevice({
+          communeId: 'default',
+          id: d.id,
+          name: `Loa ${d.id}`,
+          zones: d.zones,
+        })
+      ).secret,
+    })),
+  );
   for (const [username, role] of [
     ['editor1', 'editor'],
     ['leader1', 'approver'],
@@ -211,10 +215,10 @@ describe('approval workflow, on air, conflicts', () => {
     expect(approved.body.status).toBe('approved');
 
     const occurrenceId = `occ-${id}-${at.toMillis().toString(36)}`;
-    const plan = server.services.planner.planForDevice('loa-a1');
+    const plan = await server.services.planner.planForDevice('loa-a1');
     const item = plan.items.find((i) => i.occurrenceId === occurrenceId);
     expect(item).toMatchObject({ startAt: at.toMillis(), volume: 80 });
-    expect(server.services.planner.planForDevice('loa-b1').items.map((i) => i.occurrenceId)).not.toContain(
+    expect((await server.services.planner.planForDevice('loa-b1')).items.map((i) => i.occurrenceId)).not.toContain(
       occurrenceId,
     );
 
@@ -302,16 +306,16 @@ describe('re-planning', () => {
         .all(id) as { id: string; assets: string; cancelled_at: number | null }[];
     expect(occurrences()).toHaveLength(5); // tomorrow … five days ahead, all inside the 7-day horizon
     const firstId = occurrences()[0]!.id;
-    const planned = (deviceId: string) =>
-      server.services.planner.planForDevice(deviceId).items.filter((i) => i.occurrenceId.includes(id)).length;
-    expect(planned('loa-b1')).toBe(0);
+    const planned = async (deviceId: string) =>
+      (await server.services.planner.planForDevice(deviceId)).items.filter((i) => i.occurrenceId.includes(id)).length;
+    expect(await planned('loa-b1')).toBe(0);
 
     // Move loa-b1 into thon-a: it receives the schedule's plan items (acked "received" by the device).
     const moved = await server.api<{ zones: string[] }>('PUT', '/api/v1/devices/loa-b1/zones', {
       zones: ['thon-a', 'thon-b'],
     });
     expect(moved.status).toBe(200);
-    expect(planned('loa-b1')).toBe(5);
+    expect(await planned('loa-b1')).toBe(5);
     await waitFor('loa-b1 acknowledged the new plan item', () =>
       server.services.db
         .prepare(`SELECT 1 FROM acks WHERE device_id = 'loa-b1' AND ref_id = ? AND stage = 'received'`)
@@ -319,15 +323,15 @@ describe('re-planning', () => {
     );
     // Out of the zone again: the items leave its plan; back in: they return.
     expect((await server.api('PUT', '/api/v1/devices/loa-b1/zones', { zones: ['thon-b'] })).status).toBe(200);
-    expect(planned('loa-b1')).toBe(0);
+    expect(await planned('loa-b1')).toBe(0);
     expect((await server.api('PUT', '/api/v1/devices/loa-b1/zones', { zones: ['thon-a', 'thon-b'] })).status).toBe(200);
-    expect(planned('loa-b1')).toBe(5);
+    expect(await planned('loa-b1')).toBe(5);
 
     // Cancel one occurrence (on air: the approver's call): it leaves every plan and a roll-forward does not bring it back.
     expect((await editor('DELETE', `/api/v1/occurrences/${firstId}`)).status).toBe(403);
     expect((await approver('DELETE', `/api/v1/occurrences/${firstId}`)).status).toBe(204);
     await server.services.scheduling.rollForward();
-    expect(planned('loa-a1')).toBe(4);
+    expect(await planned('loa-a1')).toBe(4);
     expect(occurrences()[0]!.cancelled_at).not.toBeNull();
 
     // An editor's change to the programme waits for approval; the frozen version keeps airing.
@@ -355,7 +359,7 @@ describe('re-planning', () => {
     // Cancelling the schedule empties every plan of it; it is on air, so it is the approver's to cancel.
     expect((await editor('POST', `/api/v1/schedules/${id}/cancel`)).status).toBe(403);
     expect((await approver<Schedule>('POST', `/api/v1/schedules/${id}/cancel`)).body.status).toBe('cancelled');
-    expect(planned('loa-a1')).toBe(0);
-    expect(planned('loa-b1')).toBe(0);
+    expect(await planned('loa-a1')).toBe(0);
+    expect(await planned('loa-b1')).toBe(0);
   });
 });

@@ -32,7 +32,7 @@ interface Received {
 
 describe('graceful shutdown (SIGTERM)', () => {
   it('finishes the running broadcast, keeps every PUBACKed ack, tells devices nothing false', async () => {
-    const { dataDir, devices } = provision('term', 1);
+    const { dataDir, devices } = await provision('term', 1);
     const { deviceId, secret } = devices[0]!;
     const proc = await serverProcess(dataDir, { password: 'shutdown-test-password', logLevel: 'info', capture: true });
     const { url, mqttUrl } = proc;

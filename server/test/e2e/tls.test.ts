@@ -51,8 +51,9 @@ describe.skipIf(!opensslPresent)('TLS', () => {
     );
     ca = fs.readFileSync(cert);
     server = await startTestServer({ LOAXA_TLS_CERT: cert, LOAXA_TLS_KEY: key }, { ca });
-    server.services.registry.createZone('Thôn 1', 'default', 'thon-1');
-    secret = server.services.registry.createDevice({ communeId: 'default', id: 'tls-1', zones: ['thon-1'] }).secret;
+    await server.services.registry.createZone('Thôn 1', 'default', 'thon-1');
+    secret = (await server.services.registry.createDevice({ communeId: 'default', id: 'tls-1', zones: ['thon-1'] }))
+      .secret;
   });
   afterAll(async () => {
     await server?.close();

@@ -10,7 +10,7 @@
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import { DateTime } from 'luxon';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MAX_PLAN_ITEMS, topics, type PlanPayload } from '@loaxa/protocol';
 import type { Actor } from '../../src/schedule/schedules';
 import { PROVINCE } from '../../src/tenancy/scope';
@@ -47,15 +47,15 @@ const signIn = (username: string, password: string): Promise<Api> => signInTo(se
 beforeAll(async () => {
   server = await startTestServer({}, { now: () => Date.now() + shift });
   const { registry } = server.services;
-  registry.createZone('Thôn Một', 'default', 'thon-1');
-  registry.createZone('Thôn Hai', 'default', 'thon-2');
+  await registry.createZone('Thôn Một', 'default', 'thon-1');
+  await registry.createZone('Thôn Hai', 'default', 'thon-2');
   for (const [id, zone] of [
     ['loa-on', 'thon-1'],
     ['loa-off', 'thon-1'],
     ['loa-later', 'thon-2'],
     ['loa-far', 'thon-2'],
   ] as const) {
-    secrets.set(id, registry.createDevice({ communeId: 'default', id, zones: [zone] }).secret);
+    secrets.set(id, (await registry.createDevice({ communeId: 'default', id, zones: [zone] })).secret);
   }
   for (const [username, role] of [
     ['bien-tap', 'editor'],
@@ -92,7 +92,8 @@ async function retainedPlan(id: string): Promise<PlanPayload> {
   return got;
 }
 
-const planned = (id: string) => server.services.planner.planForDevice(id).items.map((i) => i.occurrenceId);
+const planned = async (id: string) =>
+  (await server.services.planner.planForDevice(id)).items.map((i) => i.occurrenceId);
 
 async function programme(api: Api, text: string): Promise<{ programmeId: string; contentId: string }> {
   const notice = await api<{ id: string }>('POST', '/api/v1/content', { kind: 'notice', title: 'Thông báo', text });
@@ -128,7 +129,7 @@ describe('schedule transitions are compare-and-set', () => {
     const s = await draft(editor, programmeId, 'thon-1', Date.now() + 2 * 3600_000);
     expect((await editor('POST', `/api/v1/schedules/${s.id}/submit`)).status).toBe(200);
     const { schedules } = server.services.scheduling;
-    const reviewed = schedules.get(PROVINCE, s.id).reviewRevision;
+    const reviewed = (await schedules.get(PROVINCE, s.id)).reviewRevision;
 
     // The approval reads the schedule, then waits for ffmpeg; the cancel runs in that wait.
     const approving = schedules.approve(PROVINCE, s.id, ADMIN, reviewed);
@@ -136,7 +137,7 @@ describe('schedule transitions are compare-and-set', () => {
     await expect(approving).rejects.toMatchObject({ status: 409, field: 'revision' });
     await cancelling;
 
-    expect(schedules.get(PROVINCE, s.id).status).toBe('cancelled');
+    expect((await schedules.get(PROVINCE, s.id)).status).toBe('cancelled');
     const occurrences = server.services.db
       .prepare('SELECT COUNT(*) AS n FROM occurrences WHERE schedule_id = ?')
       .get(s.id) as { n: number };
@@ -148,7 +149,16 @@ describe('schedule transitions are compare-and-set', () => {
     const s = await draft(server.api, programmeId, 'thon-2', Date.now() + 3 * 3600_000);
     expect((await server.api<Schedule>('POST', `/api/v1/schedules/${s.id}/submit`)).body.status).toBe('approved');
     const { schedules, programmes } = server.services.scheduling;
-    const current = schedules.get(PROVINCE, s.id);
+    const current = await schedules.get(PROVINCE, s.id);
+    // Someone reorders the programme while the edit waits for its audio (its assets are read then).
+    const assetsOf = programmes.assetsOf.bind(programmes);
+    vi.spyOn(programmes, 'assetsOf').mockImplementationOnce(async (...args) => {
+      await programmes.update(PROVINCE, programmeId, {
+        title: 'Chương trình mới',
+        items: [{ contentId }, { contentId }],
+      });
+      return assetsOf(...args);
+    });
     const editing = schedules.update(
       PROVINCE,
       s.id,
@@ -162,10 +172,8 @@ describe('schedule transitions are compare-and-set', () => {
       },
       ADMIN,
     );
-    // Someone reorders the programme while the edit waits for its audio.
-    programmes.update(PROVINCE, programmeId, { title: 'Chương trình mới', items: [{ contentId }, { contentId }] });
     await expect(editing).rejects.toMatchObject({ status: 409 });
-    expect(schedules.get(PROVINCE, s.id).title).toBe(current.title);
+    expect((await schedules.get(PROVINCE, s.id)).title).toBe(current.title);
   });
 
   it('an edit made from a stale copy answers 409 with the schedule as it is now', async () => {
@@ -220,7 +228,7 @@ describe('approval binds to what was reviewed', () => {
         assets: string;
       };
     const aired = occurrence().assets;
-    expect(planned('loa-on')).toContain(occurrence().id);
+    expect(await planned('loa-on')).toContain(occurrence().id);
 
     // An editor's later change does not reach the air: back to the queue (audited), the approved version airs.
     const again = await editor<{ revision: number }>('GET', `/api/v1/content/${contentId}`);
@@ -272,8 +280,9 @@ describe('approval binds to what was reviewed', () => {
       title: 'Sửa',
       text: 'Một câu khác hẳn, để máy phải đọc lại từ đầu.',
     });
-    content.remove(PROVINCE, notice.body.id); // lands while the new text renders
+    const removing = content.remove(PROVINCE, notice.body.id); // lands while the new text renders
     await expect(updating).rejects.toMatchObject({ status: 404 });
+    await removing;
     expect((await editor('GET', `/api/v1/content/${notice.body.id}`)).status).toBe(404);
   });
 });
@@ -297,13 +306,13 @@ describe('a stop sticks', () => {
 
     // The loudspeaker that was offline finds a plan without it when it comes back.
     expect((await retainedPlan('loa-off')).items.map((i) => i.occurrenceId)).not.toContain(occurrenceId);
-    expect(planned('loa-on')).not.toContain(occurrenceId);
+    expect(await planned('loa-on')).not.toContain(occurrenceId);
     // A loudspeaker added to the village afterwards never gets it, nor does a roll-forward bring it back.
     expect((await server.api('PUT', '/api/v1/devices/loa-later/zones', { zones: ['thon-1'] })).status).toBe(200);
     await server.services.scheduling.rollForward();
-    expect(planned('loa-later')).not.toContain(occurrenceId);
+    expect(await planned('loa-later')).not.toContain(occurrenceId);
     expect((await retainedPlan('loa-later')).items.map((i) => i.occurrenceId)).not.toContain(occurrenceId);
-    expect(planned('loa-on')).not.toContain(occurrenceId);
+    expect(await planned('loa-on')).not.toContain(occurrenceId);
 
     // The deliveries say so.
     const recent = await server.api<{ id: string; stoppedAt: string | null; stoppedBy: string | null }[]>(
@@ -353,8 +362,8 @@ describe('one horizon, rolled forward', () => {
 describe('a plan longer than one message carries', () => {
   it('sends the earliest items and counts the rest in a metric', async () => {
     const { db, registry, metrics } = server.services;
-    registry.createZone('Thôn Đông Đúc', 'default', 'thon-dong-duc');
-    registry.createDevice({ communeId: 'default', id: 'loa-busy', zones: ['thon-dong-duc'] });
+    await registry.createZone('Thôn Đông Đúc', 'default', 'thon-dong-duc');
+    await registry.createDevice({ communeId: 'default', id: 'loa-busy', zones: ['thon-dong-duc'] });
     const { sha256 } = db.prepare('SELECT sha256 FROM media LIMIT 1').get() as { sha256: string };
     const extra = 7;
     const first = Date.now() + 3600_000;
@@ -370,7 +379,7 @@ describe('a plan longer than one message carries', () => {
       }
     })();
     const before = (await metrics.planItemsLeftOut.get()).values[0]?.value ?? 0;
-    const plan = server.services.planner.planForDevice('loa-busy');
+    const plan = await server.services.planner.planForDevice('loa-busy');
     expect(plan.items).toHaveLength(MAX_PLAN_ITEMS);
     expect(plan.items[0]!.occurrenceId).toBe('occ-busy-0');
     expect((await metrics.planItemsLeftOut.get()).values[0]?.value).toBe(before + extra);

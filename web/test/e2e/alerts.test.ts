@@ -86,8 +86,8 @@ describe.skipIf(!hasChromium)('disaster alerts page in chromium', () => {
       devices: DEVICES.map((d) => ({ id: d.id, name: d.name, zones: [d.zone] })),
       env: { LOAXA_MAP_TILES_URL: TILE_TEMPLATE },
     });
-    for (const d of DEVICES) rig.server.services.registry.updateDevice(d.id, { location: d.at }, PROVINCE);
-    const id = rig.server.services.alerts.ingest(floodAlert(), 'test');
+    for (const d of DEVICES) await rig.server.services.registry.updateDevice(d.id, { location: d.at }, PROVINCE);
+    const id = await rig.server.services.alerts.ingest(floodAlert(), 'test');
     expect(id).toBeTruthy();
     floodId = id!;
   }, 120_000);
@@ -100,14 +100,14 @@ describe.skipIf(!hasChromium)('disaster alerts page in chromium', () => {
     'lists the flood alert with its level, decision, loudspeakers and map; a leader airs one that waits (%s)',
     async (name, viewport) => {
       // Each viewport has its own alerts to decide on.
-      const waitsId = rig.server.services.alerts.ingest(
+      const waitsId = (await rig.server.services.alerts.ingest(
         waitingAlert(`${name}-1`, 'Nguy cơ lũ quét tại Lào Cai'),
         'test',
-      )!;
-      const decidedId = rig.server.services.alerts.ingest(
+      ))!;
+      const decidedId = (await rig.server.services.alerts.ingest(
         waitingAlert(`${name}-2`, 'Nguy cơ sạt lở tại Lào Cai'),
         'test',
-      )!;
+      ))!;
       expect(waitsId && decidedId).toBeTruthy();
 
       const { page, phone, errors, go, fitsPhone } = await openConsole(rig, name, viewport);
@@ -174,7 +174,8 @@ describe.skipIf(!hasChromium)('disaster alerts page in chromium', () => {
       const decided = page.locator(`li[data-alert="${decidedId}"]`);
       const decidedRow = decided.locator('tr[data-commune]');
       expect(await decidedRow.getAttribute('data-status')).toBe('waiting');
-      const revision = rig.server.services.alerts.list(PROVINCE).find((a) => a.id === decidedId)!.communes[0]!.revision;
+      const revision = (await rig.server.services.alerts.list(PROVINCE)).find((a) => a.id === decidedId)!.communes[0]!
+        .revision;
       const behind = await rig.server.api('POST', `/api/v1/alerts/${decidedId}/confirm`, { revision });
       expect(behind.status).toBe(200);
       await decided.locator('.decide').getByRole('button', { name: 'Không phát' }).click();

@@ -42,12 +42,14 @@ describe.skipIf(!hasChromium)('console in chromium', () => {
   beforeAll(async () => {
     server = await startTestServer();
     const communeId = server.services.communes.defaultId();
-    server.services.registry.createZone('Thôn Đông', communeId, 'thon-dong');
-    server.services.registry.createZone('Thôn Tây', communeId, 'thon-tay');
-    const devices = DEVICES.map((d) => ({
-      deviceId: d.id,
-      secret: server.services.registry.createDevice({ ...d, communeId }).secret,
-    }));
+    await server.services.registry.createZone('Thôn Đông', communeId, 'thon-dong');
+    await server.services.registry.createZone('Thôn Tây', communeId, 'thon-tay');
+    const devices = await Promise.all(
+      DEVICES.map(async (d) => ({
+        deviceId: d.id,
+        secret: (await server.services.registry.createDevice({ ...d, communeId })).secret,
+      })),
+    );
     fleet = await startSimFleet({ serverUrl: server.url, mqttUrl: server.mqttUrl, devices });
     await fleet.waitOnline(10_000);
     browser = await chromium.launch({
@@ -190,13 +192,13 @@ describe.skipIf(!hasChromium)('console in chromium', () => {
       await moveDialog.getByRole('checkbox', { name: renamed }).uncheck();
       await moveDialog.getByRole('checkbox', { name: raced }).check();
       await moveDialog.getByRole('button', { name: 'Lưu' }).click();
-      const racedId = server.services.registry.listZones().find((z) => z.name === raced)!.id;
-      await expect.poll(() => server.services.registry.getDevice(deviceId)?.zones).toEqual([racedId]);
+      const racedId = (await server.services.registry.listZones()).find((z) => z.name === raced)!.id;
+      await expect.poll(async () => (await server.services.registry.getDevice(deviceId))?.zones).toEqual([racedId]);
       await page.getByRole('link', { name: 'Danh sách cụm loa' }).click();
       await page.getByRole('button', { name: `Xoá khu vực ${renamed}` }).click();
       await page.getByRole('dialog', { name: 'Xoá khu vực?' }).getByRole('button', { name: 'Xoá' }).click();
       await expect.poll(() => page.getByRole('button', { name: `Xoá khu vực ${renamed}` }).count()).toBe(0);
-      expect(server.services.registry.listZones().some((z) => z.name === renamed)).toBe(false);
+      expect((await server.services.registry.listZones()).some((z) => z.name === renamed)).toBe(false);
 
       await openNew();
       await page.getByRole('button', { name: `Thu hồi cụm loa Cụm loa mới ${name}` }).click();
@@ -207,7 +209,7 @@ describe.skipIf(!hasChromium)('console in chromium', () => {
         .filter({ hasText: `Cụm loa mới ${name}` })
         .getByText('Đã thu hồi')
         .waitFor();
-      expect(server.services.registry.getDevice(deviceId)?.revoked).toBe(true);
+      expect((await server.services.registry.getDevice(deviceId))?.revoked).toBe(true);
       await page.getByRole('link', { name: 'Danh sách cụm loa' }).click();
 
       // ---- broadcast now, then an emergency that names its zones before it goes
@@ -357,7 +359,7 @@ describe.skipIf(!hasChromium)('console in chromium', () => {
       await hall.getByLabel('Vĩ độ').fill('21,0285');
       await hall.getByRole('button', { name: 'Lưu' }).click();
       await hall.getByText('Đã lưu tên và vị trí.').waitFor();
-      expect(server.services.registry.getDevice('loa-01')?.location).toEqual({
+      expect((await server.services.registry.getDevice('loa-01'))?.location).toEqual({
         latitude: 21.0285,
         longitude: 105.8542,
       });

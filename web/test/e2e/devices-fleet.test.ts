@@ -111,11 +111,11 @@ describe.skipIf(!hasChromium)('devices page with 150 loudspeakers in chromium', 
       env: { LOAXA_MAP_TILES_URL: TILE_TEMPLATE },
     });
     // Villages on a grid around the commune hall, loudspeakers around their village.
-    ALL.forEach((device, i) => {
-      if (!device.located) return;
+    for (const [i, device] of ALL.entries()) {
+      if (!device.located) continue;
       const v = Math.floor(i / 10);
       const l = i % 10;
-      fixture.server.services.registry.updateDevice(
+      await fixture.server.services.registry.updateDevice(
         device.id,
         {
           location: {
@@ -125,7 +125,7 @@ describe.skipIf(!hasChromium)('devices page with 150 loudspeakers in chromium', 
         },
         PROVINCE,
       );
-    });
+    }
   }, 120_000);
 
   afterAll(async () => {

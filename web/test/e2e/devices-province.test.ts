@@ -55,20 +55,29 @@ const OFFLINE_PHRASE = 'Ngoại tuyến';
 const vi = (n: number) => new Intl.NumberFormat('vi-VN').format(n);
 
 async function seed(fixture: Rig): Promise<void> {
-  const { registry, db, communes } = fixture.server.services;
+  const { db, communes } = fixture.server.services;
+  // Rows written directly, in one transaction: the province's 15,000, quickly.
+  const addZone = db.prepare('INSERT INTO zones (id, commune_id, name, created_at) VALUES (?, ?, ?, 0)');
+  const addDevice = db.prepare(
+    "INSERT INTO devices (id, commune_id, name, secret_hash, created_at) VALUES (?, ?, ?, 'x', 0)",
+  );
+  const addMember = db.prepare('INSERT INTO device_zones (device_id, zone_id) VALUES (?, ?)');
   const markOnline = db.prepare("UPDATE devices SET online = 1, last_seen = ?, agent_version = '1.4.0' WHERE id = ?");
   const place = db.prepare('UPDATE devices SET latitude = ?, longitude = ? WHERE id = ?');
   const now = Date.now();
+  for (let c = 0; c < COMMUNES; c++) {
+    const name = `Xã ${COMMUNE_NAMES[c % 10]} ${COMMUNE_NAMES[Math.floor(c / 10)]} ${c + 1}`;
+    communeIds.push((await communes.create(name)).id);
+  }
   db.transaction(() => {
     for (let c = 0; c < COMMUNES; c++) {
-      const name = `Xã ${COMMUNE_NAMES[c % 10]} ${COMMUNE_NAMES[Math.floor(c / 10)]} ${c + 1}`;
-      const commune = communes.create(name);
-      communeIds.push(commune.id);
+      const commune = { id: communeIds[c]! };
       const cc = String(c).padStart(3, '0');
-      const zones = Array.from(
-        { length: VILLAGES },
-        (_, v) => registry.createZone(`Thôn ${v + 1}`, commune.id, `x${cc}-thon-${v + 1}`).id,
-      );
+      const zones = Array.from({ length: VILLAGES }, (_, v) => {
+        const zoneId = `x${cc}-thon-${v + 1}`;
+        addZone.run(zoneId, commune.id, `Thôn ${v + 1}`);
+        return zoneId;
+      });
       // Communes on a 10 × 10 grid over the province, villages around each commune, poles around each village.
       const lat0 = 20.4 + Math.floor(c / 10) * 0.12;
       const lon0 = 105.0 + (c % 10) * 0.12;
@@ -77,7 +86,8 @@ async function seed(fixture: Rig): Promise<void> {
         const id = `loa-${cc}-${String(i).padStart(3, '0')}`;
         const isLate = id === LATE.id;
         const name = isLate ? LATE.name : `Cụm loa ${LANDMARKS[Math.floor(i / VILLAGES) % 8]} Thôn ${v + 1} (${i})`;
-        registry.createDevice({ id, name, communeId: commune.id, zones: [zones[v]!] });
+        addDevice.run(id, commune.id, name);
+        addMember.run(id, zones[v]!);
         const online = isLate || i % 7 !== 3;
         const located = i % 25 !== 24;
         if (online) markOnline.run(now - (i % 60) * 1000, id);
@@ -210,9 +220,9 @@ describe.skipIf(!hasChromium)('devices page with 15,000 loudspeakers in chromium
       const goingDown = seeded.find((d) => d.online && d.communeId === communeIds[12] && d.id.endsWith('-020'))!;
       await search.fill(goingDown.id);
       await expect.poll(() => rows.locator('.badge').allTextContents()).toEqual([ONLINE_PHRASE]);
-      server.services.registry.setOnline(goingDown.id, false);
+      await server.services.registry.setOnline(goingDown.id, false);
       await expect.poll(() => rows.locator('.badge').allTextContents(), { timeout: 10_000 }).toEqual([OFFLINE_PHRASE]);
-      server.services.registry.setOnline(goingDown.id, true);
+      await server.services.registry.setOnline(goingDown.id, true);
       await expect.poll(() => rows.locator('.badge').allTextContents(), { timeout: 10_000 }).toEqual([ONLINE_PHRASE]);
       await search.fill('');
       await expect.poll(() => count.textContent()).toContain(`${vi(TOTAL)}/${vi(TOTAL)}`);

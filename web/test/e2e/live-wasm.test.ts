@@ -161,7 +161,7 @@ describe.skipIf(!hasChromium)('live broadcast page in chromium without WebCodecs
     // The encoder's worker ends with the capture.
     await expect.poll(opusWorkers, { timeout: 5_000 }).toBe(0);
 
-    const session = rig.server.services.live.get({ communeId: null }, sessionId);
+    const session = await rig.server.services.live.get({ communeId: null }, sessionId);
     expect(session.endReason).toBe('stopped');
     expect(session.frames).toBeGreaterThanOrEqual(100);
     expect(session.recording?.durationMs ?? 0).toBeGreaterThanOrEqual(2_500);

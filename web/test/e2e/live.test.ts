@@ -132,7 +132,7 @@ describe.skipIf(!hasChromium)('live broadcast page in chromium', () => {
       );
     expect(await tracks()).toEqual(['ended']);
 
-    const session = rig.server.services.live.get({ communeId: null }, sessionId);
+    const session = await rig.server.services.live.get({ communeId: null }, sessionId);
     expect(session.endReason).toBe('stopped');
     expect(session.endedBy).toBe('admin');
     expect(session.frames).toBeGreaterThanOrEqual(100);
@@ -199,7 +199,7 @@ describe.skipIf(!hasChromium)('live broadcast page in chromium', () => {
     expect(rig.fleet.liveCards.get('loa-tay') ?? []).toEqual([]);
 
     // The record: the session is a broadcast in the deliveries, with its loudspeaker and its recording.
-    const session = rig.server.services.live.get({ communeId: null }, sessionId);
+    const session = await rig.server.services.live.get({ communeId: null }, sessionId);
     expect(session.endReason).toBe('preempted');
     const occurrence = await rig.server.api<{ deliveries: { deviceId: string; stage: string }[]; title: string }>(
       'GET',
@@ -214,10 +214,10 @@ describe.skipIf(!hasChromium)('live broadcast page in chromium', () => {
   }, 60_000);
   it('a province officer live to zones of two communes: one voice; one commune’s emergency cuts its part only', async (ctx) => {
     const { services } = rig.server;
-    const home = services.communes.get({ communeId: null }, services.communes.defaultId())!;
-    const other = services.communes.create('Xã Tân Lập');
-    services.registry.createZone('Thôn Bắc', other.id, 'thon-bac');
-    services.registry.createDevice({ id: 'loa-bac', zones: ['thon-bac'], communeId: other.id });
+    const home = (await services.communes.get({ communeId: null }, services.communes.defaultId()))!;
+    const other = await services.communes.create('Xã Tân Lập');
+    await services.registry.createZone('Thôn Bắc', other.id, 'thon-bac');
+    await services.registry.createDevice({ id: 'loa-bac', zones: ['thon-bac'], communeId: other.id });
     const province = await signInProvince(rig.server);
     const leader = {
       username: 'chu-tich-tan-lap',
@@ -250,7 +250,7 @@ describe.skipIf(!hasChromium)('live broadcast page in chromium', () => {
     const panel = page.locator('section.on-air');
     // Her sessions, one per commune, the first answered to her and the other its group.
     const leadId = (await panel.getAttribute('data-session'))!;
-    const lead = services.live.get({ communeId: null }, leadId);
+    const lead = await services.live.get({ communeId: null }, leadId);
     const parts = [lead, ...lead.group];
     expect(parts.map((part) => part.communeId).sort()).toEqual([home.id, other.id].sort());
     const names = parts.map((part) => (part.communeId === home.id ? home.name : 'Xã Tân Lập')).join(', ');
@@ -278,9 +278,9 @@ describe.skipIf(!hasChromium)('live broadcast page in chromium', () => {
     expect(await ended.getAttribute('data-reason')).toBe('stopped');
     await ended.getByText('Bạn đã kết thúc buổi phát.').waitFor();
     const homeId = parts.find((part) => part.communeId === home.id)!.id;
-    const done = services.live.get({ communeId: home.id }, homeId);
+    const done = await services.live.get({ communeId: home.id }, homeId);
     expect(done).toMatchObject({ endReason: 'stopped', endedBy: 'tinh' });
-    const cut = services.live.get({ communeId: other.id }, otherId);
+    const cut = await services.live.get({ communeId: other.id }, otherId);
     expect(cut).toMatchObject({ endReason: 'preempted' });
     // One recording of everything she said is both communes' record.
     expect(done.recording?.durationMs ?? 0).toBeGreaterThanOrEqual(2_000);

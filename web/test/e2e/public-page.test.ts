@@ -44,8 +44,8 @@ describe.skipIf(!hasChromium)('the public page on a phone over slow 3G', () => {
       env: { LOAXA_PUBLIC_URL: 'https://loa.dongson.gov.vn' },
     });
     const { api, services } = rig.server;
-    const commune = services.communes.get({ communeId: null }, 'default')!;
-    services.communes.update('default', { name: 'Xã Đông Sơn' }, commune.revision);
+    const commune = (await services.communes.get({ communeId: null }, 'default'))!;
+    await services.communes.update('default', { name: 'Xã Đông Sơn' }, commune.revision);
     const contact = { publicPage: { contact: 'UBND xã Đông Sơn · 0209 3888 123' } };
     expect((await api('PUT', '/api/v1/settings', contact)).status).toBe(200);
     const send = async (body: Record<string, unknown>) => {

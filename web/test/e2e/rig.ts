@@ -65,12 +65,15 @@ export async function startRig(options: {
   const server = await startTestServer(options.env);
   // Everything of the rig belongs to the install's first commune, the one `admin` runs.
   const communeId = server.services.communes.defaultId();
-  for (const zone of options.zones) server.services.registry.createZone(zone.name, communeId, zone.id);
-  const credentials = options.devices.map((d) => ({
-    deviceId: d.id,
-    secret: server.services.registry.createDevice({ ...d, communeId }).secret,
-  }));
-  for (const device of options.offlineDevices ?? []) server.services.registry.createDevice({ ...device, communeId });
+  for (const zone of options.zones) await server.services.registry.createZone(zone.name, communeId, zone.id);
+  const credentials = await Promise.all(
+    options.devices.map(async (d) => ({
+      deviceId: d.id,
+      secret: (await server.services.registry.createDevice({ ...d, communeId })).secret,
+    })),
+  );
+  for (const device of options.offlineDevices ?? [])
+    await server.services.registry.createDevice({ ...device, communeId });
   const fleet = await startSimFleet({
     serverUrl: server.url,
     mqttUrl: server.mqttUrl,

@@ -137,7 +137,7 @@ export const alertRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> =
     },
     async (request, reply) => {
       provinceOnly(request.scope);
-      const feed = services.alerts.addFeed(request.body.url, request.user!.username);
+      const feed = await services.alerts.addFeed(request.body.url, request.user!.username);
       await services.audit.record({
         actor: request.user!.username,
         action: 'alert.feed.add',
@@ -162,7 +162,7 @@ export const alertRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> =
     },
     async (request, reply) => {
       provinceOnly(request.scope);
-      services.alerts.removeFeed(request.query.url);
+      await services.alerts.removeFeed(request.query.url);
       await services.audit.record({
         actor: request.user!.username,
         action: 'alert.feed.remove',
@@ -211,8 +211,8 @@ export const alertRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> =
         },
       },
       async (request) => {
-        const communeId = services.communes.forWrite(request.scope, request.body.commune);
-        const view = services.alerts.decideFor(
+        const communeId = await services.communes.forWrite(request.scope, request.body.commune);
+        const view = await services.alerts.decideFor(
           request.scope,
           request.params.id,
           communeId,

@@ -149,7 +149,7 @@ export const broadcastRoutes: FastifyPluginAsyncTypebox<{ services: AppServices 
       if (priority === 'emergency' && !allows(request.user!, 'broadcasts:emergency')) {
         throw new HttpError(403, `your role (${request.user!.role}) may not send emergency broadcasts`, 'priority');
       }
-      const communeId = services.communes.forWrite(request.scope, commune);
+      const communeId = await services.communes.forWrite(request.scope, commune);
       try {
         const { occurrenceId, versions, overridden } = await services.broadcasts.create({
           communeId,
@@ -235,7 +235,7 @@ export const broadcastRoutes: FastifyPluginAsyncTypebox<{ services: AppServices 
       },
     },
     async (request, reply) => {
-      const scope = services.communes.listScope(request.scope, request.query.commune);
+      const scope = await services.communes.listScope(request.scope, request.query.commune);
       const now = Date.now();
       const from = request.query.from ? Date.parse(request.query.from) : now - DAY_MS;
       const to = request.query.to ? Date.parse(request.query.to) : now + DAY_MS;
@@ -274,7 +274,7 @@ export const broadcastRoutes: FastifyPluginAsyncTypebox<{ services: AppServices 
       },
     },
     async (request) => {
-      const scope = services.communes.listScope(request.scope, request.query.commune);
+      const scope = await services.communes.listScope(request.scope, request.query.commune);
       const now = Date.now();
       const since = request.query.since ? Date.parse(request.query.since) : now - DAY_MS;
       const limit = Number(request.query.limit ?? 20);
@@ -296,7 +296,7 @@ export const broadcastRoutes: FastifyPluginAsyncTypebox<{ services: AppServices 
     },
     async (request) => {
       // Another commune's occurrence is answered like one that does not exist.
-      const occurrence = services.broadcasts.getOccurrence(request.scope, request.params.id);
+      const occurrence = await services.broadcasts.getOccurrence(request.scope, request.params.id);
       if (!occurrence) throw new HttpError(404, `no occurrence with id ${request.params.id}`, 'id');
       return occurrence;
     },

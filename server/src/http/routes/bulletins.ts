@@ -155,7 +155,7 @@ export const bulletinRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
       },
     },
     async (request) => {
-      const bulletin = bulletins().get(request.scope, request.params.id);
+      const bulletin = await bulletins().get(request.scope, request.params.id);
       if (!bulletin) throw new HttpError(404, `no bulletin with id ${request.params.id}`, 'id');
       return bulletin;
     },
@@ -203,7 +203,7 @@ export const bulletinRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
     },
     async (request) => {
       const { revision, reason } = request.body;
-      const bulletin = bulletins().reject(request.params.id, revision, reason, request.user!.username);
+      const bulletin = await bulletins().reject(request.params.id, revision, reason, request.user!.username);
       await services.audit.record({
         actor: request.user!.username,
         action: 'bulletin.reject',
@@ -241,7 +241,7 @@ export const bulletinRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
     },
     async (request) => {
       const { commune, at, zones, revision } = request.body;
-      const communeId = services.communes.forWrite(request.scope, commune);
+      const communeId = await services.communes.forWrite(request.scope, commune);
       const bulletin = await bulletins().place(
         request.scope,
         request.params.id,
@@ -278,8 +278,8 @@ export const bulletinRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
     },
     async (request) => {
       const { commune, reason, revision } = request.body;
-      const communeId = services.communes.forWrite(request.scope, commune);
-      const bulletin = bulletins().decline(
+      const communeId = await services.communes.forWrite(request.scope, commune);
+      const bulletin = await bulletins().decline(
         request.scope,
         request.params.id,
         communeId,

@@ -43,7 +43,7 @@ export const communeRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }>
       },
     },
     async (request) => {
-      const commune = services.communes.get(request.scope, request.params.id);
+      const commune = await services.communes.get(request.scope, request.params.id);
       if (!commune) throw new HttpError(404, `no commune with id ${request.params.id}`, 'id');
       return commune;
     },
@@ -61,7 +61,7 @@ export const communeRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }>
       },
     },
     async (request, reply) => {
-      const commune = services.communes.create(request.body.name);
+      const commune = await services.communes.create(request.body.name);
       await services.audit.record({
         actor: request.user!.username,
         action: 'commune.create',
@@ -92,9 +92,9 @@ export const communeRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }>
       },
     },
     async (request) => {
-      const before = services.communes.get(request.scope, request.params.id);
+      const before = await services.communes.get(request.scope, request.params.id);
       const { revision, ...change } = request.body;
-      const commune = services.communes.update(request.params.id, change, revision);
+      const commune = await services.communes.update(request.params.id, change, revision);
       await services.audit.record({
         actor: request.user!.username,
         action: change.name !== undefined ? 'commune.rename' : 'commune.update',

@@ -161,12 +161,12 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
     },
     async (request, reply) => {
       const { commune, q, status, zone, limit, offset } = request.query;
-      const scope = services.communes.listScope(request.scope, commune);
+      const scope = await services.communes.listScope(request.scope, commune);
       const pageSize = limit === undefined ? undefined : Number(limit);
       if (pageSize !== undefined && (pageSize < 1 || pageSize > DEVICE_PAGE_MAX)) {
         throw new HttpError(400, `limit: must be from 1 to ${DEVICE_PAGE_MAX}`, 'limit');
       }
-      const { devices, total } = services.registry.listDevicePage(scope, {
+      const { devices, total } = await services.registry.listDevicePage(scope, {
         ...(q !== undefined ? { q } : {}),
         ...(status ? { status } : {}),
         ...(zone ? { zone } : {}),
@@ -256,8 +256,8 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
     async (request, reply) => {
       try {
         const { player, commune, ...input } = request.body;
-        const communeId = services.communes.forWrite(request.scope, commune);
-        const { device, secret } = services.registry.createDevice({ ...input, communeId });
+        const communeId = await services.communes.forWrite(request.scope, commune);
+        const { device, secret } = await services.registry.createDevice({ ...input, communeId });
         // Schedules already aimed at its zones reach the new loudspeaker too.
         await services.scheduling.membershipChanged([device.id]);
         const serverUrl = services.config.publicUrl ?? `${request.protocol}://${request.host}`;
@@ -299,9 +299,10 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
     },
     async (request) => {
       const { id } = request.params;
-      if (!services.registry.revokeDevice(id, request.scope)) throw new HttpError(404, `no device with id ${id}`, 'id');
+      if (!(await services.registry.revokeDevice(id, request.scope)))
+        throw new HttpError(404, `no device with id ${id}`, 'id');
       services.bus.disconnect(id);
-      const device = services.registry.getDevice(id)!;
+      const device = (await services.registry.getDevice(id))!;
       await services.audit.record({
         actor: request.user!.username,
         action: 'device.revoke',
@@ -324,7 +325,8 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
         response: { 200: Type.Array(Zone), 404: ErrorReply },
       },
     },
-    async (request) => services.registry.listZones(services.communes.listScope(request.scope, request.query.commune)),
+    async (request) =>
+      services.registry.listZones(await services.communes.listScope(request.scope, request.query.commune)),
   );
 
   app.post(
@@ -357,8 +359,13 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
     },
     async (request, reply) => {
       try {
-        const communeId = services.communes.forWrite(request.scope, request.body.commune);
-        const zone = services.registry.createZone(request.body.name, communeId, undefined, request.body.languages);
+        const communeId = await services.communes.forWrite(request.scope, request.body.commune);
+        const zone = await services.registry.createZone(
+          request.body.name,
+          communeId,
+          undefined,
+          request.body.languages,
+        );
         await services.audit.record({
           actor: request.user!.username,
           action: 'zone.create',
@@ -401,7 +408,7 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
     async (request) => {
       const { id } = request.params;
       try {
-        const device = services.registry.updateDevice(id, request.body, request.scope);
+        const device = await services.registry.updateDevice(id, request.body, request.scope);
         await services.audit.record({
           actor: request.user!.username,
           action: 'device.update',
@@ -435,7 +442,7 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
     async (request) => {
       const { id } = request.params;
       try {
-        const device = services.registry.setDeviceZones(id, request.body.zones, request.scope);
+        const device = await services.registry.setDeviceZones(id, request.body.zones, request.scope);
         await services.scheduling.membershipChanged([id]);
         await services.audit.record({
           actor: request.user!.username,
@@ -475,7 +482,7 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
     },
     async (request) => {
       try {
-        const zone = services.registry.updateZone(request.params.id, request.body, request.scope);
+        const zone = await services.registry.updateZone(request.params.id, request.body, request.scope);
         await services.audit.record({
           actor: request.user!.username,
           action: request.body.name !== undefined ? 'zone.rename' : 'zone.update',
@@ -509,7 +516,7 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
     },
     async (request, reply) => {
       try {
-        const zone = services.registry.deleteZone(request.params.id, request.scope);
+        const zone = await services.registry.deleteZone(request.params.id, request.scope);
         await services.scheduling.membershipChanged(zone.deviceIds);
         await services.audit.record({
           actor: request.user!.username,

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppServices } from '../context';
@@ -23,9 +24,11 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
       },
     },
     async () => {
-      const row = services.db
-        .prepare('SELECT COUNT(*) AS n, COALESCE(SUM(online), 0) AS online FROM devices WHERE revoked_at IS NULL')
-        .get() as { n: number; online: number };
+      const row = (await services.sql.db
+        .selectFrom('devices')
+        .select([sql<number>`COUNT(*)`.as('n'), sql<number>`CAST(COALESCE(SUM(online), 0) AS BIGINT)`.as('online')])
+        .where('revoked_at', 'is', null)
+        .executeTakeFirstOrThrow()) as { n: number; online: number };
       return {
         status: 'ok' as const,
         version: SERVER_VERSION,

@@ -75,22 +75,22 @@ export const liveRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
    * The communes a live start reaches, each with its zones: the named (or the caller's) commune;
    * for a province user who names none, every commune whose zones were chosen.
    */
-  const partsOf = (scope: Scope, zones: string[], commune: string | undefined): LivePart[] => {
+  const partsOf = async (scope: Scope, zones: string[], commune: string | undefined): Promise<LivePart[]> => {
     if (commune !== undefined || scope.communeId !== null) {
-      const communeId = services.communes.forWrite(scope, commune);
-      const unknown = services.registry.unknownZones(zones, { communeId });
+      const communeId = await services.communes.forWrite(scope, commune);
+      const unknown = await services.registry.unknownZones(zones, { communeId });
       if (unknown.length) throw new HttpError(400, `zones: no zone ${unknown.join(', ')} in this commune`, 'zones');
       return [{ communeId, zones }];
     }
     const byCommune = new Map<string, string[]>();
     const unknown: string[] = [];
     for (const zone of zones) {
-      const communeId = services.registry.communeOfZone(zone);
+      const communeId = await services.registry.communeOfZone(zone);
       if (communeId === null) unknown.push(zone);
       else byCommune.set(communeId, [...(byCommune.get(communeId) ?? []), zone]);
     }
     if (unknown.length) throw new HttpError(400, `zones: no zone ${unknown.join(', ')} in the province`, 'zones');
-    const names = new Map(services.communes.list(scope).map((c) => [c.id, c.name]));
+    const names = new Map((await services.communes.list(scope)).map((c) => [c.id, c.name]));
     return [...byCommune].map(([communeId, its]) => ({
       communeId,
       communeName: names.get(communeId) ?? communeId,
@@ -113,7 +113,7 @@ export const liveRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
         response: { 200: Type.Array(LiveSession) },
       },
     },
-    async (request) => live.active(services.communes.listScope(request.scope, request.query.commune)),
+    async (request) => live.active(await services.communes.listScope(request.scope, request.query.commune)),
   );
 
   app.get(
@@ -129,7 +129,7 @@ export const liveRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
     },
     async (request) => {
       try {
-        return live.get(request.scope, request.params.id);
+        return await live.get(request.scope, request.params.id);
       } catch (err) {
         return asHttp(err);
       }
@@ -174,7 +174,7 @@ export const liveRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
       if (priority === 'emergency' && !allows(request.user!, 'broadcasts:emergency')) {
         throw new HttpError(403, `your role (${request.user!.role}) may not go live as an emergency`, 'priority');
       }
-      const communes = partsOf(request.scope, request.body.zones, request.body.commune);
+      const communes = await partsOf(request.scope, request.body.zones, request.body.commune);
       try {
         const session = await live.begin(
           {
@@ -246,25 +246,54 @@ export const liveRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
   const refuse = (socket: Duplex, status: number, message: string) => {
     socket.end(`HTTP/1.1 ${status} ${message}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   };
+  /** Whether the officer may speak to the session now: the socket is refused otherwise. */
+  const admit = async (req: http.IncomingMessage, socket: Duplex, sessionId: string): Promise<boolean> => {
+    const origin = req.headers.origin;
+    if (origin !== undefined && !isSameOrigin(origin, req.headers.host ?? '')) {
+      refuse(socket, 403, 'Forbidden');
+      return false;
+    }
+    const token = cookieOf(req.headers.cookie, SESSION_COOKIE);
+    const user = token ? await services.users.userForSession(token) : null;
+    if (!user) {
+      refuse(socket, 401, 'Unauthorized');
+      return false;
+    }
+    try {
+      const session = await live.get(
+        user.communeId === null ? { communeId: null } : { communeId: user.communeId },
+        sessionId,
+      );
+      if (session.endedAt !== null) {
+        refuse(socket, 409, 'Conflict');
+        return false;
+      }
+      live.connect(sessionId, user.username);
+      return true;
+    } catch (err) {
+      refuse(socket, err instanceof LiveError ? err.statusCode : 500, 'Refused');
+      return false;
+    }
+  };
   const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     const match = AUDIO_PATH.exec(new URL(req.url ?? '/', 'http://localhost').pathname);
     if (!match) return;
     const sessionId = match[1]!;
-    const origin = req.headers.origin;
-    if (origin !== undefined && !isSameOrigin(origin, req.headers.host ?? '')) return refuse(socket, 403, 'Forbidden');
-    const token = cookieOf(req.headers.cookie, SESSION_COOKIE);
-    const user = token ? services.users.userForSession(token) : null;
-    if (!user) return refuse(socket, 401, 'Unauthorized');
-    try {
-      const session = live.get(
-        user.communeId === null ? { communeId: null } : { communeId: user.communeId },
-        sessionId,
-      );
-      if (session.endedAt !== null) return refuse(socket, 409, 'Conflict');
-      live.connect(sessionId, user.username);
-    } catch (err) {
-      return refuse(socket, err instanceof LiveError ? err.statusCode : 500, 'Refused');
-    }
+    // The checks read the database: a socket that fails meanwhile must not throw (nobody else listens yet).
+    const onEarlyError = () => socket.destroy();
+    socket.on('error', onEarlyError);
+    admit(req, socket, sessionId)
+      .catch(() => {
+        refuse(socket, 500, 'Refused');
+        return false;
+      })
+      .then((admitted) => {
+        socket.off('error', onEarlyError);
+        if (admitted && !socket.destroyed) upgrade(req, socket, head, sessionId);
+      })
+      .catch(() => socket.destroy());
+  };
+  const upgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer, sessionId: string) => {
     // One frame per 20 ms must not wait for an ACK of the one before.
     if (socket instanceof net.Socket) socket.setNoDelay(true);
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {

@@ -26,16 +26,16 @@ export const mediaRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> =
     },
     async (request, reply) => {
       const basic = parseBasicAuthorization(request.headers.authorization);
-      const user = basic ? null : sessionUser(request, services.users);
-      const allowed = basic ? services.registry.verifySecret(basic.user, basic.secret) : user !== null;
+      const user = basic ? null : await sessionUser(request, services.users);
+      const allowed = basic ? await services.registry.verifySecret(basic.user, basic.secret) : user !== null;
       if (!allowed) {
         reply.header('www-authenticate', 'Basic realm="loaxa-media"');
         throw new HttpError(401, 'media needs a signed-in user or device credentials');
       }
       const [sha256, format] = request.params.file.split('.') as [string, 'ogg' | 'mp3'];
-      const asset = services.media.get(sha256);
+      const asset = await services.media.get(sha256);
       // Another commune's file is answered like one that does not exist.
-      const visible = !user || user.communeId === null || services.media.visibleTo(user.communeId, sha256);
+      const visible = !user || user.communeId === null || (await services.media.visibleTo(user.communeId, sha256));
       if (!asset || asset.format !== format || !visible) {
         throw new HttpError(404, `no media ${request.params.file}`, 'file');
       }

@@ -191,7 +191,7 @@ export const publicRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
           return null;
         });
         if (!mp3) continue;
-        const source = services.media.get(notice.sha256);
+        const source = await services.media.get(notice.sha256);
         episodes.push({ ...notice, mp3Bytes: mp3.bytes, oggBytes: source?.format === 'ogg' ? source.bytes : null });
       }
       const pageUrl = `${origin(request)}${baseOf(commune)}`;

@@ -131,7 +131,7 @@ export const reportRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
       },
     },
     async (request, reply) => {
-      const scope = services.communes.listScope(request.scope, request.query.commune);
+      const scope = await services.communes.listScope(request.scope, request.query.commune);
       const period = periodOf(request.query, Date.now());
       const devices = await reports.devices(scope, period);
       if (request.query.format === 'csv') {
@@ -161,7 +161,7 @@ export const reportRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
       },
     },
     async (request, reply) => {
-      const scope = services.communes.listScope(request.scope, request.query.commune);
+      const scope = await services.communes.listScope(request.scope, request.query.commune);
       const period = periodOf(request.query, Date.now());
       const communes = await reports.communes(scope, period);
       if (request.query.format === 'csv')
@@ -182,7 +182,7 @@ export const reportRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
       },
     },
     async (request, reply) => {
-      const scope = services.communes.listScope(request.scope, request.query.commune);
+      const scope = await services.communes.listScope(request.scope, request.query.commune);
       const period = periodOf(request.query, Date.now());
       const zones = await reports.zones(scope, period);
       if (request.query.format === 'csv') {

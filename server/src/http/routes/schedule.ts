@@ -256,7 +256,7 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
     });
   };
   /** The commune a new row is created in (tenancy/communes.ts). */
-  const communeFor = (request: FastifyRequest, requested: string | undefined) =>
+  const communeFor = async (request: FastifyRequest, requested: string | undefined) =>
     communes.forWrite(request.scope, requested);
 
   /** Schedules using a changed programme go back for approval (or are re-approved by a publisher), audited each. */
@@ -297,7 +297,7 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
     },
     async (request) => {
       const { commune, ...filter } = request.query;
-      return scheduling.content.list(communes.listScope(request.scope, commune), filter);
+      return scheduling.content.list(await communes.listScope(request.scope, commune), filter);
     },
   );
 
@@ -313,7 +313,7 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
       },
     },
     async (request, reply) => {
-      const communeId = communeFor(request, request.body.commune);
+      const communeId = await communeFor(request, request.body.commune);
       const item = await guarded(() => scheduling.content.create(communeId, request.body, request.user!.username));
       await record(request, 'content.create', item.id, item.communeId, { kind: item.kind, title: item.title });
       return reply.status(201).send(item);
@@ -327,7 +327,7 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
       schema: { tags: ['content'], params: IdParams, response: { 200: ContentItem, 404: ErrorReply } },
     },
     async (request) => {
-      const item = scheduling.content.get(request.scope, request.params.id);
+      const item = await scheduling.content.get(request.scope, request.params.id);
       if (!item) throw new HttpError(404, `no content item with id ${request.params.id}`, 'id');
       return item;
     },
@@ -347,12 +347,12 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
     },
     async (request) => {
       const item = await guarded(async () => {
-        const existing = scheduling.content.get(request.scope, request.params.id);
+        const existing = await scheduling.content.get(request.scope, request.params.id);
         if (existing) stayIn(existing.communeId, request.body.commune);
         return scheduling.content.update(request.scope, request.params.id, request.body);
       });
       await record(request, 'content.update', item.id, item.communeId, { title: item.title, revision: item.revision });
-      for (const pid of scheduling.programmes.programmesUsing(item.id)) {
+      for (const pid of await scheduling.programmes.programmesUsing(item.id)) {
         await schedulesFollow(request, pid, `content ${item.id}`);
       }
       return item;
@@ -383,7 +383,7 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
         response: { 200: Type.Array(Programme), 404: ErrorReply },
       },
     },
-    async (request) => scheduling.programmes.list(communes.listScope(request.scope, request.query.commune)),
+    async (request) => scheduling.programmes.list(await communes.listScope(request.scope, request.query.commune)),
   );
 
   app.post(
@@ -398,7 +398,7 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
       },
     },
     async (request, reply) => {
-      const communeId = communeFor(request, request.body.commune);
+      const communeId = await communeFor(request, request.body.commune);
       const p = await guarded(() => scheduling.programmes.create(communeId, request.body, request.user!.username));
       await record(request, 'programme.create', p.id, p.communeId, { title: p.title, items: p.items.length });
       return reply.status(201).send(p);
@@ -412,7 +412,7 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
       schema: { tags: ['programmes'], params: IdParams, response: { 200: Programme, 404: ErrorReply } },
     },
     async (request) => {
-      const p = scheduling.programmes.get(request.scope, request.params.id);
+      const p = await scheduling.programmes.get(request.scope, request.params.id);
       if (!p) throw new HttpError(404, `no programme with id ${request.params.id}`, 'id');
       return p;
     },
@@ -431,8 +431,8 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
       },
     },
     async (request) => {
-      const p = await guarded(() => {
-        const existing = scheduling.programmes.get(request.scope, request.params.id);
+      const p = await guarded(async () => {
+        const existing = await scheduling.programmes.get(request.scope, request.params.id);
         if (existing) stayIn(existing.communeId, request.body.commune);
         return scheduling.programmes.update(request.scope, request.params.id, request.body);
       });
@@ -488,7 +488,7 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
     },
     async (request) =>
       scheduling.schedules.list(
-        communes.listScope(request.scope, request.query.commune),
+        await communes.listScope(request.scope, request.query.commune),
         request.query.status ? { status: [request.query.status] } : {},
       ),
   );
@@ -506,7 +506,7 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
     },
     async (request, reply) => {
       emergencyGuard(request, request.body);
-      const communeId = communeFor(request, request.body.commune);
+      const communeId = await communeFor(request, request.body.commune);
       const s = await guarded(() =>
         scheduling.schedules.create(communeId, request.body as ScheduleInput, actorOf(request)),
       );
@@ -542,11 +542,11 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
     },
     async (request) => {
       const { id, commune, ...input } = request.body;
-      return guarded(() =>
+      return guarded(async () =>
         scheduling.schedules.checkConflicts(
           request.scope,
           input as ScheduleInput,
-          id === undefined ? { communeId: communeFor(request, commune) } : { selfId: id },
+          id === undefined ? { communeId: await communeFor(request, commune) } : { selfId: id },
         ),
       );
     },
@@ -575,8 +575,8 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
     },
     async (request) => {
       emergencyGuard(request, request.body);
-      const s = await guarded(() => {
-        stayIn(scheduling.schedules.communeOf(request.scope, request.params.id), request.body.commune);
+      const s = await guarded(async () => {
+        stayIn(await scheduling.schedules.communeOf(request.scope, request.params.id), request.body.commune);
         return scheduling.schedules.update(
           request.scope,
           request.params.id,
@@ -627,7 +627,7 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
       async (request) => {
         const id = (request.params as { id: string }).id;
         await guarded(() => act(id, request as FastifyRequest<{ Body: { reason?: string; revision?: string } }>));
-        const s = scheduling.schedules.get(request.scope, id);
+        const s = await scheduling.schedules.get(request.scope, id);
         const body = request.body as { reason?: string; revision?: string } | undefined;
         await record(request, action, id, s.communeId, {
           status: s.status,
@@ -679,7 +679,8 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
         response: { 200: Type.Array(Schedule), 404: ErrorReply },
       },
     },
-    async (request) => scheduling.schedules.approvalQueue(communes.listScope(request.scope, request.query.commune)),
+    async (request) =>
+      scheduling.schedules.approvalQueue(await communes.listScope(request.scope, request.query.commune)),
   );
 
   // ---- calendar and occurrences -----------------------------------------------------
@@ -730,7 +731,7 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
       const to = Date.parse(request.query.to);
       if (to <= from) throw new HttpError(400, 'to: must be after from', 'to');
       if (to - from > 62 * 24 * 3600_000) throw new HttpError(400, 'to: at most 62 days after from', 'to');
-      return scheduling.calendar(communes.listScope(request.scope, request.query.commune), from, to);
+      return scheduling.calendar(await communes.listScope(request.scope, request.query.commune), from, to);
     },
   );
 

@@ -82,7 +82,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }>
           action: 'login.refused',
           detail: { reason: 'locked' },
           ip: request.ip,
-          communeId: services.users.communeOf(username),
+          communeId: await services.users.communeOf(username),
         });
         request.log.warn({ username }, 'login refused: account locked');
         throw refuse(lockedUntil, lockedMessage(lockedUntil));
@@ -95,7 +95,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }>
           action: 'login.refused',
           detail: { reason: 'disabled' },
           ip: request.ip,
-          communeId: services.users.communeOf(username),
+          communeId: await services.users.communeOf(username),
         });
         request.log.warn({ username }, 'login refused: account disabled');
         throw new HttpError(403, DISABLED_MESSAGE, 'username');
@@ -108,7 +108,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }>
           actor: username,
           action: 'login.failed',
           ip: request.ip,
-          communeId: services.users.communeOf(username),
+          communeId: await services.users.communeOf(username),
         });
         request.log.warn({ username, failures }, 'login failed');
         if (lockedNow) {
@@ -118,7 +118,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }>
             target: username,
             detail: { failures, lockedUntil: new Date(lockedNow).toISOString() },
             ip: request.ip,
-            communeId: services.users.communeOf(username),
+            communeId: await services.users.communeOf(username),
           });
           request.log.warn({ username, lockedUntil: new Date(lockedNow).toISOString() }, 'account locked');
           throw refuse(lockedNow, lockedMessage(lockedNow));
@@ -127,7 +127,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }>
       }
       ipLimiter.succeed(ipKeys);
       await lockout.clear(username);
-      const { token, expiresAt } = services.users.startSession(user.username);
+      const { token, expiresAt } = await services.users.startSession(user.username);
       setSessionCookie(request, reply, token, expiresAt);
       await services.audit.record({ actor: user.username, action: 'login', ip: request.ip, communeId: user.communeId });
       request.log.info({ username }, 'login');
@@ -150,8 +150,8 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }>
     async (request, reply) => {
       const token = request.cookies[SESSION_COOKIE];
       if (token) {
-        const user = services.users.userForSession(token);
-        services.users.endSession(token);
+        const user = await services.users.userForSession(token);
+        await services.users.endSession(token);
         if (user) {
           await services.audit.record({
             actor: user.username,

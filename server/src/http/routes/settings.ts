@@ -39,7 +39,7 @@ export const settingsRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
         response: { 200: SettingsViewSchema, 400: ErrorReply, 404: ErrorReply },
       },
     },
-    async (request) => services.settings.view(services.communes.forWrite(request.scope, request.query.commune)),
+    async (request) => services.settings.view(await services.communes.forWrite(request.scope, request.query.commune)),
   );
 
   app.put(
@@ -56,7 +56,7 @@ export const settingsRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
     },
     async (request) => {
       const { commune, ...patch } = request.body;
-      const communeId = services.communes.forWrite(request.scope, commune);
+      const communeId = await services.communes.forWrite(request.scope, commune);
       let change;
       try {
         change = await services.settings.update(communeId, patch, request.user!.username);
@@ -103,7 +103,7 @@ export const settingsRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
     },
     async (request) => {
       const { id } = request.params;
-      const communeId = services.communes.forWrite(request.scope, request.query.commune);
+      const communeId = await services.communes.forWrite(request.scope, request.query.commune);
       if (!(ENGINE_IDS as readonly string[]).includes(id)) {
         throw new HttpError(404, `id: no TTS engine "${id}" (one of ${ENGINE_IDS.join(', ')})`, 'id');
       }

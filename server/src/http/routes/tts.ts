@@ -78,7 +78,7 @@ export const ttsRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = a
   const { dictionary } = services;
   const maxUploadBytes = services.config.uploadMaxMb * 1024 * 1024;
   /** The commune a request acts on: the caller's, or the one a province user names (404/400 from CommuneError). */
-  const communeOf = (request: FastifyRequest, named: string | undefined) =>
+  const communeOf = async (request: FastifyRequest, named: string | undefined) =>
     services.communes.forWrite(request.scope, named);
 
   // ------------------------------------------------------------ dictionary
@@ -94,7 +94,7 @@ export const ttsRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = a
         response: { 200: Type.Object({ entries: Type.Array(Entry) }), 400: ErrorReply, 404: ErrorReply },
       },
     },
-    async (request) => ({ entries: await dictionary.list(communeOf(request, request.query.commune)) }),
+    async (request) => ({ entries: await dictionary.list(await communeOf(request, request.query.commune)) }),
   );
 
   app.put(
@@ -116,7 +116,7 @@ export const ttsRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = a
       },
     },
     async (request) => {
-      const communeId = communeOf(request, request.body.commune);
+      const communeId = await communeOf(request, request.body.commune);
       let result;
       try {
         result = await dictionary.put(
@@ -155,7 +155,7 @@ export const ttsRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = a
     },
     async (request, reply) => {
       // A DELETE has no body: a province user names the commune in the query.
-      const communeId = communeOf(request, request.query.commune);
+      const communeId = await communeOf(request, request.query.commune);
       let removed;
       try {
         removed = await dictionary.remove(communeId, request.params.abbreviation);
@@ -211,7 +211,7 @@ export const ttsRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = a
       },
     },
     async (request) => {
-      const tts = services.tts.forCommune(communeOf(request, request.query.commune));
+      const tts = services.tts.forCommune(await communeOf(request, request.query.commune));
       const health = await tts.health();
       const engines = await Promise.all(
         tts.engineIds.map(async (id, index) => {
@@ -238,7 +238,7 @@ export const ttsRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = a
       },
     },
     async (request) => ({
-      text: services.renderer.spokenText(request.body.text, communeOf(request, request.body.commune)),
+      text: await services.renderer.spokenText(request.body.text, await communeOf(request, request.body.commune)),
     }),
   );
 
@@ -265,7 +265,7 @@ export const ttsRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = a
     },
     async (request) => {
       const { text, voice, speed, engine, commune } = request.body;
-      const communeId = communeOf(request, commune);
+      const communeId = await communeOf(request, commune);
       const tts = services.tts.forCommune(communeId);
       if (engine !== undefined && !tts.engineIds.includes(engine)) {
         throw new HttpError(
@@ -320,7 +320,8 @@ export const ttsRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = a
         // Province audio (a bulletin's) airs in many communes: without a commune named it
         // gets the built-in target rather than one commune's.
         const named = (request.query as { commune?: string }).commune; // checked by CommuneQuery
-        const communeId = request.scope.communeId === null && named === undefined ? null : communeOf(request, named);
+        const communeId =
+          request.scope.communeId === null && named === undefined ? null : await communeOf(request, named);
         if (!request.isMultipart()) {
           throw new HttpError(415, 'file: send the audio as multipart/form-data in a field named "file"', 'file');
         }

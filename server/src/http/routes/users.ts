@@ -80,9 +80,9 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
           );
         }
       } else {
-        communeId = services.communes.forWrite(request.scope, commune);
+        communeId = await services.communes.forWrite(request.scope, commune);
       }
-      if (services.users.exists(username))
+      if (await services.users.exists(username))
         throw new HttpError(409, `a user named "${username}" already exists`, 'username');
       const user = await services.users.create(username, password, role, { communeId });
       await services.audit.record({
@@ -124,7 +124,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
       }
       let result;
       try {
-        result = services.users.update(request.scope, actor, username, request.body);
+        result = await services.users.update(request.scope, actor, username, request.body);
       } catch (err) {
         if (err instanceof UserChangeError) throw new HttpError(409, err.message, err.field);
         throw err;
@@ -176,7 +176,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
     async (request, reply) => {
       const { username } = request.params;
       const mustChange = username !== request.user!.username;
-      if (!services.users.get(request.scope, username)) {
+      if (!(await services.users.get(request.scope, username))) {
         throw new HttpError(404, `no user named "${username}"`, 'username');
       }
       if (!(await services.users.setPassword(username, request.body.password, { mustChange }))) {
@@ -191,7 +191,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
         target: username,
         ...(unlocked ? { detail: { unlocked } } : {}),
         ip: request.ip,
-        communeId: services.users.communeOf(username),
+        communeId: await services.users.communeOf(username),
       });
       return reply.status(204).send(null);
     },
@@ -210,7 +210,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
     },
     async (request, reply) => {
       const { username } = request.params;
-      if (!services.users.get(request.scope, username)) {
+      if (!(await services.users.get(request.scope, username))) {
         throw new HttpError(404, `no user named "${username}"`, 'username');
       }
       const wasLocked = (await lockout.lockedUntil(username)) !== null;
@@ -221,7 +221,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
         target: username,
         detail: { wasLocked },
         ip: request.ip,
-        communeId: services.users.communeOf(username),
+        communeId: await services.users.communeOf(username),
       });
       request.log.info({ username, wasLocked }, 'account unlocked');
       return reply.status(204).send(null);
@@ -257,7 +257,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
         });
       }
       await services.users.setPassword(me.username, newPassword, { mustChange: false });
-      const { token, expiresAt } = services.users.startSession(me.username);
+      const { token, expiresAt } = await services.users.startSession(me.username);
       setSessionCookie(request, reply, token, expiresAt);
       await services.audit.record({
         actor: me.username,
