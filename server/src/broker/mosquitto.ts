@@ -20,6 +20,7 @@
  * work with the stock Debian package and are easy to inspect.
  */
 import crypto from 'node:crypto';
+import { CoalescedFlush } from './coalesced-flush';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
@@ -128,9 +129,7 @@ export interface MosquittoRegistryView {
  */
 export class MosquittoFiles {
   private readonly passwords: Map<string, string>;
-  private timer: NodeJS.Timeout | undefined;
-  private flushing: Promise<boolean> = Promise.resolve(true);
-  private waiters: ((ok: boolean) => void)[] = [];
+  private readonly flush: CoalescedFlush;
   private counter = 0;
   private confirm: ((generation: string) => Promise<boolean>) | undefined;
   private warnedNoPid = false;
@@ -149,6 +148,11 @@ export class MosquittoFiles {
       delayMs?: number;
     },
   ) {
+    this.flush = new CoalescedFlush(
+      () => this.writeAndReload(),
+      (err) => this.log.error({ err }, 'could not update Mosquitto'),
+      this.options.delayMs,
+    );
     this.log = options.logger.child({ module: 'mosquitto-files' });
     const existing = fs.existsSync(options.passwordFile)
       ? parsePasswordFile(fs.readFileSync(options.passwordFile, 'utf8'))
@@ -177,7 +181,7 @@ export class MosquittoFiles {
         'devices without a broker credential (provisioned before the external broker was configured): provision them again to get a new secret',
       );
     }
-    return this.flushNow();
+    return this.flush.now();
   }
 
   /** Lets the files wait for the broker to confirm each reload (see aclSyncTopic). */
@@ -187,48 +191,25 @@ export class MosquittoFiles {
 
   deviceCreated(deviceId: string, secret: string): void {
     this.passwords.set(deviceId, mosquittoHash(secret));
-    this.schedule();
+    this.flush.request();
   }
 
   deviceRevoked(deviceId: string): void {
     this.passwords.delete(deviceId);
-    this.schedule();
+    this.flush.request();
   }
 
   zonesChanged(): void {
-    this.schedule();
+    this.flush.request();
   }
 
-  /** Resolves once every change made so far is on disk and (when confirmable) loaded by the broker. */
+  /** Resolves once every change made so far is in force (false: it was not confirmed). */
   settled(): Promise<boolean> {
-    if (!this.timer) return this.flushing;
-    return new Promise((resolve) => this.waiters.push(resolve));
+    return this.flush.settled();
   }
 
   close(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-  }
-
-  private schedule(): void {
-    if (this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      const waiters = this.waiters;
-      this.waiters = [];
-      void this.flushNow().then((ok) => waiters.forEach((w) => w(ok)));
-    }, this.options.delayMs ?? 20);
-  }
-
-  private flushNow(): Promise<boolean> {
-    // A failure is a failed flush, never a broken chain: the next change tries again.
-    this.flushing = this.flushing.then(() =>
-      this.writeAndReload().catch((err: unknown) => {
-        this.log.error({ err }, 'could not update Mosquitto');
-        return false;
-      }),
-    );
-    return this.flushing;
+    this.flush.close();
   }
 
   private async writeAndReload(): Promise<boolean> {

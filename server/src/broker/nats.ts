@@ -40,6 +40,7 @@
  * user is gone (a revoked device) and subscriptions no longer allowed.
  */
 import crypto from 'node:crypto';
+import { CoalescedFlush } from './coalesced-flush';
 import fs from 'node:fs';
 import path from 'node:path';
 import bcrypt from 'bcryptjs';
@@ -211,15 +212,18 @@ export interface NatsAuthorizationOptions {
 export class NatsAuthorization {
   /** This instance's changes not yet written: a new hash (being computed), or null for a revoked device. */
   private pending = new Map<string, Promise<string> | null>();
-  private timer: NodeJS.Timeout | undefined;
-  private flushing: Promise<boolean> = Promise.resolve(true);
-  private waiters: ((ok: boolean) => void)[] = [];
+  private readonly flush: CoalescedFlush;
   private readonly checkedServerHashes = new Set<string>();
   private readonly warnedUnsafe = new Set<string>();
   private warnedMissing = false;
   private readonly log: Logger;
 
   constructor(private readonly options: NatsAuthorizationOptions) {
+    this.flush = new CoalescedFlush(
+      () => this.writeReloadConfirm(),
+      (err) => this.log.error({ err }, 'could not update the NATS authorization'),
+      this.options.delayMs,
+    );
     this.log = options.logger.child({ module: 'nats-auth' });
     if (!SAFE_USER.test(options.serverUser))
       throw new Error(`MQTT_USERNAME=${JSON.stringify(options.serverUser)}: use letters, digits, "_", ".", "@" or "-"`);
@@ -227,55 +231,32 @@ export class NatsAuthorization {
 
   /** Writes the file from the registry (dropping revoked and deleted devices), reloads and confirms. */
   start(): Promise<boolean> {
-    return this.flushNow();
+    return this.flush.now();
   }
 
   deviceCreated(deviceId: string, secret: string): void {
     const hash = bcryptHashAsync(secret);
     hash.catch(() => {}); // awaited at the flush, which reports a failure
     this.pending.set(deviceId, hash);
-    this.schedule();
+    this.flush.request();
   }
 
   deviceRevoked(deviceId: string): void {
     this.pending.set(deviceId, null);
-    this.schedule();
+    this.flush.request();
   }
 
   zonesChanged(): void {
-    this.schedule();
+    this.flush.request();
   }
 
-  /** Resolves once every change made so far is written and loaded by every node (false: it was not confirmed). */
+  /** Resolves once every change made so far is in force (false: it was not confirmed). */
   settled(): Promise<boolean> {
-    if (!this.timer) return this.flushing;
-    return new Promise((resolve) => this.waiters.push(resolve));
+    return this.flush.settled();
   }
 
   close(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-  }
-
-  private schedule(): void {
-    if (this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      const waiters = this.waiters;
-      this.waiters = [];
-      void this.flushNow().then((ok) => waiters.forEach((w) => w(ok)));
-    }, this.options.delayMs ?? 20);
-  }
-
-  private flushNow(): Promise<boolean> {
-    // A failure is a failed flush, never a broken chain: the next change tries again.
-    this.flushing = this.flushing.then(() =>
-      this.writeReloadConfirm().catch((err: unknown) => {
-        this.log.error({ err }, 'could not update the NATS authorization');
-        return false;
-      }),
-    );
-    return this.flushing;
+    this.flush.close();
   }
 
   private async writeReloadConfirm(): Promise<boolean> {
