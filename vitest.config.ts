@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['{protocol,server,device-agent,firmware-sim,scripts}/{src,test}/**/*.test.ts', 'web/test/**/*.test.ts'],
-    exclude: ['**/node_modules/**'],
+    // The scale-out tests (3 NATS nodes, PostgreSQL, 2 server processes) run apart: npm run test:cluster.
+    exclude: ['**/node_modules/**', '**/*.cluster.test.ts'],
     // Builds server/dist, scripts/dist and device-agent/dist when missing or stale: tests spawn the bins.
     globalSetup: ['scripts/test/global-setup.ts'],
     testTimeout: 30_000,

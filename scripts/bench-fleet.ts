@@ -13,6 +13,8 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 export interface FleetDevice {
   deviceId: string;
   secret: string;
+  /** The device's own broker URLs in its order (a cluster's mqttUrl, then mqttUrls); default the fleet's. */
+  brokers?: readonly string[];
 }
 
 /** The p-th percentile of ascending `sorted` (NaN when empty). */

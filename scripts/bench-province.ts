@@ -22,8 +22,9 @@ import { chromium } from 'playwright-core';
 import { loadConfig, startServer } from '../server/src/index';
 import { createLogger } from '../server/src/logger';
 import { dayStart } from '../server/src/reports/day-rollup';
-import type { Db } from '../server/src/db/database';
+import type { SqlDb } from '../server/src/db/sql';
 import { CHROMIUM, CHROMIUM_ARGS, timeDevicesPage, type DevicesPageTiming } from '../web/test/e2e/devices-page-timing';
+import { row, rows, sql } from '../server/test/helpers';
 import { pct, sleep, spawnFleetProcess, splitFleet, type FleetDevice } from './bench-fleet';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -32,6 +33,8 @@ const BROADCASTS_PER_DAY = [6, 12, 18]; // hours, Asia/Ho_Chi_Minh: morning, noo
 const DAY_MS = 86_400_000;
 const PROVINCE_PASSWORD = 'bench-province-password';
 const TARGETS = { reportMs: 1_000, devicesPageMs: 2_000, reach: 1 };
+/** Rows per multi-row INSERT (or ids per UPDATE … IN) when writing the history. */
+const CHUNK = 500;
 
 export interface ProvinceBenchOptions {
   communes: number;
@@ -57,7 +60,7 @@ export async function benchProvince(options: ProvinceBenchOptions): Promise<void
     LOG_LEVEL: 'warn',
   });
   const server = await startServer(config, { logger: createLogger('warn') });
-  const { registry, db, communes } = server.services;
+  const { registry, communes } = server.services;
   const fleet: ReturnType<typeof spawnFleetProcess>[] = [];
   try {
     // --- the province ----------------------------------------------------------
@@ -91,15 +94,17 @@ export async function benchProvince(options: ProvinceBenchOptions): Promise<void
       devices.map(({ deviceId, secret }) => ({ deviceId, secret })),
       processes,
     );
-    const online = () => (db.prepare('SELECT COUNT(*) AS n FROM devices WHERE online = 1').get() as { n: number }).n;
+    // COUNT(*) is a bigint on PostgreSQL: Number() whatever the driver gives back.
+    const online = async () =>
+      Number((await row(server, sql<{ n: number }>`SELECT COUNT(*) AS n FROM devices WHERE online = 1`))?.n ?? 0);
     const connectStart = performance.now();
     for (const file of files) fleet.push(spawnFleetProcess(server, file));
     const connectDeadline = Date.now() + 300_000;
     const exited = () => fleet.some((child) => child.exitCode !== null);
-    while (online() < DEVICES && Date.now() < connectDeadline && !exited()) await sleep(200);
+    while ((await online()) < DEVICES && Date.now() < connectDeadline && !exited()) await sleep(200);
     if (exited()) throw new Error('a fleet process exited while the loudspeakers connected (its error is above)');
     const connectMs = Math.round(performance.now() - connectStart);
-    console.log(`connect: ${online()}/${DEVICES} online in ${connectMs} ms`);
+    console.log(`connect: ${await online()}/${DEVICES} online in ${connectMs} ms`);
     await sleep(5_000); // the connect burst's plans and telemetry settle
 
     const login = await fetch(`${server.url}/api/v1/session`, {
@@ -120,7 +125,7 @@ export async function benchProvince(options: ProvinceBenchOptions): Promise<void
     };
 
     // --- 1. an emergency bulletin to every commune ------------------------------
-    const onlineAtSend = online();
+    const onlineAtSend = await online();
     const emergencyStart = Date.now();
     const bulletin = (await (
       await api('POST', '/api/v1/bulletins', {
@@ -133,15 +138,14 @@ export async function benchProvince(options: ProvinceBenchOptions): Promise<void
     const apiMs = Date.now() - emergencyStart;
     if (bulletin.status !== 'sent') throw new Error(`the province's bulletin was not sent at once: ${bulletin.status}`);
     const started = () =>
-      db
-        .prepare(
-          `SELECT a.device_id, a.at FROM acks a JOIN occurrences o ON o.id = a.ref_id
-           WHERE o.bulletin_id = ? AND a.stage = 'started'`,
-        )
-        .all(bulletin.id) as { device_id: string; at: number }[];
+      rows<{ device_id: string; at: number }>(
+        server,
+        sql`SELECT a.device_id, a.at FROM acks a JOIN occurrences o ON o.id = a.ref_id
+            WHERE o.bulletin_id = ${bulletin.id} AND a.stage = 'started'`,
+      );
     const emergencyDeadline = Date.now() + 120_000;
-    while (started().length < onlineAtSend && Date.now() < emergencyDeadline) await sleep(200);
-    const startedRows = started();
+    while ((await started()).length < onlineAtSend && Date.now() < emergencyDeadline) await sleep(200);
+    const startedRows = await started();
     const latencies = startedRows.map((a) => a.at - emergencyStart).sort((a, b) => a - b);
     const communesReached = new Set(startedRows.map((a) => devices.find((d) => d.deviceId === a.device_id)?.communeId))
       .size;
@@ -159,7 +163,7 @@ export async function benchProvince(options: ProvinceBenchOptions): Promise<void
 
     // --- 2. the province report over the history --------------------------------
     const historyStart = performance.now();
-    const history = writeHistory(db, devices, DAYS, Date.now());
+    const history = await writeHistory(server.services.sql, devices, DAYS, Date.now());
     const historyMs = Math.round(performance.now() - historyStart);
     console.log(
       `history: ${history.occurrences} broadcasts, ${history.deliveries} deliveries, ` +
@@ -271,50 +275,93 @@ export async function benchProvince(options: ProvinceBenchOptions): Promise<void
  * would have: every loudspeaker installed before the period, three broadcasts
  * a day in every commune to every loudspeaker of it (most finished, some
  * failed or missed), and each loudspeaker going offline and back twice a day.
- * One transaction, prepared statements.
+ * One transaction, multi-row INSERTs of CHUNK rows (SQLite or PostgreSQL).
  */
-export function writeHistory(
-  db: Db,
+export async function writeHistory(
+  target: SqlDb,
   devices: readonly { deviceId: string; communeId: string }[],
   days: number,
   now: number,
-): { occurrences: number; deliveries: number; statusChanges: number } {
+): Promise<{ occurrences: number; deliveries: number; statusChanges: number }> {
   const sha256 = 'b'.repeat(64);
   const byCommune = new Map<string, string[]>();
   for (const d of devices) byCommune.set(d.communeId, [...(byCommune.get(d.communeId) ?? []), d.deviceId]);
-  const media = db.prepare(
-    `INSERT OR IGNORE INTO media (sha256, format, bytes, duration_ms, created_at) VALUES (?, 'ogg', 48000, 60000, ?)`,
-  );
-  const occurrence = db.prepare(
-    `INSERT INTO occurrences (id, title, text, priority, start_at, duration_ms, sha256, created_by, created_at, commune_id)
-     VALUES (?, ?, ?, 'normal', ?, 60000, ?, 'bench', ?, ?)`,
-  );
-  const delivery = db.prepare('INSERT INTO deliveries (occurrence_id, device_id, stage, at) VALUES (?, ?, ?, ?)');
-  const status = db.prepare('INSERT INTO device_status (device_id, online, at) VALUES (?, ?, ?)');
   let occurrences = 0;
   let deliveries = 0;
   let statusChanges = 0;
   // The last `days` days, today (up to an hour ago) the last of them.
   const dayOf = (d: number) => dayStart(now) - (days - 1 - d) * DAY_MS;
-  // The loudspeakers were there all along: the report observes them over the whole period.
-  const installed = db.prepare('UPDATE devices SET created_at = MIN(created_at, ?) WHERE id = ?');
-  db.transaction(() => {
-    media.run(sha256, now - days * DAY_MS);
-    for (const d of devices) installed.run(dayOf(0) - DAY_MS, d.deviceId);
+  await target.db.transaction().execute(async (tx) => {
+    /** Rows of one table, inserted CHUNK at a time; `before` is flushed first (the rows it references). */
+    const batch = <R extends Record<string, unknown>>(table: string, before?: { flush(): Promise<void> }) => {
+      const pending: R[] = [];
+      const flush = async () => {
+        if (pending.length === 0) return;
+        await before?.flush();
+        await tx.insertInto(table).values(pending.splice(0)).execute();
+      };
+      return {
+        flush,
+        async add(values: R) {
+          pending.push(values);
+          if (pending.length >= CHUNK) await flush();
+        },
+      };
+    };
+    await tx
+      .insertInto('media')
+      .values({ sha256, format: 'ogg', bytes: 48_000, duration_ms: 60_000, created_at: now - days * DAY_MS })
+      .onConflict((oc) => oc.column('sha256').doNothing())
+      .execute();
+    // The loudspeakers were there all along: the report observes them over the whole period
+    // (created_at becomes the earlier of the two, as MIN(created_at, installedAt) would).
+    const installedAt = dayOf(0) - DAY_MS;
+    for (let i = 0; i < devices.length; i += CHUNK) {
+      const ids = devices.slice(i, i + CHUNK).map((d) => d.deviceId);
+      await tx
+        .updateTable('devices')
+        .set({ created_at: installedAt })
+        .where('id', 'in', ids)
+        .where('created_at', '>', installedAt)
+        .execute();
+    }
+    const occurrenceRows = batch('occurrences');
+    // Each row with every column: in a multi-row INSERT a missing one would be written as NULL.
+    const deliveryRows = batch<{ occurrence_id: string; device_id: string; stage: string; at: number | null }>(
+      'deliveries',
+      occurrenceRows,
+    );
+    const statusRows = batch<{ device_id: string; online: number; at: number }>('device_status');
     for (const [communeId, ids] of byCommune) {
       for (let d = 0; d < days; d++) {
         for (const hour of BROADCASTS_PER_DAY) {
           const startAt = dayOf(d) + hour * 3_600_000;
           if (startAt > now - 3_600_000) continue;
           const id = `hist-${communeId}-${d}-${hour}`;
-          occurrence.run(id, `Bản tin ${hour} giờ`, 'Bản tin thường ngày của xã.', startAt, sha256, startAt, communeId);
+          await occurrenceRows.add({
+            id,
+            title: `Bản tin ${hour} giờ`,
+            text: 'Bản tin thường ngày của xã.',
+            priority: 'normal',
+            start_at: startAt,
+            duration_ms: 60_000,
+            sha256,
+            created_by: 'bench',
+            created_at: startAt,
+            commune_id: communeId,
+          });
           occurrences++;
-          ids.forEach((deviceId, i) => {
+          for (const [i, deviceId] of ids.entries()) {
             const n = (i + d + hour) % 50;
             const stage = n === 0 ? 'failed' : n === 1 ? 'pending' : 'finished';
-            delivery.run(id, deviceId, stage, stage === 'pending' ? null : startAt + 60_000);
+            await deliveryRows.add({
+              occurrence_id: id,
+              device_id: deviceId,
+              stage,
+              at: stage === 'pending' ? null : startAt + 60_000,
+            });
             deliveries++;
-          });
+          }
         }
       }
       for (const [i, deviceId] of ids.entries()) {
@@ -324,14 +371,17 @@ export function writeHistory(
             [14 + (i % 7), 45],
           ] as const) {
             const down = dayOf(d) + offsetH * 3_600_000;
-            status.run(deviceId, 0, down);
-            status.run(deviceId, 1, down + lengthMin * 60_000);
+            await statusRows.add({ device_id: deviceId, online: 0, at: down });
+            await statusRows.add({ device_id: deviceId, online: 1, at: down + lengthMin * 60_000 });
             statusChanges += 2;
           }
         }
       }
     }
-  })();
+    await occurrenceRows.flush();
+    await deliveryRows.flush();
+    await statusRows.flush();
+  });
   return { occurrences, deliveries, statusChanges };
 }
 

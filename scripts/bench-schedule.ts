@@ -16,6 +16,7 @@ import { loadConfig, startServer } from '../server/src/index';
 import { createLogger } from '../server/src/logger';
 import type { Actor, ScheduleInput } from '../server/src/schedule/schedules';
 import { PROVINCE } from '../server/src/tenancy/scope';
+import { row, run, sql } from '../server/test/helpers';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const arg = (name: string, fallback: number) => {
@@ -48,7 +49,7 @@ async function main(): Promise<void> {
     LOG_LEVEL: 'silent',
   });
   const server = await startServer(config, { logger: createLogger('silent') });
-  const { registry, scheduling, db } = server.services;
+  const { registry, scheduling } = server.services;
   try {
     const zones: string[] = [];
     for (let z = 0; z < ZONES; z++)
@@ -106,12 +107,12 @@ async function main(): Promise<void> {
           { title: `${title} ${k}`, programmeId: programme.id, rule, zones, onConflict: 'priority' },
           admin,
         );
-        db.prepare(`UPDATE schedules SET status = 'submitted' WHERE id = ?`).run(s.id);
+        await run(server, sql`UPDATE schedules SET status = 'submitted' WHERE id = ${s.id}`);
       }
     };
 
     // 365 one-off schedules, one a day for a year, on every device.
-    db.prepare(`UPDATE schedules SET status = 'cancelled'`).run();
+    await run(server, sql`UPDATE schedules SET status = 'cancelled'`);
     await waiting(
       'Một lần',
       Array.from({ length: 365 }, (_, d) => ({
@@ -123,7 +124,7 @@ async function main(): Promise<void> {
     const once = await timed(() => scheduling.schedules.checkConflicts(PROVINCE, candidate, { communeId: 'default' }));
 
     // 365 year-long daily schedules (a year of daily schedules, 133,225 airtimes), waiting for approval.
-    db.prepare(`UPDATE schedules SET status = 'cancelled' WHERE title LIKE 'Một lần%'`).run();
+    await run(server, sql`UPDATE schedules SET status = 'cancelled' WHERE title LIKE 'Một lần%'`);
     await waiting(
       'Cả năm',
       Array.from({ length: 365 }, (_, k) => ({
@@ -136,16 +137,17 @@ async function main(): Promise<void> {
     const year = await timed(() => scheduling.schedules.checkConflicts(PROVINCE, candidate, { communeId: 'default' }));
 
     // Re-plan: bring back the daily calendar on air, then a zone change touching every device.
-    db.prepare(`UPDATE schedules SET status = 'cancelled' WHERE title LIKE 'Cả năm%'`).run();
-    db.prepare(`UPDATE schedules SET status = 'approved' WHERE title LIKE 'Hằng ngày%'`).run();
+    await run(server, sql`UPDATE schedules SET status = 'cancelled' WHERE title LIKE 'Cả năm%'`);
+    await run(server, sql`UPDATE schedules SET status = 'approved' WHERE title LIKE 'Hằng ngày%'`);
     const all = await registry.devicesIn('all');
     const t0 = performance.now();
     const affected = await scheduling.materialiser.materialiseAll();
     const materialiseMs = +(performance.now() - t0).toFixed(1);
     await scheduling.replan(new Set(all));
     const replanMs = +(performance.now() - t0).toFixed(1);
-    const occurrences = (db.prepare('SELECT COUNT(*) AS n FROM occurrences').get() as { n: number }).n;
-    const deliveries = (db.prepare('SELECT COUNT(*) AS n FROM deliveries').get() as { n: number }).n;
+    // COUNT(*) is a bigint on PostgreSQL: Number() whatever the driver gives back.
+    const occurrences = Number((await row<{ n: number }>(server, sql`SELECT COUNT(*) AS n FROM occurrences`))!.n);
+    const deliveries = Number((await row<{ n: number }>(server, sql`SELECT COUNT(*) AS n FROM deliveries`))!.n);
 
     // One device moved through the API: zone change → materialise → its plan published.
     const login = await fetch(`${server.url}/api/v1/session`, {

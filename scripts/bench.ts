@@ -10,6 +10,8 @@
  * fleet (issue 22): a bare broker fan-out of one message the size of the
  * emergency command, and bare timers firing at one instant.
  * Writes reports/bench-latest.json and reports/bench-latest.md.
+ * `--communes N`: the province mode (bench-province.ts); `--cluster`: one server
+ * beside the 3-node NATS cluster on the same fleet (bench-cluster.ts).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -24,12 +26,15 @@ import type { MediaAsset, MediaStore } from '../server/src/media/store';
 import { createLogger } from '../server/src/logger';
 import { startProfile, type ProfileSummary } from '../firmware-sim/src/profile';
 import { pct, sleep, spawnFleetProcess, splitFleet } from './bench-fleet';
+import { rssOfPid } from './bench-measure';
 import { MOSQUITTO_BIN, startMosquitto, type TestMosquitto } from '../server/test/mosquitto';
+import { row, rows, sql } from '../server/test/helpers';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const { values } = parseArgs({
   options: {
-    devices: { type: 'string', default: '500' },
+    /** Default 500 (cluster mode: 2000). */
+    devices: { type: 'string' },
     zones: { type: 'string', default: '20' },
     'lead-ms': { type: 'string', default: '8000' },
     move: { type: 'string', default: '50' },
@@ -45,15 +50,23 @@ const { values } = parseArgs({
     days: { type: 'string', default: '30' },
     /** Province mode: loudspeakers on the Devices page timed in chromium (the rest offline). */
     'page-devices': { type: 'string', default: '15000' },
+    /** Cluster mode (scripts/bench-cluster.ts): the same fleet on one server, then on 3 NATS nodes + 2 instances. */
+    cluster: { type: 'boolean', default: false },
+    /** Cluster mode: simultaneous POST /api/v1/devices while provisioning. */
+    'provision-concurrency': { type: 'string', default: '12' },
+    /** Cluster mode: how long the fleet may take to come online, s (default 120 + 0.03 per device). */
+    'connect-timeout-s': { type: 'string' },
   },
   allowNegative: true,
 });
-const DEVICES = Number(values.devices);
+const DEVICES = Number(values.devices ?? (values.cluster ? 2000 : 500));
 const ZONES = Math.min(Number(values.zones), DEVICES);
 const LEAD_MS = Number(values['lead-ms']);
 const MOVE = Math.min(Number(values.move), DEVICES);
 if (!Number.isInteger(MOVE) || MOVE < 0) throw new Error('--move: a whole number of devices (0 … devices)');
-if (!Number.isInteger(DEVICES) || DEVICES < 1 || DEVICES > 10_000) throw new Error('--devices: 1 … 10000');
+const MAX_DEVICES = values.cluster ? 20_000 : 10_000;
+if (!Number.isInteger(DEVICES) || DEVICES < 1 || DEVICES > MAX_DEVICES)
+  throw new Error(`--devices: 1 … ${MAX_DEVICES}`);
 const PROCESSES = Number(values.processes ?? Math.min(os.cpus().length, Math.ceil(DEVICES / 250)));
 if (!Number.isInteger(PROCESSES) || PROCESSES < 1 || PROCESSES > DEVICES) {
   throw new Error('--processes: a whole number from 1 to the number of devices');
@@ -75,6 +88,28 @@ async function provinceMain(): Promise<void> {
   await benchProvince({ communes, devices: DEVICES, pageDevices, days, processes: PROCESSES });
 }
 
+/** `--cluster`: issue 18's cost of the cluster, beside one server on the same fleet. */
+async function clusterMain(): Promise<void> {
+  if (values.broker !== 'embedded' || values.communes !== undefined) {
+    throw new Error('--cluster: its single-server side uses the embedded broker; no --broker, no --communes');
+  }
+  const provisionConcurrency = Number(values['provision-concurrency']);
+  if (!Number.isInteger(provisionConcurrency) || provisionConcurrency < 1 || provisionConcurrency > 64) {
+    throw new Error('--provision-concurrency: 1 … 64');
+  }
+  const connectTimeoutS = Number(values['connect-timeout-s'] ?? 120 + 0.03 * DEVICES);
+  if (!(connectTimeoutS > 0 && connectTimeoutS <= 3600)) throw new Error('--connect-timeout-s: 1 … 3600');
+  const { benchCluster } = await import('./bench-cluster');
+  await benchCluster({
+    devices: DEVICES,
+    zones: ZONES,
+    processes: PROCESSES,
+    leadMs: LEAD_MS,
+    provisionConcurrency,
+    connectTimeoutMs: Math.round(connectTimeoutS * 1000),
+  });
+}
+
 /** Timer floor instants; the floor is the median one (by p99). */
 const FLOOR_TIMER_RUNS = 3;
 /** Emergency broadcasts, each after its floor's fan-out (median p99 of each side reported). */
@@ -86,16 +121,6 @@ const BROKER = values.broker;
 if (BROKER !== 'embedded' && BROKER !== 'mosquitto') throw new Error('--broker: embedded or mosquitto');
 if (BROKER === 'mosquitto' && !MOSQUITTO_BIN)
   throw new Error('--broker mosquitto: install it (apt-get install -y mosquitto)');
-
-/** Resident memory of another process, from /proc (Linux). */
-function rssOfPid(pid: number): number {
-  try {
-    const kb = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kb ? Number(kb) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
@@ -154,7 +179,7 @@ async function main(): Promise<void> {
     LOG_LEVEL: 'warn',
   });
   const server = await startServer(config, { logger: createLogger('warn') });
-  const { registry, db } = server.services;
+  const { registry } = server.services;
   const cpuStart = process.cpuUsage();
   const wallStart = performance.now();
   let peakRss = 0;
@@ -211,7 +236,10 @@ async function main(): Promise<void> {
     if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`);
     return (await res.json()) as T;
   };
-  const online = () => (db.prepare('SELECT COUNT(*) AS n FROM devices WHERE online = 1').get() as { n: number }).n;
+  // COUNT(*) is a bigint on PostgreSQL: Number() whatever the driver gives back.
+  const countOf = (r: { n: number } | undefined) => Number(r?.n ?? 0);
+  const online = async () =>
+    countOf(await row(server, sql<{ n: number }>`SELECT COUNT(*) AS n FROM devices WHERE online = 1`));
 
   // --- connect ---------------------------------------------------------------
   const connectStart = performance.now();
@@ -253,9 +281,9 @@ async function main(): Promise<void> {
       ),
     );
   const connectDeadline = Date.now() + 120_000;
-  while (online() < DEVICES && Date.now() < connectDeadline) await sleep(100);
+  while ((await online()) < DEVICES && Date.now() < connectDeadline) await sleep(100);
   const connectMs = Math.round(performance.now() - connectStart);
-  const connected = online();
+  const connected = await online();
   console.log(`connect: ${connected}/${DEVICES} online in ${connectMs} ms`);
   // The issue's memory target is for connected devices: RSS once they are all in and idle. Right
   // after the connect burst V8 still holds the burst's garbage pages; it gives them back after some
@@ -322,16 +350,17 @@ async function main(): Promise<void> {
   };
 
   const startedOf = (id: string) =>
-    db.prepare("SELECT device_id, at FROM acks WHERE ref_id = ? AND stage = 'started'").all(id) as {
-      device_id: string;
-      at: number;
-    }[];
-  const finishedCount = (id: string) =>
-    (
-      db.prepare("SELECT COUNT(*) AS n FROM deliveries WHERE occurrence_id = ? AND stage = 'finished'").get(id) as {
-        n: number;
-      }
-    ).n;
+    rows<{ device_id: string; at: number }>(
+      server,
+      sql`SELECT device_id, at FROM acks WHERE ref_id = ${id} AND stage = 'started'`,
+    );
+  const finishedCount = async (id: string) =>
+    countOf(
+      await row(
+        server,
+        sql<{ n: number }>`SELECT COUNT(*) AS n FROM deliveries WHERE occurrence_id = ${id} AND stage = 'finished'`,
+      ),
+    );
   const emergencyOnce = async (profile: boolean) => {
     // Where our time goes: when the server first publishes the command, and when it reaches each
     // device's MQTT client (the floor's own probe, keyed on the command's first bytes), before the
@@ -360,14 +389,12 @@ async function main(): Promise<void> {
     const arrivals = await emergencyArrivals;
     const profiled = (await stopEmergencyProfile?.()) ?? null;
     const emergencyDeadline = Date.now() + 30_000;
-    while (startedOf(emergencyId).length < connected && Date.now() < emergencyDeadline) await sleep(100);
-    const latencies = startedOf(emergencyId)
-      .map((a) => a.at - emergencyStart)
-      .sort((a, b) => a - b);
+    while ((await startedOf(emergencyId)).length < connected && Date.now() < emergencyDeadline) await sleep(100);
+    const latencies = (await startedOf(emergencyId)).map((a) => a.at - emergencyStart).sort((a, b) => a - b);
     // Where the time goes: each stage's delay from the API call, per device.
-    const stageMs = (stage: string) => {
+    const stageMs = async (stage: string) => {
       const at = (
-        db.prepare('SELECT at FROM acks WHERE ref_id = ? AND stage = ?').all(emergencyId, stage) as { at: number }[]
+        await rows<{ at: number }>(server, sql`SELECT at FROM acks WHERE ref_id = ${emergencyId} AND stage = ${stage}`)
       )
         .map((a) => a.at - emergencyStart)
         .sort((a, b) => a - b);
@@ -379,12 +406,12 @@ async function main(): Promise<void> {
       arrivalGapUs: perDeviceArrivalUs(arrivals),
       published: { p50Ms: firstPublishAt - emergencyStart, p99Ms: firstPublishAt - emergencyStart },
       arrived: { p50Ms: pct(arrived, 50), p99Ms: pct(arrived, 99) },
-      received: stageMs('received'),
-      ready: stageMs('ready'),
-      started: stageMs('started'),
+      received: await stageMs('received'),
+      ready: await stageMs('ready'),
+      started: await stageMs('started'),
     };
     const finishDeadline = Date.now() + 60_000;
-    while (finishedCount(emergencyId) < latencies.length && Date.now() < finishDeadline) await sleep(200);
+    while ((await finishedCount(emergencyId)) < latencies.length && Date.now() < finishDeadline) await sleep(200);
     return {
       emergency: {
         apiMs,
@@ -465,13 +492,15 @@ async function main(): Promise<void> {
     if (run < 0) profiles.scheduledStart = await profileAround(at);
     while (Date.now() < at + 3000) await sleep(200);
     const startedDeadline = Date.now() + 20_000;
-    while (startedOf(id).length < connected && Date.now() < startedDeadline) await sleep(100);
-    const ready = (
-      db
-        .prepare("SELECT COUNT(DISTINCT device_id) AS n FROM acks WHERE ref_id = ? AND stage = 'ready' AND at <= ?")
-        .get(id, at) as { n: number }
-    ).n;
-    const starts = startedOf(id);
+    while ((await startedOf(id)).length < connected && Date.now() < startedDeadline) await sleep(100);
+    const ready = countOf(
+      await row(
+        server,
+        sql<{ n: number }>`SELECT COUNT(DISTINCT device_id) AS n FROM acks
+            WHERE ref_id = ${id} AND stage = 'ready' AND at <= ${at}`,
+      ),
+    );
+    const starts = await startedOf(id);
     if (run >= 0) scheduledRuns.push({ at, id, starts, ready });
     else
       scheduledWarmUpP99Ms = pct(
@@ -480,7 +509,7 @@ async function main(): Promise<void> {
       );
     // The next one must not queue behind this one.
     const finishDeadline = Date.now() + 60_000;
-    while (finishedCount(id) < starts.length && Date.now() < finishDeadline) await sleep(200);
+    while ((await finishedCount(id)) < starts.length && Date.now() < finishDeadline) await sleep(200);
   }
   const skewsOf = (r: (typeof scheduledRuns)[number]) =>
     r.starts.map((a) => Math.abs(a.at - r.at)).sort((a, b) => a - b);
@@ -757,7 +786,7 @@ function profileSection(title: string, profile: ProfileSummary): string[] {
   ];
 }
 
-const run = values.communes === undefined ? main : provinceMain;
+const run = values.cluster ? clusterMain : values.communes === undefined ? main : provinceMain;
 run().catch((err: unknown) => {
   console.error(err);
   process.exit(1);

@@ -155,6 +155,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       {
         deviceId: this.deviceId,
         mqttUrl: this.config.mqttUrl,
+        ...(this.config.mqttUrls ? { mqttUrls: this.config.mqttUrls } : {}),
         secret: this.config.secret,
         ...(ca ? { ca } : {}),
         agentVersion,

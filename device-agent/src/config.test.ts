@@ -38,6 +38,10 @@ describe('validateConfig', () => {
     { signalCommand: ['/usr/local/bin/signal-dbm', '--modem', '0'] },
     { audioFormat: 'mp3' },
     { audioFormat: 'ogg' },
+    { mqttUrls: ['mqtt://10.0.0.2:1883'] },
+    { mqttUrls: ['mqtts://n2.example:8883', 'ws://10.0.0.3:8080/mqtt', 'wss://n4.example/mqtt'] },
+    { mqttUrls: ['mqtt://127.0.0.1:1883'] }, // the same as mqttUrl: ignored by the link
+    { mqttUrls: Array.from({ length: 8 }, (_, i) => `mqtt://10.0.0.${i + 2}:1883`) },
   ])('accepts variant %j', (change) => {
     expect(validateConfig({ ...good, ...change }).ok).toBe(true);
   });
@@ -80,6 +84,13 @@ describe('validateConfig', () => {
     ['audioFormat', { audioFormat: 'wav' }],
     ['audioFormat', { audioFormat: 'MP3' }],
     ['audioFormat', { audioFormat: null }],
+    ['mqttUrls', { mqttUrls: [] }],
+    ['mqttUrls', { mqttUrls: 'mqtt://10.0.0.2:1883' }],
+    ['mqttUrls', { mqttUrls: Array.from({ length: 9 }, (_, i) => `mqtt://10.0.0.${i + 2}:1883`) }],
+    ['mqttUrls.0', { mqttUrls: ['http://10.0.0.2:1883'] }],
+    ['mqttUrls.1', { mqttUrls: ['mqtt://10.0.0.2:1883', 'not a url'] }],
+    ['mqttUrls.1', { mqttUrls: ['mqtt://10.0.0.2:1883', 1883] }],
+    ['mqttUrls.2', { mqttUrls: ['mqtt://10.0.0.2:1883', 'mqtt://10.0.0.3:1883', 'mqtt://'] }],
   ])('names %s when it is bad (%j)', (field, change) => {
     const result = validateConfig({ ...good, ...change });
     expect(result.ok).toBe(false);
@@ -109,6 +120,23 @@ describe('validateConfig', () => {
       'mqttUrl',
       'secret',
     ]);
+  });
+
+  it('keeps the other broker nodes, and names each bad one with what it should be', () => {
+    const nodes = ['mqtt://10.0.0.2:1883', 'mqtt://10.0.0.3:1883'];
+    const result = validateConfig({ ...good, mqttUrls: nodes });
+    expect(result.ok && result.config.mqttUrls).toEqual(nodes);
+    expect(validateConfig({ ...good, mqttUrls: ['ftp://n2', 'mqtt://n3:1883', 'https://n4'] })).toEqual({
+      ok: false,
+      errors: [
+        'mqttUrls.0: must be an mqtt://, mqtts://, ws:// or wss:// URL',
+        'mqttUrls.2: must be an mqtt://, mqtts://, ws:// or wss:// URL',
+      ],
+    });
+    expect(validateConfig({ ...good, mqttUrls: [] })).toEqual({
+      ok: false,
+      errors: ['mqttUrls: must be a list of 1–8 mqtt://, mqtts://, ws:// or wss:// URLs (the other broker nodes)'],
+    });
   });
 
   it('says what a bad audioFormat should be', () => {

@@ -67,11 +67,26 @@ const AmixerConfig = Type.Object(
 );
 const MIXER_VARIANTS: Record<string, TSchema> = { none: NoneConfig, amixer: AmixerConfig };
 
+const MQTT_URL_PROBLEM = 'must be an mqtt://, mqtts://, ws:// or wss:// URL';
+/** Other broker nodes an agent may list besides mqttUrl. */
+const MAX_BROKER_NODES = 8;
+
 export const AgentConfigSchema = Type.Object(
   {
     deviceId: Type.String({ pattern: ID_PATTERN, problem: 'must be 1–64 letters, digits, ".", "_" or "-"' }),
     serverUrl: Type.String({ problem: 'must be an http:// or https:// base URL, e.g. http://127.0.0.1:8080' }),
-    mqttUrl: Type.String({ problem: 'must be an mqtt://, mqtts://, ws:// or wss:// URL' }),
+    mqttUrl: Type.String({ problem: MQTT_URL_PROBLEM }),
+    /**
+     * The other nodes of a broker cluster that shares sessions (mqttUrl is the first): when a
+     * connection fails or is lost the agent tries the next node, with the same persistent session.
+     */
+    mqttUrls: Type.Optional(
+      Type.Array(Type.String({ problem: MQTT_URL_PROBLEM }), {
+        minItems: 1,
+        maxItems: MAX_BROKER_NODES,
+        problem: `must be a list of 1–${MAX_BROKER_NODES} mqtt://, mqtts://, ws:// or wss:// URLs (the other broker nodes)`,
+      }),
+    ),
     secret: Type.String({ minLength: 1, problem: 'must be a non-empty string' }),
     dataDir: Type.String({ minLength: 1, default: '/var/lib/loaxa', problem: 'must be a directory path' }),
     player: Type.Union([NullPlayerConfig, SimPlayerConfig, AlsaPlayerConfig]),
@@ -196,13 +211,16 @@ export function validateConfig(input: unknown): ConfigResult {
   else errors.push('player: is required, e.g. {"type":"sim"}');
   if (value.amp !== undefined) errors.push(...variantErrors(value, 'amp', AMP_VARIANTS, '{"type":"none"}'));
   if (value.mixer !== undefined) errors.push(...variantErrors(value, 'mixer', MIXER_VARIANTS, '{"type":"none"}'));
-  for (const field of ['serverUrl', 'mqttUrl'] as const) {
-    const raw = value[field];
+  const urls: [field: string, raw: unknown, protocols: readonly string[], problem: string][] = [
+    ['serverUrl', value.serverUrl, URL_PROTOCOLS.serverUrl, AgentConfigSchema.properties.serverUrl.problem as string],
+    ['mqttUrl', value.mqttUrl, URL_PROTOCOLS.mqttUrl, MQTT_URL_PROBLEM],
+  ];
+  if (Array.isArray(value.mqttUrls) && !errors.some((e) => e.startsWith('mqttUrls:')))
+    value.mqttUrls.forEach((raw, i) => urls.push([`mqttUrls.${i}`, raw, URL_PROTOCOLS.mqttUrl, MQTT_URL_PROBLEM]));
+  for (const [field, raw, protocols, problem] of urls) {
     if (typeof raw !== 'string' || errors.some((e) => e.startsWith(`${field}:`))) continue;
     const url = URL.canParse(raw) ? new URL(raw) : null;
-    if (!url || !URL_PROTOCOLS[field].includes(url.protocol) || url.hostname === '') {
-      errors.push(`${field}: ${(AgentConfigSchema.properties[field] as unknown as { problem: string }).problem}`);
-    }
+    if (!url || !protocols.includes(url.protocol) || url.hostname === '') errors.push(`${field}: ${problem}`);
   }
   if (errors.length > 0) return { ok: false, errors };
   return { ok: true, config: value as AgentConfig };

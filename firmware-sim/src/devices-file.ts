@@ -1,7 +1,11 @@
 import { isValidId } from '@loaxa/protocol';
 import type { SimDevice } from './fleet';
 
-/** Parses the simulator's devices file: a JSON array of {deviceId, secret, clockSkewMs?}; errors name the entry and field. */
+/**
+ * Parses the simulator's devices file: a JSON array of {deviceId, secret, clockSkewMs?, brokers?};
+ * errors name the entry and field. `brokers` is the device's own list of MQTT URLs, in its order
+ * (a cluster's provisioned `mqttUrl`, then `mqttUrls`): the fleet's --mqtt-url when absent.
+ */
 export function parseDevicesFile(text: string, source = 'devices file'): SimDevice[] {
   let raw: unknown;
   try {
@@ -14,7 +18,7 @@ export function parseDevicesFile(text: string, source = 'devices file'): SimDevi
   return raw.map((entry: unknown, i): SimDevice => {
     const where = `${source}: [${i}]`;
     if (typeof entry !== 'object' || entry === null) throw new Error(`${where}: must be an object`);
-    const { deviceId, secret, clockSkewMs, ...rest } = entry as Record<string, unknown>;
+    const { deviceId, secret, clockSkewMs, brokers, ...rest } = entry as Record<string, unknown>;
     const extra = Object.keys(rest)[0];
     if (extra !== undefined) throw new Error(`${where}.${extra}: is not a known field`);
     if (typeof deviceId !== 'string' || !isValidId(deviceId)) {
@@ -25,6 +29,28 @@ export function parseDevicesFile(text: string, source = 'devices file'): SimDevi
     if (typeof secret !== 'string' || secret === '') throw new Error(`${where}.secret: must be a non-empty string`);
     if (clockSkewMs !== undefined && !Number.isInteger(clockSkewMs))
       throw new Error(`${where}.clockSkewMs: must be an integer`);
-    return clockSkewMs === undefined ? { deviceId, secret } : { deviceId, secret, clockSkewMs: clockSkewMs as number };
+    if (
+      brokers !== undefined &&
+      (!Array.isArray(brokers) || brokers.length === 0 || !brokers.every((url: unknown) => isMqttUrl(url)))
+    ) {
+      throw new Error(`${where}.brokers: must be a non-empty array of mqtt://, mqtts://, ws:// or wss:// URLs`);
+    }
+    return {
+      deviceId,
+      secret,
+      ...(clockSkewMs === undefined ? {} : { clockSkewMs: clockSkewMs as number }),
+      ...(brokers === undefined ? {} : { brokers: brokers as string[] }),
+    };
   });
+}
+
+/** An absolute broker URL the agent's MQTT client can dial. */
+function isMqttUrl(url: unknown): boolean {
+  if (typeof url !== 'string') return false;
+  try {
+    const { protocol, hostname } = new URL(url);
+    return ['mqtt:', 'mqtts:', 'ws:', 'wss:'].includes(protocol) && hostname !== '';
+  } catch {
+    return false;
+  }
 }

@@ -31,6 +31,12 @@ export interface SimDevice {
   secret: string;
   /** Added to the host clock: a node whose clock runs ahead (+) or behind (−). */
   clockSkewMs?: number;
+  /**
+   * This device's broker nodes in its order (its provisioned `mqttUrl`, then `mqttUrls`): a
+   * cluster's devices start on different nodes and move to the next when theirs dies. Default:
+   * the fleet's mqttUrl.
+   */
+  brokers?: readonly string[];
 }
 
 export interface SimFleetOptions {
@@ -138,7 +144,13 @@ export async function startSimFleet(options: SimFleetOptions): Promise<SimFleet>
         deviceId: device.deviceId,
         secret: device.secret,
         serverUrl: downloads?.url ?? options.serverUrl,
-        mqttUrl: network?.url ?? options.mqttUrl,
+        // Network faults run every device through their one proxy, in front of the fleet's broker.
+        ...(network || !device.brokers?.length
+          ? { mqttUrl: network?.url ?? options.mqttUrl }
+          : {
+              mqttUrl: device.brokers[0]!,
+              ...(device.brokers.length > 1 ? { mqttUrls: device.brokers.slice(1) } : {}),
+            }),
         player: { type: 'sim' },
         agentVersion: options.agentVersion ?? 'sim',
         ...(durable ? { dataDir: path.join(stateRoot, device.deviceId) } : {}),

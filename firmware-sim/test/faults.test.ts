@@ -1,5 +1,5 @@
 /**
- * Fault injection against the real server (embedded Aedes, SQLite, TTS,
+ * Fault injection against the real server (embedded Aedes, its database, TTS,
  * ffmpeg): one fleet where each fault hits its own three devices, a scheduled
  * broadcast and then an emergency broadcast to every zone. For each fault:
  * the fault really happened, every device played, and every stage is in the
@@ -8,8 +8,8 @@
  * re-sending what was never confirmed).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AckPayload } from '@loaxa/protocol';
-import { startTestServer, waitFor, type TestServer } from '../../server/test/helpers';
+import { stageRank, type AckPayload, type AckStage } from '@loaxa/protocol';
+import { row, rows, sql, startTestServer, waitFor, type TestServer } from '../../server/test/helpers';
 import { clockSkews } from '../src/faults';
 import { FAULT_NAMES, startSimFleet, type FaultName, type SimFleet } from '../src/index';
 
@@ -34,20 +34,33 @@ let emergencyId = '';
 /** Devices whose connection the faults drop: they may re-send an unconfirmed ack on their next connection. */
 const RECONNECTING = new Set([...GROUPS.offline, ...GROUPS.connectionDrops, ...GROUPS.rebootWhilePlaying]);
 
-const deliveries = (occurrenceId: string) =>
+const deliveries = async (occurrenceId: string) =>
   new Map(
     (
-      server.services.db
-        .prepare('SELECT device_id, stage FROM deliveries WHERE occurrence_id = ?')
-        .all(occurrenceId) as { device_id: string; stage: string }[]
+      await rows<{ device_id: string; stage: string }>(
+        server,
+        sql`SELECT device_id, stage FROM deliveries WHERE occurrence_id = ${occurrenceId}`,
+      )
     ).map((r) => [r.device_id, r.stage]),
   );
-const serverStages = (occurrenceId: string, deviceId: string) =>
+/**
+ * The stages the server stored, in the device's order: by device time, then by arrival; a tie in
+ * both (two stages raised in the same millisecond and stored in the same one) goes in protocol order.
+ */
+const serverStages = async (occurrenceId: string, deviceId: string) =>
   (
-    server.services.db
-      .prepare('SELECT stage FROM acks WHERE ref_id = ? AND device_id = ? ORDER BY at, rowid')
-      .all(occurrenceId, deviceId) as { stage: string }[]
-  ).map((r) => r.stage);
+    await rows<{ stage: AckStage; at: number | string; received_at: number | string }>(
+      server,
+      sql`SELECT stage, at, received_at FROM acks WHERE ref_id = ${occurrenceId} AND device_id = ${deviceId}`,
+    )
+  )
+    .sort(
+      (a, b) =>
+        Number(a.at) - Number(b.at) ||
+        Number(a.received_at) - Number(b.received_at) ||
+        stageRank(a.stage) - stageRank(b.stage),
+    )
+    .map((r) => r.stage);
 const sentStages = (occurrenceId: string, deviceId: string) =>
   sent.filter((s) => s.deviceId === deviceId && s.ack.occurrenceId === occurrenceId).map((s) => s.ack.stage);
 /** Every stage published, those carried as `earlier` included, with the connection it came on. */
@@ -131,7 +144,10 @@ beforeAll(async () => {
   scheduledId = scheduled.body.occurrenceId;
   await waitFor(
     'the scheduled broadcast to end on every device',
-    () => ALL.every((id) => FINAL.has(deliveries(scheduledId).get(id) ?? '')),
+    async () => {
+      const stages = await deliveries(scheduledId);
+      return ALL.every((id) => FINAL.has(stages.get(id) ?? ''));
+    },
     40_000,
     200,
   );
@@ -149,7 +165,10 @@ beforeAll(async () => {
   emergencyId = emergency.body.occurrenceId;
   await waitFor(
     'the emergency to end on every device',
-    () => ALL.every((id) => FINAL.has(deliveries(emergencyId).get(id) ?? '')),
+    async () => {
+      const stages = await deliveries(emergencyId);
+      return ALL.every((id) => FINAL.has(stages.get(id) ?? ''));
+    },
     40_000,
     200,
   );
@@ -189,10 +208,12 @@ describe('fault injection: nothing is lost', () => {
       const skew = skews.get(id)!;
       expect(Math.abs(skew)).toBeGreaterThanOrEqual(1_000); // so the margins below tell skewed from not
       // Server clock − device clock, measured by the device against GET /api/v1/time and stored by the server.
-      const reported = await waitFor(`${id} clock offset stored`, () => {
-        const row = server.services.db.prepare('SELECT clock_offset_ms FROM devices WHERE id = ?').get(id) as
-          { clock_offset_ms: number | null } | undefined;
-        return row?.clock_offset_ms ?? null;
+      const reported = await waitFor(`${id} clock offset stored`, async () => {
+        const stored = await row<{ clock_offset_ms: number | null }>(
+          server,
+          sql`SELECT clock_offset_ms FROM devices WHERE id = ${id}`,
+        );
+        return stored?.clock_offset_ms ?? null;
       });
       expect(Math.abs(reported - -skew), `${id}: reported ${reported} ms for a skew of ${skew} ms`).toBeLessThan(250);
       // Devices play by their own clock (the server shows the offset; it does not move the schedule):
@@ -205,21 +226,24 @@ describe('fault injection: nothing is lost', () => {
     }
   });
 
-  it.each([...FAULT_NAMES, 'control' as const])('%s: every device played both broadcasts; each ack once', (name) => {
-    for (const id of GROUPS[name]) {
-      expect({ id, stages: serverStages(scheduledId, id) }).toEqual({ id, stages: expectedScheduled(id) });
-      expect({ id, stages: sentStages(scheduledId, id) }).toEqual({ id, stages: expectedScheduled(id) });
-      expectPublishedOnce(scheduledId, id, expectedScheduled(id));
-      expect({ id, stages: serverStages(emergencyId, id) }).toEqual({
-        id,
-        stages: ['received', 'ready', 'started', 'finished'],
-      });
-      expect({ id, stages: sentStages(emergencyId, id) }).toEqual({
-        id,
-        stages: ['received', 'ready', 'started', 'finished'],
-      });
-      expectPublishedOnce(emergencyId, id, ['received', 'ready', 'started', 'finished']);
-      expect(deliveries(emergencyId).get(id)).toBe('finished');
-    }
-  });
+  it.each([...FAULT_NAMES, 'control' as const])(
+    '%s: every device played both broadcasts; each ack once',
+    async (name) => {
+      for (const id of GROUPS[name]) {
+        expect({ id, stages: await serverStages(scheduledId, id) }).toEqual({ id, stages: expectedScheduled(id) });
+        expect({ id, stages: sentStages(scheduledId, id) }).toEqual({ id, stages: expectedScheduled(id) });
+        expectPublishedOnce(scheduledId, id, expectedScheduled(id));
+        expect({ id, stages: await serverStages(emergencyId, id) }).toEqual({
+          id,
+          stages: ['received', 'ready', 'started', 'finished'],
+        });
+        expect({ id, stages: sentStages(emergencyId, id) }).toEqual({
+          id,
+          stages: ['received', 'ready', 'started', 'finished'],
+        });
+        expectPublishedOnce(emergencyId, id, ['received', 'ready', 'started', 'finished']);
+        expect((await deliveries(emergencyId)).get(id)).toBe('finished');
+      }
+    },
+  );
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, mqttUrls } from './config';
+import { ConfigError, deviceMqttUrls, loadConfig, mqttUrls } from './config';
 
 describe('loadConfig', () => {
   it('has defaults for a fresh machine', () => {
@@ -50,6 +50,13 @@ describe('loadConfig', () => {
       { MQTT_URL: 'mqtt://a', NATS_URLS: 'nats://a:4222', NATS_PID_FILES: '/run/n1.pid' },
       /NATS_PID_FILES: only used with NATS_AUTH_FILE/,
     ],
+    [{ MQTT_DEVICE_URL: 'mqtt://a:1883' }, /MQTT_DEVICE_URL: only used with an external broker/],
+    [
+      { MQTT_URL: 'mqtt://b', MQTT_DEVICE_URL: 'mqtt://a:1883,http://c' },
+      /MQTT_DEVICE_URL: "http:\/\/c" is not an mqtt/,
+    ],
+    [{ MQTT_URL: 'mqtt://b', MQTT_DEVICE_URL: 'mqtt://a:1883, nope' }, /MQTT_DEVICE_URL: "nope" is not an mqtt/],
+    [{ MQTT_URL: 'mqtt://b', MQTT_DEVICE_URL: 'tcp://a:1883' }, /MQTT_DEVICE_URL: "tcp:\/\/a:1883" is not an mqtt/],
     [{ LOAXA_METRICS_ACCESS: 'everyone' }, /LOAXA_METRICS_ACCESS="everyone": .*one of token, loopback, open/],
     [{ LOAXA_METRICS_ACCESS: 'token' }, /LOAXA_METRICS_TOKEN: is required when LOAXA_METRICS_ACCESS=token/],
     [{ LOAXA_METRICS_TOKEN: 'short' }, /LOAXA_METRICS_TOKEN \(value not shown\): .*at least 16 characters/],
@@ -87,6 +94,25 @@ describe('loadConfig', () => {
     expect(c.natsUrls).toEqual(['nats://n1:4222', 'nats://n2:4222', 'nats://n3:4222']);
     expect(c.natsPidFiles).toHaveLength(3);
     expect(c.natsAuthFile).toBe('/tmp/loaxa-auth.conf');
+  });
+
+  it('gives devices MQTT_DEVICE_URL’s nodes (comma-separated), else MQTT_URL’s, each once', () => {
+    const nats = { MQTT_URL: 'mqtt://10.0.0.1:1883,mqtt://10.0.0.2:1883', NATS_URLS: 'nats://10.0.0.1:4222' };
+    expect(deviceMqttUrls(loadConfig(nats))).toEqual(['mqtt://10.0.0.1:1883', 'mqtt://10.0.0.2:1883']);
+    const named = loadConfig({
+      ...nats,
+      MQTT_DEVICE_URL: 'mqtts://n1.example:8883, mqtts://n2.example:8883,mqtts://n1.example:8883,wss://n3.example/mqtt',
+    });
+    expect(deviceMqttUrls(named)).toEqual([
+      'mqtts://n1.example:8883',
+      'mqtts://n2.example:8883',
+      'wss://n3.example/mqtt',
+    ]);
+    expect(
+      deviceMqttUrls(loadConfig({ MQTT_URL: 'mqtt://b:1883', MQTT_DEVICE_URL: 'mqtt://radio.example:1883' })),
+    ).toEqual(['mqtt://radio.example:1883']);
+    expect(deviceMqttUrls(loadConfig({ MQTT_URL: 'mqtt://b:1883' }))).toEqual(['mqtt://b:1883']);
+    expect(deviceMqttUrls(loadConfig({}))).toEqual([]);
   });
 
   it('keeps secrets out of its error messages', () => {

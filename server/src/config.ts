@@ -70,7 +70,12 @@ export const ConfigSchema = Type.Object({
   mqttUsername: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
   mqttPassword: Type.Optional(Type.String({ minLength: 1 })),
   mqttClientId: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' }),
-  /** The broker URL written into provisioned agents' configuration; defaults to MQTT_URL. */
+  /**
+   * The broker URL written into provisioned agents' configuration; defaults to MQTT_URL. Several,
+   * comma-separated, are the nodes of one broker (a cluster sharing sessions, or one broker's
+   * other names): an agent gets them all, in an order of its own (devices/provisioning.ts).
+   * Each URL is checked by deviceUrlProblems.
+   */
   mqttDeviceUrl: Type.Optional(Type.String({ pattern: '^(mqtts?|wss?)://[^/]' })),
   /** Mosquitto files the server keeps in step with the device registry (external broker only). */
   mosquittoPasswordFile: Type.Optional(Type.String({ minLength: 1 })),
@@ -85,6 +90,11 @@ export const ConfigSchema = Type.Object({
   natsAuthFile: Type.Optional(Type.String({ minLength: 1 })),
   /** The NATS nodes' pid files, signalled (SIGHUP) after each change of NATS_AUTH_FILE. */
   natsPidFiles: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
+  /**
+   * PostgreSQL as the store (postgres://user:password@host:port/database), shared by several
+   * server instances; unset keeps the embedded SQLite file in LOAXA_DATA.
+   */
+  databaseUrl: Type.Optional(Type.String({ pattern: '^postgres(ql)?://[^/]' })),
   /** Largest audio upload accepted, MB. */
   uploadMaxMb: Type.Integer({ minimum: 1, maximum: 2048 }),
   /** libopus complexity 0–10 for rendered and uploaded audio: lower is faster (see audio/encode.ts). */
@@ -141,6 +151,7 @@ const ENV_NAME: Record<keyof Config, string> = {
   natsUrls: 'NATS_URLS',
   natsAuthFile: 'NATS_AUTH_FILE',
   natsPidFiles: 'NATS_PID_FILES',
+  databaseUrl: 'DATABASE_URL',
   uploadMaxMb: 'LOAXA_UPLOAD_MAX_MB',
   opusComplexity: 'LOAXA_OPUS_COMPLEXITY',
   metricsAccess: 'LOAXA_METRICS_ACCESS',
@@ -153,6 +164,7 @@ const SECRET_FIELDS: ReadonlySet<keyof Config> = new Set([
   'provincePassword',
   'mqttPassword',
   'metricsToken',
+  'databaseUrl',
 ]);
 
 /** What a valid value looks like, where the schema's own message (a pattern) would not tell a person. */
@@ -160,6 +172,7 @@ const FIELD_HINT: Partial<Record<keyof Config, string>> = {
   mapTilesUrl: 'an http(s) URL or a /path holding {z}, {x} and {y}, e.g. https://tiles.example.vn/{z}/{x}/{y}.png',
   metricsAccess: 'one of token, loopback, open',
   chime: 'on or off',
+  databaseUrl: 'postgres://user:password@host:5432/database',
   metricsToken: 'at least 16 characters of A–Z a–z 0–9 . _ ~ + / = -',
 };
 
@@ -237,6 +250,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     natsUrls: listFrom(env, 'NATS_URLS'),
     natsAuthFile: env.NATS_AUTH_FILE || undefined,
     natsPidFiles: listFrom(env, 'NATS_PID_FILES'),
+    databaseUrl: env.DATABASE_URL?.trim() || undefined,
     uploadMaxMb: intFrom(env, 'LOAXA_UPLOAD_MAX_MB', 50),
     opusComplexity: intFrom(env, 'LOAXA_OPUS_COMPLEXITY', DEFAULT_OPUS_COMPLEXITY),
     metricsToken: env.LOAXA_METRICS_TOKEN || undefined,
@@ -273,6 +287,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   }
   problems.push(...externalBrokerProblems(candidate));
   problems.push(...natsProblems(candidate));
+  problems.push(...deviceUrlProblems(candidate));
   problems.push(...metricsProblems(candidate));
   if (problems.length > 0) throw new ConfigError(problems);
   return candidate as Config;
@@ -317,6 +332,28 @@ export function mqttUrls(config: Pick<Config, 'mqttUrl'>): string[] {
     .split(',')
     .map((u) => u.trim())
     .filter(Boolean);
+}
+
+/**
+ * The broker URLs devices are given (MQTT_DEVICE_URL, else MQTT_URL), each once, in order;
+ * several are the nodes of one broker. Empty with the embedded broker.
+ */
+export function deviceMqttUrls(config: Pick<Config, 'mqttUrl' | 'mqttDeviceUrl'>): string[] {
+  const listed = (config.mqttDeviceUrl ?? '')
+    .split(',')
+    .map((u) => u.trim())
+    .filter(Boolean);
+  return [...new Set(listed.length > 0 ? listed : mqttUrls(config))];
+}
+
+/** MQTT_DEVICE_URL: every URL in the list, not only the first the schema's pattern sees. */
+function deviceUrlProblems(c: Record<string, unknown>): string[] {
+  if (typeof c.mqttDeviceUrl !== 'string') return [];
+  const urls = deviceMqttUrls({ mqttDeviceUrl: c.mqttDeviceUrl });
+  if (urls.length === 0) return ['MQTT_DEVICE_URL: give one or more mqtt(s):// or ws(s):// URLs, comma-separated'];
+  return urls
+    .filter((u) => !/^(mqtts?|wss?):\/\/[^/]/.test(u) || !URL.canParse(u) || new URL(u).hostname === '')
+    .map((u) => `MQTT_DEVICE_URL: ${JSON.stringify(u)} is not an mqtt(s):// or ws(s):// URL`);
 }
 
 /** NATS mode: a cluster's node URLs, and the files the server keeps for it. */

@@ -9,8 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { loadConfig, type Config } from './config';
 import { createLogger } from './logger';
-import { openDatabase, type Db } from './db/database';
-import { sqliteSql } from './db/sql';
+import { openStore } from './db/open';
 import { MediaStore } from './media/store';
 import { Mp3Renditions } from './media/renditions';
 import { EventHub } from './events/hub';
@@ -42,6 +41,10 @@ import { OggOpusWriter } from './live/ogg-opus';
 import { FeedReader } from './alerts/feed';
 import { Scheduling } from './schedule/scheduling';
 import { Settings } from './settings/settings';
+import { Leadership } from './cluster/leadership';
+import { HubRelay } from './cluster/hub-relay';
+import os from 'node:os';
+import crypto from 'node:crypto';
 import { SettingsStore } from './settings/store';
 
 export { loadConfig, type Config } from './config';
@@ -62,6 +65,9 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** How often the leader looks for live sessions left by an instance that died (PostgreSQL). */
+const LIVE_SWEEP_MS = 10_000;
+
 /** How long a shutdown waits for running requests (a broadcast being rendered and sent). */
 const HTTP_DRAIN_MS = 10_000;
 
@@ -79,13 +85,19 @@ export async function startServer(
   const ffmpeg = resolveFfmpeg();
   logger.info({ ffmpeg: ffmpeg.path, source: ffmpeg.source }, 'using ffmpeg');
 
-  const db: Db = openDatabase(config.dataDir);
-  const sqlDb = sqliteSql(db);
+  // This process among the server instances sharing a database: host, pid and a random tail
+  // (containers all run as pid 1). Short, as PostgreSQL keeps 63 bytes of a connection's name.
+  const instance = `${os.hostname().slice(0, 24)}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`;
+  const store = await openStore(config, logger, `loaxa:${instance}`);
+  const sqlDb = store.sql;
   const hub = new EventHub();
   const media = new MediaStore(config.dataDir, sqlDb);
   media.cleanTemp();
   const registry = new DeviceRegistry(sqlDb, hub);
-  await registry.markAllOffline();
+  // Devices on our own broker were all cut by the restart. With a shared database and an external
+  // broker other instances may be serving them: their status stays as the broker last reported it.
+  const sharedFleet = !!config.databaseUrl && !!config.mqttUrl;
+  if (!sharedFleet) await registry.markAllOffline();
   const users = new UserService(sqlDb);
   const communes = await CommuneService.open(sqlDb);
   const { generated } = await users.ensureAdmin(config.adminPassword, communes.defaultId());
@@ -203,7 +215,7 @@ export async function startServer(
   });
   // A loudspeaker back online still gets the emergency bulletins that are current. Its "online"
   // status comes after it has subscribed, so the command cannot arrive before its subscription.
-  hub.on('device', ({ id, online }) => {
+  hub.onLocal('device', ({ id, online }) => {
     if (!online) return;
     bulletins
       .deviceOnline(id)
@@ -224,8 +236,6 @@ export async function startServer(
     retentionDays: config.retentionDays,
     ...(options.now ? { now: options.now } : {}),
   });
-  await scheduling.start();
-  const sessionHousekeeping = await startSessionHousekeeping(users, logger);
   const audit = new AuditLog(sqlDb);
   // Disaster alerts from CAP feeds (LOAXA_CAP_FEEDS) to the loudspeakers inside their areas.
   const alerts = new AlertService({
@@ -241,7 +251,6 @@ export async function startServer(
     repeatsMs: config.alertRepeatsS.map((s) => s * 1000),
     ...(options.now ? { now: options.now } : {}),
   });
-  alerts.start();
   // The officer speaking live to zones (live/service.ts), recorded as Ogg Opus.
   const live = new LiveService({
     sqlDb,
@@ -257,12 +266,50 @@ export async function startServer(
     maxDurationMs: config.liveMaxMin * 60_000,
     silenceEndMs: config.liveSilenceMin * 60_000,
     captureDevice: config.liveCaptureDevice,
+    instance,
   });
   await live.start();
 
+  // Exactly one instance runs the scheduler, the horizon roll-forward, the housekeeping and the
+  // CAP poller: on PostgreSQL the holder of an advisory lock, handed over within seconds when it
+  // dies; on SQLite this one, from the start (cluster/leadership.ts).
+  let sessionHousekeeping: { stop(): void } | null = null;
+  let liveSweep: NodeJS.Timeout | null = null;
+  const leadership = new Leadership({
+    ...(config.databaseUrl ? { url: config.databaseUrl } : {}),
+    logger,
+    name: instance,
+    onAcquire: async () => {
+      await scheduling.start();
+      sessionHousekeeping = await startSessionHousekeeping(users, logger);
+      alerts.start();
+      if (config.databaseUrl) {
+        // Sessions of an instance that died (the others' stay theirs); the zones are free again.
+        liveSweep = setInterval(() => {
+          live
+            .endLeftOver()
+            .then((ended) => ended > 0 && logger.warn({ ended }, 'live sessions of a stopped instance ended'))
+            .catch((err: unknown) => logger.error({ err }, 'live session sweep failed'));
+        }, LIVE_SWEEP_MS).unref();
+      }
+    },
+    onLose: async () => {
+      if (liveSweep) clearInterval(liveSweep);
+      liveSweep = null;
+      sessionHousekeeping?.stop();
+      sessionHousekeeping = null;
+      await Promise.all([scheduling.stop(), alerts.stop()]);
+    },
+  });
+  await leadership.start();
+  // Events of the other instances reach the consoles connected to this one (LISTEN/NOTIFY).
+  const relay = config.databaseUrl
+    ? await HubRelay.start({ url: config.databaseUrl, sqlDb, hub, logger, name: instance })
+    : null;
+
   const services: AppServices = {
     config,
-    db,
+    cluster: { instance, isLeader: () => leadership.isLeader },
     sql: sqlDb,
     bus,
     registry,
@@ -319,10 +366,9 @@ export async function startServer(
       closed = true;
       // First, so the command line stops choosing a server that is going away.
       addressFile.remove();
-      // A roll-forward or clean-up that is running finishes before the database closes.
-      await scheduling.stop();
-      sessionHousekeeping.stop();
-      await alerts.stop();
+      // A roll-forward or clean-up that is running finishes before the database closes; another
+      // instance takes the leadership over as this one lets its lock go.
+      await leadership.stop();
       await live.stop();
       // Graceful shutdown, in this order: running requests finish and publish
       // what they must (new ones get 503); then devices are disconnected (every
@@ -334,9 +380,9 @@ export async function startServer(
       await bus.close();
       // The last messages the broker took are stored (or refused) before the database closes.
       await inbound.settled();
+      await relay?.stop();
       await app.close();
-      await sqlDb.close();
-      db.close();
+      await store.close();
     },
   };
 }

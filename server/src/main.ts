@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createLogger } from './logger';
+import { describePostgresUrl } from './db/open';
 import { startServer, type RunningServer } from './index';
 
 /** Something started beside the server once it runs (the demo's loudspeakers), stopped before it. */
@@ -39,8 +40,13 @@ async function main(companion?: Companion): Promise<void> {
     '',
     '  Loa Xã đang chạy / is running',
     `  Bảng điều khiển / console:  ${server.url.replace('127.0.0.1', 'localhost')}`,
-    `  MQTT:                       ${server.mqttUrl}  (WebSocket: ${server.url.replace('http', 'ws')}/mqtt)`,
+    // The server's own /mqtt WebSocket only with the embedded broker.
+    `  MQTT:                       ${server.mqttUrl}` +
+      (config.mqttUrl ? '' : `  (WebSocket: ${server.url.replace('http', 'ws')}/mqtt)`),
     `  Dữ liệu / data:             ${config.dataDir}`,
+    ...(config.databaseUrl
+      ? [`  CSDL / database:            PostgreSQL ${describePostgresUrl(config.databaseUrl)}`]
+      : []),
   ];
   if (server.generatedAdminPassword) {
     // The password itself goes only into the banner below, never into the log (logs are kept and shipped).

@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from './helpers';
+import { row, rows, run, sql, startTestServer, type TestServer } from './helpers';
 
 const DAY = 24 * 3600_000;
 let server: TestServer;
@@ -22,7 +22,7 @@ afterAll(async () => {
 
 describe('retention clean-up', () => {
   it('drops old history and unused media, keeps what is used or generated', async () => {
-    const { db, media, scheduling, registry } = server.services;
+    const { media, scheduling, registry } = server.services;
     const now = Date.now();
     await registry.createDevice({ communeId: 'default', id: 'loa-c' });
 
@@ -35,36 +35,46 @@ describe('retention clean-up', () => {
     const silence = await scheduling.content.silenceAsset(700);
     const tone = await scheduling.content.toneAsset();
     const orphan = await scheduling.content.silenceAsset(1234);
-    db.prepare('DELETE FROM renders WHERE sha256 = ?').run(orphan.sha256); // nothing refers to it now
-    db.prepare('UPDATE media SET created_at = ?').run(now - 60 * DAY); // all past the 30-day grace
+    await run(server, sql`DELETE FROM renders WHERE sha256 = ${orphan.sha256}`); // nothing refers to it now
+    await run(server, sql`UPDATE media SET created_at = ${now - 60 * DAY}`); // all past the 30-day grace
 
-    const occurrence = (id: string, startAt: number) => {
-      db.prepare(
-        `INSERT INTO occurrences (id, title, priority, start_at, duration_ms, sha256, created_at)
-         VALUES (?, 'x', 'normal', ?, 1000, ?, ?)`,
-      ).run(id, startAt, notice.body.sha256, startAt);
-      db.prepare(`INSERT INTO deliveries (occurrence_id, device_id, stage) VALUES (?, 'loa-c', 'finished')`).run(id);
-      db.prepare(
-        `INSERT INTO acks (device_id, ref_id, stage, at, received_at) VALUES ('loa-c', ?, 'finished', ?, ?)`,
-      ).run(id, startAt, startAt);
+    const occurrence = async (id: string, startAt: number) => {
+      await run(
+        server,
+        sql`INSERT INTO occurrences (id, title, priority, start_at, duration_ms, sha256, created_at)
+            VALUES (${id}, 'x', 'normal', ${startAt}, 1000, ${notice.body.sha256}, ${startAt})`,
+      );
+      await run(
+        server,
+        sql`INSERT INTO deliveries (occurrence_id, device_id, stage) VALUES (${id}, 'loa-c', 'finished')`,
+      );
+      await run(
+        server,
+        sql`INSERT INTO acks (device_id, ref_id, stage, at, received_at) VALUES ('loa-c', ${id}, 'finished', ${startAt}, ${startAt})`,
+      );
     };
-    occurrence('occ-old', now - 500 * DAY);
-    occurrence('occ-recent', now - 10 * DAY);
+    await occurrence('occ-old', now - 500 * DAY);
+    await occurrence('occ-recent', now - 10 * DAY);
 
     const result = await scheduling.cleanup(now);
     expect(result).toMatchObject({ occurrences: 1, acks: 1, media: 1 });
-    const ids = (db.prepare('SELECT id FROM occurrences').all() as { id: string }[]).map((r) => r.id);
+    const ids = (await rows<{ id: string }>(server, sql`SELECT id FROM occurrences ORDER BY id`)).map((r) => r.id);
     expect(ids).toEqual(['occ-recent']);
-    expect(db.prepare(`SELECT COUNT(*) AS n FROM deliveries WHERE occurrence_id = 'occ-old'`).get()).toEqual({ n: 0 });
-    expect((db.prepare('SELECT ref_id FROM acks').all() as { ref_id: string }[]).map((r) => r.ref_id)).toEqual([
-      'occ-recent',
-    ]);
+    const left = await row<{ n: number | string }>(
+      server,
+      sql`SELECT COUNT(*) AS n FROM deliveries WHERE occurrence_id = 'occ-old'`,
+    );
+    expect(Number(left?.n)).toBe(0);
+    expect(
+      (await rows<{ ref_id: string }>(server, sql`SELECT ref_id FROM acks ORDER BY ref_id`)).map((r) => r.ref_id),
+    ).toEqual(['occ-recent']);
 
-    const stored = (sha256: string) => !!db.prepare('SELECT 1 FROM media WHERE sha256 = ?').get(sha256);
+    const stored = async (sha256: string) =>
+      !!(await row(server, sql`SELECT 1 AS one FROM media WHERE sha256 = ${sha256}`));
     const file = (sha256: string) => fs.existsSync(path.join(media.root, media.relativePath(sha256, 'ogg')));
-    expect([stored(orphan.sha256), file(orphan.sha256)]).toEqual([false, false]);
+    expect([await stored(orphan.sha256), file(orphan.sha256)]).toEqual([false, false]);
     for (const kept of [notice.body.sha256, silence.sha256, tone.sha256]) {
-      expect([stored(kept), file(kept)]).toEqual([true, true]);
+      expect([await stored(kept), file(kept)]).toEqual([true, true]);
     }
     // Run again: nothing more to do.
     expect(await scheduling.cleanup(now)).toMatchObject({ occurrences: 0, acks: 0, media: 0 });

@@ -474,4 +474,15 @@ describe.each(engineCases('the devices’ storage on PostgreSQL'))('devices on %
       transactions.mockRestore();
     }
   });
+  it('applies a status only when it is newer in the broker’s order than the one stored', async () => {
+    // Two instances took a device's "offline" (seq 41) and its "online" (seq 42) at once; the
+    // "online" was stored first.
+    await registry.setOnline('A-2', true, undefined, undefined, 42);
+    await registry.setOnline('A-2', false, undefined, undefined, 41);
+    expect(await registry.getDevice('A-2')).toMatchObject({ online: true });
+    await registry.setOnline('A-2', false, undefined, undefined, 43);
+    expect(await registry.getDevice('A-2')).toMatchObject({ online: false });
+    // The stale one left no trace in the uptime log either.
+    expect((await statusLog()).filter((l) => l.startsWith('A-2:'))).toEqual(['A-2:1', 'A-2:0']);
+  });
 });

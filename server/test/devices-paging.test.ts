@@ -7,7 +7,7 @@
  * loudspeakers is timed once (printed, not asserted).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { communeWithUser, PROVINCE_PASSWORD, startTestServer, type TestServer } from './helpers';
+import { communeWithUser, PROVINCE_PASSWORD, run, sql, startTestServer, type TestServer } from './helpers';
 
 interface DeviceBody {
   id: string;
@@ -325,17 +325,19 @@ describe('GET /api/v1/devices, paged and filtered', () => {
 
 describe('GET /api/v1/occurrences, paged', () => {
   it('pages newest first with the total in X-Total-Count, in the caller’s commune only', async () => {
-    const { db } = server.services;
-    db.prepare("INSERT INTO media (sha256, format, bytes, duration_ms, created_at) VALUES (?, 'ogg', 1, 1, 0)").run(
-      'f'.repeat(64),
+    await run(
+      server,
+      sql`INSERT INTO media (sha256, format, bytes, duration_ms, created_at) VALUES (${'f'.repeat(64)}, 'ogg', 1, 1, 0)`,
     );
-    const insert = db.prepare(
-      `INSERT INTO occurrences (id, commune_id, title, priority, start_at, duration_ms, sha256, created_at)
-       VALUES (?, ?, ?, 'normal', ?, 60000, ?, 0)`,
-    );
+    const insert = (id: string, communeId: string, title: string, startAt: number) =>
+      run(
+        server,
+        sql`INSERT INTO occurrences (id, commune_id, title, priority, start_at, duration_ms, sha256, created_at)
+            VALUES (${id}, ${communeId}, ${title}, 'normal', ${startAt}, 60000, ${'f'.repeat(64)}, 0)`,
+      );
     const now = Date.now();
-    for (let i = 0; i < 12; i++) insert.run(`occ-a-${pad(i)}`, a, `Bản tin ${i}`, now - i * 60_000, 'f'.repeat(64));
-    for (let i = 0; i < 5; i++) insert.run(`occ-b-${pad(i)}`, b, `Bản tin B${i}`, now - i * 30_000, 'f'.repeat(64));
+    for (let i = 0; i < 12; i++) await insert(`occ-a-${pad(i)}`, a, `Bản tin ${i}`, now - i * 60_000);
+    for (let i = 0; i < 5; i++) await insert(`occ-b-${pad(i)}`, b, `Bản tin B${i}`, now - i * 30_000);
     type Summary = { id: string; communeId: string }[];
     const first = await userA<Summary>('/api/v1/occurrences?limit=5');
     expect(first.total).toBe(12);
@@ -355,37 +357,38 @@ describe('GET /api/v1/occurrences, paged', () => {
 
 describe('GET /api/v1/devices with 15,000 loudspeakers', () => {
   it('answers the whole province and a page of it (timed, printed)', async () => {
-    const { db } = server.services;
     const COMMUNES = 100;
     const PER = 150;
     const communeIds: string[] = [];
     const seedStarted = performance.now();
-    // Rows written directly, in one transaction: this times the list, not provisioning.
-    const addZone = db.prepare('INSERT INTO zones (id, commune_id, name, created_at) VALUES (?, ?, ?, 0)');
-    const addDevice = db.prepare(
-      "INSERT INTO devices (id, commune_id, name, secret_hash, created_at) VALUES (?, ?, ?, 'x', 0)",
-    );
-    const addMember = db.prepare('INSERT INTO device_zones (device_id, zone_id) VALUES (?, ?)');
-    db.transaction(() => {
+    // Rows written directly, in one transaction, a commune per statement: this times the list, not
+    // provisioning. Four loudspeakers in five are online and placed on the map.
+    await server.services.sql.db.transaction().execute(async (tx) => {
       for (let c = 0; c < COMMUNES; c++) {
         const communeId = `xa-${String(c).padStart(3, '0')}`;
-        db.prepare('INSERT INTO communes (id, name, created_at) VALUES (?, ?, ?)').run(communeId, `Xã ${c}`, 0);
+        await sql`INSERT INTO communes (id, name, created_at) VALUES (${communeId}, ${`Xã ${c}`}, 0)`.execute(tx);
         communeIds.push(communeId);
-        const villages = Array.from({ length: 10 }, (_, v) => {
-          const zoneId = `${communeId}-thon-${v + 1}`;
-          addZone.run(zoneId, communeId, `Thôn ${v + 1}`);
-          return zoneId;
-        });
-        for (let i = 0; i < PER; i++) {
-          const id = `loa-${String(c).padStart(3, '0')}-${String(i).padStart(3, '0')}`;
-          addDevice.run(id, communeId, `Cụm loa ${i} Thôn ${(i % 10) + 1} Xã ${c}`);
-          addMember.run(id, villages[i % 10]!);
-        }
+        const villages = Array.from({ length: 10 }, (_, v) => `${communeId}-thon-${v + 1}`);
+        await sql`INSERT INTO zones (id, commune_id, name, created_at) VALUES ${sql.join(
+          villages.map((zoneId, v) => sql`(${zoneId}, ${communeId}, ${`Thôn ${v + 1}`}, 0)`),
+        )}`.execute(tx);
+        const ids = Array.from(
+          { length: PER },
+          (_, i) => `loa-${String(c).padStart(3, '0')}-${String(i).padStart(3, '0')}`,
+        );
+        await sql`INSERT INTO devices (id, commune_id, name, secret_hash, created_at, online, latitude, longitude)
+          VALUES ${sql.join(
+            ids.map((id, i) => {
+              const online = i % 5 !== 0;
+              return sql`(${id}, ${communeId}, ${`Cụm loa ${i} Thôn ${(i % 10) + 1} Xã ${c}`}, 'x', 0,
+                ${online ? 1 : 0}, ${online ? 21.0 : null}, ${online ? 105.8 : null})`;
+            }),
+          )}`.execute(tx);
+        await sql`INSERT INTO device_zones (device_id, zone_id) VALUES ${sql.join(
+          ids.map((id, i) => sql`(${id}, ${villages[i % 10]!})`),
+        )}`.execute(tx);
       }
-      db.prepare(
-        "UPDATE devices SET online = 1, latitude = 21.0, longitude = 105.8 WHERE id LIKE 'loa-0%' AND (rowid % 5) != 0",
-      ).run();
-    })();
+    });
     const seedMs = performance.now() - seedStarted;
 
     const time = async (url: string, runs = 3) => {

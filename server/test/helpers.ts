@@ -7,6 +7,37 @@ import path from 'node:path';
 import { loadConfig, startServer, type RunningServer } from '../src/index';
 import { createLogger } from '../src/logger';
 import type { Logger } from 'pino';
+import { sql, type RawBuilder } from 'kysely';
+import type { SqlDb } from '../src/db/sql';
+import { freshTestDatabaseUrl } from './test-database';
+
+/** The PostgreSQL database each test data directory got (LOAXA_TEST_DB=postgres). */
+const databaseOfDataDir = new Map<string, string>();
+
+/**
+ * Kysely's SQL template, for tests that read or arrange rows directly on either engine:
+ * `await rows<{ id: string }>(server, sql\`SELECT id FROM devices WHERE zone_id = ${zone}\`)`.
+ * Values are parameters ($1 on PostgreSQL, ? on SQLite); write SQL both engines accept.
+ */
+export { sql };
+
+type HasSql = { services: { sql: SqlDb } } | SqlDb;
+const sqlOf = (target: HasSql): SqlDb => ('services' in target ? target.services.sql : target);
+
+/** The rows a query returns on the test server's database (SQLite or PostgreSQL). */
+export async function rows<T>(target: HasSql, query: RawBuilder<T>): Promise<T[]> {
+  return (await query.execute(sqlOf(target).db)).rows;
+}
+
+/** The first row a query returns, or undefined. */
+export async function row<T>(target: HasSql, query: RawBuilder<T>): Promise<T | undefined> {
+  return (await rows(target, query))[0];
+}
+
+/** Runs a statement; resolves to the number of rows it changed. */
+export async function run(target: HasSql, query: RawBuilder<unknown>): Promise<number> {
+  return Number((await query.execute(sqlOf(target).db)).numAffectedRows ?? 0);
+}
 
 export const ADMIN_PASSWORD = 'test-admin-password';
 /** Password of `tinh`, the province administrator every test server has. */
@@ -46,7 +77,15 @@ export async function startTestServer(
 ): Promise<TestServer> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loaxa-test-'));
   process.once('exit', () => fs.rmSync(dataDir, { recursive: true, force: true }));
+  // LOAXA_TEST_DB=postgres: a database of its own, copied from the run's migrated template; a
+  // restart on the same data directory (LOAXA_DATA) finds the same database again.
+  let databaseUrl: string | undefined;
+  if (!env.DATABASE_URL) {
+    databaseUrl = env.LOAXA_DATA ? databaseOfDataDir.get(env.LOAXA_DATA) : undefined;
+    databaseUrl ??= await freshTestDatabaseUrl();
+  }
   const config = loadConfig({
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     HOST: '127.0.0.1',
     PORT: '0',
     MQTT_PORT: '0',
@@ -61,6 +100,7 @@ export async function startTestServer(
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...env,
   });
+  if (databaseUrl) databaseOfDataDir.set(config.dataDir, databaseUrl);
   const server = await startServer(config, {
     logger: options.logger ?? createLogger(config.logLevel),
     ...(options.now ? { now: options.now } : {}),
@@ -95,7 +135,10 @@ export async function startTestServer(
     dataDir,
     cookie,
     api,
-    /** Stops the server; the data directory is removed at process exit. */
+    /**
+     * Stops the server; the data directory is removed at process exit. A PostgreSQL database
+     * stays for a restart on the same directory; the run's PostgreSQL goes with its data at the end.
+     */
     async close() {
       await close();
     },
@@ -206,4 +249,24 @@ export function waitForFinished(
     },
     timeoutMs,
   );
+}
+
+/**
+ * Opens the live event stream (`/api/v1/events`) at `baseUrl` as `cookie`; returns what it has
+ * carried so far, as it grows (raw text), until `signal` aborts it.
+ */
+export async function openEventStream(baseUrl: string, cookie: string, signal: AbortSignal): Promise<() => string> {
+  const res = await fetch(`${baseUrl}/api/v1/events`, { headers: { cookie }, signal });
+  if (res.status !== 200) throw new Error(`event stream: ${res.status} ${await res.text()}`);
+  let text = '';
+  const decoder = new TextDecoder();
+  void (async () => {
+    const reader = res.body!.getReader();
+    for (;;) {
+      const chunk = await reader.read().catch(() => ({ done: true as const, value: undefined }));
+      if (chunk.done) return;
+      text += decoder.decode(chunk.value, { stream: true });
+    }
+  })();
+  return () => text;
 }

@@ -49,7 +49,7 @@ function candidate(url: string | undefined, lockId: string, name: string): Candi
 describe('leader election without PostgreSQL (SQLite: one instance)', () => {
   it('leads at once', async () => {
     const c = candidate(undefined, nextLockId(), 'solo');
-    c.election.start();
+    void c.election.start();
     await waitFor('the only instance to lead', () => c.election.isLeader, 5_000, 10);
     await c.election.stop();
     expect(c.acquired).toBe(1);
@@ -70,8 +70,8 @@ describe.skipIf(!hasPostgres)('leader election on PostgreSQL', () => {
     const lockId = nextLockId();
     const a = candidate(db.url, lockId, 'a');
     const b = candidate(db.url, lockId, 'b');
-    a.election.start();
-    b.election.start();
+    void a.election.start();
+    void b.election.start();
     await waitFor('one leader', () => a.election.isLeader || b.election.isLeader, 10_000, 20);
     const [leader, follower] = a.election.isLeader ? [a, b] : [b, a];
     // The follower has asked again and again meanwhile, and was refused each time.
@@ -107,7 +107,7 @@ describe.skipIf(!hasPostgres)('leader election on PostgreSQL', () => {
       holder.stdout!.on('data', (d: Buffer) => (out += d.toString()));
       await waitFor('the other process to hold the lock', () => out.includes('locked'), 20_000, 20);
       const b = candidate(db.url, lockId, 'b');
-      b.election.start();
+      void b.election.start();
       const asked = b.election.attempts;
       await waitFor('a refused try', () => b.election.attempts >= asked + 2, 10_000, 20);
       expect(b.election.isLeader).toBe(false);
@@ -127,10 +127,10 @@ describe.skipIf(!hasPostgres)('leader election on PostgreSQL', () => {
   it('steps down when its connection is cut, and the other instance leads', async () => {
     const lockId = nextLockId();
     const a = candidate(db.url, lockId, 'cut-a');
-    a.election.start();
+    void a.election.start();
     await waitFor('a to lead', () => a.election.isLeader, 10_000, 20);
     const b = candidate(db.url, lockId, 'cut-b');
-    b.election.start();
+    void b.election.start();
     const asked = b.election.attempts;
     await waitFor('b to be refused', () => b.election.attempts >= asked + 2, 10_000, 20);
 

@@ -18,10 +18,10 @@ import { instantiateLibopus, WasmOpusEncoder } from '../../web/src/pages/live/op
 import type * as encodeModule from '../src/audio/encode';
 import { encodeAudio } from '../src/audio/encode';
 import { ffmpegFrom, runFfmpeg } from '../src/audio/run';
-import { openDatabase, type Db } from '../src/db/database';
-import { sqliteSql } from '../src/db/sql';
+import { openStore, type Store } from '../src/db/open';
 import { OggOpusWriter } from '../src/live/ogg-opus';
 import { MediaStore } from '../src/media/store';
+import { freshTestDatabaseUrl } from './test-database';
 
 // The store's encodeAudio, watched: its result is ffmpeg's stderr.
 vi.mock('../src/audio/encode', async (importOriginal) => {
@@ -45,7 +45,8 @@ const WINDOW = RATE / 200;
 const DECODE_ERROR = /error (decoding|while decoding)|invalid data/i;
 
 let dir: string;
-let db: Db;
+/** The media table's store: a SQLite file in `dir`, or a fresh PostgreSQL database (LOAXA_TEST_DB=postgres). */
+let store: Store | undefined;
 let recording: string;
 
 /** The test signal, deterministic: a hum, faint noise, and the clicks. */
@@ -107,13 +108,13 @@ function windows(pcm: Float32Array): number[] {
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loaxa-live-mp3-'));
-  db = openDatabase(dir);
+  store = await openStore({ dataDir: dir, databaseUrl: await freshTestDatabaseUrl() });
   recording = path.join(dir, 'recording.ogg');
   await record(recording);
 });
 
-afterAll(() => {
-  db?.close();
+afterAll(async () => {
+  await store?.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -126,7 +127,7 @@ describe('MP3 rendition of a live recording', () => {
   });
 
   it('is made without a decoding error, as long as the recording, the hum unbroken and the clicks where they were', async () => {
-    const media = new MediaStore(dir, sqliteSql(db));
+    const media = new MediaStore(dir, store!.sql);
     const copy = media.tempPath('ogg');
     fs.copyFileSync(recording, copy);
     const source = await media.adopt(copy, 'ogg', (SAMPLES / RATE) * 1000);

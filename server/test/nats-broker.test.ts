@@ -17,11 +17,9 @@ import { onPath, requireTool } from '../../scripts/test/require-tool';
 import { connectNatsBroker, type NatsBroker, type NatsBrokerRegistry } from '../src/broker/nats-broker';
 import {
   NatsAuthorization,
-  RELOAD_PROBE_USER,
-  bcryptHash,
   natsLoginWorks,
   parseNatsAuthorization,
-  renderNatsAuthorization,
+  writeInitialNatsAuthorization,
 } from '../src/broker/nats';
 import { waitFor } from './helpers';
 import { NATS_SERVER_BIN, startNatsCluster, type TestNatsCluster } from './nats-cluster';
@@ -90,15 +88,8 @@ describe.skipIf(!hasNats)('a NATS cluster as the broker (NATS_AUTH_FILE, NATS_PI
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loaxa-nats-auth-'));
     authFile = path.join(dir, 'loaxa-auth.conf');
-    // What an operator writes before the nodes' first start: the server's own user (README).
-    fs.writeFileSync(
-      authFile,
-      renderNatsAuthorization({
-        server: { user: SERVER_USER, hash: bcryptHash(SERVER_PASSWORD) },
-        probe: { user: RELOAD_PROBE_USER, hash: bcryptHash(crypto.randomBytes(16).toString('hex')) },
-        devices: [],
-      }),
-    );
+    // What an operator writes before the nodes' first start (`loaxa nats-auth-init`): the server's own user.
+    writeInitialNatsAuthorization(authFile, SERVER_USER, SERVER_PASSWORD);
     cluster = await startNatsCluster(3, {
       include: authFile,
       probe: { username: SERVER_USER, password: SERVER_PASSWORD },

@@ -1,9 +1,9 @@
 /**
  * The recent-broadcasts list (GET /api/v1/occurrences) over the real server and
- * SQLite: window, order, limit, per-stage counts, query validation, who may read.
+ * its database (SQLite or PostgreSQL): window, order, limit, per-stage counts, query validation, who may read.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from './helpers';
+import { run, sql, startTestServer, type TestServer } from './helpers';
 
 interface Summary {
   id: string;
@@ -22,40 +22,43 @@ const NOW = Date.now();
 let server: TestServer;
 
 async function seed(): Promise<void> {
-  const { registry, db } = server.services;
+  const { registry } = server.services;
   await registry.createZone('Thôn Đông', 'default', 'thon-dong');
   for (const id of ['loa-a', 'loa-b', 'loa-c'])
     await registry.createDevice({ communeId: 'default', id, name: id, zones: ['thon-dong'] });
-  db.prepare("INSERT INTO media (sha256, format, bytes, duration_ms, created_at) VALUES (?, 'ogg', 1, 1, 0)").run(
-    'e'.repeat(64),
+  await run(
+    server,
+    sql`INSERT INTO media (sha256, format, bytes, duration_ms, created_at) VALUES (${'e'.repeat(64)}, 'ogg', 1, 1, 0)`,
   );
-  const occurrence = db.prepare(
-    `INSERT INTO occurrences (id, commune_id, title, priority, start_at, duration_ms, sha256, created_at, cancelled_at)
-     VALUES (?, 'default', ?, ?, ?, 60000, ?, 0, ?)`,
-  );
-  const delivery = db.prepare('INSERT INTO deliveries (occurrence_id, device_id, stage) VALUES (?, ?, ?)');
-  const add = (
+  const add = async (
     id: string,
     startAt: number,
     stages: Record<string, string>,
     options: { priority?: string; cancelled?: boolean } = {},
   ) => {
-    occurrence.run(
-      id,
-      `Bản tin ${id}`,
-      options.priority ?? 'normal',
-      startAt,
-      'e'.repeat(64),
-      options.cancelled ? NOW : null,
+    await run(
+      server,
+      sql`INSERT INTO occurrences (id, commune_id, title, priority, start_at, duration_ms, sha256, created_at, cancelled_at)
+          VALUES (${id}, 'default', ${`Bản tin ${id}`}, ${options.priority ?? 'normal'}, ${startAt}, 60000,
+                  ${'e'.repeat(64)}, 0, ${options.cancelled ? NOW : null})`,
     );
-    for (const [device, stage] of Object.entries(stages)) delivery.run(id, device, stage);
+    for (const [device, stage] of Object.entries(stages))
+      await run(
+        server,
+        sql`INSERT INTO deliveries (occurrence_id, device_id, stage) VALUES (${id}, ${device}, ${stage})`,
+      );
   };
-  add('old', NOW - 30 * HOUR, { 'loa-a': 'finished' }); // before the default window
-  add('morning', NOW - 5 * HOUR, { 'loa-a': 'finished', 'loa-b': 'failed', 'loa-c': 'finished' });
-  add('noon', NOW - 2 * HOUR, { 'loa-a': 'started', 'loa-b': 'pending' }, { priority: 'emergency' });
-  add('empty', NOW - HOUR, {}); // no deliveries: still listed, all counts zero
-  add('evening', NOW + 3 * HOUR, { 'loa-a': 'received', 'loa-b': 'ready', 'loa-c': 'skipped' }, { cancelled: true });
-  add('far', NOW + 30 * HOUR, { 'loa-a': 'pending' }); // after the default window
+  await add('old', NOW - 30 * HOUR, { 'loa-a': 'finished' }); // before the default window
+  await add('morning', NOW - 5 * HOUR, { 'loa-a': 'finished', 'loa-b': 'failed', 'loa-c': 'finished' });
+  await add('noon', NOW - 2 * HOUR, { 'loa-a': 'started', 'loa-b': 'pending' }, { priority: 'emergency' });
+  await add('empty', NOW - HOUR, {}); // no deliveries: still listed, all counts zero
+  await add(
+    'evening',
+    NOW + 3 * HOUR,
+    { 'loa-a': 'received', 'loa-b': 'ready', 'loa-c': 'skipped' },
+    { cancelled: true },
+  );
+  await add('far', NOW + 30 * HOUR, { 'loa-a': 'pending' }); // after the default window
 }
 
 const list = (query = '') => server.api<Summary[]>('GET', `/api/v1/occurrences${query}`);

@@ -8,11 +8,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
-import { freePort } from './helpers';
-import { openDatabase } from '../src/db/database';
-import { sqliteSql } from '../src/db/sql';
+import type { RawBuilder } from 'kysely';
+import { freePort, rows } from './helpers';
+import { openStore } from '../src/db/open';
+import { postgresSql, sqliteSql } from '../src/db/sql';
 import { EventHub } from '../src/events/hub';
 import { DeviceRegistry } from '../src/devices/registry';
+import { freshTestDatabaseUrl } from './test-database';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const run = promisify(execFile);
@@ -41,11 +43,24 @@ export interface Provisioned {
   devicesFile: string;
 }
 
+/**
+ * The PostgreSQL database of each data directory, when the suite runs on PostgreSQL
+ * (LOAXA_TEST_DB=postgres): created at the directory's first use, then the same for every start.
+ */
+const databases = new Map<string, Promise<string | undefined>>();
+
+/** DATABASE_URL for the servers on `dataDir`; undefined on SQLite. */
+export function databaseUrlFor(dataDir: string): Promise<string | undefined> {
+  let url = databases.get(dataDir);
+  if (!url) databases.set(dataDir, (url = freshTestDatabaseUrl()));
+  return url;
+}
+
 /** A fresh data directory with zone `thon-a` and `count` devices in it, written before the first start. */
 export async function provision(prefix: string, count: number): Promise<Provisioned> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `loaxa-${prefix}-`));
-  const db = openDatabase(dataDir);
-  const sqlDb = sqliteSql(db);
+  const store = await openStore({ dataDir, databaseUrl: await databaseUrlFor(dataDir) });
+  const sqlDb = store.sql;
   const registry = new DeviceRegistry(sqlDb, new EventHub());
   await registry.createZone('Thôn A', 'default', 'thon-a');
   const devices: { deviceId: string; secret: string }[] = [];
@@ -56,8 +71,7 @@ export async function provision(prefix: string, count: number): Promise<Provisio
       secret: (await registry.createDevice({ communeId: 'default', id: deviceId, zones: ['thon-a'] })).secret,
     });
   }
-  await sqlDb.close();
-  db.close();
+  await store.close();
   const devicesFile = path.join(dataDir, 'devices.json');
   fs.writeFileSync(devicesFile, JSON.stringify(devices));
   return { dataDir, devices, devicesFile };
@@ -94,10 +108,18 @@ export interface AgentConfigJson {
 export async function serverProcess(
   dataDir: string,
   /** password null: none given, so the first start generates one (and login() cannot sign in). */
-  options: { password: string | null; logLevel?: string; capture?: boolean },
+  options: {
+    password: string | null;
+    logLevel?: string;
+    capture?: boolean;
+    /** More environment, over the rest (a cluster instance's DATABASE_URL, NATS_URLS…). */
+    env?: Record<string, string>;
+  },
 ): Promise<ServerProcess> {
+  const databaseUrl = options.env?.DATABASE_URL ?? (await databaseUrlFor(dataDir));
   const env = {
     ...process.env,
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     HOST: '127.0.0.1',
     PORT: String(await freePort()),
     MQTT_PORT: String(await freePort()),
@@ -109,6 +131,7 @@ export async function serverProcess(
     LOAXA_CHIME: 'off',
     LOAXA_ADMIN_PASSWORD: options.password ?? '',
     LOG_LEVEL: options.logLevel ?? 'warn',
+    ...options.env,
   };
   const url = `http://127.0.0.1:${env.PORT}`;
   let output = '';
@@ -173,13 +196,27 @@ export function startFleet(server: ServerProcess, devicesFile: string): ChildPro
   return fleet;
 }
 
-/** Reads the server's database read-only (the server may be running or dead). */
-export function readDb<T>(dataDir: string, read: (db: Database.Database) => T): T {
-  const db = new Database(path.join(dataDir, 'loaxa.sqlite'), { readonly: true });
+/**
+ * The rows a query returns from the database of the servers on `dataDir` (the server may be
+ * running or dead): the SQLite file opened read-only, or the directory's PostgreSQL database.
+ */
+export async function readDb<T>(dataDir: string, query: RawBuilder<T>): Promise<T[]> {
+  const url = await databaseUrlFor(dataDir);
+  if (url) {
+    const target = postgresSql(url, { poolSize: 1, applicationName: 'loaxa-test-read' });
+    try {
+      return await rows(target, query);
+    } finally {
+      await target.close();
+    }
+  }
+  const handle = new Database(path.join(dataDir, 'loaxa.sqlite'), { readonly: true });
+  const target = sqliteSql(handle);
   try {
-    return read(db);
+    return await rows(target, query);
   } finally {
-    db.close();
+    await target.close();
+    handle.close();
   }
 }
 

@@ -5,7 +5,7 @@
  * CSV; a commune user gets their own row only.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { communeWithUser, startTestServer, type TestServer } from './helpers';
+import { communeWithUser, run, sql, startTestServer, type TestServer } from './helpers';
 
 interface CommuneRow {
   communeId: string;
@@ -36,35 +36,52 @@ beforeAll(async () => {
   server = await startTestServer();
   a = await communeWithUser(server, 'Xã Báo Cáo A', 'viewer');
   b = await communeWithUser(server, 'Xã Báo Cáo B', 'viewer');
-  const { registry, db } = server.services;
+  const { registry } = server.services;
   await registry.createDevice({ id: 'loa-a1', communeId: a.id });
   await registry.createDevice({ id: 'loa-a2', communeId: a.id });
   await registry.createDevice({ id: 'loa-b1', communeId: b.id });
-  db.prepare('UPDATE devices SET created_at = ?').run(FROM - 30 * 24 * HOUR);
+  await run(server, sql`UPDATE devices SET created_at = ${FROM - 30 * 24 * HOUR}`);
   await registry.setOnline('loa-a1', true);
   const sha = 'e'.repeat(64);
-  db.prepare("INSERT INTO media (sha256, format, bytes, duration_ms, created_at) VALUES (?, 'ogg', 1, 1, 0)").run(sha);
-  db.prepare(
-    `INSERT INTO bulletins (id, title, priority, sha256, duration_ms, all_communes, status, created_by, created_at, updated_at)
-     VALUES ('bt-1', 'Bản tin', 'emergency', ?, 60000, 0, 'sent', 'tinh', 0, 0)`,
-  ).run(sha);
-  const occurrence = db.prepare(
-    `INSERT INTO occurrences (id, commune_id, title, priority, start_at, duration_ms, sha256, created_at, bulletin_id)
-     VALUES (?, ?, ?, 'normal', ?, ?, ?, 0, ?)`,
+  await run(
+    server,
+    sql`INSERT INTO media (sha256, format, bytes, duration_ms, created_at) VALUES (${sha}, 'ogg', 1, 1, 0)`,
   );
-  const delivery = db.prepare('INSERT INTO deliveries (occurrence_id, device_id, stage, at) VALUES (?, ?, ?, ?)');
+  await run(
+    server,
+    sql`INSERT INTO bulletins (id, title, priority, sha256, duration_ms, all_communes, status, created_by, created_at, updated_at)
+        VALUES ('bt-1', 'Bản tin', 'emergency', ${sha}, 60000, 0, 'sent', 'tinh', 0, 0)`,
+  );
+  const occurrence = (
+    id: string,
+    communeId: string,
+    title: string,
+    startAt: number,
+    durationMs: number,
+    bulletinId: string | null,
+  ) =>
+    run(
+      server,
+      sql`INSERT INTO occurrences (id, commune_id, title, priority, start_at, duration_ms, sha256, created_at, bulletin_id)
+          VALUES (${id}, ${communeId}, ${title}, 'normal', ${startAt}, ${durationMs}, ${sha}, 0, ${bulletinId})`,
+    );
+  const delivery = (occurrenceId: string, deviceId: string, stage: string, at: number) =>
+    run(
+      server,
+      sql`INSERT INTO deliveries (occurrence_id, device_id, stage, at) VALUES (${occurrenceId}, ${deviceId}, ${stage}, ${at})`,
+    );
   // A: one notice, played to the end on a1 (10 min), failed on a2.
-  occurrence.run('oa', a.id, 'A', FROM + HOUR, 10 * MINUTE, sha, null);
-  delivery.run('oa', 'loa-a1', 'finished', FROM + HOUR);
-  delivery.run('oa', 'loa-a2', 'failed', FROM + HOUR);
+  await occurrence('oa', a.id, 'A', FROM + HOUR, 10 * MINUTE, null);
+  await delivery('oa', 'loa-a1', 'finished', FROM + HOUR);
+  await delivery('oa', 'loa-a2', 'failed', FROM + HOUR);
   // B: a notice (5 min) and the province's bulletin (1 min), both played on b1.
-  occurrence.run('ob', b.id, 'B', FROM + 2 * HOUR, 5 * MINUTE, sha, null);
-  delivery.run('ob', 'loa-b1', 'finished', FROM + 2 * HOUR);
-  occurrence.run('obt', b.id, 'Bản tin', FROM + 3 * HOUR, MINUTE, sha, 'bt-1');
-  delivery.run('obt', 'loa-b1', 'finished', FROM + 3 * HOUR);
+  await occurrence('ob', b.id, 'B', FROM + 2 * HOUR, 5 * MINUTE, null);
+  await delivery('ob', 'loa-b1', 'finished', FROM + 2 * HOUR);
+  await occurrence('obt', b.id, 'Bản tin', FROM + 3 * HOUR, MINUTE, 'bt-1');
+  await delivery('obt', 'loa-b1', 'finished', FROM + 3 * HOUR);
   // Outside the period: counts for nothing.
-  occurrence.run('old', a.id, 'cũ', FROM - HOUR, 10 * MINUTE, sha, null);
-  delivery.run('old', 'loa-a1', 'finished', FROM - HOUR);
+  await occurrence('old', a.id, 'cũ', FROM - HOUR, 10 * MINUTE, null);
+  await delivery('old', 'loa-a1', 'finished', FROM - HOUR);
 });
 afterAll(async () => {
   await server?.close();

@@ -1,11 +1,11 @@
 /**
- * Reports over the real server and SQLite: counts, success rate, minutes on
+ * Reports over the real server and its database: counts, success rate, minutes on
  * air and uptime per device and per zone; the status log written by the
  * registry; query validation; CSV; who may read.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pruneDeviceStatus } from '../src/reports/reports';
-import { startTestServer, type TestServer } from './helpers';
+import { rows, run, sql, startTestServer, type TestServer } from './helpers';
 
 interface Numbers {
   broadcasts: number;
@@ -29,7 +29,7 @@ const TO = FROM + 24 * HOUR;
 const range = `from=${new Date(FROM).toISOString()}&to=${new Date(TO).toISOString()}`;
 
 async function seed(): Promise<void> {
-  const { registry, db } = server.services;
+  const { registry } = server.services;
   await registry.createZone('Thôn Đông', 'default', 'thon-dong');
   await registry.createZone('Thôn Tây', 'default', 'thon-tay');
   await registry.createZone('Thôn Trống', 'default', 'thon-trong');
@@ -37,45 +37,61 @@ async function seed(): Promise<void> {
   await registry.createDevice({ communeId: 'default', id: 'loa-b', name: 'Loa Trường', zones: ['thon-dong'] });
   await registry.createDevice({ communeId: 'default', id: 'loa-c', name: 'Loa Đình', zones: ['thon-tay'] });
   // They existed long before the period.
-  db.prepare("UPDATE devices SET created_at = ? WHERE id IN ('loa-a', 'loa-b', 'loa-c')").run(FROM - 30 * 24 * HOUR);
+  await run(
+    server,
+    sql`UPDATE devices SET created_at = ${FROM - 30 * 24 * HOUR} WHERE id IN ('loa-a', 'loa-b', 'loa-c')`,
+  );
 
-  db.prepare("INSERT INTO media (sha256, format, bytes, duration_ms, created_at) VALUES (?, 'ogg', 1, 1, 0)").run(
-    'f'.repeat(64),
+  await run(
+    server,
+    sql`INSERT INTO media (sha256, format, bytes, duration_ms, created_at) VALUES (${'f'.repeat(64)}, 'ogg', 1, 1, 0)`,
   );
-  const occurrence = db.prepare(
-    `INSERT INTO occurrences (id, commune_id, title, priority, start_at, duration_ms, sha256, created_at, cancelled_at)
-     VALUES (?, 'default', ?, 'normal', ?, ?, ?, 0, ?)`,
-  );
-  const delivery = db.prepare('INSERT INTO deliveries (occurrence_id, device_id, stage, at) VALUES (?, ?, ?, ?)');
-  const add = (id: string, startAt: number, durationMs: number, stages: Record<string, string>, cancelled = false) => {
-    occurrence.run(id, id, startAt, durationMs, 'f'.repeat(64), cancelled ? startAt : null);
-    for (const [device, stage] of Object.entries(stages)) delivery.run(id, device, stage, startAt);
+  const add = async (
+    id: string,
+    startAt: number,
+    durationMs: number,
+    stages: Record<string, string>,
+    cancelled = false,
+  ) => {
+    await run(
+      server,
+      sql`INSERT INTO occurrences (id, commune_id, title, priority, start_at, duration_ms, sha256, created_at, cancelled_at)
+          VALUES (${id}, 'default', ${id}, 'normal', ${startAt}, ${durationMs}, ${'f'.repeat(64)}, 0, ${cancelled ? startAt : null})`,
+    );
+    for (const [device, stage] of Object.entries(stages)) {
+      await run(
+        server,
+        sql`INSERT INTO deliveries (occurrence_id, device_id, stage, at) VALUES (${id}, ${device}, ${stage}, ${startAt})`,
+      );
+    }
   };
-  add('o1', FROM + HOUR, 10 * MINUTE, { 'loa-a': 'finished', 'loa-b': 'failed', 'loa-c': 'finished' });
-  add('o2', FROM + 2 * HOUR, 5 * MINUTE, { 'loa-a': 'finished', 'loa-b': 'skipped', 'loa-c': 'preempted' });
+  await add('o1', FROM + HOUR, 10 * MINUTE, { 'loa-a': 'finished', 'loa-b': 'failed', 'loa-c': 'finished' });
+  await add('o2', FROM + 2 * HOUR, 5 * MINUTE, { 'loa-a': 'finished', 'loa-b': 'skipped', 'loa-c': 'preempted' });
   // Never started (loa-a was offline then): missed, a failure to show, not "waiting".
-  add('o3', FROM + 3 * HOUR, 2 * MINUTE, { 'loa-a': 'pending' });
+  await add('o3', FROM + 3 * HOUR, 2 * MINUTE, { 'loa-a': 'pending' });
   // Stopped by an officer while loa-b played it and before loa-c started: neither success nor failure.
-  add('o4', FROM + 5 * HOUR, 3 * MINUTE, { 'loa-b': 'preempted', 'loa-c': 'pending' });
-  db.prepare(`UPDATE occurrences SET stopped_at = ?, stopped_by = 'admin' WHERE id = 'o4'`).run(
-    FROM + 5 * HOUR + MINUTE,
+  await add('o4', FROM + 5 * HOUR, 3 * MINUTE, { 'loa-b': 'preempted', 'loa-c': 'pending' });
+  await run(
+    server,
+    sql`UPDATE occurrences SET stopped_at = ${FROM + 5 * HOUR + MINUTE}, stopped_by = 'admin' WHERE id = 'o4'`,
   );
   // Not counted: cancelled, started before the period, starts at its (exclusive) end.
-  add('cancelled', FROM + 4 * HOUR, 60 * MINUTE, { 'loa-a': 'finished', 'loa-b': 'finished' }, true);
-  add('before', FROM - HOUR, 60 * MINUTE, { 'loa-a': 'finished' });
-  add('after', TO, 60 * MINUTE, { 'loa-a': 'finished' });
+  await add('cancelled', FROM + 4 * HOUR, 60 * MINUTE, { 'loa-a': 'finished', 'loa-b': 'finished' }, true);
+  await add('before', FROM - HOUR, 60 * MINUTE, { 'loa-a': 'finished' });
+  await add('after', TO, 60 * MINUTE, { 'loa-a': 'finished' });
 
-  const status = db.prepare('INSERT INTO device_status (device_id, online, at) VALUES (?, ?, ?)');
+  const status = (device: string, online: 0 | 1, at: number) =>
+    run(server, sql`INSERT INTO device_status (device_id, online, at) VALUES (${device}, ${online}, ${at})`);
   // loa-a: online since before the period (the row straddles `from`), off 6 h – 18 h: 12 h of 24.
-  status.run('loa-a', 0, FROM - 48 * HOUR);
-  status.run('loa-a', 1, FROM - 2 * HOUR);
-  status.run('loa-a', 0, FROM + 6 * HOUR);
-  status.run('loa-a', 1, FROM + 18 * HOUR);
-  status.run('loa-a', 0, TO + HOUR); // after the period: ignored
+  await status('loa-a', 0, FROM - 48 * HOUR);
+  await status('loa-a', 1, FROM - 2 * HOUR);
+  await status('loa-a', 0, FROM + 6 * HOUR);
+  await status('loa-a', 1, FROM + 18 * HOUR);
+  await status('loa-a', 0, TO + HOUR); // after the period: ignored
   // loa-b: never online. loa-c: went offline before the period, back for its last 6 h.
-  status.run('loa-c', 1, FROM - 5 * HOUR);
-  status.run('loa-c', 0, FROM - HOUR);
-  status.run('loa-c', 1, FROM + 18 * HOUR);
+  await status('loa-c', 1, FROM - 5 * HOUR);
+  await status('loa-c', 0, FROM - HOUR);
+  await status('loa-c', 1, FROM + 18 * HOUR);
 }
 
 beforeAll(async () => {
@@ -187,20 +203,25 @@ describe('device report', () => {
   });
 
   it('measures uptime only up to now and from when the device was added (default: the last 30 days)', async () => {
-    const { registry, db } = server.services;
+    const { registry } = server.services;
     await registry.createDevice({ communeId: 'default', id: 'loa-new', name: 'Loa mới' });
     const now = Date.now();
-    db.prepare("UPDATE devices SET created_at = ? WHERE id = 'loa-new'").run(now - 2 * HOUR);
-    db.prepare("INSERT INTO device_status (device_id, online, at) VALUES ('loa-new', 1, ?)").run(now - HOUR);
+    await run(server, sql`UPDATE devices SET created_at = ${now - 2 * HOUR} WHERE id = 'loa-new'`);
+    await run(server, sql`INSERT INTO device_status (device_id, online, at) VALUES ('loa-new', 1, ${now - HOUR})`);
     // One that played half an hour ago counts; tonight's is not a broadcast (nor a failure) yet.
     for (const [id, startAt, stage] of [
       ['played', now - 30 * MINUTE, 'finished'],
       ['tonight', now + HOUR, 'pending'],
     ] as const) {
-      db.prepare(
-        "INSERT INTO occurrences (id, commune_id, title, priority, start_at, duration_ms, sha256, created_at) VALUES (?, 'default', ?, 'normal', ?, 60000, ?, 0)",
-      ).run(id, id, startAt, 'f'.repeat(64));
-      db.prepare("INSERT INTO deliveries (occurrence_id, device_id, stage) VALUES (?, 'loa-new', ?)").run(id, stage);
+      await run(
+        server,
+        sql`INSERT INTO occurrences (id, commune_id, title, priority, start_at, duration_ms, sha256, created_at)
+            VALUES (${id}, 'default', ${id}, 'normal', ${startAt}, 60000, ${'f'.repeat(64)}, 0)`,
+      );
+      await run(
+        server,
+        sql`INSERT INTO deliveries (occurrence_id, device_id, stage) VALUES (${id}, 'loa-new', ${stage})`,
+      );
     }
     const res = await server.api<{ from: string; to: string; devices: DeviceRow[] }>('GET', '/api/v1/reports/devices');
     expect(res.status).toBe(200);
@@ -231,31 +252,34 @@ describe('device report', () => {
 
 describe('status log', () => {
   it('records real online/offline changes only, and the offline of a revoked device', async () => {
-    const { registry, db } = server.services;
+    const { registry } = server.services;
     await registry.createDevice({ communeId: 'default', id: 'loa-log' });
-    const rows = () =>
-      db.prepare("SELECT online FROM device_status WHERE device_id = 'loa-log' ORDER BY at, rowid").all() as {
-        online: number;
-      }[];
+    const onlines = async () =>
+      (
+        await rows<{ online: number }>(
+          server,
+          sql`SELECT online FROM device_status WHERE device_id = 'loa-log' ORDER BY at, seq`,
+        )
+      ).map((r) => Number(r.online));
     await registry.setOnline('loa-log', true, '1.0.0');
     await registry.setOnline('loa-log', true); // a repeated status message: no change
     await registry.setOnline('loa-log', false);
     await registry.setOnline('loa-log', false);
     await registry.setOnline('loa-log', true);
-    expect(rows().map((r) => r.online)).toEqual([1, 0, 1]);
+    expect(await onlines()).toEqual([1, 0, 1]);
     await registry.revokeDevice('loa-log');
     await registry.setOnline('loa-log', false); // the broker's disconnect after the revocation
-    expect(rows().map((r) => r.online)).toEqual([1, 0, 1, 0]);
+    expect(await onlines()).toEqual([1, 0, 1, 0]);
   });
 
   it('marks devices still online offline at a restart, from when they were last heard', async () => {
-    const { registry, db } = server.services;
+    const { registry } = server.services;
     await registry.createDevice({ communeId: 'default', id: 'loa-crash' });
     await registry.setOnline('loa-crash', true);
-    db.prepare("UPDATE devices SET last_seen = 12345 WHERE id = 'loa-crash'").run();
+    await run(server, sql`UPDATE devices SET last_seen = 12345 WHERE id = 'loa-crash'`);
     await registry.markAllOffline();
     expect(
-      db.prepare("SELECT online, at FROM device_status WHERE device_id = 'loa-crash' ORDER BY rowid").all(),
+      await rows(server, sql`SELECT online, at FROM device_status WHERE device_id = 'loa-crash' ORDER BY seq`),
     ).toEqual([
       { online: 1, at: expect.any(Number) },
       { online: 0, at: 12345 },
@@ -352,11 +376,11 @@ describe('retention', () => {
     const report = () => server.api<{ devices: DeviceRow[] }>('GET', `/api/v1/reports/devices?${range}`);
     const before = (await report()).body;
     expect(await pruneDeviceStatus(server.services.sql, FROM)).toBe(2); // loa-a's first row, loa-c's first row
-    const kept = server.services.db
-      .prepare(
-        "SELECT device_id, online, at FROM device_status WHERE device_id IN ('loa-a', 'loa-c') AND at < ? ORDER BY device_id",
-      )
-      .all(FROM);
+    const kept = await rows(
+      server,
+      sql`SELECT device_id, online, at FROM device_status
+          WHERE device_id IN ('loa-a', 'loa-c') AND at < ${FROM} ORDER BY device_id`,
+    );
     expect(kept).toEqual([
       { device_id: 'loa-a', online: 1, at: FROM - 2 * HOUR },
       { device_id: 'loa-c', online: 0, at: FROM - HOUR },

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PERMISSIONS, PROVINCE_ONLY, PROVINCE_ROLES } from '../src/auth/permissions';
 import { ROLES, type Role } from '../src/auth/users';
 import type { RouteEntry } from '../src/http/route-table';
-import { PROVINCE_PASSWORD, signIn, signInProvince, startTestServer, type TestServer } from './helpers';
+import { PROVINCE_PASSWORD, rows, run, signIn, signInProvince, sql, startTestServer, type TestServer } from './helpers';
 
 let server: TestServer;
 const cookies = new Map<Role, string>();
@@ -402,10 +402,11 @@ describe('sensitive routes, by a hand-written table', () => {
     for (const role of ROLES) {
       const s = await scheduleAs('admin');
       expect((await as('admin', 'POST', `/api/v1/schedules/${s.body.id}/submit`)).body.status).toBe('approved');
-      const occurrence = server.services.db
-        .prepare('SELECT id FROM occurrences WHERE schedule_id = ?')
-        .get(s.body.id) as { id: string };
-      const res = await as(role, 'DELETE', `/api/v1/occurrences/${occurrence.id}`);
+      const [occurrence] = await rows<{ id: string }>(
+        server,
+        sql`SELECT id FROM occurrences WHERE schedule_id = ${s.body.id} ORDER BY start_at, id LIMIT 1`,
+      );
+      const res = await as(role, 'DELETE', `/api/v1/occurrences/${occurrence!.id}`);
       judge('DELETE /api/v1/occurrences/:id (approved schedule)', role, ['admin', 'approver'], res.status, failures);
     }
     expect(failures).toEqual([]);
@@ -433,8 +434,8 @@ describe('audit log and passwords', () => {
     expect(actions).toContain('admin user.create u-editor');
     expect(actions).toContain('u-editor login');
 
-    expect(() => server.services.db.prepare('DELETE FROM audit_log').run()).toThrow(/append-only/);
-    expect(() => server.services.db.prepare("UPDATE audit_log SET actor = 'x'").run()).toThrow(/append-only/);
+    await expect(run(server, sql`DELETE FROM audit_log`)).rejects.toThrow(/append-only/);
+    await expect(run(server, sql`UPDATE audit_log SET actor = 'x'`)).rejects.toThrow(/append-only/);
 
     const csv = await fetch(`${server.url}/api/v1/audit?format=csv`, { headers: { cookie: server.cookie } });
     expect(csv.headers.get('content-type')).toMatch(/text\/csv/);

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DateTime } from 'luxon';
 import { checkRules, NO_RULES, volumeCeiling, type BroadcastRules } from '../src/rules/broadcast-rules';
-import { signIn, signInProvince, startTestServer, type TestServer } from './helpers';
+import { row, rows, signIn, signInProvince, sql, startTestServer, type TestServer } from './helpers';
 
 const VN = 'Asia/Ho_Chi_Minh';
 const QUIET: BroadcastRules = { ...NO_RULES, quietHours: { start: '21:30', end: '05:30' } };
@@ -57,12 +57,12 @@ describe('checkRules', () => {
 describe('the rules through the API', () => {
   let server: TestServer;
   let programmeId: string;
-  const audited = (action: string) =>
+  const audited = async (action: string) =>
     (
-      server.services.db.prepare('SELECT target, detail FROM audit_log WHERE action = ? ORDER BY id').all(action) as {
-        target: string;
-        detail: string;
-      }[]
+      await rows<{ target: string; detail: string }>(
+        server,
+        sql`SELECT target, detail FROM audit_log WHERE action = ${action} ORDER BY id`,
+      )
     ).map((r) => ({ target: r.target, detail: JSON.parse(r.detail) as Record<string, unknown> }));
   const once = (hhmm: string) => ({
     kind: 'once',
@@ -151,7 +151,7 @@ describe('the rules through the API', () => {
     expect((await editor('POST', '/api/v1/schedules', body)).status).toBe(403);
     const created = await server.api<{ id: string }>('POST', '/api/v1/schedules', body);
     expect(created.status).toBe(201);
-    const entry = audited('rules.override').find((e) => e.target === created.body.id)!;
+    const entry = (await audited('rules.override')).find((e) => e.target === created.body.id)!;
     expect(entry.detail.reason).toBe('Công bố kết quả bầu cử ngay trong đêm');
     expect(entry.detail.breaks).toEqual([{ rule: 'quietHours', startAt: tomorrowAt('22:15').toUTC().toISO() }]);
 
@@ -163,9 +163,9 @@ describe('the rules through the API', () => {
       overrideRules: { reason: 'Lũ về sớm, cần báo trước giờ dậy' },
     });
     expect(overridden.status).toBe(201);
-    expect(audited('rules.override').find((e) => e.target === overridden.body.occurrenceId)?.detail.reason).toBe(
-      'Lũ về sớm, cần báo trước giờ dậy',
-    );
+    expect(
+      (await audited('rules.override')).find((e) => e.target === overridden.body.occurrenceId)?.detail.reason,
+    ).toBe('Lũ về sớm, cần báo trước giờ dậy');
     // The week view shows the break beside the play, and who let it through and why.
     const from = tomorrowAt('00:00').toUTC().toISO()!;
     const to = tomorrowAt('00:00').plus({ days: 1 }).toUTC().toISO()!;
@@ -243,9 +243,10 @@ describe('the rules through the API', () => {
     expect(
       (await server.api<{ status: string }>('POST', `/api/v1/schedules/${early.body.id}/submit`)).body.status,
     ).toBe('approved');
-    const volume = server.services.db
-      .prepare('SELECT volume FROM occurrences WHERE schedule_id = ?')
-      .get(early.body.id);
+    const volume = await row(
+      server,
+      sql`SELECT volume FROM occurrences WHERE schedule_id = ${early.body.id} ORDER BY start_at, id LIMIT 1`,
+    );
     expect(volume).toEqual({ volume: 70 });
 
     // Tomorrow already has three normal plays: the 04:45 broadcast, the bulletin placed at 19:00 and

@@ -10,7 +10,18 @@ import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimFleet } from '@loaxa/firmware-sim';
 import { deviceAuthorizationHeader } from '@loaxa/protocol';
-import { communeWithUser, PROVINCE_PASSWORD, startTestServer, waitFor, type TestServer } from './helpers';
+import {
+  communeWithUser,
+  openEventStream,
+  PROVINCE_PASSWORD,
+  row,
+  rows,
+  run,
+  sql,
+  startTestServer,
+  waitFor,
+  type TestServer,
+} from './helpers';
 
 type Api = TestServer['api'];
 interface Commune {
@@ -77,20 +88,9 @@ async function commune(name: string, deviceId: string): Promise<Commune> {
 async function openStream(cookie: string): Promise<() => SseEvent[]> {
   const abort = new AbortController();
   streams.push(abort);
-  const res = await fetch(`${server.url}/api/v1/events`, { headers: { cookie }, signal: abort.signal });
-  expect(res.status).toBe(200);
-  let text = '';
-  const decoder = new TextDecoder();
-  void (async () => {
-    const reader = res.body!.getReader();
-    for (;;) {
-      const chunk = await reader.read().catch(() => ({ done: true as const, value: undefined }));
-      if (chunk.done) return;
-      text += decoder.decode(chunk.value, { stream: true });
-    }
-  })();
+  const text = await openEventStream(server.url, cookie, abort.signal);
   return () =>
-    text
+    text()
       .split('\n\n')
       .map((block) => ({
         event: /^event: (.*)$/m.exec(block)?.[1],
@@ -171,16 +171,19 @@ describe('live events', () => {
   });
 
   it('carry an approval of the commune’s own schedule only, and nothing about objects of no commune', async () => {
-    const { db, hub } = server.services;
+    const { hub } = server.services;
     const now = Date.now();
     for (const c of [a, b]) {
-      db.prepare(
-        `INSERT INTO programmes (id, commune_id, title, created_at, updated_at) VALUES (?, ?, 'Chương trình', ?, ?)`,
-      ).run(`prg-${c.id}`, c.id, now, now);
-      db.prepare(
-        `INSERT INTO schedules (id, commune_id, title, programme_id, rule, timezone, priority, status, created_at, updated_at)
-         VALUES (?, ?, 'Lịch', ?, '{}', 'Asia/Ho_Chi_Minh', 'normal', 'approved', ?, ?)`,
-      ).run(`sch-${c.id}`, c.id, `prg-${c.id}`, now, now);
+      await run(
+        server,
+        sql`INSERT INTO programmes (id, commune_id, title, created_at, updated_at)
+            VALUES (${`prg-${c.id}`}, ${c.id}, 'Chương trình', ${now}, ${now})`,
+      );
+      await run(
+        server,
+        sql`INSERT INTO schedules (id, commune_id, title, programme_id, rule, timezone, priority, status, created_at, updated_at)
+            VALUES (${`sch-${c.id}`}, ${c.id}, 'Lịch', ${`prg-${c.id}`}, '{}', 'Asia/Ho_Chi_Minh', 'normal', 'approved', ${now}, ${now})`,
+      );
     }
     const aStream = await openStream(a.cookie);
     // Events about B's schedule and about objects that do not exist (nobody's) come first …
@@ -201,9 +204,9 @@ describe('broadcasts', () => {
     expect(body.communeId).toBe(a.id);
     expect(body.deliveries.map((d) => d.deviceId)).toEqual([a.device]);
     // B's loudspeaker never received A's play-now command (it would have acknowledged it).
-    const acks = server.services.db.prepare('SELECT DISTINCT device_id FROM acks WHERE ref_id = ?').all(occA);
+    const acks = await rows(server, sql`SELECT DISTINCT device_id FROM acks WHERE ref_id = ${occA} ORDER BY device_id`);
     expect(acks).toEqual([{ device_id: a.device }]);
-    const stored = server.services.db.prepare('SELECT commune_id FROM occurrences WHERE id = ?').get(occB);
+    const stored = await row(server, sql`SELECT commune_id FROM occurrences WHERE id = ${occB}`);
     expect(stored).toEqual({ commune_id: b.id });
   });
 
@@ -277,15 +280,14 @@ describe('occurrences and deliveries', () => {
     const unknown = await a.api<{ message: string }>('POST', '/api/v1/occurrences/occ-nope/stop');
     expect(stop.status).toBe(404);
     expect(stop.body.message).toBe(unknown.body.message.replace('occ-nope', occB));
-    const stored = server.services.db.prepare('SELECT stopped_at FROM occurrences WHERE id = ?').get(occB);
+    const stored = await row(server, sql`SELECT stopped_at FROM occurrences WHERE id = ${occB}`);
     expect(stored).toEqual({ stopped_at: null });
   });
 
   it('show delivery problems of the commune’s own broadcasts only', async () => {
-    const { db } = server.services;
-    db.prepare("UPDATE deliveries SET stage = 'failed', detail = 'loa hỏng' WHERE occurrence_id IN (?, ?)").run(
-      occA,
-      occB,
+    await run(
+      server,
+      sql`UPDATE deliveries SET stage = 'failed', detail = 'loa hỏng' WHERE occurrence_id IN (${occA}, ${occB})`,
     );
     const problems = async (api: Api, query = '') =>
       (await api<{ occurrenceId: string; communeId: string }[]>('GET', `/api/v1/deliveries/problems${query}`)).body;
@@ -294,7 +296,10 @@ describe('occurrences and deliveries', () => {
     expect((await problems(province)).map((p) => p.occurrenceId).sort()).toEqual([occA, occB].sort());
     expect((await problems(province, `?commune=${a.id}`)).map((p) => p.occurrenceId)).toEqual([occA]);
     expect((await a.api('GET', `/api/v1/deliveries/problems?commune=${b.id}`)).status).toBe(404);
-    db.prepare("UPDATE deliveries SET stage = 'finished', detail = NULL WHERE occurrence_id IN (?, ?)").run(occA, occB);
+    await run(
+      server,
+      sql`UPDATE deliveries SET stage = 'finished', detail = NULL WHERE occurrence_id IN (${occA}, ${occB})`,
+    );
   });
 });
 
@@ -385,12 +390,11 @@ describe('media', () => {
     const file = `${sha256}.ogg`;
     expect((await media(file, as(a))).status).toBe(200);
     const now = Date.now();
-    server.services.db
-      .prepare(
-        `INSERT INTO content_items (id, commune_id, kind, title, sha256, duration_ms, created_at, updated_at)
-         VALUES ('ci-b', ?, 'audio', 'Nhạc xã B', ?, 1000, ?, ?)`,
-      )
-      .run(b.id, sha256, now, now);
+    await run(
+      server,
+      sql`INSERT INTO content_items (id, commune_id, kind, title, sha256, duration_ms, created_at, updated_at)
+          VALUES ('ci-b', ${b.id}, 'audio', 'Nhạc xã B', ${sha256}, 1000, ${now}, ${now})`,
+    );
     expect((await media(file, as(a))).status).toBe(404);
     expect((await media(file, as(b))).status).toBe(200);
     expect((await media(file, { cookie: provinceCookie })).status).toBe(200);

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DateTime } from 'luxon';
-import { communeWithUser, signInProvince, startTestServer, type TestServer } from './helpers';
+import { communeWithUser, row, rows, signInProvince, sql, startTestServer, type TestServer } from './helpers';
 
 type Api = TestServer['api'];
 interface Row {
@@ -92,9 +92,10 @@ beforeAll(async () => {
   theirs.schedule = s.body.id;
   // B's admin publishes: approved at once, its occurrence materialised.
   expect((await b.api<Schedule>('POST', `/api/v1/schedules/${s.body.id}/submit`)).body.status).toBe('approved');
-  const occurrence = server.services.db
-    .prepare('SELECT id, commune_id FROM occurrences WHERE schedule_id = ?')
-    .get(s.body.id) as { id: string; commune_id: string };
+  const occurrence = (await row<{ id: string; commune_id: string }>(
+    server,
+    sql`SELECT id, commune_id FROM occurrences WHERE schedule_id = ${s.body.id} ORDER BY start_at, id LIMIT 1`,
+  ))!;
   expect(occurrence.commune_id).toBe(b.id);
   theirs.occurrence = occurrence.id;
 }, 60_000);
@@ -196,9 +197,10 @@ describe('another commune’s id answers exactly like an unknown one', () => {
     expect(conflicts.status).toBe(404);
     const s = await b.api<Schedule & { title: string }>('GET', `/api/v1/schedules/${theirs.schedule}`);
     expect(s.body).toMatchObject({ status: 'approved', title: `Lịch ${theirs.programme}` });
-    const o = server.services.db
-      .prepare('SELECT cancelled_at, stopped_at FROM occurrences WHERE id = ?')
-      .get(theirs.occurrence) as { cancelled_at: number | null; stopped_at: number | null };
+    const o = await row<{ cancelled_at: number | null; stopped_at: number | null }>(
+      server,
+      sql`SELECT cancelled_at, stopped_at FROM occurrences WHERE id = ${theirs.occurrence}`,
+    );
     expect(o).toEqual({ cancelled_at: null, stopped_at: null });
     expect((await b.api('GET', `/api/v1/content/${theirs.content}`)).status).toBe(200);
     expect((await b.api('GET', `/api/v1/programmes/${theirs.programme}`)).status).toBe(200);
@@ -311,9 +313,10 @@ describe('a province user', () => {
     expect(s.status).toBe(201);
     expect(s.body.communeId).toBe(b.id);
     expect((await province<Schedule>('POST', `/api/v1/schedules/${s.body.id}/submit`)).body.status).toBe('approved');
-    const occurrences = server.services.db
-      .prepare('SELECT commune_id FROM occurrences WHERE schedule_id = ?')
-      .all(s.body.id) as { commune_id: string }[];
+    const occurrences = await rows<{ commune_id: string }>(
+      server,
+      sql`SELECT commune_id FROM occurrences WHERE schedule_id = ${s.body.id} ORDER BY start_at, id`,
+    );
     expect(occurrences).toEqual([{ commune_id: b.id }]);
     // B's own admin sees it; A's does not; a change cannot move it to another commune.
     expect((await b.api('GET', `/api/v1/schedules/${s.body.id}`)).status).toBe(200);

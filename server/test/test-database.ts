@@ -47,3 +47,14 @@ export async function freshTestDatabaseUrl(): Promise<string | undefined> {
   if (!url) throw new Error('LOAXA_TEST_DB=postgres but the global setup started no PostgreSQL');
   return createDatabase(url, `loaxa_t${process.pid}_${++created}`, TEMPLATE_DATABASE);
 }
+
+/** Drops a test server's database once it has stopped (the run's PostgreSQL keeps only what is in use). */
+export async function dropDatabase(url: string): Promise<void> {
+  const name = new URL(url).pathname.slice(1);
+  const admin = postgresSql(url.replace(/\/[^/]+$/, '/postgres'), { poolSize: 1 });
+  try {
+    await sql.raw(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).execute(admin.db);
+  } finally {
+    await admin.close();
+  }
+}

@@ -8,7 +8,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveFfmpeg } from '../src/audio/ffmpeg';
-import { startTestServer, type TestServer } from './helpers';
+import { row, sql, startTestServer, type TestServer } from './helpers';
+
+/** How many media rows the server's database holds (COUNT is a string on PostgreSQL's driver: Number). */
+const mediaCount = async (target: TestServer) =>
+  Number((await row<{ n: number | string }>(target, sql`SELECT COUNT(*) AS n FROM media`))?.n);
 
 let server: TestServer;
 let small: TestServer | null = null;
@@ -260,8 +264,7 @@ describe('audio upload', () => {
   });
 
   it('refuses what is not audio, naming the field file, and stores nothing', async () => {
-    const mediaRows = () => (server.services.db.prepare('SELECT COUNT(*) AS n FROM media').get() as { n: number }).n;
-    const before = mediaRows();
+    const before = await mediaCount(server);
     const cases: [Uint8Array, string, string, RegExp][] = [
       [
         Buffer.from('Kính gửi bà con, đây không phải âm thanh.\n'.repeat(50)),
@@ -307,7 +310,7 @@ describe('audio upload', () => {
     expect([wrongField.status, wrongField.body.field]).toEqual([400, 'file']);
     const json = await server.api<ErrorBody>('POST', '/api/v1/audio', { file: 'x' });
     expect([json.status, json.body.field]).toEqual([415, 'file']);
-    expect(mediaRows()).toBe(before);
+    expect(await mediaCount(server)).toBe(before);
     expect(fs.readdirSync(path.join(server.dataDir, 'media', 'tmp'))).toEqual([]);
   });
 
@@ -319,6 +322,6 @@ describe('audio upload', () => {
     expect(res.status).toBe(413);
     expect(res.body).toMatchObject({ field: 'file', message: 'file: larger than the upload limit of 1 MB' });
     expect(fs.readdirSync(path.join(small.dataDir, 'media', 'tmp'))).toEqual([]);
-    expect((small.services.db.prepare('SELECT COUNT(*) AS n FROM media').get() as { n: number }).n).toBe(0);
+    expect(await mediaCount(small)).toBe(0);
   });
 });

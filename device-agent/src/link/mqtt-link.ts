@@ -26,7 +26,10 @@ import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff';
 
 export interface LinkOptions {
   deviceId: string;
+  /** The broker, or the first node of a broker cluster that shares sessions. */
   mqttUrl: string;
+  /** The cluster's other nodes: after a failed or lost connection the next attempt goes to the next node. */
+  mqttUrls?: readonly string[];
   secret: string;
   /** Extra trusted CA (PEM) for mqtts:// and wss://. */
   ca?: Buffer;
@@ -59,6 +62,8 @@ export interface LinkHandlers {
 /** One MQTT connection; a new one (same client id, persistent session) replaces it after a drop. */
 interface Session {
   client: MqttClient;
+  /** The broker node this connection goes to. */
+  url: string;
   connected: boolean;
   online: boolean;
   grantedZones: Set<string>;
@@ -67,6 +72,8 @@ interface Session {
   close: () => void;
   planWait?: NodeJS.Timeout;
   stable?: NodeJS.Timeout;
+  /** Asks again for zones the broker refused (retryRefusedZones). */
+  zoneRetry?: NodeJS.Timeout;
   /** Zone (un)subscriptions run one at a time on a connection. */
   zoneOps: Promise<void>;
 }
@@ -78,6 +85,8 @@ interface Session {
 export const messageProbe: { onMessage?: (deviceId: string, topic: string, payload: Buffer) => void } = {};
 
 const QOS1: IClientSubscribeOptions = { qos: 1 };
+/** How soon a refused zone subscription is asked for again. */
+const ZONE_RETRY_MS = 3_000;
 /**
  * A graceful stop waits this long for the "offline" status and for the broker to
  * take the DISCONNECT; mqtt.js would otherwise wait for every unconfirmed QoS 1
@@ -90,10 +99,19 @@ const STOP_GRACE_MS = 2_000;
  * The device's MQTT edge: persistent session, last will, plan/command
  * subscriptions that follow the plan's zones, and its own jittered reconnect
  * (mqtt.js's fixed 1 s period would bring a whole fleet back in the same second).
+ *
+ * With several broker nodes (a cluster sharing sessions, e.g. NATS) it holds one
+ * connection at a time and, after a failed or lost one, tries the next node in
+ * turn with the same client id and persistent session. The backoff grows once per
+ * full round over the nodes, so a dead node costs one short delay, not a long one.
  */
 export class MqttLink implements AckTransport {
   private session: Session | undefined;
   private attempt = 0;
+  /** The broker nodes in the order they are tried: mqttUrl first, duplicates dropped. */
+  private readonly nodes: readonly string[];
+  /** Index in `nodes` of the node the next (or current) connection goes to. */
+  private node = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private stopping = false;
   private desiredZones = new Set<string>();
@@ -117,6 +135,7 @@ export class MqttLink implements AckTransport {
     private readonly handlers: LinkHandlers,
   ) {
     const id = options.deviceId;
+    this.nodes = [...new Set([options.mqttUrl, ...(options.mqttUrls ?? [])])];
     this.topics = {
       status: topics.deviceStatus(id),
       plan: topics.devicePlan(id),
@@ -167,6 +186,11 @@ export class MqttLink implements AckTransport {
     return this.session?.online ?? false;
   }
 
+  /** The broker node of the live connection; undefined while there is none. */
+  get brokerUrl(): string | undefined {
+    return this.session?.connected ? this.session.url : undefined;
+  }
+
   /** Resolves once the first connection attempt has succeeded or failed; retries continue in the background. */
   start(): Promise<void> {
     this.stopping = false;
@@ -214,9 +238,10 @@ export class MqttLink implements AckTransport {
   }
 
   private open(onFirstSettle?: () => void): void {
-    const { deviceId, secret, mqttUrl, logger } = this.options;
+    const { deviceId, secret, logger } = this.options;
+    const url = this.nodes[this.node]!;
     const willPayload: StatusPayload = { v: PROTOCOL_VERSION, state: 'offline', ...this.version() };
-    const client = connect(mqttUrl, {
+    const client = connect(url, {
       clientId: deviceId,
       username: deviceId,
       password: secret,
@@ -237,6 +262,7 @@ export class MqttLink implements AckTransport {
     closed.catch(() => {});
     const session: Session = {
       client,
+      url,
       connected: false,
       online: false,
       grantedZones: new Set(),
@@ -273,7 +299,7 @@ export class MqttLink implements AckTransport {
   private onConnect(session: Session): void {
     const { logger } = this.options;
     session.connected = true;
-    logger.info({ attempt: this.attempt }, 'mqtt connected');
+    logger.info({ attempt: this.attempt, broker: redactUrl(session.url) }, 'mqtt connected');
     session.stable = setTimeout(() => {
       this.attempt = 0;
     }, this.options.stableAfterMs ?? 10_000);
@@ -292,8 +318,13 @@ export class MqttLink implements AckTransport {
       const granted = await this.subscribe(session, subscriptions);
       for (const zone of zones) if (granted.has(topics.zoneCmd(zone))) this.markGranted(session, zone);
       if (!granted.has(this.topics.plan) || !granted.has(this.topics.cmd)) {
-        logger.error({ granted: [...granted] }, 'broker refused the device plan/cmd subscriptions');
+        // Without them the device would look online and hear nothing: a clustered broker refuses
+        // a subscription it cannot store yet (NATS during an election). Connect again instead.
+        logger.error({ granted: [...granted] }, 'broker refused the device plan/cmd subscriptions; reconnecting');
+        session.client.end(true);
+        return;
       }
+      this.retryRefusedZones(session, zones, granted);
     });
     this.handlers.connected();
   }
@@ -308,7 +339,16 @@ export class MqttLink implements AckTransport {
       this.handlers.disconnected();
     }
     if (this.stopping) return;
-    const delay = backoffDelay(this.attempt++, this.options.backoff ?? DEFAULT_BACKOFF);
+    // One backoff level per full round over the nodes: a dead node costs one short delay.
+    const level = Math.floor(this.attempt++ / this.nodes.length);
+    const delay = backoffDelay(level, this.options.backoff ?? DEFAULT_BACKOFF);
+    if (this.nodes.length > 1) {
+      this.node = (this.node + 1) % this.nodes.length;
+      this.options.logger.warn(
+        { from: redactUrl(session.url), to: redactUrl(this.nodes[this.node]!), delay },
+        'mqtt moving to the next broker node',
+      );
+    }
     this.options.logger.debug({ delay, attempt: this.attempt }, 'mqtt reconnect scheduled');
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
@@ -321,6 +361,7 @@ export class MqttLink implements AckTransport {
     session.online = false;
     clearTimeout(session.planWait);
     clearTimeout(session.stable);
+    clearTimeout(session.zoneRetry);
     session.close();
     if (this.session === session) this.session = undefined;
     // Force: no DISCONNECT packet. With clean:false mqtt.js keeps unacked callbacks pending; the outbox re-sends instead.
@@ -378,9 +419,22 @@ export class MqttLink implements AckTransport {
           if (granted.has(topics.zoneCmd(zone))) this.markGranted(session, zone);
           else this.options.logger.error({ zone }, 'broker refused the zone subscription');
         }
+        this.retryRefusedZones(session, added, granted);
       }
       this.announceOnline(session);
     });
+  }
+
+  /**
+   * Asks again, a little later, for zones the broker refused: its access rules may not have been
+   * reloaded yet, or a clustered broker could not store the subscription at that moment.
+   */
+  private retryRefusedZones(session: Session, asked: readonly string[], granted: ReadonlySet<string>): void {
+    if (!asked.some((zone) => !granted.has(topics.zoneCmd(zone)))) return;
+    clearTimeout(session.zoneRetry);
+    session.zoneRetry = setTimeout(() => {
+      if (this.session === session && session.connected) this.setZones(session, [...this.desiredZones]);
+    }, ZONE_RETRY_MS);
   }
 
   private markGranted(session: Session, zone: string): void {
@@ -396,7 +450,15 @@ export class MqttLink implements AckTransport {
   }
 
   private async subscribe(session: Session, map: Record<string, IClientSubscribeOptions>): Promise<Set<string>> {
-    const grants = await Promise.race([session.client.subscribeAsync(map), session.closed]);
+    let grants: { topic: string; qos: number }[];
+    try {
+      grants = await Promise.race([session.client.subscribeAsync(map), session.closed]);
+    } catch (err) {
+      // mqtt.js rejects a SUBACK that refuses any topic; its packet still says which, in order.
+      const codes = (err as { packet?: { granted?: number[] } }).packet?.granted;
+      if (!Array.isArray(codes)) throw err;
+      grants = Object.keys(map).map((topic, i) => ({ topic, qos: codes[i] ?? 128 }));
+    }
     // QoS 128 in a SUBACK is a refusal (e.g. the broker's authorizeSubscribe said no).
     return new Set(grants.filter((g) => g.qos !== 128).map((g) => g.topic));
   }
@@ -440,6 +502,16 @@ export class MqttLink implements AckTransport {
   private version(): { agentVersion?: string } {
     return this.options.agentVersion !== undefined ? { agentVersion: this.options.agentVersion } : {};
   }
+}
+
+/** A broker URL fit for a log line: without a user name or password, should one be in it. */
+function redactUrl(raw: string): string {
+  if (!URL.canParse(raw)) return raw;
+  const url = new URL(raw);
+  if (!url.username && !url.password) return raw;
+  url.username = '';
+  url.password = '';
+  return url.href;
 }
 
 function withinGrace(work: Promise<unknown>): Promise<unknown> {

@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, waitFor, type TestServer } from '../../../server/test/helpers';
+import { row, rows, sql, startTestServer, waitFor, type TestServer } from '../../../server/test/helpers';
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/loaxa-agent.mjs');
 const DEVICE = 'loa-kill9';
@@ -221,23 +221,22 @@ describe('kill -9 of the agent while it writes state and plays', () => {
     await creating;
 
     // The last run lives: every occurrence reaches a final stage.
-    const stagesOf = () => {
-      const rows = server.services.db
+    const stagesOf = async () => {
+      const acked = await rows<{ ref_id: string; stage: string }>(
+        server,
         // Two stages can share a millisecond of the device clock (e.g. an already cached file is
-        // received and ready at once): ties go in protocol order.
-        .prepare(
-          `SELECT ref_id, stage FROM acks WHERE device_id = ? ORDER BY at,
-             CASE stage WHEN 'received' THEN 0 WHEN 'ready' THEN 1 WHEN 'started' THEN 2 ELSE 3 END`,
-        )
-        .all(DEVICE) as { ref_id: string; stage: string }[];
+        // received and ready at once): ties go in protocol order (then by name, the same on both engines).
+        sql`SELECT ref_id, stage FROM acks WHERE device_id = ${DEVICE} ORDER BY at,
+              CASE stage WHEN 'received' THEN 0 WHEN 'ready' THEN 1 WHEN 'started' THEN 2 ELSE 3 END, stage`,
+      );
       const byOccurrence = new Map<string, string[]>(occurrenceIds.map((id) => [id, []]));
-      for (const r of rows) byOccurrence.get(r.ref_id)?.push(r.stage);
+      for (const r of acked) byOccurrence.get(r.ref_id)?.push(r.stage);
       return byOccurrence;
     };
     const final = await waitFor(
       'every occurrence settled',
-      () => {
-        const all = stagesOf();
+      async () => {
+        const all = await stagesOf();
         return [...all.values()].every((stages) => stages.some((s) => FINAL.has(s))) ? all : null;
       },
       startTimes.at(-1)! + audioMs + 30_000 - Date.now(),
@@ -248,15 +247,17 @@ describe('kill -9 of the agent while it writes state and plays', () => {
     const fence = await server.api<{ commandId: string }>('POST', `/api/v1/devices/${DEVICE}/volume`, { level: 90 });
     expect(fence.status).toBe(200);
     await waitFor('the fence command acked', () =>
-      server.services.db
-        .prepare(`SELECT 1 FROM acks WHERE device_id = ? AND ref_id = ? AND stage = 'finished'`)
-        .get(DEVICE, fence.body.commandId),
+      row(
+        server,
+        sql`SELECT 1 AS one FROM acks
+            WHERE device_id = ${DEVICE} AND ref_id = ${fence.body.commandId} AND stage = 'finished'`,
+      ),
     );
 
     const plays = jsonLines<{ occurrenceId: string; interrupted?: true }>(playLog);
     const starts = jsonLines<{ occurrenceId: string }>(startLog);
     const outcome: Record<string, number> = {};
-    for (const [id, stages] of stagesOf()) {
+    for (const [id, stages] of await stagesOf()) {
       expect(stages, `${id}: the same rows as when it settled`).toEqual(final.get(id));
       expect(new Set(stages).size, `${id}: each stage once`).toBe(stages.length);
       expect(stages[0], `${id}: received first (or skipped outright) in ${stages.join(',')}`).toMatch(

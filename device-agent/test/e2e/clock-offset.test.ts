@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { skewedClock } from '../../src/clock/clock';
-import { startTestServer, waitFor, type TestServer } from '../../../server/test/helpers';
+import { row, sql, startTestServer, waitFor, type TestServer } from '../../../server/test/helpers';
 import { startNode, type TestNode } from './in-process';
 
 interface DeviceRow {
@@ -65,9 +65,10 @@ describe('clock offset against the server', () => {
     expect(Math.abs(slow.agent.snapshot().clockOffsetMs! - 7_000)).toBeLessThan(150);
     expect(Math.abs((server.services.telemetry.get('loa-slow')?.clockOffsetMs ?? 0) - 7_000)).toBeLessThan(150);
     // Stored in the database, not only in memory.
-    const row = server.services.db.prepare('SELECT clock_offset_ms FROM devices WHERE id = ?').get('loa-slow') as {
-      clock_offset_ms: number;
-    };
-    expect(Math.abs(row.clock_offset_ms - 7_000)).toBeLessThan(150);
+    const stored = await row<{ clock_offset_ms: number }>(
+      server,
+      sql`SELECT clock_offset_ms FROM devices WHERE id = ${'loa-slow'}`,
+    );
+    expect(Math.abs(stored!.clock_offset_ms - 7_000)).toBeLessThan(150);
   }, 30_000);
 });

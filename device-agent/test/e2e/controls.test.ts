@@ -5,7 +5,7 @@
  * a broadcast mid-play, and the clear refusals.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, waitFor, type TestServer } from '../../../server/test/helpers';
+import { row, rows, sql, startTestServer, waitFor, type TestServer } from '../../../server/test/helpers';
 import { startNode, type TestNode } from './in-process';
 
 let server: TestServer;
@@ -29,11 +29,12 @@ interface Outcome {
   result: string;
   detail: string | null;
 }
-const stageOf = (occurrenceId: string) =>
+const stageOf = async (occurrenceId: string) =>
   (
-    server.services.db
-      .prepare(`SELECT stage FROM deliveries WHERE occurrence_id = ? AND device_id = 'ctl-1'`)
-      .get(occurrenceId) as { stage: string } | undefined
+    await row<{ stage: string }>(
+      server,
+      sql`SELECT stage FROM deliveries WHERE occurrence_id = ${occurrenceId} AND device_id = 'ctl-1'`,
+    )
   )?.stage;
 
 describe('device controls', () => {
@@ -75,33 +76,36 @@ describe('device controls', () => {
     // The test tone plays at once and ends finished, like a broadcast.
     const tone = await server.api<{ occurrenceId: string }>('POST', '/api/v1/devices/ctl-1/test-tone');
     expect(tone.status).toBe(202);
-    await waitFor('tone finished', () => stageOf(tone.body.occurrenceId) === 'finished', 15_000);
+    await waitFor('tone finished', async () => (await stageOf(tone.body.occurrenceId)) === 'finished', 15_000);
     const played = node.plays().find((l) => l.occurrenceId === tone.body.occurrenceId)!;
     expect(played.endedAt - played.startedAt).toBeGreaterThanOrEqual(2900);
-    const media = server.services.db.prepare('SELECT duration_ms FROM media WHERE sha256 = ?').get(played.sha256) as {
-      duration_ms: number;
-    };
-    expect(media.duration_ms).toBe(3000);
+    const media = await row<{ duration_ms: number }>(
+      server,
+      sql`SELECT duration_ms FROM media WHERE sha256 = ${played.sha256}`,
+    );
+    expect(media?.duration_ms).toBe(3000);
 
     // Stop: the second tone is cut while it plays, acked preempted; stopping again is refused.
     const second = await server.api<{ occurrenceId: string }>('POST', '/api/v1/devices/ctl-1/test-tone');
-    await waitFor('second tone started', () => stageOf(second.body.occurrenceId) === 'started', 15_000);
+    await waitFor('second tone started', async () => (await stageOf(second.body.occurrenceId)) === 'started', 15_000);
     const stop = await server.api<{ devices: string[] }>(
       'POST',
       `/api/v1/occurrences/${second.body.occurrenceId}/stop`,
     );
     expect(stop.status).toBe(202);
     expect(stop.body.devices).toEqual(['ctl-1']);
-    await waitFor('second tone preempted', () => stageOf(second.body.occurrenceId) === 'preempted', 10_000);
+    await waitFor(
+      'second tone preempted',
+      async () => (await stageOf(second.body.occurrenceId)) === 'preempted',
+      10_000,
+    );
     const cut = node.plays().find((l) => l.occurrenceId === second.body.occurrenceId)!;
     expect(cut.interrupted).toBe(true);
     expect(cut.endedAt - cut.startedAt).toBeLessThan(2900);
     expect((await server.api('POST', `/api/v1/occurrences/${second.body.occurrenceId}/stop`)).status).toBe(409);
     expect((await server.api('POST', '/api/v1/occurrences/occ-none/stop')).status).toBe(404);
 
-    const audit = server.services.db.prepare(`SELECT action FROM audit_log WHERE target = 'ctl-1'`).all() as {
-      action: string;
-    }[];
+    const audit = await rows<{ action: string }>(server, sql`SELECT action FROM audit_log WHERE target = 'ctl-1'`);
     expect(audit.map((a) => a.action)).toEqual(
       expect.arrayContaining(['device.update', 'device.volume', 'device.amp', 'device.test-tone']),
     );

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, waitFor, type TestServer } from '../../../server/test/helpers';
+import { row, sql, startTestServer, waitFor, type TestServer } from '../../../server/test/helpers';
 import type { PlayLogLine } from '../../src/player/null-player';
 import { startNode, type TestNode } from './in-process';
 
@@ -43,7 +43,7 @@ function readPlays(log: string): PlayLogLine[] {
 
 describe('a node configured for MP3', () => {
   it('plays the MP3 rendition where an Ogg node in the same zone plays the Ogg file', async () => {
-    const { registry, db, media } = server.services;
+    const { registry, media } = server.services;
     await registry.createZone('Thôn MP3', 'default', ZONE);
     oggNode = await startNode(server, 'loa-ogg-1', { zone: ZONE });
     const { secret } = await registry.createDevice({ id: 'loa-mp3-1', zones: [ZONE], communeId: 'default' });
@@ -57,9 +57,9 @@ describe('a node configured for MP3', () => {
       at: new Date(at).toISOString(),
     });
     expect(scheduled.status).toBe(201);
-    const sourceOf = (occurrenceId: string) =>
-      (db.prepare('SELECT sha256 FROM occurrences WHERE id = ?').get(occurrenceId) as { sha256: string }).sha256;
-    const scheduledOgg = sourceOf(scheduled.body.occurrenceId);
+    const sourceOf = async (occurrenceId: string) =>
+      (await row<{ sha256: string }>(server, sql`SELECT sha256 FROM occurrences WHERE id = ${occurrenceId}`))!.sha256;
+    const scheduledOgg = await sourceOf(scheduled.body.occurrenceId);
     expect(await media.mp3RenditionOf(scheduledOgg)).toBeNull();
 
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loaxa-mp3-node-'));
@@ -96,20 +96,27 @@ describe('a node configured for MP3', () => {
       priority: 'emergency',
     });
     expect(now.status).toBe(201);
-    const playNowOgg = sourceOf(now.body.occurrenceId);
+    const playNowOgg = await sourceOf(now.body.occurrenceId);
     const playNowMp3 = await media.mp3RenditionOf(playNowOgg);
     expect(playNowMp3).not.toBeNull();
 
-    const stage = (occurrenceId: string, deviceId: string) =>
+    const stage = async (occurrenceId: string, deviceId: string) =>
       (
-        db
-          .prepare('SELECT stage FROM deliveries WHERE occurrence_id = ? AND device_id = ?')
-          .get(occurrenceId, deviceId) as { stage: string } | undefined
+        await row<{ stage: string }>(
+          server,
+          sql`SELECT stage FROM deliveries WHERE occurrence_id = ${occurrenceId} AND device_id = ${deviceId}`,
+        )
       )?.stage;
     const occurrences = [now.body.occurrenceId, scheduled.body.occurrenceId];
     await waitFor(
       'both broadcasts finished on both nodes',
-      () => occurrences.every((o) => stage(o, 'loa-mp3-1') === 'finished' && stage(o, 'loa-ogg-1') === 'finished'),
+      async () => {
+        for (const o of occurrences) {
+          if ((await stage(o, 'loa-mp3-1')) !== 'finished' || (await stage(o, 'loa-ogg-1')) !== 'finished')
+            return false;
+        }
+        return true;
+      },
       at - Date.now() + 30_000,
       200,
     );

@@ -8,7 +8,7 @@
  */
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, waitFor, type TestServer } from '../../../server/test/helpers';
+import { row, sql, startTestServer, waitFor, type TestServer } from '../../../server/test/helpers';
 import { startNode, type TestNode } from './in-process';
 
 const VN = 'Asia/Ho_Chi_Minh';
@@ -59,28 +59,31 @@ describe('priorities on a loudspeaker, from schedules', () => {
     const n3 = await schedule('Bản tin 3', 4000, 7, 'normal');
     const e = await schedule('Khẩn cấp', 1000, 8, 'emergency');
 
-    const stageOf = (scheduleId: string) =>
+    const stageOf = async (scheduleId: string) =>
       (
-        server.services.db
-          .prepare(
-            `SELECT d.stage FROM deliveries d JOIN occurrences o ON o.id = d.occurrence_id
-             WHERE o.schedule_id = ? AND d.device_id = 'prio-1'`,
-          )
-          .get(scheduleId) as { stage: string } | undefined
+        await row<{ stage: string }>(
+          server,
+          sql`SELECT d.stage FROM deliveries d JOIN occurrences o ON o.id = d.occurrence_id
+              WHERE o.schedule_id = ${scheduleId} AND d.device_id = 'prio-1'`,
+        )
       )?.stage;
+    const stagesOf = (scheduleIds: string[]) => Promise.all(scheduleIds.map(stageOf));
     await waitFor(
       'every item reached its final stage',
-      () => [n1, n2, p, e].every((id) => stageOf(id) === 'finished') && stageOf(n3) === 'preempted',
+      async () => {
+        const [s1, s2, sp, s3, se] = await stagesOf([n1, n2, p, n3, e]);
+        return [s1, s2, sp, se].every((stage) => stage === 'finished') && s3 === 'preempted';
+      },
       40_000,
-    ).catch((err: unknown) => {
-      throw new Error(`${(err as Error).message}: ${JSON.stringify([n1, n2, p, n3, e].map(stageOf))}`);
+    ).catch(async (err: unknown) => {
+      throw new Error(`${(err as Error).message}: ${JSON.stringify(await stagesOf([n1, n2, p, n3, e]))}`);
     });
 
     // The loudspeaker's own record, in the order things sounded.
-    const occurrenceOf = (scheduleId: string) =>
-      (server.services.db.prepare('SELECT id FROM occurrences WHERE schedule_id = ?').get(scheduleId) as { id: string })
-        .id;
-    const names = new Map([n1, n2, p, n3, e].map((id, i) => [occurrenceOf(id), ['n1', 'n2', 'p', 'n3', 'e'][i]!]));
+    const occurrenceOf = async (scheduleId: string) =>
+      (await row<{ id: string }>(server, sql`SELECT id FROM occurrences WHERE schedule_id = ${scheduleId}`))!.id;
+    const occurrences = await Promise.all([n1, n2, p, n3, e].map(occurrenceOf));
+    const names = new Map(occurrences.map((id, i) => [id, ['n1', 'n2', 'p', 'n3', 'e'][i]!]));
     const plays = node.plays().map((l) => ({ ...l, name: names.get(l.occurrenceId) }));
     expect(plays.map((l) => l.name)).toEqual(['n1', 'p', 'n2', 'n3', 'e']);
     const [l1, lp, l2, l3, le] = plays;

@@ -7,7 +7,7 @@
  */
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, waitFor, type TestServer } from '../../../server/test/helpers';
+import { row, sql, startTestServer, waitFor, type TestServer } from '../../../server/test/helpers';
 import { startTestRadio, type TestRadio } from '../radio';
 import { startNode, type TestNode } from './in-process';
 
@@ -85,9 +85,11 @@ describe('stream relay in a scheduled programme', () => {
 
     const occurrenceId = spoken!.occurrenceId;
     await waitFor('delivery finished', () =>
-      server.services.db
-        .prepare(`SELECT 1 FROM deliveries WHERE occurrence_id = ? AND device_id = 'relay-1' AND stage = 'finished'`)
-        .get(occurrenceId),
+      row(
+        server,
+        sql`SELECT 1 AS one FROM deliveries
+            WHERE occurrence_id = ${occurrenceId} AND device_id = 'relay-1' AND stage = 'finished'`,
+      ),
     );
   }, 60_000);
 });

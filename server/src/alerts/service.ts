@@ -828,8 +828,9 @@ export class AlertService {
         });
         const done = row.repeats_done + 1;
         const gaps = row.repeats_ms ? (JSON.parse(row.repeats_ms) as number[]) : this.deps.repeatsMs;
-        // The gap counts from the end of this airing: a repeat never cuts the one before it off.
-        const next = now + audio.durationMs + (gaps[Math.min(done, gaps.length - 1)] ?? gaps.at(-1) ?? 0);
+        // The gap counts from the end of this airing, which starts once rendered and sent (a slow
+        // render must not shorten it): a repeat never cuts the one before it off.
+        const next = this.now() + audio.durationMs + (gaps[Math.min(done, gaps.length - 1)] ?? gaps.at(-1) ?? 0);
         const ends = allClear || (row.expires_at !== null && next >= row.expires_at);
         await db.transaction().execute(async (tx) => {
           await tx

@@ -66,20 +66,32 @@ export class UserService {
     role: Role,
     options: { communeId: string | null; mustChangePassword?: boolean },
   ): Promise<User> {
+    await this.insert(username, password, role, options, false);
+    return { username, role, mustChangePassword: options.mustChangePassword ?? false, communeId: options.communeId };
+  }
+
+  /** Inserts the account; with `ifAbsent`, a name taken meanwhile is no error: resolves false. */
+  private async insert(
+    username: string,
+    password: string,
+    role: Role,
+    options: { communeId: string | null; mustChangePassword?: boolean },
+    ifAbsent: boolean,
+  ): Promise<boolean> {
     const hash = await hashPassword(password);
-    const mustChangePassword = options.mustChangePassword ?? false;
-    await this.sqlDb.db
+    const result = await this.sqlDb.db
       .insertInto('users')
       .values({
         username,
         password_hash: hash,
         role,
         created_at: Date.now(),
-        must_change_password: mustChangePassword ? 1 : 0,
+        must_change_password: options.mustChangePassword ? 1 : 0,
         commune_id: options.communeId,
       })
-      .execute();
-    return { username, role, mustChangePassword, communeId: options.communeId };
+      .$if(ifAbsent, (q) => q.onConflict((oc) => oc.column('username').doNothing()))
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
   }
 
   /**
@@ -94,11 +106,15 @@ export class UserService {
   ): Promise<{ created: boolean; generated: string | null }> {
     if ((await this.count()) > 0) return { created: false, generated: null };
     const generated = password ? null : generatePassword();
-    await this.create('admin', password ?? (generated as string), 'admin', {
-      communeId,
-      mustChangePassword: generated !== null,
-    });
-    return { created: true, generated };
+    // Server instances starting together on one new database: the first insert wins.
+    const created = await this.insert(
+      'admin',
+      password ?? (generated as string),
+      'admin',
+      { communeId, mustChangePassword: generated !== null },
+      true,
+    );
+    return created ? { created, generated } : { created, generated: null };
   }
 
   /**
@@ -110,22 +126,25 @@ export class UserService {
   async ensureProvinceAdmin(
     password: string | undefined,
   ): Promise<{ username: string; generated: string | null } | null> {
-    const existing = await this.sqlDb.db
-      .selectFrom('users')
-      .select('username')
-      .where('commune_id', 'is', null)
-      .where('role', '=', 'admin')
-      .where('disabled', '=', 0)
-      .executeTakeFirst();
-    if (existing) return null;
-    let username = 'tinh';
-    for (let i = 2; await this.exists(username); i++) username = `tinh-${i}`;
-    const generated = password ? null : generatePassword();
-    await this.create(username, password ?? (generated as string), 'admin', {
-      communeId: null,
-      mustChangePassword: generated !== null,
-    });
-    return { username, generated };
+    const hasOne = async () =>
+      !!(await this.sqlDb.db
+        .selectFrom('users')
+        .select('username')
+        .where('commune_id', 'is', null)
+        .where('role', '=', 'admin')
+        .where('disabled', '=', 0)
+        .executeTakeFirst());
+    for (;;) {
+      if (await hasOne()) return null;
+      let username = 'tinh';
+      for (let i = 2; await this.exists(username); i++) username = `tinh-${i}`;
+      const generated = password ? null : generatePassword();
+      const options = { communeId: null, mustChangePassword: generated !== null };
+      // Another instance starting at the same moment may take the name first: then look again.
+      if (await this.insert(username, password ?? (generated as string), 'admin', options, true)) {
+        return { username, generated };
+      }
+    }
   }
 
   /**

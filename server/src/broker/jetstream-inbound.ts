@@ -66,7 +66,7 @@ const RETRY_DELAY_MS = 2_000;
 /** `loaxa.v1.dev.*.ack` and so on. */
 export const inboundSubject = (kind: DeviceTopicKind): string => natsSubject(topics.allDevices(kind));
 
-export type InboundCallback = (topic: string, payload: Buffer) => Promise<void>;
+export type InboundCallback = (topic: string, payload: Buffer, meta?: { seq?: number }) => Promise<void>;
 
 export interface JetStreamInboundOptions {
   /** Client URLs of the cluster's nodes; the client moves between them. */
@@ -94,7 +94,9 @@ export interface JetStreamInbound {
 
 export async function startJetStreamInbound(options: JetStreamInboundOptions): Promise<JetStreamInbound> {
   const log = options.logger.child({ module: 'jetstream-inbound' });
-  const ackWaitMs = options.ackWaitMs ?? 30_000;
+  // How soon a message an instance took and never acked (it died) goes to another: a stored
+  // message takes milliseconds, and a long handler says it is still working (below).
+  const ackWaitMs = options.ackWaitMs ?? 10_000;
   const concurrency = Math.max(1, options.concurrency ?? 16);
   const nc = await connect({
     servers: [...options.servers],
@@ -142,7 +144,7 @@ export async function startJetStreamInbound(options: JetStreamInboundOptions): P
     // Tell the server we are still at it, so a slow handler (a busy database) is not redelivered meanwhile.
     const ticker = setInterval(() => m.working(), Math.max(1_000, ackWaitMs / 3));
     try {
-      await options.handle(topic, Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
+      await options.handle(topic, Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength), { seq: m.seq });
       m.ack();
     } catch (err) {
       const deliveries = m.info.redeliveryCount;

@@ -20,7 +20,7 @@ import net from 'node:net';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { MAX_PAYLOAD_BYTES, parseTopic, statusDecoder } from '@loaxa/protocol';
-import type { InboundHandler, MessageBus, PublishOptions } from './bus';
+import type { InboundHandler, InboundMeta, MessageBus, PublishOptions } from './bus';
 import { startJetStreamInbound, type JetStreamInbound } from './jetstream-inbound';
 import { NatsAuthorization, type NatsRegistryView } from './nats';
 
@@ -94,12 +94,12 @@ export async function connectNatsBroker(options: {
 
   const messageHandlers: InboundHandler[] = [];
   const connectHandlers: ((id: string) => void)[] = [];
-  const disconnectHandlers: ((id: string) => void)[] = [];
+  const disconnectHandlers: ((id: string, meta?: InboundMeta) => void)[] = [];
   const online = new Set<string>();
-  const fire = (handlers: ((id: string) => void)[], deviceId: string) => {
+  const fire = (handlers: ((id: string, meta?: InboundMeta) => void)[], deviceId: string, meta?: InboundMeta) => {
     for (const h of handlers) {
       try {
-        h(deviceId);
+        h(deviceId, meta);
       } catch (err) {
         log.error({ err, deviceId }, 'device event handler failed');
       }
@@ -107,7 +107,7 @@ export async function connectNatsBroker(options: {
   };
 
   /** Rejects when a handler could not handle it: JetStream delivers it again. */
-  async function dispatch(topic: string, payload: Buffer): Promise<void> {
+  async function dispatch(topic: string, payload: Buffer, meta?: InboundMeta): Promise<void> {
     const parsed = parseTopic(topic);
     if (parsed?.scope !== 'dev') return;
     const deviceId = parsed.deviceId;
@@ -115,7 +115,7 @@ export async function connectNatsBroker(options: {
     let failed = false;
     for (const h of messageHandlers) {
       try {
-        const stored = h(topic, payload, deviceId);
+        const stored = h(topic, payload, deviceId, meta);
         if (stored) storing.push(stored);
       } catch (err) {
         failed = true;
@@ -136,7 +136,7 @@ export async function connectNatsBroker(options: {
     } else {
       // Its "online" may have gone to another instance: every drop is told (the handlers are idempotent).
       online.delete(deviceId);
-      fire(disconnectHandlers, deviceId);
+      fire(disconnectHandlers, deviceId, meta);
     }
   }
 

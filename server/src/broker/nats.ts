@@ -156,6 +156,22 @@ export function renderNatsAuthorization(input: {
   return lines.join('\n');
 }
 
+/**
+ * The include file an operator writes once, before the nodes' first start (`loaxa nats-auth-init`):
+ * the server's own user (MQTT_USERNAME / MQTT_PASSWORD) and no devices yet; the server rewrites it
+ * at its start. Refuses to replace a file that exists (it holds the devices' credentials).
+ */
+export function writeInitialNatsAuthorization(file: string, user: string, password: string): void {
+  const text = renderNatsAuthorization({
+    server: { user, hash: bcryptHash(password) },
+    probe: { user: RELOAD_PROBE_USER, hash: bcryptHash(crypto.randomBytes(18).toString('base64url')) },
+    devices: [],
+  });
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  // 'wx': never over an existing file; readable by the group the nodes run as, not by others.
+  fs.writeFileSync(file, text, { flag: 'wx', mode: 0o640 });
+}
+
 /** user → password hash, from a file renderNatsAuthorization wrote. */
 export function parseNatsAuthorization(text: string): Map<string, string> {
   const users = new Map<string, string>();
@@ -281,6 +297,8 @@ export class NatsAuthorization {
         else if (!isNatsSafeId(d.id) || !d.zones.every(isNatsSafeId)) this.warnUnsafe(d.id);
         else entries.push({ user: d.id, hash, zones: d.zones });
       }
+      // Told once, at this instance's first write: later, a device another instance has just
+      // provisioned can be in the registry a moment before its credential is in the file.
       if (missing.length > 0 && !this.warnedMissing) {
         this.warnedMissing = true;
         this.log.warn(
@@ -288,6 +306,7 @@ export class NatsAuthorization {
           'devices without a broker credential (provisioned before the NATS broker was configured): provision them again to get a new secret',
         );
       }
+      this.warnedMissing = true;
       const probePassword = crypto.randomBytes(18).toString('base64url');
       const text = renderNatsAuthorization({
         server: { user: this.options.serverUser, hash: await this.serverHash(known.get(this.options.serverUser)) },

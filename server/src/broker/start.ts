@@ -6,7 +6,7 @@
  */
 import type http from 'node:http';
 import type { Logger } from 'pino';
-import { mqttUrls, type Config } from '../config';
+import { deviceMqttUrls, mqttUrls, type Config } from '../config';
 import type { DeviceRegistry } from '../devices/registry';
 import type { MessageBus } from './bus';
 import { startEmbeddedBroker } from './embedded';
@@ -18,7 +18,10 @@ export interface RunningBroker {
   bus: MessageBus;
   /** TCP port devices use (embedded: bound; external: from MQTT_URL). */
   port: number;
-  /** The broker address devices use, e.g. mqtt://127.0.0.1:1883. */
+  /**
+   * The broker address devices use, e.g. mqtt://127.0.0.1:1883: a cluster's first device URL
+   * (provisioned agents get them all, see devices/provisioning.ts).
+   */
   deviceUrl(host: string, tls: boolean): string;
   attachWebSocket(server: http.Server, path?: string): void;
   connectedClients(): number;
@@ -64,8 +67,9 @@ export async function startBroker(options: {
       registry,
       logger,
     });
-    // An agent takes one broker URL today: the first node unless MQTT_DEVICE_URL says otherwise.
-    const deviceUrl = config.mqttDeviceUrl ?? urls[0]!;
+    // Where one address is asked for (the server-address file): the first of the device URLs.
+    // Provisioned agents get every node (devices/provisioning.ts).
+    const deviceUrl = deviceMqttUrls(config)[0]!;
     return {
       bus: nats.bus,
       port: portOf(urls[0]!),
@@ -113,7 +117,7 @@ export async function startBroker(options: {
     external.onDisconnectRequest(() => void f.settled());
   }
   const port = portOf(config.mqttUrl);
-  const deviceUrl = config.mqttDeviceUrl ?? config.mqttUrl;
+  const deviceUrl = deviceMqttUrls(config)[0]!;
   const close = external.bus.close.bind(external.bus);
   return {
     bus: {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { openDatabase } from '../db/database';
-import { sqliteSql } from '../db/sql';
+import { openStore } from '../db/open';
+import { deviceMqttUrls } from '../config';
 import { EventHub } from '../events/hub';
 import { ConflictError, DeviceRegistry, NotFoundError } from '../devices/registry';
 import {
@@ -22,13 +22,11 @@ async function withRegistry<T>(
   target: ServerTarget,
   fn: (registry: DeviceRegistry, communes: CommuneService) => T | Promise<T>,
 ): Promise<T> {
-  const db = openDatabase(target.config.dataDir);
-  const sqlDb = sqliteSql(db);
+  const store = await openStore(target.config, undefined, 'loaxa-cli');
   try {
-    return await fn(new DeviceRegistry(sqlDb, new EventHub()), await CommuneService.open(sqlDb));
+    return await fn(new DeviceRegistry(store.sql, new EventHub()), await CommuneService.open(store.sql));
   } finally {
-    await sqlDb.close();
-    db.close();
+    await store.close();
   }
 }
 
@@ -77,6 +75,8 @@ export async function addDevice(
         secret,
         serverUrl,
         mqttPort: target.config.mqttPort,
+        // An external broker: every device URL (a cluster's nodes), as the server's route gives them.
+        ...(target.config.mqttUrl ? { mqttUrls: deviceMqttUrls(target.config) } : {}),
         ...(player ? { player } : {}),
       });
     } catch (err) {

@@ -76,12 +76,13 @@ program
   .action(async (file: string | undefined, opts: { dir?: string; keep: string }) => {
     if (!file === !opts.dir) throw new CliError('give a backup <file> or --dir <folder>, not both');
     const { loadConfig } = await import('../config');
-    const { dataDir } = loadConfig();
+    // With DATABASE_URL the database is PostgreSQL: pg_dump writes the copy (db/pg-backup.ts).
+    const { dataDir, databaseUrl } = loadConfig();
     if (opts.dir) {
       const keep = /^\d+$/.test(opts.keep.trim()) ? Number(opts.keep) : NaN;
       if (!(keep >= 1)) throw new CliError(`--keep ${JSON.stringify(opts.keep)}: a whole number of at least 1`);
       const { backupIntoDirectory } = await import('../db/backup-rotation');
-      const r = await backupIntoDirectory(dataDir, opts.dir, keep);
+      const r = await backupIntoDirectory(dataDir, opts.dir, keep, new Date(), databaseUrl);
       console.error(
         `loaxa: database backed up to ${r.file} (${r.bytes} bytes, schema version ${r.version}); ` +
           `${r.removed.length} older backup(s) deleted, the newest ${keep} kept`,
@@ -89,13 +90,17 @@ program
       return;
     }
     const { backupDatabase } = await import('../db/backup');
-    const { bytes, version } = await backupDatabase(dataDir, file!);
+    const { pgDump } = await import('../db/pg-backup');
+    const { bytes, version } = databaseUrl ? await pgDump(databaseUrl, file!) : await backupDatabase(dataDir, file!);
     console.error(`loaxa: database backed up to ${file} (${bytes} bytes, schema version ${version})`);
   });
 
 program
   .command('restore')
-  .description('replace the database with a backup (stop the server first; the current one is kept beside it)')
+  .description(
+    'replace the database with a backup (stop the server first; on SQLite the current one is kept beside it; ' +
+      'on PostgreSQL (DATABASE_URL) a pg_dump file, restored in one transaction)',
+  )
   .argument('<file>', 'backup file to restore')
   .action(async (file: string) => {
     const { restoreDatabase } = await import('../db/backup');
@@ -103,11 +108,45 @@ program
     if (await serverIsRunning(target)) {
       throw new CliError(`a server is running at ${target.url}; stop it before restoring`);
     }
+    if (target.config.databaseUrl) {
+      const { pgRestore } = await import('../db/pg-backup');
+      const { describePostgresUrl } = await import('../db/open');
+      const { version } = await pgRestore(target.config.databaseUrl, file);
+      console.error(
+        `loaxa: restored ${file} (schema version ${version}) into ${describePostgresUrl(target.config.databaseUrl)}`,
+      );
+      return;
+    }
     const { keptAs, version } = restoreDatabase(target.config.dataDir, file);
     console.error(
       `loaxa: restored ${file} (schema version ${version}) into ${target.config.dataDir}` +
         (keptAs ? `; the previous database is kept as ${keptAs}` : ''),
     );
+  });
+
+program
+  .command('nats-auth-init')
+  .description(
+    "write the NATS nodes' first authorization include (NATS_AUTH_FILE) with the server's own user " +
+      '(MQTT_USERNAME / MQTT_PASSWORD), before the nodes start; the server keeps it up to date afterwards',
+  )
+  .action(async () => {
+    const { loadConfig } = await import('../config');
+    const { writeInitialNatsAuthorization } = await import('../broker/nats');
+    const config = loadConfig();
+    if (!config.natsAuthFile) throw new CliError('set NATS_AUTH_FILE to the file the nodes include');
+    if (!config.mqttUsername || !config.mqttPassword) {
+      throw new CliError("set MQTT_USERNAME and MQTT_PASSWORD: the server's own identity on the nodes");
+    }
+    try {
+      writeInitialNatsAuthorization(config.natsAuthFile, config.mqttUsername, config.mqttPassword);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+        throw new CliError(`${config.natsAuthFile} exists already: the server keeps it (it holds the devices)`);
+      }
+      throw err;
+    }
+    console.error(`loaxa: wrote ${config.natsAuthFile}; include it in every node's configuration`);
   });
 
 registerDeviceCommands(program);

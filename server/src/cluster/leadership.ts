@@ -58,8 +58,16 @@ export class Leadership {
     return this.tries;
   }
 
-  start(): void {
-    this.schedule(0);
+  /**
+   * Takes part in the election; resolves once the first attempt is over (this instance then
+   * leads, with its leader work started, or follows). On SQLite it leads from the first attempt.
+   */
+  start(): Promise<void> {
+    this.stopped = false;
+    this.step = this.tick().finally(() =>
+      this.schedule(this.leading ? (this.options.checkMs ?? 1000) : (this.options.retryMs ?? 1000)),
+    );
+    return this.step;
   }
 
   /** Steps down (releasing the lock by closing its connection) and stops trying. */

@@ -791,4 +791,23 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 31,
+    name: 'which server instance holds a live session; occurrences found by their alert; status order',
+    // Several instances share a PostgreSQL database: a live session's audio runs through the one
+    // instance the officer is connected to, so only that instance (or, when it died, the leader)
+    // may end it as left over. `instance` is that process's name in pg_stat_activity.
+    // Instances take one device's messages side by side (NATS mode): `status_seq` is the broker's
+    // sequence of the status a device's online flag was set from, so an older one is not applied.
+    sql: `
+      ALTER TABLE live_sessions ADD COLUMN instance TEXT;
+      CREATE INDEX occurrences_alert ON occurrences(alert_id) WHERE alert_id IS NOT NULL;
+      ALTER TABLE devices ADD COLUMN status_seq INTEGER;
+    `,
+    postgres: `
+      ALTER TABLE live_sessions ADD COLUMN instance TEXT;
+      CREATE INDEX occurrences_alert ON occurrences(alert_id) WHERE alert_id IS NOT NULL;
+      ALTER TABLE devices ADD COLUMN status_seq BIGINT;
+    `,
+  },
 ];

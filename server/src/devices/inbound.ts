@@ -3,7 +3,7 @@
  * the protocol schemas, and is then applied. Garbage is logged and ignored.
  *
  * Applying is batched: the messages of one turn of the event loop (and the
- * disconnects among them) are stored in one transaction, in arrival order,
+ * disconnects among them) are stored in one transaction, each device's in arrival order,
  * and what they tell others (console events, plan and rendition work, clock
  * warnings) happens after its commit. Messages that arrive while a batch is
  * being stored wait for the next. Each message's handler returns a promise
@@ -120,8 +120,12 @@ export function wireDeviceInbound({
     return null;
   };
 
-  const storeBatch = async (steps: Step[]): Promise<void> => {
-    if (steps.length === 0) return;
+  const storeBatch = async (arrived: Step[]): Promise<void> => {
+    if (arrived.length === 0) return;
+    // By device (a stable sort: each device's messages stay in the order it sent them), so that
+    // instances storing batches side by side on PostgreSQL lock device rows in the same order
+    // instead of deadlocking.
+    const steps = [...arrived].sort((a, b) => (a.deviceId < b.deviceId ? -1 : a.deviceId > b.deviceId ? 1 : 0));
     const err = await commit(steps);
     if (err === null) return;
     const failures: { step: Step; err: unknown }[] = [];
@@ -129,7 +133,7 @@ export function wireDeviceInbound({
       failures.push({ step: steps[0]!, err });
     } else {
       log.warn({ err, messages: steps.length }, 'inbound batch not stored; storing its messages one by one');
-      // Still in arrival order, so each device's messages apply in the order it sent them.
+      // Still in each device's order, so its messages apply in the order it sent them.
       for (const step of steps) {
         const stepError = await commit([step]);
         if (stepError !== null) failures.push({ step, err: stepError });
@@ -167,7 +171,7 @@ export function wireDeviceInbound({
     }
   };
 
-  bus.onDeviceMessage((topic, payload, deviceId) => {
+  bus.onDeviceMessage((topic, payload, deviceId, meta) => {
     const parsed = parseTopic(topic);
     if (parsed?.scope !== 'dev' || parsed.deviceId !== deviceId) return;
     metrics?.mqttMessages.inc({ kind: parsed.kind });
@@ -183,7 +187,7 @@ export function wireDeviceInbound({
         if (!r.ok) return reject(r.error);
         const status = r.value;
         return enqueue(deviceId, 'status', async (batch) => {
-          await registry.setOnline(deviceId, status.state === 'online', status.agentVersion, batch);
+          await registry.setOnline(deviceId, status.state === 'online', status.agentVersion, batch, meta?.seq);
           if (status.state !== 'online') return;
           const format = status.audioFormat ?? 'ogg';
           const previous = await registry.setAudioFormat(deviceId, format, batch.tx);
@@ -226,10 +230,12 @@ export function wireDeviceInbound({
   });
 
   // In the same queue as the messages: a device's last status and its disconnect apply in that order.
-  bus.onDeviceDisconnect((deviceId) => {
-    enqueue(deviceId, 'disconnect', (batch) => registry.setOnline(deviceId, false, undefined, batch)).catch(() => {
-      // Logged with its batch.
-    });
+  bus.onDeviceDisconnect((deviceId, meta) => {
+    enqueue(deviceId, 'disconnect', (batch) => registry.setOnline(deviceId, false, undefined, batch, meta?.seq)).catch(
+      () => {
+        // Logged with its batch.
+      },
+    );
   });
 
   return {

@@ -683,19 +683,26 @@ export class DeviceRegistry {
    * (the uptime reports read that log). In `batch`, the inbound messages'
    * transaction, and told once it commits; otherwise in a transaction of its own.
    */
-  async setOnline(deviceId: string, online: boolean, agentVersion?: string, batch?: BatchTx): Promise<void> {
+  async setOnline(
+    deviceId: string,
+    online: boolean,
+    agentVersion?: string,
+    batch?: BatchTx,
+    /** The status message's place in the broker's order (InboundMeta.seq): an older one is not applied. */
+    seq?: number,
+  ): Promise<void> {
     const now = Date.now();
     const flag = online ? 1 : 0;
+    const newer = seq === undefined ? sql`` : sql` AND (status_seq IS NULL OR status_seq < CAST(${seq} AS BIGINT))`;
     // Plain templates: after a power cut thousands of devices connect within seconds and each runs these.
     const apply = async (tx: Kysely<Tables>) => {
       await sql`INSERT INTO device_status (device_id, online, at)
-        SELECT id, CAST(${flag} AS BIGINT), CAST(${now} AS BIGINT) FROM devices WHERE id = ${deviceId} AND online != ${flag}`.execute(
-        tx,
-      );
+        SELECT id, CAST(${flag} AS BIGINT), CAST(${now} AS BIGINT) FROM devices
+        WHERE id = ${deviceId} AND online != ${flag}${newer}`.execute(tx);
       const result = await sql`UPDATE devices SET online = ${flag}, last_seen = ${now},
-        agent_version = COALESCE(CAST(${agentVersion ?? null} AS TEXT), agent_version) WHERE id = ${deviceId}`.execute(
-        tx,
-      );
+        agent_version = COALESCE(CAST(${agentVersion ?? null} AS TEXT), agent_version),
+        status_seq = COALESCE(CAST(${seq ?? null} AS BIGINT), status_seq)
+        WHERE id = ${deviceId}${newer}`.execute(tx);
       return Number(result.numAffectedRows ?? 0) > 0;
     };
     const tell = () => this.hub.emit('device', { id: deviceId, online, lastSeen: iso(now) });

@@ -65,6 +65,24 @@ export class EventHub extends EventEmitter<HubEvents> {
 
   /** An event another instance emitted: this instance's listeners only, not relayed back. */
   emitFromPeer<K extends keyof HubEvents>(event: K, data: HubEvents[K][0]): boolean {
-    return super.emit(event, ...([data] as never));
+    this.peerDepth++;
+    try {
+      return super.emit(event, ...([data] as never));
+    } finally {
+      this.peerDepth--;
+    }
+  }
+
+  private peerDepth = 0;
+
+  /**
+   * Listens to this instance's own events only: work done once per event (a loudspeaker's
+   * emergency catch-up, a metric counted once) must not be repeated by every instance that
+   * hears it relayed. Consoles listen with on() and see every instance's events.
+   */
+  onLocal<K extends keyof HubEvents>(event: K, listener: (...args: HubEvents[K]) => void): this {
+    return this.on(event, ((...args: HubEvents[K]) => {
+      if (this.peerDepth === 0) listener(...args);
+    }) as never);
   }
 }

@@ -3,7 +3,6 @@ import type { AlertService } from '../alerts/service';
 import type { LiveService } from '../live/service';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
-import type { Db } from '../db/database';
 import type { MessageBus } from '../broker/bus';
 import type { DeviceRegistry } from '../devices/registry';
 import type { EventHub } from '../events/hub';
@@ -25,11 +24,9 @@ import type { AbbreviationDictionary } from '../tts/dictionary';
 /** The services routes may use, decorated once on the Fastify instance. */
 export interface AppServices {
   config: Config;
-  db: Db;
-  /**
-   * The shared query layer (db/sql.ts) over the same database: modules ported to it (issue 18)
-   * run on SQLite and PostgreSQL alike; the rest still use `db` directly.
-   */
+  /** This process among the server instances (one on SQLite; several may share PostgreSQL). */
+  cluster: { instance: string; isLeader(): boolean };
+  /** The store (db/sql.ts): SQLite in the data directory, or PostgreSQL with DATABASE_URL. */
   sql: SqlDb;
   bus: MessageBus;
   registry: DeviceRegistry;

@@ -32,6 +32,7 @@ import {
   type Priority,
 } from '@loaxa/protocol';
 import type { SqlDb } from '../db/sql';
+import { sql } from 'kysely';
 import type { MessageBus } from '../broker/bus';
 import type { AuditLog } from '../audit/audit-log';
 import type { MediaAsset, MediaStore } from '../media/store';
@@ -219,6 +220,11 @@ export class LiveService {
       silenceEndMs: number;
       /** The ALSA capture device of the office microphone (LOAXA_LIVE_CAPTURE_DEVICE); unset: no line-in. */
       captureDevice?: string | undefined;
+      /**
+       * This server instance's name (index.ts): recorded with each session it carries, so that on a
+       * shared PostgreSQL database the sessions of an instance that died can be told from the others'.
+       */
+      instance?: string;
       now?: () => number;
     },
   ) {}
@@ -227,14 +233,33 @@ export class LiveService {
     return (this.deps.now ?? (() => performance.timeOrigin + performance.now()))();
   }
 
-  /** Ends what a crash left on air (the loudspeakers ended it by themselves 2 s after the last frame). */
+  /** Ends what a crash left on air, then watches the sessions this instance carries. */
   async start(): Promise<void> {
-    await this.deps.sqlDb.db
+    await this.endLeftOver();
+    this.watchdog = setInterval(() => this.checkEnds(), 250).unref();
+  }
+
+  /**
+   * Ends the sessions no running instance carries (their loudspeakers ended them by themselves 2 s
+   * after the last frame), so their zones are free again. On SQLite there is one instance, which
+   * calls this as it starts: every open session is left over. On PostgreSQL a session is left over
+   * when the instance that carries it has no connection any more (each instance holds one for the
+   * leader election, named `loaxa-leader:<instance>`); the leader sweeps for them. Returns how many.
+   */
+  async endLeftOver(): Promise<number> {
+    const { sqlDb } = this.deps;
+    const result = await sqlDb.db
       .updateTable('live_sessions')
       .set((eb) => ({ ended_at: Date.now(), end_reason: 'restart', revision: eb('revision', '+', 1) }))
       .where('ended_at', 'is', null)
-      .execute();
-    this.watchdog = setInterval(() => this.checkEnds(), 250).unref();
+      .$if(sqlDb.engine === 'postgres', (q) =>
+        q.where(
+          sql<boolean>`(instance IS NULL OR 'loaxa-leader:' || instance NOT IN
+            (SELECT application_name FROM pg_stat_activity WHERE application_name IS NOT NULL))`,
+        ),
+      )
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
   }
 
   async stop(): Promise<void> {
@@ -443,6 +468,7 @@ export class LiveService {
           max_ms: part.maxMs,
           started_by: input.startedBy,
           started_at: startedAt,
+          instance: this.deps.instance ?? null,
           source,
           group_id: groupId,
         })

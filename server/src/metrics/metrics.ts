@@ -60,7 +60,7 @@ export function createMetrics(sqlDb: SqlDb, hub: EventHub, connectedClients: () 
     labelNames: ['stage'],
     registers: [registry],
   });
-  hub.on('delivery', (e) => acks.inc({ stage: e.stage }));
+  hub.onLocal('delivery', (e) => acks.inc({ stage: e.stage }));
 
   const broadcastStartSeconds = new Histogram({
     name: 'loaxa_broadcast_start_latency_seconds',
@@ -86,7 +86,7 @@ export function createMetrics(sqlDb: SqlDb, hub: EventHub, connectedClients: () 
     }
     return start;
   };
-  hub.on('delivery', (e) => {
+  hub.onLocal('delivery', (e) => {
     if (e.stage !== 'started' || !e.at) return;
     const at = Date.parse(e.at);
     startOf(e.occurrenceId).then(

@@ -362,8 +362,13 @@ export class Scheduling {
     );
   }
 
-  /** Materialises now, then keeps the horizon rolling and the history trimmed. */
+  /**
+   * Materialises now, then keeps the horizon rolling and the history trimmed. Only the leader
+   * among the server instances runs it (cluster/leadership.ts).
+   */
   async start(): Promise<void> {
+    // Again after a stop(): an instance that lost the leadership and wins it back.
+    this.stopped = false;
     const planned = await this.rollForward();
     this.deps.logger.info({ devices: planned }, 'schedules materialised');
     const { logger, timeZone } = this.deps;

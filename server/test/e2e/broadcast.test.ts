@@ -1,13 +1,13 @@
 /**
  * The walking skeleton, end to end: the real server (Fastify, embedded Aedes,
- * SQLite, espeak-ng WASM, ffmpeg) and simulated loudspeakers running the
+ * SQLite or PostgreSQL, espeak-ng WASM, ffmpeg) and simulated loudspeakers running the
  * agent's core over real MQTT and HTTP.
  */
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimFleet } from '@loaxa/firmware-sim';
 import { deviceAuthorizationHeader } from '@loaxa/protocol';
-import { startTestServer, waitFor, type TestServer } from '../helpers';
+import { rows, sql, startTestServer, waitFor, type TestServer } from '../helpers';
 
 interface Occurrence {
   id: string;
@@ -64,10 +64,11 @@ async function occurrence(id: string): Promise<Occurrence> {
   return res.body;
 }
 
-function startedAcks(occurrenceId: string): { device_id: string; at: number }[] {
-  return server.services.db
-    .prepare("SELECT device_id, at FROM acks WHERE ref_id = ? AND stage = 'started' ORDER BY device_id")
-    .all(occurrenceId) as { device_id: string; at: number }[];
+function startedAcks(occurrenceId: string): Promise<{ device_id: string; at: number }[]> {
+  return rows<{ device_id: string; at: number }>(
+    server,
+    sql`SELECT device_id, at FROM acks WHERE ref_id = ${occurrenceId} AND stage = 'started' ORDER BY device_id`,
+  );
 }
 
 describe('broadcast now', () => {
@@ -86,19 +87,24 @@ describe('broadcast now', () => {
     // thon-c is not targeted; loa-ab is in both zones and plays once.
     expect(done.deliveries.map((d) => d.deviceId).sort()).toEqual(['loa-a1', 'loa-a2', 'loa-ab', 'loa-b1']);
     for (const d of done.deliveries) expect(d.at).not.toBeNull();
-    expect(startedAcks(id).filter((a) => a.device_id === 'loa-ab')).toHaveLength(1);
+    expect((await startedAcks(id)).filter((a) => a.device_id === 'loa-ab')).toHaveLength(1);
 
-    // Every stage was acknowledged, in order, once per device.
-    const stages = server.services.db
-      .prepare('SELECT device_id, stage, at FROM acks WHERE ref_id = ? ORDER BY device_id, at, rowid')
-      .all(id) as { device_id: string; stage: string; at: number }[];
+    // Every stage was acknowledged, in order, once per device: ordered by the device's clock, then by arrival
+    // at the server. Acks equal on both (the same millisecond twice) do not say which came first.
+    const STAGES = ['received', 'ready', 'started', 'finished'];
+    const stages = await rows<{ device_id: string; stage: string; at: number; received_at: number }>(
+      server,
+      sql`SELECT device_id, stage, at, received_at FROM acks WHERE ref_id = ${id} ORDER BY device_id, stage`,
+    );
+    const inOrder = (a: (typeof stages)[number], b: (typeof stages)[number]) =>
+      a.at - b.at || a.received_at - b.received_at || STAGES.indexOf(a.stage) - STAGES.indexOf(b.stage);
     for (const deviceId of ['loa-a1', 'loa-a2', 'loa-ab', 'loa-b1']) {
-      expect(stages.filter((s) => s.device_id === deviceId).map((s) => s.stage)).toEqual([
-        'received',
-        'ready',
-        'started',
-        'finished',
-      ]);
+      expect(
+        stages
+          .filter((s) => s.device_id === deviceId)
+          .sort(inOrder)
+          .map((s) => s.stage),
+      ).toEqual(STAGES);
     }
 
     // The bytes a device downloads hash to the announced sha256, and play as long as announced.
@@ -193,7 +199,7 @@ describe('broadcast at a set time', () => {
       20_000,
     );
     expect(o.startAt).toBe(at.toISOString());
-    const started = startedAcks(id);
+    const started = await startedAcks(id);
     expect(started).toHaveLength(DEVICES.length);
     console.info(`start offsets vs at (ms): ${started.map((s) => `${s.device_id}=${s.at - at.getTime()}`).join(' ')}`);
     for (const s of started) {

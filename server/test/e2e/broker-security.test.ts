@@ -5,7 +5,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { topics } from '@loaxa/protocol';
-import { signInProvince, startTestServer, waitFor, type TestServer } from '../helpers';
+import { row, signInProvince, sql, startTestServer, waitFor, type TestServer } from '../helpers';
 
 let server: TestServer;
 const secrets = new Map<string, string>();
@@ -108,8 +108,8 @@ describe('topic access', () => {
       qos: 1,
     });
     await waitFor('the offending client to be disconnected', () => !c.connected || c.disconnecting, 5000);
-    const row = server.services.db.prepare("SELECT * FROM acks WHERE ref_id = 'forged'").get();
-    expect(row).toBeUndefined();
+    const forged = await row(server, sql`SELECT * FROM acks WHERE ref_id = 'forged'`);
+    expect(forged).toBeUndefined();
     expect(spy.connected).toBe(true);
   });
 
@@ -130,12 +130,13 @@ describe('topic access', () => {
       { qos: 1 },
     );
     await waitFor('the valid ack to be stored', () =>
-      server.services.db.prepare("SELECT 1 FROM acks WHERE ref_id = 'real-one'").get(),
+      row(server, sql`SELECT 1 AS one FROM acks WHERE ref_id = 'real-one'`),
     );
-    expect(
-      (server.services.db.prepare('SELECT COUNT(*) AS n FROM acks WHERE device_id = ?').get('dev-1') as { n: number })
-        .n,
-    ).toBe(1);
+    const stored = await row<{ n: number | string }>(
+      server,
+      sql`SELECT COUNT(*) AS n FROM acks WHERE device_id = ${'dev-1'}`,
+    );
+    expect(Number(stored?.n)).toBe(1);
     expect((await fetch(`${server.url}/api/v1/health`)).status).toBe(200);
   });
 

@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimFleet } from '@loaxa/firmware-sim';
-import { signIn, signInProvince, startTestServer, waitFor, type TestServer } from '../helpers';
+import { row, rows, signIn, signInProvince, sql, startTestServer, waitFor, type TestServer } from '../helpers';
 
 type Api = TestServer['api'];
 interface CommuneRow {
@@ -94,14 +94,13 @@ async function bulletin(api: Api, id: string): Promise<Bulletin> {
 }
 
 /** Devices that acknowledged `stage` for any occurrence of the bulletin. */
-function acked(bulletinId: string, stage: string): string[] {
+async function acked(bulletinId: string, stage: string): Promise<string[]> {
   return (
-    server.services.db
-      .prepare(
-        `SELECT DISTINCT a.device_id FROM acks a JOIN occurrences o ON o.id = a.ref_id
-         WHERE o.bulletin_id = ? AND a.stage = ? ORDER BY a.device_id`,
-      )
-      .all(bulletinId, stage) as { device_id: string }[]
+    await rows<{ device_id: string }>(
+      server,
+      sql`SELECT DISTINCT a.device_id FROM acks a JOIN occurrences o ON o.id = a.ref_id
+          WHERE o.bulletin_id = ${bulletinId} AND a.stage = ${stage} ORDER BY a.device_id`,
+    )
   ).map((r) => r.device_id);
 }
 
@@ -117,28 +116,29 @@ describe('an emergency bulletin', () => {
     expect(sent.body.status).toBe('sent');
     const id = sent.body.id;
     const targets = [...one!.devices, ...two!.devices].sort();
-    await waitFor('every online loudspeaker of the two communes started it', () =>
-      JSON.stringify(acked(id, 'started')) === JSON.stringify(targets) ? true : null,
+    await waitFor('every online loudspeaker of the two communes started it', async () =>
+      JSON.stringify(await acked(id, 'started')) === JSON.stringify(targets) ? true : null,
     );
     const view = await bulletin(province, id);
     expect(view.communes.map((c) => c.communeId).sort()).toEqual([one!.id, two!.id].sort());
     for (const c of view.communes) expect(c.status).toBe('aired');
     // The third commune: no occurrence, no delivery, no acknowledgement.
-    const third = server.services.db
-      .prepare(
-        `SELECT COUNT(*) AS n FROM deliveries d JOIN occurrences o ON o.id = d.occurrence_id
-         WHERE o.bulletin_id = ? AND d.device_id IN (SELECT value FROM json_each(?))`,
-      )
-      .get(id, JSON.stringify(three!.devices)) as { n: number };
-    expect(third.n).toBe(0);
-    expect(acked(id, 'received').filter((d) => three!.devices.includes(d))).toEqual([]);
+    const third = await row<{ n: number | string }>(
+      server,
+      sql`SELECT COUNT(*) AS n FROM deliveries d JOIN occurrences o ON o.id = d.occurrence_id
+          WHERE o.bulletin_id = ${id} AND d.device_id IN (${sql.join(three!.devices)})`,
+    );
+    expect(Number(third!.n)).toBe(0);
+    expect((await acked(id, 'received')).filter((d) => three!.devices.includes(d))).toEqual([]);
     // A commune outside the bulletin does not learn of it.
     expect((await three!.api('GET', `/api/v1/bulletins/${id}`)).status).toBe(404);
     expect(JSON.stringify((await three!.api('GET', '/api/v1/bulletins')).body)).not.toContain(id);
 
     // A loudspeaker of commune one that comes online while the bulletin is current still plays it.
     await startDevices([LATECOMER]);
-    await waitFor('the latecomer started it', () => (acked(id, 'started').includes(LATECOMER) ? true : null));
+    await waitFor('the latecomer started it', async () =>
+      (await acked(id, 'started')).includes(LATECOMER) ? true : null,
+    );
     // The province sees per commune and per loudspeaker.
     const after = await bulletin(province, id);
     const rowOne = after.communes.find((c) => c.communeId === one!.id)!;
@@ -251,10 +251,11 @@ describe('a priority bulletin', () => {
     expect(starts).toHaveLength(1);
     expect(starts[0]).toBeLessThan(slot);
     expect(slot - starts[0]!).toBeLessThan(1000);
-    const priority = server.services.db
-      .prepare('SELECT priority FROM occurrences WHERE id = ?')
-      .get(byCommune[one!.id]!.occurrences[0]!.id) as { priority: string };
-    expect(priority.priority).toBe('priority');
+    const priority = await row<{ priority: string }>(
+      server,
+      sql`SELECT priority FROM occurrences WHERE id = ${byCommune[one!.id]!.occurrences[0]!.id}`,
+    );
+    expect(priority!.priority).toBe('priority');
     // Commune two has no programme ahead: it waits for the commune to place it.
     expect(byCommune[two!.id]!.status).toBe('received');
     expect(byCommune[two!.id]!.detail).toMatch(/no programme ahead/);

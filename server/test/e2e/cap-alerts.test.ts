@@ -15,7 +15,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimFleet } from '@loaxa/firmware-sim';
-import { signInProvince, startTestServer, waitFor, waitForFinished, type TestServer } from '../helpers';
+import { row, rows, signInProvince, sql, startTestServer, waitFor, waitForFinished, type TestServer } from '../helpers';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/cap');
 /** The fixture with its expiry moved two hours ahead of now: the rest is as the feed wrote it. */
@@ -95,14 +95,22 @@ const allAlerts = async () => (await (await signInProvince(server))<AlertBody[]>
 const alertsNamed = async (identifierEnd: string) =>
   (await allAlerts()).find((a) => a.identifier.endsWith(identifierEnd));
 
-/** The plays an alert became, with their loudspeakers and titles. */
-const playsOf = (alertId: string) =>
-  server.services.db
-    .prepare(
-      `SELECT o.id, o.title, GROUP_CONCAT(d.device_id) AS devices FROM occurrences o
-       JOIN deliveries d ON d.occurrence_id = o.id WHERE o.alert_id = ? GROUP BY o.id ORDER BY o.start_at`,
-    )
-    .all(alertId) as { id: string; title: string; devices: string }[];
+/** The plays an alert became, with their titles and loudspeakers (comma-separated), earliest first. */
+const playsOf = async (alertId: string) => {
+  const deliveries = await rows<{ id: string; title: string; device_id: string }>(
+    server,
+    sql`SELECT o.id, o.title, d.device_id FROM occurrences o
+        JOIN deliveries d ON d.occurrence_id = o.id WHERE o.alert_id = ${alertId}
+        ORDER BY o.start_at, o.id, d.device_id`,
+  );
+  const plays = new Map<string, { id: string; title: string; devices: string[] }>();
+  for (const d of deliveries) {
+    const play = plays.get(d.id) ?? { id: d.id, title: d.title, devices: [] };
+    play.devices.push(d.device_id);
+    plays.set(d.id, play);
+  }
+  return [...plays.values()].map((p) => ({ id: p.id, title: p.title, devices: p.devices.join(',') }));
+};
 
 beforeAll(async () => {
   await new Promise<void>((resolve) => feed.server.listen(0, '127.0.0.1', resolve));
@@ -168,7 +176,7 @@ describe('CAP alerts from a feed', () => {
     const test = await waitFor('the Test alert to be read', () => alertsNamed('TEST.0001'));
     expect(test.state).toBe('not-actual');
     expect(test.communes.every((c) => c.occurrences.length === 0)).toBe(true);
-    expect(playsOf(test.id)).toEqual([]);
+    expect(await playsOf(test.id)).toEqual([]);
   });
 
   it('plays a flood alert on the loudspeakers inside its polygon and none outside, within one poll', async () => {
@@ -185,7 +193,7 @@ describe('CAP alerts from a feed', () => {
     expect(alert.communes).toMatchObject([
       { communeId: 'default', decision: 'auto', rule: 0, allClear: true, status: 'airing', devices: 3 },
     ]);
-    const [first] = playsOf(alert.id);
+    const [first] = await playsOf(alert.id);
     // Two by their positions, one without a position by its zone's drawn area; Sa Pa is outside.
     const inside = ['loa-bao-thang', 'loa-lao-cai', 'loa-ven-song'];
     expect(first!.devices.split(',').sort()).toEqual(inside);
@@ -193,14 +201,13 @@ describe('CAP alerts from a feed', () => {
     const played = await waitForFinished(server, first!.id);
     expect(played.deliveries.map((d) => d.deviceId).sort()).toEqual(inside);
     // Level 3's own tone frames the words.
-    const aired = server.services.db
-      .prepare(`SELECT detail FROM audit_log WHERE action = 'alert.aired' AND target = ? ORDER BY id LIMIT 1`)
-      .get(alert.id) as { detail: string };
-    expect(JSON.parse(aired.detail)).toMatchObject({ tone: 'alert-3', repeat: 1 });
+    const aired = await row<{ detail: string }>(
+      server,
+      sql`SELECT detail FROM audit_log WHERE action = 'alert.aired' AND target = ${alert.id} ORDER BY id LIMIT 1`,
+    );
+    expect(JSON.parse(aired!.detail)).toMatchObject({ tone: 'alert-3', repeat: 1 });
     // The spoken text says the level, what happens and what to do, in Vietnamese.
-    const text = server.services.db.prepare('SELECT text FROM occurrences WHERE id = ?').get(first!.id) as {
-      text: string;
-    };
+    const text = (await row<{ text: string }>(server, sql`SELECT text FROM occurrences WHERE id = ${first!.id}`))!;
     expect(text.text).toMatch(/^Cảnh báo thiên tai cấp độ 3\. Cảnh báo lũ trên sông Hồng tại Lào Cai\. /);
     expect(text.text).toContain('Chủ động sơ tán người dân khỏi vùng trũng ven sông');
   }, 120_000);
@@ -212,47 +219,47 @@ describe('CAP alerts from a feed', () => {
       'a repeat with the updated text',
       async () => {
         const u = await alertsNamed('LU.0002');
-        return u && playsOf(u.id).length > 0 ? u : null;
+        return u && (await playsOf(u.id)).length > 0 ? u : null;
       },
       90_000,
     );
     expect((await alertsNamed('LU.0001'))!.state).toBe('replaced');
-    expect(playsOf(update.id)[0]!.title).toBe('Lũ trên sông Hồng tại Lào Cai đã vượt báo động 3');
+    expect((await playsOf(update.id))[0]!.title).toBe('Lũ trên sông Hồng tại Lào Cai đã vượt báo động 3');
     // The original's repeats ended when it was replaced.
-    const before = playsOf(original.id).length;
+    const before = (await playsOf(original.id)).length;
 
     feed.publish('lu-lao-cai-cancel.xml', fixture('lu-lao-cai-cancel.xml'));
     await waitFor('the cancel to end the update', async () => (await alertsNamed('LU.0002'))?.state === 'cancelled');
     // The all-clear: once, on the loudspeakers that heard the alert, with the calm tone.
     const cancel = (await alertsNamed('LU.0003'))!;
-    const [allClear] = await waitFor('the all-clear to be aired', () => {
-      const plays = playsOf(cancel.id);
+    const [allClear] = await waitFor('the all-clear to be aired', async () => {
+      const plays = await playsOf(cancel.id);
       return plays.length ? plays : null;
     });
     expect(allClear!.title).toBe('Kết thúc cảnh báo: Lũ trên sông Hồng tại Lào Cai đã vượt báo động 3');
     expect(allClear!.devices.split(',').sort()).toEqual(['loa-bao-thang', 'loa-lao-cai', 'loa-ven-song']);
-    const spoken = server.services.db.prepare('SELECT text FROM occurrences WHERE id = ?').get(allClear!.id) as {
-      text: string;
-    };
+    const spoken = (await row<{ text: string }>(server, sql`SELECT text FROM occurrences WHERE id = ${allClear!.id}`))!;
     expect(spoken.text).toMatch(/^Thông báo kết thúc cảnh báo thiên tai\. Cảnh báo Lũ trên sông Hồng /);
     // Aired once (its playing out is the flood alert's test above): nothing more is due.
     expect((await alertsNamed('LU.0003'))!.communes).toMatchObject([
       { communeId: 'default', allClear: true, status: 'done', repeatsDone: 1 },
     ]);
-    const rows = server.services.db
-      .prepare('SELECT status, next_at FROM alert_communes WHERE alert_id IN (?, ?)')
-      .all(original.id, update.id);
+    const communes = await rows<{ status: string; next_at: number | null }>(
+      server,
+      sql`SELECT status, next_at FROM alert_communes WHERE alert_id IN (${original.id}, ${update.id}) ORDER BY alert_id`,
+    );
     // Nothing is left to air: the timer airs only rows still 'airing'.
-    expect(rows).toEqual([
+    expect(communes).toEqual([
       { status: 'done', next_at: null },
       { status: 'done', next_at: null },
     ]);
-    expect(playsOf(original.id).length).toBe(before);
-    const audit = server.services.db
-      .prepare(`SELECT action FROM audit_log WHERE action LIKE 'alert.%' ORDER BY id`)
-      .all() as { action: string }[];
+    expect((await playsOf(original.id)).length).toBe(before);
+    const audit = await rows<{ action: string }>(
+      server,
+      sql`SELECT action FROM audit_log WHERE action LIKE 'alert.%' ORDER BY id`,
+    );
     expect(new Set(audit.map((a) => a.action))).toEqual(new Set(['alert.received', 'alert.aired', 'alert.all-clear']));
-    expect(playsOf(cancel.id)).toHaveLength(1);
+    expect(await playsOf(cancel.id)).toHaveLength(1);
   }, 120_000);
 
   it('reaches a zone by its geocode, and waits for a leader’s tap when the alert is not grave enough', async () => {
@@ -263,29 +270,30 @@ describe('CAP alerts from a feed', () => {
     expect(alert.communes).toMatchObject([
       { communeId: 'default', decision: 'confirm', rule: null, status: 'waiting', devices: 1 },
     ]);
-    expect(playsOf(alert.id)).toEqual([]);
-    const row = alert.communes[0]!;
+    expect(await playsOf(alert.id)).toEqual([]);
+    const commune = alert.communes[0]!;
     const confirmed = await server.api<{ status: string }>('POST', `/api/v1/alerts/${alert.id}/confirm`, {
-      revision: row.revision,
+      revision: commune.revision,
     });
     expect(confirmed.status).toBe(200);
     expect(confirmed.body.status).toBe('airing');
     const again = await server.api<{ field: string }>('POST', `/api/v1/alerts/${alert.id}/confirm`, {
-      revision: row.revision,
+      revision: commune.revision,
     });
     expect(again.status).toBe(409);
-    await waitFor('the confirmed alert to be aired', () => playsOf(alert.id).length > 0);
-    expect(playsOf(alert.id)[0]!.devices).toBe('loa-yen-bai');
-    const decided = server.services.db
-      .prepare(`SELECT actor FROM audit_log WHERE action = 'alert.confirm' AND target = ?`)
-      .get(alert.id);
+    await waitFor('the confirmed alert to be aired', async () => (await playsOf(alert.id)).length > 0);
+    expect((await playsOf(alert.id))[0]!.devices).toBe('loa-yen-bai');
+    const decided = await row<{ actor: string }>(
+      server,
+      sql`SELECT actor FROM audit_log WHERE action = 'alert.confirm' AND target = ${alert.id}`,
+    );
     expect(decided).toEqual({ actor: 'admin' });
   });
 
   it('refuses a malformed or hostile file whole, logged and audited, nothing aired', async () => {
     feed.publish('xxe.xml', fs.readFileSync(path.join(FIXTURES, 'hostile/xxe-passwd.xml'), 'utf8'));
     await waitFor('the hostile file to be refused', () =>
-      server.services.db.prepare(`SELECT detail FROM audit_log WHERE action = 'alert.invalid'`).get(),
+      row<{ detail: string }>(server, sql`SELECT detail FROM audit_log WHERE action = 'alert.invalid'`),
     );
     // Shown, not only logged: the Alerts page lists what was refused, from where and why.
     const refused = await server.api<{ source: string; reason: string }[]>('GET', '/api/v1/alerts/refused');

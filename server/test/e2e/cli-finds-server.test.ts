@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../helpers';
+import { sql, waitFor } from '../helpers';
 import { exited, killAll, readDb, serverProcess } from '../processes';
 
 const run = promisify(execFile);
@@ -74,12 +74,12 @@ describe('loaxa finds the server through LOAXA_DATA', () => {
       ),
     );
     expect(
-      readDb(dataDir, (db) =>
-        db
-          .prepare('SELECT id, revoked_at IS NOT NULL AS revoked FROM devices ORDER BY id')
-          .all()
-          .map((r) => Object.values(r as object).join(':')),
-      ),
+      (
+        await readDb(
+          dataDir,
+          sql<{ id: string; revoked_at: number | null }>`SELECT id, revoked_at FROM devices ORDER BY id`,
+        )
+      ).map((r) => `${r.id}:${r.revoked_at === null ? 0 : 1}`),
     ).toEqual(['loa-ngoai-tuyen:0', 'loa-tim-thay:1']);
   }, 120_000);
 });

@@ -4,7 +4,7 @@
  * every ack kept exactly once.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../helpers';
+import { sql, waitFor } from '../helpers';
 import { devicesOnline, exited, killAll, provision, readDb, serverProcess, sleep, startFleet } from '../processes';
 
 const DEVICES = 6;
@@ -42,40 +42,39 @@ describe('server crash mid-broadcast', () => {
 
     server = proc.start();
     await waitFor('fleet back', async () => (await devicesOnline(proc)) === DEVICES, 60_000);
-    const finishedCount = (id: string) =>
-      readDb(
-        dataDir,
-        (d) =>
-          (
-            d
-              .prepare("SELECT COUNT(*) AS n FROM deliveries WHERE occurrence_id = ? AND stage = 'finished'")
-              .get(id) as { n: number }
-          ).n,
+    const finishedCount = async (id: string) =>
+      Number(
+        (
+          await readDb(
+            dataDir,
+            sql<{ n: number }>`SELECT COUNT(*) AS n FROM deliveries WHERE occurrence_id = ${id} AND stage = 'finished'`,
+          )
+        )[0]!.n,
       );
     await waitFor(
       'both finished everywhere',
-      () => finishedCount(now) === DEVICES && finishedCount(scheduled) === DEVICES,
+      async () => (await finishedCount(now)) === DEVICES && (await finishedCount(scheduled)) === DEVICES,
       60_000,
-    ).catch((err: unknown) => {
-      const deliveries = readDb(dataDir, (d) =>
-        d.prepare('SELECT occurrence_id, device_id, stage, detail FROM deliveries').all(),
-      );
+    ).catch(async (err: unknown) => {
+      const deliveries = await readDb(dataDir, sql`SELECT occurrence_id, device_id, stage, detail FROM deliveries`);
       throw new Error(`${(err as Error).message}: ${JSON.stringify(deliveries)}`);
     });
 
     for (const id of [now, scheduled]) {
-      const rows = readDb(dataDir, (d) =>
-        d
-          .prepare('SELECT device_id, stage, COUNT(*) AS n FROM acks WHERE ref_id = ? GROUP BY device_id, stage')
-          .all(id),
-      ) as { device_id: string; stage: string; n: number }[];
+      const rows = await readDb(
+        dataDir,
+        sql<{
+          device_id: string;
+          stage: string;
+          n: number;
+        }>`SELECT device_id, stage, COUNT(*) AS n FROM acks WHERE ref_id = ${id} GROUP BY device_id, stage`,
+      );
       expect(rows.filter((r) => r.stage === 'started')).toHaveLength(DEVICES); // played once per device
-      expect(rows.every((r) => r.n === 1)).toBe(true);
+      expect(rows.every((r) => Number(r.n) === 1)).toBe(true);
       expect(new Set(rows.map((r) => r.stage))).toEqual(new Set(['received', 'ready', 'started', 'finished']));
     }
-    const occurrences = readDb(
-      dataDir,
-      (d) => (d.prepare('SELECT COUNT(*) AS n FROM occurrences').get() as { n: number }).n,
+    const occurrences = Number(
+      (await readDb(dataDir, sql<{ n: number }>`SELECT COUNT(*) AS n FROM occurrences`))[0]!.n,
     );
     expect(occurrences).toBe(2);
   }, 120_000);

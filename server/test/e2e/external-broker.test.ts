@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encode, topics, type AckPayload, type CommandPayload } from '@loaxa/protocol';
 import { startSimFleet, type SimFleet } from '@loaxa/firmware-sim';
 import { requireTool } from '../../../scripts/test/require-tool';
-import { startTestServer, waitFor, type TestServer } from '../helpers';
+import { rows, sql, startTestServer, waitFor, type TestServer } from '../helpers';
 import { MOSQUITTO_BIN, startMosquitto, type TestMosquitto } from '../mosquitto';
 
 const hasMosquitto = requireTool({
@@ -45,15 +45,26 @@ function connect(username: string, password: string): Promise<MqttClient> {
   });
 }
 
-const ackRows = (refId: string) =>
-  server.services.db
-    .prepare('SELECT device_id, stage, COUNT(*) AS n FROM acks WHERE ref_id = ? GROUP BY device_id, stage')
-    .all(refId) as { device_id: string; stage: string; n: number }[];
+/** Code-point order, whatever the database's collation. */
+const byDevice = (a: { device_id: string }, b: { device_id: string }) =>
+  a.device_id < b.device_id ? -1 : a.device_id > b.device_id ? 1 : 0;
 
-const deliveries = (occurrenceId: string) =>
-  server.services.db
-    .prepare('SELECT device_id, stage FROM deliveries WHERE occurrence_id = ? ORDER BY device_id')
-    .all(occurrenceId) as { device_id: string; stage: string }[];
+const ackRows = async (refId: string) =>
+  (
+    await rows<{ device_id: string; stage: string; n: number | string }>(
+      server,
+      sql`SELECT device_id, stage, COUNT(*) AS n FROM acks WHERE ref_id = ${refId}
+          GROUP BY device_id, stage ORDER BY device_id, stage`,
+    )
+  ).map((r) => ({ device_id: r.device_id, stage: r.stage, n: Number(r.n) }));
+
+const deliveries = async (occurrenceId: string) =>
+  (
+    await rows<{ device_id: string; stage: string }>(
+      server,
+      sql`SELECT device_id, stage FROM deliveries WHERE occurrence_id = ${occurrenceId} ORDER BY device_id`,
+    )
+  ).sort(byDevice);
 
 async function broadcastTo(zones: string[], text: string): Promise<string> {
   const res = await server.api<{ occurrenceId: string }>('POST', '/api/v1/broadcasts', {
@@ -124,11 +135,15 @@ describe.skipIf(!hasMosquitto)('server with an external mosquitto (MQTT_URL)', (
 
   it('runs a broadcast to a zone through mosquitto: every stage acked once by every device there', async () => {
     const occurrenceId = await broadcastTo(['thon-1'], 'Thông báo qua máy chủ MQTT ngoài.');
-    await waitFor('thôn 1 to finish', () => deliveries(occurrenceId).every((d) => d.stage === 'finished'), 20_000);
-    expect(deliveries(occurrenceId)).toEqual(THON_1.map((device_id) => ({ device_id, stage: 'finished' })));
-    const rows = ackRows(occurrenceId);
+    await waitFor(
+      'thôn 1 to finish',
+      async () => (await deliveries(occurrenceId)).every((d) => d.stage === 'finished'),
+      20_000,
+    );
+    expect(await deliveries(occurrenceId)).toEqual(THON_1.map((device_id) => ({ device_id, stage: 'finished' })));
+    const acked = await ackRows(occurrenceId);
     for (const id of THON_1) {
-      expect(rows.filter((r) => r.device_id === id).map((r) => [r.stage, r.n])).toEqual(
+      expect(acked.filter((r) => r.device_id === id).map((r) => [r.stage, r.n])).toEqual(
         expect.arrayContaining([
           ['received', 1],
           ['ready', 1],
@@ -141,7 +156,7 @@ describe.skipIf(!hasMosquitto)('server with an external mosquitto (MQTT_URL)', (
       expect(stages.map((a) => a.ack.stage)).toEqual(['received', 'ready', 'started', 'finished']);
     }
     // Thôn 2's loudspeaker heard nothing of it.
-    expect(rows.some((r) => r.device_id === 'm-4')).toBe(false);
+    expect(acked.some((r) => r.device_id === 'm-4')).toBe(false);
     expect(agentAcks.some((a) => a.deviceId === 'm-4' && a.ack.occurrenceId === occurrenceId)).toBe(false);
   });
 
@@ -159,7 +174,11 @@ describe.skipIf(!hasMosquitto)('server with an external mosquitto (MQTT_URL)', (
     });
     // A real broadcast to thôn 1 and m-1's retained plan must not reach the spy.
     const occurrenceId = await broadcastTo(['thon-1'], 'Bản tin thứ hai cho thôn 1.');
-    await waitFor('thôn 1 to finish', () => deliveries(occurrenceId).every((d) => d.stage === 'finished'), 20_000);
+    await waitFor(
+      'thôn 1 to finish',
+      async () => (await deliveries(occurrenceId)).every((d) => d.stage === 'finished'),
+      20_000,
+    );
     // A forged play-now on thôn 1's command topic, and a forged ack in m-1's name.
     const now = Date.now();
     const forged: CommandPayload = {
@@ -186,8 +205,8 @@ describe.skipIf(!hasMosquitto)('server with an external mosquitto (MQTT_URL)', (
     const foreign = heard.filter((t) => !t.startsWith('loaxa/v1/dev/m-spy/') && t !== topics.zoneCmd('thon-2'));
     expect(foreign).toEqual([]);
     expect(agentAcks.some((a) => a.ack.commandId === 'cmd-forged' || a.ack.occurrenceId === 'occ-forged')).toBe(false);
-    expect(ackRows('occ-forged')).toEqual([]);
-    expect(ackRows('cmd-forged')).toEqual([]);
+    expect(await ackRows('occ-forged')).toEqual([]);
+    expect(await ackRows('cmd-forged')).toEqual([]);
   });
 
   it('follows a zone move: the ACL is rewritten and the moved device hears its new zone', async () => {
@@ -197,10 +216,18 @@ describe.skipIf(!hasMosquitto)('server with an external mosquitto (MQTT_URL)', (
     const m3 = fleet.agents.find((a) => a.deviceId === 'm-3')!;
     await waitFor('m-3 to follow thôn 2', () => m3.snapshot().zones.includes('thon-2'));
     const occurrenceId = await broadcastTo(['thon-2'], 'Thông báo cho thôn 2.');
-    expect(deliveries(occurrenceId).map((d) => d.device_id)).toEqual(['m-3', 'm-4', 'm-spy']);
-    const finished = (id: string) => deliveries(occurrenceId).find((d) => d.device_id === id)?.stage === 'finished';
-    await waitFor('m-3 and m-4 to finish', () => finished('m-3') && finished('m-4'), 20_000);
-    expect(ackRows(occurrenceId).filter((r) => r.device_id === 'm-3' && r.stage === 'started')).toEqual([
+    expect((await deliveries(occurrenceId)).map((d) => d.device_id)).toEqual(['m-3', 'm-4', 'm-spy']);
+    const finished = (all: { device_id: string; stage: string }[], id: string) =>
+      all.find((d) => d.device_id === id)?.stage === 'finished';
+    await waitFor(
+      'm-3 and m-4 to finish',
+      async () => {
+        const all = await deliveries(occurrenceId);
+        return finished(all, 'm-3') && finished(all, 'm-4');
+      },
+      20_000,
+    );
+    expect((await ackRows(occurrenceId)).filter((r) => r.device_id === 'm-3' && r.stage === 'started')).toEqual([
       { device_id: 'm-3', stage: 'started', n: 1 },
     ]);
   });

@@ -6,7 +6,7 @@
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topics } from '@loaxa/protocol';
-import { startTestServer, type TestServer } from '../helpers';
+import { row, sql, startTestServer, type TestServer } from '../helpers';
 
 const MQTT_CASES = Number(process.env.FUZZ_MQTT ?? 6000);
 const HTTP_CASES = 4000;
@@ -96,8 +96,8 @@ describe('fuzz', () => {
     expect(clients.every((c) => c.connected)).toBe(true);
     await Promise.all(clients.map((c) => c.endAsync()));
 
-    const stored = server.services.db.prepare('SELECT COUNT(*) AS n FROM acks').get() as { n: number };
-    expect(stored.n).toBe(0);
+    const stored = await row<{ n: number | string }>(server, sql`SELECT COUNT(*) AS n FROM acks`);
+    expect(Number(stored?.n)).toBe(0);
     expect(server.services.telemetry.size).toBe(0);
     expect((await server.services.registry.listDevices()).every((d) => !d.online)).toBe(true);
     const metrics = await (await fetch(`${server.url}/metrics`)).text();

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DateTime } from 'luxon';
 import { startSimFleet } from '@loaxa/firmware-sim';
 import { resolveFfmpeg } from '../../src/audio/ffmpeg';
-import { startTestServer, waitForFinished, type TestServer } from '../helpers';
+import { row, rows, sql, startTestServer, waitForFinished, type TestServer } from '../helpers';
 
 interface Created {
   occurrenceId: string;
@@ -43,11 +43,12 @@ async function uploadRecording(): Promise<string> {
 }
 
 /** When the loudspeaker acked `stage` of an occurrence, by its own clock. */
-function ackAt(deviceId: string, occurrenceId: string, stage: string): number | undefined {
-  const row = server.services.db
-    .prepare('SELECT at FROM acks WHERE device_id = ? AND ref_id = ? AND stage = ?')
-    .get(deviceId, occurrenceId, stage) as { at: number } | undefined;
-  return row?.at;
+async function ackAt(deviceId: string, occurrenceId: string, stage: string): Promise<number | undefined> {
+  const ack = await row<{ at: number }>(
+    server,
+    sql`SELECT at FROM acks WHERE device_id = ${deviceId} AND ref_id = ${occurrenceId} AND stage = ${stage}`,
+  );
+  return ack?.at;
 }
 
 const finished = (id: string) => waitForFinished(server, id);
@@ -68,11 +69,11 @@ async function broadcast(extra: Record<string, unknown>, text: string) {
   expect(vi.deliveries.map((d) => d.deviceId).sort()).toEqual([KINH, MONG]);
   expect(hmn.deliveries.map((d) => d.deviceId)).toEqual([MONG]);
   // One after the other on the H'Mông village's loudspeaker: Vietnamese ended before H'Mông began.
-  const viEnd = ackAt(MONG, vi.id, 'finished')!;
-  const hmnStart = ackAt(MONG, hmn.id, 'started')!;
+  const viEnd = (await ackAt(MONG, vi.id, 'finished'))!;
+  const hmnStart = (await ackAt(MONG, hmn.id, 'started'))!;
   expect(viEnd).toBeLessThanOrEqual(hmnStart);
-  expect(ackAt(MONG, vi.id, 'preempted')).toBeUndefined();
-  expect(ackAt(KINH, hmn.id, 'started')).toBeUndefined();
+  expect(await ackAt(MONG, vi.id, 'preempted')).toBeUndefined();
+  expect(await ackAt(KINH, hmn.id, 'started')).toBeUndefined();
   return { vi, hmn };
 }
 
@@ -159,16 +160,17 @@ describe('a notice with a Vietnamese and a H’Mông version', () => {
     expect(
       (await server.api<{ status: string }>('POST', `/api/v1/schedules/${schedule.body.id}/submit`)).body.status,
     ).toBe('approved');
-    const ids = server.services.db
-      .prepare('SELECT id FROM occurrences WHERE schedule_id = ? ORDER BY start_at')
-      .all(schedule.body.id) as { id: string }[];
+    const ids = await rows<{ id: string }>(
+      server,
+      sql`SELECT id FROM occurrences WHERE schedule_id = ${schedule.body.id} ORDER BY start_at`,
+    );
     expect(ids.map((o) => o.id.split(':')[1] ?? 'vi')).toEqual(['vi', 'hmn']);
     const vi = await finished(ids[0]!.id);
     const hmn = await finished(ids[1]!.id);
     expect(vi.deliveries.map((d) => d.deviceId).sort()).toEqual([KINH, MONG]);
     expect(hmn.deliveries.map((d) => d.deviceId)).toEqual([MONG]);
     expect(hmn.title).toBe('Thú y (Tiếng H’Mông)');
-    expect(ackAt(MONG, vi.id, 'finished')!).toBeLessThanOrEqual(ackAt(MONG, hmn.id, 'started')!);
+    expect((await ackAt(MONG, vi.id, 'finished'))!).toBeLessThanOrEqual((await ackAt(MONG, hmn.id, 'started'))!);
     // The version's text is public like its item, once aired.
     expect(await (await fetch(`${server.url}/public/`)).text()).toContain('Ntawv ceeb toom txhaj tshuaj');
   });

@@ -10,7 +10,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimFleet } from '@loaxa/firmware-sim';
-import { startTestServer, waitFor, waitForFinished, type TestServer } from '../helpers';
+import { row, sql, startTestServer, waitFor, waitForFinished, type TestServer } from '../helpers';
 import { clickPackets, sendPaced, speak } from '../live-audio';
 
 const SKEWS: Record<string, number> = { 'loa-a1': 150, 'loa-a2': -90, 'loa-b1': 0 };
@@ -59,11 +59,12 @@ describe('live broadcast to simulated loudspeakers', () => {
     });
     expect(started.status).toBe(201);
     // The loudspeakers have the play-now and are listening (the server counts "started" acks).
-    await waitFor('both loudspeakers to start the session', () => {
-      const n = server.services.db
-        .prepare(`SELECT COUNT(*) AS n FROM acks WHERE ref_id = ? AND stage = 'started'`)
-        .get(started.body.occurrenceId) as { n: number };
-      return n.n === 2;
+    await waitFor('both loudspeakers to start the session', async () => {
+      const n = await row<{ n: number | string }>(
+        server,
+        sql`SELECT COUNT(*) AS n FROM acks WHERE ref_id = ${started.body.occurrenceId} AND stage = 'started'`,
+      );
+      return Number(n?.n) === 2;
     });
     const ws = await speak(server.url, started.body.id, server.cookie);
     const sentAt = await sendPaced(ws, clickPackets(FRAMES, CLICK_EVERY));

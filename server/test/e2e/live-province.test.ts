@@ -17,6 +17,8 @@ import { decodeLiveFrame, topics } from '@loaxa/protocol';
 import {
   communeWithUser,
   PROVINCE_PASSWORD,
+  row,
+  sql,
   startTestServer,
   waitFor,
   waitForFinished,
@@ -160,11 +162,13 @@ describe('a province officer live to several communes', () => {
     expect(bSession.occurrenceId).not.toBe(lead.occurrenceId);
     expect((await a.api('GET', `/api/v1/occurrences/${bSession.occurrenceId}`)).status).toBe(404);
 
-    await waitFor('both communes’ loudspeakers to start the session', () => {
-      const n = server.services.db
-        .prepare(`SELECT COUNT(*) AS n FROM acks WHERE ref_id IN (?, ?) AND stage = 'started'`)
-        .get(lead.occurrenceId, bSession.occurrenceId) as { n: number };
-      return n.n === 2;
+    await waitFor('both communes’ loudspeakers to start the session', async () => {
+      const n = await row<{ n: number | string }>(
+        server,
+        sql`SELECT COUNT(*) AS n FROM acks
+            WHERE ref_id IN (${lead.occurrenceId}, ${bSession.occurrenceId}) AND stage = 'started'`,
+      );
+      return Number(n?.n) === 2;
     });
     // Her one socket, opened on the lead, feeds the whole group.
     const ws = await speak(server.url, lead.id, provinceCookie);

@@ -1,5 +1,5 @@
 /**
- * MP3 for devices that ask for it, on the real server (SQLite, ffmpeg, the
+ * MP3 for devices that ask for it, on the real server (SQLite or PostgreSQL, ffmpeg, the
  * embedded broker): a device's "online" status with `audioFormat: "mp3"` is
  * stored; the MP3 rendition of a stored Ogg file is made once by ffmpeg, is
  * MP3 of the same length and is served at /media/<sha>.mp3; plans of MP3
@@ -16,7 +16,7 @@ import { deviceAuthorizationHeader, fileAssets, topics, type FileAsset, type Pla
 import { probeAudio } from '../../src/audio/upload';
 import { ffmpegFrom } from '../../src/audio/run';
 import type { MediaAsset } from '../../src/media/store';
-import { startTestServer, waitFor, type TestServer } from '../helpers';
+import { row, run, sql, startTestServer, waitFor, type TestServer } from '../helpers';
 
 const DAY = 24 * 3600_000;
 let server: TestServer;
@@ -89,7 +89,7 @@ const firstAsset = (plan: PlanPayload | undefined, occurrenceId: string): FileAs
 
 describe('MP3 renditions', () => {
   it('makes a rendition once, as MP3 of the same length, served at /media/<sha>.mp3', async () => {
-    const { media, renderer, db } = server.services;
+    const { media, renderer } = server.services;
     const source = await renderer.render({ text: 'Thông báo thử bản MP3 cho loa cũ.' });
     expect(source.format).toBe('ogg');
     expect(await media.mp3RenditionOf(source.sha256)).toBeNull();
@@ -104,7 +104,8 @@ describe('MP3 renditions', () => {
     expect(await media.mp3Rendition(source)).toEqual(a);
     expect(await media.mp3RenditionOf(source.sha256)).toEqual(a);
     expect(fs.statSync(file).mtimeMs).toBe(made.mtimeMs);
-    expect(db.prepare('SELECT COUNT(*) AS n FROM media_renditions').get()).toEqual({ n: 1 });
+    const renditions = await row<{ n: number | string }>(server, sql`SELECT COUNT(*) AS n FROM media_renditions`);
+    expect(Number(renditions!.n)).toBe(1);
     expect(fs.readdirSync(path.join(media.root, 'tmp'))).toEqual([]);
 
     const probe = await probeAudio(file);
@@ -147,11 +148,10 @@ describe('MP3 renditions', () => {
     });
     expect(res.status).toBe(201);
     const occurrenceId = res.body.occurrenceId;
-    const sourceSha = (
-      server.services.db.prepare('SELECT sha256 FROM occurrences WHERE id = ?').get(occurrenceId) as {
-        sha256: string;
-      }
-    ).sha256;
+    const sourceSha = (await row<{ sha256: string }>(
+      server,
+      sql`SELECT sha256 FROM occurrences WHERE id = ${occurrenceId}`,
+    ))!.sha256;
     // Made while the broadcast was created: the first plan already carries it.
     const rendition = await media.mp3RenditionOf(sourceSha);
     expect(rendition).not.toBeNull();
@@ -171,7 +171,7 @@ describe('MP3 renditions', () => {
   });
 
   it('makes nothing while no device asks, then back-fills when a device first announces MP3', async () => {
-    const { media, db, registry } = server.services;
+    const { media, registry } = server.services;
     const late = await device('loa-late'); // Ogg, for now
     await waitFor('loa-late online', async () => (await registry.getDevice('loa-late'))?.online);
     const res = await server.api<{ occurrenceId: string }>('POST', '/api/v1/broadcasts', {
@@ -181,9 +181,10 @@ describe('MP3 renditions', () => {
     });
     expect(res.status).toBe(201);
     const occurrenceId = res.body.occurrenceId;
-    const { sha256 } = db.prepare('SELECT sha256 FROM occurrences WHERE id = ?').get(occurrenceId) as {
-      sha256: string;
-    };
+    const { sha256 } = (await row<{ sha256: string }>(
+      server,
+      sql`SELECT sha256 FROM occurrences WHERE id = ${occurrenceId}`,
+    ))!;
     expect(await media.mp3RenditionOf(sha256)).toBeNull();
     const before = await waitFor('the Ogg plan', () => late.plans.find((p) => firstAsset(p, occurrenceId)));
     expect(firstAsset(before, occurrenceId)).not.toHaveProperty('mp3');
@@ -210,10 +211,10 @@ describe('MP3 renditions', () => {
   });
 
   it('keeps a rendition while its source is kept and drops it with its source', async () => {
-    const { media, db, scheduling, renderer } = server.services;
+    const { media, scheduling, renderer } = server.services;
     const now = Date.now();
     const orphan = await renderer.render({ text: 'Bản này không còn ai dùng.' });
-    db.prepare('DELETE FROM renders WHERE sha256 = ?').run(orphan.sha256); // nothing refers to it now
+    await run(server, sql`DELETE FROM renders WHERE sha256 = ${orphan.sha256}`); // nothing refers to it now
     const kept = (
       await server.api<{ sha256: string }>('POST', '/api/v1/content', {
         kind: 'notice',
@@ -225,20 +226,20 @@ describe('MP3 renditions', () => {
     const orphanMp3 = await media.mp3Rendition(orphan);
     const keptMp3 = await media.mp3Rendition(keptSource);
     // These four past the grace period; the rest of this server's media stays within it.
-    const old = db.prepare('UPDATE media SET created_at = ? WHERE sha256 = ?');
-    for (const m of [orphan, orphanMp3, keptSource, keptMp3]) old.run(now - 60 * DAY, m.sha256);
+    for (const m of [orphan, orphanMp3, keptSource, keptMp3])
+      await run(server, sql`UPDATE media SET created_at = ${now - 60 * DAY} WHERE sha256 = ${m.sha256}`);
 
-    const stored = (m: MediaAsset) => [
-      !!db.prepare('SELECT 1 FROM media WHERE sha256 = ?').get(m.sha256),
+    const stored = async (m: MediaAsset) => [
+      !!(await row(server, sql`SELECT 1 AS one FROM media WHERE sha256 = ${m.sha256}`)),
       fs.existsSync(fileOf(m)),
     ];
     const result = await scheduling.cleanup(now);
     expect(result.media).toBe(2);
-    expect(stored(orphan)).toEqual([false, false]);
-    expect(stored(orphanMp3)).toEqual([false, false]);
+    expect(await stored(orphan)).toEqual([false, false]);
+    expect(await stored(orphanMp3)).toEqual([false, false]);
     expect(await media.mp3RenditionOf(orphan.sha256)).toBeNull();
-    expect(stored(keptSource)).toEqual([true, true]);
-    expect(stored(keptMp3)).toEqual([true, true]);
+    expect(await stored(keptSource)).toEqual([true, true]);
+    expect(await stored(keptMp3)).toEqual([true, true]);
     expect(await media.mp3RenditionOf(keptSource.sha256)).toEqual(keptMp3);
     expect((await scheduling.cleanup(now)).media).toBe(0);
   });

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, waitFor, type TestServer } from '../helpers';
+import { rows, sql, startTestServer, waitFor, type TestServer } from '../helpers';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '../../..');
@@ -95,11 +95,13 @@ describe('provisioned agent configuration', () => {
     expect(post.status).toBe(201);
     const acks = await waitFor(
       'started and finished acked',
-      () => {
-        const rows = server.services.db
-          .prepare(`SELECT stage, detail FROM acks WHERE device_id = 'loa-ban-thu' AND ref_id = ? ORDER BY received_at`)
-          .all(post.body.occurrenceId) as { stage: string; detail: string | null }[];
-        return rows.some((r) => r.stage === 'finished') ? rows : null;
+      async () => {
+        const acked = await rows<{ stage: string; detail: string | null }>(
+          server,
+          sql`SELECT stage, detail FROM acks WHERE device_id = 'loa-ban-thu' AND ref_id = ${post.body.occurrenceId}
+              ORDER BY received_at, stage`,
+        );
+        return acked.some((r) => r.stage === 'finished') ? acked : null;
       },
       30_000,
     );

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Parser from 'rss-parser';
 import { DateTime } from 'luxon';
 import { startSimFleet } from '@loaxa/firmware-sim';
-import { startTestServer, waitFor, waitForFinished, type TestServer } from '../helpers';
+import { row, sql, startTestServer, waitFor, waitForFinished, type TestServer } from '../helpers';
+import { dropDatabase, freshTestDatabaseUrl } from '../test-database';
 
 interface Occurrence {
   id: string;
@@ -47,13 +48,20 @@ function get(
 }
 
 let server: TestServer;
+/**
+ * On PostgreSQL, the database the server and its restart share: given explicitly, so that closing
+ * the first server does not drop it (a test server drops only a database it made itself).
+ */
+let databaseUrl: string | undefined;
+const databaseEnv = (): Record<string, string> => (databaseUrl ? { DATABASE_URL: databaseUrl } : {});
 let fleet: Awaited<ReturnType<typeof startSimFleet>>;
 const aired: Record<'public' | 'private' | 'later' | 'scheduled', Occurrence> = {} as never;
 
 const played = (id: string) => waitForFinished(server, id);
 
 beforeAll(async () => {
-  server = await startTestServer();
+  databaseUrl = await freshTestDatabaseUrl();
+  server = await startTestServer(databaseEnv());
   for (const name of ZONES) expect((await server.api('POST', '/api/v1/zones', { name })).status).toBe(201);
   const credentials = await Promise.all(
     DEVICES.map(async (d) => ({
@@ -101,14 +109,15 @@ beforeAll(async () => {
   const submitted = await server.api<{ status: string }>('POST', `/api/v1/schedules/${schedule.body.id}/submit`);
   expect(submitted.body.status).toBe('approved');
   const occurrence = await waitFor('the scheduled occurrence', () =>
-    server.services.db.prepare('SELECT id FROM occurrences WHERE schedule_id = ?').get(schedule.body.id),
+    row<{ id: string }>(server, sql`SELECT id FROM occurrences WHERE schedule_id = ${schedule.body.id}`),
   );
-  aired.scheduled = await played((occurrence as { id: string }).id);
+  aired.scheduled = await played(occurrence.id);
 }, 120_000);
 
 afterAll(async () => {
   await fleet?.stop();
   await server?.close();
+  if (databaseUrl) await dropDatabase(databaseUrl);
 });
 
 describe('the public page', () => {
@@ -243,7 +252,7 @@ describe('the podcast feed', () => {
     expect(new Set(before).size).toBe(2);
     await fleet.stop();
     await server.close();
-    server = await startTestServer({ LOAXA_DATA: server.dataDir });
+    server = await startTestServer({ LOAXA_DATA: server.dataDir, ...databaseEnv() });
     expect(await guids(server.url)).toEqual(before);
   });
 });

@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../helpers';
+import { sql, waitFor } from '../helpers';
 import { devicesOnline, exited, killAll, provision, readDb, serverProcess, startFleet } from '../processes';
 
 const run = promisify(execFile);
@@ -18,13 +18,10 @@ const LOAXA = path.resolve(import.meta.dirname, '../../bin/loaxa.mjs');
 const DEVICES = 2;
 afterAll(killAll);
 
-const generation = (dataDir: string) =>
-  readDb(
-    dataDir,
-    (d) => (d.prepare(`SELECT value FROM meta WHERE key = 'generation'`).get() as { value: string }).value,
-  );
-const planVersion = (dataDir: string, id: string) =>
-  readDb(dataDir, (d) => (d.prepare('SELECT plan_version AS v FROM devices WHERE id = ?').get(id) as { v: number }).v);
+const generation = async (dataDir: string) =>
+  (await readDb(dataDir, sql<{ value: string }>`SELECT value FROM meta WHERE key = 'generation'`))[0]!.value;
+const planVersion = async (dataDir: string, id: string) =>
+  Number((await readDb(dataDir, sql<{ v: number }>`SELECT plan_version AS v FROM devices WHERE id = ${id}`))[0]!.v);
 
 describe('plans after a restore', () => {
   it('reach devices that hold a higher plan version from before the restore', async () => {
@@ -36,8 +33,8 @@ describe('plans after a restore', () => {
     await waitFor('fleet online', async () => (await devicesOnline(proc)) === DEVICES, 30_000);
     const backup = path.join(dataDir, 'before.sqlite');
     await run(process.execPath, [LOAXA, 'backup', backup], { env: proc.env });
-    const before = generation(dataDir);
-    const backedUpVersion = planVersion(dataDir, devices[0]!.deviceId);
+    const before = await generation(dataDir);
+    const backedUpVersion = await planVersion(dataDir, devices[0]!.deviceId);
 
     // Changes after the backup: every zone change sends each device a newer plan.
     const api = await proc.adminApi();
@@ -49,13 +46,13 @@ describe('plans after a restore', () => {
         expect((await api('PUT', `/api/v1/devices/${deviceId}/zones`, { zones })).status).toBe(200);
       }
     }
-    expect(planVersion(dataDir, devices[0]!.deviceId)).toBeGreaterThan(backedUpVersion + 3);
+    expect(await planVersion(dataDir, devices[0]!.deviceId)).toBeGreaterThan(backedUpVersion + 3);
 
     server.kill('SIGTERM');
     await exited(server);
     const { stderr } = await run(process.execPath, [LOAXA, 'restore', backup], { env: proc.env });
     expect(stderr).toMatch(/restored/);
-    expect(generation(dataDir)).not.toBe(before);
+    expect(await generation(dataDir)).not.toBe(before);
 
     server = proc.start();
     await waitFor('fleet back', async () => (await devicesOnline(proc)) === DEVICES, 60_000);
@@ -71,16 +68,17 @@ describe('plans after a restore', () => {
     });
     expect(res.status).toBe(201);
     const { occurrenceId } = (await res.json()) as { occurrenceId: string };
-    const finished = () =>
-      readDb(
-        dataDir,
-        (d) =>
-          (
-            d
-              .prepare(`SELECT COUNT(*) AS n FROM deliveries WHERE occurrence_id = ? AND stage = 'finished'`)
-              .get(occurrenceId) as { n: number }
-          ).n,
+    const finished = async () =>
+      Number(
+        (
+          await readDb(
+            dataDir,
+            sql<{
+              n: number;
+            }>`SELECT COUNT(*) AS n FROM deliveries WHERE occurrence_id = ${occurrenceId} AND stage = 'finished'`,
+          )
+        )[0]!.n,
       );
-    await waitFor('played on every device after the restore', () => finished() === DEVICES, 40_000);
+    await waitFor('played on every device after the restore', async () => (await finished()) === DEVICES, 40_000);
   }, 150_000);
 });

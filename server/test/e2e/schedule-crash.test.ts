@@ -5,7 +5,7 @@
  */
 import { DateTime } from 'luxon';
 import { afterAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../helpers';
+import { sql, waitFor } from '../helpers';
 import { devicesOnline, exited, killAll, provision, readDb, serverProcess, sleep, startFleet } from '../processes';
 
 const DEVICES = 4;
@@ -61,25 +61,28 @@ describe('server crash while a schedule is on air', () => {
     await post(`/schedules/${schedule.id}/submit`); // the admin publishes without approval
 
     const occurrencesNow = () =>
-      readDb(dataDir, (d) =>
-        d.prepare('SELECT id, start_at FROM occurrences WHERE schedule_id = ? ORDER BY start_at').all(schedule.id),
-      ) as { id: string; start_at: number }[];
-    const before = occurrencesNow().filter((o) => o.start_at <= second.toMillis());
+      readDb(
+        dataDir,
+        sql<{
+          id: string;
+          start_at: number;
+        }>`SELECT id, start_at FROM occurrences WHERE schedule_id = ${schedule.id} ORDER BY start_at`,
+      );
+    const before = (await occurrencesNow()).filter((o) => o.start_at <= second.toMillis());
     expect(before.map((o) => o.start_at)).toEqual([first.toMillis(), second.toMillis()]);
     const [o1, o2] = before.map((o) => o.id) as [string, string];
     await waitFor(
       'every device holds both plan items',
-      () =>
-        readDb(
-          dataDir,
-          (d) =>
-            (
-              d.prepare(`SELECT COUNT(*) AS n FROM acks WHERE stage = 'ready' AND ref_id IN (?, ?)`).get(o1, o2) as {
-                n: number;
-              }
-            ).n ===
-            2 * DEVICES,
-        ),
+      async () =>
+        Number(
+          (
+            await readDb(
+              dataDir,
+              sql<{ n: number }>`SELECT COUNT(*) AS n FROM acks WHERE stage = 'ready' AND ref_id IN (${o1}, ${o2})`,
+            )
+          )[0]!.n,
+        ) ===
+        2 * DEVICES,
       20_000,
     );
 
@@ -93,35 +96,30 @@ describe('server crash while a schedule is on air', () => {
     // ~5 s plus a slow start under load, a device may wait up to ~32 s more (one CI run timed out at 30 s).
     await waitFor('fleet back', async () => (await online()) === DEVICES, 90_000);
 
-    const after = occurrencesNow().filter((o) => o.start_at <= second.toMillis());
+    const after = (await occurrencesNow()).filter((o) => o.start_at <= second.toMillis());
     expect(after).toEqual(before);
 
-    const finished = (id: string) =>
-      readDb(
-        dataDir,
-        (d) =>
-          (
-            d
-              .prepare(`SELECT COUNT(*) AS n FROM deliveries WHERE occurrence_id = ? AND stage = 'finished'`)
-              .get(id) as {
-              n: number;
-            }
-          ).n,
+    const finished = async (id: string) =>
+      Number(
+        (
+          await readDb(
+            dataDir,
+            sql<{ n: number }>`SELECT COUNT(*) AS n FROM deliveries WHERE occurrence_id = ${id} AND stage = 'finished'`,
+          )
+        )[0]!.n,
       );
     await waitFor(
       'both occurrences finished everywhere',
-      () => finished(o1) === DEVICES && finished(o2) === DEVICES,
+      async () => (await finished(o1)) === DEVICES && (await finished(o2)) === DEVICES,
       40_000,
     );
-    const acks = readDb(dataDir, (d) =>
-      d
-        .prepare(
-          `SELECT ref_id, device_id, stage, COUNT(*) AS n, MIN(at) AS at FROM acks WHERE ref_id IN (?, ?)
-           GROUP BY ref_id, device_id, stage`,
-        )
-        .all(o1, o2),
-    ) as { ref_id: string; device_id: string; stage: string; n: number; at: number }[];
-    expect(acks.every((a) => a.n === 1)).toBe(true);
+    const acks = await readDb(
+      dataDir,
+      sql<{ ref_id: string; device_id: string; stage: string; n: number; at: number }>`
+        SELECT ref_id, device_id, stage, COUNT(*) AS n, MIN(at) AS at FROM acks WHERE ref_id IN (${o1}, ${o2})
+        GROUP BY ref_id, device_id, stage`,
+    );
+    expect(acks.every((a) => Number(a.n) === 1)).toBe(true);
     const started = acks.filter((a) => a.stage === 'started');
     expect(started).toHaveLength(2 * DEVICES);
     for (const s of started) {

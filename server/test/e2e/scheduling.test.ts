@@ -1,13 +1,13 @@
 /**
  * The scheduling engine end to end: content → programme → schedule →
  * approval → occurrences → device plans → played, with the real server,
- * real Aedes, real SQLite, real espeak + ffmpeg and simulated loudspeakers.
+ * real Aedes, real SQLite or PostgreSQL, real espeak + ffmpeg and simulated loudspeakers.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DateTime } from 'luxon';
 import { startSimFleet } from '@loaxa/firmware-sim';
 import { isStream } from '@loaxa/protocol';
-import { signIn as signInTo, startTestServer, waitFor, type TestServer } from '../helpers';
+import { row, rows, signIn as signInTo, sql, startTestServer, waitFor, type TestServer } from '../helpers';
 import { PROVINCE } from '../../src/tenancy/scope';
 
 const VN = 'Asia/Ho_Chi_Minh';
@@ -198,9 +198,11 @@ describe('approval workflow, on air, conflicts', () => {
     const id = created.body.id;
 
     // Nothing is planned for a draft.
-    expect(server.services.db.prepare('SELECT COUNT(*) AS n FROM occurrences WHERE schedule_id = ?').get(id)).toEqual({
-      n: 0,
-    });
+    const drafted = await row<{ n: number | string }>(
+      server,
+      sql`SELECT COUNT(*) AS n FROM occurrences WHERE schedule_id = ${id}`,
+    );
+    expect(Number(drafted!.n)).toBe(0);
     const selfApprove = await editor<ErrorBody>('POST', `/api/v1/schedules/${id}/approve`);
     expect(selfApprove.status).toBe(403);
     expect((await editor<Schedule>('POST', `/api/v1/schedules/${id}/submit`)).body.status).toBe('submitted');
@@ -225,17 +227,19 @@ describe('approval workflow, on air, conflicts', () => {
     const finished = await waitFor(
       'both thon-a devices finished',
       async () => {
-        const rows = server.services.db
-          .prepare(`SELECT device_id, stage FROM deliveries WHERE occurrence_id = ? ORDER BY device_id`)
-          .all(occurrenceId) as { device_id: string; stage: string }[];
-        return rows.length === 2 && rows.every((r) => r.stage === 'finished') ? rows : null;
+        const deliveries = await rows<{ device_id: string; stage: string }>(
+          server,
+          sql`SELECT device_id, stage FROM deliveries WHERE occurrence_id = ${occurrenceId} ORDER BY device_id`,
+        );
+        return deliveries.length === 2 && deliveries.every((r) => r.stage === 'finished') ? deliveries : null;
       },
       40_000,
     );
     expect(finished.map((r) => r.device_id)).toEqual(['loa-a1', 'loa-a2']);
-    const started = server.services.db
-      .prepare(`SELECT device_id, at FROM acks WHERE ref_id = ? AND stage = 'started'`)
-      .all(occurrenceId) as { device_id: string; at: number }[];
+    const started = await rows<{ device_id: string; at: number }>(
+      server,
+      sql`SELECT device_id, at FROM acks WHERE ref_id = ${occurrenceId} AND stage = 'started' ORDER BY device_id, at`,
+    );
     expect(started).toHaveLength(2);
     for (const s of started) expect(Math.abs(s.at - at.toMillis())).toBeLessThan(200);
   }, 60_000);
@@ -301,11 +305,12 @@ describe('re-planning', () => {
     // A publisher's submission goes on air at once.
     expect((await approver<Schedule>('POST', `/api/v1/schedules/${id}/submit`)).body.status).toBe('approved');
     const occurrences = () =>
-      server.services.db
-        .prepare('SELECT id, assets, cancelled_at FROM occurrences WHERE schedule_id = ? ORDER BY start_at')
-        .all(id) as { id: string; assets: string; cancelled_at: number | null }[];
-    expect(occurrences()).toHaveLength(5); // tomorrow … five days ahead, all inside the 7-day horizon
-    const firstId = occurrences()[0]!.id;
+      rows<{ id: string; assets: string; cancelled_at: number | null }>(
+        server,
+        sql`SELECT id, assets, cancelled_at FROM occurrences WHERE schedule_id = ${id} ORDER BY start_at`,
+      );
+    expect(await occurrences()).toHaveLength(5); // tomorrow … five days ahead, all inside the 7-day horizon
+    const firstId = (await occurrences())[0]!.id;
     const planned = async (deviceId: string) =>
       (await server.services.planner.planForDevice(deviceId)).items.filter((i) => i.occurrenceId.includes(id)).length;
     expect(await planned('loa-b1')).toBe(0);
@@ -317,9 +322,10 @@ describe('re-planning', () => {
     expect(moved.status).toBe(200);
     expect(await planned('loa-b1')).toBe(5);
     await waitFor('loa-b1 acknowledged the new plan item', () =>
-      server.services.db
-        .prepare(`SELECT 1 FROM acks WHERE device_id = 'loa-b1' AND ref_id = ? AND stage = 'received'`)
-        .get(firstId),
+      row(
+        server,
+        sql`SELECT 1 AS one FROM acks WHERE device_id = 'loa-b1' AND ref_id = ${firstId} AND stage = 'received'`,
+      ),
     );
     // Out of the zone again: the items leave its plan; back in: they return.
     expect((await server.api('PUT', '/api/v1/devices/loa-b1/zones', { zones: ['thon-b'] })).status).toBe(200);
@@ -332,10 +338,10 @@ describe('re-planning', () => {
     expect((await approver('DELETE', `/api/v1/occurrences/${firstId}`)).status).toBe(204);
     await server.services.scheduling.rollForward();
     expect(await planned('loa-a1')).toBe(4);
-    expect(occurrences()[0]!.cancelled_at).not.toBeNull();
+    expect((await occurrences())[0]!.cancelled_at).not.toBeNull();
 
     // An editor's change to the programme waits for approval; the frozen version keeps airing.
-    const before = occurrences()[1]!.assets;
+    const before = (await occurrences())[1]!.assets;
     const extra = await editor<{ id: string }>('POST', '/api/v1/content', {
       kind: 'silence',
       title: 'Nghỉ',
@@ -349,11 +355,11 @@ describe('re-planning', () => {
     expect(edit.status).toBe(200);
     const waiting = await approver<Schedule>('GET', `/api/v1/schedules/${id}`);
     expect(waiting.body).toMatchObject({ status: 'approved', programmeChanged: true });
-    expect(occurrences()[1]!.assets).toBe(before);
+    expect((await occurrences())[1]!.assets).toBe(before);
     expect(
       (await approver('POST', `/api/v1/schedules/${id}/approve`, { revision: waiting.body.reviewRevision })).status,
     ).toBe(200);
-    const after = JSON.parse(occurrences()[1]!.assets) as unknown[];
+    const after = JSON.parse((await occurrences())[1]!.assets) as unknown[];
     expect(after.length).toBe((JSON.parse(before) as unknown[]).length + 1);
 
     // Cancelling the schedule empties every plan of it; it is on air, so it is the approver's to cancel.

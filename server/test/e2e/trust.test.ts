@@ -1,6 +1,6 @@
 /**
  * What airs is exactly what was approved, and a stop sticks. On the real
- * server (SQLite, the embedded broker, espeak + ffmpeg): state changes are
+ * server (SQLite or PostgreSQL, the embedded broker, espeak + ffmpeg): state changes are
  * compare-and-set, so a cancel that lands while an approval prepares its audio
  * wins; approval binds to the reviewed revision of the schedule, its
  * programme and its content; a stopped occurrence leaves every plan, the
@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MAX_PLAN_ITEMS, topics, type PlanPayload } from '@loaxa/protocol';
 import type { Actor } from '../../src/schedule/schedules';
 import { PROVINCE } from '../../src/tenancy/scope';
-import { signIn as signInTo, startTestServer, type TestServer } from '../helpers';
+import { row, rows, signIn as signInTo, sql, startTestServer, type TestServer } from '../helpers';
 
 const VN = 'Asia/Ho_Chi_Minh';
 const DAY = 24 * 3600_000;
@@ -138,10 +138,11 @@ describe('schedule transitions are compare-and-set', () => {
     await cancelling;
 
     expect((await schedules.get(PROVINCE, s.id)).status).toBe('cancelled');
-    const occurrences = server.services.db
-      .prepare('SELECT COUNT(*) AS n FROM occurrences WHERE schedule_id = ?')
-      .get(s.id) as { n: number };
-    expect(occurrences.n).toBe(0);
+    const occurrences = await row<{ n: number | string }>(
+      server,
+      sql`SELECT COUNT(*) AS n FROM occurrences WHERE schedule_id = ${s.id}`,
+    );
+    expect(Number(occurrences!.n)).toBe(0);
   });
 
   it('a programme changed while a publisher’s edit freezes its audio refuses the edit (409)', async () => {
@@ -222,13 +223,13 @@ describe('approval binds to what was reviewed', () => {
     expect((await approver<Schedule>('POST', `/api/v1/schedules/${s.id}/approve`, { revision: fresh })).status).toBe(
       200,
     );
-    const occurrence = () =>
-      server.services.db.prepare('SELECT id, assets FROM occurrences WHERE schedule_id = ?').get(s.id) as {
-        id: string;
-        assets: string;
-      };
-    const aired = occurrence().assets;
-    expect(await planned('loa-on')).toContain(occurrence().id);
+    const occurrence = async () =>
+      (await row<{ id: string; assets: string }>(
+        server,
+        sql`SELECT id, assets FROM occurrences WHERE schedule_id = ${s.id}`,
+      ))!;
+    const aired = (await occurrence()).assets;
+    expect(await planned('loa-on')).toContain((await occurrence()).id);
 
     // An editor's later change does not reach the air: back to the queue (audited), the approved version airs.
     const again = await editor<{ revision: number }>('GET', `/api/v1/content/${contentId}`);
@@ -244,11 +245,12 @@ describe('approval binds to what was reviewed', () => {
     ).toBe(200);
     const back = await approver<Schedule>('GET', `/api/v1/schedules/${s.id}`);
     expect(back.body).toMatchObject({ status: 'approved', programmeChanged: true });
-    expect(occurrence().assets).toBe(aired);
+    expect((await occurrence()).assets).toBe(aired);
     expect((await approver<Schedule[]>('GET', '/api/v1/approvals')).body.map((q) => q.id)).toContain(s.id);
-    const audit = server.services.db.prepare(`SELECT action FROM audit_log WHERE target = ? ORDER BY id`).all(s.id) as {
-      action: string;
-    }[];
+    const audit = await rows<{ action: string }>(
+      server,
+      sql`SELECT action FROM audit_log WHERE target = ${s.id} ORDER BY id`,
+    );
     expect(audit.map((a) => a.action)).toEqual(
       expect.arrayContaining(['schedule.changed_in_review', 'schedule.back_to_approval']),
     );
@@ -292,9 +294,10 @@ describe('a stop sticks', () => {
     const { programmeId } = await programme(server.api, 'Thông báo cắt điện để sửa đường dây.');
     const s = await draft(server.api, programmeId, 'thon-1', Date.now() + 3600_000);
     expect((await server.api<Schedule>('POST', `/api/v1/schedules/${s.id}/submit`)).body.status).toBe('approved');
-    const { id: occurrenceId } = server.services.db
-      .prepare('SELECT id FROM occurrences WHERE schedule_id = ?')
-      .get(s.id) as { id: string };
+    const { id: occurrenceId } = (await row<{ id: string }>(
+      server,
+      sql`SELECT id FROM occurrences WHERE schedule_id = ${s.id}`,
+    ))!;
     expect((await retainedPlan('loa-off')).items.map((i) => i.occurrenceId)).toContain(occurrenceId);
 
     const stopped = await server.api<{ devices: string[] }>('POST', `/api/v1/occurrences/${occurrenceId}/stop`);
@@ -341,43 +344,40 @@ describe('one horizon, rolled forward', () => {
     const { programmeId } = await programme(server.api, 'Thông báo khám sức khoẻ định kỳ.');
     const s = await draft(server.api, programmeId, 'thon-2', at + 3600_000);
     expect((await server.api<Schedule>('POST', `/api/v1/schedules/${s.id}/submit`)).body.status).toBe('approved');
-    const scheduledId = () =>
-      (
-        server.services.db.prepare('SELECT id FROM occurrences WHERE schedule_id = ?').get(s.id) as
-          { id: string } | undefined
-      )?.id;
-    expect(scheduledId()).toBeUndefined(); // beyond the horizon: not materialised yet
+    const scheduledId = async () =>
+      (await row<{ id: string }>(server, sql`SELECT id FROM occurrences WHERE schedule_id = ${s.id}`))?.id;
+    expect(await scheduledId()).toBeUndefined(); // beyond the horizon: not materialised yet
     expect((await retainedPlan('loa-far')).items.map((i) => i.occurrenceId)).not.toContain(broadcast.body.occurrenceId);
 
     shift = 2 * DAY + 3600_000; // both are now inside the horizon
     await server.services.scheduling.rollForward();
     const plan = (await retainedPlan('loa-far')).items.map((i) => i.occurrenceId);
     expect(plan).toContain(broadcast.body.occurrenceId);
-    expect(scheduledId()).toBeDefined();
-    expect(plan).toContain(scheduledId());
+    expect(await scheduledId()).toBeDefined();
+    expect(plan).toContain(await scheduledId());
     shift = 0;
   });
 });
 
 describe('a plan longer than one message carries', () => {
   it('sends the earliest items and counts the rest in a metric', async () => {
-    const { db, registry, metrics } = server.services;
+    const { registry, metrics } = server.services;
     await registry.createZone('Thôn Đông Đúc', 'default', 'thon-dong-duc');
     await registry.createDevice({ communeId: 'default', id: 'loa-busy', zones: ['thon-dong-duc'] });
-    const { sha256 } = db.prepare('SELECT sha256 FROM media LIMIT 1').get() as { sha256: string };
+    const { sha256 } = (await row<{ sha256: string }>(server, sql`SELECT sha256 FROM media ORDER BY sha256 LIMIT 1`))!;
     const extra = 7;
     const first = Date.now() + 3600_000;
-    db.transaction(() => {
-      const occurrence = db.prepare(
-        `INSERT INTO occurrences (id, title, priority, start_at, duration_ms, sha256, created_at)
-         VALUES (?, 'Bận', 'normal', ?, 1000, ?, ?)`,
-      );
-      const delivery = db.prepare(`INSERT INTO deliveries (occurrence_id, device_id) VALUES (?, 'loa-busy')`);
-      for (let i = 0; i < MAX_PLAN_ITEMS + extra; i++) {
-        occurrence.run(`occ-busy-${i}`, first + i * 60_000, sha256, Date.now());
-        delivery.run(`occ-busy-${i}`);
-      }
-    })();
+    const ids = Array.from({ length: MAX_PLAN_ITEMS + extra }, (_, i) => `occ-busy-${i}`);
+    const now = Date.now();
+    const occurrences = ids.map(
+      (id, i) => sql`(${id}, 'Bận', 'normal', ${first + i * 60_000}, 1000, ${sha256}, ${now})`,
+    );
+    const deliveries = ids.map((id) => sql`(${id}, 'loa-busy')`);
+    await server.services.sql.db.transaction().execute(async (tx) => {
+      await sql`INSERT INTO occurrences (id, title, priority, start_at, duration_ms, sha256, created_at)
+                VALUES ${sql.join(occurrences)}`.execute(tx);
+      await sql`INSERT INTO deliveries (occurrence_id, device_id) VALUES ${sql.join(deliveries)}`.execute(tx);
+    });
     const before = (await metrics.planItemsLeftOut.get()).values[0]?.value ?? 0;
     const plan = await server.services.planner.planForDevice('loa-busy');
     expect(plan.items).toHaveLength(MAX_PLAN_ITEMS);

@@ -34,6 +34,8 @@ export interface paths {
               uptimeS: number;
               devices: number;
               devicesOnline: number;
+              instance: string;
+              leader: boolean;
             };
           };
         };
@@ -482,7 +484,10 @@ export interface paths {
               agentConfig: {
                 deviceId: string;
                 serverUrl: string;
+                /** @description the broker node the agent tries first */
                 mqttUrl: string;
+                /** @description a broker of several nodes: the others, in the order the agent moves to them when its node fails */
+                mqttUrls?: string[];
                 secret: string;
                 dataDir: string;
                 player:

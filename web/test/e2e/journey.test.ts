@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openConsole, startRig, VIEWPORTS, type Rig, type ViewportName, requireChromium } from './rig';
+import { rows as dbRows, sql } from '../../../server/test/helpers';
 
 const hasChromium = requireChromium('journey browser test');
 
@@ -132,10 +133,8 @@ describe.skipIf(!hasChromium)('the officer’s journey in chromium', () => {
         (s) => s.title === title,
       )!;
       const occurrences = () =>
-        server.services.db.prepare('SELECT id FROM occurrences WHERE schedule_id = ?').all(schedule.id) as {
-          id: string;
-        }[];
-      expect(occurrences()).toHaveLength(0);
+        dbRows<{ id: string }>(server, sql`SELECT id FROM occurrences WHERE schedule_id = ${schedule.id} ORDER BY id`);
+      expect(await occurrences()).toHaveLength(0);
 
       // ---- the leader approves it from the queue, on another device
       const leader = await openConsole(rig, name, viewport, LEADER);
@@ -145,8 +144,8 @@ describe.skipIf(!hasChromium)('the officer’s journey in chromium', () => {
       await item.getByRole('button', { name: 'Duyệt' }).click();
       await leader.page.getByText(`Đã duyệt «${title}».`).waitFor();
       await row.getByText('Đã duyệt').waitFor({ timeout: 10_000 }); // the editor's page follows live
-      expect(occurrences()).toHaveLength(1);
-      const occurrenceId = occurrences()[0]!.id;
+      expect(await occurrences()).toHaveLength(1);
+      const occurrenceId = (await occurrences())[0]!.id;
 
       // ---- on air at its time: the leader watches the matrix fill in
       await leader.go('Kết quả phát');
@@ -168,9 +167,10 @@ describe.skipIf(!hasChromium)('the officer’s journey in chromium', () => {
           interval: 500,
         })
         .toBe(2);
-      const started = server.services.db
-        .prepare(`SELECT device_id, at FROM acks WHERE ref_id = ? AND stage = 'started'`)
-        .all(occurrenceId) as { device_id: string; at: number }[];
+      const started = await dbRows<{ device_id: string; at: number }>(
+        server,
+        sql`SELECT device_id, at FROM acks WHERE ref_id = ${occurrenceId} AND stage = 'started' ORDER BY device_id`,
+      );
       expect(started.map((s) => s.device_id).sort()).toEqual(Object.keys(zone.devices));
       // Played at the second it was scheduled for (whole seconds in the form).
       const planned = Math.floor(start / 1000) * 1000;

@@ -9,6 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openConsole, startRig, VIEWPORTS, type Rig, type RigDevice, requireChromium } from './rig';
+import { sql } from '../../../server/test/helpers';
 
 const hasChromium = requireChromium('deliveries truth browser tests');
 
@@ -40,28 +41,28 @@ describe.skipIf(!hasChromium)('deliveries and dashboard tell the truth (150 loud
     });
     // History, written as the server would have: a broadcast to all that started 10 minutes ago and
     // was played by the 120 online loudspeakers; one stopped by the leader; one planned for tomorrow.
-    const { db } = rig.server.services;
     const sha256 = 'f'.repeat(64);
-    db.prepare(`INSERT INTO media (sha256, format, bytes, duration_ms, created_at) VALUES (?, 'ogg', 1, 20000, 0)`).run(
-      sha256,
-    );
     const now = Date.now();
-    const occurrence = db.prepare(
-      `INSERT INTO occurrences (id, title, priority, start_at, duration_ms, sha256, created_at, stopped_at, stopped_by)
-       VALUES (?, ?, 'normal', ?, 20000, ?, ?, ?, ?)`,
-    );
-    const delivery = db.prepare('INSERT INTO deliveries (occurrence_id, device_id, stage, at) VALUES (?, ?, ?, ?)');
-    db.transaction(() => {
-      occurrence.run('occ-all', 'Lịch tiêm phòng cho cả xã', now - 10 * MINUTE, sha256, now, null, null);
-      for (const d of online) delivery.run('occ-all', d.id, 'finished', now - 9 * MINUTE);
-      for (const d of offline) delivery.run('occ-all', d.id, 'pending', null);
-      occurrence.run('occ-stopped', 'Thông báo nhầm', now - 20 * MINUTE, sha256, now, now - 19 * MINUTE, 'admin');
-      delivery.run('occ-stopped', online[0]!.id, 'finished', now - 19 * MINUTE);
-      delivery.run('occ-stopped', online[1]!.id, 'preempted', now - 19 * MINUTE);
-      delivery.run('occ-stopped', online[2]!.id, 'pending', null);
-      occurrence.run('occ-tomorrow', 'Họp dân ngày mai', now + 20 * 3600_000, sha256, now, null, null);
-      for (const d of online.slice(0, 5)) delivery.run('occ-tomorrow', d.id, 'ready', now);
-    })();
+    await rig.server.services.sql.db.transaction().execute(async (tx) => {
+      await sql`INSERT INTO media (sha256, format, bytes, duration_ms, created_at)
+                VALUES (${sha256}, 'ogg', 1, 20000, 0)`.execute(tx);
+      const occurrence = (id: string, title: string, startAt: number, stopped: { at: number; by: string } | null) =>
+        sql`INSERT INTO occurrences (id, title, priority, start_at, duration_ms, sha256, created_at, stopped_at, stopped_by)
+            VALUES (${id}, ${title}, 'normal', ${startAt}, 20000, ${sha256}, ${now}, ${stopped?.at ?? null},
+                    ${stopped?.by ?? null})`.execute(tx);
+      const delivery = (occurrenceId: string, deviceId: string, stage: string, at: number | null) =>
+        sql`INSERT INTO deliveries (occurrence_id, device_id, stage, at)
+            VALUES (${occurrenceId}, ${deviceId}, ${stage}, ${at})`.execute(tx);
+      await occurrence('occ-all', 'Lịch tiêm phòng cho cả xã', now - 10 * MINUTE, null);
+      for (const d of online) await delivery('occ-all', d.id, 'finished', now - 9 * MINUTE);
+      for (const d of offline) await delivery('occ-all', d.id, 'pending', null);
+      await occurrence('occ-stopped', 'Thông báo nhầm', now - 20 * MINUTE, { at: now - 19 * MINUTE, by: 'admin' });
+      await delivery('occ-stopped', online[0]!.id, 'finished', now - 19 * MINUTE);
+      await delivery('occ-stopped', online[1]!.id, 'preempted', now - 19 * MINUTE);
+      await delivery('occ-stopped', online[2]!.id, 'pending', null);
+      await occurrence('occ-tomorrow', 'Họp dân ngày mai', now + 20 * 3600_000, null);
+      for (const d of online.slice(0, 5)) await delivery('occ-tomorrow', d.id, 'ready', now);
+    });
   }, 180_000);
   afterAll(async () => {
     await rig?.close();

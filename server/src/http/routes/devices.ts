@@ -4,6 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ID_PATTERN } from '@loaxa/protocol';
 import { ConflictError, DEVICE_STATUSES, NO_ZONE, NotFoundError, type DeviceView } from '../../devices/registry';
 import { agentConfigFor, PROVISIONED_PLAYERS } from '../../devices/provisioning';
+import { deviceMqttUrls } from '../../config';
 import { CommuneField } from '../commune-field';
 import type { AppServices } from '../context';
 import { ErrorReply, HttpError } from '../errors';
@@ -232,7 +233,13 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
             agentConfig: Type.Object({
               deviceId: Type.String(),
               serverUrl: Type.String(),
-              mqttUrl: Type.String(),
+              mqttUrl: Type.String({ description: 'the broker node the agent tries first' }),
+              mqttUrls: Type.Optional(
+                Type.Array(Type.String(), {
+                  description:
+                    'a broker of several nodes: the others, in the order the agent moves to them when its node fails',
+                }),
+              ),
               secret: Type.String(),
               dataDir: Type.String(),
               player: Type.Union([
@@ -266,7 +273,8 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
           secret,
           serverUrl,
           mqttPort: services.mqttPort,
-          ...(services.config.mqttUrl ? { mqttUrl: services.config.mqttDeviceUrl ?? services.config.mqttUrl } : {}),
+          // An external broker: every device URL (a cluster's nodes), in this device's own order.
+          ...(services.config.mqttUrl ? { mqttUrls: deviceMqttUrls(services.config) } : {}),
           ...(player ? { player } : {}),
         });
         await services.audit.record({

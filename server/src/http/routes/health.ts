@@ -19,6 +19,10 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
             uptimeS: Type.Integer(),
             devices: Type.Integer(),
             devicesOnline: Type.Integer(),
+            /** This server instance (host:pid:random), for a load balancer's or an operator's logs. */
+            instance: Type.String(),
+            /** Whether this instance runs the scheduler and housekeeping (one of several on PostgreSQL). */
+            leader: Type.Boolean(),
           }),
         },
       },
@@ -35,6 +39,8 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
         uptimeS: Math.floor((Date.now() - services.startedAt) / 1000),
         devices: row.n,
         devicesOnline: row.online,
+        instance: services.cluster.instance,
+        leader: services.cluster.isLeader(),
       };
     },
   );
