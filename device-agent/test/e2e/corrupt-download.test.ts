@@ -12,10 +12,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../../../server/test/helpers';
-import { serverProcess } from '../../../server/test/processes';
+import { stageRank, type AckStage } from '@loaxa/protocol';
+import { sql, waitFor } from '../../../server/test/helpers';
+import { readDb, serverProcess } from '../../../server/test/processes';
 import type { PlayLogLine } from '../../src/player/null-player';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
@@ -210,19 +210,23 @@ describe('a download corrupted on the way', () => {
     expect(played!.startedAt).toBeGreaterThanOrEqual(good!.sentAt);
 
     // The server's record: each stage once, finished and never failed; ready only after the bad copy.
-    const db = new Database(path.join(dataDir, 'loaxa.sqlite'), { readonly: true });
-    const acks = db
-      .prepare(
-        `SELECT stage, at FROM acks WHERE device_id = ? AND ref_id = ? ORDER BY at,
-           CASE stage WHEN 'received' THEN 0 WHEN 'ready' THEN 1 WHEN 'started' THEN 2 ELSE 3 END`,
+    const acks = (
+      await readDb(
+        dataDir,
+        sql<{
+          stage: AckStage;
+          at: number;
+        }>`SELECT stage, at FROM acks WHERE device_id = ${DEVICE} AND ref_id = ${occurrenceId}`,
       )
-      .all(DEVICE, occurrenceId) as { stage: string; at: number }[];
-    const delivery = db
-      .prepare('SELECT stage FROM deliveries WHERE occurrence_id = ? AND device_id = ?')
-      .get(occurrenceId, DEVICE) as { stage: string };
-    db.close();
+    ).sort((a, b) => Number(a.at) - Number(b.at) || stageRank(a.stage) - stageRank(b.stage));
+    const [delivery] = await readDb(
+      dataDir,
+      sql<{
+        stage: string;
+      }>`SELECT stage FROM deliveries WHERE occurrence_id = ${occurrenceId} AND device_id = ${DEVICE}`,
+    );
     expect(acks.map((a) => a.stage)).toEqual(['received', 'ready', 'started', 'finished']);
-    expect(delivery.stage).toBe('finished');
+    expect(delivery!.stage).toBe('finished');
     expect(acks.find((a) => a.stage === 'ready')!.at).toBeGreaterThan(bad!.sentAt);
 
     // The cache keeps only verified files: the true one, nothing partial, nothing with the flipped byte.

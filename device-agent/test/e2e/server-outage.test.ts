@@ -8,10 +8,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../../../server/test/helpers';
-import { serverProcess } from '../../../server/test/processes';
+import { stageRank, type AckStage } from '@loaxa/protocol';
+import { sql, waitFor } from '../../../server/test/helpers';
+import { readDb, serverProcess } from '../../../server/test/processes';
 import { AckJournal } from '../../src/ack/ack-journal';
 import { systemClock } from '../../src/clock/clock';
 import { AppendLog } from '../../src/state/append-log';
@@ -126,19 +126,23 @@ describe('agent with the server down at start time', () => {
     // sent now is stored, any late re-send of the occurrence's acks has arrived too.
     const fence = await api<{ commandId: string }>('POST', '/api/v1/devices/pole-out/volume', { level: 90 });
     expect(fence.status).toBe(200);
-    await waitFor('the fence command acked', () => {
-      const db = new Database(path.join(dataDir, 'loaxa.sqlite'), { readonly: true });
-      try {
-        return db.prepare("SELECT 1 FROM acks WHERE ref_id = ? AND stage = 'finished'").get(fence.body.commandId);
-      } finally {
-        db.close();
-      }
-    });
-    const db = new Database(path.join(dataDir, 'loaxa.sqlite'), { readonly: true });
-    const stages = db.prepare('SELECT stage FROM acks WHERE ref_id = ? ORDER BY at').all(occurrenceId) as {
-      stage: string;
-    }[];
-    db.close();
+    await waitFor(
+      'the fence command acked',
+      async () =>
+        (
+          await readDb(
+            dataDir,
+            sql`SELECT 1 AS one FROM acks WHERE ref_id = ${fence.body.commandId} AND stage = 'finished'`,
+          )
+        ).length > 0,
+    );
+    // In the device's time; stages stamped in the same millisecond in the order they come in.
+    const stages = (
+      await readDb(
+        dataDir,
+        sql<{ stage: AckStage; at: number }>`SELECT stage, at FROM acks WHERE ref_id = ${occurrenceId}`,
+      )
+    ).sort((a, b) => Number(a.at) - Number(b.at) || stageRank(a.stage) - stageRank(b.stage));
     expect(stages.map((s) => s.stage)).toEqual(['received', 'ready', 'started', 'finished']);
     expect(fs.readFileSync(playLog, 'utf8').trim().split('\n')).toHaveLength(1);
     console.info(

@@ -329,7 +329,14 @@ describe('CAP alerts from a feed', () => {
     expect((await province<{ field: string }>('POST', '/api/v1/alerts/feeds', { url: 'ftp://x' })).status).toBe(400);
     const alert = await waitFor('the cold-spell alert', () => alertsNamed('RET.0001'));
     expect(alert.communes).toMatchObject([{ communeId: 'default', decision: 'auto', rule: null, devices: 5 }]);
-    const feeds = await province<{ url: string; source: string; okAt: string | null }[]>('GET', '/api/v1/alerts/feeds');
+    // The poll stores the alert, then notes the feed as read: wait for that note, not the alert.
+    const feeds = await waitFor('both feeds noted as read', async () => {
+      const listed = await province<{ url: string; source: string; okAt: string | null }[]>(
+        'GET',
+        '/api/v1/alerts/feeds',
+      );
+      return listed.body.length === 2 && listed.body.every((f) => f.okAt !== null) ? listed : null;
+    });
     expect(feeds.body.map((f) => [f.source, f.okAt !== null])).toEqual([
       ['environment', true],
       ['saved', true],

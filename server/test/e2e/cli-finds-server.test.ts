@@ -28,7 +28,14 @@ describe('loaxa finds the server through LOAXA_DATA', () => {
     const server = await serverProcess(dataDir, { password: PASSWORD });
     expect(new URL(server.url).port).not.toBe('8080');
     // What an operator has in the shell: the data directory, and nothing about ports.
-    const cliEnv: NodeJS.ProcessEnv = { ...process.env, LOAXA_DATA: dataDir, LOG_LEVEL: 'silent' };
+    // (With the suite on PostgreSQL, also where the database is: in production that is in the
+    // same environment file as LOAXA_DATA.)
+    const cliEnv: NodeJS.ProcessEnv = {
+      ...process.env,
+      LOAXA_DATA: dataDir,
+      LOG_LEVEL: 'silent',
+      ...(server.env.DATABASE_URL ? { DATABASE_URL: server.env.DATABASE_URL } : {}),
+    };
     for (const name of ['PORT', 'MQTT_PORT', 'HOST', 'LOAXA_TOKEN', 'LOAXA_PUBLIC_URL']) delete cliEnv[name];
     const loaxa = (...args: string[]) => run(process.execPath, [LOAXA, ...args], { env: cliEnv });
     const addressFile = path.join(dataDir, 'server.json');

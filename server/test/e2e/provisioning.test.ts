@@ -30,8 +30,16 @@ const logSink = new Writable({
   },
 });
 
+/** The server's environment as the command line sees it (its data, its port, its database). */
 function cliEnv(): NodeJS.ProcessEnv {
-  return { ...process.env, LOAXA_DATA: server.dataDir, PORT: new URL(server.url).port, LOG_LEVEL: 'silent' };
+  const { databaseUrl } = server.services.config;
+  return {
+    ...process.env,
+    LOAXA_DATA: server.dataDir,
+    PORT: new URL(server.url).port,
+    LOG_LEVEL: 'silent',
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+  };
 }
 
 beforeAll(async () => {
