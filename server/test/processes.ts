@@ -9,7 +9,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import type { RawBuilder } from 'kysely';
-import { freePort, rows } from './helpers';
+import { freePort, rows, sql } from './helpers';
 import { openStore } from '../src/db/open';
 import { postgresSql, sqliteSql } from '../src/db/sql';
 import { EventHub } from '../src/events/hub';
@@ -54,6 +54,13 @@ export function databaseUrlFor(dataDir: string): Promise<string | undefined> {
   let url = databases.get(dataDir);
   if (!url) databases.set(dataDir, (url = freshTestDatabaseUrl()));
   return url;
+}
+
+/** Moves a data directory; its servers keep their database (the same PostgreSQL one, when used). */
+export function moveDataDir(from: string, to: string): void {
+  fs.renameSync(from, to);
+  const url = databases.get(from);
+  if (url) databases.set(to, url);
 }
 
 /** A fresh data directory with zone `thon-a` and `count` devices in it, written before the first start. */
@@ -223,4 +230,13 @@ export async function readDb<T>(dataDir: string, query: RawBuilder<T>): Promise<
 /** Devices online according to the server's health route. */
 export async function devicesOnline(server: ServerProcess): Promise<number> {
   return ((await (await fetch(`${server.url}/api/v1/health`)).json()) as { devicesOnline: number }).devicesOnline;
+}
+
+/** How many devices have finished occurrence `id`, by the database of the servers on `dataDir`. */
+export async function finishedOn(dataDir: string, id: string): Promise<number> {
+  const [row] = await readDb(
+    dataDir,
+    sql<{ n: number }>`SELECT COUNT(*) AS n FROM deliveries WHERE occurrence_id = ${id} AND stage = 'finished'`,
+  );
+  return Number(row?.n ?? 0);
 }

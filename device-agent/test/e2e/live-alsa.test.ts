@@ -20,7 +20,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isFinalStage, type DeliveryStage } from '@loaxa/protocol';
 import { waitFor } from '../../../server/test/helpers';
-import { devicesOnline, provision, serverProcess, type ServerProcess } from '../../../server/test/processes';
+import {
+  devicesOnline,
+  moveDataDir,
+  provision,
+  serverProcess,
+  type ServerProcess,
+} from '../../../server/test/processes';
 import { startOfficer, writeClickWav, type Officer } from '../../../scripts/bench-live/officer';
 import { onPath, requireTool, skipForEnvironment } from '../../../scripts/test/require-tool';
 import { requireChromium } from '../../../web/test/e2e/rig';
@@ -91,7 +97,7 @@ describe.skipIf(!hasChromium || !hasAplay)('a live session on a real agent’s A
     if (tapProblem) return;
 
     const prov = await provision('live-alsa', 1);
-    fs.renameSync(prov.dataDir, path.join(dir, 'server'));
+    moveDataDir(prov.dataDir, path.join(dir, 'server'));
     const dataDir = path.join(dir, 'server');
     server = await serverProcess(dataDir, { password: PASSWORD, logLevel: 'warn', capture: true });
     serverChild = server.start();

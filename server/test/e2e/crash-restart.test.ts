@@ -5,7 +5,17 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { sql, waitFor } from '../helpers';
-import { devicesOnline, exited, killAll, provision, readDb, serverProcess, sleep, startFleet } from '../processes';
+import {
+  devicesOnline,
+  exited,
+  finishedOn,
+  killAll,
+  provision,
+  readDb,
+  serverProcess,
+  sleep,
+  startFleet,
+} from '../processes';
 
 const DEVICES = 6;
 afterAll(killAll);
@@ -42,15 +52,7 @@ describe('server crash mid-broadcast', () => {
 
     server = proc.start();
     await waitFor('fleet back', async () => (await devicesOnline(proc)) === DEVICES, 60_000);
-    const finishedCount = async (id: string) =>
-      Number(
-        (
-          await readDb(
-            dataDir,
-            sql<{ n: number }>`SELECT COUNT(*) AS n FROM deliveries WHERE occurrence_id = ${id} AND stage = 'finished'`,
-          )
-        )[0]!.n,
-      );
+    const finishedCount = (id: string) => finishedOn(dataDir, id);
     await waitFor(
       'both finished everywhere',
       async () => (await finishedCount(now)) === DEVICES && (await finishedCount(scheduled)) === DEVICES,

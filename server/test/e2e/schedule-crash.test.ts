@@ -6,7 +6,17 @@
 import { DateTime } from 'luxon';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sql, waitFor } from '../helpers';
-import { devicesOnline, exited, killAll, provision, readDb, serverProcess, sleep, startFleet } from '../processes';
+import {
+  devicesOnline,
+  exited,
+  finishedOn,
+  killAll,
+  provision,
+  readDb,
+  serverProcess,
+  sleep,
+  startFleet,
+} from '../processes';
 
 const DEVICES = 4;
 const VN = 'Asia/Ho_Chi_Minh';
@@ -99,15 +109,7 @@ describe('server crash while a schedule is on air', () => {
     const after = (await occurrencesNow()).filter((o) => o.start_at <= second.toMillis());
     expect(after).toEqual(before);
 
-    const finished = async (id: string) =>
-      Number(
-        (
-          await readDb(
-            dataDir,
-            sql<{ n: number }>`SELECT COUNT(*) AS n FROM deliveries WHERE occurrence_id = ${id} AND stage = 'finished'`,
-          )
-        )[0]!.n,
-      );
+    const finished = (id: string) => finishedOn(dataDir, id);
     await waitFor(
       'both occurrences finished everywhere',
       async () => (await finished(o1)) === DEVICES && (await finished(o2)) === DEVICES,
