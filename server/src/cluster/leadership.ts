@@ -149,7 +149,9 @@ export class Leadership {
   private async lose(reason: string): Promise<void> {
     if (!this.leading) return;
     this.leading = false;
-    this.options.logger.warn({ reason }, 'this instance no longer runs the scheduler and housekeeping');
+    // A stop is expected (a restart, a shutdown); a lost connection is worth a warning.
+    const log = reason === 'stopped' ? this.options.logger.info : this.options.logger.warn;
+    log.call(this.options.logger, { reason }, 'this instance no longer runs the scheduler and housekeeping');
     try {
       await this.options.onLose();
     } catch (err) {
