@@ -8,18 +8,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt from 'mqtt';
 import pg from 'pg';
-import { onPath, requireTool } from '../../scripts/test/require-tool';
 import { waitFor } from './helpers';
-import { NATS_SERVER_BIN, startNatsCluster, type TestNatsCluster } from './nats-cluster';
+import { requireNats, startNatsCluster, type TestNatsCluster } from './nats-cluster';
 import { requirePostgres, startPostgres } from './postgres';
 
 const hasPostgres = requirePostgres('the PostgreSQL engine tests');
-const hasNats = requireTool({
-  tool: 'nats-server',
-  found: () => NATS_SERVER_BIN ?? onPath('nats-server'),
-  install: 'apt-get install nats-server',
-  skips: 'the NATS cluster tests',
-});
+const hasNats = requireNats('the NATS cluster tests');
 
 const alive = (pid: number) => {
   try {

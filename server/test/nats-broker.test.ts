@@ -13,7 +13,6 @@ import mqtt from 'mqtt';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topics } from '@loaxa/protocol';
-import { onPath, requireTool } from '../../scripts/test/require-tool';
 import { connectNatsBroker, type NatsBroker, type NatsBrokerRegistry } from '../src/broker/nats-broker';
 import {
   NatsAuthorization,
@@ -22,14 +21,9 @@ import {
   writeInitialNatsAuthorization,
 } from '../src/broker/nats';
 import { waitFor } from './helpers';
-import { NATS_SERVER_BIN, startNatsCluster, type TestNatsCluster } from './nats-cluster';
+import { requireNats, startNatsCluster, type TestNatsCluster } from './nats-cluster';
 
-const hasNats = requireTool({
-  tool: 'nats-server',
-  found: () => NATS_SERVER_BIN ?? onPath('nats-server'),
-  install: 'apt-get install nats-server',
-  skips: 'the NATS broker tests',
-});
+const hasNats = requireNats('the NATS broker tests');
 
 const SERVER_USER = 'loaxa-server';
 const SERVER_PASSWORD = crypto.randomBytes(16).toString('hex');

@@ -9,11 +9,25 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
+import { onPath, requireTool } from '../../scripts/test/require-tool';
 import { freePort, waitFor } from './helpers';
 
 export const NATS_SERVER_BIN = ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'].find(
   (p) => fs.existsSync(p),
 );
+
+/**
+ * Whether nats-server is here for `skips` (the tests that need it): without it they skip with the
+ * reason, or fail under LOAXA_REQUIRE_ALL=1 (scripts/test/require-tool.ts). Call at module load.
+ */
+export function requireNats(skips: string): boolean {
+  return requireTool({
+    tool: 'nats-server',
+    found: () => NATS_SERVER_BIN ?? onPath('nats-server'),
+    install: 'apt-get install nats-server',
+    skips,
+  });
+}
 
 export interface NatsNode {
   name: string;

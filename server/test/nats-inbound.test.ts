@@ -11,7 +11,6 @@ import { connect } from 'nats';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topics } from '@loaxa/protocol';
-import { onPath, requireTool } from '../../scripts/test/require-tool';
 import {
   DURABLE_KINDS,
   MQTT_STREAM,
@@ -20,14 +19,9 @@ import {
   type JetStreamInbound,
 } from '../src/broker/jetstream-inbound';
 import { waitFor } from './helpers';
-import { NATS_SERVER_BIN, startNatsCluster, type TestNatsCluster } from './nats-cluster';
+import { requireNats, startNatsCluster, type TestNatsCluster } from './nats-cluster';
 
-const hasNats = requireTool({
-  tool: 'nats-server',
-  found: () => NATS_SERVER_BIN ?? onPath('nats-server'),
-  install: 'apt-get install nats-server',
-  skips: 'the NATS inbound consumer tests',
-});
+const hasNats = requireNats('the NATS inbound consumer tests');
 
 const logger = pino({ level: 'silent' });
 const ACK_WAIT_MS = 2_000;

@@ -14,21 +14,15 @@ import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { encode, topics, type CommandPayload, type PlanPayload } from '@loaxa/protocol';
-import { onPath, requireTool } from '../../../scripts/test/require-tool';
 import { writeInitialNatsAuthorization } from '../../../server/src/broker/nats';
 import { brokerOrderFor } from '../../../server/src/devices/provisioning';
 import { startTestServer, waitFor, type TestServer } from '../../../server/test/helpers';
-import { NATS_SERVER_BIN, startNatsCluster, type TestNatsCluster } from '../../../server/test/nats-cluster';
+import { requireNats, startNatsCluster, type TestNatsCluster } from '../../../server/test/nats-cluster';
 import { systemClock } from '../../src/clock/clock';
 import { validateConfig } from '../../src/config';
 import { MqttLink } from '../../src/link/mqtt-link';
 
-const hasNats = requireTool({
-  tool: 'nats-server',
-  found: () => NATS_SERVER_BIN ?? onPath('nats-server'),
-  install: 'apt-get install nats-server',
-  skips: 'the agent’s broker failover test',
-});
+const hasNats = requireNats('the agent’s broker failover test');
 
 const SERVER_USER = 'loaxa-server';
 const SERVER_PASSWORD = crypto.randomBytes(16).toString('hex');

@@ -12,18 +12,12 @@ import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimFleet, type SimFleet } from '@loaxa/firmware-sim';
 import { topics, type AckPayload } from '@loaxa/protocol';
-import { onPath, requireTool } from '../../../scripts/test/require-tool';
 import { rows, sql, waitFor } from '../helpers';
-import { NATS_SERVER_BIN } from '../nats-cluster';
+import { requireNats } from '../nats-cluster';
 import { requirePostgres } from '../postgres';
 import { startCluster, type Cluster, type Instance } from './harness';
 
-const hasNats = requireTool({
-  tool: 'nats-server',
-  found: () => NATS_SERVER_BIN ?? onPath('nats-server'),
-  install: 'apt-get install nats-server',
-  skips: 'the scale-out tests',
-});
+const hasNats = requireNats('the scale-out tests');
 const hasPostgres = requirePostgres('the scale-out tests');
 
 const DEVICES = 24;
