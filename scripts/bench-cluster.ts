@@ -24,7 +24,7 @@ import { parseNatsAuthorization } from '../server/src/broker/nats';
 import { sqliteSql, type SqlDb } from '../server/src/db/sql';
 import { startCluster, type Cluster } from '../server/test/cluster/harness';
 import { row, rows, sql, waitFor } from '../server/test/helpers';
-import { NATS_SERVER_BIN } from '../server/test/nats-cluster';
+import { describeNatsConsumers, NATS_SERVER_BIN, type NatsConsumerOptions } from '../server/test/nats-cluster';
 import { POSTGRES_BIN_DIR } from '../server/test/postgres';
 import { exited, serverProcess } from '../server/test/processes';
 import { pct, sleep, spawnFleetProcess, splitFleet, type FleetDevice } from './bench-fleet';
@@ -63,6 +63,8 @@ export interface ClusterBenchOptions {
   leadMs: number;
   provisionConcurrency: number;
   connectTimeoutMs: number;
+  /** How the NATS nodes keep MQTT session consumers (default: 3 replicas on disk). */
+  consumers: NatsConsumerOptions;
 }
 
 /** What measure() is told besides the options: the load average before the deployment was started. */
@@ -167,6 +169,34 @@ async function pool(count: number, concurrency: number, job: (i: number) => Prom
   );
 }
 
+/**
+ * How many devices started `occurrenceId` by the fleet processes' own account (their agents'
+ * "started" acks as made, before any broker): beside the acks the server stored, it tells a
+ * command never heard from an ack lost or late on the way back.
+ */
+async function startedOnDevices(fleet: readonly ChildProcess[], occurrenceId: string): Promise<number> {
+  const counts = await Promise.all(
+    fleet.map(
+      (child) =>
+        new Promise<number>((resolve) => {
+          const timer = setTimeout(() => {
+            child.off('message', onMessage);
+            resolve(0);
+          }, 10_000);
+          const onMessage = (m: { type?: string; occurrenceId?: string; deviceIds?: string[] }) => {
+            if (m.type !== 'started-by' || m.occurrenceId !== occurrenceId) return;
+            clearTimeout(timer);
+            child.off('message', onMessage);
+            resolve(m.deviceIds?.length ?? 0);
+          };
+          child.on('message', onMessage);
+          child.send({ type: 'started-by', occurrenceId });
+        }),
+    ),
+  );
+  return counts.reduce((a, b) => a + b, 0);
+}
+
 /** Stops fleet processes by pid: SIGTERM, then SIGKILL after 10 s. */
 async function stopFleet(fleet: readonly ChildProcess[]): Promise<void> {
   await Promise.all(
@@ -202,6 +232,7 @@ export async function benchCluster(options: ClusterBenchOptions): Promise<void> 
     fleetProcesses: options.processes,
     leadMs: options.leadMs,
     provisionConcurrency: options.provisionConcurrency,
+    natsConsumers: describeNatsConsumers(options.consumers),
     machine: {
       cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}`,
       memoryGb: Math.round(os.totalmem() / 1024 ** 3),
@@ -351,7 +382,7 @@ async function runCluster(options: ClusterBenchOptions): Promise<TargetResult> {
   let c: Cluster | null = null;
   try {
     const started = performance.now();
-    c = await startCluster();
+    c = await startCluster({ consumers: options.consumers });
     cleanups.add(c.close);
     const startMs = Math.round(performance.now() - started);
     console.log(`cluster started in ${startMs} ms`);
@@ -561,7 +592,10 @@ async function measure(target: Target, options: MeasureOptions) {
       const latencies = (await startedOf(occurrenceId)).map((a) => a.at - start).sort((a, b) => a - b);
       const finishDeadline = Date.now() + 60_000;
       while ((await finishedCount(occurrenceId)) < latencies.length && Date.now() < finishDeadline) await sleep(250);
+      const heard = await startedOnDevices(fleet, occurrenceId);
       return {
+        /** Devices that started it by their own account (the fleet processes'), stored or not. */
+        startedOnDevices: heard,
         /** "started" acks stored after the deadline (by the end of the wait for "finished"): late, not counted. */
         startedLate: (await startedOf(occurrenceId)).length - latencies.length,
         apiMs,
@@ -595,7 +629,9 @@ async function measure(target: Target, options: MeasureOptions) {
       reach: round2(worstReach.reached / Math.max(1, worstReach.online)),
       p99RunsMs: emergencyRuns.map((r) => r.p99Ms),
       /** Each run's devices reached / their "started" stored only after the deadline. */
-      reachedRuns: emergencyRuns.map((r) => `${r.reached}/${r.online} (+${r.startedLate} late)`),
+      reachedRuns: emergencyRuns.map(
+        (r) => `${r.reached}/${r.online} (+${r.startedLate} late; started on ${r.startedOnDevices} devices)`,
+      ),
       warmUpP99Ms: warmUps.map((w) => w.p99Ms),
     };
 
@@ -681,6 +717,7 @@ function markdown(r: {
   zones: number;
   fleetProcesses: number;
   provisionConcurrency: number;
+  natsConsumers: string;
   single: TargetResult;
   cluster: TargetResult;
   ratio: Record<string, number>;
@@ -711,7 +748,7 @@ function markdown(r: {
     `Machine: ${r.machine.cpus}, ${r.machine.memoryGb} GB, ${r.machine.os}, Node ${r.machine.node}.`,
     `Versions: ${r.versions.natsServer}; ${r.versions.postgres}.`,
     `Parameters: ${r.devices} devices in ${r.zones} zones, fleet in ${r.fleetProcesses} processes, provisioning ${r.provisionConcurrency} requests at once.`,
-    `Single: one \`loaxa serve\` (SQLite, embedded broker). Cluster: 3 NATS nodes (JetStream, MQTT, stream_replicas 3), ` +
+    `Single: one \`loaxa serve\` (SQLite, embedded broker). Cluster: 3 NATS nodes (JetStream, MQTT, stream_replicas 3, ${r.natsConsumers}), ` +
       `2 \`loaxa serve\` instances on one PostgreSQL behind a TCP balancer${c.clusterStartMs !== undefined ? ` (started in ${c.clusterStartMs} ms)` : ''}.`,
     `Load: the 1-minute load average before each deployment started, then for each measured phase the load ` +
       `average at its start (it counts this run's own processes) and the cores other processes used during it — ` +

@@ -56,6 +56,10 @@ const { values } = parseArgs({
     'provision-concurrency': { type: 'string', default: '12' },
     /** Cluster mode: how long the fleet may take to come online, s (default 120 + 0.03 per device). */
     'connect-timeout-s': { type: 'string' },
+    /** Cluster mode: replicas of each MQTT session consumer on the NATS nodes, 1 or 3 (default 3). */
+    'consumer-replicas': { type: 'string', default: '3' },
+    /** Cluster mode: the NATS nodes keep MQTT session consumers in memory (consumer_memory_storage). */
+    'consumer-memory': { type: 'boolean', default: false },
   },
   allowNegative: true,
 });
@@ -99,6 +103,8 @@ async function clusterMain(): Promise<void> {
   }
   const connectTimeoutS = Number(values['connect-timeout-s'] ?? 120 + 0.03 * DEVICES);
   if (!(connectTimeoutS > 0 && connectTimeoutS <= 3600)) throw new Error('--connect-timeout-s: 1 … 3600');
+  const consumerReplicas = Number(values['consumer-replicas']);
+  if (consumerReplicas !== 1 && consumerReplicas !== 3) throw new Error('--consumer-replicas: 1 or 3');
   const { benchCluster } = await import('./bench-cluster');
   await benchCluster({
     devices: DEVICES,
@@ -107,6 +113,7 @@ async function clusterMain(): Promise<void> {
     leadMs: LEAD_MS,
     provisionConcurrency,
     connectTimeoutMs: Math.round(connectTimeoutS * 1000),
+    consumers: { replicas: consumerReplicas, memory: values['consumer-memory'] },
   });
 }
 

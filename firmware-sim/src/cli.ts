@@ -7,6 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import type { AckPayload } from '@loaxa/protocol';
 import { pino } from 'pino';
 import { parseDevicesFile } from './devices-file';
 import { FAULT_FLAGS, faultsFromFlags } from './fault-flags';
@@ -64,10 +65,23 @@ async function main(): Promise<void> {
     fleet.events.on('plan', (deviceId, plan) =>
       process.send!({ type: 'plan', deviceId, planVersion: plan.planVersion, zones: plan.zones, at: Date.now() }),
     );
+    // Which devices started each occurrence, by their own account: the bench sets it beside the
+    // "started" acks the server stored, so an ack lost on the way is told from a command never heard.
+    const startedBy = new Map<string, string[]>();
+    fleet.events.on('ack', (deviceId: string, ack: AckPayload) => {
+      if (!ack.occurrenceId) return;
+      if (ack.stage !== 'started' && !ack.earlier?.some((e) => e.stage === 'started')) return;
+      const list = startedBy.get(ack.occurrenceId) ?? [];
+      if (list.length === 0) startedBy.set(ack.occurrenceId, list);
+      list.push(deviceId);
+    });
     const deviceIds = devices.map((d) => d.deviceId);
     let stopProfile: ((limit?: number) => Promise<ProfileSummary>) | null = null;
-    process.on('message', (m: { type?: string; at?: number; marker?: string }) => {
-      if (m.type === 'profile-start' && !stopProfile) {
+    process.on('message', (m: { type?: string; at?: number; marker?: string; occurrenceId?: string }) => {
+      if (m.type === 'started-by' && m.occurrenceId) {
+        const ids = [...new Set(startedBy.get(m.occurrenceId) ?? [])];
+        process.send!({ type: 'started-by', occurrenceId: m.occurrenceId, deviceIds: ids });
+      } else if (m.type === 'profile-start' && !stopProfile) {
         void startProfile().then((stop) => {
           stopProfile = stop;
           process.send!({ type: 'profile-started' });

@@ -63,6 +63,29 @@ export interface NatsClusterOptions {
   include?: string;
   /** MQTT credentials of the readiness probe, once the nodes ask for them. */
   probe?: { username: string; password: string };
+  /**
+   * How MQTT sessions' JetStream consumers are kept (nats-server `mqtt { consumer_replicas,
+   * consumer_memory_storage }`); unset: 3 replicas on disk, the survivable default below.
+   */
+  consumers?: NatsConsumerOptions;
+}
+
+export interface NatsConsumerOptions {
+  replicas?: 1 | 3;
+  memory?: boolean;
+}
+
+/** The `mqtt {}` lines that say how session consumers are kept (none for the defaults). */
+export function natsConsumerLines(consumers: NatsConsumerOptions = {}): string[] {
+  return [
+    ...(consumers.replicas !== undefined ? [`  consumer_replicas: ${consumers.replicas}`] : []),
+    ...(consumers.memory ? ['  consumer_memory_storage: true'] : []),
+  ];
+}
+
+/** How a report names a consumer setting. */
+export function describeNatsConsumers(consumers: NatsConsumerOptions = {}): string {
+  return `consumers ${consumers.replicas ?? 3} replica${(consumers.replicas ?? 3) === 1 ? '' : 's'} ${consumers.memory ? 'in memory' : 'on disk'}`;
 }
 
 export async function startNatsCluster(size = 3, options: NatsClusterOptions = {}): Promise<TestNatsCluster> {
@@ -101,7 +124,7 @@ export async function startNatsCluster(size = 3, options: NatsClusterOptions = {
       // A killed node's raft groups (JetStream meta, and each stream and consumer it led)
       // elect a new leader after 4–9 s (raft election timeout, fixed in 2.9.10), and a request
       // sent before that times out after 4 s (the MQTT JetStream API timeout, fixed too).
-      // Measured after kill -9 of the device's node (5 runs of engines.test.ts plus 16 scripted
+      // Measured after kill -9 of the device's node (5 runs of engines.cluster.test.ts plus 16 scripted
       // runs, one host): the device back with its session after 0.2 s (no leader on that node)
       // up to 9.0 s ($MQTT_sess led there); a QoS 1 publish through another node PUBACKed at
       // once or after ≈ 8.4 s (its node drops the publisher after the 4 s timeout and mqtt.js
@@ -109,6 +132,7 @@ export async function startNatsCluster(size = 3, options: NatsClusterOptions = {
       // plan served to a new QoS 1 subscriber after 0.5–15.5 s (a new consumer needs the meta
       // leader: SUBACK 0x80 until one is elected). Worst case ≈ 9 + 4 s: the tests wait, bounded.
       '  stream_replicas: 3',
+      ...natsConsumerLines(options.consumers),
       '  ack_wait: "10s"',
       '}',
       '',

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { writeInitialNatsAuthorization } from '../../src/broker/nats';
 import { postgresSql, type SqlDb } from '../../src/db/sql';
 import { waitFor } from '../helpers';
-import { startNatsCluster, type TestNatsCluster } from '../nats-cluster';
+import { startNatsCluster, type NatsConsumerOptions, type TestNatsCluster } from '../nats-cluster';
 import { startPostgres, type TestPostgres } from '../postgres';
 import { exited, serverProcess, type ServerProcess } from '../processes';
 import { createDatabase } from '../test-database';
@@ -56,7 +56,9 @@ export interface Cluster {
   close(): Promise<void>;
 }
 
-export async function startCluster(options: { logLevel?: string; capture?: boolean } = {}): Promise<Cluster> {
+export async function startCluster(
+  options: { logLevel?: string; capture?: boolean; consumers?: NatsConsumerOptions } = {},
+): Promise<Cluster> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loaxa-cluster-'));
   const pg = await startPostgres();
   const databaseUrl = await createDatabase(pg.url, 'loaxa_cluster');
@@ -67,6 +69,7 @@ export async function startCluster(options: { logLevel?: string; capture?: boole
   const nats = await startNatsCluster(3, {
     include: authFile,
     probe: { username: SERVER_USER, password: serverPassword },
+    ...(options.consumers ? { consumers: options.consumers } : {}),
   });
 
   const env = {
