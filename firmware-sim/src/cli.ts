@@ -67,20 +67,27 @@ async function main(): Promise<void> {
     );
     // Which devices started each occurrence, by their own account: the bench sets it beside the
     // "started" acks the server stored, so an ack lost on the way is told from a command never heard.
+    // A play-now heard after it ended is "skipped" (expired): counted apart, it tells late from lost.
     const startedBy = new Map<string, string[]>();
+    const skippedBy = new Map<string, string[]>();
+    const note = (byOccurrence: Map<string, string[]>, occurrenceId: string, deviceId: string) => {
+      const list = byOccurrence.get(occurrenceId) ?? [];
+      if (list.length === 0) byOccurrence.set(occurrenceId, list);
+      list.push(deviceId);
+    };
     fleet.events.on('ack', (deviceId: string, ack: AckPayload) => {
       if (!ack.occurrenceId) return;
-      if (ack.stage !== 'started' && !ack.earlier?.some((e) => e.stage === 'started')) return;
-      const list = startedBy.get(ack.occurrenceId) ?? [];
-      if (list.length === 0) startedBy.set(ack.occurrenceId, list);
-      list.push(deviceId);
+      if (ack.stage === 'started' || ack.earlier?.some((e) => e.stage === 'started')) {
+        note(startedBy, ack.occurrenceId, deviceId);
+      } else if (ack.stage === 'skipped') note(skippedBy, ack.occurrenceId, deviceId);
     });
     const deviceIds = devices.map((d) => d.deviceId);
     let stopProfile: ((limit?: number) => Promise<ProfileSummary>) | null = null;
     process.on('message', (m: { type?: string; at?: number; marker?: string; occurrenceId?: string }) => {
       if (m.type === 'started-by' && m.occurrenceId) {
         const ids = [...new Set(startedBy.get(m.occurrenceId) ?? [])];
-        process.send!({ type: 'started-by', occurrenceId: m.occurrenceId, deviceIds: ids });
+        const skipped = [...new Set(skippedBy.get(m.occurrenceId) ?? [])];
+        process.send!({ type: 'started-by', occurrenceId: m.occurrenceId, deviceIds: ids, skippedIds: skipped });
       } else if (m.type === 'profile-start' && !stopProfile) {
         void startProfile().then((stop) => {
           stopProfile = stop;
