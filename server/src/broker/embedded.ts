@@ -49,7 +49,12 @@ export async function startEmbeddedBroker(options: {
     persistence: indexedMemoryPersistence(),
     // One stalled device must not block delivery to everyone (see DESIGN.md).
     drainTimeout: 15_000,
-    concurrency: 1000,
+    // No limit on messages delivered at once (mqemitter: 0). With a limit, a message past it waits
+    // in line, and when a slot frees every waiting message nobody subscribes to (devices' statuses
+    // and acks, taken by the server before the queue) finishes at once and starts the next in the
+    // same stack: thousands behind a stalled loudspeaker overflowed it and killed the server
+    // (embedded-burst.test.ts; seen at 5,000 loudspeakers). The messages are in memory either way.
+    concurrency: 0,
     maxClientsIdLength: 64,
     heartbeatInterval: 60_000,
     connectTimeout: 15_000,
