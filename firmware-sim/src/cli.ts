@@ -126,6 +126,9 @@ async function main(): Promise<void> {
       },
     );
   };
+  // Spawned by a bench: when the bench dies (its IPC channel closes), the fleet goes with it
+  // instead of reconnecting thousands of devices in the background of the next run.
+  if (process.send) process.on('disconnect', () => stop('parent gone'));
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 }
