@@ -1,13 +1,16 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * `npm run test:cluster` (issue 18): the scale-out end-to-end tests, each on its own private
- * PostgreSQL, 3-node NATS cluster and two `loaxa serve` processes (server/test/cluster/). One
- * file at a time: a cluster is most of a 2-core machine.
+ * `npm run test:cluster` (issue 18): the scale-out tests, every `*.cluster.test.ts`. Each starts
+ * its own 3-node NATS cluster (and, for server/test/cluster/, a private PostgreSQL and two
+ * `loaxa serve` processes): the engines and a node's death (engines), the NATS authorization and
+ * the server's client moving between nodes (nats-broker), JetStream inbound consumers
+ * (nats-inbound), an agent failing over between nodes (broker-failover), and the whole
+ * deployment (server/test/cluster/). One file at a time: a cluster is most of a 2-core machine.
  */
 export default defineConfig({
   test: {
-    include: ['server/test/cluster/**/*.cluster.test.ts'],
+    include: ['{server,device-agent}/test/**/*.cluster.test.ts'],
     exclude: ['**/node_modules/**'],
     globalSetup: ['scripts/test/global-setup.ts'],
     testTimeout: 120_000,

@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['{protocol,server,device-agent,firmware-sim,scripts}/{src,test}/**/*.test.ts', 'web/test/**/*.test.ts'],
-    // The scale-out tests (3 NATS nodes, PostgreSQL, 2 server processes) run apart: npm run test:cluster.
+    // The scale-out tests (each starts 3 NATS nodes; some PostgreSQL and 2 server processes too)
+    // run apart, one at a time: npm run test:cluster.
     exclude: ['**/node_modules/**', '**/*.cluster.test.ts'],
     // Builds server/dist, scripts/dist and device-agent/dist when missing or stale: tests spawn the bins.
     globalSetup: ['scripts/test/global-setup.ts'],

@@ -1,6 +1,6 @@
 /**
  * A server instance's inbound consumer in its own process, for
- * nats-inbound.test.ts to kill -9 while it holds a message: its handler prints
+ * nats-inbound.cluster.test.ts to kill -9 while it holds a message: its handler prints
  * what it got and never finishes, so the message is never acked.
  *
  *     node --import tsx server/test/nats-inbound-worker.ts nats://127.0.0.1:4222,… ACK_WAIT_MS

@@ -2,7 +2,7 @@
  * A link given several broker nodes: one connection at a time, the next node after a
  * failed or lost one, and one backoff level per round over the nodes. Real brokers
  * (Aedes on loopback) and ports nothing listens on; the clustered session itself is
- * tested on a real NATS cluster (test/e2e/broker-failover.test.ts).
+ * tested on a real NATS cluster (test/e2e/broker-failover.cluster.test.ts).
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { Aedes } from 'aedes';
