@@ -6,6 +6,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type http from 'node:http';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
+import mqemitter from 'mqemitter';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import type { Logger } from 'pino';
 import type { InboundHandler, MessageBus, PublishOptions } from './bus';
@@ -45,16 +46,21 @@ export async function startEmbeddedBroker(options: {
 }): Promise<EmbeddedBroker> {
   const { devices, logger } = options;
   const log = logger.child({ module: 'broker' });
+  // Aedes' message queue: at most 1,000 messages delivered at once (a burst of plans to thousands
+  // of loudspeakers waits in line instead of flooding every socket). A waiting message that nobody
+  // subscribes to (devices' statuses and acks: the server takes those before the queue) used to
+  // finish at once and start the next waiting one in the same stack: thousands of them behind a
+  // stalled loudspeaker's deliveries overflowed it and killed the server at 5,000 loudspeakers
+  // (embedded-burst.test.ts). Every message now also goes to this subscriber, which lets it finish
+  // on the next turn of the event loop: the queue never recurses.
+  const mq = mqemitter({ concurrency: 1000, matchEmptyLevels: true });
+  mq.on('#', (_message, done) => void setImmediate(done));
   const aedes = await Aedes.createBroker({
+    mq,
     persistence: indexedMemoryPersistence(),
     // One stalled device must not block delivery to everyone (see DESIGN.md).
     drainTimeout: 15_000,
-    // No limit on messages delivered at once (mqemitter: 0). With a limit, a message past it waits
-    // in line, and when a slot frees every waiting message nobody subscribes to (devices' statuses
-    // and acks, taken by the server before the queue) finishes at once and starts the next in the
-    // same stack: thousands behind a stalled loudspeaker overflowed it and killed the server
-    // (embedded-burst.test.ts; seen at 5,000 loudspeakers). The messages are in memory either way.
-    concurrency: 0,
+    concurrency: 1000,
     maxClientsIdLength: 64,
     heartbeatInterval: 60_000,
     connectTimeout: 15_000,
