@@ -11,7 +11,17 @@
  * both engines, so `pg` is told to give BIGINT (int8) back as a JavaScript
  * number: exact below 2^53, i.e. for ms until the year 287,396.
  */
-import { Kysely, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
+import {
+  Kysely,
+  PostgresDialect,
+  SqliteDialect,
+  SqliteDriver,
+  sql,
+  type DatabaseConnection,
+  type Driver,
+  type SqliteDialectConfig,
+  type Transaction,
+} from 'kysely';
 import pg from 'pg';
 import { newerSchemaError, type Db } from './database';
 import { MIGRATIONS, type Migration } from './migrations';
@@ -35,12 +45,50 @@ export type SqlTx = Transaction<Tables>;
 /** pg's OID for int8 (BIGINT). */
 const INT8_OID = 20;
 
+/**
+ * Kysely's SQLite driver hands its one connection over with a mutex that wakes every waiter at each
+ * release (each then waits again): n queued queries cost n² wake-ups. Re-planning 5,000 loudspeakers
+ * at once queues ≈ 20,000 and the server spent minutes in that lock (seen in `npm run bench --
+ * --devices 5000`: no plan went out). This driver lets callers in one at a time, first come first
+ * served, so Kysely's own mutex is always free when reached.
+ */
+export class FifoSqliteDriver extends SqliteDriver {
+  #held = false;
+  readonly #waiting: (() => void)[] = [];
+
+  override async acquireConnection(): Promise<DatabaseConnection> {
+    if (this.#held) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    this.#held = true;
+    return super.acquireConnection();
+  }
+
+  override async releaseConnection(): Promise<void> {
+    await super.releaseConnection();
+    const next = this.#waiting.shift();
+    if (next) next();
+    else this.#held = false;
+  }
+}
+
+class FifoSqliteDialect extends SqliteDialect {
+  readonly #config: SqliteDialectConfig;
+  constructor(config: SqliteDialectConfig) {
+    super(config);
+    this.#config = config;
+  }
+  override createDriver(): Driver {
+    return new FifoSqliteDriver(this.#config);
+  }
+}
+
 /** Kysely over the server's open SQLite handle (WAL, foreign keys on, migrated: see database.ts). */
 export function sqliteSql(handle: Db): SqlDb {
   // Kysely must not close the handle: the server and its raw statements still use it. Statements
   // come from the handle's cache (database.ts), like the raw ones.
   const db = new Kysely<Tables>({
-    dialect: new SqliteDialect({ database: { prepare: (text: string) => handle.prepare(text), close: () => {} } }),
+    dialect: new FifoSqliteDialect({
+      database: { prepare: (text: string) => handle.prepare(text), close: () => {} },
+    }),
   });
   return {
     engine: 'sqlite',
