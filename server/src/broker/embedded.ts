@@ -51,8 +51,8 @@ export async function startEmbeddedBroker(options: {
   // subscribes to (devices' statuses and acks: the server takes those before the queue) used to
   // finish at once and start the next waiting one in the same stack: thousands of them behind a
   // stalled loudspeaker's deliveries overflowed it and killed the server at 5,000 loudspeakers
-  // (embedded.test.ts, "under a burst"). Every message now also goes to this subscriber, which lets it finish
-  // on the next turn of the event loop: the queue never recurses.
+  // (embedded.test.ts, "under a burst"). Every message now also goes to this subscriber, which
+  // lets it finish on the next turn of the event loop: the queue never recurses.
   const mq = mqemitter({ concurrency: 1000, matchEmptyLevels: true });
   mq.on('#', (_message, done) => void setImmediate(done));
   const aedes = await Aedes.createBroker({
