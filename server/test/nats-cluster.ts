@@ -185,6 +185,8 @@ export async function startNatsCluster(size = 3, options: NatsClusterOptions = {
   try {
     for (let i = 0; i < size; i++) await waitFor(`NATS node n${i + 1} to serve MQTT`, () => mqttReady(i), 60_000, 250);
   } catch (err) {
+    // What the nodes said is the only clue to a start that never served MQTT.
+    for (let i = 0; i < size; i++) console.error(`[nats-cluster] n${i + 1} output:\n${outputs[i]!.slice(-4000)}`);
     killAll();
     fs.rmSync(dir, { recursive: true, force: true });
     throw err;

@@ -3,7 +3,7 @@
  * authorization the server writes and reloads (broker/nats.ts), and the
  * server's own MQTT client moving to another node when its node is killed
  * (broker/nats-broker.ts). Inbound messages go through JetStream here too;
- * nats-inbound.cluster.test.ts tests those consumers on their own.
+ * nats-inbound.cluster.test.ts (npm run test:cluster) tests those consumers on their own.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
