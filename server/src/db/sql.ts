@@ -59,11 +59,24 @@ export class FifoSqliteDriver extends SqliteDriver {
   override async acquireConnection(): Promise<DatabaseConnection> {
     if (this.#held) await new Promise<void>((resolve) => this.#waiting.push(resolve));
     this.#held = true;
-    return super.acquireConnection();
+    try {
+      return await super.acquireConnection();
+    } catch (err) {
+      this.#handOver();
+      throw err;
+    }
   }
 
   override async releaseConnection(): Promise<void> {
-    await super.releaseConnection();
+    try {
+      await super.releaseConnection();
+    } finally {
+      this.#handOver();
+    }
+  }
+
+  /** The next waiter gets the connection (it stays held), or it is free. */
+  #handOver(): void {
     const next = this.#waiting.shift();
     if (next) next();
     else this.#held = false;
