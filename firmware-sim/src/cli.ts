@@ -68,12 +68,11 @@ async function main(): Promise<void> {
     // Which devices started each occurrence, by their own account: the bench sets it beside the
     // "started" acks the server stored, so an ack lost on the way is told from a command never heard.
     // A play-now heard after it ended is "skipped" (expired): counted apart, it tells late from lost.
-    const startedBy = new Map<string, string[]>();
-    const skippedBy = new Map<string, string[]>();
-    const note = (byOccurrence: Map<string, string[]>, occurrenceId: string, deviceId: string) => {
-      const list = byOccurrence.get(occurrenceId) ?? [];
-      if (list.length === 0) byOccurrence.set(occurrenceId, list);
-      list.push(deviceId);
+    const startedBy = new Map<string, Set<string>>();
+    const skippedBy = new Map<string, Set<string>>();
+    const note = (byOccurrence: Map<string, Set<string>>, occurrenceId: string, deviceId: string) => {
+      const devices = byOccurrence.get(occurrenceId) ?? new Set<string>();
+      byOccurrence.set(occurrenceId, devices.add(deviceId));
     };
     fleet.events.on('ack', (deviceId: string, ack: AckPayload) => {
       if (!ack.occurrenceId) return;
@@ -85,8 +84,8 @@ async function main(): Promise<void> {
     let stopProfile: ((limit?: number) => Promise<ProfileSummary>) | null = null;
     process.on('message', (m: { type?: string; at?: number; marker?: string; occurrenceId?: string }) => {
       if (m.type === 'started-by' && m.occurrenceId) {
-        const ids = [...new Set(startedBy.get(m.occurrenceId) ?? [])];
-        const skipped = [...new Set(skippedBy.get(m.occurrenceId) ?? [])];
+        const ids = [...(startedBy.get(m.occurrenceId) ?? [])];
+        const skipped = [...(skippedBy.get(m.occurrenceId) ?? [])];
         process.send!({ type: 'started-by', occurrenceId: m.occurrenceId, deviceIds: ids, skippedIds: skipped });
       } else if (m.type === 'profile-start' && !stopProfile) {
         void startProfile().then((stop) => {
