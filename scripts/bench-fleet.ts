@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { DEFAULT_ACK_SPREAD_MS } from '@loaxa/device-agent';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -57,6 +58,9 @@ export function spawnFleetProcess(server: { url: string; mqttUrl: string }, devi
       devicesFile,
       '--batch-size',
       '100',
+      // The agents answer a broadcast as installed ones do (their acks spread, see AckDispatcher).
+      '--ack-spread-ms',
+      String(DEFAULT_ACK_SPREAD_MS),
       '--log-level',
       'warn',
     ],

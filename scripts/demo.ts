@@ -14,6 +14,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { DEFAULT_ACK_SPREAD_MS } from '@loaxa/device-agent';
 import { startSimFleet } from '@loaxa/firmware-sim';
 import type { DeviceRegistry } from '../server/src/devices/registry';
 import type { CommuneService } from '../server/src/tenancy/communes';
@@ -125,7 +126,14 @@ void runServer(async (server, config, logger) => {
   if (!config.demo) return null;
   const devices = await seedDemo(server.services, config.dataDir, logger);
   if (devices.length === 0) return null;
-  const fleet = await startSimFleet({ serverUrl: server.url, mqttUrl: server.mqttUrl, devices, logger });
+  // Their acks spread over a second, as an installed agent's do.
+  const fleet = await startSimFleet({
+    serverUrl: server.url,
+    mqttUrl: server.mqttUrl,
+    devices,
+    logger,
+    ackSpreadMs: DEFAULT_ACK_SPREAD_MS,
+  });
   logger.info({ devices: devices.length }, 'demo loudspeakers started (LOAXA_DEMO=0 turns them off)');
   return fleet;
 });

@@ -188,6 +188,8 @@ beforeAll(async () => {
       mqttUrl: broker.url,
       dataDir,
       player: { type: 'null', log: playLog },
+      // Acks at once: these tests wait for each stage (the spread has its own tests, ack-dispatcher.test.ts).
+      ackSpreadMs: 0,
     },
     {
       player: new NullPlayer(playLog),

@@ -198,7 +198,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       },
     );
     this.outbox = this.journal ?? io.outbox ?? new MemoryAckOutbox();
-    this.dispatcher = new AckDispatcher(this.outbox, this.link, this.logger);
+    this.dispatcher = new AckDispatcher(this.outbox, this.link, this.logger, { spreadMs: this.config.ackSpreadMs });
     this.acks = new AckReporter(
       this.clock,
       (ack) => {
@@ -308,6 +308,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.playback.close();
     await this.runner.close();
     if (!options.abrupt) await this.dispatcher.idle();
+    this.dispatcher.close();
     await this.link.stop(options);
     await this.stateStore?.idle();
     await this.journal?.close();

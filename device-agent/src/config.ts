@@ -9,6 +9,9 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value, ValueErrorType } from '@sinclair/typebox/value';
 import { AUDIO_FORMATS, ID_PATTERN } from '@loaxa/protocol';
 
+/** An installed agent's spread of its broadcast acks (config `ackSpreadMs`). */
+export const DEFAULT_ACK_SPREAD_MS = 1_000;
+
 const NullPlayerConfig = Type.Object(
   {
     type: Type.Literal('null'),
@@ -111,6 +114,17 @@ export const AgentConfigSchema = Type.Object(
     ),
     agentVersion: Type.Optional(Type.String({ minLength: 1, maxLength: 40, problem: 'must be 1–40 characters' })),
     telemetryIntervalMs: Type.Integer({ minimum: 1_000, default: 30_000, problem: 'must be an integer ≥ 1000' }),
+    /**
+     * Acks of a broadcast leave within a random delay of up to this many ms, so that thousands
+     * of loudspeakers hearing it in the same instant do not answer in that instant too, while
+     * the broker is still delivering it to the others (see AckDispatcher). 0 sends them at once.
+     */
+    ackSpreadMs: Type.Integer({
+      minimum: 0,
+      maximum: 10_000,
+      default: DEFAULT_ACK_SPREAD_MS,
+      problem: 'must be an integer 0–10000 (ms; 0 sends acks at once)',
+    }),
     /** How often the clock is compared with the server's (GET /api/v1/time); 0 turns the check off. */
     clockCheckIntervalMs: Type.Integer({
       minimum: 0,
@@ -140,7 +154,8 @@ export type PlayerConfig = AgentConfig['player'];
 export type AmpConfig = NonNullable<AgentConfig['amp']>;
 export type MixerConfig = NonNullable<AgentConfig['mixer']>;
 /** What a caller must supply; the rest has defaults. */
-type Defaulted = 'dataDir' | 'audioFormat' | 'telemetryIntervalMs' | 'clockCheckIntervalMs' | 'clockWarnMs';
+type Defaulted =
+  'dataDir' | 'audioFormat' | 'telemetryIntervalMs' | 'ackSpreadMs' | 'clockCheckIntervalMs' | 'clockWarnMs';
 export type AgentConfigInput = Omit<AgentConfig, Defaulted> & Partial<Pick<AgentConfig, Defaulted>>;
 
 export class ConfigError extends Error {

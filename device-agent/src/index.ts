@@ -2,6 +2,7 @@ export { Agent, createAgent, type AgentEvents, type AgentIo, type AgentSnapshot 
 export {
   AgentConfigSchema,
   ConfigError,
+  DEFAULT_ACK_SPREAD_MS,
   loadConfig,
   parseConfig,
   validateConfig,

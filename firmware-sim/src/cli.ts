@@ -20,6 +20,7 @@ const FLOOR_DELIVERY_TIMEOUT_MS = 15_000;
 
 const USAGE =
   'usage: loaxa-sim --server-url <http url> --mqtt-url <mqtt|ws url> --devices-file <path> [--batch-size 50]\n' +
+  '          [--ack-spread-ms 0]   (acks of a broadcast leave within this random delay; an installed agent: 1000)\n' +
   '  faults: [--offline F:AFTER_MS:FOR_MS] [--drops F:EVERY_MS] [--slow F:BYTES_PER_S] [--fail F:N] [--corrupt F:N]\n' +
   '          [--skew F:MAX_MS] [--disk-full F:N] [--reboot F:AFTER_MS:DOWN_MS]   (F = fraction of devices, 0…1)';
 
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
       'mqtt-url': { type: 'string' },
       'devices-file': { type: 'string' },
       'batch-size': { type: 'string' },
+      'ack-spread-ms': { type: 'string' },
       'online-timeout-ms': { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
       ...Object.fromEntries(FAULT_FLAGS.map((flag) => [flag, { type: 'string' as const }])),
@@ -47,6 +49,11 @@ async function main(): Promise<void> {
     console.error(USAGE);
     process.exit(2);
   }
+  const ackSpreadMs = Number(values['ack-spread-ms'] ?? 0);
+  if (!Number.isInteger(ackSpreadMs) || ackSpreadMs < 0 || ackSpreadMs > 10_000) {
+    console.error(`loaxa-sim: --ack-spread-ms: a whole number of ms, 0 … 10000 (got "${values['ack-spread-ms']}")`);
+    process.exit(2);
+  }
   const logger = pino({ level: values['log-level'] });
   const devices = parseDevicesFile(await readFile(devicesFile, 'utf8'), devicesFile);
   const faults = faultsFromFlags(values as Partial<Record<(typeof FAULT_FLAGS)[number], string>>);
@@ -56,6 +63,7 @@ async function main(): Promise<void> {
     devices,
     logger,
     ...(values['batch-size'] ? { batchSize: Number(values['batch-size']) } : {}),
+    ackSpreadMs,
     faults,
   });
   if (Object.keys(faults).length > 0) logger.info({ faults: Object.keys(faults) }, 'fault injection on');

@@ -47,6 +47,12 @@ export interface SimFleetOptions {
   /** Devices connecting at once; a broker takes thousands of simultaneous CONNECTs badly. */
   batchSize?: number;
   telemetryIntervalMs?: number;
+  /**
+   * Each agent's `ackSpreadMs`. Default 0, unlike an installed agent: a test then sees each ack
+   * as soon as it is raised. The bench and the demo pass the installed default
+   * (DEFAULT_ACK_SPREAD_MS), so their fleets answer a broadcast as a real one does.
+   */
+  ackSpreadMs?: number;
   /** Reconnect backoff per device (tests shorten it). */
   backoff?: BackoffPolicy;
   agentVersion?: string;
@@ -155,6 +161,7 @@ export async function startSimFleet(options: SimFleetOptions): Promise<SimFleet>
         agentVersion: options.agentVersion ?? 'sim',
         ...(durable ? { dataDir: path.join(stateRoot, device.deviceId) } : {}),
         ...(options.telemetryIntervalMs !== undefined ? { telemetryIntervalMs: options.telemetryIntervalMs } : {}),
+        ackSpreadMs: options.ackSpreadMs ?? 0,
       },
       {
         player: new SimPlayer(clock, () => {

@@ -41,6 +41,8 @@ export async function startNode(
       mqttUrl: server.mqttUrl,
       dataDir,
       player: { type: 'null', log: playLog },
+      // Acks at once, so the journeys do not wait up to a second for each (a test may set it).
+      ackSpreadMs: 0,
       ...options.config,
     },
     {
