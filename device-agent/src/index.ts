@@ -11,7 +11,7 @@ export {
   type PlayerConfig,
 } from './config';
 export { systemClock, skewedClock, type Clock } from './clock/clock';
-export { waitUntil } from './clock/timer';
+export { atInstant, waitUntil } from './clock/timer';
 export type { AssetCache, CachedAsset } from './cache/cache';
 export { FileCache } from './cache/file-cache';
 export { MemoryCache } from './cache/memory-cache';

@@ -3,9 +3,10 @@
  * simulated devices with none of our logic in the way:
  * - delivery: when a bare QoS 1 message, published on the zone command topics as an emergency
  *   command is, reaches each device's MQTT client (before the agent looks at it);
- * - timer: how far from one instant the agent's own start timer (waitUntil) fires on each device.
+ * - timer: how far from one instant the agent's own start timer (atInstant, what the playback
+ *   cues a planned item on) fires on each device.
  */
-import { waitUntil, type Clock } from '@loaxa/device-agent';
+import { atInstant, type Clock } from '@loaxa/device-agent';
 // A bench hook, not part of the agent package's interface; the package resolves to this same
 // source file, so this is the probe the agents' links call.
 import { messageProbe } from '../../device-agent/src/link/mqtt-link';
@@ -46,7 +47,11 @@ export function floorArrivals(
  */
 export function timerLateness(clocks: Iterable<Clock>, at: number): Promise<number[]> {
   const now = subMsWallClock();
-  return Promise.all([...clocks].map((clock) => waitUntil(clock, at).then(() => Math.abs(now() - at))));
+  return Promise.all(
+    [...clocks].map(
+      (clock) => new Promise<number>((resolve) => atInstant(clock, at, () => resolve(Math.abs(now() - at)))),
+    ),
+  );
 }
 
 /** Date.now() with sub-ms resolution: performance.now() anchored on the edge of a Date.now() tick. */

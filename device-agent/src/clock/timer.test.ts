@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { skewedClock, systemClock, type Clock } from './clock';
-import { sleep, waitUntil } from './timer';
+import { atInstant, sleep, waitUntil } from './timer';
 
 /** A device clock the test moves by hand: no wall-clock figure decides these tests. */
 function handClock(start = 1_700_000_000_000): Clock & { advance(ms: number): void } {
@@ -97,5 +97,32 @@ describe('waitUntil', () => {
     setTimeout(() => controller.abort(new Error('cancelled')), 10);
     await expect(wait).rejects.toThrow('cancelled');
     await expect(sleep(10_000, AbortSignal.abort(new Error('gone')))).rejects.toThrow('gone');
+  });
+});
+
+describe('atInstant', () => {
+  it('calls every waiter due on an instant within one polling pass, not a promise turn later; a cancelled one never', async () => {
+    const clock = handClock();
+    const at = clock.now() + 10;
+    const calls: number[] = [];
+    let microtaskRan = -1;
+    for (let i = 0; i < 100; i++) {
+      const cancel = atInstant(clock, at, () => {
+        // The first call queues a microtask: it runs only after the pass has called all the others.
+        if (calls.push(i) === 1) queueMicrotask(() => (microtaskRan = calls.length));
+      });
+      if (i === 50) cancel();
+    }
+    clock.advance(10);
+    for (let turns = 0; turns < 5 && calls.length === 0; turns++) await turn();
+    expect(calls).toEqual(Array.from({ length: 100 }, (_, i) => i).filter((i) => i !== 50));
+    expect(microtaskRan).toBe(99);
+  });
+
+  it('calls at once for an instant that has passed', () => {
+    const clock = handClock();
+    let called = false;
+    atInstant(clock, clock.now() - 1, () => (called = true));
+    expect(called).toBe(true);
   });
 });

@@ -39,42 +39,61 @@ function spin(): void {
     }
   }
   if (spinning.size > 0) spinner = setImmediate(spin);
-  for (const waiter of due) waiter.done();
+  for (const waiter of due) {
+    try {
+      waiter.done();
+    } catch (err) {
+      // One waiter's failure must not keep the others from their instant; it still surfaces.
+      queueMicrotask(() => {
+        throw err;
+      });
+    }
+  }
 }
 
 /**
- * Resolves as soon as `clock.now() >= at`, typically within a millisecond;
- * rejects with the signal's reason when aborted. Coarse timers bring the wait
- * to ~20 ms before `at`, then setImmediate polling takes it the rest of the way
- * without blocking the event loop.
+ * Calls `fn` as soon as `clock.now() >= at`, typically within a millisecond; the returned function
+ * cancels it. Coarse timers bring the wait to ~20 ms before `at`, then setImmediate polling takes
+ * it the rest of the way without blocking the event loop. `fn` runs in the polling pass itself,
+ * not a promise turn later: a start instant shared by a whole simulated fleet costs each device
+ * as little as it can. It is called at once when `at` has passed.
  */
+export function atInstant(clock: Clock, at: number, fn: () => void): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  const waiter: Waiter = { clock, at, done: fn };
+  const step = () => {
+    timer = undefined;
+    const remaining = at - clock.now();
+    if (remaining <= 0) return fn();
+    if (remaining > SPIN_WINDOW_MS) {
+      timer = setTimeout(step, Math.min(remaining - SPIN_WINDOW_MS, MAX_CHUNK_MS));
+    } else {
+      spinning.add(waiter);
+      spinner ??= setImmediate(spin);
+    }
+  };
+  step();
+  return () => {
+    if (timer) clearTimeout(timer);
+    spinning.delete(waiter);
+  };
+}
+
+/** atInstant as a promise; rejects with the signal's reason when aborted first. */
 export function waitUntil(clock: Clock, at: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
-    let timer: NodeJS.Timeout | undefined;
-    const waiter: Waiter = { clock, at, done: () => done() };
+    let settled = false;
     const onAbort = () => {
-      if (timer) clearTimeout(timer);
-      spinning.delete(waiter);
+      cancel();
       reject(signal?.reason);
     };
-    signal?.addEventListener('abort', onAbort, { once: true });
-    const done = () => {
+    const cancel = atInstant(clock, at, () => {
+      settled = true;
       signal?.removeEventListener('abort', onAbort);
       resolve();
-    };
-    const step = () => {
-      timer = undefined;
-      const remaining = at - clock.now();
-      if (remaining <= 0) return done();
-      if (remaining > SPIN_WINDOW_MS) {
-        timer = setTimeout(step, Math.min(remaining - SPIN_WINDOW_MS, MAX_CHUNK_MS));
-      } else {
-        spinning.add(waiter);
-        spinner ??= setImmediate(spin);
-      }
-    };
-    step();
+    });
+    if (!settled) signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
 

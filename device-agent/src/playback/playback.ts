@@ -1,6 +1,6 @@
 import type { Asset, Priority } from '@loaxa/protocol';
 import type { Clock } from '../clock/clock';
-import { waitUntil } from '../clock/timer';
+import { atInstant } from '../clock/timer';
 import type { Player, PlayItem } from '../player/player';
 import { admit, nextInLine, type Contender } from './arbiter';
 
@@ -95,7 +95,7 @@ export class Playback {
         void controller.signal; // the signal is made on first read: now rather than at the instant
         entry.prepared = { item: this.itemOf(request), controller };
         this.cued.add(entry);
-        void waitUntil(this.clock, request.startAt).then(() => {
+        atInstant(this.clock, request.startAt, () => {
           if (this.cued.delete(entry)) this.admit(entry);
         });
         return;
@@ -174,7 +174,7 @@ export class Playback {
     // active and aborts it; its outcome is handled only in here, so "started" is still raised
     // before the item's end. A player failing at once is handled there too, not "unhandled" now.
     play.catch(() => {});
-    setImmediate(() => {
+    afterStarts(() => {
       request.onStart?.(startedAt);
       play.then(
         (result) => {
@@ -232,4 +232,27 @@ export class Playback {
 export function reasonText(reason: unknown): string {
   if (reason instanceof Error) return reason.message;
   return typeof reason === 'string' ? reason : 'cancelled';
+}
+
+/** Work left over from the starts of this turn, run together on the loop's next check phase. */
+const leftOver: (() => void)[] = [];
+
+/**
+ * Runs `work` on the loop's check phase (as setImmediate would), with the leftovers of every other
+ * start of this turn: one immediate for a whole simulated fleet starting on one instant instead of
+ * one per device, which the start burst would otherwise have to allocate and queue one by one.
+ */
+function afterStarts(work: () => void): void {
+  if (leftOver.push(work) > 1) return;
+  setImmediate(() => {
+    for (const next of leftOver.splice(0)) {
+      try {
+        next();
+      } catch (err) {
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+    }
+  });
 }
