@@ -418,6 +418,42 @@ describe('agent over MQTT', () => {
   });
 });
 
+describe('agent telemetry', () => {
+  it('reports what io.systemReadings reads (a simulated fleet shares one reading of its host)', async () => {
+    credentials.set('loa-readings', 'rd');
+    const observer = await ServerSide.connect(broker.url, 'observer', 'observer-secret', [
+      topics.deviceTelemetry('loa-readings'),
+    ]);
+    const node = createAgent(
+      {
+        deviceId: 'loa-readings',
+        secret: 'rd',
+        serverUrl: media.url,
+        mqttUrl: broker.url,
+        dataDir: join(dataDir, 'readings'),
+        player: { type: 'sim' },
+      },
+      {
+        player: new NullPlayer(join(dataDir, 'readings.jsonl')),
+        link: { planWaitMs: 100 },
+        systemReadings: async () => ({ freeDiskBytes: 4242, cpuTempC: 41.5 }),
+      },
+    );
+    try {
+      await node.start();
+      const telemetry = await observer.waitFor(
+        (m) => m.topic === topics.deviceTelemetry('loa-readings'),
+        3_000,
+        'telemetry of loa-readings',
+      );
+      expect(telemetry.payload).toMatchObject({ freeDiskBytes: 4242, cpuTempC: 41.5 });
+    } finally {
+      await node.stop();
+      await observer.close();
+    }
+  });
+});
+
 describe('agent without a plan', () => {
   it('announces "online" after planWaitMs when no plan arrives', async () => {
     credentials.set('loa-noplan', 'np');

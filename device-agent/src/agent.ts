@@ -27,7 +27,7 @@ import { AppendLog } from './state/append-log';
 import { StateStore } from './state/state-store';
 import { Playback } from './playback/playback';
 import { buildTelemetry } from './telemetry/telemetry';
-import { readSystemReadings } from './telemetry/system-readings';
+import { readSystemReadings, type SystemReadings } from './telemetry/system-readings';
 import { AGENT_VERSION } from './version';
 
 export interface AgentIo {
@@ -60,6 +60,12 @@ export interface AgentIo {
    * of them would poll the server for nothing).
    */
   clockCheck?: boolean;
+  /**
+   * What the node reads about itself for its telemetry (free disk, SoC temperature, signal);
+   * defaults to reading them (telemetry/system-readings.ts). A simulated fleet shares one reading
+   * among its devices instead of touching the disk for each of thousands.
+   */
+  systemReadings?: () => Promise<SystemReadings>;
 }
 
 export interface AgentEvents {
@@ -287,8 +293,15 @@ export class Agent extends EventEmitter<AgentEvents> {
     if (this.running) return;
     this.running = true;
     this.startedAtMono = performance.now();
+    // Every interval from a random phase (the first report goes out on "online"): loudspeakers
+    // that boot together, after a power cut or a simulated fleet's start, do not all report in
+    // the same instant, every interval, for as long as they run.
     const interval = this.config.telemetryIntervalMs;
-    this.telemetryTimer = setInterval(() => this.sendTelemetry(), interval);
+    this.telemetryTimer = setTimeout(() => {
+      this.sendTelemetry();
+      this.telemetryTimer = setInterval(() => this.sendTelemetry(), interval);
+      this.telemetryTimer.unref();
+    }, Math.random() * interval);
     this.telemetryTimer.unref();
     await this.restore();
     this.clockMonitor?.start();
@@ -302,7 +315,8 @@ export class Agent extends EventEmitter<AgentEvents> {
   async stop(options: { abrupt?: boolean } = {}): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    clearInterval(this.telemetryTimer);
+    // One clear for either: Node's timers share one kind, and clearTimeout clears an interval too.
+    clearTimeout(this.telemetryTimer);
     this.clockMonitor?.stop();
     this.liveHub.stop();
     this.playback.close();
@@ -365,10 +379,13 @@ export class Agent extends EventEmitter<AgentEvents> {
 
   private sendTelemetry(): void {
     if (!this.link.isConnected) return;
-    const readings = readSystemReadings({
-      dataDir: this.config.dataDir,
-      ...(this.config.signalCommand ? { signalCommand: this.config.signalCommand } : {}),
-    }).catch(() => ({}));
+    const readings = (
+      this.io.systemReadings?.() ??
+      readSystemReadings({
+        dataDir: this.config.dataDir,
+        ...(this.config.signalCommand ? { signalCommand: this.config.signalCommand } : {}),
+      })
+    ).catch(() => ({}));
     Promise.all([this.cache.sizeBytes(), readings]).then(
       ([cacheBytes, system]) =>
         this.link.publishTelemetry(

@@ -25,6 +25,7 @@ export { MemoryAckOutbox, type AckOutbox, type OutboxEntry } from './outbox/outb
 export type { BackoffPolicy } from './link/backoff';
 export type { Logger } from './logger';
 export { AGENT_VERSION } from './version';
+export { readSystemReadings, type SystemReadings } from './telemetry/system-readings';
 export { AckJournal } from './ack/ack-journal';
 export { AppendLog } from './state/append-log';
 export { StateStore } from './state/state-store';

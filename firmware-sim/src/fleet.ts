@@ -6,6 +6,7 @@ import type { AckPayload, PlanPayload } from '@loaxa/protocol';
 import {
   createAgent,
   MemoryCache,
+  readSystemReadings,
   SimPlayer,
   VirtualSoundCard,
   skewedClock,
@@ -14,6 +15,7 @@ import {
   type BackoffPolicy,
   type Clock,
   type Logger,
+  type SystemReadings,
 } from '@loaxa/device-agent';
 import { pino } from 'pino';
 import {
@@ -141,6 +143,16 @@ export async function startSimFleet(options: SimFleetOptions): Promise<SimFleet>
   let stopped = false;
   let reboots = 0;
 
+  // The host's free disk and temperature are every simulated device's: read once for all of them,
+  // at most every 10 s, instead of two file-system calls per device per telemetry report.
+  let hostReadings: { at: number; value: Promise<SystemReadings> } | undefined;
+  const systemReadings = () => {
+    if (!hostReadings || performance.now() - hostReadings.at > 10_000) {
+      hostReadings = { at: performance.now(), value: readSystemReadings({ dataDir: os.tmpdir() }) };
+    }
+    return hostReadings.value;
+  };
+
   const build = (device: SimDevice, cache: AssetCache) => {
     const clock = skewedClock((device.clockSkewMs ?? 0) + (skews.get(device.deviceId) ?? 0));
     clocks.set(device.deviceId, clock);
@@ -171,6 +183,7 @@ export async function startSimFleet(options: SimFleetOptions): Promise<SimFleet>
         }),
         clock,
         cache,
+        systemReadings,
         ...(durable ? { durable: true } : {}),
         // A node with a skewed clock measures it against the server and reports it, as a real one
         // does; the other simulated nodes do not (thousands would poll the server for nothing).
