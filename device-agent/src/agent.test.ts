@@ -279,7 +279,9 @@ describe('agent over MQTT', () => {
 
   it('acks "failed" naming sha256 when the downloaded bytes do not match', async () => {
     await server.publish(topics.zoneCmd(ZONE), playNow('occ-corrupt', asset(corrupt, 100)));
-    const failed = await waitAck('occ-corrupt', 'failed');
+    // Three downloads with retry gaps of up to 1.5 s in all, each stage journaled with an fsync:
+    // ≈ 1–2 s here, but once over 5 s in CI's PostgreSQL run, whose database shares the disk.
+    const failed = await waitAck('occ-corrupt', 'failed', 15_000);
     expect(failed.detail).toMatch(/sha256 mismatch/);
     expect(stagesFor('occ-corrupt')).toEqual(['received', 'failed']);
     expect((await playLogLines()).some((l) => l.occurrenceId === 'occ-corrupt')).toBe(false);
