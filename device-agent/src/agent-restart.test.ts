@@ -109,6 +109,8 @@ async function device() {
           mqttUrl: broker.url,
           dataDir,
           player: { type: 'null', log: playLog },
+          // Acks at once: these tests wait for each stage within seconds (the spread: ack-dispatcher.test.ts).
+          ackSpreadMs: 0,
         },
         {
           player: new NullPlayer(playLog, clock, { startLog }),
