@@ -4,7 +4,7 @@
  * event loop; real loudspeakers each have their own CPU), each process the
  * firmware simulator's command line with an IPC channel to the bench.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_ACK_SPREAD_MS } from '@loaxa/device-agent';
@@ -39,17 +39,23 @@ export function splitFleet(
   return { files, processOf };
 }
 
-/** One fleet process running the devices of `devicesFile` against the server. */
+let simBuilt = false;
+
+/**
+ * One fleet process running the devices of `devicesFile` against the server: the simulator's
+ * compiled build (scripts/build.mjs, target sim; made here when missing or stale), so the agents
+ * run as an installed loudspeaker's do, without tsx and the wrappers it adds to every function.
+ */
 export function spawnFleetProcess(server: { url: string; mqttUrl: string }, devicesFile: string): ChildProcess {
+  simBuilt ||=
+    (execFileSync(process.execPath, [path.join(ROOT, 'scripts/build.mjs'), 'sim'], { stdio: 'inherit' }), true);
   return spawn(
     process.execPath,
     [
       // Thousands of devices' messages per second: a larger young generation saves scavenges (harness tuning).
       '--max-semi-space-size=64',
       ...(process.env.FLEET_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof', '--cpu-prof-interval=100'] : []),
-      '--import',
-      'tsx',
-      path.join(ROOT, 'firmware-sim/src/cli.ts'),
+      path.join(ROOT, 'firmware-sim/dist/loaxa-sim.mjs'),
       '--server-url',
       server.url,
       '--mqtt-url',

@@ -6,6 +6,9 @@
  *   server  server/src/cli/index.ts → server/dist/loaxa.mjs (+ chunks): the
  *           `loaxa` command line, and `loaxa serve`, the production server
  *           and server/dist/main.mjs (runServer), for the demo
+ *   sim     firmware-sim/src/cli.ts → firmware-sim/dist/loaxa-sim.mjs: the fleet
+ *           simulator as the benchmarks run it (the agents' code compiled, as
+ *           an installed loudspeaker runs it, not through tsx)
  *   demo    scripts/demo.ts → scripts/dist/demo.mjs: `npm start`, the server
  *           (server/dist/main.mjs, imported as it is) with the demo commune and
  *           its simulated loudspeakers (firmware-sim)
@@ -29,7 +32,7 @@
  * before the entry that imports them, so a process starting meanwhile never
  * loads half a build.
  *
- *   node scripts/build.mjs [server|demo|all] [--force]
+ *   node scripts/build.mjs [server|sim|demo|all] [--force]
  */
 import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -51,6 +54,19 @@ export const TARGETS = {
     entryPoints: { loaxa: 'server/src/cli/index.ts', main: 'server/src/main.ts' },
     outdir: 'server/dist',
     sources: ['server/src', 'protocol/src', 'server/package.json', 'protocol/package.json', 'scripts/build.mjs'],
+  },
+  sim: {
+    entryPoints: { 'loaxa-sim': 'firmware-sim/src/cli.ts' },
+    outdir: 'firmware-sim/dist',
+    sources: [
+      'firmware-sim/src',
+      'device-agent/src',
+      'protocol/src',
+      'firmware-sim/package.json',
+      'device-agent/package.json',
+      'protocol/package.json',
+      'scripts/build.mjs',
+    ],
   },
   demo: {
     entryPoints: { demo: 'scripts/demo.ts' },
