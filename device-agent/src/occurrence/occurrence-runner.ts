@@ -184,6 +184,10 @@ export class OccurrenceRunner {
       return end();
     }
     acks.occurrence(id, 'ready');
+    // The cache has the bytes a command carried inline: the run, remembered for an hour after a
+    // play-now, keeps no copy of them (the base64 text is a third larger than the audio).
+    const assets = withoutInline(spec.assets);
+    run.spec = { ...spec, assets };
     // Nothing may be heard before the journal says it may have been: a restart then reports it rather than replaying it.
     // A planned item is then handed to the playback before its start, which cues it for the instant.
     if (spec.startAt !== null) {
@@ -209,9 +213,9 @@ export class OccurrenceRunner {
         occurrenceId: id,
         priority: spec.priority,
         startAt: spec.startAt ?? clock.now(),
-        assets: spec.assets,
+        assets,
         ...(spec.after !== undefined ? { after: spec.after } : {}),
-        filePaths: alignPaths(spec.assets, files),
+        filePaths: alignPaths(assets, files),
         ...(spec.volume !== undefined ? { volume: spec.volume } : {}),
         onStart: (at) => {
           run.phase = 'started';
@@ -294,6 +298,17 @@ export class OccurrenceRunner {
     }
     this.deps.acks.occurrence(id, started ? 'preempted' : 'skipped', fallback ?? reasonText(reason));
   }
+}
+
+/** `assets` without inline bytes (the same array when none has any). */
+function withoutInline(assets: readonly Asset[]): readonly Asset[] {
+  if (!assets.some((a) => 'data' in a)) return assets;
+  return assets.map((a) => {
+    if (!('data' in a)) return a;
+    const copy = { ...a };
+    delete copy.data;
+    return copy;
+  });
 }
 
 /** Local paths index-aligned with `assets`: a file's cached path, nothing for a stream. */
