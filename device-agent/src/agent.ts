@@ -118,8 +118,6 @@ export class Agent extends EventEmitter<AgentEvents> {
   private readonly journal: AckJournal | null;
   private readonly outbox: AckOutbox;
   private readonly clockMonitor: ServerOffsetMonitor | null;
-  /** Assets of the item on the loudspeaker now: the cache must not evict them. */
-  private playingAssets: readonly string[] = [];
   private telemetryTimer: NodeJS.Timeout | undefined;
   private startedAtMono = 0;
   private running = false;
@@ -215,20 +213,8 @@ export class Agent extends EventEmitter<AgentEvents> {
       this.journal ?? undefined,
     );
     this.liveHub = new LiveHub(this.link, this.clock, this.logger);
-    const livePlay: LivePlay = (asset, sink, signal) => this.liveHub.play(asset, sink, signal);
-    const player: Player = {
-      play: async (item, signal) => {
-        const playing = io.player.play(item.assets.some(isLive) ? { ...item, live: livePlay } : item, signal);
-        // Set in the same turn as the player starts: nothing can evict these files in between.
-        this.playingAssets = fileAssets(item.assets).map((a) => a.sha256);
-        try {
-          return await playing;
-        } finally {
-          this.playingAssets = [];
-        }
-      },
-    };
-    this.playback = new Playback(player, this.clock, () => this.state.volume);
+    const live: LivePlay = (asset, sink, signal) => this.liveHub.play(asset, sink, signal);
+    this.playback = new Playback(io.player, this.clock, () => this.state.volume, { live });
     const downloader = new Downloader({
       serverUrl: this.config.serverUrl,
       deviceId: this.deviceId,
@@ -373,7 +359,8 @@ export class Agent extends EventEmitter<AgentEvents> {
 
   private neededAssets(): Set<string> {
     const needed = this.plans.referencedAssets();
-    for (const sha of this.playingAssets) needed.add(sha);
+    // The item on the loudspeaker now: the playback holds it from the player's start to its end.
+    for (const asset of fileAssets(this.playback.playingAssets)) needed.add(asset.sha256);
     return needed;
   }
 

@@ -156,3 +156,38 @@ describe('Playback: a notice in several languages', () => {
     expect((await hmn).kind).toBe('finished');
   });
 });
+
+describe('Playback: what the loudspeaker holds', () => {
+  it('names the playing item’s assets from its start to its end (the cache keeps their files)', async () => {
+    const { clock, player, playback } = rig();
+    const other: Asset = { ...asset, sha256: 'b'.repeat(64) } as Asset;
+    const outcome = playback.submit(request('notice', clock.now() + 10, { assets: [asset, other] }));
+    expect(playback.playingAssets).toEqual([]);
+    clock.advance(10);
+    await turns(3);
+    expect(player.started.map((s) => s.occurrenceId)).toEqual(['notice']);
+    expect(playback.playingAssets).toEqual([asset, other]);
+    player.end('notice');
+    expect((await outcome).kind).toBe('finished');
+    expect(playback.playingAssets).toEqual([]);
+  });
+
+  it('gives the player the live receiver it was made with, with every item', async () => {
+    const clock = handClock();
+    const player = new RecordingPlayer(clock);
+    const seen: PlayItem[] = [];
+    const live = async () => {};
+    const playback = new Playback(
+      { play: (item, signal) => (seen.push(item), player.play(item, signal)) },
+      clock,
+      () => 70,
+      {
+        live,
+      },
+    );
+    void playback.submit(request('notice', clock.now()));
+    await turns(2);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.live).toBe(live);
+  });
+});

@@ -1,7 +1,7 @@
 import type { Asset, Priority } from '@loaxa/protocol';
 import type { Clock } from '../clock/clock';
 import { atInstant } from '../clock/timer';
-import type { Player, PlayItem } from '../player/player';
+import type { LivePlay, Player, PlayItem, PlayResult } from '../player/player';
 import { admit, nextInLine, type Contender } from './arbiter';
 
 export interface PlayRequest {
@@ -28,15 +28,29 @@ interface Entry extends Contender {
   settle: (outcome: PlayOutcome) => void;
   signal: AbortSignal | undefined;
   detach: () => void;
-  /** What the player gets, made when the item was cued so the start instant has less to do. */
-  prepared?: { item: PlayItem; controller: AbortController };
+  /** Made when the item was cued, so that its start instant has as little to do as it can. */
+  prepared?: Active;
 }
 
+/** An item from its start on (made ready before it). */
 interface Active {
+  owner: Playback;
   entry: Entry;
+  item: PlayItem;
   controller: AbortController;
+  /** Device-clock time the player was started at (NaN before). */
+  startedAt: number;
+  /** Set once "started" is raised (see announce). */
+  announced: boolean;
+  /** The player's end when it came before "started" was raised; reported right after it. */
+  early?: PlayOutcome;
   /** Why we aborted the player, so its rejection is reported as an interruption, not a failure. */
   interruptReason?: string;
+}
+
+export interface PlaybackOptions {
+  /** How items with a live asset are played (the agent's live receiver); given to the player with every item. */
+  live?: LivePlay;
 }
 
 /**
@@ -57,10 +71,16 @@ export class Playback {
     private readonly player: Player,
     private readonly clock: Clock,
     private readonly defaultVolume: () => number,
+    private readonly options: PlaybackOptions = {},
   ) {}
 
   get playing(): string | null {
     return this.active?.entry.occurrenceId ?? null;
+  }
+
+  /** The assets of the item playing now (none when silent): their files must stay in the cache. */
+  get playingAssets(): readonly Asset[] {
+    return this.active?.entry.request.assets ?? [];
   }
 
   /**
@@ -91,9 +111,7 @@ export class Playback {
         entry.detach = () => signal.removeEventListener('abort', onAbort);
       }
       if (request.startAt > this.clock.now()) {
-        const controller = new AbortController();
-        void controller.signal; // the signal is made on first read: now rather than at the instant
-        entry.prepared = { item: this.itemOf(request), controller };
+        entry.prepared = this.prepare(entry);
         this.cued.add(entry);
         atInstant(this.clock, request.startAt, () => {
           if (this.cued.delete(entry)) this.admit(entry);
@@ -150,58 +168,73 @@ export class Playback {
     active.controller.abort(new Error(reason));
   }
 
-  private begin(entry: Entry): void {
+  /** What the start needs, made ahead of it for a cued item. */
+  private prepare(entry: Entry): Active {
     const { request } = entry;
-    const controller = entry.prepared?.controller ?? new AbortController();
-    const signal = controller.signal;
-    const item = entry.prepared?.item ?? this.itemOf(request);
-    // The volume as it is now: a cued item's may have changed since.
-    item.volume = request.volume ?? this.defaultVolume();
-    const active: Active = { entry, controller };
-    this.active = active;
-    // The time-critical path: nothing between reading the clock and starting the player.
-    const startedAt = this.clock.now();
-    let play: Promise<{ startedAt: number; endedAt: number }>;
-    try {
-      play = this.player.play(item, signal);
-    } catch (err) {
-      play = Promise.reject(err);
-    }
-    // The rest (the "started" ack first, then waiting for the end) waits for the loop's check
-    // phase: on a node that is the same instant, and in a simulated fleet every device whose timer
-    // fired in this pass starts before any of them does its bookkeeping (a microtask would not do:
-    // Node drains microtasks after each timer callback). A stop arriving in between finds the item
-    // active and aborts it; its outcome is handled only in here, so "started" is still raised
-    // before the item's end. A player failing at once is handled there too, not "unhandled" now.
-    play.catch(() => {});
-    afterStarts(() => {
-      request.onStart?.(startedAt);
-      play.then(
-        (result) => {
-          // A player that ignores the abort still ends as interrupted: the caller asked it to stop.
-          const outcome: PlayOutcome =
-            active.interruptReason !== undefined
-              ? { kind: 'interrupted', started: true, reason: active.interruptReason }
-              : { kind: 'finished', startedAt, endedAt: Math.max(startedAt, result.endedAt) };
-          this.ended(active, outcome);
-        },
-        (err: unknown) => {
-          const outcome: PlayOutcome =
-            active.interruptReason !== undefined
-              ? { kind: 'interrupted', started: true, reason: active.interruptReason }
-              : { kind: 'failed', started: true, error: `player error: ${reasonText(err)}` };
-          this.ended(active, outcome);
-        },
-      );
-    });
-  }
-
-  private itemOf(request: PlayRequest): PlayItem {
-    return {
+    const controller = new AbortController();
+    void controller.signal; // the signal is made on first read: now rather than at the instant
+    const item: PlayItem = {
       occurrenceId: request.occurrenceId,
       assets: request.assets,
       ...(request.filePaths ? { filePaths: request.filePaths } : {}),
+      ...(this.options.live ? { live: this.options.live } : {}),
+      volume: undefined,
     };
+    return { owner: this, entry, item, controller, startedAt: NaN, announced: false };
+  }
+
+  /**
+   * The time-critical path, at a cued item's instant: on a node it is what stands between the
+   * timer and the sound, and in a simulated fleet every device due on the instant runs it one
+   * after another on one event loop. So it reads the clock, starts the player and allocates as
+   * little as it can (a collection of the young generation in the middle of a fleet's start
+   * costs milliseconds); the rest waits for the loop's check phase (see announce).
+   */
+  private begin(entry: Entry): void {
+    const active = entry.prepared ?? this.prepare(entry);
+    // The volume as it is now: a cued item's may have changed since.
+    active.item.volume = entry.request.volume ?? this.defaultVolume();
+    this.active = active;
+    active.startedAt = this.clock.now();
+    let play: Promise<PlayResult>;
+    try {
+      play = this.player.play(active.item, active.controller.signal);
+    } catch (err) {
+      play = Promise.reject(err);
+    }
+    // Handled from now on (a player failing at once is never "unhandled"), but reported only
+    // after "started" (see settle).
+    play.then(
+      (result) => this.settle(active, result),
+      (err: unknown) => this.settle(active, undefined, err),
+    );
+    if (toAnnounce.push(active) === 1) setImmediate(announceStarts);
+  }
+
+  /**
+   * Raises "started" for an item begun in this turn, then reports its end if that came first.
+   * It runs on the loop's check phase: on a node that is the same instant, and in a simulated
+   * fleet every device whose timer fired in this pass has started before any of them does this
+   * (a microtask would not do: Node drains microtasks after each timer callback). A stop arriving
+   * in between finds the item active and aborts it.
+   */
+  static announce(active: Active): void {
+    active.announced = true;
+    active.entry.request.onStart?.(active.startedAt);
+    if (active.early) active.owner.ended(active, active.early);
+  }
+
+  private settle(active: Active, result: PlayResult | undefined, err?: unknown): void {
+    const { startedAt } = active;
+    // A player that ignores the abort still ends as interrupted: the caller asked it to stop.
+    const outcome: PlayOutcome =
+      active.interruptReason !== undefined
+        ? { kind: 'interrupted', started: true, reason: active.interruptReason }
+        : result
+          ? { kind: 'finished', startedAt, endedAt: Math.max(startedAt, result.endedAt) }
+          : { kind: 'failed', started: true, error: `player error: ${reasonText(err)}` };
+    if (active.announced) this.ended(active, outcome);
+    else active.early = outcome;
   }
 
   private ended(active: Active, outcome: PlayOutcome): void {
@@ -234,25 +267,20 @@ export function reasonText(reason: unknown): string {
   return typeof reason === 'string' ? reason : 'cancelled';
 }
 
-/** Work left over from the starts of this turn, run together on the loop's next check phase. */
-const leftOver: (() => void)[] = [];
-
 /**
- * Runs `work` on the loop's check phase (as setImmediate would), with the leftovers of every other
- * start of this turn: one immediate for a whole simulated fleet starting on one instant instead of
- * one per device, which the start burst would otherwise have to allocate and queue one by one.
+ * Items of every Playback begun in this turn, announced together on the loop's check phase: one
+ * immediate for a whole simulated fleet starting on one instant instead of one per device.
  */
-function afterStarts(work: () => void): void {
-  if (leftOver.push(work) > 1) return;
-  setImmediate(() => {
-    for (const next of leftOver.splice(0)) {
-      try {
-        next();
-      } catch (err) {
-        queueMicrotask(() => {
-          throw err;
-        });
-      }
+const toAnnounce: Active[] = [];
+
+function announceStarts(): void {
+  for (const active of toAnnounce.splice(0)) {
+    try {
+      Playback.announce(active);
+    } catch (err) {
+      queueMicrotask(() => {
+        throw err;
+      });
     }
-  });
+  }
 }
