@@ -25,6 +25,7 @@ import { commandHeader, newRefId } from '../server/src/broadcasts/service';
 import type { MediaAsset, MediaStore } from '../server/src/media/store';
 import { createLogger } from '../server/src/logger';
 import { startProfile, type ProfileSummary } from '../firmware-sim/src/profile';
+import type { GcPause } from '../firmware-sim/src/gc-log';
 import { pct, sleep, spawnFleetProcess, splitFleet } from './bench-fleet';
 import { rssOfPid } from './bench-measure';
 import { MOSQUITTO_BIN, startMosquitto, type TestMosquitto } from '../server/test/mosquitto';
@@ -263,7 +264,8 @@ async function main(): Promise<void> {
     | { type: 'profile-started' }
     | { type: 'floor-delivery-armed' }
     | { type: 'floor-delivery'; arrivals: [deviceId: string, at: number][] }
-    | { type: 'floor-timer'; lateMs: number[] };
+    | { type: 'floor-timer'; lateMs: number[] }
+    | { type: 'gc-pauses'; pauses: GcPause[] };
   const fleet = devicesFiles.map((devicesFile) => {
     const child = spawnFleetProcess(server, devicesFile);
     child.on('message', (m: FleetMessage) => {
@@ -292,6 +294,16 @@ async function main(): Promise<void> {
           }),
       ),
     );
+  /**
+   * The longest garbage-collector pause of any fleet process overlapping [from, to] (0 when none):
+   * one in the middle of a shared start delays every device of its process after it.
+   */
+  const longestGcPause = async (from: number, to: number): Promise<number> => {
+    const answers = fromEveryFleetProcess('gc-pauses');
+    for (const child of fleet) child.send({ type: 'gc-pauses', at: from, to });
+    const pauses = (await answers).flatMap((m) => m.pauses);
+    return round2(Math.max(0, ...pauses.map((p) => p.ms)));
+  };
   const connectDeadline = Date.now() + 120_000;
   while ((await online()) < DEVICES && Date.now() < connectDeadline) await sleep(100);
   const connectMs = Math.round(performance.now() - connectStart);
@@ -478,6 +490,7 @@ async function main(): Promise<void> {
   // the run with the median p99 of FLOOR_TIMER_RUNS, after one profiled run that is not counted (at
   // 5,000 devices a profiled scheduled start once ran 2.5 s late at p99: the profiler's, not ours).
   const timerRuns: number[][] = [];
+  const timerGcMs: number[] = [];
   for (let run = -1; run < FLOOR_TIMER_RUNS; run++) {
     const floorAt = Date.now() + LEAD_MS;
     const floorFired = fromEveryFleetProcess('floor-timer', LEAD_MS + 30_000);
@@ -485,6 +498,7 @@ async function main(): Promise<void> {
     if (run < 0) await profileAround(floorAt);
     const lates = (await floorFired).flatMap((m) => m.lateMs).sort((a, b) => a - b);
     if (run >= 0) timerRuns.push(lates);
+    if (run >= 0) timerGcMs.push(await longestGcPause(floorAt, floorAt + (lates.at(-1) ?? 0)));
   }
   const byP99 = [...timerRuns].sort((a, b) => pct(a, 99) - pct(b, 99));
   const floorSkews = byP99[Math.floor(byP99.length / 2)]!;
@@ -492,7 +506,13 @@ async function main(): Promise<void> {
   // Ours by the same rule as its floor: FLOOR_TIMER_RUNS scheduled broadcasts, one after another,
   // and the one with the median p99 (one instant is one sample of the machine's noise), after a
   // profiled one that is not counted.
-  const scheduledRuns: { at: number; id: string; starts: { device_id: string; at: number }[]; ready: number }[] = [];
+  const scheduledRuns: {
+    at: number;
+    id: string;
+    starts: { device_id: string; at: number }[];
+    ready: number;
+    gcMs: number;
+  }[] = [];
   let scheduledWarmUpP99Ms = NaN;
   for (let run = -1; run < FLOOR_TIMER_RUNS; run++) {
     const at = Date.now() + LEAD_MS;
@@ -513,7 +533,9 @@ async function main(): Promise<void> {
       ),
     );
     const starts = await startedOf(id);
-    if (run >= 0) scheduledRuns.push({ at, id, starts, ready });
+    const lastStart = Math.max(at, ...starts.map((a) => a.at));
+    // The acks carry whole ms: the window reaches to the end of the last start's ms.
+    if (run >= 0) scheduledRuns.push({ at, id, starts, ready, gcMs: await longestGcPause(at, lastStart + 1) });
     else
       scheduledWarmUpP99Ms = pct(
         starts.map((a) => Math.abs(a.at - at)).sort((a, b) => a - b),
@@ -552,6 +574,8 @@ async function main(): Promise<void> {
     ),
     /** Each run's p99, in the order they ran. */
     skewP99RunsMs: scheduledRuns.map((r) => pct(skewsOf(r), 99)),
+    /** Each run's longest collector pause of a fleet process inside its start window (0: none). */
+    gcPauseRunsMs: scheduledRuns.map((r) => r.gcMs),
     /** The profiled run before them, not counted. */
     warmUpSkewP99Ms: scheduledWarmUpP99Ms,
   };
@@ -572,6 +596,7 @@ async function main(): Promise<void> {
     fired: floorSkews.length,
     /** Each run's p99, in the order they ran: the spread says how noisy the machine was. */
     skewP99RunsMs: timerRuns.map((lates) => round2(pct(lates, 99))),
+    gcPauseRunsMs: timerGcMs,
   };
   const ratio = {
     emergencyP99: round2(emergency.p99Ms / floor.emergencyP99Ms),
@@ -726,7 +751,9 @@ async function main(): Promise<void> {
       `Skew: the agent's start timer armed on every device for one instant ${LEAD_MS} ms ahead, |fired − instant|`,
       `(fired ${floor.fired}, p50 ${floor.skewP50Ms} ms; read to the µs, ours to the ms); the median of ` +
         `${FLOOR_TIMER_RUNS} instants by p99 (${floor.skewP99RunsMs.join(', ')} ms). Ours by the same rule: the median of ` +
-        `${FLOOR_TIMER_RUNS} scheduled broadcasts by p99 (${scheduled.skewP99RunsMs.join(', ')} ms).`,
+        `${FLOOR_TIMER_RUNS} scheduled broadcasts by p99 (${scheduled.skewP99RunsMs.join(', ')} ms). The longest pause of a fleet ` +
+        `process's garbage collector inside each start window, in the same order (0: none), floor ` +
+        `${floor.gcPauseRunsMs.join(', ')} ms; ours ${scheduled.gcPauseRunsMs.join(', ')} ms.`,
       '',
       '| p99 | ours | floor | ratio | target | met |',
       '|---|---|---|---|---|---|',

@@ -13,6 +13,7 @@ import { parseDevicesFile } from './devices-file';
 import { FAULT_FLAGS, faultsFromFlags } from './fault-flags';
 import { startSimFleet } from './fleet';
 import { floorArrivals, timerLateness } from './floor';
+import { startGcLog } from './gc-log';
 import { startProfile, type ProfileSummary } from './profile';
 
 /** How long the fleet waits for the floor message to reach all its devices before reporting those it reached. */
@@ -90,7 +91,8 @@ async function main(): Promise<void> {
     });
     const deviceIds = devices.map((d) => d.deviceId);
     let stopProfile: ((limit?: number) => Promise<ProfileSummary>) | null = null;
-    process.on('message', (m: { type?: string; at?: number; marker?: string; occurrenceId?: string }) => {
+    const gcLog = startGcLog();
+    process.on('message', (m: { type?: string; at?: number; to?: number; marker?: string; occurrenceId?: string }) => {
       if (m.type === 'started-by' && m.occurrenceId) {
         const ids = [...(startedBy.get(m.occurrenceId) ?? [])];
         const skipped = [...(skippedBy.get(m.occurrenceId) ?? [])];
@@ -108,6 +110,8 @@ async function main(): Promise<void> {
         const arrivals = floorArrivals(deviceIds, m.marker, FLOOR_DELIVERY_TIMEOUT_MS);
         process.send!({ type: 'floor-delivery-armed' });
         void arrivals.then((arrivals) => process.send!({ type: 'floor-delivery', arrivals }));
+      } else if (m.type === 'gc-pauses' && m.at !== undefined && m.to !== undefined) {
+        process.send!({ type: 'gc-pauses', pauses: gcLog.between(m.at, m.to) });
       } else if (m.type === 'floor-timer' && m.at !== undefined) {
         void timerLateness(fleet.clocks.values(), m.at).then((lateMs) =>
           process.send!({ type: 'floor-timer', lateMs }),
