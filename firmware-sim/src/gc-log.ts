@@ -24,10 +24,13 @@ const KINDS: Record<number, GcPause['kind']> = {
 export function startGcLog(keepMs = 300_000): { between(from: number, to: number): GcPause[]; stop(): void } {
   const pauses: GcPause[] = [];
   const observer = new PerformanceObserver((list) => {
+    // Entries arrive within a turn or two of their pause: the wall clock's offset from the
+    // monotonic one now (not at the process's start, which NTP may have slewed since).
+    const offset = Date.now() - performance.now();
     for (const entry of list.getEntries()) {
       const { detail } = entry as PerformanceEntry & { detail?: { kind?: number } };
       const kind = KINDS[detail?.kind ?? -1] ?? 'old';
-      pauses.push({ at: performance.timeOrigin + entry.startTime, ms: entry.duration, kind });
+      pauses.push({ at: offset + entry.startTime, ms: entry.duration, kind });
     }
     const horizon = Date.now() - keepMs;
     while (pauses.length > 0 && pauses[0]!.at < horizon) pauses.shift();
