@@ -18,7 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import v8 from 'node:v8';
-import { encodeAscii, MAX_INLINE_BYTES, topics, type CommandPayload } from '@loaxa/protocol';
+import { encodeFramed, MAX_INLINE_BYTES, topics, type PlayNowCommand } from '@loaxa/protocol';
 import { loadConfig, startServer } from '../server/src/index';
 import { assetFor } from '../server/src/broadcasts/planner';
 import { commandHeader, newRefId } from '../server/src/broadcasts/service';
@@ -138,10 +138,12 @@ if (BROKER === 'mosquitto' && !MOSQUITTO_BIN)
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
 /**
- * The floor's stand-in for the emergency command: JSON whose action no command has, so the
- * agents' decoder refuses it (a warning; nothing is played or acked). The fleet knows it by its start.
+ * The floor's stand-in for the emergency command, in the same form (framed: JSON, a NUL byte,
+ * raw bytes) and of the same size: a header whose action no command has, so the agents' decoder
+ * refuses it after reading those few bytes (a warning; nothing is played or acked). The fleet
+ * knows it by its start.
  */
-const FLOOR_MARKER = '{"action":"bench-floor","pad":"';
+const FLOOR_MARKER = '{"action":"bench-floor"}';
 /**
  * Per fleet process: how far apart its devices got a message, (last − first) ÷ (count − 1) in µs.
  * A process's devices share one CPU, so each one's handling delays the next one's arrival.
@@ -155,17 +157,19 @@ function perDeviceArrivalUs(perProcess: { arrivals: [string, number][] }[]): num
 
 /** The first bytes of every command the server sends (commandHeader's keys come first). */
 const COMMAND_MARKER = '{"v":1,"commandId":"';
-const floorMessage = (bytes: number) => `${FLOOR_MARKER}${'x'.repeat(Math.max(0, bytes - FLOOR_MARKER.length - 2))}"}`;
+const floorMessage = (bytes: number) =>
+  Buffer.concat([Buffer.from(`${FLOOR_MARKER}\0`), Buffer.alloc(Math.max(0, bytes - FLOOR_MARKER.length - 1), 'x')]);
 
 /**
  * Byte size of the play-now command an emergency broadcast of `text` sends, built as
- * BroadcastService.launch builds it (the simulated devices take Ogg: no MP3 copy is attached).
+ * BroadcastService.launch builds it (the simulated devices take Ogg: no MP3 copy is attached),
+ * framed: the fleet's agents say they read framed commands.
  */
 async function playNowCommandBytes(media: MediaStore, audio: MediaAsset, text: string): Promise<number> {
   const asset = assetFor({ ...audio, duration_ms: audio.durationMs });
   const inline = await media.readSmall(audio, MAX_INLINE_BYTES);
   if (inline) asset.data = inline.toString('base64');
-  const command: CommandPayload = {
+  const command: PlayNowCommand = {
     ...commandHeader(),
     action: 'play-now',
     occurrenceId: newRefId('occ'),
@@ -173,7 +177,7 @@ async function playNowCommandBytes(media: MediaStore, audio: MediaAsset, text: s
     title: text, // titleOf(text): it is one line under 80 characters
     assets: [asset],
   };
-  return Buffer.byteLength(encodeAscii(command));
+  return encodeFramed(command).byteLength;
 }
 
 async function main(): Promise<void> {
@@ -394,10 +398,16 @@ async function main(): Promise<void> {
     await emergencyArmed;
     const emergencyArrivals = fromEveryFleetProcess('floor-delivery');
     let firstPublishAt = NaN;
+    /** Zone topics the command went to, and those it went to framed (the floor's form). */
+    const zoneTopics = { all: 0, framed: 0 };
     const bus = server.services.bus;
     const publish = bus.publish.bind(bus);
     bus.publish = (topic, payload, options) => {
-      if (Number.isNaN(firstPublishAt) && topic.includes('/zone/')) firstPublishAt = Date.now();
+      if (topic.includes('/zone/')) {
+        if (Number.isNaN(firstPublishAt)) firstPublishAt = Date.now();
+        zoneTopics.all++;
+        if (typeof payload !== 'string') zoneTopics.framed++;
+      }
       return publish(topic, payload, options);
     };
     const stopEmergencyProfile = profile ? await profileAll() : null;
@@ -445,6 +455,7 @@ async function main(): Promise<void> {
         maxMs: latencies.at(-1) ?? NaN,
         reached: latencies.length,
         online: connected,
+        zoneTopics,
         stages,
       },
       profile: profiled,
@@ -744,7 +755,8 @@ async function main(): Promise<void> {
       '## Against the floor (issue 22)',
       '',
       'Each floor is measured on the same fleet processes right before ours. Emergency: one bare QoS 1 message',
-      `the size of the emergency command (${floor.payloadBytes} bytes), published through the server's broker bus on each zone's`,
+      `the size of the emergency command (${floor.payloadBytes} bytes) and framed like it (a short JSON header, a NUL byte, raw ` +
+        `bytes; ours went framed on ${emergency.zoneTopics.framed} of ${emergency.zoneTopics.all} zone topics), published through the server's broker bus on each zone's`,
       `command topic, to its arrival at each device's MQTT client (reached ${floor.reached} of ${connected}, p50 ${floor.emergencyP50Ms} ms);`,
       `${EMERGENCY_RUNS} pairs, floor then ours, each side's median run by p99 (floor ${floor.emergencyP99RunsMs.join(', ')} ms; ours ` +
         `${emergency.p99RunsMs.join(', ')} ms).`,

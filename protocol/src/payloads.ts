@@ -60,6 +60,11 @@ export const FileAsset = Type.Object(
      * that cannot use it downloads `url` as usual.
      */
     data: Type.Optional(Type.String({ maxLength: Math.ceil(MAX_INLINE_BYTES / 3) * 4 })),
+    /**
+     * Only in a framed play-now (encodeFramed): the file's `bytes` raw bytes follow the command's
+     * JSON in the same message, instead of base64 in `data`. Read them with attachedBytes().
+     */
+    attached: Type.Optional(Type.Literal(true)),
   },
   { additionalProperties: false },
 );
@@ -146,6 +151,11 @@ export const StatusPayload = Type.Object(
      * ack it sends says so. Sent only when true (older servers refuse unknown fields).
      */
     simulated: Type.Optional(Type.Boolean()),
+    /**
+     * True when the agent reads framed play-now commands (encodeFramed): the server then sends
+     * inline audio as raw bytes to it, not base64. Older agents leave it out and get JSON.
+     */
+    framedCommands: Type.Optional(Type.Boolean()),
     at: Type.Optional(EpochMs),
   },
   { additionalProperties: false },
@@ -394,8 +404,16 @@ const commandUnion = decoderFor(CommandPayload);
 export const commandDecoder: Decoder<CommandPayload> = {
   check: commandUnion.check,
   decode(raw, maxBytes = MAX_PAYLOAD_BYTES.cmd) {
+    if (typeof raw !== 'string') {
+      const end = raw.indexOf(FRAME_END);
+      if (end >= 0) return decodeFramed(raw, end, maxBytes);
+    }
     const result = commandUnion.decode(raw, maxBytes);
-    if (result.ok) return result;
+    if (result.ok) {
+      const attached = attachedIndex(result.value);
+      if (attached < 0) return result;
+      return { ok: false, error: `assets.${attached}.attached: only in a framed command (its bytes follow the JSON)` };
+    }
     let action: unknown;
     try {
       action = (JSON.parse(utf8Text(raw)) as { action?: unknown }).action;
@@ -421,6 +439,84 @@ export function encodeAscii(payload: CommandPayload): string {
     /[\u007f-\uffff]/g,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
+}
+
+/**
+ * Framed play-now commands. Base64 inside JSON costs a loudspeaker a 33 KB text, a 32 KB
+ * string and a decode for 24 KB of audio, per emergency; in a framed command the audio
+ * follows the JSON as it is. Layout: the command's JSON (encodeAscii: ASCII, so never a NUL
+ * byte, which JSON text cannot hold unescaped), one NUL byte, then the bytes of every asset
+ * marked `attached`, in asset order, each its `bytes` long. The server sends it only to agents
+ * whose "online" status says `framedCommands: true`.
+ */
+const FRAME_END = 0;
+
+/** The raw bytes of a framed command's attached file, as commandDecoder read them. */
+const attachments = new WeakMap<FileAsset, Buffer>();
+
+/**
+ * The bytes that came with `asset` in a framed command; undefined for any other asset (a copy of
+ * it too: they belong to the object the decoder returned, and go when it goes).
+ */
+export function attachedBytes(asset: FileAsset): Buffer | undefined {
+  return attachments.get(asset);
+}
+
+/** The command framed: every file with inline `data` travels `attached`, as raw bytes. */
+export function encodeFramed(command: PlayNowCommand): Buffer {
+  const files: Buffer[] = [];
+  const assets = command.assets.map((asset) => {
+    if (!isFile(asset) || asset.data === undefined) return asset;
+    const { data, ...rest } = asset;
+    files.push(Buffer.from(data, 'base64'));
+    return { ...rest, attached: true as const };
+  });
+  return Buffer.concat([Buffer.from(encodeAscii({ ...command, assets }), 'latin1'), Buffer.of(FRAME_END), ...files]);
+}
+
+/** The index of the first asset marked `attached`, or -1. */
+function attachedIndex(command: CommandPayload): number {
+  return command.action === 'play-now' ? command.assets.findIndex((a) => isFile(a) && a.attached === true) : -1;
+}
+
+const playNowDecoder = commandVariants.get('play-now')!;
+
+function decodeFramed(raw: Buffer | Uint8Array, end: number, maxBytes: number): DecodeResult<CommandPayload> {
+  if (raw.byteLength > maxBytes) {
+    return { ok: false, error: `payload of ${raw.byteLength} bytes exceeds the limit of ${maxBytes}` };
+  }
+  const buffer = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+  const header = buffer.subarray(0, end);
+  let action: unknown;
+  try {
+    action = (JSON.parse(header.toString('latin1')) as { action?: unknown }).action;
+  } catch {
+    return { ok: false, error: 'payload is not valid JSON up to its NUL byte' };
+  }
+  if (action !== 'play-now') return { ok: false, error: 'action: a framed command must be a play-now' };
+  const decoded = playNowDecoder.decode(header);
+  if (!decoded.ok) return decoded;
+  const command = decoded.value as PlayNowCommand;
+  let offset = end + 1;
+  const files: [FileAsset, number][] = [];
+  for (const [i, asset] of command.assets.entries()) {
+    if (!isFile(asset) || asset.attached !== true) continue;
+    if (asset.data !== undefined) return { ok: false, error: `assets.${i}.data: not with attached bytes` };
+    if (asset.bytes > MAX_INLINE_BYTES) {
+      return { ok: false, error: `assets.${i}.bytes: at most ${MAX_INLINE_BYTES} when attached` };
+    }
+    files.push([asset, offset]);
+    offset += asset.bytes;
+  }
+  if (offset !== buffer.byteLength) {
+    const named = offset - end - 1;
+    return {
+      ok: false,
+      error: `payload: ${buffer.byteLength - end - 1} bytes follow the JSON, its attached assets name ${named}`,
+    };
+  }
+  for (const [asset, start] of files) attachments.set(asset, buffer.subarray(start, start + asset.bytes));
+  return { ok: true, value: command };
 }
 
 export function encode(payload: StatusPayload | TelemetryPayload | PlanPayload | CommandPayload | AckPayload): string {

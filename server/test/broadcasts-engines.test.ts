@@ -12,7 +12,15 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { MAX_PLAN_ITEMS, topics, type PlanPayload, type PlayNowCommand } from '@loaxa/protocol';
+import {
+  attachedBytes,
+  commandDecoder,
+  isFile,
+  MAX_PLAN_ITEMS,
+  topics,
+  type PlanPayload,
+  type PlayNowCommand,
+} from '@loaxa/protocol';
 import type * as EncodeModule from '../src/audio/encode';
 import type { MessageBus, PublishOptions } from '../src/broker/bus';
 import type { SqlDb } from '../src/db/sql';
@@ -72,6 +80,8 @@ interface DeviceFixture {
   zones: string[];
   revoked?: boolean;
   format?: 'ogg' | 'mp3';
+  /** Its agent reads framed play-now commands (inline audio as raw bytes). */
+  framed?: boolean;
 }
 const ZONES = [
   { id: 'z-a1', commune: 'xa-a', name: 'Thôn 1', languages: ['vi', 'km'] },
@@ -82,7 +92,7 @@ const ZONES = [
 ];
 // 'A-2' sorts before 'a-1' by bytes.
 const DEVICES: DeviceFixture[] = [
-  { id: 'a-1', commune: 'xa-a', zones: ['z-a1'] },
+  { id: 'a-1', commune: 'xa-a', zones: ['z-a1'], framed: true },
   { id: 'A-2', commune: 'xa-a', zones: ['z-a2'] },
   { id: 'a-rev', commune: 'xa-a', zones: ['z-a1'], revoked: true },
   { id: 'b-1', commune: 'xa-b', zones: ['z-b1'] },
@@ -118,6 +128,10 @@ function registryDouble(): DeviceRegistry {
       sorted(
         [...deviceIds].filter((id) => active(PROVINCE).some((d) => d.id === id && (d.format ?? 'ogg') === format)),
       ),
+    zonesWithoutFramedCommands: async (zoneIds: readonly string[]) =>
+      new Set(zoneIds.filter((z) => active(PROVINCE).some((d) => d.zones.includes(z) && !d.framed))),
+    devicesReadingFramedCommands: async (deviceIds: readonly string[]) =>
+      new Set(deviceIds.filter((id) => DEVICES.some((d) => d.id === id && d.framed))),
     nextPlanVersion: async (deviceId: string) => {
       versions.set(deviceId, (versions.get(deviceId) ?? 0) + 1);
       return versions.get(deviceId)!;
@@ -128,7 +142,10 @@ function registryDouble(): DeviceRegistry {
 
 interface Published {
   topic: string;
+  /** A framed command as its plain JSON form (attached bytes back in `data`), to compare alike. */
   message: Record<string, unknown>;
+  /** It went framed: inline audio as raw bytes after the JSON. */
+  framed: boolean;
   options: PublishOptions | undefined;
   /** Deliveries of the command's occurrence visible to another connection when it went out. */
   storedDeliveries: number | null;
@@ -140,7 +157,8 @@ function busDouble(target: SqlDb): MessageBus & { sent: Published[] } {
   return {
     sent,
     async publish(topic: string, payload: string | Buffer, options?: PublishOptions) {
-      const message = JSON.parse(String(payload)) as Record<string, unknown>;
+      const framed = typeof payload !== 'string' && payload.includes(0);
+      const message = framed ? plainForm(payload) : (JSON.parse(String(payload)) as Record<string, unknown>);
       let storedDeliveries: number | null = null;
       if (typeof message.occurrenceId === 'string') {
         const row: { n: number } = await target.db
@@ -150,7 +168,7 @@ function busDouble(target: SqlDb): MessageBus & { sent: Published[] } {
           .executeTakeFirstOrThrow();
         storedDeliveries = row.n;
       }
-      sent.push({ topic, message, options, storedDeliveries });
+      sent.push({ topic, message, framed, options, storedDeliveries });
     },
     onDeviceMessage() {},
     onDeviceDisconnect() {},
@@ -158,6 +176,19 @@ function busDouble(target: SqlDb): MessageBus & { sent: Published[] } {
     disconnect() {},
     async close() {},
   };
+}
+
+/** A framed command read as an agent reads it, written back as its JSON form. */
+function plainForm(payload: Buffer): Record<string, unknown> {
+  const decoded = commandDecoder.decode(payload);
+  if (!decoded.ok || decoded.value.action !== 'play-now') throw new Error(`not a framed play-now: ${String(decoded)}`);
+  const assets = decoded.value.assets.map((a) => {
+    if (!isFile(a) || !a.attached) return a;
+    const rest: Record<string, unknown> = { ...a };
+    delete rest.attached;
+    return { ...rest, data: attachedBytes(a)!.toString('base64') };
+  });
+  return { ...decoded.value, assets };
 }
 
 const fileAsset = (sha256: string) => {
@@ -588,6 +619,8 @@ describe.each(engineCases('the broadcasts on PostgreSQL'))('the broadcasts on %s
         [topics.zoneCmd('z-a1'), result.occurrenceId, undefined, 1],
         [topics.zoneCmd('z-a1'), kmId, result.occurrenceId, 1],
       ]);
+      // Every active loudspeaker of z-a1 reads framed commands (a-rev, revoked, does not count).
+      expect(bus.sent.map((s) => s.framed)).toEqual([true, true]);
       const main = bus.sent[0]!.message as unknown as PlayNowCommand;
       expect(main).toMatchObject({
         v: 1,
@@ -785,10 +818,14 @@ describe.each(engineCases('the broadcasts on PostgreSQL'))('the broadcasts on %s
       });
       expect(occurrenceId).not.toBeNull();
       // Sent together: in any order.
-      expect(bus.sent.map((s) => [s.topic, s.message.priority, s.storedDeliveries]).sort()).toEqual([
-        [topics.deviceCmd('A-2'), 'emergency', 2],
-        [topics.deviceCmd('a-1'), 'emergency', 2],
+      expect(bus.sent.map((s) => [s.topic, s.message.priority, s.storedDeliveries, s.framed]).sort()).toEqual([
+        [topics.deviceCmd('A-2'), 'emergency', 2, false],
+        [topics.deviceCmd('a-1'), 'emergency', 2, true],
       ]);
+      // Both carry the same audio: raw bytes to a-1, base64 to A-2.
+      const [first, second] = bus.sent.map((s) => (s.message as unknown as PlayNowCommand).assets);
+      expect(first).toEqual(second);
+      expect(first).toEqual([expect.objectContaining({ data: inline(SHA.main) })]);
       const row: { alert_id: string; created_by: string; title: string; commune_id: string } = await target.db
         .selectFrom('occurrences')
         .select(['alert_id', 'created_by', 'title', 'commune_id'])
@@ -840,8 +877,9 @@ describe.each(engineCases('the broadcasts on PostgreSQL'))('the broadcasts on %s
       bus.sent.length = 0;
       const aired = await broadcasts.airBulletin({ ...input, zones: ['z-a2'], expiresAt: NOW + DAY });
       expect(aired?.deviceIds).toEqual(['A-2']);
-      expect(bus.sent.map((s) => [s.topic, s.message.expiresAt, s.storedDeliveries])).toEqual([
-        [topics.zoneCmd('z-a2'), NOW + DAY, 1],
+      // A-2's agent has not said it reads framed commands: z-a2 gets JSON.
+      expect(bus.sent.map((s) => [s.topic, s.message.expiresAt, s.storedDeliveries, s.framed])).toEqual([
+        [topics.zoneCmd('z-a2'), NOW + DAY, 1, false],
       ]);
       const row: { bulletin_id: string } = await target.db
         .selectFrom('occurrences')

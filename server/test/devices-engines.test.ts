@@ -286,6 +286,19 @@ describe.each(engineCases('the devices’ storage on PostgreSQL'))('devices on %
     expect(await registry.nextPlanVersion('zz')).toBe(0);
     await registry.setSimulated('A-2', true);
     expect((await registry.getDevice('A-2'))?.simulated).toBe(true);
+    // A zone's commands go framed once every active loudspeaker in it reads them.
+    const plainZones = async () =>
+      [...(await registry.zonesWithoutFramedCommands(['thon-dong', 'thon-tay', 'thon-dong-2', 'zz']))].sort();
+    expect(await plainZones()).toEqual(['thon-dong', 'thon-dong-2', 'thon-tay']);
+    await registry.setFramedCommands('A-2', true);
+    expect(await plainZones()).toEqual(['thon-dong', 'thon-dong-2']);
+    await registry.setFramedCommands('a-1', true);
+    await registry.setFramedCommands('a-1', true);
+    expect(await plainZones()).toEqual(['thon-dong-2']);
+    expect(await registry.devicesReadingFramedCommands(['b-1', 'a-1', 'zz', 'A-2'])).toEqual(new Set(['a-1', 'A-2']));
+    await registry.setFramedCommands('A-2', false);
+    expect(await plainZones()).toEqual(['thon-dong', 'thon-dong-2', 'thon-tay']);
+    expect(await registry.devicesReadingFramedCommands(['A-2'])).toEqual(new Set());
     await registry.updateDevice('A-2', { name: ' ', location: { latitude: 21.5, longitude: 105.25 } }, A);
     expect(await registry.getDevice('A-2')).toMatchObject({
       name: 'A-2',

@@ -1,5 +1,5 @@
 import { open, rm, stat } from 'node:fs/promises';
-import { deviceAuthorizationHeader, type FileAsset } from '@loaxa/protocol';
+import { attachedBytes, deviceAuthorizationHeader, type FileAsset } from '@loaxa/protocol';
 import { sha256File, sha256Hex, type AssetCache, type CachedAsset } from '../cache/cache';
 import { httpGet, type HttpGetResponse } from '../link/http-get';
 
@@ -57,7 +57,8 @@ export class Downloader {
   }
 
   private transfer(asset: FileAsset): Promise<CachedAsset> {
-    const inline = asset.data !== undefined ? this.fromInline(asset, asset.data) : null;
+    const carried = attachedBytes(asset) ?? (asset.data !== undefined ? Buffer.from(asset.data, 'base64') : undefined);
+    const inline = carried ? this.fromInline(asset, carried) : null;
     if (inline) return inline;
     const { partialPath, commitPartial } = this.options.cache;
     if (partialPath && commitPartial) {
@@ -147,8 +148,7 @@ export class Downloader {
    * do not match (a truncated or tampered payload) are ignored: the file is then
    * downloaded from its URL as usual.
    */
-  private fromInline(asset: FileAsset, data: string): Promise<CachedAsset> | null {
-    const bytes = Buffer.from(data, 'base64');
+  private fromInline(asset: FileAsset, bytes: Buffer): Promise<CachedAsset> | null {
     if (bytes.byteLength !== asset.bytes || sha256Hex(bytes) !== asset.sha256) return null;
     return this.options.cache.store(asset, bytes);
   }

@@ -485,6 +485,8 @@ export class MqttLink implements AckTransport {
         ? { audioFormat: this.options.audioFormat }
         : {}),
       ...(this.options.simulated ? { simulated: true } : {}),
+      // Inline audio then comes as raw bytes (protocol encodeFramed), not base64 in JSON.
+      framedCommands: true,
     };
     this.publish(session, this.topics.status, encode(status), true).then(
       () => {

@@ -1,4 +1,4 @@
-import { fileAssets, isStream, type Asset, type Priority } from '@loaxa/protocol';
+import { fileAssets, isFile, isStream, type Asset, type FileAsset, type Priority } from '@loaxa/protocol';
 import type { AckReporter } from '../ack/ack-reporter';
 import type { CachedAsset } from '../cache/cache';
 import type { Clock } from '../clock/clock';
@@ -185,7 +185,8 @@ export class OccurrenceRunner {
     }
     acks.occurrence(id, 'ready');
     // The cache has the bytes a command carried inline: the run, remembered for an hour after a
-    // play-now, keeps no copy of them (the base64 text is a third larger than the audio).
+    // play-now, keeps no copy of them (the base64 text is a third larger than the audio; attached
+    // bytes hold the whole message they came in).
     const assets = withoutInline(spec.assets);
     run.spec = { ...spec, assets };
     // Nothing may be heard before the journal says it may have been: a restart then reports it rather than replaying it.
@@ -300,13 +301,18 @@ export class OccurrenceRunner {
   }
 }
 
-/** `assets` without inline bytes (the same array when none has any). */
+/**
+ * `assets` without inline bytes (the same array when none has any): no `data`, and new objects
+ * for `attached` files, whose bytes belong to the object the command decoder returned.
+ */
 function withoutInline(assets: readonly Asset[]): readonly Asset[] {
-  if (!assets.some((a) => 'data' in a)) return assets;
+  const carries = (a: Asset): a is FileAsset => isFile(a) && ('data' in a || 'attached' in a);
+  if (!assets.some(carries)) return assets;
   return assets.map((a) => {
-    if (!('data' in a)) return a;
-    const copy = { ...a };
+    if (!carries(a)) return a;
+    const copy: FileAsset = { ...a };
     delete copy.data;
+    delete copy.attached;
     return copy;
   });
 }

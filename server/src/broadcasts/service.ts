@@ -8,6 +8,8 @@ import type { RuleOverride, RulesGuard } from '../rules/guard';
 import crypto from 'node:crypto';
 import {
   encodeAscii,
+  encodeFramed,
+  isFile,
   MAX_INLINE_BYTES,
   topics,
   type CommandPayload,
@@ -94,6 +96,30 @@ export function newRefId(prefix: string): string {
 export function commandHeader(commandId = newRefId('cmd')) {
   const issuedAt = Date.now();
   return { v: 1 as const, commandId, issuedAt, expiresAt: issuedAt + COMMAND_TTL_MS };
+}
+
+/**
+ * A play-now as it goes on the wire: framed (its inline audio as raw bytes after the JSON) to
+ * agents that read it, plain JSON to the others; the same text when nothing rides inline.
+ */
+class PlayNowWire {
+  readonly json: string;
+  private framedForm: Buffer | null | undefined;
+  constructor(private readonly command: PlayNowCommand) {
+    this.json = encodeAscii(command);
+  }
+
+  /** True when some of its audio rides inside it: the form then depends on who reads it. */
+  get carriesAudio(): boolean {
+    return this.command.assets.some((a) => isFile(a) && a.data !== undefined);
+  }
+
+  /** The form for readers that do (or do not) read framed commands. */
+  for(framedReaders: boolean): string | Buffer {
+    if (!framedReaders || !this.carriesAudio) return this.json;
+    this.framedForm ??= encodeFramed(this.command);
+    return this.framedForm;
+  }
 }
 
 function titleOf(text: string): string {
@@ -501,7 +527,9 @@ export class BroadcastService {
     const audio = o ? await this.deps.media.get(o.sha256) : null;
     if (!o || !audio) return;
     const command = await this.playNowCommand(o.command_id, occurrenceId, o.priority, o.title, audio, [deviceId]);
-    await this.deps.bus.publish(topics.deviceCmd(deviceId), encodeAscii({ ...command, expiresAt }), { qos: 1 });
+    const wire = new PlayNowWire({ ...command, expiresAt });
+    const framed = wire.carriesAudio && (await this.deps.registry.devicesReadingFramedCommands([deviceId])).size > 0;
+    await this.deps.bus.publish(topics.deviceCmd(deviceId), wire.for(framed), { qos: 1 });
   }
 
   /** The play-now command of an occurrence; short audio rides inside it. */
@@ -640,8 +668,8 @@ export class BroadcastService {
   ): Promise<void> {
     const index = new Map(plan.versions.map((v, i) => [v.language, i]));
     // One payload per (version, the version before it), shared by the zones that chain them alike.
-    const payloads = new Map<string, Promise<string>>();
-    const payload = (language: string, after: string): Promise<string> => {
+    const payloads = new Map<string, Promise<PlayNowWire>>();
+    const payload = (language: string, after: string): Promise<PlayNowWire> => {
       const key = `${language} ${after}`;
       let made = payloads.get(key);
       if (!made) {
@@ -656,7 +684,7 @@ export class BroadcastService {
           v.deviceIds,
         ).then((command) => {
           if (input.expiresAt !== undefined) command.expiresAt = input.expiresAt;
-          return encodeAscii({ ...command, after });
+          return new PlayNowWire({ ...command, after });
         });
         payloads.set(key, made);
       }
@@ -667,6 +695,7 @@ export class BroadcastService {
       chain: chain.filter((l) => index.has(l)),
     }));
     const longest = Math.max(0, ...chains.map((c) => c.chain.length));
+    const plainZones = await this.deps.registry.zonesWithoutFramedCommands(chains.map((c) => c.zoneId));
     // Position by position: on each zone's topic a version is published after the one it follows.
     for (let k = 0; k < longest; k++) {
       await Promise.all(
@@ -674,7 +703,8 @@ export class BroadcastService {
           .filter((c) => k < c.chain.length)
           .map(async ({ zoneId, chain }) => {
             const after = k === 0 ? mainId : stored[index.get(chain[k - 1]!)!]!.id;
-            await this.deps.bus.publish(topics.zoneCmd(zoneId), await payload(chain[k]!, after), { qos: 1 });
+            const wire = await payload(chain[k]!, after);
+            await this.deps.bus.publish(topics.zoneCmd(zoneId), wire.for(!plainZones.has(zoneId)), { qos: 1 });
           }),
       );
     }
@@ -684,21 +714,25 @@ export class BroadcastService {
    * One publish per zone reaches all its devices; devices in no chosen zone
    * (possible with "all") get the command on their own topic. Devices in two
    * zones get it twice and drop the duplicate by command id. "All" is every
-   * zone of the commune only: another commune's loudspeakers listen on theirs.
+   * zone of the commune only: another commune's loudspeakers listen on theirs. Inline audio
+   * goes as raw bytes on the topics whose every reader says it reads framed commands.
    */
   private async sendCommand(
-    command: CommandPayload,
+    command: PlayNowCommand,
     communeId: string,
     zones: string[] | 'all',
     deviceIds: string[],
   ): Promise<void> {
-    const { bus } = this.deps;
+    const { bus, registry } = this.deps;
     const zoneIds = await this.zonesOf(zones, communeId);
     const covered = new Set(await this.devicesIn(zoneIds, communeId));
-    const payload = encodeAscii(command);
+    const direct = deviceIds.filter((d) => !covered.has(d));
+    const wire = new PlayNowWire(command);
+    const plainZones = wire.carriesAudio ? await registry.zonesWithoutFramedCommands(zoneIds) : new Set<string>();
+    const framedDevices = wire.carriesAudio ? await registry.devicesReadingFramedCommands(direct) : new Set<string>();
     await Promise.all([
-      ...zoneIds.map((z) => bus.publish(topics.zoneCmd(z), payload, { qos: 1 })),
-      ...deviceIds.filter((d) => !covered.has(d)).map((d) => bus.publish(topics.deviceCmd(d), payload, { qos: 1 })),
+      ...zoneIds.map((z) => bus.publish(topics.zoneCmd(z), wire.for(!plainZones.has(z)), { qos: 1 })),
+      ...direct.map((d) => bus.publish(topics.deviceCmd(d), wire.for(framedDevices.has(d)), { qos: 1 })),
     ]);
   }
 

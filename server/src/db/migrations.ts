@@ -810,4 +810,16 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE devices ADD COLUMN status_seq BIGINT;
     `,
   },
+  {
+    version: 32,
+    name: 'loudspeakers that read inline audio as raw bytes',
+    // From the device's "online" status: 1 when its agent reads framed play-now commands (the
+    // audio after the JSON, protocol encodeFramed); a zone gets them once all its devices do.
+    sql: `
+      ALTER TABLE devices ADD COLUMN framed_commands INTEGER NOT NULL DEFAULT 0 CHECK (framed_commands IN (0, 1));
+    `,
+    postgres: `
+      ALTER TABLE devices ADD COLUMN framed_commands BIGINT NOT NULL DEFAULT 0 CHECK (framed_commands IN (0, 1));
+    `,
+  },
 ];

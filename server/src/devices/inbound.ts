@@ -192,6 +192,7 @@ export function wireDeviceInbound({
           const format = status.audioFormat ?? 'ogg';
           const previous = await registry.setAudioFormat(deviceId, format, batch.tx);
           await registry.setSimulated(deviceId, status.simulated === true, batch.tx);
+          await registry.setFramedCommands(deviceId, status.framedCommands === true, batch.tx);
           batch.afterCommit(() => {
             if (previous !== null) onAudioFormat?.(deviceId, format, previous);
             onOnline?.(deviceId);

@@ -739,6 +739,50 @@ export class DeviceRegistry {
     await sql`UPDATE devices SET simulated = ${flag} WHERE id = ${deviceId} AND simulated != ${flag}`.execute(db);
   }
 
+  /** Records whether the device's agent reads framed play-now commands (its "online" status says). */
+  async setFramedCommands(deviceId: string, reads: boolean, db: Kysely<Tables> = this.sqlDb.db): Promise<void> {
+    const flag = reads ? 1 : 0;
+    await sql`UPDATE devices SET framed_commands = ${flag} WHERE id = ${deviceId} AND framed_commands != ${flag}`.execute(
+      db,
+    );
+  }
+
+  /**
+   * Of `zoneIds`, those with a device (not revoked) whose agent has not said it reads framed
+   * play-now commands: a command on their topic must be plain JSON.
+   */
+  async zonesWithoutFramedCommands(zoneIds: readonly string[]): Promise<Set<string>> {
+    const rows = await inPieces(
+      [...new Set(zoneIds)],
+      async (piece) =>
+        (await this.sqlDb.db
+          .selectFrom('device_zones as dz')
+          .innerJoin('devices as d', 'd.id', 'dz.device_id')
+          .select('dz.zone_id')
+          .distinct()
+          .where('dz.zone_id', 'in', piece)
+          .where('d.revoked_at', 'is', null)
+          .where('d.framed_commands', '=', 0)
+          .execute()) as { zone_id: string }[],
+    );
+    return new Set(rows.map((r) => r.zone_id));
+  }
+
+  /** Of `deviceIds`, those whose agent said it reads framed play-now commands. */
+  async devicesReadingFramedCommands(deviceIds: readonly string[]): Promise<Set<string>> {
+    const rows = await inPieces(
+      [...new Set(deviceIds)],
+      async (piece) =>
+        (await this.sqlDb.db
+          .selectFrom('devices')
+          .select('id')
+          .where('id', 'in', piece)
+          .where('framed_commands', '=', 1)
+          .execute()) as { id: string }[],
+    );
+    return new Set(rows.map((r) => r.id));
+  }
+
   /** Records the format a device's "online" status asked for; returns the one it had (null: no such device). */
   async setAudioFormat(
     deviceId: string,

@@ -5,8 +5,16 @@
  */
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import mqtt from 'mqtt';
 import { startSimFleet } from '@loaxa/firmware-sim';
-import { deviceAuthorizationHeader } from '@loaxa/protocol';
+import {
+  attachedBytes,
+  commandDecoder,
+  deviceAuthorizationHeader,
+  topics,
+  type FileAsset,
+  type PlayNowCommand,
+} from '@loaxa/protocol';
 import { rows, sql, startTestServer, waitFor, type TestServer } from '../helpers';
 
 interface Occurrence {
@@ -206,6 +214,81 @@ describe('broadcast at a set time', () => {
       expect(Math.abs(s.at - at.getTime()), `${s.device_id} started ${s.at - at.getTime()} ms off`).toBeLessThanOrEqual(
         100,
       );
+    }
+  });
+});
+
+describe('inline audio on the wire', () => {
+  it('goes as raw bytes to zones whose loudspeakers read framed commands, as base64 JSON to an older agent', async () => {
+    // An agent from before framed commands: its "online" status does not say it reads them.
+    expect((await server.api('POST', '/api/v1/zones', { name: 'Thôn D' })).status).toBe(201);
+    const { secret } = await server.services.registry.createDevice({
+      communeId: 'default',
+      id: 'loa-old',
+      name: 'Loa cũ',
+      zones: ['thon-d'],
+    });
+    const old = await mqtt.connectAsync(server.mqttUrl, {
+      clientId: 'loa-old',
+      username: 'loa-old',
+      password: secret,
+      reconnectPeriod: 0,
+    });
+    const published: { topic: string; payload: string | Buffer }[] = [];
+    const bus = server.services.bus;
+    const publish = bus.publish.bind(bus);
+    bus.publish = (topic, payload, options) => {
+      published.push({ topic, payload });
+      return publish(topic, payload, options);
+    };
+    try {
+      const received: Buffer[] = [];
+      old.on('message', (topic, payload) => {
+        if (topic === topics.zoneCmd('thon-d')) received.push(payload);
+      });
+      await old.subscribeAsync({ [topics.zoneCmd('thon-d')]: { qos: 1 } });
+      await old.publishAsync(topics.deviceStatus('loa-old'), JSON.stringify({ v: 1, state: 'online' }), {
+        qos: 1,
+        retain: true,
+      });
+      await waitFor('loa-old online', async () => (await server.services.registry.getDevice('loa-old'))?.online);
+
+      const post = await server.api<{ occurrenceId: string }>('POST', '/api/v1/broadcasts', {
+        text: 'Khẩn cấp: sạt lở đất, bà con tránh xa sườn đồi.',
+        zones: ['thon-c', 'thon-d'],
+        priority: 'emergency',
+      });
+      expect(post.status).toBe(201);
+      const id = post.body.occurrenceId;
+      // loa-c1, a simulated loudspeaker running the agent, plays what came framed.
+      await waitFor('loa-c1 finished', async () => {
+        const o = await occurrence(id);
+        return o.deliveries.some((d) => d.deviceId === 'loa-c1' && d.stage === 'finished');
+      });
+      const sent = (zone: string) => published.find((p) => p.topic === topics.zoneCmd(zone))!.payload;
+      const framed = sent('thon-c');
+      expect(Buffer.isBuffer(framed) && framed.includes(0)).toBe(true);
+      const decoded = commandDecoder.decode(framed);
+      expect(decoded.ok).toBe(true);
+      const asset = (decoded as { value: PlayNowCommand }).value.assets[0] as FileAsset;
+      expect(asset.data).toBeUndefined();
+      const bytes = attachedBytes(asset)!;
+      expect(bytes.subarray(0, 4).toString('ascii')).toBe('OggS');
+      expect(crypto.createHash('sha256').update(bytes).digest('hex')).toBe(asset.sha256);
+      // Raw bytes: smaller than the same command with the audio as base64.
+      const plain = sent('thon-d');
+      expect(typeof plain).toBe('string');
+      expect(framed.length).toBeLessThan(Buffer.byteLength(plain));
+
+      // The older agent got JSON it can read, with the same audio in base64.
+      const [message] = await waitFor('loa-old got the command', async () => (received.length ? received : null));
+      const command = JSON.parse(message!.toString('utf8')) as PlayNowCommand;
+      expect(command.occurrenceId).toBe(id);
+      expect(Buffer.from((command.assets[0] as FileAsset).data!, 'base64').equals(bytes)).toBe(true);
+    } finally {
+      bus.publish = publish;
+      await old.endAsync();
+      await server.services.registry.revokeDevice('loa-old');
     }
   });
 });
