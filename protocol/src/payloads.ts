@@ -487,16 +487,18 @@ function decodeFramed(raw: Buffer | Uint8Array, end: number, maxBytes: number): 
   }
   const buffer = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
   const header = buffer.subarray(0, end);
-  let action: unknown;
+  let value: unknown;
   try {
-    action = (JSON.parse(header.toString('latin1')) as { action?: unknown }).action;
+    value = JSON.parse(header.toString('latin1'));
   } catch {
     return { ok: false, error: 'payload is not valid JSON up to its NUL byte' };
   }
-  if (action !== 'play-now') return { ok: false, error: 'action: a framed command must be a play-now' };
-  const decoded = playNowDecoder.decode(header);
-  if (!decoded.ok) return decoded;
-  const command = decoded.value as PlayNowCommand;
+  if ((value as { action?: unknown } | null)?.action !== 'play-now') {
+    return { ok: false, error: 'action: a framed command must be a play-now' };
+  }
+  // Parsed once; the decoder parses again only to name what is wrong.
+  if (!playNowDecoder.check(value)) return playNowDecoder.decode(header) as DecodeResult<CommandPayload>;
+  const command = value as PlayNowCommand;
   let offset = end + 1;
   const files: [FileAsset, number][] = [];
   for (const [i, asset] of command.assets.entries()) {

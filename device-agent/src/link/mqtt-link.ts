@@ -373,8 +373,9 @@ export class MqttLink implements AckTransport {
     const { logger } = this.options;
     const live = this.live.get(topic);
     if (live) return live(payload);
+    const parsed = parseTopic(topic);
     // Frames still in flight after a live play ended (QoS 0, unsubscribed a moment ago): nothing to do.
-    if (parseTopic(topic)?.kind === 'live') return;
+    if (parsed?.kind === 'live') return;
     if (topic === this.topics.pong) {
       const pong = pongDecoder.decode(payload, MAX_PAYLOAD_BYTES.ping);
       if (pong.ok) this.pongHandler?.(pong.value);
@@ -391,7 +392,6 @@ export class MqttLink implements AckTransport {
       this.setZones(session, zones);
       return;
     }
-    const parsed = parseTopic(topic);
     const isOurs = topic === this.topics.cmd || (parsed?.scope === 'zone' && this.desiredZones.has(parsed.zoneId));
     if (!isOurs) {
       logger.debug({ topic }, 'ignored a message on a topic we do not follow');

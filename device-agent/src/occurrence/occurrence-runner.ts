@@ -223,7 +223,8 @@ export class OccurrenceRunner {
           acks.occurrence(id, 'started', this.deps.simulatedDetail, at);
         },
       },
-      signal,
+      // The player's signal too: a preemption aborts it with its reason, reported as before (report).
+      run.controller,
     );
     run.handOver();
     const outcome = await played;

@@ -172,6 +172,33 @@ describe('Playback: what the loudspeaker holds', () => {
     expect(playback.playingAssets).toEqual([]);
   });
 
+  it('with the caller’s controller, hands the player its signal, aborts it on preemption and withdraws on its abort', async () => {
+    const clock = handClock();
+    const player = new RecordingPlayer(clock);
+    const signals: AbortSignal[] = [];
+    const playback = new Playback(
+      { play: (item, signal) => (signals.push(signal), player.play(item, signal)) },
+      clock,
+      () => 70,
+    );
+    const first = new AbortController();
+    const normal = playback.submit(request('normal', clock.now()), first);
+    await turns(2);
+    expect(signals).toEqual([first.signal]);
+    const urgent = new AbortController();
+    const emergency = playback.submit(request('emergency', clock.now(), { priority: 'emergency' }), urgent);
+    const reason = 'preempted by emergency occurrence emergency';
+    expect(await normal).toEqual({ kind: 'interrupted', started: true, reason });
+    // The caller learns of the interruption from its own signal, with the reason.
+    expect(first.signal.aborted).toBe(true);
+    expect((first.signal.reason as Error).message).toBe(reason);
+    await turns(3);
+    expect(signals).toEqual([first.signal, urgent.signal]);
+    // And the caller aborting its controller withdraws the item.
+    urgent.abort(new Error('stopped by command cmd-9'));
+    expect(await emergency).toEqual({ kind: 'interrupted', started: true, reason: 'stopped by command cmd-9' });
+  });
+
   it('gives the player the live receiver it was made with, with every item', async () => {
     const clock = handClock();
     const player = new RecordingPlayer(clock);

@@ -27,6 +27,8 @@ interface Entry extends Contender {
   request: PlayRequest;
   settle: (outcome: PlayOutcome) => void;
   signal: AbortSignal | undefined;
+  /** The caller's controller, used for the player's signal too (see submit). */
+  controller?: AbortController;
   detach: () => void;
   /** Made when the item was cued, so that its start instant has as little to do as it can. */
   prepared?: Active;
@@ -89,8 +91,14 @@ export class Playback {
    * instant it only has to pass the arbiter and start the player. Planned items are handed over
    * about a second early for that: a start instant shared by many loudspeakers (a simulated
    * fleet's, or a slow node's) then costs each of them as little as it can.
+   *
+   * Given the caller's AbortController instead of a signal, the playback hands the player that
+   * controller's signal and aborts it itself when it interrupts the item (preempted, stopped):
+   * one controller per item instead of two (in a simulated fleet each costs ≈ 12 µs a command).
    */
-  submit(request: PlayRequest, signal?: AbortSignal): Promise<PlayOutcome> {
+  submit(request: PlayRequest, withdrawal?: AbortSignal | AbortController): Promise<PlayOutcome> {
+    const shared = withdrawal instanceof AbortController ? withdrawal : undefined;
+    const signal = withdrawal instanceof AbortController ? withdrawal.signal : withdrawal;
     return new Promise((resolve) => {
       if (this.closed) return resolve({ kind: 'interrupted', started: false, reason: 'agent stopping' });
       if (signal?.aborted) return resolve({ kind: 'interrupted', started: false, reason: reasonText(signal.reason) });
@@ -103,6 +111,7 @@ export class Playback {
         request,
         settle: resolve,
         signal,
+        ...(shared ? { controller: shared } : {}),
         detach: () => {},
       };
       if (signal) {
@@ -171,7 +180,7 @@ export class Playback {
   /** What the start needs, made ahead of it for a cued item. */
   private prepare(entry: Entry): Active {
     const { request } = entry;
-    const controller = new AbortController();
+    const controller = entry.controller ?? new AbortController();
     void controller.signal; // the signal is made on first read: now rather than at the instant
     const item: PlayItem = {
       occurrenceId: request.occurrenceId,
