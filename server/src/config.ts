@@ -2,6 +2,7 @@
  * Server configuration: one validated object built from the environment,
  * with defaults and a clear error per bad variable.
  */
+import { ConfigError } from './config-error';
 import { parseQuietHours } from './rules/broadcast-rules';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -176,12 +177,7 @@ const FIELD_HINT: Partial<Record<keyof Config, string>> = {
   metricsToken: 'at least 16 characters of A–Z a–z 0–9 . _ ~ + / = -',
 };
 
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError };
 
 function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number | string {
   const raw = env[name];

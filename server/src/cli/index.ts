@@ -3,9 +3,11 @@
  */
 import { Command } from 'commander';
 import { SERVER_VERSION } from '../version';
-import { ConfigError } from '../config';
-import { registerDeviceCommands } from './devices';
-import { CliError, resolveTarget, serverIsRunning } from './server-client';
+// Only what every command needs: each command loads the rest when it runs (`--help` and
+// `normalize` answer in about twice a bare `node -e 0`).
+import { ConfigError } from '../config-error';
+import { registerDeviceCommands } from './device-commands';
+import { CliError } from './errors';
 
 const program = new Command();
 program
@@ -104,6 +106,7 @@ program
   .argument('<file>', 'backup file to restore')
   .action(async (file: string) => {
     const { restoreDatabase } = await import('../db/backup');
+    const { resolveTarget, serverIsRunning } = await import('./server-client');
     const target = resolveTarget(undefined);
     if (await serverIsRunning(target)) {
       throw new CliError(`a server is running at ${target.url}; stop it before restoring`);

@@ -10,8 +10,9 @@
 import { loadConfig, type Config } from '../config';
 import { readLocalToken } from '../auth/local-token';
 import { readServerAddress, serverAddressFile } from '../server-address';
+import { CliError } from './errors';
 
-export class CliError extends Error {}
+export { CliError };
 
 export interface ServerTarget {
   config: Config;
