@@ -104,7 +104,7 @@ export function commandHeader(commandId = newRefId('cmd')) {
  */
 class PlayNowWire {
   readonly json: string;
-  private framedForm: Buffer | null | undefined;
+  private framedForm: Buffer | undefined;
   constructor(private readonly command: PlayNowCommand) {
     this.json = encodeAscii(command);
   }
