@@ -45,8 +45,13 @@ export class Downloader {
     if (cached) return cached;
     let transfer = this.inflight.get(asset.sha256);
     if (!transfer) {
-      transfer = this.transfer(asset).finally(() => this.inflight.delete(asset.sha256));
+      const carried = this.carriedBytes(asset);
+      transfer = (carried ? this.options.cache.store(asset, carried) : this.transfer(asset)).finally(() =>
+        this.inflight.delete(asset.sha256),
+      );
       this.inflight.set(asset.sha256, transfer);
+      // Filing bytes the command carried waits for no network: nothing to abort, no race to set up.
+      if (carried) return transfer;
     }
     if (!signal) return transfer;
     // The shared transfer keeps going for other waiters; this caller just stops waiting.
@@ -57,9 +62,6 @@ export class Downloader {
   }
 
   private transfer(asset: FileAsset): Promise<CachedAsset> {
-    const carried = attachedBytes(asset) ?? (asset.data !== undefined ? Buffer.from(asset.data, 'base64') : undefined);
-    const inline = carried ? this.fromInline(asset, carried) : null;
-    if (inline) return inline;
     const { partialPath, commitPartial } = this.options.cache;
     if (partialPath && commitPartial) {
       const cache = this.options.cache;
@@ -144,13 +146,14 @@ export class Downloader {
   }
 
   /**
-   * Files the bytes a command carried inline, checked like a download. Bytes that
-   * do not match (a truncated or tampered payload) are ignored: the file is then
+   * The bytes a command carried inline (attached, or base64 in `data`), checked like a download.
+   * Bytes that do not match (a truncated or tampered payload) are ignored: the file is then
    * downloaded from its URL as usual.
    */
-  private fromInline(asset: FileAsset, bytes: Buffer): Promise<CachedAsset> | null {
-    if (bytes.byteLength !== asset.bytes || sha256Hex(bytes) !== asset.sha256) return null;
-    return this.options.cache.store(asset, bytes);
+  private carriedBytes(asset: FileAsset): Buffer | null {
+    const bytes = attachedBytes(asset) ?? (asset.data !== undefined ? Buffer.from(asset.data, 'base64') : undefined);
+    if (!bytes || bytes.byteLength !== asset.bytes || sha256Hex(bytes) !== asset.sha256) return null;
+    return bytes;
   }
 
   private get(url: URL, headers: Record<string, string>): Promise<HttpGetResponse> {
