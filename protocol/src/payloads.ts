@@ -489,7 +489,7 @@ function decodeFramed(raw: Buffer | Uint8Array, end: number, maxBytes: number): 
   const header = buffer.subarray(0, end);
   let value: unknown;
   try {
-    value = JSON.parse(header.toString('latin1'));
+    value = JSON.parse(utf8Text(header)); // ASCII from encodeAscii; UTF-8 from any other writer
   } catch {
     return { ok: false, error: 'payload is not valid JSON up to its NUL byte' };
   }

@@ -134,6 +134,11 @@ describe('payload decoders', () => {
       // A copy of the asset holds no bytes: they go with the command object.
       expect(attachedBytes({ ...(first as object) } as never)).toBeUndefined();
       expect(decoded.value.title).toBe(command.title);
+      // Another writer may put UTF-8 in the header instead of \u escapes: the same title comes out.
+      const utf8Header = Buffer.from(JSON.stringify(JSON.parse(framed.toString('latin1', 0, end))), 'utf8');
+      expect(utf8Header.some((b) => b >= 0x80)).toBe(true); // raw UTF-8, not \u escapes
+      const fromUtf8 = commandDecoder.decode(Buffer.concat([utf8Header, framed.subarray(end)]));
+      expect(fromUtf8.ok && fromUtf8.value.action === 'play-now' && fromUtf8.value.title).toBe(command.title);
       // From a Uint8Array view too.
       const view = new Uint8Array(framed.buffer, framed.byteOffset, framed.byteLength);
       const again = commandDecoder.decode(view);

@@ -184,8 +184,7 @@ function plainForm(payload: Buffer): Record<string, unknown> {
   if (!decoded.ok || decoded.value.action !== 'play-now') throw new Error(`not a framed play-now: ${String(decoded)}`);
   const assets = decoded.value.assets.map((a) => {
     if (!isFile(a) || !a.attached) return a;
-    const rest: Record<string, unknown> = { ...a };
-    delete rest.attached;
+    const { attached, ...rest } = a;
     return { ...rest, data: attachedBytes(a)!.toString('base64') };
   });
   return { ...decoded.value, assets };
