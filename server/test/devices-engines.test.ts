@@ -363,6 +363,50 @@ describe.each(engineCases('the devices’ storage on PostgreSQL'))('devices on %
       .orderBy('at')
       .execute();
     expect(stored.map((r) => r.stage)).toEqual(['received', 'ready', 'started', 'finished', 'skipped']);
+
+    // A message whose first stage was stored before (a re-send after a reconnect, with stages
+    // more): only the new ones are stored, the delivery moves once to the furthest, each step told.
+    deliveryEvents.length = 0;
+    expect(await acks.record('a-1', ack('received', 11, 'o3'))).toBe(true);
+    const resent = { stage: 'received', at: 11 } as const;
+    expect(
+      await acks.record('a-1', {
+        ...ack('started', 31, 'o3'),
+        earlier: [resent, { stage: 'ready', at: 21, detail: 'inline' }],
+      }),
+    ).toBe(true);
+    // A stage named twice in one message: stored once, from its first mention; the last is not new.
+    expect(await acks.record('a-1', { ...ack('finished', 41, 'o3'), earlier: [{ stage: 'finished', at: 40 }] })).toBe(
+      false,
+    );
+    const storedOf = (occurrenceId: string) =>
+      target.db
+        .selectFrom('acks')
+        .select(['stage', 'at', 'detail'])
+        .where('ref_id', '=', occurrenceId)
+        .where('device_id', '=', 'a-1')
+        .orderBy('at')
+        .execute();
+    expect(await storedOf('o3')).toEqual([
+      { stage: 'received', at: 11, detail: null },
+      { stage: 'ready', at: 21, detail: 'inline' },
+      { stage: 'started', at: 31, detail: null },
+      { stage: 'finished', at: 40, detail: null },
+    ]);
+    expect(deliveryEvents.map((e) => `${e.stage}@${e.at}:${e.detail}`)).toEqual([
+      `received@${new Date(11).toISOString()}:null`,
+      `ready@${new Date(21).toISOString()}:inline`,
+      `started@${new Date(31).toISOString()}:null`,
+      `finished@${new Date(40).toISOString()}:null`,
+    ]);
+    expect(
+      await target.db
+        .selectFrom('deliveries')
+        .select(['stage', 'at'])
+        .where('occurrence_id', '=', 'o3')
+        .where('device_id', '=', 'a-1')
+        .executeTakeFirst(),
+    ).toEqual({ stage: 'finished', at: 40 });
   });
 
   it('stops a broadcast once (compare-and-set), only within its commune', async () => {
