@@ -685,12 +685,16 @@ describe.each(engineCases('the broadcasts on PostgreSQL'))('the broadcasts on %s
       expect(JSON.parse(byId.get(kmId)!.public_items!)[0]).toMatchObject({ sha256: SHA.km, language: 'km' });
       expect(byId.get(result.occurrenceId)!.start_at).toBeGreaterThanOrEqual(before);
 
-      // Sent again to one device under the same command id, until the given instant.
+      // Sent again to one device under the same command id, until the given instant: framed to an
+      // agent that reads framed commands, JSON with the same audio to one that has not said so.
       bus.sent.length = 0;
       await broadcasts.resendPlayNow(result.occurrenceId, 'a-1', NOW);
-      expect(bus.sent.map((s) => [s.topic, s.message.commandId, s.message.expiresAt])).toEqual([
-        [topics.deviceCmd('a-1'), main.commandId, NOW],
+      await broadcasts.resendPlayNow(result.occurrenceId, 'A-2', NOW);
+      expect(bus.sent.map((s) => [s.topic, s.message.commandId, s.message.expiresAt, s.framed])).toEqual([
+        [topics.deviceCmd('a-1'), main.commandId, NOW, true],
+        [topics.deviceCmd('A-2'), main.commandId, NOW, false],
       ]);
+      for (const s of bus.sent) expect(s.message.assets).toEqual(main.assets);
     });
 
     it('plans a notice at a set time for every loudspeaker of its commune, its version after it', async () => {
