@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { FileAsset } from '@loaxa/protocol';
 
@@ -27,13 +27,14 @@ export interface AssetCache {
   commitPartial?(asset: FileAsset, path: string): Promise<CachedAsset>;
 }
 
+/** One shot: no Hash object per call (each emergency hashes its audio once per loudspeaker). */
 export function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
+  return hash('sha256', bytes, 'hex');
 }
 
 /** sha256 of a file, read as a stream so a long recording does not sit in memory. */
 export async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
+  const hasher = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hasher.update(chunk as Buffer);
+  return hasher.digest('hex');
 }
