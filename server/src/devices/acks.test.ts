@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AckPayload, AckStage } from '@loaxa/protocol';
+import type { KyselyPlugin } from 'kysely';
 import { openDatabase, type Db } from '../db/database';
 import { sqliteSql, type SqlDb } from '../db/sql';
 import { EventHub, type DeliveryEvent } from '../events/hub';
@@ -85,5 +86,27 @@ describe('AckLedger', () => {
     // The same combined message again (a re-send after reconnect) changes nothing.
     expect(await ledger.record('d1', { ...ack('started', 30), earlier: [{ stage: 'received', at: 10 }] })).toBe(false);
     expect(events).toHaveLength(3);
+  });
+
+  it('stores a play-now’s three stages in three statements, not one INSERT, SELECT and UPDATE per stage', async () => {
+    let statements = 0;
+    const counter: KyselyPlugin = {
+      transformQuery: ({ node }) => {
+        if (node.kind === 'RawNode') statements++; // the ledger's templates; not BEGIN/COMMIT
+        return node;
+      },
+      transformResult: async ({ result }) => result,
+    };
+    const counted = new AckLedger({ ...sqlDb, db: sqlDb.db.withPlugin(counter) }, new EventHub());
+    const message = {
+      ...ack('started', 30),
+      earlier: [
+        { stage: 'received', at: 10 },
+        { stage: 'ready', at: 20 },
+      ],
+    } satisfies AckPayload;
+    expect(await counted.record('d1', message)).toBe(true);
+    expect(stage()).toBe('started');
+    expect(statements).toBe(3);
   });
 });
