@@ -33,6 +33,30 @@ describe('OffsetEstimator', () => {
     expect(estimator.offsetMs).toBe(500);
   });
 
+  it('is not pulled aside by exchanges that waited in a busy server’s queue on the way in', () => {
+    // True offset 100 ms over a 1 ms link. Six of ten pings waited d ms before the server read
+    // its clock: each says 100 + d/2 and took 1 + d. The middle half of all ten says 103.2.
+    const estimator = new OffsetEstimator();
+    for (const offsetMs of [100, 100.1, 99.9, 100]) estimator.add({ offsetMs, roundTripMs: 1 });
+    for (const d of [4, 8, 12, 14, 16, 20]) estimator.add({ offsetMs: 100 + d / 2, roundTripMs: 1 + d });
+    expect(estimator.centralMeanMs).toBeCloseTo(100, 6);
+  });
+
+  it('keeps every sample of a link whose round trips scatter both ways (4G), and averages their middle half', () => {
+    const estimator = new OffsetEstimator();
+    // Round trips bunched around 68 ms with tails both ways, as two legs of σ 10 ms give them;
+    // offsets spread ±9 around 40.
+    const roundTrips = [45, 60, 64, 68, 70, 72, 76, 90];
+    const offsets = [31, 49, 33, 47, 40.5, 39.5, 40, 40];
+    offsets.forEach((offsetMs, i) => estimator.add({ offsetMs, roundTripMs: roundTrips[i]! }));
+    // Middle half of the sorted offsets: 39.5, 40, 40, 40.5.
+    expect(estimator.centralMeanMs).toBeCloseTo(40, 6);
+    estimator.add({ offsetMs: 49.2, roundTripMs: 95 });
+    estimator.add({ offsetMs: 30.8, roundTripMs: 52 });
+    // Ten samples, drop two at each end: 39.5, 40, 40, 40.5, 47, 33 → still 40.
+    expect(estimator.centralMeanMs).toBeCloseTo(40, 6);
+  });
+
   it('takes the mean of the middle two for an even count', () => {
     const estimator = new OffsetEstimator();
     for (const offsetMs of [10, 20, 30, 41]) estimator.add({ offsetMs, roundTripMs: 1 });

@@ -5,7 +5,8 @@
  * (ping/pong, QoS 0) and after Snapcast: the last 200 offsets, a burst of pings
  * to start. On a 4G-like link (σ 10 ms each way) one exchange is ~7 ms off, so
  * the estimate is the interquartile mean (robust like a median to slow round
- * trips, ~20 % closer on symmetric jitter) and unrounded: across 500
+ * trips, ~20 % closer on symmetric jitter) of the exchanges that did not wait
+ * in a busy end's queue (OffsetEstimator), and unrounded: across 500
  * loudspeakers the spread of their estimates is ~6 standard errors, which needs
  * ~50 samples for the 10 ms target — hence a burst of 10 while the estimate is
  * young and a ping every 500 ms while a session plays (30 s between sessions:
