@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { sql, type RawBuilder } from 'kysely';
 import type { SqlDb } from '../src/db/sql';
 import { freshTestDatabaseUrl } from './test-database';
+import { removeAtExit } from './remove-at-exit';
 
 /** The PostgreSQL database each test data directory got (LOAXA_TEST_DB=postgres). */
 const databaseOfDataDir = new Map<string, string>();
@@ -76,7 +77,7 @@ export async function startTestServer(
   options: { ca?: Buffer; logger?: Logger; now?: () => number } = {},
 ): Promise<TestServer> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loaxa-test-'));
-  process.once('exit', () => fs.rmSync(dataDir, { recursive: true, force: true }));
+  removeAtExit(dataDir);
   // LOAXA_TEST_DB=postgres: a database of its own, copied from the run's migrated template; a
   // restart on the same data directory (LOAXA_DATA) finds the same database again.
   let databaseUrl: string | undefined;

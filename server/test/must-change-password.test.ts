@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig, startServer, type RunningServer } from '../src/index';
 import { createLogger } from '../src/logger';
 import { startTestServer, type TestServer } from './helpers';
+import { removeAtExit } from './remove-at-exit';
 
 const running: { close(): Promise<void> }[] = [];
 afterAll(async () => {
@@ -49,7 +50,7 @@ const login = (base: string, username: string, password: string) =>
 /** A first start with no LOAXA_ADMIN_PASSWORD: the server generates the admin's. */
 async function firstStartWithoutPassword(dataDir?: string): Promise<RunningServer & { dataDir: string }> {
   const dir = dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'loaxa-mustchange-'));
-  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  removeAtExit(dir);
   const config = loadConfig({
     HOST: '127.0.0.1',
     PORT: '0',

@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { onPath, requireTool } from '../../scripts/test/require-tool';
 import { freePort, waitFor } from './helpers';
 import { exited } from './processes';
+import { removeAtExit } from './remove-at-exit';
 
 const repo = path.resolve(import.meta.dirname, '../..');
 const script = path.join(repo, 'scripts/install-server.sh');
@@ -153,7 +154,7 @@ describe('the server installed into a temporary root', () => {
 
   beforeAll(() => {
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'loaxa-install-root-'));
-    process.once('exit', () => fs.rmSync(root, { recursive: true, force: true }));
+    removeAtExit(root);
     installOutput = execFileSync('bash', [script, '--root', root, '--deps-from-checkout', '--keep', '5'], {
       encoding: 'utf8',
     });

@@ -5,10 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { openDatabase } from './database';
 import { backupFileName, backupIntoDirectory } from './backup-rotation';
 import { inspectBackup } from './backup';
+import { removeAtExit } from '../../test/remove-at-exit';
 
 function tempDir(prefix: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  removeAtExit(dir);
   return dir;
 }
 

@@ -14,6 +14,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sql, waitFor } from '../helpers';
 import { exited, killAll, readDb, serverProcess } from '../processes';
+import { removeAtExit } from '../remove-at-exit';
 
 const run = promisify(execFile);
 const LOAXA = path.resolve(import.meta.dirname, '../../bin/loaxa.mjs');
@@ -24,7 +25,7 @@ afterAll(killAll);
 describe('loaxa finds the server through LOAXA_DATA', () => {
   it('uses the running server on its own ports, and the database only when none runs', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loaxa-cli-find-'));
-    process.once('exit', () => fs.rmSync(dataDir, { recursive: true, force: true }));
+    removeAtExit(dataDir);
     const server = await serverProcess(dataDir, { password: PASSWORD });
     expect(new URL(server.url).port).not.toBe('8080');
     // What an operator has in the shell: the data directory, and nothing about ports.

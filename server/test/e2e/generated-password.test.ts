@@ -10,13 +10,14 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers';
 import { exited, killAll, serverProcess } from '../processes';
+import { removeAtExit } from '../remove-at-exit';
 
 afterAll(killAll);
 
 describe('the generated admin password', () => {
   it('is in the banner once and nowhere in the log', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loaxa-genpass-'));
-    process.once('exit', () => fs.rmSync(dataDir, { recursive: true, force: true }));
+    removeAtExit(dataDir);
     const server = await serverProcess(dataDir, { password: null, logLevel: 'trace', capture: true });
     const child = server.start();
     const password = await waitFor(

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort, waitFor } from '../helpers';
 import { exited } from '../processes';
+import { removeAtExit } from '../remove-at-exit';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 const children: ChildProcess[] = [];
@@ -28,7 +29,7 @@ interface Health {
 
 async function start(args: string[], prefix: string) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `loaxa-${prefix}-`));
-  process.once('exit', () => fs.rmSync(dataDir, { recursive: true, force: true }));
+  removeAtExit(dataDir);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     HOST: '127.0.0.1',

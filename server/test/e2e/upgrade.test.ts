@@ -24,6 +24,7 @@ import { loadConfig, startServer, type RunningServer } from '../../src/index';
 import { createLogger } from '../../src/logger';
 import { row, rows, signIn, sql, waitFor } from '../helpers';
 import { testEngine } from '../test-database';
+import { removeAtExit } from '../remove-at-exit';
 
 const FIXTURE_DIR = path.resolve(import.meta.dirname, '../fixtures/release-0.1.0');
 const PROVINCE_PASSWORD = 'upgrade-province-pass';
@@ -76,7 +77,7 @@ const clients: mqtt.MqttClient[] = [];
 /** The fixture's database (and media) copied into a fresh data directory. */
 function copyFixture(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loaxa-upgrade-'));
-  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  removeAtExit(dir);
   fs.writeFileSync(
     path.join(dir, 'loaxa.sqlite'),
     zlib.gunzipSync(fs.readFileSync(path.join(FIXTURE_DIR, 'loaxa.sqlite.gz'))),

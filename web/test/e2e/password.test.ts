@@ -14,13 +14,14 @@ import { chromium, type Browser, type Route } from 'playwright-core';
 import { loadConfig, startServer, type RunningServer } from '../../../server/src/index';
 import { createLogger } from '../../../server/src/logger';
 import { CHROMIUM, CHROMIUM_ARGS, expectFitsWidth, VIEWPORTS, requireChromium } from './rig';
+import { removeAtExit } from '../../../server/test/remove-at-exit';
 
 const hasChromium = requireChromium('password browser tests');
 
 /** A first start with no LOAXA_ADMIN_PASSWORD: the server generates the admin's and prints it once. */
 async function firstStart(): Promise<RunningServer> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loaxa-web-password-'));
-  process.once('exit', () => fs.rmSync(dataDir, { recursive: true, force: true }));
+  removeAtExit(dataDir);
   const config = loadConfig({
     HOST: '127.0.0.1',
     PORT: '0',
