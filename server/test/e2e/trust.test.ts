@@ -128,14 +128,21 @@ describe('schedule transitions are compare-and-set', () => {
     const { programmeId } = await programme(editor, 'Thông báo lịch tiêm chủng cho trẻ em dưới năm tuổi.');
     const s = await draft(editor, programmeId, 'thon-1', Date.now() + 2 * 3600_000);
     expect((await editor('POST', `/api/v1/schedules/${s.id}/submit`)).status).toBe(200);
-    const { schedules } = server.services.scheduling;
+    const { schedules, programmes } = server.services.scheduling;
     const reviewed = (await schedules.get(PROVINCE, s.id)).reviewRevision;
 
-    // The approval reads the schedule, then waits for ffmpeg; the cancel runs in that wait.
-    const approving = schedules.approve(PROVINCE, s.id, ADMIN, reviewed);
-    const cancelling = schedules.cancel(PROVINCE, s.id, ADMIN);
-    await expect(approving).rejects.toMatchObject({ status: 409, field: 'revision' });
-    await cancelling;
+    // The approval reads the schedule, then freezes its audio (the programme's assets are read
+    // then); the cancel lands in that wait. Inside it, not beside it: a warm machine froze the
+    // audio before a cancel started alongside got its turn (the approval won, seen in CI).
+    const assetsOf = programmes.assetsOf.bind(programmes);
+    vi.spyOn(programmes, 'assetsOf').mockImplementationOnce(async (...args) => {
+      await schedules.cancel(PROVINCE, s.id, ADMIN);
+      return assetsOf(...args);
+    });
+    await expect(schedules.approve(PROVINCE, s.id, ADMIN, reviewed)).rejects.toMatchObject({
+      status: 409,
+      field: 'revision',
+    });
 
     expect((await schedules.get(PROVINCE, s.id)).status).toBe('cancelled');
     const occurrences = await row<{ n: number | string }>(
