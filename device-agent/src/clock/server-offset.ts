@@ -30,7 +30,7 @@ const QUEUED_SPREAD = 4;
 /** Slack on the gate for a link (loopback, LAN) whose round trips barely vary, ms. */
 const QUEUED_SLACK_MS = 0.5;
 
-/** Median of the last `capacity` samples. */
+/** The last `capacity` samples: their median (`offsetMs`) and a central mean (`centralMeanMs`). */
 export class OffsetEstimator {
   private readonly samples: number[] = [];
   private readonly roundTrips: number[] = [];
