@@ -14,7 +14,15 @@ beforeEach(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'loaxa-cache-'));
   now = 1_000;
 });
+/** The caches a test made: their index writes finish before the folder goes (else rm races them). */
+const made: FileCache[] = [];
+function cacheOf(...args: ConstructorParameters<typeof FileCache>): FileCache {
+  const cache = new FileCache(...args);
+  made.push(cache);
+  return cache;
+}
 afterEach(async () => {
+  await Promise.all(made.splice(0).map((cache) => cache.flush()));
   await rm(dataDir, { recursive: true, force: true });
 });
 
@@ -28,7 +36,7 @@ describe('FileCache', () => {
   it('keeps its index (bytes, format, last use) across a restart', async () => {
     const a = audio();
     const b = audio(50);
-    const first = new FileCache(dataDir, { clock });
+    const first = cacheOf(dataDir, { clock });
     await first.store(a.asset, a.bytes);
     now = 2_000;
     await first.store(b.asset, b.bytes);
@@ -36,7 +44,7 @@ describe('FileCache', () => {
     await first.lookup(a.asset);
     await first.flush();
 
-    const second = new FileCache(dataDir, { clock });
+    const second = cacheOf(dataDir, { clock });
     expect(await second.entries()).toEqual({
       [a.asset.sha256]: { bytes: 100, format: 'ogg', lastUsed: 3_000 },
       [b.asset.sha256]: { bytes: 50, format: 'ogg', lastUsed: 2_000 },
@@ -48,7 +56,7 @@ describe('FileCache', () => {
   it('drops on load a file whose bytes no longer match its hash, and old temp files', async () => {
     const a = audio();
     const b = audio();
-    const first = new FileCache(dataDir, { clock });
+    const first = cacheOf(dataDir, { clock });
     await first.store(a.asset, a.bytes);
     await first.store(b.asset, b.bytes);
     const damaged = Buffer.from(a.bytes);
@@ -56,7 +64,7 @@ describe('FileCache', () => {
     await writeFile(first.pathFor(a.asset), damaged);
     await writeFile(join(first.dir, `${b.asset.sha256}.ogg.1234.abc.part`), 'left by an old agent');
 
-    const second = new FileCache(dataDir, { clock });
+    const second = cacheOf(dataDir, { clock });
     expect(await second.lookup(a.asset)).toBeNull();
     expect(await second.lookup(b.asset)).not.toBeNull();
     expect(await readdir(second.dir)).toEqual([`${b.asset.sha256}.ogg`]);
@@ -65,7 +73,7 @@ describe('FileCache', () => {
   it('evicts the least recently used file over budget, never one still needed', async () => {
     const [a, b, c, d] = [audio(), audio(), audio(), audio()];
     const needed = new Set<string>([a!.asset.sha256]);
-    const cache = new FileCache(dataDir, { clock, budgetBytes: 250, needed: () => needed });
+    const cache = cacheOf(dataDir, { clock, budgetBytes: 250, needed: () => needed });
     now = 1;
     await cache.store(a!.asset, a!.bytes);
     now = 2;
