@@ -41,7 +41,8 @@ describe('AckDispatcher', () => {
   it('sends the acks of a broadcast after a random part of the spread, its stages in one message', async () => {
     const broker = new Broker();
     const outbox = new MemoryAckOutbox();
-    const dispatcher = new AckDispatcher(outbox, broker, logger, { spreadMs: 400, random: draws(0.5) });
+    // The later stages' draws would be sooner: they join the publish the first one planned.
+    const dispatcher = new AckDispatcher(outbox, broker, logger, { spreadMs: 400, random: draws(0.5, 0.01) });
     const submitted = performance.now();
     // As a play-now with its audio inline: received, ready and started one after the other.
     await dispatcher.submit(occurrenceAck('received', 1));
@@ -62,16 +63,30 @@ describe('AckDispatcher', () => {
     expect(outbox.size).toBe(0);
   });
 
-  it('a publish planned sooner takes the acks waiting for a later one along', async () => {
+  it('an ack of another broadcast joins the publish already planned, however its own draw falls', async () => {
+    const broker = new Broker();
+    const dispatcher = new AckDispatcher(new MemoryAckOutbox(), broker, logger, {
+      spreadMs: 400,
+      random: draws(0.5, 0.01),
+    });
+    const submitted = performance.now();
+    await dispatcher.submit(occurrenceAck('started', 1, 'occ-a')); // planned in 200 ms
+    await dispatcher.submit(occurrenceAck('started', 2, 'occ-b')); // its draw, 4 ms, is not used
+    const published = await broker.received(2, 5_000);
+    expect(published.map((p) => p.ack.occurrenceId).sort()).toEqual(['occ-a', 'occ-b']);
+    for (const { at } of published) expect(at - submitted).toBeGreaterThanOrEqual(199);
+  });
+
+  it('a command’s ack takes the broadcast acks waiting for a later publish along', async () => {
     const broker = new Broker();
     const dispatcher = new AckDispatcher(new MemoryAckOutbox(), broker, logger, {
       spreadMs: 10_000,
-      random: draws(0.99, 0.01),
+      random: draws(0.99),
     });
     await dispatcher.submit(occurrenceAck('started', 1, 'occ-a')); // planned in 9.9 s
-    await dispatcher.submit(occurrenceAck('started', 2, 'occ-b')); // planned in 100 ms: takes both
+    await dispatcher.submit({ v: 1, commandId: 'cmd-1', stage: 'finished', at: 2 }); // next turn: takes both
     const published = await broker.received(2, 5_000);
-    expect(published.map((p) => p.ack.occurrenceId).sort()).toEqual(['occ-a', 'occ-b']);
+    expect(published.map((p) => p.ack.occurrenceId ?? p.ack.commandId).sort()).toEqual(['cmd-1', 'occ-a']);
   });
 
   it('answers an officer’s command on the next turn, whatever the spread', async () => {

@@ -26,8 +26,8 @@ export interface AckDispatcherOptions {
  * the next connection (the server treats repeats as no-ops).
  *
  * Acks of an occurrence are spread: each is filed at once but published within a random
- * delay of up to `spreadMs`. A zone's command and a planned start reach thousands of
- * loudspeakers in the same instant; were all their acks sent the moment they play, the
+ * delay of up to `spreadMs`, one draw for each message. A zone's command and a planned start
+ * reach thousands of loudspeakers in the same instant; were all their acks sent the moment they play, the
  * broker would take them in while it is still delivering the broadcast to the rest of the
  * fleet, and the last loudspeakers would hear it later. Stages raised while an ack waits go
  * out with it, in one message. Command acks (volume, stop, …) answer one officer's action
@@ -61,7 +61,12 @@ export class AckDispatcher {
   submit(ack: AckPayload): Promise<void> {
     return this.enqueue(async () => {
       await this.outbox.append(ack);
-      this.publishWithin(ack.occurrenceId !== undefined ? this.random() * this.spreadMs : 0);
+      if (ack.occurrenceId === undefined) this.publishWithin(0);
+      // One draw a message, not a stage: an ack joins the publish already planned, which leaves
+      // within the spread of the ack it was planned for. Were each stage to draw and the earliest
+      // win, a play-now's three stages would leave at the earliest of three draws: half the fleet's
+      // acks in the spread's first fifth, while the broker is still delivering the broadcast.
+      else if (!this.planned) this.publishWithin(this.random() * this.spreadMs);
     });
   }
 
