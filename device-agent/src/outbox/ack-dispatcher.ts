@@ -27,9 +27,9 @@ export interface AckDispatcherOptions {
  *
  * Acks of an occurrence are spread: each is filed at once but published within a random
  * delay of up to `spreadMs`, one draw for each message. A zone's command and a planned start
- * reach thousands of loudspeakers in the same instant; were all their acks sent the moment they play, the
- * broker would take them in while it is still delivering the broadcast to the rest of the
- * fleet, and the last loudspeakers would hear it later. Stages raised while an ack waits go
+ * reach thousands of loudspeakers in the same instant; were all their acks sent the moment
+ * they play, the broker would take them in while it is still delivering the broadcast to the
+ * rest of the fleet, and the last loudspeakers would hear it later. Stages raised while an ack waits go
  * out with it, in one message. Command acks (volume, stop, …) answer one officer's action
  * on one loudspeaker: they leave on the next turn.
  */
