@@ -39,11 +39,10 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    // Most end-to-end tests wait on wall-clock starts rather than burn CPU, so three files run at
-    // once on 2 cores: with two, the CPU was ~70 % busy (vitest 605 s; three: 493 s). Three
-    // starved timing checks (a planned start 270 ms late) when every file had its own process and
-    // import of the server, before the files shared their worker's (isolate: false below).
-    maxWorkers: 3,
+    // Most end-to-end tests wait on wall-clock starts rather than burn CPU, so two files run at
+    // once even on 2 cores (the CPU ~70 % busy). Three ran faster (vitest 605 → 484 s) but starved
+    // timing checks: a planned start 270 ms late, a live click 55 ms out of step in CI.
+    maxWorkers: 2,
     projects: [
       {
         extends: true,
