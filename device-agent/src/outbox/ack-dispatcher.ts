@@ -29,9 +29,9 @@ export interface AckDispatcherOptions {
  * delay of up to `spreadMs`, one draw for each message. A zone's command and a planned start
  * reach thousands of loudspeakers in the same instant; were all their acks sent the moment
  * they play, the broker would take them in while it is still delivering the broadcast to the
- * rest of the fleet, and the last loudspeakers would hear it later. Stages raised while an ack waits go
- * out with it, in one message. Command acks (volume, stop, …) answer one officer's action
- * on one loudspeaker: they leave on the next turn.
+ * rest of the fleet, and the last loudspeakers would hear it later. Stages raised while an
+ * ack waits go out with it, in one message. Command acks (volume, stop, …) answer one
+ * officer's action on one loudspeaker: they leave on the next turn.
  */
 export class AckDispatcher {
   private readonly inflight = new Set<number>();
@@ -62,10 +62,9 @@ export class AckDispatcher {
     return this.enqueue(async () => {
       await this.outbox.append(ack);
       if (ack.occurrenceId === undefined) this.publishWithin(0);
-      // One draw a message, not a stage: an ack joins the publish already planned, which leaves
-      // within the spread of the ack it was planned for. Were each stage to draw and the earliest
-      // win, a play-now's three stages would leave at the earliest of three draws: half the fleet's
-      // acks in the spread's first fifth, while the broker is still delivering the broadcast.
+      // One draw a message, not a stage: an ack joins the publish already planned (due within
+      // the spread of the ack it was planned for). The earliest of a play-now's three draws would
+      // put half a fleet's acks in the spread's first fifth, while the broker still delivers.
       else if (!this.planned) this.publishWithin(this.random() * this.spreadMs);
     });
   }
